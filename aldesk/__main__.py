@@ -1,0 +1,3 @@
+from aldesk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""Errors a user can cause. Each carries a message a person can act on.
+
+The GUI shows ``str(error)`` in a dialog; the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+
+class AldeskError(Exception):
+    """Base class of every error the user can cause (bad folder, bad file, locked project)."""
+
+
+class ProjectLocked(AldeskError):
+    """Another live aldesk process holds the project's write lock."""
+
+
+class ProjectTooNew(AldeskError):
+    """The project was written by a newer aldesk (higher schema version)."""
+
+
+class ProjectExists(AldeskError):
+    """A project already exists where a new one was to be created."""
+
+
+class ProjectNotFound(AldeskError):
+    """The path is not an aldesk project."""
+
+
+class PoolMissing(AldeskError):
+    """The pool folder does not exist (moved, unmounted, deleted)."""
+
+
+class NoMedia(AldeskError):
+    """The pool folder holds no image or audio file aldesk can read."""
+
+
+class UnknownClass(AldeskError):
+    """A label names a class the project does not have."""
+
+
+class BadLabelsFile(AldeskError):
+    """A labels file (CSV/JSON) cannot be read or has the wrong columns."""
+
+
+class MediaError(AldeskError):
+    """One media file cannot be decoded; ``reason`` is short and shown next to the item."""
+
+    def __init__(self, reason: str, path: str | None = None) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.reason = reason
+        self.path = path
+
+
+class StoreWriteError(AldeskError):
+    """The project database could not be written (disk full, read-only medium)."""

@@ -1,0 +1,64 @@
+"""Schema versions of project.sqlite and the forward migrations between them.
+
+``MIGRATIONS[i]`` brings a database from version ``i`` to ``i + 1``. A project whose version is
+newer than ``SCHEMA_VERSION`` was written by a newer aldesk and is refused, never downgraded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from aldesk.core.errors import ProjectTooNew
+
+_V1 = """
+CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE items(
+    id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, relpath TEXT NOT NULL,
+    kind TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'ok', reason TEXT,
+    split TEXT NOT NULL DEFAULT 'pool', origin TEXT NOT NULL DEFAULT 'file',
+    arrival INTEGER, added_at REAL);
+CREATE TABLE classes(
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, hotkey TEXT, colour TEXT,
+    ord INTEGER NOT NULL, merged_into INTEGER REFERENCES classes(id), created_at REAL);
+CREATE TABLE events(
+    id INTEGER PRIMARY KEY, at REAL NOT NULL, item_id INTEGER NOT NULL REFERENCES items(id),
+    action TEXT NOT NULL CHECK (action IN ('label','skip','cannot_label','undo','discard')),
+    class_id INTEGER REFERENCES classes(id), strategy TEXT, score REAL, model_round INTEGER,
+    split TEXT NOT NULL DEFAULT 'pool', undoes INTEGER REFERENCES events(id));
+CREATE INDEX events_item ON events(item_id);
+"""
+
+# v2: duplicates keep every path of their content; the learning curve lives in the store.
+_V2 = """
+CREATE TABLE item_paths(
+    item_id INTEGER NOT NULL REFERENCES items(id), relpath TEXT NOT NULL,
+    PRIMARY KEY (item_id, relpath));
+CREATE TABLE rounds(
+    id INTEGER PRIMARY KEY, round INTEGER NOT NULL, n_labels INTEGER NOT NULL,
+    n_test INTEGER NOT NULL, accuracy REAL, accuracy_lo REAL, accuracy_hi REAL,
+    macro_f1 REAL, macro_f1_lo REAL, macro_f1_hi REAL, fit_seconds REAL, strategy TEXT, at REAL);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database up to ``target``; returns the version it started at."""
+    start = schema_version(conn)
+    if start > SCHEMA_VERSION:
+        raise ProjectTooNew(
+            f"This project was saved by a newer aldesk (format {start}; this version reads up "
+            f"to {SCHEMA_VERSION}). Update aldesk to open it."
+        )
+    for version in range(start, target):
+        # executescript commits first; each step and its version bump land together.
+        conn.executescript(
+            f"BEGIN IMMEDIATE; {MIGRATIONS[version]} PRAGMA user_version = {version + 1}; COMMIT;"
+        )
+    return start

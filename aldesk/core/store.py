@@ -1,0 +1,516 @@
+"""The project store: one SQLite database per project, the single source of truth.
+
+A project is a folder ``NAME.aldesk/`` holding ``project.sqlite`` (WAL mode), ``features/`` (the
+feature cache), ``synth/`` (synthesized query items) and ``lock`` (the single-writer lock).
+
+Answers are an append-only event log (label, skip, cannot_label, undo, discard); the current
+answer of an item is derived from it, so undo appends and never deletes. Every ``record`` commits
+before it returns. Nothing in a project is pickled: opening one runs no code.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aldesk.core.errors import (
+    AldeskError,
+    ProjectExists,
+    ProjectNotFound,
+    ProjectTooNew,
+    StoreWriteError,
+    UnknownClass,
+)
+from aldesk.core.hotkeys import assign_hotkeys
+from aldesk.core.lock import ProjectLock
+from aldesk.core.migrations import SCHEMA_VERSION, migrate
+
+DB_NAME = "project.sqlite"
+PROJECT_SUFFIX = ".aldesk"
+ACTIONS = ("label", "skip", "cannot_label", "undo", "discard")
+ANSWER_ACTIONS = frozenset({"label", "skip", "cannot_label", "discard"})
+PALETTE = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """A file about to become a pool item."""
+
+    hash: str
+    relpath: str
+    kind: str
+    size: int
+    mtime_ns: int
+    status: str = "ok"
+    reason: str | None = None
+    origin: str = "file"
+    arrival: int | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One distinct piece of content in the pool (identity is the content hash)."""
+
+    id: int
+    hash: str
+    relpath: str
+    kind: str
+    size: int
+    mtime_ns: int
+    status: str
+    reason: str | None
+    split: str
+    origin: str
+    arrival: int | None
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    id: int
+    name: str
+    hotkey: str | None
+    colour: str | None
+    order: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only answer log."""
+
+    id: int
+    at: float
+    item_id: int
+    action: str
+    class_id: int | None
+    strategy: str | None
+    score: float | None
+    model_round: int | None
+    split: str
+    undoes: int | None
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """The metrics of one retrain: a point of the learning curve."""
+
+    round: int
+    n_labels: int
+    n_test: int
+    accuracy: float | None = None
+    accuracy_lo: float | None = None
+    accuracy_hi: float | None = None
+    macro_f1: float | None = None
+    macro_f1_lo: float | None = None
+    macro_f1_hi: float | None = None
+    fit_seconds: float | None = None
+    strategy: str | None = None
+    at: float = 0.0
+
+
+_ITEM_COLS = "id, hash, relpath, kind, size, mtime_ns, status, reason, split, origin, arrival"
+_EVENT_COLS = "id, at, item_id, action, class_id, strategy, score, model_round, split, undoes"
+_ROUND_COLS = (
+    "round, n_labels, n_test, accuracy, accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, "
+    "macro_f1_hi, fit_seconds, strategy, at"
+)
+
+
+def project_path(path: str | Path) -> Path:
+    """Return the project folder for ``path``, adding the ``.aldesk`` suffix when missing."""
+    p = Path(path).expanduser()
+    return p if p.suffix == PROJECT_SUFFIX else p.with_name(p.name + PROJECT_SUFFIX)
+
+
+class ProjectStore:
+    """Owns one project's database connection and write lock (one writer per project)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: ProjectLock) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock = lock
+        self.cache_dir = path / "features"
+        self.synth_dir = path / "synth"
+
+    # ------------------------------------------------------------------ open / create
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        pool_root: str | Path,
+        kind: str,
+        classes: Sequence[str],
+        settings: dict[str, Any] | None = None,
+        hotkeys: Sequence[str] | None = None,
+    ) -> ProjectStore:
+        """Create a new project folder; raises ProjectExists if one is already there."""
+        path = project_path(path)
+        if (path / DB_NAME).exists():
+            raise ProjectExists(f"A project already exists at {path}.")
+        _check_class_names(classes)
+        path.mkdir(parents=True, exist_ok=True)
+        store = cls._connect(path)
+        try:
+            store.set_many(
+                {"pool_root": str(Path(pool_root).resolve()), "kind": kind, **(settings or {})}
+            )
+            keys = list(hotkeys) if hotkeys else assign_hotkeys(len(classes))
+            for name, key in zip(classes, keys, strict=True):
+                store.add_class(name, hotkey=key)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def open(cls, path: str | Path) -> ProjectStore:
+        """Open an existing project for writing.
+
+        Raises:
+            ProjectNotFound: no project database at ``path``.
+            ProjectLocked: another live process holds the project.
+            ProjectTooNew: the project was written by a newer aldesk.
+        """
+        path = project_path(path) if not (Path(path) / DB_NAME).exists() else Path(path)
+        if not (path / DB_NAME).exists():
+            raise ProjectNotFound(f"No aldesk project at {path}.")
+        return cls._connect(path)
+
+    @classmethod
+    def _connect(cls, path: Path) -> ProjectStore:
+        lock = ProjectLock(path / "lock")
+        lock.acquire()
+        try:
+            conn = sqlite3.connect(path / DB_NAME, isolation_level=None)
+            _configure(conn)
+            migrate(conn)
+        except BaseException:
+            lock.release()
+            raise
+        store = cls(path, conn, lock)
+        store.cache_dir.mkdir(exist_ok=True)
+        store.synth_dir.mkdir(exist_ok=True)
+        return store
+
+    def close(self) -> None:
+        """Close the database and release the lock; safe to call twice."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None  # type: ignore[assignment]
+        self._lock.release()
+
+    def __enter__(self) -> ProjectStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def name(self) -> str:
+        return self.path.name.removesuffix(PROJECT_SUFFIX)
+
+    @property
+    def kind(self) -> str:
+        return self.get("kind")
+
+    @property
+    def pool_root(self) -> Path:
+        return Path(self.get("pool_root"))
+
+    # ------------------------------------------------------------------ writing
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run one statement in its own committed transaction."""
+        try:
+            with _transaction(self._conn):
+                return self._conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    def _write_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            with _transaction(self._conn):
+                self._conn.executemany(sql, rows)
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    # ------------------------------------------------------------------ settings
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set(self, key: str, value: Any) -> None:
+        self.set_many({key: value})
+
+    def set_many(self, values: dict[str, Any]) -> None:
+        self._write_many(
+            "INSERT INTO settings(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [(k, json.dumps(v)) for k, v in values.items()],
+        )
+
+    def settings(self) -> dict[str, Any]:
+        rows = self._conn.execute("SELECT key, value FROM settings").fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    # ------------------------------------------------------------------ items
+    def add_items(self, entries: Iterable[NewItem]) -> list[int]:
+        """Insert new items in one transaction; returns their ids in order."""
+        entries = list(entries)
+        now = time.time()
+        ids: list[int] = []
+        try:
+            with _transaction(self._conn):
+                for e in entries:
+                    cur = self._conn.execute(
+                        "INSERT INTO items(hash, relpath, kind, size, mtime_ns, status, reason,"
+                        " origin, arrival, added_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (e.hash, e.relpath, e.kind, e.size, e.mtime_ns, e.status, e.reason,
+                         e.origin, e.arrival, now),
+                    )  # fmt: skip
+                    ids.append(cur.lastrowid)
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+        return ids
+
+    _UPDATABLE = frozenset({"relpath", "size", "mtime_ns", "status", "reason", "arrival"})
+
+    def update_item(self, item_id: int, **fields: Any) -> None:
+        """Change an item's location or status (``relpath``, ``size``, ``status``, ...)."""
+        bad = set(fields) - self._UPDATABLE
+        if bad:
+            raise ValueError(f"cannot update item fields {sorted(bad)}")
+        if fields:
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            self._write(f"UPDATE items SET {cols} WHERE id = ?", [*fields.values(), item_id])
+
+    def items(self) -> list[Item]:
+        rows = self._conn.execute(f"SELECT {_ITEM_COLS} FROM items ORDER BY id").fetchall()
+        return [Item(*r) for r in rows]
+
+    def item(self, item_id: int) -> Item:
+        row = self._conn.execute(
+            f"SELECT {_ITEM_COLS} FROM items WHERE id = ?", (item_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(item_id)
+        return Item(*row)
+
+    def item_by_hash(self, content_hash: str) -> Item | None:
+        row = self._conn.execute(
+            f"SELECT {_ITEM_COLS} FROM items WHERE hash = ?", (content_hash,)
+        ).fetchone()
+        return None if row is None else Item(*row)
+
+    def set_split(self, item_ids: Iterable[int], split: str) -> None:
+        if split not in ("pool", "test"):
+            raise ValueError(f"unknown split {split!r}")
+        self._write_many("UPDATE items SET split = ? WHERE id = ?", [(split, i) for i in item_ids])
+
+    def set_item_paths(self, item_id: int, relpaths: Iterable[str]) -> None:
+        """Record every path holding this item's content (exact duplicates)."""
+        try:
+            with _transaction(self._conn):
+                self._conn.execute("DELETE FROM item_paths WHERE item_id = ?", (item_id,))
+                self._conn.executemany(
+                    "INSERT INTO item_paths(item_id, relpath) VALUES (?, ?)",
+                    [(item_id, p) for p in relpaths],
+                )
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    def item_paths(self, item_id: int) -> list[str]:
+        rows = self._conn.execute(
+            "SELECT relpath FROM item_paths WHERE item_id = ? ORDER BY relpath", (item_id,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def abspath(self, item: Item) -> Path:
+        """Where the item's file is now: the pool folder, or the project's synth folder."""
+        base = self.synth_dir if item.origin == "synth" else self.pool_root
+        return base / item.relpath
+
+    # ------------------------------------------------------------------ classes
+    def classes(self) -> list[ClassInfo]:
+        """The active classes (merged ones excluded), in display order."""
+        rows = self._conn.execute(
+            "SELECT id, name, hotkey, colour, ord FROM classes WHERE merged_into IS NULL "
+            "ORDER BY ord, id"
+        ).fetchall()
+        return [ClassInfo(*r) for r in rows]
+
+    def class_by_name(self, name: str) -> ClassInfo:
+        for c in self.classes():
+            if c.name == name:
+                return c
+        raise UnknownClass(f"Unknown class {name!r}; the project has: "
+                           f"{', '.join(c.name for c in self.classes())}.")  # fmt: skip
+
+    def add_class(
+        self, name: str, hotkey: str | None = None, colour: str | None = None
+    ) -> ClassInfo:
+        name = name.strip()
+        existing = self.classes()
+        _check_class_names([c.name for c in existing] + [name])
+        order = max((c.order for c in existing), default=-1) + 1
+        if hotkey is None:
+            used = {c.hotkey for c in existing}
+            hotkey = next((k for k in assign_hotkeys(len(existing) + 40) if k not in used), None)
+        colour = colour or PALETTE[order % len(PALETTE)]
+        cur = self._write(
+            "INSERT INTO classes(name, hotkey, colour, ord, created_at) VALUES (?,?,?,?,?)",
+            (name, hotkey, colour, order, time.time()),
+        )
+        return ClassInfo(cur.lastrowid, name, hotkey, colour, order)
+
+    def rename_class(self, class_id: int, name: str) -> None:
+        others = [c.name for c in self.classes() if c.id != class_id]
+        _check_class_names([*others, name.strip()])
+        self._write("UPDATE classes SET name = ? WHERE id = ?", (name.strip(), class_id))
+
+    def merge_classes(self, src_id: int, dst_id: int) -> None:
+        """Fold class ``src`` into ``dst``; past labels of ``src`` now count as ``dst``."""
+        if src_id == dst_id:
+            raise AldeskError("A class cannot be merged into itself.")
+        self._write("UPDATE classes SET merged_into = ? WHERE id = ?", (dst_id, src_id))
+
+    def _class_resolver(self) -> dict[int, int]:
+        """Map every class id (merged ones too) to the active class it now counts as."""
+        parent = dict(self._conn.execute("SELECT id, merged_into FROM classes").fetchall())
+
+        def root(cid: int) -> int:
+            seen = set()
+            while parent.get(cid) is not None and cid not in seen:
+                seen.add(cid)
+                cid = parent[cid]
+            return cid
+
+        return {cid: root(cid) for cid in parent}
+
+    # ------------------------------------------------------------------ answer log
+    def record(
+        self,
+        item_id: int,
+        action: str,
+        *,
+        class_id: int | None = None,
+        strategy: str | None = None,
+        score: float | None = None,
+        model_round: int | None = None,
+        split: str = "pool",
+        undoes: int | None = None,
+    ) -> int:
+        """Append one answer to the log and commit it before returning its event id."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        if (action == "label") != (class_id is not None):
+            raise ValueError("a class is given with, and only with, a 'label' answer")
+        cur = self._write(
+            "INSERT INTO events(at, item_id, action, class_id, strategy, score, model_round,"
+            " split, undoes) VALUES (?,?,?,?,?,?,?,?,?)",
+            (time.time(), item_id, action, class_id, strategy,
+             None if score is None else float(score), model_round, split, undoes),
+        )  # fmt: skip
+        return cur.lastrowid
+
+    def events(self, since_id: int = 0) -> list[Event]:
+        rows = self._conn.execute(
+            f"SELECT {_EVENT_COLS} FROM events WHERE id > ? ORDER BY id", (since_id,)
+        ).fetchall()
+        return [Event(*r) for r in rows]
+
+    def answers(self) -> dict[int, Event]:
+        """Each answered item's current answer: its latest event not withdrawn by an undo."""
+        return current_answers(self.events())
+
+    def labels(self, split: str | None = None) -> dict[int, int]:
+        """Item id -> active class id, for items whose current answer is a label."""
+        resolve = self._class_resolver()
+        return {
+            item: resolve.get(ev.class_id, ev.class_id)
+            for item, ev in self.answers().items()
+            if ev.action == "label" and (split is None or ev.split == split)
+        }
+
+    # ------------------------------------------------------------------ rounds
+    def add_round(self, r: RoundRecord) -> None:
+        self._write(
+            f"INSERT INTO rounds({_ROUND_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (r.round, r.n_labels, r.n_test, r.accuracy, r.accuracy_lo, r.accuracy_hi,
+             r.macro_f1, r.macro_f1_lo, r.macro_f1_hi, r.fit_seconds, r.strategy,
+             r.at or time.time()),
+        )  # fmt: skip
+
+    def rounds(self) -> list[RoundRecord]:
+        rows = self._conn.execute(f"SELECT {_ROUND_COLS} FROM rounds ORDER BY id").fetchall()
+        return [RoundRecord(*r) for r in rows]
+
+
+def current_answers(events: Iterable[Event]) -> dict[int, Event]:
+    """Replay the log: an item's answer is its latest answer event that no undo withdrew."""
+    events = list(events)
+    withdrawn = {e.undoes for e in events if e.action == "undo"}
+    current: dict[int, Event] = {}
+    for e in events:
+        if e.action in ANSWER_ACTIONS and e.id not in withdrawn:
+            current[e.item_id] = e
+    return current
+
+
+def _check_class_names(names: Sequence[str]) -> None:
+    cleaned = [n.strip() for n in names]
+    if not cleaned:
+        raise AldeskError("A project needs at least one class.")
+    if any(not n for n in cleaned):
+        raise AldeskError("Class names cannot be empty.")
+    seen: set[str] = set()
+    for n in cleaned:
+        if n.casefold() in seen:
+            raise AldeskError(f"The class {n!r} is listed twice.")
+        seen.add(n.casefold())
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: each committed answer is on disk before the call returns, even on power loss.
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 2000")
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error (the connection is in autocommit)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self._conn.execute("COMMIT")
+        elif self._conn.in_transaction:  # SQLite already rolled back on SQLITE_FULL
+            self._conn.execute("ROLLBACK")
+
+
+def _write_error(exc: sqlite3.OperationalError) -> AldeskError:
+    text = str(exc)
+    if "full" in text:
+        return StoreWriteError(
+            "Could not save: the disk is full. Free some space; nothing already saved is lost."
+        )
+    return StoreWriteError(f"Could not save to the project database: {text}.")
+
+
+__all__ = [
+    "ClassInfo", "Event", "Item", "NewItem", "ProjectStore", "RoundRecord",
+    "SCHEMA_VERSION", "ProjectTooNew", "current_answers", "project_path",
+]  # fmt: skip

@@ -1,0 +1,236 @@
+"""ProjectStore: schema, answer log, lock, migrations, durability."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from aldesk.core.errors import (
+    AldeskError,
+    ProjectExists,
+    ProjectLocked,
+    ProjectNotFound,
+    ProjectTooNew,
+    StoreWriteError,
+)
+from aldesk.core.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
+from aldesk.core.store import NewItem, ProjectStore, RoundRecord
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = ProjectStore.create(
+        tmp_path / "proj", pool_root=tmp_path, kind="image", classes=["cat", "dog", "bird"]
+    )
+    yield s
+    s.close()
+
+
+def _items(store: ProjectStore, n: int) -> list[int]:
+    return store.add_items(
+        NewItem(f"h{i}", f"f{i}.png", "image", 10 + i, 1000 + i) for i in range(n)
+    )
+
+
+def test_create_makes_project_folder_with_wal_database(store: ProjectStore) -> None:
+    assert store.path.name == "proj.aldesk"
+    assert (store.path / "project.sqlite").exists()
+    mode = sqlite3.connect(store.path / "project.sqlite").execute("PRAGMA journal_mode")
+    assert mode.fetchone()[0] == "wal"
+    assert [c.name for c in store.classes()] == ["cat", "dog", "bird"]
+    assert [c.hotkey for c in store.classes()] == ["1", "2", "3"]
+
+
+def test_create_refuses_existing_project(store: ProjectStore, tmp_path: Path) -> None:
+    with pytest.raises(ProjectExists):
+        ProjectStore.create(tmp_path / "proj", pool_root=tmp_path, kind="image", classes=["a"])
+
+
+@pytest.mark.parametrize("classes", [[], ["a", "A"], ["a", " "]])
+def test_create_rejects_bad_class_lists(tmp_path: Path, classes: list[str]) -> None:
+    with pytest.raises(AldeskError):
+        ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image", classes=classes)
+
+
+def test_open_missing_project_is_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ProjectNotFound, match="No aldesk project"):
+        ProjectStore.open(tmp_path / "nothing")
+
+
+def test_label_log_is_append_only_and_undo_withdraws(store: ProjectStore) -> None:
+    a, b = _items(store, 2)
+    cat, dog = store.classes()[0].id, store.classes()[1].id
+    first = store.record(a, "label", class_id=cat, strategy="margin", score=0.1, model_round=2)
+    second = store.record(a, "label", class_id=dog)  # changed answer
+    store.record(b, "cannot_label")
+    assert store.labels() == {a: dog}
+    store.record(a, "undo", undoes=second)
+    assert store.labels() == {a: cat}
+    store.record(a, "undo", undoes=first)
+    assert store.labels() == {}
+    assert store.answers()[b].action == "cannot_label"
+    assert len(store.events()) == 5  # nothing was deleted
+    assert store.events()[0].strategy == "margin" and store.events()[0].model_round == 2
+
+
+def test_labels_by_split(store: ProjectStore) -> None:
+    a, b = _items(store, 2)
+    cat = store.classes()[0].id
+    store.record(a, "label", class_id=cat, split="test")
+    store.record(b, "label", class_id=cat)
+    assert store.labels(split="test") == {a: cat}
+    assert store.labels(split="pool") == {b: cat}
+
+
+def test_record_rejects_inconsistent_answers(store: ProjectStore) -> None:
+    (a,) = _items(store, 1)
+    with pytest.raises(ValueError):
+        store.record(a, "label")
+    with pytest.raises(ValueError):
+        store.record(a, "skip", class_id=1)
+    with pytest.raises(ValueError):
+        store.record(a, "guess")
+
+
+def test_classes_add_rename_merge_keep_history(store: ProjectStore) -> None:
+    (a, b) = _items(store, 2)
+    cat, dog, _bird = (c.id for c in store.classes())
+    store.record(a, "label", class_id=cat)
+    store.record(b, "label", class_id=dog)
+    store.rename_class(cat, "kitten")
+    assert store.classes()[0].name == "kitten"
+    store.merge_classes(dog, cat)
+    assert [c.name for c in store.classes()] == ["kitten", "bird"]
+    assert store.labels() == {a: cat, b: cat}
+    fish = store.add_class("fish")
+    assert fish.hotkey == "2"  # the merged class's key is free again
+    assert fish.order == 3
+    with pytest.raises(AldeskError, match="twice"):
+        store.add_class("Fish")
+
+
+def test_settings_and_rounds_round_trip(store: ProjectStore, tmp_path: Path) -> None:
+    store.set("strategy", "entropy")
+    store.set("stopping", {"budget": 300, "target_accuracy": 0.9})
+    store.add_round(RoundRecord(round=1, n_labels=20, n_test=10, accuracy=0.5))
+    path = store.path
+    store.close()
+    with ProjectStore.open(path) as again:
+        assert again.get("strategy") == "entropy"
+        assert again.get("stopping")["budget"] == 300
+        assert again.get("missing", 7) == 7
+        assert again.rounds()[0].accuracy == 0.5
+        assert again.pool_root == tmp_path.resolve()
+
+
+def test_second_open_is_refused_naming_the_holder(store: ProjectStore) -> None:
+    with pytest.raises(ProjectLocked, match=f"pid {os.getpid()}"):
+        ProjectStore.open(store.path)
+
+
+def test_lock_held_by_another_process_is_refused(store: ProjectStore) -> None:
+    path = store.path
+    store.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            from aldesk.core.store import ProjectStore
+            s = ProjectStore.open({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(ProjectLocked, match=f"pid {holder.pid}"):
+            ProjectStore.open(path)
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder died without releasing: its lock is recovered
+    with ProjectStore.open(path) as again:
+        assert again._lock.recovered_stale
+
+
+def test_answers_survive_sigkill_of_the_writer(tmp_path: Path) -> None:
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a"])
+    ids = _items(store, 200)
+    path = store.path
+    store.close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            from aldesk.core.store import ProjectStore
+            s = ProjectStore.open({str(path)!r})
+            cls = s.classes()[0].id
+            for item in {ids!r}:
+                s.record(item, "label", class_id=cls)
+                print(item, flush=True)   # acknowledged only after the commit returned
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    acknowledged = []
+    for line in writer.stdout:
+        acknowledged.append(int(line))
+        if len(acknowledged) == 50:
+            os.kill(writer.pid, signal.SIGKILL)
+            break
+    writer.wait()
+    with ProjectStore.open(path) as again:
+        assert set(acknowledged) <= set(again.labels())
+
+
+def test_migrates_version_one_project_keeping_data(tmp_path: Path) -> None:
+    folder = tmp_path / "old.aldesk"
+    folder.mkdir()
+    conn = sqlite3.connect(folder / "project.sqlite", isolation_level=None)
+    migrate(conn, target=1)
+    conn.execute("INSERT INTO settings VALUES ('kind', '\"audio\"')")
+    conn.execute("INSERT INTO settings VALUES ('pool_root', '\"/tmp\"')")
+    conn.close()
+    with ProjectStore.open(folder) as store:
+        assert store.kind == "audio"
+        assert store.rounds() == []  # table added by migration 2
+        version = store._conn.execute("PRAGMA user_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == len(MIGRATIONS)
+
+
+def test_newer_project_is_refused(store: ProjectStore) -> None:
+    path = store.path
+    store.close()
+    conn = sqlite3.connect(path / "project.sqlite")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(ProjectTooNew, match="newer aldesk"):
+        ProjectStore.open(path)
+    # the refused open released its lock
+    conn = sqlite3.connect(path / "project.sqlite")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.close()
+    ProjectStore.open(path).close()
+
+
+def test_full_disk_is_a_clear_error_and_keeps_earlier_answers(store: ProjectStore) -> None:
+    a, b = _items(store, 2)
+    cat = store.classes()[0].id
+    store.record(a, "label", class_id=cat)
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is now "full"
+    with pytest.raises(StoreWriteError, match="disk is full"):
+        store.add_items(NewItem(f"x{i}", f"x{i}.png", "image", 1, 1) for i in range(5000))
+    assert store.labels() == {a: cat}
+
+
+def test_project_files_hold_no_pickles(store: ProjectStore) -> None:
+    (a,) = _items(store, 1)
+    store.record(a, "label", class_id=store.classes()[0].id)
+    for f in store.path.rglob("*"):
+        if f.is_file():
+            assert b"\x80\x04\x95" not in f.read_bytes()  # pickle protocol 4 header
