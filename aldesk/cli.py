@@ -1,0 +1,129 @@
+"""The ``aldesk`` command line. Qt is imported only when a window is opened.
+
+Errors a user can cause print one line and exit 2; no traceback reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aldesk import __version__
+from aldesk.core.errors import AldeskError
+
+EXIT_USER_ERROR = 2
+COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aldesk",
+        description="Offline active-learning labeler for folders of images and audio clips. "
+        "With no command, opens the welcome window.",
+    )
+    parser.add_argument("--version", action="version", version=f"aldesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_new(sub)
+    p = sub.add_parser("open", help="open a project in the labeling window")
+    p.add_argument("project", type=Path)
+    p = sub.add_parser("status", help="counts, rounds, latest metrics and stopping advice")
+    p.add_argument("project", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _add_simulate(sub)
+    p = sub.add_parser("export", help="export labels (and predictions) to CSV or JSON")
+    p.add_argument("project", type=Path)
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--predictions", action="store_true",
+                   help="add the model's prediction and confidence for every unlabeled item")  # fmt: skip
+    p = sub.add_parser("import-labels", help="import path,label rows as answers")
+    p.add_argument("project", type=Path)
+    p.add_argument("file", type=Path)
+    p.add_argument("--add-classes", action="store_true", help="create classes the file names")
+    p = sub.add_parser("demo", help="make a sample pool and open it in the labeling window")
+    p.add_argument("kind", nargs="?", choices=("images", "audio"), default="images")
+    p.add_argument("--dir", type=Path, default=None, help="where to put the demo (default: temp)")
+    return parser
+
+
+def _add_new(sub) -> None:
+    p = sub.add_parser("new", help="create a project on a folder of images or audio clips")
+    p.add_argument("project", type=Path)
+    p.add_argument("--pool", type=Path, required=True, help="the folder of unlabeled items")
+    p.add_argument("--classes", required=True, help="comma-separated class names")
+    p.add_argument("--strategy", default="margin")
+    p.add_argument("--scenario", choices=("pool", "stream", "synthesis"), default="pool")
+    p.add_argument("--model", default="logreg", choices=("logreg", "svm", "forest", "committee"))
+    p.add_argument("--batch", type=int, default=5, help="labels between retrains (k)")
+    p.add_argument("--seed-size", type=int, default=10)
+    p.add_argument("--seed-method", choices=("random", "representative"), default="representative")
+    p.add_argument("--test-size", type=int, default=50, help="random held-out test items")
+    p.add_argument("--budget", type=int, default=None, help="stop advice after this many labels")
+    p.add_argument("--target-accuracy", type=float, default=None)
+    p.add_argument("--kind", choices=("image", "audio"), default=None,
+                   help="for a mixed folder: which kind to label (default: the majority)")  # fmt: skip
+    p.add_argument("--no-features", action="store_true",
+                   help="skip feature extraction now (the app does it on open)")  # fmt: skip
+
+
+def _add_simulate(sub) -> None:
+    p = sub.add_parser("simulate", help="run the loop headless with a labels file as the oracle")
+    p.add_argument("--pool", type=Path, required=True)
+    p.add_argument("--oracle", type=Path, required=True, help="CSV with path,label columns")
+    p.add_argument("--strategy", default="margin")
+    p.add_argument("--budget", type=int, required=True)
+    p.add_argument("--batch", type=int, default=10)
+    p.add_argument("--seed-size", type=int, default=10)
+    p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--mode", choices=("pool", "stream"), default="pool")
+    p.add_argument("--model", default="logreg", choices=("logreg", "svm", "forest", "committee"))
+    p.add_argument("--cache", type=Path, default=None, help="feature cache to reuse across runs")
+    p.add_argument("--out", type=Path, required=True, help="where to write curve.json")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv = ["open", *argv]  # `aldesk PROJECT`
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except AldeskError as exc:
+        print(f"aldesk: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("aldesk: interrupted; everything answered so far is saved.", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from aldesk import commands
+
+    if args.command is None:
+        return _gui(project=None)
+    if args.command == "open":
+        return _gui(project=args.project)
+    if args.command == "demo":
+        return _gui(demo=args.kind, demo_dir=args.dir)
+    handler = {
+        "new": commands.cmd_new,
+        "status": commands.cmd_status,
+        "simulate": commands.cmd_simulate,
+        "export": commands.cmd_export,
+        "import-labels": commands.cmd_import_labels,
+    }[args.command]
+    return handler(args)
+
+
+def _gui(**kwargs) -> int:
+    from aldesk.gui.app import run_gui
+
+    return run_gui(**kwargs)
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, indent=2))

@@ -1,0 +1,167 @@
+"""The headless sub-commands behind ``aldesk``: thin wrappers over ``aldesk.core``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from aldesk.core.errors import AldeskError
+
+
+def _progress_line(label: str):
+    """A progress printer for a terminal: one rewritten line, at most 5 updates a second."""
+    last = [0.0]
+
+    def show(p) -> None:
+        done, total = (p.done, p.total) if hasattr(p, "done") else p
+        finished = done >= total
+        if not sys.stderr.isatty() or (time.monotonic() - last[0] < 0.2 and not finished):
+            return
+        last[0] = time.monotonic()
+        rate = getattr(p, "rate", None)
+        extra = f" ({rate:.0f}/s)" if rate else ""
+        print(f"\r{label}: {done}/{total}{extra}   ", end="", file=sys.stderr, flush=True)
+        if finished:
+            print(file=sys.stderr)
+
+    return show
+
+
+def _classes(text: str) -> list[str]:
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    if not names:
+        raise AldeskError("Give at least one class, e.g. --classes cat,dog.")
+    return names
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from aldesk.core.project import ProjectSettings, compute_features, create_project
+
+    settings = ProjectSettings(
+        strategy=args.strategy, scenario=args.scenario, model=args.model, batch=args.batch,
+        seed_size=args.seed_size, seed_method=args.seed_method, test_size=args.test_size,
+        budget=args.budget, target_accuracy=args.target_accuracy,
+    )  # fmt: skip
+    store, scan = create_project(
+        args.project, args.pool, _classes(args.classes), settings, kind=args.kind,
+        progress=lambda d, t: _progress_line("scanning")((d, t)),
+    )  # fmt: skip
+    with store:
+        print(f"Created {store.path}: {len(scan.entries)} {scan.kind} files "
+              f"({len(scan.unreadable)} unreadable, {len(scan.other_kind)} of another kind "
+              f"ignored, {len(scan.duplicates)} duplicated contents).")  # fmt: skip
+        for entry in scan.unreadable[:10]:
+            print(f"  unreadable: {entry.relpath}: {entry.error}")
+        if len(scan.unreadable) > 10:
+            print(f"  ... and {len(scan.unreadable) - 10} more unreadable files")
+        if not args.no_features:
+            result = compute_features(store, progress=_progress_line("features"))
+            for h, reason in list(result.failed.items())[:10]:
+                print(f"  no features for {h[:12]}: {reason}")
+    print(f"Open it with: aldesk open {store.path}")
+    return 0
+
+
+def status_dict(project: Path) -> dict:
+    from aldesk.core.session import Session
+    from aldesk.core.store import ProjectStore
+
+    with ProjectStore.open(project) as store:
+        st = Session(store).status()
+        rounds = store.rounds()
+        return {
+            "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
+            "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
+            "labeled": st.n_labeled, "per_class": st.per_class,
+            "test_labeled": st.n_test_labeled, "test_items": st.n_test,
+            "unreadable": st.n_unreadable, "rounds": len(rounds),
+            "accuracy": st.accuracy, "macro_f1": st.macro_f1,
+            "stop": bool(st.advice and st.advice.stop),
+            "advice": st.advice.reason if st.advice else None,
+        }  # fmt: skip
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    s = status_dict(args.project)
+    if args.json:
+        print(json.dumps(s, indent=2))
+        return 0
+    print(f"{s['project']}  ({s['kind']} project; pool {s['pool']}"
+          f"{'' if s['pool_found'] else ' — FOLDER NOT FOUND'})")  # fmt: skip
+    print(f"labeled {s['labeled']} of {s['items']} pool items; "
+          f"test {s['test_labeled']}/{s['test_items']}; unreadable {s['unreadable']}")  # fmt: skip
+    for name, n in s["per_class"].items():
+        print(f"  {name:<20} {n}")
+    acc = "—" if s["accuracy"] is None else f"{s['accuracy']:.3f}"
+    f1 = "—" if s["macro_f1"] is None else f"{s['macro_f1']:.3f}"
+    print(f"rounds {s['rounds']}; test accuracy {acc}; macro-F1 {f1}")
+    if s["advice"]:
+        print(("STOP: " if s["stop"] else "keep going: ") + s["advice"])
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from aldesk.core.simulate import simulate
+
+    curve = simulate(
+        args.pool, args.oracle, strategy=args.strategy, budget=args.budget, batch=args.batch,
+        seed_size=args.seed_size, test_fraction=args.test_fraction, repeats=args.repeats,
+        mode=args.mode, model=args.model, cache=args.cache,
+        log=lambda m: print(m, file=sys.stderr),
+    )  # fmt: skip
+    _write_json(args.out, curve)
+    finals = [r["accuracy"][-1] for r in curve["runs"] if r["accuracy"]]
+    if finals:
+        print(f"{args.strategy}: final accuracy {sum(finals) / len(finals):.3f} "
+              f"(full data {curve['full_accuracy']:.3f}); curve written to {args.out}")  # fmt: skip
+    return 0
+
+
+def _write_json(path: Path, data: object) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from aldesk.core.interop import export_labels
+    from aldesk.core.store import ProjectStore
+
+    with ProjectStore.open(args.project) as store:
+        predictions = _predictions(store) if args.predictions else None
+        export_labels(store, args.out, fmt=args.format, predictions=predictions)
+    print(f"Wrote {args.out}")
+    return 0
+
+
+def _predictions(store) -> dict[int, tuple[str, float]]:
+    """Train on the current labels (the model is a cache, never saved) and predict the rest."""
+    from aldesk.core.project import compute_features
+    from aldesk.core.rounds import run_round
+    from aldesk.core.session import Session
+
+    result = compute_features(store)
+    session = Session(store, result.features)
+    job = session.training_job(force=True)
+    if job is None:
+        raise AldeskError("Predictions need labels of at least two classes.")
+    session.apply_result(run_round(job))
+    names = {c.id: c.name for c in store.classes()}
+    return {i: (names[c], p) for i, (c, p) in session.predictions().items()}
+
+
+def cmd_import_labels(args: argparse.Namespace) -> int:
+    from aldesk.core.interop import import_labels
+    from aldesk.core.store import ProjectStore
+
+    with ProjectStore.open(args.project) as store:
+        report = import_labels(store, args.file, add_classes=args.add_classes)
+    print(f"Imported {report.imported} labels ({report.unchanged} unchanged).")
+    if report.unknown_paths:
+        print(f"  {len(report.unknown_paths)} paths are not in the pool, e.g. "
+              f"{report.unknown_paths[0]}")  # fmt: skip
+    return 0

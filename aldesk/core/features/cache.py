@@ -1,0 +1,130 @@
+"""On-disk feature cache: float32 ``.npy`` chunks plus a hash list per chunk; never pickled.
+
+Layout under ``cache_dir/<extractor id>/``::
+
+    chunk-000000.npy      (n, d) float32 rows
+    chunk-000000.hashes   n content hashes, one per line, same order
+
+Each chunk is written to a temporary name and ``os.replace``d into place, hashes first, then the
+matrix: the ``.npy`` appearing is the commit point, so a crash mid-write leaves either a whole
+chunk or none. Chunks are appended as extraction goes (a cancelled or killed run keeps what it
+finished) and merged into one chunk when they grow many, so loading stays a few ``np.load``s.
+Duplicated hashes (a crash between a merge and deleting its inputs) are harmless: the first wins.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+_CHUNK_RE = re.compile(r"^chunk-(\d{6})\.npy$")
+MERGE_AT = 32  # merge when this many chunks exist: keeps open() cheap, merges rare
+
+
+class FeatureCache:
+    """Cached feature rows of one extractor, keyed by content hash."""
+
+    def __init__(self, root: Path, dim: int) -> None:
+        self.root = Path(root)
+        self.dim = dim
+        self._rows: dict[str, tuple[int, int]] = {}  # hash -> (chunk number, row)
+        self._chunks: dict[int, np.ndarray] = {}
+        self._load()
+
+    def _load(self) -> None:
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.iterdir()):
+            m = _CHUNK_RE.match(path.name)
+            if m:
+                self._load_chunk(int(m.group(1)), path)
+
+    def _load_chunk(self, number: int, path: Path) -> None:
+        hashes_path = path.with_suffix(".hashes")
+        try:
+            X = np.load(path, mmap_mode="r", allow_pickle=False)
+            hashes = hashes_path.read_text(encoding="ascii").split()
+        except (OSError, ValueError):
+            return  # unreadable leftovers are ignored; their items get extracted again
+        if X.ndim != 2 or X.shape != (len(hashes), self.dim) or X.dtype != np.float32:
+            return
+        self._chunks[number] = X
+        for row, h in enumerate(hashes):
+            self._rows.setdefault(h, (number, row))
+
+    def __contains__(self, content_hash: str) -> bool:
+        return content_hash in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, hashes: list[str]) -> tuple[np.ndarray, list[str]]:
+        """Rows for the cached ones among ``hashes`` (in their order) and those hashes."""
+        found = [h for h in hashes if h in self._rows]
+        X = np.empty((len(found), self.dim), dtype=np.float32)
+        for i, h in enumerate(found):
+            number, row = self._rows[h]
+            X[i] = self._chunks[number][row]
+        return X, found
+
+    def append(self, hashes: list[str], X: np.ndarray) -> None:
+        """Add rows (float32, shape (len(hashes), dim)) as one new chunk."""
+        if not hashes:
+            return
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        if X.shape != (len(hashes), self.dim):
+            raise ValueError(f"rows have shape {X.shape}, expected ({len(hashes)}, {self.dim})")
+        number = max(self._chunks, default=-1) + 1
+        self._write_chunk(number, hashes, X)
+        self._chunks[number] = X
+        for row, h in enumerate(hashes):
+            self._rows.setdefault(h, (number, row))
+
+    def _write_chunk(self, number: int, hashes: list[str], X: np.ndarray) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        base = self.root / f"chunk-{number:06d}"
+        _atomic_write(base.with_suffix(".hashes"), ("\n".join(hashes) + "\n").encode("ascii"))
+        tmp = base.with_name(base.name + ".tmp.npy")
+        with open(tmp, "wb") as f:
+            np.save(f, X, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, base.with_suffix(".npy"))
+
+    def compact(self) -> None:
+        """Merge all chunks into one when there are many (cheap to call often)."""
+        if len(self._chunks) < MERGE_AT:
+            return
+        hashes = list(self._rows)
+        X, _ = self.get(hashes)
+        old = sorted(self._chunks)
+        number = old[-1] + 1
+        self._write_chunk(number, hashes, X)
+        for n in old:
+            for suffix in (".npy", ".hashes"):
+                (self.root / f"chunk-{n:06d}{suffix}").unlink(missing_ok=True)
+        self._chunks = {number: X}
+        self._rows = {h: (number, i) for i, h in enumerate(hashes)}
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Write numeric arrays as an ``.npz`` via a temporary name (no pickled objects)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,291 @@
+"""Feature runs: cached rows first, the rest extracted in worker processes, chunk by chunk.
+
+Pure functions over a cache folder, no Qt: the GUI calls :func:`ensure_features` from its
+feature lane with a ``progress`` callback and a ``should_stop`` predicate (Orange's TaskState).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+
+import numpy as np
+
+from aldesk.core.errors import MediaError
+from aldesk.core.features import extractors
+from aldesk.core.features.cache import FeatureCache
+from aldesk.core.features.types import FeatureResult, FeatureSet, Progress
+
+DEFAULT_WORKERS = 2
+MAX_CHUNK = 64  # items per worker task: IPC cost per item stays tiny, cancel stays prompt
+MIN_CHUNK = 4
+POLL_SECONDS = 0.2
+SPAWN_WORTH_SECONDS = 4.0
+
+ProgressFn = Callable[[Progress], None]
+StopFn = Callable[[], bool]
+
+
+def default_extractor_id(kind: str, cache_dir: str | os.PathLike | None = None) -> str:
+    """Id of the default extractor of ``kind`` ('image' or 'audio'), with its version.
+
+    Args:
+        kind: media kind.
+        cache_dir: if given and a pool dictionary has been learned there, the id also carries
+            the dictionary's fingerprint (the id :class:`FeatureSet` reports).
+    """
+    state = extractors.load_state(cache_dir, kind) if cache_dir is not None else None
+    return extractors.full_id(kind, state)
+
+
+def _cache(cache_dir: str | os.PathLike, kind: str, state: extractors.State) -> FeatureCache:
+    return FeatureCache(Path(cache_dir) / extractors.full_id(kind, state), extractors.dim(kind))
+
+
+def _feature_set(cache: FeatureCache, kind: str, state, hashes: list[str]) -> FeatureSet:
+    X, found = cache.get(hashes)
+    return FeatureSet(extractors.full_id(kind, state), X, found)
+
+
+def load_cached(cache_dir: str | os.PathLike, kind: str, hashes: Iterable[str]) -> FeatureSet:
+    """Rows already cached for ``hashes`` (in their order; hashes without rows are left out).
+
+    Never extracts anything; cheap enough to call when a project opens.
+    """
+    state = extractors.load_state(cache_dir, kind)
+    cache = _cache(cache_dir, kind, state)
+    return _feature_set(cache, kind, state, list(dict.fromkeys(hashes)))
+
+
+def extract_one(
+    kind: str, item: str | os.PathLike | np.ndarray, cache_dir: str | os.PathLike
+) -> np.ndarray:
+    """Features of one item that is not in the pool (e.g. a blend made by the learner).
+
+    Args:
+        kind: 'image' or 'audio'.
+        item: a file path, or a decoded array: uint8 HxW or HxWxC for images, float32 mono at
+            ``ANALYSIS_RATE`` for audio.
+        cache_dir: the project's cache (holds the image dictionary the pool's rows used).
+
+    Returns:
+        1-D float32 row, comparable with the project's cached rows.
+
+    Raises:
+        MediaError: if the item cannot be decoded.
+        RuntimeError: if the image dictionary has not been learned yet (run
+            :func:`ensure_features` on the pool first).
+    """
+    state = extractors.load_state(cache_dir, kind)
+    if extractors.needs_state(kind) and state is None:
+        raise RuntimeError("no feature dictionary in this cache yet: run ensure_features first")
+    ok, X, failed = extractors.extract_batch(kind, [item], state)
+    if failed:
+        raise MediaError(failed[0], None if isinstance(item, np.ndarray) else str(item))
+    return X[0]
+
+
+def ensure_features(
+    cache_dir: str | os.PathLike,
+    kind: str,
+    files: list[tuple[str, Path]],
+    *,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    workers: int | None = None,
+) -> FeatureResult:
+    """Make sure every ``(hash, path)`` in files has cached features; extract the missing ones.
+
+    Cached rows are never recomputed. The image dictionary is learned from the pool on the
+    first run (deterministically: an even sample in hash order) and reused afterwards.
+    Extraction runs in chunks, in ``workers`` processes (default 2; 0 or 1: in this process;
+    small jobs also stay in this process, see ``_run``);
+    each finished chunk is written to the cache at once, so a cancelled or killed run keeps its
+    work. ``should_stop`` is polled between chunks (at most 64 items) and every 0.2 s while
+    waiting on workers; on cancel, chunks already running finish and are kept.
+
+    Args:
+        cache_dir: the project's feature cache folder.
+        kind: 'image' or 'audio'.
+        files: ``(content hash, path)`` pairs; duplicate hashes are extracted once.
+        progress: called with :class:`Progress` after each chunk.
+        should_stop: returns True to cancel.
+        workers: worker processes.
+
+    Returns:
+        FeatureResult with rows for every hash now cached, in the order of ``files``.
+    """
+    stop = should_stop or (lambda: False)
+    unique = list(dict(files).items())  # one path per hash, first occurrence order
+    hashes = [h for h, _ in unique]
+    state = extractors.load_state(cache_dir, kind)
+    failed: dict[str, str] = {}
+    if extractors.needs_state(kind) and state is None:
+        state = _learn_state(cache_dir, kind, unique, failed, stop)
+        if state is None:
+            empty = FeatureSet(
+                extractors.full_id(kind, None), np.empty((0, extractors.dim(kind))), []
+            )
+            return FeatureResult(empty, failed, cancelled=stop())
+    cache = _cache(cache_dir, kind, state)
+    pending = [(h, p) for h, p in unique if h not in cache and h not in failed]
+    tracker = _Tracker(len(unique), len(unique) - len(pending), progress)
+    tracker.report()
+    cancelled = _run(kind, state, pending, cache, failed, tracker, stop, workers)
+    cache.compact()
+    return FeatureResult(_feature_set(cache, kind, state, hashes), failed, cancelled)
+
+
+class _Tracker:
+    """Counts finished items and reports Progress with a rate measured over this run."""
+
+    def __init__(self, total: int, done: int, callback: ProgressFn | None) -> None:
+        self.total, self.done, self.callback = total, done, callback
+        self._start, self._start_done = time.perf_counter(), done
+
+    def add(self, n: int) -> None:
+        self.done += n
+        self.report()
+
+    def report(self) -> None:
+        if self.callback is None:
+            return
+        elapsed = time.perf_counter() - self._start
+        rate = (self.done - self._start_done) / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else None
+        self.callback(Progress(self.done, self.total, rate, eta))
+
+
+def _learn_state(cache_dir, kind, unique, failed, stop) -> extractors.State:
+    """Learn and store the pool dictionary from up to LEARN_SAMPLE decodable items."""
+    prepared: list[np.ndarray] = []
+    for h, path in _even_sample_order(sorted(unique)):
+        if stop():
+            return None
+        try:
+            prepared.append(extractors.prepare(kind, path))
+        except MediaError as err:
+            failed[h] = err.reason
+        if len(prepared) >= extractors.LEARN_SAMPLE:
+            break
+    if not prepared:
+        return None
+    state = extractors.learn_state(prepared, kind)
+    extractors.save_state(cache_dir, kind, state)
+    return state
+
+
+def _even_sample_order(items: list) -> Iterator:
+    """Items spread evenly over the list first, then the rest (deterministic)."""
+    n = len(items)
+    step = max(1, n // extractors.LEARN_SAMPLE)
+    first = list(range(0, n, step))
+    chosen = set(first)
+    for i in first + [i for i in range(n) if i not in chosen]:
+        yield items[i]
+
+
+def _chunks(pending: list, workers: int) -> list[list]:
+    size = max(MIN_CHUNK, min(MAX_CHUNK, len(pending) // max(1, 4 * workers)))
+    return [pending[i : i + size] for i in range(0, len(pending), size)]
+
+
+def _store(cache: FeatureCache, failed: dict, chunk: list, result) -> int:
+    ok, X, bad = result
+    cache.append([chunk[i][0] for i in ok], X)
+    failed.update({chunk[i][0]: reason for i, reason in bad.items()})
+    return len(chunk)
+
+
+def _run(kind, state, pending, cache, failed, tracker, stop, workers) -> bool:
+    """Extract pending items; returns True if cancelled.
+
+    The first chunk always runs here, which measures the cost per item; processes are started
+    only if the rest would take longer than SPAWN_WORTH_SECONDS here (starting spawn workers
+    costs 1-3 s of imports, more than small jobs take).
+    """
+    workers = DEFAULT_WORKERS if workers is None else max(0, workers)
+    chunks = _chunks(pending, max(1, workers))
+    if not chunks:
+        return False
+    started = time.perf_counter()
+    if _run_inline(kind, state, chunks[:1], cache, failed, tracker, stop):
+        return True
+    per_item = (time.perf_counter() - started) / len(chunks[0])
+    rest = chunks[1:]
+    if workers <= 1 or per_item * sum(map(len, rest)) < SPAWN_WORTH_SECONDS:
+        return _run_inline(kind, state, rest, cache, failed, tracker, stop)
+    return _run_pool(kind, state, rest, cache, failed, tracker, stop, workers)
+
+
+def _run_inline(kind, state, chunks, cache, failed, tracker, stop) -> bool:
+    for chunk in chunks:
+        if stop():
+            return True
+        result = extractors.extract_batch(kind, [p for _, p in chunk], state)
+        tracker.add(_store(cache, failed, chunk, result))
+    return False
+
+
+# Worker-process side: the dictionary is sent once per worker, not with every chunk.
+_WORKER_STATE: tuple[str, extractors.State] | None = None
+
+
+def _init_worker(kind: str, arrays: dict | None) -> None:
+    global _WORKER_STATE
+    from aldesk.core.features.patches import PatchDictionary
+
+    state = PatchDictionary.from_arrays(arrays) if arrays is not None else None
+    _WORKER_STATE = (kind, state)
+
+
+def _work(paths: list[str]) -> tuple[list[int], np.ndarray, dict[int, str]]:
+    kind, state = _WORKER_STATE
+    return extractors.extract_batch(kind, paths, state)
+
+
+def _result(fut: Future) -> tuple[list[int], np.ndarray, dict[int, str]]:
+    """A chunk's result; a crashed worker (e.g. a decoder segfault) fails its chunk only."""
+    try:
+        return fut.result()
+    except Exception as exc:  # BrokenProcessPool, or a bug: report, do not lose the run
+        n = len(fut.chunk_paths)  # type: ignore[attr-defined]
+        reason = f"extraction failed ({type(exc).__name__})"
+        return [], np.empty((0, 0), dtype=np.float32), dict.fromkeys(range(n), reason)
+
+
+def _run_pool(kind, state, chunks, cache, failed, tracker, stop, workers) -> bool:
+    # spawn, not fork: the GUI process has Qt threads, and forking a threaded process can
+    # deadlock; spawn is also what macOS and Windows use, so all platforms behave alike.
+    context = multiprocessing.get_context("spawn")
+    arrays = state.arrays() if state is not None else None
+    queue = iter(chunks)
+    running: dict[Future, list] = {}
+    cancelled = False
+    with ProcessPoolExecutor(workers, context, _init_worker, (kind, arrays)) as pool:
+
+        def submit_next() -> None:
+            chunk = next(queue, None)
+            if chunk is not None:
+                fut = pool.submit(_work, [str(p) for _, p in chunk])
+                fut.chunk_paths = chunk  # type: ignore[attr-defined]
+                running[fut] = chunk
+
+        for _ in range(2 * workers):  # two per worker: no worker idles between chunks
+            submit_next()
+        while running:
+            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for fut in done:
+                tracker.add(_store(cache, failed, running.pop(fut), _result(fut)))
+                if not cancelled:
+                    submit_next()
+            if not cancelled and stop():
+                cancelled = True
+                # Queued chunks are dropped; running ones finish and are kept below.
+                for fut in [f for f in running if f.cancel()]:
+                    running.pop(fut)
+    return cancelled

@@ -1,0 +1,301 @@
+"""Audio decoding with soundfile (bundled libsndfile), analysis resampling and GUI views.
+
+Analysis audio is mono float32 at ``ANALYSIS_RATE`` (16 kHz): channels are averaged and the
+signal is resampled with ``scipy.signal.resample_poly`` (polyphase, anti-aliased).
+
+Long clips: ``load_audio(path, max_seconds=N)`` returns at most N seconds. When the clip is
+longer, it returns the **most energetic N-second window** among the first
+``LONG_CLIP_SCAN_SECONDS`` seconds (default 300 s): the file is read block by block at its native
+rate, the RMS energy of every ``WINDOW_HOP_SECONDS`` hop is summed over N-second windows, and
+only the best window is decoded and resampled. So a 2-hour recording costs a 5-minute scan, not
+a full decode, and the analysed excerpt is where the sound is rather than leading silence.
+Playback uses :func:`load_audio_native` (whole file, native rate and channels).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from aldesk.core.errors import MediaError
+
+ANALYSIS_RATE = 16000
+LONG_CLIP_SCAN_SECONDS = 300.0
+WINDOW_HOP_SECONDS = 0.1
+_PROBE_FRAMES = 2048
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """Header facts about an audio file."""
+
+    duration: float
+    samplerate: int
+    channels: int
+    format: str
+
+
+def _check_file(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as exc:
+        raise MediaError("file not found", str(path)) from exc
+    except PermissionError as exc:
+        raise MediaError("permission denied", str(path)) from exc
+    if path.is_dir():
+        raise MediaError("is a folder", str(path))
+    if size == 0:
+        raise MediaError("empty file (0 bytes)", str(path))
+    if not os.access(path, os.R_OK):
+        raise MediaError("permission denied", str(path))
+
+
+def _reason(exc: Exception) -> str:
+    """Short human reason from a libsndfile / OS error."""
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    text = str(exc).lower()
+    if "format not recognised" in text or "unknown format" in text or "not recognised" in text:
+        return "not an audio file"
+    if "unsupported" in text or "codec" in text or "encoding" in text:
+        return "unsupported codec"
+    if "truncated" in text or "end of file" in text or "short" in text:
+        return "truncated file"
+    return "corrupt audio file"
+
+
+def _open(path: str | os.PathLike) -> sf.SoundFile:
+    path = Path(path)
+    _check_file(path)
+    try:
+        return sf.SoundFile(path)
+    except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
+        raise MediaError(_reason(exc), str(path)) from exc
+
+
+def audio_info(path: str | os.PathLike) -> AudioInfo:
+    """Return duration (s), sample rate, channel count and container format of ``path``.
+
+    Raises:
+        MediaError: if the file cannot be opened as audio.
+    """
+    with _open(path) as f:
+        duration = f.frames / f.samplerate if f.samplerate else 0.0
+        return AudioInfo(duration, int(f.samplerate), int(f.channels), str(f.format))
+
+
+def probe_audio(path: str | os.PathLike) -> None:
+    """Check that ``path`` decodes: header, then a few frames at the start and at the end.
+
+    Raises:
+        MediaError: with a short reason ("not an audio file", "truncated file", ...).
+    """
+    with _open(path) as f:
+        try:
+            if f.frames == 0:
+                raise MediaError("no audio frames", str(path))
+            head = f.read(_PROBE_FRAMES, dtype="float32", always_2d=True)
+            if head.shape[0] == 0:
+                raise MediaError("truncated file", str(path))
+            if f.seekable() and f.frames > 2 * _PROBE_FRAMES:
+                f.seek(f.frames - _PROBE_FRAMES)
+                tail = f.read(_PROBE_FRAMES, dtype="float32", always_2d=True)
+                if tail.shape[0] < _PROBE_FRAMES:
+                    raise MediaError("truncated file", str(path))
+        except MediaError:
+            raise
+        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+            raise MediaError(_reason(exc), str(path)) from exc
+
+
+def load_audio_native(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Decode the whole file at its native rate, for playback.
+
+    Returns:
+        ``(samples, samplerate)`` with samples float32 of shape ``(n, channels)``.
+
+    Raises:
+        MediaError: if the file cannot be decoded.
+    """
+    with _open(path) as f:
+        try:
+            data = f.read(dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+            raise MediaError(_reason(exc), str(path)) from exc
+        return data, int(f.samplerate)
+
+
+def load_audio(
+    path: str | os.PathLike, sr: int = ANALYSIS_RATE, max_seconds: float | None = None
+) -> np.ndarray:
+    """Decode to mono float32 at ``sr``; long clips keep their most energetic window.
+
+    Args:
+        path: audio file.
+        sr: output sample rate.
+        max_seconds: if given, return at most this many seconds (see the module docstring for
+            how the window is chosen).
+
+    Returns:
+        1-D float32 array.
+
+    Raises:
+        MediaError: if the file cannot be decoded.
+    """
+    with _open(path) as f:
+        native = int(f.samplerate)
+        try:
+            start, stop = _analysis_span(f, max_seconds)
+            f.seek(start)
+            data = f.read(stop - start, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+            raise MediaError(_reason(exc), str(path)) from exc
+    if data.shape[0] == 0:
+        raise MediaError("no audio frames", str(path))
+    return resample(data.mean(axis=1), native, sr)
+
+
+def _analysis_span(f: sf.SoundFile, max_seconds: float | None) -> tuple[int, int]:
+    """Frame range to analyse: everything, or the most energetic max_seconds window."""
+    total = f.frames
+    if max_seconds is None or total <= max_seconds * f.samplerate or not f.seekable():
+        return 0, total
+    hop = max(1, int(WINDOW_HOP_SECONDS * f.samplerate))
+    scan = min(total, int(LONG_CLIP_SCAN_SECONDS * f.samplerate))
+    energy = np.array(
+        [
+            float(np.mean(np.square(block, dtype=np.float64)))
+            for block in f.blocks(blocksize=hop, frames=scan, dtype="float32", always_2d=True)
+        ]
+    )
+    width = max(1, int(round(max_seconds / WINDOW_HOP_SECONDS)))
+    if energy.size <= width:
+        return 0, int(max_seconds * f.samplerate)
+    window_sums = np.convolve(energy, np.ones(width), mode="valid")
+    start = int(np.argmax(window_sums)) * hop
+    return start, min(total, start + int(max_seconds * f.samplerate))
+
+
+def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample 1-D ``x`` from sr_in to sr_out with a polyphase filter; returns float32."""
+    x = np.asarray(x, dtype=np.float32)
+    if sr_in == sr_out:
+        return x
+    # Imported here: scipy.signal takes ~1 s to import, and clips already at the target
+    # rate (and every extraction worker that only sees them) never need it.
+    from scipy.signal import resample_poly
+
+    g = np.gcd(int(sr_in), int(sr_out))
+    return resample_poly(x, sr_out // g, sr_in // g).astype(np.float32, copy=False)
+
+
+def waveform_envelope(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max of ``x`` in ``n_bins`` equal bins (what a waveform view draws).
+
+    Args:
+        x: 1-D samples (a multi-channel ``(n, c)`` array is averaged to mono first).
+        n_bins: number of bins (usually the widget's width in pixels).
+
+    Returns:
+        ``(mins, maxs)``, float32 arrays of length n_bins. Bins past the end of a clip shorter
+        than n_bins samples repeat the nearest sample, so the drawing has no gaps.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    if n_bins <= 0:
+        raise ValueError("n_bins must be positive")
+    if x.size == 0:
+        zeros = np.zeros(n_bins, dtype=np.float32)
+        return zeros, zeros.copy()
+    # Bin edges as integer sample indices; each bin holds at least one sample.
+    edges = np.linspace(0, x.size, n_bins + 1).astype(np.int64)
+    starts = np.minimum(edges[:-1], x.size - 1)
+    mins = np.minimum.reduceat(x, starts)
+    maxs = np.maximum.reduceat(x, starts)
+    # reduceat gives x[start] alone where a start repeats (empty bin): that is the wanted value.
+    return mins.astype(np.float32), maxs.astype(np.float32)
+
+
+def _hz_to_mel(f: np.ndarray | float) -> np.ndarray:
+    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
+
+
+def _mel_to_hz(m: np.ndarray) -> np.ndarray:
+    return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
+
+
+@lru_cache(maxsize=16)
+def mel_filterbank(
+    sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None
+) -> np.ndarray:
+    """Triangular HTK-mel filterbank, shape ``(n_mels, n_fft // 2 + 1)``, float32, read-only.
+
+    Each filter is area-normalised (Slaney style) so bands of different width are comparable.
+    """
+    fmax = sr / 2.0 if fmax is None else fmax
+    bins_hz = np.linspace(0.0, sr / 2.0, n_fft // 2 + 1)
+    mel_pts = np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2)
+    hz_pts = _mel_to_hz(mel_pts)
+    lower, centre, upper = hz_pts[:-2, None], hz_pts[1:-1, None], hz_pts[2:, None]
+    rising = (bins_hz[None, :] - lower) / np.maximum(centre - lower, 1e-9)
+    falling = (upper - bins_hz[None, :]) / np.maximum(upper - centre, 1e-9)
+    fb = np.maximum(0.0, np.minimum(rising, falling))
+    fb *= 2.0 / np.maximum(upper - lower, 1e-9)
+    fb = fb.astype(np.float32)
+    fb.setflags(write=False)
+    return fb
+
+
+def power_spectrogram(x: np.ndarray, n_fft: int = 512, hop: int = 160) -> np.ndarray:
+    """Hann-windowed power STFT, shape ``(n_fft // 2 + 1, frames)``, float32.
+
+    The signal is zero-padded by half a window at both ends so frame i is centred at i * hop.
+    """
+    x = np.asarray(x, dtype=np.float32).ravel()
+    x = np.pad(x, (n_fft // 2, n_fft // 2))
+    if x.size < n_fft:
+        x = np.pad(x, (0, n_fft - x.size))
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
+    window = np.hanning(n_fft + 1)[:-1].astype(np.float32)  # periodic Hann
+    spec = np.fft.rfft(frames * window, axis=1)
+    return (spec.real**2 + spec.imag**2).astype(np.float32).T
+
+
+def log_mel_spectrogram(
+    x: np.ndarray,
+    sr: int,
+    n_mels: int = 64,
+    *,
+    win_seconds: float = 0.032,
+    hop_seconds: float = 0.010,
+    top_db: float = 80.0,
+) -> np.ndarray:
+    """Log-mel spectrogram in dB, shape ``(n_mels, frames)``, float32.
+
+    Args:
+        x: 1-D samples.
+        sr: their sample rate.
+        n_mels: number of mel bands.
+        win_seconds: STFT window length (rounded up to a power of two in samples).
+        hop_seconds: hop between frames (one frame per hop, centred).
+        top_db: values are floored at ``max - top_db`` so silence does not dominate the colours.
+
+    Returns:
+        ``10 * log10(mel power)``, floored as above.
+    """
+    n_fft = 1 << int(np.ceil(np.log2(max(16, win_seconds * sr))))
+    hop = max(1, int(round(hop_seconds * sr)))
+    power = power_spectrogram(x, n_fft=n_fft, hop=hop)
+    mel = mel_filterbank(int(sr), n_fft, int(n_mels)) @ power
+    db = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    if db.size:
+        db = np.maximum(db, db.max() - top_db)
+    return db.astype(np.float32, copy=False)

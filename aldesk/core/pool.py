@@ -1,0 +1,551 @@
+"""Scan a pool folder: find media files, give each its content identity, report what changed.
+
+Rules a user can rely on:
+
+* **What is scanned.** Every file under the pool folder, recursively, whose extension is an image
+  (``media.IMAGE_EXTS``) or audio (``media.AUDIO_EXTS``) extension. Hidden files and folders
+  (names starting with ``.``) and project folders (``*.aldesk``) are not entered. A sub-folder that
+  cannot be listed is passed over; it never stops the scan.
+* **One kind per project.** A project holds images or audio, never both. The kind is the
+  ``kind=`` argument when given (the user chose it); otherwise it is the majority kind of the
+  folder, images winning a tie. Files of the other kind are not silently dropped: they are
+  listed in ``ScanResult.other_kind`` so the caller can say "412 audio files were left out".
+* **Identity is content.** An item is the SHA-256 of its bytes, so a renamed or moved file keeps
+  its labels, and byte-identical files are one item reported in ``ScanResult.duplicates``.
+* **Rescans are incremental.** A file whose path, size and ``mtime_ns`` match its ``previous``
+  entry is neither re-hashed nor re-probed.
+* **Bad files never stop a scan.** A file that cannot be read or decoded gets ``error`` set to
+  the reason from ``media.probe`` (or "permission denied" when its bytes cannot be read) and is
+  listed in ``ScanResult.unreadable``.
+* **Errors.** A pool folder that does not exist raises ``PoolMissing``; a first scan (no
+  ``previous``) that finds no file of the project's kind raises ``NoMedia``. A rescan of an
+  emptied folder does not raise: every known file is reported missing (they come back when the
+  files reappear, e.g. once a drive is mounted again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from aldesk.core import media
+from aldesk.core.errors import MediaError, NoMedia, PoolMissing
+from aldesk.core.store import Item, NewItem, ProjectStore
+
+HASH_BLOCK = 1 << 20
+PROJECT_SUFFIX = ".aldesk"
+KINDS = ("image", "audio")
+# benchmarks/bench_scan.py, 2 shared cores: on 5000 small PNGs threads were slower (probing is
+# GIL-bound Python in Pillow) and on 120 large images no faster; keep the knob for slow disks.
+DEFAULT_WORKERS = 1
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One media file as seen by a scan.
+
+    Attributes:
+        relpath: Path relative to the pool folder, with ``/`` separators.
+        kind: ``'image'`` or ``'audio'``.
+        size: Size in bytes.
+        mtime_ns: Modification time in nanoseconds.
+        hash: Hex SHA-256 of the bytes, or None when the bytes could not be read.
+        error: Why the file cannot be used (short, shown next to the item), or None.
+    """
+
+    relpath: str
+    kind: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scan found, compared with ``previous``.
+
+    ``new``, ``changed``, ``moved`` and ``missing`` are disjoint; an unchanged file is in none.
+
+    Attributes:
+        kind: The project's kind (``'image'`` or ``'audio'``).
+        entries: relpath -> FileEntry for every file of that kind; pass it as the next
+            ``previous``.
+        new: Files at a new path whose content was not known before.
+        missing: Previous files whose path is gone and whose content is nowhere in the pool.
+        changed: ``(before, after)`` pairs: same path, new content.
+        moved: ``(before, after)`` pairs: known content found at a new path (rename or move).
+        duplicates: hash -> sorted relpaths, for content found at more than one path.
+        other_kind: Sorted relpaths of media files of the other kind (left out of the project).
+        unreadable: Entries whose ``error`` is set.
+    """
+
+    kind: str
+    entries: dict[str, FileEntry]
+    new: list[FileEntry]
+    missing: list[FileEntry]
+    changed: list[tuple[FileEntry, FileEntry]]
+    moved: list[tuple[FileEntry, FileEntry]]
+    duplicates: dict[str, list[str]]
+    other_kind: list[str]
+    unreadable: list[FileEntry]
+
+
+@dataclass(frozen=True)
+class MediaCounts:
+    """File counts by extension only (nothing is opened)."""
+
+    images: int
+    audio: int
+    other: int
+
+
+@dataclass(frozen=True)
+class _Found:
+    relpath: str
+    kind: str
+    size: int
+    mtime_ns: int
+    error: str | None
+
+
+# ------------------------------------------------------------------ walking the folder
+
+
+def _check_root(root: str | os.PathLike[str]) -> Path:
+    path = Path(root)
+    if not path.is_dir():
+        what = "is not a folder" if path.exists() else "does not exist"
+        raise PoolMissing(
+            f"The pool folder {path} {what}. It may have been moved, renamed or be on a drive "
+            "that is not mounted; restore it or choose its new location."
+        )
+    return path
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name.endswith(PROJECT_SUFFIX)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Yield (relpath, entry) for every regular file, skipping hidden and project folders."""
+    stack = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                children = list(it)
+        except OSError:
+            continue  # an unlistable sub-folder must not stop the scan of the others
+        for child in children:
+            if _skipped(child.name):
+                continue
+            relpath = prefix + child.name
+            if child.is_dir(follow_symlinks=False):
+                stack.append((Path(child.path), relpath + "/"))
+            elif child.is_file():
+                yield relpath, child
+
+
+def _read_error(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "file vanished during the scan"
+    return f"cannot read file ({exc.strerror or exc})"
+
+
+def _find_media(root: Path) -> list[_Found]:
+    found = []
+    for relpath, entry in _walk(root):
+        kind = media.media_kind(relpath)
+        if kind is None:
+            continue
+        try:
+            st = entry.stat()
+        except OSError as exc:
+            found.append(_Found(relpath, kind, 0, 0, _read_error(exc)))
+        else:
+            found.append(_Found(relpath, kind, st.st_size, st.st_mtime_ns, None))
+    found.sort(key=lambda f: f.relpath)
+    return found
+
+
+def count_media(root: str | os.PathLike[str]) -> MediaCounts:
+    """Count image, audio and other files by extension, for the new-project dialog.
+
+    Follows the same skip rules as :func:`scan` but opens no file.
+
+    Args:
+        root: The pool folder.
+
+    Returns:
+        The counts.
+
+    Raises:
+        PoolMissing: ``root`` is not an existing folder.
+    """
+    counts = {"image": 0, "audio": 0, None: 0}
+    for relpath, _entry in _walk(_check_root(root)):
+        counts[media.media_kind(relpath)] += 1
+    return MediaCounts(images=counts["image"], audio=counts["audio"], other=counts[None])
+
+
+def _choose_kind(found: list[_Found], kind: str | None) -> str:
+    if kind is not None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        return kind
+    n_audio = sum(f.kind == "audio" for f in found)
+    return "audio" if n_audio > len(found) - n_audio else "image"
+
+
+def _no_media_message(root: Path, kind: str, n_other: int) -> str:
+    if n_other:
+        other = "audio files" if kind == "image" else "images"
+        return f"The folder {root} holds no {kind} files (it holds {n_other} {other})."
+    return f"The folder {root} holds no image or audio files aldesk can read."
+
+
+# ------------------------------------------------------------------ hashing and probing
+
+
+def _hash_file(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in 1 MiB blocks (hashlib releases the GIL)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _probe_error(path: Path, kind: str) -> str | None:
+    try:
+        media.probe(path, kind)
+    except MediaError as exc:
+        return exc.reason
+    except OSError as exc:
+        return _read_error(exc)
+    return None
+
+
+def _examine(root: Path, found: _Found) -> FileEntry:
+    """Hash and probe one file; the hash is computed first so a bad file still has identity."""
+    if found.error is not None:
+        return FileEntry(found.relpath, found.kind, found.size, found.mtime_ns, None, found.error)
+    path = root / found.relpath
+    try:
+        digest = _hash_file(path)
+    except OSError as exc:
+        return FileEntry(
+            found.relpath, found.kind, found.size, found.mtime_ns, None, _read_error(exc)
+        )
+    error = _probe_error(path, found.kind)
+    return FileEntry(found.relpath, found.kind, found.size, found.mtime_ns, digest, error)
+
+
+def _reusable(before: FileEntry | None, found: _Found) -> bool:
+    return (
+        before is not None
+        and before.hash is not None
+        and found.error is None
+        and before.size == found.size
+        and before.mtime_ns == found.mtime_ns
+    )
+
+
+def _examine_all(
+    root: Path,
+    found: list[_Found],
+    previous: dict[str, FileEntry],
+    progress: Progress | None,
+    workers: int,
+) -> dict[str, FileEntry]:
+    entries = {
+        f.relpath: previous[f.relpath] for f in found if _reusable(previous.get(f.relpath), f)
+    }
+    todo = [f for f in found if f.relpath not in entries]
+    total, done = len(found), len(entries)
+    if progress is not None:
+        progress(done, total)
+    for entry in _map(lambda f: _examine(root, f), todo, workers):
+        entries[entry.relpath] = entry
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    return dict(sorted(entries.items()))
+
+
+def _map(
+    fn: Callable[[_Found], FileEntry], items: list[_Found], workers: int
+) -> Iterable[FileEntry]:
+    if workers <= 1 or len(items) < 2:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aldesk-scan") as pool:
+        yield from pool.map(fn, items)
+
+
+# ------------------------------------------------------------------ comparing with previous
+
+
+@dataclass
+class _Changes:
+    new: list[FileEntry]
+    missing: list[FileEntry]
+    changed: list[tuple[FileEntry, FileEntry]]
+    moved: list[tuple[FileEntry, FileEntry]]
+
+
+def _by_hash(entries: Iterable[FileEntry]) -> dict[str, list[FileEntry]]:
+    groups: dict[str, list[FileEntry]] = defaultdict(list)
+    for entry in entries:
+        if entry.hash is not None:
+            groups[entry.hash].append(entry)
+    return groups
+
+
+def _compare(previous: dict[str, FileEntry], current: dict[str, FileEntry]) -> _Changes:
+    """Classify each current path (unchanged, moved, changed, new) and each lost previous one."""
+    known = _by_hash(previous.values())
+    # Previous paths that no longer hold their content: the possible origins of a move.
+    origins = {
+        h: [p for p in group if getattr(current.get(p.relpath), "hash", None) != h]
+        for h, group in known.items()
+    }
+    out, accounted = _Changes([], [], [], []), set()
+    for relpath, entry in current.items():
+        before = previous.get(relpath)
+        if before is not None and before.hash == entry.hash:
+            continue
+        if origins.get(entry.hash):
+            origin = origins[entry.hash].pop(0)
+            out.moved.append((origin, entry))
+            accounted.add(origin.relpath)
+        elif entry.hash in known:
+            continue  # one more copy of known content: reported in duplicates
+        elif before is not None:
+            out.changed.append((before, entry))
+            accounted.add(relpath)
+        else:
+            out.new.append(entry)
+    present = {e.hash for e in current.values()}
+    for relpath, before in sorted(previous.items()):
+        gone = before.hash not in present if before.hash is not None else relpath not in current
+        if gone and relpath not in accounted:
+            out.missing.append(before)
+    return out
+
+
+def _duplicates(entries: dict[str, FileEntry]) -> dict[str, list[str]]:
+    return {
+        h: sorted(e.relpath for e in group)
+        for h, group in _by_hash(entries.values()).items()
+        if len(group) > 1
+    }
+
+
+# ------------------------------------------------------------------ public entry points
+
+
+def scan(
+    root: str | os.PathLike[str],
+    *,
+    kind: str | None = None,
+    previous: dict[str, FileEntry] | None = None,
+    progress: Progress | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> ScanResult:
+    """Scan a pool folder recursively and compare it with a previous scan.
+
+    Args:
+        root: The pool folder.
+        kind: ``'image'`` or ``'audio'``; None picks the majority kind (see the module rules).
+        previous: relpath -> FileEntry from the last scan; unchanged files (same size and
+            ``mtime_ns``) are taken from it without being read.
+        progress: Called as ``progress(done, total)`` from the calling thread.
+        workers: Threads that hash and probe files (1 = no thread pool).
+
+    Returns:
+        The scan result; ``entries`` is sorted by relpath.
+
+    Raises:
+        PoolMissing: ``root`` is not an existing folder.
+        NoMedia: A first scan found no file of the project's kind.
+    """
+    path = _check_root(root)
+    previous = previous or {}
+    found = _find_media(path)
+    chosen = _choose_kind(found, kind)
+    mine = [f for f in found if f.kind == chosen]
+    other = [f.relpath for f in found if f.kind != chosen]
+    if not mine and not previous:
+        raise NoMedia(_no_media_message(path, chosen, len(other)))
+    entries = _examine_all(path, mine, previous, progress, workers)
+    changes = _compare(previous, entries)
+    return ScanResult(
+        kind=chosen,
+        entries=entries,
+        new=changes.new,
+        missing=changes.missing,
+        changed=changes.changed,
+        moved=changes.moved,
+        duplicates=_duplicates(entries),
+        other_kind=other,
+        unreadable=[e for e in entries.values() if e.error is not None],
+    )
+
+
+# ------------------------------------------------------------------ applying a scan to a store
+
+# An item needs an identity even when its bytes cannot be read (permission denied); such an
+# item is keyed by its path until it can be hashed, and then becomes a new item.
+_UNHASHED = "unhashed:"
+
+
+def _item_key(entry: FileEntry) -> str:
+    return entry.hash if entry.hash is not None else _UNHASHED + entry.relpath
+
+
+def _entry_from_item(item: Item) -> FileEntry:
+    digest = None if item.hash.startswith(_UNHASHED) else item.hash
+    # A missing item keeps the reason it had before it went missing (None if it was readable).
+    error = None if item.status == "ok" else item.reason
+    return FileEntry(item.relpath, item.kind, item.size, item.mtime_ns, digest, error)
+
+
+def _previous_from(items: list[Item]) -> dict[str, FileEntry]:
+    # Present items overwrite missing ones that last lived at the same path.
+    ordered = sorted(items, key=lambda it: it.status != "missing")
+    return {it.relpath: _entry_from_item(it) for it in ordered}
+
+
+def _groups(entries: dict[str, FileEntry]) -> dict[str, list[FileEntry]]:
+    groups: dict[str, list[FileEntry]] = defaultdict(list)
+    for entry in entries.values():
+        groups[_item_key(entry)].append(entry)
+    return groups
+
+
+def _status(entry: FileEntry) -> tuple[str, str | None]:
+    return ("unreadable", entry.error) if entry.error is not None else ("ok", None)
+
+
+def _refresh(store: ProjectStore, item: Item, group: list[FileEntry]) -> None:
+    """Point a known item at where its content is now; its labels stay (they key on the id)."""
+    paths = [e.relpath for e in group]
+    entry = next((e for e in group if e.relpath == item.relpath), group[0])
+    status, reason = _status(entry)
+    wanted = {
+        "relpath": entry.relpath,
+        "size": entry.size,
+        "mtime_ns": entry.mtime_ns,
+        "status": status,
+        "reason": reason,
+    }
+    changes = {k: v for k, v in wanted.items() if getattr(item, k) != v}
+    if changes:
+        store.update_item(item.id, **changes)
+    # item_paths lists every path of duplicated content, and is empty for a single path.
+    dup_paths = sorted(paths) if len(paths) > 1 else []
+    if store.item_paths(item.id) != dup_paths:
+        store.set_item_paths(item.id, dup_paths)
+
+
+def _add_new(store: ProjectStore, groups: list[list[FileEntry]], first_arrival: int) -> None:
+    """Add unknown content as items; stream arrival follows file mtime, then path."""
+    groups = sorted(groups, key=lambda g: (g[0].mtime_ns, g[0].relpath))
+    new_items = []
+    for arrival, group in enumerate(groups, start=first_arrival):
+        entry = group[0]
+        status, reason = _status(entry)
+        new_items.append(
+            NewItem(
+                hash=_item_key(entry),
+                relpath=entry.relpath,
+                kind=entry.kind,
+                size=entry.size,
+                mtime_ns=entry.mtime_ns,
+                status=status,
+                reason=reason,
+                arrival=arrival,
+            )
+        )
+    ids = store.add_items(new_items)
+    for item_id, group in zip(ids, groups, strict=True):
+        if len(group) > 1:
+            store.set_item_paths(item_id, [e.relpath for e in group])
+
+
+def sync_pool(
+    store: ProjectStore,
+    root: str | os.PathLike[str] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Rescan the project's pool folder and bring the store's items up to date.
+
+    The store's items are the scan's ``previous``, so only new or touched files are read;
+    then :func:`apply_scan` updates the items.
+
+    Args:
+        store: An open project.
+        root: The pool folder; defaults to ``store.pool_root``.
+        progress: Passed to :func:`scan`.
+
+    Returns:
+        The scan result, relative to the items the store knew.
+
+    Raises:
+        PoolMissing: The pool folder does not exist.
+        NoMedia: The project has no items yet and the folder holds no file of its kind.
+    """
+    files = [it for it in store.items() if it.origin == "file"]
+    result = scan(
+        store.pool_root if root is None else root,
+        kind=store.kind,
+        previous=_previous_from(files),
+        progress=progress,
+    )
+    apply_scan(store, result)
+    return result
+
+
+def apply_scan(store: ProjectStore, result: ScanResult) -> None:
+    """Make the store's items match ``result.entries`` (a scan of the store's pool folder).
+
+    Unknown content becomes a new item (status ``'ok'`` or ``'unreadable'`` with its reason),
+    numbered for stream arrival by file mtime, then path, after the existing items. Known
+    content found at a new path keeps its item, so its labels. Items whose content is no longer
+    in the pool get status ``'missing'`` and come back when the file reappears. A file whose
+    content changed in place is a new item, and the old item goes missing. Only what differs is
+    written. Only ``result.entries`` is used, so a scan made before the project existed (to
+    learn its kind) can be applied to the new, empty store without scanning again.
+
+    Args:
+        store: An open project.
+        result: A scan of ``store.pool_root``.
+    """
+    items = store.items()
+    by_key = {it.hash: it for it in items}
+    groups = _groups(result.entries)
+    unknown = []
+    for key, group in groups.items():
+        item = by_key.get(key)
+        if item is None:
+            unknown.append(group)
+        elif item.origin == "file":
+            _refresh(store, item, group)
+    if unknown:
+        arrivals = [it.arrival for it in items if it.arrival is not None]
+        _add_new(store, unknown, max(arrivals, default=-1) + 1)
+    for item in items:
+        if item.origin == "file" and item.hash not in groups and item.status != "missing":
+            store.update_item(item.id, status="missing")

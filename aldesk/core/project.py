@@ -1,0 +1,142 @@
+"""Creating a project from a folder: the store, the pool scan, the held-out test split."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aldesk.core.errors import AldeskError, PoolMissing
+from aldesk.core.pool import ScanResult, sync_pool
+from aldesk.core.store import ProjectStore
+
+SCENARIOS = ("pool", "stream", "synthesis")
+SEED_METHODS = ("random", "representative")
+
+
+@dataclass
+class ProjectSettings:
+    """What a user chooses for a project; stored as plain JSON settings."""
+
+    strategy: str = "margin"
+    scenario: str = "pool"
+    model: str = "logreg"
+    batch: int = 5
+    seed_size: int = 10
+    seed_method: str = "representative"
+    test_size: int = 50
+    budget: int | None = None
+    target_accuracy: float | None = None
+    stable_predictions: bool = True
+    pool_fraction: float | None = None
+    max_uncertainty: float | None = None
+    stream_threshold: float | None = None  # None: budget-adaptive (variable uncertainty)
+    stream_budget: float = 0.2  # fraction of arriving items the stream may query
+    random_state: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.scenario not in SCENARIOS:
+            raise AldeskError(f"Unknown scenario {self.scenario!r}; use one of {', '.join(SCENARIOS)}.")
+        if self.seed_method not in SEED_METHODS:
+            raise AldeskError(f"Unknown seed method {self.seed_method!r}.")
+        if self.batch < 1:
+            raise AldeskError("The batch size must be at least 1.")
+        if self.test_size < 0 or self.seed_size < 0:
+            raise AldeskError("Seed and test sizes cannot be negative.")
+        _check_strategy(self.strategy)
+
+    @classmethod
+    def from_store(cls, store: ProjectStore) -> ProjectSettings:
+        known = cls.__dataclass_fields__
+        values = {k: v for k, v in store.settings().items() if k in known}
+        return cls(**values)
+
+
+def _check_strategy(name: str) -> None:
+    from aldesk.core.strategies import POOL_STRATEGIES
+
+    if name not in POOL_STRATEGIES:
+        raise AldeskError(
+            f"Unknown strategy {name!r}; choose one of: {', '.join(POOL_STRATEGIES)}."
+        )
+
+
+def create_project(
+    path: str | Path,
+    pool_root: str | Path,
+    classes: Sequence[str],
+    settings: ProjectSettings | None = None,
+    *,
+    kind: str | None = None,
+    hotkeys: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[ProjectStore, ScanResult]:
+    """Create a project on ``pool_root``, scan it, and draw the random held-out test split.
+
+    Raises:
+        PoolMissing / NoMedia: the folder is missing or holds no readable media.
+        ProjectExists: a project is already at ``path``.
+    """
+    settings = settings or ProjectSettings()
+    settings.validate()
+    pool_root = Path(pool_root).expanduser()
+    if not pool_root.is_dir():
+        raise PoolMissing(f"The folder {pool_root} does not exist.")
+    from aldesk.core.pool import scan
+
+    first = scan(pool_root, kind=kind, progress=progress)  # fails before anything is written
+    store = ProjectStore.create(
+        path, pool_root=pool_root, kind=first.kind, classes=classes,
+        settings=asdict(settings), hotkeys=hotkeys,
+    )  # fmt: skip
+    try:
+        result = sync_pool(store)
+        draw_test_split(store, settings.test_size, settings.random_state)
+    except BaseException:
+        store.close()
+        raise
+    return store, result
+
+
+def draw_test_split(store: ProjectStore, size: int, random_state: int = 0) -> list[int]:
+    """Mark ``size`` readable items, drawn at random (never by a strategy), as held-out tests."""
+    ok = [it.id for it in store.items() if it.status == "ok" and it.origin == "file"]
+    # never take more than a fifth of the pool: the rest must stay to learn from
+    size = min(size, len(ok) // 5)
+    rng = np.random.default_rng(random_state)
+    chosen = sorted(int(i) for i in rng.choice(ok, size=size, replace=False)) if size else []
+    store.set_split(chosen, "test")
+    return chosen
+
+
+def compute_features(
+    store: ProjectStore,
+    progress: Callable | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    workers: int | None = None,
+):
+    """Extract (or load from the project's cache) features of every readable item.
+
+    Items whose extraction fails are flagged unreadable with the reason, never skipped silently.
+    Returns the core's ``FeatureResult``.
+    """
+    from aldesk.core.features import ensure_features
+
+    items = [it for it in store.items() if it.status == "ok"]
+    files = [(it.hash, store.abspath(it)) for it in items]
+    result = ensure_features(
+        store.cache_dir, store.kind, files, progress=progress, should_stop=should_stop,
+        workers=workers,
+    )  # fmt: skip
+    flag_failures(store, result.failed)
+    return result
+
+
+def flag_failures(store: ProjectStore, failed: dict[str, str]) -> None:
+    """Mark items whose features could not be computed as unreadable, with the reason."""
+    for it in store.items():
+        if it.hash in failed and it.status == "ok":
+            store.update_item(it.id, status="unreadable", reason=failed[it.hash])

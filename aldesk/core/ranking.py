@@ -1,0 +1,200 @@
+"""One training round: fit on the labels, then rank the pool for the next queries.
+
+``fit_and_rank`` is the pure work function the GUI's training lane runs in a worker thread
+(Orange's ``run``): it takes a frozen :class:`RankRequest`, touches nothing shared, and returns a
+:class:`Ranking` the GUI thread swaps in at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from aldesk.core.learner import FittedModel, TrainingSnapshot, train
+from aldesk.core.strategies import pool, seed
+from aldesk.core.strategies.pool import POOL_STRATEGIES, Selection
+
+# The ranking keeps at least this many items so the app can serve queries until the next retrain.
+_MIN_ORDER = 200
+# ... and ten batches' worth when batches are large.
+_BATCHES_KEPT = 10
+# Clusters for the cold-start representative ranking; more than one batch so a person labelling
+# one item at a time also walks through several clusters.
+_MIN_SEED_CLUSTERS = 16
+# Candidates clustered for the cold start; k-means on more is slow and no more representative.
+_SEED_SAMPLE = 2000
+
+
+@dataclass(frozen=True, eq=False)
+class RankRequest:
+    """Everything one round needs, frozen for the worker.
+
+    Attributes:
+        snapshot: Labels and model settings to train on.
+        X_pool: Features of every item, float32 ``(N, d)``; never copied.
+        candidates: Row indices of ``X_pool`` that may be queried (unlabelled, pool split).
+        strategy: A name from :data:`POOL_STRATEGIES` or ``seed.SEED_STRATEGIES``.
+        k: Batch size; ``k > 1`` makes the first ``k`` items batch-diverse.
+        round: Round number, echoed into the :class:`Ranking`.
+        random_state: Seed for every random step of ranking.
+    """
+
+    snapshot: TrainingSnapshot
+    X_pool: np.ndarray
+    candidates: np.ndarray
+    strategy: str = pool.DEFAULT_STRATEGY
+    k: int = 1
+    round: int = 0
+    random_state: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Ranking:
+    """The result of a round.
+
+    Attributes:
+        round: The request's round number.
+        order: Candidate row indices, most informative first; the first ``k`` are batch-diverse
+            when ``k > 1``. Length ``min(len(candidates), max(200, 10 * k))``.
+        scores: Informativeness of each item of ``order`` (higher = more informative).
+        proba: Float32 ``(N, n_classes)`` probabilities for every row of ``X_pool``.
+        strategy: The strategy actually used (a seed strategy when fewer than two classes have
+            labels).
+        fit_seconds: Wall time of the fit.
+        rank_seconds: Wall time of scoring and ordering.
+        model: The fitted model (for synthesis and stopping; never persisted).
+    """
+
+    round: int
+    order: np.ndarray
+    scores: np.ndarray
+    proba: np.ndarray
+    strategy: str
+    fit_seconds: float
+    rank_seconds: float
+    model: FittedModel | None = None
+
+
+def fit_and_rank(
+    request: RankRequest, should_stop: Callable[[], bool] | None = None
+) -> Ranking | None:
+    """Train on ``request.snapshot`` and rank ``request.candidates``.
+
+    Query-by-committee needs a committee, so ``strategy='qbc'`` trains the ``committee`` model
+    whatever the snapshot asks for. With fewer than two labelled classes the ranking falls back to
+    the representative seed strategy (or random, if that was asked for).
+
+    Args:
+        request: The frozen round request.
+        should_stop: Polled before and after the fit; a newer request makes it return true.
+
+    Returns:
+        The ranking, or ``None`` when ``should_stop()`` became true.
+    """
+    stop = should_stop or (lambda: False)
+    if stop():
+        return None
+    snapshot = request.snapshot
+    if request.strategy == "qbc" and snapshot.model != "committee":
+        snapshot = dataclasses.replace(snapshot, model="committee", warm_start=None)
+    t0 = time.perf_counter()
+    model = train(snapshot)
+    t1 = time.perf_counter()
+    if stop():
+        return None
+    committee = model.committee_proba(request.X_pool) if request.strategy == "qbc" else None
+    # The committee's mean is its prediction; reuse it rather than score the pool twice.
+    proba = committee.mean(axis=0) if committee is not None else model.predict_proba(request.X_pool)
+    strategy, selection = _rank(request, model, proba, committee)
+    t2 = time.perf_counter()
+    order = np.asarray(request.candidates, dtype=np.intp)[selection.indices]
+    return Ranking(request.round, order, selection.scores, proba, strategy, t1 - t0, t2 - t1, model)
+
+
+def order_length(n_candidates: int, k: int) -> int:
+    """How many candidates a ranking keeps: ``min(n, max(200, 10 k))``."""
+    return min(n_candidates, max(_MIN_ORDER, _BATCHES_KEPT * k))
+
+
+def _rank(
+    request: RankRequest, model: FittedModel, proba: np.ndarray, committee: np.ndarray | None
+) -> tuple[str, Selection]:
+    """Positions into ``request.candidates``, best first, and the strategy that chose them."""
+    candidates = np.asarray(request.candidates, dtype=np.intp)
+    length = order_length(len(candidates), request.k)
+    seed_only = request.strategy in seed.SEED_STRATEGIES and request.strategy not in POOL_STRATEGIES
+    if len(model.classes) < 2 or seed_only:
+        return _rank_seed(request, candidates, length)
+    if request.strategy not in POOL_STRATEGIES:
+        raise ValueError(f"unknown strategy {request.strategy!r}")
+    scores = _scores(request, proba, committee, candidates)
+    return request.strategy, _order(request.X_pool, candidates, scores, request.k, length)
+
+
+def _scores(
+    request: RankRequest, proba: np.ndarray, committee: np.ndarray | None, candidates: np.ndarray
+) -> np.ndarray:
+    """Informativeness of every candidate under the requested pool strategy.
+
+    Rows are scored in full and the 1-D result indexed: cheaper than gathering candidate rows
+    of ``proba`` (or of the features, which would copy the pool).
+    """
+    name = request.strategy
+    if name == "random":
+        return (
+            np.random.default_rng(request.random_state).random(len(candidates)).astype(np.float32)
+        )
+    if name == "least_confidence":
+        return pool.least_confidence_scores(proba)[candidates]
+    if name == "entropy":
+        return pool.entropy_scores(proba)[candidates]
+    if name == "qbc":
+        return pool.vote_entropy_scores(committee)[candidates]
+    if name == "density":
+        weights = pool.density_weights(request.X_pool, request.random_state)
+        return (pool.margin_scores(proba) * weights)[candidates]
+    return pool.margin_scores(proba)[candidates]
+
+
+def _order(
+    X_pool: np.ndarray, candidates: np.ndarray, scores: np.ndarray, k: int, length: int
+) -> Selection:
+    """Top ``length`` by score, with the first ``k`` replaced by a batch-diverse pick."""
+    ranked = pool.top_k(scores, length)
+    if k <= 1 or len(ranked.indices) <= 1:
+        return ranked
+    batch = pool.batch_diverse(X_pool[candidates[ranked.indices]], ranked.scores, k)
+    first = ranked.indices[batch.indices]
+    rest = np.setdiff1d(np.arange(len(ranked.indices)), batch.indices, assume_unique=True)
+    # setdiff1d sorts its output, and positions in ``ranked`` are already in score order.
+    indices = np.concatenate([first, ranked.indices[rest]])
+    scores_out = np.concatenate([batch.scores, ranked.scores[rest]])
+    return Selection(indices, scores_out)
+
+
+def _rank_seed(request: RankRequest, candidates: np.ndarray, length: int) -> tuple[str, Selection]:
+    """Cold-start order: representative cluster medoids first, then random."""
+    n = len(candidates)
+    randomly = seed.seed_random(n, length, request.random_state)
+    if request.strategy == "random":
+        return "random", randomly
+    # Cluster a subsample gathered straight from the pool: gathering every candidate's features
+    # first would copy the whole pool.
+    rng = np.random.default_rng(request.random_state)
+    sample = np.sort(rng.choice(n, size=min(_SEED_SAMPLE, n), replace=False))
+    clustered = seed.seed_representative(
+        request.X_pool[candidates[sample]],
+        max(request.k, _MIN_SEED_CLUSTERS),
+        request.random_state,
+        sample_size=_SEED_SAMPLE,
+    )
+    first = Selection(sample[clustered.indices], clustered.scores)
+    rest = randomly.indices[~np.isin(randomly.indices, first.indices)]
+    indices = np.concatenate([first.indices, rest])[:length]
+    # Representatives score above every random filler so scores stay descending.
+    scores = np.concatenate([1.0 + first.scores, np.zeros(len(rest), dtype=np.float32)])[:length]
+    return "representative", Selection(indices.astype(np.intp), scores.astype(np.float32))

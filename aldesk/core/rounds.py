@@ -1,0 +1,123 @@
+"""One retrain round as a pure function: what a worker thread runs for the session.
+
+``run_round(job)`` fits the model on the job's frozen snapshot, ranks the pool and, in the
+synthesis scenario, builds one new item to ask about. It touches no store and no widget: the GUI
+runs it on a worker (Orange's ``run(data, learner, state)``), ``simulate`` runs it inline, and the
+session applies its result on the thread that owns the store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aldesk.core.ranking import Ranking, RankRequest, fit_and_rank
+
+
+@dataclass(frozen=True, eq=False)
+class SynthesisSpec:
+    """What the worker needs to build a membership query from two pool items."""
+
+    kind: str
+    paths: tuple[Path, ...]  # one per pool row (None-free only for rows that are candidates)
+    out_dir: Path
+    cache_dir: Path
+    random_state: int
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingJob:
+    """A frozen retrain request: the rank request plus, optionally, a synthesis request."""
+
+    request: RankRequest
+    synthesis: SynthesisSpec | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SynthesizedItem:
+    """A new instance the learner built: written to ``path``, described by ``features``."""
+
+    path: Path
+    features: np.ndarray
+    parents: tuple[int, int]  # pool rows it was mixed from
+    ratio: float
+    score: float
+
+
+@dataclass(frozen=True, eq=False)
+class RoundResult:
+    ranking: Ranking
+    synthesized: SynthesizedItem | None = None
+    failure: str | None = None  # synthesis can fail alone (a parent file vanished)
+
+
+def run_round(job: TrainingJob, should_stop: Callable[[], bool] | None = None) -> RoundResult | None:
+    """Fit, rank and (optionally) synthesize; ``None`` if cancelled by ``should_stop``."""
+    ranking = fit_and_rank(job.request, should_stop=should_stop)
+    if ranking is None:
+        return None
+    if job.synthesis is None or ranking.model is None:
+        return RoundResult(ranking)
+    try:
+        synthesized = _synthesize(job, ranking)
+    except Exception as exc:  # a membership query is optional; the ranking still stands
+        return RoundResult(ranking, failure=f"Could not synthesize a query: {exc}")
+    return RoundResult(ranking, synthesized)
+
+
+def _synthesize(job: TrainingJob, ranking: Ranking) -> SynthesizedItem | None:
+    from aldesk.core.features import extract_one
+    from aldesk.core.strategies.synthesis import choose_pair, least_certain_mix
+
+    spec = job.synthesis
+    candidates = np.asarray(job.request.candidates)
+    if len(candidates) < 2:
+        return None
+    i, j = choose_pair(ranking.proba[candidates], random_state=spec.random_state)
+    a_row, b_row = int(candidates[i]), int(candidates[j])
+    a, b = _decode(spec.kind, spec.paths[a_row]), _decode(spec.kind, spec.paths[b_row])
+
+    def featurize(mix: np.ndarray) -> np.ndarray:
+        return extract_one(spec.kind, mix, spec.cache_dir)
+
+    result = least_certain_mix(a, b, featurize, ranking.model)
+    path = _write_mix(spec, result.mix)
+    return SynthesizedItem(
+        path, featurize(result.mix), (a_row, b_row), float(result.ratio), float(result.score)
+    )
+
+
+def _decode(kind: str, path: Path) -> np.ndarray:
+    if kind == "image":
+        from aldesk.core.media.image import load_image
+
+        return np.asarray(load_image(path, max_side=256))
+    from aldesk.core.media.audio import load_audio
+
+    return load_audio(path)
+
+
+def _write_mix(spec: SynthesisSpec, mix: np.ndarray) -> Path:
+    """Save the blend as a real file in the project, written to a temp name then renamed."""
+    spec.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"synth_{time.strftime('%Y%m%d-%H%M%S')}_{int(time.time_ns() % 1_000_000):06d}"
+    if spec.kind == "image":
+        from PIL import Image
+
+        final = spec.out_dir / f"{stem}.png"
+        tmp = final.with_suffix(".tmp.png")
+        Image.fromarray(np.clip(mix, 0, 255).astype(np.uint8)).save(tmp)
+    else:
+        import soundfile as sf
+
+        from aldesk.core.media.audio import ANALYSIS_RATE
+
+        final = spec.out_dir / f"{stem}.wav"
+        tmp = final.with_suffix(".tmp.wav")
+        sf.write(tmp, np.clip(mix, -1, 1).astype(np.float32), ANALYSIS_RATE, subtype="PCM_16")
+    tmp.replace(final)
+    return final

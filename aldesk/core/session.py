@@ -1,0 +1,320 @@
+"""The labeling loop the app drives: which item to show, what the oracle said, when to retrain.
+
+The session lives on one thread (the GUI's, or the simulator's) and is the only writer of the
+store. Retraining happens elsewhere: ``training_job()`` hands out a frozen job, ``run_round`` (in
+``aldesk.core.rounds``) runs it anywhere, and ``apply_result()`` swaps the new ranking in one
+step. Until then the next item is always served at once from the current ranking.
+
+Serving order: a due held-out test item first (one after every ``batch`` pool answers, drawn at
+random, never by the strategy), then a pending synthesized query, then the seed set while the model
+cannot rank (fewer than two classes labeled), then the scenario's choice (pool ranking or stream).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aldesk.core.features.types import FeatureSet
+from aldesk.core.project import ProjectSettings
+from aldesk.core.ranking import RankRequest
+from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
+from aldesk.core.session_state import ModelState, QueueState
+from aldesk.core.stopping import Advice
+from aldesk.core.store import ClassInfo, Event, Item, NewItem, ProjectStore
+
+
+@dataclass(frozen=True)
+class Query:
+    """An item put to the oracle, with why it was chosen."""
+
+    item: Item
+    abspath: Path
+    strategy: str  # 'seed', 'test', 'stream', 'synthesis', or the pool strategy's name
+    score: float | None
+    round: int
+    is_test: bool
+    proba: dict[int, float] | None  # class id -> probability, from the model of ``round``
+    answer: Event | None = None  # set when revisiting an answered item
+
+
+@dataclass(frozen=True)
+class Status:
+    n_labeled: int
+    n_pool: int
+    per_class: dict[str, int]
+    n_test_labeled: int
+    n_test: int
+    n_unreadable: int
+    round: int
+    accuracy: float | None
+    macro_f1: float | None
+    training: bool
+    advice: Advice | None
+
+
+class Session:
+    """The loop over one open project. Only the owning thread calls its methods."""
+
+    def __init__(self, store: ProjectStore, features: FeatureSet | None = None) -> None:
+        self.store = store
+        self.settings = ProjectSettings.from_store(store)
+        self._answers: dict[int, Event] = store.answers()
+        self._items: dict[int, Item] = {}
+        self._history: list[int] = [e.item_id for e in store.events() if e.action != "undo"]
+        self._browse: int | None = None  # index into history while going back
+        self._current: Query | None = None
+        self.model = ModelState(store, self.settings)
+        self.queue = QueueState(store, self.settings)
+        self.features: FeatureSet | None = None
+        self.reload_items()
+        if features is not None:
+            self.set_features(features)
+
+    # ------------------------------------------------------------------ inputs
+    def reload_items(self) -> None:
+        """Re-read items after a rescan or a synthesized item."""
+        self._items = {it.id: it for it in self.store.items()}
+        self.queue.set_items(self._items)
+
+    def set_features(self, features: FeatureSet) -> None:
+        """Features arrived (extraction finished): ranking becomes possible."""
+        self.features = features
+        self.model.set_features(features, self._items)
+
+    @property
+    def classes(self) -> list[ClassInfo]:
+        return self.store.classes()
+
+    # ------------------------------------------------------------------ serving
+    def current(self) -> Query | None:
+        """The item on screen; chosen now if none is (the user never waits for a model)."""
+        if self._browse is not None:
+            return self._revisit(self._history[self._browse])
+        if self._current is None or self._current.item.id in self._answers:
+            self._current = self._choose_next()
+            self._remember_current()
+        return self._current
+
+    def _remember_current(self) -> None:
+        """Persist the item on screen so a reopened project shows the same one."""
+        q = self._current
+        saved = None if q is None else [q.item.id, q.strategy, q.score]
+        if saved != self.store.get("current"):
+            self.store.set("current", saved)
+
+    def _restored_pick(self) -> tuple[int, str, float | None] | None:
+        saved = self.store.get("current")
+        if saved and saved[0] not in self._answers and saved[0] in self._items:
+            return saved[0], saved[1], saved[2]
+        return None
+
+    def _choose_next(self) -> Query | None:
+        unavailable = set(self._answers)
+        for pick in (
+            self._restored_pick,
+            lambda: self.queue.due_test(self._answers),
+            lambda: self.queue.pending_synth(self._answers),
+            lambda: self._seed_pick(unavailable),
+            lambda: self._strategy_pick(unavailable),
+            lambda: self._fallback_pick(unavailable),
+        ):
+            chosen = pick()
+            if chosen is not None:
+                item_id, strategy, score = chosen
+                return self._query(item_id, strategy, score)
+        return None
+
+    def _seed_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
+        # a stream has no seed set of its own: its first arrivals are queried until a model exists
+        if self.settings.scenario == "stream" or self.model.can_rank(self._answers, self._items):
+            return None
+        return self.queue.next_seed(unavailable, self.features, self.model.row_of)
+
+    def _fallback_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
+        """Past the seed set but no ranking yet (the first model is still training)."""
+        if self.settings.scenario == "stream":
+            return None
+        return self.queue.next_seed(unavailable, self.features, self.model.row_of)
+
+    def _strategy_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
+        if self.settings.scenario == "stream":
+            return self.queue.next_stream(unavailable, self.model, self._record_discard)
+        return self.queue.next_ranked(unavailable, self.model)
+
+    def _record_discard(self, item_id: int, score: float) -> None:
+        event_id = self.store.record(
+            item_id, "discard", strategy="stream", score=score, model_round=self.model.round
+        )
+        self._answers[item_id] = self.store.events(since_id=event_id - 1)[0]
+
+    def _query(self, item_id: int, strategy: str, score: float | None) -> Query:
+        item = self._items[item_id]
+        return Query(
+            item=item,
+            abspath=self.store.abspath(item),
+            strategy="test" if item.split == "test" else strategy,
+            score=None if item.split == "test" else score,
+            round=self.model.round,
+            is_test=item.split == "test",
+            proba=self.model.proba_of(item_id),
+            answer=self._answers.get(item_id),
+        )
+
+    def _revisit(self, item_id: int) -> Query:
+        ev = self._answers.get(item_id)
+        strategy = ev.strategy if ev and ev.strategy else "review"
+        return self._query(item_id, strategy, ev.score if ev else None)
+
+    # ------------------------------------------------------------------ answering
+    def answer(self, class_id: int) -> int:
+        """Label the current item; committed to disk before this returns."""
+        return self._record("label", class_id)
+
+    def skip(self) -> int:
+        return self._record("skip")
+
+    def cannot_label(self) -> int:
+        """The oracle cannot say (e.g. a synthesized blend): recorded, never trained on."""
+        return self._record("cannot_label")
+
+    def _record(self, action: str, class_id: int | None = None) -> int:
+        query = self.current()
+        if query is None:
+            raise LookupError("there is no item to answer")
+        item = query.item
+        event_id = self.store.record(
+            item.id, action, class_id=class_id, strategy=query.strategy, score=query.score,
+            model_round=query.round, split=item.split,
+        )  # fmt: skip
+        self._answers[item.id] = self.store.events(since_id=event_id - 1)[0]
+        if self._browse is not None:
+            self._browse += 1
+            if self._browse >= len(self._history):
+                self._browse = None
+        else:
+            self._history.append(item.id)
+            self._current = None
+            self.model.note_answer(action, item)
+            self.queue.note_answer(item)
+        return event_id
+
+    def undo(self) -> Query | None:
+        """Withdraw the latest answer (appending an undo) and show its item again."""
+        self._browse = None
+        while self._history:
+            item_id = self._history.pop()
+            ev = self._answers.get(item_id)
+            if ev is None or ev.action == "discard":
+                continue
+            self.store.record(item_id, "undo", undoes=ev.id, split=ev.split)
+            self._answers = self.store.answers()
+            self.model.note_undo(ev)
+            self._current = self._query(item_id, ev.strategy or "review", ev.score)
+            self._remember_current()
+            return self._current
+        return None
+
+    def back(self) -> Query | None:
+        """Step back to the previous answered item (to change its answer)."""
+        answered = [i for i, item in enumerate(self._history) if item in self._answers]
+        limit = self._browse if self._browse is not None else len(self._history)
+        earlier = [i for i in answered if i < limit]
+        if earlier:
+            self._browse = earlier[-1]
+        return self.current()
+
+    def forward(self) -> Query | None:
+        if self._browse is not None:
+            self._browse += 1
+            if self._browse >= len(self._history):
+                self._browse = None
+        return self.current()
+
+    @property
+    def browsing(self) -> bool:
+        return self._browse is not None
+
+    # ------------------------------------------------------------------ training
+    def training_job(self, force: bool = False) -> TrainingJob | None:
+        """A frozen retrain request when one is due (every ``batch`` labels), else None."""
+        if not self.model.ready(self._answers, self._items) or not (force or self.model.due()):
+            return None
+        snapshot, candidates = self.model.snapshot(self._answers, self._items)
+        request = RankRequest(
+            snapshot=snapshot,
+            X_pool=self.features.X,
+            candidates=candidates,
+            strategy=self.settings.strategy,
+            k=self.settings.batch,
+            round=self.model.next_round(),
+            random_state=self.settings.random_state + self.model.next_round(),
+        )
+        return TrainingJob(request, self._synthesis_spec())
+
+    def _synthesis_spec(self) -> SynthesisSpec | None:
+        if self.settings.scenario != "synthesis":
+            return None
+        paths = tuple(self.store.abspath(self._items[i]) for i in self.model.item_of_row)
+        return SynthesisSpec(
+            kind=self.store.kind, paths=paths, out_dir=self.store.synth_dir,
+            cache_dir=self.store.cache_dir, random_state=self.settings.random_state,
+        )  # fmt: skip
+
+    def apply_result(self, result: RoundResult) -> bool:
+        """Swap in a finished round; a result older than the applied one is dropped."""
+        if not self.model.apply(result.ranking, self._answers, self._items):
+            return False
+        if result.synthesized is not None:
+            self._add_synthesized(result)
+        self.queue.set_ranking(result.ranking, self.model)
+        return True
+
+    def _add_synthesized(self, result: RoundResult) -> None:
+        import hashlib
+
+        syn = result.synthesized
+        data = syn.path.read_bytes()
+        (item_id,) = self.store.add_items([NewItem(
+            hashlib.sha256(data).hexdigest(), syn.path.name, self.store.kind, len(data),
+            syn.path.stat().st_mtime_ns, origin="synth",
+        )])  # fmt: skip
+        self.reload_items()
+        self.model.add_extra_features(item_id, syn.features)
+        self.queue.push_synth(item_id, syn.score)
+
+    @property
+    def training(self) -> bool:
+        return self.model.pending
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> Status:
+        labels = {i: e.class_id for i, e in self._answers.items() if e.action == "label"}
+        names = {c.id: c.name for c in self.classes}
+        per_class = dict.fromkeys(names.values(), 0)
+        for cid in self.store.labels().values():
+            if cid in names:
+                per_class[names[cid]] += 1
+        test = [i for i, it in self._items.items() if it.split == "test"]
+        pool = [i for i, it in self._items.items() if it.split == "pool" and it.status == "ok"]
+        latest = self.model.latest_round()
+        return Status(
+            n_labeled=sum(1 for i in labels if self._items[i].split == "pool"),
+            n_pool=len(pool),
+            per_class=per_class,
+            n_test_labeled=sum(1 for i in test if i in labels),
+            n_test=len(test),
+            n_unreadable=sum(1 for it in self._items.values() if it.status != "ok"),
+            round=self.model.round,
+            accuracy=latest.accuracy if latest else None,
+            macro_f1=latest.macro_f1 if latest else None,
+            training=self.model.pending,
+            advice=self.model.advice(self._answers, self._items),
+        )
+
+    def predictions(self) -> dict[int, tuple[int, float]]:
+        """Item id -> (class id, confidence) for every unlabeled item the model scored."""
+        return self.model.predictions(self._answers)
+
+
+__all__ = ["Query", "Session", "Status"]

@@ -1,0 +1,352 @@
+"""The two halves of a session's state: the model side and the queue side.
+
+``ModelState`` knows the features, which rows are trainable, the applied ranking and the learning
+curve. ``QueueState`` decides what comes next from it: due test items, synthesized queries, the
+seed set, the pool ranking or the stream. Both keep what must survive a restart in the store's
+JSON settings (seed queue, upcoming queue, stream threshold), never in memory alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from aldesk.core.evaluation import Metrics, compute_metrics
+from aldesk.core.features.types import FeatureSet
+from aldesk.core.learner import TrainingSnapshot
+from aldesk.core.project import ProjectSettings
+from aldesk.core.ranking import Ranking
+from aldesk.core.stopping import Advice, StoppingConfig, evaluate_all
+from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
+from aldesk.core.strategies.seed import seed_random, seed_representative
+from aldesk.core.strategies.stream import (
+    FixedUncertainty,
+    VariableUncertainty,
+    stream_strategy_from_dict,
+)
+
+Pick = tuple[int, str, "float | None"]
+STOP_SET_SIZE = 1000
+STABLE_ROUNDS = 3
+PERSISTED_QUEUE = 50
+
+
+def _is_train_label(ev: Event, items: dict[int, Item]) -> bool:
+    return ev.action == "label" and items[ev.item_id].split == "pool"
+
+
+class ModelState:
+    """Features, the applied model's ranking and the learning curve of one session."""
+
+    def __init__(self, store: ProjectStore, settings: ProjectSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self.features: FeatureSet | None = None
+        self.row_of: dict[int, int] = {}
+        self.item_of_row = np.zeros(0, dtype=np.int64)
+        self.extra: dict[int, np.ndarray] = {}  # synthesized items' features
+        self.ranking: Ranking | None = None
+        self._rounds = store.rounds()
+        self.round = self._rounds[-1].round if self._rounds else 0
+        self._requested = self.round
+        self.pending = False
+        self.labels_since = 0
+        self._stop_history = [np.array(p) for p in store.get("stop_set_history", [])]
+        self._metrics: Metrics | None = None
+
+    # ----------------------------------------------------------- features
+    def set_features(self, features: FeatureSet, items: dict[int, Item]) -> None:
+        self.features = features
+        by_hash = {it.hash: it.id for it in items.values()}
+        pairs = [(by_hash[h], r) for r, h in enumerate(features.hashes) if h in by_hash]
+        self.row_of = dict(pairs)
+        self.item_of_row = np.full(len(features.hashes), -1, dtype=np.int64)
+        for item_id, row in pairs:
+            self.item_of_row[row] = item_id
+
+    def add_extra_features(self, item_id: int, vector: np.ndarray) -> None:
+        self.extra[item_id] = np.asarray(vector, dtype=np.float32).reshape(-1)
+
+    def _vector(self, item_id: int) -> np.ndarray | None:
+        if item_id in self.extra:
+            return self.extra[item_id]
+        row = self.row_of.get(item_id)
+        return None if row is None else self.features.X[row]
+
+    # ----------------------------------------------------------- readiness
+    def _train_labels(self, answers: dict[int, Event], items: dict[int, Item]) -> dict[int, int]:
+        return {i: e.class_id for i, e in answers.items() if _is_train_label(e, items)}
+
+    def can_rank(self, answers: dict[int, Event], items: dict[int, Item]) -> bool:
+        """Past the seed phase: enough training labels, of two classes or more, to rank."""
+        labels = list(self._train_labels(answers, items).values())
+        return len(labels) >= self.settings.seed_size and len(set(labels)) >= 2
+
+    def ready(self, answers: dict[int, Event], items: dict[int, Item]) -> bool:
+        """A model can be trained: features are in and two classes have training labels."""
+        labels = set(self._train_labels(answers, items).values())
+        return self.features is not None and len(labels) >= 2
+
+    def due(self) -> bool:
+        first = self.ranking is None and not self.pending
+        return first or self.labels_since >= self.settings.batch
+
+    def note_answer(self, action: str, item: Item) -> None:
+        if action == "label" and item.split == "pool":
+            self.labels_since += 1
+
+    def note_undo(self, ev: Event) -> None:
+        if ev.action == "label" and ev.split == "pool":
+            self.labels_since = max(0, self.labels_since - 1)
+
+    def next_round(self) -> int:
+        return max(self._requested, self.round) + 1
+
+    # ----------------------------------------------------------- training
+    def snapshot(
+        self, answers: dict[int, Event], items: dict[int, Item]
+    ) -> tuple[TrainingSnapshot, np.ndarray]:
+        """Freeze the training labels and the candidate rows for a worker."""
+        classes = [c.id for c in self.store.classes()]
+        index = {cid: k for k, cid in enumerate(classes)}
+        resolve = self.store.labels()  # merged classes resolved
+        pairs = [(i, index[resolve[i]]) for i in self._train_labels(answers, items)
+                 if i in resolve and resolve[i] in index and self._vector(i) is not None]  # fmt: skip
+        X = np.stack([self._vector(i) for i, _ in pairs]).astype(np.float32, copy=False)
+        y = np.array([c for _, c in pairs], dtype=np.int64)
+        candidates = np.array(
+            [r for i, r in self.row_of.items() if _is_candidate(items[i], answers)], dtype=np.int64
+        )
+        self._requested = self.next_round()
+        self.pending = True
+        self.labels_since = 0
+        snap = TrainingSnapshot(
+            X=X, y=y, n_classes=len(classes), model=self.settings.model,
+            random_state=self.settings.random_state,
+            warm_start=self.ranking.model if self.ranking is not None else None,
+        )  # fmt: skip
+        return snap, np.sort(candidates)
+
+    def apply(self, ranking: Ranking, answers: dict[int, Event], items: dict[int, Item]) -> bool:
+        if ranking.round <= self.round:
+            return False  # stale: a newer model is already in place
+        self.ranking = ranking
+        self.round = ranking.round
+        self.pending = ranking.round < self._requested
+        record = self._evaluate(ranking, answers, items)
+        self.store.add_round(record)
+        self._rounds.append(record)
+        self._update_stability(ranking)
+        return True
+
+    def _evaluate(
+        self, ranking: Ranking, answers: dict[int, Event], items: dict[int, Item]
+    ) -> RoundRecord:
+        classes = [c.id for c in self.store.classes()]
+        index = {cid: k for k, cid in enumerate(classes)}
+        tests = self.store.labels(split="test")
+        rows = [(self.row_of[i], index[c]) for i, c in tests.items()
+                if i in self.row_of and c in index]  # fmt: skip
+        n_labels = len(self._train_labels(answers, items))
+        base = dict(round=ranking.round, n_labels=n_labels, n_test=len(rows),
+                    fit_seconds=ranking.fit_seconds, strategy=ranking.strategy)  # fmt: skip
+        if not rows:
+            return RoundRecord(**base)
+        r, y_true = np.array(rows).T
+        m = compute_metrics(y_true, ranking.proba[r].argmax(axis=1), len(classes),
+                            random_state=self.settings.random_state)  # fmt: skip
+        self._metrics = m
+        return RoundRecord(
+            **base, accuracy=m.accuracy, accuracy_lo=m.accuracy_ci[0],
+            accuracy_hi=m.accuracy_ci[1], macro_f1=m.macro_f1, macro_f1_lo=m.macro_f1_ci[0],
+            macro_f1_hi=m.macro_f1_ci[1],
+        )  # fmt: skip
+
+    def _stop_rows(self) -> np.ndarray:
+        n = self.ranking.proba.shape[0]
+        rng = np.random.default_rng(self.settings.random_state)
+        return np.sort(rng.choice(n, size=min(STOP_SET_SIZE, n), replace=False))
+
+    def _update_stability(self, ranking: Ranking) -> None:
+        """Keep the last predictions on a fixed stop set (stabilizing predictions criterion)."""
+        pred = ranking.proba[self._stop_rows()].argmax(axis=1)
+        self._stop_history = [*self._stop_history, pred][-(STABLE_ROUNDS + 1):]
+        self.store.set("stop_set_history", [p.tolist() for p in self._stop_history])
+
+    # ----------------------------------------------------------- reading
+    def latest_round(self) -> RoundRecord | None:
+        return self._rounds[-1] if self._rounds else None
+
+    def proba_of(self, item_id: int) -> dict[int, float] | None:
+        if self.ranking is None:
+            return None
+        if item_id in self.extra:
+            row = self.ranking.model.predict_proba(self.extra[item_id][None, :])[0]
+        elif item_id in self.row_of:
+            row = self.ranking.proba[self.row_of[item_id]]
+        else:
+            return None
+        classes = [c.id for c in self.store.classes()]
+        return {cid: float(p) for cid, p in zip(classes, row, strict=False)}
+
+    def predictions(self, answers: dict[int, Event]) -> dict[int, tuple[int, float]]:
+        if self.ranking is None:
+            return {}
+        classes = [c.id for c in self.store.classes()]
+        proba = self.ranking.proba
+        best, conf = proba.argmax(axis=1), proba.max(axis=1)
+        return {i: (classes[best[r]], float(conf[r])) for i, r in self.row_of.items()
+                if i not in answers and best[r] < len(classes)}  # fmt: skip
+
+    def advice(self, answers: dict[int, Event], items: dict[int, Item]) -> Advice | None:
+        st = self.settings
+        config = StoppingConfig(
+            label_budget=st.budget, pool_fraction=st.pool_fraction,
+            target_accuracy=st.target_accuracy, min_test_items=min(30, max(1, st.test_size)),
+            stable_kappa=0.99 if st.stable_predictions else None, stable_rounds=STABLE_ROUNDS,
+            max_uncertainty=st.max_uncertainty,
+        )  # fmt: skip
+        n_pool = sum(1 for it in items.values() if it.split == "pool" and it.status == "ok")
+        pool_proba = None
+        if self.ranking is not None and st.max_uncertainty is not None:
+            rows = [r for i, r in self.row_of.items() if _is_candidate(items[i], answers)]
+            pool_proba = self.ranking.proba[rows]
+        return evaluate_all(
+            config, n_labeled=len(self._train_labels(answers, items)), n_pool=n_pool,
+            metrics=self._metrics, stop_set_history=self._stop_history, pool_proba=pool_proba,
+        )  # fmt: skip
+
+
+def _is_candidate(item: Item, answers: dict[int, Event]) -> bool:
+    return (item.status == "ok" and item.split == "pool" and item.origin == "file"
+            and item.id not in answers)  # fmt: skip
+
+
+class QueueState:
+    """Decides which item comes next; persists what a reopened project must resume."""
+
+    def __init__(self, store: ProjectStore, settings: ProjectSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self.items: dict[int, Item] = {}
+        self._synth_scores: dict[int, float] = {}
+        self._stream = self._load_stream()
+
+    def set_items(self, items: dict[int, Item]) -> None:
+        self.items = items
+
+    # ----------------------------------------------------------- test items
+    def due_test(self, answers: dict[int, Event]) -> Pick | None:
+        """One held-out test item after every ``max(3, batch)`` pool answers."""
+        tests = [i for i, it in self.items.items() if it.split == "test" and it.status == "ok"]
+        open_tests = [i for i in tests if i not in answers]
+        if not open_tests:
+            return None
+        n_pool = sum(1 for i in answers if self.items[i].split == "pool")
+        n_test = len(tests) - len(open_tests)
+        if n_test >= math.ceil(n_pool / max(3, self.settings.batch)):
+            return None
+        rng = np.random.default_rng(self.settings.random_state + 7)
+        return int(rng.permutation(sorted(open_tests))[0]), "test", None
+
+    # ----------------------------------------------------------- synthesized
+    def push_synth(self, item_id: int, score: float) -> None:
+        self._synth_scores[item_id] = score
+
+    def pending_synth(self, answers: dict[int, Event]) -> Pick | None:
+        for i, it in self.items.items():
+            if it.origin == "synth" and i not in answers:
+                return i, "synthesis", self._synth_scores.get(i)
+        return None
+
+    # ----------------------------------------------------------- seed
+    def next_seed(
+        self, unavailable: set[int], features: FeatureSet | None, row_of: dict[int, int]
+    ) -> Pick | None:
+        queue = self.store.get("seed_queue")
+        if queue is None and features is not None:
+            queue = self._draw_seed(features, row_of)
+            self.store.set("seed_queue", queue)
+        for i in queue or []:
+            if i not in unavailable and _is_candidate(self.items[i], {}):
+                return i, "seed", None
+        return self._random_pick(unavailable)
+
+    def _draw_seed(self, features: FeatureSet, row_of: dict[int, int]) -> list[int]:
+        ids = [i for i in sorted(row_of) if _is_candidate(self.items[i], {})]
+        k = min(self.settings.seed_size, len(ids))
+        if not k:
+            return []
+        if self.settings.seed_method == "representative":
+            X = features.X[[row_of[i] for i in ids]]
+            sel = seed_representative(X, k, self.settings.random_state)
+        else:
+            sel = seed_random(len(ids), k, self.settings.random_state)
+        return [ids[int(j)] for j in sel.indices]
+
+    def _random_pick(self, unavailable: set[int]) -> Pick | None:
+        """Cold start with no features yet (or the seed spent): a seeded random order."""
+        ids = sorted(i for i, it in self.items.items() if _is_candidate(it, {}))
+        rng = np.random.default_rng(self.settings.random_state)
+        for i in rng.permutation(ids) if ids else []:
+            if int(i) not in unavailable:
+                return int(i), "seed", None
+        return None
+
+    # ----------------------------------------------------------- pool ranking
+    def set_ranking(self, ranking: Ranking, model: ModelState) -> None:
+        upcoming = []
+        for row, score in zip(ranking.order, ranking.scores, strict=False):
+            item_id = int(model.item_of_row[row])
+            if item_id >= 0:
+                upcoming.append([item_id, float(score)])
+            if len(upcoming) >= PERSISTED_QUEUE:
+                break
+        self.store.set("queue", {"round": ranking.round, "strategy": ranking.strategy,
+                                 "items": upcoming})  # fmt: skip
+
+    def next_ranked(self, unavailable: set[int], model: ModelState) -> Pick | None:
+        if model.ranking is not None:
+            r = model.ranking
+            for row, score in zip(r.order, r.scores, strict=False):
+                item_id = int(model.item_of_row[row])
+                if item_id >= 0 and item_id not in unavailable:
+                    return item_id, r.strategy, float(score)
+        saved = self.store.get("queue")  # reopened: serve the last ranking until a new one lands
+        for item_id, score in (saved or {}).get("items", []):
+            if item_id not in unavailable and item_id in self.items:
+                return item_id, saved["strategy"], score
+        return None
+
+    # ----------------------------------------------------------- stream
+    def _load_stream(self) -> FixedUncertainty | VariableUncertainty:
+        saved = self.store.get("stream_state")
+        if saved:
+            return stream_strategy_from_dict(saved)
+        if self.settings.stream_threshold is not None:
+            return FixedUncertainty(self.settings.stream_threshold)
+        return VariableUncertainty(self.settings.stream_budget)
+
+    def next_stream(
+        self, unavailable: set[int], model: ModelState, discard: Callable[[int, float], None]
+    ) -> Pick | None:
+        """The next arrival the threshold queries; arrivals it passes over are discarded."""
+        arrivals = sorted(
+            (it for it in self.items.values() if _is_candidate(it, {}) and it.id not in unavailable),
+            key=lambda it: (it.arrival if it.arrival is not None else it.id, it.id),
+        )
+        for it in arrivals:
+            proba = model.proba_of(it.id)
+            if proba is None:
+                return it.id, "seed", None  # no model yet: query what arrives
+            decision = self._stream.decide(np.array(list(proba.values())))
+            self.store.set("stream_state", self._stream.to_dict())
+            if decision.query:
+                return it.id, "stream", 1.0 - decision.score
+            discard(it.id, 1.0 - decision.score)
+        return None
+
+    def note_answer(self, item: Item) -> None:
+        self._synth_scores.pop(item.id, None)

@@ -1,0 +1,193 @@
+"""Headless active learning with a labels file as the oracle: benchmarks and ``aldesk simulate``.
+
+It runs the same code the app runs: a real project store, ``Session`` choosing each item,
+``run_round`` retraining after every ``batch`` labels. Differences, by design: the oracle answers
+every held-out test item up front (so every round has an honest test accuracy), retraining is
+synchronous (the app serves from the previous ranking while a retrain runs), and the throwaway
+project is written without fsync.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from aldesk.core.errors import AldeskError, BadLabelsFile
+from aldesk.core.evaluation import compute_metrics
+from aldesk.core.features.types import FeatureSet
+from aldesk.core.interop import read_oracle_csv
+from aldesk.core.learner import TrainingSnapshot, train
+from aldesk.core.project import ProjectSettings, compute_features, create_project, draw_test_split
+from aldesk.core.rounds import run_round
+from aldesk.core.session import Session
+from aldesk.core.store import ProjectStore
+
+Log = Callable[[str], None]
+
+
+def simulate(
+    pool: str | Path,
+    oracle: str | Path,
+    *,
+    strategy: str = "margin",
+    budget: int = 300,
+    batch: int = 10,
+    seed_size: int = 10,
+    test_fraction: float = 0.2,
+    repeats: int = 1,
+    mode: str = "pool",
+    model: str = "logreg",
+    cache: str | Path | None = None,
+    log: Log | None = None,
+) -> dict:
+    """Run ``repeats`` active-learning runs and return the learning curves (``curve.json``)."""
+    log = log or (lambda _msg: None)
+    labels = read_oracle_csv(oracle)
+    classes = sorted(set(labels.values()), key=_natural)
+    if mode not in ("pool", "stream"):
+        raise AldeskError(f"Unknown mode {mode!r}; use pool or stream.")
+    with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
+        base = _base_project(Path(tmp), pool, classes, cache, log)
+        features = _load_features(base, log)
+        runs, full = [], []
+        for r in range(repeats):
+            settings = ProjectSettings(
+                strategy=strategy, scenario=mode, model=model, batch=batch, seed_size=seed_size,
+                random_state=r, stream_budget=0.2,
+            )  # fmt: skip
+            settings.validate()
+            store = _repeat_project(base, Path(tmp) / f"run{r}", settings, test_fraction)
+            try:
+                _answer_tests(store, labels)
+                runs.append(_run(store, features, labels, budget, r, log))
+                full.append(_full_accuracy(store, features, labels, model, r))
+            finally:
+                store.close()
+        n_items = sum(1 for it in _items_of(base) if it.status == "ok")
+    return {
+        "strategy": strategy, "mode": mode, "n_items": n_items, "classes": classes,
+        "features": features.extractor_id, "budget": budget, "batch": batch,
+        "full_accuracy": float(np.mean(full)) if full else None, "runs": runs,
+    }  # fmt: skip
+
+
+def _natural(name: str) -> tuple:
+    return (0, int(name), "") if name.isdigit() else (1, 0, name)
+
+
+def _base_project(tmp: Path, pool, classes, cache, log: Log) -> Path:
+    log("scanning the pool ...")
+    store, scan = create_project(tmp / "base", pool, classes, ProjectSettings(test_size=0))
+    if cache is not None:  # reuse features across runs of the simulator
+        Path(cache).mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(store.cache_dir)
+        store.cache_dir.symlink_to(Path(cache).resolve(), target_is_directory=True)
+    log(f"{len(scan.entries)} files; extracting features ...")
+    result = compute_features(store)
+    if result.cancelled:
+        raise AldeskError("Feature extraction was cancelled.")
+    path = store.path
+    store.close()
+    return path
+
+
+def _items_of(path: Path):
+    with ProjectStore.open(path) as store:
+        return store.items()
+
+
+def _load_features(base: Path, log: Log) -> FeatureSet:
+    with ProjectStore.open(base) as store:
+        result = compute_features(store)
+    log(f"features: {result.features.extractor_id}, {result.features.X.shape}")
+    return result.features
+
+
+def _repeat_project(base: Path, folder: Path, settings: ProjectSettings, test_fraction: float):
+    """A fresh copy of the scanned base project with this repeat's settings and test split."""
+    folder.mkdir()
+    shutil.copy2(base / "project.sqlite", folder / "project.sqlite")
+    store = ProjectStore.open(folder)
+    store._conn.execute("PRAGMA synchronous = OFF")  # a throwaway project: speed over fsync
+    store.set_many(asdict(settings))
+    n_ok = sum(1 for it in store.items() if it.status == "ok")
+    size = int(round(test_fraction * n_ok))
+    draw_test_split(store, min(size, n_ok // 2), settings.random_state)
+    return store
+
+
+def _class_ids(store: ProjectStore) -> dict[str, int]:
+    return {c.name: c.id for c in store.classes()}
+
+
+def _oracle_label(labels: dict[str, str], relpath: str) -> str:
+    try:
+        return labels[relpath]
+    except KeyError:
+        raise BadLabelsFile(f"The oracle file has no label for {relpath}.") from None
+
+
+def _answer_tests(store: ProjectStore, labels: dict[str, str]) -> None:
+    ids = _class_ids(store)
+    for it in store.items():
+        if it.split == "test" and it.status == "ok":
+            cid = ids[_oracle_label(labels, it.relpath)]
+            store.record(it.id, "label", class_id=cid, strategy="test", split="test")
+
+
+def _run(store, features, labels, budget: int, repeat: int, log: Log) -> dict:
+    session = Session(store, features)
+    ids = _class_ids(store)
+    curve = {"repeat": repeat, "n_labels": [], "accuracy": [], "macro_f1": [], "round_seconds": []}
+    n_labels = 0
+    while n_labels < budget:
+        query = session.current()
+        if query is None:
+            break
+        session.answer(ids[_oracle_label(labels, query.item.relpath)])
+        n_labels += 1
+        job = session.training_job()
+        if job is None:
+            continue
+        start = time.perf_counter()
+        result = run_round(job)
+        elapsed = time.perf_counter() - start
+        session.apply_result(result)
+        _add_point(curve, session, elapsed)
+    log(f"repeat {repeat}: {n_labels} labels, final accuracy {curve['accuracy'][-1:]}")
+    return curve
+
+
+def _add_point(curve: dict, session: Session, seconds: float) -> None:
+    latest = session.model.latest_round()
+    curve["n_labels"].append(latest.n_labels)
+    curve["accuracy"].append(latest.accuracy)
+    curve["macro_f1"].append(latest.macro_f1)
+    curve["round_seconds"].append(round(seconds, 4))
+
+
+def _full_accuracy(store, features: FeatureSet, labels, model: str, seed: int) -> float:
+    """The same model trained on every non-test item: the ceiling active learning aims at."""
+    ids = _class_ids(store)
+    index = {cid: k for k, cid in enumerate(ids.values())}
+    train_rows, train_y, test_rows, test_y = [], [], [], []
+    for it in store.items():
+        row = features.row(it.hash)
+        if row is None or it.status != "ok":
+            continue
+        y = index[ids[_oracle_label(labels, it.relpath)]]
+        (test_rows if it.split == "test" else train_rows).append(row)
+        (test_y if it.split == "test" else train_y).append(y)
+    snap = TrainingSnapshot(
+        X=features.X[train_rows], y=np.array(train_y), n_classes=len(ids), model=model,
+        random_state=seed,
+    )  # fmt: skip
+    fitted = train(snap)
+    pred = fitted.predict(features.X[test_rows])
+    return compute_metrics(np.array(test_y), pred, len(ids), random_state=seed).accuracy

@@ -1,0 +1,134 @@
+"""Stream-based selective sampling: query or discard each arriving item on the spot.
+
+Both strategies compare the model's confidence ``max_c p(c|x)`` with a threshold ``theta`` and
+query when the confidence is below it (Žliobaitė, Bifet, Pfahringer & Holmes 2014, "Active
+learning with drifting streaming data"). Their state is plain data so it can live in the
+project's JSON settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StreamDecision:
+    """Whether to query an item, its confidence (``score``) and the threshold it was held to."""
+
+    query: bool
+    score: float
+    threshold: float
+
+
+def confidence(proba_row: np.ndarray) -> float:
+    """The model's confidence in its prediction, ``max_c p(c|x)``."""
+    return float(np.max(proba_row))
+
+
+@dataclass
+class FixedUncertainty:
+    """Query every item whose confidence is below a fixed ``threshold``.
+
+    Simple, but the share of items queried drifts with the model: a better model queries less.
+    """
+
+    threshold: float
+    n_seen: int = 0
+    n_queried: int = 0
+
+    def decide(self, proba_row: np.ndarray) -> StreamDecision:
+        """Decide on one arriving item and count it.
+
+        Args:
+            proba_row: The model's class probabilities for the item.
+        """
+        score = confidence(proba_row)
+        query = score < self.threshold
+        self.n_seen += 1
+        self.n_queried += int(query)
+        return StreamDecision(query, score, self.threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The state as JSON-able plain data."""
+        return {"kind": "fixed", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FixedUncertainty:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            float(data["threshold"]), int(data.get("n_seen", 0)), int(data.get("n_queried", 0))
+        )
+
+
+@dataclass
+class VariableUncertainty:
+    """Budget-adaptive threshold (Žliobaitė et al. 2014, Algorithm 3).
+
+    While the share of queried items is under ``budget_fraction``: an item with confidence below
+    ``theta`` is queried and ``theta`` shrinks by ``(1 - step)`` (ask only harder items next);
+    otherwise ``theta`` grows by ``(1 + step)`` (be less picky). Over a long stream the share of
+    queried items settles at the budget and the queried items are the least confident ones.
+    """
+
+    budget_fraction: float
+    step: float = 0.01
+    initial_threshold: float = 1.0
+    threshold: float | None = None
+    n_seen: int = 0
+    n_queried: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.budget_fraction <= 1.0:
+            raise ValueError("budget_fraction must be in (0, 1]")
+        if self.threshold is None:
+            self.threshold = self.initial_threshold
+
+    def decide(self, proba_row: np.ndarray) -> StreamDecision:
+        """Decide on one arriving item, then adapt the threshold.
+
+        Args:
+            proba_row: The model's class probabilities for the item.
+        """
+        score = confidence(proba_row)
+        held_to = float(self.threshold)
+        query = False
+        # The budget check uses the share before this item, as in the paper (u/t < B).
+        if self.n_queried < self.budget_fraction * max(self.n_seen, 1):
+            query = score < held_to
+            self.threshold = held_to * (1.0 - self.step) if query else held_to * (1.0 + self.step)
+        self.n_seen += 1
+        self.n_queried += int(query)
+        return StreamDecision(query, score, held_to)
+
+    @property
+    def spent_fraction(self) -> float:
+        """Share of the items seen so far that were queried."""
+        return self.n_queried / self.n_seen if self.n_seen else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The state as JSON-able plain data."""
+        return {"kind": "variable", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VariableUncertainty:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            float(data["budget_fraction"]),
+            float(data.get("step", 0.01)),
+            float(data.get("initial_threshold", 1.0)),
+            None if data.get("threshold") is None else float(data["threshold"]),
+            int(data.get("n_seen", 0)),
+            int(data.get("n_queried", 0)),
+        )
+
+
+def stream_strategy_from_dict(data: dict[str, Any]) -> FixedUncertainty | VariableUncertainty:
+    """Rebuild either stream strategy from its ``to_dict`` output (dispatch on ``kind``)."""
+    if data.get("kind") == "fixed":
+        return FixedUncertainty.from_dict(data)
+    if data.get("kind") == "variable":
+        return VariableUncertainty.from_dict(data)
+    raise ValueError(f"unknown stream strategy kind {data.get('kind')!r}")

@@ -1,0 +1,295 @@
+"""Application entry: QApplication, the exception hook, and which window opens first.
+
+``run_gui`` is what the CLI calls (``aldesk``, ``aldesk open P``, ``aldesk demo``). With no
+project it shows the welcome window; errors a user can cause (locked project, missing folder)
+become dialogs with the core's message, and any other uncaught exception becomes a dialog with
+the traceback under "Show Details…" instead of a silent crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from aldesk.gui._compat import guard_none_refcount
+
+guard_none_refcount()  # before any Qt object exists (see _compat)
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget  # noqa: E402
+
+from aldesk import __version__  # noqa: E402
+from aldesk.core.errors import AldeskError  # noqa: E402
+from aldesk.gui import recent, style  # noqa: E402
+from aldesk.gui.workers import JobContext, Lane  # noqa: E402
+
+APP_NAME = "aldesk"
+
+
+def create_app(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication (reused if one exists, e.g. under pytest-qt), styled."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("aldesk")
+    style.apply_style(app)
+    return app
+
+
+# -- exception hook -------------------------------------------------------------------------
+class _ErrorRelay(QObject):
+    """Moves exceptions raised in other threads to the GUI thread (dialogs live there)."""
+
+    raised = Signal(object, object, object)
+
+
+class ExceptionHook:
+    """Shows uncaught exceptions in a dialog; installed by ``install()``, removed by ``remove()``."""
+
+    def __init__(self, parent_widget: callable | None = None) -> None:
+        self._parent_widget = parent_widget or QApplication.activeWindow
+        self._showing = False
+        self._relay = _ErrorRelay()
+        self._relay.raised.connect(self._on_raised, Qt.ConnectionType.QueuedConnection)
+        self._previous = (sys.excepthook, threading.excepthook)
+
+    def install(self) -> None:
+        sys.excepthook = self.__call__
+        threading.excepthook = self._thread_hook
+
+    def remove(self) -> None:
+        sys.excepthook, threading.excepthook = self._previous
+
+    def __call__(self, etype: type, value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(etype, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        traceback.print_exception(etype, value, tb)
+        _write_crash_log(etype, value, tb)
+        if threading.current_thread() is threading.main_thread():
+            self._show(etype, value, tb)
+        else:
+            self._relay.raised.emit(etype, value, tb)
+
+    def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
+        self(args.exc_type, args.exc_value, args.exc_traceback)
+
+    @Slot(object, object, object)
+    def _on_raised(self, etype, value, tb) -> None:
+        self._show(etype, value, tb)
+
+    def _show(self, etype: type, value: BaseException, tb: TracebackType | None) -> None:
+        if self._showing:  # an error while showing an error: the console has it already
+            return
+        self._showing = True
+        try:
+            error_dialog(self._parent_widget(), value, tb).exec()
+        finally:
+            self._showing = False
+
+
+def error_dialog(parent: QWidget | None, error: BaseException, tb: TracebackType | None = None) -> QMessageBox:
+    """A dialog for ``error``: the plain message for user errors, details for bugs."""
+    box = QMessageBox(parent)
+    box.setWindowTitle(APP_NAME)
+    if isinstance(error, AldeskError):
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setText(str(error))
+        return box
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setText("Something went wrong inside aldesk.")
+    box.setInformativeText(
+        f"{type(error).__name__}: {error}\n\nYour answers so far are saved. If this keeps "
+        "happening, please report it with the details below."
+    )
+    box.setDetailedText("".join(traceback.format_exception(type(error), error, tb)))
+    return box
+
+
+def _write_crash_log(etype: type, value: BaseException, tb: TracebackType | None) -> None:
+    with contextlib.suppress(OSError):  # a crash log must never cause a second error
+        folder = recent.config_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        text = "".join(traceback.format_exception(etype, value, tb))
+        (folder / "last-error.txt").write_text(text, encoding="utf-8")
+
+
+# -- windows --------------------------------------------------------------------------------
+class WindowManager(QObject):
+    """Decides which window is on screen: welcome, new-project dialog, labeling windows."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._welcome = None
+        self._windows: list[QWidget] = []
+        self._lane = Lane(self, name="aldesk-create-project")
+
+    def show_welcome(self) -> None:
+        from aldesk.gui.welcome import WelcomeWindow
+
+        if self._welcome is None:
+            self._welcome = WelcomeWindow()
+            self._welcome.open_requested.connect(self.open_project)
+            self._welcome.new_requested.connect(self.new_project)
+            self._welcome.quit_requested.connect(QApplication.quit)
+        self._welcome.refresh()
+        self._welcome.show()
+        self._welcome.raise_()
+
+    def open_project(self, path: str | os.PathLike) -> bool:
+        """Open ``path`` in a labeling window; a user error becomes a dialog."""
+        from aldesk.core.store import ProjectStore
+
+        try:
+            store = ProjectStore.open(path)
+        except AldeskError as exc:
+            error_dialog(self._active(), exc).exec()
+            return False
+        recent.add_recent(store.path)
+        self._show_main_window(store)
+        return True
+
+    def new_project(self, folder: str | os.PathLike | None = None) -> None:
+        from aldesk.gui.dialogs.new_project import NewProjectDialog
+
+        dialog = NewProjectDialog(self._active(), folder=folder)
+        if dialog.exec() == NewProjectDialog.DialogCode.Accepted:
+            self.create_project(dialog.spec())
+
+    def create_project(self, spec) -> None:
+        """Scan the folder and create the project off the GUI thread, then open it."""
+        progress = QProgressDialog("Scanning the folder…", "", 0, 0, self._active())
+        progress.setCancelButton(None)
+        progress.setWindowTitle("New project")
+        progress.setMinimumDuration(300)
+        progress.setWindowModality(Qt.WindowModality.ApplicationModal)
+
+        def finished(path: object) -> None:
+            progress.close()
+            self._disconnect_lane()
+            self.open_project(path)
+
+        def failed(message: str) -> None:
+            progress.close()
+            self._disconnect_lane()
+            QMessageBox.warning(self._active(), APP_NAME, message)
+
+        self._lane.done.connect(finished)
+        self._lane.failed.connect(failed)
+        self._lane.submit(lambda ctx: _create_project(spec, ctx))
+        progress.show()
+
+    def run_demo(self, kind: str, folder: str | os.PathLike | None = None) -> bool:
+        """Make the sample pool (``aldesk demo``), create its project and open it."""
+        from aldesk.core.demo import make_demo_pool
+        from aldesk.core.project import create_project
+
+        root = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="aldesk-demo-"))
+        pool = root / f"{kind}-pool"
+        try:
+            classes = make_demo_pool(kind, pool)
+            project = root / f"demo-{kind}.aldesk"
+            if not (project / "project.sqlite").exists():
+                store, _scan = create_project(project, pool, classes)
+                store.close()
+        except AldeskError as exc:
+            error_dialog(None, exc).exec()
+            return False
+        return self.open_project(project)
+
+    def shutdown(self) -> None:
+        self._lane.shutdown()
+
+    def _show_main_window(self, store) -> None:
+        from aldesk.gui.main_window import MainWindow
+
+        window = MainWindow(store)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for name, slot in (("open_requested", self._on_window_open), ("new_requested", self.new_project)):
+            signal = getattr(window, name, None)
+            if signal is not None:
+                signal.connect(slot)
+        window.destroyed.connect(lambda _=None, w=window: self._forget(w))
+        self._windows.append(window)
+        window.show()
+        if self._welcome is not None:
+            self._welcome.close()
+
+    @Slot()
+    def _on_window_open(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        chosen = QFileDialog.getExistingDirectory(self._active(), "Open project (a NAME.aldesk folder)")
+        if chosen:
+            self.open_project(chosen)
+
+    def _forget(self, window: QWidget) -> None:
+        if window in self._windows:
+            self._windows.remove(window)
+
+    def _disconnect_lane(self) -> None:
+        for signal in (self._lane.done, self._lane.failed):
+            with contextlib.suppress(RuntimeError, TypeError):  # nothing was connected
+                signal.disconnect()
+
+    def _active(self) -> QWidget | None:
+        return QApplication.activeWindow() or self._welcome
+
+
+def _create_project(spec, ctx: JobContext) -> Path:
+    """Worker side of project creation: the store is opened, filled and closed in this thread."""
+    from aldesk.core.project import ProjectSettings, create_project
+
+    known = ProjectSettings.__dataclass_fields__
+    settings = ProjectSettings(**{k: v for k, v in spec.settings().items() if k in known})
+    store, _scan = create_project(
+        spec.project_path, spec.folder, spec.classes, settings, hotkeys=spec.hotkeys,
+        progress=lambda done, total: ctx.report((done, total)),
+    )  # fmt: skip
+    path = store.path
+    store.close()
+    return path
+
+
+def run_gui(
+    argv: Sequence[str] | None = None,
+    project: str | os.PathLike | None = None,
+    demo: str | None = None,
+    demo_dir: str | os.PathLike | None = None,
+) -> int:
+    """Start the GUI; returns the process exit code.
+
+    Args:
+        argv: Qt command-line arguments (default: the program name only).
+        project: open this project directly instead of the welcome window.
+        demo: 'images' or 'audio': generate the sample pool and open it (``aldesk demo``).
+        demo_dir: where the demo goes (default: a new temporary folder).
+    """
+    app = create_app(argv)
+    hook = ExceptionHook()
+    hook.install()
+    manager = WindowManager()
+    try:
+        if demo:
+            opened = manager.run_demo(demo, demo_dir)
+        elif project:
+            opened = manager.open_project(project)
+        else:
+            opened = False
+        if not opened:
+            manager.show_welcome()
+        return app.exec()
+    finally:
+        manager.shutdown()
+        hook.remove()

@@ -1,0 +1,171 @@
+"""The labeling loop as seen from the GUI thread: session + background lanes, no widgets.
+
+The controller is the only object that calls the session. It answers on the GUI thread (each
+answer committed before the next item is announced), hands frozen training jobs to the trainer
+lane (newest wins), and applies finished rounds in one step. Feature extraction runs in its own
+lane; until it finishes the seed items are served from a random order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from aldesk.core.errors import AldeskError
+from aldesk.core.project import flag_failures
+from aldesk.core.rounds import RoundResult, run_round
+from aldesk.core.session import Query, Session
+from aldesk.core.store import ProjectStore
+from aldesk.gui.workers import FeatureLane, Trainer
+
+
+class LabelingController(QObject):
+    """Drives one open project. Signals carry core objects for the views to show."""
+
+    query_changed = Signal(object)  # Query | None
+    status_changed = Signal(object)  # Status
+    rounds_changed = Signal(object)  # list[RoundRecord]
+    message = Signal(str)  # one-line notices for the status bar
+    error = Signal(str)  # something the user must read (a failed save)
+    features_progressed = Signal(int, int, float, float)  # done, total, rate, eta
+    features_busy = Signal(bool)
+
+    def __init__(
+        self,
+        store: ProjectStore,
+        parent: QObject | None = None,
+        *,
+        train_work: Callable | None = None,
+        feature_work: Callable | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.session = Session(store)
+        self.trainer = Trainer(train_work or run_round, self)
+        self.features = FeatureLane(feature_work, self)
+        self.trainer.ranked.connect(self._on_ranked)
+        self.trainer.failed.connect(self._on_train_failed)
+        self.trainer.busy_changed.connect(lambda _busy: self._emit_status())
+        self.features.progressed.connect(self.features_progressed)
+        self.features.finished.connect(self._on_features_finished)
+        self.features.failed.connect(self._on_features_failed)
+        self.features.busy_changed.connect(self.features_busy)
+        self.features.busy_changed.connect(lambda _busy: self._emit_status())
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Show the first item at once, then load or extract features in the background."""
+        self._announce()
+        self.rounds_changed.emit(self.store.rounds())
+        files = [(it.hash, self.store.abspath(it)) for it in self.store.items()
+                 if it.status == "ok"]  # fmt: skip
+        self.features.start(self.store.cache_dir, self.store.kind, files)
+
+    def cancel_features(self) -> None:
+        self.features.cancel()
+        self.message.emit("Feature extraction cancelled; what was extracted is kept.")
+
+    def shutdown(self) -> None:
+        """Stop both lanes and wait for them (called from the window's closeEvent)."""
+        self.features.shutdown()
+        self.trainer.shutdown()
+
+    @property
+    def extracting(self) -> bool:
+        return self.features.busy
+
+    # ------------------------------------------------------------------ answering
+    def answer(self, class_id: int) -> None:
+        self._act(lambda: self.session.answer(class_id))
+
+    def skip(self) -> None:
+        self._act(self.session.skip)
+
+    def cannot_label(self) -> None:
+        self._act(self.session.cannot_label)
+
+    def undo(self) -> None:
+        self._act(self.session.undo, retrain=False)
+
+    def back(self) -> None:
+        self._act(self.session.back, retrain=False)
+
+    def forward(self) -> None:
+        self._act(self.session.forward, retrain=False)
+
+    def retrain_now(self) -> None:
+        self._request_training(force=True)
+
+    def _act(self, action: Callable, retrain: bool = True) -> None:
+        if self.session.current() is None and action not in (self.session.undo, self.session.back):
+            return
+        try:
+            action()
+        except AldeskError as exc:  # e.g. disk full: the answer was not saved, say so
+            self.error.emit(str(exc))
+            return
+        self._announce()
+        if retrain:
+            self._request_training()
+
+    def _announce(self) -> None:
+        self.query_changed.emit(self.current())
+        self._emit_status()
+
+    def current(self) -> Query | None:
+        return self.session.current()
+
+    def _emit_status(self) -> None:
+        self.status_changed.emit(self.session.status())
+
+    # ------------------------------------------------------------------ background results
+    def _request_training(self, force: bool = False) -> None:
+        job = self.session.training_job(force=force)
+        if job is not None:
+            self.trainer.request(job)
+            self._emit_status()
+
+    @Slot(object)
+    def _on_ranked(self, result: RoundResult) -> None:
+        if not self.session.apply_result(result):
+            return
+        if result.failure:
+            self.message.emit(result.failure)
+        self.rounds_changed.emit(self.store.rounds())
+        if self.session.current() is not None and self.session.current().item.origin == "synth":
+            self._announce()  # a fresh membership query goes first
+        self._emit_status()
+
+    @Slot(str)
+    def _on_train_failed(self, text: str) -> None:
+        self.message.emit(f"Training failed: {text}")
+        self._emit_status()
+
+    @Slot(object)
+    def _on_features_finished(self, result) -> None:
+        if result.failed:
+            flag_failures(self.store, result.failed)
+            self.session.reload_items()
+            self.message.emit(f"{len(result.failed)} items could not be read; they are flagged.")
+        self.session.set_features(result.features)
+        if result.cancelled:
+            self.message.emit("Features are incomplete; reopen the project to finish them.")
+        self._request_training(force=True)
+        self._emit_status()
+
+    @Slot(str)
+    def _on_features_failed(self, text: str) -> None:
+        self.message.emit(f"Feature extraction failed: {text}")
+
+    # ------------------------------------------------------------------ bad items
+    def flag_unreadable(self, query: Query, reason: str) -> None:
+        """The viewer could not decode the item: flag it in the store with the reason."""
+        status = "missing" if not query.abspath.exists() else "unreadable"
+        try:
+            self.store.update_item(query.item.id, status=status, reason=reason)
+        except AldeskError as exc:
+            self.error.emit(str(exc))
+            return
+        self.session.reload_items()
+        self._emit_status()

@@ -1,0 +1,229 @@
+"""The labeling window: composes the viewer, panels and label bar and wires them to the controller.
+
+No labeling logic lives here: key presses become controller calls, controller signals become
+what the widgets show.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aldesk.core.session import Query, Status
+from aldesk.core.store import ProjectStore
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.panels.curve_panel import CurvePanel
+from aldesk.gui.panels.label_bar import LabelBar
+from aldesk.gui.panels.status_panel import StatusPanel
+from aldesk.gui.panels.why_panel import WhyPanel
+from aldesk.gui.shortcuts import ShortcutSheet, labeling_actions
+from aldesk.gui.viewers.audio_view import AudioView
+from aldesk.gui.viewers.image_view import ImageView
+
+
+class MainWindow(QMainWindow):
+    """``PROJECT — aldesk``: the window a domain expert labels in."""
+
+    open_requested = Signal()
+    new_requested = Signal()
+
+    def __init__(self, store: ProjectStore, controller: LabelingController | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.controller = controller or LabelingController(store, self)
+        self.setWindowTitle(f"{store.name} — aldesk")
+        self._audio = store.kind == "audio"
+        self._build_widgets()
+        self.actions_by_name = labeling_actions(self)
+        self._build_menus()
+        self._wire()
+        self._told_no_audio = False
+        self._restore_geometry()
+
+    # ------------------------------------------------------------------ layout
+    def _build_widgets(self) -> None:
+        self.viewer = AudioView() if self._audio else ImageView()
+        self.done_label = QLabel()
+        self.done_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.done_label.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.viewer)
+        self.stack.addWidget(self.done_label)
+        self.why = WhyPanel()
+        self.status_panel = StatusPanel()
+        self.curve = CurvePanel()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.why, self.status_panel, self.curve):
+            side_layout.addWidget(w)
+        side.setMinimumWidth(280)
+        split = QSplitter()
+        split.addWidget(self.stack)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        self.label_bar = LabelBar()
+        self.label_bar.set_classes(self.store.classes())
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.label_bar)
+        self.setCentralWidget(central)
+        self._build_progress()
+        self.resize(1200, 800)
+
+    def _build_progress(self) -> None:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.progress_label = QLabel("Features:")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            row.addWidget(w)
+        self.progress_box = box
+        self.statusBar().addPermanentWidget(box)
+        box.setVisible(False)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        for title, names in (
+            ("&File", ["new", "open", "export", None, "quit"]),
+            ("&Label", ["skip", "cannot_label", None, "undo", "back", "forward", None, "retrain"]),
+            ("&View", ["zoom_in", "zoom_out", "fit", "actual_size", None, "play", "replay", "loop"]),
+            ("&Help", ["shortcuts"]),
+        ):
+            menu = bar.addMenu(title)
+            for name in names:
+                if name is None:
+                    menu.addSeparator()
+                elif name in self.actions_by_name:
+                    menu.addAction(self.actions_by_name[name])
+        classes = bar.addMenu("&Classes")
+        for c in self.store.classes():
+            act = QAction(c.name, self)
+            if c.hotkey:
+                act.setShortcut(QKeySequence(c.hotkey.upper()))
+            act.triggered.connect(lambda _=False, cid=c.id: self.controller.answer(cid))
+            classes.addAction(act)
+            self.addAction(act)
+
+    def _wire(self) -> None:
+        c = self.controller
+        c.query_changed.connect(self._on_query_changed)
+        c.status_changed.connect(self._on_status_changed)
+        c.rounds_changed.connect(self.curve.show_rounds)
+        c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        c.error.connect(self._on_error)
+        c.features_progressed.connect(self._on_features_progressed)
+        c.features_busy.connect(self.progress_box.setVisible)
+        self.cancel_button.clicked.connect(c.cancel_features)
+        self.label_bar.label_clicked.connect(c.answer)
+        self.label_bar.skip_clicked.connect(c.skip)
+        self.label_bar.cannot_label_clicked.connect(c.cannot_label)
+        self.viewer.load_failed.connect(self._on_load_failed)
+        if self._audio:
+            self.viewer.playback_unavailable.connect(self._on_playback_unavailable)
+
+    # ------------------------------------------------------------------ slots
+    def _on_query_changed(self, query: Query | None) -> None:
+        self.why.show_query(query, self.store.classes())
+        if query is None:
+            self.stack.setCurrentWidget(self.done_label)
+            self.done_label.setText(
+                "<h2>Nothing left to ask</h2><p>Every readable item is answered. "
+                "Export the labels with File → Export, or add files to the folder.</p>"
+            )
+            self.label_bar.set_enabled(False)
+            return
+        self.stack.setCurrentWidget(self.viewer)
+        self.label_bar.set_enabled(True)
+        self.label_bar.set_answer(query.answer.class_id if query.answer else None)
+        if query.item.status != "ok":
+            self.viewer.show_error(query.item.relpath, query.item.reason or query.item.status)
+        elif self._audio:
+            self.viewer.show_audio(query.abspath)
+        else:
+            self.viewer.show_image(query.abspath)
+
+    def _on_status_changed(self, status: Status) -> None:
+        self.status_panel.show_status(status, extracting=self.controller.extracting)
+
+    def _on_features_progressed(self, done: int, total: int, rate: float, eta: float) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        eta_text = f", {eta:.0f} s left" if eta and eta > 0 else ""
+        self.progress_label.setText(f"Features: {done}/{total} ({rate:.0f}/s{eta_text})")
+
+    def _on_load_failed(self, _path: object, reason: str) -> None:
+        query = self.controller.current()
+        if query is not None:
+            self.controller.flag_unreadable(query, reason)
+            self.statusBar().showMessage(f"{query.item.relpath}: {reason} — press S to skip")
+
+    def _on_playback_unavailable(self, text: str) -> None:
+        if not self._told_no_audio:
+            self._told_no_audio = True
+            self.statusBar().showMessage(text, 15000)
+
+    def _on_error(self, text: str) -> None:
+        QMessageBox.warning(self, "aldesk", text)
+
+    # ------------------------------------------------------------------ actions
+    def export_labels(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export labels", f"{self.store.name}-labels.csv", "CSV (*.csv);;JSON (*.json)"
+        )
+        if not path:
+            return
+        from aldesk.core.interop import export_labels
+
+        fmt = "json" if path.endswith(".json") else "csv"
+        export_labels(self.store, path, fmt=fmt)
+        self.statusBar().showMessage(f"Labels exported to {path}", 8000)
+
+    def show_shortcuts(self) -> None:
+        ShortcutSheet(self.actions_by_name, self.store.classes(), self).exec()
+
+    # ------------------------------------------------------------------ lifecycle
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not getattr(self, "_started", False):
+            self._started = True
+            self.controller.start()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        _settings().setValue("main/geometry", self.saveGeometry())
+        self.viewer.shutdown()
+        self.controller.shutdown()
+        self.store.close()
+        super().closeEvent(event)
+
+    def _restore_geometry(self) -> None:
+        geometry = _settings().value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+
+def _settings() -> QSettings:
+    """Window geometry, in an ini file next to the recent-projects list (never pickled)."""
+    from aldesk.gui.recent import config_dir
+
+    return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)

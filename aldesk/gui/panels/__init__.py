@@ -1,0 +1,1 @@
+"""Side and bottom panels of the labeling window."""

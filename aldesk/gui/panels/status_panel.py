@@ -1,0 +1,52 @@
+"""Progress of the session: counts, per-class counts, round, model state, test accuracy."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
+
+from aldesk.core.session import Status
+
+
+class StatusPanel(QGroupBox):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Progress", parent)
+        form = QFormLayout(self)
+        self.labeled = QLabel()
+        self.per_class = QLabel()
+        self.per_class.setWordWrap(True)
+        self.test = QLabel()
+        self.round = QLabel()
+        self.model = QLabel()
+        self.accuracy = QLabel()
+        self.macro_f1 = QLabel()
+        self.advice = QLabel()
+        self.advice.setWordWrap(True)
+        form.addRow("Labeled:", self.labeled)
+        form.addRow("Per class:", self.per_class)
+        form.addRow("Test items:", self.test)
+        form.addRow("Round:", self.round)
+        form.addRow("Model:", self.model)
+        form.addRow("Accuracy:", self.accuracy)
+        form.addRow("Macro-F1:", self.macro_f1)
+        form.addRow(self.advice)
+
+    def show_status(self, s: Status, extracting: bool = False) -> None:
+        self.labeled.setText(f"{s.n_labeled} / {s.n_pool}"
+                             + (f"  ({s.n_unreadable} unreadable)" if s.n_unreadable else ""))  # fmt: skip
+        # non-breaking inside an entry: lines wrap only between classes
+        self.per_class.setText("   ".join(f"{k}:\u00a0{v}" for k, v in s.per_class.items()))
+        self.test.setText(f"{s.n_test_labeled} / {s.n_test} labeled")
+        self.round.setText(str(s.round))
+        if extracting:
+            state = "waiting for features…"
+        elif s.training:
+            state = "training…"
+        else:
+            state = "up to date" if s.round else "not trained yet"
+        self.model.setText(state)
+        self.accuracy.setText("—" if s.accuracy is None else f"{s.accuracy:.1%} on test items")
+        self.macro_f1.setText("—" if s.macro_f1 is None else f"{s.macro_f1:.1%}")
+        advice = s.advice
+        self.advice.setVisible(bool(advice and advice.stop))
+        if advice and advice.stop:
+            self.advice.setText(f"<b>Enough?</b> {advice.reason}")

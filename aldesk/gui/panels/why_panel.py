@@ -1,0 +1,91 @@
+"""'Why this item?': the model's view of the item on screen and why it was chosen."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from aldesk.core.session import Query
+from aldesk.core.store import ClassInfo
+
+TOP_CLASSES = 3
+_STRATEGY_TEXT = {
+    "seed": "Seed set (cold start, before the model can rank)",
+    "test": "Held-out test item, drawn at random — never trained on",
+    "stream": "Stream: its uncertainty passed the query threshold",
+    "synthesis": "Synthesized by the learner where it is least certain",
+    "review": "Revisiting an answered item",
+    "import": "Imported label",
+}
+
+
+def strategy_text(strategy: str) -> str:
+    from aldesk.core.strategies import POOL_STRATEGIES
+
+    return _STRATEGY_TEXT.get(strategy) or POOL_STRATEGIES.get(strategy, strategy)
+
+
+class WhyPanel(QGroupBox):
+    """Top class probabilities, strategy and score, the round of the model that chose it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Why this item?", parent)
+        outer = QVBoxLayout(self)
+        self.badge = QLabel()
+        self.badge.setObjectName("testBadge")
+        self.badge.setStyleSheet(
+            "#testBadge { background: #fff4e5; color: #8a4b00; border: 1px solid #f3c27a;"
+            " border-radius: 4px; padding: 3px 6px; font-weight: 600; }"
+        )
+        outer.addWidget(self.badge)
+        form = QFormLayout()
+        self.strategy = QLabel()
+        self.strategy.setWordWrap(True)
+        self.score = QLabel()
+        self.round = QLabel()
+        form.addRow("Chosen by:", self.strategy)
+        form.addRow("Score:", self.score)
+        form.addRow("Model round:", self.round)
+        outer.addLayout(form)
+        self._bars: list[tuple[QLabel, QProgressBar]] = []
+        for _ in range(TOP_CLASSES):
+            name, bar = QLabel(), QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setTextVisible(True)
+            bar.setMaximumHeight(16)
+            outer.addWidget(name)
+            outer.addWidget(bar)
+            self._bars.append((name, bar))
+        self.no_model = QLabel("No model yet: label a few items of two or more classes.")
+        self.no_model.setWordWrap(True)
+        outer.addWidget(self.no_model)
+        outer.addStretch(1)
+
+    def show_query(self, query: Query | None, classes: list[ClassInfo]) -> None:
+        if query is None:
+            self.setVisible(False)
+            return
+        self.setVisible(True)
+        self.badge.setVisible(query.is_test or query.answer is not None)
+        self.badge.setText("TEST ITEM — held out" if query.is_test else "Already answered")
+        self.strategy.setText(strategy_text(query.strategy))
+        self.score.setText("—" if query.score is None else f"{query.score:.3f}")
+        self.round.setText(str(query.round) if query.round else "— (no model yet)")
+        self._show_proba(query.proba, classes)
+
+    def _show_proba(self, proba: dict[int, float] | None, classes: list[ClassInfo]) -> None:
+        names = {c.id: c.name for c in classes}
+        top = sorted((proba or {}).items(), key=lambda kv: -kv[1])[:TOP_CLASSES]
+        self.no_model.setVisible(not top)
+        for k, (name, bar) in enumerate(self._bars):
+            visible = k < len(top)
+            name.setVisible(visible)
+            bar.setVisible(visible)
+            if visible:
+                cid, p = top[k]
+                name.setText(names.get(cid, str(cid)))
+                bar.setValue(int(round(p * 1000)))
+                bar.setFormat(f"{p:.0%}")
+
+    def top_text(self) -> list[str]:
+        """What the probability rows read, for tests and accessibility."""
+        return [f"{n.text()} {b.format()}" for n, b in self._bars if n.isVisible()]

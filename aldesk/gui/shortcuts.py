@@ -1,0 +1,75 @@
+"""The labeling window's actions as one table (text, shortcut, slot), and the F1 sheet."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+from aldesk.core.store import ClassInfo
+
+# name, menu text, shortcuts, target ('c' controller, 'w' window, 'v' viewer), method, audio-only
+ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
+    ("new", "&New project from folder…", (QKeySequence.StandardKey.New,), "w", "new_requested", None),
+    ("open", "&Open project…", (QKeySequence.StandardKey.Open,), "w", "open_requested", None),
+    ("export", "&Export labels…", ("Ctrl+E",), "w", "export_labels", None),
+    ("quit", "&Quit", (QKeySequence.StandardKey.Quit,), "w", "close", None),
+    ("skip", "&Skip", ("S",), "c", "skip", None),
+    ("cannot_label", "&Can't label", ("X",), "c", "cannot_label", None),
+    ("undo", "&Undo last answer", (QKeySequence.StandardKey.Undo,), "c", "undo", None),
+    ("back", "&Back to previous item", ("Alt+Left", "Backspace"), "c", "back", None),
+    ("forward", "&Forward", ("Alt+Right",), "c", "forward", None),
+    ("retrain", "&Retrain now", ("F5",), "c", "retrain_now", None),
+    ("zoom_in", "Zoom &in", ("+", "="), "v", "zoom_in", False),
+    ("zoom_out", "Zoom &out", ("-",), "v", "zoom_out", False),
+    ("fit", "&Fit to window", ("Ctrl+0",), "v", "fit", False),
+    ("actual_size", "&Actual size (1:1)", ("Ctrl+1",), "v", "actual_size", False),
+    ("play", "&Play / pause", ("Space",), "v", "toggle_play", True),
+    ("replay", "&Replay", ("R",), "v", "replay", True),
+    ("loop", "&Loop", ("L",), "v", "toggle_loop", True),
+    ("shortcuts", "&Keyboard shortcuts", (QKeySequence.StandardKey.HelpContents, "F1"), "w",
+     "show_shortcuts", None),
+)  # fmt: skip
+
+
+def labeling_actions(window) -> dict[str, QAction]:
+    """Create the window's QActions from ACTIONS; each is added to the window so keys work."""
+    audio = window.store.kind == "audio"
+    targets = {"c": window.controller, "w": window, "v": window.viewer}
+    out: dict[str, QAction] = {}
+    for name, text, keys, target, method, audio_only in ACTIONS:
+        if audio_only is not None and audio_only != audio:
+            continue
+        action = QAction(text, window)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        slot = getattr(targets[target], method)
+        action.triggered.connect(slot.emit if hasattr(slot, "emit") else (lambda _=False, f=slot: f()))
+        window.addAction(action)
+        out[name] = action
+    return out
+
+
+class ShortcutSheet(QDialog):
+    """Every shortcut of the window in one table (F1)."""
+
+    def __init__(self, actions: dict[str, QAction], classes: list[ClassInfo], parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts — aldesk")
+        rows = [(f"Label as “{c.name}”", c.hotkey.upper()) for c in classes if c.hotkey]
+        rows += [(a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
+                  for s in a.shortcuts())) for a in actions.values()]  # fmt: skip
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Keys"])
+        for r, (what, keys) in enumerate(rows):
+            table.setItem(r, 0, QTableWidgetItem(what))
+            table.setItem(r, 1, QTableWidgetItem(keys))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        table.verticalHeader().hide()
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
+        self.resize(460, 520)
+        self.table = table

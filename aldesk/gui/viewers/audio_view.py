@@ -1,0 +1,473 @@
+"""Audio viewer: waveform and log-mel spectrogram, a moving playhead, click-to-seek, playback.
+
+Decoding and analysis (envelope, spectrogram, the colour-mapped image) run on a newest-wins lane;
+the GUI thread only paints. Playback is ``PcmPlayer`` (QAudioSink); when there is no output device
+the view says so once (``playback_unavailable``) and everything else keeps working.
+
+The main window binds Space to ``toggle_play()`` and R to ``replay()``; this view binds no keys.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aldesk.gui import style
+from aldesk.gui.viewers.placeholder import Placeholder
+from aldesk.gui.viewers.playback import PcmPlayer
+from aldesk.gui.workers import JobContext, Lane
+
+ENVELOPE_BINS = 4096
+ANALYSIS_RATE = 16000
+N_MELS = 64
+_LUT = None
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """Everything the view needs about one clip, computed off the GUI thread."""
+
+    path: Path
+    samples: np.ndarray  # float32 (n, channels), native rate, for playback
+    samplerate: int
+    file_size: int
+    mins: np.ndarray  # envelope, ENVELOPE_BINS long
+    maxs: np.ndarray
+    spectrogram: QImage  # colour-mapped log-mel, low frequencies at the bottom
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.samplerate if self.samplerate else 0.0
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[1])
+
+
+def _lut() -> np.ndarray:
+    global _LUT
+    if _LUT is None:
+        _LUT = style.colormap_lut("magma")
+    return _LUT
+
+
+def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
+    """Decode ``path`` and compute what the view draws (pure numpy apart from the QImage)."""
+    from aldesk.core.media import audio
+
+    samples, sr = audio.load_audio_native(path)
+    if ctx is not None and ctx.should_stop():
+        return None
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    mins, maxs = audio.waveform_envelope(mono, ENVELOPE_BINS)
+    mel = audio.log_mel_spectrogram(audio.resample(mono, sr, ANALYSIS_RATE), ANALYSIS_RATE, N_MELS)
+    top = float(mel.max()) if mel.size else 0.0
+    image = style.colormap_image(mel[::-1], _lut(), top - 80.0, top)
+    return AudioClip(path, samples, int(sr), os.stat(path).st_size, mins, maxs, image)
+
+
+def reduce_envelope(mins: np.ndarray, maxs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Envelope with ``n`` bins from a finer one (min of mins, max of maxs)."""
+    if n >= len(mins) or n <= 0:
+        return mins, maxs
+    starts = np.linspace(0, len(mins), n + 1).astype(np.int64)[:-1]
+    return np.minimum.reduceat(mins, starts), np.maximum.reduceat(maxs, starts)
+
+
+class AudioCanvas(QWidget):
+    """Paints waveform (top) and spectrogram (bottom) with a playhead across both.
+
+    Signals:
+        seek_requested(float): the user clicked or dragged at this time (seconds).
+    """
+
+    seek_requested = Signal(float)
+    AXIS_H = 18
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._clip: AudioClip | None = None
+        self._position = 0.0
+        self.setMinimumSize(320, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.IBeamCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def set_clip(self, clip: AudioClip | None) -> None:
+        self._clip = clip
+        self._position = 0.0
+        self.update()
+
+    def set_position(self, seconds: float) -> None:
+        self._position = seconds
+        self.update()
+
+    def playhead_x(self) -> float:
+        """Horizontal pixel of the playhead (for tests and overlays)."""
+        return self._time_to_x(self._position)
+
+    def _duration(self) -> float:
+        return self._clip.duration if self._clip else 0.0
+
+    def _time_to_x(self, seconds: float) -> float:
+        d = self._duration()
+        return 0.0 if d <= 0 else seconds / d * (self.width() - 1)
+
+    def _x_to_time(self, x: float) -> float:
+        d = self._duration()
+        return 0.0 if d <= 0 else min(max(0.0, x / max(1, self.width() - 1) * d), d)
+
+    def _areas(self) -> tuple[QRectF, QRectF, QRectF]:
+        w, h = self.width(), self.height() - self.AXIS_H
+        wave_h = round(h * 0.38)
+        return (
+            QRectF(0, 0, w, wave_h),
+            QRectF(0, wave_h + 1, w, h - wave_h - 1),
+            QRectF(0, h, w, self.AXIS_H),
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), style.WAVE_BG)
+        wave, spec, axis = self._areas()
+        if self._clip is not None:
+            self._paint_waveform(painter, wave)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(spec, self._clip.spectrogram)
+            self._paint_axis(painter, axis)
+            self._paint_captions(painter, wave, spec)
+            self._paint_playhead(painter)
+        painter.end()
+
+    def _paint_waveform(self, painter: QPainter, rect: QRectF) -> None:
+        mins, maxs = reduce_envelope(self._clip.mins, self._clip.maxs, int(rect.width()))
+        peak = max(float(np.max(np.abs(maxs))), float(np.max(np.abs(mins))), 1e-4)
+        mid, half = rect.center().y(), rect.height() / 2 - 4
+        xs = np.linspace(rect.left(), rect.right(), len(mins))
+        top = mid - maxs.astype(np.float64) / peak * half
+        bottom = mid - mins.astype(np.float64) / peak * half
+        outline = np.concatenate([np.stack([xs, top], 1), np.stack([xs, bottom], 1)[::-1]])
+        path = QPainterPath()
+        path.addPolygon(QPolygonF([QPointF(x, y) for x, y in outline.tolist()]))
+        path.closeSubpath()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(style.WAVE_FILL, 1))
+        painter.setBrush(style.WAVE_FILL)
+        painter.drawPath(path)
+        painter.setPen(QPen(QColor(0, 0, 0, 40), 1))
+        painter.drawLine(QPointF(rect.left(), mid), QPointF(rect.right(), mid))
+
+    def _paint_axis(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, QColor("#ffffff"))
+        painter.setPen(style.MUTED_TEXT)
+        d = self._duration()
+        step = _tick_step(d, rect.width())
+        t = 0.0
+        while t <= d + 1e-9:
+            x = self._time_to_x(t)
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.top() + 4))
+            painter.drawText(QRectF(x + 3, rect.top(), 60, rect.height()),
+                             Qt.AlignmentFlag.AlignVCenter, f"{t:g} s")
+            t += step
+
+    def _paint_captions(self, painter: QPainter, wave: QRectF, spec: QRectF) -> None:
+        painter.setPen(style.MUTED_TEXT)
+        painter.drawText(wave.adjusted(6, 3, -6, -3), Qt.AlignmentFlag.AlignTop, "waveform")
+        painter.setPen(QColor(255, 255, 255, 200))
+        painter.drawText(spec.adjusted(6, 3, -6, -3), Qt.AlignmentFlag.AlignTop, "mel spectrogram")
+
+    def _paint_playhead(self, painter: QPainter) -> None:
+        x = self.playhead_x()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(QPen(style.PLAYHEAD, 2))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height() - self.AXIS_H))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self._clip is not None:
+            self.seek_requested.emit(self._x_to_time(event.position().x()))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.buttons() & Qt.MouseButton.LeftButton and self._clip is not None:
+            self.seek_requested.emit(self._x_to_time(event.position().x()))
+
+
+def _tick_step(duration: float, width: float) -> float:
+    """A 1-2-5 step giving ticks at least ~70 px apart."""
+    if duration <= 0:
+        return 1.0
+    raw = duration * 70.0 / max(width, 1.0)
+    mag = 10 ** np.floor(np.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * mag >= raw:
+            return float(m * mag)
+    return float(10 * mag)
+
+
+class AudioView(QWidget):
+    """One audio clip: picture, transport controls and an info line.
+
+    Signals:
+        loaded(Path): the clip is analysed and shown (playable if a device exists).
+        load_failed(Path, str): it could not be decoded; the placeholder shows the reason.
+        playing_changed(bool), position_changed(float)
+        playback_unavailable(str): emitted once per view when no output device can be used.
+    """
+
+    loaded = Signal(object)
+    load_failed = Signal(object, str)
+    playing_changed = Signal(bool)
+    position_changed = Signal(float)
+    playback_unavailable = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, autoplay: bool = False) -> None:
+        super().__init__(parent)
+        self._path: Path | None = None
+        self._clip: AudioClip | None = None
+        self._told_unavailable = False
+        self._player = PcmPlayer(self)
+        self._lane = Lane(self, name="aldesk-audio-decode")
+        self._build(autoplay)
+        self._wire()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self, autoplay: bool) -> None:
+        self._canvas = AudioCanvas(self)
+        self._placeholder = Placeholder("audio", self)
+        self._stack = QStackedWidget(self)
+        self._stack.addWidget(self._canvas)
+        self._stack.addWidget(self._placeholder)
+        self._play_button = _tool_button("play", "Play / pause (Space)")
+        self._replay_button = _tool_button("replay", "Play from the start (R)")
+        self._loop_button = _tool_button("loop", "Loop", checkable=True)
+        self._time = QLabel(style.clock(0) + " / " + style.clock(0))
+        self._time.setMinimumWidth(110)
+        self._autoplay = QCheckBox("Autoplay")
+        self._autoplay.setChecked(autoplay)
+        self._volume = QSlider(Qt.Orientation.Horizontal)
+        self._volume.setRange(0, 100)
+        self._volume.setValue(100)
+        self._volume.setFixedWidth(110)
+        self._volume.setToolTip("Volume")
+        volume_icon = QLabel()
+        volume_icon.setPixmap(style.icon("volume").pixmap(18, 18))
+        self._notice = QLabel()
+        self._notice.setProperty("role", "error")
+        self._notice.hide()
+        self._info = QLabel()
+        self._info.setProperty("role", "muted")
+        controls = QHBoxLayout()
+        controls.setContentsMargins(8, 4, 8, 4)
+        for w in (self._play_button, self._replay_button, self._loop_button, self._time):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        for w in (self._autoplay, volume_icon, self._volume):
+            controls.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self._stack, 1)
+        layout.addLayout(controls)
+        layout.addWidget(self._notice)
+        layout.addWidget(self._info)
+        self._notice.setContentsMargins(8, 0, 8, 0)
+        self._info.setContentsMargins(8, 0, 8, 4)
+
+    def _wire(self) -> None:
+        self._lane.done.connect(self._on_analysed)
+        self._lane.failed.connect(self._on_analysis_failed)
+        self._canvas.seek_requested.connect(self._player.seek)
+        self._player.position_changed.connect(self._on_position_changed)
+        self._player.playing_changed.connect(self._on_playing_changed)
+        self._player.ended.connect(self._on_ended)
+        self._player.unavailable.connect(self._on_unavailable)
+        self._play_button.clicked.connect(self.toggle_play)
+        self._replay_button.clicked.connect(self.replay)
+        self._volume.valueChanged.connect(self._on_volume_changed)
+
+    # -- public API -------------------------------------------------------------------------
+    def show_audio(self, path: str | os.PathLike) -> None:
+        """Start analysing ``path``; returns at once, ``loaded`` follows."""
+        self._player.stop()
+        self._path = Path(path)
+        self._clip = None
+        self._canvas.set_clip(None)
+        self._stack.setCurrentWidget(self._canvas)
+        self._info.setText(f"{self._path.name} — loading…")
+        target = self._path
+        self._lane.submit(lambda ctx: analyse_clip(target, ctx))
+
+    def show_error(self, name: str, reason: str) -> None:
+        self._lane.cancel()
+        self._player.stop()
+        self._clip = None
+        self._placeholder.show_message(name, reason, verb="play")
+        self._stack.setCurrentWidget(self._placeholder)
+        self._info.setText(f"{name} — cannot be played: {reason}")
+
+    def clear(self) -> None:
+        self._lane.cancel()
+        self._player.stop()
+        self._clip = None
+        self._path = None
+        self._canvas.set_clip(None)
+        self._info.clear()
+
+    def toggle_play(self) -> None:
+        self._player.toggle()
+
+    def play(self) -> None:
+        self._player.play()
+
+    def pause(self) -> None:
+        self._player.pause()
+
+    def replay(self) -> None:
+        self._player.seek(0.0)
+        if not self._player.is_playing:
+            self._player.play()
+
+    def seek(self, seconds: float) -> None:
+        self._player.seek(seconds)
+
+    def set_loop(self, loop: bool) -> None:
+        self._loop_button.setChecked(loop)
+
+    def toggle_loop(self) -> None:
+        self._loop_button.toggle()
+
+    def set_autoplay(self, autoplay: bool) -> None:
+        self._autoplay.setChecked(autoplay)
+
+    def set_volume(self, volume: float) -> None:
+        self._volume.setValue(round(volume * 100))
+
+    def is_playing(self) -> bool:
+        return self._player.is_playing
+
+    def is_looping(self) -> bool:
+        return self._loop_button.isChecked()
+
+    def position(self) -> float:
+        return self._player.position
+
+    def duration(self) -> float:
+        return self._player.duration
+
+    def canvas(self) -> AudioCanvas:
+        return self._canvas
+
+    def player(self) -> PcmPlayer:
+        return self._player
+
+    def info_text(self) -> str:
+        return self._info.text()
+
+    def is_showing_error(self) -> bool:
+        return self._stack.currentWidget() is self._placeholder
+
+    def error_text(self) -> str:
+        return f"{self._placeholder.title.text()}\n{self._placeholder.reason.text()}"
+
+    def shutdown(self) -> None:
+        self._player.stop()
+        self._lane.shutdown()
+
+    # -- slots ----------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_analysed(self, clip: AudioClip | None) -> None:
+        if clip is None or clip.path != self._path:
+            return
+        self._clip = clip
+        self._canvas.set_clip(clip)
+        self._player.load(clip.samples, clip.samplerate)
+        self._info.setText(_info_line(clip))
+        self.loaded.emit(clip.path)
+        if self._autoplay.isChecked():
+            self._player.play()
+
+    @Slot(str)
+    def _on_analysis_failed(self, message: str) -> None:
+        path = self._path
+        self.show_error(path.name if path else "", message)
+        self.load_failed.emit(path, message)
+
+    @Slot(float)
+    def _on_position_changed(self, seconds: float) -> None:
+        self._canvas.set_position(seconds)
+        self._time.setText(f"{style.clock(seconds)} / {style.clock(self._player.duration)}")
+        self.position_changed.emit(seconds)
+
+    @Slot(bool)
+    def _on_playing_changed(self, playing: bool) -> None:
+        self._play_button.setIcon(style.icon("pause" if playing else "play"))
+        self.playing_changed.emit(playing)
+
+    @Slot()
+    def _on_ended(self) -> None:
+        if self._loop_button.isChecked():
+            self._player.seek(0.0)
+            self._player.play()
+
+    @Slot(str)
+    def _on_unavailable(self, message: str) -> None:
+        if self._told_unavailable:
+            return
+        self._told_unavailable = True
+        self._notice.setText(f"⚠ {message}")
+        self._notice.show()
+        self.playback_unavailable.emit(message)
+
+    @Slot(int)
+    def _on_volume_changed(self, value: int) -> None:
+        self._player.set_volume(value / 100.0)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _tool_button(icon_name: str, tip: str, *, checkable: bool = False) -> QToolButton:
+    button = QToolButton()
+    button.setIcon(style.icon(icon_name))
+    button.setIconSize(button.iconSize().expandedTo(button.iconSize()) * 1.3)
+    button.setToolTip(tip)
+    button.setCheckable(checkable)
+    button.setAutoRaise(True)
+    return button
+
+
+def _info_line(clip: AudioClip) -> str:
+    channels = {1: "mono", 2: "stereo"}.get(clip.channels, f"{clip.channels} channels")
+    parts = [
+        clip.path.name,
+        style.human_size(clip.file_size),
+        f"{clip.duration:.2f} s",
+        f"{clip.samplerate / 1000:g} kHz",
+        channels,
+    ]
+    return "  ·  ".join(parts)

@@ -1,0 +1,309 @@
+"""Image viewer: fit, zoom, pan, an info line, and a readable placeholder for unreadable items.
+
+Decoding happens off the GUI thread (a newest-wins lane): a large image first arrives as a
+downscaled draft and is replaced by the full-resolution decode. Scene coordinates are always
+full-resolution pixels (a draft pixmap is scaled up), so the zoom level survives the swap.
+
+Digits are label hotkeys in the main window, so this view binds no digit keys: the window binds
+``fit()``, ``actual_size()``, ``zoom_in()``, ``zoom_out()`` to actions. Wheel zoom, drag-pan and
+``+`` / ``-`` (when the view has focus) are handled here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aldesk.gui import style
+from aldesk.gui.viewers.placeholder import Placeholder
+from aldesk.gui.workers import JobContext, Lane
+
+DRAFT_SIDE = 1024  # images larger than this are first shown from a downscaled decode
+ZOOM_STEP = 1.25
+MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """What the decode lane hands to the view (QImage is safe to build off the GUI thread)."""
+
+    path: Path
+    image: QImage
+    full_size: tuple[int, int]
+    file_size: int
+    is_draft: bool
+
+
+def load_image(path: Path, max_side: int | None) -> Image.Image:
+    """EXIF-corrected decode; the one place that knows which decoder is used."""
+    from aldesk.core.media.image import load_image as core_load_image
+
+    return core_load_image(path, max_side)
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    from aldesk.core.media.image import image_info
+
+    w, h, _fmt = image_info(path)
+    return w, h
+
+
+def pil_to_qimage(img: Image.Image) -> QImage:
+    if img.mode != "RGBA":
+        img = img.convert("RGBA")
+    data = img.tobytes("raw", "RGBA")
+    qimg = QImage(data, img.width, img.height, img.width * 4, QImage.Format.Format_RGBA8888)
+    return qimg.copy()  # detach from ``data``
+
+
+def decode_for_view(path: Path, ctx: JobContext) -> DecodedImage | None:
+    """Draft first (reported as progress) for large images, then the full decode."""
+    full_size = image_size(path)
+    file_size = os.stat(path).st_size
+    if max(full_size) > DRAFT_SIDE:
+        draft = load_image(path, DRAFT_SIDE)
+        ctx.report(DecodedImage(path, pil_to_qimage(draft), full_size, file_size, True))
+    if ctx.should_stop():
+        return None
+    full = load_image(path, None)
+    return DecodedImage(path, pil_to_qimage(full), full.size, file_size, False)
+
+
+class _Canvas(QGraphicsView):
+    """The zoomable, pannable picture."""
+
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self._item = QGraphicsPixmapItem()
+        self._item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self._item)
+        self._fit_mode = True
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setBackgroundBrush(style.QColor("#2b2d31"))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    @property
+    def fit_mode(self) -> bool:
+        return self._fit_mode
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_pixmap(self, pixmap: QPixmap, full_size: tuple[int, int]) -> None:
+        self._item.setPixmap(pixmap)
+        self._item.setScale(full_size[0] / max(1, pixmap.width()))
+        self.scene().setSceneRect(QRectF(0, 0, *full_size))
+        if self._fit_mode:
+            self.fit()
+
+    def clear(self) -> None:
+        self._item.setPixmap(QPixmap())
+        self.scene().setSceneRect(QRectF())
+
+    def _update_smoothing(self) -> None:
+        # Magnified small images (digits, icons) are easier to judge with crisp pixels.
+        smooth = self.zoom() < 3.0
+        mode = Qt.TransformationMode
+        self._item.setTransformationMode(mode.SmoothTransformation if smooth else mode.FastTransformation)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+
+    def fit(self) -> None:
+        self._fit_mode = True
+        rect = self.scene().sceneRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self._update_smoothing()
+        self.zoom_changed.emit(self.zoom())
+
+    def set_zoom(self, factor: float, *, anchor_mouse: bool = False) -> None:
+        factor = min(MAX_ZOOM, max(MIN_ZOOM, factor))
+        self._fit_mode = False
+        anchor = QGraphicsView.ViewportAnchor
+        self.setTransformationAnchor(anchor.AnchorUnderMouse if anchor_mouse else anchor.AnchorViewCenter)
+        self.scale(factor / self.zoom(), factor / self.zoom())
+        self.setTransformationAnchor(anchor.AnchorUnderMouse)
+        self._update_smoothing()
+        self.zoom_changed.emit(self.zoom())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.set_zoom(self.zoom() * ZOOM_STEP**steps, anchor_mouse=True)
+        event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.set_zoom(self.zoom() * ZOOM_STEP)
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.set_zoom(self.zoom() / ZOOM_STEP)
+        else:
+            super().keyPressEvent(event)
+
+
+class ImageView(QWidget):
+    """Shows one image with zoom and pan, or a placeholder for an unreadable one.
+
+    Signals:
+        loaded(Path): the full-resolution image is on screen.
+        load_failed(Path, str): decoding failed; the placeholder shows the reason.
+        zoom_changed(float): screen pixels per image pixel.
+    """
+
+    loaded = Signal(object)
+    load_failed = Signal(object, str)
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._path: Path | None = None
+        self._canvas = _Canvas(self)
+        self._placeholder = Placeholder("broken-image", self)
+        self._stack = QStackedWidget(self)
+        self._stack.addWidget(self._canvas)
+        self._stack.addWidget(self._placeholder)
+        self._info = QLabel(self)
+        self._info.setProperty("role", "muted")
+        self._info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._info.setContentsMargins(8, 4, 8, 4)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._stack, 1)
+        layout.addWidget(self._info)
+        self._lane = Lane(self, name="aldesk-image-decode")
+        self._lane.progressed.connect(self._on_decoded)
+        self._lane.done.connect(self._on_decoded)
+        self._lane.failed.connect(self._on_decode_failed)
+        self._canvas.zoom_changed.connect(self._on_zoom_changed)
+        self.setFocusProxy(self._canvas)
+
+    # -- public API -------------------------------------------------------------------------
+    def show_image(self, path: str | os.PathLike) -> None:
+        """Start showing ``path``; returns at once, ``loaded`` follows."""
+        self._path = Path(path)
+        self._canvas.clear()
+        self._stack.setCurrentWidget(self._canvas)
+        self._info.setText(f"{self._path.name} — loading…")
+        target = self._path
+        self._lane.submit(lambda ctx: decode_for_view(target, ctx))
+
+    def show_error(self, name: str, reason: str) -> None:
+        """Show the placeholder for an item that cannot be displayed."""
+        self._lane.cancel()
+        self._canvas.clear()
+        self._placeholder.show_message(name, reason)
+        self._stack.setCurrentWidget(self._placeholder)
+        self._info.setText(f"{name} — cannot be shown: {reason}")
+
+    def clear(self) -> None:
+        self._lane.cancel()
+        self._path = None
+        self._canvas.clear()
+        self._stack.setCurrentWidget(self._canvas)
+        self._info.clear()
+
+    def fit(self) -> None:
+        self._canvas.fit()
+
+    def actual_size(self) -> None:
+        self._canvas.set_zoom(1.0)
+
+    def zoom_in(self) -> None:
+        self._canvas.set_zoom(self._canvas.zoom() * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self._canvas.set_zoom(self._canvas.zoom() / ZOOM_STEP)
+
+    def zoom(self) -> float:
+        return self._canvas.zoom()
+
+    def is_fit(self) -> bool:
+        return self._canvas.fit_mode
+
+    def is_showing_error(self) -> bool:
+        return self._stack.currentWidget() is self._placeholder
+
+    def info_text(self) -> str:
+        return self._info.text()
+
+    def error_text(self) -> str:
+        return f"{self._placeholder.title.text()}\n{self._placeholder.reason.text()}"
+
+    def image_size(self) -> tuple[int, int]:
+        """Size in image pixels of what is on screen (full-resolution coordinates)."""
+        rect = self._canvas.scene().sceneRect()
+        return int(rect.width()), int(rect.height())
+
+    def pixmap_size(self) -> tuple[int, int]:
+        pm = self._canvas._item.pixmap()
+        return pm.width(), pm.height()
+
+    def canvas(self) -> QGraphicsView:
+        return self._canvas
+
+    def shutdown(self) -> None:
+        self._lane.shutdown()
+
+    # -- slots --------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_decoded(self, decoded: DecodedImage | None) -> None:
+        if decoded is None or decoded.path != self._path:
+            return
+        self._info.setText(_info_line(decoded))
+        self._canvas.set_pixmap(QPixmap.fromImage(decoded.image), decoded.full_size)
+        if not decoded.is_draft:
+            self.loaded.emit(decoded.path)
+
+    @Slot(str)
+    def _on_decode_failed(self, message: str) -> None:
+        path = self._path
+        self.show_error(path.name if path else "", message)
+        self.load_failed.emit(path, message)
+
+    @Slot(float)
+    def _on_zoom_changed(self, zoom: float) -> None:
+        if self._path is not None and not self.is_showing_error():
+            base = self._info.text().split("  ·  zoom")[0]
+            self._info.setText(f"{base}  ·  zoom {zoom * 100:.0f}%")
+        self.zoom_changed.emit(zoom)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _info_line(decoded: DecodedImage) -> str:
+    w, h = decoded.full_size
+    parts = [decoded.path.name, style.human_size(decoded.file_size), f"{w} × {h} px"]
+    if decoded.is_draft:
+        parts.append("preview")
+    return "  ·  ".join(parts)

@@ -1,0 +1,134 @@
+"""Extraction throughput vs a plain decode of the same files.
+
+usage: python benchmarks/bench_features.py [--runs 3] [--mnist-items 2000] [--photos 60]
+
+For each set, in the same run and interleaved (so machine load hits both alike):
+  decode   plain Pillow ``Image.open(p).convert("RGB")`` + ``np.asarray`` (images), or
+           ``soundfile.read(p)`` (audio), one process;
+  extract  ``ensure_features`` into a fresh cache holding only the already learned dictionary
+           (learning it is a one-off per project, timed separately), with workers=0 (this
+           process) and workers=2 (the default; process start-up included).
+Reports medians over --runs runs in items/s and extract/decode ratios. Prints one JSON object.
+Sets: mnist PNGs (28×28), spoken-digit WAVs, and generated 1600×1200 JPEG "photos".
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from PIL import Image, ImageDraw, ImageFilter
+
+from aldesk.core.features import ensure_features
+
+
+def plain_decode(kind: str, paths: list[Path]) -> None:
+    for p in paths:
+        if kind == "image":
+            with Image.open(p) as img:
+                np.asarray(img.convert("RGB"))
+        else:
+            sf.read(p, dtype="float32")
+
+
+def make_photos(folder: Path, n: int) -> list[Path]:
+    """Smooth, photo-like JPEGs: gradient sky, blurred shapes, sensor-like noise."""
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        y, x = np.mgrid[0:1200, 0:1600].astype(np.float32)
+        base = np.stack([x / 1600 * 200, y / 1200 * 180, (x + y) / 2800 * 220], axis=2)
+        img = Image.fromarray(base.astype(np.uint8))
+        draw = ImageDraw.Draw(img)
+        for _ in range(12):
+            x0, y0 = rng.integers(0, 1400), rng.integers(0, 1000)
+            w, h = rng.integers(50, 400, 2)
+            draw.ellipse(
+                [x0, y0, x0 + w, y0 + h], fill=tuple(int(v) for v in rng.integers(0, 256, 3))
+            )
+        img = img.filter(ImageFilter.GaussianBlur(3))
+        noisy = np.asarray(img, np.int16) + rng.integers(-6, 7, (1200, 1600, 3))
+        path = folder / f"photo_{i:03d}.jpg"
+        Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def labelled_paths(root: Path, limit: int | None) -> list[Path]:
+    with open(root / "labels.csv", newline="") as f:
+        paths = [root / r["path"] for r in csv.DictReader(f)]
+    return paths[:limit] if limit else paths
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_set(kind: str, paths: list[Path], runs: int, work: Path) -> dict:
+    files = [(f"{i:08d}", p) for i, p in enumerate(paths)]
+    seed_cache = work / f"seed-{kind}"
+    learn_seconds = timed(lambda: ensure_features(seed_cache, kind, files[:1], workers=0))
+    plain_decode(kind, paths)  # warm the OS file cache for both contestants
+
+    def fresh_cache() -> Path:
+        cache = Path(tempfile.mkdtemp(dir=work))
+        if (seed_cache / "dictionaries").exists():
+            shutil.copytree(seed_cache / "dictionaries", cache / "dictionaries")
+        return cache
+
+    times: dict[str, list[float]] = {"decode": [], "extract_w0": [], "extract_w2": []}
+    for _ in range(runs):
+        times["decode"].append(timed(lambda: plain_decode(kind, paths)))
+        for workers in (0, 2):
+            cache = fresh_cache()
+            times[f"extract_w{workers}"].append(
+                timed(lambda c=cache, w=workers: ensure_features(c, kind, files, workers=w))
+            )
+    rate = {k: len(paths) / statistics.median(v) for k, v in times.items()}
+    return {
+        "items": len(paths),
+        "decode_items_per_s": round(rate["decode"], 1),
+        "extract_items_per_s_workers0": round(rate["extract_w0"], 1),
+        "extract_items_per_s_workers2": round(rate["extract_w2"], 1),
+        "ratio_workers0": round(rate["extract_w0"] / rate["decode"], 3),
+        "ratio_workers2": round(rate["extract_w2"] / rate["decode"], 3),
+        "dictionary_learning_seconds": round(learn_seconds, 2) if kind == "image" else None,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--mnist", type=Path, default=Path("/work/data/mnist"))
+    ap.add_argument("--mnist-items", type=int, default=2000)
+    ap.add_argument("--spoken", type=Path, default=Path("/work/data/spoken"))
+    ap.add_argument("--photos", type=int, default=60)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "photos").mkdir()
+        photos = make_photos(work / "photos", a.photos)
+        report = {
+            "runs": a.runs,
+            "cpu_note": "medians; machine shared with other jobs, so absolute rates vary",
+            "photos_1600x1200_jpeg": bench_set("image", photos, a.runs, work),
+            "mnist_png_28x28": bench_set(
+                "image", labelled_paths(a.mnist, a.mnist_items), a.runs, work
+            ),
+            "spoken_wav": bench_set("audio", labelled_paths(a.spoken, None), a.runs, work),
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The command line: exit codes, one-line errors, and the commands on a generated pool."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aldesk.cli import main
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.store import ProjectStore
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("cli")
+    make_demo_pool("images", root / "pool", labels_out=root / "labels.csv", per_class=8)
+    return root / "pool", root / "labels.csv"
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aldesk", *args], cwd=cwd,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["new", "p", "--pool", "/no/such/folder", "--classes", "a,b"], "does not exist"),
+        (["status", "nothing-here"], "No aldesk project"),
+        (["new", "p", "--pool", ".", "--classes", "a,b"], "no image or audio"),
+        (["new", "p", "--pool", ".", "--classes", " , "], "at least one class"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(tmp_path, args, message) -> None:
+    out = _run(*args, cwd=tmp_path)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_new_status_import_export_round_trip(tmp_path, pool, capsys) -> None:
+    folder, labels = pool
+    project = tmp_path / "digits"
+    assert main(["new", str(project), "--pool", str(folder), "--classes",
+                 ",".join(str(d) for d in range(10)), "--test-size", "10"]) == 0  # fmt: skip
+    assert main(["new", str(project), "--pool", str(folder), "--classes", "a"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    capsys.readouterr()
+    assert main(["status", str(project) + ".aldesk", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["labeled"] + status["test_labeled"] == 80
+    assert sum(status["per_class"].values()) == 80
+    out = tmp_path / "labels.csv"
+    assert main(["export", str(project), "--format", "csv", "--out", str(out)]) == 0
+    with out.open() as f, labels.open() as g:
+        exported = {r["path"]: r["label"] for r in csv.DictReader(f)}
+        truth = {r["path"]: r["label"] for r in csv.DictReader(g)}
+    assert exported == truth
+
+
+def test_export_with_predictions_covers_unlabeled_items(tmp_path, pool, capsys) -> None:
+    folder, labels = pool
+    project = tmp_path / "p"
+    main(["new", str(project), "--pool", str(folder), "--classes",
+          ",".join(str(d) for d in range(10)), "--test-size", "0"])  # fmt: skip
+    rows = labels.read_text().splitlines()
+    part = tmp_path / "part.csv"
+    part.write_text("\n".join(rows[:41]) + "\n")  # header + 40 labels
+    main(["import-labels", str(project), str(part)])
+    out = tmp_path / "pred.json"
+    assert main(["export", str(project), "--format", "json", "--out", str(out),
+                 "--predictions"]) == 0  # fmt: skip
+    data = json.loads(out.read_text())
+    unlabeled = [r for r in data if not r["label"]]
+    assert len(unlabeled) == 40
+    assert all(r["prediction"] in {str(d) for d in range(10)} for r in unlabeled)
+    truth = dict(line.split(",") for line in rows[1:])
+    right = sum(r["prediction"] == truth[r["path"]] for r in unlabeled)
+    assert right / len(unlabeled) > 0.5  # ten classes: chance is 0.1
+
+
+def test_import_with_unknown_class_exits_2(tmp_path, pool, capsys) -> None:
+    folder, _ = pool
+    main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes", "a,b", "--no-features"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path,label\ndigit_0000.png,zebra\n")
+    assert main(["import-labels", str(tmp_path / "p"), str(bad)]) == 2
+    assert "zebra" in capsys.readouterr().err
+
+
+def test_locked_project_is_refused_by_the_cli(tmp_path, pool, capsys) -> None:
+    folder, _ = pool
+    main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes", "a", "--no-features"])
+    with ProjectStore.open(tmp_path / "p"):
+        assert main(["status", str(tmp_path / "p")]) == 2
+    assert "already open" in capsys.readouterr().err
+
+
+def test_simulate_writes_the_curve_file(tmp_path, pool) -> None:
+    folder, labels = pool
+    out = tmp_path / "curve.json"
+    assert main(["simulate", "--pool", str(folder), "--oracle", str(labels), "--strategy",
+                 "margin", "--budget", "30", "--batch", "5", "--out", str(out)]) == 0  # fmt: skip
+    curve = json.loads(out.read_text())
+    for key in ("strategy", "mode", "n_items", "classes", "features", "budget", "batch",
+                "full_accuracy", "runs"):  # fmt: skip
+        assert key in curve
+    run = curve["runs"][0]
+    assert run["n_labels"] == sorted(run["n_labels"]) and run["n_labels"][-1] <= 30
+    assert len(run["accuracy"]) == len(run["macro_f1"]) == len(run["round_seconds"])
+    assert curve["n_items"] == 80 and curve["classes"] == [str(d) for d in range(10)]

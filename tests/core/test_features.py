@@ -1,0 +1,246 @@
+"""Feature extraction: cache round-trips, no re-extraction, cancellation, failures, parity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from aldesk.core import features
+from aldesk.core.errors import MediaError
+from aldesk.core.features import extractors, run
+from aldesk.core.media import ANALYSIS_RATE
+
+
+def _image_files(folder: Path, n: int = 24, size: int = 32) -> list[tuple[str, Path]]:
+    """n small RGB images with bars and blobs at varying places (varied patch content)."""
+    rng = np.random.default_rng(0)
+    files = []
+    for i in range(n):
+        a = np.full((size, size, 3), 240, np.uint8)
+        r, c = rng.integers(2, size - 12, 2)
+        a[r : r + 10, c : c + 3] = rng.integers(0, 200, 3)
+        a[c : c + 3, r : r + 10] = rng.integers(0, 200, 3)
+        a += rng.integers(0, 10, a.shape, dtype=np.uint8)
+        path = folder / f"img{i:03d}.png"
+        Image.fromarray(a).save(path)
+        files.append((f"hash{i:03d}", path))
+    return files
+
+
+def _audio_files(folder: Path, n: int = 12) -> list[tuple[str, Path]]:
+    files = []
+    for i in range(n):
+        t = np.arange(int(0.4 * ANALYSIS_RATE)) / ANALYSIS_RATE
+        tone = 0.3 * np.sin(2 * np.pi * (200 + 100 * i) * t) * np.hanning(t.size)
+        x = np.concatenate([np.zeros(1600), tone, np.zeros(1600)]).astype(np.float32)
+        path = folder / f"clip{i:03d}.wav"
+        sf.write(path, x, ANALYSIS_RATE, subtype="FLOAT")
+        files.append((f"a{i:03d}", path))
+    return files
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the items that actually go through extraction (inline runs)."""
+    calls: list[int] = []
+    original = extractors.extract_batch
+
+    def counting(kind, items, state):
+        calls.append(len(items))
+        return original(kind, items, state)
+
+    monkeypatch.setattr(extractors, "extract_batch", counting)
+    return calls
+
+
+def test_image_features_cached_and_not_recomputed(tmp_path, counted):
+    files = _image_files(tmp_path)
+    cache = tmp_path / "cache"
+    first = features.ensure_features(cache, "image", files, workers=0)
+    assert sum(counted) == len(files)
+    fs = first.features
+    assert fs.X.shape == (24, image_dim()) and fs.X.dtype == np.float32
+    assert fs.hashes == [h for h, _ in files] and not first.failed and not first.cancelled
+    assert fs.extractor_id.startswith(features.default_extractor_id("image"))
+    assert fs.extractor_id == features.default_extractor_id("image", cache)
+    assert np.isfinite(fs.X).all() and fs.X.std(axis=0).max() > 0
+
+    counted.clear()
+    again = features.ensure_features(cache, "image", files, workers=0)
+    assert counted == []  # nothing re-extracted, the dictionary is not re-learned
+    np.testing.assert_array_equal(again.features.X, fs.X)
+
+    loaded = features.load_cached(cache, "image", ["hash005", "nope", "hash001"])
+    assert loaded.hashes == ["hash005", "hash001"]
+    np.testing.assert_array_equal(loaded.X, fs.X[[5, 1]])
+    assert loaded.row("hash001") == 1 and loaded.row("nope") is None
+    with pytest.raises(ValueError):
+        loaded.X[0, 0] = 1.0  # read-only
+
+
+def image_dim() -> int:
+    return extractors.dim("image")
+
+
+def test_cache_holds_no_pickles(tmp_path):
+    cache = tmp_path / "cache"
+    features.ensure_features(cache, "image", _image_files(tmp_path, 10), workers=0)
+    npy = list(cache.rglob("*.npy"))
+    npz = list(cache.rglob("*.npz"))
+    assert npy and npz
+    for path in npy:
+        assert np.load(path, allow_pickle=False).dtype == np.float32
+    for path in npz:
+        with np.load(path, allow_pickle=False) as z:
+            assert all(z[name].dtype != object for name in z.files)
+    assert not list(cache.rglob("*.tmp*"))
+
+
+def test_only_new_items_extracted_when_pool_grows(tmp_path, counted):
+    files = _image_files(tmp_path, 20)
+    cache = tmp_path / "cache"
+    features.ensure_features(cache, "image", files[:12], workers=0)
+    counted.clear()
+    result = features.ensure_features(cache, "image", files, workers=0)
+    assert sum(counted) == 8
+    assert len(result.features) == 20
+
+
+def test_features_are_deterministic(tmp_path):
+    files = _image_files(tmp_path, 12)
+    a = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
+    b = features.ensure_features(tmp_path / "c2", "image", files[::-1], workers=0).features
+    assert a.extractor_id == b.extractor_id  # bit-identical dictionary, whatever the order
+    # Rows agree to float32 rounding (BLAS sums in a batch-dependent order).
+    np.testing.assert_allclose(a.X, b.X[::-1], rtol=1e-5, atol=1e-5)
+
+
+def test_cancellation_keeps_finished_chunks(tmp_path, counted):
+    files = _image_files(tmp_path, 24)
+    cache = tmp_path / "cache"
+    seen = []
+
+    def stop_after_first_chunk() -> bool:
+        return bool(seen) and seen[-1].done > 0
+
+    result = features.ensure_features(
+        cache, "image", files, workers=0, progress=seen.append, should_stop=stop_after_first_chunk
+    )
+    assert result.cancelled
+    kept = len(result.features)
+    assert 0 < kept < len(files)
+    assert seen[-1].done == kept and seen[-1].total == len(files)
+
+    counted.clear()
+    done = features.ensure_features(cache, "image", files, workers=0)
+    assert not done.cancelled and len(done.features) == len(files)
+    assert sum(counted) == len(files) - kept  # the cancelled run's rows were reused
+
+
+def test_failed_items_are_reported_not_fatal(tmp_path):
+    files = _image_files(tmp_path, 10)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(files[0][1].read_bytes()[:-30])
+    empty = tmp_path / "empty.png"
+    empty.touch()
+    result = features.ensure_features(
+        tmp_path / "cache",
+        "image",
+        [*files, ("bad1", broken), ("bad2", empty), ("bad3", tmp_path / "gone.png")],
+        workers=0,
+    )
+    assert result.failed == {
+        "bad1": "truncated file",
+        "bad2": "empty file (0 bytes)",
+        "bad3": "file not found",
+    }
+    assert len(result.features) == 10 and result.features.row("bad1") is None
+
+
+def test_worker_processes_match_inline(tmp_path, monkeypatch):
+    files = _image_files(tmp_path, 40)
+    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
+    monkeypatch.setattr(run, "SPAWN_WORTH_SECONDS", 0.0)  # force the process pool
+    progress = []
+    pooled = features.ensure_features(
+        tmp_path / "c2", "image", files, workers=2, progress=progress.append
+    )
+    assert not pooled.failed
+    np.testing.assert_allclose(pooled.features.X, inline.X, rtol=1e-5, atol=1e-5)
+    assert progress[-1].done == progress[-1].total == 40 and progress[-1].eta_seconds == 0
+
+
+def test_extract_one_matches_cached_rows(tmp_path):
+    files = _image_files(tmp_path, 12)
+    cache = tmp_path / "cache"
+    fs = features.ensure_features(cache, "image", files, workers=0).features
+    from_path = features.extract_one("image", files[3][1], cache)
+    from_array = features.extract_one("image", np.asarray(Image.open(files[3][1])), cache)
+    np.testing.assert_allclose(from_path, fs.X[3], atol=1e-5)
+    np.testing.assert_allclose(from_array, fs.X[3], atol=1e-5)
+
+
+def test_extract_one_before_dictionary_is_an_error(tmp_path):
+    with pytest.raises(RuntimeError):
+        features.extract_one("image", np.zeros((8, 8), np.uint8), tmp_path / "cache")
+
+
+def test_images_of_any_size_and_mode(tmp_path):
+    files = _image_files(tmp_path, 8)
+    cache = tmp_path / "cache"
+    features.ensure_features(cache, "image", files, workers=0)
+    rng = np.random.default_rng(3)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(rng.integers(0, 256, (900, 1300, 3), np.uint8)).save(photo)
+    for item in (
+        photo,
+        rng.integers(0, 256, (3, 5), np.uint8),  # tiny gray
+        rng.integers(0, 256, (50, 20, 4), np.uint8),  # RGBA
+        rng.integers(0, 256, (40, 40, 1), np.uint8),
+    ):
+        row = features.extract_one("image", item, cache)
+        assert row.shape == (image_dim(),) and np.isfinite(row).all()
+
+
+def test_audio_features_and_extract_one(tmp_path, counted):
+    files = _audio_files(tmp_path)
+    cache = tmp_path / "cache"
+    result = features.ensure_features(cache, "audio", files, workers=0)
+    X = result.features.X
+    assert X.shape == (12, extractors.dim("audio")) and np.isfinite(X).all()
+    assert result.features.extractor_id == features.default_extractor_id("audio")
+    # Different tones give different rows.
+    assert np.linalg.norm(X[0] - X[5]) > 1.0
+    counted.clear()
+    features.ensure_features(cache, "audio", files, workers=0)
+    assert counted == []
+
+    x, _ = sf.read(files[2][1], dtype="float32")
+    np.testing.assert_allclose(features.extract_one("audio", x, cache), X[2], rtol=1e-4, atol=1e-4)
+
+
+def test_audio_failures_reported(tmp_path):
+    fake = tmp_path / "fake.wav"
+    fake.write_text("not audio" * 50)
+    result = features.ensure_features(
+        tmp_path / "cache", "audio", [*_audio_files(tmp_path, 3), ("f", fake)], workers=0
+    )
+    assert result.failed == {"f": "not an audio file"} and len(result.features) == 3
+    with pytest.raises(MediaError):
+        features.extract_one("audio", fake, tmp_path / "cache")
+
+
+def test_audio_silence_does_not_break_features():
+    row = extractors.compute(
+        "audio", [extractors.prepare("audio", np.zeros(800, np.float32))], None
+    )
+    assert np.isfinite(row).all()
+
+
+def test_unknown_kind_rejected(tmp_path):
+    with pytest.raises(ValueError):
+        features.ensure_features(tmp_path, "video", [])

@@ -1,0 +1,258 @@
+"""Media decoding: orientation, draft decode, bad-file reasons, audio analysis views."""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image, JpegImagePlugin
+
+from aldesk.core import media
+from aldesk.core.errors import MediaError
+from aldesk.core.media import audio as media_audio
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(tag + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height (RGB); decoding it would need GBs."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _noise_png(path: Path, w: int = 40, h: int = 30) -> Path:
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def _reason(path: Path, kind: str) -> str:
+    with pytest.raises(MediaError) as info:
+        media.probe(path, kind)
+    return info.value.reason
+
+
+# ---------------------------------------------------------------- kinds
+
+
+def test_media_kind_by_extension_case_insensitive():
+    assert media.media_kind("a/B.JPEG") == "image"
+    assert media.media_kind("x.flac") == "audio"
+    assert media.media_kind("notes.txt") is None
+    assert ".webp" in media.IMAGE_EXTS and ".aif" in media.AUDIO_EXTS
+
+
+# ---------------------------------------------------------------- images
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    # Stored 40 wide x 20 high, left half red; EXIF 6 = "rotate 90° clockwise to view".
+    a = np.zeros((20, 40, 3), np.uint8)
+    a[:, :20] = (255, 0, 0)
+    img = Image.fromarray(a)
+    exif = img.getexif()
+    exif[0x0112] = 6
+    path = tmp_path / "rot.jpg"
+    img.save(path, exif=exif, quality=95)
+
+    out = media.load_image(path)
+    assert out.size == (20, 40)
+    px = np.asarray(out)
+    assert px[5, 10, 0] > 200 and px[5, 10, 1] < 60  # red moved to the top
+    assert px[35, 10, 0] < 60
+    assert media.image_info(path) == (20, 40, "JPEG")
+
+
+def test_draft_mode_downscales_large_jpeg(tmp_path, monkeypatch):
+    path = tmp_path / "big.jpg"
+    y, x = np.mgrid[0:1200, 0:1600]
+    rgb = np.stack([x % 256, y % 256, (x + y) % 256], axis=2).astype(np.uint8)
+    Image.fromarray(rgb).save(path, quality=90)
+
+    drafts = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = original(self, mode, size)
+        drafts.append((size, self.size))
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    out = media.load_image(path, max_side=100)
+    assert max(out.size) == 100 and out.size == (100, 75)
+    # The decoder itself produced a reduced image (1/8 scale = 200x150), not the full 1600x1200.
+    assert drafts and drafts[0][1] == (200, 150)
+
+
+def test_load_image_without_limit_keeps_size(tmp_path):
+    path = _noise_png(tmp_path / "a.png")
+    assert media.load_image(path).size == (40, 30)
+    assert media.image_info(path) == (40, 30, "PNG")
+
+
+def test_probe_accepts_good_files(tmp_path):
+    media.probe(_noise_png(tmp_path / "ok.png"), "image")
+    sf.write(tmp_path / "ok.wav", np.zeros(8000, np.float32), 8000)
+    media.probe(tmp_path / "ok.wav", "audio")
+
+
+def test_truncated_png(tmp_path):
+    good = _noise_png(tmp_path / "good.png", 200, 200).read_bytes()
+    bad = tmp_path / "cut.png"
+    bad.write_bytes(good[: len(good) // 2])
+    assert _reason(bad, "image") == "truncated file"
+
+
+def test_truncated_jpeg(tmp_path):
+    path = tmp_path / "good.jpg"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (300, 300, 3), np.uint8)).save(path)
+    data = path.read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    assert _reason(tmp_path / "cut.jpg", "image") == "truncated file"
+
+
+def test_text_file_named_wav(tmp_path):
+    path = tmp_path / "fake.wav"
+    path.write_text("this is not audio at all\n" * 20)
+    assert _reason(path, "audio") == "not an audio file"
+
+
+def test_text_file_named_png(tmp_path):
+    path = tmp_path / "fake.png"
+    path.write_text("hello")
+    assert _reason(path, "image") == "not an image"
+
+
+@pytest.mark.parametrize("kind,name", [("image", "e.png"), ("audio", "e.wav")])
+def test_zero_byte_file(tmp_path, kind, name):
+    path = tmp_path / name
+    path.touch()
+    assert _reason(path, kind) == "empty file (0 bytes)"
+
+
+@pytest.mark.parametrize("kind,name", [("image", "gone.png"), ("audio", "gone.wav")])
+def test_missing_file(tmp_path, kind, name):
+    assert _reason(tmp_path / name, kind) == "file not found"
+
+
+def test_decompression_bomb_rejected_from_header(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_claiming(30000, 30000))
+    # Decoding must never start: a decode of 30000x30000 RGB would allocate 2.7 GB.
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("decoded a bomb"))
+    assert _reason(path, "image") == "image too large (30000×30000 pixels)"
+    with pytest.raises(MediaError, match="too large"):
+        media.load_image(path, max_side=64)
+
+
+def test_image_between_one_and_two_times_the_limit_is_refused(tmp_path):
+    # Pillow only warns here; aldesk refuses (10000x10000 = 100 Mpx > 89.5 Mpx).
+    path = tmp_path / "big.png"
+    path.write_bytes(_png_claiming(10000, 10000))
+    assert _reason(path, "image") == "image too large (10000×10000 pixels)"
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads anything")
+def test_permission_denied(tmp_path):
+    path = _noise_png(tmp_path / "locked.png")
+    path.chmod(0)
+    try:
+        assert _reason(path, "image") == "permission denied"
+    finally:
+        path.chmod(0o644)
+
+
+def test_permission_error_from_open_is_reported(tmp_path, monkeypatch):
+    # Also covers running as root, where chmod 0 does not stop reads.
+    path = _noise_png(tmp_path / "locked.png")
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)
+    assert _reason(path, "image") == "permission denied"
+
+
+# ---------------------------------------------------------------- audio
+
+
+def test_load_audio_resamples_to_16k_mono(tmp_path):
+    sr = 44100
+    t = np.arange(sr) / sr
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    stereo = np.stack([left, left], axis=1).astype(np.float32)
+    sf.write(tmp_path / "s.flac", stereo, sr)
+
+    x = media.load_audio(tmp_path / "s.flac")
+    assert x.dtype == np.float32 and x.ndim == 1
+    assert abs(x.size - media.ANALYSIS_RATE) <= 1
+    spectrum = np.abs(np.fft.rfft(x))
+    peak_hz = np.argmax(spectrum) * media.ANALYSIS_RATE / x.size
+    assert abs(peak_hz - 440) < 2
+    assert abs(np.max(np.abs(x[1000:-1000])) - 0.5) < 0.02
+
+
+def test_load_audio_native_keeps_channels_and_rate(tmp_path):
+    data = np.random.default_rng(0).uniform(-0.5, 0.5, (2205, 2)).astype(np.float32)
+    sf.write(tmp_path / "n.wav", data, 22050, subtype="FLOAT")
+    out, sr = media.load_audio_native(tmp_path / "n.wav")
+    assert sr == 22050 and out.shape == (2205, 2) and out.dtype == np.float32
+    np.testing.assert_allclose(out, data)
+    info = media.audio_info(tmp_path / "n.wav")
+    assert (info.samplerate, info.channels, info.format) == (22050, 2, "WAV")
+    assert info.duration == pytest.approx(0.1)
+
+
+def test_long_clip_uses_most_energetic_window(tmp_path):
+    sr = 16000
+    x = np.zeros(sr * 30, np.float32)
+    x[sr * 20 : sr * 22] = 0.8  # the only loud part: seconds 20-22
+    sf.write(tmp_path / "long.wav", x, sr)
+    out = media.load_audio(tmp_path / "long.wav", max_seconds=5)
+    assert out.size == 5 * sr
+    assert np.count_nonzero(np.abs(out) > 0.5) == 2 * sr
+    assert media.load_audio(tmp_path / "long.wav").size == 30 * sr
+
+
+def test_waveform_envelope_min_max_per_bin():
+    x = np.array([0, 1, -1, 2, -3, 0.5, 0, 0], np.float32)
+    mins, maxs = media.waveform_envelope(x, 4)
+    np.testing.assert_array_equal(mins, [0, -1, -3, 0])
+    np.testing.assert_array_equal(maxs, [1, 2, 0.5, 0])
+    assert mins.dtype == np.float32 and maxs.dtype == np.float32
+
+
+def test_waveform_envelope_more_bins_than_samples():
+    mins, maxs = media.waveform_envelope(np.array([0.1, -0.2, 0.3], np.float32), 7)
+    assert mins.shape == (7,) and maxs.shape == (7,)
+    np.testing.assert_array_equal(mins, maxs)  # one sample per bin, repeated to fill gaps
+    np.testing.assert_allclose(maxs, [0.1, 0.1, 0.1, -0.2, -0.2, 0.3, 0.3])
+
+
+def test_log_mel_spectrogram_shape_and_peak_band():
+    sr = 16000
+    t = np.arange(sr) / sr
+    x = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    spec = media.log_mel_spectrogram(x, sr, n_mels=64)
+    assert spec.dtype == np.float32 and spec.shape == (64, 101)  # 10 ms hop, centred frames
+    # The 1 kHz tone lands in the band whose centre is nearest to 1 kHz.
+    centres = media_audio._mel_to_hz(np.linspace(0, media_audio._hz_to_mel(sr / 2), 66))[1:-1]
+    loudest = int(np.argmax(spec[:, 50]))
+    assert loudest == int(np.argmin(np.abs(centres - 1000)))
+    assert spec.max() - spec.min() <= 80.0 + 1e-3  # top_db floor
+
+
+def test_log_mel_of_silence_is_flat_not_nan():
+    spec = media.log_mel_spectrogram(np.zeros(1600, np.float32), 16000)
+    assert np.isfinite(spec).all() and spec.shape[0] == 64

@@ -1,0 +1,212 @@
+"""Session: the loop the app drives, on a real store with hand-made features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from aldesk.core.features.types import FeatureSet
+from aldesk.core.project import ProjectSettings
+from aldesk.core.rounds import run_round
+from aldesk.core.session import Session
+from aldesk.core.store import NewItem, ProjectStore
+
+N_ITEMS = 300
+
+
+@pytest.fixture
+def data():
+    X, y = make_classification(
+        n_samples=N_ITEMS, n_features=20, n_informative=8, n_classes=3, random_state=0
+    )
+    return X.astype(np.float32), y
+
+
+def _project(tmp_path: Path, y: np.ndarray, **settings) -> ProjectStore:
+    s = ProjectSettings(**{"batch": 5, "seed_size": 6, "test_size": 0, **settings})
+    from dataclasses import asdict
+
+    store = ProjectStore.create(
+        tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a", "b", "c"],
+        settings=asdict(s),
+    )  # fmt: skip
+    store.add_items(
+        NewItem(f"h{i:04d}", f"f{i:04d}.png", "image", 1, i, arrival=i) for i in range(len(y))
+    )
+    return store
+
+
+def _features(X: np.ndarray) -> FeatureSet:
+    return FeatureSet("test-v1", X, [f"h{i:04d}" for i in range(len(X))])
+
+
+def _truth(session: Session, y: np.ndarray, item_id: int) -> int:
+    classes = [c.id for c in session.classes]
+    return classes[y[item_id - 1]]  # item ids are 1-based in insertion order
+
+
+def _label(session: Session, y: np.ndarray, n: int, train: bool = True) -> list[str]:
+    strategies = []
+    for _ in range(n):
+        q = session.current()
+        strategies.append(q.strategy)
+        session.answer(_truth(session, y, q.item.id))
+        job = session.training_job() if train else None
+        if job is not None:
+            assert session.apply_result(run_round(job))
+    return strategies
+
+
+def test_seed_phase_then_strategy_with_scores(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    first = _label(session, y, 6, train=False)
+    assert first == ["seed"] * 6
+    assert len(store.get("seed_queue")) == 6  # representative seed persisted for reopen
+    _label(session, y, 10)
+    q = session.current()
+    assert q.strategy == "margin" and q.score is not None
+    assert set(q.proba) == {c.id for c in session.classes}
+    assert abs(sum(q.proba.values()) - 1) < 1e-4
+    assert session.model.round >= 1
+    store.close()
+
+
+def test_every_answer_is_in_the_store_at_once(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    q = session.current()
+    session.answer(_truth(session, y, q.item.id))
+    assert store.labels() == {q.item.id: _truth(session, y, q.item.id)}
+    ev = store.events()[-1]
+    assert ev.strategy == "seed" and ev.split == "pool"
+    store.close()
+
+
+def test_undo_withdraws_and_shows_the_item_again(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    q1 = session.current()
+    session.answer(_truth(session, y, q1.item.id))
+    q2 = session.current()
+    session.skip()
+    back = session.undo()
+    assert back.item.id == q2.item.id
+    assert session.current().item.id == q2.item.id
+    assert q2.item.id not in store.answers()
+    assert [e.action for e in store.events()] == ["label", "skip", "undo"]
+    session.undo()
+    assert store.labels() == {}
+    store.close()
+
+
+def test_back_lets_the_user_change_an_answer(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    classes = [c.id for c in session.classes]
+    first = session.current().item.id
+    session.answer(classes[0])
+    second = session.current().item.id
+    session.answer(classes[1])
+    frontier = session.current().item.id
+    assert session.back().item.id == second
+    assert session.back().item.id == first
+    assert session.current().answer.class_id == classes[0]
+    session.answer(classes[2])  # changed; moves forward to the next answered item
+    assert store.labels()[first] == classes[2]
+    assert session.current().item.id == second
+    assert session.forward().item.id == frontier
+    store.close()
+
+
+def test_test_items_are_interleaved_and_never_trained_on(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    test_ids = [1, 2, 3, 4, 5, 6, 7, 8]
+    store.set_split(test_ids, "test")
+    session = Session(store, _features(X))
+    seen = []
+    for _ in range(24):
+        q = session.current()
+        seen.append(q.is_test)
+        session.answer(_truth(session, y, q.item.id))
+        job = session.training_job()
+        if job is not None:
+            rows = {session.model.row_of[i] for i in test_ids}
+            assert not rows & set(job.request.candidates.tolist())
+            assert len(job.request.snapshot.y) == sum(
+                1 for i, e in store.answers().items() if e.split == "pool" and e.action == "label"
+            )
+            session.apply_result(run_round(job))
+    assert 4 <= sum(seen) <= 8
+    assert store.rounds()[-1].n_test > 0 and store.rounds()[-1].accuracy is not None
+    store.close()
+
+
+def test_retrain_is_due_every_batch_and_stale_results_are_dropped(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    _label(session, y, 8, train=False)
+    first = session.training_job()
+    assert first is not None
+    assert session.training_job() is None  # nothing new since the request
+    _label(session, y, 5, train=False)
+    second = session.training_job()
+    assert second is not None and second.request.round > first.request.round
+    newer, older = run_round(second), run_round(first)
+    assert session.apply_result(newer)
+    assert not session.apply_result(older)
+    assert session.model.round == second.request.round
+    store.close()
+
+
+def test_queue_is_restored_on_reopen_before_features_load(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    _label(session, y, 16)
+    expected = session.current()
+    path = store.path
+    store.close()
+    with ProjectStore.open(path) as again:
+        reopened = Session(again)  # no features yet: served from the saved queue
+        q = reopened.current()
+        assert q.item.id == expected.item.id
+        assert q.strategy == "margin"
+        assert len(again.labels()) == 16
+
+
+def test_stream_mode_discards_confident_arrivals(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3)
+    session = Session(store, _features(X))
+    _label(session, y, 40)
+    actions = [e.action for e in store.events()]
+    assert "discard" in actions
+    discards = [e for e in store.events() if e.action == "discard"]
+    assert all(e.strategy == "stream" for e in discards)
+    # arrivals are visited in order: every item before the last one served was decided on
+    served = [e.item_id for e in store.events() if e.action == "label"]
+    decided = {e.item_id for e in store.events()}
+    assert set(range(1, max(served) + 1)) <= decided
+    store.close()
+
+
+def test_status_counts(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    _label(session, y, 12)
+    st = session.status()
+    assert st.n_labeled == 12 and st.n_pool == N_ITEMS
+    assert sum(st.per_class.values()) == 12
+    assert st.round >= 1 and st.advice is not None
+    store.close()

@@ -1,0 +1,300 @@
+"""Query strategies on hand-made probabilities, features and streams."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from aldesk.core.strategies import DEFAULT_STRATEGY, POOL_STRATEGIES, pool, seed
+from aldesk.core.strategies.stream import (
+    FixedUncertainty,
+    VariableUncertainty,
+    stream_strategy_from_dict,
+)
+from aldesk.core.strategies.synthesis import choose_pair, least_certain_mix
+
+# Row 0: confident. Row 1: top two tied (smallest margin). Row 2: flat (highest entropy, least
+# confident). Row 3: two classes close-ish but the rest empty.
+PROBA = np.array(
+    [
+        [0.90, 0.05, 0.05],
+        [0.45, 0.45, 0.10],
+        [0.34, 0.33, 0.33],
+        [0.60, 0.40, 0.00],
+    ],
+    dtype=np.float32,
+)
+
+
+def test_registry_names_and_default():
+    assert list(POOL_STRATEGIES) == [
+        "random",
+        "least_confidence",
+        "margin",
+        "entropy",
+        "qbc",
+        "density",
+    ]
+    assert DEFAULT_STRATEGY == "margin"
+    assert all(isinstance(text, str) and text for text in POOL_STRATEGIES.values())
+
+
+def test_margin_picks_the_row_with_closest_top_two():
+    selection = pool.select_margin(PROBA, 2)
+    assert selection.indices[0] == 1
+    # Row 2's top two are 0.01 apart, the next closest.
+    assert selection.indices[1] == 2
+    np.testing.assert_allclose(selection.scores, [1.0, 0.99], atol=1e-6)
+
+
+_PROBA_ARRAYS = arrays(
+    np.float32,
+    st.tuples(st.integers(1, 30), st.integers(2, 6)),
+    elements=st.floats(0, 1, width=32),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_PROBA_ARRAYS)
+def test_margin_and_least_confidence_agree_with_a_full_sort(proba):
+    ordered = np.sort(proba, axis=1)
+    np.testing.assert_allclose(pool.margin_scores(proba), 1 - (ordered[:, -1] - ordered[:, -2]))
+    np.testing.assert_allclose(pool.least_confidence_scores(proba), 1 - ordered[:, -1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float32, st.integers(0, 50), elements=st.floats(0, 1, width=32)), st.integers(0, 60)
+)
+def test_top_k_returns_the_k_largest_in_descending_order(scores, k):
+    selection = pool.top_k(scores, k)
+    assert len(selection.indices) == min(k, len(scores))
+    assert len(set(selection.indices)) == len(selection.indices)
+    np.testing.assert_array_equal(selection.scores, np.sort(scores)[::-1][: len(selection.indices)])
+
+
+def test_least_confidence_picks_the_lowest_top_probability():
+    assert list(pool.select_least_confidence(PROBA, 4).indices) == [2, 1, 3, 0]
+
+
+def test_entropy_picks_the_flattest_row():
+    selection = pool.select_entropy(PROBA, 4)
+    assert list(selection.indices) == [2, 1, 3, 0]
+    np.testing.assert_allclose(selection.scores[0], np.log(3), atol=1e-3)
+
+
+def test_entropy_treats_zero_probability_as_zero_contribution():
+    scores = pool.entropy_scores(np.array([[1.0, 0.0], [0.5, 0.5]], dtype=np.float32))
+    np.testing.assert_allclose(scores, [0.0, np.log(2)], atol=1e-6)
+
+
+def test_qbc_picks_the_row_the_committee_splits_on():
+    agree = [0.9, 0.1]
+    # Members: row 0 all agree, row 1 split 3 vs 2, row 2 split 4 vs 1.
+    committee = np.array(
+        [
+            [agree, [0.9, 0.1], [0.8, 0.2]],
+            [agree, [0.9, 0.1], [0.8, 0.2]],
+            [agree, [0.9, 0.1], [0.8, 0.2]],
+            [agree, [0.1, 0.9], [0.8, 0.2]],
+            [agree, [0.1, 0.9], [0.2, 0.8]],
+        ],
+        dtype=np.float32,
+    )
+    selection = pool.select_qbc(committee, 3)
+    assert list(selection.indices) == [1, 2, 0]
+    assert selection.scores[2] == 0.0
+
+
+def test_select_dispatches_every_registered_strategy():
+    committee = np.stack([PROBA, PROBA[::-1]])
+    X = np.eye(4, dtype=np.float32)
+    for name in POOL_STRATEGIES:
+        selection = pool.select(name, PROBA, 2, 0, X=X, committee_proba=committee)
+        assert len(selection.indices) == 2, name
+    assert pool.select("margin", PROBA, 1, 0).indices[0] == 1
+    with pytest.raises(ValueError, match="committee"):
+        pool.select("qbc", PROBA, 1, 0)
+    with pytest.raises(ValueError, match="unknown"):
+        pool.select("oracle", PROBA, 1, 0)
+
+
+def test_random_is_reproducible_and_depends_on_the_seed():
+    a = pool.select_random(1000, 10, random_state=1)
+    b = pool.select_random(1000, 10, random_state=1)
+    c = pool.select_random(1000, 10, random_state=2)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert not np.array_equal(a.indices, c.indices)
+    assert len(set(a.indices)) == 10
+
+
+def test_top_k_is_sorted_and_uses_all_rows_when_k_is_large():
+    scores = np.array([0.1, 0.9, 0.5, 0.7], dtype=np.float32)
+    assert list(pool.top_k(scores, 2).indices) == [1, 3]
+    assert list(pool.top_k(scores, 10).indices) == [1, 3, 2, 0]
+    assert len(pool.top_k(scores, 0).indices) == 0
+
+
+def test_density_prefers_typical_items_among_equally_uncertain_ones():
+    rng = np.random.default_rng(0)
+    typical = np.abs(rng.normal(size=(50, 8))) + np.array([5.0] + [0.0] * 7)
+    outlier = np.zeros((1, 8))
+    outlier[0, 7] = 5.0
+    X = np.vstack([outlier, typical]).astype(np.float32)
+    proba = np.tile(np.array([[0.5, 0.5]], dtype=np.float32), (51, 1))
+    proba[1:] = [0.52, 0.48]  # the outlier is the most uncertain by margin alone
+    assert pool.select_margin(proba, 1).indices[0] == 0
+    assert pool.select_density(proba, X, 1, random_state=0).indices[0] != 0
+
+
+def test_batch_diverse_avoids_near_duplicates():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(1, 16))
+    copies = base + 1e-3 * rng.normal(size=(5, 16))  # five near-copies, the most uncertain
+    others = rng.normal(size=(20, 16)) * 3
+    X = np.vstack([copies, others]).astype(np.float32)
+    scores = np.concatenate([np.full(5, 0.99), np.linspace(0.9, 0.5, 20)]).astype(np.float32)
+    plain = pool.top_k(scores, 3)
+    assert set(plain.indices) <= set(range(5))  # plain top-k would query three copies
+    batch = pool.batch_diverse(X, scores, 3)
+    assert len(batch.indices) == 3
+    assert sum(i < 5 for i in batch.indices) == 1
+    assert batch.indices[0] in range(5)  # still starts from the most uncertain
+
+
+def test_batch_diverse_of_one_is_the_top_item():
+    scores = np.array([0.2, 0.8, 0.5], dtype=np.float32)
+    assert list(pool.batch_diverse(np.eye(3, dtype=np.float32), scores, 1).indices) == [1]
+
+
+def test_seed_representative_covers_every_cluster():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=np.float32)
+    sizes = [40, 30, 20, 10]
+    X = np.vstack([c + rng.normal(size=(n, 2)) for c, n in zip(centres, sizes, strict=True)])
+    selection = seed.seed_representative(X.astype(np.float32), 4, random_state=0)
+    picked_clusters = np.argmin(((X[selection.indices, None] - centres) ** 2).sum(-1), axis=1)
+    assert sorted(picked_clusters) == [0, 1, 2, 3]
+    assert list(picked_clusters) == [0, 1, 2, 3]  # largest cluster first
+    # Each representative sits near its cluster's centre, not at the edge.
+    assert np.all(np.linalg.norm(X[selection.indices] - centres, axis=1) < 1.0)
+
+
+def test_seed_representative_with_duplicate_rows_returns_distinct_items():
+    X = np.repeat(np.eye(3, dtype=np.float32), 5, axis=0)
+    selection = seed.seed_representative(X, 6, random_state=0)
+    assert len(set(selection.indices)) == len(selection.indices) == 3
+
+
+def test_fixed_uncertainty_queries_below_the_threshold_and_discards_above():
+    strategy = FixedUncertainty(threshold=0.7)
+    unsure = strategy.decide(np.array([0.6, 0.4]))
+    sure = strategy.decide(np.array([0.9, 0.1]))
+    assert unsure.query and not sure.query
+    assert unsure.score == pytest.approx(0.6) and unsure.threshold == 0.7
+    assert (strategy.n_seen, strategy.n_queried) == (2, 1)
+
+
+def _dirichlet_stream(n: int, seed_: int) -> np.ndarray:
+    return np.random.default_rng(seed_).dirichlet(np.full(4, 0.7), size=n).astype(np.float32)
+
+
+def test_variable_uncertainty_spends_the_budget_on_the_least_confident_items():
+    stream = _dirichlet_stream(20000, 0)
+    strategy = VariableUncertainty(budget_fraction=0.1, step=0.01)
+    decisions = [strategy.decide(row) for row in stream]
+    queried = np.array([d.query for d in decisions])
+    confidence = stream.max(axis=1)
+    assert 0.09 <= queried.mean() <= 0.101
+    # The threshold adapted: queries went to clearly less confident items than average, which a
+    # budget gate alone (querying whatever arrives while under budget) would not achieve.
+    assert confidence[queried].mean() < confidence.mean() - 0.08
+    assert np.mean(confidence[queried] < np.median(confidence)) > 0.8
+    assert strategy.threshold < 1.0
+
+
+def test_variable_uncertainty_threshold_moves_as_in_the_paper():
+    strategy = VariableUncertainty(budget_fraction=1.0, step=0.1, initial_threshold=0.5)
+    assert strategy.decide(np.array([0.4, 0.6])).query is False  # confidence 0.6 >= 0.5
+    assert strategy.threshold == pytest.approx(0.55)  # raised by (1 + s)
+    assert strategy.decide(np.array([0.5, 0.5])).query is True  # 0.5 < 0.55
+    assert strategy.threshold == pytest.approx(0.495)  # lowered by (1 - s)
+
+
+def test_variable_uncertainty_never_exceeds_the_budget_on_an_uncertain_stream():
+    strategy = VariableUncertainty(budget_fraction=0.05)
+    for _ in range(1000):
+        strategy.decide(np.array([0.5, 0.5]))
+    assert strategy.spent_fraction <= 0.05 + 1e-9
+
+
+def test_stream_state_round_trips_through_json():
+    strategy = VariableUncertainty(budget_fraction=0.2, step=0.02, initial_threshold=0.9)
+    for row in _dirichlet_stream(50, 1):
+        strategy.decide(row)
+    restored = stream_strategy_from_dict(json.loads(json.dumps(strategy.to_dict())))
+    assert restored == strategy
+    fixed = FixedUncertainty(0.8, n_seen=3, n_queried=1)
+    assert stream_strategy_from_dict(json.loads(json.dumps(fixed.to_dict()))) == fixed
+
+
+class _ThresholdModel:
+    """Two classes split at mean intensity ``boundary``, softer the closer to it."""
+
+    def __init__(self, boundary: float) -> None:
+        self.boundary = boundary
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p1 = 1.0 / (1.0 + np.exp(-(X[:, 0] - self.boundary) / 5.0))
+        return np.stack([1 - p1, p1], axis=1).astype(np.float32)
+
+
+def _mean_intensity(x: np.ndarray) -> np.ndarray:
+    return np.array([float(np.mean(x))], dtype=np.float32)
+
+
+def test_synthesis_finds_the_ratio_at_the_decision_boundary():
+    dark = np.zeros((8, 8), dtype=np.uint8)
+    bright = np.full((16, 16, 3), 200, dtype=np.uint8)  # other size and channels: resized
+    result = least_certain_mix(dark, bright, _mean_intensity, _ThresholdModel(boundary=140.0))
+    assert result.ratio == pytest.approx(0.7)  # 0.7 * 200 = 140
+    assert result.mix.shape == dark.shape and result.mix.dtype == np.uint8
+    assert result.mix.mean() == pytest.approx(140.0, abs=1.0)
+    np.testing.assert_allclose(result.proba, [0.5, 0.5], atol=0.01)
+    assert result.score == pytest.approx(1.0, abs=0.01)
+
+
+def test_synthesis_pads_audio_to_the_longer_clip():
+    a = np.full(100, 1.0, dtype=np.float32)
+    b = np.full(50, -1.0, dtype=np.float32)
+    result = least_certain_mix(
+        a, b, lambda x: np.array([x[:50].mean() * 100]), _ThresholdModel(boundary=0.0)
+    )
+    assert result.mix.shape == (100,) and result.mix.dtype == np.float32
+    assert result.ratio == pytest.approx(0.5)
+    np.testing.assert_allclose(result.mix[50:], 0.5)  # the padding of b is silence
+
+
+def test_choose_pair_takes_confident_items_of_different_classes():
+    proba = np.array(
+        [
+            [0.99, 0.01, 0.0],
+            [0.55, 0.45, 0.0],
+            [0.02, 0.98, 0.0],
+            [0.45, 0.55, 0.0],
+        ],
+        dtype=np.float32,
+    )
+    for state in range(5):
+        i, j = choose_pair(proba, random_state=state)
+        assert {i, j} == {0, 2}
+
+
+def test_choose_pair_needs_two_predicted_classes():
+    with pytest.raises(ValueError, match="two different classes"):
+        choose_pair(np.array([[0.9, 0.1], [0.8, 0.2]]), random_state=0)

@@ -1,0 +1,191 @@
+"""Image viewer: decoding (EXIF, draft then full), zoom / fit / pan, the error placeholder."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from aldesk.gui.viewers.image_view import DRAFT_SIDE, ImageView, decode_for_view
+from aldesk.gui.workers import JobContext
+
+TIMEOUT_MS = 10_000
+EXIF_ORIENTATION = 0x0112
+
+
+@pytest.fixture
+def view(qtbot):
+    v = ImageView()
+    qtbot.addWidget(v)
+    v.resize(400, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    yield v
+    v.shutdown()
+
+
+def _photo(path, size=(300, 200), colour=(200, 40, 40), exif_orientation=None):
+    img = Image.new("RGB", size, colour)
+    img.paste((20, 20, 220), (0, 0, size[0] // 3, size[1] // 3))  # a marked corner
+    if exif_orientation is None:
+        img.save(path)
+    else:
+        exif = Image.Exif()
+        exif[EXIF_ORIENTATION] = exif_orientation
+        img.save(path, exif=exif)
+    return path
+
+
+def _show(qtbot, view, path):
+    with qtbot.waitSignal(view.loaded, timeout=TIMEOUT_MS) as blocker:
+        view.show_image(path)
+    assert blocker.args == [path]
+
+
+def test_shows_image_with_info_line(qtbot, view, tmp_path):
+    path = _photo(tmp_path / "red.png")
+    _show(qtbot, view, path)
+    assert view.image_size() == (300, 200)
+    info = view.info_text()
+    assert "red.png" in info and "300 × 200 px" in info
+    assert any(unit in info for unit in ("bytes", "KB"))
+    assert not view.is_showing_error()
+
+
+def test_exif_rotated_photo_is_upright(qtbot, view, tmp_path):
+    # stored 300 wide, 100 high; orientation 6 means "rotate 90° clockwise to display"
+    path = _photo(tmp_path / "phone.jpg", size=(300, 100), exif_orientation=6)
+    _show(qtbot, view, path)
+    assert view.image_size() == (100, 300)
+    assert view.pixmap_size() == (100, 300)
+    assert "100 × 300 px" in view.info_text()
+
+
+def test_large_image_arrives_as_draft_then_full(tmp_path):
+    path = _photo(tmp_path / "big.jpg", size=(4000, 3000))
+    reports = []
+    ctx = JobContext(should_stop=lambda: False, report=reports.append)
+    full = decode_for_view(path, ctx)
+    assert len(reports) == 1 and reports[0].is_draft
+    assert max(reports[0].image.width(), reports[0].image.height()) <= DRAFT_SIDE
+    assert reports[0].full_size == (4000, 3000)  # the draft is placed in full-size coordinates
+    assert not full.is_draft
+    assert (full.image.width(), full.image.height()) == (4000, 3000)
+
+
+def test_stale_decode_stops_after_draft(tmp_path):
+    path = _photo(tmp_path / "big.jpg", size=(3000, 2000))
+    reports = []
+    result = decode_for_view(path, JobContext(should_stop=lambda: True, report=reports.append))
+    assert result is None and len(reports) == 1
+
+
+def test_zoom_fit_and_actual_size_change_the_transform(qtbot, view, tmp_path):
+    _show(qtbot, view, _photo(tmp_path / "a.png", size=(1600, 1200)))
+    assert view.is_fit()
+    fit_zoom = view.zoom()
+    assert fit_zoom < 0.5  # 1600 px wide in a 400 px window
+    view.zoom_in()
+    assert view.zoom() == pytest.approx(fit_zoom * 1.25)
+    assert not view.is_fit()
+    view.zoom_out()
+    view.zoom_out()
+    assert view.zoom() == pytest.approx(fit_zoom / 1.25)
+    view.actual_size()
+    assert view.zoom() == pytest.approx(1.0)
+    view.fit()
+    assert view.zoom() == pytest.approx(fit_zoom)
+    assert view.is_fit()
+
+
+def test_plus_minus_keys_zoom_when_the_view_has_focus(qtbot, view, tmp_path):
+    _show(qtbot, view, _photo(tmp_path / "a.png"))
+    before = view.zoom()
+    qtbot.keyClick(view.canvas(), Qt.Key.Key_Plus)
+    assert view.zoom() == pytest.approx(before * 1.25)
+    qtbot.keyClick(view.canvas(), Qt.Key.Key_Minus)
+    assert view.zoom() == pytest.approx(before)
+
+
+def test_digit_keys_are_left_to_the_main_window(qtbot, view, tmp_path):
+    _show(qtbot, view, _photo(tmp_path / "a.png"))
+    before = view.zoom()
+    qtbot.keyClick(view.canvas(), Qt.Key.Key_1)
+    qtbot.keyClick(view.canvas(), Qt.Key.Key_0)
+    assert view.zoom() == pytest.approx(before)
+
+
+def test_wheel_zooms(qtbot, view, tmp_path):
+    _show(qtbot, view, _photo(tmp_path / "a.png"))
+    before = view.zoom()
+    viewport = view.canvas().viewport()
+    centre = QPointF(viewport.width() / 2, viewport.height() / 2)
+    event = QWheelEvent(
+        centre, viewport.mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )  # fmt: skip
+    QApplication.sendEvent(viewport, event)
+    assert view.zoom() == pytest.approx(before * 1.25)
+
+
+def test_drag_pans(qtbot, view, tmp_path):
+    _show(qtbot, view, _photo(tmp_path / "a.png", size=(2000, 1500)))
+    view.actual_size()
+    canvas = view.canvas()
+    bar = canvas.horizontalScrollBar()
+    start = bar.value()
+    viewport = canvas.viewport()
+    _drag(viewport, QPointF(300, 150), QPointF(100, 150))
+    assert bar.value() == start + 200
+
+
+def _drag(widget, start: QPointF, end: QPointF) -> None:
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    mods = Qt.KeyboardModifier.NoModifier
+    for etype, pos, button, buttons in (
+        (QMouseEvent.Type.MouseButtonPress, start, left, left),
+        (QMouseEvent.Type.MouseMove, (start + end) / 2, none, left),
+        (QMouseEvent.Type.MouseMove, end, none, left),
+        (QMouseEvent.Type.MouseButtonRelease, end, left, none),
+    ):
+        global_pos = widget.mapToGlobal(pos)
+        QApplication.sendEvent(widget, QMouseEvent(etype, pos, global_pos, button, buttons, mods))
+
+
+def test_fit_follows_window_resize(qtbot, view, tmp_path):
+    _show(qtbot, view, _photo(tmp_path / "a.png", size=(1600, 1200)))
+    before = view.zoom()
+    view.resize(800, 600)
+    qtbot.waitUntil(lambda: view.zoom() > before * 1.5, timeout=TIMEOUT_MS)
+
+
+def test_error_placeholder_shows_reason(qtbot, view):
+    view.show_error("IMG_0042.jpg", "truncated file")
+    assert view.is_showing_error()
+    text = view.error_text()
+    assert "IMG_0042.jpg" in text and "truncated file" in text
+    assert "truncated file" in view.info_text()
+
+
+def test_unreadable_file_falls_back_to_placeholder(qtbot, view, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"this is not a picture")
+    with qtbot.waitSignal(view.load_failed, timeout=TIMEOUT_MS) as blocker:
+        view.show_image(bad)
+    path, reason = blocker.args
+    assert path == bad and reason
+    assert view.is_showing_error()
+    assert reason in view.error_text()
+
+
+def test_newer_image_replaces_older_one(qtbot, view, tmp_path):
+    first = _photo(tmp_path / "first.png", size=(50, 40))
+    second = _photo(tmp_path / "second.png", size=(60, 30))
+    with qtbot.waitSignal(view.loaded, timeout=TIMEOUT_MS) as blocker:
+        view.show_image(first)
+        view.show_image(second)
+    assert blocker.args == [second]
+    assert view.image_size() == (60, 30)

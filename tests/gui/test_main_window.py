@@ -1,0 +1,163 @@
+"""The labeling window, driven by key presses on real generated pools."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.core.rounds import run_round
+from aldesk.core.store import ProjectStore
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.main_window import MainWindow
+
+KEYS = {str(d): getattr(Qt.Key, f"Key_{d}") for d in range(10)}
+
+
+def _pool(tmp_path: Path, kind: str, per_class: int) -> tuple[Path, dict[str, str], list[str]]:
+    pool, labels = tmp_path / "pool", tmp_path / "labels.csv"
+    classes = make_demo_pool(kind, pool, labels_out=labels, per_class=per_class)
+    with labels.open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    return pool, truth, classes
+
+
+def _open(tmp_path, kind, per_class=6, train_work=None, **settings):
+    pool, truth, classes = _pool(tmp_path, kind, per_class)
+    s = ProjectSettings(**{"batch": 4, "seed_size": 4, "test_size": 5, **settings})
+    store, _ = create_project(tmp_path / "proj", pool, classes, s)
+    return _window(store, train_work), truth
+
+
+def _window(store: ProjectStore, train_work=None) -> MainWindow:
+    controller = LabelingController(store, train_work=train_work)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    return window
+
+
+def _show(qtbot, window: MainWindow) -> None:
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.controller.features.finished, timeout=120_000):
+        window.show()
+        window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow())
+
+
+def _close(qtbot, window: MainWindow) -> None:
+    window.close()
+    assert not window.controller.trainer.busy and not window.controller.features.busy
+
+
+def _key_for(window: MainWindow, truth: dict[str, str]) -> Qt.Key:
+    query = window.controller.current()
+    name = truth[query.item.relpath]
+    hotkey = next(c.hotkey for c in window.store.classes() if c.name == name)
+    return KEYS[hotkey] if hotkey.isdigit() else getattr(Qt.Key, f"Key_{hotkey.upper()}")
+
+
+def _label_by_keys(qtbot, window: MainWindow, truth: dict[str, str], n: int) -> list[int]:
+    answered = []
+    for _ in range(n):
+        query = window.controller.current()
+        qtbot.keyClick(window, _key_for(window, truth))
+        answered.append(query.item.id)
+        assert window.store.answers()[query.item.id].action == "label"  # committed already
+    return answered
+
+
+@pytest.mark.parametrize("kind", ["images", "audio"])
+def test_label_twenty_items_by_key_presses(qtbot, tmp_path, kind) -> None:
+    window, truth = _open(tmp_path, kind, per_class=6 if kind == "images" else 10)
+    _show(qtbot, window)
+    answered = _label_by_keys(qtbot, window, truth, 20)
+    store = window.store
+    names = {c.id: c.name for c in store.classes()}
+    labels = store.labels()
+    assert len(labels) == 20 == len(set(answered))
+    for item_id in answered:
+        assert names[labels[item_id]] == truth[store.item(item_id).relpath]
+    assert window.windowTitle() == "proj — aldesk"
+    assert window.status_panel.labeled.text().startswith(
+        f"{sum(1 for i in answered if store.item(i).split == 'pool')} /"
+    )
+    _close(qtbot, window)
+
+
+def test_skip_cannot_label_and_undo(qtbot, tmp_path) -> None:
+    window, truth = _open(tmp_path, "images")
+    _show(qtbot, window)
+    first = window.controller.current().item.id
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    second = window.controller.current().item.id
+    qtbot.keyClick(window, Qt.Key.Key_X)
+    store = window.store
+    assert store.answers()[first].action == "skip"
+    assert store.answers()[second].action == "cannot_label"
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.controller.current().item.id == second
+    assert second not in store.answers()
+    assert [e.action for e in store.events()] == ["skip", "cannot_label", "undo"]
+    _close(qtbot, window)
+
+
+def test_retraining_runs_off_the_ui_thread_and_updates_the_ranking(qtbot, tmp_path) -> None:
+    threads = []
+
+    def recording_work(job, should_stop):
+        threads.append(threading.get_ident())
+        return run_round(job, should_stop)
+
+    window, truth = _open(tmp_path, "images", train_work=recording_work)
+    _show(qtbot, window)
+    with qtbot.waitSignal(window.controller.trainer.ranked, timeout=60_000):
+        _label_by_keys(qtbot, window, truth, 8)
+    qtbot.waitUntil(lambda: window.controller.session.model.round >= 1, timeout=60_000)
+    assert threads and threading.get_ident() not in threads
+    _label_by_keys(qtbot, window, truth, 6)
+    qtbot.waitUntil(lambda: not window.controller.trainer.busy, timeout=60_000)
+    query = window.controller.current()
+    if not query.is_test:
+        assert query.strategy == "margin" and query.score is not None
+        assert window.why.top_text()  # probabilities are shown
+    assert window.store.rounds()
+    _close(qtbot, window)
+
+
+def test_close_and_reopen_restores_state(qtbot, tmp_path) -> None:
+    window, truth = _open(tmp_path, "images")
+    _show(qtbot, window)
+    _label_by_keys(qtbot, window, truth, 12)
+    qtbot.waitUntil(lambda: not window.controller.trainer.busy, timeout=60_000)
+    expected = window.controller.current().item.id
+    path, labels = window.store.path, window.store.labels()
+    _close(qtbot, window)
+    store = ProjectStore.open(path)
+    again = _window(store)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.controller.current().item.id == expected  # before features are even loaded
+    assert store.labels() == labels
+    qtbot.waitUntil(lambda: not again.controller.features.busy, timeout=60_000)
+    _close(qtbot, again)
+
+
+def test_deleted_file_is_flagged_with_its_reason(qtbot, tmp_path) -> None:
+    window, truth = _open(tmp_path, "images")
+    _show(qtbot, window)
+    _label_by_keys(qtbot, window, truth, 1)
+    upcoming = window.controller.current()
+    upcoming.abspath.unlink()
+    window.controller.back()
+    window.controller.forward()  # shown again: the viewer finds the file gone
+    qtbot.waitUntil(lambda: window.store.item(upcoming.item.id).status != "ok", timeout=10_000)
+    item = window.store.item(upcoming.item.id)
+    assert item.status == "missing" and item.reason
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert window.store.answers()[item.id].action == "skip"
+    _close(qtbot, window)
