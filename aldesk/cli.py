@@ -86,6 +86,9 @@ def _add_simulate(sub) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # no-op unless frozen; there it runs worker processes
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv = ["open", *argv]  # `aldesk PROJECT`

@@ -29,7 +29,7 @@ def _is_gui_test(request) -> bool:
 
 
 def _calling_place(depth: int = 3) -> str:
-    stack = traceback.extract_stack()[: -depth]
+    stack = traceback.extract_stack()[:-depth]
     for frame in reversed(stack):
         if "site-packages" not in frame.filename and "conftest" not in frame.filename:
             return f"{frame.filename}:{frame.lineno}"

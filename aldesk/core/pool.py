@@ -507,11 +507,10 @@ def sync_pool(
         PoolMissing: The pool folder does not exist.
         NoMedia: The project has no items yet and the folder holds no file of its kind.
     """
-    files = [it for it in store.items() if it.origin == "file"]
     result = scan(
         store.pool_root if root is None else root,
         kind=store.kind,
-        previous=_previous_from(files),
+        previous=previous_entries(store),
         progress=progress,
     )
     apply_scan(store, result)
@@ -549,3 +548,11 @@ def apply_scan(store: ProjectStore, result: ScanResult) -> None:
     for item in items:
         if item.origin == "file" and item.hash not in groups and item.status != "missing":
             store.update_item(item.id, status="missing")
+
+
+def previous_entries(store: ProjectStore) -> dict[str, FileEntry]:
+    """What the store knows of the pool, as ``scan(previous=...)`` wants it.
+
+    Read on the store's thread; the scan itself can then run anywhere (it touches no store).
+    """
+    return _previous_from([it for it in store.items() if it.origin == "file"])

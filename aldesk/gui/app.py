@@ -99,7 +99,9 @@ class ExceptionHook:
             self._showing = False
 
 
-def error_dialog(parent: QWidget | None, error: BaseException, tb: TracebackType | None = None) -> QMessageBox:
+def error_dialog(
+    parent: QWidget | None, error: BaseException, tb: TracebackType | None = None
+) -> QMessageBox:
     """A dialog for ``error``: the plain message for user errors, details for bugs."""
     box = QMessageBox(parent)
     box.setWindowTitle(APP_NAME)
@@ -216,7 +218,10 @@ class WindowManager(QObject):
 
         window = MainWindow(store)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        for name, slot in (("open_requested", self._on_window_open), ("new_requested", self.new_project)):
+        for name, slot in (
+            ("open_requested", self._on_window_open),
+            ("new_requested", self.new_project),
+        ):
             signal = getattr(window, name, None)
             if signal is not None:
                 signal.connect(slot)
@@ -230,7 +235,9 @@ class WindowManager(QObject):
     def _on_window_open(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        chosen = QFileDialog.getExistingDirectory(self._active(), "Open project (a NAME.aldesk folder)")
+        chosen = QFileDialog.getExistingDirectory(
+            self._active(), "Open project (a NAME.aldesk folder)"
+        )
         if chosen:
             self.open_project(chosen)
 

@@ -9,6 +9,7 @@ lane; until it finishes the seed items are served from a random order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -17,7 +18,7 @@ from aldesk.core.project import flag_failures
 from aldesk.core.rounds import RoundResult, run_round
 from aldesk.core.session import Query, Session
 from aldesk.core.store import ProjectStore
-from aldesk.gui.workers import FeatureLane, Trainer
+from aldesk.gui.workers import FeatureLane, Lane, Trainer
 
 
 class LabelingController(QObject):
@@ -30,6 +31,7 @@ class LabelingController(QObject):
     error = Signal(str)  # something the user must read (a failed save)
     features_progressed = Signal(int, int, float, float)  # done, total, rate, eta
     features_busy = Signal(bool)
+    pool_missing = Signal(str)  # the pool folder is gone: the window offers to locate it
 
     def __init__(
         self,
@@ -52,12 +54,54 @@ class LabelingController(QObject):
         self.features.failed.connect(self._on_features_failed)
         self.features.busy_changed.connect(self.features_busy)
         self.features.busy_changed.connect(lambda _busy: self._emit_status())
+        self.scanner = Lane(self, name="aldesk-rescan")
+        self.scanner.done.connect(self._on_rescanned)
+        self.scanner.failed.connect(self._on_rescan_failed)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Show the first item at once, then load or extract features in the background."""
+        """Show the first item at once; rescan the folder, then load or extract features."""
         self._announce()
         self.rounds_changed.emit(self.store.rounds())
+        self.rescan()
+
+    def rescan(self) -> None:
+        """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime)."""
+        from aldesk.core.pool import previous_entries, scan
+
+        root, kind, previous = self.store.pool_root, self.store.kind, previous_entries(self.store)
+        if not root.is_dir():
+            self.pool_missing.emit(str(root))
+            self._start_features()  # cached features still work for what is on screen
+            return
+        self.scanner.submit(lambda ctx: scan(root, kind=kind, previous=previous))
+
+    def relocate_pool(self, folder: str) -> None:
+        """The user located the moved pool folder: point the project at it and rescan."""
+        self.store.set("pool_root", str(Path(folder).resolve()))
+        self.rescan()
+
+    def _on_rescanned(self, result) -> None:
+        from aldesk.core.pool import apply_scan
+
+        try:
+            apply_scan(self.store, result)
+        except AldeskError as exc:
+            self.error.emit(str(exc))
+        self.session.reload_items()
+        changes = [(len(result.new), "new"), (len(result.missing), "missing"),
+                   (len(result.moved), "moved"), (len(result.changed), "changed")]  # fmt: skip
+        said = ", ".join(f"{n} {what}" for n, what in changes if n)
+        if said:
+            self.message.emit(f"Pool rescanned: {said} files.")
+        self._start_features()
+        self._announce()
+
+    def _on_rescan_failed(self, text: str) -> None:
+        self.message.emit(f"Could not rescan the pool folder: {text}")
+        self._start_features()
+
+    def _start_features(self) -> None:
         files = [(it.hash, self.store.abspath(it)) for it in self.store.items()
                  if it.status == "ok"]  # fmt: skip
         self.features.start(self.store.cache_dir, self.store.kind, files)
@@ -68,6 +112,7 @@ class LabelingController(QObject):
 
     def shutdown(self) -> None:
         """Stop both lanes and wait for them (called from the window's closeEvent)."""
+        self.scanner.shutdown()
         self.features.shutdown()
         self.trainer.shutdown()
 

@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         c.error.connect(self._on_error)
         c.features_progressed.connect(self._on_features_progressed)
         c.features_busy.connect(self.progress_box.setVisible)
+        c.pool_missing.connect(self._on_pool_missing)
         self.cancel_button.clicked.connect(c.cancel_features)
         self.label_bar.label_clicked.connect(c.answer)
         self.label_bar.skip_clicked.connect(c.skip)
@@ -182,6 +183,18 @@ class MainWindow(QMainWindow):
         if not self._told_no_audio:
             self._told_no_audio = True
             self.statusBar().showMessage(text, 15000)
+
+    def _on_pool_missing(self, folder: str) -> None:
+        answer = QMessageBox.question(
+            self, "Pool folder not found",
+            f"The folder of this project's items was not found:\n{folder}\n\n"
+            "If it was moved or renamed, locate it now. Your labels are safe either way.",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+        )  # fmt: skip
+        if answer == QMessageBox.StandardButton.Open:
+            chosen = QFileDialog.getExistingDirectory(self, "Locate the pool folder")
+            if chosen:
+                self.controller.relocate_pool(chosen)
 
     def _on_error(self, text: str) -> None:
         QMessageBox.warning(self, "aldesk", text)

@@ -199,8 +199,10 @@ def _recent_item(entry: recent.RecentProject) -> QListWidgetItem:
 
 def _shortcut_text() -> str:
     rows = [
-        (spec.text.replace("&", ""), QKeySequence(spec.shortcut).toString(
-            QKeySequence.SequenceFormat.NativeText))
+        (
+            spec.text.replace("&", ""),
+            QKeySequence(spec.shortcut).toString(QKeySequence.SequenceFormat.NativeText),
+        )
         for spec in APP_ACTIONS
     ]
     return "\n".join(f"{key:>10}   {text}" for text, key in rows)

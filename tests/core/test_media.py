@@ -126,6 +126,14 @@ def test_truncated_jpeg(tmp_path):
     assert _reason(tmp_path / "cut.jpg", "image") == "truncated file"
 
 
+def test_truncated_flac(tmp_path):
+    noise = np.random.default_rng(0).normal(0, 0.1, 48000).astype(np.float32)
+    sf.write(tmp_path / "good.flac", noise, 16000)
+    data = (tmp_path / "good.flac").read_bytes()
+    (tmp_path / "cut.flac").write_bytes(data[: len(data) // 2])
+    assert _reason(tmp_path / "cut.flac", "audio") == "truncated file"
+
+
 def test_text_file_named_wav(tmp_path):
     path = tmp_path / "fake.wav"
     path.write_text("this is not audio at all\n" * 20)

@@ -461,6 +461,20 @@ def test_sync_unreadable_file_that_reappears_is_still_unreadable(
     assert (back.status, back.reason) == ("unreadable", "empty file (0 bytes)")
 
 
+def test_previous_entries_let_a_scan_off_the_store_thread_read_nothing_unchanged(
+    images: Path, store: ProjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool.sync_pool(store)
+    previous = pool.previous_entries(store)  # read on the store's thread
+    hashed = hash_counter(monkeypatch)
+
+    result = pool.scan(store.pool_root, kind=store.kind, previous=previous)
+
+    assert hashed == []
+    assert sorted(previous) == list(result.entries) == ["a.png", "b.png", "sub/deeper/c.png"]
+    assert result.new == result.missing == result.moved == result.changed == []
+
+
 def test_apply_scan_reuses_a_scan_made_before_the_project(images: Path, tmp_path: Path) -> None:
     first = pool.scan(images)  # e.g. to learn the kind before creating the project
     with ProjectStore.create(

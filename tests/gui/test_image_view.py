@@ -73,6 +73,25 @@ def test_large_image_arrives_as_draft_then_full(tmp_path):
     assert reports[0].full_size == (4000, 3000)  # the draft is placed in full-size coordinates
     assert not full.is_draft
     assert (full.image.width(), full.image.height()) == (4000, 3000)
+    assert max(full.reduced.width(), full.reduced.height()) <= 2 * DRAFT_SIDE
+
+
+def test_large_png_gets_no_draft(tmp_path):
+    # a PNG "draft" would cost a full decode: the view waits for the full image instead
+    path = _photo(tmp_path / "big.png", size=(2500, 1200))
+    reports = []
+    full = decode_for_view(path, JobContext(should_stop=lambda: False, report=reports.append))
+    assert reports == []
+    assert (full.image.width(), full.image.height()) == (2500, 1200)
+
+
+def test_zoomed_out_paints_a_reduced_copy_and_1_to_1_the_full_image(qtbot, view, tmp_path):
+    _show(qtbot, view, _photo(tmp_path / "big.jpg", size=(4000, 3000)))
+    canvas = view.canvas()
+    assert canvas.shown_pixmap().width() < 4000  # fit: 400 px of screen need no 4000 px image
+    view.actual_size()
+    assert canvas.shown_pixmap().width() == 4000
+    assert view.pixmap_size() == (4000, 3000)
 
 
 def test_stale_decode_stops_after_draft(tmp_path):

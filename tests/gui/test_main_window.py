@@ -161,3 +161,56 @@ def test_deleted_file_is_flagged_with_its_reason(qtbot, tmp_path) -> None:
     qtbot.keyClick(window, Qt.Key.Key_S)
     assert window.store.answers()[item.id].action == "skip"
     _close(qtbot, window)
+
+
+def test_moved_pool_folder_is_offered_to_be_located(qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    window, truth = _open(tmp_path, "images")
+    _show(qtbot, window)
+    _label_by_keys(qtbot, window, truth, 3)
+    path, labels = window.store.path, window.store.labels()
+    _close(qtbot, window)
+    moved = tmp_path / "moved-pool"
+    (tmp_path / "pool").rename(moved)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Open)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(moved))
+    store = ProjectStore.open(path)
+    again = _window(store)
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.controller.scanner.done, timeout=60_000):
+        again.show()
+    assert "was not found" in asked[0] and str(tmp_path / "pool") in asked[0]
+    assert store.pool_root == moved.resolve()
+    assert all(it.status == "ok" for it in store.items())
+    assert store.labels() == labels
+    qtbot.waitUntil(lambda: not again.controller.features.busy, timeout=60_000)
+    _close(qtbot, again)
+
+
+def test_new_files_are_picked_up_when_the_project_is_reopened(qtbot, tmp_path) -> None:
+    import shutil
+
+    window, _truth = _open(tmp_path, "images")
+    _show(qtbot, window)
+    path, n_before = window.store.path, len(window.store.items())
+    _close(qtbot, window)
+    pool = tmp_path / "pool"
+    source = sorted(pool.glob("*.png"))[0]
+    from PIL import Image
+
+    with Image.open(source) as img:
+        img.rotate(90).save(pool / "added.png")
+    shutil.copy(source, pool / "copy-of-first.png")  # same content: a duplicate, not an item
+    store = ProjectStore.open(path)
+    again = _window(store)
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.controller.scanner.done, timeout=60_000):
+        again.show()
+    assert len(store.items()) == n_before + 1
+    first = next(it for it in store.items() if it.relpath == source.name)
+    assert "copy-of-first.png" in store.item_paths(first.id)
+    qtbot.waitUntil(lambda: not again.controller.features.busy, timeout=60_000)
+    _close(qtbot, again)

@@ -82,7 +82,9 @@ def test_empty_folder_is_refused(qtbot, dialog, tmp_path):
     empty.mkdir()
     (empty / "readme.md").write_text("hello")
     _choose_folder(qtbot, dialog, empty)
-    assert dialog.messages()["folder"] == "The folder holds no images or audio clips (1 other files)."
+    assert (
+        dialog.messages()["folder"] == "The folder holds no images or audio clips (1 other files)."
+    )
 
 
 def test_missing_folder_is_refused(qtbot, dialog, tmp_path):

@@ -186,7 +186,7 @@ def test_feature_lane_shutdown_waits_and_drops(qtbot):
     assert not lane.busy
 
 
-_LEAKY_TESTS = '''
+_LEAKY_TESTS = """
 import threading
 from PySide6.QtCore import QThreadPool, QRunnable
 
@@ -206,7 +206,7 @@ def test_leaves_a_python_thread(qtbot):
 
 def test_clean(qtbot):
     pass
-'''
+"""
 
 
 def test_conftest_fails_tests_that_leave_threads_running(tmp_path):

@@ -86,7 +86,10 @@ def compute(kind: str, prepared: list[np.ndarray], state: State) -> np.ndarray:
 def learn_state(prepared: list[np.ndarray], kind: str) -> State:
     if not needs_state(kind):
         return None
-    return image_features.learn(np.stack(prepared))
+    # Single-threaded BLAS/OpenMP: measured 3.5x faster for 24 images, 1.6x for 400 on a busy
+    # 2-core machine (k-means on small matrices spends its threads waiting on each other).
+    with threadpool_limits(1):
+        return image_features.learn(np.stack(prepared))
 
 
 def extract_batch(

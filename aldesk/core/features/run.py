@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -120,11 +121,14 @@ def ensure_features(
         FeatureResult with rows for every hash now cached, in the order of ``files``.
     """
     stop = should_stop or (lambda: False)
-    unique = list(dict(files).items())  # one path per hash, first occurrence order
+    # One path per hash (the last one given), in order of each hash's first appearance.
+    unique = list(dict(files).items())
     hashes = [h for h, _ in unique]
     state = extractors.load_state(cache_dir, kind)
     failed: dict[str, str] = {}
     if extractors.needs_state(kind) and state is None:
+        if progress is not None:  # learning takes seconds: show the run has started
+            progress(Progress(0, len(unique), 0.0, None))
         state = _learn_state(cache_dir, kind, unique, failed, stop)
         if state is None:
             empty = FeatureSet(
@@ -248,13 +252,13 @@ def _work(paths: list[str]) -> tuple[list[int], np.ndarray, dict[int, str]]:
     return extractors.extract_batch(kind, paths, state)
 
 
-def _result(fut: Future) -> tuple[list[int], np.ndarray, dict[int, str]]:
+def _result(fut: Future, n: int) -> tuple[list[int], np.ndarray, dict[int, str]]:
     """A chunk's result; a crashed worker (e.g. a decoder segfault) fails its chunk only."""
     try:
         return fut.result()
     except Exception as exc:  # BrokenProcessPool, or a bug: report, do not lose the run
-        n = len(fut.chunk_paths)  # type: ignore[attr-defined]
-        reason = f"extraction failed ({type(exc).__name__})"
+        what = "worker crashed" if isinstance(exc, BrokenProcessPool) else type(exc).__name__
+        reason = f"extraction failed ({what})"
         return [], np.empty((0, 0), dtype=np.float32), dict.fromkeys(range(n), reason)
 
 
@@ -269,18 +273,21 @@ def _run_pool(kind, state, chunks, cache, failed, tracker, stop, workers) -> boo
     with ProcessPoolExecutor(workers, context, _init_worker, (kind, arrays)) as pool:
 
         def submit_next() -> None:
-            chunk = next(queue, None)
-            if chunk is not None:
-                fut = pool.submit(_work, [str(p) for _, p in chunk])
-                fut.chunk_paths = chunk  # type: ignore[attr-defined]
-                running[fut] = chunk
+            for chunk in queue:  # takes one chunk, or more only while the pool is broken
+                try:
+                    running[pool.submit(_work, [str(p) for _, p in chunk])] = chunk
+                    return
+                except BrokenProcessPool:  # a worker died: the rest fail visibly
+                    reason = dict.fromkeys(range(len(chunk)), "extraction failed (worker crashed)")
+                    tracker.add(_store(cache, failed, chunk, ([], None, reason)))
 
         for _ in range(2 * workers):  # two per worker: no worker idles between chunks
             submit_next()
         while running:
             done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for fut in done:
-                tracker.add(_store(cache, failed, running.pop(fut), _result(fut)))
+                chunk = running.pop(fut)
+                tracker.add(_store(cache, failed, chunk, _result(fut, len(chunk))))
                 if not cancelled:
                     submit_next()
             if not cancelled and stop():

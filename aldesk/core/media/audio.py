@@ -105,14 +105,26 @@ def probe_audio(path: str | os.PathLike) -> None:
             if head.shape[0] == 0:
                 raise MediaError("truncated file", str(path))
             if f.seekable() and f.frames > 2 * _PROBE_FRAMES:
-                f.seek(f.frames - _PROBE_FRAMES)
-                tail = f.read(_PROBE_FRAMES, dtype="float32", always_2d=True)
-                if tail.shape[0] < _PROBE_FRAMES:
-                    raise MediaError("truncated file", str(path))
+                _probe_tail(f, path)
         except MediaError:
             raise
         except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
             raise MediaError(_reason(exc), str(path)) from exc
+
+
+def _probe_tail(f: sf.SoundFile, path: str | os.PathLike) -> None:
+    """The last frames decode too; a failure here, after a good start, means a cut-off file.
+
+    (libsndfile shortens a truncated WAV's length to what is there, so those pass as the
+    shorter clip they are; compressed formats fail to seek or read instead.)
+    """
+    try:
+        f.seek(f.frames - _PROBE_FRAMES)
+        tail = f.read(_PROBE_FRAMES, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+        raise MediaError("truncated file", str(path)) from exc
+    if tail.shape[0] < _PROBE_FRAMES:
+        raise MediaError("truncated file", str(path))
 
 
 def load_audio_native(path: str | os.PathLike) -> tuple[np.ndarray, int]:

@@ -1,0 +1,1 @@
+"""Dialogs: ``new_project.NewProjectDialog`` (produces a ``NewProjectSpec``)."""

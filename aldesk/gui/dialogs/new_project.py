@@ -47,6 +47,7 @@ from aldesk.gui.workers import Lane
 
 __all__ = ["NewProjectDialog", "NewProjectSpec", "ClassEditor", "validate_spec"]
 
+
 class NewProjectDialog(QDialog):
     """Collects a ``NewProjectSpec``.
 
@@ -90,7 +91,9 @@ class NewProjectDialog(QDialog):
         columns.addSpacing(8)
         columns.addLayout(right, 2)
         self._buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self._create = self._buttons.addButton("Create project", QDialogButtonBox.ButtonRole.AcceptRole)
+        self._create = self._buttons.addButton(
+            "Create project", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self._create.setProperty("primary", True)
         self._create.setDefault(True)
         layout = QVBoxLayout(self)
@@ -174,7 +177,9 @@ class NewProjectDialog(QDialog):
         self._use_budget = QCheckBox("Label budget")
         self._budget = _spin(1, 1_000_000, 500, " labels")
         self._use_target = QCheckBox("Test accuracy reaches")
-        self._target = QDoubleSpinBox(decimals=1, minimum=1.0, maximum=100.0, value=95.0, suffix=" %")
+        self._target = QDoubleSpinBox(
+            decimals=1, minimum=1.0, maximum=100.0, value=95.0, suffix=" %"
+        )
         self._stable = QCheckBox("Predictions stop changing (stable predictions)")
         self._stable.setChecked(True)
         self._budget.setEnabled(False)
@@ -226,7 +231,11 @@ class NewProjectDialog(QDialog):
 
     def messages(self) -> dict[str, str]:
         """The inline messages currently shown, by field."""
-        labels = {"folder": self._folder_msg, "project": self._project_msg, "classes": self._classes_msg}
+        labels = {
+            "folder": self._folder_msg,
+            "project": self._project_msg,
+            "classes": self._classes_msg,
+        }
         return {k: w.text() for k, w in labels.items() if w.text()}
 
     def counts(self) -> MediaCounts | None:

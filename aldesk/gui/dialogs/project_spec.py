@@ -105,7 +105,9 @@ class NewProjectSpec:
         return d
 
 
-def validate_spec(spec: NewProjectSpec, counts: MediaCounts | None, folder_error: str | None) -> dict[str, str]:
+def validate_spec(
+    spec: NewProjectSpec, counts: MediaCounts | None, folder_error: str | None
+) -> dict[str, str]:
     """Problems by field ('folder', 'project', 'classes'); empty when the spec can be created."""
     problems: dict[str, str] = {}
     folder_problem = _folder_problem(spec.folder, counts, folder_error)
@@ -171,7 +173,9 @@ def _class_problem(classes: list[str], hotkeys: list[str | None]) -> str:
         if len(key) != 1:
             return f"The key of “{name}” must be a single letter or digit."
         if key.lower() in reserved:
-            return f"The key {key.upper()} of “{name}” is reserved (S skip, X can't label, R replay)."
+            return (
+                f"The key {key.upper()} of “{name}” is reserved (S skip, X can't label, R replay)."
+            )
         if key.lower() in used:
             return f"“{used[key.lower()]}” and “{name}” have the same key {key.upper()}."
         used[key.lower()] = name

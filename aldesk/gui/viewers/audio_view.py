@@ -39,11 +39,10 @@ from PySide6.QtWidgets import (
 
 from aldesk.gui import style
 from aldesk.gui.viewers.placeholder import Placeholder
-from aldesk.gui.viewers.playback import PcmPlayer
+from aldesk.gui.viewers.playback import PcmPlayer, to_int16_pcm
 from aldesk.gui.workers import JobContext, Lane
 
 ENVELOPE_BINS = 4096
-ANALYSIS_RATE = 16000
 N_MELS = 64
 _LUT = None
 
@@ -53,20 +52,17 @@ class AudioClip:
     """Everything the view needs about one clip, computed off the GUI thread."""
 
     path: Path
-    samples: np.ndarray  # float32 (n, channels), native rate, for playback
+    samples: np.ndarray  # int16 (n, channels <= 2), native rate, ready for playback
     samplerate: int
     file_size: int
     mins: np.ndarray  # envelope, ENVELOPE_BINS long
     maxs: np.ndarray
     spectrogram: QImage  # colour-mapped log-mel, low frequencies at the bottom
+    channels: int  # in the file (playback mixes more than two down to mono)
 
     @property
     def duration(self) -> float:
         return len(self.samples) / self.samplerate if self.samplerate else 0.0
-
-    @property
-    def channels(self) -> int:
-        return int(self.samples.shape[1])
 
 
 def _lut() -> np.ndarray:
@@ -85,10 +81,13 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
         return None
     mono = samples.mean(axis=1) if samples.ndim == 2 else samples
     mins, maxs = audio.waveform_envelope(mono, ENVELOPE_BINS)
-    mel = audio.log_mel_spectrogram(audio.resample(mono, sr, ANALYSIS_RATE), ANALYSIS_RATE, N_MELS)
+    # At the native rate: resampling first (scipy's polyphase filter) holds the GIL for tens of
+    # milliseconds on long clips, which the GUI thread feels; the picture does not need it.
+    mel = audio.log_mel_spectrogram(mono, sr, N_MELS)
     top = float(mel.max()) if mel.size else 0.0
     image = style.colormap_image(mel[::-1], _lut(), top - 80.0, top)
-    return AudioClip(path, samples, int(sr), os.stat(path).st_size, mins, maxs, image)
+    pcm = to_int16_pcm(samples)  # here, not on the GUI thread: long clips are big
+    return AudioClip(path, pcm, int(sr), os.stat(path).st_size, mins, maxs, image, samples.shape[1])
 
 
 def reduce_envelope(mins: np.ndarray, maxs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -191,8 +190,11 @@ class AudioCanvas(QWidget):
         while t <= d + 1e-9:
             x = self._time_to_x(t)
             painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.top() + 4))
-            painter.drawText(QRectF(x + 3, rect.top(), 60, rect.height()),
-                             Qt.AlignmentFlag.AlignVCenter, f"{t:g} s")
+            painter.drawText(
+                QRectF(x + 3, rect.top(), 60, rect.height()),
+                Qt.AlignmentFlag.AlignVCenter,
+                f"{t:g} s",
+            )
             t += step
 
     def _paint_captions(self, painter: QPainter, wave: QRectF, spec: QRectF) -> None:

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QResizeEvent, QWheelEvent
@@ -38,7 +39,7 @@ ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class DecodedImage:
     """What the decode lane hands to the view (QImage is safe to build off the GUI thread)."""
 
@@ -47,6 +48,9 @@ class DecodedImage:
     full_size: tuple[int, int]
     file_size: int
     is_draft: bool
+    buffer: object = None  # the pixels ``image`` borrows
+    reduced: QImage | None = None  # a smaller copy for painting while zoomed out
+    reduced_buffer: object = None
 
 
 def load_image(path: Path, max_side: int | None) -> Image.Image:
@@ -56,32 +60,60 @@ def load_image(path: Path, max_side: int | None) -> Image.Image:
     return core_load_image(path, max_side)
 
 
-def image_size(path: Path) -> tuple[int, int]:
+def image_header(path: Path) -> tuple[int, int, str]:
+    """(width, height, format) after EXIF orientation, from the header only."""
     from aldesk.core.media.image import image_info
 
-    w, h, _fmt = image_info(path)
-    return w, h
+    return image_info(path)
 
 
-def pil_to_qimage(img: Image.Image) -> QImage:
-    if img.mode != "RGBA":
-        img = img.convert("RGBA")
-    data = img.tobytes("raw", "RGBA")
-    qimg = QImage(data, img.width, img.height, img.width * 4, QImage.Format.Format_RGBA8888)
-    return qimg.copy()  # detach from ``data``
+def pil_to_qimage(img: Image.Image) -> tuple[QImage, object]:
+    """A QImage in the screen's own format (RGB32 / premultiplied ARGB32), and its buffer.
+
+    Built off the GUI thread, without ``QImage.copy()`` or ``convertToFormat``: both hold the
+    GIL for the whole image (about 90 ms for 12 megapixels), stalling the GUI thread, and
+    RGBA8888 would make ``QPixmap.fromImage`` convert every pixel on the GUI thread. The QImage
+    borrows the returned buffer, which must stay referenced while the QImage is used.
+    """
+    w, h = img.size
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.uint16)
+        alpha = rgba[..., 3:4]
+        bgra = np.empty((h, w, 4), dtype=np.uint8)
+        bgra[..., :3] = (rgba[..., 2::-1] * alpha + 127) // 255  # premultiplied, B G R order
+        bgra[..., 3] = rgba[..., 3]
+        data = bgra.tobytes()
+        fmt = QImage.Format.Format_ARGB32_Premultiplied
+    else:
+        data = img.convert("RGB").tobytes("raw", "BGRX")
+        fmt = QImage.Format.Format_RGB32
+    return QImage(data, w, h, w * 4, fmt), data
 
 
 def decode_for_view(path: Path, ctx: JobContext) -> DecodedImage | None:
-    """Draft first (reported as progress) for large images, then the full decode."""
-    full_size = image_size(path)
+    """Decode ``path`` for the view: a quick draft first when that is cheap, then the full image.
+
+    JPEGs decode a reduced draft several times faster than the full image, so a large one is
+    first reported (``ctx.report``) as a draft. For other formats a draft costs a full decode,
+    so there is none. A large full image also carries a reduced copy that the view paints
+    while zoomed out (painting 12 megapixels scaled down costs the GUI thread ~50 ms a frame).
+    """
+    w, h, fmt = image_header(path)
     file_size = os.stat(path).st_size
-    if max(full_size) > DRAFT_SIDE:
-        draft = load_image(path, DRAFT_SIDE)
-        ctx.report(DecodedImage(path, pil_to_qimage(draft), full_size, file_size, True))
+    if max(w, h) > DRAFT_SIDE and fmt == "JPEG":
+        qimage, buffer = pil_to_qimage(load_image(path, DRAFT_SIDE))
+        ctx.report(DecodedImage(path, qimage, (w, h), file_size, True, buffer))
+        if ctx.should_stop():
+            return None
+    full = load_image(path, None)
     if ctx.should_stop():
         return None
-    full = load_image(path, None)
-    return DecodedImage(path, pil_to_qimage(full), full.size, file_size, False)
+    qimage, buffer = pil_to_qimage(full)
+    decoded = DecodedImage(path, qimage, full.size, file_size, False, buffer)
+    if max(full.size) > 2 * DRAFT_SIDE:
+        factor = max(full.size) // DRAFT_SIDE
+        decoded.reduced, decoded.reduced_buffer = pil_to_qimage(full.reduce(factor))
+    return decoded
 
 
 class _Canvas(QGraphicsView):
@@ -96,6 +128,8 @@ class _Canvas(QGraphicsView):
         self._item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self._item)
         self._fit_mode = True
+        self._levels: list[QPixmap] = []
+        self._full_width = 1
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -111,23 +145,45 @@ class _Canvas(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def set_pixmap(self, pixmap: QPixmap, full_size: tuple[int, int]) -> None:
-        self._item.setPixmap(pixmap)
-        self._item.setScale(full_size[0] / max(1, pixmap.width()))
+    def set_pixmaps(self, pixmaps: list[QPixmap], full_size: tuple[int, int]) -> None:
+        """Show the picture; ``pixmaps`` are the same image at several sizes."""
+        self._levels = sorted(pixmaps, key=QPixmap.width)
+        self._full_width = full_size[0]
         self.scene().setSceneRect(QRectF(0, 0, *full_size))
         if self._fit_mode:
             self.fit()
+        else:
+            self._choose_level()
 
     def clear(self) -> None:
+        self._levels = []
         self._item.setPixmap(QPixmap())
         self.scene().setSceneRect(QRectF())
 
+    def _choose_level(self) -> None:
+        """Paint the smallest pixmap that still has a pixel for every screen pixel."""
+        if not self._levels:
+            return
+        needed = self.zoom() * self._full_width * self.devicePixelRatioF()
+        chosen = next((p for p in self._levels if p.width() >= needed), self._levels[-1])
+        if chosen.cacheKey() != self._item.pixmap().cacheKey():
+            self._item.setPixmap(chosen)
+            self._item.setScale(self._full_width / max(1, chosen.width()))
+
     def _update_smoothing(self) -> None:
         # Magnified small images (digits, icons) are easier to judge with crisp pixels.
-        smooth = self.zoom() < 3.0
+        smooth = self.zoom() * self._item.scale() < 3.0
         mode = Qt.TransformationMode
-        self._item.setTransformationMode(mode.SmoothTransformation if smooth else mode.FastTransformation)
+        self._item.setTransformationMode(
+            mode.SmoothTransformation if smooth else mode.FastTransformation
+        )
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+
+    def shown_pixmap(self) -> QPixmap:
+        return self._item.pixmap()
+
+    def largest_pixmap(self) -> QPixmap:
+        return self._levels[-1] if self._levels else QPixmap()
 
     def fit(self) -> None:
         self._fit_mode = True
@@ -135,6 +191,7 @@ class _Canvas(QGraphicsView):
         if rect.isEmpty():
             return
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self._choose_level()
         self._update_smoothing()
         self.zoom_changed.emit(self.zoom())
 
@@ -142,9 +199,12 @@ class _Canvas(QGraphicsView):
         factor = min(MAX_ZOOM, max(MIN_ZOOM, factor))
         self._fit_mode = False
         anchor = QGraphicsView.ViewportAnchor
-        self.setTransformationAnchor(anchor.AnchorUnderMouse if anchor_mouse else anchor.AnchorViewCenter)
+        self.setTransformationAnchor(
+            anchor.AnchorUnderMouse if anchor_mouse else anchor.AnchorViewCenter
+        )
         self.scale(factor / self.zoom(), factor / self.zoom())
         self.setTransformationAnchor(anchor.AnchorUnderMouse)
+        self._choose_level()
         self._update_smoothing()
         self.zoom_changed.emit(self.zoom())
 
@@ -264,7 +324,8 @@ class ImageView(QWidget):
         return int(rect.width()), int(rect.height())
 
     def pixmap_size(self) -> tuple[int, int]:
-        pm = self._canvas._item.pixmap()
+        """Size of the largest decoded pixmap (the full-resolution one once loaded)."""
+        pm = self._canvas.largest_pixmap()
         return pm.width(), pm.height()
 
     def canvas(self) -> QGraphicsView:
@@ -279,7 +340,10 @@ class ImageView(QWidget):
         if decoded is None or decoded.path != self._path:
             return
         self._info.setText(_info_line(decoded))
-        self._canvas.set_pixmap(QPixmap.fromImage(decoded.image), decoded.full_size)
+        pixmaps = [QPixmap.fromImage(decoded.image)]
+        if decoded.reduced is not None:
+            pixmaps.append(QPixmap.fromImage(decoded.reduced))
+        self._canvas.set_pixmaps(pixmaps, decoded.full_size)
         if not decoded.is_draft:
             self.loaded.emit(decoded.path)
 

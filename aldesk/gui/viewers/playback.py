@@ -101,9 +101,9 @@ class PcmPlayer(QObject):
 
     # -- commands ------------------------------------------------------------------------------
     def load(self, samples: np.ndarray, samplerate: int) -> None:
-        """Take a new clip (float32 (n, channels)); stops the current one."""
+        """Take a new clip: float32 (n, channels), or int16 from ``to_int16_pcm`` (no copy)."""
         self._stop_sink()
-        self._pcm = to_int16_pcm(samples)
+        self._pcm = samples if samples.dtype == np.dtype("<i2") else to_int16_pcm(samples)
         self._rate = int(samplerate)
         self._channels = self._pcm.shape[1]
         self._duration = len(self._pcm) / self._rate if self._rate else 0.0

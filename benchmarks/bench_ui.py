@@ -1,0 +1,450 @@
+"""The desktop app's responsiveness on a 10k-image pool (offscreen Qt). Prints one JSON object.
+
+Three measurements, each taken with the real classes (``MainWindow``, ``LabelingController``,
+``Trainer`` running ``run_round``), nothing mocked:
+
+``keys`` — key press -> next item painted. A 10k-image project (mnist + perturbed copies, image
+features cached) is labelled by key presses with the correct hotkey, batch k=5, so the trainer
+lane retrains every 5 labels exactly as in use. Per press: ``t0`` just before
+``QTest.keyClick(window, key)``; ``paint_end`` when ``QGraphicsView.paintEvent`` of the image
+canvas returns for the first paint after the viewer's ``loaded`` signal for the new item (the
+benchmark wraps ``_Canvas.paintEvent`` in this process; the app's code is unchanged); ``idle``
+when a 0 ms timer started by that paint fires (the event loop is free again, i.e. after the
+backing-store flush). Also reported: the time ``keyClick`` takes to return (answer committed with
+fsync, next query chosen, status refreshed), and presses that overlapped a running retrain.
+Between presses the event loop runs for ``--gap-ms`` (a brisk labeller's pace).
+
+``stall`` — longest GUI-thread stall while retraining. A 5 ms ``QTimer`` heartbeat runs on the GUI
+thread; the trainer lane runs real ``run_round`` jobs on a 10k x 512 float32 pool with ~300
+labels (warm-started from the previous round, as the session does; the first round is cold).
+Each retrain is followed by an idle window of the same length (the baseline, same run), so the
+ratio stall/baseline is taken under the same machine load. The GUI-side ``apply_result`` is not
+part of this one; the ``keys`` run reports the heartbeat during real labelling, which includes it.
+
+``open`` — open a 10k-item project with cached features -> first queried item painted, in a
+fresh subprocess per run (each on a fresh copy of the same never-opened project): "from process
+start" is measured from just before ``Popen`` (parent clock) and "from open call" from just before
+``WindowManager.open_project`` (the app's own open path: ``ProjectStore.open``, ``MainWindow``).
+
+Targets: keys p95 <= 30 ms; stall <= 50 ms; open <= 2 s.
+
+Run: ``cd /work/main && python benchmarks/bench_ui.py [--parts keys stall open] [--presses 200]``
+(first run builds the pool and its features under /tmp/aldesk-bench, a few minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _pools, when run from anywhere
+from _pools import (  # noqa: E402
+    BENCH_DIR,
+    MNIST,
+    digit_classes,
+    environment,
+    feature_matrix,
+    image_pool_10k,
+    median,
+    summary_ms,
+)
+
+TEMPLATE = BENCH_DIR / "proj-10k-v1.aldesk"
+TEMPLATE_DONE = BENCH_DIR / "proj-10k-v1.complete"
+HEARTBEAT_MS = 5
+
+
+# ----------------------------------------------------------------------------- project
+def template_project() -> Path:
+    """A never-opened 10k-image project (batch 5, margin) with its features cached; built once."""
+    if TEMPLATE_DONE.exists():
+        return TEMPLATE
+    from aldesk.core.project import ProjectSettings, compute_features, create_project
+
+    pool = image_pool_10k()
+    shutil.rmtree(TEMPLATE, ignore_errors=True)
+    t = time.perf_counter()
+    store, _scan = create_project(TEMPLATE, pool, digit_classes(), ProjectSettings(batch=5))
+    result = compute_features(store)
+    n = result.features.X.shape
+    store.close()
+    print(f"built {TEMPLATE}: features {n} in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    TEMPLATE_DONE.write_text("ok\n")
+    return TEMPLATE
+
+
+def fresh_copy(name: str) -> Path:
+    dest = BENCH_DIR / "runs" / f"{name}.aldesk"
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(template_project(), dest, ignore=shutil.ignore_patterns("lock"))
+    return dest
+
+
+def truth() -> dict[str, str]:
+    import csv
+
+    with (MNIST / "labels.csv").open() as f:
+        labels = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    return {**labels, **{f"aug_{k}": v for k, v in labels.items()}}
+
+
+# ----------------------------------------------------------------------------- Qt probes
+def _qt():
+    from aldesk.gui._compat import guard_none_refcount
+
+    guard_none_refcount()  # before any Qt object (PySide6 + CPython 3.11, see aldesk.gui._compat)
+    from PySide6 import QtCore
+
+    return QtCore
+
+
+def instrument_canvas() -> list:
+    """Wrap ``_Canvas.paintEvent`` (this process only) to call hooks when a paint has finished."""
+    from PySide6.QtWidgets import QGraphicsView
+
+    from aldesk.gui.viewers import image_view
+
+    hooks: list = []
+    if getattr(image_view._Canvas, "_bench_wrapped", False):
+        return image_view._Canvas._bench_hooks
+
+    def paint_event(self, event):
+        QGraphicsView.paintEvent(self, event)
+        now = time.perf_counter()
+        for hook in list(hooks):
+            hook(self, now)
+
+    image_view._Canvas.paintEvent = paint_event
+    image_view._Canvas._bench_wrapped = True
+    image_view._Canvas._bench_hooks = hooks
+    return hooks
+
+
+class PaintProbe:
+    """Times the first finished paint of the canvas after the viewer loaded an expected path."""
+
+    def __init__(self, viewer) -> None:
+        QtCore = _qt()
+        self._QTimer = QtCore.QTimer
+        self.canvas = viewer.canvas()
+        self.expected: Path | None = None
+        self.loaded_at = self.paint_end = self.idle_at = None
+        viewer.loaded.connect(self._on_loaded)
+        instrument_canvas().append(self._on_paint)
+
+    def expect(self, path) -> None:
+        self.expected = Path(path)
+        self.loaded_at = self.paint_end = self.idle_at = None
+
+    def _on_loaded(self, path) -> None:
+        if self.expected is not None and Path(path) == self.expected and self.loaded_at is None:
+            self.loaded_at = time.perf_counter()
+
+    def _on_paint(self, canvas, now: float) -> None:
+        if canvas is self.canvas and self.loaded_at is not None and self.paint_end is None:
+            self.paint_end = now
+            self._QTimer.singleShot(0, self._on_idle)
+
+    def _on_idle(self) -> None:
+        self.idle_at = time.perf_counter()
+
+    @property
+    def done(self) -> bool:
+        return self.idle_at is not None
+
+
+class Heartbeat:
+    """A 5 ms timer on the GUI thread recording when it actually fired."""
+
+    def __init__(self) -> None:
+        QtCore = _qt()
+        self.ticks: list[float] = []
+        self.timer = QtCore.QTimer()
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(HEARTBEAT_MS)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def max_gap(self, start: float, end: float) -> float:
+        """Largest interval between consecutive ticks overlapping [start, end] (seconds)."""
+        ts = [t for t in self.ticks if start <= t <= end]
+        before = [t for t in self.ticks if t < start]
+        after = [t for t in self.ticks if t > end]
+        ts = ([before[-1]] if before else []) + ts + ([after[0]] if after else [])
+        if len(ts) < 2:
+            return end - start
+        return max(b - a for a, b in zip(ts, ts[1:]))
+
+
+def wait_until(app, predicate, timeout_s: float) -> bool:
+    """Run a real event loop (blocking in the dispatcher, as ``app.exec()`` does) until
+    ``predicate()`` holds, checked every 1 ms by a timer; False on timeout."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if predicate():
+        return True
+    loop = QEventLoop()
+    deadline = time.perf_counter() + timeout_s
+    check = QTimer()
+    check.setInterval(1)
+
+    def poll() -> None:
+        if predicate() or time.perf_counter() > deadline:
+            loop.quit()
+
+    check.timeout.connect(poll)
+    check.start()
+    loop.exec()
+    check.stop()
+    return predicate()
+
+
+def run_for(app, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    wait_until(app, lambda: time.perf_counter() >= end, seconds + 1)
+
+
+# ----------------------------------------------------------------------------- keys
+def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from aldesk.core.store import ProjectStore
+    from aldesk.gui.controller import LabelingController
+    from aldesk.gui.main_window import MainWindow
+
+    oracle = truth()
+    store = ProjectStore.open(fresh_copy("keys"))
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    keys = {c.name: getattr(Qt.Key, f"Key_{c.hotkey.upper()}") for c in store.classes()}
+    probe = PaintProbe(window.viewer)
+    rounds = []
+    controller.trainer.ranked.connect(lambda r: rounds.append(time.perf_counter()))
+    heart = Heartbeat()
+    probe.expect(controller.current().abspath)
+    window.show()
+    window.activateWindow()
+    assert wait_until(app, lambda: controller.session.features is not None and probe.done, 300)
+    heart.start()
+    rows = []
+    for i in range(warmup + presses):
+        query = controller.current()
+        busy = controller.trainer.busy
+        t0 = time.perf_counter()
+        QTest.keyClick(window, keys[oracle[query.item.relpath]])
+        t_ret = time.perf_counter()
+        probe.expect(controller.current().abspath)
+        if not wait_until(app, lambda: probe.done, 30):
+            raise RuntimeError(f"press {i}: the next item was never painted")
+        if i >= warmup:
+            rows.append({"ret": t_ret - t0, "loaded": probe.loaded_at - t0,
+                         "paint": probe.paint_end - t0, "idle": probe.idle_at - t0,
+                         "busy": busy or controller.trainer.busy, "t0": t0,
+                         "end": probe.idle_at})  # fmt: skip
+        run_for(app, gap_ms / 1000)
+    heart.stop()
+    t_first, t_last = rows[0]["t0"], rows[-1]["end"]
+    # the heartbeat's gaps between presses (press handling is reported by itself above)
+    idle_gaps = [heart.max_gap(a["end"], b["t0"]) for a, b in zip(rows, rows[1:])]
+    n_labels = len(store.labels(split="pool"))
+    n_rounds = len(store.rounds())
+    window.close()
+    overlapped = [r for r in rows if r["busy"]]
+    return {
+        "presses": len(rows), "warmup_presses": warmup, "gap_ms": gap_ms, "batch": 5,
+        "pool_items": len(controller.session._items), "labels_at_end": n_labels,
+        "retrains_applied": n_rounds,
+        "retrains_during_measurement": sum(t_first <= t <= t_last for t in rounds),
+        "key_to_paint_end": summary_ms([r["paint"] for r in rows]),
+        "key_to_idle_after_paint": summary_ms([r["idle"] for r in rows]),
+        "key_to_loaded_signal": summary_ms([r["loaded"] for r in rows]),
+        "keyclick_return": summary_ms([r["ret"] for r in rows]),
+        "presses_overlapping_retrain": len(overlapped),
+        "key_to_paint_end_overlapping_retrain": summary_ms([r["paint"] for r in overlapped]),
+        "heartbeat_max_gap_between_presses": summary_ms(idle_gaps),
+        "target_p95_ms": 30,
+        "target_met": summary_ms([r["paint"] for r in rows])["p95_ms"] <= 30,
+    }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- stall
+def bench_stall(app, retrains: int, n_labels: int) -> dict:
+    import numpy as np
+
+    from aldesk.core.learner import TrainingSnapshot
+    from aldesk.core.ranking import RankRequest
+    from aldesk.core.rounds import TrainingJob, run_round
+    from aldesk.gui.workers import Trainer
+
+    X, y = feature_matrix(10_000, 512)
+    trainer = Trainer(run_round)
+    results: list = []
+    trainer.ranked.connect(results.append)
+    heart = Heartbeat()
+    heart.start()
+    run_for(app, 0.3)
+    train_rows, idle_rows = [], []
+    warm = None
+    for i in range(retrains):
+        n = n_labels + i  # one more label per round, as in use
+        snap = TrainingSnapshot(X[:n], y[:n], 10, warm_start=warm)
+        job = TrainingJob(RankRequest(snap, X, np.arange(n, len(X)), "margin", 5, i + 1, i))
+        before = len(results)
+        t0 = time.perf_counter()
+        trainer.request(job)
+        assert wait_until(app, lambda b=before: len(results) > b, 120)
+        t1 = time.perf_counter()
+        ranking = results[-1].ranking
+        warm = ranking.model
+        train_rows.append({"seconds": t1 - t0, "max_gap": heart.max_gap(t0, t1),
+                           "fit": ranking.fit_seconds, "rank": ranking.rank_seconds,
+                           "warm": i > 0})  # fmt: skip
+        t2 = time.perf_counter()  # baseline: an idle window just as long, right after
+        run_for(app, t1 - t0)
+        idle_rows.append(heart.max_gap(t2, time.perf_counter()))
+        run_for(app, 0.05)
+    heart.stop()
+    trainer.shutdown()
+    gaps = [r["max_gap"] for r in train_rows]
+    ratio = [g / b for g, b in zip(gaps, idle_rows)]
+    return {
+        "pool": [int(X.shape[0]), int(X.shape[1])], "labels": n_labels, "retrains": retrains,
+        "heartbeat_ms": HEARTBEAT_MS,
+        "retrain_seconds_median": round(median([r["seconds"] for r in train_rows]), 3),
+        "fit_ms_median": round(1000 * median([r["fit"] for r in train_rows]), 1),
+        "rank_ms_median": round(1000 * median([r["rank"] for r in train_rows]), 1),
+        "cold_first_retrain": {"seconds": round(train_rows[0]["seconds"], 3),
+                               "max_gap_ms": round(1000 * gaps[0], 1)},  # fmt: skip
+        "max_gap_during_retrain_ms": [round(1000 * g, 1) for g in gaps],
+        "max_gap_idle_baseline_ms": [round(1000 * g, 1) for g in idle_rows],
+        "retrain_max_ms": round(1000 * max(gaps), 1),
+        "retrain_median_of_max_ms": round(1000 * median(gaps), 1),
+        "baseline_max_ms": round(1000 * max(idle_rows), 1),
+        "baseline_median_of_max_ms": round(1000 * median(idle_rows), 1),
+        "ratio_retrain_to_baseline_median": round(median(ratio), 2),
+        "target_ms": 50,
+        "target_met": max(gaps) <= 0.050,
+        "target_met_median_of_max": median(gaps) <= 0.050,
+    }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- open
+def child_open(path: str) -> None:
+    """Subprocess side: open like the app does, report when the first item is painted."""
+    t_child = time.time()
+    _qt()
+    from aldesk.gui.app import WindowManager, create_app
+
+    app = create_app()
+    instrument_canvas()  # before any window exists
+    t_imported = time.time()
+    manager = WindowManager()
+    t_open = time.time()
+    p_open = time.perf_counter()
+    if not manager.open_project(path):
+        raise SystemExit("open failed")
+    window = manager._windows[0]
+    p_returned = time.perf_counter()
+    probe = PaintProbe(window.viewer)
+    probe.expect(window.controller.current().abspath)
+    ok = wait_until(app, lambda: probe.paint_end is not None, 60)
+    t_paint = time.time()
+    out = {"ok": ok, "child_start": t_child, "imported": t_imported, "open_call": t_open,
+           "painted": t_paint - (time.perf_counter() - probe.paint_end) if ok else None,
+           "open_returned_s": p_returned - p_open,
+           "loaded_s": probe.loaded_at - p_open if ok else None}  # fmt: skip
+    window.close()
+    manager.shutdown()
+    print("BENCH_OPEN " + json.dumps(out), flush=True)
+
+
+def bench_open(runs: int) -> dict:
+    rows = []
+    env = {**os.environ, "ALDESK_CONFIG_DIR": str(BENCH_DIR / "config"),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}  # fmt: skip
+    for i in range(runs):
+        path = fresh_copy(f"open{i}")
+        t_spawn = time.time()
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child-open", str(path)],
+            capture_output=True, text=True, env=env, timeout=300,
+        )  # fmt: skip
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_OPEN ")), None)
+        if line is None:
+            raise RuntimeError(f"open run {i} failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+        r = json.loads(line.split(" ", 1)[1])
+        rows.append({
+            "from_process_start_s": r["painted"] - t_spawn,
+            "from_open_call_s": r["painted"] - r["open_call"],
+            "interpreter_and_imports_s": r["imported"] - t_spawn,
+            "open_project_returned_s": r["open_returned_s"],
+            "loaded_signal_s": r["loaded_s"],
+        })  # fmt: skip
+    med = {k: round(median([r[k] for r in rows]), 3) for k in rows[0]}
+    return {
+        "runs": runs, "pool_items": 10_000, "median": med,
+        "per_run": [{k: round(v, 3) for k, v in r.items()} for r in rows],
+        "target_s": 2.0,
+        "target_met": med["from_process_start_s"] <= 2.0,
+        "target_met_from_open_call": med["from_open_call_s"] <= 2.0,
+        "note": "page cache warm (same files every run); a fresh project copy per run",
+    }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--parts", nargs="+", default=["open", "stall", "keys"])
+    p.add_argument("--presses", type=int, default=200)
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--gap-ms", type=int, default=150)
+    p.add_argument("--retrains", type=int, default=10)
+    p.add_argument("--labels", type=int, default=300)
+    p.add_argument("--open-runs", type=int, default=5)
+    p.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    p.add_argument("--child-open", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child_open:
+        child_open(args.child_open)
+        return 0
+    template_project()
+    report: dict = {"benchmark": "ui", "environment_start": environment()}
+    if "open" in args.parts:
+        report["open"] = bench_open(args.open_runs)
+    _qt()
+    from aldesk.gui.app import create_app
+
+    app = create_app()
+    instrument_canvas()  # before any window exists
+    if "stall" in args.parts:
+        report["stall"] = bench_stall(app, args.retrains, args.labels)
+    if "keys" in args.parts:
+        report["keys"] = bench_keys(app, args.presses, args.warmup, args.gap_ms)
+    report["environment_end"] = environment()
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        from _pools import write_json
+
+        write_json(args.out, report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""How long does the GUI thread stall while the app works in the background?
+
+A 5 ms QTimer on the GUI thread records the gap between its ticks; the longest gap is the worst
+freeze a user could feel (typing, a key press that should show the next item). Scenarios:
+
+* idle                  the baseline of this machine
+* image-decode          ImageView showing large JPEGs one after another (draft, then full)
+* audio-analysis        AudioView decoding and analysing 30-second clips
+* training              Trainer fitting logistic regression (scikit-learn, releases the GIL)
+
+Usage: ``python benchmarks/bench_ui_stall.py [--quick]``; prints one line per scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aldesk.gui._compat import guard_none_refcount  # noqa: E402
+
+guard_none_refcount()
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEventLoop, QObject, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+TICK_MS = 5
+
+
+class StallMeter(QObject):
+    """Records the gaps between ticks of a fast timer on the GUI thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _on_timer_timeout(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self._last) * 1000.0)
+        self._last = now
+
+
+def wait_for(signal, timeout_ms: int = 60_000) -> None:
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    signal.disconnect(loop.quit)
+
+
+def run(name: str, meter: StallMeter, body) -> None:
+    meter.start()
+    started = time.perf_counter()
+    body()
+    elapsed = time.perf_counter() - started
+    meter.stop()
+    gaps = np.array(meter.gaps or [0.0])
+    print(f"{name:16s} wall {elapsed:6.2f} s   ticks {len(gaps):5d}   "
+          f"p50 {np.percentile(gaps, 50):5.1f} ms   p99 {np.percentile(gaps, 99):6.1f} ms   "
+          f"max stall {gaps.max():6.1f} ms")  # fmt: skip
+
+
+def make_images(folder: Path, n: int, size=(4000, 3000)) -> list[Path]:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        noise = rng.integers(0, 255, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8)
+        img = Image.fromarray(noise).resize(size)
+        path = folder / f"photo_{i}.jpg"
+        img.save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def make_clips(folder: Path, n: int, seconds: float = 30.0) -> list[Path]:
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        x = 0.1 * rng.standard_normal(int(seconds * 44100)).astype(np.float32)
+        path = folder / f"clip_{i}.wav"
+        sf.write(path, np.stack([x, x], axis=1), 44100)
+        paths.append(path)
+    return paths
+
+
+def scenario_images(paths: list[Path]):
+    from aldesk.gui.viewers.image_view import ImageView
+
+    view = ImageView()
+    view.resize(1000, 700)
+    view.show()
+
+    def body() -> None:
+        for path in paths:
+            view.show_image(path)
+            wait_for(view.loaded)
+        view.shutdown()
+
+    return body
+
+
+def scenario_audio(paths: list[Path]):
+    from aldesk.gui.viewers.audio_view import AudioView
+
+    view = AudioView()
+    view.resize(1000, 400)
+    view.show()
+
+    def body() -> None:
+        for path in paths:
+            view.show_audio(path)
+            wait_for(view.loaded)
+        view.shutdown()
+
+    return body
+
+
+def scenario_training(rounds: int):
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from aldesk.gui.workers import Trainer
+
+    X, y = make_classification(3000, 128, n_informative=30, n_classes=5, random_state=0)
+
+    def fit(request, should_stop):
+        model = LogisticRegression(max_iter=100, tol=1e-2).fit(X[:request], y[:request])
+        return model.predict_proba(X)
+
+    trainer = Trainer(fit)
+
+    def body() -> None:
+        for i in range(rounds):
+            trainer.request(500 + i * 250)
+            wait_for(trainer.ranked)
+        trainer.shutdown()
+
+    return body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer files and rounds")
+    args = parser.parse_args()
+    n = 3 if args.quick else 8
+    app = QApplication.instance() or QApplication([])
+    meter = StallMeter()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        images = make_images(folder, n)
+        clips = make_clips(folder, n)
+        print(f"PySide6 UI-thread stalls ({n} files each; timer every {TICK_MS} ms)")
+        run("idle", meter, lambda: wait_for(QTimer(app).destroyed, 1000))
+        run("image-decode", meter, scenario_images(images))
+        run("audio-analysis", meter, scenario_audio(clips))
+        run("training", meter, scenario_training(n))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

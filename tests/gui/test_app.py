@@ -1,0 +1,107 @@
+"""Application plumbing: the exception hook, opening and creating projects from the GUI."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QMessageBox
+
+from aldesk.core.errors import AldeskError, ProjectNotFound
+from aldesk.gui import app as app_module
+from aldesk.gui import recent
+from aldesk.gui.app import ExceptionHook, WindowManager, error_dialog
+from aldesk.gui.dialogs.project_spec import NewProjectSpec
+from aldesk.gui.workers import JobContext
+
+
+class _FakeDialog:
+    shown: list[BaseException] = []
+
+    def __init__(self, parent, error, tb=None):
+        self.error = error
+
+    def exec(self):
+        _FakeDialog.shown.append(self.error)
+        return 0
+
+
+@pytest.fixture
+def fake_dialog(monkeypatch):
+    _FakeDialog.shown = []
+    monkeypatch.setattr(app_module, "error_dialog", _FakeDialog)
+    return _FakeDialog.shown
+
+
+def _raise(exc: BaseException):
+    try:
+        raise exc
+    except BaseException:
+        return sys.exc_info()
+
+
+def test_user_errors_show_only_their_message(qtbot):
+    box = error_dialog(None, AldeskError("The project is open in another window."))
+    assert box.icon() == QMessageBox.Icon.Warning
+    assert box.text() == "The project is open in another window."
+    assert box.detailedText() == ""
+
+
+def test_bugs_show_a_traceback_under_details(qtbot):
+    etype, value, tb = _raise(KeyError("boom"))
+    box = error_dialog(None, value, tb)
+    assert box.icon() == QMessageBox.Icon.Critical
+    assert "KeyError" in box.informativeText()
+    assert "Traceback" in box.detailedText() and "_raise" in box.detailedText()
+
+
+def test_hook_shows_a_dialog_and_writes_a_crash_log(qtbot, fake_dialog, capsys):
+    hook = ExceptionHook()
+    hook(*_raise(ValueError("bad value")))
+    assert [type(e) for e in fake_dialog] == [ValueError]
+    assert "bad value" in (recent.config_dir() / "last-error.txt").read_text()
+    assert "ValueError: bad value" in capsys.readouterr().err
+
+
+def test_hook_moves_errors_from_other_threads_to_the_gui_thread(qtbot, fake_dialog):
+    hook = ExceptionHook()
+    worker = threading.Thread(target=lambda: hook(*_raise(RuntimeError("in a thread"))))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(fake_dialog) == 1, timeout=2000)
+    assert str(fake_dialog[0]) == "in a thread"
+
+
+def test_install_and_remove_restore_previous_hooks(qtbot):
+    before = sys.excepthook, threading.excepthook
+    hook = ExceptionHook()
+    hook.install()
+    assert sys.excepthook == hook.__call__
+    hook.remove()
+    assert (sys.excepthook, threading.excepthook) == before
+
+
+def test_opening_a_missing_project_explains_and_returns_false(qtbot, fake_dialog, tmp_path):
+    manager = WindowManager()
+    assert manager.open_project(tmp_path / "nothing.aldesk") is False
+    assert isinstance(fake_dialog[0], ProjectNotFound | AldeskError)
+    assert recent.load_recent() == []
+    manager.shutdown()
+
+
+def test_create_project_worker_writes_the_project(tmp_path):
+    from aldesk.core.store import ProjectStore
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for i in range(6):
+        Image.new("RGB", (8, 8), (i * 30, 0, 0)).save(pool / f"{i}.png")
+    spec = NewProjectSpec(folder=pool, project_path=tmp_path / "p.aldesk", classes=["a", "b"],
+                          hotkeys=["1", "2"], strategy="entropy", batch=3, test_size=1)  # fmt: skip
+    path = app_module._create_project(spec, JobContext(lambda: False, lambda _p: None))
+    with ProjectStore.open(path) as store:
+        assert [c.name for c in store.classes()] == ["a", "b"]
+        assert store.get("strategy") == "entropy" and store.get("batch") == 3
+        assert len(store.items()) == 6
