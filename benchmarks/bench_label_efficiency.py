@@ -34,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # _pools, when run from anywhere
+_HERE = Path(__file__).resolve().parent
+# this checkout's aldesk, not whatever the editable install points at; then _pools
+sys.path[:0] = [str(_HERE.parent), str(_HERE)]
 from _pools import BENCH_DIR, DATA, environment, write_json  # noqa: E402
 
 from aldesk.core.simulate import simulate  # noqa: E402

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from aldesk.core import pool
+from aldesk.core import pool, pool_sync
 from aldesk.core.store import ProjectStore
 
 DEFAULT_FOLDER = Path("/work/data/mnist")
@@ -73,8 +73,8 @@ def bench_sync(folder: Path) -> dict[str, float]:
             Path(tmp) / "bench", pool_root=folder, kind="image", classes=["a"]
         )
         with store:
-            first_s, _, result = timed(lambda: pool.sync_pool(store), 1)
-            again_s, _, _ = timed(lambda: pool.sync_pool(store), 1)
+            first_s, _, result = timed(lambda: pool_sync.sync_pool(store), 1)
+            again_s, _, _ = timed(lambda: pool_sync.sync_pool(store), 1)
     n = len(result.entries)
     return {"first_sync_files_per_s": round(n / first_s), "resync_files_per_s": round(n / again_s)}
 

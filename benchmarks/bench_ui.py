@@ -45,7 +45,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # _pools, when run from anywhere
+_HERE = Path(__file__).resolve().parent
+# this checkout's aldesk, not whatever the editable install points at; then _pools
+sys.path[:0] = [str(_HERE.parent), str(_HERE)]
 from _pools import (  # noqa: E402
     BENCH_DIR,
     MNIST,
@@ -179,12 +181,19 @@ class Heartbeat:
     def stop(self) -> None:
         self.timer.stop()
 
-    def max_gap(self, start: float, end: float) -> float:
-        """Largest interval between consecutive ticks overlapping [start, end] (seconds)."""
+    def max_gap(self, start: float, end: float, clip: bool = False) -> float:
+        """Largest interval between consecutive ticks overlapping [start, end] (seconds).
+
+        With ``clip`` the window's ends count as ticks: a stall that began before ``start``
+        (e.g. the key press just handled) is only counted from ``start``.
+        """
         ts = [t for t in self.ticks if start <= t <= end]
-        before = [t for t in self.ticks if t < start]
-        after = [t for t in self.ticks if t > end]
-        ts = ([before[-1]] if before else []) + ts + ([after[0]] if after else [])
+        if clip:
+            ts = [start, *ts, end]
+        else:
+            before = [t for t in self.ticks if t < start]
+            after = [t for t in self.ticks if t > end]
+            ts = ([before[-1]] if before else []) + ts + ([after[0]] if after else [])
         if len(ts) < 2:
             return end - start
         return max(b - a for a, b in zip(ts, ts[1:]))
@@ -242,7 +251,7 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
     window.activateWindow()
     assert wait_until(app, lambda: controller.session.features is not None and probe.done, 300)
     heart.start()
-    rows = []
+    rows, warm_rows = [], []
     for i in range(warmup + presses):
         query = controller.current()
         busy = controller.trainer.busy
@@ -252,7 +261,9 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
         probe.expect(controller.current().abspath)
         if not wait_until(app, lambda: probe.done, 30):
             raise RuntimeError(f"press {i}: the next item was never painted")
-        if i >= warmup:
+        if i < warmup:
+            warm_rows.append(round(1000 * (probe.paint_end - t0), 1))
+        else:
             rows.append({"ret": t_ret - t0, "loaded": probe.loaded_at - t0,
                          "paint": probe.paint_end - t0, "idle": probe.idle_at - t0,
                          "busy": busy or controller.trainer.busy, "t0": t0,
@@ -261,7 +272,7 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
     heart.stop()
     t_first, t_last = rows[0]["t0"], rows[-1]["end"]
     # the heartbeat's gaps between presses (press handling is reported by itself above)
-    idle_gaps = [heart.max_gap(a["end"], b["t0"]) for a, b in zip(rows, rows[1:])]
+    idle_gaps = [heart.max_gap(a["end"], b["t0"], clip=True) for a, b in zip(rows, rows[1:])]
     n_labels = len(store.labels(split="pool"))
     n_rounds = len(store.rounds())
     window.close()
@@ -275,6 +286,8 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
         "key_to_idle_after_paint": summary_ms([r["idle"] for r in rows]),
         "key_to_loaded_signal": summary_ms([r["loaded"] for r in rows]),
         "keyclick_return": summary_ms([r["ret"] for r in rows]),
+        "warmup_key_to_paint_end_ms": warm_rows,
+        "switch_interval_s": sys.getswitchinterval(),
         "presses_overlapping_retrain": len(overlapped),
         "key_to_paint_end_overlapping_retrain": summary_ms([r["paint"] for r in overlapped]),
         "heartbeat_max_gap_between_presses": summary_ms(idle_gaps),
@@ -418,11 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--labels", type=int, default=300)
     p.add_argument("--open-runs", type=int, default=5)
     p.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    p.add_argument("--switch-interval", type=float, default=None,
+                   help="experiment: sys.setswitchinterval() before the run (the app sets none)")
     p.add_argument("--child-open", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child_open:
         child_open(args.child_open)
         return 0
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     template_project()
     report: dict = {"benchmark": "ui", "environment_start": environment()}
     if "open" in args.parts:

@@ -334,7 +334,7 @@ def _lookup(store: ProjectStore, by_path: dict[str, Item], relpath: str) -> Item
 def _record_rows(store: ProjectStore, rows: list[_Row], added: list[str]) -> ImportReport:
     by_path, class_ids, current = _items_by_path(store), _class_ids(store), store.labels()
     imported = unchanged = 0
-    unknown_paths = []
+    unknown_paths, labels = [], []
     for row in rows:
         item = _lookup(store, by_path, row.path)
         if item is None:
@@ -344,9 +344,8 @@ def _record_rows(store: ProjectStore, rows: list[_Row], added: list[str]) -> Imp
         if current.get(item.id) == class_id:
             unchanged += 1
             continue
-        store.record(
-            item.id, "label", class_id=class_id, strategy=IMPORT_STRATEGY, split=item.split
-        )
+        labels.append((item.id, class_id, item.split))
         current[item.id] = class_id
         imported += 1
+    store.record_labels(labels, strategy=IMPORT_STRATEGY)  # one transaction for the file
     return ImportReport(imported, unchanged, unknown_paths, added)

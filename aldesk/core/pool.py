@@ -35,13 +35,13 @@ from pathlib import Path
 
 from aldesk.core import media
 from aldesk.core.errors import MediaError, NoMedia, PoolMissing
-from aldesk.core.store import Item, NewItem, ProjectStore
 
 HASH_BLOCK = 1 << 20
 PROJECT_SUFFIX = ".aldesk"
 KINDS = ("image", "audio")
-# benchmarks/bench_scan.py, 2 shared cores: on 5000 small PNGs threads were slower (probing is
-# GIL-bound Python in Pillow) and on 120 large images no faster; keep the knob for slow disks.
+# benchmarks/bench_scan.py (2 shared cores, warm cache): 5000 MNIST PNGs 6400 files/s with one
+# thread, 4600 with two (CPU/wall stays 1.0: probing small files is GIL-bound Pillow code); 60
+# 6-Mpixel JPEGs 30 files/s vs 20. Threads may still pay off on slow (network) disks.
 DEFAULT_WORKERS = 1
 
 Progress = Callable[[int, int], None]
@@ -401,158 +401,3 @@ def scan(
         other_kind=other,
         unreadable=[e for e in entries.values() if e.error is not None],
     )
-
-
-# ------------------------------------------------------------------ applying a scan to a store
-
-# An item needs an identity even when its bytes cannot be read (permission denied); such an
-# item is keyed by its path until it can be hashed, and then becomes a new item.
-_UNHASHED = "unhashed:"
-
-
-def _item_key(entry: FileEntry) -> str:
-    return entry.hash if entry.hash is not None else _UNHASHED + entry.relpath
-
-
-def _entry_from_item(item: Item) -> FileEntry:
-    digest = None if item.hash.startswith(_UNHASHED) else item.hash
-    # A missing item keeps the reason it had before it went missing (None if it was readable).
-    error = None if item.status == "ok" else item.reason
-    return FileEntry(item.relpath, item.kind, item.size, item.mtime_ns, digest, error)
-
-
-def _previous_from(items: list[Item]) -> dict[str, FileEntry]:
-    # Present items overwrite missing ones that last lived at the same path.
-    ordered = sorted(items, key=lambda it: it.status != "missing")
-    return {it.relpath: _entry_from_item(it) for it in ordered}
-
-
-def _groups(entries: dict[str, FileEntry]) -> dict[str, list[FileEntry]]:
-    groups: dict[str, list[FileEntry]] = defaultdict(list)
-    for entry in entries.values():
-        groups[_item_key(entry)].append(entry)
-    return groups
-
-
-def _status(entry: FileEntry) -> tuple[str, str | None]:
-    return ("unreadable", entry.error) if entry.error is not None else ("ok", None)
-
-
-def _refresh(store: ProjectStore, item: Item, group: list[FileEntry]) -> None:
-    """Point a known item at where its content is now; its labels stay (they key on the id)."""
-    paths = [e.relpath for e in group]
-    entry = next((e for e in group if e.relpath == item.relpath), group[0])
-    status, reason = _status(entry)
-    wanted = {
-        "relpath": entry.relpath,
-        "size": entry.size,
-        "mtime_ns": entry.mtime_ns,
-        "status": status,
-        "reason": reason,
-    }
-    changes = {k: v for k, v in wanted.items() if getattr(item, k) != v}
-    if changes:
-        store.update_item(item.id, **changes)
-    # item_paths lists every path of duplicated content, and is empty for a single path.
-    dup_paths = sorted(paths) if len(paths) > 1 else []
-    if store.item_paths(item.id) != dup_paths:
-        store.set_item_paths(item.id, dup_paths)
-
-
-def _add_new(store: ProjectStore, groups: list[list[FileEntry]], first_arrival: int) -> None:
-    """Add unknown content as items; stream arrival follows file mtime, then path."""
-    groups = sorted(groups, key=lambda g: (g[0].mtime_ns, g[0].relpath))
-    new_items = []
-    for arrival, group in enumerate(groups, start=first_arrival):
-        entry = group[0]
-        status, reason = _status(entry)
-        new_items.append(
-            NewItem(
-                hash=_item_key(entry),
-                relpath=entry.relpath,
-                kind=entry.kind,
-                size=entry.size,
-                mtime_ns=entry.mtime_ns,
-                status=status,
-                reason=reason,
-                arrival=arrival,
-            )
-        )
-    ids = store.add_items(new_items)
-    for item_id, group in zip(ids, groups, strict=True):
-        if len(group) > 1:
-            store.set_item_paths(item_id, [e.relpath for e in group])
-
-
-def sync_pool(
-    store: ProjectStore,
-    root: str | os.PathLike[str] | None = None,
-    *,
-    progress: Progress | None = None,
-) -> ScanResult:
-    """Rescan the project's pool folder and bring the store's items up to date.
-
-    The store's items are the scan's ``previous``, so only new or touched files are read;
-    then :func:`apply_scan` updates the items.
-
-    Args:
-        store: An open project.
-        root: The pool folder; defaults to ``store.pool_root``.
-        progress: Passed to :func:`scan`.
-
-    Returns:
-        The scan result, relative to the items the store knew.
-
-    Raises:
-        PoolMissing: The pool folder does not exist.
-        NoMedia: The project has no items yet and the folder holds no file of its kind.
-    """
-    result = scan(
-        store.pool_root if root is None else root,
-        kind=store.kind,
-        previous=previous_entries(store),
-        progress=progress,
-    )
-    apply_scan(store, result)
-    return result
-
-
-def apply_scan(store: ProjectStore, result: ScanResult) -> None:
-    """Make the store's items match ``result.entries`` (a scan of the store's pool folder).
-
-    Unknown content becomes a new item (status ``'ok'`` or ``'unreadable'`` with its reason),
-    numbered for stream arrival by file mtime, then path, after the existing items. Known
-    content found at a new path keeps its item, so its labels. Items whose content is no longer
-    in the pool get status ``'missing'`` and come back when the file reappears. A file whose
-    content changed in place is a new item, and the old item goes missing. Only what differs is
-    written. Only ``result.entries`` is used, so a scan made before the project existed (to
-    learn its kind) can be applied to the new, empty store without scanning again.
-
-    Args:
-        store: An open project.
-        result: A scan of ``store.pool_root``.
-    """
-    items = store.items()
-    by_key = {it.hash: it for it in items}
-    groups = _groups(result.entries)
-    unknown = []
-    for key, group in groups.items():
-        item = by_key.get(key)
-        if item is None:
-            unknown.append(group)
-        elif item.origin == "file":
-            _refresh(store, item, group)
-    if unknown:
-        arrivals = [it.arrival for it in items if it.arrival is not None]
-        _add_new(store, unknown, max(arrivals, default=-1) + 1)
-    for item in items:
-        if item.origin == "file" and item.hash not in groups and item.status != "missing":
-            store.update_item(item.id, status="missing")
-
-
-def previous_entries(store: ProjectStore) -> dict[str, FileEntry]:
-    """What the store knows of the pool, as ``scan(previous=...)`` wants it.
-
-    Read on the store's thread; the scan itself can then run anywhere (it touches no store).
-    """
-    return _previous_from([it for it in store.items() if it.origin == "file"])

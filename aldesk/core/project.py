@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from aldesk.core.errors import AldeskError, PoolMissing
-from aldesk.core.pool import ScanResult, sync_pool
+from aldesk.core.pool import ScanResult, scan
+from aldesk.core.pool_sync import apply_scan
 from aldesk.core.store import ProjectStore
 
 SCENARIOS = ("pool", "stream", "synthesis")
@@ -85,15 +86,13 @@ def create_project(
     pool_root = Path(pool_root).expanduser()
     if not pool_root.is_dir():
         raise PoolMissing(f"The folder {pool_root} does not exist.")
-    from aldesk.core.pool import scan
-
-    first = scan(pool_root, kind=kind, progress=progress)  # fails before anything is written
+    result = scan(pool_root, kind=kind, progress=progress)  # fails before anything is written
     store = ProjectStore.create(
-        path, pool_root=pool_root, kind=first.kind, classes=classes,
+        path, pool_root=pool_root, kind=result.kind, classes=classes,
         settings=asdict(settings), hotkeys=hotkeys,
     )  # fmt: skip
     try:
-        result = sync_pool(store)
+        apply_scan(store, result)
         draw_test_split(store, settings.test_size, settings.random_state)
     except BaseException:
         store.close()

@@ -14,21 +14,23 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aldesk.core.db import configure as _configure
+from aldesk.core.db import transaction as _transaction
+from aldesk.core.db import write_error as _write_error
 from aldesk.core.errors import (
     AldeskError,
     ProjectExists,
     ProjectNotFound,
     ProjectTooNew,
-    StoreWriteError,
     UnknownClass,
 )
 from aldesk.core.hotkeys import assign_hotkeys
 from aldesk.core.lock import ProjectLock
 from aldesk.core.migrations import SCHEMA_VERSION, migrate
+from aldesk.core.records import ClassInfo, Event, Item, NewItem, RoundRecord
 
 DB_NAME = "project.sqlite"
 PROJECT_SUFFIX = ".aldesk"
@@ -38,81 +40,6 @@ PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class NewItem:
-    """A file about to become a pool item."""
-
-    hash: str
-    relpath: str
-    kind: str
-    size: int
-    mtime_ns: int
-    status: str = "ok"
-    reason: str | None = None
-    origin: str = "file"
-    arrival: int | None = None
-
-
-@dataclass(frozen=True)
-class Item:
-    """One distinct piece of content in the pool (identity is the content hash)."""
-
-    id: int
-    hash: str
-    relpath: str
-    kind: str
-    size: int
-    mtime_ns: int
-    status: str
-    reason: str | None
-    split: str
-    origin: str
-    arrival: int | None
-
-
-@dataclass(frozen=True)
-class ClassInfo:
-    id: int
-    name: str
-    hotkey: str | None
-    colour: str | None
-    order: int
-
-
-@dataclass(frozen=True)
-class Event:
-    """One entry of the append-only answer log."""
-
-    id: int
-    at: float
-    item_id: int
-    action: str
-    class_id: int | None
-    strategy: str | None
-    score: float | None
-    model_round: int | None
-    split: str
-    undoes: int | None
-
-
-@dataclass(frozen=True)
-class RoundRecord:
-    """The metrics of one retrain: a point of the learning curve."""
-
-    round: int
-    n_labels: int
-    n_test: int
-    accuracy: float | None = None
-    accuracy_lo: float | None = None
-    accuracy_hi: float | None = None
-    macro_f1: float | None = None
-    macro_f1_lo: float | None = None
-    macro_f1_hi: float | None = None
-    fit_seconds: float | None = None
-    strategy: str | None = None
-    at: float = 0.0
 
 
 _ITEM_COLS = "id, hash, relpath, kind, size, mtime_ns, status, reason, split, origin, arrival"
@@ -420,6 +347,17 @@ class ProjectStore:
         )  # fmt: skip
         return cur.lastrowid
 
+    def record_labels(
+        self, labels: Iterable[tuple[int, int, str]], *, strategy: str | None = None
+    ) -> None:
+        """Append many ``(item_id, class_id, split)`` labels in one committed transaction."""
+        now = time.time()
+        self._write_many(
+            "INSERT INTO events(at, item_id, action, class_id, strategy, split)"
+            " VALUES (?, ?, 'label', ?, ?, ?)",
+            [(now, item, cls, strategy, split) for item, cls, split in labels],
+        )
+
     def events(self, since_id: int = 0) -> list[Event]:
         rows = self._conn.execute(
             f"SELECT {_EVENT_COLS} FROM events WHERE id > ? ORDER BY id", (since_id,)
@@ -475,39 +413,6 @@ def _check_class_names(names: Sequence[str]) -> None:
         if n.casefold() in seen:
             raise AldeskError(f"The class {n!r} is listed twice.")
         seen.add(n.casefold())
-
-
-def _configure(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA journal_mode = WAL")
-    # FULL: each committed answer is on disk before the call returns, even on power loss.
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 2000")
-
-
-class _transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on error (the connection is in autocommit)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self._conn.execute("COMMIT")
-        elif self._conn.in_transaction:  # SQLite already rolled back on SQLITE_FULL
-            self._conn.execute("ROLLBACK")
-
-
-def _write_error(exc: sqlite3.OperationalError) -> AldeskError:
-    text = str(exc)
-    if "full" in text:
-        return StoreWriteError(
-            "Could not save: the disk is full. Free some space; nothing already saved is lost."
-        )
-    return StoreWriteError(f"Could not save to the project database: {text}.")
 
 
 __all__ = [

@@ -67,7 +67,8 @@ class LabelingController(QObject):
 
     def rescan(self) -> None:
         """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime)."""
-        from aldesk.core.pool import previous_entries, scan
+        from aldesk.core.pool import scan
+        from aldesk.core.pool_sync import previous_entries
 
         root, kind, previous = self.store.pool_root, self.store.kind, previous_entries(self.store)
         if not root.is_dir():
@@ -82,7 +83,7 @@ class LabelingController(QObject):
         self.rescan()
 
     def _on_rescanned(self, result) -> None:
-        from aldesk.core.pool import apply_scan
+        from aldesk.core.pool_sync import apply_scan
 
         try:
             apply_scan(self.store, result)

@@ -139,6 +139,9 @@ class MainWindow(QMainWindow):
         self.label_bar.label_clicked.connect(c.answer)
         self.label_bar.skip_clicked.connect(c.skip)
         self.label_bar.cannot_label_clicked.connect(c.cannot_label)
+        self.label_bar.undo_clicked.connect(c.undo)
+        self.label_bar.back_clicked.connect(c.back)
+        self.label_bar.forward_clicked.connect(c.forward)
         self.viewer.load_failed.connect(self._on_load_failed)
         if self._audio:
             self.viewer.playback_unavailable.connect(self._on_playback_unavailable)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from aldesk.core import pool
+from aldesk.core import pool, pool_sync
 from aldesk.core.errors import NoMedia, PoolMissing
 from aldesk.core.store import ProjectStore
 
@@ -349,7 +349,7 @@ def test_sync_adds_items_in_arrival_order_of_mtime(images: Path, store: ProjectS
     for seconds, name in enumerate(["sub/deeper/c.png", "a.png", "b.png"]):
         set_mtime(images / name, 1_600_000_000 + seconds)
 
-    result = pool.sync_pool(store)
+    result = pool_sync.sync_pool(store)
 
     items = by_path(store)
     assert len(result.new) == 3
@@ -358,18 +358,18 @@ def test_sync_adds_items_in_arrival_order_of_mtime(images: Path, store: ProjectS
 
     write_png(images / "late.png", 5)
     set_mtime(images / "late.png", 1_500_000_000)  # older mtime, yet it arrives after the others
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     assert by_path(store)["late.png"].arrival == 3
 
 
 def test_sync_moved_file_keeps_its_label(images: Path, store: ProjectStore) -> None:
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     item = by_path(store)["a.png"]
     cls = store.classes()[1]
     store.record(item.id, "label", class_id=cls.id)
     (images / "a.png").rename(images / "sub" / "moved.png")
 
-    result = pool.sync_pool(store)
+    result = pool_sync.sync_pool(store)
 
     assert len(result.moved) == 1
     moved = store.item(item.id)
@@ -381,15 +381,15 @@ def test_sync_moved_file_keeps_its_label(images: Path, store: ProjectStore) -> N
 def test_sync_marks_missing_and_restores_reappearing_files(
     images: Path, store: ProjectStore, tmp_path: Path
 ) -> None:
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     item = by_path(store)["b.png"]
     shutil.move(images / "b.png", tmp_path / "aside.png")
 
-    assert [e.relpath for e in pool.sync_pool(store).missing] == ["b.png"]
+    assert [e.relpath for e in pool_sync.sync_pool(store).missing] == ["b.png"]
     assert store.item(item.id).status == "missing"
 
     shutil.move(tmp_path / "aside.png", images / "back.png")
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     back = store.item(item.id)
     assert (back.relpath, back.status) == ("back.png", "ok")
     assert len(store.items()) == 3
@@ -398,12 +398,12 @@ def test_sync_marks_missing_and_restores_reappearing_files(
 def test_sync_changed_content_is_a_new_item_and_the_old_goes_missing(
     images: Path, store: ProjectStore
 ) -> None:
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     old = by_path(store)["a.png"]
     write_png(images / "a.png", 123)
     set_mtime(images / "a.png", 1_700_000_000)
 
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
 
     assert store.item(old.id).status == "missing"
     current = [it for it in store.items() if it.relpath == "a.png" and it.status == "ok"]
@@ -416,7 +416,7 @@ def test_sync_stores_unreadable_items_and_duplicate_paths(
     (images / "empty.png").write_bytes(b"")
     shutil.copyfile(images / "b.png", images / "sub" / "b_copy.png")
 
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
 
     items = by_path(store)
     assert (items["empty.png"].status, items["empty.png"].reason) == (
@@ -428,17 +428,17 @@ def test_sync_stores_unreadable_items_and_duplicate_paths(
     assert len(store.items()) == 4
 
     (images / "sub" / "b_copy.png").unlink()
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     assert store.item_paths(dup.id) == []
 
 
 def test_sync_unchanged_pool_writes_nothing(images: Path, store: ProjectStore, monkeypatch) -> None:
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     writes: list[str] = []
     monkeypatch.setattr(store, "update_item", lambda *a, **k: writes.append("update"))
     monkeypatch.setattr(store, "add_items", lambda *a, **k: writes.append("add") or [])
 
-    result = pool.sync_pool(store)
+    result = pool_sync.sync_pool(store)
 
     assert writes == []
     assert result.new == result.missing == result.moved == result.changed == []
@@ -448,14 +448,14 @@ def test_sync_unreadable_file_that_reappears_is_still_unreadable(
     images: Path, store: ProjectStore, tmp_path: Path
 ) -> None:
     (images / "empty.png").write_bytes(b"")
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     item = by_path(store)["empty.png"]
     shutil.move(images / "empty.png", tmp_path / "aside.png")
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
     assert store.item(item.id).status == "missing"
 
     shutil.move(tmp_path / "aside.png", images / "empty.png")
-    pool.sync_pool(store)
+    pool_sync.sync_pool(store)
 
     back = store.item(item.id)
     assert (back.status, back.reason) == ("unreadable", "empty file (0 bytes)")
@@ -464,8 +464,8 @@ def test_sync_unreadable_file_that_reappears_is_still_unreadable(
 def test_previous_entries_let_a_scan_off_the_store_thread_read_nothing_unchanged(
     images: Path, store: ProjectStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pool.sync_pool(store)
-    previous = pool.previous_entries(store)  # read on the store's thread
+    pool_sync.sync_pool(store)
+    previous = pool_sync.previous_entries(store)  # read on the store's thread
     hashed = hash_counter(monkeypatch)
 
     result = pool.scan(store.pool_root, kind=store.kind, previous=previous)
@@ -480,7 +480,7 @@ def test_apply_scan_reuses_a_scan_made_before_the_project(images: Path, tmp_path
     with ProjectStore.create(
         tmp_path / "p2", pool_root=images, kind=first.kind, classes=["x"]
     ) as store:
-        pool.apply_scan(store, first)
+        pool_sync.apply_scan(store, first)
         assert sorted(it.relpath for it in store.items()) == list(first.entries)
         assert {it.hash for it in store.items()} == {e.hash for e in first.entries.values()}
 
@@ -544,13 +544,13 @@ def test_sync_keeps_one_item_per_content_through_any_file_history(ops) -> None:
             Path(tmp) / "p", pool_root=root, kind="image", classes=["x"]
         ) as store:
             seen: set[str] = set()
-            pool.sync_pool(store)
+            pool_sync.sync_pool(store)
             _check_store_matches_folder(store, root, seen)
             for step, (op, index, value) in enumerate(ops):
                 _apply_op(root, op, index, value, step)
                 if not any(root.rglob("*.png")):
                     write_png(root / "refill.png", 251)
-                result = pool.sync_pool(store)
+                result = pool_sync.sync_pool(store)
                 _check_store_matches_folder(store, root, seen)
                 reported = [e.relpath for e in result.new]
                 reported += [after.relpath for _, after in result.changed + result.moved]

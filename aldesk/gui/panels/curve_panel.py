@@ -46,6 +46,7 @@ class CurvePanel(QChartView):
         self.hi.replace([QPointF(r.n_labels, r.accuracy_hi or r.accuracy) for r in pts])
         top = max((r.n_labels for r in pts), default=10)
         self.x_axis.setRange(0, max(10, top))
+        self.x_axis.applyNiceNumbers()  # round tick values (0, 10, 20, ...)
 
     def point_count(self) -> int:
         return self.line.count()

@@ -28,6 +28,9 @@ class LabelBar(QWidget):
     label_clicked = Signal(int)  # class id
     skip_clicked = Signal()
     cannot_label_clicked = Signal()
+    undo_clicked = Signal()
+    back_clicked = Signal()
+    forward_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +45,12 @@ class LabelBar(QWidget):
             if w is not None:
                 w.deleteLater()
         self._class_buttons.clear()
+        for text, tip, signal in (
+            ("◀", "Back to the previous answered item (Alt+Left)", self.back_clicked),
+            ("Undo", "Withdraw the last answer (Ctrl+Z)", self.undo_clicked),
+        ):
+            self._add_small(text, tip, signal)
+        self._layout.addSpacing(8)
         for c in classes:
             key = f"[{c.hotkey.upper()}]  " if c.hotkey else ""
             b = _button(f"{key}{c.name}", f"Label as {c.name}", c.colour)
@@ -55,6 +64,13 @@ class LabelBar(QWidget):
         cannot.clicked.connect(self.cannot_label_clicked)
         for b in (skip, cannot):
             self._layout.addWidget(b, 1)
+        self._add_small("▶", "Forward to the next item (Alt+Right)", self.forward_clicked)
+
+    def _add_small(self, text: str, tip: str, signal) -> None:
+        b = _button(text, tip)
+        b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        b.clicked.connect(signal)
+        self._layout.addWidget(b)
 
     def set_answer(self, class_id: int | None) -> None:
         """Highlight the class an item was answered with (when revisiting it)."""

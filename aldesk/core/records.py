@@ -1,0 +1,80 @@
+"""Plain records the project store reads and writes: items, classes, answers, rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """A file about to become a pool item."""
+
+    hash: str
+    relpath: str
+    kind: str
+    size: int
+    mtime_ns: int
+    status: str = "ok"
+    reason: str | None = None
+    origin: str = "file"
+    arrival: int | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One distinct piece of content in the pool (identity is the content hash)."""
+
+    id: int
+    hash: str
+    relpath: str
+    kind: str
+    size: int
+    mtime_ns: int
+    status: str
+    reason: str | None
+    split: str
+    origin: str
+    arrival: int | None
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    id: int
+    name: str
+    hotkey: str | None
+    colour: str | None
+    order: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only answer log."""
+
+    id: int
+    at: float
+    item_id: int
+    action: str
+    class_id: int | None
+    strategy: str | None
+    score: float | None
+    model_round: int | None
+    split: str
+    undoes: int | None
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """The metrics of one retrain: a point of the learning curve."""
+
+    round: int
+    n_labels: int
+    n_test: int
+    accuracy: float | None = None
+    accuracy_lo: float | None = None
+    accuracy_hi: float | None = None
+    macro_f1: float | None = None
+    macro_f1_lo: float | None = None
+    macro_f1_hi: float | None = None
+    fit_seconds: float | None = None
+    strategy: str | None = None
+    at: float = 0.0

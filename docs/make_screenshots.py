@@ -1,0 +1,83 @@
+"""Regenerate the README screenshots: `xvfb-run -s "-screen 0 1400x900x24" python docs/make_screenshots.py`.
+
+Runs the real windows on generated demo pools, labels a few items the way a user would (through
+the controller the key presses call), and saves ``QWidget.grab()`` of each window to docs/screenshots.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.gui import recent
+from aldesk.gui.app import create_app
+from aldesk.gui.dialogs.new_project import NewProjectDialog
+from aldesk.gui.main_window import MainWindow
+from aldesk.gui.welcome import WelcomeWindow
+
+OUT = Path(__file__).resolve().parent / "screenshots"
+
+
+def wait(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def labeling_window(root: Path, kind: str, n_answers: int) -> MainWindow:
+    labels = root / f"{kind}-labels.csv"
+    classes = make_demo_pool(kind, root / f"{kind}-pool", labels_out=labels)
+    with labels.open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    settings = ProjectSettings(batch=5, seed_size=10, test_size=30, budget=300)
+    store, _ = create_project(root / f"{kind}-demo", root / f"{kind}-pool", classes, settings)
+    recent.add_recent(store.path)
+    window = MainWindow(store)
+    window.resize(1280, 800)
+    window.show()
+    while window.controller.features.busy or window.controller.session.features is None:
+        wait(100)
+    ids = {c.name: c.id for c in store.classes()}
+    for _ in range(n_answers):
+        query = window.controller.current()
+        window.controller.answer(ids[truth[query.item.relpath]])
+        wait(20)
+    while window.controller.trainer.busy:
+        wait(50)
+    wait(800)
+    return window
+
+
+def main() -> int:
+    app = create_app()
+    OUT.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="aldesk-shots-"))
+    for kind, n in (("images", 60), ("audio", 24)):
+        window = labeling_window(root, kind, n)
+        window.grab().save(str(OUT / f"labeling-{kind}.png"))
+        window.close()
+    welcome = WelcomeWindow()
+    welcome.show()
+    wait(300)
+    welcome.grab().save(str(OUT / "welcome.png"))
+    dialog = NewProjectDialog(folder=root / "images-pool")
+    dialog.set_project_name("leaf-diseases")
+    dialog.add_classes(["healthy", "rust", "mildew", "scab"])
+    dialog.show()
+    wait(1500)
+    dialog.grab().save(str(OUT / "new-project.png"))
+    dialog.close()
+    welcome.close()
+    app.processEvents()
+    print(f"screenshots in {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
