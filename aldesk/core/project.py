@@ -13,7 +13,12 @@ from aldesk.core.pool import ScanResult, scan
 from aldesk.core.pool_sync import apply_scan
 from aldesk.core.store import ProjectStore
 
-SCENARIOS = ("pool", "stream", "synthesis")
+SCENARIO_TEXT = {
+    "pool": "Pool: the model picks the most useful items from the whole folder",
+    "stream": "Stream: items arrive one by one; the model decides whether to ask for each",
+    "synthesis": "Synthesis: the model also makes new items (mixes) where it is least sure",
+}
+SCENARIOS = tuple(SCENARIO_TEXT)
 SEED_METHODS = ("random", "representative")
 
 

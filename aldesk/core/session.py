@@ -19,7 +19,7 @@ from aldesk.core.features.types import FeatureSet
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import RankRequest
 from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
-from aldesk.core.session_state import ModelState, QueueState
+from aldesk.core.session_state import ItemIndex, ModelState, QueueState
 from aldesk.core.stopping import Advice
 from aldesk.core.store import ClassInfo, Event, Item, NewItem, ProjectStore
 
@@ -75,12 +75,24 @@ class Session:
     def reload_items(self) -> None:
         """Re-read items after a rescan or a synthesized item."""
         self._items = {it.id: it for it in self.store.items()}
-        self.queue.set_items(self._items)
+        self.index = ItemIndex.build(self._items, self.settings.random_state)
+        self.queue.set_items(self.index)
 
     def set_features(self, features: FeatureSet) -> None:
         """Features arrived (extraction finished): ranking becomes possible."""
         self.features = features
         self.model.set_features(features, self._items)
+
+    def seed_job(self) -> tuple | None:
+        """Arguments for ``draw_seed`` on a worker, if the seed set is still to be drawn."""
+        if self.features is None or self.store.get("seed_queue") is not None:
+            return None
+        return self.queue.seed_request(self.features, self.model.row_of)
+
+    def set_seed(self, item_ids: list[int]) -> None:
+        """The seed set drawn on a worker; it is persisted so a reopened project keeps it."""
+        if self.store.get("seed_queue") is None:
+            self.store.set("seed_queue", [int(i) for i in item_ids])
 
     @property
     def classes(self) -> list[ClassInfo]:
@@ -295,21 +307,20 @@ class Session:
         for cid in self.store.labels().values():
             if cid in names:
                 per_class[names[cid]] += 1
-        test = [i for i, it in self._items.items() if it.split == "test"]
-        pool = [i for i, it in self._items.items() if it.split == "pool" and it.status == "ok"]
+        index = self.index
         latest = self.model.latest_round()
         return Status(
             n_labeled=sum(1 for i in labels if self._items[i].split == "pool"),
-            n_pool=len(pool),
+            n_pool=index.n_pool_ok,
             per_class=per_class,
-            n_test_labeled=sum(1 for i in test if i in labels),
-            n_test=len(test),
-            n_unreadable=sum(1 for it in self._items.values() if it.status != "ok"),
+            n_test_labeled=sum(1 for i in labels if self._items[i].split == "test"),
+            n_test=index.n_test,
+            n_unreadable=index.n_unreadable,
             round=self.model.round,
             accuracy=latest.accuracy if latest else None,
             macro_f1=latest.macro_f1 if latest else None,
             training=self.model.pending,
-            advice=self.model.advice(self._answers, self._items),
+            advice=self.model.advice(self._answers, index),
         )
 
     def predictions(self) -> dict[int, tuple[int, float]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,6 +32,43 @@ Pick = tuple[int, str, "float | None"]
 STOP_SET_SIZE = 1000
 STABLE_ROUNDS = 3
 PERSISTED_QUEUE = 50
+
+
+@dataclass(frozen=True)
+class ItemIndex:
+    """Item lists the loop asks for on every key press, built once per (re)load of the items.
+
+    A 10k-item pool must not be walked per answer: these are precomputed in one pass.
+    """
+
+    items: dict[int, Item]
+    tests: tuple[int, ...]  # readable held-out test items
+    n_test: int
+    synth: tuple[int, ...]
+    n_pool_ok: int
+    n_unreadable: int
+    random_order: tuple[int, ...]  # candidate files in a seeded random order (cold start)
+    arrivals: tuple[int, ...]  # candidate files in arrival order (stream)
+
+    @classmethod
+    def build(cls, items: dict[int, Item], random_state: int) -> ItemIndex:
+        values = list(items.values())
+        files = sorted(it.id for it in values if _is_candidate(it, {}))
+        rng = np.random.default_rng(random_state)
+        arrivals = sorted(
+            (items[i] for i in files),
+            key=lambda it: (it.arrival if it.arrival is not None else it.id, it.id),
+        )
+        return cls(
+            items=items,
+            tests=tuple(it.id for it in values if it.split == "test" and it.status == "ok"),
+            n_test=sum(1 for it in values if it.split == "test"),
+            synth=tuple(it.id for it in values if it.origin == "synth"),
+            n_pool_ok=sum(1 for it in values if it.split == "pool" and it.status == "ok"),
+            n_unreadable=sum(1 for it in values if it.status != "ok"),
+            random_order=tuple(int(i) for i in rng.permutation(files)) if files else (),
+            arrivals=tuple(it.id for it in arrivals),
+        )
 
 
 def _is_train_label(ev: Event, items: dict[int, Item]) -> bool:
@@ -200,15 +238,16 @@ class ModelState:
         return {i: (classes[best[r]], float(conf[r])) for i, r in self.row_of.items()
                 if i not in answers and best[r] < len(classes)}  # fmt: skip
 
-    def advice(self, answers: dict[int, Event], items: dict[int, Item]) -> Advice | None:
+    def advice(self, answers: dict[int, Event], index: ItemIndex) -> Advice | None:
         st = self.settings
+        items = index.items
         config = StoppingConfig(
             label_budget=st.budget, pool_fraction=st.pool_fraction,
             target_accuracy=st.target_accuracy, min_test_items=min(30, max(1, st.test_size)),
             stable_kappa=0.99 if st.stable_predictions else None, stable_rounds=STABLE_ROUNDS,
             max_uncertainty=st.max_uncertainty,
         )  # fmt: skip
-        n_pool = sum(1 for it in items.values() if it.split == "pool" and it.status == "ok")
+        n_pool = index.n_pool_ok
         pool_proba = None
         if self.ranking is not None and st.max_uncertainty is not None:
             rows = [r for i, r in self.row_of.items() if _is_candidate(items[i], answers)]
@@ -217,6 +256,17 @@ class ModelState:
             config, n_labeled=len(self._train_labels(answers, items)), n_pool=n_pool,
             metrics=self._metrics, stop_set_history=self._stop_history, pool_proba=pool_proba,
         )  # fmt: skip
+
+
+def draw_seed(ids: list[int], X: np.ndarray, k: int, method: str, random_state: int) -> list[int]:
+    """The cold-start seed set: ``k`` representative (k-means medoid) or random items."""
+    if not k:
+        return []
+    if method == "representative":
+        sel = seed_representative(X, k, random_state)
+    else:
+        sel = seed_random(len(ids), k, random_state)
+    return [ids[int(j)] for j in sel.indices]
 
 
 def _is_candidate(item: Item, answers: dict[int, Event]) -> bool:
@@ -231,16 +281,18 @@ class QueueState:
         self.store = store
         self.settings = settings
         self.items: dict[int, Item] = {}
+        self.index: ItemIndex | None = None
         self._synth_scores: dict[int, float] = {}
         self._stream = self._load_stream()
 
-    def set_items(self, items: dict[int, Item]) -> None:
-        self.items = items
+    def set_items(self, index: ItemIndex) -> None:
+        self.index = index
+        self.items = index.items
 
     # ----------------------------------------------------------- test items
     def due_test(self, answers: dict[int, Event]) -> Pick | None:
         """One held-out test item after every ``max(3, batch)`` pool answers."""
-        tests = [i for i, it in self.items.items() if it.split == "test" and it.status == "ok"]
+        tests = self.index.tests
         open_tests = [i for i in tests if i not in answers]
         if not open_tests:
             return None
@@ -256,8 +308,8 @@ class QueueState:
         self._synth_scores[item_id] = score
 
     def pending_synth(self, answers: dict[int, Event]) -> Pick | None:
-        for i, it in self.items.items():
-            if it.origin == "synth" and i not in answers:
+        for i in self.index.synth:
+            if i not in answers:
                 return i, "synthesis", self._synth_scores.get(i)
         return None
 
@@ -266,33 +318,30 @@ class QueueState:
         self, unavailable: set[int], features: FeatureSet | None, row_of: dict[int, int]
     ) -> Pick | None:
         queue = self.store.get("seed_queue")
-        if queue is None and features is not None:
-            queue = self._draw_seed(features, row_of)
+        if queue is None and features is not None and self.inline_seed:
+            queue = draw_seed(*self.seed_request(features, row_of))
             self.store.set("seed_queue", queue)
         for i in queue or []:
             if i not in unavailable and _is_candidate(self.items[i], {}):
                 return i, "seed", None
         return self._random_pick(unavailable)
 
-    def _draw_seed(self, features: FeatureSet, row_of: dict[int, int]) -> list[int]:
+    # The GUI draws the seed on a worker (k-means on a large pool takes ~0.5 s) and serves a
+    # seeded random order meanwhile; the simulator and the CLI draw it inline.
+    inline_seed = True
+
+    def seed_request(self, features: FeatureSet, row_of: dict[int, int]) -> tuple:
+        """Frozen arguments for :func:`draw_seed` (features of the candidate files)."""
         ids = [i for i in sorted(row_of) if _is_candidate(self.items[i], {})]
-        k = min(self.settings.seed_size, len(ids))
-        if not k:
-            return []
-        if self.settings.seed_method == "representative":
-            X = features.X[[row_of[i] for i in ids]]
-            sel = seed_representative(X, k, self.settings.random_state)
-        else:
-            sel = seed_random(len(ids), k, self.settings.random_state)
-        return [ids[int(j)] for j in sel.indices]
+        X = features.X[[row_of[i] for i in ids]] if ids else features.X[:0]
+        st = self.settings
+        return ids, X, min(st.seed_size, len(ids)), st.seed_method, st.random_state
 
     def _random_pick(self, unavailable: set[int]) -> Pick | None:
         """Cold start with no features yet (or the seed spent): a seeded random order."""
-        ids = sorted(i for i, it in self.items.items() if _is_candidate(it, {}))
-        rng = np.random.default_rng(self.settings.random_state)
-        for i in rng.permutation(ids) if ids else []:
-            if int(i) not in unavailable:
-                return int(i), "seed", None
+        for i in self.index.random_order:
+            if i not in unavailable:
+                return i, "seed", None
         return None
 
     # ----------------------------------------------------------- pool ranking
@@ -333,20 +382,20 @@ class QueueState:
         self, unavailable: set[int], model: ModelState, discard: Callable[[int, float], None]
     ) -> Pick | None:
         """The next arrival the threshold queries; arrivals it passes over are discarded."""
-        arrivals = sorted(
-            (it for it in self.items.values() if _is_candidate(it, {}) and it.id not in unavailable),
-            key=lambda it: (it.arrival if it.arrival is not None else it.id, it.id),
-        )
-        for it in arrivals:
-            proba = model.proba_of(it.id)
-            if proba is None:
-                return it.id, "seed", None  # no model yet: query what arrives
-            decision = self._stream.decide(np.array(list(proba.values())))
+        try:
+            for item_id in self.index.arrivals:
+                if item_id in unavailable:
+                    continue
+                proba = model.proba_of(item_id)
+                if proba is None:
+                    return item_id, "seed", None  # no model yet: query what arrives
+                decision = self._stream.decide(np.array(list(proba.values())))
+                if decision.query:
+                    return item_id, "stream", 1.0 - decision.score
+                discard(item_id, 1.0 - decision.score)
+            return None
+        finally:
             self.store.set("stream_state", self._stream.to_dict())
-            if decision.query:
-                return it.id, "stream", 1.0 - decision.score
-            discard(it.id, 1.0 - decision.score)
-        return None
 
     def note_answer(self, item: Item) -> None:
         self._synth_scores.pop(item.id, None)

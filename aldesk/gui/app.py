@@ -256,12 +256,10 @@ class WindowManager(QObject):
 
 def _create_project(spec, ctx: JobContext) -> Path:
     """Worker side of project creation: the store is opened, filled and closed in this thread."""
-    from aldesk.core.project import ProjectSettings, create_project
+    from aldesk.core.project import create_project
 
-    known = ProjectSettings.__dataclass_fields__
-    settings = ProjectSettings(**{k: v for k, v in spec.settings().items() if k in known})
     store, _scan = create_project(
-        spec.project_path, spec.folder, spec.classes, settings, hotkeys=spec.hotkeys,
+        spec.project_path, spec.folder, spec.classes, spec.settings, hotkeys=spec.hotkeys,
         progress=lambda done, total: ctx.report((done, total)),
     )  # fmt: skip
     path = store.path

@@ -44,6 +44,7 @@ class LabelingController(QObject):
         super().__init__(parent)
         self.store = store
         self.session = Session(store)
+        self.session.queue.inline_seed = False  # k-means seed drawing runs on a worker
         self.trainer = Trainer(train_work or run_round, self)
         self.features = FeatureLane(feature_work, self)
         self.trainer.ranked.connect(self._on_ranked)
@@ -54,6 +55,9 @@ class LabelingController(QObject):
         self.features.failed.connect(self._on_features_failed)
         self.features.busy_changed.connect(self.features_busy)
         self.features.busy_changed.connect(lambda _busy: self._emit_status())
+        self.seeder = Lane(self, name="aldesk-seed")
+        self.seeder.done.connect(self._on_seed_drawn)
+        self.seeder.failed.connect(lambda text: self.message.emit(f"Seed set: {text}"))
         self.scanner = Lane(self, name="aldesk-rescan")
         self.scanner.done.connect(self._on_rescanned)
         self.scanner.failed.connect(self._on_rescan_failed)
@@ -114,6 +118,7 @@ class LabelingController(QObject):
     def shutdown(self) -> None:
         """Stop both lanes and wait for them (called from the window's closeEvent)."""
         self.scanner.shutdown()
+        self.seeder.shutdown()
         self.features.shutdown()
         self.trainer.shutdown()
 
@@ -195,10 +200,19 @@ class LabelingController(QObject):
             self.session.reload_items()
             self.message.emit(f"{len(result.failed)} items could not be read; they are flagged.")
         self.session.set_features(result.features)
+        seed = self.session.seed_job()
+        if seed is not None:
+            from aldesk.core.session_state import draw_seed
+
+            self.seeder.submit(lambda ctx: draw_seed(*seed))
         if result.cancelled:
             self.message.emit("Features are incomplete; reopen the project to finish them.")
         self._request_training(force=True)
         self._emit_status()
+
+    @Slot(object)
+    def _on_seed_drawn(self, item_ids: list[int]) -> None:
+        self.session.set_seed(item_ids)
 
     @Slot(str)
     def _on_features_failed(self, text: str) -> None:

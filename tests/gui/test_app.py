@@ -92,6 +92,7 @@ def test_opening_a_missing_project_explains_and_returns_false(qtbot, fake_dialog
 
 
 def test_create_project_worker_writes_the_project(tmp_path):
+    from aldesk.core.project import ProjectSettings
     from aldesk.core.store import ProjectStore
 
     pool = tmp_path / "pool"
@@ -99,7 +100,8 @@ def test_create_project_worker_writes_the_project(tmp_path):
     for i in range(6):
         Image.new("RGB", (8, 8), (i * 30, 0, 0)).save(pool / f"{i}.png")
     spec = NewProjectSpec(folder=pool, project_path=tmp_path / "p.aldesk", classes=["a", "b"],
-                          hotkeys=["1", "2"], strategy="entropy", batch=3, test_size=1)  # fmt: skip
+                          hotkeys=["1", "2"],
+                          settings=ProjectSettings(strategy="entropy", batch=3, test_size=1))  # fmt: skip
     path = app_module._create_project(spec, JobContext(lambda: False, lambda _p: None))
     with ProjectStore.open(path) as store:
         assert [c.name for c in store.classes()] == ["a", "b"]

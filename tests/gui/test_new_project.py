@@ -141,10 +141,10 @@ def test_valid_choices_give_a_spec(qtbot, dialog, pool, tmp_path):
     assert spec.folder == pool
     assert spec.project_path == tmp_path / "run1.aldesk"
     assert spec.classes == ["cat", "dog"] and spec.hotkeys == ["1", "2"]
-    assert spec.strategy == "entropy" and spec.scenario == "pool"
-    assert spec.budget == 200 and spec.target_accuracy == pytest.approx(0.9)
-    assert spec.stable_predictions is True
-    assert spec.settings()["batch"] == 5
+    assert spec.settings.strategy == "entropy" and spec.settings.scenario == "pool"
+    assert spec.settings.budget == 200 and spec.settings.target_accuracy == pytest.approx(0.9)
+    assert spec.settings.stable_predictions is True
+    assert spec.settings.batch == 5
 
 
 def test_strategy_explanation_follows_the_choice(dialog):

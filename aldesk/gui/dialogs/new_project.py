@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aldesk.core.project import ProjectSettings
 from aldesk.gui import style
 from aldesk.gui.dialogs.class_editor import ClassEditor
 from aldesk.gui.dialogs.project_spec import (
@@ -257,15 +258,19 @@ class NewProjectDialog(QDialog):
             project_path=self._project_path(),
             classes=self._classes.classes(),
             hotkeys=self._classes.hotkeys(),
-            strategy=self._strategy.currentData(),
-            scenario=self._scenario.currentData(),
-            batch=self._batch.value(),
-            seed_size=self._seed_size.value(),
-            seed_method=self._seed_method.currentData(),
-            test_size=self._test_size.value(),
-            budget=self._budget.value() if self._use_budget.isChecked() else None,
-            target_accuracy=self._target.value() / 100 if self._use_target.isChecked() else None,
-            stable_predictions=self._stable.isChecked(),
+            settings=ProjectSettings(
+                strategy=self._strategy.currentData(),
+                scenario=self._scenario.currentData(),
+                batch=self._batch.value(),
+                seed_size=self._seed_size.value(),
+                seed_method=self._seed_method.currentData(),
+                test_size=self._test_size.value(),
+                budget=self._budget.value() if self._use_budget.isChecked() else None,
+                target_accuracy=(
+                    self._target.value() / 100 if self._use_target.isChecked() else None
+                ),
+                stable_predictions=self._stable.isChecked(),
+            ),
         )
 
     def done(self, result: int) -> None:  # noqa: D102 (QDialog override: stop the lane first)

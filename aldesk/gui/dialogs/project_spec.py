@@ -7,102 +7,45 @@ and so it can be tested without a GUI.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_SUFFIX = ".aldesk"
+from aldesk.core.hotkeys import RESERVED, assign_hotkeys
+from aldesk.core.pool import MediaCounts, count_media
+from aldesk.core.project import SCENARIO_TEXT, ProjectSettings
+from aldesk.core.strategies import POOL_STRATEGIES, SEED_STRATEGIES
 
-_FALLBACK_STRATEGIES = {
-    "random": "Random: items in random order, a baseline",
-    "least_confidence": "Least confidence: the model's top class is least probable",
-    "margin": "Margin: the two most probable classes are closest",
-    "entropy": "Entropy: the predicted distribution is most spread out",
-}
-_FALLBACK_SEED_METHODS = {
-    "random": "Random: items in random order",
-    "representative": "Representative: the most central item of each k-means cluster",
-}
-SCENARIOS = {
-    "pool": "Pool: the model picks the most useful items from the whole folder",
-    "stream": "Stream: items arrive one by one; the model decides whether to ask for each",
-    "synthesis": "Synthesis: the model also makes new items (mixes) where it is least sure",
-}
-_FALLBACK_RESERVED = frozenset("srxz")
+PROJECT_SUFFIX = ".aldesk"
+SCENARIOS = SCENARIO_TEXT
+
+__all__ = ["MediaCounts", "NewProjectSpec", "count_media", "validate_spec"]
 
 
 def pool_strategies() -> dict[str, str]:
-    try:
-        from aldesk.core.strategies import POOL_STRATEGIES
-    except ImportError:
-        return dict(_FALLBACK_STRATEGIES)
     return dict(POOL_STRATEGIES)
 
 
 def seed_methods() -> dict[str, str]:
-    try:
-        from aldesk.core.strategies import SEED_STRATEGIES
-    except ImportError:
-        return dict(_FALLBACK_SEED_METHODS)
     return dict(SEED_STRATEGIES)
 
 
 def reserved_keys() -> frozenset[str]:
-    try:
-        from aldesk.core.hotkeys import RESERVED
-    except ImportError:
-        return _FALLBACK_RESERVED
     return frozenset(RESERVED)
 
 
 def default_hotkeys(n: int) -> list[str | None]:
-    try:
-        from aldesk.core.hotkeys import assign_hotkeys
-    except ImportError:
-        order = "1234567890" + "".join(c for c in "abcdefghijklmnopqrstuvwxyz" if c not in "srxz")
-        return [order[i] if i < len(order) else None for i in range(n)]
     return assign_hotkeys(n)
-
-
-@dataclass(frozen=True)
-class MediaCounts:
-    images: int
-    audio: int
-    other: int
-
-
-def count_media(root: Path) -> MediaCounts:
-    """Files by kind, by extension only (the core's ``pool.count_media``)."""
-    from aldesk.core.pool import count_media as core_count_media
-
-    c = core_count_media(root)
-    return MediaCounts(c.images, c.audio, c.other)
 
 
 @dataclass
 class NewProjectSpec:
-    """Everything the user chose; the lead's code turns it into a project."""
+    """Everything the user chose: where, which classes and keys, and the project's settings."""
 
     folder: Path
     project_path: Path
     classes: list[str]
     hotkeys: list[str | None]
-    strategy: str = "margin"
-    scenario: str = "pool"
-    batch: int = 5
-    seed_size: int = 10
-    seed_method: str = "representative"
-    test_size: int = 50
-    budget: int | None = None
-    target_accuracy: float | None = None  # fraction, 0..1
-    stable_predictions: bool = True
-    extra: dict = field(default_factory=dict)
-
-    def settings(self) -> dict:
-        """The learning settings as keyword arguments for ``core.project.ProjectSettings``."""
-        d = asdict(self)
-        for key in ("folder", "project_path", "classes", "hotkeys", "extra"):
-            d.pop(key)
-        return d
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
 
 
 def validate_spec(
