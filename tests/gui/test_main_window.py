@@ -214,3 +214,22 @@ def test_new_files_are_picked_up_when_the_project_is_reopened(qtbot, tmp_path) -
     assert "copy-of-first.png" in store.item_paths(first.id)
     qtbot.waitUntil(lambda: not again.controller.features.busy, timeout=60_000)
     _close(qtbot, again)
+
+
+def test_synthesized_query_is_shown_and_answered_cant_label(qtbot, tmp_path) -> None:
+    window, truth = _open(tmp_path, "images", scenario="synthesis", test_size=0)
+    _show(qtbot, window)
+    controller = window.controller
+    for _ in range(40):
+        query = controller.current()
+        if query.item.origin == "synth":
+            break
+        qtbot.keyClick(window, _key_for(window, truth))
+        qtbot.waitUntil(lambda: not controller.trainer.busy, timeout=60_000)
+    query = controller.current()
+    assert query.item.origin == "synth", "no membership query was synthesized"
+    assert "Synthesized" in window.why.strategy.text()
+    qtbot.waitUntil(lambda: window.viewer.info_text().startswith(query.abspath.name))
+    qtbot.keyClick(window, Qt.Key.Key_X)
+    assert window.store.answers()[query.item.id].action == "cannot_label"
+    _close(qtbot, window)
