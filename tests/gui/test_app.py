@@ -107,3 +107,42 @@ def test_create_project_worker_writes_the_project(tmp_path):
         assert [c.name for c in store.classes()] == ["a", "b"]
         assert store.get("strategy") == "entropy" and store.get("batch") == 3
         assert len(store.items()) == 6
+
+
+def _project(tmp_path):
+    from aldesk.core.store import ProjectStore
+
+    ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a"]).close()
+    return tmp_path / "p.aldesk"
+
+
+def test_a_project_open_elsewhere_is_refused_naming_the_holder(qtbot, fake_dialog, tmp_path):
+    import os
+
+    from aldesk.core.errors import ProjectLocked
+    from aldesk.core.store import ProjectStore
+
+    path = _project(tmp_path)
+    manager = WindowManager()
+    with ProjectStore.open(path):  # another aldesk holds it
+        assert manager.open_project(path) is False
+    assert isinstance(fake_dialog[0], ProjectLocked)
+    assert f"pid {os.getpid()}" in str(fake_dialog[0])
+    manager.shutdown()
+
+
+def test_a_project_from_a_newer_aldesk_is_refused_with_a_message(qtbot, fake_dialog, tmp_path):
+    import sqlite3
+
+    from aldesk.core.errors import ProjectTooNew
+    from aldesk.core.migrations import SCHEMA_VERSION
+
+    path = _project(tmp_path)
+    conn = sqlite3.connect(path / "project.sqlite")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.close()
+    manager = WindowManager()
+    assert manager.open_project(path) is False
+    assert isinstance(fake_dialog[0], ProjectTooNew)
+    assert "newer aldesk" in str(fake_dialog[0])
+    manager.shutdown()
