@@ -233,3 +233,36 @@ def test_synthesized_query_is_shown_and_answered_cant_label(qtbot, tmp_path) -> 
     qtbot.keyClick(window, Qt.Key.Key_X)
     assert window.store.answers()[query.item.id].action == "cannot_label"
     _close(qtbot, window)
+
+
+def test_extraction_progress_cancel_and_labeling_meanwhile(qtbot, tmp_path) -> None:
+    """Seed items can be labeled while features extract; Cancel keeps what was extracted."""
+    from aldesk.core.features import ensure_features
+
+    half_done = threading.Event()
+
+    def slow_extraction(cache_dir, kind, files, *, progress, should_stop, workers):
+        first = ensure_features(cache_dir, kind, files[:20], progress=progress, workers=1)
+        half_done.set()
+        while not should_stop():  # waits for the user's Cancel; no sleeping in the test
+            half_done.wait(0.01)
+        return type(first)(first.features, first.failed, cancelled=True)
+
+    pool, truth, classes = _pool(tmp_path, "images", 6)
+    store, _ = create_project(tmp_path / "proj", pool, classes, ProjectSettings(test_size=0))
+    controller = LabelingController(store, feature_work=slow_extraction)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(half_done.is_set, timeout=60_000)
+    qtbot.waitUntil(lambda: window.progress.value() == 20, timeout=10_000)
+    assert window.progress_box.isVisible() and window.progress.maximum() == 20
+    assert window.progress_label.text().startswith("Features: 20/20 (")
+    _label_by_keys(qtbot, window, truth, 3)  # the window answers while extraction runs
+    assert window.controller.current().strategy == "seed"
+    with qtbot.waitSignal(controller.features.finished, timeout=10_000):
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    assert controller.session.features is not None and len(controller.session.features) == 20
+    assert len(store.labels()) == 3
+    _close(qtbot, window)
