@@ -85,8 +85,11 @@ def run_pair(dataset: str, strategy: str, args) -> dict:
         "mean_curve": mean_curve(curves),
         "curves": curves,
         "runs": [
-            {"n_labels": r["n_labels"], "accuracy": [round(a, 4) for a in r["accuracy"]],
-             "round_seconds_median": float(np.median(r["round_seconds"]))}
+            {
+                "n_labels": r["n_labels"],
+                "accuracy": [round(a, 4) for a in r["accuracy"]],
+                "round_seconds_median": float(np.median(r["round_seconds"])),
+            }
             for r in result["runs"]
         ],  # fmt: skip
     }
@@ -134,8 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     report: dict = {
         "benchmark": "label_efficiency",
-        "settings": {"budget": args.budget, "batch": args.batch, "repeats": args.repeats,
-                     "seed_size": 10, "test_fraction": 0.2, "model": "logreg"},  # fmt: skip
+        "settings": {
+            "budget": args.budget,
+            "batch": args.batch,
+            "repeats": args.repeats,
+            "seed_size": 10,
+            "test_fraction": 0.2,
+            "model": "logreg",
+        },  # fmt: skip
         "target": f"margin reaches random's accuracy at {args.budget} labels with <= "
         f"{TARGET_LABELS} labels",
         "environment_start": environment(),

@@ -196,7 +196,7 @@ class Heartbeat:
             ts = ([before[-1]] if before else []) + ts + ([after[0]] if after else [])
         if len(ts) < 2:
             return end - start
-        return max(b - a for a, b in zip(ts, ts[1:]))
+        return max(b - a for a, b in zip(ts, ts[1:], strict=False))
 
 
 def wait_until(app, predicate, timeout_s: float) -> bool:
@@ -272,7 +272,9 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
     heart.stop()
     t_first, t_last = rows[0]["t0"], rows[-1]["end"]
     # the heartbeat's gaps between presses (press handling is reported by itself above)
-    idle_gaps = [heart.max_gap(a["end"], b["t0"], clip=True) for a, b in zip(rows, rows[1:])]
+    idle_gaps = [
+        heart.max_gap(a["end"], b["t0"], clip=True) for a, b in zip(rows, rows[1:], strict=False)
+    ]
     n_labels = len(store.labels(split="pool"))
     n_rounds = len(store.rounds())
     window.close()
@@ -335,7 +337,7 @@ def bench_stall(app, retrains: int, n_labels: int) -> dict:
     heart.stop()
     trainer.shutdown()
     gaps = [r["max_gap"] for r in train_rows]
-    ratio = [g / b for g, b in zip(gaps, idle_rows)]
+    ratio = [g / b for g, b in zip(gaps, idle_rows, strict=True)]
     return {
         "pool": [int(X.shape[0]), int(X.shape[1])], "labels": n_labels, "retrains": retrains,
         "heartbeat_ms": HEARTBEAT_MS,
@@ -431,8 +433,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--labels", type=int, default=300)
     p.add_argument("--open-runs", type=int, default=5)
     p.add_argument("--out", type=Path, default=None, help="also write the JSON here")
-    p.add_argument("--switch-interval", type=float, default=None,
-                   help="experiment: sys.setswitchinterval() before the run (the app sets none)")
+    p.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="experiment: sys.setswitchinterval() before the run (the app sets none)",
+    )
     p.add_argument("--child-open", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child_open:

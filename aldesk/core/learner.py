@@ -12,18 +12,15 @@ matmul and a softmax, without copying or upcasting the pool.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
-from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 from threadpoolctl import ThreadpoolController
+
+if TYPE_CHECKING:  # scikit-learn (+ scipy) takes ~2 s to import: only the trainer needs it
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
 
 MODELS: dict[str, str] = {
     "logreg": "Logistic regression: fast, well-calibrated enough, the default",
@@ -140,6 +137,12 @@ def make_estimator(model: str, random_state: int) -> Pipeline:
     Raises:
         ValueError: ``model`` is not one of :data:`MODELS`.
     """
+    from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
     if model == "logreg":
         clf = LogisticRegression(**_LOGREG_PARAMS, random_state=random_state)
     elif model == "svm":
@@ -178,6 +181,8 @@ def train(snapshot: TrainingSnapshot) -> FittedModel:
         raise ValueError(f"labels must be class indices 0..{snapshot.n_classes - 1}")
     if len(classes) < 2:
         return FittedModel(None, classes, snapshot.n_classes, snapshot.model)
+    from sklearn.base import clone
+
     estimator = clone(make_estimator(snapshot.model, snapshot.random_state))
     # OpenBLAS threads spin-wait on the tiny matrices of a few hundred labels and made fits
     # 10x slower on a busy 2-core machine; one thread is fastest here.
@@ -223,6 +228,11 @@ def _fit_svm(estimator: Pipeline, X: np.ndarray, y: np.ndarray, random_state: in
     Cross-validated calibration needs every class in every fold; with fewer labels per class
     the SVC is calibrated on its own training data (optimistic, but it never fails).
     """
+    from sklearn.base import clone
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import StratifiedKFold
+
     scaler = estimator.named_steps["scale"]
     Xs = scaler.fit_transform(X)
     svc = estimator.named_steps["clf"]

@@ -64,6 +64,7 @@ class Session:
         self._history: list[int] = [e.item_id for e in store.events() if e.action != "undo"]
         self._browse: int | None = None  # index into history while going back
         self._current: Query | None = None
+        self._position: list | None = None
         self.model = ModelState(store, self.settings)
         self.queue = QueueState(store, self.settings)
         self.features: FeatureSet | None = None
@@ -77,6 +78,7 @@ class Session:
         self._items = {it.id: it for it in self.store.items()}
         self.index = ItemIndex.build(self._items, self.settings.random_state)
         self.queue.set_items(self.index)
+        self.model.items_changed()
 
     def set_features(self, features: FeatureSet) -> None:
         """Features arrived (extraction finished): ranking becomes possible."""
@@ -109,11 +111,17 @@ class Session:
         return self._current
 
     def _remember_current(self) -> None:
-        """Persist the item on screen so a reopened project shows the same one."""
         q = self._current
-        saved = None if q is None else [q.item.id, q.strategy, q.score]
-        if saved != self.store.get("current"):
-            self.store.set("current", saved)
+        self._position = None if q is None else [q.item.id, q.strategy, q.score]
+
+    def save_position(self) -> None:
+        """Persist the item on screen so a reopened project shows the same one.
+
+        Called on close, not per answer: a key press then costs one fsync (the answer), and a
+        crash loses no answer, only this bookmark.
+        """
+        if self._position is not None and self._position != self.store.get("current"):
+            self.store.set("current", self._position)
 
     def _restored_pick(self) -> tuple[int, str, float | None] | None:
         saved = self.store.get("current")
@@ -303,10 +311,12 @@ class Session:
     def status(self) -> Status:
         labels = {i: e.class_id for i, e in self._answers.items() if e.action == "label"}
         names = {c.id: c.name for c in self.classes}
+        resolve = self.store.class_resolver()  # merged classes count as their target
         per_class = dict.fromkeys(names.values(), 0)
-        for cid in self.store.labels().values():
-            if cid in names:
-                per_class[names[cid]] += 1
+        for cid in labels.values():
+            name = names.get(resolve.get(cid, cid))
+            if name is not None:
+                per_class[name] += 1
         index = self.index
         latest = self.model.latest_round()
         return Status(

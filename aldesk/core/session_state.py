@@ -85,6 +85,7 @@ class ModelState:
         self.row_of: dict[int, int] = {}
         self.item_of_row = np.zeros(0, dtype=np.int64)
         self.extra: dict[int, np.ndarray] = {}  # synthesized items' features
+        self._file_rows: np.ndarray | None = None
         self.ranking: Ranking | None = None
         self._rounds = store.rounds()
         self.round = self._rounds[-1].round if self._rounds else 0
@@ -100,9 +101,14 @@ class ModelState:
         by_hash = {it.hash: it.id for it in items.values()}
         pairs = [(by_hash[h], r) for r, h in enumerate(features.hashes) if h in by_hash]
         self.row_of = dict(pairs)
+        self._file_rows = None
         self.item_of_row = np.full(len(features.hashes), -1, dtype=np.int64)
         for item_id, row in pairs:
             self.item_of_row[row] = item_id
+
+    def items_changed(self) -> None:
+        """Statuses may have changed (rescan, a flagged file): recompute candidates lazily."""
+        self._file_rows = None
 
     def add_extra_features(self, item_id: int, vector: np.ndarray) -> None:
         self.extra[item_id] = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -154,9 +160,7 @@ class ModelState:
                  if i in resolve and resolve[i] in index and self._vector(i) is not None]  # fmt: skip
         X = np.stack([self._vector(i) for i, _ in pairs]).astype(np.float32, copy=False)
         y = np.array([c for _, c in pairs], dtype=np.int64)
-        candidates = np.array(
-            [r for i, r in self.row_of.items() if _is_candidate(items[i], answers)], dtype=np.int64
-        )
+        candidates = self._candidate_rows(answers, items)
         self._requested = self.next_round()
         self.pending = True
         self.labels_since = 0
@@ -165,7 +169,18 @@ class ModelState:
             random_state=self.settings.random_state,
             warm_start=self.ranking.model if self.ranking is not None else None,
         )  # fmt: skip
-        return snap, np.sort(candidates)
+        return snap, candidates
+
+    def _candidate_rows(self, answers: dict[int, Event], items: dict[int, Item]) -> np.ndarray:
+        """Feature rows of unanswered readable pool files, from masks rather than a 10k loop."""
+        if self._file_rows is None:  # readable pool files with features; rebuilt on reload
+            self._file_rows = np.sort(np.array(
+                [r for i, r in self.row_of.items() if _is_candidate(items[i], {})], dtype=np.int64
+            ))  # fmt: skip
+        answered = [self.row_of[i] for i in answers if i in self.row_of]
+        keep = np.ones(len(self.item_of_row), dtype=bool)
+        keep[answered] = False
+        return self._file_rows[keep[self._file_rows]]
 
     def apply(self, ranking: Ranking, answers: dict[int, Event], items: dict[int, Item]) -> bool:
         if ranking.round <= self.round:

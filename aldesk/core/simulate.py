@@ -152,7 +152,7 @@ def _run(store, features, labels, budget: int, repeat: int, log: Log) -> dict:
             break
         session.answer(ids[_oracle_label(labels, query.item.relpath)])
         n_labels += 1
-        job = session.training_job()
+        job = session.training_job(force=n_labels >= budget)  # the last labels count too
         if job is None:
             continue
         start = time.perf_counter()

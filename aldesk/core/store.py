@@ -308,7 +308,7 @@ class ProjectStore:
             raise AldeskError("A class cannot be merged into itself.")
         self._write("UPDATE classes SET merged_into = ? WHERE id = ?", (dst_id, src_id))
 
-    def _class_resolver(self) -> dict[int, int]:
+    def class_resolver(self) -> dict[int, int]:
         """Map every class id (merged ones too) to the active class it now counts as."""
         parent = dict(self._conn.execute("SELECT id, merged_into FROM classes").fetchall())
 
@@ -370,7 +370,7 @@ class ProjectStore:
 
     def labels(self, split: str | None = None) -> dict[int, int]:
         """Item id -> active class id, for items whose current answer is a label."""
-        resolve = self._class_resolver()
+        resolve = self.class_resolver()
         return {
             item: resolve.get(ev.class_id, ev.class_id)
             for item, ev in self.answers().items()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.project import flag_failures
@@ -58,6 +58,10 @@ class LabelingController(QObject):
         self.seeder = Lane(self, name="aldesk-seed")
         self.seeder.done.connect(self._on_seed_drawn)
         self.seeder.failed.connect(lambda text: self.message.emit(f"Seed set: {text}"))
+        # A retrain due after an answer starts once the next item is on screen (the window calls
+        # item_shown), so the fit never competes with that paint; the timer is the fallback.
+        self._training_timer = QTimer(self, singleShot=True, interval=150)
+        self._training_timer.timeout.connect(self.item_shown)
         self.scanner = Lane(self, name="aldesk-rescan")
         self.scanner.done.connect(self._on_rescanned)
         self.scanner.failed.connect(self._on_rescan_failed)
@@ -117,6 +121,8 @@ class LabelingController(QObject):
 
     def shutdown(self) -> None:
         """Stop both lanes and wait for them (called from the window's closeEvent)."""
+        self._training_timer.stop()
+        self.session.save_position()
         self.scanner.shutdown()
         self.seeder.shutdown()
         self.features.shutdown()
@@ -158,7 +164,16 @@ class LabelingController(QObject):
             return
         self._announce()
         if retrain:
-            self._request_training()
+            self._training_timer.start()
+
+    def training_pending(self) -> bool:
+        """A retrain is scheduled or running."""
+        return self._training_timer.isActive() or self.trainer.busy
+
+    def item_shown(self) -> None:
+        """The new item is on screen: start the retrain an answer made due, if any."""
+        self._training_timer.stop()
+        self._request_training()
 
     def _announce(self) -> None:
         self.query_changed.emit(self.current())

@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         self.label_bar.back_clicked.connect(c.back)
         self.label_bar.forward_clicked.connect(c.forward)
         self.viewer.load_failed.connect(self._on_load_failed)
+        self.viewer.loaded.connect(lambda _path: c.item_shown())
         if self._audio:
             self.viewer.playback_unavailable.connect(self._on_playback_unavailable)
 

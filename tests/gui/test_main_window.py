@@ -120,7 +120,7 @@ def test_retraining_runs_off_the_ui_thread_and_updates_the_ranking(qtbot, tmp_pa
     qtbot.waitUntil(lambda: window.controller.session.model.round >= 1, timeout=60_000)
     assert threads and threading.get_ident() not in threads
     _label_by_keys(qtbot, window, truth, 6)
-    qtbot.waitUntil(lambda: not window.controller.trainer.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.controller.training_pending(), timeout=60_000)
     query = window.controller.current()
     if not query.is_test:
         assert query.strategy == "margin" and query.score is not None
@@ -133,7 +133,7 @@ def test_close_and_reopen_restores_state(qtbot, tmp_path) -> None:
     window, truth = _open(tmp_path, "images")
     _show(qtbot, window)
     _label_by_keys(qtbot, window, truth, 12)
-    qtbot.waitUntil(lambda: not window.controller.trainer.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.controller.training_pending(), timeout=60_000)
     expected = window.controller.current().item.id
     path, labels = window.store.path, window.store.labels()
     _close(qtbot, window)
@@ -225,7 +225,7 @@ def test_synthesized_query_is_shown_and_answered_cant_label(qtbot, tmp_path) -> 
         if query.item.origin == "synth":
             break
         qtbot.keyClick(window, _key_for(window, truth))
-        qtbot.waitUntil(lambda: not controller.trainer.busy, timeout=60_000)
+        qtbot.waitUntil(lambda: not controller.training_pending(), timeout=60_000)
     query = controller.current()
     assert query.item.origin == "synth", "no membership query was synthesized"
     assert "Synthesized" in window.why.strategy.text()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 
 from aldesk.core.strategies.pool import Selection, select_random
 
@@ -48,6 +46,9 @@ def seed_representative(
     rows = np.sort(rng.choice(n, size=min(sample_size, n), replace=False))
     sample = np.asarray(X[rows], dtype=np.float32)
     n_clusters = min(k, len(rows))
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         # Fewer distinct rows than clusters is harmless here: duplicates are dropped below.
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -76,6 +76,15 @@ class WhyPanel(QGroupBox):
         names = {c.id: c.name for c in classes}
         top = sorted((proba or {}).items(), key=lambda kv: -kv[1])[:TOP_CLASSES]
         self.no_model.setVisible(not top)
+        # QProgressBar.setValue repaints at once, bar by bar: hold updates so the bars are
+        # painted once, in the same frame as the new item
+        self.setUpdatesEnabled(False)
+        try:
+            self._fill_bars(top, names)
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def _fill_bars(self, top: list[tuple[int, float]], names: dict[int, str]) -> None:
         for k, (name, bar) in enumerate(self._bars):
             visible = k < len(top)
             name.setVisible(visible)
