@@ -101,9 +101,6 @@ def truth() -> dict[str, str]:
 
 # ----------------------------------------------------------------------------- Qt probes
 def _qt():
-    from aldesk.gui._compat import guard_none_refcount
-
-    guard_none_refcount()  # before any Qt object (PySide6 + CPython 3.11, see aldesk.gui._compat)
     from PySide6 import QtCore
 
     return QtCore

@@ -23,10 +23,6 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aldesk.gui._compat import guard_none_refcount  # noqa: E402
-
-guard_none_refcount()
-
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QEventLoop, QObject, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402

@@ -18,10 +18,6 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
 import pytest  # noqa: E402
 
-from aldesk.gui._compat import guard_none_refcount  # noqa: E402
-
-guard_none_refcount()  # PySide6 6.12 + CPython 3.11 leaks references to None (see _compat)
-
 
 def _is_gui_test(request) -> bool:
     path = str(request.node.path)

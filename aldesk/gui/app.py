@@ -18,17 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from aldesk.gui._compat import guard_none_refcount
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
-guard_none_refcount()  # before any Qt object exists (see _compat)
-
-from PySide6.QtCore import QObject, Qt, Signal, Slot  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget  # noqa: E402
-
-from aldesk import __version__  # noqa: E402
-from aldesk.core.errors import AldeskError  # noqa: E402
-from aldesk.gui import recent, style  # noqa: E402
-from aldesk.gui.workers import JobContext, Lane  # noqa: E402
+from aldesk import __version__
+from aldesk.core.errors import AldeskError
+from aldesk.gui import recent, style
+from aldesk.gui.workers import JobContext, Lane
 
 APP_NAME = "aldesk"
 

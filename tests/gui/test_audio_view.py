@@ -148,8 +148,6 @@ def test_unreadable_clip_shows_placeholder(qtbot, view, tmp_path):
 _PLAY_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from aldesk.gui._compat import guard_none_refcount
-    guard_none_refcount()
     from PySide6.QtCore import QTimer
     from PySide6.QtMultimedia import QMediaDevices
     from PySide6.QtWidgets import QApplication
