@@ -8,8 +8,12 @@ For each set, in the same run and interleaved (so machine load hits both alike):
   extract  ``ensure_features`` into a fresh cache holding only the already learned dictionary
            (learning it is a one-off per project: the first, untimed-in-the-median run learns
            it and is reported separately), with workers=0 (this process) and workers=2 (the
-           default; process start-up included).
-Reports medians over --runs runs in items/s and extract/decode ratios. Prints one JSON object.
+           default: the product then decides itself whether starting processes pays, and runs
+           small jobs in this process);
+  pool     the same with workers=2 and the process pool forced (``SPAWN_WORTH_SECONDS = 0``),
+           process start-up included: what the pool path costs on a job of this size.
+Reports medians over --runs runs in items/s and extract/decode ratios, and the load average
+before and after (the machine is shared). Prints one JSON object.
 Sets: mnist PNGs (28×28), spoken-digit WAVs, and generated 1600×1200 JPEG "photos".
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -28,7 +33,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image, ImageDraw, ImageFilter
 
-from aldesk.core.features import ensure_features
+from aldesk.core.features import ensure_features, run
 
 
 def plain_decode(kind: str, paths: list[Path]) -> None:
@@ -88,22 +93,34 @@ def bench_set(name: str, kind: str, paths: list[Path], runs: int, work: Path) ->
             shutil.copytree(seed_cache / "dictionaries", cache / "dictionaries")
         return cache
 
-    times: dict[str, list[float]] = {"decode": [], "extract_w0": [], "extract_w2": []}
+    times: dict[str, list[float]] = {
+        "decode": [],
+        "extract_w0": [],
+        "extract_w2": [],
+        "extract_pool2": [],
+    }
+    spawn_worth = run.SPAWN_WORTH_SECONDS
     for _ in range(runs):
         times["decode"].append(timed(lambda: plain_decode(kind, paths)))
-        for workers in (0, 2):
+        for key, workers, forced in (("w0", 0, False), ("w2", 2, False), ("pool2", 2, True)):
             cache = fresh_cache()
-            times[f"extract_w{workers}"].append(
-                timed(lambda c=cache, w=workers: ensure_features(c, kind, files, workers=w))
-            )
+            run.SPAWN_WORTH_SECONDS = 0.0 if forced else spawn_worth
+            try:
+                times[f"extract_{key}"].append(
+                    timed(lambda c=cache, w=workers: ensure_features(c, kind, files, workers=w))
+                )
+            finally:
+                run.SPAWN_WORTH_SECONDS = spawn_worth
     rate = {k: len(paths) / statistics.median(v) for k, v in times.items()}
     return {
         "items": len(paths),
         "decode_items_per_s": round(rate["decode"], 1),
         "extract_items_per_s_workers0": round(rate["extract_w0"], 1),
         "extract_items_per_s_workers2": round(rate["extract_w2"], 1),
+        "extract_items_per_s_forced_pool2": round(rate["extract_pool2"], 1),
         "ratio_workers0": round(rate["extract_w0"] / rate["decode"], 3),
         "ratio_workers2": round(rate["extract_w2"] / rate["decode"], 3),
+        "ratio_forced_pool2": round(rate["extract_pool2"] / rate["decode"], 3),
         "first_run_seconds_incl_dictionary": round(learn_seconds, 2),
     }
 
@@ -122,6 +139,7 @@ def main() -> None:
         photos = make_photos(work / "photos", a.photos)
         report = {
             "runs": a.runs,
+            "loadavg_before": [round(v, 2) for v in os.getloadavg()],
             "cpu_note": "medians; machine shared with other jobs, so absolute rates vary",
             "photos_1600x1200_jpeg": bench_set("photos", "image", photos, a.runs, work),
             "mnist_png_28x28": bench_set(
@@ -131,6 +149,7 @@ def main() -> None:
                 "spoken", "audio", labelled_paths(a.spoken, None), a.runs, work
             ),
         }
+        report["loadavg_after"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(report, indent=2))
 
 

@@ -371,3 +371,14 @@ def _constant_proba(n: int, classes: np.ndarray, n_classes: int) -> np.ndarray:
         out[:, classes[0]] = 1.0
         return out
     return np.full((n, n_classes), 1.0 / n_classes, dtype=np.float32)
+
+
+def preload() -> None:
+    """Import scikit-learn now (about 2 s), so the first retrain does not pay for it.
+
+    The GUI calls this on a worker right after the first item is shown: the import is off the
+    GUI thread and done before the user has given enough answers for a first model.
+    """
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401

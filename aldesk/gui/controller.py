@@ -62,6 +62,7 @@ class LabelingController(QObject):
         # item_shown), so the fit never competes with that paint; the timer is the fallback.
         self._training_timer = QTimer(self, singleShot=True, interval=150)
         self._training_timer.timeout.connect(self.item_shown)
+        self.warmer = Lane(self, name="aldesk-preload")
         self.scanner = Lane(self, name="aldesk-rescan")
         self.scanner.done.connect(self._on_rescanned)
         self.scanner.failed.connect(self._on_rescan_failed)
@@ -72,6 +73,9 @@ class LabelingController(QObject):
         self._announce()
         self.rounds_changed.emit(self.store.rounds())
         self.rescan()
+        from aldesk.core.learner import preload
+
+        self.warmer.submit(lambda ctx: preload())
 
     def rescan(self) -> None:
         """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime)."""
@@ -125,6 +129,7 @@ class LabelingController(QObject):
         self.session.save_position()
         self.scanner.shutdown()
         self.seeder.shutdown()
+        self.warmer.shutdown()
         self.features.shutdown()
         self.trainer.shutdown()
 

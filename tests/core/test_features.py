@@ -244,3 +244,86 @@ def test_audio_silence_does_not_break_features():
 def test_unknown_kind_rejected(tmp_path):
     with pytest.raises(ValueError):
         features.ensure_features(tmp_path, "video", [])
+
+
+def test_batched_image_path_equals_per_item_path(tmp_path):
+    """One batch (gray and colour images, arrays with alpha) == extract_one item by item."""
+    files = _image_files(tmp_path, 16)
+    cache = tmp_path / "cache"
+    features.ensure_features(cache, "image", files, workers=0)
+    rng = np.random.default_rng(5)
+    gray = tmp_path / "gray.png"
+    Image.fromarray(rng.integers(0, 256, (28, 28), np.uint8)).save(gray)  # mode L
+    gray_rgb = tmp_path / "gray_rgb.png"  # RGB file whose channels are equal
+    Image.fromarray(np.repeat(rng.integers(0, 256, (40, 30, 1), np.uint8), 3, axis=2)).save(
+        gray_rgb
+    )
+    flat = tmp_path / "flat.png"  # only flat patches
+    Image.fromarray(np.full((32, 32), 200, np.uint8)).save(flat)
+    items = [
+        files[0][1],
+        files[5][1],
+        gray,
+        gray_rgb,
+        flat,
+        rng.integers(0, 256, (50, 20, 4), np.uint8),  # RGBA array
+        rng.integers(0, 256, (9, 13), np.uint8),  # tiny gray array
+    ]
+    state = extractors.load_state(cache, "image")
+    ok, X, failed = extractors.extract_batch("image", items, state)
+    assert ok == list(range(len(items))) and not failed
+    for i, item in enumerate(items):
+        np.testing.assert_allclose(
+            X[i], features.extract_one("image", item, cache), rtol=1e-5, atol=1e-4
+        )
+
+
+def test_batched_encoding_equals_reference_formulation(tmp_path):
+    """encode_batch (folded whitening, gray shortcut, flat patches) == the plain encode."""
+    from aldesk.core.features import image_features, patches
+
+    rng = np.random.default_rng(1)
+    colour = rng.integers(0, 256, (6, 32, 32, 3)).astype(np.float32)
+    colour[0, :16, :16] = 17.0  # a flat quadrant
+    gray = rng.integers(0, 256, (5, 32, 32)).astype(np.float32)
+    gray[1] = 0.0  # an all-flat image
+    gray[2, 20:] = 255.0
+    d = image_features.learn(np.concatenate([colour, np.repeat(gray[..., None], 3, axis=3)]))
+
+    def assert_same(batched, reference):
+        # float32 rounding: on noise images encode itself is off by ~2e-5 of the largest sum
+        # from a float64 evaluation, and encode_batch by as much or less.
+        atol = 1e-4 * np.abs(reference).max()
+        np.testing.assert_allclose(batched, reference, rtol=1e-4, atol=atol)
+
+    assert_same(patches.encode_batch(colour, d), patches.encode(colour, d))
+    as_rgb = np.repeat(gray[..., None], 3, axis=3)
+    assert_same(patches.encode_batch(gray, d, gray=True), patches.encode(as_rgb, d))
+
+
+def test_batched_audio_path_equals_per_item_path(tmp_path):
+    """Clips of different lengths (one a single frame, one silent) in one batch == per clip."""
+    from aldesk.core.features import audio_features
+
+    rng = np.random.default_rng(2)
+    clips = [
+        0.3 * np.sin(np.arange(12000) / 7.0).astype(np.float32),
+        (0.1 * rng.standard_normal(3300)).astype(np.float32),
+        np.zeros(800, np.float32),  # silence
+        (0.2 * rng.standard_normal(100)).astype(np.float32),  # a single frame
+        np.concatenate([np.zeros(4000), 0.5 * rng.standard_normal(900), np.zeros(5000)]).astype(
+            np.float32
+        ),
+    ]
+    files = _audio_files(tmp_path, 3)
+    items = [*clips, *(p for _, p in files)]
+    ok, X, failed = extractors.extract_batch("audio", items, None)
+    assert ok == list(range(len(items))) and not failed and np.isfinite(X).all()
+    cache = tmp_path / "cache"
+    for i, item in enumerate(items):
+        # float32 rounding, relative to the row's largest value (c0 of a quiet clip is ~ -800)
+        one = features.extract_one("audio", item, cache)
+        np.testing.assert_allclose(X[i], one, rtol=1e-4, atol=2e-5 * np.abs(one).max())
+        # and the plain per-clip formulation (the one the batched code replaced)
+        ref = audio_features.compute_one(audio_features.spectrogram(audio_features.prepare(item)))
+        np.testing.assert_allclose(X[i], ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())

@@ -9,7 +9,12 @@ different dictionaries never mix.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Literal
@@ -82,10 +87,15 @@ def prepare(kind: str, item: Item) -> np.ndarray:
 def compute(kind: str, prepared: list[np.ndarray], state: State) -> np.ndarray:
     """Rows (n, dim) float32 from prepared items."""
     if kind == "image":
-        if not prepared:
-            return np.empty((0, dim(kind)), dtype=np.float32)
-        return image_features.compute(np.stack(prepared), state)
+        return image_features.compute(prepared, state)
     return audio_features.compute(prepared)
+
+
+def warm_up(kind: str) -> None:
+    """Do ``kind``'s one-off set-up (lazy imports) now, so it does not count as per-item cost
+    when a run times its first chunk to decide whether worker processes pay."""
+    if kind == "audio":
+        import scipy.fft  # noqa: F401  (~0.3 s the first time)
 
 
 def learn_state(prepared: list[np.ndarray], kind: str) -> State:
@@ -95,7 +105,7 @@ def learn_state(prepared: list[np.ndarray], kind: str) -> State:
     # Single-threaded BLAS/OpenMP: measured 3.5x faster for 24 images, 1.6x for 400 on a busy
     # 2-core machine (k-means on small matrices spends its threads waiting on each other).
     with threadpool_limits(1):
-        return image_features.learn(np.stack(prepared))
+        return image_features.learn(prepared)
 
 
 def extract_batch(
@@ -107,10 +117,71 @@ def extract_batch(
         ``(ok, X, failed)``: indices into items that succeeded, their rows, and
         index -> reason for the others.
     """
-    # One BLAS thread: the matrices are small, and OpenBLAS's thread hand-off made the mel
-    # projection ~40x slower (10 ms instead of 0.25 ms) on a busy 2-core machine.
-    with threadpool_limits(1):
+    if getattr(_tuned, "depth", 0):  # inside extraction_context(): already set up
         return _extract_batch(kind, items, state)
+    with extraction_context(trim=False):
+        return _extract_batch(kind, items, state)
+
+
+_tuned = threading.local()
+
+
+@contextmanager
+def extraction_context(trim: bool = True) -> Iterator[None]:
+    """Single-threaded BLAS and a page-fault-free allocator for a run of extract_batch calls.
+
+    One BLAS thread: the matrices are small, and OpenBLAS's thread hand-off made the mel
+    projection ~40x slower (10 ms instead of 0.25 ms) on a busy 2-core machine. Setting the
+    limit costs ~0.3 ms, so a run sets it once rather than per chunk.
+
+    The allocator: glibc starts with 128 kB thresholds, so every large numpy temporary is a
+    fresh ``mmap`` (or heap memory trimmed on free) and each batch pays its page faults again;
+    on a VM that was a third of the batched compute (27-32 faults per audio clip). The context
+    sets the mmap threshold to 32 MB and the trim threshold to 64 MB: the maxima glibc's own
+    dynamic threshold grows to after large frees, i.e. the steady state of a long-running numpy
+    process, so they are left set afterwards; with ``trim``, leaving returns the freed memory
+    to the system. No-op where glibc's ``mallopt`` is unavailable.
+    """
+    depth = getattr(_tuned, "depth", 0)
+    if depth:
+        _tuned.depth = depth + 1
+        try:
+            yield
+        finally:
+            _tuned.depth = depth
+        return
+    _tuned.depth = 1
+    tuned = _tune_allocator()
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        _tuned.depth = 0
+        if tuned and trim:
+            _libc.malloc_trim(0)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_BYTES = 32 << 20  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit
+_libc = None
+
+
+def _tune_allocator() -> bool:
+    """glibc: the thresholds described in extraction_context; False where this is not glibc."""
+    global _libc
+    if sys.platform != "linux":
+        return False
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL("libc.so.6")
+            _libc.mallopt  # noqa: B018 (attribute probe: musl and others lack it)
+        except (OSError, AttributeError):
+            _libc = False
+    if not _libc:
+        return False
+    _libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_BYTES)
+    _libc.mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_BYTES)
+    return True
 
 
 def _extract_batch(

@@ -24,6 +24,10 @@ from aldesk.core.features.types import FeatureResult, FeatureSet, Progress
 DEFAULT_WORKERS = 2
 MAX_CHUNK = 64  # items per worker task: IPC cost per item stays tiny, cancel stays prompt
 MIN_CHUNK = 4
+# Inline runs size later chunks to take about this long: big batches for small items (fewer
+# cache writes, each with an fsync, and larger array operations), while cancel stays prompt.
+CHUNK_SECONDS = 0.25
+MAX_INLINE_CHUNK = 1024
 POLL_SECONDS = 0.2
 # Starting two spawn workers took 1.5-3.3 s here (imports); below this much inline work the
 # pool does not pay for itself.
@@ -214,18 +218,34 @@ def _run(kind, state, pending, cache, failed, tracker, stop, workers) -> bool:
     only if the rest would take longer than SPAWN_WORTH_SECONDS here (starting spawn workers
     costs 1-3 s of imports, more than small jobs take).
     """
-    workers = DEFAULT_WORKERS if workers is None else max(0, workers)
+    workers = _worker_count(workers)
     chunks = _chunks(pending, max(1, workers))
     if not chunks:
         return False
-    started = time.perf_counter()
-    if _run_inline(kind, state, chunks[:1], cache, failed, tracker, stop):
-        return True
-    per_item = (time.perf_counter() - started) / len(chunks[0])
-    rest = chunks[1:]
-    if workers <= 1 or per_item * sum(map(len, rest)) < SPAWN_WORTH_SECONDS:
-        return _run_inline(kind, state, rest, cache, failed, tracker, stop)
-    return _run_pool(kind, state, rest, cache, failed, tracker, stop, workers)
+    with extractors.extraction_context():
+        extractors.warm_up(kind)
+        started = time.perf_counter()
+        if _run_inline(kind, state, chunks[:1], cache, failed, tracker, stop):
+            return True
+        per_item = (time.perf_counter() - started) / len(chunks[0])
+        rest = pending[len(chunks[0]) :]
+        if workers <= 1 or per_item * len(rest) < SPAWN_WORTH_SECONDS:
+            size = int(CHUNK_SECONDS / max(per_item, 1e-6))
+            size = max(len(chunks[0]), min(MAX_INLINE_CHUNK, size))
+            inline = [rest[i : i + size] for i in range(0, len(rest), size)]
+            return _run_inline(kind, state, inline, cache, failed, tracker, stop)
+    return _run_pool(kind, state, chunks[1:], cache, failed, tracker, stop, workers)
+
+
+def _worker_count(requested: int | None) -> int:
+    """Worker processes for a run: as asked (default DEFAULT_WORKERS), at most one per CPU
+    this process may use (more only contend for the same cores)."""
+    workers = DEFAULT_WORKERS if requested is None else max(0, requested)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return min(workers, cpus)
 
 
 def _run_inline(kind, state, chunks, cache, failed, tracker, stop) -> bool:
@@ -239,6 +259,7 @@ def _run_inline(kind, state, chunks, cache, failed, tracker, stop) -> bool:
 
 # Worker-process side: the dictionary is sent once per worker, not with every chunk.
 _WORKER_STATE: tuple[str, extractors.State] | None = None
+_WORKER_CONTEXT: list = []
 
 
 def _init_worker(kind: str, arrays: dict | None) -> None:
@@ -247,6 +268,10 @@ def _init_worker(kind: str, arrays: dict | None) -> None:
 
     state = PatchDictionary.from_arrays(arrays) if arrays is not None else None
     _WORKER_STATE = (kind, state)
+    # For the worker's whole life: one BLAS thread, freed memory kept for the next chunk (the
+    # context is kept referenced: collecting it would leave it).
+    _WORKER_CONTEXT.append(extractors.extraction_context())
+    _WORKER_CONTEXT[-1].__enter__()
 
 
 def _work(paths: list[str]) -> tuple[list[int], np.ndarray, dict[int, str]]:

@@ -9,6 +9,7 @@ reaches the decoder.
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -54,14 +55,14 @@ def _open(path: str | os.PathLike) -> Image.Image:
 def _check_file(path: Path) -> None:
     """Raise a MediaError for a missing, unreadable or empty file before any decoder runs."""
     try:
-        size = path.stat().st_size
+        st = path.stat()  # one stat for existence, kind and size
     except FileNotFoundError as exc:
         raise MediaError("file not found", str(path)) from exc
     except PermissionError as exc:
         raise MediaError("permission denied", str(path)) from exc
-    if path.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         raise MediaError("is a folder", str(path))
-    if size == 0:
+    if st.st_size == 0:
         raise MediaError("empty file (0 bytes)", str(path))
     if not os.access(path, os.R_OK):
         raise MediaError("permission denied", str(path))
