@@ -15,7 +15,6 @@ Playback uses :func:`load_audio_native` (whole file, native rate and channels).
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import soundfile as sf
 
 from aldesk.core.errors import MediaError
+from aldesk.core.media.files import check_file
 
 ANALYSIS_RATE = 16000
 LONG_CLIP_SCAN_SECONDS = 300.0
@@ -39,21 +39,6 @@ class AudioInfo:
     samplerate: int
     channels: int
     format: str
-
-
-def _check_file(path: Path) -> None:
-    try:
-        st = path.stat()  # one stat for existence, kind and size
-    except FileNotFoundError as exc:
-        raise MediaError("file not found", str(path)) from exc
-    except PermissionError as exc:
-        raise MediaError("permission denied", str(path)) from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise MediaError("is a folder", str(path))
-    if st.st_size == 0:
-        raise MediaError("empty file (0 bytes)", str(path))
-    if not os.access(path, os.R_OK):
-        raise MediaError("permission denied", str(path))
 
 
 def _reason(exc: Exception) -> str:
@@ -74,7 +59,7 @@ def _reason(exc: Exception) -> str:
 
 def _open(path: str | os.PathLike) -> sf.SoundFile:
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     try:
         return sf.SoundFile(path)
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:

@@ -9,7 +9,6 @@ reaches the decoder.
 from __future__ import annotations
 
 import os
-import stat
 import warnings
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aldesk.core.errors import MediaError
+from aldesk.core.media.files import check_file
 
 # Formats whose ``verify()`` checks the compressed data (chunk CRCs up to IEND). For the others
 # verify() reads little, so probe decodes a reduced version to catch truncation and bad codecs.
@@ -31,7 +31,7 @@ def _too_large_reason(width: int, height: int) -> str:
 def _open(path: str | os.PathLike) -> Image.Image:
     """Open ``path`` lazily (header only) and map every failure to a MediaError."""
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     try:
         with warnings.catch_warnings():
             # Between 1x and 2x the limit Pillow only warns; the check below refuses those.
@@ -50,22 +50,6 @@ def _open(path: str | os.PathLike) -> Image.Image:
         img.close()
         raise MediaError(_too_large_reason(img.width, img.height), str(path))
     return img
-
-
-def _check_file(path: Path) -> None:
-    """Raise a MediaError for a missing, unreadable or empty file before any decoder runs."""
-    try:
-        st = path.stat()  # one stat for existence, kind and size
-    except FileNotFoundError as exc:
-        raise MediaError("file not found", str(path)) from exc
-    except PermissionError as exc:
-        raise MediaError("permission denied", str(path)) from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise MediaError("is a folder", str(path))
-    if st.st_size == 0:
-        raise MediaError("empty file (0 bytes)", str(path))
-    if not os.access(path, os.R_OK):
-        raise MediaError("permission denied", str(path))
 
 
 def _decode_reason(exc: Exception) -> str:
