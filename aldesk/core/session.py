@@ -85,6 +85,12 @@ class Session:
         self.features = features
         self.model.set_features(features, self._items)
 
+    def classes_changed(self) -> None:
+        """Classes were added or merged: the model's columns no longer match; drop it."""
+        self.model.ranking = None
+        self.model.pending = False
+        self.reload_items()
+
     def seed_job(self) -> tuple | None:
         """Arguments for ``draw_seed`` on a worker, if the seed set is still to be drawn."""
         if self.features is None or self.store.get("seed_queue") is not None:

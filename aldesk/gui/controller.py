@@ -156,6 +156,12 @@ class LabelingController(QObject):
     def forward(self) -> None:
         self._act(self.session.forward, retrain=False)
 
+    def classes_changed(self) -> None:
+        """A class was added, renamed or merged: answers now count differently; retrain."""
+        self.session.classes_changed()
+        self._announce()
+        self._request_training(force=True)
+
     def retrain_now(self) -> None:
         self._request_training(force=True)
 

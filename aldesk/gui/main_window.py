@@ -7,7 +7,7 @@ what the widgets show.
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.core.session import Query, Status
 from aldesk.core.store import ProjectStore
+from aldesk.gui.class_menu import ClassMenu
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
@@ -116,14 +117,7 @@ class MainWindow(QMainWindow):
                     menu.addSeparator()
                 elif name in self.actions_by_name:
                     menu.addAction(self.actions_by_name[name])
-        classes = bar.addMenu("&Classes")
-        for c in self.store.classes():
-            act = QAction(c.name, self)
-            if c.hotkey:
-                act.setShortcut(QKeySequence(c.hotkey.upper()))
-            act.triggered.connect(lambda _=False, cid=c.id: self.controller.answer(cid))
-            classes.addAction(act)
-            self.addAction(act)
+        self.class_menu = ClassMenu(bar.addMenu("&Classes"), self, self.store)
 
     def _wire(self) -> None:
         c = self.controller
@@ -132,6 +126,9 @@ class MainWindow(QMainWindow):
         c.rounds_changed.connect(self.curve.show_rounds)
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         c.error.connect(self._on_error)
+        self.class_menu.answered.connect(c.answer)
+        self.class_menu.failed.connect(self._on_error)
+        self.class_menu.changed.connect(self._on_classes_changed)
         c.features_progressed.connect(self._on_features_progressed)
         c.features_busy.connect(self.progress_box.setVisible)
         c.pool_missing.connect(self._on_pool_missing)
@@ -167,6 +164,10 @@ class MainWindow(QMainWindow):
             self.viewer.show_audio(query.abspath)
         else:
             self.viewer.show_image(query.abspath)
+
+    def _on_classes_changed(self) -> None:
+        self.label_bar.set_classes(self.store.classes())
+        self.controller.classes_changed()
 
     def _on_status_changed(self, status: Status) -> None:
         self.status_panel.show_status(status, extracting=self.controller.extracting)

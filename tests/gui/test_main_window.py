@@ -266,3 +266,28 @@ def test_extraction_progress_cancel_and_labeling_meanwhile(qtbot, tmp_path) -> N
     assert controller.session.features is not None and len(controller.session.features) == 20
     assert len(store.labels()) == 3
     _close(qtbot, window)
+
+
+def test_classes_can_be_added_renamed_and_merged_keeping_history(qtbot, tmp_path) -> None:
+    window, truth = _open(tmp_path, "images", per_class=4)
+    _show(qtbot, window)
+    answered = _label_by_keys(qtbot, window, truth, 6)
+    store = window.store
+    window.class_menu.add_class("smudge")
+    smudge = store.class_by_name("smudge")
+    assert smudge.hotkey == "a"
+    assert window.label_bar.button(smudge.id).text().endswith("smudge")
+    query = window.controller.current()
+    qtbot.keyClick(window, Qt.Key.Key_A)  # the new class's key works at once
+    assert store.labels()[query.item.id] == smudge.id
+    window.class_menu.rename_class("smudge", "blot")
+    assert store.labels()[query.item.id] == smudge.id  # same class, new name
+    assert "blot" in [c.name for c in store.classes()]
+    victim = store.labels()[answered[0]]
+    victim_name = next(c.name for c in store.classes() if c.id == victim)
+    window.class_menu.merge_classes(victim_name, "blot")
+    assert store.labels()[answered[0]] == smudge.id  # merged labels count as the target
+    assert victim_name not in [c.name for c in store.classes()]
+    assert len(store.events()) == 7  # nothing rewritten: the log only grew by the new answer
+    qtbot.waitUntil(lambda: not window.controller.training_pending(), timeout=60_000)
+    _close(qtbot, window)

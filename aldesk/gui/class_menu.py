@@ -1,0 +1,87 @@
+"""The Classes menu: one labeling action per class, plus add, rename and merge.
+
+Classes change through the store (history is kept: a renamed class keeps its labels, a merged
+class's labels count as the target's); the menu, label bar and shortcuts are then rebuilt.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+
+from aldesk.core.errors import AldeskError
+from aldesk.core.store import ProjectStore
+
+
+class ClassMenu(QObject):
+    """Owns the Classes menu of a window; emits ``changed`` after a class edit."""
+
+    changed = Signal()
+    answered = Signal(int)  # class id chosen from the menu or its hotkey
+    failed = Signal(str)
+
+    def __init__(self, menu: QMenu, window: QWidget, store: ProjectStore) -> None:
+        super().__init__(window)
+        self.menu, self.window, self.store = menu, window, store
+        self._actions: list[QAction] = []
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        for act in self._actions:
+            self.window.removeAction(act)
+        self.menu.clear()
+        self._actions = []
+        for c in self.store.classes():
+            act = QAction(c.name, self.window)
+            if c.hotkey:
+                act.setShortcut(QKeySequence(c.hotkey.upper()))
+            act.triggered.connect(lambda _=False, cid=c.id: self.answered.emit(cid))
+            self.menu.addAction(act)
+            self.window.addAction(act)
+            self._actions.append(act)
+        self.menu.addSeparator()
+        for text, slot in (("&Add class…", self.add_class), ("&Rename class…", self.rename_class),
+                           ("&Merge classes…", self.merge_classes)):  # fmt: skip
+            self.menu.addAction(text, slot)
+
+    def add_class(self, name: str | None = None) -> None:
+        name = name if name is not None else self._ask_text("Add class", "Name of the new class:")
+        if name:
+            self._edit(lambda: self.store.add_class(name))
+
+    def rename_class(self, old: str | None = None, new: str | None = None) -> None:
+        old = old or self._ask_class("Rename class", "Class to rename:")
+        if old is None:
+            return
+        new = new if new is not None else self._ask_text("Rename class", f"New name for {old}:", old)
+        if new:
+            self._edit(lambda: self.store.rename_class(self.store.class_by_name(old).id, new))
+
+    def merge_classes(self, source: str | None = None, target: str | None = None) -> None:
+        source = source or self._ask_class("Merge classes", "Merge this class…")
+        if source is None:
+            return
+        target = target or self._ask_class("Merge classes", f"…into this one ({source}'s "
+                                           "labels will count as it):", exclude=source)  # fmt: skip
+        if target is not None:
+            self._edit(lambda: self.store.merge_classes(
+                self.store.class_by_name(source).id, self.store.class_by_name(target).id))
+
+    def _edit(self, change) -> None:
+        try:
+            change()
+        except AldeskError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.rebuild()
+        self.changed.emit()
+
+    def _ask_text(self, title: str, label: str, text: str = "") -> str | None:
+        value, ok = QInputDialog.getText(self.window, title, label, text=text)
+        return value.strip() if ok and value.strip() else None
+
+    def _ask_class(self, title: str, label: str, exclude: str | None = None) -> str | None:
+        names = [c.name for c in self.store.classes() if c.name != exclude]
+        value, ok = QInputDialog.getItem(self.window, title, label, names, 0, False)
+        return value if ok else None
