@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aldesk.core.features.types import FeatureSet
+from aldesk.core.item_index import ItemIndex
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import RankRequest
 from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
-from aldesk.core.session_state import ItemIndex, ModelState, QueueState
+from aldesk.core.session_queue import QueueState
+from aldesk.core.session_state import ModelState
 from aldesk.core.stopping import Advice
 from aldesk.core.store import ClassInfo, Event, Item, NewItem, ProjectStore
 

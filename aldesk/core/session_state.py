@@ -1,78 +1,25 @@
-"""The two halves of a session's state: the model side and the queue side.
+"""The model side of a session: features, trainable rows, the applied ranking, the curve.
 
-``ModelState`` knows the features, which rows are trainable, the applied ranking and the learning
-curve. ``QueueState`` decides what comes next from it: due test items, synthesized queries, the
-seed set, the pool ranking or the stream. Both keep what must survive a restart in the store's
-JSON settings (seed queue, upcoming queue, stream threshold), never in memory alone.
+``ModelState`` freezes training snapshots for workers, applies finished rounds (test metrics,
+the stop-set history for stabilizing predictions) and answers "what does the model think of this
+item". What comes next is ``session_queue.QueueState``'s job.
 """
 
 from __future__ import annotations
-
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from aldesk.core.evaluation import Metrics, compute_metrics
 from aldesk.core.features.types import FeatureSet
+from aldesk.core.item_index import ItemIndex, is_candidate, is_train_label
 from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
 from aldesk.core.stopping import Advice, StoppingConfig, evaluate_all
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
-from aldesk.core.strategies.seed import seed_random, seed_representative
-from aldesk.core.strategies.stream import (
-    FixedUncertainty,
-    VariableUncertainty,
-    stream_strategy_from_dict,
-)
 
-Pick = tuple[int, str, "float | None"]
 STOP_SET_SIZE = 1000
 STABLE_ROUNDS = 3
-PERSISTED_QUEUE = 50
-
-
-@dataclass(frozen=True)
-class ItemIndex:
-    """Item lists the loop asks for on every key press, built once per (re)load of the items.
-
-    A 10k-item pool must not be walked per answer: these are precomputed in one pass.
-    """
-
-    items: dict[int, Item]
-    tests: tuple[int, ...]  # readable held-out test items
-    n_test: int
-    synth: tuple[int, ...]
-    n_pool_ok: int
-    n_unreadable: int
-    random_order: tuple[int, ...]  # candidate files in a seeded random order (cold start)
-    arrivals: tuple[int, ...]  # candidate files in arrival order (stream)
-
-    @classmethod
-    def build(cls, items: dict[int, Item], random_state: int) -> ItemIndex:
-        values = list(items.values())
-        files = sorted(it.id for it in values if _is_candidate(it, {}))
-        rng = np.random.default_rng(random_state)
-        arrivals = sorted(
-            (items[i] for i in files),
-            key=lambda it: (it.arrival if it.arrival is not None else it.id, it.id),
-        )
-        return cls(
-            items=items,
-            tests=tuple(it.id for it in values if it.split == "test" and it.status == "ok"),
-            n_test=sum(1 for it in values if it.split == "test"),
-            synth=tuple(it.id for it in values if it.origin == "synth"),
-            n_pool_ok=sum(1 for it in values if it.split == "pool" and it.status == "ok"),
-            n_unreadable=sum(1 for it in values if it.status != "ok"),
-            random_order=tuple(int(i) for i in rng.permutation(files)) if files else (),
-            arrivals=tuple(it.id for it in arrivals),
-        )
-
-
-def _is_train_label(ev: Event, items: dict[int, Item]) -> bool:
-    return ev.action == "label" and items[ev.item_id].split == "pool"
 
 
 class ModelState:
@@ -121,7 +68,7 @@ class ModelState:
 
     # ----------------------------------------------------------- readiness
     def _train_labels(self, answers: dict[int, Event], items: dict[int, Item]) -> dict[int, int]:
-        return {i: e.class_id for i, e in answers.items() if _is_train_label(e, items)}
+        return {i: e.class_id for i, e in answers.items() if is_train_label(e, items)}
 
     def can_rank(self, answers: dict[int, Event], items: dict[int, Item]) -> bool:
         """Past the seed phase: enough training labels, of two classes or more, to rank."""
@@ -175,7 +122,7 @@ class ModelState:
         """Feature rows of unanswered readable pool files, from masks rather than a 10k loop."""
         if self._file_rows is None:  # readable pool files with features; rebuilt on reload
             self._file_rows = np.sort(np.array(
-                [r for i, r in self.row_of.items() if _is_candidate(items[i], {})], dtype=np.int64
+                [r for i, r in self.row_of.items() if is_candidate(items[i], {})], dtype=np.int64
             ))  # fmt: skip
         answered = [self.row_of[i] for i in answers if i in self.row_of]
         keep = np.ones(len(self.item_of_row), dtype=bool)
@@ -265,152 +212,9 @@ class ModelState:
         n_pool = index.n_pool_ok
         pool_proba = None
         if self.ranking is not None and st.max_uncertainty is not None:
-            rows = [r for i, r in self.row_of.items() if _is_candidate(items[i], answers)]
+            rows = [r for i, r in self.row_of.items() if is_candidate(items[i], answers)]
             pool_proba = self.ranking.proba[rows]
         return evaluate_all(
             config, n_labeled=len(self._train_labels(answers, items)), n_pool=n_pool,
             metrics=self._metrics, stop_set_history=self._stop_history, pool_proba=pool_proba,
         )  # fmt: skip
-
-
-def draw_seed(ids: list[int], X: np.ndarray, k: int, method: str, random_state: int) -> list[int]:
-    """The cold-start seed set: ``k`` representative (k-means medoid) or random items."""
-    if not k:
-        return []
-    if method == "representative":
-        sel = seed_representative(X, k, random_state)
-    else:
-        sel = seed_random(len(ids), k, random_state)
-    return [ids[int(j)] for j in sel.indices]
-
-
-def _is_candidate(item: Item, answers: dict[int, Event]) -> bool:
-    return (item.status == "ok" and item.split == "pool" and item.origin == "file"
-            and item.id not in answers)  # fmt: skip
-
-
-class QueueState:
-    """Decides which item comes next; persists what a reopened project must resume."""
-
-    def __init__(self, store: ProjectStore, settings: ProjectSettings) -> None:
-        self.store = store
-        self.settings = settings
-        self.items: dict[int, Item] = {}
-        self.index: ItemIndex | None = None
-        self._synth_scores: dict[int, float] = {}
-        self._stream = self._load_stream()
-
-    def set_items(self, index: ItemIndex) -> None:
-        self.index = index
-        self.items = index.items
-
-    # ----------------------------------------------------------- test items
-    def due_test(self, answers: dict[int, Event]) -> Pick | None:
-        """One held-out test item after every ``max(3, batch)`` pool answers."""
-        tests = self.index.tests
-        open_tests = [i for i in tests if i not in answers]
-        if not open_tests:
-            return None
-        n_pool = sum(1 for i in answers if self.items[i].split == "pool")
-        n_test = len(tests) - len(open_tests)
-        if n_test >= math.ceil(n_pool / max(3, self.settings.batch)):
-            return None
-        rng = np.random.default_rng(self.settings.random_state + 7)
-        return int(rng.permutation(sorted(open_tests))[0]), "test", None
-
-    # ----------------------------------------------------------- synthesized
-    def push_synth(self, item_id: int, score: float) -> None:
-        self._synth_scores[item_id] = score
-
-    def pending_synth(self, answers: dict[int, Event]) -> Pick | None:
-        for i in self.index.synth:
-            if i not in answers:
-                return i, "synthesis", self._synth_scores.get(i)
-        return None
-
-    # ----------------------------------------------------------- seed
-    def next_seed(
-        self, unavailable: set[int], features: FeatureSet | None, row_of: dict[int, int]
-    ) -> Pick | None:
-        queue = self.store.get("seed_queue")
-        if queue is None and features is not None and self.inline_seed:
-            queue = draw_seed(*self.seed_request(features, row_of))
-            self.store.set("seed_queue", queue)
-        for i in queue or []:
-            if i not in unavailable and _is_candidate(self.items[i], {}):
-                return i, "seed", None
-        return self._random_pick(unavailable)
-
-    # The GUI draws the seed on a worker (k-means on a large pool takes ~0.5 s) and serves a
-    # seeded random order meanwhile; the simulator and the CLI draw it inline.
-    inline_seed = True
-
-    def seed_request(self, features: FeatureSet, row_of: dict[int, int]) -> tuple:
-        """Frozen arguments for :func:`draw_seed` (features of the candidate files)."""
-        ids = [i for i in sorted(row_of) if _is_candidate(self.items[i], {})]
-        X = features.X[[row_of[i] for i in ids]] if ids else features.X[:0]
-        st = self.settings
-        return ids, X, min(st.seed_size, len(ids)), st.seed_method, st.random_state
-
-    def _random_pick(self, unavailable: set[int]) -> Pick | None:
-        """Cold start with no features yet (or the seed spent): a seeded random order."""
-        for i in self.index.random_order:
-            if i not in unavailable:
-                return i, "seed", None
-        return None
-
-    # ----------------------------------------------------------- pool ranking
-    def set_ranking(self, ranking: Ranking, model: ModelState) -> None:
-        upcoming = []
-        for row, score in zip(ranking.order, ranking.scores, strict=False):
-            item_id = int(model.item_of_row[row])
-            if item_id >= 0:
-                upcoming.append([item_id, float(score)])
-            if len(upcoming) >= PERSISTED_QUEUE:
-                break
-        self.store.set("queue", {"round": ranking.round, "strategy": ranking.strategy,
-                                 "items": upcoming})  # fmt: skip
-
-    def next_ranked(self, unavailable: set[int], model: ModelState) -> Pick | None:
-        if model.ranking is not None:
-            r = model.ranking
-            for row, score in zip(r.order, r.scores, strict=False):
-                item_id = int(model.item_of_row[row])
-                if item_id >= 0 and item_id not in unavailable:
-                    return item_id, r.strategy, float(score)
-        saved = self.store.get("queue")  # reopened: serve the last ranking until a new one lands
-        for item_id, score in (saved or {}).get("items", []):
-            if item_id not in unavailable and item_id in self.items:
-                return item_id, saved["strategy"], score
-        return None
-
-    # ----------------------------------------------------------- stream
-    def _load_stream(self) -> FixedUncertainty | VariableUncertainty:
-        saved = self.store.get("stream_state")
-        if saved:
-            return stream_strategy_from_dict(saved)
-        if self.settings.stream_threshold is not None:
-            return FixedUncertainty(self.settings.stream_threshold)
-        return VariableUncertainty(self.settings.stream_budget)
-
-    def next_stream(
-        self, unavailable: set[int], model: ModelState, discard: Callable[[int, float], None]
-    ) -> Pick | None:
-        """The next arrival the threshold queries; arrivals it passes over are discarded."""
-        try:
-            for item_id in self.index.arrivals:
-                if item_id in unavailable:
-                    continue
-                proba = model.proba_of(item_id)
-                if proba is None:
-                    return item_id, "seed", None  # no model yet: query what arrives
-                decision = self._stream.decide(np.array(list(proba.values())))
-                if decision.query:
-                    return item_id, "stream", 1.0 - decision.score
-                discard(item_id, 1.0 - decision.score)
-            return None
-        finally:
-            self.store.set("stream_state", self._stream.to_dict())
-
-    def note_answer(self, item: Item) -> None:
-        self._synth_scores.pop(item.id, None)

@@ -228,7 +228,7 @@ class LabelingController(QObject):
         self.session.set_features(result.features)
         seed = self.session.seed_job()
         if seed is not None:
-            from aldesk.core.session_state import draw_seed
+            from aldesk.core.session_queue import draw_seed
 
             self.seeder.submit(lambda ctx: draw_seed(*seed))
         if result.cancelled:

@@ -1,0 +1,55 @@
+"""Which items are which: the lists the session needs on every key press, built once per load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from aldesk.core.store import Event, Item
+
+
+def is_candidate(item: Item, answers: dict[int, Event]) -> bool:
+    return (item.status == "ok" and item.split == "pool" and item.origin == "file"
+            and item.id not in answers)  # fmt: skip
+
+
+def is_train_label(ev: Event, items: dict[int, Item]) -> bool:
+    return ev.action == "label" and items[ev.item_id].split == "pool"
+
+
+@dataclass(frozen=True)
+class ItemIndex:
+    """Item lists the loop asks for on every key press, built once per (re)load of the items.
+
+    A 10k-item pool must not be walked per answer: these are precomputed in one pass.
+    """
+
+    items: dict[int, Item]
+    tests: tuple[int, ...]  # readable held-out test items
+    n_test: int
+    synth: tuple[int, ...]
+    n_pool_ok: int
+    n_unreadable: int
+    random_order: tuple[int, ...]  # candidate files in a seeded random order (cold start)
+    arrivals: tuple[int, ...]  # candidate files in arrival order (stream)
+
+    @classmethod
+    def build(cls, items: dict[int, Item], random_state: int) -> ItemIndex:
+        values = list(items.values())
+        files = sorted(it.id for it in values if is_candidate(it, {}))
+        rng = np.random.default_rng(random_state)
+        arrivals = sorted(
+            (items[i] for i in files),
+            key=lambda it: (it.arrival if it.arrival is not None else it.id, it.id),
+        )
+        return cls(
+            items=items,
+            tests=tuple(it.id for it in values if it.split == "test" and it.status == "ok"),
+            n_test=sum(1 for it in values if it.split == "test"),
+            synth=tuple(it.id for it in values if it.origin == "synth"),
+            n_pool_ok=sum(1 for it in values if it.split == "pool" and it.status == "ok"),
+            n_unreadable=sum(1 for it in values if it.status != "ok"),
+            random_order=tuple(int(i) for i in rng.permutation(files)) if files else (),
+            arrivals=tuple(it.id for it in arrivals),
+        )

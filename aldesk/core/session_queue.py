@@ -1,0 +1,167 @@
+"""The queue side of a session: which item comes next, and what a reopened project resumes.
+
+Due test items, synthesized queries, the seed set, the pool ranking or the stream. What must
+survive a restart (seed queue, upcoming queue, stream threshold) lives in the store's JSON
+settings, never in memory alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from aldesk.core.features.types import FeatureSet
+from aldesk.core.item_index import ItemIndex, is_candidate
+from aldesk.core.project import ProjectSettings
+from aldesk.core.ranking import Ranking
+from aldesk.core.session_state import ModelState
+from aldesk.core.store import Event, Item, ProjectStore
+from aldesk.core.strategies.seed import seed_random, seed_representative
+from aldesk.core.strategies.stream import (
+    FixedUncertainty,
+    VariableUncertainty,
+    stream_strategy_from_dict,
+)
+
+Pick = tuple[int, str, "float | None"]
+PERSISTED_QUEUE = 50
+
+
+def draw_seed(ids: list[int], X: np.ndarray, k: int, method: str, random_state: int) -> list[int]:
+    """The cold-start seed set: ``k`` representative (k-means medoid) or random items."""
+    if not k:
+        return []
+    if method == "representative":
+        sel = seed_representative(X, k, random_state)
+    else:
+        sel = seed_random(len(ids), k, random_state)
+    return [ids[int(j)] for j in sel.indices]
+
+
+class QueueState:
+    """Decides which item comes next; persists what a reopened project must resume."""
+
+    def __init__(self, store: ProjectStore, settings: ProjectSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self.items: dict[int, Item] = {}
+        self.index: ItemIndex | None = None
+        self._synth_scores: dict[int, float] = {}
+        self._stream = self._load_stream()
+
+    def set_items(self, index: ItemIndex) -> None:
+        self.index = index
+        self.items = index.items
+
+    # ----------------------------------------------------------- test items
+    def due_test(self, answers: dict[int, Event]) -> Pick | None:
+        """One held-out test item after every ``max(3, batch)`` pool answers."""
+        tests = self.index.tests
+        open_tests = [i for i in tests if i not in answers]
+        if not open_tests:
+            return None
+        n_pool = sum(1 for i in answers if self.items[i].split == "pool")
+        n_test = len(tests) - len(open_tests)
+        if n_test >= math.ceil(n_pool / max(3, self.settings.batch)):
+            return None
+        rng = np.random.default_rng(self.settings.random_state + 7)
+        return int(rng.permutation(sorted(open_tests))[0]), "test", None
+
+    # ----------------------------------------------------------- synthesized
+    def push_synth(self, item_id: int, score: float) -> None:
+        self._synth_scores[item_id] = score
+
+    def pending_synth(self, answers: dict[int, Event]) -> Pick | None:
+        for i in self.index.synth:
+            if i not in answers:
+                return i, "synthesis", self._synth_scores.get(i)
+        return None
+
+    # ----------------------------------------------------------- seed
+    def next_seed(
+        self, unavailable: set[int], features: FeatureSet | None, row_of: dict[int, int]
+    ) -> Pick | None:
+        queue = self.store.get("seed_queue")
+        if queue is None and features is not None and self.inline_seed:
+            queue = draw_seed(*self.seed_request(features, row_of))
+            self.store.set("seed_queue", queue)
+        for i in queue or []:
+            if i not in unavailable and is_candidate(self.items[i], {}):
+                return i, "seed", None
+        return self._random_pick(unavailable)
+
+    # The GUI draws the seed on a worker (k-means on a large pool takes ~0.5 s) and serves a
+    # seeded random order meanwhile; the simulator and the CLI draw it inline.
+    inline_seed = True
+
+    def seed_request(self, features: FeatureSet, row_of: dict[int, int]) -> tuple:
+        """Frozen arguments for :func:`draw_seed` (features of the candidate files)."""
+        ids = [i for i in sorted(row_of) if is_candidate(self.items[i], {})]
+        X = features.X[[row_of[i] for i in ids]] if ids else features.X[:0]
+        st = self.settings
+        return ids, X, min(st.seed_size, len(ids)), st.seed_method, st.random_state
+
+    def _random_pick(self, unavailable: set[int]) -> Pick | None:
+        """Cold start with no features yet (or the seed spent): a seeded random order."""
+        for i in self.index.random_order:
+            if i not in unavailable:
+                return i, "seed", None
+        return None
+
+    # ----------------------------------------------------------- pool ranking
+    def set_ranking(self, ranking: Ranking, model: ModelState) -> None:
+        upcoming = []
+        for row, score in zip(ranking.order, ranking.scores, strict=False):
+            item_id = int(model.item_of_row[row])
+            if item_id >= 0:
+                upcoming.append([item_id, float(score)])
+            if len(upcoming) >= PERSISTED_QUEUE:
+                break
+        self.store.set("queue", {"round": ranking.round, "strategy": ranking.strategy,
+                                 "items": upcoming})  # fmt: skip
+
+    def next_ranked(self, unavailable: set[int], model: ModelState) -> Pick | None:
+        if model.ranking is not None:
+            r = model.ranking
+            for row, score in zip(r.order, r.scores, strict=False):
+                item_id = int(model.item_of_row[row])
+                if item_id >= 0 and item_id not in unavailable:
+                    return item_id, r.strategy, float(score)
+        saved = self.store.get("queue")  # reopened: serve the last ranking until a new one lands
+        for item_id, score in (saved or {}).get("items", []):
+            if item_id not in unavailable and item_id in self.items:
+                return item_id, saved["strategy"], score
+        return None
+
+    # ----------------------------------------------------------- stream
+    def _load_stream(self) -> FixedUncertainty | VariableUncertainty:
+        saved = self.store.get("stream_state")
+        if saved:
+            return stream_strategy_from_dict(saved)
+        if self.settings.stream_threshold is not None:
+            return FixedUncertainty(self.settings.stream_threshold)
+        return VariableUncertainty(self.settings.stream_budget)
+
+    def next_stream(
+        self, unavailable: set[int], model: ModelState, discard: Callable[[int, float], None]
+    ) -> Pick | None:
+        """The next arrival the threshold queries; arrivals it passes over are discarded."""
+        try:
+            for item_id in self.index.arrivals:
+                if item_id in unavailable:
+                    continue
+                proba = model.proba_of(item_id)
+                if proba is None:
+                    return item_id, "seed", None  # no model yet: query what arrives
+                decision = self._stream.decide(np.array(list(proba.values())))
+                if decision.query:
+                    return item_id, "stream", 1.0 - decision.score
+                discard(item_id, 1.0 - decision.score)
+            return None
+        finally:
+            self.store.set("stream_state", self._stream.to_dict())
+
+    def note_answer(self, item: Item) -> None:
+        self._synth_scores.pop(item.id, None)
