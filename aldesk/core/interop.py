@@ -293,7 +293,7 @@ def import_labels(
     if missing and not add_classes:
         raise UnknownClass(
             f"{path} uses classes the project does not have: {', '.join(missing)}. "
-            "Add them to the project first, or import with 'add missing classes'."
+            "Add them to the project first (Classes → Add class…), or import with --add-classes."
         )
     for name in missing:
         store.add_class(name)
