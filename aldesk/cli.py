@@ -6,7 +6,6 @@ Errors a user can cause print one line and exit 2; no traceback reaches the term
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,7 +125,3 @@ def _gui(**kwargs) -> int:
     from aldesk.gui.app import run_gui
 
     return run_gui(**kwargs)
-
-
-def print_json(data: object) -> None:
-    print(json.dumps(data, indent=2))

@@ -259,10 +259,6 @@ class Session:
                 self._browse = None
         return self.current()
 
-    @property
-    def browsing(self) -> bool:
-        return self._browse is not None
-
     # ------------------------------------------------------------------ training
     def training_job(self, force: bool = False) -> TrainingJob | None:
         """A frozen retrain request when one is due (every ``batch`` labels), else None."""
@@ -310,10 +306,6 @@ class Session:
         self.reload_items()
         self.model.add_extra_features(item_id, syn.features)
         self.queue.push_synth(item_id, syn.score)
-
-    @property
-    def training(self) -> bool:
-        return self.model.pending
 
     # ------------------------------------------------------------------ status
     def status(self) -> Status:
