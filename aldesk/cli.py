@@ -122,6 +122,21 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _gui(**kwargs) -> int:
+    _check_display()
     from aldesk.gui.app import run_gui
 
     return run_gui(**kwargs)
+
+
+def _check_display() -> None:
+    """Qt aborts the process without a display; say so in one line instead."""
+    import os
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    ):  # fmt: skip
+        raise AldeskError(
+            "No display found (DISPLAY is not set). Run aldesk on a desktop session, or use "
+            "the headless commands: aldesk new / status / simulate / export."
+        )

@@ -116,3 +116,14 @@ def test_simulate_writes_the_curve_file(tmp_path, pool) -> None:
     assert run["n_labels"] == sorted(run["n_labels"]) and run["n_labels"][-1] <= 30
     assert len(run["accuracy"]) == len(run["macro_f1"]) == len(run["round_seconds"])
     assert curve["n_items"] == 80 and curve["classes"] == [str(d) for d in range(10)]
+
+
+def test_gui_commands_without_a_display_explain_instead_of_aborting(tmp_path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}  # fmt: skip
+    out = subprocess.run([sys.executable, "-m", "aldesk", "demo"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert out.returncode == 2
+    assert "No display found" in out.stderr and "Traceback" not in out.stderr
