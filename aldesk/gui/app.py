@@ -33,8 +33,6 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     """The QApplication (reused if one exists, e.g. under pytest-qt), styled."""
     app = QApplication.instance()
     if app is None:
-        # QtMultimedia probes for PipeWire and logs when it is absent; PulseAudio serves instead
-        os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.symbolsresolver=false")
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
