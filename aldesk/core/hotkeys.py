@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-# S skip, X can't label, R replay, Z undo (with Ctrl) stay free for the commands.
-RESERVED = frozenset("srxz")
+# S skip, X can't label, R replay, L loop, Z undo (with Ctrl) stay free for the commands.
+RESERVED = frozenset("lrsxz")
 _ORDER = "1234567890" + "".join(c for c in "abcdefghijklmnopqrstuvwxyz" if c not in RESERVED)
 
 

@@ -26,8 +26,7 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("play", "&Play / pause", ("Space",), "v", "toggle_play", True),
     ("replay", "&Replay", ("R",), "v", "replay", True),
     ("loop", "&Loop", ("L",), "v", "toggle_loop", True),
-    ("shortcuts", "&Keyboard shortcuts", (QKeySequence.StandardKey.HelpContents, "F1"), "w",
-     "show_shortcuts", None),
+    ("shortcuts", "&Keyboard shortcuts", ("F1",), "w", "show_shortcuts", None),
 )  # fmt: skip
 
 

@@ -291,3 +291,21 @@ def test_classes_can_be_added_renamed_and_merged_keeping_history(qtbot, tmp_path
     assert len(store.events()) == 7  # nothing rewritten: the log only grew by the new answer
     qtbot.waitUntil(lambda: not window.controller.training_pending(), timeout=60_000)
     _close(qtbot, window)
+
+
+def test_f1_opens_the_shortcut_sheet_and_ctrl_q_quits(qtbot, tmp_path, monkeypatch) -> None:
+    from aldesk.gui import shortcuts
+
+    window, _truth = _open(tmp_path, "images", per_class=3)
+    _show(qtbot, window)
+    sheets = []
+    monkeypatch.setattr(shortcuts.ShortcutSheet, "exec", lambda self: sheets.append(self) or 0)
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    rows = {sheets[0].table.item(r, 0).text(): sheets[0].table.item(r, 1).text()
+            for r in range(sheets[0].table.rowCount())}  # fmt: skip
+    assert rows["Label as “0”"] == "1" and rows["Skip"] == "S" and rows["Quit"] == "Ctrl+Q"
+    keys = [k.toString() for a in window.actions() for k in a.shortcuts()]
+    assert len(keys) == len(set(keys)), "two actions share a shortcut (Qt ignores both)"
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert not window.controller.trainer.busy and window.store._conn is None  # closed cleanly
