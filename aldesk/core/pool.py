@@ -4,8 +4,8 @@ Rules a user can rely on:
 
 * **What is scanned.** Every file under the pool folder, recursively, whose extension is an image
   (``media.IMAGE_EXTS``) or audio (``media.AUDIO_EXTS``) extension. Hidden files and folders
-  (names starting with ``.``) and project folders (``*.aldesk``) are not entered. A sub-folder that
-  cannot be listed is passed over; it never stops the scan.
+  (names starting with ``.``) and project folders (``*.aldesk``) are not entered; a sub-folder
+  that cannot be listed is passed over.
 * **One kind per project.** A project holds images or audio, never both. The kind is the
   ``kind=`` argument when given (the user chose it); otherwise it is the majority kind of the
   folder, images winning a tie. Files of the other kind are not silently dropped: they are
@@ -35,13 +35,11 @@ from pathlib import Path
 
 from aldesk.core import media
 from aldesk.core.errors import MediaError, NoMedia, PoolMissing
+from aldesk.core.records import PROJECT_SUFFIX
 
 HASH_BLOCK = 1 << 20
-PROJECT_SUFFIX = ".aldesk"
 KINDS = ("image", "audio")
-# benchmarks/bench_scan.py (2 shared cores, warm cache): 5000 MNIST PNGs 6400 files/s with one
-# thread, 4600 with two (CPU/wall stays 1.0: probing small files is GIL-bound Pillow code); 60
-# 6-Mpixel JPEGs 30 files/s vs 20. Threads may still pay off on slow (network) disks.
+# One thread: probing is GIL-bound Pillow work, so two threads were slower (benchmarks/bench_scan.py).
 DEFAULT_WORKERS = 1
 
 Progress = Callable[[int, int], None]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+PROJECT_SUFFIX = ".aldesk"  # a project is a folder NAME.aldesk/
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,17 @@ class RoundRecord:
     fit_seconds: float | None = None
     strategy: str | None = None
     at: float = 0.0
+
+
+ANSWER_ACTIONS = frozenset({"label", "skip", "cannot_label", "discard"})
+
+
+def current_answers(events: Iterable[Event]) -> dict[int, Event]:
+    """Replay the log: an item's answer is its latest answer event that no undo withdrew."""
+    events = list(events)
+    withdrawn = {e.undoes for e in events if e.action == "undo"}
+    current: dict[int, Event] = {}
+    for e in events:
+        if e.action in ANSWER_ACTIONS and e.id not in withdrawn:
+            current[e.item_id] = e
+    return current

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from aldesk.core.classes import PALETTE, assign_hotkeys, check_class_names
 from aldesk.core.db import configure as _configure
 from aldesk.core.db import transaction as _transaction
 from aldesk.core.db import write_error as _write_error
@@ -27,19 +28,20 @@ from aldesk.core.errors import (
     ProjectTooNew,
     UnknownClass,
 )
-from aldesk.core.hotkeys import assign_hotkeys
 from aldesk.core.lock import ProjectLock
 from aldesk.core.migrations import SCHEMA_VERSION, migrate
-from aldesk.core.records import ClassInfo, Event, Item, NewItem, RoundRecord
+from aldesk.core.records import (
+    PROJECT_SUFFIX,
+    ClassInfo,
+    Event,
+    Item,
+    NewItem,
+    RoundRecord,
+    current_answers,
+)
 
 DB_NAME = "project.sqlite"
-PROJECT_SUFFIX = ".aldesk"
 ACTIONS = ("label", "skip", "cannot_label", "undo", "discard")
-ANSWER_ACTIONS = frozenset({"label", "skip", "cannot_label", "discard"})
-PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-)  # fmt: skip
 
 
 _ITEM_COLS = "id, hash, relpath, kind, size, mtime_ns, status, reason, split, origin, arrival"
@@ -82,7 +84,7 @@ class ProjectStore:
         path = project_path(path)
         if (path / DB_NAME).exists():
             raise ProjectExists(f"A project already exists at {path}.")
-        _check_class_names(classes)
+        check_class_names(classes)
         path.mkdir(parents=True, exist_ok=True)
         store = cls._connect(path)
         try:
@@ -285,7 +287,7 @@ class ProjectStore:
     ) -> ClassInfo:
         name = name.strip()
         existing = self.classes()
-        _check_class_names([c.name for c in existing] + [name])
+        check_class_names([c.name for c in existing] + [name])
         order = max((c.order for c in existing), default=-1) + 1
         if hotkey is None:
             used = {c.hotkey for c in existing}
@@ -299,7 +301,7 @@ class ProjectStore:
 
     def rename_class(self, class_id: int, name: str) -> None:
         others = [c.name for c in self.classes() if c.id != class_id]
-        _check_class_names([*others, name.strip()])
+        check_class_names([*others, name.strip()])
         self._write("UPDATE classes SET name = ? WHERE id = ?", (name.strip(), class_id))
 
     def merge_classes(self, src_id: int, dst_id: int) -> None:
@@ -389,30 +391,6 @@ class ProjectStore:
     def rounds(self) -> list[RoundRecord]:
         rows = self._conn.execute(f"SELECT {_ROUND_COLS} FROM rounds ORDER BY id").fetchall()
         return [RoundRecord(*r) for r in rows]
-
-
-def current_answers(events: Iterable[Event]) -> dict[int, Event]:
-    """Replay the log: an item's answer is its latest answer event that no undo withdrew."""
-    events = list(events)
-    withdrawn = {e.undoes for e in events if e.action == "undo"}
-    current: dict[int, Event] = {}
-    for e in events:
-        if e.action in ANSWER_ACTIONS and e.id not in withdrawn:
-            current[e.item_id] = e
-    return current
-
-
-def _check_class_names(names: Sequence[str]) -> None:
-    cleaned = [n.strip() for n in names]
-    if not cleaned:
-        raise AldeskError("A project needs at least one class.")
-    if any(not n for n in cleaned):
-        raise AldeskError("Class names cannot be empty.")
-    seen: set[str] = set()
-    for n in cleaned:
-        if n.casefold() in seen:
-            raise AldeskError(f"The class {n!r} is listed twice.")
-        seen.add(n.casefold())
 
 
 __all__ = [

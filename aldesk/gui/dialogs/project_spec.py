@@ -10,12 +10,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aldesk.core.hotkeys import RESERVED, assign_hotkeys
+from aldesk.core.classes import RESERVED, assign_hotkeys
 from aldesk.core.pool import MediaCounts, count_media
 from aldesk.core.project import SCENARIO_TEXT, ProjectSettings
+from aldesk.core.records import PROJECT_SUFFIX
 from aldesk.core.strategies import POOL_STRATEGIES, SEED_STRATEGIES
 
-PROJECT_SUFFIX = ".aldesk"
 SCENARIOS = SCENARIO_TEXT
 
 __all__ = ["MediaCounts", "NewProjectSpec", "count_media", "validate_spec"]
