@@ -12,8 +12,7 @@ Rules a user can rely on:
   listed in ``ScanResult.other_kind`` so the caller can say "412 audio files were left out".
 * **Identity is content.** An item is the SHA-256 of its bytes, so a renamed or moved file keeps
   its labels, and byte-identical files are one item reported in ``ScanResult.duplicates``.
-* **Rescans are incremental.** A file whose path, size and ``mtime_ns`` match its ``previous``
-  entry is neither re-hashed nor re-probed.
+* **Rescans are incremental.** A file whose path, size and mtime match ``previous`` is not re-read.
 * **Bad files never stop a scan.** A file that cannot be read or decoded gets ``error`` set to
   the reason from ``media.probe`` (or "permission denied" when its bytes cannot be read) and is
   listed in ``ScanResult.unreadable``.

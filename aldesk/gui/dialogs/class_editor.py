@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.gui.dialogs.project_spec import default_hotkeys
+from aldesk.core.classes import assign_hotkeys
 
 
 class _EntryLine(QLineEdit):
@@ -102,7 +102,7 @@ class ClassEditor(QWidget):
 
     def _next_free_key(self) -> str | None:
         used = {k for k in self.hotkeys() if k}
-        for key in default_hotkeys(len(used) + 40):
+        for key in assign_hotkeys(len(used) + 40):
             if key and key not in used:
                 return key
         return None

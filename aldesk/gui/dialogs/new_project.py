@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -26,22 +25,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from aldesk.core.project import ProjectSettings
+from aldesk.core.project import SCENARIO_TEXT, ProjectSettings
+from aldesk.core.strategies import POOL_STRATEGIES, SEED_STRATEGIES
 from aldesk.gui import style
 from aldesk.gui.dialogs.class_editor import ClassEditor
+from aldesk.gui.dialogs.form import combo, error_label, muted_label, spin
 from aldesk.gui.dialogs.project_spec import (
     PROJECT_SUFFIX,
-    SCENARIOS,
     MediaCounts,
     NewProjectSpec,
     count_media,
-    pool_strategies,
-    seed_methods,
     validate_spec,
 )
 from aldesk.gui.workers import Lane
@@ -112,13 +109,13 @@ class NewProjectDialog(QDialog):
         box = QGroupBox("Data and project")
         self._folder = QLineEdit(placeholderText="Folder with images or audio clips")
         self._browse_folder = QPushButton("Browse…")
-        self._counts_label = _muted_label()
-        self._folder_msg = _error_label()
+        self._counts_label = muted_label()
+        self._folder_msg = error_label()
         self._name = QLineEdit(placeholderText="Project name")
         self._location = QLineEdit(placeholderText="Folder where the project is stored")
         self._browse_location = QPushButton("Browse…")
-        self._path_label = _muted_label()
-        self._project_msg = _error_label()
+        self._path_label = muted_label()
+        self._project_msg = error_label()
         for button in (self._browse_folder, self._browse_location):
             button.setAutoDefault(False)
         grid = QGridLayout(box)
@@ -140,8 +137,8 @@ class NewProjectDialog(QDialog):
     def _build_classes_group(self) -> QGroupBox:
         box = QGroupBox("Classes")
         self._classes = ClassEditor()
-        hint = _muted_label("Keys 1–9 and 0 first, then letters; double-click a key to change it.")
-        self._classes_msg = _error_label()
+        hint = muted_label("Keys 1–9 and 0 first, then letters; double-click a key to change it.")
+        self._classes_msg = error_label()
         layout = QVBoxLayout(box)
         layout.addWidget(self._classes, 1)
         layout.addWidget(hint)
@@ -150,15 +147,15 @@ class NewProjectDialog(QDialog):
 
     def _build_learning_group(self) -> QGroupBox:
         box = QGroupBox("Learning")
-        self._strategy = _combo(pool_strategies(), "margin")
-        self._strategy_help = _muted_label()
-        self._scenario = _combo(SCENARIOS, "pool")
-        self._scenario_help = _muted_label()
-        self._batch = _spin(1, 500, 5, " per round")
+        self._strategy = combo(POOL_STRATEGIES, "margin")
+        self._strategy_help = muted_label()
+        self._scenario = combo(SCENARIO_TEXT, "pool")
+        self._scenario_help = muted_label()
+        self._batch = spin(1, 500, 5, " per round")
         self._batch.setToolTip("How many answers before the model retrains (k)")
-        self._seed_size = _spin(0, 10_000, 10, " items")
-        self._seed_method = _combo(seed_methods(), "representative")
-        self._test_size = _spin(0, 100_000, 50, " items")
+        self._seed_size = spin(0, 10_000, 10, " items")
+        self._seed_method = combo(SEED_STRATEGIES, "representative")
+        self._test_size = spin(0, 100_000, 50, " items")
         self._test_size.setToolTip("Held out at random and labelled to measure accuracy honestly")
         seed_row = QHBoxLayout()
         seed_row.addWidget(self._seed_size)
@@ -176,7 +173,7 @@ class NewProjectDialog(QDialog):
     def _build_stopping_group(self) -> QGroupBox:
         box = QGroupBox("Stop when")
         self._use_budget = QCheckBox("Label budget")
-        self._budget = _spin(1, 1_000_000, 500, " labels")
+        self._budget = spin(1, 1_000_000, 500, " labels")
         self._use_target = QCheckBox("Test accuracy reaches")
         self._target = QDoubleSpinBox(
             decimals=1, minimum=1.0, maximum=100.0, value=95.0, suffix=" %"
@@ -375,11 +372,11 @@ class NewProjectDialog(QDialog):
 
     @Slot()
     def _on_strategy_changed(self) -> None:
-        self._strategy_help.setText(pool_strategies().get(self._strategy.currentData(), ""))
+        self._strategy_help.setText(POOL_STRATEGIES.get(self._strategy.currentData(), ""))
 
     @Slot()
     def _on_scenario_changed(self) -> None:
-        self._scenario_help.setText(SCENARIOS.get(self._scenario.currentData(), ""))
+        self._scenario_help.setText(SCENARIO_TEXT.get(self._scenario.currentData(), ""))
 
     @Slot()
     def _on_create_clicked(self) -> None:
@@ -392,31 +389,3 @@ class NewProjectDialog(QDialog):
 def _counts_text(c: MediaCounts) -> str:
     parts = [f"{c.images:,} images", f"{c.audio:,} audio clips", f"{c.other:,} other files"]
     return "Found " + " · ".join(parts)
-
-
-def _muted_label(text: str = "") -> QLabel:
-    label = QLabel(text, wordWrap=True)
-    label.setProperty("role", "muted")
-    return label
-
-
-def _error_label() -> QLabel:
-    label = QLabel(wordWrap=True)
-    label.setProperty("role", "error")
-    return label
-
-
-def _combo(options: dict[str, str], default: str) -> QComboBox:
-    combo = QComboBox()
-    for key, description in options.items():
-        combo.addItem(description.split(":")[0], key)
-        combo.setItemData(combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
-    index = combo.findData(default)
-    combo.setCurrentIndex(max(0, index))
-    return combo
-
-
-def _spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
-    spin = QSpinBox(minimum=low, maximum=high, value=value, suffix=suffix)
-    spin.setAccelerated(True)
-    return spin

@@ -10,31 +10,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aldesk.core.classes import RESERVED, assign_hotkeys
+from aldesk.core.classes import RESERVED
 from aldesk.core.pool import MediaCounts, count_media
-from aldesk.core.project import SCENARIO_TEXT, ProjectSettings
+from aldesk.core.project import ProjectSettings
 from aldesk.core.records import PROJECT_SUFFIX
-from aldesk.core.strategies import POOL_STRATEGIES, SEED_STRATEGIES
-
-SCENARIOS = SCENARIO_TEXT
 
 __all__ = ["MediaCounts", "NewProjectSpec", "count_media", "validate_spec"]
-
-
-def pool_strategies() -> dict[str, str]:
-    return dict(POOL_STRATEGIES)
-
-
-def seed_methods() -> dict[str, str]:
-    return dict(SEED_STRATEGIES)
-
-
-def reserved_keys() -> frozenset[str]:
-    return frozenset(RESERVED)
-
-
-def default_hotkeys(n: int) -> list[str | None]:
-    return assign_hotkeys(n)
 
 
 @dataclass
@@ -108,7 +89,7 @@ def _class_problem(classes: list[str], hotkeys: list[str | None]) -> str:
         if n.casefold() in seen:
             return f"The class “{n}” appears twice."
         seen[n.casefold()] = n
-    reserved = reserved_keys()
+    reserved = RESERVED
     used: dict[str, str] = {}
     for name, key in zip(names, hotkeys, strict=False):
         if not key:
