@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -161,10 +163,13 @@ def test_failed_items_are_reported_not_fatal(tmp_path):
     assert len(result.features) == 10 and result.features.row("bad1") is None
 
 
-def test_worker_processes_match_inline(tmp_path, monkeypatch):
+@pytest.mark.parametrize("method", ["default", "spawn"])  # spawn: Windows and frozen apps
+def test_worker_processes_match_inline(tmp_path, monkeypatch, method):
     files = _image_files(tmp_path, 40)
     inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(run, "SPAWN_WORTH_SECONDS", 0.0)  # force the process pool
+    monkeypatch.setattr(run, "_pool_worth_seconds", lambda: 0.0)  # force the process pool
+    if method != "default":
+        monkeypatch.setattr(run, "_pool_context", lambda: multiprocessing.get_context(method))
     progress = []
     pooled = features.ensure_features(
         tmp_path / "c2", "image", files, workers=2, progress=progress.append
@@ -172,6 +177,18 @@ def test_worker_processes_match_inline(tmp_path, monkeypatch):
     assert not pooled.failed
     np.testing.assert_allclose(pooled.features.X, inline.X, rtol=1e-5, atol=1e-5)
     assert progress[-1].done == progress[-1].total == 40 and progress[-1].eta_seconds == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
+def test_workers_fork_from_a_preloaded_server_not_the_threaded_parent():
+    context = run._pool_context()
+    assert context.get_start_method() == "forkserver"
+    run.start_worker_server()
+    run.start_worker_server()  # idempotent
+    from multiprocessing import forkserver
+
+    assert forkserver._forkserver._forkserver_pid is not None
+    assert "aldesk.core.features.run" in forkserver._forkserver._preload_modules
 
 
 def test_extract_one_matches_cached_rows(tmp_path):

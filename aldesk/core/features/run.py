@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -28,10 +30,18 @@ MIN_CHUNK = 4
 # cache writes, each with an fsync, and larger array operations), while cancel stays prompt.
 CHUNK_SECONDS = 0.25
 MAX_INLINE_CHUNK = 1024
+FLUSH_SECONDS = CHUNK_SECONDS  # cache appends: about this often
 POLL_SECONDS = 0.2
-# Starting two spawn workers took 1.5-3.3 s here (imports); below this much inline work the
-# pool does not pay for itself.
+# Below this much inline work the process pool does not pay for itself. Workers forked from a
+# warm fork server start in milliseconds; spawned ones took 1.5-3.3 s here (imports). Even warm
+# workers gave small jobs nothing on the shared 2-core VM this was measured on: two processes
+# of numpy-heavy extraction ran 1.0-1.3x as fast as one (benchmarks/bench_features.py).
+FORK_WORTH_SECONDS = 2.0
 SPAWN_WORTH_SECONDS = 8.0
+# Jobs this small never use the pool, so they do not start the fork server either.
+SERVER_WORTH_ITEMS = 128
+# What the fork server imports once, so every worker forked from it starts warm.
+SERVER_PRELOAD = ["__main__", "aldesk.core.features.run", "scipy.fft"]
 
 ProgressFn = Callable[[Progress], None]
 StopFn = Callable[[], bool]
@@ -133,6 +143,7 @@ def ensure_features(
     state = extractors.load_state(cache_dir, kind)
     failed: dict[str, str] = {}
     if extractors.needs_state(kind) and state is None:
+        _maybe_start_server(len(unique), workers)  # warms up while the dictionary is learned
         if progress is not None:  # learning takes seconds: show the run has started
             progress(Progress(0, len(unique), 0.0, None))
         state = _learn_state(cache_dir, kind, unique, failed, stop)
@@ -143,11 +154,21 @@ def ensure_features(
             return FeatureResult(empty, failed, cancelled=stop())
     cache = _cache(cache_dir, kind, state)
     pending = [(h, p) for h, p in unique if h not in cache and h not in failed]
+    _maybe_start_server(len(pending), workers)  # warms up while the first chunk runs here
     tracker = _Tracker(len(unique), len(unique) - len(pending), progress)
     tracker.report()
-    cancelled = _run(kind, state, pending, cache, failed, tracker, stop, workers)
+    sink = _Sink(cache, failed, tracker)
+    try:
+        cancelled = _run(kind, state, pending, sink, stop, workers)
+    finally:
+        sink.flush()
     cache.compact()
     return FeatureResult(_feature_set(cache, kind, state, hashes), failed, cancelled)
+
+
+def _maybe_start_server(items: int, workers: int | None) -> None:
+    if items >= SERVER_WORTH_ITEMS and _worker_count(workers) > 1:
+        start_worker_server()
 
 
 class _Tracker:
@@ -204,14 +225,36 @@ def _chunks(pending: list, workers: int) -> list[list]:
     return [pending[i : i + size] for i in range(0, len(pending), size)]
 
 
-def _store(cache: FeatureCache, failed: dict, chunk: list, result) -> int:
-    ok, X, bad = result
-    cache.append([chunk[i][0] for i in ok], X)
-    failed.update({chunk[i][0]: reason for i, reason in bad.items()})
-    return len(chunk)
+class _Sink:
+    """Where finished chunks go: failures noted, progress reported, and rows appended to the
+    cache as one chunk about every FLUSH_SECONDS (each append fsyncs twice; per 64-item work
+    chunk that was a third of a small job's time). A killed run loses at most that much work.
+    """
+
+    def __init__(self, cache: FeatureCache, failed: dict, tracker: _Tracker) -> None:
+        self.cache, self.failed, self.tracker = cache, failed, tracker
+        self._hashes: list[str] = []
+        self._rows: list[np.ndarray] = []
+        self._since = time.perf_counter()
+
+    def add(self, chunk: list, result: tuple) -> None:
+        ok, X, bad = result
+        if ok:
+            self._hashes += [chunk[i][0] for i in ok]
+            self._rows.append(X)
+        self.failed.update({chunk[i][0]: reason for i, reason in bad.items()})
+        self.tracker.add(len(chunk))
+        if time.perf_counter() - self._since >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._hashes:
+            self.cache.append(self._hashes, np.concatenate(self._rows))
+        self._hashes, self._rows = [], []
+        self._since = time.perf_counter()
 
 
-def _run(kind, state, pending, cache, failed, tracker, stop, workers) -> bool:
+def _run(kind, state, pending, sink: _Sink, stop, workers) -> bool:
     """Extract pending items; returns True if cancelled.
 
     The first chunk always runs here, which measures the cost per item; processes are started
@@ -225,16 +268,52 @@ def _run(kind, state, pending, cache, failed, tracker, stop, workers) -> bool:
     with extractors.extraction_context():
         extractors.warm_up(kind)
         started = time.perf_counter()
-        if _run_inline(kind, state, chunks[:1], cache, failed, tracker, stop):
+        if _run_inline(kind, state, chunks[:1], sink, stop):
             return True
         per_item = (time.perf_counter() - started) / len(chunks[0])
         rest = pending[len(chunks[0]) :]
-        if workers <= 1 or per_item * len(rest) < SPAWN_WORTH_SECONDS:
+        if workers <= 1 or per_item * len(rest) < _pool_worth_seconds():
             size = int(CHUNK_SECONDS / max(per_item, 1e-6))
             size = max(len(chunks[0]), min(MAX_INLINE_CHUNK, size))
             inline = [rest[i : i + size] for i in range(0, len(rest), size)]
-            return _run_inline(kind, state, inline, cache, failed, tracker, stop)
-    return _run_pool(kind, state, chunks[1:], cache, failed, tracker, stop, workers)
+            return _run_inline(kind, state, inline, sink, stop)
+    return _run_pool(kind, state, chunks[1:], sink, stop, workers)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """forkserver where the platform has it (not in a frozen app), else spawn.
+
+    Never plain fork: the GUI process has Qt threads, and forking a threaded process can
+    deadlock. The fork server is started by exec like a spawned interpreter, imports
+    SERVER_PRELOAD once, and then forks each worker already warm: milliseconds instead of the
+    0.3-0.9 s of imports a spawned worker pays, which is what makes the pool worth starting for
+    jobs of seconds. spawn is what Windows has (and what a PyInstaller build uses here).
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods() and not getattr(
+        sys, "frozen", False
+    ):
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(SERVER_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _pool_worth_seconds() -> float:
+    forkserver = _pool_context().get_start_method() == "forkserver"
+    return FORK_WORTH_SECONDS if forkserver else SPAWN_WORTH_SECONDS
+
+
+def start_worker_server() -> None:
+    """Start the feature workers' fork server now, if the platform uses one; returns at once.
+
+    The server imports numpy, Pillow, scipy.fft and the extractors in its own process, so
+    calling this early (when a project opens) makes the first extraction's workers start
+    warm. Idempotent and cheap when the server already runs.
+    """
+    if _pool_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _worker_count(requested: int | None) -> int:
@@ -248,12 +327,12 @@ def _worker_count(requested: int | None) -> int:
     return min(workers, cpus)
 
 
-def _run_inline(kind, state, chunks, cache, failed, tracker, stop) -> bool:
+def _run_inline(kind, state, chunks, sink: _Sink, stop) -> bool:
     for chunk in chunks:
         if stop():
             return True
         result = extractors.extract_batch(kind, [p for _, p in chunk], state)
-        tracker.add(_store(cache, failed, chunk, result))
+        sink.add(chunk, result)
     return False
 
 
@@ -289,37 +368,50 @@ def _result(fut: Future, n: int) -> tuple[list[int], np.ndarray, dict[int, str]]
         return [], np.empty((0, 0), dtype=np.float32), dict.fromkeys(range(n), reason)
 
 
-def _run_pool(kind, state, chunks, cache, failed, tracker, stop, workers) -> bool:
-    # spawn, not fork: the GUI process has Qt threads, and forking a threaded process can
-    # deadlock; spawn is also what macOS and Windows use, so all platforms behave alike.
-    context = multiprocessing.get_context("spawn")
+def _run_pool(kind, state, chunks, sink: _Sink, stop, workers) -> bool:
+    """Extract chunks in ``workers - 1`` processes and in this one, from one queue.
+
+    This process works too, so nothing waits for workers to start (the first job of a
+    process may find the fork server still importing) and ``workers`` cores stay busy. Each
+    worker holds one chunk at a time: a chunk sent to a worker that is still starting can
+    not be taken back, so deeper queues would leave this process waiting at the end.
+    """
+    processes = max(1, workers - 1)
     arrays = state.arrays() if state is not None else None
-    queue = iter(chunks)
+    queue = deque(chunks)
     running: dict[Future, list] = {}
     cancelled = False
-    with ProcessPoolExecutor(workers, context, _init_worker, (kind, arrays)) as pool:
+    pool = ProcessPoolExecutor(processes, _pool_context(), _init_worker, (kind, arrays))
+    with pool, extractors.extraction_context():
 
-        def submit_next() -> None:
-            for chunk in queue:  # takes one chunk, or more only while the pool is broken
-                try:
-                    running[pool.submit(_work, [str(p) for _, p in chunk])] = chunk
-                    return
-                except BrokenProcessPool:  # a worker died: the rest fail visibly
-                    reason = dict.fromkeys(range(len(chunk)), "extraction failed (worker crashed)")
-                    tracker.add(_store(cache, failed, chunk, ([], None, reason)))
-
-        for _ in range(2 * workers):  # two per worker: no worker idles between chunks
-            submit_next()
-        while running:
-            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+        def collect(done: Iterable[Future]) -> None:
             for fut in done:
                 chunk = running.pop(fut)
-                tracker.add(_store(cache, failed, chunk, _result(fut, len(chunk))))
-                if not cancelled:
-                    submit_next()
+                sink.add(chunk, _result(fut, len(chunk)))
+
+        while queue or running:
+            collect([f for f in running if f.done()])
             if not cancelled and stop():
                 cancelled = True
-                # Queued chunks are dropped; running ones finish and are kept below.
-                for fut in [f for f in running if f.cancel()]:
-                    running.pop(fut)
+                queue.clear()  # running chunks finish and are kept
+            while queue and len(running) < processes:
+                if not _submit(pool, queue.popleft(), running, sink):
+                    break
+            if queue:  # this process takes from the far end
+                chunk = queue.pop()
+                result = extractors.extract_batch(kind, [p for _, p in chunk], state)
+                sink.add(chunk, result)
+            elif running:
+                collect(wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)[0])
     return cancelled
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list, running: dict, sink: _Sink) -> bool:
+    """Send a chunk to the pool; if the pool is broken (a worker died), fail it visibly."""
+    try:
+        running[pool.submit(_work, [str(p) for _, p in chunk])] = chunk
+        return True
+    except BrokenProcessPool:
+        reason = dict.fromkeys(range(len(chunk)), "extraction failed (worker crashed)")
+        sink.add(chunk, ([], None, reason))
+        return False
