@@ -1,6 +1,7 @@
 """Extraction throughput vs a plain decode of the same files.
 
 usage: python benchmarks/bench_features.py [--runs 3] [--mnist-items 2000] [--photos 60]
+                                          [--recordings 20]
 
 For each set, in the same run and interleaved (so machine load hits both alike):
   decode   plain Pillow ``Image.open(p).convert("RGB")`` + ``np.asarray`` (images), or
@@ -15,7 +16,8 @@ For each set, in the same run and interleaved (so machine load hits both alike):
            extraction of a process pays (server start-up, ~0.5 s of imports, included).
 Reports medians over --runs runs in items/s and extract/decode ratios, and the load average
 before and after (the machine is shared). Prints one JSON object.
-Sets: mnist PNGs (28×28), spoken-digit WAVs, and generated 1600×1200 JPEG "photos".
+Sets: mnist PNGs (28×28), spoken-digit WAVs (~1 s, 16 kHz mono), and generated 1600×1200 JPEG
+"photos" and 30-s 44.1 kHz stereo WAV "recordings" (analysed: the loudest 10 s, at 16 kHz).
 """
 
 from __future__ import annotations
@@ -65,6 +67,28 @@ def make_photos(folder: Path, n: int) -> list[Path]:
         noisy = np.asarray(img, np.int16) + rng.integers(-6, 7, (1200, 1600, 3))
         path = folder / f"photo_{i:03d}.jpg"
         Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def make_recordings(folder: Path, n: int, seconds: float = 30.0, rate: int = 44100) -> list[Path]:
+    """Field-recording-like stereo WAVs at 44.1 kHz: pink-ish noise, chirps and clicks."""
+    rng = np.random.default_rng(1)
+    paths = []
+    t = np.arange(int(seconds * rate)) / rate
+    for i in range(n):
+        noise = np.cumsum(rng.standard_normal(t.size)) * 1e-3
+        noise -= np.convolve(noise, np.ones(441) / 441, mode="same")  # drop the drift
+        f0 = rng.uniform(300, 3000)
+        chirps = (
+            0.2
+            * np.sin(2 * np.pi * (f0 + 200 * np.sin(t)) * t)
+            * (np.sin(t * rng.uniform(1, 4)) > 0.6)
+        )
+        mono = (noise + chirps).astype(np.float32)
+        stereo = np.stack([mono, np.roll(mono, 37)], axis=1)
+        path = folder / f"rec_{i:03d}.wav"
+        sf.write(path, np.clip(stereo, -1, 1), rate, subtype="PCM_16")
         paths.append(path)
     return paths
 
@@ -163,11 +187,14 @@ def main() -> None:
     ap.add_argument("--mnist-items", type=int, default=2000)
     ap.add_argument("--spoken", type=Path, default=Path("/work/data/spoken"))
     ap.add_argument("--photos", type=int, default=60)
+    ap.add_argument("--recordings", type=int, default=20)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "photos").mkdir()
         photos = make_photos(work / "photos", a.photos)
+        (work / "recordings").mkdir()
+        recordings = make_recordings(work / "recordings", a.recordings)
         report = {
             "runs": a.runs,
             "loadavg_before": [round(v, 2) for v in os.getloadavg()],
@@ -179,6 +206,9 @@ def main() -> None:
             ),
             "spoken_wav": bench_set(
                 "spoken", "audio", labelled_paths(a.spoken, None), a.runs, work
+            ),
+            "recordings_30s_44k_stereo_wav": bench_set(
+                "recordings", "audio", recordings, a.runs, work
             ),
         }
         report["loadavg_after"] = [round(v, 2) for v in os.getloadavg()]

@@ -222,15 +222,21 @@ def test_load_audio_native_keeps_channels_and_rate(tmp_path):
     assert info.duration == pytest.approx(0.1)
 
 
-def test_long_clip_uses_most_energetic_window(tmp_path):
+@pytest.mark.parametrize("in_memory_seconds", [60.0, 10.0])  # read once / scanned in blocks
+@pytest.mark.parametrize("channels", [1, 2])
+def test_long_clip_uses_most_energetic_window(tmp_path, monkeypatch, in_memory_seconds, channels):
+    from aldesk.core.media import audio
+
+    monkeypatch.setattr(audio, "IN_MEMORY_SCAN_SECONDS", in_memory_seconds)
+    monkeypatch.setattr(audio, "SCAN_READ_HOPS", 7)  # blocks that do not divide the file
     sr = 16000
-    x = np.zeros(sr * 30, np.float32)
+    x = np.zeros((sr * 30 + 123, channels), np.float32)
     x[sr * 20 : sr * 22] = 0.8  # the only loud part: seconds 20-22
     sf.write(tmp_path / "long.wav", x, sr)
     out = media.load_audio(tmp_path / "long.wav", max_seconds=5)
     assert out.size == 5 * sr
     assert np.count_nonzero(np.abs(out) > 0.5) == 2 * sr
-    assert media.load_audio(tmp_path / "long.wav").size == 30 * sr
+    assert media.load_audio(tmp_path / "long.wav").size == 30 * sr + 123
 
 
 def test_waveform_envelope_min_max_per_bin():
