@@ -10,7 +10,8 @@ Public API (see docs/architecture.md)::
     FeatureSet, FeatureResult, Progress
 
 Default extractors: ``image_features`` (k-means patch dictionary learned from the pool + colour
-layout, 448 dims) and ``audio_features`` (time-normalised cepstral segments, 131 dims).
+layout, 448 dims) and ``audio_features`` (noise-robust cepstral segments of the active span,
+111 dims).
 Cache files are float32 ``.npy`` + text hash lists; nothing is pickled.
 """
 
