@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -123,10 +123,21 @@ class AudioCanvas(QWidget):
             t += step
 
     def _paint_captions(self, painter: QPainter, wave: QRectF, spec: QRectF) -> None:
-        painter.setPen(style.MUTED_TEXT)
-        painter.drawText(wave.adjusted(6, 3, -6, -3), Qt.AlignmentFlag.AlignTop, "waveform")
-        painter.setPen(QColor(255, 255, 255, 200))
-        painter.drawText(spec.adjusted(6, 3, -6, -3), Qt.AlignmentFlag.AlignTop, "mel spectrogram")
+        # Each caption sits on a translucent plate: a loud clip fills the waveform to its top.
+        self._caption(painter, wave, "waveform", style.MUTED_TEXT, QColor(255, 255, 255, 210))
+        self._caption(
+            painter, spec, "mel spectrogram", QColor(255, 255, 255, 220), QColor(0, 0, 0, 110)
+        )
+
+    @staticmethod
+    def _caption(painter: QPainter, area: QRectF, text: str, pen: QColor, plate: QColor) -> None:
+        box = painter.fontMetrics().boundingRect(text).adjusted(-4, -1, 4, 1)
+        box.moveTopLeft(area.topLeft().toPoint() + QPoint(4, 3))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(plate)
+        painter.drawRoundedRect(QRectF(box), 3, 3)
+        painter.setPen(pen)
+        painter.drawText(QRectF(box), Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_playhead(self, painter: QPainter) -> None:
         x = self.playhead_x()
