@@ -1,6 +1,6 @@
 """Extraction throughput vs a plain decode of the same files.
 
-usage: python benchmarks/bench_features.py [--runs 3] [--mnist-items 2000] [--photos 60]
+usage: python benchmarks/bench_features.py [--runs 3] [--mnist-items N (0: all)] [--photos 60]
                                           [--recordings 20]
 
 For each set, in the same run and interleaved (so machine load hits both alike):
@@ -11,13 +11,14 @@ For each set, in the same run and interleaved (so machine load hits both alike):
            it and is reported separately), with workers=0 (this process) and workers=2 (the
            default: the product decides itself whether worker processes pay, and runs small
            jobs in this process). Worker processes fork from a fork server that the first
-           workers=2 run starts (the app starts it when a project opens);
+           workers=2 run starts (as in the app, where it starts with a project's first extraction);
   cold     the workers=2 run with the fork server stopped just before it: what the first
            extraction of a process pays (server start-up, ~0.5 s of imports, included).
 Reports medians over --runs runs in items/s and extract/decode ratios, and the load average
 before and after (the machine is shared). Prints one JSON object.
-Sets: mnist PNGs (28×28), spoken-digit WAVs (~1 s, 16 kHz mono), and generated 1600×1200 JPEG
-"photos" and 30-s 44.1 kHz stereo WAV "recordings" (analysed: the loudest 10 s, at 16 kHz).
+Sets: mnist PNGs (28×28), spoken-digit WAVs (~1 s, 16 kHz mono; also the 1,500-clip set made by
+``make_audio_set.py OUT --per-class 150`` when present), generated 1600×1200 JPEG "photos" and
+30-s 44.1 kHz stereo WAV "recordings" (analysed: the loudest 10 s, at 16 kHz).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def stop_worker_server() -> None:
     from multiprocessing import forkserver
 
     forkserver._forkserver._stop()
+    run._server_started = None
 
 
 def spin(n: int = 2_000_000) -> float:
@@ -184,8 +186,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--mnist", type=Path, default=Path("/work/data/mnist"))
-    ap.add_argument("--mnist-items", type=int, default=2000)
+    ap.add_argument("--mnist-items", type=int, default=0, help="0: all")
     ap.add_argument("--spoken", type=Path, default=Path("/work/data/spoken"))
+    ap.add_argument("--spoken1500", type=Path, default=Path("/work/data/spoken1500"))
     ap.add_argument("--photos", type=int, default=60)
     ap.add_argument("--recordings", type=int, default=20)
     a = ap.parse_args()
@@ -206,6 +209,15 @@ def main() -> None:
             ),
             "spoken_wav": bench_set(
                 "spoken", "audio", labelled_paths(a.spoken, None), a.runs, work
+            ),
+            **(
+                {
+                    "spoken1500_wav": bench_set(
+                        "spoken1500", "audio", labelled_paths(a.spoken1500, None), a.runs, work
+                    )
+                }
+                if (a.spoken1500 / "labels.csv").exists()
+                else {}
             ),
             "recordings_30s_44k_stereo_wav": bench_set(
                 "recordings", "audio", recordings, a.runs, work

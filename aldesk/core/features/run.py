@@ -31,12 +31,16 @@ MIN_CHUNK = 4
 CHUNK_SECONDS = 0.25
 MAX_INLINE_CHUNK = 1024
 FLUSH_SECONDS = CHUNK_SECONDS  # cache appends: about this often
+POOL_CHUNK_SECONDS = 0.08
 POLL_SECONDS = 0.2
 # Below this much inline work the process pool does not pay for itself. Workers forked from a
-# warm fork server start in milliseconds; spawned ones took 1.5-3.3 s here (imports). Even warm
-# workers gave small jobs nothing on the shared 2-core VM this was measured on: two processes
-# of numpy-heavy extraction ran 1.0-1.3x as fast as one (benchmarks/bench_features.py).
-FORK_WORTH_SECONDS = 2.0
+# warm fork server start in milliseconds (measured: a 2-s job 1.3x, a 5-s job 1.7x faster with
+# one worker beside this process on an idle 2-core VM); until the server has had
+# SERVER_WARM_SECONDS to import, a worker may arrive late and leave this process waiting for
+# its chunks at the end. Spawned workers took 1.5-3.3 s to start here (imports).
+FORK_WORTH_SECONDS = 0.5
+COLD_FORK_WORTH_SECONDS = 2.0
+SERVER_WARM_SECONDS = 1.0
 SPAWN_WORTH_SECONDS = 8.0
 # Jobs this small never use the pool, so they do not start the fork server either.
 SERVER_WORTH_ITEMS = 128
@@ -277,7 +281,15 @@ def _run(kind, state, pending, sink: _Sink, stop, workers) -> bool:
             size = max(len(chunks[0]), min(MAX_INLINE_CHUNK, size))
             inline = [rest[i : i + size] for i in range(0, len(rest), size)]
             return _run_inline(kind, state, inline, sink, stop)
-    return _run_pool(kind, state, chunks[1:], sink, stop, workers)
+    return _run_pool(kind, state, _pool_chunks(rest, per_item, workers), sink, stop, workers)
+
+
+def _pool_chunks(rest: list, per_item: float, workers: int) -> list[list]:
+    """Chunks of about POOL_CHUNK_SECONDS each (bigger batches compute faster), but at least
+    four per process so the end of the run stays balanced."""
+    size = min(int(POOL_CHUNK_SECONDS / max(per_item, 1e-6)), len(rest) // (4 * workers))
+    size = max(MIN_CHUNK, min(MAX_INLINE_CHUNK, size))
+    return [rest[i : i + size] for i in range(0, len(rest), size)]
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -299,8 +311,13 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _pool_worth_seconds() -> float:
-    forkserver = _pool_context().get_start_method() == "forkserver"
-    return FORK_WORTH_SECONDS if forkserver else SPAWN_WORTH_SECONDS
+    if _pool_context().get_start_method() != "forkserver":
+        return SPAWN_WORTH_SECONDS
+    warm = _server_started is not None and time.monotonic() - _server_started >= SERVER_WARM_SECONDS
+    return FORK_WORTH_SECONDS if warm else COLD_FORK_WORTH_SECONDS
+
+
+_server_started: float | None = None
 
 
 def start_worker_server() -> None:
@@ -310,10 +327,13 @@ def start_worker_server() -> None:
     calling this early (when a project opens) makes the first extraction's workers start
     warm. Idempotent and cheap when the server already runs.
     """
+    global _server_started
     if _pool_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+        if _server_started is None:
+            _server_started = time.monotonic()
 
 
 def _worker_count(requested: int | None) -> int:
@@ -373,8 +393,9 @@ def _run_pool(kind, state, chunks, sink: _Sink, stop, workers) -> bool:
 
     This process works too, so nothing waits for workers to start (the first job of a
     process may find the fork server still importing) and ``workers`` cores stay busy. Each
-    worker holds one chunk at a time: a chunk sent to a worker that is still starting can
-    not be taken back, so deeper queues would leave this process waiting at the end.
+    worker holds two chunks (one running, one waiting, so it never idles on a round trip);
+    a chunk sent to a worker can not be taken back, so deeper queues could leave this process
+    waiting at the end.
     """
     processes = max(1, workers - 1)
     arrays = state.arrays() if state is not None else None
@@ -394,7 +415,7 @@ def _run_pool(kind, state, chunks, sink: _Sink, stop, workers) -> bool:
             if not cancelled and stop():
                 cancelled = True
                 queue.clear()  # running chunks finish and are kept
-            while queue and len(running) < processes:
+            while queue and len(running) < 2 * processes:  # one running, one waiting
                 if not _submit(pool, queue.popleft(), running, sink):
                     break
             if queue:  # this process takes from the far end
