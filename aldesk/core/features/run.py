@@ -395,19 +395,22 @@ def _run_pool(kind, state, chunks, sink: _Sink, stop, workers) -> bool:
     process may find the fork server still importing) and ``workers`` cores stay busy. Each
     worker holds two chunks (one running, one waiting, so it never idles on a round trip);
     a chunk sent to a worker can not be taken back, so deeper queues could leave this process
-    waiting at the end.
+    waiting at the end. If a worker dies (a decoder crash), the chunks it held are reported
+    failed and this process extracts the rest.
     """
     processes = max(1, workers - 1)
     arrays = state.arrays() if state is not None else None
     queue = deque(chunks)
     running: dict[Future, list] = {}
-    cancelled = False
+    cancelled = broken = False
     pool = ProcessPoolExecutor(processes, _pool_context(), _init_worker, (kind, arrays))
     with pool, extractors.extraction_context():
 
         def collect(done: Iterable[Future]) -> None:
+            nonlocal broken
             for fut in done:
                 chunk = running.pop(fut)
+                broken = broken or isinstance(fut.exception(), BrokenProcessPool)
                 sink.add(chunk, _result(fut, len(chunk)))
 
         while queue or running:
@@ -415,9 +418,13 @@ def _run_pool(kind, state, chunks, sink: _Sink, stop, workers) -> bool:
             if not cancelled and stop():
                 cancelled = True
                 queue.clear()  # running chunks finish and are kept
-            while queue and len(running) < 2 * processes:  # one running, one waiting
-                if not _submit(pool, queue.popleft(), running, sink):
-                    break
+            while queue and len(running) < 2 * processes and not broken:
+                try:
+                    fut = pool.submit(_work, [str(p) for _, p in queue[0]])
+                except BrokenProcessPool:
+                    broken = True  # the chunk stays queued for this process
+                else:
+                    running[fut] = queue.popleft()
             if queue:  # this process takes from the far end
                 chunk = queue.pop()
                 result = extractors.extract_batch(kind, [p for _, p in chunk], state)
@@ -425,14 +432,3 @@ def _run_pool(kind, state, chunks, sink: _Sink, stop, workers) -> bool:
             elif running:
                 collect(wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)[0])
     return cancelled
-
-
-def _submit(pool: ProcessPoolExecutor, chunk: list, running: dict, sink: _Sink) -> bool:
-    """Send a chunk to the pool; if the pool is broken (a worker died), fail it visibly."""
-    try:
-        running[pool.submit(_work, [str(p) for _, p in chunk])] = chunk
-        return True
-    except BrokenProcessPool:
-        reason = dict.fromkeys(range(len(chunk)), "extraction failed (worker crashed)")
-        sink.add(chunk, ([], None, reason))
-        return False
