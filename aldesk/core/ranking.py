@@ -132,7 +132,10 @@ def _rank(
     if request.strategy not in POOL_STRATEGIES:
         raise ValueError(f"unknown strategy {request.strategy!r}")
     scores = _scores(request, proba, committee, candidates)
-    return request.strategy, _order(request.X_pool, candidates, scores, request.k, length)
+    # Random stays uniform: thinning random picks to far-apart ones biases them to outliers,
+    # and random is the baseline every other strategy is measured against.
+    k = 1 if request.strategy == "random" else request.k
+    return request.strategy, _order(request.X_pool, candidates, scores, k, length)
 
 
 def _scores(

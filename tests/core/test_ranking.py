@@ -89,6 +89,16 @@ def test_batch_diverse_spreads_out_in_feature_space(data):
     assert min_pairwise(diverse) > min_pairwise(plain)
 
 
+def test_random_batches_stay_uniform_random(data):
+    # A batch of random picks is not thinned for diversity: that would favour outliers, and
+    # random is the baseline the other strategies are judged against.
+    X, y = data
+    ranking = fit_and_rank(_request(X, y, strategy="random", k=10))
+    candidates = np.arange(60, len(X))
+    scores = np.random.default_rng(0).random(len(candidates)).astype(np.float32)
+    np.testing.assert_array_equal(ranking.order, candidates[pool.top_k(scores, 200).indices])
+
+
 def test_order_length_rule():
     assert order_length(10_000, 1) == 200
     assert order_length(10_000, 50) == 500
