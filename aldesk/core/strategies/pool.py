@@ -21,8 +21,9 @@ POOL_STRATEGIES: dict[str, str] = {
 }
 DEFAULT_STRATEGY = "margin"
 
-# Batch-diverse selection thins this many top-scored candidates per batch slot.
-_DIVERSE_POOL_FACTOR = 10
+# Batch-diverse selection clusters this many top-scored candidates per batch slot (3 and 5
+# did equally well in simulations; more drifts away from the most informative items).
+_DIVERSE_POOL_FACTOR = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,8 +204,10 @@ def batch_diverse(
 ) -> Selection:
     """A batch of ``k`` uncertain rows that are not near-copies of each other.
 
-    The ``pool_factor * k`` top-scored rows are thinned by k-center greedy: start from the best
-    row, then repeatedly add the row farthest from everything chosen so far.
+    The ``pool_factor * k`` top-scored rows are clustered into ``k`` groups (k-means on their
+    standardised features) and each group gives its top-scored row. Farthest-first traversal,
+    the other common choice, picks outliers first; on the spoken-digit set it made margin
+    sampling need 190 labels instead of 150 to match random sampling's accuracy at 300.
 
     Args:
         X: Features ``(n, d)`` of the rows ``scores`` refers to.
@@ -213,28 +216,34 @@ def batch_diverse(
         pool_factor: How many top-scored rows per batch slot to choose among.
 
     Returns:
-        ``k`` positions in selection order, with their scores.
+        ``k`` positions, most informative first, with their scores.
     """
     shortlist = top_k(scores, max(k, pool_factor * k))
     if k <= 1 or len(shortlist.indices) <= k:
         return Selection(shortlist.indices[:k], shortlist.scores[:k])
-    chosen = _k_center_greedy(np.asarray(X[shortlist.indices], dtype=np.float32), k)
+    labels = _cluster_labels(np.asarray(X[shortlist.indices], dtype=np.float64), k)
+    # Shortlist positions are in score order, so each cluster's first member is its best.
+    _, first = np.unique(labels, return_index=True)
+    chosen = np.sort(first)
+    if len(chosen) < k:  # fewer distinct rows than k: fill up in score order
+        rest = np.setdiff1d(np.arange(len(labels)), chosen, assume_unique=True)
+        chosen = np.sort(np.concatenate([chosen, rest[: k - len(chosen)]]))
     return Selection(shortlist.indices[chosen], shortlist.scores[chosen])
 
 
-def _k_center_greedy(X: np.ndarray, k: int) -> np.ndarray:
-    """Positions of ``k`` rows of ``X`` chosen by farthest-first traversal from row 0."""
-    sq_norms = np.einsum("ij,ij->i", X, X)
-    chosen = [0]
-    min_dist = np.full(X.shape[0], np.inf, dtype=np.float32)
-    for _ in range(k - 1):
-        last = chosen[-1]
-        # Squared Euclidean distance to the newest centre, via the norm expansion.
-        dist = sq_norms - 2.0 * (X @ X[last]) + sq_norms[last]
-        np.minimum(min_dist, dist, out=min_dist)
-        min_dist[chosen] = -np.inf
-        chosen.append(int(np.argmax(min_dist)))
-    return np.asarray(chosen, dtype=np.intp)
+def _cluster_labels(X: np.ndarray, k: int) -> np.ndarray:
+    """k-means labels of the rows of X, standardised (deterministic, single-threaded)."""
+    import warnings
+
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
+    Z = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-6)
+    # One thread: OpenMP hand-offs cost more than a few dozen rows of k-means.
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore", ConvergenceWarning)  # duplicates: fewer clusters
+        return KMeans(k, n_init=1, random_state=0).fit_predict(Z)
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
