@@ -21,9 +21,10 @@ POOL_STRATEGIES: dict[str, str] = {
 }
 DEFAULT_STRATEGY = "margin"
 
-# Batch-diverse selection clusters this many top-scored candidates per batch slot (3 and 5
-# did equally well in simulations; more drifts away from the most informative items).
-_DIVERSE_POOL_FACTOR = 3
+# Batch-diverse selection clusters this many top-scored candidates per batch slot. In
+# simulations (batch 10) 5 needed 150 / 140 labels on spoken digits / mnist to match random
+# sampling's accuracy at 300, 3 needed 150 / 160, plain top-k 160 / 160.
+_DIVERSE_POOL_FACTOR = 5
 
 
 @dataclass(frozen=True, eq=False)
