@@ -379,6 +379,7 @@ def preload() -> None:
     The GUI calls this on a worker right after the first item is shown: the import is off the
     GUI thread and done before the user has given enough answers for a first model.
     """
+    import sklearn.cluster  # noqa: F401  (batch diversity: k-means over the top candidates)
     import sklearn.linear_model  # noqa: F401
     import sklearn.pipeline  # noqa: F401
     import sklearn.preprocessing  # noqa: F401
