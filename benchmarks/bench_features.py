@@ -37,7 +37,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image, ImageDraw, ImageFilter
 
-from aldesk.core.features import ensure_features, run
+from aldesk.core.features import ensure_features, processes
 
 
 def plain_decode(kind: str, paths: list[Path]) -> None:
@@ -105,7 +105,7 @@ def stop_worker_server() -> None:
     from multiprocessing import forkserver
 
     forkserver._forkserver._stop()
-    run._server_started = None
+    processes._server_started = None
 
 
 def spin(n: int = 2_000_000) -> float:
@@ -125,7 +125,7 @@ def parallel_capacity(runs: int) -> float:
     from concurrent.futures import ProcessPoolExecutor
 
     speedups = []
-    with ProcessPoolExecutor(2, run._pool_context()) as pool:
+    with ProcessPoolExecutor(2, processes.pool_context()) as pool:
         list(pool.map(spin, [1000] * 2))  # start both workers
         for _ in range(runs):
             one = spin()

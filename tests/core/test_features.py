@@ -14,7 +14,7 @@ from PIL import Image
 
 from aldesk.core import features
 from aldesk.core.errors import MediaError
-from aldesk.core.features import extractors, run
+from aldesk.core.features import extractors, processes
 from aldesk.core.media import ANALYSIS_RATE
 
 
@@ -168,9 +168,9 @@ def test_failed_items_are_reported_not_fatal(tmp_path):
 def test_worker_processes_match_inline(tmp_path, monkeypatch, method):
     files = _image_files(tmp_path, 40)
     inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(run, "_pool_worth_seconds", lambda: 0.0)  # force the process pool
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)  # force the process pool
     if method != "default":
-        monkeypatch.setattr(run, "_pool_context", lambda: multiprocessing.get_context(method))
+        monkeypatch.setattr(processes, "pool_context", lambda: multiprocessing.get_context(method))
     progress = []
     pooled = features.ensure_features(
         tmp_path / "c2", "image", files, workers=2, progress=progress.append
@@ -187,8 +187,8 @@ def _die(paths):  # runs in a worker process (pickled by reference): a decoder t
 def test_a_dead_worker_fails_its_chunks_and_this_process_does_the_rest(tmp_path, monkeypatch):
     files = _image_files(tmp_path, 60)
     inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(run, "_pool_worth_seconds", lambda: 0.0)  # force the process pool
-    monkeypatch.setattr(run, "_work", _die)
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)  # force the process pool
+    monkeypatch.setattr(processes, "_work", _die)
     result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
     assert not result.cancelled
     assert set(result.failed.values()) == {"extraction failed (worker crashed)"}
@@ -202,7 +202,7 @@ def test_a_dead_worker_fails_its_chunks_and_this_process_does_the_rest(tmp_path,
 def test_cancelling_a_pool_run_keeps_what_finished(tmp_path, monkeypatch, counted):
     files = _image_files(tmp_path, 80)
     cache = tmp_path / "cache"
-    monkeypatch.setattr(run, "_pool_worth_seconds", lambda: 0.0)
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
     seen = []
 
     def stop_at_half() -> bool:
@@ -221,14 +221,14 @@ def test_cancelling_a_pool_run_keeps_what_finished(tmp_path, monkeypatch, counte
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
 def test_workers_fork_from_a_preloaded_server_not_the_threaded_parent():
-    context = run._pool_context()
+    context = processes.pool_context()
     assert context.get_start_method() == "forkserver"
-    run.start_worker_server()
-    run.start_worker_server()  # idempotent
+    processes.start_worker_server()
+    processes.start_worker_server()  # idempotent
     from multiprocessing import forkserver
 
     assert forkserver._forkserver._forkserver_pid is not None
-    assert "aldesk.core.features.run" in forkserver._forkserver._preload_modules
+    assert "aldesk.core.features.processes" in forkserver._forkserver._preload_modules
 
 
 def test_extract_one_matches_cached_rows(tmp_path):
