@@ -199,6 +199,21 @@ def test_a_dead_worker_fails_its_chunks_and_this_process_does_the_rest(tmp_path,
     np.testing.assert_allclose(result.features.X, inline.X[rows], rtol=1e-5, atol=1e-5)
 
 
+def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor
+
+    def refuse(self, fn, *args):
+        raise BrokenPipeError(32, "Broken pipe")  # e.g. the fork server died
+
+    files = _image_files(tmp_path, 40)
+    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
+    assert not result.failed and not result.cancelled
+    np.testing.assert_allclose(result.features.X, inline.X, rtol=1e-5, atol=1e-5)
+
+
 def test_cancelling_a_pool_run_keeps_what_finished(tmp_path, monkeypatch, counted):
     files = _image_files(tmp_path, 80)
     cache = tmp_path / "cache"

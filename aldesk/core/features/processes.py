@@ -117,7 +117,8 @@ def run_pool(kind, state, chunks, sink, stop, workers) -> bool:
     worker holds two chunks (one running, one waiting, so it never idles on a round trip);
     a chunk sent to a worker can not be taken back, so deeper queues could leave this process
     waiting at the end. If a worker dies (a decoder crash), the chunks it held are reported
-    failed and this process extracts the rest.
+    failed and this process extracts the rest; if no worker can be started, this process
+    extracts everything.
     """
     processes = max(1, workers - 1)
     arrays = state.arrays() if state is not None else None
@@ -142,7 +143,7 @@ def run_pool(kind, state, chunks, sink, stop, workers) -> bool:
             while queue and len(running) < 2 * processes and not broken:
                 try:
                     fut = pool.submit(_work, [str(p) for _, p in queue[0]])
-                except BrokenProcessPool:
+                except (BrokenProcessPool, OSError):  # OSError: no worker could be started
                     broken = True  # the chunk stays queued for this process
                 else:
                     running[fut] = queue.popleft()
