@@ -2,66 +2,19 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile as sf
+from feature_files import audio_files, image_files
 from PIL import Image
 
 from aldesk.core import features
 from aldesk.core.errors import MediaError
-from aldesk.core.features import extractors, processes
-from aldesk.core.media import ANALYSIS_RATE
-
-
-def _image_files(folder: Path, n: int = 24, size: int = 32) -> list[tuple[str, Path]]:
-    """n small RGB images with bars and blobs at varying places (varied patch content)."""
-    rng = np.random.default_rng(0)
-    files = []
-    for i in range(n):
-        a = np.full((size, size, 3), 240, np.uint8)
-        r, c = rng.integers(2, size - 12, 2)
-        a[r : r + 10, c : c + 3] = rng.integers(0, 200, 3)
-        a[c : c + 3, r : r + 10] = rng.integers(0, 200, 3)
-        a += rng.integers(0, 10, a.shape, dtype=np.uint8)
-        path = folder / f"img{i:03d}.png"
-        Image.fromarray(a).save(path)
-        files.append((f"hash{i:03d}", path))
-    return files
-
-
-def _audio_files(folder: Path, n: int = 12) -> list[tuple[str, Path]]:
-    files = []
-    for i in range(n):
-        t = np.arange(int(0.4 * ANALYSIS_RATE)) / ANALYSIS_RATE
-        tone = 0.3 * np.sin(2 * np.pi * (200 + 100 * i) * t) * np.hanning(t.size)
-        x = np.concatenate([np.zeros(1600), tone, np.zeros(1600)]).astype(np.float32)
-        path = folder / f"clip{i:03d}.wav"
-        sf.write(path, x, ANALYSIS_RATE, subtype="FLOAT")
-        files.append((f"a{i:03d}", path))
-    return files
-
-
-@pytest.fixture
-def counted(monkeypatch):
-    """Count the items that actually go through extraction (inline runs)."""
-    calls: list[int] = []
-    original = extractors.extract_batch
-
-    def counting(kind, items, state):
-        calls.append(len(items))
-        return original(kind, items, state)
-
-    monkeypatch.setattr(extractors, "extract_batch", counting)
-    return calls
+from aldesk.core.features import extractors
 
 
 def test_image_features_cached_and_not_recomputed(tmp_path, counted):
-    files = _image_files(tmp_path)
+    files = image_files(tmp_path)
     cache = tmp_path / "cache"
     first = features.ensure_features(cache, "image", files, workers=0)
     assert sum(counted) == len(files)
@@ -91,7 +44,7 @@ def image_dim() -> int:
 
 def test_cache_holds_no_pickles(tmp_path):
     cache = tmp_path / "cache"
-    features.ensure_features(cache, "image", _image_files(tmp_path, 10), workers=0)
+    features.ensure_features(cache, "image", image_files(tmp_path, 10), workers=0)
     npy = list(cache.rglob("*.npy"))
     npz = list(cache.rglob("*.npz"))
     assert npy and npz
@@ -104,7 +57,7 @@ def test_cache_holds_no_pickles(tmp_path):
 
 
 def test_only_new_items_extracted_when_pool_grows(tmp_path, counted):
-    files = _image_files(tmp_path, 20)
+    files = image_files(tmp_path, 20)
     cache = tmp_path / "cache"
     features.ensure_features(cache, "image", files[:12], workers=0)
     counted.clear()
@@ -114,7 +67,7 @@ def test_only_new_items_extracted_when_pool_grows(tmp_path, counted):
 
 
 def test_features_are_deterministic(tmp_path):
-    files = _image_files(tmp_path, 12)
+    files = image_files(tmp_path, 12)
     a = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
     b = features.ensure_features(tmp_path / "c2", "image", files[::-1], workers=0).features
     assert a.extractor_id == b.extractor_id  # bit-identical dictionary, whatever the order
@@ -123,7 +76,7 @@ def test_features_are_deterministic(tmp_path):
 
 
 def test_cancellation_keeps_finished_chunks(tmp_path, counted):
-    files = _image_files(tmp_path, 24)
+    files = image_files(tmp_path, 24)
     cache = tmp_path / "cache"
     seen = []
 
@@ -145,7 +98,7 @@ def test_cancellation_keeps_finished_chunks(tmp_path, counted):
 
 
 def test_failed_items_are_reported_not_fatal(tmp_path):
-    files = _image_files(tmp_path, 10)
+    files = image_files(tmp_path, 10)
     broken = tmp_path / "broken.png"
     broken.write_bytes(files[0][1].read_bytes()[:-30])
     empty = tmp_path / "empty.png"
@@ -164,90 +117,8 @@ def test_failed_items_are_reported_not_fatal(tmp_path):
     assert len(result.features) == 10 and result.features.row("bad1") is None
 
 
-@pytest.mark.parametrize("method", ["default", "spawn"])  # spawn: Windows and frozen apps
-def test_worker_processes_match_inline(tmp_path, monkeypatch, method):
-    files = _image_files(tmp_path, 40)
-    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)  # force the process pool
-    if method != "default":
-        monkeypatch.setattr(processes, "pool_context", lambda: multiprocessing.get_context(method))
-    progress = []
-    pooled = features.ensure_features(
-        tmp_path / "c2", "image", files, workers=2, progress=progress.append
-    )
-    assert not pooled.failed
-    np.testing.assert_allclose(pooled.features.X, inline.X, rtol=1e-5, atol=1e-5)
-    assert progress[-1].done == progress[-1].total == 40 and progress[-1].eta_seconds == 0
-
-
-def _die(paths):  # runs in a worker process (pickled by reference): a decoder that segfaults
-    os._exit(3)
-
-
-def test_a_dead_worker_fails_its_chunks_and_this_process_does_the_rest(tmp_path, monkeypatch):
-    files = _image_files(tmp_path, 60)
-    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)  # force the process pool
-    monkeypatch.setattr(processes, "_work", _die)
-    result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
-    assert not result.cancelled
-    assert set(result.failed.values()) == {"extraction failed (worker crashed)"}
-    # The worker held at most two chunks; everything else was extracted here.
-    assert 0 < len(result.failed) <= len(files) // 4
-    assert len(result.features) + len(result.failed) == len(files)
-    rows = [inline.row(h) for h in result.features.hashes]
-    np.testing.assert_allclose(result.features.X, inline.X[rows], rtol=1e-5, atol=1e-5)
-
-
-def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monkeypatch):
-    from concurrent.futures import ProcessPoolExecutor
-
-    def refuse(self, fn, *args):
-        raise BrokenPipeError(32, "Broken pipe")  # e.g. the fork server died
-
-    files = _image_files(tmp_path, 40)
-    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
-    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
-    result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
-    assert not result.failed and not result.cancelled
-    np.testing.assert_allclose(result.features.X, inline.X, rtol=1e-5, atol=1e-5)
-
-
-def test_cancelling_a_pool_run_keeps_what_finished(tmp_path, monkeypatch, counted):
-    files = _image_files(tmp_path, 80)
-    cache = tmp_path / "cache"
-    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
-    seen = []
-
-    def stop_at_half() -> bool:
-        return bool(seen) and seen[-1].done >= len(files) // 2
-
-    result = features.ensure_features(
-        cache, "image", files, workers=2, progress=seen.append, should_stop=stop_at_half
-    )
-    assert result.cancelled and not result.failed
-    kept = len(result.features)
-    assert len(files) // 2 <= kept < len(files)
-    counted.clear()
-    done = features.ensure_features(cache, "image", files, workers=0)
-    assert len(done.features) == len(files) and sum(counted) == len(files) - kept
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
-def test_workers_fork_from_a_preloaded_server_not_the_threaded_parent():
-    context = processes.pool_context()
-    assert context.get_start_method() == "forkserver"
-    processes.start_worker_server()
-    processes.start_worker_server()  # idempotent
-    from multiprocessing import forkserver
-
-    assert forkserver._forkserver._forkserver_pid is not None
-    assert "aldesk.core.features.processes" in forkserver._forkserver._preload_modules
-
-
 def test_extract_one_matches_cached_rows(tmp_path):
-    files = _image_files(tmp_path, 12)
+    files = image_files(tmp_path, 12)
     cache = tmp_path / "cache"
     fs = features.ensure_features(cache, "image", files, workers=0).features
     from_path = features.extract_one("image", files[3][1], cache)
@@ -262,7 +133,7 @@ def test_extract_one_before_dictionary_is_an_error(tmp_path):
 
 
 def test_images_of_any_size_and_mode(tmp_path):
-    files = _image_files(tmp_path, 8)
+    files = image_files(tmp_path, 8)
     cache = tmp_path / "cache"
     features.ensure_features(cache, "image", files, workers=0)
     rng = np.random.default_rng(3)
@@ -279,7 +150,7 @@ def test_images_of_any_size_and_mode(tmp_path):
 
 
 def test_audio_features_and_extract_one(tmp_path, counted):
-    files = _audio_files(tmp_path)
+    files = audio_files(tmp_path)
     cache = tmp_path / "cache"
     result = features.ensure_features(cache, "audio", files, workers=0)
     X = result.features.X
@@ -299,7 +170,7 @@ def test_audio_failures_reported(tmp_path):
     fake = tmp_path / "fake.wav"
     fake.write_text("not audio" * 50)
     result = features.ensure_features(
-        tmp_path / "cache", "audio", [*_audio_files(tmp_path, 3), ("f", fake)], workers=0
+        tmp_path / "cache", "audio", [*audio_files(tmp_path, 3), ("f", fake)], workers=0
     )
     assert result.failed == {"f": "not an audio file"} and len(result.features) == 3
     with pytest.raises(MediaError):
@@ -320,7 +191,7 @@ def test_unknown_kind_rejected(tmp_path):
 
 def test_batched_image_path_equals_per_item_path(tmp_path):
     """One batch (gray and colour images, arrays with alpha) == extract_one item by item."""
-    files = _image_files(tmp_path, 16)
+    files = image_files(tmp_path, 16)
     cache = tmp_path / "cache"
     features.ensure_features(cache, "image", files, workers=0)
     rng = np.random.default_rng(5)
@@ -387,7 +258,7 @@ def test_batched_audio_path_equals_per_item_path(tmp_path):
             np.float32
         ),
     ]
-    files = _audio_files(tmp_path, 3)
+    files = audio_files(tmp_path, 3)
     items = [*clips, *(p for _, p in files)]
     ok, X, failed = extractors.extract_batch("audio", items, None)
     assert ok == list(range(len(items))) and not failed and np.isfinite(X).all()

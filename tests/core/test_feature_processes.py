@@ -1,0 +1,96 @@
+"""Feature extraction in worker processes: parity, crashes, cancellation, the fork server."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+
+import numpy as np
+import pytest
+from feature_files import image_files
+
+from aldesk.core import features
+from aldesk.core.features import processes
+
+
+@pytest.mark.parametrize("method", ["default", "spawn"])  # spawn: Windows and frozen apps
+def test_worker_processes_match_inline(tmp_path, monkeypatch, method):
+    files = image_files(tmp_path, 40)
+    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)  # force the process pool
+    if method != "default":
+        monkeypatch.setattr(processes, "pool_context", lambda: multiprocessing.get_context(method))
+    progress = []
+    pooled = features.ensure_features(
+        tmp_path / "c2", "image", files, workers=2, progress=progress.append
+    )
+    assert not pooled.failed
+    np.testing.assert_allclose(pooled.features.X, inline.X, rtol=1e-5, atol=1e-5)
+    assert progress[-1].done == progress[-1].total == 40 and progress[-1].eta_seconds == 0
+
+
+def _die(paths):  # runs in a worker process (pickled by reference): a decoder that segfaults
+    os._exit(3)
+
+
+def test_a_dead_worker_fails_its_chunks_and_this_process_does_the_rest(tmp_path, monkeypatch):
+    files = image_files(tmp_path, 60)
+    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)  # force the process pool
+    monkeypatch.setattr(processes, "_work", _die)
+    result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
+    assert not result.cancelled
+    assert set(result.failed.values()) == {"extraction failed (worker crashed)"}
+    # The worker held at most two chunks; everything else was extracted here.
+    assert 0 < len(result.failed) <= len(files) // 4
+    assert len(result.features) + len(result.failed) == len(files)
+    rows = [inline.row(h) for h in result.features.hashes]
+    np.testing.assert_allclose(result.features.X, inline.X[rows], rtol=1e-5, atol=1e-5)
+
+
+def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor
+
+    def refuse(self, fn, *args):
+        raise BrokenPipeError(32, "Broken pipe")  # e.g. the fork server died
+
+    files = image_files(tmp_path, 40)
+    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
+    assert not result.failed and not result.cancelled
+    np.testing.assert_allclose(result.features.X, inline.X, rtol=1e-5, atol=1e-5)
+
+
+def test_cancelling_a_pool_run_keeps_what_finished(tmp_path, monkeypatch, counted):
+    files = image_files(tmp_path, 80)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
+    seen = []
+
+    def stop_at_half() -> bool:
+        return bool(seen) and seen[-1].done >= len(files) // 2
+
+    result = features.ensure_features(
+        cache, "image", files, workers=2, progress=seen.append, should_stop=stop_at_half
+    )
+    assert result.cancelled and not result.failed
+    kept = len(result.features)
+    assert len(files) // 2 <= kept < len(files)
+    counted.clear()
+    done = features.ensure_features(cache, "image", files, workers=0)
+    assert len(done.features) == len(files) and sum(counted) == len(files) - kept
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
+def test_workers_fork_from_a_preloaded_server_not_the_threaded_parent():
+    context = processes.pool_context()
+    assert context.get_start_method() == "forkserver"
+    processes.start_worker_server()
+    processes.start_worker_server()  # idempotent
+    from multiprocessing import forkserver
+
+    assert forkserver._forkserver._forkserver_pid is not None
+    assert "aldesk.core.features.processes" in forkserver._forkserver._preload_modules
