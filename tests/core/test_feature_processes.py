@@ -30,7 +30,7 @@ def test_worker_processes_match_inline(tmp_path, monkeypatch, method):
     assert progress[-1].done == progress[-1].total == 40 and progress[-1].eta_seconds == 0
 
 
-def _die(paths):  # runs in a worker process (pickled by reference): a decoder that segfaults
+def _die(*args):  # runs in a worker process (pickled by reference): a decoder that segfaults
     os._exit(3)
 
 
@@ -94,3 +94,17 @@ def test_workers_fork_from_a_preloaded_server_not_the_threaded_parent():
 
     assert forkserver._forkserver._forkserver_pid is not None
     assert "aldesk.core.features.processes" in forkserver._forkserver._preload_modules
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
+def test_workers_inherit_single_threaded_blas_from_the_server():
+    # The server sets the limit before forking, so workers never restart OpenBLAS's threads
+    # by setting it themselves; this process keeps its own threads for training.
+    from concurrent.futures import ProcessPoolExecutor
+
+    from aldesk.core.features import extractors
+
+    processes.start_worker_server()
+    with ProcessPoolExecutor(1, processes.pool_context()) as pool:
+        assert pool.submit(extractors.blas_threads).result() == 1
+    assert "aldesk.core.features.worker_server" not in sys.modules

@@ -105,6 +105,29 @@ def test_load_image_without_limit_keeps_size(tmp_path):
     assert media.image_info(path) == (40, 30, "PNG")
 
 
+@pytest.mark.parametrize(
+    "suffix", ["png", "jpg", "bmp", "tiff", "webp", "gif", "multi.tiff", "anim.gif", "anim.webp", "anim.png"]
+)
+def test_decoded_image_outlives_its_file(tmp_path, suffix):
+    # load_image returns the decoded image itself when nothing had to change: it must hold
+    # its pixels after the file is closed (and gone), animations and multi-page files included.
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 256, (12, 16), dtype=np.uint8)) for _ in range(3)]
+    path = tmp_path / f"img.{suffix}"
+    if suffix.startswith(("multi", "anim")):
+        frames[0].save(path, save_all=True, append_images=frames[1:])
+    else:
+        frames[0].save(path)
+    with Image.open(path) as ref:
+        expected = np.asarray(ref.convert("L"))
+
+    out = media.load_image(path)
+    path.unlink()
+    assert out.size == (16, 12)
+    assert np.array_equal(np.asarray(out.convert("L")), expected)
+    assert isinstance(out, Image.Image) and out.mode in ("L", "RGB", "RGBA")
+
+
 def test_probe_accepts_good_files(tmp_path):
     media.probe(_noise_png(tmp_path / "ok.png"), "image")
     sf.write(tmp_path / "ok.wav", np.zeros(8000, np.float32), 8000)
@@ -188,6 +211,19 @@ def test_permission_denied(tmp_path):
 def test_permission_error_from_open_is_reported(tmp_path, monkeypatch):
     # Also covers running as root, where chmod 0 does not stop reads.
     path = _noise_png(tmp_path / "locked.png")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Image, "open", refuse)
+    assert _reason(path, "image") == "permission denied"
+
+
+def test_unreadable_file_is_named_by_the_file_check(tmp_path, monkeypatch):
+    # The decoder fails first; the file check then names the cause (as root, chmod 0 does not
+    # stop reads, so os.access stands in for it).
+    path = tmp_path / "locked.png"
+    path.write_bytes(b"not really a png")
     monkeypatch.setattr(os, "access", lambda *a, **k: False)
     assert _reason(path, "image") == "permission denied"
 

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import ModuleType
 from typing import Literal
@@ -126,8 +126,15 @@ def extract_batch(
 _tuned = threading.local()
 
 
+def blas_threads() -> int:
+    """The most threads any loaded BLAS or OpenMP library of this process would use."""
+    from threadpoolctl import threadpool_info
+
+    return max((int(lib.get("num_threads") or 1) for lib in threadpool_info()), default=1)
+
+
 @contextmanager
-def extraction_context(trim: bool = True) -> Iterator[None]:
+def extraction_context(trim: bool = True, limit_threads: bool = True) -> Iterator[None]:
     """Single-threaded BLAS and a page-fault-free allocator for a run of extract_batch calls.
 
     One BLAS thread: the matrices are small, and OpenBLAS's thread hand-off made the mel
@@ -153,7 +160,7 @@ def extraction_context(trim: bool = True) -> Iterator[None]:
     _tuned.depth = 1
     tuned = _tune_allocator()
     try:
-        with threadpool_limits(1):
+        with threadpool_limits(1) if limit_threads else nullcontext():
             yield
     finally:
         _tuned.depth = 0

@@ -28,8 +28,14 @@ FORK_WORTH_SECONDS = 0.5
 COLD_FORK_WORTH_SECONDS = 2.0
 SERVER_WARM_SECONDS = 1.0
 SPAWN_WORTH_SECONDS = 8.0
-# What the fork server imports once, so every worker forked from it starts warm.
-SERVER_PRELOAD = ["__main__", "aldesk.core.features.processes", "scipy.fft"]
+# What the fork server imports once, so every worker forked from it starts warm; the last one
+# makes the server's BLAS single-threaded before any worker is forked (see its docstring).
+SERVER_PRELOAD = [
+    "__main__",
+    "aldesk.core.features.processes",
+    "scipy.fft",
+    "aldesk.core.features.worker_server",
+]
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
@@ -77,26 +83,46 @@ def start_worker_server() -> None:
             _server_started = time.monotonic()
 
 
-# Worker-process side: the dictionary is sent once per worker, not with every chunk.
+# Worker-process side. The dictionary travels with every chunk (about 90 kB, pickled by the
+# executor's feeder thread) rather than as initializer arguments: those are written to the new
+# process's pipe when it starts, and over 64 kB the write blocked this process until the worker
+# was up and reading (measured: 22 ms added to the first submit). A worker keeps the state it
+# last built, keyed by the dictionary's fingerprint, so its folded matrices are made once.
 _WORKER_STATE: tuple[str, extractors.State] | None = None
 _WORKER_CONTEXT: list = []
 
 
-def _init_worker(kind: str, arrays: dict | None) -> None:
-    global _WORKER_STATE
-    from aldesk.core.features.patches import PatchDictionary
-
-    state = PatchDictionary.from_arrays(arrays) if arrays is not None else None
-    _WORKER_STATE = (kind, state)
+def _init_worker() -> None:
     # For the worker's whole life: one BLAS thread, freed memory kept for the next chunk (the
-    # context is kept referenced: collecting it would leave it).
-    _WORKER_CONTEXT.append(extractors.extraction_context())
+    # context is kept referenced: collecting it would leave it). Workers forked from the
+    # server inherit single-threaded BLAS already; setting the limit again would restart
+    # OpenBLAS's threads (see worker_server).
+    limit = extractors.blas_threads() > 1
+    _WORKER_CONTEXT.append(extractors.extraction_context(limit_threads=limit))
     _WORKER_CONTEXT[-1].__enter__()
 
 
-def _work(paths: list[str]) -> tuple[list[int], np.ndarray, dict[int, str]]:
-    kind, state = _WORKER_STATE
-    return extractors.extract_batch(kind, paths, state)
+def _state_message(state: extractors.State) -> tuple[str, dict] | None:
+    """What a chunk carries so a worker can rebuild ``state``."""
+    return None if state is None else (state.fingerprint(), state.arrays())
+
+
+def _worker_state(message: tuple[str, dict] | None) -> extractors.State:
+    global _WORKER_STATE
+    if message is None:
+        return None
+    key, arrays = message
+    if _WORKER_STATE is None or _WORKER_STATE[0] != key:
+        from aldesk.core.features.patches import PatchDictionary
+
+        _WORKER_STATE = (key, PatchDictionary.from_arrays(arrays))
+    return _WORKER_STATE[1]
+
+
+def _work(
+    kind: str, state: tuple[str, dict] | None, paths: list[str]
+) -> tuple[list[int], np.ndarray, dict[int, str]]:
+    return extractors.extract_batch(kind, paths, _worker_state(state))
 
 
 def _result(fut: Future, n: int) -> tuple[list[int], np.ndarray, dict[int, str]]:
@@ -121,11 +147,11 @@ def run_pool(kind, state, chunks, sink, stop, workers) -> bool:
     extracts everything.
     """
     processes = max(1, workers - 1)
-    arrays = state.arrays() if state is not None else None
+    message = _state_message(state)
     queue = deque(chunks)
     running: dict[Future, list] = {}
     cancelled = broken = False
-    pool = ProcessPoolExecutor(processes, pool_context(), _init_worker, (kind, arrays))
+    pool = ProcessPoolExecutor(processes, pool_context(), _init_worker)
     with pool, extractors.extraction_context():
 
         def collect(done: Iterable[Future]) -> None:
@@ -142,13 +168,13 @@ def run_pool(kind, state, chunks, sink, stop, workers) -> bool:
                 queue.clear()  # running chunks finish and are kept
             while queue and len(running) < 2 * processes and not broken:
                 try:
-                    fut = pool.submit(_work, [str(p) for _, p in queue[0]])
+                    fut = pool.submit(_work, kind, message, [str(p) for _, p in queue[0]])
                 except (BrokenProcessPool, OSError):  # OSError: no worker could be started
                     broken = True  # the chunk stays queued for this process
                 else:
                     running[fut] = queue.popleft()
-            if queue:  # this process takes from the far end
-                chunk = queue.pop()
+            if queue:  # this process takes the next chunk too
+                chunk = queue.popleft()
                 result = extractors.extract_batch(kind, [p for _, p in chunk], state)
                 sink.add(chunk, result)
             elif running:

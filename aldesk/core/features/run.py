@@ -27,6 +27,7 @@ CHUNK_SECONDS = 0.25
 MAX_INLINE_CHUNK = 1024
 FLUSH_SECONDS = CHUNK_SECONDS  # cache appends: about this often
 POOL_CHUNK_SECONDS = 0.08
+POOL_TAIL_SECONDS = 0.01
 # Jobs this small never use the pool, so they do not start the fork server either.
 SERVER_WORTH_ITEMS = 128
 
@@ -270,11 +271,19 @@ def _run(kind, state, pending, sink: _Sink, stop, workers) -> bool:
 
 
 def _pool_chunks(rest: list, per_item: float, workers: int) -> list[list]:
-    """Chunks of about POOL_CHUNK_SECONDS each (bigger batches compute faster), but at least
-    four per process so the end of the run stays balanced."""
-    size = min(int(POOL_CHUNK_SECONDS / max(per_item, 1e-6)), len(rest) // (4 * workers))
-    size = max(MIN_CHUNK, min(MAX_INLINE_CHUNK, size))
-    return [rest[i : i + size] for i in range(0, len(rest), size)]
+    """Guided chunks: about POOL_CHUNK_SECONDS each (bigger batches compute faster), at least
+    four per process, and shrinking with the work that remains (a quarter of it per process,
+    down to POOL_TAIL_SECONDS), so that all processes run out of work at about the same time."""
+    per_item = max(per_item, 1e-6)
+    largest = min(int(POOL_CHUNK_SECONDS / per_item), len(rest) // (4 * workers))
+    largest = max(MIN_CHUNK, min(MAX_INLINE_CHUNK, largest))
+    smallest = max(MIN_CHUNK, min(largest, int(POOL_TAIL_SECONDS / per_item)))
+    chunks, start = [], 0
+    while start < len(rest):
+        size = min(largest, max(smallest, (len(rest) - start) // (4 * workers)))
+        chunks.append(rest[start : start + size])
+        start += size
+    return chunks
 
 
 def _worker_count(requested: int | None) -> int:

@@ -29,27 +29,34 @@ def _too_large_reason(width: int, height: int) -> str:
 
 
 def _open(path: str | os.PathLike) -> Image.Image:
-    """Open ``path`` lazily (header only) and map every failure to a MediaError."""
-    path = Path(path)
-    check_file(path)
+    """Open ``path`` lazily (header only) and map every failure to a MediaError.
+
+    The file-level checks (missing, a folder, empty, unreadable) run only when Pillow fails:
+    they give the clearer reason, and a good file is not stat'ed twice.
+    """
     try:
         with warnings.catch_warnings():
             # Between 1x and 2x the limit Pillow only warns; the check below refuses those.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(path)
     except Image.DecompressionBombError as exc:
-        raise MediaError(_bomb_reason(path), str(path)) from exc
-    except UnidentifiedImageError as exc:
-        raise MediaError("not an image", str(path)) from exc
-    except PermissionError as exc:
-        raise MediaError("permission denied", str(path)) from exc
+        raise MediaError(_bomb_reason(Path(path)), str(path)) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaError(_decode_reason(exc), str(path)) from exc
+        check_file(Path(path))
+        raise MediaError(_open_reason(exc), str(path)) from exc
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and img.width * img.height > limit:
         img.close()
         raise MediaError(_too_large_reason(img.width, img.height), str(path))
     return img
+
+
+def _open_reason(exc: Exception) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return _decode_reason(exc)
 
 
 def _decode_reason(exc: Exception) -> str:
@@ -144,7 +151,9 @@ def _decode(img: Image.Image, max_side: int | None) -> Image.Image:
         # same either way.
         img.draft("RGB" if img.mode not in ("L", "CMYK") else img.mode, (max_side, max_side))
     img.load()
-    out = ImageOps.exif_transpose(img)
+    # In place: without an orientation tag, exif_transpose would return a full copy.
+    ImageOps.exif_transpose(img, in_place=True)
+    out = img
     if out.mode not in ("L", "LA", "RGB", "RGBA"):
         out = out.convert("RGBA" if _has_alpha(out) else "RGB")
     if max_side is not None and max(out.size) > max_side:

@@ -1,0 +1,60 @@
+"""The on-disk feature cache: rows come back by hash, in the order asked, across chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aldesk.core.features import cache as cache_module
+from aldesk.core.features.cache import FeatureCache
+from aldesk.core.features.run import _pool_chunks
+
+
+def _rows(n: int, start: int, dim: int = 3) -> np.ndarray:
+    return (np.arange(start, start + n, dtype=np.float32)[:, None] * np.ones(dim)).astype(
+        np.float32
+    )
+
+
+def test_rows_come_back_in_the_order_asked_across_chunks(tmp_path):
+    cache = FeatureCache(tmp_path, 3)
+    cache.append(["a", "b", "c"], _rows(3, 0))
+    cache.append(["d", "e"], _rows(2, 3))
+    cache.append(["b", "f"], _rows(2, 100))  # b again: the first row written wins
+
+    X, found = cache.get(["f", "missing", "a", "e", "b", "c"])
+    assert found == ["f", "a", "e", "b", "c"]
+    assert X[:, 0].tolist() == [101, 0, 4, 1, 2]
+    assert X.dtype == np.float32 and X.shape == (5, 3)
+
+    reopened = FeatureCache(tmp_path, 3)  # the same rows, read back from disk
+    X2, found2 = reopened.get(["f", "missing", "a", "e", "b", "c"])
+    assert found2 == found and np.array_equal(X2, X)
+
+
+def test_empty_request_and_empty_cache(tmp_path):
+    cache = FeatureCache(tmp_path / "none", 3)
+    X, found = cache.get(["a"])
+    assert found == [] and X.shape == (0, 3)
+
+
+def test_compaction_keeps_every_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "MERGE_AT", 3)
+    cache = FeatureCache(tmp_path, 3)
+    for i in range(4):
+        cache.append([f"h{i}"], _rows(1, i))
+    cache.compact()
+    assert len(list(tmp_path.glob("chunk-*.npy"))) == 1
+    X, found = FeatureCache(tmp_path, 3).get([f"h{i}" for i in (3, 1, 0, 2)])
+    assert found == ["h3", "h1", "h0", "h2"] and X[:, 0].tolist() == [3, 1, 0, 2]
+
+
+def test_pool_chunks_cover_the_work_in_order_and_shrink_towards_the_end():
+    rest = list(range(5000))
+    chunks = _pool_chunks(rest, per_item=0.0003, workers=2)
+    assert [i for c in chunks for i in c] == rest
+    sizes = [len(c) for c in chunks]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[0] <= 0.08 / 0.0003 + 1  # about POOL_CHUNK_SECONDS of work
+    assert sizes[-2] <= 0.01 / 0.0003 + 1  # the tail: about POOL_TAIL_SECONDS each
+    # Small jobs still give every process at least four chunks.
+    assert len(_pool_chunks(list(range(60)), per_item=1e-5, workers=2)) >= 8
