@@ -10,8 +10,8 @@ For each set, in the same run and interleaved (so machine load hits both alike):
            (learning it is a one-off per project: the first, untimed-in-the-median run learns
            it and is reported separately), with workers=0 (this process) and workers=2 (the
            default: the product decides itself whether worker processes pay, and runs small
-           jobs in this process). Worker processes fork from a fork server that the first
-           workers=2 run starts (as in the app, where it starts with a project's first extraction);
+           jobs in this process). Worker processes fork from a fork server, up and ready (as in
+           the app, where it starts with a project's first extraction);
   cold     the workers=2 run with the fork server stopped just before it: what the first
            extraction of a process pays (server start-up, ~0.5 s of imports, included).
 Reports medians over --runs runs in items/s and extract/decode ratios, and the load average
@@ -106,6 +106,7 @@ def stop_worker_server() -> None:
 
     forkserver._forkserver._stop()
     processes._server_started = None
+    processes._server_ready.clear()
 
 
 def spin(n: int = 2_000_000) -> float:
@@ -156,17 +157,18 @@ def bench_set(name: str, kind: str, paths: list[Path], runs: int, work: Path) ->
     times: dict[str, list[float]] = {"decode": [], "extract_w0": [], "extract_w2": []}
     cold: list[float] = []
     for _ in range(runs):
+        # The job with the fork server stopped first: what the first extraction of a process
+        # pays when nothing started the server earlier.
+        stop_worker_server()
+        cache = fresh_cache()
+        cold.append(timed(lambda c=cache: ensure_features(c, kind, files, workers=2)))
+        processes.wait_for_worker_server(kind)  # the others run with the server up, as in the app
         times["decode"].append(timed(lambda: plain_decode(kind, paths)))
         for key, workers in (("w0", 0), ("w2", 2)):
             cache = fresh_cache()
             times[f"extract_{key}"].append(
                 timed(lambda c=cache, w=workers: ensure_features(c, kind, files, workers=w))
             )
-        # The same job with the fork server stopped first: what the first extraction of a
-        # process pays when nothing started the server earlier (the app starts it on open).
-        stop_worker_server()
-        cache = fresh_cache()
-        cold.append(timed(lambda c=cache: ensure_features(c, kind, files, workers=2)))
     rate = {k: len(paths) / statistics.median(v) for k, v in times.items()}
     cold_rate = len(paths) / statistics.median(cold)
     return {

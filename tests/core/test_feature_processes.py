@@ -97,6 +97,17 @@ def test_workers_fork_from_a_preloaded_server_not_the_threaded_parent():
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
+def test_a_ready_server_makes_small_jobs_worth_a_pool(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(processes, "_server_ready", threading.Event())
+    monkeypatch.setattr(processes, "_server_started", None)
+    assert processes.pool_worth_seconds() == processes.COLD_FORK_WORTH_SECONDS
+    assert processes.wait_for_worker_server()
+    assert processes.pool_worth_seconds() == processes.FORK_WORTH_SECONDS
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
 def test_workers_inherit_single_threaded_blas_from_the_server():
     # The server sets the limit before forking, so workers never restart OpenBLAS's threads
     # by setting it themselves; this process keeps its own threads for training.

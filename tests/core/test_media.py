@@ -231,6 +231,20 @@ def test_unreadable_file_is_named_by_the_file_check(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- audio
 
 
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
+def test_resampling_equals_scipy_default_filter(rate):
+    # The filter is designed once per rate pair; the samples must not change because of it.
+    from scipy.signal import resample_poly
+
+    from aldesk.core.media.audio import resample
+
+    x = np.random.default_rng(rate).standard_normal(rate // 2).astype(np.float32)
+    g = np.gcd(rate, media.ANALYSIS_RATE)
+    expected = resample_poly(x, media.ANALYSIS_RATE // g, rate // g)
+    for _ in range(2):  # designed, then cached
+        assert np.array_equal(resample(x, rate, media.ANALYSIS_RATE), expected)
+
+
 def test_load_audio_resamples_to_16k_mono(tmp_path):
     sr = 44100
     t = np.arange(sr) / sr

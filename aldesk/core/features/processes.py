@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -19,40 +20,43 @@ import numpy as np
 from aldesk.core.features import extractors
 
 POLL_SECONDS = 0.2
-# Below this much inline work the process pool does not pay for itself. Workers forked from a
-# warm fork server start in milliseconds (measured: a 2-s job 1.3x, a 5-s job 1.7x faster with
-# one worker beside this process on an idle 2-core VM); until the server has had
-# SERVER_WARM_SECONDS to import, a worker may arrive late and leave this process waiting for
+# Below this much inline work the process pool does not pay for itself. A worker forked from a
+# ready fork server costs this process ~7 ms to start and ~5 ms to stop (measured: a 0.35-s
+# job ran 1.3-1.4x faster with one worker beside this process on a 2-core VM). Until the
+# server has imported everything, a worker may arrive late and leave this process waiting for
 # its chunks at the end. Spawned workers took 1.5-3.3 s to start here (imports).
-FORK_WORTH_SECONDS = 0.5
+FORK_WORTH_SECONDS = 0.15
 COLD_FORK_WORTH_SECONDS = 2.0
-SERVER_WARM_SECONDS = 1.0
 SPAWN_WORTH_SECONDS = 8.0
-# What the fork server imports once, so every worker forked from it starts warm; the last one
-# makes the server's BLAS single-threaded before any worker is forked (see its docstring).
-SERVER_PRELOAD = [
-    "__main__",
-    "aldesk.core.features.processes",
-    "scipy.fft",
-    "aldesk.core.features.worker_server",
-]
+# What the fork server imports once (~0.6 s, in the background), so every worker forked from it
+# starts warm. For audio also scipy.signal, for resampling clips that are not at 16 kHz (~0.9 s
+# to import, which every worker of every run would otherwise pay on its first such clip). The
+# last module makes the server's BLAS single-threaded before any worker is forked (see its
+# docstring).
+SERVER_PRELOAD = ["__main__", "aldesk.core.features.processes", "scipy.fft"]
+KIND_PRELOAD = {"audio": ["scipy.signal"]}
+SERVER_LAST = "aldesk.core.features.worker_server"
+
+
+def server_preload(kind: str | None) -> list[str]:
+    """The fork server's preload list for a server first started for ``kind``."""
+    return [*SERVER_PRELOAD, *KIND_PRELOAD.get(kind or "", []), SERVER_LAST]
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
     """forkserver where the platform has it (not in a frozen app), else spawn.
 
     Never plain fork: the GUI process has Qt threads, and forking a threaded process can
-    deadlock. The fork server is started by exec like a spawned interpreter, imports
-    SERVER_PRELOAD once, and then forks each worker already warm: milliseconds instead of the
+    deadlock. The fork server is started by exec like a spawned interpreter, imports its
+    preload modules once (see start_worker_server), and then forks each worker already warm: milliseconds instead of the
     0.3-0.9 s of imports a spawned worker pays, which is what makes the pool worth starting for
-    jobs of seconds. spawn is what Windows has (and what a PyInstaller build uses here).
+    jobs of a fraction of a second. spawn is what Windows has (and what a PyInstaller build
+    uses here).
     """
     if "forkserver" in multiprocessing.get_all_start_methods() and not getattr(
         sys, "frozen", False
     ):
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(SERVER_PRELOAD)
-        return context
+        return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
 
 
@@ -60,27 +64,59 @@ def pool_worth_seconds() -> float:
     """Seconds of in-process work below which a job should not start the pool."""
     if pool_context().get_start_method() != "forkserver":
         return SPAWN_WORTH_SECONDS
-    warm = _server_started is not None and time.monotonic() - _server_started >= SERVER_WARM_SECONDS
-    return FORK_WORTH_SECONDS if warm else COLD_FORK_WORTH_SECONDS
+    return FORK_WORTH_SECONDS if _server_ready.is_set() else COLD_FORK_WORTH_SECONDS
 
 
+_server_lock = threading.Lock()
 _server_started: float | None = None
+_server_ready = threading.Event()
 
 
-def start_worker_server() -> None:
+def start_worker_server(kind: str | None = None) -> None:
     """Start the feature workers' fork server now, if the platform uses one; returns at once.
 
-    The server imports numpy, Pillow, scipy.fft and the extractors in its own process, so
-    calling this early (when a project opens) makes the first extraction's workers start
-    warm. Idempotent and cheap when the server already runs.
+    The server imports numpy, Pillow, scipy.fft and the extractors (and what ``kind`` needs,
+    see KIND_PRELOAD) in its own process, so calling this early (when a project opens) makes
+    the first extraction's workers start warm. A background thread forks one idle worker from
+    it, which the server can only do once its imports are done: from then on, pools count it
+    as ready. Idempotent and cheap when the server already runs (its preload list is the one
+    of the kind it was first started for).
     """
     global _server_started
-    if pool_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
+    context = pool_context()
+    if context.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
 
+    with _server_lock:
+        context.set_forkserver_preload(server_preload(kind))  # read only when it starts
         forkserver.ensure_running()
         if _server_started is None:
             _server_started = time.monotonic()
+            threading.Thread(target=_mark_ready, name="aldesk-worker-probe", daemon=True).start()
+
+
+def wait_for_worker_server(kind: str | None = None, timeout: float | None = 30.0) -> bool:
+    """Start the fork server if needed and wait until it is ready; True if it is (always True
+    where there is no fork server: spawned workers need none)."""
+    start_worker_server(kind)
+    if pool_context().get_start_method() != "forkserver":
+        return True
+    return _server_ready.wait(timeout)
+
+
+def _mark_ready() -> None:
+    try:
+        probe = pool_context().Process(target=_idle)
+        probe.start()
+        probe.join()
+    except (OSError, EOFError, ValueError):  # the server went away: stays "not ready"
+        return
+    _server_ready.set()
+
+
+def _idle() -> None:
+    pass
 
 
 # Worker-process side. The dictionary travels with every chunk (about 90 kB, pickled by the
@@ -151,6 +187,7 @@ def run_pool(kind, state, chunks, sink, stop, workers) -> bool:
     queue = deque(chunks)
     running: dict[Future, list] = {}
     cancelled = broken = False
+    start_worker_server(kind)  # with kind's preload list, if nothing started it yet
     pool = ProcessPoolExecutor(processes, pool_context(), _init_worker)
     with pool, extractors.extraction_context():
 

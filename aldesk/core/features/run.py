@@ -132,7 +132,7 @@ def ensure_features(
     state = extractors.load_state(cache_dir, kind)
     failed: dict[str, str] = {}
     if extractors.needs_state(kind) and state is None:
-        _maybe_start_server(len(unique), workers)  # warms up while the dictionary is learned
+        _maybe_start_server(kind, len(unique), workers)  # warms up while the dictionary is learned
         if progress is not None:  # learning takes seconds: show the run has started
             progress(Progress(0, len(unique), 0.0, None))
         state = _learn_state(cache_dir, kind, unique, failed, stop)
@@ -143,7 +143,7 @@ def ensure_features(
             return FeatureResult(empty, failed, cancelled=stop())
     cache = _cache(cache_dir, kind, state)
     pending = [(h, p) for h, p in unique if h not in cache and h not in failed]
-    _maybe_start_server(len(pending), workers)  # warms up while the first chunk runs here
+    _maybe_start_server(kind, len(pending), workers)  # warms up while the first chunk runs here
     tracker = _Tracker(len(unique), len(unique) - len(pending), progress)
     tracker.report()
     sink = _Sink(cache, failed, tracker)
@@ -155,9 +155,9 @@ def ensure_features(
     return FeatureResult(_feature_set(cache, kind, state, hashes), failed, cancelled)
 
 
-def _maybe_start_server(items: int, workers: int | None) -> None:
+def _maybe_start_server(kind: str, items: int, workers: int | None) -> None:
     if items >= SERVER_WORTH_ITEMS and _worker_count(workers) > 1:
-        processes.start_worker_server()
+        processes.start_worker_server(kind)
 
 
 class _Tracker:
