@@ -219,13 +219,20 @@ def test_permission_error_from_open_is_reported(tmp_path, monkeypatch):
     assert _reason(path, "image") == "permission denied"
 
 
-def test_unreadable_file_is_named_by_the_file_check(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind,name", [("image", "locked.png"), ("audio", "locked.wav")])
+def test_unreadable_file_is_named_by_the_file_check(tmp_path, monkeypatch, kind, name):
     # The decoder fails first; the file check then names the cause (as root, chmod 0 does not
     # stop reads, so os.access stands in for it).
-    path = tmp_path / "locked.png"
-    path.write_bytes(b"not really a png")
+    path = tmp_path / name
+    path.write_bytes(b"not really media")
     monkeypatch.setattr(os, "access", lambda *a, **k: False)
-    assert _reason(path, "image") == "permission denied"
+    assert _reason(path, kind) == "permission denied"
+
+
+@pytest.mark.parametrize("kind,name", [("image", "d.png"), ("audio", "d.wav")])
+def test_folder_named_like_media(tmp_path, kind, name):
+    (tmp_path / name).mkdir()
+    assert _reason(tmp_path / name, kind) == "is a folder"
 
 
 # ---------------------------------------------------------------- audio

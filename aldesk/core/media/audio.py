@@ -64,11 +64,13 @@ def _reason(exc: Exception) -> str:
 
 
 def _open(path: str | os.PathLike) -> sf.SoundFile:
-    path = Path(path)
-    check_file(path)
+    """Open ``path`` with libsndfile, mapping every failure to a MediaError. The file-level
+    checks (missing, a folder, empty, unreadable) run only when that fails: they give the
+    clearer reason, and a good file is not stat'ed twice."""
     try:
         return sf.SoundFile(path)
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
+        check_file(Path(path))
         raise MediaError(_reason(exc), str(path)) from exc
 
 
