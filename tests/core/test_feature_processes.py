@@ -14,11 +14,17 @@ from aldesk.core import features
 from aldesk.core.features import processes
 
 
+def _force_pool(monkeypatch) -> None:
+    """Every job goes to the process pool, whether or not the fork server is ready yet."""
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
+    monkeypatch.setattr(processes, "pool_ready", lambda: True)
+
+
 @pytest.mark.parametrize("method", ["default", "spawn"])  # spawn: Windows and frozen apps
 def test_worker_processes_match_inline(tmp_path, monkeypatch, method):
     files = image_files(tmp_path, 40)
     inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)  # force the process pool
+    _force_pool(monkeypatch)
     if method != "default":
         monkeypatch.setattr(processes, "pool_context", lambda: multiprocessing.get_context(method))
     progress = []
@@ -37,7 +43,7 @@ def _die(*args):  # runs in a worker process (pickled by reference): a decoder t
 def test_a_dead_worker_fails_its_chunks_and_this_process_does_the_rest(tmp_path, monkeypatch):
     files = image_files(tmp_path, 60)
     inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)  # force the process pool
+    _force_pool(monkeypatch)
     monkeypatch.setattr(processes, "_work", _die)
     result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
     assert not result.cancelled
@@ -57,7 +63,7 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monk
 
     files = image_files(tmp_path, 40)
     inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
-    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
+    _force_pool(monkeypatch)
     monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
     result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
     assert not result.failed and not result.cancelled
@@ -67,7 +73,7 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monk
 def test_cancelling_a_pool_run_keeps_what_finished(tmp_path, monkeypatch, counted):
     files = image_files(tmp_path, 80)
     cache = tmp_path / "cache"
-    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
+    _force_pool(monkeypatch)
     seen = []
 
     def stop_at_half() -> bool:
@@ -97,14 +103,25 @@ def test_workers_fork_from_a_preloaded_server_not_the_threaded_parent():
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
-def test_a_ready_server_makes_small_jobs_worth_a_pool(monkeypatch):
+def test_the_pool_waits_for_a_ready_server(monkeypatch):
     import threading
 
     monkeypatch.setattr(processes, "_server_ready", threading.Event())
     monkeypatch.setattr(processes, "_server_started", None)
-    assert processes.pool_worth_seconds() == processes.COLD_FORK_WORTH_SECONDS
+    assert not processes.pool_ready()
     assert processes.wait_for_worker_server()
-    assert processes.pool_worth_seconds() == processes.FORK_WORTH_SECONDS
+    assert processes.pool_ready()
+
+
+def test_a_run_extracts_here_until_the_server_is_ready(tmp_path, monkeypatch):
+    # Never blocks on a server that is still importing: without a ready server every chunk
+    # runs in this process, however big the job.
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
+    monkeypatch.setattr(processes, "pool_ready", lambda: False)
+    monkeypatch.setattr(processes, "run_pool", lambda *a: pytest.fail("pool started"))
+    files = image_files(tmp_path, 40)
+    result = features.ensure_features(tmp_path / "c", "image", files, workers=2)
+    assert len(result.features) == 40 and not result.failed
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")

@@ -23,10 +23,10 @@ POLL_SECONDS = 0.2
 # Below this much inline work the process pool does not pay for itself. A worker forked from a
 # ready fork server costs this process ~7 ms to start and ~5 ms to stop (measured: a 0.35-s
 # job ran 1.3-1.4x faster with one worker beside this process on a 2-core VM). Until the
-# server has imported everything, a worker may arrive late and leave this process waiting for
-# its chunks at the end. Spawned workers took 1.5-3.3 s to start here (imports).
+# server has imported everything it cannot fork, and starting a worker would block this
+# process, so runs wait for pool_ready() (extracting here meanwhile). Spawned workers took
+# 1.5-3.3 s to start here (imports).
 FORK_WORTH_SECONDS = 0.15
-COLD_FORK_WORTH_SECONDS = 2.0
 SPAWN_WORTH_SECONDS = 8.0
 # What the fork server imports once (~0.6 s, in the background), so every worker forked from it
 # starts warm. For audio also scipy.signal, for resampling clips that are not at 16 kHz (~0.9 s
@@ -64,7 +64,14 @@ def pool_worth_seconds() -> float:
     """Seconds of in-process work below which a job should not start the pool."""
     if pool_context().get_start_method() != "forkserver":
         return SPAWN_WORTH_SECONDS
-    return FORK_WORTH_SECONDS if _server_ready.is_set() else COLD_FORK_WORTH_SECONDS
+    return FORK_WORTH_SECONDS
+
+
+def pool_ready() -> bool:
+    """Whether a pool would start now without this process waiting: spawned workers always
+    (they import on their own time, while this process extracts), forked ones once the fork
+    server has finished importing (see start_worker_server)."""
+    return pool_context().get_start_method() != "forkserver" or _server_ready.is_set()
 
 
 _server_lock = threading.Lock()

@@ -246,8 +246,10 @@ class _Sink:
 def _run(kind, state, pending, sink: _Sink, stop, workers) -> bool:
     """Extract pending items; returns True if cancelled.
 
-    The first chunk always runs here, which measures the cost per item; the pool is used only
-    if the rest would take longer than ``processes.pool_worth_seconds()`` here.
+    The first chunk always runs here, which measures the cost per item. The rest goes to the
+    pool once the pool is ready to start without waiting (a fork server still importing would
+    block the first worker's start) and only while the work left would take longer than
+    ``processes.pool_worth_seconds()`` here; until then chunks run here.
     """
     workers = _worker_count(workers)
     chunks = _chunks(pending, max(1, workers))
@@ -260,11 +262,15 @@ def _run(kind, state, pending, sink: _Sink, stop, workers) -> bool:
             return True
         per_item = (time.perf_counter() - started) / len(chunks[0])
         rest = pending[len(chunks[0]) :]
-        if workers <= 1 or per_item * len(rest) < processes.pool_worth_seconds():
-            size = int(CHUNK_SECONDS / max(per_item, 1e-6))
-            size = max(len(chunks[0]), min(MAX_INLINE_CHUNK, size))
-            inline = [rest[i : i + size] for i in range(0, len(rest), size)]
-            return _run_inline(kind, state, inline, sink, stop)
+        size = int(CHUNK_SECONDS / max(per_item, 1e-6))
+        size = max(len(chunks[0]), min(MAX_INLINE_CHUNK, size))
+        worth = processes.pool_worth_seconds() if workers > 1 else float("inf")
+        while rest and (per_item * len(rest) < worth or not processes.pool_ready()):
+            if _run_inline(kind, state, [rest[:size]], sink, stop):
+                return True
+            rest = rest[size:]
+        if not rest:
+            return False
     return processes.run_pool(
         kind, state, _pool_chunks(rest, per_item, workers), sink, stop, workers
     )
