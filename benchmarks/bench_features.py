@@ -105,7 +105,7 @@ def stop_worker_server() -> None:
     from multiprocessing import forkserver
 
     forkserver._forkserver._stop()
-    processes._server_started = None
+    processes._probe_started = False
     processes._server_ready.clear()
 
 

@@ -107,7 +107,7 @@ def test_the_pool_waits_for_a_ready_server(monkeypatch):
     import threading
 
     monkeypatch.setattr(processes, "_server_ready", threading.Event())
-    monkeypatch.setattr(processes, "_server_started", None)
+    monkeypatch.setattr(processes, "_probe_started", False)
     assert not processes.pool_ready()
     assert processes.wait_for_worker_server()
     assert processes.pool_ready()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -48,10 +47,10 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
     Never plain fork: the GUI process has Qt threads, and forking a threaded process can
     deadlock. The fork server is started by exec like a spawned interpreter, imports its
-    preload modules once (see start_worker_server), and then forks each worker already warm: milliseconds instead of the
-    0.3-0.9 s of imports a spawned worker pays, which is what makes the pool worth starting for
-    jobs of a fraction of a second. spawn is what Windows has (and what a PyInstaller build
-    uses here).
+    preload modules once (see start_worker_server), and then forks each worker already warm:
+    milliseconds instead of the 0.3-0.9 s of imports a spawned worker pays, which is what makes
+    the pool worth starting for jobs of a fraction of a second. spawn is what Windows has (and
+    what a PyInstaller build uses here).
     """
     if "forkserver" in multiprocessing.get_all_start_methods() and not getattr(
         sys, "frozen", False
@@ -75,7 +74,7 @@ def pool_ready() -> bool:
 
 
 _server_lock = threading.Lock()
-_server_started: float | None = None
+_probe_started = False  # the readiness probe of this process's fork server
 _server_ready = threading.Event()
 
 
@@ -89,7 +88,7 @@ def start_worker_server(kind: str | None = None) -> None:
     as ready. Idempotent and cheap when the server already runs (its preload list is the one
     of the kind it was first started for).
     """
-    global _server_started
+    global _probe_started
     context = pool_context()
     if context.get_start_method() != "forkserver":
         return
@@ -98,8 +97,8 @@ def start_worker_server(kind: str | None = None) -> None:
     with _server_lock:
         context.set_forkserver_preload(server_preload(kind))  # read only when it starts
         forkserver.ensure_running()
-        if _server_started is None:
-            _server_started = time.monotonic()
+        if not _probe_started:
+            _probe_started = True
             threading.Thread(target=_mark_ready, name="aldesk-worker-probe", daemon=True).start()
 
 
@@ -117,7 +116,7 @@ def _mark_ready() -> None:
         probe = pool_context().Process(target=_idle)
         probe.start()
         probe.join()
-    except (OSError, EOFError, ValueError):  # the server went away: stays "not ready"
+    except Exception:  # e.g. the server went away: it stays "not ready", runs stay in-process
         return
     _server_ready.set()
 
