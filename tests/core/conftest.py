@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pool_files import write_png
 
 from aldesk.core.features import extractors
 
@@ -19,3 +22,13 @@ def counted(monkeypatch):
 
     monkeypatch.setattr(extractors, "extract_batch", counting)
     return calls
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Path:
+    """A pool folder of three small PNGs, one two folders down."""
+    root = tmp_path / "pool"
+    write_png(root / "a.png", 10)
+    write_png(root / "b.png", 20)
+    write_png(root / "sub" / "deeper" / "c.png", 30)
+    return root
