@@ -136,3 +136,18 @@ def test_workers_inherit_single_threaded_blas_from_the_server():
     with ProcessPoolExecutor(1, processes.pool_context()) as pool:
         assert pool.submit(extractors.blas_threads).result() == 1
     assert "aldesk.core.features.worker_server" not in sys.modules
+
+
+def test_few_but_heavy_items_start_the_server_and_use_the_pool(tmp_path, monkeypatch):
+    # The server is started early by item count (>= 128); a short list of long clips is worth
+    # a pool too, judged on the first chunk's cost.
+    started, pooled = [], []
+    real_run_pool = processes.run_pool
+    monkeypatch.setattr(processes, "pool_worth_seconds", lambda: 0.0)
+    monkeypatch.setattr(processes, "pool_ready", lambda: bool(started))
+    monkeypatch.setattr(processes, "start_worker_server", lambda kind=None: started.append(kind))
+    monkeypatch.setattr(processes, "run_pool", lambda *a: pooled.append(1) or real_run_pool(*a))
+    files = image_files(tmp_path, 40)
+    result = features.ensure_features(tmp_path / "c", "image", files, workers=2)
+    assert started[:1] == ["image"] and pooled == [1]
+    assert len(result.features) == 40 and not result.failed

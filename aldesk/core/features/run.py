@@ -265,6 +265,8 @@ def _run(kind, state, pending, sink: _Sink, stop, workers) -> bool:
         size = int(CHUNK_SECONDS / max(per_item, 1e-6))
         size = max(len(chunks[0]), min(MAX_INLINE_CHUNK, size))
         worth = processes.pool_worth_seconds() if workers > 1 else float("inf")
+        if per_item * len(rest) >= worth:  # few but heavy items: not started by count
+            processes.start_worker_server(kind)
         while rest and (per_item * len(rest) < worth or not processes.pool_ready()):
             if _run_inline(kind, state, [rest[:size]], sink, stop):
                 return True
