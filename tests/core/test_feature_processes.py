@@ -20,7 +20,7 @@ def _force_pool(monkeypatch) -> None:
     monkeypatch.setattr(processes, "pool_ready", lambda: True)
 
 
-@pytest.mark.parametrize("method", ["default", "spawn"])  # spawn: Windows and frozen apps
+@pytest.mark.parametrize("method", ["default", "spawn"])  # spawn: Windows
 def test_worker_processes_match_inline(tmp_path, monkeypatch, method):
     files = image_files(tmp_path, 40)
     inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features

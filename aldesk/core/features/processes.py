@@ -7,7 +7,6 @@ calls :func:`run_pool`; everything about processes lives here.
 from __future__ import annotations
 
 import multiprocessing
-import sys
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -43,18 +42,17 @@ def server_preload(kind: str | None) -> list[str]:
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
-    """forkserver where the platform has it (not in a frozen app), else spawn.
+    """forkserver where the platform has it (Linux, macOS), else spawn (Windows).
 
     Never plain fork: the GUI process has Qt threads, and forking a threaded process can
     deadlock. The fork server is started by exec like a spawned interpreter, imports its
     preload modules once (see start_worker_server), and then forks each worker already warm:
     milliseconds instead of the 0.3-0.9 s of imports a spawned worker pays, which is what makes
-    the pool worth starting for jobs of a fraction of a second. spawn is what Windows has (and
-    what a PyInstaller build uses here).
+    the pool worth starting for jobs of a fraction of a second. In a PyInstaller build the
+    server is the app's own executable: ``freeze_support()`` at the top of ``aldesk.__main__``
+    (PyInstaller's runtime hook) runs the server's ``-c`` command instead of the app.
     """
-    if "forkserver" in multiprocessing.get_all_start_methods() and not getattr(
-        sys, "frozen", False
-    ):
+    if "forkserver" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
 
