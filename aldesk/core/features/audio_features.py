@@ -55,6 +55,9 @@ DIM = N_CEPS * SEGMENTS + 2 * N_CEPS + 1
 N_FFT = 512  # 32 ms at 16 kHz, a power of two
 HOP = 160  # 10 ms
 FRAME_BLOCK = 512  # frames per FFT call: the (block, 257) spectra stay in cache
+# 10 log10(x) = DB_PER_NEPER ln(x). numpy's float32 ln is vectorised (AVX2) and log10 is not:
+# 1.9 ns vs 9 ns a value here, which made the log-mel of the spans a tenth of the features' time.
+DB_PER_NEPER = 10.0 / np.log(10.0)
 
 
 def prepare(item: str | os.PathLike | np.ndarray) -> np.ndarray:
@@ -102,7 +105,7 @@ def _denoised_spans(mel: np.ndarray, frames: np.ndarray) -> tuple[np.ndarray, ..
     """Steps 1-2 for all clips at once.
 
     Returns:
-        ``(db, offset, length)``: the denoised log-mel rows (float64) of every clip's active
+        ``(db, offset, length)``: the denoised log-mel rows (float32) of every clip's active
         span laid end to end, each span's first row in ``db`` and its length.
     """
     # float32 throughout the (frames, bands) arrays: float64 copies were a third of the batch's
@@ -112,17 +115,21 @@ def _denoised_spans(mel: np.ndarray, frames: np.ndarray) -> tuple[np.ndarray, ..
     clip = np.repeat(np.arange(len(frames)), frames)
     index = np.arange(len(power))
     rank_in_clip = index - np.repeat(first, frames)
-    # Noise: each clip's quietest frames (sorted by clip, then energy, ties by position).
-    by_energy = np.lexsort((power.sum(axis=1, dtype=np.float64), clip))
+    # Noise: each clip's quietest frames (ties by position), clip by clip. The frame energies
+    # go in a (clips, longest clip) grid padded with +inf, sorted row by row: twice as fast
+    # as one lexsort by (clip, energy) over all frames, same order.
+    energy = np.full((len(frames), int(frames.max())), np.inf)
+    energy[clip, rank_in_clip] = power.sum(axis=1, dtype=np.float64)
+    order = np.argsort(energy, axis=1, kind="stable")
     quiet_n = _quiet_count(frames)
-    quiet = by_energy[rank_in_clip < np.repeat(quiet_n, frames)]
+    quiet = (order + first[:, None])[np.arange(order.shape[1]) < quiet_n[:, None]]
     quiet_start = np.concatenate([[0], np.cumsum(quiet_n)[:-1]])
     noise = np.add.reduceat(power[quiet], quiet_start, axis=0, dtype=np.float64)
     noise *= SUB / quiet_n[:, None]
     denoised = power - np.repeat(noise.astype(np.float32), frames, axis=0)
     np.maximum(denoised, np.float32(FLOOR) * power, out=denoised)
     # Smoothed frame level, edges replicated within each clip.
-    level = 10.0 * np.log10(denoised.mean(axis=1, dtype=np.float64) + 1e-10)
+    level = DB_PER_NEPER * np.log(denoised.mean(axis=1, dtype=np.float64) + 1e-10)
     lo, hi = np.repeat(first, frames), np.repeat(first + frames - 1, frames)
     half = SMOOTH // 2
     smooth = sum(level[np.clip(index + o, lo, hi)] for o in range(-half, half + 1)) / SMOOTH
@@ -133,7 +140,8 @@ def _denoised_spans(mel: np.ndarray, frames: np.ndarray) -> tuple[np.ndarray, ..
     length = b - a
     offset = np.concatenate([[0], np.cumsum(length)[:-1]])
     take = np.arange(length.sum()) - np.repeat(offset - a, length)
-    return 10.0 * np.log10(denoised[take], dtype=np.float64), offset, length
+    db = np.log(denoised[take])  # float32 in place: numpy vectorises float32 log only
+    return np.multiply(db, np.float32(DB_PER_NEPER), out=db), offset, length
 
 
 def _cepstral_features(db: np.ndarray, offset: np.ndarray, length: np.ndarray) -> np.ndarray:
