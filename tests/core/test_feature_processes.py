@@ -151,3 +151,53 @@ def test_few_but_heavy_items_start_the_server_and_use_the_pool(tmp_path, monkeyp
     result = features.ensure_features(tmp_path / "c", "image", files, workers=2)
     assert started[:1] == ["image"] and pooled == [1]
     assert len(result.features) == 40 and not result.failed
+
+
+def test_a_long_job_starts_its_workers_before_the_first_chunk(tmp_path, monkeypatch):
+    # Long enough to be worth a pool whatever its items cost: the worker's start-up overlaps
+    # this process's first chunk instead of following it.
+    from aldesk.core.features import extractors, run
+
+    events = []
+    real_feed, real_extract = processes.PoolRun.feed, extractors.extract_batch
+
+    def feed(self, queue):
+        events.append("feed")
+        real_feed(self, queue)
+
+    def extract_here(kind, items, state):
+        events.append("here")
+        return real_extract(kind, items, state)
+
+    files = image_files(tmp_path, 48)
+    inline = features.ensure_features(tmp_path / "c1", "image", files, workers=0).features
+    monkeypatch.setattr(run, "EAGER_POOL_ITEMS", 40)
+    monkeypatch.setattr(processes, "pool_ready", lambda: True)
+    monkeypatch.setattr(processes.PoolRun, "feed", feed)
+    monkeypatch.setattr(extractors, "extract_batch", extract_here)
+    result = features.ensure_features(tmp_path / "c2", "image", files, workers=2)
+    assert events[:2] == ["feed", "here"]
+    assert not result.failed and not result.cancelled
+    np.testing.assert_allclose(result.features.X, inline.X, rtol=1e-5, atol=1e-5)
+
+
+def test_cancelling_during_the_first_chunk_keeps_the_workers_chunks(tmp_path, monkeypatch):
+    from aldesk.core.features import run
+
+    files = image_files(tmp_path, 48)
+    monkeypatch.setattr(run, "EAGER_POOL_ITEMS", 40)
+    monkeypatch.setattr(processes, "pool_ready", lambda: True)
+    seen = []
+    result = features.ensure_features(
+        tmp_path / "c",
+        "image",
+        files,
+        workers=2,
+        progress=seen.append,
+        should_stop=lambda: len(seen) > 1,  # after the first chunk's report
+    )
+    assert result.cancelled and not result.failed
+    first = max(run.MIN_CHUNK, min(run.MAX_CHUNK, len(files) // 8))
+    # This process's first chunk, and the worker's chunks that were already running.
+    assert first < len(result.features) < len(files)
+    assert seen[-1].done == len(result.features)

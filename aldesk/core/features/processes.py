@@ -7,6 +7,7 @@ calls :func:`run_pool`; everything about processes lives here.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -31,7 +32,14 @@ SPAWN_WORTH_SECONDS = 8.0
 # to import, which every worker of every run would otherwise pay on its first such clip). The
 # last module makes the server's BLAS single-threaded before any worker is forked (see its
 # docstring).
-SERVER_PRELOAD = ["__main__", "aldesk.core.features.processes", "scipy.fft"]
+SERVER_PRELOAD = [
+    "__main__",
+    "aldesk.core.features.processes",
+    "scipy.fft",
+    # What every worker needs to unpickle its process object and queues (~3 ms each time).
+    "multiprocessing.popen_forkserver",
+    "multiprocessing.synchronize",
+]
 KIND_PRELOAD = {"audio": ["scipy.signal"]}
 SERVER_LAST = "aldesk.core.features.worker_server"
 
@@ -137,7 +145,9 @@ def _init_worker() -> None:
     # context is kept referenced: collecting it would leave it). Workers forked from the
     # server inherit single-threaded BLAS already; setting the limit again would restart
     # OpenBLAS's threads (see worker_server).
-    limit = extractors.blas_threads() > 1
+    # (Asking threadpoolctl costs ~3 ms, a seventh of a worker's start: only spawned workers,
+    # which have no server module, need to.)
+    limit = SERVER_LAST not in sys.modules and extractors.blas_threads() > 1
     _WORKER_CONTEXT.append(extractors.extraction_context(limit_threads=limit))
     _WORKER_CONTEXT[-1].__enter__()
 
@@ -176,7 +186,13 @@ def _result(fut: Future, n: int) -> tuple[list[int], np.ndarray, dict[int, str]]
 
 
 def run_pool(kind, state, chunks, sink, stop, workers) -> bool:
-    """Extract chunks in ``workers - 1`` processes and in this one, from one queue.
+    """Extract chunks in ``workers - 1`` processes and in this one; True if cancelled (see
+    :class:`PoolRun`)."""
+    return PoolRun(kind, state, workers).run(chunks, sink, stop)
+
+
+class PoolRun:
+    """Chunks extracted in ``workers - 1`` processes and in this one, from one queue.
 
     This process works too, so nothing waits for workers to start (the first job of a
     process may find the fork server still importing) and ``workers`` cores stay busy. Each
@@ -185,39 +201,55 @@ def run_pool(kind, state, chunks, sink, stop, workers) -> bool:
     waiting at the end. If a worker dies (a decoder crash), the chunks it held are reported
     failed and this process extracts the rest; if no worker can be started, this process
     extracts everything.
+
+    A run can hand its workers their first chunks (:meth:`feed`) before it has the rest of
+    the queue: a worker takes ~25 ms to start, which then overlaps this process's first chunk.
     """
-    processes = max(1, workers - 1)
-    message = _state_message(state)
-    queue = deque(chunks)
-    running: dict[Future, list] = {}
-    cancelled = broken = False
-    start_worker_server(kind)  # with kind's preload list, if nothing started it yet
-    pool = ProcessPoolExecutor(processes, pool_context(), _init_worker)
-    with pool, extractors.extraction_context():
 
-        def collect(done: Iterable[Future]) -> None:
-            nonlocal broken
-            for fut in done:
-                chunk = running.pop(fut)
-                broken = broken or isinstance(fut.exception(), BrokenProcessPool)
-                sink.add(chunk, _result(fut, len(chunk)))
+    def __init__(self, kind: str, state: extractors.State, workers: int) -> None:
+        self.kind, self.state = kind, state
+        self.processes = max(1, workers - 1)
+        self.message = _state_message(state)
+        self.running: dict[Future, list] = {}
+        self.broken = False
+        start_worker_server(kind)  # with kind's preload list, if nothing started it yet
+        self.pool = ProcessPoolExecutor(self.processes, pool_context(), _init_worker)
 
-        while queue or running:
-            collect([f for f in running if f.done()])
-            if not cancelled and stop():
-                cancelled = True
-                queue.clear()  # running chunks finish and are kept
-            while queue and len(running) < 2 * processes and not broken:
-                try:
-                    fut = pool.submit(_work, kind, message, [str(p) for _, p in queue[0]])
-                except (BrokenProcessPool, OSError):  # OSError: no worker could be started
-                    broken = True  # the chunk stays queued for this process
-                else:
-                    running[fut] = queue.popleft()
-            if queue:  # this process takes the next chunk too
-                chunk = queue.popleft()
-                result = extractors.extract_batch(kind, [p for _, p in chunk], state)
-                sink.add(chunk, result)
-            elif running:
-                collect(wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)[0])
-    return cancelled
+    def feed(self, queue: deque) -> None:
+        """Hand chunks from the front of ``queue`` to the workers, up to two per worker."""
+        while queue and len(self.running) < 2 * self.processes and not self.broken:
+            try:
+                fut = self.pool.submit(
+                    _work, self.kind, self.message, [str(p) for _, p in queue[0]]
+                )
+            except (BrokenProcessPool, OSError):  # OSError: no worker could be started
+                self.broken = True  # the chunk stays queued for this process
+            else:
+                self.running[fut] = queue.popleft()
+
+    def _collect(self, done: Iterable[Future], sink) -> None:
+        for fut in done:
+            chunk = self.running.pop(fut)
+            self.broken = self.broken or isinstance(fut.exception(), BrokenProcessPool)
+            sink.add(chunk, _result(fut, len(chunk)))
+
+    def run(self, chunks: Iterable[list], sink, stop) -> bool:
+        """Extract ``chunks`` (and what the workers already hold), then stop the workers;
+        True if cancelled. On cancel, chunks already running finish and are kept."""
+        queue = deque(chunks)
+        cancelled = False
+        with self.pool, extractors.extraction_context():
+            while queue or self.running:
+                self._collect([f for f in self.running if f.done()], sink)
+                if not cancelled and stop():
+                    cancelled = True
+                    queue.clear()
+                self.feed(queue)
+                if queue:  # this process takes the next chunk too
+                    chunk = queue.popleft()
+                    result = extractors.extract_batch(self.kind, [p for _, p in chunk], self.state)
+                    sink.add(chunk, result)
+                elif self.running:
+                    pending = wait(self.running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                    self._collect(pending[0], sink)
+        return cancelled
