@@ -58,3 +58,10 @@ def test_pool_chunks_cover_the_work_in_order_and_shrink_towards_the_end():
     assert sizes[-2] <= 0.01 / 0.0003 + 1  # the tail: about POOL_TAIL_SECONDS each
     # Small jobs still give every process at least four chunks.
     assert len(_pool_chunks(list(range(60)), per_item=1e-5, workers=2)) >= 8
+
+
+def test_heavy_items_end_one_at_a_time():
+    # 20 recordings at 24 ms each: no tail chunk holds more than one item's share of the end.
+    chunks = _pool_chunks(list(range(20)), per_item=0.024, workers=2)
+    assert [i for c in chunks for i in c] == list(range(20))
+    assert len(chunks[-1]) == 1 and max(len(c) for c in chunks) <= 3

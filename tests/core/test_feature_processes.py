@@ -197,7 +197,7 @@ def test_cancelling_during_the_first_chunk_keeps_the_workers_chunks(tmp_path, mo
         should_stop=lambda: len(seen) > 1,  # after the first chunk's report
     )
     assert result.cancelled and not result.failed
-    first = max(run.MIN_CHUNK, min(run.MAX_CHUNK, len(files) // 8))
+    first = min(run.MAX_CHUNK, len(files) // 8)
     # This process's first chunk, and the worker's chunks that were already running.
     assert first < len(result.features) < len(files)
     assert seen[-1].done == len(result.features)

@@ -21,7 +21,7 @@ from aldesk.core.features.types import FeatureResult, FeatureSet, Progress
 
 DEFAULT_WORKERS = 2
 MAX_CHUNK = 64  # items in the first chunk, which runs here and measures the cost per item
-MIN_CHUNK = 4
+MIN_CHUNK = 4  # items in a pool chunk, unless each item alone is a tail chunk's work
 # Inline runs size later chunks to take about this long: big batches for small items (fewer
 # cache writes, each with an fsync, and larger array operations), while cancel stays prompt.
 CHUNK_SECONDS = 0.25
@@ -214,7 +214,9 @@ def _even_sample_order(items: list) -> Iterator:
 
 
 def _chunks(pending: list, workers: int) -> list[list]:
-    size = max(MIN_CHUNK, min(MAX_CHUNK, len(pending) // max(1, 4 * workers)))
+    """Fixed-size chunks: the first measures the cost per item, in this process, while the
+    pool waits; a short job's is short (20 recordings: 2 of them, not 4 at 24 ms each)."""
+    size = max(1, min(MAX_CHUNK, len(pending) // max(1, 4 * workers)))
     return [pending[i : i + size] for i in range(0, len(pending), size)]
 
 
@@ -304,9 +306,12 @@ def _pool_chunks(rest: list, per_item: float, workers: int) -> list[list]:
     four per process, and shrinking with the work that remains (a quarter of it per process,
     down to POOL_TAIL_SECONDS), so that all processes run out of work at about the same time."""
     per_item = max(per_item, 1e-6)
+    # Items heavier than a tail chunk's share go fewer at a time, down to one: batching them
+    # gains nothing, and a last chunk of four 24-ms recordings left one process 0.1 s alone.
+    floor = max(1, min(MIN_CHUNK, int(POOL_TAIL_SECONDS / per_item)))
     largest = min(int(POOL_CHUNK_SECONDS / per_item), len(rest) // (4 * workers))
-    largest = max(MIN_CHUNK, min(MAX_INLINE_CHUNK, largest))
-    smallest = max(MIN_CHUNK, min(largest, int(POOL_TAIL_SECONDS / per_item)))
+    largest = max(floor, min(MAX_INLINE_CHUNK, largest))
+    smallest = max(floor, min(largest, int(POOL_TAIL_SECONDS / per_item)))
     chunks, start = [], 0
     while start < len(rest):
         size = min(largest, max(smallest, (len(rest) - start) // (4 * workers)))
