@@ -359,6 +359,7 @@ def scan(
     previous: dict[str, FileEntry] | None = None,
     progress: Progress | None = None,
     workers: int = DEFAULT_WORKERS,
+    on_kind: Callable[[str, int], None] | None = None,
 ) -> ScanResult:
     """Scan a pool folder recursively and compare it with a previous scan.
 
@@ -369,6 +370,8 @@ def scan(
             ``mtime_ns``) are taken from it without being read.
         progress: Called as ``progress(done, total)`` from the calling thread.
         workers: Threads that hash and probe files (1 = no thread pool).
+        on_kind: Called as ``on_kind(kind, files)`` once the project's kind and its number of
+            files are known, before any file is read (e.g. to get feature extraction ready).
 
     Returns:
         The scan result; ``entries`` is sorted by relpath.
@@ -385,6 +388,8 @@ def scan(
     other = [f.relpath for f in found if f.kind != chosen]
     if not mine and not previous:
         raise NoMedia(_no_media_message(path, chosen, len(other)))
+    if on_kind is not None:
+        on_kind(chosen, len(mine))
     entries = _examine_all(path, mine, previous, progress, workers)
     changes = _compare(previous, entries)
     return ScanResult(

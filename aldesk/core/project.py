@@ -91,7 +91,8 @@ def create_project(
     pool_root = Path(pool_root).expanduser()
     if not pool_root.is_dir():
         raise PoolMissing(f"The folder {pool_root} does not exist.")
-    result = scan(pool_root, kind=kind, progress=progress)  # fails before anything is written
+    # Fails before anything is written. The feature workers warm up while files are hashed.
+    result = scan(pool_root, kind=kind, progress=progress, on_kind=_prepare_features)
     store = ProjectStore.create(
         path, pool_root=pool_root, kind=result.kind, classes=classes,
         settings=asdict(settings), hotkeys=hotkeys,
@@ -103,6 +104,12 @@ def create_project(
         store.close()
         raise
     return store, result
+
+
+def _prepare_features(kind: str, files: int) -> None:
+    from aldesk.core.features import prepare_extraction  # numpy-heavy: imported when needed
+
+    prepare_extraction(kind, files)
 
 
 def draw_test_split(store: ProjectStore, size: int, random_state: int = 0) -> list[int]:

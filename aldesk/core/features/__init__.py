@@ -7,6 +7,7 @@ Public API (see docs/architecture.md)::
         -> FeatureResult
     load_cached(cache_dir, kind, hashes) -> FeatureSet
     extract_one(kind, path_or_array, cache_dir) -> np.ndarray
+    prepare_extraction(kind, items, workers=None)   # warm the worker processes up early
     FeatureSet, FeatureResult, Progress
 
 Default extractors: ``image_features`` (k-means patch dictionary learned from the pool + colour
@@ -20,6 +21,7 @@ from aldesk.core.features.run import (
     ensure_features,
     extract_one,
     load_cached,
+    prepare_extraction,
 )
 from aldesk.core.features.types import FeatureResult, FeatureSet, Progress
 
@@ -31,4 +33,5 @@ __all__ = [
     "ensure_features",
     "extract_one",
     "load_cached",
+    "prepare_extraction",
 ]

@@ -20,8 +20,9 @@ from aldesk.core.features import extractors
 
 POLL_SECONDS = 0.2
 # Below this much inline work the process pool does not pay for itself. A worker forked from a
-# ready fork server costs this process ~7 ms to start and ~5 ms to stop (measured: a 0.35-s
-# job ran 1.3-1.4x faster with one worker beside this process on a 2-core VM). Until the
+# ready fork server costs this process ~7 ms to start, and is ready for work ~18 ms after that
+# (measured: a 0.35-s job ran 1.3-1.4x faster with one worker beside this process on a 2-core
+# VM; runs no longer wait ~9 ms for the worker to exit). Until the
 # server has imported everything it cannot fork, and starting a worker would block this
 # process, so runs wait for pool_ready() (extracting here meanwhile). Spawned workers took
 # 1.5-3.3 s to start here (imports).

@@ -159,6 +159,16 @@ def ensure_features(
     return FeatureResult(_feature_set(cache, kind, state, hashes), failed, cancelled)
 
 
+def prepare_extraction(kind: str, items: int, workers: int | None = None) -> None:
+    """Get ready to extract ``items`` items of ``kind`` soon; returns at once.
+
+    Starts the worker processes' fork server now if such a job would use it, so that its
+    ~0.6 s of imports overlap what the caller does first (a new project's pool scan) instead
+    of the extraction, which runs in this process alone until the server is ready.
+    """
+    _maybe_start_server(kind, items, workers)
+
+
 def _maybe_start_server(kind: str, items: int, workers: int | None) -> None:
     if items >= SERVER_WORTH_ITEMS and _worker_count(workers) > 1:
         processes.start_worker_server(kind)
