@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
+
+from aldesk.core.threads import single_threaded
 
 if TYPE_CHECKING:  # scikit-learn (+ scipy) takes ~2 s to import: only the trainer needs it
     from sklearn.linear_model import LogisticRegression
@@ -34,8 +35,6 @@ DEFAULT_MODEL = "logreg"
 # the newest label; from a warm start 1e-4 takes a few lbfgs steps (~5-10 ms for 300 labels).
 _LOGREG_PARAMS = {"C": 1.0, "tol": 1e-4, "max_iter": 200}
 _COMMITTEE_SIZE = 5
-# Finding the BLAS libraries reads /proc/self/maps (~5 ms); do it once, on first use.
-_threadpools: ThreadpoolController | None = None
 # Rows scored per block: keeps the float32 logits temporary small for huge pools.
 _SCORE_BLOCK = 65536
 
@@ -186,17 +185,10 @@ def train(snapshot: TrainingSnapshot) -> FittedModel:
     estimator = clone(make_estimator(snapshot.model, snapshot.random_state))
     # OpenBLAS threads spin-wait on the tiny matrices of a few hundred labels and made fits
     # 10x slower on a busy 2-core machine; one thread is fastest here.
-    with _blas_threadpools().limit(limits=1, user_api="blas"):
+    with single_threaded("blas"):
         _fit(estimator, snapshot, y, classes)
     return FittedModel(estimator, classes, snapshot.n_classes, snapshot.model)
 
-
-def _blas_threadpools() -> ThreadpoolController:
-    """The process's BLAS thread pools, inspected once."""
-    global _threadpools
-    if _threadpools is None:
-        _threadpools = ThreadpoolController()
-    return _threadpools
 
 
 def _fit(
@@ -352,7 +344,7 @@ def _softmax_blocks(scorer: LinearScorer, X: np.ndarray, groups: int = 1) -> np.
     bias = scorer.bias.reshape(groups, n_classes, 1)
     # One BLAS thread: this skinny matmul is memory-bound, and a second OpenBLAS thread made it
     # slower (73 vs 41 ms at 100k x 512) on the shared 2-core machine.
-    with _blas_threadpools().limit(limits=1, user_api="blas"):
+    with single_threaded("blas"):
         for start in range(0, n, _SCORE_BLOCK):
             rows = np.asarray(X[start : start + _SCORE_BLOCK], dtype=np.float32)
             block = (weights_t @ rows.T).reshape(groups, n_classes, -1)

@@ -20,12 +20,12 @@ from types import ModuleType
 from typing import Literal
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from aldesk.core.errors import MediaError
 from aldesk.core.features import audio_features, image_features
 from aldesk.core.features.cache import atomic_save_npz
 from aldesk.core.features.patches import PatchDictionary
+from aldesk.core.threads import single_threaded
 
 Kind = Literal["image", "audio"]
 Item = str | os.PathLike | np.ndarray
@@ -104,7 +104,7 @@ def learn_state(prepared: list[np.ndarray], kind: str) -> State:
         return None
     # Single-threaded BLAS/OpenMP: measured 3.5x faster for 24 images, 1.6x for 400 on a busy
     # 2-core machine (k-means on small matrices spends its threads waiting on each other).
-    with threadpool_limits(1):
+    with single_threaded():
         return image_features.learn(prepared)
 
 
@@ -160,7 +160,7 @@ def extraction_context(trim: bool = True, limit_threads: bool = True) -> Iterato
     _tuned.depth = 1
     tuned = _tune_allocator()
     try:
-        with threadpool_limits(1) if limit_threads else nullcontext():
+        with single_threaded() if limit_threads else nullcontext():
             yield
     finally:
         _tuned.depth = 0

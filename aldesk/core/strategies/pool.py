@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aldesk.core.threads import single_threaded
+
 POOL_STRATEGIES: dict[str, str] = {
     "random": "Random: items in random order, a baseline",
     "least_confidence": "Least confidence: the model's top class is least probable",
@@ -241,23 +243,11 @@ def _cluster_labels(X: np.ndarray, k: int) -> np.ndarray:
 
     Z = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-6)
     # One thread: OpenMP hand-offs cost more than a few dozen rows of k-means.
-    with warnings.catch_warnings(), _threadpools().limit(limits=1):
+    with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore", ConvergenceWarning)  # duplicates: fewer clusters
         return KMeans(k, n_init=1, random_state=0).fit_predict(Z)
 
 
-_THREADPOOLS = None
-
-
-def _threadpools():
-    """The process's thread pools, inspected once (``threadpool_limits()`` rescans them every
-    call: 3 ms, more than the k-means it wraps)."""
-    global _THREADPOOLS
-    if _THREADPOOLS is None:
-        from threadpoolctl import ThreadpoolController
-
-        _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
