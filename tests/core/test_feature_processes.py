@@ -222,3 +222,14 @@ def test_a_new_project_starts_the_feature_server_before_hashing_its_files(tmp_pa
     store, _ = create_project(tmp_path / "p.aldesk", tmp_path / "clips", ["a", "b"])
     store.close()
     assert events[0] == "audio" and events[1:] == ["hash"] * 6
+
+
+def test_spawned_workers_are_never_started_before_the_first_chunk(monkeypatch):
+    # Spawned workers take seconds to import everything: a run measures its items first.
+    from collections import deque
+
+    from aldesk.core.features import run
+
+    monkeypatch.setattr(processes, "pool_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(processes, "PoolRun", lambda *a: pytest.fail("pool started"))
+    assert run._early_pool("image", None, 10_000, deque([[("h", "p")]]), 2) is None

@@ -31,9 +31,10 @@ POOL_CHUNK_SECONDS = 0.08
 POOL_TAIL_SECONDS = 0.01
 # Jobs this small never use the pool, so they do not start the fork server either.
 SERVER_WORTH_ITEMS = 128
-# Jobs this long start the pool before their first chunk has measured what an item costs:
-# even the cheapest items measured (28×28 PNGs, ~0.13 ms each) make that worth it.
-EAGER_POOL_ITEMS = 512
+# Jobs this long start their worker (forked in ~20 ms) before the first chunk has measured what
+# an item costs. With the cheapest items (28×28 PNGs, ~0.3 ms each with their encoding) that
+# made 512 and 256 items 1.2x faster, and 128 items 1.25x slower.
+EAGER_POOL_ITEMS = 256
 
 ProgressFn = Callable[[Progress], None]
 StopFn = Callable[[], bool]
@@ -306,6 +307,8 @@ def _early_pool(kind, state, items: int, ahead: deque, workers: int) -> processe
     is worth one whatever its items cost and whose fork server is ready; else None."""
     if workers < 2 or items < EAGER_POOL_ITEMS or not processes.pool_ready():
         return None
+    if processes.pool_worth_seconds() > processes.FORK_WORTH_SECONDS:
+        return None  # spawned workers (Windows) take seconds to start: measure first
     early = processes.PoolRun(kind, state, workers)
     early.feed(ahead)
     return early
