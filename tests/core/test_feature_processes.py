@@ -233,3 +233,21 @@ def test_spawned_workers_are_never_started_before_the_first_chunk(monkeypatch):
     monkeypatch.setattr(processes, "pool_context", lambda: multiprocessing.get_context("spawn"))
     monkeypatch.setattr(processes, "PoolRun", lambda *a: pytest.fail("pool started"))
     assert run._early_pool("image", None, 10_000, deque([[("h", "p")]]), 2) is None
+
+
+def test_an_error_in_the_first_chunk_lets_the_early_worker_go(tmp_path, monkeypatch):
+    from aldesk.core.features import extractors, run
+
+    closed = []
+    real_close = processes.PoolRun.close
+
+    def boom(kind, items, state):
+        raise MemoryError
+
+    monkeypatch.setattr(run, "EAGER_POOL_ITEMS", 40)
+    monkeypatch.setattr(processes, "pool_ready", lambda: True)
+    monkeypatch.setattr(processes.PoolRun, "close", lambda self: closed.append(real_close(self)))
+    monkeypatch.setattr(extractors, "extract_batch", boom)
+    with pytest.raises(MemoryError):
+        features.ensure_features(tmp_path / "c", "image", image_files(tmp_path, 48), workers=2)
+    assert len(closed) == 1

@@ -264,7 +264,11 @@ class PoolRun:
                         done = wait(self.running, POLL_SECONDS, return_when=FIRST_COMPLETED)[0]
                         self._collect(done, sink)
         finally:
-            # Every result is in by now; the workers exit on their own time (waiting for them
-            # cost ~9 ms a run). The executor's thread reaps them, at the latest at exit.
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.close()
         return cancelled
+
+    def close(self) -> None:
+        """Let the workers go: queued chunks are dropped, and the workers exit on their own
+        time (waiting for them cost ~9 ms a run); the executor's thread reaps them, at the
+        latest when this process exits."""
+        self.pool.shutdown(wait=False, cancel_futures=True)

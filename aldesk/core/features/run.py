@@ -279,7 +279,12 @@ def _run(kind, state, pending, sink: _Sink, stop, workers) -> bool:
         ahead = deque(chunks[1:])
         early = _early_pool(kind, state, len(pending), ahead, workers)
         started = time.perf_counter()
-        cancelled = _run_inline(kind, state, chunks[:1], sink, stop)
+        try:
+            cancelled = _run_inline(kind, state, chunks[:1], sink, stop)
+        except BaseException:
+            if early is not None:  # e.g. out of memory: do not leave its worker running
+                early.close()
+            raise
         per_item = (time.perf_counter() - started) / len(chunks[0])
         rest = [item for chunk in ahead for item in chunk]
         if early is not None:
