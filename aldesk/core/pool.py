@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from pathlib import Path
 
 from aldesk.core import media
 from aldesk.core.errors import MediaError, NoMedia, PoolMissing
+from aldesk.core.pool_changes import compare, duplicates
 from aldesk.core.records import PROJECT_SUFFIX
 
 HASH_BLOCK = 1 << 20
@@ -290,65 +290,6 @@ def _map(
         yield from pool.map(fn, items)
 
 
-# ------------------------------------------------------------------ comparing with previous
-
-
-@dataclass
-class _Changes:
-    new: list[FileEntry]
-    missing: list[FileEntry]
-    changed: list[tuple[FileEntry, FileEntry]]
-    moved: list[tuple[FileEntry, FileEntry]]
-
-
-def _by_hash(entries: Iterable[FileEntry]) -> dict[str, list[FileEntry]]:
-    groups: dict[str, list[FileEntry]] = defaultdict(list)
-    for entry in entries:
-        if entry.hash is not None:
-            groups[entry.hash].append(entry)
-    return groups
-
-
-def _compare(previous: dict[str, FileEntry], current: dict[str, FileEntry]) -> _Changes:
-    """Classify each current path (unchanged, moved, changed, new) and each lost previous one."""
-    known = _by_hash(previous.values())
-    # Previous paths that no longer hold their content: the possible origins of a move.
-    origins = {
-        h: [p for p in group if getattr(current.get(p.relpath), "hash", None) != h]
-        for h, group in known.items()
-    }
-    out, accounted = _Changes([], [], [], []), set()
-    for relpath, entry in current.items():
-        before = previous.get(relpath)
-        if before is not None and before.hash == entry.hash:
-            continue
-        if origins.get(entry.hash):
-            origin = origins[entry.hash].pop(0)
-            out.moved.append((origin, entry))
-            accounted.add(origin.relpath)
-        elif entry.hash in known:
-            continue  # one more copy of known content: reported in duplicates
-        elif before is not None:
-            out.changed.append((before, entry))
-            accounted.add(relpath)
-        else:
-            out.new.append(entry)
-    present = {e.hash for e in current.values()}
-    for relpath, before in sorted(previous.items()):
-        gone = before.hash not in present if before.hash is not None else relpath not in current
-        if gone and relpath not in accounted:
-            out.missing.append(before)
-    return out
-
-
-def _duplicates(entries: dict[str, FileEntry]) -> dict[str, list[str]]:
-    return {
-        h: sorted(e.relpath for e in group)
-        for h, group in _by_hash(entries.values()).items()
-        if len(group) > 1
-    }
-
-
 # ------------------------------------------------------------------ public entry points
 
 
@@ -391,7 +332,7 @@ def scan(
     if on_kind is not None:
         on_kind(chosen, len(mine))
     entries = _examine_all(path, mine, previous, progress, workers)
-    changes = _compare(previous, entries)
+    changes = compare(previous, entries)
     return ScanResult(
         kind=chosen,
         entries=entries,
@@ -399,7 +340,7 @@ def scan(
         missing=changes.missing,
         changed=changes.changed,
         moved=changes.moved,
-        duplicates=_duplicates(entries),
+        duplicates=duplicates(entries),
         other_kind=other,
         unreadable=[e for e in entries.values() if e.error is not None],
     )
