@@ -19,7 +19,10 @@ AUDIO_CLASSES = ("whistle", "beeps", "hum", "noise")
 
 
 def make_demo_pool(
-    kind: str, folder: Path, random_state: int = 0, labels_out: Path | None = None,
+    kind: str,
+    folder: Path,
+    random_state: int = 0,
+    labels_out: Path | None = None,
     per_class: int | None = None,
 ) -> list[str]:
     """Write the sample pool into ``folder``; returns the class names, in hotkey order.

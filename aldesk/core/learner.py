@@ -190,7 +190,6 @@ def train(snapshot: TrainingSnapshot) -> FittedModel:
     return FittedModel(estimator, classes, snapshot.n_classes, snapshot.model)
 
 
-
 def _fit(
     estimator: Pipeline, snapshot: TrainingSnapshot, y: np.ndarray, classes: np.ndarray
 ) -> None:

@@ -45,7 +45,9 @@ class ProjectSettings:
 
     def validate(self) -> None:
         if self.scenario not in SCENARIOS:
-            raise AldeskError(f"Unknown scenario {self.scenario!r}; use one of {', '.join(SCENARIOS)}.")
+            raise AldeskError(
+                f"Unknown scenario {self.scenario!r}; use one of {', '.join(SCENARIOS)}."
+            )
         if self.seed_method not in SEED_METHODS:
             raise AldeskError(f"Unknown seed method {self.seed_method!r}.")
         if self.batch < 1:

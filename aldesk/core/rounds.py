@@ -55,7 +55,9 @@ class RoundResult:
     failure: str | None = None  # synthesis can fail alone (a parent file vanished)
 
 
-def run_round(job: TrainingJob, should_stop: Callable[[], bool] | None = None) -> RoundResult | None:
+def run_round(
+    job: TrainingJob, should_stop: Callable[[], bool] | None = None
+) -> RoundResult | None:
     """Fit, rank and (optionally) synthesize; ``None`` if cancelled by ``should_stop``."""
     ranking = fit_and_rank(job.request, should_stop=should_stop)
     if ranking is None:

@@ -172,7 +172,7 @@ class ModelState:
     def _update_stability(self, ranking: Ranking) -> None:
         """Keep the last predictions on a fixed stop set (stabilizing predictions criterion)."""
         pred = ranking.proba[self._stop_rows()].argmax(axis=1)
-        self._stop_history = [*self._stop_history, pred][-(STABLE_ROUNDS + 1):]
+        self._stop_history = [*self._stop_history, pred][-(STABLE_ROUNDS + 1) :]
         self.store.set("stop_set_history", [p.tolist() for p in self._stop_history])
 
     # ----------------------------------------------------------- reading

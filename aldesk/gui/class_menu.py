@@ -54,7 +54,9 @@ class ClassMenu(QObject):
         old = old or self._ask_class("Rename class", "Class to rename:")
         if old is None:
             return
-        new = new if new is not None else self._ask_text("Rename class", f"New name for {old}:", old)
+        new = (
+            new if new is not None else self._ask_text("Rename class", f"New name for {old}:", old)
+        )
         if new:
             self._edit(lambda: self.store.rename_class(self.store.class_by_name(old).id, new))
 
@@ -65,8 +67,11 @@ class ClassMenu(QObject):
         target = target or self._ask_class("Merge classes", f"…into this one ({source}'s "
                                            "labels will count as it):", exclude=source)  # fmt: skip
         if target is not None:
-            self._edit(lambda: self.store.merge_classes(
-                self.store.class_by_name(source).id, self.store.class_by_name(target).id))
+            self._edit(
+                lambda: self.store.merge_classes(
+                    self.store.class_by_name(source).id, self.store.class_by_name(target).id
+                )
+            )
 
     def _edit(self, change) -> None:
         try:

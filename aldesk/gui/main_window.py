@@ -108,7 +108,10 @@ class MainWindow(QMainWindow):
         for title, names in (
             ("&File", ["new", "open", "export", None, "quit"]),
             ("&Label", ["skip", "cannot_label", None, "undo", "back", "forward", None, "retrain"]),
-            ("&View", ["zoom_in", "zoom_out", "fit", "actual_size", None, "play", "replay", "loop"]),
+            (
+                "&View",
+                ["zoom_in", "zoom_out", "fit", "actual_size", None, "play", "replay", "loop"],
+            ),
             ("&Help", ["shortcuts"]),
         ):
             menu = bar.addMenu(title)

@@ -41,7 +41,9 @@ def labeling_actions(window) -> dict[str, QAction]:
         action = QAction(text, window)
         action.setShortcuts([QKeySequence(k) for k in keys])
         slot = getattr(targets[target], method)
-        action.triggered.connect(slot.emit if hasattr(slot, "emit") else (lambda _=False, f=slot: f()))
+        action.triggered.connect(
+            slot.emit if hasattr(slot, "emit") else (lambda _=False, f=slot: f())
+        )
         window.addAction(action)
         out[name] = action
     return out

@@ -106,7 +106,8 @@ def test_load_image_without_limit_keeps_size(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "suffix", ["png", "jpg", "bmp", "tiff", "webp", "gif", "multi.tiff", "anim.gif", "anim.webp", "anim.png"]
+    "suffix",
+    ["png", "jpg", "bmp", "tiff", "webp", "gif", "multi.tiff", "anim.gif", "anim.webp", "anim.png"],
 )
 def test_decoded_image_outlives_its_file(tmp_path, suffix):
     # load_image returns the decoded image itself when nothing had to change: it must hold

@@ -174,8 +174,11 @@ def test_moved_pool_folder_is_offered_to_be_located(qtbot, tmp_path, monkeypatch
     moved = tmp_path / "moved-pool"
     (tmp_path / "pool").rename(moved)
     asked = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Open)
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Open,
+    )
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(moved))
     store = ProjectStore.open(path)
     again = _window(store)

@@ -248,8 +248,6 @@ def _cluster_labels(X: np.ndarray, k: int) -> np.ndarray:
         return KMeans(k, n_init=1, random_state=0).fit_predict(Z)
 
 
-
-
 def _unit_rows(X: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     return X / np.maximum(_row_norms(X), 1e-12)[:, None]

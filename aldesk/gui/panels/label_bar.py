@@ -60,7 +60,9 @@ class LabelBar(QWidget):
         self._layout.addSpacing(12)
         skip = _button("[S]  Skip", "Skip this item for now")
         skip.clicked.connect(self.skip_clicked)
-        cannot = _button("[X]  Can't label", "This item cannot be labeled (recorded, never trained on)")
+        cannot = _button(
+            "[X]  Can't label", "This item cannot be labeled (recorded, never trained on)"
+        )
         cannot.clicked.connect(self.cannot_label_clicked)
         for b in (skip, cannot):
             self._layout.addWidget(b, 1)

@@ -44,7 +44,9 @@ class StatusPanel(QGroupBox):
         else:
             state = "up to date" if s.round else "not trained yet"
         self.model.setText(state)
-        self.accuracy.setText("—" if s.accuracy is None else f"{s.accuracy:.1%} on {s.n_test_labeled} test items")
+        self.accuracy.setText(
+            "—" if s.accuracy is None else f"{s.accuracy:.1%} on {s.n_test_labeled} test items"
+        )
         self.macro_f1.setText("—" if s.macro_f1 is None else f"{s.macro_f1:.1%}")
         advice = s.advice
         self.advice.setVisible(bool(advice and advice.stop))
