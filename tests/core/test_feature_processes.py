@@ -251,3 +251,31 @@ def test_an_error_in_the_first_chunk_lets_the_early_worker_go(tmp_path, monkeypa
     with pytest.raises(MemoryError):
         features.ensure_features(tmp_path / "c", "image", image_files(tmp_path, 48), workers=2)
     assert len(closed) == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is a POSIX start method")
+def test_a_dead_server_is_restarted_and_not_ready_until_it_is(monkeypatch):
+    import signal
+    import threading
+    import time
+
+    monkeypatch.setattr(processes, "_server_ready", threading.Event())
+    monkeypatch.setattr(processes, "_probe_started", False)
+    assert processes.wait_for_worker_server("image")
+    dead = processes._server_pid()
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _alive(dead) and time.monotonic() < deadline:  # a zombie until reaped: still a pid
+        os.sched_yield()
+    processes.start_worker_server("image")
+    assert processes._server_pid() not in (None, dead)
+    assert not processes.pool_ready()  # the new server is still importing
+    assert processes.wait_for_worker_server("image")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -93,7 +93,8 @@ def start_worker_server(kind: str | None = None) -> None:
     the first extraction's workers start warm. A background thread forks one idle worker from
     it, which the server can only do once its imports are done: from then on, pools count it
     as ready. Idempotent and cheap when the server already runs (its preload list is the one
-    of the kind it was first started for).
+    of the kind it was first started for). A server that died is started again, and counts as
+    not ready until it is.
     """
     global _probe_started
     context = pool_context()
@@ -103,10 +104,22 @@ def start_worker_server(kind: str | None = None) -> None:
 
     with _server_lock:
         context.set_forkserver_preload(server_preload(kind))  # read only when it starts
-        forkserver.ensure_running()
+        before = _server_pid()
+        forkserver.ensure_running()  # restarts a server that died
+        if before is not None and _server_pid() != before:  # a new server: not ready yet
+            _server_ready.clear()
+            _probe_started = False
         if not _probe_started:
             _probe_started = True
             threading.Thread(target=_mark_ready, name="aldesk-worker-probe", daemon=True).start()
+
+
+def _server_pid() -> int | None:
+    """The fork server's process id, None if it has not started (multiprocessing keeps it in a
+    private attribute; None too if that ever changes, which only loses the restart check)."""
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None)
 
 
 def wait_for_worker_server(kind: str | None = None, timeout: float | None = 30.0) -> bool:
