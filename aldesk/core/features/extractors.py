@@ -21,11 +21,11 @@ from typing import Literal
 
 import numpy as np
 
+from aldesk.core import threads
 from aldesk.core.errors import MediaError
 from aldesk.core.features import audio_features, image_features
 from aldesk.core.features.cache import atomic_save_npz
 from aldesk.core.features.patches import PatchDictionary
-from aldesk.core.threads import single_threaded
 
 Kind = Literal["image", "audio"]
 Item = str | os.PathLike | np.ndarray
@@ -104,7 +104,7 @@ def learn_state(prepared: list[np.ndarray], kind: str) -> State:
         return None
     # Single-threaded BLAS/OpenMP: measured 3.5x faster for 24 images, 1.6x for 400 on a busy
     # 2-core machine (k-means on small matrices spends its threads waiting on each other).
-    with single_threaded():
+    with threads.single_threaded():
         return image_features.learn(prepared)
 
 
@@ -128,9 +128,8 @@ _tuned = threading.local()
 
 def blas_threads() -> int:
     """The most threads any loaded BLAS or OpenMP library of this process would use."""
-    from threadpoolctl import threadpool_info
-
-    return max((int(lib.get("num_threads") or 1) for lib in threadpool_info()), default=1)
+    libraries = threads.controller().info()  # live thread counts, libraries found once
+    return max((int(lib.get("num_threads") or 1) for lib in libraries), default=1)
 
 
 @contextmanager
@@ -160,7 +159,7 @@ def extraction_context(trim: bool = True, limit_threads: bool = True) -> Iterato
     _tuned.depth = 1
     tuned = _tune_allocator()
     try:
-        with single_threaded() if limit_threads else nullcontext():
+        with threads.single_threaded() if limit_threads else nullcontext():
             yield
     finally:
         _tuned.depth = 0

@@ -225,8 +225,8 @@ def _even_sample_order(items: list) -> Iterator:
 
 
 def _chunks(pending: list, workers: int) -> list[list]:
-    """Fixed-size chunks: the first measures the cost per item, in this process, while the
-    pool waits; a short job's is short (20 recordings: 2 of them, not 4 at 24 ms each)."""
+    """Fixed-size chunks. The first runs in this process and measures the cost per item, so
+    a short job's is short (20 recordings: 2 of them, not 4 at 24 ms each)."""
     size = max(1, min(MAX_CHUNK, len(pending) // max(1, 4 * workers)))
     return [pending[i : i + size] for i in range(0, len(pending), size)]
 
