@@ -297,6 +297,69 @@ def test_long_clip_uses_most_energetic_window(tmp_path, monkeypatch, in_memory_s
     assert media.load_audio(tmp_path / "long.wav").size == 30 * sr + 123
 
 
+def _soundfile_analysis(path: Path) -> np.ndarray:
+    """What load_audio returns when libsndfile decodes the file."""
+    data, rate = sf.read(path, dtype="float32", always_2d=True)
+    return media_audio.resample(media_audio._mono(data), rate, media.ANALYSIS_RATE)
+
+
+@pytest.mark.parametrize("rate,channels", [(16000, 1), (44100, 2), (8000, 3)])
+def test_pcm16_wav_is_read_without_libsndfile_and_gives_its_samples(
+    tmp_path, monkeypatch, rate, channels
+):
+    noise = np.random.default_rng(channels).uniform(-1, 1, (rate // 3, channels))
+    noise[:4] = [[-1.0], [1.0], [0.0], [-0.5]]  # the int16 extremes and zero
+    path = tmp_path / "clip.wav"
+    sf.write(path, noise, rate, subtype="PCM_16")
+    expected = _soundfile_analysis(path)
+    samples, got_rate = media_audio._read_pcm16_wav(path)
+    assert got_rate == rate
+    assert np.array_equal(samples, sf.read(path, dtype="float32", always_2d=True)[0])
+
+    def no_libsndfile(*args, **kwargs):
+        raise AssertionError("a plain PCM WAV went through libsndfile")
+
+    monkeypatch.setattr(media_audio.sf, "SoundFile", no_libsndfile)
+    assert np.array_equal(media.load_audio(path), expected)
+
+
+@pytest.mark.parametrize(
+    "fmt,subtype", [("WAV", "FLOAT"), ("WAV", "PCM_24"), ("WAV", "PCM_U8"), ("WAVEX", "PCM_16")]
+)
+def test_other_wavs_are_decoded_by_soundfile(tmp_path, fmt, subtype):
+    noise = np.random.default_rng(1).uniform(-0.9, 0.9, (4000, 2))
+    path = tmp_path / "clip.wav"
+    sf.write(path, noise, 16000, format=fmt, subtype=subtype)
+    assert media_audio._read_pcm16_wav(path) is None
+    assert np.array_equal(media.load_audio(path), _soundfile_analysis(path))
+
+
+def test_cut_off_pcm16_wav_keeps_what_libsndfile_reads(tmp_path):
+    path = tmp_path / "cut.wav"
+    sf.write(path, np.random.default_rng(2).uniform(-1, 1, 16000), 16000, subtype="PCM_16")
+    path.write_bytes(path.read_bytes()[:20000])
+    assert media_audio._read_pcm16_wav(path) is None
+    out = media.load_audio(path)
+    assert 0 < out.size < 16000 and np.array_equal(out, _soundfile_analysis(path))
+
+
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (b"", "empty file (0 bytes)"),
+        (b"RIFF\x00\x00 not a wave at all " * 9, "not an audio file"),
+        (None, "file not found"),
+    ],
+)
+def test_analysis_decode_of_a_bad_wav_names_the_reason(tmp_path, content, reason):
+    path = tmp_path / "bad.wav"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(MediaError) as info:
+        media.load_audio(path)
+    assert info.value.reason == reason
+
+
 def test_waveform_envelope_min_max_per_bin():
     x = np.array([0, 1, -1, 2, -3, 0.5, 0, 0], np.float32)
     mins, maxs = media.waveform_envelope(x, 4)

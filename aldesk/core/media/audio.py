@@ -11,11 +11,19 @@ only the best window is decoded and resampled (a file up to a minute long is rea
 window sliced out). So a 2-hour recording costs a 5-minute scan, not
 a full decode, and the analysed excerpt is where the sound is rather than leading silence.
 Playback uses :func:`load_audio_native` (whole file, native rate and channels).
+
+Plain 16-bit PCM WAV files up to ``IN_MEMORY_SCAN_SECONDS`` long, the common case, are read for
+analysis with the standard library's ``wave`` reader: it returns the same samples as libsndfile
+(int16 × 2⁻¹⁵, exact in float32) in a third of the time on a 1-s clip, where libsndfile's open
+and read cost more than the features' whole FFT. Everything else, and every WAV ``wave`` cannot
+read in full (extensible headers, other sample widths, truncated or corrupt files), is decoded
+by soundfile, which also gives the reason when a file is bad.
 """
 
 from __future__ import annotations
 
 import os
+import wave
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +43,7 @@ SCAN_READ_HOPS = 100
 # blocks and only the window is read again (a 5-minute stereo scan would hold 100 MB).
 IN_MEMORY_SCAN_SECONDS = 60.0
 _PROBE_FRAMES = 2048
+_PCM16_SCALE = np.float32(1.0 / 32768.0)  # libsndfile's int16 -> float normalisation
 
 
 @dataclass(frozen=True)
@@ -155,15 +164,39 @@ def load_audio(
     Raises:
         MediaError: if the file cannot be decoded.
     """
-    with _open(path) as f:
-        native = int(f.samplerate)
-        try:
-            data = _read_analysis_frames(f, max_seconds)
-        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-            raise MediaError(_reason(exc), str(path)) from exc
+    pcm = _read_pcm16_wav(path)
+    if pcm is not None:
+        samples, native = pcm
+        data = _analysis_window(samples, native, max_seconds)
+    else:
+        with _open(path) as f:
+            native = int(f.samplerate)
+            try:
+                data = _read_analysis_frames(f, max_seconds)
+            except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+                raise MediaError(_reason(exc), str(path)) from exc
     if data.shape[0] == 0:
         raise MediaError("no audio frames", str(path))
     return resample(_mono(data), native, sr)
+
+
+def _read_pcm16_wav(path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
+    """(frames, channels) float32 samples and rate of a whole 16-bit PCM WAV of at most
+    IN_MEMORY_SCAN_SECONDS, or None for any other file: soundfile then decodes it, or names
+    what is wrong with it."""
+    try:
+        with wave.open(os.fspath(path), "rb") as w:
+            channels, rate, frames = w.getnchannels(), w.getframerate(), w.getnframes()
+            if w.getsampwidth() != 2 or rate <= 0 or frames > IN_MEMORY_SCAN_SECONDS * rate:
+                return None
+            raw = w.readframes(frames)
+    except (wave.Error, EOFError, OSError, ValueError, TypeError):
+        return None
+    if len(raw) != frames * channels * 2:  # cut short: libsndfile decides what is there
+        return None
+    samples = np.frombuffer(raw, dtype="<i2").astype(np.float32)
+    samples *= _PCM16_SCALE
+    return samples.reshape(frames, channels), rate
 
 
 def _mono(data: np.ndarray) -> np.ndarray:
@@ -183,17 +216,26 @@ def _read_analysis_frames(f: sf.SoundFile, max_seconds: float | None) -> np.ndar
     total, rate = f.frames, f.samplerate
     if max_seconds is None or total <= max_seconds * rate or not f.seekable():
         return f.read(dtype="float32", always_2d=True)
+    if total <= IN_MEMORY_SCAN_SECONDS * rate:  # one read; the window is a slice of it
+        return _analysis_window(f.read(dtype="float32", always_2d=True), rate, max_seconds)
     hop = max(1, int(WINDOW_HOP_SECONDS * rate))
     scan = min(total, int(LONG_CLIP_SCAN_SECONDS * rate))
-    length = int(max_seconds * rate)
-    if total <= IN_MEMORY_SCAN_SECONDS * rate:  # one read; the window is a slice of it
-        data = f.read(dtype="float32", always_2d=True)
-        start = _best_window(_hop_energies([data[:scan]], hop), max_seconds) * hop
-        return data[start : start + length]
     blocks = f.blocks(blocksize=hop * SCAN_READ_HOPS, frames=scan, dtype="float32", always_2d=True)
     start = _best_window(_hop_energies(blocks, hop), max_seconds) * hop
     f.seek(start)
-    return f.read(length, dtype="float32", always_2d=True)
+    return f.read(int(max_seconds * rate), dtype="float32", always_2d=True)
+
+
+def _analysis_window(data: np.ndarray, rate: int, max_seconds: float | None) -> np.ndarray:
+    """The most energetic max_seconds window of whole (frames, channels) samples (all of them
+    when they are no longer than that)."""
+    length = data.shape[0] if max_seconds is None else int(max_seconds * rate)
+    if data.shape[0] <= length:
+        return data
+    hop = max(1, int(WINDOW_HOP_SECONDS * rate))
+    scan = int(LONG_CLIP_SCAN_SECONDS * rate)
+    start = _best_window(_hop_energies([data[:scan]], hop), max_seconds) * hop
+    return data[start : start + length]
 
 
 def _best_window(energy: np.ndarray, max_seconds: float) -> int:
