@@ -6,6 +6,9 @@ usage: python benchmarks/bench_features.py [--runs 3] [--mnist-items N (0: all)]
 For each set, in the same run and interleaved (so machine load hits both alike):
   decode   plain Pillow ``Image.open(p).convert("RGB")`` + ``np.asarray`` (images), or
            ``soundfile.read(p)`` (audio), one process;
+  prepare  aldesk's own decode and preparation of each item (``extractors.prepare``), one
+           process: for PCM WAVs that is the standard library's ``wave`` reader, faster than
+           ``soundfile.read``, so "extract / prepare" shows what the features themselves cost;
   extract  ``ensure_features`` into a fresh cache holding only the already learned dictionary
            (learning it is a one-off per project: the first, untimed-in-the-median run learns
            it and is reported separately), with workers=0 (this process) and workers=2 (the
@@ -37,7 +40,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image, ImageDraw, ImageFilter
 
-from aldesk.core.features import ensure_features, processes
+from aldesk.core.features import ensure_features, extractors, processes
 
 
 def plain_decode(kind: str, paths: list[Path]) -> None:
@@ -47,6 +50,11 @@ def plain_decode(kind: str, paths: list[Path]) -> None:
                 np.asarray(img.convert("RGB"))
         else:
             sf.read(p, dtype="float32")
+
+
+def own_prepare(kind: str, paths: list[Path]) -> None:
+    for p in paths:
+        extractors.prepare(kind, p)
 
 
 def make_photos(folder: Path, n: int) -> list[Path]:
@@ -154,7 +162,12 @@ def bench_set(name: str, kind: str, paths: list[Path], runs: int, work: Path) ->
             shutil.copytree(seed_cache / "dictionaries", cache / "dictionaries")
         return cache
 
-    times: dict[str, list[float]] = {"decode": [], "extract_w0": [], "extract_w2": []}
+    times: dict[str, list[float]] = {
+        "decode": [],
+        "prepare": [],
+        "extract_w0": [],
+        "extract_w2": [],
+    }
     cold: list[float] = []
     for _ in range(runs):
         # The job with the fork server stopped first: what the first extraction of a process
@@ -164,6 +177,7 @@ def bench_set(name: str, kind: str, paths: list[Path], runs: int, work: Path) ->
         cold.append(timed(lambda c=cache: ensure_features(c, kind, files, workers=2)))
         processes.wait_for_worker_server(kind)  # the others run with the server up, as in the app
         times["decode"].append(timed(lambda: plain_decode(kind, paths)))
+        times["prepare"].append(timed(lambda: own_prepare(kind, paths)))
         for key, workers in (("w0", 0), ("w2", 2)):
             cache = fresh_cache()
             times[f"extract_{key}"].append(
@@ -174,12 +188,14 @@ def bench_set(name: str, kind: str, paths: list[Path], runs: int, work: Path) ->
     return {
         "items": len(paths),
         "decode_items_per_s": round(rate["decode"], 1),
+        "prepare_items_per_s": round(rate["prepare"], 1),
         "extract_items_per_s_workers0": round(rate["extract_w0"], 1),
         "extract_items_per_s_workers2": round(rate["extract_w2"], 1),
         "extract_items_per_s_workers2_cold_server": round(cold_rate, 1),
         "ratio_workers0": round(rate["extract_w0"] / rate["decode"], 3),
         "ratio_workers2": round(rate["extract_w2"] / rate["decode"], 3),
         "ratio_workers2_cold_server": round(cold_rate / rate["decode"], 3),
+        "ratio_workers2_vs_prepare": round(rate["extract_w2"] / rate["prepare"], 3),
         "first_run_seconds_incl_dictionary": round(learn_seconds, 2),
     }
 
