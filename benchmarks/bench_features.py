@@ -20,7 +20,7 @@ For each set, in the same run and interleaved (so machine load hits both alike):
 Reports medians over --runs runs in items/s and extract/decode ratios, and the load average
 before and after (the machine is shared). Prints one JSON object.
 Sets: mnist PNGs (28×28), spoken-digit WAVs (~1 s, 16 kHz mono; also the 1,500-clip set made by
-``make_audio_set.py OUT --per-class 150`` when present), generated 1600×1200 JPEG "photos" and
+``make_audio_set.py OUT --per-class 150`` when present, also as FLAC copies), generated 1600×1200 JPEG "photos" and
 30-s 44.1 kHz stereo WAV "recordings" (analysed: the loudest 10 s, at 16 kHz).
 """
 
@@ -100,6 +100,16 @@ def make_recordings(folder: Path, n: int, seconds: float = 30.0, rate: int = 441
         sf.write(path, np.clip(stereo, -1, 1), rate, subtype="PCM_16")
         paths.append(path)
     return paths
+
+
+def flac_copies(paths: list[Path], folder: Path) -> list[Path]:
+    """The same clips as FLAC (decoded by soundfile in aldesk too, unlike plain PCM WAVs)."""
+    copies = []
+    for p in paths:
+        data, rate = sf.read(p, dtype="int16")
+        copies.append(folder / f"{p.stem}.flac")
+        sf.write(copies[-1], data, rate)
+    return copies
 
 
 def labelled_paths(root: Path, limit: int | None) -> list[Path]:
@@ -200,6 +210,20 @@ def bench_set(name: str, kind: str, paths: list[Path], runs: int, work: Path) ->
     }
 
 
+def spoken1500_sets(root: Path, runs: int, work: Path) -> dict:
+    """The 1,500-clip set as WAV and as FLAC, if it was made."""
+    if not (root / "labels.csv").exists():
+        return {}
+    wavs = labelled_paths(root, None)
+    (work / "flac").mkdir()
+    return {
+        "spoken1500_wav": bench_set("spoken1500", "audio", wavs, runs, work),
+        "spoken1500_flac": bench_set(
+            "spoken1500_flac", "audio", flac_copies(wavs, work / "flac"), runs, work
+        ),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=3)
@@ -228,15 +252,7 @@ def main() -> None:
             "spoken_wav": bench_set(
                 "spoken", "audio", labelled_paths(a.spoken, None), a.runs, work
             ),
-            **(
-                {
-                    "spoken1500_wav": bench_set(
-                        "spoken1500", "audio", labelled_paths(a.spoken1500, None), a.runs, work
-                    )
-                }
-                if (a.spoken1500 / "labels.csv").exists()
-                else {}
-            ),
+            **(spoken1500_sets(a.spoken1500, a.runs, work)),
             "recordings_30s_44k_stereo_wav": bench_set(
                 "recordings", "audio", recordings, a.runs, work
             ),

@@ -133,6 +133,28 @@ else
     skip "fork-server workers (python3 has no numpy/soundfile to make the test pool)"
 fi
 
+# 3b. an audio project of plain 16-bit WAVs (the frozen app reads these with the stdlib's wave)
+python3 - "$WORK/wavs" <<'EOF'
+import math, struct, sys, wave
+from pathlib import Path
+out = Path(sys.argv[1]); out.mkdir()
+for i in range(24):
+    hz = 300 if i % 2 else 900
+    frames = b"".join(struct.pack("<h", int(9000 * math.sin(2 * math.pi * hz * n / 16000)))
+                      for n in range(8000 + 100 * i))
+    with wave.open(str(out / f"tone{i:02d}.wav"), "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(frames)
+EOF
+if $BIN new "$WORK/wavs.aldesk" --pool "$WORK/wavs" --classes low,high --test-size 4 \
+        > "$OUT/new-wavs.log" 2>&1 \
+    && $BIN status "$WORK/wavs.aldesk" > "$OUT/status-wavs.log" 2>&1 \
+    && grep -q "labeled 0 of 20" "$OUT/status-wavs.log" \
+    && grep -q "unreadable 0" "$OUT/status-wavs.log"; then
+    pass "audio project of 24 PCM WAVs: $(head -1 "$OUT/new-wavs.log")"
+else
+    fail "audio project of 24 PCM WAVs: $(cat "$OUT/new-wavs.log" "$OUT/status-wavs.log" 2>/dev/null | tail -5)"
+fi
+
 # 4. GUI under Xvfb ------------------------------------------------------------------------------
 if command -v Xvfb >/dev/null; then
     if [ -e "/tmp/.X${DISPLAY_NUM}-lock" ]; then
