@@ -16,6 +16,7 @@ from PIL import Image, JpegImagePlugin
 from aldesk.core import media
 from aldesk.core.errors import MediaError
 from aldesk.core.media import audio as media_audio
+from aldesk.core.media import spectra
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:
@@ -382,7 +383,7 @@ def test_log_mel_spectrogram_shape_and_peak_band():
     spec = media.log_mel_spectrogram(x, sr, n_mels=64)
     assert spec.dtype == np.float32 and spec.shape == (64, 101)  # 10 ms hop, centred frames
     # The 1 kHz tone lands in the band whose centre is nearest to 1 kHz.
-    centres = media_audio._mel_to_hz(np.linspace(0, media_audio._hz_to_mel(sr / 2), 66))[1:-1]
+    centres = spectra._mel_to_hz(np.linspace(0, spectra._hz_to_mel(sr / 2), 66))[1:-1]
     loudest = int(np.argmax(spec[:, 50]))
     assert loudest == int(np.argmin(np.abs(centres - 1000)))
     assert spec.max() - spec.min() <= 80.0 + 1e-3  # top_db floor

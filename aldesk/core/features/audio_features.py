@@ -38,7 +38,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from aldesk.core.media.audio import ANALYSIS_RATE, load_audio, mel_filterbank, power_spectrogram
+from aldesk.core.media.audio import ANALYSIS_RATE, load_audio
+from aldesk.core.media.spectra import mel_filterbank, power_spectrogram
 
 BASE_ID = "audio-cepseg8x11-f100-nsub-v2"
 MAX_SECONDS = 10.0

@@ -18,11 +18,10 @@ from aldesk.core.media.audio import (
     audio_info,
     load_audio,
     load_audio_native,
-    log_mel_spectrogram,
     probe_audio,
-    waveform_envelope,
 )
 from aldesk.core.media.image import image_info, load_image, probe_image
+from aldesk.core.media.spectra import log_mel_spectrogram, waveform_envelope
 
 IMAGE_EXTS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}

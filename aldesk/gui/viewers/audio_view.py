@@ -65,16 +65,16 @@ def _lut() -> np.ndarray:
 
 def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     """Decode ``path`` and compute what the view draws (pure numpy apart from the QImage)."""
-    from aldesk.core.media import audio
+    from aldesk.core.media import audio, spectra
 
     samples, sr = audio.load_audio_native(path)
     if ctx is not None and ctx.should_stop():
         return None
     mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    mins, maxs = audio.waveform_envelope(mono, ENVELOPE_BINS)
+    mins, maxs = spectra.waveform_envelope(mono, ENVELOPE_BINS)
     # At the native rate: resampling first (scipy's polyphase filter) holds the GIL for tens of
     # milliseconds on long clips, which the GUI thread feels; the picture does not need it.
-    mel = audio.log_mel_spectrogram(mono, sr, N_MELS)
+    mel = spectra.log_mel_spectrogram(mono, sr, N_MELS)
     top = float(mel.max()) if mel.size else 0.0
     image = style.colormap_image(mel[::-1], _lut(), top - 80.0, top)
     pcm = to_int16_pcm(samples)  # here, not on the GUI thread: long clips are big
