@@ -185,6 +185,8 @@ def _read_pcm16_wav(path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
     """(frames, channels) float32 samples and rate of a whole 16-bit PCM WAV of at most
     IN_MEMORY_SCAN_SECONDS, or None for any other file: soundfile then decodes it, or names
     what is wrong with it."""
+    if not os.fspath(path).lower().endswith(".wav"):
+        return None  # opening FLAC, OGG or MP3 to find that out cost 29 µs a file
     try:
         with wave.open(os.fspath(path), "rb") as w:
             channels, rate, frames = w.getnchannels(), w.getframerate(), w.getnframes()
