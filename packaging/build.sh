@@ -19,6 +19,9 @@ fi
 echo "build.sh: $("$PYTHON" --version), PyInstaller $("$PYTHON" -m PyInstaller --version)," \
      "aldesk $(cd "$ROOT" && "$PYTHON" -c 'import aldesk; print(aldesk.__version__)') from $ROOT"
 
+# The pretrained encoders ship inside the bundle; convert them if this checkout has none yet.
+"$PYTHON" -m tools.convert_models --out "$ROOT/aldesk/models" --if-missing
+
 start=$SECONDS
 # --clean: no stale analysis from a build of another checkout; the build/ and dist/ folders are
 # git-ignored.
