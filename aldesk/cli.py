@@ -53,11 +53,13 @@ def _add_new(sub) -> None:
     p.add_argument("project", type=Path)
     p.add_argument("--pool", type=Path, required=True, help="the folder of unlabeled items")
     p.add_argument("--classes", required=True, help="comma-separated class names")
-    p.add_argument("--strategy", default="margin")
+    p.add_argument("--strategy", default=None, help="query strategy (default: the app's)")
+    _add_features_option(p)
     p.add_argument("--scenario", choices=("pool", "stream", "synthesis"), default="pool")
     p.add_argument("--model", default="logreg", choices=("logreg", "svm", "forest", "committee"))
     p.add_argument("--batch", type=int, default=5, help="labels between retrains (k)")
-    p.add_argument("--seed-size", type=int, default=10)
+    p.add_argument("--seed-size", type=int, default=None,
+                   help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
     p.add_argument("--seed-method", choices=("random", "representative"), default="representative")
     p.add_argument("--test-size", type=int, default=50, help="random held-out test items")
     p.add_argument("--budget", type=int, default=None, help="stop advice after this many labels")
@@ -68,14 +70,25 @@ def _add_new(sub) -> None:
                    help="skip feature extraction now (the app does it on open)")  # fmt: skip
 
 
+def _add_features_option(p) -> None:
+    p.add_argument(
+        "--features", choices=("auto", "pool", "pretrained", "both"), default=None,
+        help="what the model sees: auto (chosen from the labels by cross-validation, the "
+        "default), pool (features learned from the folder), pretrained (ImageNet / sound "
+        "encoder) or both",
+    )  # fmt: skip
+
+
 def _add_simulate(sub) -> None:
     p = sub.add_parser("simulate", help="run the loop headless with a labels file as the oracle")
     p.add_argument("--pool", type=Path, required=True)
     p.add_argument("--oracle", type=Path, required=True, help="CSV with path,label columns")
-    p.add_argument("--strategy", default="margin")
+    p.add_argument("--strategy", default=None, help="query strategy (default: the app's)")
+    _add_features_option(p)
     p.add_argument("--budget", type=int, required=True)
     p.add_argument("--batch", type=int, default=10)
-    p.add_argument("--seed-size", type=int, default=10)
+    p.add_argument("--seed-size", type=int, default=None,
+                   help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
     p.add_argument("--test-fraction", type=float, default=0.2)
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--mode", choices=("pool", "stream"), default="pool")

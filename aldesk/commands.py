@@ -38,15 +38,20 @@ def _classes(text: str) -> list[str]:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from aldesk.core.project import ProjectSettings, compute_features, create_project
+    from aldesk.core.project import ProjectSettings, compute_representation, create_project
 
-    settings = ProjectSettings(
-        strategy=args.strategy, scenario=args.scenario, model=args.model, batch=args.batch,
-        seed_size=args.seed_size, seed_method=args.seed_method, test_size=args.test_size,
-        budget=args.budget, target_accuracy=args.target_accuracy,
+    classes = _classes(args.classes)
+    chosen = dict(
+        strategy=args.strategy, representation=args.features, scenario=args.scenario,
+        model=args.model, batch=args.batch, seed_size=args.seed_size,
+        seed_method=args.seed_method, test_size=args.test_size, budget=args.budget,
+        target_accuracy=args.target_accuracy,
     )  # fmt: skip
+    settings = ProjectSettings.for_classes(
+        len(classes), **{k: v for k, v in chosen.items() if v is not None}
+    )
     store, scan = create_project(
-        args.project, args.pool, _classes(args.classes), settings, kind=args.kind,
+        args.project, args.pool, classes, settings, kind=args.kind,
         progress=lambda d, t: _progress_line("scanning")((d, t)),
     )  # fmt: skip
     with store:
@@ -58,7 +63,12 @@ def cmd_new(args: argparse.Namespace) -> int:
         if len(scan.unreadable) > 10:
             print(f"  ... and {len(scan.unreadable) - 10} more unreadable files")
         if not args.no_features:
-            result = compute_features(store, progress=_progress_line("features"))
+            result, matrix, layout = compute_representation(
+                store, progress=_progress_line("features"),
+                log=lambda m: print(f"  pretrained features: {m}"),
+            )  # fmt: skip
+            if len(layout.blocks) > 1:
+                print(f"  features: {', '.join(layout.blocks)} ({matrix.X.shape[1]} columns)")
             for h, reason in list(result.failed.items())[:10]:
                 print(f"  no features for {h[:12]}: {reason}")
     print(f"Open it with: aldesk open {store.path}")
@@ -107,7 +117,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from aldesk.core.simulate import simulate
 
     curve = simulate(
-        args.pool, args.oracle, strategy=args.strategy, budget=args.budget, batch=args.batch,
+        args.pool, args.oracle, strategy=args.strategy, features=args.features,
+        budget=args.budget, batch=args.batch,
         seed_size=args.seed_size, test_fraction=args.test_fraction, repeats=args.repeats,
         mode=args.mode, model=args.model, cache=args.cache,
         log=lambda m: print(m, file=sys.stderr),
@@ -115,7 +126,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     _write_json(args.out, curve)
     finals = [r["accuracy"][-1] for r in curve["runs"] if r["accuracy"]]
     if finals:
-        print(f"{args.strategy}: final accuracy {sum(finals) / len(finals):.3f} "
+        print(f"{curve['strategy']}: final accuracy {sum(finals) / len(finals):.3f} "
               f"(full data {curve['full_accuracy']:.3f}); curve written to {args.out}")  # fmt: skip
     return 0
 
@@ -140,12 +151,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _predictions(store) -> dict[int, tuple[str, float]]:
     """Train on the current labels (the model is a cache, never saved) and predict the rest."""
-    from aldesk.core.project import compute_features
+    from aldesk.core.project import compute_representation
     from aldesk.core.rounds import run_round
     from aldesk.core.session import Session
 
-    result = compute_features(store)
-    session = Session(store, result.features)
+    _, matrix, layout = compute_representation(store)
+    session = Session(store)
+    session.set_features(matrix, layout)
     job = session.training_job(force=True)
     if job is None:
         raise AldeskError("Predictions need labels of at least two classes.")

@@ -50,6 +50,9 @@ class TrainingSnapshot:
         model: One of :data:`MODELS`.
         random_state: Seed for every random step of the fit.
         warm_start: The previous round's model; a logistic regression starts from its weights.
+        feature_weights: Per-column weights ``(d,)`` applied after standardisation; columns of
+            weight 0 are not used at all (see :mod:`aldesk.core.representation`). ``None``:
+            every column, unweighted.
     """
 
     X: np.ndarray
@@ -58,6 +61,7 @@ class TrainingSnapshot:
     model: str = DEFAULT_MODEL
     random_state: int = 0
     warm_start: FittedModel | None = field(default=None, compare=False, repr=False)
+    feature_weights: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,14 +87,28 @@ class FittedModel:
     """
 
     def __init__(
-        self, estimator: Pipeline | None, classes: np.ndarray, n_classes: int, model: str
+        self,
+        estimator: Pipeline | None,
+        classes: np.ndarray,
+        n_classes: int,
+        model: str,
+        columns: np.ndarray | None = None,
+        n_features: int | None = None,
     ) -> None:
         self.estimator = estimator
+        self.choice = None  # the representation it was trained on (set by the ranking round)
         self.classes = classes
         self.n_classes = n_classes
         self.model = model
-        self.linear = _fold_linear(estimator, classes, n_classes) if model == "logreg" else None
+        # Columns of the full matrix the estimator was fitted on (None: all of them). Folded
+        # scorers are widened back to n_features with zero weights, so scoring never slices.
+        self.columns = columns
+        self.n_features = n_features
+        self.linear = (
+            self._widen(_fold_linear(estimator, classes, n_classes)) if model == "logreg" else None
+        )
         members = _fold_committee(estimator, classes, n_classes) if model == "committee" else None
+        members = [self._widen(m) for m in members] if members else None
         # Members are stacked side by side so the pool is read once for the whole committee.
         self.members = _stack(members) if members else None
         self.n_members = len(members) if members else 0
@@ -112,8 +130,17 @@ class FittedModel:
         if self.members is not None:
             return self.committee_proba(X).mean(axis=0)
         out = np.zeros((n, self.n_classes), dtype=np.float32)
-        out[:, self.classes] = self.estimator.predict_proba(X)
+        used = X if self.columns is None else X[:, self.columns]
+        out[:, self.classes] = self.estimator.predict_proba(used)
         return out
+
+    def _widen(self, scorer: LinearScorer | None) -> LinearScorer | None:
+        """A scorer over the fitted columns, as one over all ``n_features`` columns."""
+        if scorer is None or self.columns is None:
+            return scorer
+        weights = np.zeros((self.n_features, scorer.weights.shape[1]), dtype=np.float32)
+        weights[self.columns] = scorer.weights
+        return LinearScorer(weights, scorer.bias)
 
     def committee_proba(self, X: np.ndarray) -> np.ndarray | None:
         """Each committee member's probabilities, for query-by-committee.
@@ -178,30 +205,58 @@ def train(snapshot: TrainingSnapshot) -> FittedModel:
     classes = np.unique(y)
     if len(classes) and (classes[0] < 0 or classes[-1] >= snapshot.n_classes):
         raise ValueError(f"labels must be class indices 0..{snapshot.n_classes - 1}")
+    n_features = int(np.shape(snapshot.X)[1]) if np.ndim(snapshot.X) == 2 else None
+    columns = _used_columns(snapshot.feature_weights)
     if len(classes) < 2:
-        return FittedModel(None, classes, snapshot.n_classes, snapshot.model)
+        return FittedModel(None, classes, snapshot.n_classes, snapshot.model, columns, n_features)
     from sklearn.base import clone
 
     estimator = clone(make_estimator(snapshot.model, snapshot.random_state))
     # OpenBLAS threads spin-wait on the tiny matrices of a few hundred labels and made fits
     # 10x slower on a busy 2-core machine; one thread is fastest here.
     with single_threaded("blas"):
-        _fit(estimator, snapshot, y, classes)
-    return FittedModel(estimator, classes, snapshot.n_classes, snapshot.model)
+        _fit(estimator, snapshot, y, classes, columns)
+    return FittedModel(estimator, classes, snapshot.n_classes, snapshot.model, columns, n_features)
+
+
+def _used_columns(weights: np.ndarray | None) -> np.ndarray | None:
+    """Indices of the columns with non-zero weight, or None when every column is used as is."""
+    if weights is None:
+        return None
+    return np.flatnonzero(np.asarray(weights) != 0)
+
+
+def _fit_scaler(
+    scaler: StandardScaler, X: np.ndarray, weights: np.ndarray | None
+) -> StandardScaler:
+    """Standardise, then weight each column: dividing ``scale_`` by the weight does both at
+    once, and the folded scorers (``W / scale_``) pick the weighting up with no extra step."""
+    scaler.fit(X)
+    if weights is not None:
+        scaler.scale_ = scaler.scale_ / weights
+    return scaler
 
 
 def _fit(
-    estimator: Pipeline, snapshot: TrainingSnapshot, y: np.ndarray, classes: np.ndarray
+    estimator: Pipeline,
+    snapshot: TrainingSnapshot,
+    y: np.ndarray,
+    classes: np.ndarray,
+    columns: np.ndarray | None,
 ) -> None:
     """Fit ``estimator`` in place, warm-starting or calibrating where the model needs it."""
     X = np.asarray(snapshot.X, dtype=np.float32)
+    weights = None
+    if columns is not None:
+        X, weights = X[:, columns], np.asarray(snapshot.feature_weights, dtype=np.float64)[columns]
     if snapshot.model == "svm":
-        _fit_svm(estimator, X, y, snapshot.random_state)
+        _fit_svm(estimator, X, y, snapshot.random_state, weights)
         return
-    scaler = estimator.named_steps["scale"].fit(X)
+    scaler = _fit_scaler(estimator.named_steps["scale"], X, weights)
     clf = estimator.named_steps["clf"]
-    if snapshot.model == "logreg" and snapshot.warm_start is not None:
-        _seed_coefficients(clf, snapshot.warm_start, scaler, classes)
+    previous = snapshot.warm_start
+    if snapshot.model == "logreg" and previous is not None and _same_columns(previous, columns):
+        _seed_coefficients(clf, previous, scaler, classes)
     Xs = scaler.transform(X)
     try:
         clf.fit(Xs, y)
@@ -213,7 +268,20 @@ def _fit(
         clf.set_params(bootstrap=False).fit(Xs, y)
 
 
-def _fit_svm(estimator: Pipeline, X: np.ndarray, y: np.ndarray, random_state: int) -> None:
+def _same_columns(previous: FittedModel, columns: np.ndarray | None) -> bool:
+    """Whether the previous model was fitted on the same columns (its weights then map)."""
+    if previous.columns is None or columns is None:
+        return previous.columns is None and columns is None
+    return np.array_equal(previous.columns, columns)
+
+
+def _fit_svm(
+    estimator: Pipeline,
+    X: np.ndarray,
+    y: np.ndarray,
+    random_state: int,
+    weights: np.ndarray | None = None,
+) -> None:
     """Fit an SVC with sigmoid-calibrated probabilities.
 
     Cross-validated calibration needs every class in every fold; with fewer labels per class
@@ -224,8 +292,8 @@ def _fit_svm(estimator: Pipeline, X: np.ndarray, y: np.ndarray, random_state: in
     from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import StratifiedKFold
 
-    scaler = estimator.named_steps["scale"]
-    Xs = scaler.fit_transform(X)
+    scaler = _fit_scaler(estimator.named_steps["scale"], X, weights)
+    Xs = scaler.transform(X)
     svc = estimator.named_steps["clf"]
     n_splits = min(3, int(np.bincount(y)[np.unique(y)].min()))
     if n_splits >= 2:
@@ -253,15 +321,18 @@ def _seed_coefficients(
     if (
         previous.linear is None
         or previous.n_classes <= classes.max()
-        or previous.linear.weights.shape[0] != scaler.n_features_in_  # features re-extracted
+        or previous.linear.weights.shape[0] != (previous.n_features or scaler.n_features_in_)
+        or (previous.columns is None and previous.linear.weights.shape[0] != scaler.n_features_in_)
     ):
-        return
+        return  # features re-extracted or another representation: start cold
     bias = previous.linear.bias[classes].astype(np.float64)
     if not np.all(np.isfinite(bias)):
         # A class that is new this round has no previous weights; a cold start is safer than
         # guessing, and such rounds are rare.
         return
     W = previous.linear.weights[:, classes].astype(np.float64)
+    if previous.columns is not None:
+        W = W[previous.columns]
     coef = (W * scaler.scale_[:, None]).T
     intercept = bias + scaler.mean_ @ W
     if len(classes) == 2:
@@ -374,3 +445,60 @@ def preload() -> None:
     import sklearn.linear_model  # noqa: F401
     import sklearn.pipeline  # noqa: F401
     import sklearn.preprocessing  # noqa: F401
+
+
+def cv_accuracy(
+    X: np.ndarray,
+    y: np.ndarray,
+    feature_weights: np.ndarray | None = None,
+    random_state: int = 0,
+    folds: int = 3,
+) -> float:
+    """Cross-validated accuracy of the default model on the labels given so far.
+
+    Folds are stratified by hand: each class's labels are dealt round-robin (in a seeded
+    order) into the folds, and a class with a single label only ever trains, so a rare class
+    never makes the estimate fail. The held-out predictions of all folds are pooled.
+
+    Args:
+        X: Labelled rows ``(n, d)``.
+        y: Class indices ``(n,)``.
+        feature_weights: As in :class:`TrainingSnapshot`.
+        random_state: Seed for the fold assignment and the fits.
+        folds: Number of folds.
+
+    Returns:
+        Accuracy in ``[0, 1]`` over every label that was held out once (0.0 if none could be).
+    """
+    y = np.asarray(y, dtype=np.intp)
+    fold = _stratified_folds(y, folds, random_state)
+    n_classes = int(y.max()) + 1 if len(y) else 0
+    hits = total = 0
+    for f in range(folds):
+        test, train_rows = fold == f, fold != f
+        if not test.any() or len(np.unique(y[train_rows])) < 2:
+            continue
+        snap = TrainingSnapshot(
+            X[train_rows], y[train_rows], n_classes, random_state=random_state,
+            feature_weights=feature_weights,
+        )  # fmt: skip
+        pred = train(snap).predict(np.asarray(X[test], dtype=np.float32))
+        hits += int((pred == y[test]).sum())
+        total += int(test.sum())
+    return hits / total if total else 0.0
+
+
+def _stratified_folds(y: np.ndarray, folds: int, random_state: int) -> np.ndarray:
+    """Fold index per row; -1 (always trained on) for classes with a single label."""
+    rng = np.random.default_rng(random_state)
+    fold = np.full(len(y), -1, dtype=np.intp)
+    offset = 0
+    for c in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == c))
+        if len(rows) < 2:
+            continue
+        # Continue the deal where the previous class stopped, so small classes do not all
+        # land in fold 0.
+        fold[rows] = (offset + np.arange(len(rows))) % folds
+        offset += len(rows)
+    return fold

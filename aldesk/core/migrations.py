@@ -40,7 +40,12 @@ CREATE TABLE rounds(
     macro_f1 REAL, macro_f1_lo REAL, macro_f1_hi REAL, fit_seconds REAL, strategy TEXT, at REAL);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# v3: each round records the representation its model was trained on.
+_V3 = """
+ALTER TABLE rounds ADD COLUMN representation TEXT;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -20,6 +20,8 @@ SCENARIO_TEXT = {
 }
 SCENARIOS = tuple(SCENARIO_TEXT)
 SEED_METHODS = ("random", "representative")
+SEED_MIN = 10
+SEED_PER_CLASS = 2
 
 
 @dataclass
@@ -27,6 +29,7 @@ class ProjectSettings:
     """What a user chooses for a project; stored as plain JSON settings."""
 
     strategy: str = "margin"
+    representation: str = "auto"
     scenario: str = "pool"
     model: str = "logreg"
     batch: int = 5
@@ -55,6 +58,24 @@ class ProjectSettings:
         if self.test_size < 0 or self.seed_size < 0:
             raise AldeskError("Seed and test sizes cannot be negative.")
         _check_strategy(self.strategy)
+        from aldesk.core.representation import REPRESENTATIONS
+
+        if self.representation not in REPRESENTATIONS:
+            raise AldeskError(
+                f"Unknown features {self.representation!r}; use one of "
+                f"{', '.join(REPRESENTATIONS)}."
+            )
+
+    @classmethod
+    def for_classes(cls, n_classes: int, **overrides) -> ProjectSettings:
+        """A new project's defaults for ``n_classes`` classes.
+
+        The seed set (representative items labelled before any query strategy runs) grows with
+        the class count: with 10 seeds and 9 classes the first model has seen about one example
+        of each class, and its uncertainty is noise that margin sampling then chases.
+        """
+        values = {"seed_size": max(SEED_MIN, SEED_PER_CLASS * n_classes), **overrides}
+        return cls(**values)
 
     @classmethod
     def from_store(cls, store: ProjectStore) -> ProjectSettings:
@@ -153,3 +174,62 @@ def flag_failures(store: ProjectStore, failed: dict[str, str]) -> None:
     for it in store.items():
         if it.hash in failed and it.status == "ok":
             store.update_item(it.id, status="unreadable", reason=failed[it.hash])
+
+
+def wants_pretrained(store: ProjectStore) -> bool:
+    """Whether the project's model may use a pretrained encoder (any setting but "pool")."""
+    return ProjectSettings.from_store(store).representation != "pool"
+
+
+def compute_pretrained(
+    store: ProjectStore,
+    progress: Callable | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    workers: int | None = None,
+):
+    """Pretrained-encoder features of every readable item, or why there are none.
+
+    Returns:
+        ``(FeatureResult | None, message)``: None with a one-line reason when the encoder is
+        unavailable (model file missing or damaged) or the project pinned pool features.
+        Items the encoder cannot read are not flagged here: the pool extractor already read
+        them, and such an item simply stays out of the combined matrix.
+    """
+    from aldesk.core.features import ensure_features, extractors
+
+    if not wants_pretrained(store):
+        return None, "pool-learned features only (project setting)"
+    ok, why = extractors.pretrained_available(store.kind)
+    if not ok:
+        return None, why
+    items = [it for it in store.items() if it.status == "ok"]
+    files = [(it.hash, store.abspath(it)) for it in items]
+    key = extractors.pretrained_key(store.kind)
+    result = ensure_features(
+        store.cache_dir, key, files, progress=progress, should_stop=should_stop, workers=workers
+    )
+    return result, ""
+
+
+def compute_representation(
+    store: ProjectStore,
+    progress: Callable | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    workers: int | None = None,
+    log: Callable[[str], None] | None = None,
+):
+    """Pool-learned features, then the pretrained ones, combined into one matrix.
+
+    Returns:
+        ``(FeatureResult of the pool extractor, combined FeatureSet, Layout)``.
+    """
+    from aldesk.core.representation import combine, single_layout
+
+    result = compute_features(store, progress, should_stop, workers)
+    pretrained, why = compute_pretrained(store, progress, should_stop, workers)
+    if pretrained is None:
+        if log is not None and why:
+            log(why)
+        return result, result.features, single_layout(result.features)
+    combined, layout = combine(result.features, pretrained.features)
+    return result, combined, layout

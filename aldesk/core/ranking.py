@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aldesk.core.learner import FittedModel, TrainingSnapshot, train
+from aldesk.core import representation
+from aldesk.core.learner import FittedModel, TrainingSnapshot, cv_accuracy, train
+from aldesk.core.representation import Choice, Layout
 from aldesk.core.strategies import pool, seed
 from aldesk.core.strategies.pool import POOL_STRATEGIES, Selection
 
@@ -41,6 +43,8 @@ class RankRequest:
         k: Batch size; ``k > 1`` makes the first ``k`` items batch-diverse.
         round: Round number, echoed into the :class:`Ranking`.
         random_state: Seed for every random step of ranking.
+        layout: Blocks of ``X_pool`` (pool-learned, pretrained); None: one block, all used.
+        representation: ``auto`` (cross-validated choice) or a pinned candidate.
     """
 
     snapshot: TrainingSnapshot
@@ -50,6 +54,8 @@ class RankRequest:
     k: int = 1
     round: int = 0
     random_state: int = 0
+    layout: Layout | None = None
+    representation: str = representation.DEFAULT_REPRESENTATION
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +73,7 @@ class Ranking:
         fit_seconds: Wall time of the fit.
         rank_seconds: Wall time of scoring and ordering.
         model: The fitted model (for synthesis and stopping; never persisted).
+        choice: Which representation the model was trained on, and why.
     """
 
     round: int
@@ -77,6 +84,7 @@ class Ranking:
     fit_seconds: float
     rank_seconds: float
     model: FittedModel | None = None
+    choice: Choice | None = None
 
 
 def fit_and_rank(
@@ -102,7 +110,11 @@ def fit_and_rank(
     if request.strategy == "qbc" and snapshot.model != "committee":
         snapshot = dataclasses.replace(snapshot, model="committee", warm_start=None)
     t0 = time.perf_counter()
+    choice, snapshot = _choose_representation(request, snapshot)
+    if stop():
+        return None
     model = train(snapshot)
+    model.choice = choice
     t1 = time.perf_counter()
     if stop():
         return None
@@ -112,7 +124,28 @@ def fit_and_rank(
     strategy, selection = _rank(request, model, proba, committee)
     t2 = time.perf_counter()
     order = np.asarray(request.candidates, dtype=np.intp)[selection.indices]
-    return Ranking(request.round, order, selection.scores, proba, strategy, t1 - t0, t2 - t1, model)
+    return Ranking(
+        request.round, order, selection.scores, proba, strategy, t1 - t0, t2 - t1, model, choice
+    )
+
+
+def _choose_representation(
+    request: RankRequest, snapshot: TrainingSnapshot
+) -> tuple[Choice | None, TrainingSnapshot]:
+    """The representation this round trains on, and the snapshot weighted for it."""
+    layout = request.layout
+    if layout is None:
+        return None, snapshot
+    previous = getattr(snapshot.warm_start, "choice", None)
+
+    def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
+        return cv_accuracy(X, y, weights, random_state=request.random_state)
+
+    choice = representation.choose(
+        snapshot.X, snapshot.y, layout, request.representation, previous, scorer
+    )
+    weights = layout.weights(choice.name)
+    return choice, dataclasses.replace(snapshot, feature_weights=weights)
 
 
 def order_length(n_candidates: int, k: int) -> int:

@@ -81,6 +81,7 @@ class RoundRecord:
     fit_seconds: float | None = None
     strategy: str | None = None
     at: float = 0.0
+    representation: str | None = None  # features the model used: pool, pretrained or both
 
 
 ANSWER_ACTIONS = frozenset({"label", "skip", "cannot_label", "discard"})

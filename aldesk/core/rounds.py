@@ -27,6 +27,7 @@ class SynthesisSpec:
     out_dir: Path
     cache_dir: Path
     random_state: int
+    pretrained: bool = False  # the pool matrix also holds the pretrained encoder's block
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,7 +85,13 @@ def _synthesize(job: TrainingJob, ranking: Ranking) -> SynthesizedItem | None:
     a, b = _decode(spec.kind, spec.paths[a_row]), _decode(spec.kind, spec.paths[b_row])
 
     def featurize(mix: np.ndarray) -> np.ndarray:
-        return extract_one(spec.kind, mix, spec.cache_dir)
+        row = extract_one(spec.kind, mix, spec.cache_dir)
+        if not spec.pretrained:
+            return row
+        from aldesk.core.features.extractors import pretrained_key
+
+        extra = extract_one(pretrained_key(spec.kind), mix, spec.cache_dir)
+        return np.concatenate([row, extra])  # the same block order as the pool matrix
 
     result = least_certain_mix(a, b, featurize, ranking.model)
     path = _write_mix(spec, result.mix)

@@ -19,6 +19,7 @@ from aldesk.core.features.types import FeatureSet
 from aldesk.core.item_index import ItemIndex
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import RankRequest
+from aldesk.core.representation import PRETRAINED, Layout
 from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
 from aldesk.core.session_queue import QueueState
 from aldesk.core.session_state import ModelState
@@ -38,6 +39,7 @@ class Query:
     is_test: bool
     proba: dict[int, float] | None  # class id -> probability, from the model of ``round``
     answer: Event | None = None  # set when revisiting an answered item
+    features: str | None = None  # which representation the model of ``round`` used, and why
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Status:
     macro_f1: float | None
     training: bool
     advice: Advice | None
+    features: str | None = None  # the representation the current model uses, and why
 
 
 class Session:
@@ -82,10 +85,10 @@ class Session:
         self.queue.set_items(self.index)
         self.model.items_changed()
 
-    def set_features(self, features: FeatureSet) -> None:
+    def set_features(self, features: FeatureSet, layout: Layout | None = None) -> None:
         """Features arrived (extraction finished): ranking becomes possible."""
         self.features = features
-        self.model.set_features(features, self._items)
+        self.model.set_features(features, self._items, layout)
 
     def classes_changed(self) -> None:
         """Classes were added or merged: the model's columns no longer match; drop it."""
@@ -187,6 +190,7 @@ class Session:
             is_test=item.split == "test",
             proba=self.model.proba_of(item_id),
             answer=self._answers.get(item_id),
+            features=self.model.features_text(),
         )
 
     def _revisit(self, item_id: int) -> Query:
@@ -273,6 +277,8 @@ class Session:
             k=self.settings.batch,
             round=self.model.next_round(),
             random_state=self.settings.random_state + self.model.next_round(),
+            layout=self.model.layout,
+            representation=self.settings.representation,
         )
         return TrainingJob(request, self._synthesis_spec())
 
@@ -283,6 +289,7 @@ class Session:
         return SynthesisSpec(
             kind=self.store.kind, paths=paths, out_dir=self.store.synth_dir,
             cache_dir=self.store.cache_dir, random_state=self.settings.random_state,
+            pretrained=PRETRAINED in self.model.layout.blocks,
         )  # fmt: skip
 
     def apply_result(self, result: RoundResult) -> bool:
@@ -331,6 +338,7 @@ class Session:
             macro_f1=latest.macro_f1 if latest else None,
             training=self.model.pending,
             advice=self.model.advice(self._answers, index),
+            features=self.model.features_text(),
         )
 
     def predictions(self) -> dict[int, tuple[int, float]]:

@@ -15,6 +15,7 @@ from aldesk.core.item_index import ItemIndex, is_candidate, is_train_label
 from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
+from aldesk.core.representation import PRETRAINED, Layout, single_layout
 from aldesk.core.stopping import Advice, StoppingConfig, evaluate_all
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
 
@@ -29,6 +30,7 @@ class ModelState:
         self.store = store
         self.settings = settings
         self.features: FeatureSet | None = None
+        self.layout: Layout | None = None
         self.row_of: dict[int, int] = {}
         self.item_of_row = np.zeros(0, dtype=np.int64)
         self.extra: dict[int, np.ndarray] = {}  # synthesized items' features
@@ -43,8 +45,11 @@ class ModelState:
         self._metrics: Metrics | None = None
 
     # ----------------------------------------------------------- features
-    def set_features(self, features: FeatureSet, items: dict[int, Item]) -> None:
+    def set_features(
+        self, features: FeatureSet, items: dict[int, Item], layout: Layout | None = None
+    ) -> None:
         self.features = features
+        self.layout = layout if layout is not None else single_layout(features)
         by_hash = {it.hash: it.id for it in items.values()}
         pairs = [(by_hash[h], r) for r, h in enumerate(features.hashes) if h in by_hash]
         self.row_of = dict(pairs)
@@ -150,8 +155,10 @@ class ModelState:
         rows = [(self.row_of[i], index[c]) for i, c in tests.items()
                 if i in self.row_of and c in index]  # fmt: skip
         n_labels = len(self._train_labels(answers, items))
+        chosen = ranking.choice.name if ranking.choice is not None else None
         base = dict(round=ranking.round, n_labels=n_labels, n_test=len(rows),
-                    fit_seconds=ranking.fit_seconds, strategy=ranking.strategy)  # fmt: skip
+                    fit_seconds=ranking.fit_seconds, strategy=ranking.strategy,
+                    representation=chosen)  # fmt: skip
         if not rows:
             return RoundRecord(**base)
         r, y_true = np.array(rows).T
@@ -176,6 +183,16 @@ class ModelState:
         self.store.set("stop_set_history", [p.tolist() for p in self._stop_history])
 
     # ----------------------------------------------------------- reading
+    def features_text(self) -> str | None:
+        """What the applied model was trained on, for "Why this item?" and Progress."""
+        if self.ranking is not None and self.ranking.choice is not None:
+            return self.ranking.choice.describe()
+        if self.layout is None:
+            return None
+        return "Features: learned from this pool" + (
+            "" if PRETRAINED in self.layout.blocks else " (pretrained ones not ready yet)"
+        )
+
     def latest_round(self) -> RoundRecord | None:
         return self._rounds[-1] if self._rounds else None
 

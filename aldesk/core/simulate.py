@@ -22,8 +22,15 @@ from aldesk.core.errors import AldeskError, BadLabelsFile
 from aldesk.core.evaluation import compute_metrics
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.interop import read_oracle_csv
-from aldesk.core.learner import TrainingSnapshot, train
-from aldesk.core.project import ProjectSettings, compute_features, create_project, draw_test_split
+from aldesk.core.learner import TrainingSnapshot, cv_accuracy, train
+from aldesk.core.project import (
+    ProjectSettings,
+    compute_features,
+    compute_representation,
+    create_project,
+    draw_test_split,
+)
+from aldesk.core.representation import Layout, choose
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
 from aldesk.core.store import ProjectStore
@@ -35,10 +42,11 @@ def simulate(
     pool: str | Path,
     oracle: str | Path,
     *,
-    strategy: str = "margin",
+    strategy: str | None = None,
+    features: str | None = None,
     budget: int = 300,
     batch: int = 10,
-    seed_size: int = 10,
+    seed_size: int | None = None,
     test_fraction: float = 0.2,
     repeats: int = 1,
     mode: str = "pool",
@@ -46,33 +54,44 @@ def simulate(
     cache: str | Path | None = None,
     log: Log | None = None,
 ) -> dict:
-    """Run ``repeats`` active-learning runs and return the learning curves (``curve.json``)."""
+    """Run ``repeats`` active-learning runs and return the learning curves (``curve.json``).
+
+    ``strategy``, ``features`` (the representation) and ``seed_size`` default to what a new
+    project in the app gets.
+    """
     log = log or (lambda _msg: None)
     labels = read_oracle_csv(oracle)
     classes = sorted(set(labels.values()), key=_natural)
     if mode not in ("pool", "stream"):
         raise AldeskError(f"Unknown mode {mode!r}; use pool or stream.")
+    defaults = ProjectSettings.for_classes(len(classes))
+    strategy = strategy or defaults.strategy
+    features = features or defaults.representation
+    seed_size = defaults.seed_size if seed_size is None else seed_size
     with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
         base = _base_project(Path(tmp), pool, classes, cache, log)
-        features = _load_features(base, log)
-        runs, full = [], []
+        matrix, layout = _load_features(base, features, log)
+        runs, full, chosen = [], [], []
         for r in range(repeats):
             settings = ProjectSettings(
-                strategy=strategy, scenario=mode, model=model, batch=batch, seed_size=seed_size,
-                random_state=r, stream_budget=0.2,
+                strategy=strategy, representation=features, scenario=mode, model=model,
+                batch=batch, seed_size=seed_size, random_state=r, stream_budget=0.2,
             )  # fmt: skip
             settings.validate()
             store = _repeat_project(base, Path(tmp) / f"run{r}", settings, test_fraction)
             try:
                 _answer_tests(store, labels)
-                runs.append(_run(store, features, labels, budget, r, log))
-                full.append(_full_accuracy(store, features, labels, model, r))
+                runs.append(_run(store, matrix, layout, labels, budget, r, log))
+                chosen.append(store.rounds()[-1].representation if store.rounds() else None)
+                full.append(_full_accuracy(store, matrix, layout, features, labels, model, r))
             finally:
                 store.close()
         n_items = sum(1 for it in _items_of(base) if it.status == "ok")
     return {
         "strategy": strategy, "mode": mode, "n_items": n_items, "classes": classes,
-        "features": features.extractor_id, "budget": budget, "batch": batch,
+        "features": matrix.extractor_id, "representation": features,
+        "layout": layout.to_json(), "chosen_at_end": chosen, "seed_size": seed_size,
+        "budget": budget, "batch": batch,
         "full_accuracy": float(np.mean(full)) if full else None, "runs": runs,
     }  # fmt: skip
 
@@ -102,11 +121,12 @@ def _items_of(path: Path):
         return store.items()
 
 
-def _load_features(base: Path, log: Log) -> FeatureSet:
+def _load_features(base: Path, representation: str, log: Log) -> tuple[FeatureSet, Layout]:
     with ProjectStore.open(base) as store:
-        result = compute_features(store)
-    log(f"features: {result.features.extractor_id}, {result.features.X.shape}")
-    return result.features
+        store.set("representation", representation)
+        _, matrix, layout = compute_representation(store, log=log)
+    log(f"features: {matrix.extractor_id}, {matrix.X.shape}, blocks {layout.to_json()}")
+    return matrix, layout
 
 
 def _repeat_project(base: Path, folder: Path, settings: ProjectSettings, test_fraction: float):
@@ -141,10 +161,12 @@ def _answer_tests(store: ProjectStore, labels: dict[str, str]) -> None:
             store.record(it.id, "label", class_id=cid, strategy="test", split="test")
 
 
-def _run(store, features, labels, budget: int, repeat: int, log: Log) -> dict:
-    session = Session(store, features)
+def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) -> dict:
+    session = Session(store)
+    session.set_features(features, layout)
     ids = _class_ids(store)
-    curve = {"repeat": repeat, "n_labels": [], "accuracy": [], "macro_f1": [], "round_seconds": []}
+    curve = {"repeat": repeat, "n_labels": [], "accuracy": [], "macro_f1": [], "round_seconds": [],
+             "representation": []}  # fmt: skip
     n_labels = 0
     while n_labels < budget:
         query = session.current()
@@ -170,10 +192,16 @@ def _add_point(curve: dict, session: Session, seconds: float) -> None:
     curve["accuracy"].append(latest.accuracy)
     curve["macro_f1"].append(latest.macro_f1)
     curve["round_seconds"].append(round(seconds, 4))
+    curve["representation"].append(latest.representation)
 
 
-def _full_accuracy(store, features: FeatureSet, labels, model: str, seed: int) -> float:
-    """The same model trained on every non-test item: the ceiling active learning aims at."""
+def _full_accuracy(
+    store, features: FeatureSet, layout: Layout, setting: str, labels, model: str, seed: int
+) -> float:
+    """The same model trained on every non-test item: the ceiling active learning aims at.
+
+    With ``auto`` features, the representation is chosen the way the rounds choose it.
+    """
     ids = _class_ids(store)
     index = {cid: k for k, cid in enumerate(ids.values())}
     train_rows, train_y, test_rows, test_y = [], [], [], []
@@ -184,9 +212,15 @@ def _full_accuracy(store, features: FeatureSet, labels, model: str, seed: int) -
         y = index[ids[_oracle_label(labels, it.relpath)]]
         (test_rows if it.split == "test" else train_rows).append(row)
         (test_y if it.split == "test" else train_y).append(y)
+    X, y = features.X[train_rows], np.array(train_y)
+
+    def scorer(Xc: np.ndarray, yc: np.ndarray, w: np.ndarray) -> float:
+        return cv_accuracy(Xc, yc, w, random_state=seed)
+
+    choice = choose(X, y, layout, setting, None, scorer)
     snap = TrainingSnapshot(
-        X=features.X[train_rows], y=np.array(train_y), n_classes=len(ids), model=model,
-        random_state=seed,
+        X=X, y=y, n_classes=len(ids), model=model, random_state=seed,
+        feature_weights=layout.weights(choice.name),
     )  # fmt: skip
     fitted = train(snap)
     pred = fitted.predict(features.X[test_rows])

@@ -48,7 +48,7 @@ _ITEM_COLS = "id, hash, relpath, kind, size, mtime_ns, status, reason, split, or
 _EVENT_COLS = "id, at, item_id, action, class_id, strategy, score, model_round, split, undoes"
 _ROUND_COLS = (
     "round, n_labels, n_test, accuracy, accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, "
-    "macro_f1_hi, fit_seconds, strategy, at"
+    "macro_f1_hi, fit_seconds, strategy, at, representation"
 )
 
 
@@ -382,10 +382,10 @@ class ProjectStore:
     # ------------------------------------------------------------------ rounds
     def add_round(self, r: RoundRecord) -> None:
         self._write(
-            f"INSERT INTO rounds({_ROUND_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO rounds({_ROUND_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (r.round, r.n_labels, r.n_test, r.accuracy, r.accuracy_lo, r.accuracy_hi,
              r.macro_f1, r.macro_f1_lo, r.macro_f1_hi, r.fit_seconds, r.strategy,
-             r.at or time.time()),
+             r.at or time.time(), r.representation),
         )  # fmt: skip
 
     def rounds(self) -> list[RoundRecord]:

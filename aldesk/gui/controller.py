@@ -44,6 +44,8 @@ class LabelingController(QObject):
         super().__init__(parent)
         self.store = store
         self.session = Session(store)
+        self._feature_stage = "pool"  # which extraction the feature lane is running
+        self._pool_features = None  # the pool-learned FeatureSet, once extracted
         self.session.queue.inline_seed = False  # k-means seed drawing runs on a worker
         self.trainer = Trainer(train_work or run_round, self)
         self.features = FeatureLane(feature_work, self)
@@ -115,9 +117,48 @@ class LabelingController(QObject):
         self._start_features()
 
     def _start_features(self) -> None:
-        files = [(it.hash, self.store.abspath(it)) for it in self.store.items()
-                 if it.status == "ok"]  # fmt: skip
-        self.features.start(self.store.cache_dir, self.store.kind, files)
+        """Pool-learned features first (fast: labeling and the first models use them), then
+        the pretrained encoder's, which replace them by the combined matrix when ready."""
+        self._feature_stage = "pool"
+        self.features.start(self.store.cache_dir, self.store.kind, self._feature_files())
+
+    def _feature_files(self) -> list:
+        return [(it.hash, self.store.abspath(it)) for it in self.store.items()
+                if it.status == "ok"]  # fmt: skip
+
+    def _start_pretrained(self) -> None:
+        from aldesk.core.features.extractors import pretrained_available, pretrained_key
+        from aldesk.core.project import wants_pretrained
+
+        if not wants_pretrained(self.store):
+            return
+        ok, why = pretrained_available(self.store.kind)
+        if not ok:
+            self.message.emit(why)
+            return
+        self._feature_stage = "pretrained"
+        key = pretrained_key(self.store.kind)
+        self.features.start(self.store.cache_dir, key, self._feature_files())
+
+    def _apply_pretrained(self, result) -> None:
+        from aldesk.core.representation import combine
+
+        self._feature_stage = "done"
+        if self._pool_features is None or result.cancelled:
+            return
+        combined, layout = combine(self._pool_features, result.features)
+        if len(combined) < len(self._pool_features):
+            missing = len(self._pool_features) - len(combined)
+            self.message.emit(
+                f"The pretrained encoder could not read {missing} items; they stay out of the "
+                "pretrained comparison."
+            )
+        if len(combined) == 0:
+            return
+        self.session.set_features(combined, layout)
+        self.message.emit("Pretrained features are ready: the model now also compares them.")
+        self._request_training(force=True)
+        self._emit_status()
 
     def cancel_features(self) -> None:
         self.features.cancel()
@@ -221,6 +262,10 @@ class LabelingController(QObject):
 
     @Slot(object)
     def _on_features_finished(self, result) -> None:
+        if self._feature_stage == "pretrained":
+            self._apply_pretrained(result)
+            return
+        self._pool_features = result.features
         if result.failed:
             flag_failures(self.store, result.failed)
             self.session.reload_items()
@@ -235,6 +280,8 @@ class LabelingController(QObject):
             self.message.emit("Features are incomplete; reopen the project to finish them.")
         self._request_training(force=True)
         self._emit_status()
+        if not result.cancelled:
+            self._start_pretrained()
 
     @Slot(object)
     def _on_seed_drawn(self, item_ids: list[int]) -> None:

@@ -32,15 +32,53 @@ Item = str | os.PathLike | np.ndarray
 State = PatchDictionary | None
 
 _MODULES = {"image": image_features, "audio": audio_features}
+# Pretrained encoders run through the same machinery (cache, workers, progress) under their own
+# extractor key; their modules import onnxruntime, so they load on first use.
+PRETRAINED = {"image": "image-effnet", "audio": "audio-aisfx"}
+_LAZY_MODULES = {
+    "image-effnet": "aldesk.core.features.effnet_features",
+    "audio-aisfx": "aldesk.core.features.aisfx_features",
+}
+# The ONNX model each pretrained extractor needs (a name in aldesk/models/manifest.json).
+MODEL_OF = {"image-effnet": "effnet", "audio-aisfx": "aisfx"}
 LEARN_SAMPLE = 400  # images the dictionary is learned from (a few seconds, once per project)
 
 
 def module(kind: str) -> ModuleType:
-    """The feature module of ``kind`` (raises ValueError for an unknown kind)."""
-    try:
+    """The feature module of extractor key ``kind`` (raises ValueError for an unknown one).
+
+    ``kind`` is a media kind ('image', 'audio': the pool-learned extractors) or a pretrained
+    extractor key from :data:`PRETRAINED`.
+    """
+    if kind in _MODULES:
         return _MODULES[kind]
-    except KeyError:
-        raise ValueError(f"unknown media kind {kind!r}") from None
+    if kind in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(_LAZY_MODULES[kind])
+    raise ValueError(f"unknown media kind {kind!r}")
+
+
+def pretrained_key(media_kind: str) -> str | None:
+    """The pretrained extractor key for a media kind, or None if it has none."""
+    return PRETRAINED.get(media_kind)
+
+
+def pretrained_available(media_kind: str) -> tuple[bool, str]:
+    """Whether the pretrained encoder of ``media_kind`` can run here, and why not if not."""
+    key = pretrained_key(media_kind)
+    if key is None:
+        return False, f"no pretrained encoder for {media_kind}"
+    from aldesk.core.features import onnx_models
+
+    try:
+        onnx_models.model_path(MODEL_OF[key])
+        import onnxruntime  # noqa: F401
+    except onnx_models.ModelUnavailable as exc:
+        return False, str(exc)
+    except ImportError:
+        return False, "onnxruntime is not installed; aldesk uses the features it learns instead"
+    return True, ""
 
 
 def needs_state(kind: str) -> bool:
@@ -88,7 +126,7 @@ def compute(kind: str, prepared: list[np.ndarray], state: State) -> np.ndarray:
     """Rows (n, dim) float32 from prepared items."""
     if kind == "image":
         return image_features.compute(prepared, state)
-    return audio_features.compute(prepared)
+    return module(kind).compute(prepared)
 
 
 def warm_up(kind: str) -> None:
@@ -96,6 +134,10 @@ def warm_up(kind: str) -> None:
     when a run times its first chunk to decide whether worker processes pay."""
     if kind == "audio":
         import scipy.fft  # noqa: F401  (~0.3 s the first time)
+    elif kind in MODEL_OF:
+        from aldesk.core.features import onnx_models
+
+        onnx_models.session(MODEL_OF[kind])  # loading the model is not per-item work
 
 
 def learn_state(prepared: list[np.ndarray], kind: str) -> State:

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.core.project import SCENARIO_TEXT, ProjectSettings
-from aldesk.core.strategies import POOL_STRATEGIES, SEED_STRATEGIES
+from aldesk.core.representation import DEFAULT_REPRESENTATION, REPRESENTATIONS
+from aldesk.core.strategies import DEFAULT_STRATEGY, POOL_STRATEGIES, SEED_STRATEGIES
 from aldesk.gui import style
 from aldesk.gui.dialogs.class_editor import ClassEditor
 from aldesk.gui.dialogs.form import combo, error_label, muted_label, spin
@@ -147,13 +148,21 @@ class NewProjectDialog(QDialog):
 
     def _build_learning_group(self) -> QGroupBox:
         box = QGroupBox("Learning")
-        self._strategy = combo(POOL_STRATEGIES, "margin")
+        self._strategy = combo(POOL_STRATEGIES, DEFAULT_STRATEGY)
         self._strategy_help = muted_label()
+        self._features = combo(REPRESENTATIONS, DEFAULT_REPRESENTATION)
+        self._features.setToolTip(
+            "What the model sees. Auto compares features learned from this folder with a "
+            "pretrained encoder (and both together) on your labels, and uses the best."
+        )
         self._scenario = combo(SCENARIO_TEXT, "pool")
         self._scenario_help = muted_label()
         self._batch = spin(1, 500, 5, " per round")
         self._batch.setToolTip("How many answers before the model retrains (k)")
-        self._seed_size = spin(0, 10_000, 10, " items")
+        self._seed_size = spin(0, 10_000, ProjectSettings.for_classes(0).seed_size, " items")
+        self._seed_size.setToolTip("Representative items labelled before the strategy starts")
+        self._seed_size_edited = False  # until the user sets it, it follows the class count
+        self._seed_size.valueChanged.connect(self._on_seed_size_edited)
         self._seed_method = combo(SEED_STRATEGIES, "representative")
         self._test_size = spin(0, 100_000, 50, " items")
         self._test_size.setToolTip("Held out at random and labelled to measure accuracy honestly")
@@ -163,6 +172,7 @@ class NewProjectDialog(QDialog):
         form = QFormLayout(box)
         form.addRow("Strategy", self._strategy)
         form.addRow("", self._strategy_help)
+        form.addRow("Features", self._features)
         form.addRow("Scenario", self._scenario)
         form.addRow("", self._scenario_help)
         form.addRow("Batch size", self._batch)
@@ -257,6 +267,7 @@ class NewProjectDialog(QDialog):
             hotkeys=self._classes.hotkeys(),
             settings=ProjectSettings(
                 strategy=self._strategy.currentData(),
+                representation=self._features.currentData(),
                 scenario=self._scenario.currentData(),
                 batch=self._batch.value(),
                 seed_size=self._seed_size.value(),
@@ -368,7 +379,16 @@ class NewProjectDialog(QDialog):
     @Slot()
     def _on_classes_changed(self) -> None:
         self._touch("classes")
+        if not self._seed_size_edited:
+            size = ProjectSettings.for_classes(len(self._classes.classes())).seed_size
+            self._seed_size.blockSignals(True)  # a programmatic change is not the user's edit
+            self._seed_size.setValue(size)
+            self._seed_size.blockSignals(False)
         self._revalidate()
+
+    @Slot()
+    def _on_seed_size_edited(self) -> None:
+        self._seed_size_edited = True
 
     @Slot()
     def _on_strategy_changed(self) -> None:

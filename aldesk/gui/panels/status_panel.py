@@ -19,6 +19,8 @@ class StatusPanel(QGroupBox):
         self.model = QLabel()
         self.accuracy = QLabel()
         self.macro_f1 = QLabel()
+        self.features = QLabel()
+        self.features.setWordWrap(True)
         self.advice = QLabel()
         self.advice.setWordWrap(True)
         form.addRow("Labeled:", self.labeled)
@@ -28,6 +30,7 @@ class StatusPanel(QGroupBox):
         form.addRow("Model:", self.model)
         form.addRow("Accuracy:", self.accuracy)
         form.addRow("Macro-F1:", self.macro_f1)
+        form.addRow(self.features)
         form.addRow(self.advice)
 
     def show_status(self, s: Status, extracting: bool = False) -> None:
@@ -48,6 +51,8 @@ class StatusPanel(QGroupBox):
             "—" if s.accuracy is None else f"{s.accuracy:.1%} on {s.n_test_labeled} test items"
         )
         self.macro_f1.setText("—" if s.macro_f1 is None else f"{s.macro_f1:.1%}")
+        self.features.setVisible(bool(s.features))
+        self.features.setText(s.features or "")
         advice = s.advice
         self.advice.setVisible(bool(advice and advice.stop))
         if advice and advice.stop:

@@ -42,9 +42,12 @@ class WhyPanel(QGroupBox):
         self.strategy.setWordWrap(True)
         self.score = QLabel()
         self.round = QLabel()
+        self.features = QLabel()
+        self.features.setWordWrap(True)
         form.addRow("Chosen by:", self.strategy)
         form.addRow("Score:", self.score)
         form.addRow("Model round:", self.round)
+        form.addRow(self.features)
         outer.addLayout(form)
         self._bars: list[tuple[QLabel, QProgressBar]] = []
         for _ in range(TOP_CLASSES):
@@ -70,6 +73,8 @@ class WhyPanel(QGroupBox):
         self.strategy.setText(strategy_text(query.strategy))
         self.score.setText("—" if query.score is None else f"{query.score:.3f}")
         self.round.setText(str(query.round) if query.round else "— (no model yet)")
+        self.features.setText(query.features or "")
+        self.features.setVisible(bool(query.features) and not query.is_test)
         self._show_proba(query.proba, classes)
 
     def _show_proba(self, proba: dict[int, float] | None, classes: list[ClassInfo]) -> None:

@@ -1,0 +1,163 @@
+"""Which features a project's model sees: learned from the pool, a pretrained encoder, or both.
+
+No single representation wins everywhere: a pretrained image or sound encoder knows what objects
+and sound sources look and sound like, while the features aldesk learns from the pool itself
+(patch dictionaries, cepstra) are better at speech and digits. So the session holds one matrix
+with both blocks side by side (:func:`combine`), and each round the model is trained on the
+columns of one candidate, chosen by cross-validation on the labels given so far
+(:func:`choose`) unless the user pinned one.
+
+Columns of an unused block get weight zero; a used block is scaled so that every used block
+carries the same total variance after standardisation (a 1,280-d embedding would otherwise
+drown a 111-d cepstral block), while the total over the used columns stays what it was, so the
+model's regularisation means the same for every candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from aldesk.core.features.types import FeatureSet
+
+REPRESENTATIONS: dict[str, str] = {
+    "auto": "Chosen from your labels (cross-validated each few rounds)",
+    "pool": "Learned from this pool (best for speech, digits, simple shapes)",
+    "pretrained": "Pretrained encoder (objects, scenes, sound sources)",
+    "both": "Both side by side",
+}
+DEFAULT_REPRESENTATION = "auto"
+CANDIDATES = ("pool", "pretrained", "both")
+POOL, PRETRAINED = "pool", "pretrained"
+# Re-run the choice once the labels have grown by this factor since the last one: the winner
+# rarely changes between a handful of labels, and a choice costs a few dozen small fits.
+RECHOOSE_GROWTH = 1.25
+# Below this many labels a cross-validated comparison is noise; the richest candidate is used.
+MIN_LABELS_TO_CHOOSE = 8
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Column ranges of each block in a combined feature matrix (``end`` exclusive)."""
+
+    blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def dim(self) -> int:
+        return max((end for _, end in self.blocks.values()), default=0)
+
+    def candidates(self) -> list[str]:
+        """The representations this matrix can give: each block alone, and both if both exist."""
+        names = [n for n in (POOL, PRETRAINED) if n in self.blocks]
+        return names + ["both"] if len(names) == 2 else names
+
+    def resolve(self, name: str) -> str:
+        """``name`` if this matrix has it, else the closest one it has ("both" -> the one)."""
+        have = self.candidates()
+        if name in have:
+            return name
+        return have[-1] if have else POOL
+
+    def weights(self, name: str) -> np.ndarray:
+        """Per-column weights for representation ``name``: 0 outside it, block-balanced inside."""
+        used = [POOL, PRETRAINED] if name == "both" else [name]
+        used = [b for b in used if b in self.blocks]
+        w = np.zeros(self.dim, dtype=np.float64)
+        total = sum(self.blocks[b][1] - self.blocks[b][0] for b in used)
+        for b in used:
+            start, end = self.blocks[b]
+            # Each block's standardised columns sum to (end - start) in variance; rescale every
+            # block to total / len(used) so they count equally and the overall total is kept.
+            w[start:end] = np.sqrt(total / (len(used) * (end - start)))
+        return w
+
+    def to_json(self) -> dict:
+        return {name: list(span) for name, span in self.blocks.items()}
+
+
+def single_layout(features: FeatureSet) -> Layout:
+    """The layout of a matrix that holds the pool-learned block only."""
+    return Layout({POOL: (0, features.X.shape[1])})
+
+
+def combine(pool: FeatureSet, pretrained: FeatureSet | None) -> tuple[FeatureSet, Layout]:
+    """One matrix with both blocks side by side, for the items that have both.
+
+    Items still missing their pretrained row (extraction under way, or failed) are left out:
+    a partial pretrained block would bias the model towards the items that happen to have it.
+    Callers use the pool set alone until the pretrained one covers the pool.
+    """
+    if pretrained is None or len(pretrained) == 0:
+        return pool, single_layout(pool)
+    shared = [h for h in pool.hashes if pretrained.row(h) is not None]
+    left = pool.X[[pool.row(h) for h in shared]]
+    right = pretrained.X[[pretrained.row(h) for h in shared]]
+    X = np.concatenate([left, right], axis=1).astype(np.float32, copy=False)
+    d_pool = pool.X.shape[1]
+    layout = Layout({POOL: (0, d_pool), PRETRAINED: (d_pool, d_pool + right.shape[1])})
+    return FeatureSet(f"{pool.extractor_id}+{pretrained.extractor_id}", X, shared), layout
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The representation a round uses, and how the candidates scored (CV accuracy)."""
+
+    name: str
+    n_labels: int
+    scores: dict[str, float] = field(default_factory=dict)
+    pinned: bool = False
+
+    def describe(self) -> str:
+        """One line for "Why this item?" and Progress."""
+        label = {"pool": "pool-learned features", "pretrained": "pretrained encoder",
+                 "both": "pool-learned + pretrained"}[self.name]  # fmt: skip
+        if self.pinned:
+            return f"Features: {label} (set in the project settings)"
+        if not self.scores:
+            return f"Features: {label}"
+        parts = ", ".join(f"{n} {s:.0%}" for n, s in self.scores.items())
+        return f"Features: {label} (cross-validated on {self.n_labels} labels: {parts})"
+
+
+Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+
+
+def choose(
+    X: np.ndarray,
+    y: np.ndarray,
+    layout: Layout,
+    setting: str,
+    previous: Choice | None,
+    scorer: Scorer,
+) -> Choice:
+    """The representation for this round.
+
+    Args:
+        X: Labelled rows of the combined matrix.
+        y: Their class indices.
+        layout: Where each block lives in ``X``.
+        setting: The project's setting: ``auto`` or a pinned candidate.
+        previous: The last round's choice; kept until the labels grow by RECHOOSE_GROWTH.
+        scorer: ``scorer(X, y, weights) -> CV accuracy``, the same model the rounds train.
+    """
+    have = layout.candidates()
+    if setting != "auto":
+        return Choice(layout.resolve(setting), len(y), pinned=True)
+    if len(have) == 1:
+        return Choice(have[0], len(y))
+    if len(y) < MIN_LABELS_TO_CHOOSE or len(np.unique(y)) < 2:
+        return Choice("both", len(y))
+    if (
+        previous is not None
+        and not previous.pinned
+        and previous.scores
+        and set(previous.scores) == set(have)
+        and len(y) < RECHOOSE_GROWTH * previous.n_labels
+    ):
+        return previous
+    scores = {name: scorer(X, y, layout.weights(name)) for name in have}
+    # Ties go to the candidate listed later ("both" uses the most information).
+    best = max(reversed(have), key=lambda n: scores[n])
+    return Choice(best, len(y), {n: round(float(s), 4) for n, s in scores.items()})

@@ -1,0 +1,117 @@
+"""Representations: blocks side by side, weighted columns, and the cross-validated choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aldesk.core.features.types import FeatureSet
+from aldesk.core.learner import MODELS, TrainingSnapshot, cv_accuracy, train
+from aldesk.core.representation import Choice, Layout, choose, combine, single_layout
+
+
+def _two_blocks(n: int = 240, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Layout]:
+    """Block "pool" is noise; block "pretrained" separates the 3 classes."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    noise = rng.normal(size=(n, 6))
+    centres = rng.normal(scale=4.0, size=(3, 10))
+    signal = centres[y] + rng.normal(size=(n, 10))
+    X = np.concatenate([noise, signal], axis=1).astype(np.float32)
+    return X, y, Layout({"pool": (0, 6), "pretrained": (6, 16)})
+
+
+def test_combine_keeps_items_with_both_blocks_in_pool_order():
+    pool = FeatureSet("p", np.arange(6, dtype=np.float32).reshape(3, 2), ["a", "b", "c"])
+    pre = FeatureSet("q", np.full((2, 3), 7, dtype=np.float32), ["c", "a"])
+    combined, layout = combine(pool, pre)
+    assert combined.hashes == ["a", "c"]
+    assert combined.X.tolist() == [[0, 1, 7, 7, 7], [4, 5, 7, 7, 7]]
+    assert layout.blocks == {"pool": (0, 2), "pretrained": (2, 5)}
+    assert layout.candidates() == ["pool", "pretrained", "both"]
+    alone, one = combine(pool, None)
+    assert alone is pool and one.candidates() == ["pool"] == single_layout(pool).candidates()
+
+
+def test_weights_zero_outside_and_balance_blocks_inside():
+    layout = Layout({"pool": (0, 4), "pretrained": (4, 20)})
+    w = layout.weights("pretrained")
+    assert np.all(w[:4] == 0) and np.allclose(w[4:], 1.0)
+    both = layout.weights("both")
+    # every block carries the same total variance, and the total over used columns is kept
+    assert np.isclose((both[:4] ** 2).sum(), (both[4:] ** 2).sum())
+    assert np.isclose((both**2).sum(), 20)
+    assert layout.resolve("both") == "both"
+    assert Layout({"pool": (0, 4)}).resolve("pretrained") == "pool"
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_a_model_on_some_columns_ignores_the_others(model):
+    X, y, layout = _two_blocks()
+    w = layout.weights("pretrained")
+    fitted = train(TrainingSnapshot(X[:180], y[:180], 3, model=model, feature_weights=w))
+    scrambled = X[180:].copy()
+    scrambled[:, :6] = np.random.default_rng(5).normal(size=(60, 6)) * 100
+    assert np.allclose(fitted.predict_proba(X[180:]), fitted.predict_proba(scrambled), atol=1e-5)
+    assert (fitted.predict(X[180:]) == y[180:]).mean() > 0.9
+
+
+def test_weighted_logreg_fast_path_matches_sklearn_on_the_used_columns():
+    X, y, layout = _two_blocks()
+    w = layout.weights("both")
+    fitted = train(TrainingSnapshot(X, y, 3, feature_weights=w))
+    Xs = fitted.estimator.named_steps["scale"].transform(X)
+    expected = fitted.estimator.named_steps["clf"].predict_proba(Xs)
+    assert np.allclose(fitted.predict_proba(X), expected, atol=1e-4)
+
+
+def test_warm_start_across_representations_starts_cold_and_still_fits():
+    X, y, layout = _two_blocks()
+    previous = train(TrainingSnapshot(X[:100], y[:100], 3, feature_weights=layout.weights("pool")))
+    snap = TrainingSnapshot(X, y, 3, warm_start=previous, feature_weights=layout.weights("both"))
+    assert (train(snap).predict(X) == y).mean() > 0.9
+
+
+def test_cv_accuracy_tells_signal_from_noise_and_survives_singleton_classes():
+    X, y, layout = _two_blocks()
+    good = cv_accuracy(X, y, layout.weights("pretrained"))
+    bad = cv_accuracy(X, y, layout.weights("pool"))
+    assert good > 0.9 and bad < 0.6
+    y_rare = y.copy()
+    y_rare[0] = 3  # one label of a fourth class: it can only ever be trained on
+    assert 0.0 < cv_accuracy(X, y_rare, layout.weights("pretrained")) <= 1.0
+
+
+def test_choose_picks_the_best_candidate_and_keeps_it_until_labels_grow():
+    X, y, layout = _two_blocks()
+    calls: list[int] = []
+
+    def scorer(Xc, yc, w):
+        calls.append(len(yc))
+        return cv_accuracy(Xc, yc, w)
+
+    first = choose(X[:60], y[:60], layout, "auto", None, scorer)
+    assert first.name in ("pretrained", "both") and set(first.scores) == {
+        "pool",
+        "pretrained",
+        "both",
+    }
+    assert first.scores["pool"] < first.scores["pretrained"]
+    n_calls = len(calls)
+    assert choose(X[:70], y[:70], layout, "auto", first, scorer) is first  # < 25 % more labels
+    assert len(calls) == n_calls
+    later = choose(X[:80], y[:80], layout, "auto", first, scorer)
+    assert later.n_labels == 80 and len(calls) > n_calls
+    assert "cross-validated on 80 labels" in later.describe()
+
+
+def test_a_pinned_representation_is_never_cross_validated():
+    X, y, layout = _two_blocks()
+
+    def scorer(*_):
+        raise AssertionError("a pinned representation needs no scoring")
+
+    pinned = choose(X, y, layout, "pool", None, scorer)
+    assert pinned == Choice("pool", len(y), pinned=True)
+    assert "project settings" in pinned.describe()
+    assert choose(X, y, Layout({"pool": (0, 16)}), "auto", None, scorer).name == "pool"
