@@ -60,7 +60,8 @@ def _add_new(sub) -> None:
     p.add_argument("--batch", type=int, default=5, help="labels between retrains (k)")
     p.add_argument("--seed-size", type=int, default=None,
                    help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
-    p.add_argument("--seed-method", choices=("random", "representative"), default="representative")
+    p.add_argument("--seed-method", choices=("random", "representative"), default=None,
+                   help="how the seed set is drawn (default: random)")  # fmt: skip
     p.add_argument("--test-size", type=int, default=50, help="random held-out test items")
     p.add_argument("--budget", type=int, default=None, help="stop advice after this many labels")
     p.add_argument("--target-accuracy", type=float, default=None)

@@ -12,6 +12,8 @@ from aldesk.core.errors import AldeskError, PoolMissing
 from aldesk.core.pool import ScanResult, scan
 from aldesk.core.pool_sync import apply_scan
 from aldesk.core.store import ProjectStore
+from aldesk.core.strategies.pool import DEFAULT_STRATEGY
+from aldesk.core.strategies.seed import DEFAULT_SEED_STRATEGY
 
 SCENARIO_TEXT = {
     "pool": "Pool: the model picks the most useful items from the whole folder",
@@ -28,13 +30,13 @@ SEED_PER_CLASS = 2
 class ProjectSettings:
     """What a user chooses for a project; stored as plain JSON settings."""
 
-    strategy: str = "margin"
+    strategy: str = DEFAULT_STRATEGY
     representation: str = "auto"
     scenario: str = "pool"
     model: str = "logreg"
     batch: int = 5
     seed_size: int = 10
-    seed_method: str = "representative"
+    seed_method: str = DEFAULT_SEED_STRATEGY
     test_size: int = 50
     budget: int | None = None
     target_accuracy: float | None = None

@@ -165,10 +165,41 @@ def _rank(
     if request.strategy not in POOL_STRATEGIES:
         raise ValueError(f"unknown strategy {request.strategy!r}")
     scores = _scores(request, proba, committee, candidates)
+    if request.strategy == "adaptive":
+        return request.strategy, _order_adaptive(request, model, candidates, scores, length)
     # Random stays uniform: thinning random picks to far-apart ones biases them to outliers,
     # and random is the baseline every other strategy is measured against.
     k = 1 if request.strategy == "random" else request.k
     return request.strategy, _order(request.X_pool, candidates, scores, k, length)
+
+
+def _order_adaptive(
+    request: RankRequest,
+    model: FittedModel,
+    candidates: np.ndarray,
+    scores: np.ndarray,
+    length: int,
+) -> Selection:
+    """Margin order whose first batch mixes in random picks by the model's measured skill.
+
+    The share of margin picks is :func:`pool.exploit_count` of the model's cross-validated
+    accuracy (computed with the representation choice); the rest of the batch is uniform
+    random among the candidates, as labeling in random order would pick them.
+    """
+    rng = np.random.default_rng(request.random_state)
+    choice = getattr(model, "choice", None)
+    accuracy = choice.accuracy() if choice is not None else None
+    skill = 1.0 if accuracy is None else pool.skill_above_chance(accuracy, len(model.classes))
+    k = min(request.k, len(candidates))
+    n_margin = pool.exploit_count(k, skill, rng)
+    ranked = _order(request.X_pool, candidates, scores, max(n_margin, 1), length)
+    first = ranked.indices[:n_margin]
+    others = np.setdiff1d(np.arange(len(candidates)), first, assume_unique=False)
+    explore = rng.choice(others, size=min(k - n_margin, len(others)), replace=False)
+    head = np.concatenate([first, explore]).astype(np.intp)
+    tail = ranked.indices[~np.isin(ranked.indices, head)]
+    indices = np.concatenate([head, tail])[:length]
+    return Selection(indices, scores[indices].astype(np.float32))
 
 
 def _scores(
@@ -190,6 +221,8 @@ def _scores(
         return pool.entropy_scores(proba)[candidates]
     if name == "qbc":
         return pool.vote_entropy_scores(committee)[candidates]
+    if name in ("margin", "adaptive"):
+        return pool.margin_scores(proba)[candidates]
     if name == "density":
         weights = pool.density_weights(request.X_pool, request.random_state)
         return (pool.margin_scores(proba) * weights)[candidates]

@@ -109,12 +109,16 @@ class Choice:
     scores: dict[str, float] = field(default_factory=dict)
     pinned: bool = False
 
+    def accuracy(self) -> float | None:
+        """Cross-validated accuracy of the chosen representation, if it was measured."""
+        return self.scores.get(self.name)
+
     def describe(self) -> str:
         """One line for "Why this item?" and Progress."""
         label = {"pool": "pool-learned features", "pretrained": "pretrained encoder",
                  "both": "pool-learned + pretrained"}[self.name]  # fmt: skip
         if self.pinned:
-            return f"Features: {label} (set in the project settings)"
+            return f"Features: {label} (set in the project settings)"  # its score: accuracy
         if not self.scores:
             return f"Features: {label}"
         parts = ", ".join(f"{n} {s:.0%}" for n, s in self.scores.items())
@@ -142,16 +146,15 @@ def choose(
         previous: The last round's choice; kept until the labels grow by RECHOOSE_GROWTH.
         scorer: ``scorer(X, y, weights) -> CV accuracy``, the same model the rounds train.
     """
-    have = layout.candidates()
-    if setting != "auto":
-        return Choice(layout.resolve(setting), len(y), pinned=True)
-    if len(have) == 1:
-        return Choice(have[0], len(y))
+    pinned = setting != "auto"
+    # A pinned setting (or a matrix with one block) is scored alone: its accuracy still tells
+    # the adaptive strategy how far to trust the model.
+    have = [layout.resolve(setting)] if pinned else layout.candidates()
     if len(y) < MIN_LABELS_TO_CHOOSE or len(np.unique(y)) < 2:
-        return Choice("both", len(y))
+        return Choice(have[-1] if len(have) == 1 or pinned else "both", len(y), pinned=pinned)
     if (
         previous is not None
-        and not previous.pinned
+        and previous.pinned == pinned
         and previous.scores
         and set(previous.scores) == set(have)
         and len(y) < RECHOOSE_GROWTH * previous.n_labels
@@ -160,4 +163,5 @@ def choose(
     scores = {name: scorer(X, y, layout.weights(name)) for name in have}
     # Ties go to the candidate listed later ("both" uses the most information).
     best = max(reversed(have), key=lambda n: scores[n])
-    return Choice(best, len(y), {n: round(float(s), 4) for n, s in scores.items()})
+    rounded = {n: round(float(s), 4) for n, s in scores.items()}
+    return Choice(best, len(y), rounded, pinned=pinned)

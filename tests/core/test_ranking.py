@@ -155,3 +155,41 @@ def test_no_candidates_give_an_empty_order(data):
         request = RankRequest(labels_snapshot, X, np.zeros(0, dtype=np.intp), "margin", 5, 0, 0)
         ranking = fit_and_rank(request)
         assert len(ranking.order) == 0 and ranking.proba.shape == (len(X), N_CLASSES)
+
+
+def _adaptive_request(X, y, labels: np.ndarray, k: int, seed: int) -> RankRequest:
+    from aldesk.core.representation import Layout
+
+    rows = np.arange(len(y))
+    return RankRequest(
+        snapshot=TrainingSnapshot(X[rows[:60]], labels, 4),
+        X_pool=X,
+        candidates=rows[60:],
+        strategy="adaptive",
+        k=k,
+        random_state=seed,
+        layout=Layout({"pool": (0, X.shape[1])}),
+    )
+
+
+def _uncertain_share(X, y, labels, seeds=range(6)) -> float:
+    """Mean count, of each first batch of 5, among the 25 most uncertain candidates."""
+    counts = []
+    for seed in seeds:
+        ranking = fit_and_rank(_adaptive_request(X, y, labels, k=5, seed=seed))
+        top = set(pool.top_k(pool.margin_scores(ranking.proba[60:]), 25).indices + 60)
+        counts.append(len(set(ranking.order[:5]) & top))
+        assert len(set(ranking.order[:5])) == 5
+    return float(np.mean(counts))
+
+
+def test_adaptive_follows_margin_when_the_model_is_skilled(data):
+    X, y = data
+    assert fit_and_rank(_adaptive_request(X, y, y[:60], k=5, seed=0)).choice.accuracy() > 0.8
+    assert _uncertain_share(X, y, y[:60]) >= 3.5  # skill ~0.8: about 4 of 5 follow margin
+
+
+def test_adaptive_explores_at_random_when_the_model_is_at_chance(data):
+    X, y = data
+    shuffled = np.random.default_rng(1).permutation(y[:60])  # labels unrelated to features
+    assert _uncertain_share(X, y, shuffled) < 2.5  # mostly random picks

@@ -7,7 +7,7 @@ import pytest
 
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.learner import MODELS, TrainingSnapshot, cv_accuracy, train
-from aldesk.core.representation import Choice, Layout, choose, combine, single_layout
+from aldesk.core.representation import Layout, choose, combine, single_layout
 
 
 def _two_blocks(n: int = 240, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Layout]:
@@ -105,13 +105,18 @@ def test_choose_picks_the_best_candidate_and_keeps_it_until_labels_grow():
     assert "cross-validated on 80 labels" in later.describe()
 
 
-def test_a_pinned_representation_is_never_cross_validated():
+def test_a_pinned_representation_is_scored_alone_and_never_switched():
     X, y, layout = _two_blocks()
+    scored: list[np.ndarray] = []
 
-    def scorer(*_):
-        raise AssertionError("a pinned representation needs no scoring")
+    def scorer(Xc, yc, w):
+        scored.append(w)
+        return cv_accuracy(Xc, yc, w)
 
     pinned = choose(X, y, layout, "pool", None, scorer)
-    assert pinned == Choice("pool", len(y), pinned=True)
+    assert pinned.name == "pool" and pinned.pinned and set(pinned.scores) == {"pool"}
+    assert len(scored) == 1 and np.array_equal(scored[0], layout.weights("pool"))
+    assert pinned.accuracy() == pinned.scores["pool"] < 0.6  # the noise block, honestly scored
     assert "project settings" in pinned.describe()
-    assert choose(X, y, Layout({"pool": (0, 16)}), "auto", None, scorer).name == "pool"
+    single = choose(X, y, Layout({"pool": (0, 16)}), "auto", None, scorer)
+    assert single.name == "pool" and single.accuracy() > 0.9

@@ -39,6 +39,7 @@ def test_registry_names_and_default():
         "entropy",
         "qbc",
         "density",
+        "adaptive",
     ]
     assert DEFAULT_STRATEGY == "margin"
     assert all(isinstance(text, str) and text for text in POOL_STRATEGIES.values())
@@ -298,3 +299,15 @@ def test_choose_pair_takes_confident_items_of_different_classes():
 def test_choose_pair_needs_two_predicted_classes():
     with pytest.raises(ValueError, match="two different classes"):
         choose_pair(np.array([[0.9, 0.1], [0.8, 0.2]]), random_state=0)
+
+
+def test_adaptive_share_of_margin_picks_follows_skill():
+    from aldesk.core.strategies.pool import exploit_count, skill_above_chance
+
+    rng = np.random.default_rng(0)
+    assert skill_above_chance(0.1, 10) == 0.0 and skill_above_chance(1.0, 10) == 1.0
+    assert np.isclose(skill_above_chance(0.55, 10), 0.5)
+    assert exploit_count(5, 1.0, rng) == 5 and exploit_count(5, 0.0, rng) == 0
+    # k = 1: the fractional share is drawn, so the average follows the skill
+    draws = [exploit_count(1, 0.3, rng) for _ in range(4000)]
+    assert abs(np.mean(draws) - 0.3) < 0.03

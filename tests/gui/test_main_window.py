@@ -312,3 +312,32 @@ def test_f1_opens_the_shortcut_sheet_and_ctrl_q_quits(qtbot, tmp_path, monkeypat
     qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.isVisible())
     assert not window.controller.trainer.busy and window.store._conn is None  # closed cleanly
+
+
+@pytest.mark.parametrize("kind", ["images", "audio"])
+def test_pretrained_features_join_in_the_background_and_the_choice_is_shown(
+    qtbot, tmp_path, kind
+) -> None:
+    from aldesk.core.features.extractors import pretrained_available
+
+    media = "image" if kind == "images" else "audio"
+    ok, why = pretrained_available(media)
+    if not ok:
+        pytest.skip(why)
+    window, truth = _open(tmp_path, kind, per_class=6)
+    _show(qtbot, window)  # the pool-learned features: labeling can start
+    assert window.controller.current() is not None
+    session = window.controller.session
+    qtbot.waitUntil(lambda: "pretrained" in session.model.layout.blocks, timeout=120_000)
+    assert session.features.X.shape[1] == sum(
+        e - s for s, e in session.model.layout.blocks.values()
+    )
+    _label_by_keys(qtbot, window, truth, 12)
+    qtbot.waitUntil(lambda: not window.controller.training_pending(), timeout=60_000)
+    rounds = window.store.rounds()
+    assert rounds and rounds[-1].representation in ("pool", "pretrained", "both")
+    status = session.status().features
+    assert status and "cross-validated on" in status  # 12 labels: the candidates were compared
+    window.status_panel.show_status(session.status())
+    assert window.status_panel.features.text() == status
+    _close(qtbot, window)

@@ -12,7 +12,10 @@ SEED_STRATEGIES: dict[str, str] = {
     "random": "Random: items in random order",
     "representative": "Representative: the most central item of each k-means cluster",
 }
-DEFAULT_SEED_STRATEGY = "representative"
+# Random: the seed set then follows the data's own distribution (as the test items do);
+# k-means medoids in a few hundred standardised dimensions were measured less typical than a
+# random draw on the instruments set (20-label accuracy 0.24 vs 0.31).
+DEFAULT_SEED_STRATEGY = "random"
 
 
 def seed_random(n: int, k: int, random_state: int | None) -> Selection:

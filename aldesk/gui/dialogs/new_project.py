@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from aldesk.core.project import SCENARIO_TEXT, ProjectSettings
 from aldesk.core.representation import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from aldesk.core.strategies import DEFAULT_STRATEGY, POOL_STRATEGIES, SEED_STRATEGIES
+from aldesk.core.strategies.seed import DEFAULT_SEED_STRATEGY
 from aldesk.gui import style
 from aldesk.gui.dialogs.class_editor import ClassEditor
 from aldesk.gui.dialogs.form import combo, error_label, muted_label, spin
@@ -163,7 +164,7 @@ class NewProjectDialog(QDialog):
         self._seed_size.setToolTip("Representative items labelled before the strategy starts")
         self._seed_size_edited = False  # until the user sets it, it follows the class count
         self._seed_size.valueChanged.connect(self._on_seed_size_edited)
-        self._seed_method = combo(SEED_STRATEGIES, "representative")
+        self._seed_method = combo(SEED_STRATEGIES, DEFAULT_SEED_STRATEGY)
         self._test_size = spin(0, 100_000, 50, " items")
         self._test_size.setToolTip("Held out at random and labelled to measure accuracy honestly")
         seed_row = QHBoxLayout()
