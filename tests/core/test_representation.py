@@ -120,3 +120,55 @@ def test_a_pinned_representation_is_scored_alone_and_never_switched():
     assert "project settings" in pinned.describe()
     single = choose(X, y, Layout({"pool": (0, 16)}), "auto", None, scorer)
     assert single.name == "pool" and single.accuracy() > 0.9
+
+
+def _demo_project(tmp_path, representation: str = "auto"):
+    from aldesk.core.demo import make_demo_pool
+    from aldesk.core.project import ProjectSettings, create_project
+
+    pool = tmp_path / "pool"
+    classes = make_demo_pool("images", pool, labels_out=tmp_path / "labels.csv", per_class=4)
+    settings = ProjectSettings(test_size=0, representation=representation)
+    store, _ = create_project(tmp_path / "proj", pool, classes, settings)
+    return store
+
+
+def test_a_damaged_model_falls_back_to_pool_features_with_a_reason(tmp_path, monkeypatch):
+    import json
+
+    from aldesk.core.features import onnx_models
+    from aldesk.core.project import compute_representation
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "efficientnet-lite0.onnx").write_bytes(b"not a model")
+    entry = {"file": "efficientnet-lite0.onnx", "sha256": "0" * 64}
+    (models / "manifest.json").write_text(json.dumps({"effnet": entry}))
+    monkeypatch.setenv(onnx_models.ENV_DIR, str(models))
+    onnx_models.clear_cache()
+    said: list[str] = []
+    store = _demo_project(tmp_path)
+    try:
+        result, matrix, layout = compute_representation(store, log=said.append)
+    finally:
+        store.close()
+        onnx_models.clear_cache()
+    assert layout.candidates() == ["pool"] and matrix is result.features
+    assert len(said) == 1 and "missing or damaged" in said[0] and "instead" in said[0]
+
+
+def test_pool_pinned_projects_never_extract_pretrained_features(tmp_path, monkeypatch):
+    from aldesk.core.features import extractors
+    from aldesk.core.project import compute_representation
+
+    keys: list[str] = []
+    original = extractors.extract_batch
+    monkeypatch.setattr(
+        extractors, "extract_batch", lambda k, i, s: keys.append(k) or original(k, i, s)
+    )
+    store = _demo_project(tmp_path, representation="pool")
+    try:
+        _, matrix, layout = compute_representation(store)
+    finally:
+        store.close()
+    assert layout.candidates() == ["pool"] and set(keys) == {"image"}
