@@ -176,7 +176,13 @@ class LabelingController(QObject):
 
     @property
     def extracting(self) -> bool:
-        return self.features.busy
+        """The features the model needs are still being extracted (the pretrained ones come
+        later, in the background, while the model already trains on the pool-learned ones)."""
+        return self.features.busy and self._feature_stage == "pool"
+
+    @property
+    def extracting_pretrained(self) -> bool:
+        return self.features.busy and self._feature_stage == "pretrained"
 
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> None:

@@ -179,7 +179,8 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         eta_text = f", {eta:.0f} s left" if eta and eta > 0 else ""
-        self.progress_label.setText(f"Features: {done}/{total} ({rate:.0f}/s{eta_text})")
+        what = "Pretrained features" if self.controller.extracting_pretrained else "Features"
+        self.progress_label.setText(f"{what}: {done}/{total} ({rate:.0f}/s{eta_text})")
 
     def _on_load_failed(self, _path: object, reason: str) -> None:
         query = self.controller.current()

@@ -328,6 +328,11 @@ def test_pretrained_features_join_in_the_background_and_the_choice_is_shown(
     _show(qtbot, window)  # the pool-learned features: labeling can start
     assert window.controller.current() is not None
     session = window.controller.session
+    controller = window.controller
+    qtbot.waitUntil(lambda: controller.extracting_pretrained or "pretrained" in
+                    session.model.layout.blocks, timeout=60_000)  # fmt: skip
+    if controller.extracting_pretrained:  # the model is not waiting for these
+        assert not controller.extracting
     qtbot.waitUntil(lambda: "pretrained" in session.model.layout.blocks, timeout=120_000)
     assert session.features.X.shape[1] == sum(
         e - s for s, e in session.model.layout.blocks.values()
