@@ -129,7 +129,8 @@ def source(info: dict) -> tuple[str, str, str]:
 
 
 def _described(entry: dict) -> tuple:
-    keys = ("file", "source_wheel", "source_wheel_sha256", "dim", "input", "output")
+    # The attribution says how the weights were converted (e.g. float16 storage).
+    keys = ("file", "source_wheel", "source_wheel_sha256", "dim", "input", "output", "attribution")
     return tuple(entry.get(k) for k in keys)
 
 

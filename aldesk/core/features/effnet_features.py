@@ -40,7 +40,7 @@ from aldesk.core.media.image import load_image, to_array
 
 MODEL = "effnet"
 SIDE = 192  # the network's input side; any multiple of 32 works with the shipped graph
-BASE_ID = "image-effnet-lite0-v2"  # v2: head + stages 4-7 (v1 was the head alone)
+BASE_ID = "image-effnet-lite0-v3"  # v3: float16-stored weights; v2: head + stages 4-7; v1: head
 # Graph outputs concatenated into the features, in this order, and their widths.
 OUTPUTS = ("embedding", "stage4", "stage5", "stage6", "stage7")
 WIDTHS = (1280, 80, 112, 192, 320)
