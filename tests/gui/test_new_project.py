@@ -161,3 +161,16 @@ def test_validate_spec_without_qt(tmp_path):
                         hotkeys=["1", "2"])  # fmt: skip
     assert validate_spec(ok, MediaCounts(images=1, audio=0, other=0), None) == {}
     assert Path(ok.project_path).suffix == ".aldesk"
+
+
+def test_features_choice_and_seed_size_that_follows_the_class_count(qtbot, dialog, pool):
+    _choose_folder(qtbot, dialog, pool)
+    assert dialog._features.currentData() == "auto"
+    _type_classes(qtbot, dialog, "a, b, c, d, e, f, g, h")
+    assert dialog._seed_size.value() == 16  # 2 per class
+    dialog._features.setCurrentIndex(dialog._features.findData("pretrained"))
+    assert dialog.spec().settings.representation == "pretrained"
+    assert dialog.spec().settings.seed_size == 16
+    dialog._seed_size.setValue(7)  # the user's own choice is kept from now on
+    _type_classes(qtbot, dialog, "i, j, k")
+    assert dialog._seed_size.value() == 7 and dialog.spec().settings.seed_size == 7
