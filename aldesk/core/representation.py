@@ -120,7 +120,7 @@ class Choice:
         if self.pinned:
             return f"Features: {label} (set in the project settings)"  # its score: accuracy
         if not self.scores:
-            return f"Features: {label}"
+            return f"Features: {label} (too few labels to compare the candidates yet)"
         parts = ", ".join(f"{n} {s:.0%}" for n, s in self.scores.items())
         return f"Features: {label} (cross-validated on {self.n_labels} labels: {parts})"
 
