@@ -36,7 +36,7 @@ import numpy as np
 from PIL import Image
 
 from aldesk.core.features import onnx_models
-from aldesk.core.media.image import load_image, to_array
+from aldesk.core.media.image import as_uint8, load_image, to_array
 
 MODEL = "effnet"
 SIDE = 192  # the network's input side; any multiple of 32 works with the shipped graph
@@ -57,7 +57,7 @@ def prepare(item: str | os.PathLike | np.ndarray) -> np.ndarray:
         MediaError: the file cannot be decoded.
     """
     if isinstance(item, np.ndarray):
-        img = Image.fromarray(_as_uint8(item))
+        img = Image.fromarray(as_uint8(item))
     else:
         img = load_image(item, max_side=DECODE_SIDE)
     rgb = Image.fromarray(to_array(img)).convert("RGB")  # alpha composited on white
@@ -76,14 +76,6 @@ def letterbox(img: Image.Image, side: int) -> Image.Image:
     canvas = Image.new("RGB", (side, side), BACKGROUND)
     canvas.paste(small, ((side - size[0]) // 2, (side - size[1]) // 2))
     return canvas
-
-
-def _as_uint8(a: np.ndarray) -> np.ndarray:
-    if a.dtype != np.uint8:
-        a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
-    return a
 
 
 def compute(prepared: np.ndarray | list[np.ndarray]) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from aldesk.core.features.patches import PatchDictionary, encode_batch, learn_dictionary
-from aldesk.core.media.image import load_image, to_array
+from aldesk.core.media.image import as_uint8, load_image, to_array
 
 BASE_ID = "image-coates6x100s2q4+rgb4-v1"
 SIDE = 32
@@ -37,7 +37,7 @@ def prepare(item: str | os.PathLike | np.ndarray) -> np.ndarray:
     (32, 32) is a grayscale image: its RGB form (what the features see) repeats it 3 times.
     """
     if isinstance(item, np.ndarray):
-        img = Image.fromarray(_as_uint8(item))
+        img = Image.fromarray(as_uint8(item))
     else:
         img = load_image(item, max_side=DECODE_SIDE)
     if img.mode not in ("L", "RGB"):
@@ -51,14 +51,6 @@ def as_rgb(prepared: np.ndarray) -> np.ndarray:
     """A prepared image as float32 (32, 32, 3) in 0..255."""
     a = np.asarray(prepared, dtype=np.float32)
     return np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a
-
-
-def _as_uint8(a: np.ndarray) -> np.ndarray:
-    if a.dtype != np.uint8:
-        a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
-    return a
 
 
 def learn(prepared: np.ndarray | list[np.ndarray], random_state: int = 0) -> PatchDictionary:

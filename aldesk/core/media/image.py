@@ -195,3 +195,12 @@ def to_array(img: Image.Image) -> np.ndarray:
     elif img.mode not in ("L", "RGB"):
         img = img.convert("RGB")
     return np.asarray(img, dtype=np.uint8)
+
+
+def as_uint8(a: np.ndarray) -> np.ndarray:
+    """An image array as uint8 (rounded and clipped), a single channel as HxW."""
+    if a.dtype != np.uint8:
+        a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    return a
