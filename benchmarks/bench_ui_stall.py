@@ -7,6 +7,9 @@ freeze a user could feel (typing, a key press that should show the next item). S
 * image-decode          ImageView showing large JPEGs one after another (draft, then full)
 * audio-analysis        AudioView decoding and analysing 30-second clips
 * training              Trainer fitting logistic regression (scikit-learn, releases the GIL)
+* effnet-extraction     the feature lane extracting EfficientNet-Lite0 features of real images
+                        (its first chunk in this process, the rest in worker processes)
+* aisfx-extraction      the same for aiSFX on real clips (needs /work/data or ALDESK_DATA sets)
 
 Usage: ``python benchmarks/bench_ui_stall.py [--quick]``; prints one line per scenario.
 """
@@ -157,6 +160,31 @@ def scenario_training(rounds: int):
     return body
 
 
+def scenario_extraction(key: str, files: list[tuple[str, Path]], cache: Path):
+    from aldesk.gui.workers import FeatureLane
+
+    lane = FeatureLane()
+
+    def body() -> None:
+        lane.start(cache, key, files)
+        wait_for(lane.finished, 300_000)
+        lane.shutdown()
+
+    return body
+
+
+def data_files(name: str, n: int) -> list[tuple[str, Path]]:
+    import csv
+    import hashlib
+
+    root = Path(os.environ.get("ALDESK_DATA", "/work/data")) / name
+    if not (root / "labels.csv").exists():
+        return []
+    with open(root / "labels.csv", newline="") as fp:
+        rows = list(csv.DictReader(fp))[:n]
+    return [(hashlib.sha256(r["path"].encode()).hexdigest(), root / r["path"]) for r in rows]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer files and rounds")
@@ -173,6 +201,11 @@ def main() -> int:
         run("image-decode", meter, scenario_images(images))
         run("audio-analysis", meter, scenario_audio(clips))
         run("training", meter, scenario_training(n))
+        for label, key, name in (("effnet-extraction", "image-effnet", "clipart"),
+                                 ("aisfx-extraction", "audio-aisfx", "spoken")):  # fmt: skip
+            files = data_files(name, 60 if args.quick else 400)
+            if files:
+                run(label, meter, scenario_extraction(key, files, folder / f"cache-{key}"))
     return 0
 
 
