@@ -36,6 +36,9 @@ def test_worker_processes_match_inline(tmp_path, monkeypatch, method):
     assert progress[-1].done == progress[-1].total == 40 and progress[-1].eta_seconds == 0
 
 
+_original_close_reader = processes._close_call_queue_reader
+
+
 def _die(*args):  # runs in a worker process (pickled by reference): a decoder that segfaults
     os._exit(3)
 
@@ -53,6 +56,31 @@ def test_a_dead_worker_fails_its_chunks_and_this_process_does_the_rest(tmp_path,
     assert len(result.features) + len(result.failed) == len(files)
     rows = [inline.row(h) for h in result.features.hashes]
     np.testing.assert_allclose(result.features.X, inline.X[rows], rtol=1e-5, atol=1e-5)
+
+
+def test_a_broken_pool_does_not_hold_up_interpreter_exit(tmp_path, monkeypatch):
+    # CPython gh-94777 (Debian 12's 3.11.2): the feeder of a dead pool's call queue blocks on a
+    # pipe nobody reads and the executor thread joining it hangs exit; its read end must close.
+    files = image_files(tmp_path, 60)
+    _force_pool(monkeypatch)
+    monkeypatch.setattr(processes, "_work", _die)
+    handed: list = []
+
+    def spy(queue) -> None:  # still closes it: a run that skipped it would hang this process
+        handed.append(queue)
+        _original_close_reader(queue)
+
+    monkeypatch.setattr(processes, "_close_call_queue_reader", spy)
+    result = features.ensure_features(tmp_path / "c", "image", files, workers=2)
+    assert result.failed and handed and all(q is not None for q in handed)
+    import multiprocessing
+
+    for fixed in (False, True):  # an unfixed CPython needs us; a fixed one does it itself
+        queue = multiprocessing.get_context("spawn").Queue()
+        monkeypatch.setattr(processes, "_cpython_unblocks_broken_pools", lambda f=fixed: f)
+        _original_close_reader(queue)
+        assert queue._reader.closed is not fixed
+        queue._writer.close()
 
 
 def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monkeypatch):

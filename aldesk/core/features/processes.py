@@ -6,6 +6,8 @@ calls :func:`run_pool`; everything about processes lives here.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import multiprocessing
 import sys
 import threading
@@ -284,4 +286,37 @@ class PoolRun:
         """Let the workers go: queued chunks are dropped, and the workers exit on their own
         time (waiting for them cost ~9 ms a run); the executor's thread reaps them, at the
         latest when this process exits."""
+        queue = getattr(self.pool, "_call_queue", None)  # shutdown() forgets it
         self.pool.shutdown(wait=False, cancel_futures=True)
+        _close_call_queue_reader(queue)
+
+
+@functools.cache
+def _cpython_unblocks_broken_pools() -> bool:
+    """Whether this CPython's executor closes a broken pool's call queue itself (the fix of
+    gh-94777, present in 3.11.7 and 3.12 but not in Debian 12's 3.11.2)."""
+    import inspect
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    try:
+        return "_reader.close()" in inspect.getsource(_ExecutorManagerThread.terminate_broken)
+    except (OSError, TypeError):  # no source (a frozen app): trust the version
+        return sys.version_info >= (3, 12)
+
+
+def _close_call_queue_reader(queue) -> None:
+    """Close this process's read end of the pool's call queue (only workers read from it).
+
+    When the workers die (a crash now, or later: the fork server killed under them) with
+    something still to send, the queue's feeder thread can block for ever writing to a pipe
+    nobody reads, and the executor's thread, which joins it, then hangs interpreter exit
+    (CPython gh-94777; fixed in 3.12 and late 3.11 releases, but Debian 12 ships 3.11.2).
+    With this end closed that write fails once no worker holds the pipe, as the fixed CPython
+    arranges itself; while workers live they keep their own ends and nothing changes.
+    """
+    if _cpython_unblocks_broken_pools():
+        return  # it closes the same end itself: closing it here too would race with it
+    reader = getattr(queue, "_reader", None)
+    if reader is not None:
+        with contextlib.suppress(OSError):
+            reader.close()
