@@ -30,8 +30,9 @@ from _pools import BENCH_DIR, DATA, environment, write_json  # noqa: E402
 
 from aldesk.core.features import ensure_features  # noqa: E402
 from aldesk.core.features.extractors import pretrained_key  # noqa: E402
-from aldesk.core.learner import TrainingSnapshot, cv_accuracy, train  # noqa: E402
+from aldesk.core.learner import TrainingSnapshot, train  # noqa: E402
 from aldesk.core.representation import CANDIDATES, choose, combine  # noqa: E402
+from aldesk.core.validation import cv_accuracy  # noqa: E402
 
 RESULTS = _HERE / "results" / "representation_quality.json"
 KINDS = {"mnist": "image", "digits": "image", "clipart": "image",

@@ -4,9 +4,9 @@
 snapshot and wraps it in a :class:`FittedModel`. Nothing shared is mutated, so a worker thread can
 train while the GUI thread keeps labelling.
 
-The default logistic-regression model has a fast scoring path: the standardisation is folded into
-the weights (``W / sigma``, ``b - mu / sigma @ W``) so a float32 pool matrix is scored with one
-matmul and a softmax, without copying or upcasting the pool.
+The default logistic-regression model has a fast scoring path (:mod:`aldesk.core.linear_scoring`):
+the standardisation is folded into the weights (``W / sigma``, ``b - mu / sigma @ W``) so a
+float32 pool matrix is scored with one matmul and a softmax, without copying or upcasting it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aldesk.core.linear_scoring import (
+    LinearScorer,
+    fold_committee,
+    fold_linear,
+    softmax_blocks,
+    stack,
+)
 from aldesk.core.threads import single_threaded
 
 if TYPE_CHECKING:  # scikit-learn (+ scipy) takes ~2 s to import: only the trainer needs it
@@ -35,8 +42,6 @@ DEFAULT_MODEL = "logreg"
 # the newest label; from a warm start 1e-4 takes a few lbfgs steps (~5-10 ms for 300 labels).
 _LOGREG_PARAMS = {"C": 1.0, "tol": 1e-4, "max_iter": 200}
 _COMMITTEE_SIZE = 5
-# Rows scored per block: keeps the float32 logits temporary small for huge pools.
-_SCORE_BLOCK = 65536
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,18 +67,6 @@ class TrainingSnapshot:
     random_state: int = 0
     warm_start: FittedModel | None = field(default=None, compare=False, repr=False)
     feature_weights: np.ndarray | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True, eq=False)
-class LinearScorer:
-    """A softmax-linear model folded into raw feature space.
-
-    ``proba = softmax(X @ weights + bias)``; unseen classes have bias ``-inf`` so their
-    probability is exactly zero.
-    """
-
-    weights: np.ndarray  # float32 (d, n_classes)
-    bias: np.ndarray  # float32 (n_classes,)
 
 
 class FittedModel:
@@ -105,12 +98,12 @@ class FittedModel:
         self.columns = columns
         self.n_features = n_features
         self.linear = (
-            self._widen(_fold_linear(estimator, classes, n_classes)) if model == "logreg" else None
+            self._widen(fold_linear(estimator, classes, n_classes)) if model == "logreg" else None
         )
-        members = _fold_committee(estimator, classes, n_classes) if model == "committee" else None
+        members = fold_committee(estimator, classes, n_classes) if model == "committee" else None
         members = [self._widen(m) for m in members] if members else None
         # Members are stacked side by side so the pool is read once for the whole committee.
-        self.members = _stack(members) if members else None
+        self.members = stack(members) if members else None
         self.n_members = len(members) if members else 0
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -126,7 +119,7 @@ class FittedModel:
         if len(self.classes) < 2:
             return _constant_proba(n, self.classes, self.n_classes)
         if self.linear is not None:
-            return _softmax_blocks(self.linear, X)[0]
+            return softmax_blocks(self.linear, X)[0]
         if self.members is not None:
             return self.committee_proba(X).mean(axis=0)
         out = np.zeros((n, self.n_classes), dtype=np.float32)
@@ -150,7 +143,7 @@ class FittedModel:
         """
         if self.members is None:
             return None
-        return _softmax_blocks(self.members, X, groups=self.n_members)
+        return softmax_blocks(self.members, X, groups=self.n_members)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Most probable class index for every row of ``X``."""
@@ -342,90 +335,6 @@ def _seed_coefficients(
     clf.coef_, clf.intercept_ = coef, intercept
 
 
-def _fold_linear(
-    estimator: Pipeline | None, classes: np.ndarray, n_classes: int
-) -> LinearScorer | None:
-    """Fold scaler + logistic regression into one raw-space :class:`LinearScorer`."""
-    if estimator is None:
-        return None
-    return _fold(estimator.named_steps["scale"], estimator.named_steps["clf"], classes, n_classes)
-
-
-def _fold_committee(
-    estimator: Pipeline | None, classes: np.ndarray, n_classes: int
-) -> list[LinearScorer] | None:
-    """Fold every bagged logistic regression; members may have seen only some classes."""
-    if estimator is None:
-        return None
-    scaler, bagging = estimator.named_steps["scale"], estimator.named_steps["clf"]
-    members = []
-    for member, features in zip(bagging.estimators_, bagging.estimators_features_, strict=True):
-        if len(features) != scaler.n_features_in_:
-            raise ValueError("committee members must see every feature")
-        # Bagging encodes y as positions in bagging.classes_; map back to project classes.
-        member_classes = bagging.classes_[member.classes_]
-        members.append(_fold(scaler, member, member_classes, n_classes))
-    return members
-
-
-def _stack(scorers: list[LinearScorer]) -> LinearScorer:
-    """Scorers side by side: columns ``[m * C, (m + 1) * C)`` belong to member ``m``."""
-    return LinearScorer(
-        np.concatenate([s.weights for s in scorers], axis=1),
-        np.concatenate([s.bias for s in scorers]),
-    )
-
-
-def _fold(
-    scaler: StandardScaler, clf: LogisticRegression, classes: np.ndarray, n_classes: int
-) -> LinearScorer:
-    """Raw-space softmax weights of ``clf`` applied after ``scaler``."""
-    coef = np.asarray(clf.coef_, dtype=np.float64)
-    intercept = np.asarray(clf.intercept_, dtype=np.float64)
-    if len(classes) == 1:
-        coef, intercept = np.zeros((1, coef.shape[1])), np.zeros(1)
-    elif coef.shape[0] == 1:
-        # Binary: sigmoid(z) is the softmax of logits [0, z].
-        coef = np.vstack([np.zeros_like(coef), coef])
-        intercept = np.array([0.0, intercept[0]])
-    W_std = coef.T / scaler.scale_[:, None]
-    weights = np.zeros((coef.shape[1], n_classes))
-    weights[:, classes] = W_std
-    bias = np.full(n_classes, -np.inf)
-    bias[classes] = intercept - scaler.mean_ @ W_std
-    return LinearScorer(weights.astype(np.float32), bias.astype(np.float32))
-
-
-def _softmax_blocks(scorer: LinearScorer, X: np.ndarray, groups: int = 1) -> np.ndarray:
-    """Softmax of the folded logits, computed block by block in float32.
-
-    ``groups`` models stacked side by side (a committee) are scored in one pass over ``X``; each
-    group of ``n_classes`` columns gets its own softmax. Each block is scored class-major,
-    ``(classes, rows)``: the max/sum reductions then run across a few long contiguous rows,
-    2-3x faster than along the short axis of ``(rows, classes)``.
-
-    Returns:
-        Float32 ``(groups, n, n_classes)``.
-    """
-    n = X.shape[0]
-    n_classes = scorer.weights.shape[1] // groups
-    out = np.empty((groups, n, n_classes), dtype=np.float32)
-    weights_t = np.ascontiguousarray(scorer.weights.T)
-    bias = scorer.bias.reshape(groups, n_classes, 1)
-    # One BLAS thread: this skinny matmul is memory-bound, and a second OpenBLAS thread made it
-    # slower (73 vs 41 ms at 100k x 512) on the shared 2-core machine.
-    with single_threaded("blas"):
-        for start in range(0, n, _SCORE_BLOCK):
-            rows = np.asarray(X[start : start + _SCORE_BLOCK], dtype=np.float32)
-            block = (weights_t @ rows.T).reshape(groups, n_classes, -1)
-            block += bias
-            block -= block.max(axis=1, keepdims=True)
-            np.exp(block, out=block)
-            block /= block.sum(axis=1, keepdims=True)
-            out[:, start : start + _SCORE_BLOCK] = block.transpose(0, 2, 1)
-    return out
-
-
 def _constant_proba(n: int, classes: np.ndarray, n_classes: int) -> np.ndarray:
     """One seen class gets probability 1; with none, every class is equally likely."""
     if len(classes) == 1:
@@ -445,60 +354,3 @@ def preload() -> None:
     import sklearn.linear_model  # noqa: F401
     import sklearn.pipeline  # noqa: F401
     import sklearn.preprocessing  # noqa: F401
-
-
-def cv_accuracy(
-    X: np.ndarray,
-    y: np.ndarray,
-    feature_weights: np.ndarray | None = None,
-    random_state: int = 0,
-    folds: int = 3,
-) -> float:
-    """Cross-validated accuracy of the default model on the labels given so far.
-
-    Folds are stratified by hand: each class's labels are dealt round-robin (in a seeded
-    order) into the folds, and a class with a single label only ever trains, so a rare class
-    never makes the estimate fail. The held-out predictions of all folds are pooled.
-
-    Args:
-        X: Labelled rows ``(n, d)``.
-        y: Class indices ``(n,)``.
-        feature_weights: As in :class:`TrainingSnapshot`.
-        random_state: Seed for the fold assignment and the fits.
-        folds: Number of folds.
-
-    Returns:
-        Accuracy in ``[0, 1]`` over every label that was held out once (0.0 if none could be).
-    """
-    y = np.asarray(y, dtype=np.intp)
-    fold = _stratified_folds(y, folds, random_state)
-    n_classes = int(y.max()) + 1 if len(y) else 0
-    hits = total = 0
-    for f in range(folds):
-        test, train_rows = fold == f, fold != f
-        if not test.any() or len(np.unique(y[train_rows])) < 2:
-            continue
-        snap = TrainingSnapshot(
-            X[train_rows], y[train_rows], n_classes, random_state=random_state,
-            feature_weights=feature_weights,
-        )  # fmt: skip
-        pred = train(snap).predict(np.asarray(X[test], dtype=np.float32))
-        hits += int((pred == y[test]).sum())
-        total += int(test.sum())
-    return hits / total if total else 0.0
-
-
-def _stratified_folds(y: np.ndarray, folds: int, random_state: int) -> np.ndarray:
-    """Fold index per row; -1 (always trained on) for classes with a single label."""
-    rng = np.random.default_rng(random_state)
-    fold = np.full(len(y), -1, dtype=np.intp)
-    offset = 0
-    for c in np.unique(y):
-        rows = rng.permutation(np.flatnonzero(y == c))
-        if len(rows) < 2:
-            continue
-        # Continue the deal where the previous class stopped, so small classes do not all
-        # land in fold 0.
-        fold[rows] = (offset + np.arange(len(rows))) % folds
-        offset += len(rows)
-    return fold

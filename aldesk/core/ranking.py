@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from aldesk.core import representation
-from aldesk.core.learner import FittedModel, TrainingSnapshot, cv_accuracy, train
+from aldesk.core.learner import FittedModel, TrainingSnapshot, train
 from aldesk.core.representation import Choice, Layout
 from aldesk.core.strategies import pool, seed
 from aldesk.core.strategies.pool import POOL_STRATEGIES, Selection
+from aldesk.core.validation import cv_accuracy
 
 # The ranking keeps at least this many items so the app can serve queries until the next retrain.
 _MIN_ORDER = 200

@@ -22,7 +22,7 @@ from aldesk.core.errors import AldeskError, BadLabelsFile
 from aldesk.core.evaluation import compute_metrics
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.interop import read_oracle_csv
-from aldesk.core.learner import TrainingSnapshot, cv_accuracy, train
+from aldesk.core.learner import TrainingSnapshot, train
 from aldesk.core.project import (
     ProjectSettings,
     compute_features,
@@ -34,6 +34,7 @@ from aldesk.core.representation import Layout, choose
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
 from aldesk.core.store import ProjectStore
+from aldesk.core.validation import cv_accuracy
 
 Log = Callable[[str], None]
 

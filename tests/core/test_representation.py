@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from aldesk.core.features.types import FeatureSet
-from aldesk.core.learner import MODELS, TrainingSnapshot, cv_accuracy, train
+from aldesk.core.learner import MODELS, TrainingSnapshot, train
 from aldesk.core.representation import Layout, choose, combine, single_layout
+from aldesk.core.validation import cv_accuracy
 
 
 def _two_blocks(n: int = 240, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Layout]:
