@@ -150,8 +150,8 @@ class LabelingController(QObject):
         if len(combined) < len(self._pool_features):
             missing = len(self._pool_features) - len(combined)
             self.message.emit(
-                f"The pretrained encoder could not read {missing} items; they stay out of the "
-                "pretrained comparison."
+                f"The pretrained encoder could not read {missing} items; the model leaves "
+                "them out while it uses the pretrained features."
             )
         if len(combined) == 0:
             return
