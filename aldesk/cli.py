@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--add-classes", action="store_true", help="create classes the file names")
     p = sub.add_parser("demo", help="make a sample pool and open it in the labeling window")
     p.add_argument("kind", nargs="?", choices=("images", "audio"), default="images")
-    p.add_argument("--dir", type=Path, default=None, help="where to put the demo (default: temp)")
+    p.add_argument("--dir", type=Path, default=None,
+                   help="where the demo is kept (default: your data folder; reused next time)")  # fmt: skip
+    p.add_argument("--fresh", action="store_true",
+                   help="delete the previous demo project and start a new one")  # fmt: skip
     return parser
 
 
@@ -124,7 +127,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "open":
         return _gui(project=args.project)
     if args.command == "demo":
-        return _gui(demo=args.kind, demo_dir=args.dir)
+        return _gui(demo=args.kind, demo_dir=args.dir, demo_fresh=args.fresh)
     handler = {
         "new": commands.cmd_new,
         "status": commands.cmd_status,

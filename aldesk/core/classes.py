@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from aldesk.core.errors import AldeskError
 
@@ -11,10 +11,25 @@ RESERVED = frozenset("lrsxz")
 _ORDER = "1234567890" + "".join(c for c in "abcdefghijklmnopqrstuvwxyz" if c not in RESERVED)
 
 
-def assign_hotkeys(n: int) -> list[str | None]:
-    """Hotkeys for ``n`` classes in order; classes beyond the available keys get None."""
-    keys: list[str | None] = list(_ORDER[:n])
-    return keys + [None] * (n - len(keys))
+def hotkeys_for(names: Sequence[str], taken: Iterable[str | None] = ()) -> list[str | None]:
+    """Hotkeys for the classes ``names``, none of them in ``taken``.
+
+    A class whose name is itself a free key gets that key (classes "0".."9" get their own
+    digit, not 1-9 then 0); the others get the remaining keys in order (1-9, 0, then letters).
+    Classes beyond the available keys get None.
+    """
+    used = {k.lower() for k in taken if k}
+    keys: list[str | None] = [None] * len(names)
+    for i, name in enumerate(names):
+        own = name.strip().lower()
+        if len(own) == 1 and own in _ORDER and own not in used:
+            keys[i] = own
+            used.add(own)
+    free = (k for k in _ORDER if k not in used)
+    for i, key in enumerate(keys):
+        if key is None:
+            keys[i] = next(free, None)
+    return keys
 
 
 PALETTE = (

@@ -7,6 +7,8 @@ with random pitch, timing and background noise so the model has something to lea
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,50 @@ from aldesk.core.media.audio import ANALYSIS_RATE
 DEMO_IMAGES_PER_CLASS = 40
 DEMO_CLIPS_PER_CLASS = 30
 AUDIO_CLASSES = ("whistle", "beeps", "hum", "noise")
+DEMO_KINDS = ("images", "audio")
+
+
+def demo_root(kind: str) -> Path:
+    """Where ``aldesk demo KIND`` keeps its project between runs (per user, not in /tmp).
+
+    ``platformdirs.user_data_dir("aldesk")/demo-KIND``; ``ALDESK_DATA_DIR`` overrides the
+    parent folder (tests, portable installs).
+    """
+    override = os.environ.get("ALDESK_DATA_DIR")
+    if override:
+        return Path(override) / f"demo-{kind}"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("aldesk", appauthor=False)) / f"demo-{kind}"
+
+
+def prepare_demo(kind: str, root: Path | None = None, fresh: bool = False) -> Path:
+    """The demo project for ``kind``: the previous one if it is there, else a new one.
+
+    ``fresh`` deletes the previous demo project and its sample pool first (only those two
+    folders inside ``root``). Returns the project folder.
+
+    Raises:
+        ProjectLocked: ``fresh`` while the previous demo is open in aldesk.
+    """
+    from aldesk.core.project import ProjectSettings, create_project
+    from aldesk.core.store import ProjectStore
+
+    if kind not in DEMO_KINDS:
+        raise ValueError(f"unknown demo kind {kind!r}")
+    root = Path(root) if root is not None else demo_root(kind)
+    pool, project = root / f"{kind}-pool", root / f"demo-{kind}.aldesk"
+    made = (project / "project.sqlite").exists() and pool.is_dir()
+    if made and not fresh:
+        return project
+    if (project / "project.sqlite").exists():
+        ProjectStore.open(project).close()  # refuses while the demo is open in a window
+    for folder in (project, pool):
+        shutil.rmtree(folder, ignore_errors=True)
+    classes = make_demo_pool(kind, pool)
+    store, _scan = create_project(project, pool, classes, ProjectSettings.for_classes(len(classes)))
+    store.close()
+    return project
 
 
 def make_demo_pool(

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from aldesk.core.classes import PALETTE, assign_hotkeys, check_class_names
+from aldesk.core.classes import PALETTE, check_class_names, hotkeys_for
 from aldesk.core.db import configure as _configure
 from aldesk.core.db import transaction as _transaction
 from aldesk.core.db import write_error as _write_error
@@ -91,7 +91,7 @@ class ProjectStore:
             store.set_many(
                 {"pool_root": str(Path(pool_root).resolve()), "kind": kind, **(settings or {})}
             )
-            keys = list(hotkeys) if hotkeys else assign_hotkeys(len(classes))
+            keys = list(hotkeys) if hotkeys else hotkeys_for(classes)
             for name, key in zip(classes, keys, strict=True):
                 store.add_class(name, hotkey=key)
         except BaseException:
@@ -290,8 +290,7 @@ class ProjectStore:
         check_class_names([c.name for c in existing] + [name])
         order = max((c.order for c in existing), default=-1) + 1
         if hotkey is None:
-            used = {c.hotkey for c in existing}
-            hotkey = next((k for k in assign_hotkeys(len(existing) + 40) if k not in used), None)
+            hotkey = hotkeys_for([name], taken=[c.hotkey for c in existing])[0]
         colour = colour or PALETTE[order % len(PALETTE)]
         cur = self._write(
             "INSERT INTO classes(name, hotkey, colour, ord, created_at) VALUES (?,?,?,?,?)",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import threading
 import traceback
 from collections.abc import Sequence
@@ -188,19 +187,14 @@ class WindowManager(QObject):
         self._lane.submit(lambda ctx: _create_project(spec, ctx))
         progress.show()
 
-    def run_demo(self, kind: str, folder: str | os.PathLike | None = None) -> bool:
-        """Make the sample pool (``aldesk demo``), create its project and open it."""
-        from aldesk.core.demo import make_demo_pool
-        from aldesk.core.project import create_project
+    def run_demo(
+        self, kind: str, folder: str | os.PathLike | None = None, fresh: bool = False
+    ) -> bool:
+        """Open the demo project (``aldesk demo``): the previous one, or a new one if none."""
+        from aldesk.core.demo import prepare_demo
 
-        root = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="aldesk-demo-"))
-        pool = root / f"{kind}-pool"
         try:
-            classes = make_demo_pool(kind, pool)
-            project = root / f"demo-{kind}.aldesk"
-            if not (project / "project.sqlite").exists():
-                store, _scan = create_project(project, pool, classes)
-                store.close()
+            project = prepare_demo(kind, Path(folder) if folder else None, fresh=fresh)
         except AldeskError as exc:
             error_dialog(None, exc).exec()
             return False
@@ -268,6 +262,7 @@ def run_gui(
     project: str | os.PathLike | None = None,
     demo: str | None = None,
     demo_dir: str | os.PathLike | None = None,
+    demo_fresh: bool = False,
 ) -> int:
     """Start the GUI; returns the process exit code.
 
@@ -275,7 +270,8 @@ def run_gui(
         argv: Qt command-line arguments (default: the program name only).
         project: open this project directly instead of the welcome window.
         demo: 'images' or 'audio': generate the sample pool and open it (``aldesk demo``).
-        demo_dir: where the demo goes (default: a new temporary folder).
+        demo_dir: where the demo is kept (default: the user's data folder, reused each run).
+        demo_fresh: delete the previous demo project and start a new one.
     """
     app = create_app(argv)
     hook = ExceptionHook()
@@ -283,7 +279,7 @@ def run_gui(
     manager = WindowManager()
     try:
         if demo:
-            opened = manager.run_demo(demo, demo_dir)
+            opened = manager.run_demo(demo, demo_dir, fresh=demo_fresh)
         elif project:
             opened = manager.open_project(project)
         else:

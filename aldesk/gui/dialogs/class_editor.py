@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.core.classes import assign_hotkeys
+from aldesk.core.classes import hotkeys_for
 
 
 class _EntryLine(QLineEdit):
@@ -65,10 +65,10 @@ class ClassEditor(QWidget):
         self._table.itemChanged.connect(self._on_item_changed)
 
     def add_classes(self, names: list[str]) -> None:
+        names = [n.strip() for n in names if n.strip()]
         self._table.blockSignals(True)
-        for name in (n.strip() for n in names):
-            if name:
-                self._append_row(name, self._next_free_key())
+        for name, key in zip(names, hotkeys_for(names, taken=self.hotkeys()), strict=True):
+            self._append_row(name, key)
         self._table.blockSignals(False)
         self.classes_changed.emit()
 
@@ -99,13 +99,6 @@ class ClassEditor(QWidget):
         key_item = QTableWidgetItem((key or "").upper())
         key_item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
         self._table.setItem(row, 1, key_item)
-
-    def _next_free_key(self) -> str | None:
-        used = {k for k in self.hotkeys() if k}
-        for key in assign_hotkeys(len(used) + 40):
-            if key and key not in used:
-                return key
-        return None
 
     @Slot()
     def _on_add_clicked(self) -> None:
