@@ -12,7 +12,7 @@ cannot rank (fewer than two classes labeled), then the scenario's choice (pool r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aldesk.core.features.types import FeatureSet
@@ -84,6 +84,9 @@ class Session:
         self.index = ItemIndex.build(self._items, self.settings.random_state)
         self.queue.set_items(self.index)
         self.model.items_changed()
+        if self._current is not None:  # the item on screen may have moved, or a new pool root
+            item = self._items[self._current.item.id]
+            self._current = replace(self._current, item=item, abspath=self.store.abspath(item))
 
     def set_features(self, features: FeatureSet, layout: Layout | None = None) -> None:
         """Features arrived (extraction finished): ranking becomes possible."""
@@ -262,6 +265,21 @@ class Session:
             if self._browse >= len(self._history):
                 self._browse = None
         return self.current()
+
+    def can_undo(self) -> bool:
+        """An answer is left that ``undo`` would withdraw (newest first: usually O(1))."""
+        return any(
+            (ev := self._answers.get(i)) is not None and ev.action != "discard"
+            for i in reversed(self._history)
+        )
+
+    def can_go_back(self) -> bool:
+        """``back`` would move to an earlier answered item."""
+        limit = self._browse if self._browse is not None else len(self._history)
+        return any(self._history[i] in self._answers for i in range(limit - 1, -1, -1))
+
+    def can_go_forward(self) -> bool:
+        return self._browse is not None
 
     # ------------------------------------------------------------------ training
     def training_job(self, force: bool = False) -> TrainingJob | None:

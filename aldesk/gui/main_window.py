@@ -6,16 +6,18 @@ what the widgets show.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -24,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from aldesk.core.session import Query, Status
 from aldesk.core.store import ProjectStore
+from aldesk.gui import window_state
 from aldesk.gui.class_menu import ClassMenu
+from aldesk.gui.class_picker import ClassPicker
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
@@ -66,17 +70,12 @@ class MainWindow(QMainWindow):
         self.why = WhyPanel()
         self.status_panel = StatusPanel()
         self.curve = CurvePanel()
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.why, self.status_panel, self.curve):
-            side_layout.addWidget(w)
-        side.setMinimumWidth(280)
         split = QSplitter()
         split.addWidget(self.stack)
-        split.addWidget(side)
+        split.addWidget(self._side_column())
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        self.splitter = split
         self.label_bar = LabelBar()
         self.label_bar.set_classes(self.store.classes())
         central = QWidget()
@@ -86,7 +85,22 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.label_bar)
         self.setCentralWidget(central)
         self._build_progress()
-        self.resize(1200, 800)
+
+    def _side_column(self) -> QScrollArea:
+        """Why / Progress / curve, scrolling when the window is short (nothing is clipped)."""
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.why, self.status_panel, self.curve):
+            side_layout.addWidget(w)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(280)
+        self.side_scroll = scroll
+        return scroll
 
     def _build_progress(self) -> None:
         box = QWidget()
@@ -107,7 +121,20 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         for title, names in (
             ("&File", ["new", "open", "export", None, "quit"]),
-            ("&Label", ["skip", "cannot_label", None, "undo", "back", "forward", None, "retrain"]),
+            (
+                "&Label",
+                [
+                    "pick_class",
+                    "skip",
+                    "cannot_label",
+                    None,
+                    "undo",
+                    "back",
+                    "forward",
+                    None,
+                    "retrain",
+                ],
+            ),
             (
                 "&View",
                 ["zoom_in", "zoom_out", "fit", "actual_size", None, "play", "replay", "loop"],
@@ -142,6 +169,7 @@ class MainWindow(QMainWindow):
         self.label_bar.undo_clicked.connect(c.undo)
         self.label_bar.back_clicked.connect(c.back)
         self.label_bar.forward_clicked.connect(c.forward)
+        self.label_bar.picker_requested.connect(self.pick_class)
         self.viewer.load_failed.connect(self._on_load_failed)
         self.viewer.loaded.connect(lambda _path: c.item_shown())
         if self._audio:
@@ -157,9 +185,11 @@ class MainWindow(QMainWindow):
                 "Export the labels with File → Export, or add files to the folder.</p>"
             )
             self.label_bar.set_enabled(False)
+            self._update_navigation()
             return
         self.stack.setCurrentWidget(self.viewer)
         self.label_bar.set_enabled(True)
+        self._update_navigation()
         self.label_bar.set_answer(query.answer.class_id if query.answer else None)
         if query.item.status != "ok":
             self.viewer.show_error(query.item.relpath, query.item.reason or query.item.status)
@@ -167,6 +197,15 @@ class MainWindow(QMainWindow):
             self.viewer.show_audio(query.abspath)
         else:
             self.viewer.show_image(query.abspath)
+
+    def _update_navigation(self) -> None:
+        """◀, Undo and ▶ (buttons and menu items) are enabled whenever they would act."""
+        session = self.controller.session
+        state = {"back": session.can_go_back(), "undo": session.can_undo(),
+                 "forward": session.can_go_forward()}  # fmt: skip
+        self.label_bar.set_navigation(**state)
+        for name, enabled in state.items():
+            self.actions_by_name[name].setEnabled(enabled)
 
     def _on_classes_changed(self) -> None:
         self.label_bar.set_classes(self.store.classes())
@@ -182,10 +221,10 @@ class MainWindow(QMainWindow):
         what = "Pretrained features" if self.controller.extracting_pretrained else "Features"
         self.progress_label.setText(f"{what}: {done}/{total} ({rate:.0f}/s{eta_text})")
 
-    def _on_load_failed(self, _path: object, reason: str) -> None:
+    def _on_load_failed(self, path: object, reason: str) -> None:
         query = self.controller.current()
         if query is not None:
-            self.controller.flag_unreadable(query, reason)
+            self.controller.flag_unreadable(query, reason, path)
             self.statusBar().showMessage(f"{query.item.relpath}: {reason} — press S to skip")
 
     def _on_playback_unavailable(self, text: str) -> None:
@@ -224,6 +263,18 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         ShortcutSheet(self.actions_by_name, self.store.classes(), self).exec()
 
+    def pick_class(self) -> ClassPicker | None:
+        """The type-to-filter class picker ("/"); Enter answers the item on screen."""
+        if self.controller.current() is None:
+            self.statusBar().showMessage("There is no item to label right now.", 5000)
+            return None
+        picker = ClassPicker(self.store.classes(), self)
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.picked.connect(self.controller.answer)
+        self.class_picker = picker
+        picker.open()
+        return picker
+
     # ------------------------------------------------------------------ lifecycle
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -232,20 +283,11 @@ class MainWindow(QMainWindow):
             self.controller.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        _settings().setValue("main/geometry", self.saveGeometry())
+        window_state.save(self, self.splitter, self.store.path)
         self.viewer.shutdown()
         self.controller.shutdown()
         self.store.close()
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:
-        geometry = _settings().value("main/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-
-
-def _settings() -> QSettings:
-    """Window geometry, in an ini file next to the recent-projects list (never pickled)."""
-    from aldesk.gui.recent import config_dir
-
-    return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+        window_state.restore(self, self.splitter, self.store.path)

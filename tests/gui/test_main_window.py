@@ -306,7 +306,7 @@ def test_f1_opens_the_shortcut_sheet_and_ctrl_q_quits(qtbot, tmp_path, monkeypat
     qtbot.keyClick(window, Qt.Key.Key_F1)
     rows = {sheets[0].table.item(r, 0).text(): sheets[0].table.item(r, 1).text()
             for r in range(sheets[0].table.rowCount())}  # fmt: skip
-    assert rows["Label as “0”"] == "1" and rows["Skip"] == "S" and rows["Quit"] == "Ctrl+Q"
+    assert rows["Label as “0”"] == "0" and rows["Skip"] == "S" and rows["Quit"] == "Ctrl+Q"
     keys = [k.toString() for a in window.actions() for k in a.shortcuts()]
     assert len(keys) == len(set(keys)), "two actions share a shortcut (Qt ignores both)"
     qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)

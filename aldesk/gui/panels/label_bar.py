@@ -1,25 +1,89 @@
-"""One button per class with its hotkey, plus Skip, Can't label, Undo, Back and Forward."""
+"""One button per class with its hotkey, plus Skip, Can't label, Undo, Back and Forward.
+
+The class buttons wrap into rows of equal cells inside a scroll area of at most two rows, so
+the bar never makes the window wider than the screen, whatever the number of classes. Past
+``PICKER_THRESHOLD`` classes a "Find class" button opens the type-to-filter picker (also on
+the "/" key).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QWidget,
+)
 
 from aldesk.core.store import ClassInfo
+from aldesk.gui import style
+from aldesk.gui.panels.flow_layout import CellFlowLayout
+
+PICKER_THRESHOLD = 12  # more classes than this: offer the type-to-filter picker in the bar
+MAX_ROWS = 2  # class button rows shown at once; the rest scroll
+BUTTON_HEIGHT = 38
+_CELL_MIN, _CELL_MAX = 96, 190  # a class button's width bounds (px); longer names are elided
+_PADDING = 26  # colour stripe, padding and border of a class button
 
 
 def _button(text: str, tip: str, colour: str | None = None) -> QPushButton:
     b = QPushButton(text)
     b.setToolTip(tip)
     b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the window's shortcuts
-    b.setMinimumHeight(40)
-    b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    b.setMinimumHeight(BUTTON_HEIGHT)
+    b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
     if colour:
         b.setStyleSheet(
-            f"QPushButton {{ border-left: 6px solid {colour}; padding: 6px 10px;"
+            f"QPushButton {{ border-left: 6px solid {colour}; padding: 5px 8px;"
             " font-weight: 600; text-align: left; }"
         )
     return b
+
+
+def class_text(c: ClassInfo) -> str:
+    """What a class button says: its key, then its name."""
+    return f"[{c.hotkey.upper()}] {c.name}" if c.hotkey else c.name
+
+
+class _ClassScroll(QScrollArea):
+    """Shows up to MAX_ROWS rows of class buttons (at least one) and scrolls the rest."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        host = QWidget()
+        self.flow = CellFlowLayout(host)
+        self.setWidget(host)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+        self._rows = 0
+
+    def _rows_for(self, width: int) -> int:
+        return min(self.flow.rows(width), MAX_ROWS)
+
+    def _height(self, rows: int) -> int:
+        return rows * (BUTTON_HEIGHT + self.flow.spacing()) - self.flow.spacing()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        width = self.width() if self.isVisible() else self.flow.sizeHint().width()
+        return QSize(self.flow.sizeHint().width(), self._height(self._rows_for(width)))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return QSize(self.flow.minimumSize().width() + bar, self._height(1))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        rows = self._rows_for(event.size().width())
+        if rows != self._rows:  # a wider bar needs fewer rows: ask the window for that height
+            self._rows = rows
+            self.updateGeometry()
 
 
 class LabelBar(QWidget):
@@ -31,48 +95,72 @@ class LabelBar(QWidget):
     undo_clicked = Signal()
     back_clicked = Signal()
     forward_clicked = Signal()
+    picker_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(8, 6, 8, 6)
-        self._layout.setSpacing(6)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(6)
         self._class_buttons: dict[int, QPushButton] = {}
-
-    def set_classes(self, classes: list[ClassInfo]) -> None:
-        while self._layout.count():
-            w = self._layout.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
-        self._class_buttons.clear()
-        for text, tip, signal in (
-            ("◀", "Back to the previous answered item (Alt+Left)", self.back_clicked),
-            ("Undo", "Withdraw the last answer (Ctrl+Z)", self.undo_clicked),
-        ):
-            self._add_small(text, tip, signal)
-        self._layout.addSpacing(8)
-        for c in classes:
-            key = f"[{c.hotkey.upper()}]  " if c.hotkey else ""
-            b = _button(f"{key}{c.name}", f"Label as {c.name}", c.colour)
-            b.clicked.connect(lambda _=False, cid=c.id: self.label_clicked.emit(cid))
-            self._class_buttons[c.id] = b
-            self._layout.addWidget(b, 2)
-        self._layout.addSpacing(12)
-        skip = _button("[S]  Skip", "Skip this item for now")
-        skip.clicked.connect(self.skip_clicked)
-        cannot = _button(
-            "[X]  Can't label", "This item cannot be labeled (recorded, never trained on)"
+        self._nav: dict[str, QPushButton] = {}  # back, undo, forward
+        self._nav["back"] = self._small(
+            "◀", "Back to the previous answered item (Alt+Left)", self.back_clicked
         )
-        cannot.clicked.connect(self.cannot_label_clicked)
-        for b in (skip, cannot):
-            self._layout.addWidget(b, 1)
-        self._add_small("▶", "Forward to the next item (Alt+Right)", self.forward_clicked)
+        self._nav["undo"] = self._small(
+            "Undo", "Withdraw the last answer (Ctrl+Z)", self.undo_clicked
+        )
+        self.classes_area = _ClassScroll()
+        self.find_button = self._small(
+            "[/] Find class…", "Type part of a class name, Enter answers (/)", self.picker_requested
+        )
+        self.skip_button = self._small("[S] Skip", "Skip this item for now", self.skip_clicked)
+        self.cannot_button = self._small(
+            "[X] Can't label",
+            "This item cannot be labeled (recorded, never trained on)",
+            self.cannot_label_clicked,
+        )
+        self._nav["forward"] = self._small(
+            "▶", "Forward to the next item (Alt+Right)", self.forward_clicked
+        )
+        for w in (self._nav["back"], self._nav["undo"]):
+            layout.addWidget(w)
+        layout.addSpacing(6)
+        layout.addWidget(self.classes_area, 1)
+        layout.addSpacing(6)
+        for w in (self.find_button, self.skip_button, self.cannot_button, self._nav["forward"]):
+            layout.addWidget(w)
 
-    def _add_small(self, text: str, tip: str, signal) -> None:
+    def _small(self, text: str, tip: str, signal) -> QPushButton:
         b = _button(text, tip)
         b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         b.clicked.connect(signal)
-        self._layout.addWidget(b)
+        return b
+
+    def set_classes(self, classes: list[ClassInfo]) -> None:
+        flow = self.classes_area.flow
+        while flow.count():
+            w = flow.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self._class_buttons.clear()
+        font = QFont(self.font())
+        font.setWeight(QFont.Weight.DemiBold)
+        metrics = QFontMetrics(font)
+        texts = {c.id: class_text(c) for c in classes}
+        natural = max((metrics.horizontalAdvance(t) for t in texts.values()), default=0)
+        cell = min(max(natural + _PADDING, _CELL_MIN), _CELL_MAX)
+        colours = style.class_colours(classes)
+        for c in classes:
+            shown = metrics.elidedText(texts[c.id], Qt.TextElideMode.ElideRight, cell - _PADDING)
+            b = _button(shown, f"Label as {c.name}", colours[c.id])
+            b.clicked.connect(lambda _=False, cid=c.id: self.label_clicked.emit(cid))
+            self._class_buttons[c.id] = b
+            flow.addWidget(b)
+        flow.set_cell_width(cell)
+        self.find_button.setVisible(len(classes) > PICKER_THRESHOLD)
+        self.classes_area.updateGeometry()
 
     def set_answer(self, class_id: int | None) -> None:
         """Highlight the class an item was answered with (when revisiting it)."""
@@ -80,10 +168,18 @@ class LabelBar(QWidget):
             b.setDown(cid == class_id)
 
     def set_enabled(self, enabled: bool) -> None:
-        for i in range(self._layout.count()):
-            w = self._layout.itemAt(i).widget()
-            if w is not None:
-                w.setEnabled(enabled)
+        buttons = [*self._class_buttons.values(), *self._nav.values()]
+        for b in (*buttons, self.find_button, self.skip_button, self.cannot_button):
+            b.setEnabled(enabled)
+
+    def set_navigation(self, back: bool, undo: bool, forward: bool) -> None:
+        """Enable ◀, Undo and ▶ exactly when they would do something (even with no item)."""
+        for name, enabled in (("back", back), ("undo", undo), ("forward", forward)):
+            self._nav[name].setEnabled(enabled)
+
+    def nav_button(self, name: str) -> QPushButton:
+        """``back``, ``undo`` or ``forward``."""
+        return self._nav[name]
 
     def button(self, class_id: int) -> QPushButton:
         return self._class_buttons[class_id]

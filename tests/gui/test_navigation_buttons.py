@@ -1,0 +1,48 @@
+"""◀, Undo and ▶ in the label bar and the Label menu: enabled exactly when they would act."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.main_window import MainWindow
+
+
+def _window(qtbot, tmp_path) -> MainWindow:
+    classes = make_demo_pool("images", tmp_path / "pool", per_class=1)
+    settings = ProjectSettings(batch=50, seed_size=4, test_size=0)
+    store, _ = create_project(tmp_path / "p.aldesk", tmp_path / "pool", classes, settings)
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    return window
+
+
+def _enabled(window: MainWindow) -> dict[str, bool]:
+    bar, actions = window.label_bar, window.actions_by_name
+    state = {n: bar.nav_button(n).isEnabled() for n in ("back", "undo", "forward")}
+    assert state == {n: actions[n].isEnabled() for n in state}  # menu and buttons agree
+    return state
+
+
+def test_undo_and_back_stay_usable_when_nothing_is_left_to_ask(qtbot, tmp_path) -> None:
+    window = _window(qtbot, tmp_path)
+    assert _enabled(window) == {"back": False, "undo": False, "forward": False}
+    while window.controller.current() is not None:
+        window.controller.skip()
+    assert window.stack.currentWidget() is window.done_label
+    assert _enabled(window) == {"back": True, "undo": True, "forward": False}
+    last = window.store.events()[-1].item_id
+    qtbot.mouseClick(window.label_bar.nav_button("undo"), Qt.MouseButton.LeftButton)
+    assert window.controller.current().item.id == last  # the withdrawn item is back on screen
+    while window.controller.current() is not None:
+        window.controller.skip()
+    qtbot.mouseClick(window.label_bar.nav_button("back"), Qt.MouseButton.LeftButton)
+    assert window.controller.current().item.id == last
+    assert _enabled(window)["forward"]
+    window.close()
