@@ -12,10 +12,15 @@ Rules a user can rely on:
   listed in ``ScanResult.other_kind`` so the caller can say "412 audio files were left out".
 * **Identity is content.** An item is the SHA-256 of its bytes, so a renamed or moved file keeps
   its labels, and byte-identical files are one item reported in ``ScanResult.duplicates``.
-* **Rescans are incremental.** A file whose path, size and mtime match ``previous`` is not re-read.
+* **Rescans are incremental.** A file whose path, size and mtime match ``previous`` is not re-read,
+  unless that previous entry asks for a ``recheck`` (an item marked missing that is back).
 * **Bad files never stop a scan.** A file that cannot be read or decoded gets ``error`` set to
   the reason from ``media.probe`` (or "permission denied" when its bytes cannot be read) and is
-  listed in ``ScanResult.unreadable``.
+  listed in ``ScanResult.unreadable``. So is anything with a media extension that is not a
+  regular file: a named pipe, socket or device, a broken link, a link loop, a link to a folder
+  (links to folders are never followed; a real folder named ``x.png`` is entered as a folder).
+* **Names are bytes.** A file name that is not valid UTF-8 is kept exactly (surrogate escapes,
+  as ``os.fsdecode`` gives them); :func:`shown_path` is its readable form for messages.
 * **Errors.** A pool folder that does not exist raises ``PoolMissing``; a first scan (no
   ``previous``) that finds no file of the project's kind raises ``NoMedia``. A rescan of an
   emptied folder does not raise: every known file is reported missing (they come back when the
@@ -55,6 +60,8 @@ class FileEntry:
         mtime_ns: Modification time in nanoseconds.
         hash: Hex SHA-256 of the bytes, or None when the bytes could not be read.
         error: Why the file cannot be used (short, shown next to the item), or None.
+        recheck: In a ``previous`` mapping only: read the file again even if its size and
+            mtime match (the item was marked missing, so what was known of it may be stale).
     """
 
     relpath: str
@@ -63,6 +70,7 @@ class FileEntry:
     mtime_ns: int
     hash: str | None
     error: str | None = None
+    recheck: bool = False
 
 
 @dataclass(frozen=True)
@@ -252,6 +260,7 @@ def _reusable(before: FileEntry | None, found: _Found) -> bool:
     return (
         before is not None
         and before.hash is not None
+        and not before.recheck
         and found.error is None
         and before.size == found.size
         and before.mtime_ns == found.mtime_ns

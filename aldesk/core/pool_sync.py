@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from pathlib import Path
 
+from aldesk.core.errors import PoolMissing
 from aldesk.core.pool import FileEntry, Progress, ScanResult, scan
 from aldesk.core.store import Item, NewItem, ProjectStore
+
+# How many known paths relocate() looks for in the folder the user chose.
+_RELOCATE_SAMPLE = 200
 
 # An item needs an identity even when its bytes cannot be read (permission denied); such an
 # item is keyed by its path until it can be hashed, and then becomes a new item.
@@ -23,9 +28,11 @@ def _item_key(entry: FileEntry) -> str:
 
 def _entry_from_item(item: Item) -> FileEntry:
     digest = None if item.hash.startswith(_UNHASHED) else item.hash
-    # A missing item keeps the reason it had before it went missing (None if it was readable).
     error = None if item.status == "ok" else item.reason
-    return FileEntry(item.relpath, item.kind, item.size, item.mtime_ns, digest, error)
+    # A missing item is read again when a file is back at its path: its stored reason may be
+    # the viewer's "file not found" from while the folder was away, not a fact about the file.
+    missing = item.status == "missing"
+    return FileEntry(item.relpath, item.kind, item.size, item.mtime_ns, digest, error, missing)
 
 
 def _previous_from(items: list[Item]) -> dict[str, FileEntry]:
@@ -163,3 +170,36 @@ def previous_entries(store: ProjectStore) -> dict[str, FileEntry]:
     Read on the store's thread; the scan itself can then run anywhere (it touches no store).
     """
     return _previous_from([it for it in store.items() if it.origin == "file"])
+
+
+def relocate(store: ProjectStore, folder: str | os.PathLike[str]) -> int:
+    """Point the project at its pool folder's new place (the user located a moved folder).
+
+    Item paths are stored relative to the pool folder, so this one setting rebases every item
+    at once, before any of them is loaded; a rescan then finds what else changed. A folder that
+    holds none of the project's files is refused, so a wrong choice cannot turn every item
+    ``missing``.
+
+    Args:
+        store: An open project.
+        folder: The folder the user chose.
+
+    Returns:
+        How many of the (up to 200) known paths looked for were found in ``folder``.
+
+    Raises:
+        PoolMissing: ``folder`` is not a folder, or none of the project's files are in it.
+    """
+    root = Path(folder).expanduser().resolve()
+    if not root.is_dir():
+        raise PoolMissing(f"{root} is not a folder; choose the folder that holds the items.")
+    paths = sorted(it.relpath for it in store.items() if it.origin == "file")
+    sample = paths[:: max(1, len(paths) // _RELOCATE_SAMPLE)][:_RELOCATE_SAMPLE]
+    found = sum(1 for p in sample if (root / p).is_file())
+    if sample and not found:
+        raise PoolMissing(
+            f"None of this project's files (e.g. {sample[0]}) are in {root}; choose the folder "
+            "that holds them. The project still points at its old folder."
+        )
+    store.set("pool_root", str(root))
+    return found

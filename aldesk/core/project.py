@@ -171,11 +171,24 @@ def compute_features(
     return result
 
 
-def flag_failures(store: ProjectStore, failed: dict[str, str]) -> None:
-    """Mark items whose features could not be computed as unreadable, with the reason."""
+def flag_failures(store: ProjectStore, failed: dict[str, str]) -> int:
+    """Mark items whose features could not be computed as unreadable, with the reason.
+
+    A file that is not there is marked missing instead (a rescan brings it back), and nothing
+    is flagged while the whole pool folder is away: it is to be located, its items are fine.
+
+    Returns:
+        How many items were flagged.
+    """
+    if not failed or not store.pool_root.is_dir():
+        return 0
+    flagged = 0
     for it in store.items():
         if it.hash in failed and it.status == "ok":
-            store.update_item(it.id, status="unreadable", reason=failed[it.hash])
+            status = "unreadable" if store.abspath(it).exists() else "missing"
+            store.update_item(it.id, status=status, reason=failed[it.hash])
+            flagged += 1
+    return flagged
 
 
 def wants_pretrained(store: ProjectStore) -> bool:

@@ -71,10 +71,14 @@ class LabelingController(QObject):
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Show the first item at once; rescan the folder, then load or extract features."""
+        """Show the first item at once; rescan the folder, then load or extract features.
+
+        A moved pool folder is located first (``rescan`` asks), so no item is loaded from
+        where the folder used to be.
+        """
+        self.rescan()
         self._announce()
         self.rounds_changed.emit(self.store.rounds())
-        self.rescan()
         from aldesk.core.learner import preload
 
         self.warmer.submit(lambda ctx: preload())
@@ -86,15 +90,24 @@ class LabelingController(QObject):
 
         root, kind, previous = self.store.pool_root, self.store.kind, previous_entries(self.store)
         if not root.is_dir():
-            self.pool_missing.emit(str(root))
-            self._start_features()  # cached features still work for what is on screen
+            self.pool_missing.emit(str(root))  # the window may locate it: relocate_pool rescans
+            if not self.store.pool_root.is_dir():
+                self._start_features()  # cached features still work for what is on screen
             return
         self.scanner.submit(lambda ctx: scan(root, kind=kind, previous=previous))
 
-    def relocate_pool(self, folder: str) -> None:
-        """The user located the moved pool folder: point the project at it and rescan."""
-        self.store.set("pool_root", str(Path(folder).resolve()))
+    def relocate_pool(self, folder: str) -> bool:
+        """The user located the moved pool folder: rebase every item path on it, then rescan."""
+        from aldesk.core.pool_sync import relocate
+
+        try:
+            relocate(self.store, folder)
+        except AldeskError as exc:  # not the pool (or unwritable): nothing changed, say why
+            self.error.emit(str(exc))
+            return False
+        self.session.reload_items()  # the item on screen now points into the new folder
         self.rescan()
+        return True
 
     def _on_rescanned(self, result) -> None:
         from aldesk.core.pool_sync import apply_scan
@@ -272,10 +285,10 @@ class LabelingController(QObject):
             self._apply_pretrained(result)
             return
         self._pool_features = result.features
-        if result.failed:
-            flag_failures(self.store, result.failed)
+        flagged = flag_failures(self.store, result.failed)
+        if flagged:
             self.session.reload_items()
-            self.message.emit(f"{len(result.failed)} items could not be read; they are flagged.")
+            self.message.emit(f"{flagged} items could not be read; they are flagged.")
         self.session.set_features(result.features)
         seed = self.session.seed_job()
         if seed is not None:
@@ -298,8 +311,17 @@ class LabelingController(QObject):
         self.message.emit(f"Feature extraction failed: {text}")
 
     # ------------------------------------------------------------------ bad items
-    def flag_unreadable(self, query: Query, reason: str) -> None:
-        """The viewer could not decode the item: flag it in the store with the reason."""
+    def flag_unreadable(self, query: Query, reason: str, path: object = None) -> None:
+        """The viewer could not decode the item: flag it in the store with the reason.
+
+        Nothing is flagged when the whole pool folder is away (its items are not damaged, the
+        folder is to be located) or when the failed load was of a path the item no longer has.
+        """
+        if path is not None and Path(path) != query.abspath:
+            return
+        if query.item.origin == "file" and not self.store.pool_root.is_dir():
+            self.message.emit(f"The pool folder {self.store.pool_root} is not found.")
+            return
         status = "missing" if not query.abspath.exists() else "unreadable"
         try:
             self.store.update_item(query.item.id, status=status, reason=reason)
