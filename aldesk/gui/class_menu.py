@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.store import ProjectStore
@@ -57,21 +57,49 @@ class ClassMenu(QObject):
         new = (
             new if new is not None else self._ask_text("Rename class", f"New name for {old}:", old)
         )
-        if new:
-            self._edit(lambda: self.store.rename_class(self.store.class_by_name(old).id, new))
+        if not new:
+            return
+        taken = self._other_class_named(new, old)
+        if taken is not None:  # the name is taken: merging is probably what was meant
+            self.merge_classes(old, taken, reason=f"There is already a class named “{taken}”.")
+            return
+        self._edit(lambda: self.store.rename_class(self.store.class_by_name(old).id, new))
 
-    def merge_classes(self, source: str | None = None, target: str | None = None) -> None:
+    def merge_classes(
+        self, source: str | None = None, target: str | None = None, reason: str = ""
+    ) -> None:
+        """Fold ``source`` into ``target`` after the user confirms how many labels move."""
         source = source or self._ask_class("Merge classes", "Merge this class…")
         if source is None:
             return
         target = target or self._ask_class("Merge classes", f"…into this one ({source}'s "
                                            "labels will count as it):", exclude=source)  # fmt: skip
-        if target is not None:
-            self._edit(
-                lambda: self.store.merge_classes(
-                    self.store.class_by_name(source).id, self.store.class_by_name(target).id
-                )
-            )
+        if target is None:
+            return
+        src, dst = self.store.class_by_name(source), self.store.class_by_name(target)
+        if not self.confirm(merge_question(source, target, self._label_count(src.id), reason)):
+            return
+        self._edit(lambda: self.store.merge_classes(src.id, dst.id))
+
+    def confirm(self, text: str) -> bool:
+        """Ask before a merge (it cannot be undone from the menu); Merge or Cancel."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Merge classes", text, parent=self.window)
+        merge = box.addButton("Merge", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is merge
+
+    def _label_count(self, class_id: int) -> int:
+        return sum(1 for c in self.store.labels().values() if c == class_id)
+
+    def _other_class_named(self, name: str, old: str) -> str | None:
+        """The existing class (not ``old``) whose name equals ``name`` ignoring case, if any."""
+        wanted = name.strip().casefold()
+        return next(
+            (c.name for c in self.store.classes() if c.name != old and c.name.casefold() == wanted),
+            None,
+        )
 
     def _edit(self, change) -> None:
         try:
@@ -90,3 +118,13 @@ class ClassMenu(QObject):
         names = [c.name for c in self.store.classes() if c.name != exclude]
         value, ok = QInputDialog.getItem(self.window, title, label, names, 0, False)
         return value if ok else None
+
+
+def merge_question(source: str, target: str, labels: int, reason: str = "") -> str:
+    """The confirmation text: what happens and how many labels move."""
+    moved = f"{labels} label{'s' if labels != 1 else ''}"
+    lead = f"{reason}\n\n" if reason else ""
+    return (
+        f"{lead}Merge “{source}” into “{target}”? Its {moved} will count as “{target}”, "
+        f"and “{source}” leaves the list of classes. The answer log keeps the history."
+    )

@@ -288,6 +288,7 @@ def test_classes_can_be_added_renamed_and_merged_keeping_history(qtbot, tmp_path
     assert "blot" in [c.name for c in store.classes()]
     victim = store.labels()[answered[0]]
     victim_name = next(c.name for c in store.classes() if c.id == victim)
+    window.class_menu.confirm = lambda _text: True  # the Merge box is tested in test_class_menu
     window.class_menu.merge_classes(victim_name, "blot")
     assert store.labels()[answered[0]] == smudge.id  # merged labels count as the target
     assert victim_name not in [c.name for c in store.classes()]

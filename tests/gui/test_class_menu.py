@@ -1,0 +1,86 @@
+"""Classes menu: renaming to a taken name offers Merge; Merge says how many labels move."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
+
+from aldesk.core.records import NewItem
+from aldesk.core.store import ProjectStore
+from aldesk.gui.class_menu import ClassMenu
+
+
+@pytest.fixture
+def menu(qtbot, tmp_path):
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
+                                classes=["cat", "dog", "bird"])  # fmt: skip
+    items = store.add_items(NewItem(f"h{i}", f"f{i}.png", "image", 10, 1000) for i in range(5))
+    cat, dog, _bird = (c.id for c in store.classes())
+    for item, cls in zip(items, (cat, cat, cat, dog, dog), strict=True):
+        store.record(item, "label", class_id=cls)
+    window = QWidget()
+    qtbot.addWidget(window)
+    menu = ClassMenu(QMenu(window), window, store)
+    menu.replies, menu.asked = [], []  # what the confirmation answers; what it was asked
+    menu.confirm = lambda text: menu.asked.append(text) or menu.replies.pop(0)
+    yield menu
+    store.close()
+
+
+def _names(menu: ClassMenu) -> list[str]:
+    return [c.name for c in menu.store.classes()]
+
+
+def test_renaming_to_a_taken_name_offers_merge_and_cancel_changes_nothing(menu) -> None:
+    menu.replies = [False]
+    menu.rename_class("cat", "Dog")  # the same name but for case is taken too
+    assert "already a class named “dog”" in menu.asked[0]
+    assert "Its 3 labels will count as “dog”" in menu.asked[0]
+    assert _names(menu) == ["cat", "dog", "bird"]
+
+
+def test_renaming_to_a_taken_name_merges_when_confirmed(menu, qtbot) -> None:
+    menu.replies = [True]
+    with qtbot.waitSignal(menu.changed):
+        menu.rename_class("cat", "dog")
+    dog = menu.store.class_by_name("dog").id
+    assert _names(menu) == ["dog", "bird"]
+    assert list(menu.store.labels().values()) == [dog] * 5
+
+
+def test_merge_asks_first_and_says_how_many_labels_move(menu) -> None:
+    menu.replies = [False, True]
+    menu.merge_classes("dog", "bird")
+    assert "Merge “dog” into “bird”? Its 2 labels" in menu.asked[0]
+    assert _names(menu) == ["cat", "dog", "bird"]  # cancelled
+    menu.merge_classes("bird", "cat")
+    assert "Its 0 labels" in menu.asked[1]
+    assert _names(menu) == ["cat", "dog"]
+
+
+def test_a_free_name_is_a_plain_rename_without_a_question(menu) -> None:
+    menu.rename_class("cat", "kitten")
+    assert menu.asked == [] and _names(menu) == ["kitten", "dog", "bird"]
+
+
+@pytest.mark.parametrize("button, merged", [("Merge", True), ("Cancel", False)])
+def test_the_confirmation_box_has_merge_and_cancel(qtbot, tmp_path, button, merged) -> None:
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
+                                classes=["cat", "dog"])  # fmt: skip
+    window = QWidget()
+    qtbot.addWidget(window)
+    menu = ClassMenu(QMenu(window), window, store)
+    seen = []
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text() == button).click()
+
+    QTimer.singleShot(0, press)
+    menu.rename_class("cat", "dog")
+    assert "already a class named “dog”" in seen[0] and "Its 0 labels" in seen[0]
+    assert ([c.name for c in store.classes()] == ["dog"]) is merged
+    store.close()
