@@ -249,16 +249,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ actions
     def export_labels(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export labels", f"{self.store.name}-labels.csv", "CSV (*.csv);;JSON (*.json)"
-        )
-        if not path:
-            return
-        from aldesk.core.interop import export_labels
+        """File ▸ Export: labels, optionally with the model's predictions and confidence."""
+        from aldesk.gui.dialogs.export import ask_and_export
 
-        fmt = "json" if path.endswith(".json") else "csv"
-        export_labels(self.store, path, fmt=fmt)
-        self.statusBar().showMessage(f"Labels exported to {path}", 8000)
+        self.exporter = ask_and_export(self)
 
     def show_shortcuts(self) -> None:
         ShortcutSheet(self.actions_by_name, self.store.classes(), self).exec()

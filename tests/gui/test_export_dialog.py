@@ -1,0 +1,85 @@
+"""File ▸ Export: the dialog's choices, and predictions with confidence from an up-to-date model."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.dialogs.export import ExportChoice, ExportDialog, Exporter
+from aldesk.gui.main_window import MainWindow
+
+
+def _window(qtbot, tmp_path) -> tuple[MainWindow, dict[str, str]]:
+    pool, truth_file = tmp_path / "pool", tmp_path / "truth.csv"
+    classes = make_demo_pool("audio", pool, labels_out=truth_file, per_class=4)
+    with truth_file.open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    settings = ProjectSettings(batch=50, seed_size=4, test_size=0, representation="pool")
+    store, _ = create_project(tmp_path / "p.aldesk", pool, classes, settings)
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    return window, truth
+
+
+def _label(window: MainWindow, truth: dict[str, str], n: int) -> None:
+    for _ in range(n):
+        name = truth[window.controller.current().item.relpath]
+        window.controller.answer(window.store.class_by_name(name).id)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_dialog_offers_format_and_predictions(qtbot, tmp_path) -> None:
+    dialog = ExportDialog(None, tmp_path / "p-labels.csv")
+    qtbot.addWidget(dialog)
+    assert dialog.choice() == ExportChoice(tmp_path / "p-labels.csv", "csv", False)
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("json"))
+    dialog.predictions_box.setChecked(True)
+    assert dialog.choice() == ExportChoice(tmp_path / "p-labels.json", "json", True)
+
+
+def test_predictions_wait_for_a_round_on_the_labels_then_carry_confidence(qtbot, tmp_path) -> None:
+    window, truth = _window(qtbot, tmp_path)
+    _label(window, truth, 6)
+    assert window.controller.session.model.labels_since > 0  # the model has not seen them all
+    out = tmp_path / "out.csv"
+    exporter = Exporter(window.controller, ExportChoice(out, "csv", True), window)
+    with qtbot.waitSignal(exporter.finished, timeout=60_000) as done:
+        exporter.start()
+        assert exporter.waiting and not out.exists()  # trained on the trainer lane, not here
+    assert "with predictions" in done.args[0]
+    rows = _rows(out)
+    unlabeled = [r for r in rows if not r["label"]]
+    assert len(rows) == 16 and len(unlabeled) == 10
+    assert all(r["prediction"] in truth.values() for r in unlabeled)
+    assert all(0.0 < float(r["confidence"]) <= 1.0 for r in unlabeled)
+    rounds = len(window.store.rounds())
+    again = Exporter(window.controller, ExportChoice(tmp_path / "again.json", "json", True))
+    with qtbot.waitSignal(again.finished, timeout=1000):
+        again.start()  # the model knows every label: written at once, no extra round
+    assert not again.waiting and len(window.store.rounds()) == rounds
+    window.close()
+
+
+def test_predictions_without_a_model_explain_and_write_nothing(qtbot, tmp_path) -> None:
+    window, _truth = _window(qtbot, tmp_path)
+    out = tmp_path / "out.csv"
+    exporter = Exporter(window.controller, ExportChoice(out, "csv", True), window)
+    with qtbot.waitSignal(exporter.failed) as failed:
+        exporter.start()
+    assert "at least two classes" in failed.args[0] and not out.exists()
+    plain = Exporter(window.controller, ExportChoice(out, "csv", False), window)
+    with qtbot.waitSignal(plain.finished):
+        plain.start()
+    assert _rows(out) == []
+    window.close()
