@@ -203,6 +203,29 @@ def count_media(root: str | os.PathLike[str]) -> MediaCounts:
     return MediaCounts(images=counts["image"], audio=counts["audio"], other=counts[None])
 
 
+def find_unreadable(
+    root: str | os.PathLike[str], should_stop: Callable[[], bool] | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """Media files a project on ``root`` would skip, by kind: ``[(relpath, reason), ...]``.
+
+    Opens each image or audio file's header the way :func:`scan` does (nothing is hashed), so
+    the new-project dialog can say how many files are unreadable before the project exists.
+    ``should_stop`` is polled between files; a stopped run returns what it found so far.
+
+    Raises:
+        PoolMissing: ``root`` is not an existing folder.
+    """
+    root = _check_root(root)
+    found: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
+    for f in _find_media(root):
+        if should_stop is not None and should_stop():
+            break
+        reason = f.error or _probe_error(root / f.relpath, f.kind)
+        if reason:
+            found[f.kind].append((f.relpath, reason))
+    return found
+
+
 def _choose_kind(found: list[_Found], kind: str | None) -> str:
     if kind is not None:
         if kind not in KINDS:

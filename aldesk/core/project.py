@@ -137,11 +137,16 @@ def _prepare_features(kind: str, files: int) -> None:
     prepare_extraction(kind, files)
 
 
+def held_out_size(requested: int, n_readable: int) -> int:
+    """The test set a pool of ``n_readable`` items gets: never more than a fifth of it, so the
+    rest stays to learn from."""
+    return max(0, min(requested, n_readable // 5))
+
+
 def draw_test_split(store: ProjectStore, size: int, random_state: int = 0) -> list[int]:
     """Mark ``size`` readable items, drawn at random (never by a strategy), as held-out tests."""
     ok = [it.id for it in store.items() if it.status == "ok" and it.origin == "file"]
-    # never take more than a fifth of the pool: the rest must stay to learn from
-    size = min(size, len(ok) // 5)
+    size = held_out_size(size, len(ok))
     rng = np.random.default_rng(random_state)
     chosen = sorted(int(i) for i in rng.choice(ok, size=size, replace=False)) if size else []
     store.set_split(chosen, "test")

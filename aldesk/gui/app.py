@@ -250,6 +250,7 @@ def _create_project(spec, ctx: JobContext) -> Path:
 
     store, _scan = create_project(
         spec.project_path, spec.folder, spec.classes, spec.settings, hotkeys=spec.hotkeys,
+        kind=spec.kind,
         progress=lambda done, total: ctx.report((done, total)),
     )  # fmt: skip
     path = store.path

@@ -47,6 +47,11 @@ def _type_classes(qtbot, dialog, text):
     qtbot.keyClick(entry, Qt.Key.Key_Return)
 
 
+def _choose(dialog, key, value):
+    box = dialog.options.combos[key]
+    box.setCurrentIndex(box.findData(value))
+
+
 def _click_create(qtbot, dialog):
     qtbot.mouseClick(dialog.create_button(), Qt.MouseButton.LeftButton)
 
@@ -54,7 +59,7 @@ def _click_create(qtbot, dialog):
 def test_counts_media_in_the_chosen_folder(qtbot, dialog, pool):
     counts = _choose_folder(qtbot, dialog, pool)
     assert (counts.images, counts.audio, counts.other) == (3, 0, 1)
-    assert "Found 3 images · 0 audio clips · 1 other files" in dialog._counts_label.text()
+    assert dialog.notes()["counts"] == "Found 3 images · 0 audio clips · 1 other files"
     assert "folder" not in dialog.messages()
     assert dialog.spec().project_path == pool.parent / "photos.aldesk"  # suggested name
 
@@ -72,7 +77,7 @@ def test_nothing_entered_explains_every_problem_on_create(qtbot, dialog):
     messages = dialog.messages()
     assert messages["folder"].startswith("Choose a folder")
     assert messages["project"] == "Give the project a name."
-    assert messages["classes"].startswith("Add at least one class")
+    assert messages["classes"].startswith("Add at least two classes")
     assert dialog.result() != QDialog.DialogCode.Accepted
     assert dialog.isVisible()
 
@@ -129,11 +134,11 @@ def test_valid_choices_give_a_spec(qtbot, dialog, pool, tmp_path):
     dialog.set_location(tmp_path)
     dialog.set_project_name("run1")
     _type_classes(qtbot, dialog, "cat, dog")
-    dialog._use_budget.setChecked(True)
-    dialog._budget.setValue(200)
-    dialog._use_target.setChecked(True)
-    dialog._target.setValue(90.0)
-    dialog._strategy.setCurrentIndex(dialog._strategy.findData("entropy"))
+    dialog.options.use_budget.setChecked(True)
+    dialog.options.budget.setValue(200)
+    dialog.options.use_target.setChecked(True)
+    dialog.options.target.setValue(90.0)
+    _choose(dialog, "strategy", "entropy")
     assert dialog.problems() == {}
     with qtbot.waitSignal(dialog.accepted, timeout=TIMEOUT_MS):
         _click_create(qtbot, dialog)
@@ -148,8 +153,8 @@ def test_valid_choices_give_a_spec(qtbot, dialog, pool, tmp_path):
 
 
 def test_strategy_explanation_follows_the_choice(dialog):
-    dialog._strategy.setCurrentIndex(dialog._strategy.findData("random"))
-    assert "baseline" in dialog._strategy_help.text()
+    _choose(dialog, "strategy", "random")
+    assert "baseline" in dialog.options.help["strategy"].text()
 
 
 def test_validate_spec_without_qt(tmp_path):
@@ -165,12 +170,106 @@ def test_validate_spec_without_qt(tmp_path):
 
 def test_features_choice_and_seed_size_that_follows_the_class_count(qtbot, dialog, pool):
     _choose_folder(qtbot, dialog, pool)
-    assert dialog._features.currentData() == "auto"
+    assert dialog.options.combos["representation"].currentData() == "auto"
     _type_classes(qtbot, dialog, "a, b, c, d, e, f, g, h")
-    assert dialog._seed_size.value() == 16  # 2 per class
-    dialog._features.setCurrentIndex(dialog._features.findData("pretrained"))
+    assert dialog.options.seed_size.value() == 16  # 2 per class
+    _choose(dialog, "representation", "pretrained")
     assert dialog.spec().settings.representation == "pretrained"
     assert dialog.spec().settings.seed_size == 16
-    dialog._seed_size.setValue(7)  # the user's own choice is kept from now on
+    dialog.options.seed_size.setValue(7)  # the user's own choice is kept from now on
     _type_classes(qtbot, dialog, "i, j, k")
-    assert dialog._seed_size.value() == 7 and dialog.spec().settings.seed_size == 7
+    assert dialog.options.seed_size.value() == 7 and dialog.spec().settings.seed_size == 7
+
+
+def _examine(qtbot, dialog, folder):
+    with qtbot.waitSignal(dialog.examined, timeout=TIMEOUT_MS) as blocker:
+        dialog.set_folder(folder)
+    return blocker.args[0]
+
+
+def test_suggested_name_follows_the_folder_until_the_user_types_one(qtbot, dialog, tmp_path):
+    for name in ("birds", "frogs"):
+        (tmp_path / name).mkdir()
+        Image.new("RGB", (8, 8)).save(tmp_path / name / "a.png")
+    _choose_folder(qtbot, dialog, tmp_path / "birds")
+    _choose_folder(qtbot, dialog, tmp_path / "frogs")
+    assert dialog.spec().project_path.name == "frogs.aldesk"  # not stuck on the first folder
+    dialog._name.clear()
+    qtbot.keyClicks(dialog._name, "survey")
+    _choose_folder(qtbot, dialog, tmp_path / "birds")
+    assert dialog.spec().project_path.name == "survey.aldesk"  # the user's own name stays
+
+
+def test_unreadable_files_are_counted_before_the_project_exists(qtbot, dialog, pool):
+    (pool / "broken.png").write_bytes(b"this is not a PNG")
+    report = _examine(qtbot, dialog, pool)
+    assert [path for path, _reason in report.unreadable["image"]] == ["broken.png"]
+    assert dialog.notes()["unreadable"].startswith("1 image cannot be read and will be left out")
+    assert "broken.png" in dialog.notes()["unreadable"]
+
+
+def test_a_mixed_folder_asks_which_kind_to_label(qtbot, dialog, pool, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from aldesk.gui import app as app_module
+    from aldesk.gui.workers import JobContext
+
+    for i in range(2):
+        sf.write(pool / f"clip{i}.wav", np.full(800, 0.1 * (i + 1), dtype=np.float32), 8000)
+    _examine(qtbot, dialog, pool)
+    assert dialog._notes.kind_row.isVisibleTo(dialog)
+    assert dialog.spec().kind == "image"  # the majority until the user chooses
+    assert dialog.notes()["kind"] == "The 2 audio clips will be left out: a project holds one kind."
+    dialog.set_kind("audio")
+    assert dialog.notes()["kind"].startswith("The 3 images will be left out")
+    dialog.set_location(tmp_path)
+    _type_classes(qtbot, dialog, "speech, noise")
+    spec = dialog.spec()
+    assert spec.kind == "audio"
+    path = app_module._create_project(spec, JobContext(lambda: False, lambda _p: None))
+    from aldesk.core.store import ProjectStore
+
+    with ProjectStore.open(path) as store:
+        assert store.kind == "audio" and len(store.items()) == 2
+
+
+def test_a_one_class_project_is_refused_with_a_reason(qtbot, dialog, pool):
+    _choose_folder(qtbot, dialog, pool)
+    _type_classes(qtbot, dialog, "cat")
+    assert dialog.messages()["classes"].startswith("Add a second class: with only “cat”")
+    assert not dialog.can_create()
+    _type_classes(qtbot, dialog, "dog")
+    assert "classes" not in dialog.messages()
+
+
+def test_a_test_set_cut_down_to_fit_a_small_pool_is_announced(qtbot, dialog, tmp_path):
+    folder = tmp_path / "small"
+    folder.mkdir()
+    for i in range(12):
+        Image.new("RGB", (8, 8), (i * 20, 0, 0)).save(folder / f"img{i}.png")
+    _examine(qtbot, dialog, folder)
+    assert dialog.notes()["test"] == (
+        "The test set will be 2 items, not 50: with 12 images at most a fifth is kept aside, "
+        "so the rest stays to learn from."
+    )
+    dialog.options.test_size.setValue(2)
+    assert "test" not in dialog.notes()
+
+
+def test_just_label_is_the_default_and_the_rest_is_under_advanced(qtbot, dialog):
+    options = dialog.options
+    assert options.preset.currentData() == "just_label"
+    assert "teach the model most" in options.preset_help.text()
+    assert not options.advanced.isVisible()
+    qtbot.mouseClick(options.advanced_button, Qt.MouseButton.LeftButton)
+    assert options.advanced.isVisible()
+    for key in ("strategy", "representation", "model", "scenario"):
+        assert options.combos[key].isVisible() and options.help[key].text()  # one-line help
+    options.preset.setCurrentIndex(options.preset.findData("measure"))
+    assert options.test_size.value() == 100
+    _choose(dialog, "model", "forest")
+    assert options.preset.currentData() == "custom"
+    assert dialog.spec().settings.model == "forest" and dialog.spec().settings.test_size == 100
+    _choose(dialog, "model", "logreg")
+    assert options.preset.currentData() == "measure"  # back to exactly the preset's settings

@@ -1,9 +1,10 @@
-"""New-project dialog: pool folder, project location, classes with hotkeys, learning settings.
+"""New-project dialog: pool folder, project location, classes with hotkeys, how to label.
 
 The dialog produces a plain ``NewProjectSpec``; creating the project from it is the caller's job.
-Validation is a pure function (``validate_spec``) shown inline next to the field it concerns; the
-Create button stays disabled while anything is wrong. Counting the folder's files runs on a
-background lane so a huge folder never freezes the dialog.
+Validation is a pure function (``validate_spec``) shown inline next to the field it concerns.
+Examining the folder (counting files, then opening each one's header to find the unreadable
+ones) runs on a background lane so a huge folder never freezes the dialog. Learning settings
+speak the user's language first (``LearningOptions``: a preset, stopping rules, then Advanced).
 """
 
 from __future__ import annotations
@@ -11,36 +12,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from aldesk.core.project import SCENARIO_TEXT, ProjectSettings
-from aldesk.core.representation import DEFAULT_REPRESENTATION, REPRESENTATIONS
-from aldesk.core.strategies import DEFAULT_STRATEGY, POOL_STRATEGIES, SEED_STRATEGIES
-from aldesk.core.strategies.seed import DEFAULT_SEED_STRATEGY
+from aldesk.core.project import ProjectSettings
 from aldesk.gui import style
 from aldesk.gui.dialogs.class_editor import ClassEditor
-from aldesk.gui.dialogs.form import combo, error_label, muted_label, spin
+from aldesk.gui.dialogs.folder_notes import FolderNotes
+from aldesk.gui.dialogs.folder_report import FolderReport, examine_folder
+from aldesk.gui.dialogs.form import error_label, muted_label
+from aldesk.gui.dialogs.learning_options import LearningOptions
 from aldesk.gui.dialogs.project_spec import (
     PROJECT_SUFFIX,
     MediaCounts,
     NewProjectSpec,
-    count_media,
     validate_spec,
 )
 from aldesk.gui.workers import Lane
@@ -53,22 +52,27 @@ class NewProjectDialog(QDialog):
 
     Signals:
         counted(object): the pool folder's MediaCounts are known (or None after an error).
+        examined(object): every file's header was opened: the FolderReport is known.
     """
 
     counted = Signal(object)
+    examined = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, *, folder: str | os.PathLike | None = None):
         super().__init__(parent)
         self.setWindowTitle("New project")
         self.setMinimumWidth(860)
-        self.resize(920, 680)
+        self.resize(940, 700)
         self._counts: MediaCounts | None = None
+        self._report: FolderReport | None = None
+        self._name_edited = False  # until the user types a name, it follows the folder
         self._folder_error: str | None = None
         self._location_edited = False
         self._folder_text: str | None = None  # the folder text last counted
         self._touched: set[str] = set()  # fields whose problems are shown
         self._problems: dict[str, str] = {}
         self._lane = Lane(self, name="aldesk-count-media")
+        self._lane.progressed.connect(self._on_counted)
         self._lane.done.connect(self._on_lane_done)
         self._lane.failed.connect(self._on_lane_failed)
         self._build()
@@ -83,9 +87,8 @@ class NewProjectDialog(QDialog):
         left.addWidget(self._build_data_group())
         left.addWidget(self._build_classes_group(), 1)
         right = QVBoxLayout()
-        right.addWidget(self._build_learning_group())
-        right.addWidget(self._build_stopping_group())
-        right.addStretch(1)
+        self.options = LearningOptions(self)
+        right.addWidget(_scrolling(self.options))
         columns = QHBoxLayout()
         columns.addLayout(left, 3)
         columns.addSpacing(8)
@@ -111,7 +114,7 @@ class NewProjectDialog(QDialog):
         box = QGroupBox("Data and project")
         self._folder = QLineEdit(placeholderText="Folder with images or audio clips")
         self._browse_folder = QPushButton("Browse…")
-        self._counts_label = muted_label()
+        self._notes = FolderNotes()
         self._folder_msg = error_label()
         self._name = QLineEdit(placeholderText="Project name")
         self._location = QLineEdit(placeholderText="Folder where the project is stored")
@@ -125,7 +128,7 @@ class NewProjectDialog(QDialog):
         grid.addWidget(QLabel("Pool folder"), 0, 0)
         grid.addWidget(self._folder, 0, 1)
         grid.addWidget(self._browse_folder, 0, 2)
-        grid.addWidget(self._counts_label, 1, 1, 1, 2)
+        grid.addWidget(self._notes, 1, 1, 1, 2)
         grid.addWidget(self._folder_msg, 2, 1, 1, 2)
         grid.addWidget(QLabel("Project name"), 3, 0)
         grid.addWidget(self._name, 3, 1, 1, 2)
@@ -139,66 +142,15 @@ class NewProjectDialog(QDialog):
     def _build_classes_group(self) -> QGroupBox:
         box = QGroupBox("Classes")
         self._classes = ClassEditor()
-        hint = muted_label("Keys 1–9 and 0 first, then letters; double-click a key to change it.")
+        hint = muted_label(
+            "Two classes or more. A class named like a key (“3”, “a”) gets that key; the others "
+            "get 1–9 and 0, then letters. Double-click a key to change it."
+        )
         self._classes_msg = error_label()
         layout = QVBoxLayout(box)
         layout.addWidget(self._classes, 1)
         layout.addWidget(hint)
         layout.addWidget(self._classes_msg)
-        return box
-
-    def _build_learning_group(self) -> QGroupBox:
-        box = QGroupBox("Learning")
-        self._strategy = combo(POOL_STRATEGIES, DEFAULT_STRATEGY)
-        self._strategy_help = muted_label()
-        self._features = combo(REPRESENTATIONS, DEFAULT_REPRESENTATION)
-        self._features.setToolTip(
-            "What the model sees. Auto compares features learned from this folder with a "
-            "pretrained encoder (and both together) on your labels, and uses the best."
-        )
-        self._scenario = combo(SCENARIO_TEXT, "pool")
-        self._scenario_help = muted_label()
-        self._batch = spin(1, 500, 5, " per round")
-        self._batch.setToolTip("How many answers before the model retrains (k)")
-        self._seed_size = spin(0, 10_000, ProjectSettings.for_classes(0).seed_size, " items")
-        self._seed_size.setToolTip("Representative items labelled before the strategy starts")
-        self._seed_size_edited = False  # until the user sets it, it follows the class count
-        self._seed_size.valueChanged.connect(self._on_seed_size_edited)
-        self._seed_method = combo(SEED_STRATEGIES, DEFAULT_SEED_STRATEGY)
-        self._test_size = spin(0, 100_000, 50, " items")
-        self._test_size.setToolTip("Held out at random and labelled to measure accuracy honestly")
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self._seed_size)
-        seed_row.addWidget(self._seed_method, 1)
-        form = QFormLayout(box)
-        form.addRow("Strategy", self._strategy)
-        form.addRow("", self._strategy_help)
-        form.addRow("Features", self._features)
-        form.addRow("Scenario", self._scenario)
-        form.addRow("", self._scenario_help)
-        form.addRow("Batch size", self._batch)
-        form.addRow("Seed set", seed_row)
-        form.addRow("Test set", self._test_size)
-        return box
-
-    def _build_stopping_group(self) -> QGroupBox:
-        box = QGroupBox("Stop when")
-        self._use_budget = QCheckBox("Label budget")
-        self._budget = spin(1, 1_000_000, 500, " labels")
-        self._use_target = QCheckBox("Test accuracy reaches")
-        self._target = QDoubleSpinBox(
-            decimals=1, minimum=1.0, maximum=100.0, value=95.0, suffix=" %"
-        )
-        self._stable = QCheckBox("Predictions stop changing (stable predictions)")
-        self._stable.setChecked(True)
-        self._budget.setEnabled(False)
-        self._target.setEnabled(False)
-        grid = QGridLayout(box)
-        grid.addWidget(self._use_budget, 0, 0)
-        grid.addWidget(self._budget, 0, 1)
-        grid.addWidget(self._use_target, 1, 0)
-        grid.addWidget(self._target, 1, 1)
-        grid.addWidget(self._stable, 2, 0, 1, 2)
         return box
 
     def _wire(self) -> None:
@@ -208,14 +160,10 @@ class NewProjectDialog(QDialog):
         self._name.textEdited.connect(self._on_name_edited)
         self._location.textEdited.connect(self._on_location_edited)
         self._classes.classes_changed.connect(self._on_classes_changed)
-        self._strategy.currentIndexChanged.connect(self._on_strategy_changed)
-        self._scenario.currentIndexChanged.connect(self._on_scenario_changed)
-        self._use_budget.toggled.connect(self._budget.setEnabled)
-        self._use_target.toggled.connect(self._target.setEnabled)
+        self._notes.kind_changed.connect(self._show_folder_notes)
+        self.options.changed.connect(self._show_folder_notes)
         self._buttons.accepted.connect(self._on_create_clicked)
         self._buttons.rejected.connect(self.reject)
-        self._on_strategy_changed()
-        self._on_scenario_changed()
 
     # -- public API ---------------------------------------------------------------------------
     def set_folder(self, folder: str | os.PathLike) -> None:
@@ -225,8 +173,13 @@ class NewProjectDialog(QDialog):
         self._on_folder_edited()
 
     def set_project_name(self, name: str) -> None:
+        """As if the user typed ``name``: it no longer follows the folder."""
         self._name.setText(name)
         self._on_name_edited(name)
+
+    def set_kind(self, kind: str) -> None:
+        """For a mixed folder: label the images ('image') or the audio clips ('audio')."""
+        self._notes.set_kind(kind)
 
     def set_location(self, location: str | os.PathLike) -> None:
         self._location.setText(str(location))
@@ -247,6 +200,13 @@ class NewProjectDialog(QDialog):
         }
         return {k: w.text() for k, w in labels.items() if w.text()}
 
+    def notes(self) -> dict[str, str]:
+        """What the dialog says about the folder: counts, kind, unreadable files, test set."""
+        return self._notes.texts()
+
+    def report(self) -> FolderReport | None:
+        return self._report
+
     def counts(self) -> MediaCounts | None:
         return self._counts
 
@@ -266,20 +226,8 @@ class NewProjectDialog(QDialog):
             project_path=self._project_path(),
             classes=self._classes.classes(),
             hotkeys=self._classes.hotkeys(),
-            settings=ProjectSettings(
-                strategy=self._strategy.currentData(),
-                representation=self._features.currentData(),
-                scenario=self._scenario.currentData(),
-                batch=self._batch.value(),
-                seed_size=self._seed_size.value(),
-                seed_method=self._seed_method.currentData(),
-                test_size=self._test_size.value(),
-                budget=self._budget.value() if self._use_budget.isChecked() else None,
-                target_accuracy=(
-                    self._target.value() / 100 if self._use_target.isChecked() else None
-                ),
-                stable_predictions=self._stable.isChecked(),
-            ),
+            settings=ProjectSettings(**self.options.values()),
+            kind=self._notes.kind(self._counts),
         )
 
     def done(self, result: int) -> None:  # noqa: D102 (QDialog override: stop the lane first)
@@ -323,36 +271,50 @@ class NewProjectDialog(QDialog):
             return
         self._folder_text = text
         self._touch("folder", "project")
-        self._counts, self._folder_error = None, None
-        self._counts_label.setText("")
+        self._counts, self._report, self._folder_error = None, None, None
+        self._notes.clear()
         if text:
             folder = Path(text).expanduser()
             self._suggest_project(folder)
-            self._counts_label.setText("Counting files…")
-            self._lane.submit(lambda ctx: count_media(folder))
+            self._notes.show_counting()
+            self._lane.submit(lambda ctx: examine_folder(folder, ctx.report, ctx.should_stop))
         else:
             self._lane.cancel()
         self._revalidate()
 
     def _suggest_project(self, folder: Path) -> None:
-        if not self._name.text().strip():
+        if not self._name_edited:
             self._name.setText(folder.name or "project")
         if not self._location_edited:
             self._location.setText(str(folder.parent))
 
     @Slot(object)
-    def _on_lane_done(self, counts: MediaCounts) -> None:
+    def _on_counted(self, counts: MediaCounts) -> None:
         self._counts = counts
-        self._counts_label.setText(_counts_text(counts))
+        if counts.images and counts.audio:  # a mixed folder: the majority unless the user says
+            self.set_kind("audio" if counts.audio > counts.images else "image")
+        self._show_folder_notes()
         self._revalidate()
         self.counted.emit(counts)
+
+    @Slot(object)
+    def _on_lane_done(self, report: FolderReport) -> None:
+        self._report = report
+        self._show_folder_notes()
+        self.examined.emit(report)
 
     @Slot(str)
     def _on_lane_failed(self, message: str) -> None:
         self._folder_error = message
-        self._counts_label.setText("")
+        self._notes.clear()
         self._revalidate()
         self.counted.emit(None)
+
+    @Slot()
+    def _show_folder_notes(self) -> None:
+        """Kind choice, unreadable files, and a test set cut down to fit the pool."""
+        test_size = self.options.values()["test_size"]
+        self._notes.show_report(self._counts, self._report, test_size)
 
     @Slot()
     def _on_browse_folder_clicked(self) -> None:
@@ -374,30 +336,15 @@ class NewProjectDialog(QDialog):
 
     @Slot(str)
     def _on_name_edited(self, _text: str) -> None:
+        self._name_edited = bool(self._name.text().strip())  # emptied: follow the folder again
         self._touch("project")
         self._revalidate()
 
     @Slot()
     def _on_classes_changed(self) -> None:
         self._touch("classes")
-        if not self._seed_size_edited:
-            size = ProjectSettings.for_classes(len(self._classes.classes())).seed_size
-            self._seed_size.blockSignals(True)  # a programmatic change is not the user's edit
-            self._seed_size.setValue(size)
-            self._seed_size.blockSignals(False)
+        self.options.set_class_count(len(self._classes.classes()))
         self._revalidate()
-
-    @Slot()
-    def _on_seed_size_edited(self) -> None:
-        self._seed_size_edited = True
-
-    @Slot()
-    def _on_strategy_changed(self) -> None:
-        self._strategy_help.setText(POOL_STRATEGIES.get(self._strategy.currentData(), ""))
-
-    @Slot()
-    def _on_scenario_changed(self) -> None:
-        self._scenario_help.setText(SCENARIO_TEXT.get(self._scenario.currentData(), ""))
 
     @Slot()
     def _on_create_clicked(self) -> None:
@@ -407,6 +354,11 @@ class NewProjectDialog(QDialog):
             self.accept()
 
 
-def _counts_text(c: MediaCounts) -> str:
-    parts = [f"{c.images:,} images", f"{c.audio:,} audio clips", f"{c.other:,} other files"]
-    return "Found " + " · ".join(parts)
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """The learning options scroll when Advanced is open on a short screen."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area

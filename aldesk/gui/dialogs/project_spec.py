@@ -27,6 +27,7 @@ class NewProjectSpec:
     classes: list[str]
     hotkeys: list[str | None]
     settings: ProjectSettings = field(default_factory=ProjectSettings)
+    kind: str | None = None  # 'image' or 'audio' for a mixed folder; None: the majority
 
 
 def validate_spec(
@@ -81,9 +82,14 @@ def _project_problem(path: Path | None) -> str:
 def _class_problem(classes: list[str], hotkeys: list[str | None]) -> str:
     names = [c.strip() for c in classes]
     if not names:
-        return "Add at least one class (two or more to learn anything)."
+        return "Add at least two classes: the model learns to tell them apart."
     if any(not n for n in names):
         return "A class has an empty name."
+    if len(names) == 1:
+        return (
+            f"Add a second class: with only “{names[0]}” there is nothing to tell apart "
+            f"(for a yes/no question, add e.g. “not {names[0]}”)."
+        )
     seen: dict[str, str] = {}
     for n in names:
         if n.casefold() in seen:

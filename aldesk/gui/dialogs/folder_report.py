@@ -1,0 +1,81 @@
+"""What the new-project dialog says about the chosen folder, as plain text (no Qt).
+
+The folder is examined off the GUI thread in two steps: the files are counted by extension
+(instant), then every image or audio file's header is opened as the scan will do, so the dialog
+can say how many files a project would leave out before it is created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aldesk.core.pool import MediaCounts, count_media, find_unreadable, shown_path
+from aldesk.core.project import held_out_size
+
+KIND_WORDS = {"image": ("image", "images"), "audio": ("audio clip", "audio clips")}
+
+
+@dataclass(frozen=True)
+class FolderReport:
+    counts: MediaCounts
+    unreadable: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # kind -> files
+
+    def total(self, kind: str) -> int:
+        return self.counts.images if kind == "image" else self.counts.audio
+
+    def readable(self, kind: str) -> int:
+        return self.total(kind) - len(self.unreadable.get(kind, []))
+
+    @property
+    def mixed(self) -> bool:
+        return self.counts.images > 0 and self.counts.audio > 0
+
+    @property
+    def majority(self) -> str:
+        """The kind a project gets unless the user chooses (as ``aldesk new`` without --kind)."""
+        return "audio" if self.counts.audio > self.counts.images else "image"
+
+
+def examine_folder(folder: Path, report, should_stop) -> FolderReport:
+    """Worker side: the counts (passed to ``report`` at once), then the unreadable files."""
+    counts = count_media(folder)
+    report(counts)
+    return FolderReport(counts, find_unreadable(folder, should_stop=should_stop))
+
+
+def counts_text(c: MediaCounts) -> str:
+    parts = [f"{c.images:,} images", f"{c.audio:,} audio clips", f"{c.other:,} other files"]
+    return "Found " + " · ".join(parts)
+
+
+def _plural(n: int, kind: str) -> str:
+    one, many = KIND_WORDS[kind]
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def unreadable_text(report: FolderReport | None, kind: str) -> str:
+    """'3 images cannot be read and will be left out (e.g. a.png: truncated file).'"""
+    if report is None:
+        return "Checking that the files open…"
+    bad = report.unreadable.get(kind, [])
+    if not bad:
+        return f"All {_plural(report.total(kind), kind)} open."
+    path, reason = bad[0]
+    return (f"{_plural(len(bad), kind)} cannot be read and will be left out "
+            f"(e.g. {shown_path(path)}: {reason}).")  # fmt: skip
+
+
+def other_kind_text(report: FolderReport, kind: str) -> str:
+    other = "audio" if kind == "image" else "image"
+    n = report.total(other)
+    return f"The {_plural(n, other)} will be left out: a project holds one kind." if n else ""
+
+
+def held_out_text(requested: int, readable: int, kind: str) -> str:
+    """Why the test set will be smaller than asked, or '' when it is not cut down."""
+    size = held_out_size(requested, readable)
+    if size >= requested:
+        return ""
+    return (f"The test set will be {size} items, not {requested}: with {_plural(readable, kind)} "
+            "at most a fifth is kept aside, so the rest stays to learn from.")  # fmt: skip
