@@ -14,8 +14,7 @@ from aldesk import __version__
 from aldesk.core.errors import AldeskError
 
 EXIT_USER_ERROR = 2
-COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo",
-            "selfcheck")  # fmt: skip
+COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo", "suspicious")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     _add_simulate(sub)
+    from aldesk.commands_review import add_parser as add_suspicious
+
+    add_suspicious(sub)
     p = sub.add_parser("export", help="export labels (and predictions) to CSV or JSON")
     p.add_argument("project", type=Path)
     p.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -49,10 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the demo is kept (default: your data folder; reused next time)")  # fmt: skip
     p.add_argument("--fresh", action="store_true",
                    help="delete the previous demo project and start a new one")  # fmt: skip
-    p = sub.add_parser("selfcheck", help="check this installation: label, retrain and reopen "
-                       "two small generated projects in an offscreen window")  # fmt: skip
-    p.add_argument("--dir", type=Path, default=None,
-                   help="make and keep the check's projects here (default: a temporary folder)")  # fmt: skip
     return parser
 
 
@@ -125,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from aldesk import commands
+    from aldesk import commands, commands_review
 
     if args.command is None:
         return _gui(project=None)
@@ -133,16 +131,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _gui(project=args.project)
     if args.command == "demo":
         return _gui(demo=args.kind, demo_dir=args.dir, demo_fresh=args.fresh)
-    if args.command == "selfcheck":
-        from aldesk.selfcheck import run
-
-        return run(args.dir)
     handler = {
         "new": commands.cmd_new,
         "status": commands.cmd_status,
         "simulate": commands.cmd_simulate,
         "export": commands.cmd_export,
         "import-labels": commands.cmd_import_labels,
+        "suspicious": commands_review.cmd_suspicious,
     }[args.command]
     return handler(args)
 
