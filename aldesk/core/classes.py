@@ -32,9 +32,18 @@ def hotkeys_for(names: Sequence[str], taken: Iterable[str | None] = ()) -> list[
     return keys
 
 
+# Tableau 10, then colours added one at a time, each the farthest (CIELAB) from all before it
+# among mid-lightness, moderately saturated sRGB colours: any two of the first 30 differ by
+# Delta-E76 >= 24 (the class's key and name are shown too, so 40+ classes stay distinguishable).
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    "#7868e0", "#c01880", "#706800", "#f890f8", "#00e0b0",
+    "#f8b880", "#a8d048", "#387050", "#a05018", "#00c8f8",
+    "#a8a8f8", "#c0c880", "#9848a0", "#a84060", "#0078d8",
+    "#f870a8", "#48d878", "#008090", "#b08000", "#88d0a0",
+    "#f0b0f0", "#808850", "#c80858", "#7868b0", "#989800",
+    "#00a078", "#00d8d8", "#00a8f8", "#98c0f0", "#f88860",
 )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("quit", "&Quit", ("Ctrl+Q",), "w", "close", None),  # StandardKey.Quit is empty on some platforms
     ("skip", "&Skip", ("S",), "c", "skip", None),
     ("cannot_label", "&Can't label", ("X",), "c", "cannot_label", None),
+    ("pick_class", "&Find class… (type to filter, Enter answers)", ("/",), "w", "pick_class", None),
     ("undo", "&Undo last answer", (QKeySequence.StandardKey.Undo,), "c", "undo", None),
     ("back", "&Back to previous item", ("Alt+Left", "Backspace"), "c", "back", None),
     ("forward", "&Forward", ("Alt+Right",), "c", "forward", None),
@@ -26,6 +27,8 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("play", "&Play / pause", ("Space",), "v", "toggle_play", True),
     ("replay", "&Replay", ("R",), "v", "replay", True),
     ("loop", "&Loop", ("L",), "v", "toggle_loop", True),
+    ("slower", "Play &slower (0.5× / 1× / 2×)", ("[",), "v", "slower", True),
+    ("faster", "Play &faster (0.5× / 1× / 2×)", ("]",), "v", "faster", True),
     ("shortcuts", "&Keyboard shortcuts", ("F1",), "w", "show_shortcuts", None),
 )  # fmt: skip
 

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QLocale, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontInfo,
+    QIcon,
+    QImage,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from aldesk.core.classes import PALETTE
+from aldesk.core.records import ClassInfo
+
 ACCENT = QColor("#2f6fde")
 WAVE_FILL = QColor("#3b6fb6")
-WAVE_BG = QColor("#f7f8fa")
+WAVE_BG = QColor("#f7f8fa")  # follows the theme (apply_style); painters read style.WAVE_BG
 PLAYHEAD = QColor("#e4572e")
-MUTED_TEXT = QColor("#6b7280")
+MUTED_TEXT = QColor("#6b7280")  # these two follow the theme too
 ERROR_TEXT = QColor("#b42318")
 
 # 11 evenly spaced stops of matplotlib's perceptually uniform maps (van der Walt & Smith);
@@ -115,35 +130,151 @@ def heading_font(delta: int = 4, bold: bool = True) -> QFont:
     return font
 
 
-def apply_style(app: QApplication) -> None:
-    """Fusion with a light palette and the app's style sheet; independent of the desktop theme."""
+def class_colours(classes: Sequence[ClassInfo]) -> dict[int, str]:
+    """A colour per class id, no two alike: the stored colour unless an earlier class has it.
+
+    Projects made before the palette grew past 10 colours stored repeats (class 11 = class 1);
+    those classes get the first palette colour no class uses yet.
+    """
+    used: set[str] = set()
+    out: dict[int, str] = {}
+    for c in classes:
+        colour = (c.colour or "").lower()
+        if not colour or colour in used:
+            free = [p for p in PALETTE if p not in used]
+            colour = free[0] if free else PALETTE[len(out) % len(PALETTE)]
+        used.add(colour)
+        out[c.id] = colour
+    return out
+
+
+# -- fonts ----------------------------------------------------------------------------------
+_CJK = (  # writing system, preferred family, the locale language that puts it first
+    (QFontDatabase.WritingSystem.SimplifiedChinese, "Noto Sans CJK SC", QLocale.Language.Chinese),
+    (QFontDatabase.WritingSystem.Japanese, "Noto Sans CJK JP", QLocale.Language.Japanese),
+    (QFontDatabase.WritingSystem.TraditionalChinese, "Noto Sans CJK TC", None),
+    (QFontDatabase.WritingSystem.Korean, "Noto Sans CJK KR", QLocale.Language.Korean),
+)
+
+
+def cjk_fallback_families(language: QLocale.Language | None = None) -> list[str]:
+    """Installed sans-serif families with Chinese, Japanese or Korean glyphs, one per script.
+
+    The family for the user's language comes first: it decides how shared Han characters look.
+    """
+    language = QLocale().language() if language is None else language
+    ordered = sorted(_CJK, key=lambda entry: entry[2] != language)
+    found: list[str] = []
+    for system, preferred, _language in ordered:
+        families = [
+            f for f in QFontDatabase.families(system)
+            if "serif" not in f.lower() and "mono" not in f.lower()
+        ]  # fmt: skip
+        if not families:
+            continue
+        family = preferred if preferred in families else families[0]
+        if family not in found:
+            found.append(family)
+    return found
+
+
+def add_font_fallbacks(app: QApplication) -> None:
+    """Class names in Chinese, Japanese or Korean render with an installed CJK font.
+
+    Qt's own fallback depends on the platform's font configuration (a frozen bundle's
+    fontconfig may find none); listing the families makes the fallback explicit. The first
+    family stays the one the desktop resolved (not an alias such as "Sans Serif", which Qt
+    would skip in a family list).
+    """
+    font = QFont(app.font())
+    primary = QFontInfo(font).family()
+    extra = [f for f in cjk_fallback_families() if f != primary]
+    if extra:
+        font.setFamilies([primary, *extra])
+        app.setFont(font)
+
+
+# -- light and dark themes ------------------------------------------------------------------
+_THEMES: dict[str, dict[str, str]] = {
+    "light": {
+        "Window": "#f3f4f6", "WindowText": "#111827", "Base": "#ffffff",
+        "AlternateBase": "#f9fafb", "Text": "#111827", "Button": "#ffffff",
+        "ButtonText": "#111827", "ToolTipBase": "#111827", "ToolTipText": "#f9fafb",
+        "disabled": "#9ca3af", "wave_bg": "#f7f8fa", "chart_bg": "#ffffff", "grid": "#e5e7eb",
+        "muted": "#6b7280", "error": "#b42318",
+    },
+    "dark": {
+        "Window": "#1f2125", "WindowText": "#e5e7eb", "Base": "#2a2d32",
+        "AlternateBase": "#303338", "Text": "#e5e7eb", "Button": "#2f3237",
+        "ButtonText": "#e5e7eb", "ToolTipBase": "#e5e7eb", "ToolTipText": "#111827",
+        "disabled": "#6b7280", "wave_bg": "#26282c", "chart_bg": "#2a2d32", "grid": "#3f434a",
+        "muted": "#9ca3af", "error": "#f97066",
+    },
+}  # fmt: skip
+
+
+def desktop_scheme(app: QApplication) -> str:
+    """'dark' or 'light': ALDESK_THEME if set, else what the desktop reports (Qt 6.5+)."""
+    forced = os.environ.get("ALDESK_THEME", "").strip().lower()
+    if forced in _THEMES:
+        return forced
+    return scheme_name(app.styleHints().colorScheme())
+
+
+def scheme_name(scheme: Qt.ColorScheme) -> str:
+    """The app's theme for a desktop colour scheme: dark only when the desktop says dark."""
+    return "dark" if scheme == Qt.ColorScheme.Dark else "light"
+
+
+def current_scheme() -> str:
+    """The theme last applied by ``apply_style``."""
+    return _current["scheme"]
+
+
+def theme_colour(name: str) -> QColor:
+    """A colour of the current theme: 'chart_bg', 'grid', 'wave_bg', or a palette role name."""
+    return QColor(_THEMES[_current["scheme"]][name])
+
+
+_current = {"scheme": "light"}
+
+
+def apply_style(app: QApplication, scheme: str | None = None) -> None:
+    """Fusion with the app's light or dark palette and style sheet, and CJK font fallbacks.
+
+    ``scheme`` 'light' / 'dark'; None follows the desktop and keeps following it when the
+    desktop switches (QStyleHints.colorSchemeChanged).
+    """
     app.setStyle(QStyleFactory.create("Fusion"))
-    app.setPalette(_light_palette())
-    qss = resource_path("light.qss")
-    if qss.exists():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    if scheme is None:
+        scheme = desktop_scheme(app)
+        if not app.property("aldesk_follows_scheme"):
+            app.setProperty("aldesk_follows_scheme", True)
+            app.styleHints().colorSchemeChanged.connect(lambda _s: apply_style(app))
+    global WAVE_BG, MUTED_TEXT, ERROR_TEXT
+    _current["scheme"] = scheme
+    WAVE_BG, MUTED_TEXT, ERROR_TEXT = (theme_colour(k) for k in ("wave_bg", "muted", "error"))
+    app.setPalette(_palette(scheme))
+    qss = resource_path(f"{scheme}.qss")
+    app.setStyleSheet(qss.read_text(encoding="utf-8") if qss.exists() else "")
+    add_font_fallbacks(app)
     app_icon = icon("aldesk")
     if not app_icon.isNull():
         app.setWindowIcon(app_icon)
 
 
-def _light_palette() -> QPalette:
+def _palette(scheme: str) -> QPalette:
+    colours = _THEMES[scheme]
     pal = QPalette()
     role = QPalette.ColorRole
-    pal.setColor(role.Window, QColor("#f3f4f6"))
-    pal.setColor(role.WindowText, QColor("#111827"))
-    pal.setColor(role.Base, QColor("#ffffff"))
-    pal.setColor(role.AlternateBase, QColor("#f9fafb"))
-    pal.setColor(role.Text, QColor("#111827"))
-    pal.setColor(role.Button, QColor("#ffffff"))
-    pal.setColor(role.ButtonText, QColor("#111827"))
+    for name in ("Window", "WindowText", "Base", "AlternateBase", "Text", "Button",
+                 "ButtonText", "ToolTipBase", "ToolTipText"):  # fmt: skip
+        pal.setColor(getattr(role, name), QColor(colours[name]))
     pal.setColor(role.Highlight, ACCENT)
     pal.setColor(role.HighlightedText, QColor("#ffffff"))
-    pal.setColor(role.ToolTipBase, QColor("#111827"))
-    pal.setColor(role.ToolTipText, QColor("#f9fafb"))
     pal.setColor(role.PlaceholderText, MUTED_TEXT)
-    pal.setColor(role.Link, ACCENT)
+    pal.setColor(role.Link, ACCENT if scheme == "light" else QColor("#8fb3f5"))
     disabled = QPalette.ColorGroup.Disabled
     for r in (role.WindowText, role.Text, role.ButtonText):
-        pal.setColor(disabled, r, QColor("#9ca3af"))
+        pal.setColor(disabled, r, QColor(colours["disabled"]))
     return pal

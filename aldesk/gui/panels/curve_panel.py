@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QColor, QCursor, QPainter, QPen
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from aldesk.core.store import RoundRecord
+from aldesk.gui import style
 
 
 class CurvePanel(QChartView):
@@ -19,6 +20,8 @@ class CurvePanel(QChartView):
         super().__init__(chart, parent)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setMinimumHeight(180)
+        self._markers: list[QLineSeries] = []  # where the project's settings changed
+        self._top = 10
         self.line = QLineSeries()
         self.line.setPen(QPen(QColor("#2f6fde"), 2))
         self.lo, self.hi = QLineSeries(), QLineSeries()
@@ -38,14 +41,59 @@ class CurvePanel(QChartView):
         for s in (self.band, self.line):
             s.attachAxis(self.x_axis)
             s.attachAxis(self.y_axis)
+        self._follow_theme()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # the desktop switched light / dark
+            self._follow_theme()
+
+    def _follow_theme(self) -> None:
+        """The chart's own colours (QtCharts ignores the widget palette) match the theme."""
+        chart, text = self.chart(), self.palette().color(self.palette().ColorRole.WindowText)
+        chart.setBackgroundBrush(style.theme_colour("chart_bg"))
+        self.setBackgroundBrush(style.theme_colour("chart_bg"))
+        chart.setTitleBrush(text)
+        for axis in (self.x_axis, self.y_axis):
+            axis.setLabelsBrush(text)
+            axis.setTitleBrush(text)
+            axis.setGridLineColor(style.theme_colour("grid"))
+            axis.setLinePenColor(style.theme_colour("grid"))
 
     def show_rounds(self, rounds: list[RoundRecord]) -> None:
         pts = [r for r in rounds if r.accuracy is not None]
         self.line.replace([QPointF(r.n_labels, r.accuracy) for r in pts])
         self.lo.replace([QPointF(r.n_labels, r.accuracy_lo or r.accuracy) for r in pts])
         self.hi.replace([QPointF(r.n_labels, r.accuracy_hi or r.accuracy) for r in pts])
-        top = max((r.n_labels for r in pts), default=10)
-        self.x_axis.setRange(0, max(10, top))
+        self._top = max((r.n_labels for r in pts), default=10)
+        self._fit_x()
+
+    def set_markers(self, markers: list[tuple[int, str]]) -> None:
+        """Dashed vertical lines at the label counts where the settings changed (hover: what)."""
+        for series in self._markers:
+            self.chart().removeSeries(series)
+        self._markers = []
+        for x, text in markers:
+            series = QLineSeries()
+            series.setName(text)
+            series.append(QPointF(x, 0.0))
+            series.append(QPointF(x, 1.0))
+            series.setPen(QPen(QColor("#d97706"), 1.5, Qt.PenStyle.DashLine))
+            series.hovered.connect(
+                lambda _p, on, t=text: QToolTip.showText(QCursor.pos(), t) if on else None
+            )
+            self.chart().addSeries(series)
+            series.attachAxis(self.x_axis)
+            series.attachAxis(self.y_axis)
+            self._markers.append(series)
+        self._fit_x()
+
+    def marker_positions(self) -> list[float]:
+        return [s.at(0).x() for s in self._markers]
+
+    def _fit_x(self) -> None:
+        right = max([self._top, 10, *self.marker_positions()])
+        self.x_axis.setRange(0, right)
         self.x_axis.applyNiceNumbers()  # round tick values (0, 10, 20, ...)
 
     def point_count(self) -> int:

@@ -99,7 +99,8 @@ class LabelBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # always as tall as its rows want (up to MAX_ROWS): the viewer gives way, not the bar
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
@@ -124,13 +125,15 @@ class LabelBar(QWidget):
         self._nav["forward"] = self._small(
             "▶", "Forward to the next item (Alt+Right)", self.forward_clicked
         )
+        # aligned, the fixed-height buttons do not cap the bar's height at one row
+        centre = Qt.AlignmentFlag.AlignVCenter
         for w in (self._nav["back"], self._nav["undo"]):
-            layout.addWidget(w)
+            layout.addWidget(w, 0, centre)
         layout.addSpacing(6)
         layout.addWidget(self.classes_area, 1)
         layout.addSpacing(6)
         for w in (self.find_button, self.skip_button, self.cannot_button, self._nav["forward"]):
-            layout.addWidget(w)
+            layout.addWidget(w, 0, centre)
 
     def _small(self, text: str, tip: str, signal) -> QPushButton:
         b = _button(text, tip)
@@ -161,6 +164,7 @@ class LabelBar(QWidget):
         flow.set_cell_width(cell)
         self.find_button.setVisible(len(classes) > PICKER_THRESHOLD)
         self.classes_area.updateGeometry()
+        self.layout().invalidate()  # the row count may have changed before the bar is shown
 
     def set_answer(self, class_id: int | None) -> None:
         """Highlight the class an item was answered with (when revisiting it)."""

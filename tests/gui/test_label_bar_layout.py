@@ -1,0 +1,124 @@
+"""Any screen, any number of classes: the window fits a 1366 × 768 laptop at 150 % with 30
+classes, the class buttons wrap and scroll, and a type-to-filter picker ("/") answers."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.core.records import ClassInfo
+from aldesk.gui.class_picker import ClassPicker, filter_classes
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.main_window import MainWindow
+from aldesk.gui.panels.label_bar import MAX_ROWS, LabelBar
+from aldesk.gui.shortcuts import ShortcutSheet
+
+# 150 % of a 1366 × 768 screen in logical pixels, less a title bar and a panel (~60 px)
+LOGICAL_W, LOGICAL_H = 1366 / 1.5, 768 / 1.5 - 60
+NAMES_30 = [f"species {i:02d}" for i in range(27)] + ["sparrow", "house finch", "猫"]
+
+
+def _window(qtbot, tmp_path, kind: str = "images", names=NAMES_30) -> MainWindow:
+    make_demo_pool(kind, tmp_path / "pool", per_class=1)
+    settings = ProjectSettings(batch=4, seed_size=4, test_size=0)
+    store, _ = create_project(tmp_path / "p.aldesk", tmp_path / "pool", names, settings)
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    return window
+
+
+def _show(qtbot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.controller.features.finished, timeout=120_000):
+        window.show()
+        window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+
+
+def _inside(window: MainWindow, widget) -> bool:
+    """The whole widget is within the window (not cut off at its right or bottom edge)."""
+    top_left = widget.mapTo(window, QPoint(0, 0))
+    rect = widget.rect().translated(top_left)
+    return widget.isVisible() and window.rect().contains(rect)
+
+
+@pytest.mark.parametrize("kind", ["images", "audio"])
+def test_window_with_30_classes_fits_1366x768_at_150_percent(qtbot, tmp_path, kind) -> None:
+    window = _window(qtbot, tmp_path, kind)
+    need = window.minimumSizeHint()
+    assert need.width() <= LOGICAL_W and need.height() <= LOGICAL_H, need
+    _show(qtbot, window)
+    window.resize(int(LOGICAL_W), int(LOGICAL_H))
+    qtbot.waitUntil(lambda: window.width() == int(LOGICAL_W))
+    bar = window.label_bar
+    for widget in (bar.skip_button, bar.cannot_button, bar.find_button, window.side_scroll):
+        assert _inside(window, widget), widget
+    window.close()
+
+
+def test_class_buttons_wrap_into_rows_and_scroll_instead_of_widening() -> None:
+    classes = [ClassInfo(i, f"class {i}", None, None, i) for i in range(30)]
+    bar = LabelBar()
+    bar.set_classes(classes)
+    assert bar.minimumSizeHint().width() < 700  # was 3,900 px: one button per class in a row
+    bar.resize(1000, bar.sizeHint().height())
+    bar.show()
+    area = bar.classes_area
+    rows = {bar.button(c.id).y() for c in classes}
+    assert len(rows) > 2  # the buttons wrap...
+    assert area.height() <= MAX_ROWS * 44  # ...and at most two rows show; the rest scroll
+    assert area.verticalScrollBar().maximum() > 0
+    assert not bar.find_button.isHidden()  # past 12 classes the picker is offered
+    bar.set_classes(classes[:9])
+    assert bar.find_button.isHidden()
+    bar.close()
+
+
+def test_filter_ranks_prefix_then_word_then_substring() -> None:
+    classes = [ClassInfo(i, n, None, None, i) for i, n in
+               enumerate(["house sparrow", "sparrow", "passer", "finch"])]  # fmt: skip
+    names = [c.name for c in filter_classes(classes, "SPAR")]
+    assert names == ["sparrow", "house sparrow"]
+    assert [c.name for c in filter_classes(classes, "ss")] == ["passer"]
+    assert filter_classes(classes, "owl") == []
+
+
+def test_slash_opens_the_picker_typing_filters_and_enter_answers(qtbot, tmp_path) -> None:
+    window = _window(qtbot, tmp_path)
+    _show(qtbot, window)
+    item = window.controller.current().item
+    qtbot.keyClick(window, Qt.Key.Key_Slash)
+    picker: ClassPicker = window.class_picker
+    assert picker.isVisible()
+    qtbot.keyClicks(picker.filter, "fin")
+    sparrow_id = window.store.class_by_name("sparrow").id
+    finch_id = window.store.class_by_name("house finch").id
+    assert picker.highlighted() == finch_id and picker.list.count() == 1
+    picker.filter.clear()
+    qtbot.keyClicks(picker.filter, "owl")  # nothing matches: Enter keeps the picker open
+    qtbot.keyClick(picker.filter, Qt.Key.Key_Return)
+    assert picker.isVisible() and "No class matches" in picker.message.text()
+    picker.filter.clear()
+    qtbot.keyClicks(picker.filter, "s")  # "species 00" ... then "sparrow"
+    for _ in range(27):
+        qtbot.keyClick(picker.filter, Qt.Key.Key_Down)
+    assert picker.highlighted() == sparrow_id
+    qtbot.keyClick(picker.filter, Qt.Key.Key_Return)
+    assert not picker.isVisible()
+    answer = window.store.answers()[item.id]
+    assert (answer.action, answer.class_id) == ("label", sparrow_id)
+    window.close()
+
+
+def test_the_picker_key_is_listed_in_the_f1_sheet(qtbot, tmp_path) -> None:
+    window = _window(qtbot, tmp_path)
+    sheet = ShortcutSheet(window.actions_by_name, window.store.classes(), window)
+    rows = {
+        sheet.table.item(r, 0).text(): sheet.table.item(r, 1).text()
+        for r in range(sheet.table.rowCount())
+    }
+    assert any(what.startswith("Find class") and keys == "/" for what, keys in rows.items())
+    window.close()
