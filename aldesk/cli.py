@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aldesk import __version__
+from aldesk.cli_types import ACCURACY, TEST_FRACTION, count
 from aldesk.core.errors import AldeskError
 
 EXIT_USER_ERROR = 2
@@ -63,14 +64,16 @@ def _add_new(sub) -> None:
     _add_features_option(p)
     p.add_argument("--scenario", choices=("pool", "stream", "synthesis"), default="pool")
     p.add_argument("--model", default="logreg", choices=("logreg", "svm", "forest", "committee"))
-    p.add_argument("--batch", type=int, default=5, help="labels between retrains (k)")
-    p.add_argument("--seed-size", type=int, default=None,
+    p.add_argument("--batch", type=count(1), default=5, help="labels between retrains (k)")
+    p.add_argument("--seed-size", type=count(0), default=None,
                    help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
     p.add_argument("--seed-method", choices=("random", "representative"), default=None,
                    help="how the seed set is drawn (default: random)")  # fmt: skip
-    p.add_argument("--test-size", type=int, default=50, help="random held-out test items")
-    p.add_argument("--budget", type=int, default=None, help="stop advice after this many labels")
-    p.add_argument("--target-accuracy", type=float, default=None)
+    p.add_argument("--test-size", type=count(0), default=50, help="random held-out test items")
+    p.add_argument("--budget", type=count(1), default=None,
+                   help="stop advice after this many labels")  # fmt: skip
+    p.add_argument("--target-accuracy", type=ACCURACY, default=None,
+                   help="stop advice at this test accuracy, in (0, 1]")  # fmt: skip
     p.add_argument("--kind", choices=("image", "audio"), default=None,
                    help="for a mixed folder: which kind to label (default: the majority)")  # fmt: skip
     p.add_argument("--no-features", action="store_true",
@@ -92,12 +95,13 @@ def _add_simulate(sub) -> None:
     p.add_argument("--oracle", type=Path, required=True, help="CSV with path,label columns")
     p.add_argument("--strategy", default=None, help="query strategy (default: the app's)")
     _add_features_option(p)
-    p.add_argument("--budget", type=int, required=True)
-    p.add_argument("--batch", type=int, default=10)
-    p.add_argument("--seed-size", type=int, default=None,
+    p.add_argument("--budget", type=count(1), required=True)
+    p.add_argument("--batch", type=count(1), default=10)
+    p.add_argument("--seed-size", type=count(0), default=None,
                    help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
-    p.add_argument("--test-fraction", type=float, default=0.2)
-    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--test-fraction", type=TEST_FRACTION, default=0.2,
+                   help="share of the pool held out for testing, in [0, 1)")  # fmt: skip
+    p.add_argument("--repeats", type=count(1, 10_000), default=1)
     p.add_argument("--mode", choices=("pool", "stream"), default="pool")
     p.add_argument("--model", default="logreg", choices=("logreg", "svm", "forest", "committee"))
     p.add_argument("--cache", type=Path, default=None, help="feature cache to reuse across runs")

@@ -38,6 +38,7 @@ def _classes(text: str) -> list[str]:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from aldesk.core.pool import shown_path
     from aldesk.core.project import ProjectSettings, compute_representation, create_project
 
     classes = _classes(args.classes)
@@ -59,18 +60,21 @@ def cmd_new(args: argparse.Namespace) -> int:
               f"({len(scan.unreadable)} unreadable, {len(scan.other_kind)} of another kind "
               f"ignored, {len(scan.duplicates)} duplicated contents).")  # fmt: skip
         for entry in scan.unreadable[:10]:
-            print(f"  unreadable: {entry.relpath}: {entry.error}")
+            print(f"  unreadable: {shown_path(entry.relpath)}: {entry.error}")
         if len(scan.unreadable) > 10:
             print(f"  ... and {len(scan.unreadable) - 10} more unreadable files")
         if not args.no_features:
             result, matrix, layout = compute_representation(
                 store, progress=_progress_line("features"),
-                log=lambda m: print(f"  pretrained features: {m}"),
+                log=lambda m: print(f"  {m}"),
             )  # fmt: skip
             if len(layout.blocks) > 1:
                 print(f"  features: {', '.join(layout.blocks)} ({matrix.X.shape[1]} columns)")
+            paths = {it.hash: it.relpath for it in store.items()}
             for h, reason in list(result.failed.items())[:10]:
-                print(f"  no features for {h[:12]}: {reason}")
+                print(f"  no features for {shown_path(paths.get(h, h[:12]))}: {reason}")
+            if len(result.failed) > 10:
+                print(f"  ... and {len(result.failed) - 10} more without features")
     print(f"Open it with: aldesk open {store.path}")
     return 0
 
@@ -116,6 +120,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from aldesk.core.simulate import simulate
 
+    check_writable(args.out)  # before the run, not after it: a failed write loses the curve
     curve = simulate(
         args.pool, args.oracle, strategy=args.strategy, features=args.features,
         budget=args.budget, batch=args.batch,
@@ -131,6 +136,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_writable(path: Path) -> None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    import os
+
+    path = Path(path)
+    folder = path.parent
+    if path.is_dir():
+        raise AldeskError(f"Cannot write {path}: it is a folder; give a file name.")
+    if not folder.is_dir():
+        raise AldeskError(f"Cannot write {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise AldeskError(f"Cannot write {path}: permission denied.")
+
+
 def _write_json(path: Path, data: object) -> None:
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
@@ -142,6 +161,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from aldesk.core.interop import export_labels
     from aldesk.core.store import ProjectStore
 
+    check_writable(args.out)
     with ProjectStore.open(args.project) as store:
         predictions = _predictions(store) if args.predictions else None
         export_labels(store, args.out, fmt=args.format, predictions=predictions)
@@ -155,7 +175,7 @@ def _predictions(store) -> dict[int, tuple[str, float]]:
     from aldesk.core.rounds import run_round
     from aldesk.core.session import Session
 
-    _, matrix, layout = compute_representation(store)
+    _, matrix, layout = compute_representation(store, log=lambda m: print(m, file=sys.stderr))
     session = Session(store)
     session.set_features(matrix, layout)
     job = session.training_job(force=True)
@@ -168,6 +188,7 @@ def _predictions(store) -> dict[int, tuple[str, float]]:
 
 def cmd_import_labels(args: argparse.Namespace) -> int:
     from aldesk.core.interop import import_labels
+    from aldesk.core.pool import shown_path
     from aldesk.core.store import ProjectStore
 
     with ProjectStore.open(args.project) as store:
@@ -175,5 +196,5 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     print(f"Imported {report.imported} labels ({report.unchanged} unchanged).")
     if report.unknown_paths:
         print(f"  {len(report.unknown_paths)} paths are not in the pool, e.g. "
-              f"{report.unknown_paths[0]}")  # fmt: skip
+              f"{shown_path(report.unknown_paths[0])}")  # fmt: skip
     return 0

@@ -5,6 +5,7 @@ header row naming at least the ``path`` and ``label`` columns (other columns are
 import); a JSON file is a list of ``{"path": ..., "label": ...}`` objects. A row with an empty
 label is an unlabelled item (an export with predictions writes such rows) and is not imported.
 
+Reading a labels file (bounded, lossless for odd names) is :mod:`aldesk.core.labels_file`.
 Imported labels go through the store's append-only log with ``strategy='import'``, so they can
 be undone and told apart from answers given in the app.
 """
@@ -16,13 +17,13 @@ import io
 import json
 import os
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from aldesk.core.errors import AldeskError, BadLabelsFile, UnknownClass
+from aldesk.core.errors import AldeskError, UnknownClass
+from aldesk.core.labels_file import Row, normalise, read_oracle_csv, read_rows  # noqa: F401
 from aldesk.core.store import Item, ProjectStore
 
 FORMATS = ("csv", "json")
@@ -49,13 +50,6 @@ class ImportReport:
     unchanged: int
     unknown_paths: list[str]
     unknown_classes: list[str]
-
-
-@dataclass(frozen=True)
-class _Row:
-    line: int
-    path: str
-    label: str
 
 
 # ------------------------------------------------------------------ export
@@ -125,7 +119,11 @@ def _iso(timestamp: float) -> str:
 
 def _to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    # The writer quotes a field holding "\n" (the line terminator) but not one holding "\r",
+    # which readers take for a line end: a file named "a\r.png" then needs every field quoted.
+    odd = any("\r" in str(v) for row in rows for v in row.values())
+    quoting = csv.QUOTE_ALL if odd else csv.QUOTE_MINIMAL
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", quoting=quoting)
     writer.writeheader()
     writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
     return out.getvalue()
@@ -139,7 +137,9 @@ def _write_atomically(path: Path, text: str) -> None:
     # A temp name of our own (not mkstemp) so the file gets the user's umask, not mode 0600.
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
+        # A file name that is not UTF-8 is written as its own bytes, so that importing the
+        # file finds it again (JSON escapes it instead).
+        with open(tmp, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -150,118 +150,6 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-# ------------------------------------------------------------------ reading labels files
-
-
-def _bad(path: Path, line: int | None, what: str) -> BadLabelsFile:
-    where = f"{path}, line {line}" if line is not None else str(path)
-    return BadLabelsFile(f"{where}: {what}")
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise _bad(path, line, "not UTF-8 text") from exc
-    except OSError as exc:
-        raise BadLabelsFile(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-
-
-def _csv_rows(path: Path, text: str) -> Iterator[_Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [h.strip().lower() for h in next(reader, [])]
-        if "path" not in header or "label" not in header:
-            raise _bad(path, 1, "the header must name a 'path' and a 'label' column")
-        i_path, i_label = header.index("path"), header.index("label")
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                n = len(header)
-                raise _bad(path, reader.line_num, f"{len(row)} fields where the header has {n}")
-            yield _Row(reader.line_num, row[i_path], row[i_label])
-    except csv.Error as exc:
-        raise _bad(path, reader.line_num, f"not valid CSV ({exc})") from exc
-
-
-def _json_rows(path: Path, text: str) -> Iterator[_Row]:
-    """Decode the list element by element, so an error names the line of its element."""
-    decoder, ws = json.JSONDecoder(), " \t\r\n"
-    pos = len(text) - len(text.lstrip(ws))
-    if text[pos : pos + 1] != "[":
-        raise _bad(path, text.count("\n", 0, pos) + 1, "expected a list of {path, label} objects")
-    pos += 1
-    while True:
-        pos += len(text[pos:]) - len(text[pos:].lstrip(ws))
-        if text[pos : pos + 1] == "]":
-            return
-        line = text.count("\n", 0, pos) + 1
-        try:
-            element, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _bad(path, exc.lineno, f"not valid JSON ({exc.msg})") from exc
-        yield _json_row(path, line, element)
-        pos += len(text[pos:]) - len(text[pos:].lstrip(ws))
-        if text[pos : pos + 1] == ",":
-            pos += 1
-        elif text[pos : pos + 1] != "]":
-            raise _bad(path, text.count("\n", 0, pos) + 1, "expected ',' or ']'")
-
-
-def _json_row(path: Path, line: int, element: object) -> _Row:
-    if not isinstance(element, dict) or not isinstance(element.get("path"), str):
-        raise _bad(path, line, 'each entry must be an object with a "path" string')
-    label = element.get("label")
-    if label is not None and not isinstance(label, str):
-        raise _bad(path, line, '"label" must be a string or null')
-    return _Row(line, element["path"], label or "")
-
-
-def _read_rows(path: str | os.PathLike[str]) -> list[_Row]:
-    """Parse a labels file (JSON by its .json suffix, CSV otherwise) into clean rows."""
-    path = Path(path)
-    text = _read_text(path)
-    parse = _json_rows if path.suffix.lower() == ".json" else _csv_rows
-    rows = []
-    for row in parse(path, text):
-        clean = _Row(row.line, _normalise(row.path), row.label.strip())
-        if not clean.path:
-            raise _bad(path, row.line, "empty path")
-        rows.append(clean)
-    if not rows:
-        raise _bad(path, None, "the file holds no labels")
-    return rows
-
-
-def _normalise(relpath: str) -> str:
-    relpath = relpath.strip().replace("\\", "/")
-    while relpath.startswith("./"):
-        relpath = relpath[2:]
-    return relpath
-
-
-def read_oracle_csv(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Read the true labels a headless simulation answers from.
-
-    Args:
-        path: A CSV (``path,label`` header) or JSON labels file.
-
-    Returns:
-        relpath (relative to the pool, ``/`` separators) -> label.
-
-    Raises:
-        BadLabelsFile: The file cannot be read, or a row has no path or no label.
-    """
-    oracle = {}
-    for row in _read_rows(path):
-        if not row.label:
-            raise _bad(Path(path), row.line, f"no label for {row.path!r}")
-        oracle[row.path] = row.label
-    return oracle
 
 
 # ------------------------------------------------------------------ import
@@ -288,7 +176,7 @@ def import_labels(
         BadLabelsFile: The file cannot be read or parsed (the message names the line).
         UnknownClass: The file names classes the project lacks and ``add_classes`` is false.
     """
-    rows = [r for r in _read_rows(path) if r.label]
+    rows = [r for r in read_rows(path) if r.label]
     missing = _missing_classes(store, rows)
     if missing and not add_classes:
         raise UnknownClass(
@@ -304,7 +192,7 @@ def _class_ids(store: ProjectStore) -> dict[str, int]:
     return {c.name.casefold(): c.id for c in store.classes()}
 
 
-def _missing_classes(store: ProjectStore, rows: list[_Row]) -> list[str]:
+def _missing_classes(store: ProjectStore, rows: list[Row]) -> list[str]:
     known, missing = _class_ids(store), {}
     for row in rows:
         if row.label.casefold() not in known:
@@ -313,32 +201,39 @@ def _missing_classes(store: ProjectStore, rows: list[_Row]) -> list[str]:
 
 
 def _items_by_path(store: ProjectStore) -> dict[str, Item]:
-    """Every path of every pool file, duplicates included."""
+    """Every path of every pool file, duplicates included, as stored and normalised."""
     by_path: dict[str, Item] = {}
     for item in store.items():
         if item.origin == "file":
             for relpath in [item.relpath, *store.item_paths(item.id)]:
                 by_path.setdefault(relpath, item)
+    for relpath, item in list(by_path.items()):
+        by_path.setdefault(normalise(relpath), item)  # exact names win
     return by_path
 
 
-def _lookup(store: ProjectStore, by_path: dict[str, Item], relpath: str) -> Item | None:
-    if os.path.isabs(relpath):
-        try:
-            relpath = Path(relpath).relative_to(store.pool_root).as_posix()
-        except ValueError:
-            return None
-    return by_path.get(relpath)
+def _lookup(store: ProjectStore, by_path: dict[str, Item], row: Row) -> Item | None:
+    """The item a row names: by its path as written first (a name may hold a backslash),
+    then by the normalised path (Windows separators, ``./``), or relative to the pool."""
+    for relpath in (row.path, row.key):
+        if os.path.isabs(relpath):
+            try:
+                relpath = Path(relpath).relative_to(store.pool_root).as_posix()
+            except ValueError:
+                continue
+        if relpath in by_path:
+            return by_path[relpath]
+    return None
 
 
-def _record_rows(store: ProjectStore, rows: list[_Row], added: list[str]) -> ImportReport:
+def _record_rows(store: ProjectStore, rows: list[Row], added: list[str]) -> ImportReport:
     by_path, class_ids, current = _items_by_path(store), _class_ids(store), store.labels()
     imported = unchanged = 0
     unknown_paths, labels = [], []
     for row in rows:
-        item = _lookup(store, by_path, row.path)
+        item = _lookup(store, by_path, row)
         if item is None:
-            unknown_paths.append(row.path)
+            unknown_paths.append(row.key)
             continue
         class_id = class_ids[row.label.casefold()]
         if current.get(item.id) == class_id:

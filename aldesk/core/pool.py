@@ -29,8 +29,10 @@ Rules a user can rely on:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -124,6 +126,13 @@ class _Found:
 # ------------------------------------------------------------------ walking the folder
 
 
+def shown_path(relpath: str) -> str:
+    """A relpath as a person reads it: undecodable bytes as U+FFFD, control characters (a
+    carriage return, a newline) escaped, so one name stays on one line of output."""
+    text = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _check_root(root: str | os.PathLike[str]) -> Path:
     path = Path(root)
     if not path.is_dir():
@@ -139,8 +148,13 @@ def _skipped(name: str) -> bool:
     return name.startswith(".") or name.endswith(PROJECT_SUFFIX)
 
 
-def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Yield (relpath, entry) for every regular file, skipping hidden and project folders."""
+def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], str | None]]:
+    """Yield (relpath, entry, problem) for every file, skipping hidden and project folders.
+
+    ``problem`` is None for a regular file (or a link to one); otherwise it says why the entry
+    cannot be an item (a pipe, a socket, a device, a broken link, a link loop, a link to a
+    folder). Links to folders are never followed, so a link loop cannot trap the walk.
+    """
     stack = [(root, "")]
     while stack:
         folder, prefix = stack.pop()
@@ -153,10 +167,37 @@ def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
             if _skipped(child.name):
                 continue
             relpath = prefix + child.name
-            if child.is_dir(follow_symlinks=False):
-                stack.append((Path(child.path), relpath + "/"))
-            elif child.is_file():
-                yield relpath, child
+            try:
+                if child.is_dir(follow_symlinks=False):
+                    stack.append((Path(child.path), relpath + "/"))
+                    continue
+            except OSError:
+                pass  # is_dir never raises in practice; _entry_problem names what it is
+            yield relpath, child, _entry_problem(child)
+
+
+def _entry_problem(entry: os.DirEntry[str]) -> str | None:
+    """Why a non-folder entry is not a readable regular file, or None if it is one."""
+    try:
+        st = entry.stat()  # follows links
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a link that points back to itself (link loop)"
+        if isinstance(exc, FileNotFoundError):
+            return "a broken link (its target does not exist)"
+        return _read_error(exc)
+    if stat.S_ISREG(st.st_mode):
+        return None
+    return _NOT_A_FILE.get(stat.S_IFMT(st.st_mode), "not a regular file")
+
+
+_NOT_A_FILE = {
+    stat.S_IFDIR: "a link to a folder (links to folders are not followed)",
+    stat.S_IFIFO: "a named pipe (FIFO), not a file",
+    stat.S_IFSOCK: "a socket, not a file",
+    stat.S_IFCHR: "a device, not a file",
+    stat.S_IFBLK: "a device, not a file",
+}
 
 
 def _read_error(exc: OSError) -> str:
@@ -169,9 +210,12 @@ def _read_error(exc: OSError) -> str:
 
 def _find_media(root: Path) -> list[_Found]:
     found = []
-    for relpath, entry in _walk(root):
+    for relpath, entry, problem in _walk(root):
         kind = media.media_kind(relpath)
         if kind is None:
+            continue
+        if problem is not None:  # listed as unreadable, with the reason
+            found.append(_Found(relpath, kind, 0, 0, problem))
             continue
         try:
             st = entry.stat()
@@ -198,7 +242,7 @@ def count_media(root: str | os.PathLike[str]) -> MediaCounts:
         PoolMissing: ``root`` is not an existing folder.
     """
     counts = {"image": 0, "audio": 0, None: 0}
-    for relpath, _entry in _walk(_check_root(root)):
+    for relpath, _entry, _problem in _walk(_check_root(root)):
         counts[media.media_kind(relpath)] += 1
     return MediaCounts(images=counts["image"], audio=counts["audio"], other=counts[None])
 
@@ -248,7 +292,11 @@ def _no_media_message(root: Path, kind: str, n_other: int) -> str:
 def _hash_file(path: Path) -> str:
     """SHA-256 of the file's bytes, read in 1 MiB blocks (hashlib releases the GIL)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    # Non-blocking open: a file swapped for a FIFO since the walk must not hang the scan.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
         while block := f.read(HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 from aldesk.core.errors import AldeskError, PoolMissing
 from aldesk.core.pool import ScanResult, scan
 from aldesk.core.pool_sync import apply_scan
-from aldesk.core.store import ProjectStore
+from aldesk.core.store import DB_NAME, ProjectStore, project_path
 from aldesk.core.strategies.pool import DEFAULT_STRATEGY
 from aldesk.core.strategies.seed import DEFAULT_SEED_STRATEGY
 
@@ -118,6 +119,7 @@ def create_project(
         raise PoolMissing(f"The folder {pool_root} does not exist.")
     # Fails before anything is written. The feature workers warm up while files are hashed.
     result = scan(pool_root, kind=kind, progress=progress, on_kind=_prepare_features)
+    existed = project_path(path).exists()
     store = ProjectStore.create(
         path, pool_root=pool_root, kind=result.kind, classes=classes,
         settings=asdict(settings), hotkeys=hotkeys,
@@ -126,9 +128,21 @@ def create_project(
         apply_scan(store, result)
         draw_test_split(store, settings.test_size, settings.random_state)
     except BaseException:
+        # All or nothing: a half-made project would block the next attempt at this path
+        # (ProjectStore.create refuses an existing one, so everything there is ours).
         store.close()
+        _undo_create(store.path, existed)
         raise
     return store, result
+
+
+def _undo_create(path: Path, existed: bool) -> None:
+    """Remove what a failed create made: the whole folder if it was new, else the database."""
+    if not existed:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+        (path / name).unlink(missing_ok=True)
 
 
 def _prepare_features(kind: str, files: int) -> None:
@@ -247,9 +261,12 @@ def compute_representation(
 
     result = compute_features(store, progress, should_stop, workers)
     pretrained, why = compute_pretrained(store, progress, should_stop, workers)
+    notes = [*result.notes, *(pretrained.notes if pretrained is not None else ())]
+    for note in notes if log is not None else ():
+        log(note)  # damage found in the feature cache, and repaired
     if pretrained is None:
         if log is not None and why:
-            log(why)
+            log(f"pretrained features: {why}")
         return result, result.features, single_layout(result.features)
     combined, layout = combine(result.features, pretrained.features)
     return result, combined, layout

@@ -21,8 +21,9 @@ import numpy as np
 from aldesk.core.errors import AldeskError, BadLabelsFile
 from aldesk.core.evaluation import compute_metrics
 from aldesk.core.features.types import FeatureSet
-from aldesk.core.interop import read_oracle_csv
+from aldesk.core.labels_file import oracle_label, read_oracle_csv
 from aldesk.core.learner import TrainingSnapshot, train
+from aldesk.core.pool import shown_path
 from aldesk.core.project import (
     ProjectSettings,
     compute_features,
@@ -148,10 +149,10 @@ def _class_ids(store: ProjectStore) -> dict[str, int]:
 
 
 def _oracle_label(labels: dict[str, str], relpath: str) -> str:
-    try:
-        return labels[relpath]
-    except KeyError:
-        raise BadLabelsFile(f"The oracle file has no label for {relpath}.") from None
+    label = oracle_label(labels, relpath)
+    if label is None:
+        raise BadLabelsFile(f"The oracle file has no label for {shown_path(relpath)}.")
+    return label
 
 
 def _answer_tests(store: ProjectStore, labels: dict[str, str]) -> None:

@@ -11,6 +11,8 @@ before it returns. Nothing in a project is pickled: opening one runs no code.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -50,6 +52,39 @@ _ROUND_COLS = (
     "round, n_labels, n_test, accuracy, accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, "
     "macro_f1_hi, fit_seconds, strategy, at, representation"
 )
+
+
+def _db_path(relpath: str) -> str | bytes:
+    """A relpath as stored: text, or the name's raw bytes (a BLOB) when it is not UTF-8.
+
+    Python holds such a name with surrogate escapes (``os.fsdecode``), which SQLite's text
+    cannot; the bytes keep it exact, so the file is found again by the same name.
+    """
+    try:
+        relpath.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(relpath)
+    return relpath
+
+
+def _py_path(value: str | bytes) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def _own_folder(path: Path) -> None:
+    """Make one of the project's folders. A file or a broken link in its place (damage, or a
+    mistake) is replaced, with a warning, rather than making every open fail."""
+    if not path.is_dir() and (path.is_symlink() or path.exists()):
+        path.unlink()
+        # Logged: with no handler set up, Python prints it as one line on stderr.
+        logging.getLogger("aldesk").warning(
+            "%s was not a folder; it was replaced by an empty one.", path
+        )
+    path.mkdir(exist_ok=True)
+
+
+def _item(row: Sequence[Any]) -> Item:
+    return Item(row[0], row[1], _py_path(row[2]), *row[3:])
 
 
 def project_path(path: str | Path) -> Path:
@@ -125,8 +160,12 @@ class ProjectStore:
             lock.release()
             raise
         store = cls(path, conn, lock)
-        store.cache_dir.mkdir(exist_ok=True)
-        store.synth_dir.mkdir(exist_ok=True)
+        try:
+            _own_folder(store.cache_dir)
+            _own_folder(store.synth_dir)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -201,7 +240,7 @@ class ProjectStore:
                     cur = self._conn.execute(
                         "INSERT INTO items(hash, relpath, kind, size, mtime_ns, status, reason,"
                         " origin, arrival, added_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (e.hash, e.relpath, e.kind, e.size, e.mtime_ns, e.status, e.reason,
+                        (e.hash, _db_path(e.relpath), e.kind, e.size, e.mtime_ns, e.status, e.reason,
                          e.origin, e.arrival, now),
                     )  # fmt: skip
                     ids.append(cur.lastrowid)
@@ -216,13 +255,15 @@ class ProjectStore:
         bad = set(fields) - self._UPDATABLE
         if bad:
             raise ValueError(f"cannot update item fields {sorted(bad)}")
+        if "relpath" in fields:
+            fields["relpath"] = _db_path(fields["relpath"])
         if fields:
             cols = ", ".join(f"{k} = ?" for k in fields)
             self._write(f"UPDATE items SET {cols} WHERE id = ?", [*fields.values(), item_id])
 
     def items(self) -> list[Item]:
         rows = self._conn.execute(f"SELECT {_ITEM_COLS} FROM items ORDER BY id").fetchall()
-        return [Item(*r) for r in rows]
+        return [_item(r) for r in rows]
 
     def item(self, item_id: int) -> Item:
         row = self._conn.execute(
@@ -230,13 +271,13 @@ class ProjectStore:
         ).fetchone()
         if row is None:
             raise KeyError(item_id)
-        return Item(*row)
+        return _item(row)
 
     def item_by_hash(self, content_hash: str) -> Item | None:
         row = self._conn.execute(
             f"SELECT {_ITEM_COLS} FROM items WHERE hash = ?", (content_hash,)
         ).fetchone()
-        return None if row is None else Item(*row)
+        return None if row is None else _item(row)
 
     def set_split(self, item_ids: Iterable[int], split: str) -> None:
         if split not in ("pool", "test"):
@@ -250,7 +291,7 @@ class ProjectStore:
                 self._conn.execute("DELETE FROM item_paths WHERE item_id = ?", (item_id,))
                 self._conn.executemany(
                     "INSERT INTO item_paths(item_id, relpath) VALUES (?, ?)",
-                    [(item_id, p) for p in relpaths],
+                    [(item_id, _db_path(p)) for p in relpaths],
                 )
         except sqlite3.OperationalError as exc:
             raise _write_error(exc) from exc
@@ -259,7 +300,7 @@ class ProjectStore:
         rows = self._conn.execute(
             "SELECT relpath FROM item_paths WHERE item_id = ? ORDER BY relpath", (item_id,)
         ).fetchall()
-        return [r[0] for r in rows]
+        return [_py_path(r[0]) for r in rows]
 
     def abspath(self, item: Item) -> Path:
         """Where the item's file is now: the pool folder, or the project's synth folder."""

@@ -32,8 +32,10 @@ def describe_error(exc: BaseException) -> str:
     """One line a person can read: the message of user errors, the type for programming errors."""
     from aldesk.core.errors import AldeskError, MediaError
 
-    if isinstance(exc, MediaError):
-        return exc.reason
+    if isinstance(exc, MediaError | OSError | ValueError | SyntaxError | EOFError | MemoryError):
+        from aldesk.core.media.reasons import for_person  # decoders' errors, said for a person
+
+        return for_person(exc)
     if isinstance(exc, AldeskError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

@@ -14,6 +14,7 @@ Duplicated hashes (a crash between a merge and deleting its inputs) are harmless
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -32,10 +33,13 @@ class FeatureCache:
         self.dim = dim
         self._rows: dict[str, tuple[int, int]] = {}  # hash -> (chunk number, row)
         self._chunks: dict[int, np.ndarray] = {}
+        self.notes: list[str] = []  # damage found on load, said to the user once
         self._load()
 
     def _load(self) -> None:
         if not self.root.is_dir():
+            if self.root.exists() or self.root.is_symlink():
+                self.notes.append(replace_with_folder(self.root))
             return
         for path in sorted(self.root.iterdir()):
             m = _CHUNK_RE.match(path.name)
@@ -43,17 +47,37 @@ class FeatureCache:
                 self._load_chunk(int(m.group(1)), path)
 
     def _load_chunk(self, number: int, path: Path) -> None:
+        """Load one chunk if it is whole and sound; a damaged one is deleted (its items get
+        extracted again) and noted."""
         hashes_path = path.with_suffix(".hashes")
         try:
             X = np.load(path, mmap_mode="r", allow_pickle=False)
             hashes = hashes_path.read_text(encoding="ascii").split()
-        except (OSError, ValueError):
-            return  # unreadable leftovers are ignored; their items get extracted again
-        if X.ndim != 2 or X.shape != (len(hashes), self.dim) or X.dtype != np.float32:
+        except (OSError, ValueError, UnicodeDecodeError, EOFError):
+            self._drop(number, "unreadable")
             return
+        if X.ndim != 2 or X.shape != (len(hashes), self.dim) or X.dtype != np.float32:
+            self._drop(number, "of the wrong shape")
+            return
+        finite = _finite_rows(X)
+        if not finite.all():
+            # Rows holding NaN would stop every training: those items get extracted again.
+            self.notes.append(
+                f"Feature cache: {int((~finite).sum())} rows holding invalid numbers in "
+                f"{path.name} are computed again."
+            )
         self._chunks[number] = X
         for row, h in enumerate(hashes):
-            self._rows.setdefault(h, (number, row))
+            if finite[row]:
+                self._rows.setdefault(h, (number, row))
+
+    def _drop(self, number: int, why: str) -> None:
+        for suffix in (".npy", ".hashes"):
+            with contextlib.suppress(OSError):
+                (self.root / f"chunk-{number:06d}{suffix}").unlink(missing_ok=True)
+        self.notes.append(
+            f"Feature cache: chunk {number} was {why}; its features are computed again."
+        )
 
     def __contains__(self, content_hash: str) -> bool:
         return content_hash in self._rows
@@ -79,6 +103,8 @@ class FeatureCache:
         X = np.ascontiguousarray(X, dtype=np.float32)
         if X.shape != (len(hashes), self.dim):
             raise ValueError(f"rows have shape {X.shape}, expected ({len(hashes)}, {self.dim})")
+        if not np.isfinite(X).all():  # extract_batch drops such rows: this is a bug guard
+            raise ValueError("feature rows hold NaN or infinity; they are never cached")
         number = max(self._chunks, default=-1) + 1
         self._write_chunk(number, hashes, X)
         self._chunks[number] = X
@@ -130,3 +156,22 @@ def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _finite_rows(X: np.ndarray, block: int = 4096) -> np.ndarray:
+    """Whether each row is all finite, a block of rows at a time (a memmap stays unread)."""
+    out = np.empty(len(X), dtype=bool)
+    for i in range(0, len(X), block):
+        out[i : i + block] = np.isfinite(X[i : i + block]).all(axis=1)
+    return out
+
+
+def replace_with_folder(path: Path) -> str:
+    """Put a folder where a cache folder should be but a file (or a broken link) is.
+
+    Returns:
+        The message that says so.
+    """
+    path.unlink()
+    path.mkdir(parents=True)
+    return f"{path} was a file, not a folder; it was replaced and the features are computed again."

@@ -13,6 +13,7 @@ import ctypes
 import os
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -41,6 +42,7 @@ _LAZY_MODULES = {
 }
 # The ONNX model each pretrained extractor needs (a name in aldesk/models/manifest.json).
 MODEL_OF = {"image-effnet": "effnet", "audio-aisfx": "aisfx"}
+NOT_FINITE = "its features are not finite numbers (the file holds invalid values)"
 LEARN_SAMPLE = 400  # images the dictionary is learned from (a few seconds, once per project)
 
 
@@ -101,15 +103,49 @@ def _dictionary_path(cache_dir: Path, kind: str) -> Path:
     return Path(cache_dir) / "dictionaries" / f"{module(kind).BASE_ID}.npz"
 
 
-def load_state(cache_dir: str | os.PathLike, kind: str) -> State:
-    """The stored dictionary of ``kind`` in cache_dir, or None (none learned, or not needed)."""
+def load_state(cache_dir: str | os.PathLike, kind: str, notes: list[str] | None = None) -> State:
+    """The stored dictionary of ``kind`` in cache_dir, or None (none learned, or not needed).
+
+    A damaged dictionary (not an ``.npz`` of plain arrays, keys missing, wrong shapes, NaN)
+    counts as none. With ``notes``, it is also deleted, so that the next run learns a new one,
+    and a message saying so is appended to ``notes``.
+    """
     if not needs_state(kind):
         return None
     path = _dictionary_path(Path(cache_dir), kind)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return None
-    with np.load(path, allow_pickle=False) as z:
-        return PatchDictionary.from_arrays({name: z[name] for name in z.files})
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            state = PatchDictionary.from_arrays({name: z[name] for name in z.files})
+        image_features.check_dictionary(state)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        if notes is not None:
+            _discard(path)
+            notes.append(
+                f"The feature dictionary {path.name} was damaged ({_why(exc)}); "
+                "a new one is learned from the pool."
+            )
+        return None
+    return state
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing {exc}"
+    return str(exc).split("\n")[0][:120] or type(exc).__name__
+
+
+def _discard(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            import shutil
+
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError:
+        pass  # e.g. a read-only project: it is refused again next time, never used
 
 
 def save_state(cache_dir: str | os.PathLike, kind: str, state: PatchDictionary) -> None:
@@ -246,4 +282,37 @@ def _extract_batch(
             failed[i] = err.reason
         except (OSError, ValueError, MemoryError) as exc:  # decoder bugs on hostile files
             failed[i] = f"cannot decode ({type(exc).__name__})"
-    return ok, compute(kind, prepared, state), failed
+    try:
+        X = compute(kind, prepared, state)
+    except (ValueError, ArithmeticError, MemoryError):
+        # One hostile item must not cost its batch: compute them one by one.
+        return _compute_each(kind, ok, prepared, state, failed)
+    return _finite_rows(ok, X, failed)
+
+
+def _compute_each(
+    kind: str, ok: list[int], prepared: list[np.ndarray], state: State, failed: dict[int, str]
+) -> tuple[list[int], np.ndarray, dict[int, str]]:
+    good: list[int] = []
+    rows: list[np.ndarray] = []
+    for i, item in zip(ok, prepared, strict=True):
+        try:
+            rows.append(compute(kind, [item], state))
+            good.append(i)
+        except (ValueError, ArithmeticError, MemoryError) as exc:
+            failed[i] = f"cannot compute features ({type(exc).__name__})"
+    X = np.concatenate(rows) if rows else np.empty((0, dim(kind)), dtype=np.float32)
+    return _finite_rows(good, X, failed)
+
+
+def _finite_rows(
+    ok: list[int], X: np.ndarray, failed: dict[int, str]
+) -> tuple[list[int], np.ndarray, dict[int, str]]:
+    """Drop rows holding NaN or infinity (a NaN in the cache would stop every training)."""
+    finite = np.isfinite(X).all(axis=1)
+    if finite.all():
+        return ok, X, failed
+    for i, good in zip(ok, finite, strict=True):
+        if not good:
+            failed[i] = NOT_FINITE
+    return [i for i, good in zip(ok, finite, strict=True) if good], X[finite], failed

@@ -47,6 +47,14 @@ def prepare(item: str | os.PathLike | np.ndarray) -> np.ndarray:
     return np.asarray(small, dtype=np.uint8)
 
 
+def check_dictionary(d: PatchDictionary) -> None:
+    """Raise ValueError unless ``d`` has this extractor's geometry (patch, stride, words)."""
+    expected = (PATCH, STRIDE, WORDS, PATCH * PATCH * 3)
+    found = (d.patch, d.stride, d.k, d.mean.shape[0])
+    if found != expected:
+        raise ValueError(f"patch, stride, words, patch size are {found}, expected {expected}")
+
+
 def as_rgb(prepared: np.ndarray) -> np.ndarray:
     """A prepared image as float32 (32, 32, 3) in 0..255."""
     a = np.asarray(prepared, dtype=np.float32)

@@ -64,14 +64,52 @@ class PatchDictionary:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> PatchDictionary:
-        patch, stride = (int(v) for v in arrays["geometry"])
-        return cls(
+        """Rebuild a dictionary from :meth:`arrays`' output.
+
+        Raises:
+            KeyError: an array is missing.
+            ValueError: an array has the wrong shape or holds NaN or infinity, or the
+                whitening cannot be folded (see :meth:`check`).
+        """
+        geometry = np.asarray(arrays["geometry"])
+        if geometry.shape != (2,) or not np.issubdtype(geometry.dtype, np.integer):
+            raise ValueError(f"geometry has shape {geometry.shape}, expected (2,) integers")
+        patch, stride = (int(v) for v in geometry)
+        d = cls(
             patch,
             stride,
             np.asarray(arrays["mean"], dtype=np.float32),
             np.asarray(arrays["whiten"], dtype=np.float32),
             np.asarray(arrays["centroids"], dtype=np.float32),
         )
+        d.check()
+        return d
+
+    def check(self) -> None:
+        """Raise ValueError unless the shapes agree, every value is finite and the folded
+        form can be computed (a damaged dictionary on disk must never reach encoding)."""
+        if self.patch < 1 or self.stride < 1:
+            raise ValueError(f"patch {self.patch} and stride {self.stride} must be positive")
+        p = self.mean.shape[0] if self.mean.ndim == 1 else -1
+        if p < 1 or p % (self.patch * self.patch):
+            raise ValueError(f"mean has shape {self.mean.shape} for {self.patch}-pixel patches")
+        if self.whiten.ndim != 2 or self.whiten.shape[0] != p:
+            raise ValueError(f"whiten has shape {self.whiten.shape}, expected ({p}, r)")
+        if self.centroids.ndim != 2 or self.centroids.shape[1] != self.whiten.shape[1]:
+            raise ValueError(f"centroids have shape {self.centroids.shape}")
+        for name, a in (
+            ("mean", self.mean),
+            ("whiten", self.whiten),
+            ("centroids", self.centroids),
+        ):
+            if not np.isfinite(a).all():
+                raise ValueError(f"{name} holds NaN or infinity")
+        try:
+            folded = self.folded
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"the whitening matrix is unusable ({exc})") from exc
+        if not (np.isfinite(folded.rgb).all() and np.isfinite(folded.gray).all()):
+            raise ValueError("the folded dictionary holds NaN or infinity")
 
     @cached_property
     def folded(self) -> _Folded:

@@ -16,7 +16,7 @@ import numpy as np
 
 from aldesk.core.errors import MediaError
 from aldesk.core.features import extractors, processes
-from aldesk.core.features.cache import FeatureCache
+from aldesk.core.features.cache import FeatureCache, replace_with_folder
 from aldesk.core.features.types import FeatureResult, FeatureSet, Progress
 
 DEFAULT_WORKERS = 2
@@ -52,8 +52,19 @@ def default_extractor_id(kind: str, cache_dir: str | os.PathLike | None = None) 
     return extractors.full_id(kind, state)
 
 
-def _cache(cache_dir: str | os.PathLike, kind: str, state: extractors.State) -> FeatureCache:
-    return FeatureCache(Path(cache_dir) / extractors.full_id(kind, state), extractors.dim(kind))
+def _cache(
+    cache_dir: str | os.PathLike, kind: str, state: extractors.State, notes: list[str]
+) -> FeatureCache:
+    cache = FeatureCache(Path(cache_dir) / extractors.full_id(kind, state), extractors.dim(kind))
+    notes += cache.notes
+    return cache
+
+
+def _check_folder(cache_dir: str | os.PathLike, notes: list[str]) -> None:
+    """The cache folder itself: a file or a broken link in its place is replaced."""
+    path = Path(cache_dir)
+    if not path.is_dir() and (path.exists() or path.is_symlink()):
+        notes.append(replace_with_folder(path))
 
 
 def _feature_set(cache: FeatureCache, kind: str, state, hashes: list[str]) -> FeatureSet:
@@ -67,7 +78,7 @@ def load_cached(cache_dir: str | os.PathLike, kind: str, hashes: Iterable[str]) 
     Never extracts anything; cheap enough to call when a project opens.
     """
     state = extractors.load_state(cache_dir, kind)
-    cache = _cache(cache_dir, kind, state)
+    cache = _cache(cache_dir, kind, state, [])
     return _feature_set(cache, kind, state, list(dict.fromkeys(hashes)))
 
 
@@ -134,7 +145,9 @@ def ensure_features(
     # One path per hash (the last one given), in order of each hash's first appearance.
     unique = list(dict(files).items())
     hashes = [h for h, _ in unique]
-    state = extractors.load_state(cache_dir, kind)
+    notes: list[str] = []
+    _check_folder(cache_dir, notes)
+    state = extractors.load_state(cache_dir, kind, notes)
     failed: dict[str, str] = {}
     if extractors.needs_state(kind) and state is None:
         _maybe_start_server(kind, len(unique), workers)  # warms up while the dictionary is learned
@@ -145,8 +158,8 @@ def ensure_features(
             empty = FeatureSet(
                 extractors.full_id(kind, None), np.empty((0, extractors.dim(kind))), []
             )
-            return FeatureResult(empty, failed, cancelled=stop())
-    cache = _cache(cache_dir, kind, state)
+            return FeatureResult(empty, failed, cancelled=stop(), notes=tuple(notes))
+    cache = _cache(cache_dir, kind, state, notes)
     pending = [(h, p) for h, p in unique if h not in cache and h not in failed]
     _maybe_start_server(kind, len(pending), workers)  # warms up while the first chunk runs here
     tracker = _Tracker(len(unique), len(unique) - len(pending), progress)
@@ -157,7 +170,8 @@ def ensure_features(
     finally:
         sink.flush()
     cache.compact()
-    return FeatureResult(_feature_set(cache, kind, state, hashes), failed, cancelled)
+    features = _feature_set(cache, kind, state, hashes)
+    return FeatureResult(features, failed, cancelled, tuple(notes))
 
 
 def prepare_extraction(kind: str, items: int, workers: int | None = None) -> None:

@@ -58,8 +58,10 @@ class FeatureResult:
         features: rows for every requested hash now cached (failed and cancelled ones absent).
         failed: hash -> short reason for items that could not be decoded.
         cancelled: True if ``should_stop()`` ended the run early.
+        notes: damage found in the cache and repaired (one line each, for the user).
     """
 
     features: FeatureSet
     failed: dict[str, str]
     cancelled: bool
+    notes: tuple[str, ...] = ()

@@ -44,6 +44,9 @@ SCAN_READ_HOPS = 100
 # blocks and only the window is read again (a 5-minute stereo scan would hold 100 MB).
 IN_MEMORY_SCAN_SECONDS = 60.0
 _PROBE_FRAMES = 2048
+# Full scale is 1.0; a float file may overshoot it, but a sample 1000x over it (60 dB) is
+# garbage, and squared it overflows the float32 spectra.
+MAX_SAMPLE = 1000.0
 _PCM16_SCALE = np.float32(1.0 / 32768.0)  # libsndfile's int16 -> float normalisation
 
 
@@ -142,7 +145,7 @@ def load_audio_native(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """
     with _open(path) as f:
         try:
-            data = f.read(dtype="float32", always_2d=True)
+            data = read_all(f)
         except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
             raise MediaError(_reason(exc), str(path)) from exc
         return data, int(f.samplerate)
@@ -178,7 +181,24 @@ def load_audio(
                 raise MediaError(_reason(exc), str(path)) from exc
     if data.shape[0] == 0:
         raise MediaError("no audio frames", str(path))
+    if pcm is None:  # 16-bit PCM cannot hold a bad value; float formats can
+        check_samples(data, path)
     return resample(_mono(data), native, sr)
+
+
+def check_samples(data: np.ndarray, path: str | os.PathLike | None = None) -> None:
+    """Raise MediaError if decoded samples hold NaN, infinity or absurd magnitudes.
+
+    Float WAV/AIFF files store any float: one NaN or 1e38 sample would turn a clip's
+    spectrum (and the features of the clips batched with it) into NaN or infinity.
+    """
+    peak = float(np.max(np.abs(data))) if data.size else 0.0
+    if peak <= MAX_SAMPLE:
+        return
+    what = "NaN or infinite values" if not np.isfinite(peak) else "values far out of range"
+    raise MediaError(
+        f"the audio holds invalid samples ({what})", None if path is None else str(path)
+    )
 
 
 def _read_pcm16_wav(path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
@@ -217,16 +237,27 @@ def _mono(data: np.ndarray) -> np.ndarray:
 def _read_analysis_frames(f: sf.SoundFile, max_seconds: float | None) -> np.ndarray:
     """(frames, channels) float32 to analyse: everything, or the most energetic window."""
     total, rate = f.frames, f.samplerate
-    if max_seconds is None or total <= max_seconds * rate or not f.seekable():
-        return f.read(dtype="float32", always_2d=True)
+    if max_seconds is None or total <= max_seconds * rate:
+        return read_all(f)
+    if not f.seekable():  # e.g. GSM 6.10: one read of the first minute, the window from it
+        first = f.read(
+            min(total, int(IN_MEMORY_SCAN_SECONDS * rate)), dtype="float32", always_2d=True
+        )
+        return _analysis_window(first, rate, max_seconds)
     if total <= IN_MEMORY_SCAN_SECONDS * rate:  # one read; the window is a slice of it
-        return _analysis_window(f.read(dtype="float32", always_2d=True), rate, max_seconds)
+        return _analysis_window(read_all(f), rate, max_seconds)
     hop = max(1, int(WINDOW_HOP_SECONDS * rate))
     scan = min(total, int(LONG_CLIP_SCAN_SECONDS * rate))
     blocks = f.blocks(blocksize=hop * SCAN_READ_HOPS, frames=scan, dtype="float32", always_2d=True)
     start = _best_window(_hop_energies(blocks, hop), max_seconds) * hop
     f.seek(start)
     return f.read(int(max_seconds * rate), dtype="float32", always_2d=True)
+
+
+def read_all(f: sf.SoundFile) -> np.ndarray:
+    """Every frame as (frames, channels) float32. A file libsndfile cannot seek in (GSM 6.10
+    WAV) must be told how many frames to read; its header says."""
+    return f.read(-1 if f.seekable() else f.frames, dtype="float32", always_2d=True)
 
 
 def _analysis_window(data: np.ndarray, rate: int, max_seconds: float | None) -> np.ndarray:

@@ -1,0 +1,93 @@
+"""Issue 12 point 3: things in a pool that are not regular files never stop a scan; each one
+with a media extension is listed as unreadable with its reason."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from aldesk.cli import main
+from aldesk.core import pool
+from tests.core.pool_files import write_png
+
+REASONS = {
+    "loop1.png": "a link that points back to itself (link loop)",
+    "loop2.png": "a link that points back to itself (link loop)",
+    "dangling.png": "a broken link (its target does not exist)",
+    "fifo.png": "a named pipe (FIFO), not a file",
+    "sock.png": "a socket, not a file",
+    "device.png": "a device, not a file",
+    "linked-folder.png": "a link to a folder (links to folders are not followed)",
+}
+
+
+@pytest.fixture
+def special_pool(tmp_path: Path):
+    root = tmp_path / "pool"
+    for i in range(4):
+        write_png(root / f"good{i}.png", value=40 * i)
+    write_png(root / "folder.png" / "inside.png", value=200)  # a real folder named *.png
+    write_png(root / "sub" / "deep.png", value=220)
+    os.symlink("loop2.png", root / "loop1.png")
+    os.symlink("loop1.png", root / "loop2.png")
+    os.symlink("nowhere.png", root / "dangling.png")
+    os.symlink("/dev/null", root / "device.png")
+    os.symlink("sub", root / "linked-folder.png")
+    os.symlink("..", root / "sub" / "up")  # a folder loop: never followed
+    os.symlink("good0.png", root / "alias.png")  # a link to a file is followed
+    os.mkfifo(root / "fifo.png")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(root / "sock.png"))
+    yield root
+    sock.close()
+
+
+def test_scan_lists_every_special_entry_with_its_reason(special_pool: Path) -> None:
+    result = pool.scan(special_pool, kind="image")
+
+    assert {e.relpath: e.error for e in result.unreadable} == REASONS
+    readable = {rel for rel, e in result.entries.items() if e.error is None}
+    assert readable == {
+        "good0.png", "good1.png", "good2.png", "good3.png", "alias.png",
+        "folder.png/inside.png", "sub/deep.png",
+    }  # fmt: skip
+
+
+def test_count_media_does_not_stop_either(special_pool: Path) -> None:
+    counts = pool.count_media(special_pool)
+    assert counts.images == 7 + len(REASONS)
+
+
+def test_hashing_a_file_swapped_for_a_fifo_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "late.png"
+    os.mkfifo(fifo)
+    outcome: list[object] = []
+    worker = threading.Thread(target=lambda: outcome.append(_try_hash(fifo)), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    if worker.is_alive():  # unblock the reader before failing, so no thread is left behind
+        with open(fifo, "wb"):
+            pass
+        worker.join()
+        pytest.fail("hashing a FIFO blocked")
+    assert isinstance(outcome[0], OSError)
+
+
+def _try_hash(path: Path) -> object:
+    try:
+        return pool._hash_file(path)
+    except OSError as exc:
+        return exc
+
+
+def test_cli_new_lists_them(special_pool: Path, tmp_path: Path, capsys) -> None:
+    args = ["new", str(tmp_path / "p"), "--pool", str(special_pool), "--classes", "a,b"]
+    assert main([*args, "--no-features"]) == 0
+    out = capsys.readouterr().out
+    assert f"({len(REASONS)} unreadable," in out
+    for name, reason in REASONS.items():
+        assert f"unreadable: {name}: {reason}" in out
