@@ -137,7 +137,18 @@ class MainWindow(QMainWindow):
             ),
             (
                 "&View",
-                ["zoom_in", "zoom_out", "fit", "actual_size", None, "play", "replay", "loop"],
+                [
+                    "zoom_in",
+                    "zoom_out",
+                    "fit",
+                    "actual_size",
+                    None,
+                    "play",
+                    "replay",
+                    "loop",
+                    "slower",
+                    "faster",
+                ],
             ),
             ("&Help", ["shortcuts"]),
         ):

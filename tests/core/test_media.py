@@ -392,3 +392,101 @@ def test_log_mel_spectrogram_shape_and_peak_band():
 def test_log_mel_of_silence_is_flat_not_nan():
     spec = media.log_mel_spectrogram(np.zeros(1600, np.float32), 16000)
     assert np.isfinite(spec).all() and spec.shape[0] == 64
+
+
+# -- what the viewer draws, in bounded blocks -------------------------------------------------
+def test_overview_of_a_short_clip_equals_the_whole_clip_analysis(tmp_path):
+    from aldesk.core.media.overview import audio_overview
+
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((int(16000 * 3.3), 2)) * 0.2).astype(np.float32)
+    sf.write(tmp_path / "s.wav", x, 16000, subtype="FLOAT")
+    ov = audio_overview(tmp_path / "s.wav", n_bins=512)
+    mono = x.mean(axis=1)
+    assert ov.exact and ov.channels == 2 and ov.frames == x.shape[0]
+    np.testing.assert_allclose(ov.mel_db, spectra.log_mel_spectrogram(mono, 16000, 64), atol=1e-3)
+    mins, maxs = spectra.waveform_envelope(mono, 512)
+    np.testing.assert_array_equal(ov.mins, mins)
+    np.testing.assert_array_equal(ov.maxs, maxs)
+
+
+def _silent_flac(path: Path, rate: int, seconds: int) -> Path:
+    with sf.SoundFile(path, "w", rate, 1, subtype="PCM_16") as f:
+        minute = np.zeros(rate * 60, dtype=np.int16)
+        for _ in range(seconds // 60):
+            f.write(minute)
+    return path
+
+
+@pytest.mark.parametrize(("rate", "seconds"), [(8000, 3600), (44100, 300)])
+def test_hour_long_clip_is_drawn_from_bounded_blocks(tmp_path, monkeypatch, rate, seconds):
+    """A one-hour silent FLAC (490 KB) took 16 GB to display: the viewer decoded it whole.
+    The overview reads blocks of BLOCK_FRAMES and returns fixed-size arrays."""
+    import tracemalloc
+
+    from aldesk.core.media import overview
+
+    path = _silent_flac(tmp_path / "long.flac", rate, seconds)
+    reads: list[int] = []
+    original_read = sf.SoundFile.read
+
+    def spy(self, frames=-1, *args, **kwargs):
+        out = original_read(self, frames, *args, **kwargs)
+        reads.append(len(out))
+        return out
+
+    monkeypatch.setattr(sf.SoundFile, "read", spy)
+    tracemalloc.start()
+    try:
+        ov = overview.audio_overview(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert ov.frames == rate * seconds and ov.duration == pytest.approx(seconds)
+    assert ov.mins.shape == ov.maxs.shape == (4096,)
+    assert ov.mel_db.shape == (64, 2048) and not ov.exact
+    assert np.isfinite(ov.mel_db).all() and not ov.maxs.any()
+    assert reads and max(reads) <= overview.BLOCK_FRAMES
+    # Whole-clip float32 samples alone would be 115 MB (8 kHz) / 53 MB (5 min at 44.1 kHz).
+    assert peak < 40_000_000, f"{peak / 1e6:.0f} MB traced"
+
+
+def test_overview_finds_a_click_in_a_long_clip_and_can_be_stopped(tmp_path):
+    from aldesk.core.media.overview import audio_overview
+
+    rate = 8000
+    x = np.zeros(rate * 120, dtype=np.float32)
+    x[rate * 90 + 17] = 0.9  # one sample at 1:30
+    sf.write(tmp_path / "click.wav", x, rate, subtype="FLOAT")
+    ov = audio_overview(tmp_path / "click.wav", n_bins=1000)
+    assert int(np.argmax(ov.maxs)) == 750 and ov.maxs.max() == pytest.approx(0.9)
+    calls = []
+    stopped = audio_overview(tmp_path / "click.wav", should_stop=lambda: calls.append(1) or True)
+    assert stopped is None and len(calls) == 1
+
+
+def test_overview_draws_nan_and_inf_samples_as_silence(tmp_path):
+    from aldesk.core.media.overview import audio_overview
+
+    x = np.full(16000, 0.25, dtype=np.float32)
+    x[100:200], x[300] = np.nan, np.inf
+    sf.write(tmp_path / "nan.wav", x, 16000, subtype="FLOAT")
+    ov = audio_overview(tmp_path / "nan.wav")
+    assert np.isfinite(ov.mel_db).all() and np.isfinite(ov.mins).all()
+    assert ov.maxs.max() == pytest.approx(0.25)
+
+
+def test_frequency_axis_positions_follow_the_mel_bands():
+    from aldesk.core.media.overview import format_hz, frequency_ticks, mel_axis_fraction
+
+    # A band's centre frequency sits at the middle of its row.
+    fb = spectra.mel_filterbank(16000, 512, 64)
+    centre_bin = int(np.argmax(fb[20]))
+    centre_hz = centre_bin * 16000 / 512
+    assert mel_axis_fraction(centre_hz, 16000, 64) == pytest.approx(20.5 / 64, abs=0.5 / 64)
+    ticks = frequency_ticks(16000, 64, height=200)
+    assert [format_hz(hz) for hz, _ in ticks] == ["5 kHz", "2 kHz", "1 kHz", "500 Hz", "200 Hz"]
+    fracs = [f for _, f in ticks]
+    assert fracs == sorted(fracs, reverse=True)
+    assert all(a - b >= 16 / 200 for a, b in zip(fracs, fracs[1:], strict=False))
+    assert format_hz(1500) == "1.5 kHz" and format_hz(50) == "50 Hz"

@@ -1,4 +1,5 @@
-"""Audio viewer: drawing, play/pause with and without an output device, seeking, looping."""
+"""Audio viewer: drawing (frequency axis, bounded overview of long clips), play/pause with and
+without an output device, seeking, looping, playback speed."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
 
 from aldesk.gui.viewers import playback
-from aldesk.gui.viewers.audio_view import AudioView
+from aldesk.gui.viewers.audio_view import MAX_COLUMNS, AudioView
 from aldesk.gui.viewers.playback import NO_DEVICE_MESSAGE
 
 TIMEOUT_MS = 10_000
@@ -88,6 +90,73 @@ def test_renders_waveform_and_spectrogram(qtbot, view, tmp_path):
     assert "tone.wav" in info and "1.00 s" in info and "stereo" in info and "16 kHz" in info
 
 
+def _tone(path: Path, hz: float, seconds: float = 1.0, rate: int = RATE) -> Path:
+    t = np.arange(int(seconds * rate)) / rate
+    sf.write(path, (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32), rate)
+    return path
+
+
+def test_spectrogram_has_a_frequency_axis_where_the_tone_is(qtbot, view, tmp_path):
+    _load(qtbot, view, _tone(tmp_path / "khz.wav", 1000.0))
+    canvas = view.canvas()
+    labels = dict(canvas.frequency_labels())
+    assert {"500 Hz", "1 kHz", "2 kHz", "5 kHz"} <= set(labels)
+    ys = [y for _text, y in canvas.frequency_labels()]
+    assert ys == sorted(ys)  # highest frequency at the top
+    image = canvas.grab().toImage()
+    # The 1 kHz tone's bright band sits at the "1 kHz" label (within a band's height).
+    column = canvas.plot_left() + canvas.width() // 2
+    spec = canvas.spectrogram_rect()
+    assert spec.top() < min(ys) and max(ys) < spec.bottom()
+    brightest = max(
+        range(int(spec.top()) + 1, int(spec.bottom()) - 1),
+        key=lambda y: QColor(image.pixel(column, y)).lightness(),
+    )
+    assert brightest == pytest.approx(labels["1 kHz"], abs=4)
+    # The label is drawn: dark text pixels in the gutter left of the plot at that height.
+    y = int(labels["1 kHz"])
+    gutter = [QColor(image.pixel(x, yy)).lightness() for x in range(canvas.plot_left() - 6)
+              for yy in range(y - 4, y + 5)]  # fmt: skip
+    assert min(gutter) < 160
+
+
+def test_long_clip_is_drawn_from_a_bounded_overview(qtbot, view, tmp_path):
+    path = tmp_path / "ten-minutes.flac"
+    with sf.SoundFile(path, "w", 8000, 1, subtype="PCM_16") as f:
+        for minute in range(10):
+            block = np.zeros(8000 * 60, dtype=np.int16)
+            block[: 8000 * 5] = 8000 if minute == 7 else 0  # a loud stretch at 7:00
+            f.write(block)
+    _load(qtbot, view, path)
+    clip = view.canvas()._clip
+    assert clip.spectrogram.width() == MAX_COLUMNS and clip.spectrogram.height() == 64
+    assert clip.mins.size <= 4096 and not clip.exact
+    assert clip.duration == pytest.approx(600.0)
+    assert view.duration() == pytest.approx(600.0)
+    loud = np.flatnonzero(clip.maxs > 0.1)
+    assert loud.size and abs(loud[0] / clip.maxs.size * 600 - 420) < 1
+    assert "600 s (0:10:00)" in view.info_text()
+
+
+def test_speed_control_and_methods_without_device(qtbot, view, tmp_path):
+    _load(qtbot, view, _clip(tmp_path / "a.wav"))
+    combo = view.speed_control()
+    assert [combo.itemText(i) for i in range(combo.count())] == ["0.5×", "1×", "2×"]
+    assert view.rate() == 1.0 and combo.currentText() == "1×"
+    with qtbot.waitSignal(view.rate_changed) as blocker:
+        view.faster()
+    assert blocker.args == [2.0] and combo.currentText() == "2×"
+    view.faster()  # already the fastest
+    assert view.rate() == 2.0
+    view.slower()
+    view.slower()
+    assert view.rate() == 0.5 and combo.currentText() == "0.5×"
+    combo.activated.emit(1)  # what a click on "1×" in the list does
+    assert view.rate() == 1.0 and view.player().rate == 1.0
+    view.toggle_play()  # the rate survives play without a device
+    assert view.rate() == 1.0 and view.position() == 0.0
+
+
 def test_play_pause_without_device_says_so_once(qtbot, view, tmp_path):
     _load(qtbot, view, _clip(tmp_path / "a.wav"))
     told: list[str] = []
@@ -106,7 +175,7 @@ def test_play_pause_without_device_says_so_once(qtbot, view, tmp_path):
 def test_click_seeks_and_moves_playhead(qtbot, view, tmp_path):
     _load(qtbot, view, _clip(tmp_path / "a.wav", seconds=2.0))
     canvas = view.canvas()
-    x = canvas.width() // 2
+    x = canvas.plot_left() + (canvas.width() - 1 - canvas.plot_left()) // 2
     with qtbot.waitSignal(view.position_changed, timeout=TIMEOUT_MS) as blocker:
         qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, canvas.height() // 2))
     assert blocker.args[0] == pytest.approx(1.0, abs=0.01)
@@ -154,12 +223,25 @@ _PLAY_SCRIPT = textwrap.dedent(
     app = QApplication([])
     from aldesk.gui.viewers.audio_view import AudioView
     view = AudioView()
+    media = view.player().media_player()
     out = {"devices": [d.description() for d in QMediaDevices.audioOutputs()],
-           "unavailable": [], "positions": [], "playing": []}
+           "unavailable": [], "positions": [], "playing": [], "heard": [], "rate": None}
+
+    def on_position(seconds):
+        out["positions"].append(seconds)
+        # What the player had played when the playhead moved there.
+        out["heard"].append(media.position() / 1000.0)
+
     view.playback_unavailable.connect(out["unavailable"].append)
-    view.position_changed.connect(out["positions"].append)
+    view.position_changed.connect(on_position)
     view.playing_changed.connect(out["playing"].append)
-    view.loaded.connect(lambda _p: view.toggle_play())
+
+    def on_loaded(_path):
+        view.faster()  # 2x
+        view.toggle_play()
+        out["rate"] = media.playbackRate()
+
+    view.loaded.connect(on_loaded)
     view.player().ended.connect(app.quit)
     QTimer.singleShot(15000, app.quit)
     view.show_audio(sys.argv[1])
@@ -196,7 +278,7 @@ def null_sink(tmp_path_factory):
     proc.wait(timeout=10)
 
 
-def test_plays_through_a_null_device(null_sink, tmp_path):
+def test_plays_through_a_null_device_at_2x_and_the_playhead_follows_the_sound(null_sink, tmp_path):
     clip = _clip(tmp_path / "a.wav", seconds=0.6)
     env = {**null_sink, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
     done = subprocess.run(
@@ -208,6 +290,43 @@ def test_plays_through_a_null_device(null_sink, tmp_path):
     assert out["devices"], "Qt saw no output device on the null sink"
     assert out["unavailable"] == []
     assert out["playing"] == [True, False]  # started, then stopped at the end of the clip
+    assert out["rate"] == 2.0  # the speed reached the player
     positions = out["positions"]
     assert any(0.0 < p < 0.6 for p in positions)  # the playhead moved during playback
     assert positions[-1] == pytest.approx(0.6, abs=0.01)
+    # The playhead follows the player: it never moved before the player had played that far
+    # (a free-running timer started at play() led the sound by the output's start-up delay).
+    during = [(p, h) for p, h in zip(positions, out["heard"], strict=True) if 0.0 < p < 0.6]
+    assert all(p <= h + 1e-3 for p, h in during), during
+
+
+def test_speed_keys_in_the_labeling_window_and_the_f1_sheet(qtbot, tmp_path, monkeypatch):
+    from aldesk.core.demo import make_demo_pool
+    from aldesk.core.project import ProjectSettings, create_project
+    from aldesk.gui import shortcuts
+    from aldesk.gui.main_window import MainWindow
+
+    monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
+    classes = make_demo_pool("audio", tmp_path / "pool", per_class=2)
+    settings = ProjectSettings(batch=4, seed_size=4, test_size=2)
+    store, _ = create_project(tmp_path / "proj", tmp_path / "pool", classes, settings)
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.controller.features.finished, timeout=120_000):
+        window.show()
+        window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    viewer = window.viewer
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    assert viewer.rate() == 2.0 and viewer.speed_control().currentText() == "2×"
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
+    assert viewer.rate() == 0.5
+    sheets = []
+    monkeypatch.setattr(shortcuts.ShortcutSheet, "exec", lambda self: sheets.append(self) or 0)
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    table = sheets[0].table
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Play faster (0.5× / 1× / 2×)"] == "]"
+    assert rows["Play slower (0.5× / 1× / 2×)"] == "["
+    window.close()

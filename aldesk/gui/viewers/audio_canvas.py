@@ -1,4 +1,5 @@
-"""The picture of a clip: waveform envelope on top, log-mel spectrogram below, a playhead."""
+"""The picture of a clip: waveform envelope on top, log-mel spectrogram below with a frequency
+axis in the left gutter, a time axis underneath, a playhead across both."""
 
 from __future__ import annotations
 
@@ -6,9 +7,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from aldesk.core.media.overview import format_hz, frequency_ticks
 from aldesk.gui import style
 
 if TYPE_CHECKING:
@@ -32,6 +43,7 @@ class AudioCanvas(QWidget):
 
     seek_requested = Signal(float)
     AXIS_H = 18
+    GUTTER = 52  # left margin holding the frequency labels ("12.5 kHz" fits)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,22 +70,41 @@ class AudioCanvas(QWidget):
     def _duration(self) -> float:
         return self._clip.duration if self._clip else 0.0
 
+    def plot_left(self) -> int:
+        """First pixel column of the plots (time 0); the frequency labels sit left of it."""
+        return self.GUTTER
+
+    def _plot_width(self) -> float:
+        return max(1.0, self.width() - 1 - self.GUTTER)
+
     def _time_to_x(self, seconds: float) -> float:
         d = self._duration()
-        return 0.0 if d <= 0 else seconds / d * (self.width() - 1)
+        return self.GUTTER + (0.0 if d <= 0 else seconds / d * self._plot_width())
 
     def _x_to_time(self, x: float) -> float:
         d = self._duration()
-        return 0.0 if d <= 0 else min(max(0.0, x / max(1, self.width() - 1) * d), d)
+        return 0.0 if d <= 0 else min(max(0.0, (x - self.GUTTER) / self._plot_width() * d), d)
 
     def _areas(self) -> tuple[QRectF, QRectF, QRectF]:
-        w, h = self.width(), self.height() - self.AXIS_H
+        w, h = self.width() - self.GUTTER, self.height() - self.AXIS_H
         wave_h = round(h * 0.38)
         return (
-            QRectF(0, 0, w, wave_h),
-            QRectF(0, wave_h + 1, w, h - wave_h - 1),
-            QRectF(0, h, w, self.AXIS_H),
+            QRectF(self.GUTTER, 0, w, wave_h),
+            QRectF(self.GUTTER, wave_h + 1, w, h - wave_h - 1),
+            QRectF(self.GUTTER, h, w, self.AXIS_H),
         )
+
+    def spectrogram_rect(self) -> QRectF:
+        """Where the spectrogram is drawn, in widget pixels."""
+        return self._areas()[1]
+
+    def frequency_labels(self) -> list[tuple[str, float]]:
+        """The frequency axis as drawn: (label, y pixel) pairs, highest frequency first."""
+        if self._clip is None:
+            return []
+        _, spec, _ = self._areas()
+        ticks = frequency_ticks(self._clip.samplerate, self._clip.n_mels, spec.height())
+        return [(format_hz(hz), spec.bottom() - frac * spec.height()) for hz, frac in ticks]
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
@@ -84,6 +115,7 @@ class AudioCanvas(QWidget):
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(spec, self._clip.spectrogram)
             self._paint_axis(painter, axis)
+            self._paint_frequency_axis(painter, spec)
             self._paint_captions(painter, wave, spec)
             self._paint_playhead(painter)
         painter.end()
@@ -107,27 +139,45 @@ class AudioCanvas(QWidget):
         painter.drawLine(QPointF(rect.left(), mid), QPointF(rect.right(), mid))
 
     def _paint_axis(self, painter: QPainter, rect: QRectF) -> None:
-        painter.fillRect(rect, QColor("#ffffff"))
+        painter.fillRect(rect, self._axis_background())
         painter.setPen(style.MUTED_TEXT)
         d = self._duration()
         step = _tick_step(d, rect.width())
-        t = 0.0
-        while t <= d + 1e-9:
+        i = 0
+        while i * step <= d + 1e-9:
+            t = i * step
             x = self._time_to_x(t)
             painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.top() + 4))
             painter.drawText(
-                QRectF(x + 3, rect.top(), 60, rect.height()),
+                QRectF(x + 3, rect.top(), 70, rect.height()),
                 Qt.AlignmentFlag.AlignVCenter,
-                f"{t:g} s",
+                _time_label(t, d),
             )
-            t += step
+            i += 1
+
+    def _axis_background(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.Base)  # light or dark, as the theme
+
+    def _paint_frequency_axis(self, painter: QPainter, spec: QRectF) -> None:
+        gutter = QRectF(0, spec.top(), self.GUTTER, spec.height())
+        painter.fillRect(QRectF(0, 0, self.GUTTER, self.height()), self._axis_background())
+        painter.setPen(style.MUTED_TEXT)
+        font = painter.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        painter.setFont(font)
+        for text, y in self.frequency_labels():
+            painter.drawLine(QPointF(gutter.right() - 4, y), QPointF(gutter.right(), y))
+            painter.drawText(
+                QRectF(0, y - 8, gutter.width() - 6, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
 
     def _paint_captions(self, painter: QPainter, wave: QRectF, spec: QRectF) -> None:
         # Each caption sits on a translucent plate: a loud clip fills the waveform to its top.
         self._caption(painter, wave, "waveform", style.MUTED_TEXT, QColor(255, 255, 255, 210))
-        self._caption(
-            painter, spec, "mel spectrogram", QColor(255, 255, 255, 220), QColor(0, 0, 0, 110)
-        )
+        caption = "mel spectrogram" if self._clip.exact else "mel spectrogram (overview)"
+        self._caption(painter, spec, caption, QColor(255, 255, 255, 220), QColor(0, 0, 0, 110))
 
     @staticmethod
     def _caption(painter: QPainter, area: QRectF, text: str, pen: QColor, plate: QColor) -> None:
@@ -154,13 +204,33 @@ class AudioCanvas(QWidget):
             self.seek_requested.emit(self._x_to_time(event.position().x()))
 
 
+_CLOCK_STEPS = (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0)
+
+
 def _tick_step(duration: float, width: float) -> float:
-    """A 1-2-5 step giving ticks at least ~70 px apart."""
+    """A step giving ticks at least ~70 px apart: 1-2-5 seconds under a minute, then whole
+    minutes (1, 2, 5, 10, 15, 30 min, 1 h, 2 h, ...)."""
     if duration <= 0:
         return 1.0
     raw = duration * 70.0 / max(width, 1.0)
+    if raw > 30.0:
+        for step in _CLOCK_STEPS:
+            if step >= raw:
+                return step
+        return float(np.ceil(raw / 3600.0) * 3600.0)
     mag = 10 ** np.floor(np.log10(raw))
     for m in (1, 2, 5, 10):
         if m * mag >= raw:
             return float(m * mag)
     return float(10 * mag)
+
+
+def _time_label(t: float, duration: float) -> str:
+    """``2.5 s`` on the axis of a clip under a minute, ``1:30`` (m:ss) or ``1:05:00`` on a
+    longer one."""
+    if duration < 60.0:
+        return f"{t:g} s"
+    whole = int(round(t))
+    if duration >= 3600.0:
+        return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    return f"{whole // 60}:{whole % 60:02d}"

@@ -1,10 +1,13 @@
-"""Audio viewer: waveform and log-mel spectrogram, a moving playhead, click-to-seek, playback.
+"""Audio viewer: waveform and log-mel spectrogram with a frequency axis, a moving playhead,
+click-to-seek, and playback at 0.5x / 1x / 2x.
 
-Decoding and analysis (envelope, spectrogram, the colour-mapped image) run on a newest-wins lane;
-the GUI thread only paints. Playback is ``PcmPlayer`` (QAudioSink); when there is no output device
-the view says so once (``playback_unavailable``) and everything else keeps working.
+Decoding and analysis run on a newest-wins lane, block by block with bounded memory
+(:func:`aldesk.core.media.overview.audio_overview`); the GUI thread only paints. Playback is
+``ClipPlayer`` (QMediaPlayer streaming from the file); when there is no output device the view
+says so once (``playback_unavailable``) and everything else keeps working.
 
-The main window binds Space to ``toggle_play()`` and R to ``replay()``; this view binds no keys.
+The main window binds Space to ``toggle_play()``, R to ``replay()``, [ and ] to ``slower()`` and
+``faster()``; this view binds no keys.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -30,30 +34,33 @@ from PySide6.QtWidgets import (
 from aldesk.gui import style
 from aldesk.gui.viewers.audio_canvas import AudioCanvas
 from aldesk.gui.viewers.placeholder import Placeholder
-from aldesk.gui.viewers.playback import PcmPlayer, to_int16_pcm
+from aldesk.gui.viewers.playback import RATES, ClipPlayer, rate_label
 from aldesk.gui.workers import JobContext, Lane
 
 ENVELOPE_BINS = 4096
 N_MELS = 64
+MAX_COLUMNS = 2048  # spectrogram columns: wider than the canvas on most screens
 _LUT = None
 
 
 @dataclass(frozen=True)
 class AudioClip:
-    """Everything the view needs about one clip, computed off the GUI thread."""
+    """Everything the view needs about one clip, computed off the GUI thread (bounded size)."""
 
     path: Path
-    samples: np.ndarray  # int16 (n, channels <= 2), native rate, ready for playback
     samplerate: int
+    frames: int
     file_size: int
-    mins: np.ndarray  # envelope, ENVELOPE_BINS long
+    mins: np.ndarray  # envelope, at most ENVELOPE_BINS long
     maxs: np.ndarray
     spectrogram: QImage  # colour-mapped log-mel, low frequencies at the bottom
-    channels: int  # in the file (playback mixes more than two down to mono)
+    n_mels: int
+    exact: bool  # one spectrogram column per 10 ms hop (False: a block-wise overview)
+    channels: int
 
     @property
     def duration(self) -> float:
-        return len(self.samples) / self.samplerate if self.samplerate else 0.0
+        return self.frames / self.samplerate if self.samplerate else 0.0
 
 
 def _lut() -> np.ndarray:
@@ -64,21 +71,21 @@ def _lut() -> np.ndarray:
 
 
 def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
-    """Decode ``path`` and compute what the view draws (pure numpy apart from the QImage)."""
-    from aldesk.core.media import audio, spectra
+    """Decode ``path`` in blocks and compute what the view draws (numpy apart from the QImage)."""
+    from aldesk.core.media.overview import audio_overview
 
-    samples, sr = audio.load_audio_native(path)
-    if ctx is not None and ctx.should_stop():
+    stop = ctx.should_stop if ctx is not None else None
+    ov = audio_overview(
+        path, n_bins=ENVELOPE_BINS, n_mels=N_MELS, max_columns=MAX_COLUMNS, should_stop=stop
+    )
+    if ov is None:
         return None
-    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    mins, maxs = spectra.waveform_envelope(mono, ENVELOPE_BINS)
-    # At the native rate: resampling first (scipy's polyphase filter) holds the GIL for tens of
-    # milliseconds on long clips, which the GUI thread feels; the picture does not need it.
-    mel = spectra.log_mel_spectrogram(mono, sr, N_MELS)
-    top = float(mel.max()) if mel.size else 0.0
-    image = style.colormap_image(mel[::-1], _lut(), top - 80.0, top)
-    pcm = to_int16_pcm(samples)  # here, not on the GUI thread: long clips are big
-    return AudioClip(path, pcm, int(sr), os.stat(path).st_size, mins, maxs, image, samples.shape[1])
+    top = float(ov.mel_db.max()) if ov.mel_db.size else 0.0
+    image = style.colormap_image(ov.mel_db[::-1], _lut(), top - 80.0, top)
+    size = os.stat(path).st_size
+    return AudioClip(
+        path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact, ov.channels
+    )
 
 
 class AudioView(QWidget):
@@ -89,6 +96,7 @@ class AudioView(QWidget):
         load_failed(Path, str): it could not be decoded; the placeholder shows the reason.
         playing_changed(bool), position_changed(float)
         playback_unavailable(str): emitted once per view when no output device can be used.
+        rate_changed(float): the playback speed changed (0.5, 1 or 2).
     """
 
     loaded = Signal(object)
@@ -96,13 +104,15 @@ class AudioView(QWidget):
     playing_changed = Signal(bool)
     position_changed = Signal(float)
     playback_unavailable = Signal(str)
+    rate_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None, *, autoplay: bool = False) -> None:
         super().__init__(parent)
         self._path: Path | None = None
         self._clip: AudioClip | None = None
         self._told_unavailable = False
-        self._player = PcmPlayer(self)
+        self._failure_shown = False
+        self._player = ClipPlayer(self)
         self._lane = Lane(self, name="aldesk-audio-decode")
         self._build(autoplay)
         self._wire()
@@ -126,6 +136,12 @@ class AudioView(QWidget):
         self._volume.setValue(100)
         self._volume.setFixedWidth(110)
         self._volume.setToolTip("Volume")
+        self._speed = QComboBox()
+        for rate in RATES:
+            self._speed.addItem(rate_label(rate), rate)
+        self._speed.setCurrentIndex(RATES.index(1.0))
+        self._speed.setToolTip("Playback speed ([ slower, ] faster)")
+        self._speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the labeling window
         volume_icon = QLabel()
         volume_icon.setPixmap(style.icon("volume").pixmap(18, 18))
         self._notice = QLabel()
@@ -137,6 +153,11 @@ class AudioView(QWidget):
         controls.setContentsMargins(8, 4, 8, 4)
         for w in (self._play_button, self._replay_button, self._loop_button, self._time):
             controls.addWidget(w)
+        speed_label = QLabel("Speed")
+        speed_label.setProperty("role", "muted")
+        controls.addSpacing(8)
+        controls.addWidget(speed_label)
+        controls.addWidget(self._speed)
         controls.addStretch(1)
         for w in (self._autoplay, volume_icon, self._volume):
             controls.addWidget(w)
@@ -158,6 +179,9 @@ class AudioView(QWidget):
         self._player.playing_changed.connect(self._on_playing_changed)
         self._player.ended.connect(self._on_ended)
         self._player.unavailable.connect(self._on_unavailable)
+        self._player.failed.connect(self._on_playback_failed)
+        self._player.rate_changed.connect(self._on_rate_changed)
+        self._speed.activated.connect(lambda i: self._player.set_rate(self._speed.itemData(i)))
         self._play_button.clicked.connect(self.toggle_play)
         self._replay_button.clicked.connect(self.replay)
         self._volume.valueChanged.connect(self._on_volume_changed)
@@ -166,6 +190,7 @@ class AudioView(QWidget):
     def show_audio(self, path: str | os.PathLike) -> None:
         """Start analysing ``path``; returns at once, ``loaded`` follows."""
         self._player.stop()
+        self._hide_failure()
         self._path = Path(path)
         self._clip = None
         self._canvas.set_clip(None)
@@ -207,6 +232,21 @@ class AudioView(QWidget):
     def seek(self, seconds: float) -> None:
         self._player.seek(seconds)
 
+    def slower(self) -> None:
+        self._player.slower()
+
+    def faster(self) -> None:
+        self._player.faster()
+
+    def set_rate(self, rate: float) -> None:
+        self._player.set_rate(rate)
+
+    def rate(self) -> float:
+        return self._player.rate
+
+    def speed_control(self) -> QComboBox:
+        return self._speed
+
     def set_loop(self, loop: bool) -> None:
         self._loop_button.setChecked(loop)
 
@@ -234,7 +274,7 @@ class AudioView(QWidget):
     def canvas(self) -> AudioCanvas:
         return self._canvas
 
-    def player(self) -> PcmPlayer:
+    def player(self) -> ClipPlayer:
         return self._player
 
     def info_text(self) -> str:
@@ -257,7 +297,7 @@ class AudioView(QWidget):
             return
         self._clip = clip
         self._canvas.set_clip(clip)
-        self._player.load(clip.samples, clip.samplerate)
+        self._player.load(clip.path, clip.duration)
         self._info.setText(_info_line(clip))
         self.loaded.emit(clip.path)
         if self._autoplay.isChecked():
@@ -295,6 +335,23 @@ class AudioView(QWidget):
         self._notice.show()
         self.playback_unavailable.emit(message)
 
+    @Slot(str)
+    def _on_playback_failed(self, message: str) -> None:
+        self._failure_shown = True
+        self._notice.setText(f"⚠ {message}")
+        self._notice.show()
+
+    def _hide_failure(self) -> None:
+        # A clip the player refused says so until the next clip; "no device" stays.
+        if self._failure_shown:
+            self._failure_shown = False
+            self._notice.hide()
+
+    @Slot(float)
+    def _on_rate_changed(self, rate: float) -> None:
+        self._speed.setCurrentIndex(RATES.index(rate))
+        self.rate_changed.emit(rate)
+
     @Slot(int)
     def _on_volume_changed(self, value: int) -> None:
         self._player.set_volume(value / 100.0)
@@ -319,8 +376,16 @@ def _info_line(clip: AudioClip) -> str:
     parts = [
         clip.path.name,
         style.human_size(clip.file_size),
-        f"{clip.duration:.2f} s",
+        _duration_text(clip.duration),
         f"{clip.samplerate / 1000:g} kHz",
         channels,
     ]
     return "  ·  ".join(parts)
+
+
+def _duration_text(seconds: float) -> str:
+    """``1.00 s`` for a short clip, ``3600 s (1:00:00)`` for a long one."""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    whole = int(round(seconds))
+    return f"{whole} s ({whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d})"

@@ -1,86 +1,82 @@
-"""PCM playback through QtMultimedia's QAudioSink, with an honest "no device" mode.
+"""Playback streamed from the file by QMediaPlayer, at 0.5x / 1x / 2x, with an honest "no device"
+mode.
 
-The clip is decoded once (float32, native rate), converted to interleaved int16 and played from a
-QBuffer. The position is read from ``processedUSecs()`` on a timer, minus what still sits in the
-sink's buffer, so the playhead follows what is heard rather than what was written.
+The player decodes as it plays (FFmpeg reads the file a little ahead), so an hour-long clip costs
+no more memory than a second-long one; the old player decoded the whole clip into one buffer.
+
+The playhead follows the player: ``position_changed`` carries the positions QMediaPlayer
+reports, which only start to advance once the audio output is playing the first samples (on a
+PulseAudio null sink about two seconds after ``play()``). Nothing runs on a free timer, so the
+playhead never leads the sound.
 
 Without an output device (no audio server, headless machine) ``QMediaDevices.audioOutputs()`` is
-empty, or ``start()`` returns at once in StoppedState with an error; the player then reports
-``unavailable`` and keeps a silent state: play/pause and seeking still work, nothing advances.
+empty; the player then reports ``unavailable`` once and keeps a silent state: play/pause,
+seeking and the speed still work, nothing advances.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal, Slot
-from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QMediaDevices
+import os
+import tempfile
+from pathlib import Path
 
-# PySide6 6.x cannot convert QAudio::State in stateChanged until the enum was touched once.
-_ = QAudio.State
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 
 NO_DEVICE_MESSAGE = "No audio output device — playback unavailable"
-POSITION_INTERVAL_MS = 30
-MAX_CHANNELS = 2
+RATES: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
-def state_name(state: object) -> str:
-    """Name of a QAudio/QtAudio state; the two enums do not compare equal to each other."""
-    return getattr(state, "name", str(state)).split(".")[-1]
+def rate_label(rate: float) -> str:
+    """``0.5×``, ``1×``, ``2×``."""
+    return f"{rate:g}×"
 
 
-def to_int16_pcm(samples: np.ndarray) -> np.ndarray:
-    """(n, channels) float32 in [-1, 1] -> interleaved int16, at most two channels."""
-    x = np.asarray(samples, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.shape[1] > MAX_CHANNELS:
-        x = x.mean(axis=1, keepdims=True)
-    return (np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2")
+def _url_for(path: Path) -> tuple[QUrl, tempfile.TemporaryDirectory | None]:
+    """A file URL Qt can open. A name that is not valid UTF-8 (kept by Python as surrogate
+    escapes) has no QString spelling, so it is reached through a symlink with a plain name."""
+    try:
+        os.fsencode(path).decode("utf-8")
+        return QUrl.fromLocalFile(os.fspath(path)), None
+    except UnicodeDecodeError:
+        tmp = tempfile.TemporaryDirectory(prefix="aldesk-play-")
+        link = Path(tmp.name) / ("clip" + path.suffix.encode("ascii", "replace").decode())
+        os.symlink(os.path.abspath(path), link)
+        return QUrl.fromLocalFile(str(link)), tmp
 
 
-def resample_linear(pcm: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    """Cheap resampling for playback when the device refuses the clip's rate."""
-    if sr_in == sr_out or len(pcm) == 0:
-        return pcm
-    n_out = max(1, int(round(len(pcm) * sr_out / sr_in)))
-    t_out = np.linspace(0, len(pcm) - 1, n_out)
-    cols = [np.interp(t_out, np.arange(len(pcm)), pcm[:, c]) for c in range(pcm.shape[1])]
-    return np.stack(cols, axis=1).astype("<i2")
-
-
-class PcmPlayer(QObject):
-    """Plays one clip at a time.
+class ClipPlayer(QObject):
+    """Plays one clip at a time from its file.
 
     Signals:
-        position_changed(float): seconds from the start of the clip.
+        position_changed(float): seconds from the start of the clip (what is being heard).
         playing_changed(bool): play / pause (also in the silent no-device mode).
+        rate_changed(float): the playback speed changed.
         ended(): playback reached the end of the clip.
-        unavailable(str): no output device, or the device failed to open.
+        unavailable(str): no output device.
+        failed(str): the player could not play this clip (a sentence for a person).
     """
 
     position_changed = Signal(float)
     playing_changed = Signal(bool)
+    rate_changed = Signal(float)
     ended = Signal()
     unavailable = Signal(str)
+    failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pcm = np.zeros((0, 1), dtype="<i2")
-        self._rate = 16000
-        self._channels = 1
+        self._path: Path | None = None
+        self._link_dir: tempfile.TemporaryDirectory | None = None
+        self._source_set = False
         self._duration = 0.0
-        self._offset = 0.0  # seconds where the current sink run started
         self._position = 0.0
         self._playing = False
         self._volume = 1.0
+        self._rate = 1.0
         self._available: bool | None = None  # unknown until the first play
-        self._sink: QAudioSink | None = None
-        self._buffer: QBuffer | None = None
-        self._data = QByteArray()
-        self._bytes_per_second = 1
-        self._timer = QTimer(self)
-        self._timer.setInterval(POSITION_INTERVAL_MS)
-        self._timer.timeout.connect(self._on_timer_timeout)
+        self._player: QMediaPlayer | None = None
+        self._output: QAudioOutput | None = None
 
     # -- state --------------------------------------------------------------------------------
     @property
@@ -99,28 +95,37 @@ class PcmPlayer(QObject):
     def available(self) -> bool | None:
         return self._available
 
+    @property
+    def rate(self) -> float:
+        return self._rate
+
     # -- commands ------------------------------------------------------------------------------
-    def load(self, samples: np.ndarray, samplerate: int) -> None:
-        """Take a new clip: float32 (n, channels), or int16 from ``to_int16_pcm`` (no copy)."""
-        self._stop_sink()
-        self._pcm = samples if samples.dtype == np.dtype("<i2") else to_int16_pcm(samples)
-        self._rate = int(samplerate)
-        self._channels = self._pcm.shape[1]
-        self._duration = len(self._pcm) / self._rate if self._rate else 0.0
+    def load(self, path: str | os.PathLike, duration: float) -> None:
+        """Take a new clip; the file is opened by the player on the first ``play()``."""
+        self._release_source()
+        self._path = Path(path)
+        self._duration = max(0.0, float(duration))
         self._set_position(0.0)
         self._set_playing(False)
 
     def play(self) -> None:
-        if self._duration <= 0:
+        if self._path is None or self._duration <= 0:
             return
         if self._position >= self._duration - 1e-3:
             self._set_position(0.0)
         self._set_playing(True)
         if self._ensure_device():
-            self._start_sink(self._position)
+            player = self.media_player()
+            if not self._source_set:
+                url, self._link_dir = _url_for(self._path)
+                player.setSource(url)
+                self._source_set = True
+            player.setPosition(round(self._position * 1000))
+            player.play()
 
     def pause(self) -> None:
-        self._stop_sink()
+        if self._player is not None and self._source_set:
+            self._player.pause()
         self._set_playing(False)
 
     def toggle(self) -> None:
@@ -128,20 +133,34 @@ class PcmPlayer(QObject):
 
     def seek(self, seconds: float) -> None:
         seconds = float(min(max(0.0, seconds), self._duration))
-        restart = self._playing and self._sink is not None
-        self._stop_sink()
+        if self._player is not None and self._source_set:
+            self._player.setPosition(round(seconds * 1000))
         self._set_position(seconds)
-        if restart:
-            self._start_sink(seconds)
 
     def set_volume(self, volume: float) -> None:
         self._volume = float(min(max(volume, 0.0), 1.0))
-        if self._sink is not None:
-            self._sink.setVolume(self._volume)
+        if self._output is not None:
+            self._output.setVolume(self._volume)
+
+    def set_rate(self, rate: float) -> None:
+        """Play at ``rate`` (one of RATES; the nearest is taken), pitch kept where Qt can."""
+        rate = min(RATES, key=lambda r: abs(r - float(rate)))
+        if rate == self._rate:
+            return
+        self._rate = rate
+        if self._player is not None:
+            self._player.setPlaybackRate(rate)
+        self.rate_changed.emit(rate)
+
+    def faster(self) -> None:
+        self.set_rate(RATES[min(len(RATES) - 1, RATES.index(self._rate) + 1)])
+
+    def slower(self) -> None:
+        self.set_rate(RATES[max(0, RATES.index(self._rate) - 1)])
 
     def stop(self) -> None:
-        """Stop and release the device (call before the widget goes away)."""
-        self._stop_sink()
+        """Stop and let go of the file (call before the widget goes away)."""
+        self._release_source()
         self._set_playing(False)
 
     # -- device handling ---------------------------------------------------------------------
@@ -149,67 +168,37 @@ class PcmPlayer(QObject):
         if self._available is False:
             return False
         if not QMediaDevices.audioOutputs():
-            self._mark_unavailable(NO_DEVICE_MESSAGE)
+            self._available = False
+            self.unavailable.emit(NO_DEVICE_MESSAGE)
             return False
+        self._available = True
         return True
 
-    def _mark_unavailable(self, message: str) -> None:
-        if self._available is not False:
-            self._available = False
-            self.unavailable.emit(message)
+    def media_player(self) -> QMediaPlayer:
+        """The QMediaPlayer behind this player, made on first use (only where a device exists)."""
+        if self._player is None:
+            self._output = QAudioOutput(self)
+            self._output.setVolume(self._volume)
+            self._player = QMediaPlayer(self)
+            self._player.setAudioOutput(self._output)
+            if self._player.pitchCompensationAvailability() != (
+                QMediaPlayer.PitchCompensationAvailability.Unavailable
+            ):
+                self._player.setPitchCompensation(True)  # 2x sounds faster, not higher
+            self._player.setPlaybackRate(self._rate)
+            self._player.positionChanged.connect(self._on_player_position_changed)
+            self._player.mediaStatusChanged.connect(self._on_media_status_changed)
+            self._player.errorOccurred.connect(self._on_error_occurred)
+        return self._player
 
-    def _format_for(self, device) -> tuple[QAudioFormat, np.ndarray]:
-        fmt = QAudioFormat()
-        fmt.setSampleRate(self._rate)
-        fmt.setChannelCount(self._channels)
-        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-        if device.isFormatSupported(fmt):
-            return fmt, self._pcm
-        rate = device.preferredFormat().sampleRate() or 48000
-        fmt.setSampleRate(rate)
-        return fmt, resample_linear(self._pcm, self._rate, rate)
-
-    def _start_sink(self, start_seconds: float) -> None:
-        device = QMediaDevices.defaultAudioOutput()
-        fmt, pcm = self._format_for(device)
-        rate = fmt.sampleRate()
-        first = int(start_seconds * rate)
-        self._data = QByteArray(pcm[first:].tobytes())
-        self._buffer = QBuffer(self)
-        self._buffer.setData(self._data)
-        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        self._sink = QAudioSink(device, fmt, self)
-        self._sink.setVolume(self._volume)
-        self._sink.stateChanged.connect(self._on_sink_state_changed)
-        self._offset = start_seconds
-        self._bytes_per_second = rate * fmt.channelCount() * 2
-        self._sink.start(self._buffer)
-        if state_name(self._sink.state()) == "StoppedState" and _has_error(self._sink):
-            self._stop_sink()
-            self._mark_unavailable(NO_DEVICE_MESSAGE)
-            return
-        self._available = True
-        self._timer.start()
-
-    def _stop_sink(self) -> None:
-        self._timer.stop()
-        sink, self._sink = self._sink, None
-        if sink is not None:
-            sink.stateChanged.disconnect(self._on_sink_state_changed)
-            sink.stop()
-            sink.deleteLater()
-        if self._buffer is not None:
-            self._buffer.close()
-            self._buffer.deleteLater()
-            self._buffer = None
-
-    def _heard_seconds(self) -> float:
-        sink = self._sink
-        if sink is None:
-            return self._position
-        queued = max(0, sink.bufferSize() - sink.bytesFree()) / max(1, self._bytes_per_second)
-        played = sink.processedUSecs() / 1e6 - queued
-        return min(self._duration, self._offset + max(0.0, played))
+    def _release_source(self) -> None:
+        if self._player is not None and self._source_set:
+            self._player.stop()
+            self._player.setSource(QUrl())
+        self._source_set = False
+        if self._link_dir is not None:
+            self._link_dir.cleanup()
+            self._link_dir = None
 
     def _set_position(self, seconds: float) -> None:
         self._position = seconds
@@ -221,26 +210,23 @@ class PcmPlayer(QObject):
             self.playing_changed.emit(playing)
 
     # -- slots ----------------------------------------------------------------------------------
-    @Slot()
-    def _on_timer_timeout(self) -> None:
-        self._set_position(self._heard_seconds())
+    @Slot("qlonglong")
+    def _on_player_position_changed(self, ms: int) -> None:
+        # Positions only while playing: stop() and setSource() report 0 on their way out.
+        if self._playing and self._source_set:
+            self._set_position(min(self._duration, ms / 1000.0))
 
-    @Slot(object)
-    def _on_sink_state_changed(self, state: object) -> None:
-        sink = self._sink
-        if sink is None:
-            return
-        name = state_name(state)
-        if name == "IdleState":  # the buffer ran dry: the clip has been played to its end
-            self._stop_sink()
+    @Slot(QMediaPlayer.MediaStatus)
+    def _on_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.EndOfMedia and self._playing:
             self._set_position(self._duration)
             self._set_playing(False)
             self.ended.emit()
-        elif name == "StoppedState" and _has_error(sink):
-            self._stop_sink()
-            self._set_playing(False)
-            self._mark_unavailable(NO_DEVICE_MESSAGE)
 
-
-def _has_error(sink: QAudioSink) -> bool:
-    return state_name(sink.error()) != "NoError"
+    @Slot(QMediaPlayer.Error, str)
+    def _on_error_occurred(self, error: QMediaPlayer.Error, text: str) -> None:
+        if error == QMediaPlayer.Error.NoError:
+            return
+        self._set_playing(False)
+        name = self._path.name if self._path else "this clip"
+        self.failed.emit(f"Cannot play “{name}”: {text or 'the player refused it'}")
