@@ -101,6 +101,15 @@ class Session:
         self.model.pending = False
         self.reload_items()
 
+    def reload_settings(self) -> None:
+        """The project's settings changed in the store: the loop follows from the next item.
+
+        The model and queue share this session's settings object, so it is updated in place.
+        """
+        fresh = ProjectSettings.from_store(self.store)
+        for name in ProjectSettings.__dataclass_fields__:
+            setattr(self.settings, name, getattr(fresh, name))
+
     def seed_job(self) -> tuple | None:
         """Arguments for ``draw_seed`` on a worker, if the seed set is still to be drawn."""
         if self.features is None or self.store.get("seed_queue") is not None:

@@ -344,6 +344,12 @@ class ProjectStore:
         check_class_names([*others, name.strip()])
         self._write("UPDATE classes SET name = ? WHERE id = ?", (name.strip(), class_id))
 
+    def set_hotkeys(self, keys: dict[int, str | None]) -> None:
+        """Give classes new label keys (class id -> key, or None for no key) in one transaction."""
+        self._write_many(
+            "UPDATE classes SET hotkey = ? WHERE id = ?", [(k, cid) for cid, k in keys.items()]
+        )
+
     def merge_classes(self, src_id: int, dst_id: int) -> None:
         """Fold class ``src`` into ``dst``; past labels of ``src`` now count as ``dst``."""
         if src_id == dst_id:

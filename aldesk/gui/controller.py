@@ -225,6 +225,13 @@ class LabelingController(QObject):
     def retrain_now(self) -> None:
         self._request_training(force=True)
 
+    def settings_changed(self, retrain: bool) -> None:
+        """Project settings changed (settings dialog): they apply from the next item on."""
+        self.session.reload_settings()
+        if retrain:  # a new strategy, model or features: rank with it now, not a batch later
+            self._request_training(force=True)
+        self._emit_status()
+
     def _act(self, action: Callable, retrain: bool = True) -> None:
         if self.session.current() is None and action not in (self.session.undo, self.session.back):
             return

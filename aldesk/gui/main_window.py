@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -158,7 +159,17 @@ class MainWindow(QMainWindow):
                     menu.addSeparator()
                 elif name in self.actions_by_name:
                     menu.addAction(self.actions_by_name[name])
+        self._build_project_menu(bar)
         self.class_menu = ClassMenu(bar.addMenu("&Classes"), self, self.store)
+
+    def _build_project_menu(self, bar) -> None:
+        """Project ▸ Settings…, placed right after File."""
+        from aldesk.gui.dialogs.project_settings import settings_markers
+
+        menu = QMenu("&Project", self)
+        self.settings_action = menu.addAction("&Settings…", self.edit_settings)
+        bar.insertMenu(bar.actions()[1] if len(bar.actions()) > 1 else None, menu)
+        self.curve.set_markers(settings_markers(self.store))
 
     def _wire(self) -> None:
         c = self.controller
@@ -264,6 +275,12 @@ class MainWindow(QMainWindow):
         from aldesk.gui.dialogs.export import ask_and_export
 
         self.exporter = ask_and_export(self)
+
+    def edit_settings(self) -> None:
+        """Project ▸ Settings…: strategy, batch, stopping rules, model, features and keys."""
+        from aldesk.gui.dialogs.project_settings import edit_project_settings
+
+        edit_project_settings(self)
 
     def show_shortcuts(self) -> None:
         ShortcutSheet(self.actions_by_name, self.store.classes(), self).exec()

@@ -65,7 +65,8 @@ class LearningOptions(QWidget):
         self.seed_size_edited = False  # until the user sets it, it follows the class count
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._build_preset_group())
+        self.preset_box = self._build_preset_group()
+        layout.addWidget(self.preset_box)
         layout.addWidget(self._build_stopping_group())
         self.advanced_button = QToolButton(text="Advanced", checkable=True)
         self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -78,6 +79,10 @@ class LearningOptions(QWidget):
         layout.addStretch(1)
         self.advanced_button.toggled.connect(self.show_advanced)
         self.set_values(PRESETS[DEFAULT_PRESET].values())
+        if existing:  # changing a project's settings is itself the advanced use
+            self.preset_box.setVisible(False)
+            self.advanced_button.setVisible(False)
+            self.show_advanced(True)
 
     # -- construction ------------------------------------------------------------------------
     def _build_preset_group(self) -> QGroupBox:
