@@ -490,3 +490,89 @@ def test_frequency_axis_positions_follow_the_mel_bands():
     assert fracs == sorted(fracs, reverse=True)
     assert all(a - b >= 16 / 200 for a, b in zip(fracs, fracs[1:], strict=False))
     assert format_hz(1500) == "1.5 kHz" and format_hz(50) == "50 Hz"
+
+
+# -- images for display, in bounded memory ----------------------------------------------------
+def _png16_rgb(path: Path, rgb: np.ndarray) -> Path:
+    """A 48-bit colour PNG (Pillow cannot write one)."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\0" + rgb[y].astype(">u2").tobytes() for y in range(h))
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", zlib.compress(raw, 1))
+        + _png_chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("size", "bound", "factor"),
+    [((7, 5), 1, 7), ((10_000, 10_000), 16_000_000, 3), ((6000, 4000), 24_000_000, 1),
+     ((9000, 9000), 8_000_000, 4), ((1, 100_000), 10, 10_000)],
+)  # fmt: skip
+def test_reduce_factor_is_the_smallest_that_fits(size, bound, factor):
+    from aldesk.core.media.image import reduce_factor
+
+    assert reduce_factor(*size, bound) == factor
+    w, h = size
+    assert -(-w // factor) * -(-h // factor) <= bound
+    if factor > 1:
+        assert -(-w // (factor - 1)) * -(-h // (factor - 1)) > bound
+
+
+def test_display_decode_of_a_16_bit_gray_png_is_scaled_not_clipped(tmp_path):
+    from aldesk.core.media.image import load_display_image
+
+    ramp = np.linspace(0, 65535, 600)[None, :].repeat(40, 0).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "g16.png")
+    out = np.asarray(load_display_image(tmp_path / "g16.png", 10**6))
+    assert out.shape == (40, 600) and out.dtype == np.uint8
+    assert out[0, 0] == 0 and out[0, -1] == 255 and abs(int(out[0, 300]) - 128) <= 1
+
+
+def test_huge_image_is_box_reduced_strip_by_strip(tmp_path, monkeypatch):
+    """No whole-image copy: every convert() and reduce() sees a strip, not the picture."""
+    from aldesk.core.media import image as media_image
+
+    rgb = np.zeros((300, 500, 3), dtype=np.uint16)
+    rgb[:, :250, 0] = 65535  # left half red, right half blue
+    rgb[:, 250:, 2] = 65535
+    path = _png16_rgb(tmp_path / "rgb16.png", rgb)
+    converted: list[int] = []
+    for name in ("convert", "reduce"):
+        original = getattr(Image.Image, name)
+
+        def spy(self, *args, _original=original, **kwargs):
+            converted.append(self.width * self.height)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Image.Image, name, spy)
+    monkeypatch.setattr(media_image, "_STRIP_PIXELS", 10_000)
+    out = media_image.load_display_image(path, 20_000)
+    assert out.mode == "RGB" and out.size == (167, 100)  # factor 3
+    assert out.getpixel((10, 10)) == (255, 0, 0) and out.getpixel((120, 70)) == (0, 0, 255)
+    assert converted and max(converted) <= 10_000 + 500 * 3
+
+
+def test_huge_png_gets_the_smaller_bound_a_jpeg_the_draft(tmp_path, monkeypatch):
+    from aldesk.core.media.image import load_display_image
+
+    big = Image.new("RGB", (1600, 1200), (30, 120, 200))
+    big.save(tmp_path / "big.png")
+    png = load_display_image(tmp_path / "big.png", 500_000, whole_decode_max_pixels=50_000)
+    assert png.width * png.height <= 50_000
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    big.save(tmp_path / "big.jpg", exif=exif)
+    drafts = []
+    original = JpegImagePlugin.JpegImageFile.draft
+    monkeypatch.setattr(
+        JpegImagePlugin.JpegImageFile,
+        "draft",
+        lambda self, mode, size: drafts.append(size) or original(self, mode, size),
+    )
+    jpg = load_display_image(tmp_path / "big.jpg", 500_000, whole_decode_max_pixels=50_000)
+    assert drafts and jpg.width * jpg.height <= 500_000
+    assert jpg.height > jpg.width  # upright: the EXIF rotation is applied to the small image

@@ -208,3 +208,26 @@ def test_newer_image_replaces_older_one(qtbot, view, tmp_path):
         view.show_image(second)
     assert blocker.args == [second]
     assert view.image_size() == (60, 30)
+
+
+def test_huge_image_is_shown_reduced_in_full_size_coordinates(qtbot, view, tmp_path, monkeypatch):
+    """An 81-megapixel 16-bit PNG took 2.4 GB to show: images past the bounds are decoded
+    reduced (here the bounds are scaled down so a small file stands for a huge one)."""
+    import numpy as np
+
+    from aldesk.gui.viewers import image_view
+
+    monkeypatch.setattr(image_view, "FULL_PIXELS", 200_000)
+    monkeypatch.setattr(image_view, "WHOLE_DECODE_PIXELS", 50_000)
+    ramp = np.linspace(0, 65535, 1200)[None, :].repeat(900, 0).astype(np.uint16)
+    path = tmp_path / "scan16.png"
+    Image.fromarray(ramp).save(path)  # 16-bit grayscale, 1.08 megapixels
+    _show(qtbot, view, path)
+    assert view.image_size() == (1200, 900)  # zoom and pan keep full-resolution coordinates
+    w, h = view.pixmap_size()
+    assert w * h <= 50_000 and w == 240 and h == 180  # reduced 5x, in one piece
+    assert "1200 × 900 px" in view.info_text() and "shown at 1/5 (240 × 180 px)" in view.info_text()
+    pixels = view.canvas().largest_pixmap().toImage()
+    # 16-bit values are scaled to 8 bits, not clipped to white past 255.
+    left, middle = pixels.pixelColor(2, 90).red(), pixels.pixelColor(120, 90).red()
+    assert left < 10 and 118 < middle < 138

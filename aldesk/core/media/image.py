@@ -4,10 +4,17 @@ Limits: Pillow's ``Image.MAX_IMAGE_PIXELS`` (about 89 megapixels) is the decompr
 limit. Pillow itself only *refuses* images over twice that and merely warns in between; aldesk
 refuses everything over the limit, from the header alone, so a hostile or absurd file never
 reaches the decoder.
+
+Display: :func:`load_display_image` bounds what a viewer holds. A JPEG is decoded at a reduced
+DCT scale (draft); other formats can only be decoded whole by Pillow, so the decoder's own buffer
+(at most 4 bytes a pixel: 358 MB at the pixel limit) is the one full-size copy: the picture is
+box-averaged out of it strip by strip, converted to 8 bits (16-bit images scaled, not clipped)
+and EXIF-rotated only once small. An 81-megapixel 16-bit PNG took 2.4 GB to show before.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -22,6 +29,18 @@ from aldesk.core.media.files import check_file
 # verify() reads little, so probe decodes a reduced version to catch truncation and bad codecs.
 _VERIFY_IS_ENOUGH = frozenset({"PNG"})
 _PROBE_SIDE = 64
+_STRIP_PIXELS = 1 << 18  # pixels of the source converted at a time by the strip reducer
+_SIXTEEN_BIT = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+_EIGHT_BIT = frozenset({"L", "LA", "RGB", "RGBA"})
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}  # EXIF orientation -> the transposition that shows the image upright (as exif_transpose)
 
 
 def _too_large_reason(width: int, height: int) -> str:
@@ -159,6 +178,109 @@ def _decode(img: Image.Image, max_side: int | None) -> Image.Image:
     if max_side is not None and max(out.size) > max_side:
         out = _shrink(out, max_side)
     return out
+
+
+def load_display_image(
+    path: str | os.PathLike, max_pixels: int, *, whole_decode_max_pixels: int | None = None
+) -> Image.Image:
+    """Decode an image for display with at most ``max_pixels`` pixels, in bounded memory.
+
+    Images within the bound come back whole (as ``load_image(path)``); larger ones are reduced
+    by the smallest integer factor that fits (a box filter), JPEGs through draft decoding.
+    16-bit and 32-bit images are scaled to 8 bits. The result is EXIF-transposed, in mode L,
+    LA, RGB or RGBA.
+
+    Args:
+        path: image file.
+        max_pixels: the most pixels the result may have.
+        whole_decode_max_pixels: a smaller bound for images that Pillow must decode whole at
+            more than ``max_pixels`` (not JPEG): their decode buffer and the result are held
+            together, so the result is kept small there.
+
+    Raises:
+        MediaError: if the file cannot be decoded.
+    """
+    with _open(path) as img:
+        try:
+            return _decode_bounded(img, max_pixels, whole_decode_max_pixels or max_pixels)
+        except MediaError:
+            raise
+        except Image.DecompressionBombError as exc:
+            raise MediaError(_bomb_reason(Path(path)), str(path)) from exc
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise MediaError(_decode_reason(exc), str(path)) from exc
+
+
+def reduce_factor(width: int, height: int, max_pixels: int) -> int:
+    """The smallest integer f with ceil(width / f) * ceil(height / f) <= max_pixels."""
+    f = max(1, math.isqrt(max(0, width * height - 1) // max(1, max_pixels)))
+    while math.ceil(width / f) * math.ceil(height / f) > max_pixels:
+        f += 1
+    return f
+
+
+def _decode_bounded(img: Image.Image, max_pixels: int, whole_max_pixels: int) -> Image.Image:
+    orientation = img.getexif().get(0x0112, 1)
+    factor = reduce_factor(*img.size, max_pixels)
+    if factor > 1 and img.format == "JPEG":
+        w, h = img.size  # draft picks the smallest DCT scale still at least this size
+        img.draft("RGB" if img.mode not in ("L", "CMYK") else img.mode, (w // factor, h // factor))
+        factor = reduce_factor(*img.size, max_pixels)  # what the DCT scaling left
+    elif factor > 1:
+        factor = reduce_factor(*img.size, whole_max_pixels)
+    if factor == 1 and img.mode not in _SIXTEEN_BIT | {"I", "F"}:
+        return _decode(img, None)  # the common case: whole, as load_image
+    img.load()
+    out = _reduce_in_strips(img, factor)
+    method = _TRANSPOSE.get(orientation)
+    return out.transpose(method) if method is not None else out
+
+
+def _reduce_in_strips(img: Image.Image, factor: int) -> Image.Image:
+    """Box-average ``img`` by ``factor`` into an 8-bit image a strip at a time (Pillow's
+    ``reduce`` on each converted strip): no second full-size copy, as ``convert`` or ``reduce``
+    of the whole image would make."""
+    w, h = img.size
+    mode = _display_mode(img)
+    value_range = _value_range(img)
+    rows = max(factor, _STRIP_PIXELS // max(1, w) // factor * factor)
+    out = Image.new(mode, (math.ceil(w / factor), math.ceil(h / factor)))
+    for y0 in range(0, h, rows):
+        strip = _as_display_strip(img.crop((0, y0, w, min(h, y0 + rows))), mode, value_range)
+        small = strip.reduce(factor) if factor > 1 else strip
+        out.paste(small.convert(mode) if small.mode != mode else small, (0, y0 // factor))
+    return out
+
+
+def _display_mode(img: Image.Image) -> str:
+    if img.mode in _SIXTEEN_BIT or img.mode in ("I", "F", "1", "L"):
+        return "L"
+    if img.mode in _EIGHT_BIT:
+        return img.mode
+    return "RGBA" if _has_alpha(img) else "RGB"
+
+
+def _value_range(img: Image.Image) -> tuple[float, float]:
+    """The source values that map to 0 and 255."""
+    if img.mode in _SIXTEEN_BIT:
+        return 0.0, 65535.0
+    if img.mode in ("I", "F"):
+        lo, hi = img.getextrema()  # no copy; 32-bit data has no fixed white
+        return float(lo), float(hi) if hi > lo else float(lo) + 1.0
+    return 0.0, 255.0
+
+
+def _as_display_strip(strip: Image.Image, mode: str, value_range: tuple[float, float]):
+    """A strip ready to reduce: 16/32-bit values as mode F on the 0-255 scale (reduced before
+    the rounding to 8 bits), anything else converted to ``mode``."""
+    if strip.mode in _SIXTEEN_BIT or strip.mode in ("I", "F"):
+        lo, hi = value_range
+        a = np.asarray(strip).astype(np.float32)
+        a -= np.float32(lo)
+        a *= np.float32(255.0 / (hi - lo))
+        a += np.float32(0.5)  # F -> L truncates: this makes it round
+        return Image.fromarray(a, "F")
+    return strip if strip.mode == mode else strip.convert(mode)
 
 
 def _has_alpha(img: Image.Image) -> bool:

@@ -4,6 +4,12 @@ Decoding happens off the GUI thread (a newest-wins lane): a large image first ar
 downscaled draft and is replaced by the full-resolution decode. Scene coordinates are always
 full-resolution pixels (a draft pixmap is scaled up), so the zoom level survives the swap.
 
+Memory is bounded: images up to ``FULL_PIXELS`` are shown at full resolution; larger ones are
+shown reduced (``load_display_image``: JPEG draft decoding, a strip-wise box filter for the
+rest), at most ``WHOLE_DECODE_PIXELS`` when Pillow has to decode them whole first. The info line
+says so ("shown at 1/3"). Peak memory to show any image stays under 500 MB (measured by
+``benchmarks/bench_viewer_memory.py``; an 81-megapixel 16-bit PNG took 2.4 GB before).
+
 Digits are label hotkeys in the main window, so this view binds no digit keys: the window binds
 ``fit()``, ``actual_size()``, ``zoom_in()``, ``zoom_out()`` to actions. Wheel zoom, drag-pan and
 ``+`` / ``-`` (when the view has focus) are handled here.
@@ -35,6 +41,9 @@ from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.workers import JobContext, Lane
 
 DRAFT_SIDE = 1024  # images larger than this are first shown from a downscaled decode
+FULL_PIXELS = 24_000_000  # a 24-megapixel camera photo is shown pixel for pixel
+# Next to the decoder's whole-image buffer (up to 358 MB at Pillow's pixel limit).
+WHOLE_DECODE_PIXELS = 8_000_000
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 
@@ -51,6 +60,7 @@ class DecodedImage:
     buffer: object = None  # the pixels ``image`` borrows
     reduced: QImage | None = None  # a smaller copy for painting while zoomed out
     reduced_buffer: object = None
+    shown_size: tuple[int, int] | None = None  # smaller than full_size for a huge image
 
 
 def load_image(path: Path, max_side: int | None) -> Image.Image:
@@ -58,6 +68,13 @@ def load_image(path: Path, max_side: int | None) -> Image.Image:
     from aldesk.core.media.image import load_image as core_load_image
 
     return core_load_image(path, max_side)
+
+
+def load_for_display(path: Path) -> Image.Image:
+    """The picture to show, EXIF-corrected, at full resolution or reduced (bounded memory)."""
+    from aldesk.core.media.image import load_display_image
+
+    return load_display_image(path, FULL_PIXELS, whole_decode_max_pixels=WHOLE_DECODE_PIXELS)
 
 
 def image_header(path: Path) -> tuple[int, int, str]:
@@ -85,7 +102,8 @@ def pil_to_qimage(img: Image.Image) -> tuple[QImage, object]:
         data = bgra.tobytes()
         fmt = QImage.Format.Format_ARGB32_Premultiplied
     else:
-        data = img.convert("RGB").tobytes("raw", "BGRX")
+        rgb = img if img.mode == "RGB" else img.convert("RGB")  # convert() would copy anyway
+        data = rgb.tobytes("raw", "BGRX")
         fmt = QImage.Format.Format_RGB32
     return QImage(data, w, h, w * 4, fmt), data
 
@@ -105,14 +123,18 @@ def decode_for_view(path: Path, ctx: JobContext) -> DecodedImage | None:
         ctx.report(DecodedImage(path, qimage, (w, h), file_size, True, buffer))
         if ctx.should_stop():
             return None
-    full = load_image(path, None)
+    full = load_for_display(path)
     if ctx.should_stop():
         return None
-    qimage, buffer = pil_to_qimage(full)
-    decoded = DecodedImage(path, qimage, full.size, file_size, False, buffer)
+    reduced = reduced_buffer = None
     if max(full.size) > 2 * DRAFT_SIDE:
-        factor = max(full.size) // DRAFT_SIDE
-        decoded.reduced, decoded.reduced_buffer = pil_to_qimage(full.reduce(factor))
+        reduced, reduced_buffer = pil_to_qimage(full.reduce(max(full.size) // DRAFT_SIDE))
+    qimage, buffer = pil_to_qimage(full)
+    shown = full.size
+    del full  # before the GUI thread makes its pixmap: one full-size copy at a time
+    decoded = DecodedImage(path, qimage, (w, h), file_size, False, buffer)
+    decoded.reduced, decoded.reduced_buffer = reduced, reduced_buffer
+    decoded.shown_size = shown
     return decoded
 
 
@@ -370,4 +392,7 @@ def _info_line(decoded: DecodedImage) -> str:
     parts = [decoded.path.name, style.human_size(decoded.file_size), f"{w} × {h} px"]
     if decoded.is_draft:
         parts.append("preview")
+    elif decoded.shown_size is not None and decoded.shown_size[0] < w:
+        sw, sh = decoded.shown_size
+        parts.append(f"shown at 1/{round(w / sw)} ({sw} × {sh} px)")
     return "  ·  ".join(parts)
