@@ -142,7 +142,7 @@ class Exporter(QObject):
 
     def _model_is_current(self) -> bool:
         model = self.controller.session.model
-        return model.loaded and not model.pending and model.labels_since == 0
+        return model.ranking is not None and not model.pending and model.labels_since == 0
 
     @Slot(object)
     def _on_ranked(self, _result) -> None:
