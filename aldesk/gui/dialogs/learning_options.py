@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -128,7 +129,7 @@ class LearningOptions(QWidget):
         form = QFormLayout(panel)
         form.setContentsMargins(18, 0, 0, 0)
         self.combos: dict[str, QComboBox] = {}
-        self.help: dict[str, object] = {}
+        self.help: dict[str, QLabel] = {}
         titles = {"strategy": "Strategy", "representation": "Features", "model": "Model",
                   "scenario": "Scenario"}  # fmt: skip
         for key, options in _CHOICES.items():
