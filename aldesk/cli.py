@@ -6,6 +6,8 @@ Errors a user can cause print one line and exit 2; no traceback reaches the term
 from __future__ import annotations
 
 import argparse
+import errno
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--predictions", action="store_true",
                    help="add the model's prediction and confidence for every unlabeled item")  # fmt: skip
+    _add_recover(sub)
     p = sub.add_parser("import-labels", help="import path,label rows as answers")
     p.add_argument("project", type=Path)
     p.add_argument("file", type=Path)
@@ -113,17 +116,62 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     multiprocessing.freeze_support()  # no-op unless frozen; there it runs worker processes
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+    parser = build_parser()
+    if argv and argv[0] not in _command_names(parser) and not argv[0].startswith("-"):
         argv = ["open", *argv]  # `aldesk PROJECT`
-    args = build_parser().parse_args(argv)
+    args = parser.parse_args(argv)
     try:
         return _dispatch(args)
     except AldeskError as exc:
         print(f"aldesk: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except sqlite3.DatabaseError as exc:  # a damaged page met after the checks on open
+        if type(exc) not in (sqlite3.DatabaseError, sqlite3.OperationalError):
+            raise  # a constraint or API misuse is a bug: keep its traceback
+        print(f"aldesk: {_database_message(args, exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:  # the disk, or a path the user named: full, read-only, missing
+        print(f"aldesk: {os_message(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("aldesk: interrupted; everything answered so far is saved.", file=sys.stderr)
         return 130
+
+
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    """Every sub-command the parser has (anything else first is a project to open)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return set(subs[0].choices)
+
+
+def _add_recover(sub) -> None:
+    p = sub.add_parser("recover", help="save the labels a damaged project still holds "
+                       "(then import them into a new project)")  # fmt: skip
+    p.add_argument("project", type=Path)
+    p.add_argument("out", type=Path, help="the labels file to write (path,label,...)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+
+
+def _database_message(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> str:
+    from aldesk.core.db import read_error
+    from aldesk.core.store import DB_NAME, project_path
+
+    project = getattr(args, "project", None)
+    if project is None:
+        return f"A database could not be read: {exc}."
+    folder = Path(project) if (Path(project) / DB_NAME).exists() else project_path(project)
+    return str(read_error(folder / DB_NAME, exc))
+
+
+def os_message(exc: OSError) -> str:
+    """An OSError in one line: what failed, on which file, and what to do when that is clear."""
+    where = f": {exc.filename}" if exc.filename else ""
+    text = f"{exc.strerror or exc}{where}."
+    if exc.errno == errno.ENOSPC:
+        text += " Free some space and try again; nothing already saved is lost."
+    elif exc.errno == errno.EROFS:
+        text += " That disk is read-only: choose a place you can write to."
+    return text
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -141,6 +189,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "simulate": commands.cmd_simulate,
         "export": commands.cmd_export,
         "import-labels": commands.cmd_import_labels,
+        "recover": commands.cmd_recover,
         "suspicious": commands_review.cmd_suspicious,
     }[args.command]
     return handler(args)

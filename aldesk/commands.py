@@ -83,7 +83,8 @@ def status_dict(project: Path) -> dict:
     from aldesk.core.session import Session
     from aldesk.core.store import ProjectStore
 
-    with ProjectStore.open(project) as store:
+    # a reader: works while the app has the project open, and on a read-only disk
+    with ProjectStore.open(project, readonly="aldesk status only reads it") as store:
         st = Session(store).status()
         rounds = store.rounds()
         return {
@@ -162,7 +163,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from aldesk.core.store import ProjectStore
 
     check_writable(args.out)
-    with ProjectStore.open(args.project) as store:
+    # a reader: the predictions' model and round stay in its in-memory snapshot
+    with ProjectStore.open(args.project, readonly="aldesk export only reads it") as store:
         predictions = _predictions(store) if args.predictions else None
         export_labels(store, args.out, fmt=args.format, predictions=predictions)
     print(f"Wrote {args.out}")
@@ -197,4 +199,12 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     if report.unknown_paths:
         print(f"  {len(report.unknown_paths)} paths are not in the pool, e.g. "
               f"{shown_path(report.unknown_paths[0])}")  # fmt: skip
+    return 0
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from aldesk.core.recover import describe, recover_labels
+
+    report = recover_labels(args.project, args.out, fmt=args.format)
+    print(describe(report, args.out))
     return 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from pathlib import Path
 
-from aldesk.core.errors import AldeskError, StoreWriteError
+from aldesk.core.errors import AldeskError, ProjectDamaged, ProjectReadOnly, StoreWriteError
 
 
 def configure(conn: sqlite3.Connection) -> None:
@@ -31,10 +33,72 @@ class transaction:
             self._conn.execute("ROLLBACK")
 
 
-def write_error(exc: sqlite3.OperationalError) -> AldeskError:
+def damaged(db: Path, what: str) -> ProjectDamaged:
+    """A damaged database: say what is wrong, how to restore it, and how to save the answers."""
+    return ProjectDamaged(
+        f"The project database {db} {what}. Restore project.sqlite from a backup, or save the "
+        f"answers it still holds with: aldesk recover {db.parent} OUT.csv"
+    )
+
+
+def setting_error(db: Path, key: str, problem: str) -> ProjectDamaged:
+    """A project setting that is missing or malformed: name it, and say how to get it back."""
+    return ProjectDamaged(
+        f"The project setting {key!r} {problem}. The project database {db} was edited or "
+        "damaged: restore project.sqlite from a backup."
+    )
+
+
+def read_error(db: Path, exc: sqlite3.Error) -> AldeskError:
+    """Why ``db`` cannot be opened or read, for a person."""
+    text = str(exc)
+    if db.is_dir():
+        return ProjectDamaged(
+            f"{db} is a folder, not the project's database. Restore project.sqlite from a backup."
+        )
+    if "not a database" in text:
+        return damaged(db, "is not a SQLite database (damaged, or replaced by another file)")
+    if "malformed" in text or "corrupt" in text:
+        return damaged(db, "is damaged (SQLite: database disk image is malformed)")
+    if "readonly" in text or "read-only" in text:
+        return ProjectReadOnly(
+            f"The project database {db} is read-only: the project can be read (aldesk status, "
+            "aldesk export) but not changed.",
+            reason="its database file is read-only",
+        )
+    if "full" in text or ("disk I/O" in text and _no_space(db)):
+        return ProjectReadOnly(
+            f"The disk is full: the project database {db} cannot be opened for writing. Free "
+            "some space and try again; it can still be read (aldesk status, aldesk export).",
+            reason="the disk is full",
+        )
+    if "disk I/O" in text:
+        return StoreWriteError(
+            f"A disk error stopped aldesk opening the project database {db} (disk I/O error): "
+            "is the disk full or failing? Free some space and try again."
+        )
+    return AldeskError(f"Could not open the project database {db}: {text}.")
+
+
+def _no_space(db: Path) -> bool:
+    """SQLite reports a -shm file it cannot grow on a full disk as a plain I/O error."""
+    try:
+        return shutil.disk_usage(db.parent).free < 64 * 1024
+    except OSError:
+        return False
+
+
+def write_error(exc: sqlite3.Error) -> AldeskError:
     text = str(exc)
     if "full" in text:
         return StoreWriteError(
             "Could not save: the disk is full. Free some space; nothing already saved is lost."
+        )
+    if "readonly" in text:
+        return ProjectReadOnly("Could not save: the project is read-only.")
+    if "malformed" in text or "not a database" in text:
+        return ProjectDamaged(
+            f"Could not save: the project database is damaged ({text}). Close the project and "
+            "restore project.sqlite from a backup."
         )
     return StoreWriteError(f"Could not save to the project database: {text}.")

@@ -26,6 +26,22 @@ class ProjectNotFound(AldeskError):
     """The path is not an aldesk project."""
 
 
+class ProjectDamaged(AldeskError):
+    """The project's database or lock file is damaged, foreign or edited; it is never repaired
+    in place (the message says how to restore it or save what it still holds)."""
+
+
+class ProjectReadOnly(AldeskError):
+    """The project cannot be written (read-only disk, permissions, full disk); it can be read.
+
+    ``reason`` is the short why, shown next to a project opened read-only.
+    """
+
+    def __init__(self, message: str, reason: str = "it cannot be written") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class PoolMissing(AldeskError):
     """The pool folder does not exist (moved, unmounted, deleted)."""
 

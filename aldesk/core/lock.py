@@ -6,13 +6,15 @@ is recovered automatically; the file's JSON body only names the holder for the e
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import socket
 import time
 from pathlib import Path
 
-from aldesk.core.errors import ProjectLocked
+from aldesk.core.errors import AldeskError, ProjectDamaged, ProjectLocked, ProjectReadOnly
 
 try:
     import fcntl
@@ -30,26 +32,69 @@ class ProjectLock:
         self.recovered_stale = False
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock.
+
+        Raises:
+            ProjectLocked: a live process holds it.
+            ProjectReadOnly: the project's folder cannot be written.
+            ProjectDamaged: the lock path is a folder or a dangling link.
+        """
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise lock_error(self.path, exc) from exc
         if not _try_lock(fd):
             holder = _read_holder(fd)
             os.close(fd)
             raise ProjectLocked(_locked_message(self.path.parent, holder))
         self.recovered_stale = bool(_read_holder(fd))  # a body left by a holder that died
-        _write_holder(fd)
+        with contextlib.suppress(OSError):  # disk full: the flock counts, the body only names
+            _write_holder(fd)
         self._fd = fd
 
     def release(self) -> None:
         if self._fd is None:
             return
-        os.ftruncate(self._fd, 0)
-        _unlock(self._fd)
-        os.close(self._fd)
-        self._fd = None
+        fd, self._fd = self._fd, None
+        try:
+            with contextlib.suppress(OSError):  # the kernel drops the lock with the fd anyway
+                os.ftruncate(fd, 0)
+                _unlock(fd)
+        finally:
+            os.close(fd)
 
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+
+def lock_error(path: Path, exc: OSError) -> AldeskError:
+    """Why the lock file cannot be opened, for a person."""
+    project = path.parent.name
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return ProjectReadOnly(
+            f"The project {project} is read-only ({exc.strerror.lower()}): it can be read "
+            "(aldesk status, aldesk export) but not changed. Copy it to a writable folder to "
+            "label.",
+            reason="its folder is read-only",
+        )
+    if path.is_dir():
+        return ProjectDamaged(
+            f"The project's lock file {path} is a folder. Remove that folder (aldesk keeps "
+            "nothing in it) and open the project again."
+        )
+    if path.is_symlink():
+        return ProjectDamaged(
+            f"The project's lock file {path} is a link to {os.readlink(path)}, which cannot be "
+            "opened. Remove the link and open the project again."
+        )
+    if exc.errno == errno.ENOSPC:
+        return ProjectReadOnly(
+            f"The project {project} cannot be opened for writing: the disk is full. Free some "
+            "space; it can still be read (aldesk status, aldesk export).",
+            reason="the disk is full",
+        )
+    return AldeskError(f"Cannot open the project's lock file {path}: {exc.strerror}.")
 
 
 def _try_lock(fd: int) -> bool:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from aldesk.core.errors import AldeskError, PoolMissing
+from aldesk.core.errors import AldeskError, PoolMissing, ProjectDamaged
 from aldesk.core.pool import ScanResult, scan
 from aldesk.core.pool_sync import apply_scan
+from aldesk.core.setting_types import check_types
 from aldesk.core.store import DB_NAME, ProjectStore, project_path
 from aldesk.core.strategies.pool import DEFAULT_STRATEGY
 from aldesk.core.strategies.seed import DEFAULT_SEED_STRATEGY
@@ -82,9 +83,19 @@ class ProjectSettings:
 
     @classmethod
     def from_store(cls, store: ProjectStore) -> ProjectSettings:
+        """The stored settings, checked on the way in: a value of the wrong type or out of
+        range is named in a ProjectDamaged error, never a crash deep in the loop."""
         known = cls.__dataclass_fields__
         values = {k: v for k, v in store.settings().items() if k in known}
-        return cls(**values)
+        check_types(values, known.values(), store.path / DB_NAME)
+        settings = cls(**values)
+        try:
+            settings.validate()
+        except AldeskError as exc:
+            raise ProjectDamaged(
+                f"The project's settings are not valid: {exc} Restore {DB_NAME} from a backup."
+            ) from None
+        return settings
 
 
 def _check_strategy(name: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -20,18 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from aldesk.core.classes import PALETTE, check_class_names, hotkeys_for
-from aldesk.core.db import configure as _configure
 from aldesk.core.db import transaction as _transaction
 from aldesk.core.db import write_error as _write_error
 from aldesk.core.errors import (
     AldeskError,
     ProjectExists,
     ProjectNotFound,
+    ProjectReadOnly,
     ProjectTooNew,
     UnknownClass,
 )
 from aldesk.core.lock import ProjectLock
-from aldesk.core.migrations import SCHEMA_VERSION, migrate
+from aldesk.core.migrations import SCHEMA_VERSION
+from aldesk.core.opening import open_snapshot, open_writer, scratch_overlay
 from aldesk.core.records import (
     PROJECT_SUFFIX,
     ClassInfo,
@@ -96,12 +98,16 @@ def project_path(path: str | Path) -> Path:
 class ProjectStore:
     """Owns one project's database connection and write lock (one writer per project)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock: ProjectLock) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, lock: ProjectLock, readonly: str = ""
+    ) -> None:
         self.path = path
         self._conn = conn
         self._lock = lock
+        self.readonly = readonly  # why answers cannot be saved ("" when they can)
         self.cache_dir = path / "features"
         self.synth_dir = path / "synth"
+        self._scratch: Path | None = None  # a reader's caches: links to the project's files
 
     # ------------------------------------------------------------------ open / create
     @classmethod
@@ -120,8 +126,14 @@ class ProjectStore:
         if (path / DB_NAME).exists():
             raise ProjectExists(f"A project already exists at {path}.")
         check_class_names(classes)
+        created = not path.exists()
         path.mkdir(parents=True, exist_ok=True)
-        store = cls._connect(path)
+        try:
+            store = cls._connect(path, existing=False)
+        except BaseException:
+            if created:  # e.g. a full disk: leave no half project that blocks the next try
+                shutil.rmtree(path, ignore_errors=True)
+            raise
         try:
             store.set_many(
                 {"pool_root": str(Path(pool_root).resolve()), "kind": kind, **(settings or {})}
@@ -135,27 +147,38 @@ class ProjectStore:
         return store
 
     @classmethod
-    def open(cls, path: str | Path) -> ProjectStore:
-        """Open an existing project for writing.
+    def open(cls, path: str | Path, *, readonly: str = "") -> ProjectStore:
+        """Open an existing project for writing, or read-only.
+
+        Args:
+            readonly: why the project is opened read-only ("" to write). A read-only store
+                takes no lock and works on an in-memory snapshot (see ``aldesk.core.opening``):
+                answers and class changes are refused with this reason, the session's own
+                bookkeeping stays in memory.
 
         Raises:
             ProjectNotFound: no project database at ``path``.
             ProjectLocked: another live process holds the project.
+            ProjectReadOnly: the project cannot be written (open it with ``readonly``).
+            ProjectDamaged: the database is foreign, edited or damaged, or a setting is.
             ProjectTooNew: the project was written by a newer aldesk.
         """
         path = project_path(path) if not (Path(path) / DB_NAME).exists() else Path(path)
         if not (path / DB_NAME).exists():
             raise ProjectNotFound(f"No aldesk project at {path}.")
-        return cls._connect(path)
+        if readonly:
+            store = cls(path, open_snapshot(path / DB_NAME), ProjectLock(path / "lock"), readonly)
+            store._scratch = scratch_overlay(path, ("features", "synth"))
+            store.cache_dir, store.synth_dir = store._scratch / "features", store._scratch / "synth"
+            return store
+        return cls._connect(path, existing=True)
 
     @classmethod
-    def _connect(cls, path: Path) -> ProjectStore:
+    def _connect(cls, path: Path, *, existing: bool) -> ProjectStore:
         lock = ProjectLock(path / "lock")
         lock.acquire()
         try:
-            conn = sqlite3.connect(path / DB_NAME, isolation_level=None)
-            _configure(conn)
-            migrate(conn)
+            conn = open_writer(path / DB_NAME, existing=existing)
         except BaseException:
             lock.release()
             raise
@@ -169,11 +192,16 @@ class ProjectStore:
         return store
 
     def close(self) -> None:
-        """Close the database and release the lock; safe to call twice."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None  # type: ignore[assignment]
-        self._lock.release()
+        """Close the database and release the lock; safe to call twice, and the lock is released
+        even when closing the database fails."""
+        conn, self._conn = self._conn, None
+        try:
+            if conn is not None:
+                conn.close()
+        finally:
+            self._lock.release()
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
 
     def __enter__(self) -> ProjectStore:
         return self
@@ -194,6 +222,14 @@ class ProjectStore:
         return Path(self.get("pool_root"))
 
     # ------------------------------------------------------------------ writing
+    def _refuse_if_readonly(self) -> None:
+        """Answers and class changes would be lost in a read-only snapshot: refuse them."""
+        if self.readonly:
+            raise ProjectReadOnly(
+                f"The project {self.name} is open read-only ({self.readonly}): answers and "
+                "class changes cannot be saved."
+            )
+
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Run one statement in its own committed transaction."""
         try:
@@ -326,6 +362,7 @@ class ProjectStore:
     def add_class(
         self, name: str, hotkey: str | None = None, colour: str | None = None
     ) -> ClassInfo:
+        self._refuse_if_readonly()
         name = name.strip()
         existing = self.classes()
         check_class_names([c.name for c in existing] + [name])
@@ -340,6 +377,7 @@ class ProjectStore:
         return ClassInfo(cur.lastrowid, name, hotkey, colour, order)
 
     def rename_class(self, class_id: int, name: str) -> None:
+        self._refuse_if_readonly()
         others = [c.name for c in self.classes() if c.id != class_id]
         check_class_names([*others, name.strip()])
         self._write("UPDATE classes SET name = ? WHERE id = ?", (name.strip(), class_id))
@@ -352,6 +390,7 @@ class ProjectStore:
 
     def merge_classes(self, src_id: int, dst_id: int) -> None:
         """Fold class ``src`` into ``dst``; past labels of ``src`` now count as ``dst``."""
+        self._refuse_if_readonly()
         if src_id == dst_id:
             raise AldeskError("A class cannot be merged into itself.")
         self._write("UPDATE classes SET merged_into = ? WHERE id = ?", (dst_id, src_id))
@@ -383,6 +422,8 @@ class ProjectStore:
         undoes: int | None = None,
     ) -> int:
         """Append one answer to the log and commit it before returning its event id."""
+        if action != "discard":  # a stream's discard is the session's bookkeeping
+            self._refuse_if_readonly()
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         if (action == "label") != (class_id is not None):
@@ -399,6 +440,7 @@ class ProjectStore:
         self, labels: Iterable[tuple[int, int, str]], *, strategy: str | None = None
     ) -> None:
         """Append many ``(item_id, class_id, split)`` labels in one committed transaction."""
+        self._refuse_if_readonly()
         now = time.time()
         self._write_many(
             "INSERT INTO events(at, item_id, action, class_id, strategy, split)"

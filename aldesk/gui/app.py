@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import sys
 import threading
 import traceback
@@ -18,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog, QWidget
 
 from aldesk import __version__
 from aldesk.core.errors import AldeskError
@@ -100,6 +101,8 @@ def error_dialog(
     """A dialog for ``error``: the plain message for user errors, details for bugs."""
     box = QMessageBox(parent)
     box.setWindowTitle(APP_NAME)
+    if type(error) in (sqlite3.DatabaseError, sqlite3.OperationalError):
+        error = _database_error(error)
     if isinstance(error, AldeskError):
         box.setIcon(QMessageBox.Icon.Warning)
         box.setText(str(error))
@@ -112,6 +115,15 @@ def error_dialog(
     )
     box.setDetailedText("".join(traceback.format_exception(type(error), error, tb)))
     return box
+
+
+def _database_error(error: sqlite3.DatabaseError) -> AldeskError:
+    """A damaged page or a failing disk met after the checks on open, said for a person."""
+    return AldeskError(
+        f"The project database could not be read or written ({error}). If this keeps "
+        "happening, it is damaged: close the project and restore project.sqlite from a "
+        "backup, or save the answers it still holds with: aldesk recover PROJECT OUT.csv"
+    )
 
 
 def _write_crash_log(etype: type, value: BaseException, tb: TracebackType | None) -> None:
@@ -145,17 +157,18 @@ class WindowManager(QObject):
         self._welcome.raise_()
 
     def open_project(self, path: str | os.PathLike) -> bool:
-        """Open ``path`` in a labeling window; a user error becomes a dialog."""
-        from aldesk.core.store import ProjectStore
+        """Open ``path`` in a labeling window; a user error becomes a dialog.
 
+        A project that cannot be written (read-only disk, full disk) opens read-only, and says
+        so; a damaged one is refused before any window is built.
+        """
         try:
-            store = ProjectStore.open(path)
+            store = open_store(path)
         except AldeskError as exc:
             error_dialog(self._active(), exc).exec()
             return False
         recent.add_recent(store.path)
-        self._show_main_window(store)
-        return True
+        return self._show_main_window(store)
 
     def new_project(self, folder: str | os.PathLike | None = None) -> None:
         from aldesk.gui.dialogs.new_project import NewProjectDialog
@@ -203,10 +216,17 @@ class WindowManager(QObject):
     def shutdown(self) -> None:
         self._lane.shutdown()
 
-    def _show_main_window(self, store) -> None:
+    def _show_main_window(self, store) -> bool:
         from aldesk.gui.main_window import MainWindow
 
-        window = MainWindow(store)
+        try:
+            window = MainWindow(store)  # reads the whole answer log: damage can surface here
+        except (AldeskError, sqlite3.DatabaseError) as exc:
+            store.close()
+            error_dialog(self._active(), exc).exec()
+            return False
+        if store.readonly:
+            _mark_read_only(window, store.readonly)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for name, slot in (
             ("open_requested", self._on_window_open),
@@ -220,6 +240,7 @@ class WindowManager(QObject):
         window.show()
         if self._welcome is not None:
             self._welcome.close()
+        return True
 
     @Slot()
     def _on_window_open(self) -> None:
@@ -242,6 +263,34 @@ class WindowManager(QObject):
 
     def _active(self) -> QWidget | None:
         return QApplication.activeWindow() or self._welcome
+
+
+def open_store(path: str | os.PathLike):
+    """The project's store for the app: for writing, or read-only when it cannot be written;
+    its settings checked before any window reads them (a bad one is named, never a crash)."""
+    from aldesk.core.errors import ProjectReadOnly
+    from aldesk.core.project import ProjectSettings
+    from aldesk.core.store import ProjectStore
+
+    try:
+        store = ProjectStore.open(path)
+    except ProjectReadOnly as exc:
+        store = ProjectStore.open(path, readonly=exc.reason)
+    try:
+        ProjectSettings.from_store(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _mark_read_only(window: QWidget, reason: str) -> None:
+    """Say in the title and the status bar that answers cannot be saved, and why."""
+    window.setWindowTitle(window.windowTitle().replace(" — ", " (read-only) — ", 1))
+    label = QLabel(f"Read-only: {reason}")
+    label.setToolTip("Browse and export only: answers and class changes cannot be saved.")
+    label.setObjectName("readOnlyNotice")
+    window.statusBar().addPermanentWidget(label)
 
 
 def _create_project(spec, ctx: JobContext) -> Path:

@@ -180,7 +180,10 @@ class LabelingController(QObject):
     def shutdown(self) -> None:
         """Stop both lanes and wait for them (called from the window's closeEvent)."""
         self._training_timer.stop()
-        self.session.save_position()
+        try:
+            self.session.save_position()
+        except AldeskError as exc:  # e.g. a full disk: only the bookmark of the item on screen
+            self.error.emit(str(exc))  # is lost, and the lanes below must still stop
         self.scanner.shutdown()
         self.seeder.shutdown()
         self.warmer.shutdown()
@@ -233,7 +236,7 @@ class LabelingController(QObject):
         self._emit_status()
 
     def _act(self, action: Callable, retrain: bool = True) -> None:
-        if self.session.current() is None and action not in (self.session.undo, self.session.back):
+        if self.current() is None and action not in (self.session.undo, self.session.back):
             return
         try:
             action()
@@ -258,7 +261,13 @@ class LabelingController(QObject):
         self._emit_status()
 
     def current(self) -> Query | None:
-        return self.session.current()
+        """The item on screen. Choosing one can write (the seed queue, a stream's discards):
+        a failed save (disk full) is shown and no item is served until the next try."""
+        try:
+            return self.session.current()
+        except AldeskError as exc:
+            self.error.emit(str(exc))
+            return None
 
     def _emit_status(self) -> None:
         self.status_changed.emit(self.session.status())
@@ -277,7 +286,8 @@ class LabelingController(QObject):
         if result.failure:
             self.message.emit(result.failure)
         self.rounds_changed.emit(self.store.rounds())
-        if self.session.current() is not None and self.session.current().item.origin == "synth":
+        current = self.current()
+        if current is not None and current.item.origin == "synth":
             self._announce()  # a fresh membership query goes first
         self._emit_status()
 

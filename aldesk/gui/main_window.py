@@ -31,6 +31,7 @@ from aldesk.gui import window_state
 from aldesk.gui.class_menu import ClassMenu
 from aldesk.gui.class_picker import ClassPicker
 from aldesk.gui.controller import LabelingController
+from aldesk.gui.guard import reported_errors
 from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
 from aldesk.gui.panels.status_panel import StatusPanel
@@ -302,13 +303,21 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not getattr(self, "_started", False):
             self._started = True
-            self.controller.start()
+            with reported_errors():  # nothing may escape a Qt override (see gui.guard)
+                self.controller.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        window_state.save(self, self.splitter, self.store.path)
-        self.viewer.shutdown()
-        self.controller.shutdown()
-        self.store.close()
+        # Each step runs whatever failed before it (a full disk refuses the last bookmark):
+        # the lanes stop, the store closes and its lock is released; nothing escapes the
+        # override (see gui.guard).
+        for step in (
+            lambda: window_state.save(self, self.splitter, self.store.path),
+            self.viewer.shutdown,
+            self.controller.shutdown,
+            self.store.close,
+        ):
+            with reported_errors():
+                step()
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:

@@ -95,12 +95,21 @@ def test_import_with_unknown_class_exits_2(tmp_path, pool, capsys) -> None:
     assert "zebra" in capsys.readouterr().err
 
 
-def test_locked_project_is_refused_by_the_cli(tmp_path, pool, capsys) -> None:
+def test_open_project_is_read_by_status_and_export_but_not_written(tmp_path, pool, capsys):
+    """While the app holds the project, readers work (WAL snapshot); writers are refused."""
     folder, _ = pool
-    main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes", "a", "--no-features"])
-    with ProjectStore.open(tmp_path / "p"):
-        assert main(["status", str(tmp_path / "p")]) == 2
-    assert "already open" in capsys.readouterr().err
+    main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes", "a,b", "--no-features"])
+    capsys.readouterr()
+    with ProjectStore.open(tmp_path / "p") as app:
+        first = app.items()[0]
+        app.record(first.id, "label", class_id=app.class_by_name("b").id)
+        assert main(["status", str(tmp_path / "p")]) == 0
+        assert "labeled 1 of" in capsys.readouterr().out
+        out = tmp_path / "labels.csv"
+        assert main(["export", str(tmp_path / "p"), "--out", str(out)]) == 0
+        assert f"{first.relpath},b," in out.read_text()
+        assert main(["import-labels", str(tmp_path / "p"), str(out)]) == 2
+        assert "already open" in capsys.readouterr().err
 
 
 def test_simulate_writes_the_curve_file(tmp_path, pool) -> None:

@@ -1,0 +1,149 @@
+"""Opening a project database: for writing (migrated, under the lock) or as a read-only snapshot.
+
+Every open checks the file before anything is written to it: that it is an aldesk project whose
+format number agrees with its tables, that SQLite finds its pages sound, and that the settings
+every part of aldesk reads are present and valid JSON. A file that fails is refused with what is
+wrong and what to do; it is never migrated or repaired in place.
+
+Readers (``aldesk status``, ``aldesk export``, the app on a read-only disk) never take the
+writer's lock: they copy a consistent snapshot of the database into memory through a read-only
+connection (WAL readers do not block the writer) and work on the copy.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from aldesk.core.db import configure, damaged, read_error, setting_error
+from aldesk.core.migrations import check_schema, migrate
+
+KINDS = ("image", "audio")
+
+
+def open_writer(db: Path, *, existing: bool) -> sqlite3.Connection:
+    """A read-write connection, migrated to the current format (the caller holds the lock).
+
+    ``existing=False`` is for a project being created: its empty database is initialised.
+    """
+    conn = None
+    try:
+        conn = sqlite3.connect(db, isolation_level=None)
+        if existing:
+            check_database(conn, db)
+        configure(conn)
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        _close(conn)
+        raise read_error(db, exc) from exc
+    except BaseException:
+        _close(conn)
+        raise
+    return conn
+
+
+def open_snapshot(db: Path) -> sqlite3.Connection:
+    """An in-memory copy of the project, read without the writer's lock, migrated in memory.
+
+    The copy can be written (the session's bookkeeping), but nothing reaches the project.
+    """
+    source = None
+    try:
+        source = _connect_readonly(db)
+        check_database(source, db)
+        snapshot = sqlite3.connect(":memory:", isolation_level=None)
+        source.backup(snapshot)  # one read transaction: a consistent copy while a writer works
+        migrate(snapshot)
+    except sqlite3.DatabaseError as exc:
+        raise read_error(db, exc) from exc
+    finally:
+        _close(source)
+    snapshot.execute("PRAGMA foreign_keys = ON")
+    return snapshot
+
+
+def _connect_readonly(db: Path) -> sqlite3.Connection:
+    uri = f"file:{quote(str(db.resolve()))}"
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 2000")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        if _wal_has_content(db):
+            raise
+    # A read-only folder with no -shm file and no WAL content: nothing can change the file
+    # while we read it, so SQLite may read it as immutable (no shared memory needed).
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+
+def _wal_has_content(db: Path) -> bool:
+    wal = db.with_name(db.name + "-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def scratch_overlay(project: Path, folders: tuple[str, ...]) -> Path:
+    """A temporary folder mirroring the project's ``folders`` by symbolic links.
+
+    A reader finds every cached feature and synthesized item there, and what it writes stays
+    out of the project: the caches only ever write a temporary name and ``os.replace`` it (which
+    replaces a link, never its target) or unlink (which removes the link).
+    """
+    root = Path(tempfile.mkdtemp(prefix="aldesk-readonly-"))
+    for name in folders:
+        (root / name).mkdir()
+        source = project / name
+        for src in sorted(source.rglob("*")) if source.is_dir() else ():
+            dst = root / name / src.relative_to(source)
+            if src.is_dir():
+                dst.mkdir(parents=True, exist_ok=True)
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                dst.symlink_to(src.resolve())
+    return root
+
+
+def check_database(conn: sqlite3.Connection, db: Path) -> None:
+    """Refuse a foreign, edited or damaged database before anything writes to it.
+
+    Raises:
+        ProjectDamaged: with what is wrong and what to do.
+        ProjectTooNew: written by a newer aldesk.
+        sqlite3.DatabaseError: the file is not a SQLite database at all (see ``read_error``).
+    """
+    check_schema(conn, db)
+    problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+    if problem != "ok":  # e.g. "*** in database main ***\nPage 3: btreeInitPage() returns..."
+        detail = " ".join(problem.split("\n")[-1].split())
+        raise damaged(db, f"is damaged (SQLite's check: {detail[:120]})")
+    check_settings(conn, db)
+
+
+def check_settings(conn: sqlite3.Connection, db: Path) -> None:
+    """Every stored setting is JSON; ``kind`` and ``pool_root``, which everything reads, exist."""
+    values = {}
+    for key, raw in conn.execute("SELECT key, value FROM settings"):
+        try:
+            values[key] = json.loads(raw)
+        except (ValueError, TypeError):
+            raise setting_error(db, key, f"is not valid JSON ({str(raw)[:40]!r})") from None
+    if "kind" not in values:
+        raise setting_error(db, "kind", "is missing")
+    if values["kind"] not in KINDS:
+        raise setting_error(db, "kind", f"is {values['kind']!r}, not 'image' or 'audio'")
+    if "pool_root" not in values:
+        raise setting_error(db, "pool_root", "is missing")
+    if not isinstance(values["pool_root"], str) or not values["pool_root"]:
+        raise setting_error(db, "pool_root", f"is {values['pool_root']!r}, not a folder path")
+
+
+def _close(conn: sqlite3.Connection | None) -> None:
+    if conn is not None:
+        conn.close()

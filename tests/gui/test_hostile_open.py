@@ -1,0 +1,188 @@
+"""Opening and closing hostile projects in the app: a message, never a crash or a held lock."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox
+
+from aldesk.core import lock as lock_module
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.errors import ProjectDamaged, StoreWriteError
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.core.store import DB_NAME, ProjectStore
+from aldesk.gui import app as app_module
+from aldesk.gui.app import WindowManager
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.main_window import MainWindow
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    pool = tmp_path / "pool"
+    classes = make_demo_pool("images", pool, per_class=3)
+    settings = ProjectSettings(batch=4, seed_size=4, test_size=2)
+    store, _ = create_project(tmp_path / "proj", pool, classes, settings)
+    store.close()
+    return store.path
+
+
+@pytest.fixture
+def dialogs(monkeypatch) -> list[str]:
+    """The text of every message box the app shows (error dialogs and warnings)."""
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or 0)
+    monkeypatch.setattr(
+        QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: shown.append(text))
+    )
+    return shown
+
+
+def _sql(project: Path, statement: str) -> None:
+    conn = sqlite3.connect(project / DB_NAME, isolation_level=None)
+    conn.execute(statement)
+    conn.close()
+
+
+def _zero_bytes(project: Path) -> None:
+    (project / DB_NAME).write_bytes(b"")
+
+
+def _foreign(project: Path) -> None:
+    (project / DB_NAME).unlink()
+    _sql(project, "CREATE TABLE photos(id INTEGER PRIMARY KEY)")
+
+
+DAMAGE = {
+    "batch is huge": (
+        lambda p: _sql(p, """UPDATE settings SET value = '"huge"' WHERE key = 'batch'"""),
+        "The project setting 'batch' is \"huge\", but it must be a whole number",
+    ),
+    "kind deleted": (lambda p: _sql(p, "DELETE FROM settings WHERE key = 'kind'"),
+                     "The project setting 'kind' is missing"),
+    "pool_root deleted": (lambda p: _sql(p, "DELETE FROM settings WHERE key = 'pool_root'"),
+                          "The project setting 'pool_root' is missing"),
+    "zero-byte database": (_zero_bytes, "is empty: it holds no project"),
+    "foreign database": (_foreign, "is not an aldesk project database"),
+    "non-JSON setting": (lambda p: _sql(p, "UPDATE settings SET value = '{' WHERE key = 'model'"),
+                         "The project setting 'model' is not valid JSON"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(DAMAGE))
+def test_a_damaged_project_shows_a_message_instead_of_a_window(qtbot, project, dialogs, case):
+    """These used to end the app with SIGSEGV (exit 139) once the window was shown."""
+    damage, message = DAMAGE[case]
+    damage(project)
+    manager = WindowManager()
+    assert manager.open_project(project) is False
+    assert len(dialogs) == 1 and message in dialogs[0]
+    assert manager._windows == []
+    manager.show_welcome()  # what run_gui shows next
+    assert manager._welcome.isVisible()
+    assert not (project / "lock").read_bytes()  # the lock was released
+    manager._welcome.close()
+    manager.shutdown()
+
+
+def test_an_exception_in_show_event_reaches_the_hook_instead_of_crashing(
+    qtbot, project, monkeypatch
+):
+    """PySide6 6.11 segfaults when an exception the interpreter raised (here the TypeError of
+    comparing text with a number) leaves a Qt event override; the window hands it to the
+    exception hook itself."""
+    seen: list[BaseException] = []
+    monkeypatch.setattr(sys, "excepthook", lambda t, value, tb: seen.append(value))
+    monkeypatch.setattr(LabelingController, "start", lambda self: "huge" > 1)
+    store = ProjectStore.open(project)
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    window.show()
+    assert [type(e) for e in seen] == [TypeError]
+    window.close()
+
+
+def _opened(qtbot, manager: WindowManager, project: Path) -> MainWindow:
+    assert manager.open_project(project) is True
+    window = manager._windows[0]  # deleted on close: not handed to qtbot
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow() and window.controller.current() is not None)
+    return window
+
+
+def test_closing_on_a_full_disk_closes_the_store_and_releases_the_lock(
+    qtbot, project, dialogs, monkeypatch
+):
+    manager = WindowManager()
+    window = _opened(qtbot, manager, project)
+    store = window.store
+
+    def full_disk() -> None:
+        raise StoreWriteError("Could not save: the disk is full. Free some space.")
+
+    monkeypatch.setattr(window.controller.session, "save_position", full_disk)
+    window.close()  # nothing escapes closeEvent
+    assert dialogs == ["Could not save: the disk is full. Free some space."]
+    assert store._conn is None
+    ProjectStore.open(project).close()  # the lock was released
+    manager.shutdown()
+
+
+def test_a_failed_save_while_choosing_the_next_item_is_shown(qtbot, project, dialogs):
+    manager = WindowManager()
+    window = _opened(qtbot, manager, project)
+    session = window.controller.session
+
+    def full_disk():
+        raise StoreWriteError("Could not save: the disk is full.")
+
+    session.current = full_disk  # choosing an item writes the seed queue; the disk is full
+    qtbot.keyClick(window, Qt.Key.Key_S)  # skip: asks for the current item first
+    assert dialogs and dialogs[-1] == "Could not save: the disk is full."
+    del session.current
+    window.close()
+    manager.shutdown()
+
+
+def test_a_read_only_project_opens_read_only_and_says_so(qtbot, project, dialogs, monkeypatch):
+    real_open = os.open
+
+    def read_only_folder(path, flags, *args, **kwargs):
+        if str(path).endswith("lock") and flags & os.O_RDWR:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(lock_module.os, "open", read_only_folder)
+    events_before = len(ProjectStore.open(project, readonly="test").events())
+    manager = WindowManager()
+    window = _opened(qtbot, manager, project)
+    assert window.windowTitle().endswith("(read-only) — aldesk")
+    notice = window.findChild(QLabel, "readOnlyNotice")
+    assert notice.text() == "Read-only: its folder is read-only"
+    window.grab().save(str(project.parent / "read-only.png"))
+    key = window.store.classes()[0].hotkey
+    qtbot.keyClick(window, getattr(Qt.Key, f"Key_{key.upper()}"))
+    assert "is open read-only (its folder is read-only)" in dialogs[-1]
+    window.close()
+    manager.shutdown()
+    with ProjectStore.open(project, readonly="test") as again:
+        assert len(again.events()) == events_before  # nothing was written
+
+
+def test_a_database_error_after_open_is_said_for_a_person(qtbot):
+    box = app_module.error_dialog(None, sqlite3.DatabaseError("database disk image is malformed"))
+    assert box.icon() == QMessageBox.Icon.Warning
+    assert "restore project.sqlite from a backup" in box.text()
+    assert "malformed" in box.text()
+
+
+def test_damage_is_a_project_error(project) -> None:
+    _zero_bytes(project)
+    with pytest.raises(ProjectDamaged):
+        app_module.open_store(project)
