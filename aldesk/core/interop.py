@@ -17,7 +17,7 @@ import io
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,15 @@ class ImportReport:
         unknown_paths: Paths in the file that match no item of the project, in file order.
         unknown_classes: Class names the file used that the project lacked (added when
             ``add_classes=True``).
+        unreadable: Paths of items that cannot be read (flagged, or missing): not labelled,
+            as a key press on them is not; a label there would be a guess nothing learns from.
     """
 
     imported: int
     unchanged: int
     unknown_paths: list[str]
     unknown_classes: list[str]
+    unreadable: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ export
@@ -229,11 +232,14 @@ def _lookup(store: ProjectStore, by_path: dict[str, Item], row: Row) -> Item | N
 def _record_rows(store: ProjectStore, rows: list[Row], added: list[str]) -> ImportReport:
     by_path, class_ids, current = _items_by_path(store), _class_ids(store), store.labels()
     imported = unchanged = 0
-    unknown_paths, labels = [], []
+    unknown_paths, unreadable, labels = [], [], []
     for row in rows:
         item = _lookup(store, by_path, row)
         if item is None:
             unknown_paths.append(row.key)
+            continue
+        if item.status != "ok":
+            unreadable.append(row.path)
             continue
         class_id = class_ids[row.label.casefold()]
         if current.get(item.id) == class_id:
@@ -243,4 +249,4 @@ def _record_rows(store: ProjectStore, rows: list[Row], added: list[str]) -> Impo
         current[item.id] = class_id
         imported += 1
     store.record_labels(labels, strategy=IMPORT_STRATEGY)  # one transaction for the file
-    return ImportReport(imported, unchanged, unknown_paths, added)
+    return ImportReport(imported, unchanged, unknown_paths, added, unreadable)

@@ -146,3 +146,12 @@ def test_cli_new_simulate_and_export_work_on_a_pool_with_invalid_samples(
     args = ["simulate", "--pool", str(pool), "--oracle", str(labels), "--budget", "6"]
     assert main([*args, "--batch", "2", "--seed-size", "4", *common, "--out", str(curve)]) == 0
     assert curve.exists()
+
+
+def test_a_clip_whose_name_is_not_utf8_decodes(tmp_path: Path) -> None:
+    import os
+
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xff\xfe.wav"))
+    sf.write(os.fsencode(path), _tone(440.0), RATE, subtype="FLOAT")
+    probe(path, "audio")
+    assert load_audio(path).shape == (RATE // 2,)

@@ -44,3 +44,19 @@ def test_a_label_on_an_item_the_viewer_flagged_is_refused(session: Session) -> N
     assert session.status().n_labeled == before.n_labeled == 0
     session.skip()  # S still moves on
     assert session.current() is None or session.current().item.id != query.item.id
+
+
+def test_an_import_does_not_label_items_that_cannot_be_read(session: Session, tmp_path) -> None:
+    from aldesk.core.interop import import_labels
+
+    store = session.store
+    store.update_item(1, status="unreadable", reason="the audio holds invalid samples")
+    src = tmp_path / "labels.csv"
+    src.write_text("path,label\nf0.png,a\nf1.png,b\n")
+
+    report = import_labels(store, src)
+
+    assert report.imported == 1 and report.unreadable == ["f0.png"]
+    assert list(store.labels()) == [2]
+    status = Session(store).status()  # as `aldesk status` reads it
+    assert status.n_labeled == 1 <= status.n_pool

@@ -24,6 +24,7 @@ by soundfile, which also gives the reason when a file is bad.
 from __future__ import annotations
 
 import os
+import sys
 import wave
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -81,10 +82,23 @@ def _open(path: str | os.PathLike) -> sf.SoundFile:
     checks (missing, a folder, empty, unreadable) run only when that fails: they give the
     clearer reason, and a good file is not stat'ed twice."""
     try:
-        return sf.SoundFile(path)
+        return sf.SoundFile(_native_path(path))
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
         check_file(Path(path))
         raise MediaError(_reason(exc), str(path)) from exc
+
+
+def _native_path(path: str | os.PathLike) -> str | bytes:
+    """The path as soundfile can open it: a name that is not valid in the file-system
+    encoding (Python holds its bytes as surrogate escapes) is passed as those bytes, since
+    soundfile encodes str paths strictly."""
+    text = os.fspath(path)
+    if isinstance(text, str):
+        try:
+            text.encode(sys.getfilesystemencoding())
+        except UnicodeEncodeError:
+            return os.fsencode(text)
+    return text
 
 
 def audio_info(path: str | os.PathLike) -> AudioInfo:
