@@ -43,11 +43,15 @@ def check_kind(kind: str, root: Path, report: Report) -> None:
               f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
     window = _open_window(project)
     try:
+        failures: list[str] = []  # what the feature lane reported as failed
+        window.controller.features.failed.connect(failures.append)
         report.ok(f"{kind}: labeling window opened, first item shown")
         given = _answer_by_keys(window, project)
         report.ok(f"{kind}: {len(given)} answers given by key press")
         n_labels, took = _wait_for_retrain(window)
         report.ok(f"{kind}: model retrained on {n_labels} labels ({took:.1f} s after the answers)")
+        took = _wait_for_pretrained(window, failures)
+        report.ok(f"{kind}: pretrained encoder's features extracted and in use ({took:.1f} s)")
     finally:
         _close(window)
     report.ok(f"{kind}: window closed")
@@ -123,6 +127,31 @@ def _wait_for_retrain(window: MainWindow) -> tuple[int, float]:
     # let the finished round's result reach the window before it closes
     _wait(lambda: not controller.training_pending(), RETRAIN_TIMEOUT, "the retrain to finish")
     return store.rounds()[-1].n_labels, time.perf_counter() - started
+
+
+def _wait_for_pretrained(window: MainWindow, failures: list[str]) -> float:
+    """Wait until the pretrained encoder's features joined the pool-learned ones.
+
+    The encoders ship with every build: one that cannot run (a model file or onnxruntime
+    missing, an extractor module left out of a frozen build) is a broken installation.
+    """
+    from aldesk.core.features.extractors import pretrained_available
+    from aldesk.core.representation import PRETRAINED
+
+    available, why = pretrained_available(window.store.kind)
+    if not available:
+        raise CheckFailed(f"the pretrained encoder cannot run: {why}")
+    session, started = window.controller.session, time.perf_counter()
+
+    def settled() -> bool:
+        layout = session.model.layout
+        return bool(failures) or (layout is not None and PRETRAINED in layout.blocks)
+
+    _wait(settled, RETRAIN_TIMEOUT, "the pretrained encoder's features")
+    if failures:
+        first_line = failures[0].strip().splitlines()[-1]
+        raise CheckFailed(f"feature extraction failed: {first_line}")
+    return time.perf_counter() - started
 
 
 def _close(window: MainWindow) -> None:

@@ -19,13 +19,14 @@ def test_selfcheck_passes_and_says_what_it_checked(tmp_path: Path, capsys) -> No
         assert f"ok    {kind}: labeling window opened" in out
         assert f"ok    {kind}: 6 answers given by key press" in out
         assert f"ok    {kind}: model retrained on" in out
+        assert f"ok    {kind}: pretrained encoder's features extracted and in use" in out
         assert f"ok    {kind}: reopened; all 6 answers stored as given" in out
         # what the window did is in the project itself, not only in the report
         with ProjectStore.open(tmp_path / kind / f"selfcheck-{kind}.aldesk") as store:
             assert sum(ev.action == "label" for ev in store.answers().values()) == 6
             assert store.rounds()
     assert "FAIL" not in out
-    assert out.rstrip().splitlines()[-1].startswith("aldesk selfcheck: passed (12 checks")
+    assert out.rstrip().splitlines()[-1].startswith("aldesk selfcheck: passed (14 checks")
 
 
 def test_selfcheck_names_the_failed_step_and_exits_1(tmp_path: Path, monkeypatch) -> None:
@@ -41,6 +42,22 @@ def test_selfcheck_names_the_failed_step_and_exits_1(tmp_path: Path, monkeypatch
     assert "ok    audio: 6 answers given by key press" in text
     assert "reopened" not in text  # the steps after the failed one did not run
     assert text.rstrip().splitlines()[-1].startswith("aldesk selfcheck: FAILED (1 of 4 checks")
+
+
+def test_selfcheck_fails_when_the_encoder_module_is_missing(tmp_path: Path, monkeypatch) -> None:
+    # what a frozen build without the lazily imported extractor modules did: the window kept
+    # working on its own features while the encoder failed, and only a traceback said so
+    from aldesk.core.features import extractors
+
+    monkeypatch.setitem(extractors._LAZY_MODULES, "audio-aisfx", "aldesk.core.features.gone")
+    out = io.StringIO()
+    assert selfcheck.run(tmp_path, kinds=("audio",), out=out) == selfcheck.EXIT_FAILED
+    text = out.getvalue()
+    assert "ok    audio: model retrained on" in text
+    assert (
+        "FAIL  audio: feature extraction failed: ModuleNotFoundError: "
+        "No module named 'aldesk.core.features.gone'" in text
+    )
 
 
 @pytest.fixture
