@@ -4,31 +4,33 @@
 #   /opt/aldesk/                                        the frozen one-folder app
 #   /usr/bin/aldesk -> /opt/aldesk/aldesk
 #   /usr/share/applications/aldesk.desktop
-#   /usr/share/icons/hicolor/scalable/apps/aldesk.svg
+#   /usr/share/icons/hicolor/{scalable,16x16..512x512}/apps/aldesk.{svg,png}
+#   /usr/share/metainfo/io.github.aldesk.aldesk.metainfo.xml   (AppStream: software centres)
+#   /usr/share/mime/packages/aldesk.xml                        (*.aldesk project folders)
+#   /usr/share/doc/aldesk/                                     copyright + every bundled licence
 #
-# No maintainer scripts: desktop-file-utils and hicolor-icon-theme refresh their caches through
-# dpkg file triggers when they are installed. zstd needs dpkg >= 1.21.18 on the installing machine
+# No maintainer scripts: desktop-file-utils, shared-mime-info and hicolor-icon-theme refresh
+# their caches through dpkg file triggers when they are installed. zstd needs dpkg >= 1.21.18 on the installing machine
 # (Debian 12+, Ubuntu 21.10+); DEB_COMPRESSION=xz makes a package older dpkg reads (~6 min).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib.sh
+. "$ROOT/packaging/lib.sh"
 APP="$ROOT/dist/aldesk"
+ICONS="$ROOT/build/icons"
 COMPRESSION="${DEB_COMPRESSION:-zstd}"
 test -x "$APP/aldesk" || { echo "make_deb.sh: no $APP/aldesk; run packaging/build.sh first" >&2; exit 1; }
+test -d "$ICONS/hicolor" || { echo "make_deb.sh: no $ICONS; run packaging/build.sh first" >&2; exit 1; }
+test -f "$APP/_internal/licenses/THIRD-PARTY-NOTICES.md" \
+    || { echo "make_deb.sh: the bundle has no licences folder; rebuild with packaging/build.sh" >&2; exit 1; }
 
 VERSION="$("$APP/aldesk" --version | awk '{print $2}')"
 ARCH="$(dpkg --print-architecture)"
 STAGE="$ROOT/build/deb/aldesk_${VERSION}_${ARCH}"
 DEB="$ROOT/dist/aldesk_${VERSION}_${ARCH}.deb"
 
-# The glibc the bundle needs: the newest GLIBC_x.y symbol version any bundled ELF file uses.
-glibc_floor() {
-    if ! command -v objdump >/dev/null; then echo 2.34; return; fi  # PySide6 wheels: manylinux_2_34
-    find "$APP" -type f \( -name '*.so*' -o -name aldesk \) -print0 \
-        | xargs -0 objdump -T 2>/dev/null | grep -oE 'GLIBC_2\.[0-9]+' | sort -t. -k2,2n -u \
-        | tail -1 | sed 's/GLIBC_//'
-}
-LIBC_MIN="$(glibc_floor)"
+LIBC_MIN="$(glibc_floor "$APP")"  # lib.sh
 
 # Libraries the bundle loads from the system. ldd on every bundled ELF file (with the bundle first
 # on the search path, as the bootloader does) finds only libc, libGL/libEGL (glvnd), libdrm and
@@ -65,17 +67,27 @@ check_system_libs
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE/DEBIAN" "$STAGE/opt" "$STAGE/usr/bin" "$STAGE/usr/share/applications" \
-         "$STAGE/usr/share/icons/hicolor/scalable/apps" "$STAGE/usr/share/doc/aldesk"
+         "$STAGE/usr/share/icons/hicolor/scalable/apps" "$STAGE/usr/share/doc/aldesk" \
+         "$STAGE/usr/share/metainfo" "$STAGE/usr/share/mime/packages"
 cp -a "$APP" "$STAGE/opt/aldesk"
 ln -s /opt/aldesk/aldesk "$STAGE/usr/bin/aldesk"
 install -m 0644 "$ROOT/resources/aldesk.desktop" "$STAGE/usr/share/applications/aldesk.desktop"
 install -m 0644 "$ROOT/resources/icons/aldesk.svg" "$STAGE/usr/share/icons/hicolor/scalable/apps/aldesk.svg"
+for size in $(icon_sizes "$ICONS"); do
+    install -D -m 0644 "$ICONS/hicolor/$size/apps/aldesk.png" \
+        "$STAGE/usr/share/icons/hicolor/$size/apps/aldesk.png"
+done
+install -m 0644 "$ROOT/resources/io.github.aldesk.aldesk.metainfo.xml" "$STAGE/usr/share/metainfo/"
+install -m 0644 "$ROOT/resources/aldesk-mime.xml" "$STAGE/usr/share/mime/packages/aldesk.xml"
+# every bundled component's licence files (collected by the spec into the bundle's licenses/)
+cp -r "$APP/_internal/licenses/." "$STAGE/usr/share/doc/aldesk/"
 cat > "$STAGE/usr/share/doc/aldesk/copyright" <<'EOF'
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: aldesk
-Comment: /opt/aldesk bundles Python, Qt for Python (PySide6, LGPL-3.0), numpy, scipy,
- scikit-learn, Pillow, soundfile/libsndfile and the libraries they load, each under its own
- license; see the *.dist-info folders under /opt/aldesk/_internal.
+Comment: /opt/aldesk bundles Python, Qt 6 and Qt for Python (PySide6, LGPL-3.0), numpy, scipy,
+ scikit-learn, Pillow, soundfile/libsndfile, onnxruntime, the pretrained encoders' weights and
+ the libraries they load, each under its own licence: THIRD-PARTY-NOTICES.md in this folder
+ lists them, and the folders beside it hold their licence files.
 
 Files: *
 License: MIT
@@ -104,6 +116,10 @@ Description: offline active-learning labeler for images and audio clips
  This package holds a self-contained (PyInstaller) build in /opt/aldesk.
 EOF
 
+# file times no later than the commit (SOURCE_DATE_EPOCH, set by build.sh): one commit, one .deb
+if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
+    find "$STAGE" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
+fi
 start=$SECONDS
 dpkg-deb --root-owner-group "-Z$COMPRESSION" --build "$STAGE" "$DEB" >/dev/null
 echo "make_deb.sh: $DEB: $(du -h "$DEB" | cut -f1) ($COMPRESSION, $((SECONDS - start)) s), installed ${INSTALLED_KB} KB"

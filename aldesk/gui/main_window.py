@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
                     "faster",
                 ],
             ),
-            ("&Help", ["shortcuts"]),
+            ("&Help", ["shortcuts", "about"]),
         ):
             menu = bar.addMenu(title)
             for name in names:
@@ -285,6 +285,11 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         ShortcutSheet(self.actions_by_name, self.store.classes(), self).exec()
+
+    def show_about(self) -> None:
+        from aldesk.gui.dialogs.about import AboutDialog
+
+        AboutDialog(self).exec()
 
     def pick_class(self) -> ClassPicker | None:
         """The type-to-filter class picker ("/"); Enter answers the item on screen."""

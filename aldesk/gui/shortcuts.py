@@ -30,6 +30,7 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("slower", "Play &slower (0.5× / 1× / 2×)", ("[",), "v", "slower", True),
     ("faster", "Play &faster (0.5× / 1× / 2×)", ("]",), "v", "faster", True),
     ("shortcuts", "&Keyboard shortcuts", ("F1",), "w", "show_shortcuts", None),
+    ("about", "&About aldesk", (), "w", "show_about", None),
 )  # fmt: skip
 
 
@@ -60,7 +61,7 @@ class ShortcutSheet(QDialog):
         self.setWindowTitle("Keyboard shortcuts — aldesk")
         rows = [(f"Label as “{c.name}”", c.hotkey.upper()) for c in classes if c.hotkey]
         rows += [(a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
-                  for s in a.shortcuts())) for a in actions.values()]  # fmt: skip
+                  for s in a.shortcuts())) for a in actions.values() if a.shortcuts()]  # fmt: skip
         table = QTableWidget(len(rows), 2)
         table.setHorizontalHeaderLabels(["Action", "Keys"])
         for r, (what, keys) in enumerate(rows):
