@@ -54,6 +54,23 @@ def labeling_window(root: Path, kind: str, n_answers: int) -> MainWindow:
     return window
 
 
+def settings_shot(root: Path) -> None:
+    """Project ▸ Settings… on a project with 40 answers, strategy and batch being changed."""
+    from aldesk.gui.dialogs.project_settings import ProjectSettingsDialog
+
+    window = labeling_window(root, "images", 40)
+    n_labels = window.controller.session.status().n_labeled
+    dialog = ProjectSettingsDialog(window, window.store, n_labels)
+    dialog.options.batch.setValue(10)
+    strategy = dialog.options.combos["strategy"]
+    strategy.setCurrentIndex(strategy.findData("entropy"))
+    dialog.show()
+    wait(300)
+    dialog.grab().save(str(OUT / "project-settings.png"))
+    dialog.reject()
+    window.close()
+
+
 def main() -> int:
     app = create_app()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -73,6 +90,7 @@ def main() -> int:
     wait(1500)
     dialog.grab().save(str(OUT / "new-project.png"))
     dialog.close()
+    settings_shot(root / "settings")
     welcome.close()
     app.processEvents()
     print(f"screenshots in {OUT}")
