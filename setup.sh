@@ -14,6 +14,7 @@ SYSTEM_PACKAGES=(
   libpulse0 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-shape0
   libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libegl1 libgl1 libfontconfig1
   libdbus-1-3 fonts-dejavu-core
+  fonts-noto-cjk                    # class names in Chinese, Japanese or Korean
   python3-venv                      # `python3 -m venv` on Debian/Ubuntu
   xvfb xauth pulseaudio espeak-ng   # tests, screenshots and the spoken-digit demo data
 )

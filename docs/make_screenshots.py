@@ -1,5 +1,7 @@
 """Regenerate the README screenshots: `xvfb-run -s "-screen 0 1400x900x24" python docs/make_screenshots.py`.
 
+``--classes-only`` makes just labeling-9-classes, labeling-30-classes and dark-palette (1366 × 768).
+
 Runs the real windows on generated demo pools, labels a few items the way a user would (through
 the controller the key presses call), and saves ``QWidget.grab()`` of each window to docs/screenshots.
 """
@@ -15,7 +17,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
-from aldesk.gui import recent
+from aldesk.gui import recent, style
 from aldesk.gui.app import create_app
 from aldesk.gui.dialogs.new_project import NewProjectDialog
 from aldesk.gui.main_window import MainWindow
@@ -40,18 +42,61 @@ def labeling_window(root: Path, kind: str, n_answers: int) -> MainWindow:
     recent.add_recent(store.path)
     window = MainWindow(store)
     window.resize(1280, 800)
+    return answer_some(window, truth, n_answers)
+
+
+def answer_some(window: MainWindow, truth: dict[str, str], n_answers: int) -> MainWindow:
+    """Show the window and answer ``n_answers`` items from ``truth`` (skip other classes)."""
     window.show()
     while window.controller.features.busy or window.controller.session.features is None:
         wait(100)
-    ids = {c.name: c.id for c in store.classes()}
+    ids = {c.name: c.id for c in window.store.classes()}
     for _ in range(n_answers):
         query = window.controller.current()
-        window.controller.answer(ids[truth[query.item.relpath]])
+        label = truth[query.item.relpath]
+        if label in ids:
+            window.controller.answer(ids[label])
+        else:
+            window.controller.skip()
         wait(20)
     while window.controller.trainer.busy:
         wait(50)
     wait(800)
     return window
+
+
+# classes for the many-classes shot after the ten digits; some in Chinese and Japanese
+MORE_CLASSES = [
+    "plus", "minus", "times", "divide", "equals", "percent", "dot", "comma", "colon", "question",
+    "hash", "star", "一", "二", "三", "四", "五", "ねこ", "いぬ", "とり",
+]  # fmt: skip
+
+
+def classes_window(root: Path, name: str, n_classes: int, n_answers: int) -> MainWindow:
+    """The image demo with ``n_classes`` classes (digits, then MORE_CLASSES) at 1366 × 768."""
+    labels = root / f"{name}-labels.csv"
+    digits = make_demo_pool("images", root / f"{name}-pool", labels_out=labels)
+    with labels.open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    names = (digits + MORE_CLASSES)[:n_classes]
+    settings = ProjectSettings(batch=5, seed_size=10, test_size=30, budget=300)
+    store, _ = create_project(root / name, root / f"{name}-pool", names, settings)
+    window = MainWindow(store)
+    window.resize(1366, 768)
+    return answer_some(window, truth, n_answers)
+
+
+def class_count_shots(app, root: Path) -> None:
+    """labeling-9-classes, labeling-30-classes and dark-palette, each at 1366 × 768."""
+    for n in (9, 30):
+        window = classes_window(root, f"classes-{n}", n, 40)
+        window.grab().save(str(OUT / f"labeling-{n}-classes.png"))
+        window.close()
+    style.apply_style(app, "dark")
+    window = classes_window(root, "dark", 9, 40)
+    window.grab().save(str(OUT / "dark-palette.png"))
+    window.close()
+    style.apply_style(app, "light")
 
 
 def settings_shot(root: Path) -> None:
@@ -75,6 +120,9 @@ def main() -> int:
     app = create_app()
     OUT.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="aldesk-shots-"))
+    class_count_shots(app, root)
+    if "--classes-only" in sys.argv:
+        return 0
     for kind, n in (("images", 60), ("audio", 24)):
         window = labeling_window(root, kind, n)
         window.grab().save(str(OUT / f"labeling-{kind}.png"))
