@@ -448,6 +448,29 @@ class ProjectStore:
             [(now, item, cls, strategy, split) for item, cls, split in labels],
         )
 
+    def record_many(
+        self, rows: Sequence[tuple[int, str, int | None, str, int | None, str | None]]
+    ) -> list[int]:
+        """Append ``(item_id, action, class_id, split, undoes, strategy)`` events in one
+        committed transaction (a batch edit of the review view); returns their event ids."""
+        self._refuse_if_readonly()
+        for _, action, class_id, *_ in rows:
+            if action not in ACTIONS or (action == "label") != (class_id is not None):
+                raise ValueError(f"bad event {action!r} with class {class_id!r}")
+        now, ids = time.time(), []
+        try:
+            with _transaction(self._conn):
+                for item, action, class_id, split, undoes, strategy in rows:
+                    cur = self._conn.execute(
+                        "INSERT INTO events(at, item_id, action, class_id, strategy, split,"
+                        " undoes) VALUES (?,?,?,?,?,?,?)",
+                        (now, item, action, class_id, strategy, split, undoes),
+                    )
+                    ids.append(cur.lastrowid)
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+        return ids
+
     def events(self, since_id: int = 0) -> list[Event]:
         rows = self._conn.execute(
             f"SELECT {_EVENT_COLS} FROM events WHERE id > ? ORDER BY id", (since_id,)

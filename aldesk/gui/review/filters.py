@@ -1,0 +1,91 @@
+"""The review view's filter bar: search, class, split, answer, source, sort, suspicious only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
+
+from aldesk.core.review_rows import Filter
+from aldesk.core.store import ClassInfo
+
+SPLITS = (("Pool and test", None), ("Pool", "pool"), ("Test", "test"))
+STATES = (("Any answer", None), ("Labeled", "labeled"), ("Skipped", "skipped"),
+          ("Can't label", "cannot_label"), ("Unreadable", "unreadable"),
+          ("Not yet seen", "unseen"))  # fmt: skip
+SOURCES = (("Any source", None), ("Labeled by you", "user"), ("Imported", "import"),
+           ("Labeled by the model", "model"))  # fmt: skip
+SORTS = (("Sort by name", "name"), ("Least confident first", "confidence"),
+         ("Most disagreement first", "disagreement"), ("Most doubtful first", "suspicion"))  # fmt: skip
+
+
+def _combo(name: str, choices: Sequence[tuple[str, object]]) -> QComboBox:
+    box = QComboBox()
+    box.setObjectName(name)
+    for text, value in choices:
+        box.addItem(text, value)
+    return box
+
+
+class FilterBar(QWidget):
+    """Emits ``changed(Filter, sort)`` whenever a control changes."""
+
+    changed = Signal(object, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit()
+        self.search.setObjectName("review_search")
+        self.search.setPlaceholderText("Search file names…")
+        self.search.setClearButtonEnabled(True)
+        self.classes = _combo("review_class", [("Any class", None)])
+        self.split = _combo("review_split", SPLITS)
+        self.state = _combo("review_state", STATES)
+        self.source = _combo("review_source", SOURCES)
+        self.sort = _combo("review_sort", SORTS)
+        self.suspicious = QCheckBox("Suspicious only")
+        self.suspicious.setObjectName("review_suspicious")
+        self.suspicious.setToolTip(
+            "Labels a cross-validated model contradicts (confident learning), most doubtful first"
+        )
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.search, 2)
+        for w in (self.classes, self.split, self.state, self.source, self.sort, self.suspicious):
+            row.addWidget(w)
+        self.search.textChanged.connect(self._emit)
+        for box in (self.classes, self.split, self.state, self.source, self.sort):
+            box.currentIndexChanged.connect(self._emit)
+        self.suspicious.toggled.connect(self._emit)
+        self._cell: tuple[int | None, int | None] = (None, None)
+
+    def set_classes(self, classes: Sequence[ClassInfo]) -> None:
+        chosen = self.classes.currentData()
+        self.classes.blockSignals(True)
+        self.classes.clear()
+        self.classes.addItem("Any class", None)
+        for c in classes:
+            self.classes.addItem(c.name, c.id)
+        k = self.classes.findData(chosen)
+        self.classes.setCurrentIndex(max(k, 0))
+        self.classes.blockSignals(False)
+
+    def set_cell(self, given: int | None, predicted: int | None) -> None:
+        """A confusion-matrix cell was clicked: show those test items (None, None: clear)."""
+        self._cell = (given, predicted)
+        if given is not None:
+            self.split.setCurrentIndex(self.split.findData("test"))
+        self._emit()
+
+    def current(self) -> Filter:
+        given, predicted = self._cell
+        return Filter(
+            text=self.search.text(), class_id=self.classes.currentData(),
+            split=self.split.currentData(), state=self.state.currentData(),
+            source=self.source.currentData(), suspicious=self.suspicious.isChecked(),
+            given=given, predicted=predicted,
+        )  # fmt: skip
+
+    def _emit(self, *_args) -> None:
+        self.changed.emit(self.current(), self.sort.currentData())

@@ -1,0 +1,158 @@
+"""The review grid's list model: filtered, sorted rows; thumbnails from the loader's cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPixmap
+
+from aldesk.core.review_rows import Filter, ReviewRow, select
+from aldesk.core.store import ClassInfo
+from aldesk.gui.review.thumbnails import ThumbnailLoader
+
+ItemIdRole = Qt.ItemDataRole.UserRole + 1
+STATE_TEXT = {"labeled": "", "skipped": "skipped", "cannot_label": "can't label",
+              "unreadable": "unreadable", "unseen": "not yet seen"}  # fmt: skip
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _placeholder(side: int, colour: str) -> QPixmap:
+    pm = QPixmap(side, side)
+    pm.fill(QColor("#00000000"))
+    painter = QPainter(pm)
+    painter.fillRect(4, 4, side - 8, side - 8, QColor(colour))
+    painter.end()
+    return pm
+
+
+class ReviewModel(QAbstractListModel):
+    """Rows of :func:`aldesk.core.review_rows.select`; images get lazy thumbnails.
+
+    Args:
+        abspath: Item id -> file path (the store's ``abspath``).
+        loader: Thumbnail loader for image projects; None lists audio as text.
+    """
+
+    def __init__(
+        self, abspath: Callable[[int], Path], loader: ThumbnailLoader | None, parent=None
+    ) -> None:
+        super().__init__(parent)
+        self._abspath = abspath
+        self._loader = loader
+        self._all: list[ReviewRow] = []
+        self._rows: list[ReviewRow] = []
+        self._row_of: dict[int, int] = {}
+        self._names: dict[int, str] = {}
+        self._colours: dict[int, str] = {}
+        self.filter = Filter()
+        self.sort = "name"
+        if loader is not None:
+            self._waiting = _placeholder(loader.side, "#d0d4da")
+            self._broken = _placeholder(loader.side, "#e8b4b4")
+            loader.ready.connect(self._on_thumbnail)
+            loader.failed.connect(lambda item_id, _reason: self._on_thumbnail(item_id))
+
+    # ------------------------------------------------------------------ contents
+    def set_classes(self, classes: Sequence[ClassInfo]) -> None:
+        self._names = {c.id: c.name for c in classes}
+        self._colours = {c.id: c.colour or "#888888" for c in classes}
+
+    def set_rows(self, rows: list[ReviewRow]) -> None:
+        self._all = rows
+        self._refilter()
+
+    def set_filter(self, f: Filter, sort: str | None = None) -> None:
+        self.filter = f
+        if sort is not None:
+            self.sort = sort
+        self._refilter()
+
+    def _refilter(self) -> None:
+        self.beginResetModel()
+        self._rows = select(self._all, self.filter, self.sort)
+        self._row_of = {r.item_id: k for k, r in enumerate(self._rows)}
+        self.endResetModel()
+        if self._loader is not None:
+            self._loader.clear_pending()  # what was on screen before the filter is gone
+
+    def rows(self) -> list[ReviewRow]:
+        return list(self._rows)
+
+    def row_at(self, index: Index) -> ReviewRow:
+        return self._rows[index.row()]
+
+    def all_rows(self) -> list[ReviewRow]:
+        return list(self._all)
+
+    def class_name(self, class_id: int | None) -> str:
+        return self._names.get(class_id, "") if class_id is not None else ""
+
+    # ------------------------------------------------------------------ Qt model
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._caption(row)
+        if role == Qt.ItemDataRole.DecorationRole and self._loader is not None:
+            return self._thumbnail(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row)
+        if role == Qt.ItemDataRole.ForegroundRole and row.suspicion is not None:
+            return QColor("#b3261e")
+        if role == ItemIdRole:
+            return row.item_id
+        return None
+
+    def _caption(self, row: ReviewRow) -> str:
+        name = row.relpath.rsplit("/", 1)[-1]
+        if self._loader is not None and len(name) > 16:
+            name = name[:7] + "…" + name[-8:]
+        answer = self.class_name(row.class_id) or STATE_TEXT[row.state]
+        mark = "⚠ " if row.suspicion is not None else ""
+        guess = ""
+        if row.doubted_as is not None:
+            guess = f" → {self.class_name(row.doubted_as[0])}?"
+        elif row.predicted is not None and row.predicted != row.class_id:
+            guess = f" → {self.class_name(row.predicted)} {row.confidence:.0%}"
+        return f"{name}\n{mark}{answer}{guess}"
+
+    def _tooltip(self, row: ReviewRow) -> str:
+        lines = [row.relpath, f"split: {row.split}"]
+        if row.class_id is not None:
+            lines.append(f"label: {self.class_name(row.class_id)} ({row.source})")
+        else:
+            lines.append(STATE_TEXT[row.state] or row.state)
+        if row.predicted is not None:
+            lines.append(f"model: {self.class_name(row.predicted)} {row.confidence:.0%}")
+        if row.doubted_as is not None:
+            cid, p = row.doubted_as
+            lines.append(f"doubted: a model that never saw this item says "
+                         f"{self.class_name(cid)} ({p:.0%})")  # fmt: skip
+        if self._loader is not None and (why := self._loader.error(row.item_id)):
+            lines.append(f"cannot show: {why}")
+        return "\n".join(lines)
+
+    def _thumbnail(self, row: ReviewRow) -> QPixmap:
+        pm = self._loader.pixmap(row.item_id)
+        if pm is not None:
+            return pm
+        if self._loader.error(row.item_id) is not None or row.state == "unreadable":
+            return self._broken
+        self._loader.request(row.item_id, self._abspath(row.item_id))
+        return self._waiting
+
+    def _on_thumbnail(self, item_id: int) -> None:
+        k = self._row_of.get(item_id)
+        if k is not None:
+            index = self.index(k)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def cell_size(self) -> QSize:
+        side = self._loader.side if self._loader is not None else 0
+        return QSize(side + 44, side + 62)  # icon + two caption lines, nothing clipped

@@ -1,0 +1,82 @@
+"""The suspicious-label check, re-run off the GUI thread after each retrain (newest wins)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from aldesk.core.review import ReviewRequest, SuspicionResult, labelled_rows
+from aldesk.core.session import Session
+from aldesk.gui.workers import Lane
+
+
+def review_request(session: Session) -> ReviewRequest | None:
+    """The labels as they are now, on the features and columns the current model uses.
+
+    Built on the GUI thread from the session (cheap: ids and row numbers); the worker gathers
+    the feature rows and fits. None until features exist.
+    """
+    model = session.model
+    if session.features is None:
+        return None
+    class_ids = [c.id for c in session.store.classes()]
+    ids, rows, y = labelled_rows(session.store.labels(), class_ids, model.row_of)
+    weights = None
+    ranking = model.ranking
+    if ranking is not None and ranking.choice is not None and model.layout is not None:
+        weights = model.layout.weights(ranking.choice.name)
+    st = session.settings
+    return ReviewRequest(
+        ids, session.features.X, rows, y, len(class_ids), st.model, weights, st.random_state
+    )
+
+
+def _run(request: ReviewRequest, should_stop) -> tuple[SuspicionResult | None, ReviewRequest]:
+    from aldesk.core.review import find_suspicious
+
+    return find_suspicious(request, should_stop), request
+
+
+class SuspicionLane(QObject):
+    """Scores the labels on a worker; ``scored`` carries ``(result, class_ids)`` of the newest.
+
+    Signals:
+        scored(object, object): the SuspicionResult and the class ids its indices refer to.
+        failed(str): too few labels, or the check failed (one line for the user).
+        busy_changed(bool)
+    """
+
+    scored = Signal(object, object)
+    failed = Signal(str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lane = Lane(self, name="aldesk-review")
+        self._lane.done.connect(self._on_done)
+        self._lane.failed.connect(self.failed)
+        self._lane.busy_changed.connect(self.busy_changed)
+        self._class_ids: list[int] = []
+
+    @property
+    def busy(self) -> bool:
+        return self._lane.busy
+
+    def request(self, session: Session) -> bool:
+        """Start a check of the current labels; False when there are no features yet."""
+        request = review_request(session)
+        if request is None:
+            return False
+        class_ids = [c.id for c in session.store.classes()]
+        self._lane.submit(lambda ctx: (_run(request, ctx.should_stop), class_ids))
+        return True
+
+    def _on_done(self, payload) -> None:
+        (result, _request), class_ids = payload
+        if result is not None:
+            self.scored.emit(result, class_ids)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        return self._lane.shutdown(timeout_ms)
+
+    def wait(self, timeout_ms: int = 30_000) -> bool:
+        return self._lane.wait(timeout_ms)

@@ -1,0 +1,318 @@
+"""The review window: every item in a lazy thumbnail grid (or a list for audio), filters, batch
+relabel / skip / clear appended to the log (undone as one action), the labels a cross-validated
+model doubts, and the test confusion matrix.
+
+It is a second window beside the labeling one (View ▸ Review, Ctrl+R), so its keys (class
+hotkeys relabel the selection) never collide with the labeling window's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aldesk.core.review_rows import ReviewRow, build_rows, inverse, plan_edits
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.review.confusion import ConfusionTable
+from aldesk.gui.review.filters import FilterBar
+from aldesk.gui.review.model import ItemIdRole, ReviewModel
+from aldesk.gui.review.suspicion import SuspicionLane
+from aldesk.gui.review.thumbnails import ThumbnailLoader
+
+VERBS = {"label": "Relabeled", "skip": "Skipped", "clear": "Cleared the answers of"}
+
+
+class ReviewWindow(QMainWindow):
+    """Review and correct the project's answers; changes go through the controller."""
+
+    def __init__(self, controller: LabelingController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowFlag(Qt.WindowType.Window)
+        self.controller = controller
+        self.store = controller.store
+        self.setWindowTitle(f"Review — {self.store.name} — aldesk")
+        self._items = {it.id: it for it in self.store.items()}
+        self.loader = ThumbnailLoader(self) if self.store.kind == "image" else None
+        self.model = ReviewModel(lambda i: self.store.abspath(self._items[i]), self.loader, self)
+        self.suspicion = SuspicionLane(self)
+        self._suspects: dict[int, tuple] = {}  # item -> (class checked, margin, (class, p))
+        self._undo: list[list[int]] = []
+        self._build()
+        self._wire()
+        self._refresh_timer = QTimer(self, singleShot=True, interval=200)
+        self._refresh_timer.timeout.connect(self.refresh)
+        if parent is not None:
+            parent.installEventFilter(self)  # close (and stop the workers) with the main window
+        self.resize(1100, 720)
+        self.refresh()
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.filters = FilterBar()
+        self.view = QListView()
+        self.view.setObjectName("review_grid")
+        self.view.setModel(self.model)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setUniformItemSizes(True)
+        if self.loader is not None:
+            self.view.setViewMode(QListView.ViewMode.IconMode)
+            self.view.setIconSize(QSize(self.loader.side, self.loader.side))
+            self.view.setGridSize(self.model.cell_size())
+            self.view.setResizeMode(QListView.ResizeMode.Adjust)
+            self.view.setMovement(QListView.Movement.Static)
+            self.view.setWordWrap(True)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)  # 10,000 rows lay out in steps
+        self.view.installEventFilter(self)
+        self.summary = QLabel("Doubtful labels are checked after each retrain.")
+        self.summary.setObjectName("review_summary")
+        self.summary.setWordWrap(True)
+        self.confusion = ConfusionTable()
+        self.clear_cell = QPushButton("Show all test items")
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(QLabel("<b>Labels the model doubts</b>"))
+        side_layout.addWidget(self.summary)
+        side_layout.addWidget(QLabel("<b>Test items</b>: given label (rows) × model (columns)"))
+        side_layout.addWidget(self.confusion, 1)
+        side_layout.addWidget(self.clear_cell)
+        split = QSplitter()
+        split.addWidget(self.view)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.filters)
+        layout.addWidget(split, 1)
+        layout.addWidget(self._action_bar())
+        self.setCentralWidget(central)
+
+    def _action_bar(self) -> QWidget:
+        bar = QWidget()
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.count_label = QLabel()
+        self.relabel_as = QComboBox()
+        self.relabel_as.setObjectName("review_relabel_as")
+        self.relabel_button = QPushButton("Relabel selected")
+        self.skip_button = QPushButton("Skip selected")
+        self.clear_button = QPushButton("Clear answers")
+        self.undo_button = QPushButton("Undo last change")
+        self.undo_button.setEnabled(False)
+        row.addWidget(self.count_label, 1)
+        for w in (QLabel("as"), self.relabel_as, self.relabel_button, self.skip_button,
+                  self.clear_button, self.undo_button):  # fmt: skip
+            row.addWidget(w)
+        return bar
+
+    def _wire(self) -> None:
+        c = self.controller
+        c.query_changed.connect(self._schedule_refresh)
+        c.rounds_changed.connect(self._on_round)
+        self.filters.changed.connect(self._on_filter)
+        self.confusion.cell_chosen.connect(self.filters.set_cell)
+        self.clear_cell.clicked.connect(lambda: self.filters.set_cell(None, None))
+        self.view.selectionModel().selectionChanged.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
+        self.relabel_button.clicked.connect(
+            lambda: self.apply("label", self.relabel_as.currentData())
+        )
+        self.skip_button.clicked.connect(lambda: self.apply("skip"))
+        self.clear_button.clicked.connect(lambda: self.apply("clear"))
+        self.undo_button.clicked.connect(self.undo)
+        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.filters.search.setFocus)
+        self.suspicion.scored.connect(self._on_scored)
+        self.suspicion.failed.connect(self.summary.setText)
+        self.suspicion.busy_changed.connect(self._on_checking)
+
+    # ------------------------------------------------------------------ contents
+    def refresh(self) -> None:
+        """Rebuild the rows from the store and the model in memory (keeps the selection)."""
+        self._refresh_timer.stop()
+        classes = self.store.classes()
+        self._items = {it.id: it for it in self.store.items()}
+        self.model.set_classes(classes)
+        self.filters.set_classes(classes)
+        self._fill_relabel(classes)
+        rows = build_rows(self._items.values(), self.store.answers(),
+                          self.store.class_resolver(), self._proba(), [c.id for c in classes])  # fmt: skip
+        rows = [self._with_suspicion(r) for r in rows]
+        chosen = set(self.selected_ids())
+        self.model.set_rows(rows)
+        self._select(chosen)
+        self.confusion.show_counts(rows, classes)
+        self._update_count()
+
+    def _proba(self) -> dict:
+        model = self.controller.session.model
+        if model.ranking is None:
+            return {}
+        proba = model.ranking.proba
+        return {i: proba[r] for i, r in model.row_of.items() if r < len(proba)}
+
+    def _with_suspicion(self, row: ReviewRow) -> ReviewRow:
+        hit = self._suspects.get(row.item_id)
+        if hit is None or hit[0] != row.class_id:  # relabelled since the check: not doubted
+            return row
+        return replace(row, suspicion=hit[1], doubted_as=hit[2])
+
+    def _fill_relabel(self, classes) -> None:
+        chosen = self.relabel_as.currentData()
+        self.relabel_as.clear()
+        for c in classes:
+            key = f"  (key {c.hotkey.upper()})" if c.hotkey and c.hotkey != c.name else ""
+            self.relabel_as.addItem(f"{c.name}{key}", c.id)
+        k = self.relabel_as.findData(chosen)
+        self.relabel_as.setCurrentIndex(max(k, 0))
+
+    def _schedule_refresh(self, *_args) -> None:
+        if self.isVisible():
+            self._refresh_timer.start()
+
+    def _on_filter(self, f, sort: str) -> None:
+        chosen = set(self.selected_ids())
+        self.model.set_filter(f, sort)
+        self._select(chosen)
+
+    def _update_count(self, *_args) -> None:
+        n, total = self.model.rowCount(), len(self.model.all_rows())
+        picked = len(self.view.selectionModel().selectedIndexes())
+        self.count_label.setText(f"{n} of {total} items shown, {picked} selected")
+
+    # ------------------------------------------------------------------ selection
+    def selected_ids(self) -> list[int]:
+        indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())
+        return [int(i.data(ItemIdRole)) for i in indexes]
+
+    def _select(self, item_ids: set[int]) -> None:
+        selection = self.view.selectionModel()
+        flag = selection.SelectionFlag.Select
+        for k, row in enumerate(self.model.rows()):
+            if row.item_id in item_ids:
+                selection.select(self.model.index(k), flag)
+
+    # ------------------------------------------------------------------ edits
+    def apply(self, action: str, class_id: int | None = None) -> int:
+        """Relabel (``label``), skip or clear the selected items in one logged step.
+
+        Returns:
+            How many items changed.
+        """
+        ids = self.selected_ids()
+        if not ids:
+            self.statusBar().showMessage("Select items first (click, Shift/Ctrl-click, Ctrl+A).")
+            return 0
+        edits = plan_edits(action, ids, self._items, self.store.answers(), class_id)
+        if not edits:
+            self.statusBar().showMessage(
+                "Nothing to change: the selection already has that answer."
+            )
+            return 0
+        event_ids = self.controller.append_edits([e.as_row() for e in edits])
+        if event_ids is None:
+            return 0
+        self._undo.append(event_ids)
+        self.undo_button.setEnabled(True)
+        what = f" as {self.model.class_name(class_id)}" if action == "label" else ""
+        self.statusBar().showMessage(
+            f"{VERBS[action]} {len(edits)} items{what}. Ctrl+Z undoes it in one step."
+        )
+        self.refresh()
+        return len(edits)
+
+    def undo(self) -> int:
+        """Withdraw the last batch, as one step appended to the log."""
+        if not self._undo:
+            return 0
+        event_ids = self._undo[-1]
+        by_id = {e.id: e for e in self.store.events()}
+        edits = inverse([by_id[i] for i in event_ids], by_id)
+        if self.controller.append_edits([e.as_row() for e in edits]) is None:
+            return 0
+        self._undo.pop()
+        self.undo_button.setEnabled(bool(self._undo))
+        self.statusBar().showMessage(f"Undid the change of {len(edits)} items.")
+        self.refresh()
+        return len(edits)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if obj is self.view and event.type() == QEvent.Type.KeyPress:
+            return self._on_grid_key(event)
+        if obj is self.parent() and event.type() == QEvent.Type.Close:
+            self.close()
+        return False
+
+    def _on_grid_key(self, event) -> bool:
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.apply("clear")
+            return True
+        text = event.text().lower()
+        for c in self.store.classes():
+            if text and c.hotkey and c.hotkey.lower() == text:
+                self.apply("label", c.id)
+                return True
+        return False
+
+    # ------------------------------------------------------------------ suspicion
+    def check_labels(self) -> bool:
+        """Start the doubtful-label check on a worker (also run after each retrain)."""
+        return self.suspicion.request(self.controller.session)
+
+    def _on_round(self, *_args) -> None:
+        if self.isVisible():
+            self.check_labels()
+        self._schedule_refresh()
+
+    def _on_checking(self, busy: bool) -> None:
+        if busy:
+            self.summary.setText("Checking the labels with a cross-validated model…")
+
+    def _on_scored(self, result, class_ids: list[int]) -> None:
+        self._suspects = {
+            s.item_id: (class_ids[s.given], s.margin, (class_ids[s.predicted], s.confidence))
+            for s in result.suspects
+        }
+        sure = sum(s.confident for s in result.suspects)
+        self.summary.setText(
+            f"Checked {int(result.judged.sum())} labels ({result.folds}-fold cross-validation): "
+            f"the model contradicts {len(result.suspects)}, {sure} of them confidently; "
+            f"confident learning estimates about {result.estimated_errors} are wrong. "
+            "Tick “Suspicious only” to go through them, most doubtful first."
+        )
+        self.refresh()
+
+    # ------------------------------------------------------------------ lifecycle
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self.loader is not None:
+            self.loader.resume()
+        self.refresh()
+        self.check_labels()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        self._refresh_timer.stop()
+        if self.loader is not None:
+            self.loader.shutdown()
+        self.suspicion.shutdown()
