@@ -57,7 +57,7 @@ class FilterBar(QWidget):
         self.search.textChanged.connect(self._emit)
         for box in (self.classes, self.split, self.state, self.source, self.sort):
             box.currentIndexChanged.connect(self._emit)
-        self.suspicious.toggled.connect(self._emit)
+        self.suspicious.toggled.connect(self._on_suspicious)
         self._cell: tuple[int | None, int | None] = (None, None)
 
     def set_classes(self, classes: Sequence[ClassInfo]) -> None:
@@ -86,6 +86,13 @@ class FilterBar(QWidget):
             source=self.source.currentData(), suspicious=self.suspicious.isChecked(),
             given=given, predicted=predicted,
         )  # fmt: skip
+
+    def _on_suspicious(self, on: bool) -> None:
+        if on and self.sort.currentData() == "name":  # the queue reads most doubtful first
+            self.sort.blockSignals(True)
+            self.sort.setCurrentIndex(self.sort.findData("suspicion"))
+            self.sort.blockSignals(False)
+        self._emit()
 
     def _emit(self, *_args) -> None:
         self.changed.emit(self.current(), self.sort.currentData())
