@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from aldesk.core.errors import AldeskError, PoolMissing, ProjectDamaged
+from aldesk.core.errors import AldeskError, PoolMissing, ProjectDamaged, ProjectExists
 from aldesk.core.pool import ScanResult, scan
 from aldesk.core.pool_sync import apply_scan
+from aldesk.core.records import PROJECT_SUFFIX
 from aldesk.core.setting_types import check_types
 from aldesk.core.store import DB_NAME, ProjectStore, project_path
 from aldesk.core.strategies.pool import DEFAULT_STRATEGY
@@ -130,21 +132,62 @@ def create_project(
         raise PoolMissing(f"The folder {pool_root} does not exist.")
     # Fails before anything is written. The feature workers warm up while files are hashed.
     result = scan(pool_root, kind=kind, progress=progress, on_kind=_prepare_features)
-    existed = project_path(path).exists()
+    final = project_path(path)
+    existed = final.exists() or final.is_symlink()
+    # All or nothing: a half-made project would block the next attempt at this path. A new
+    # folder is built under a hidden name and renamed into place when complete, so even a
+    # killed `new` leaves nothing at the path (and its leftover is removed next time).
+    where = final if existed else _staging(final)
     store = ProjectStore.create(
-        path, pool_root=pool_root, kind=result.kind, classes=classes,
+        where, pool_root=pool_root, kind=result.kind, classes=classes,
         settings=asdict(settings), hotkeys=hotkeys,
     )  # fmt: skip
     try:
         apply_scan(store, result)
         draw_test_split(store, settings.test_size, settings.random_state)
     except BaseException:
-        # All or nothing: a half-made project would block the next attempt at this path
-        # (ProjectStore.create refuses an existing one, so everything there is ours).
-        store.close()
+        store.close()  # ProjectStore.create refuses an existing project: all there is ours
         _undo_create(store.path, existed)
         raise
+    if not existed:
+        store = _move_into_place(store, final)
     return store, result
+
+
+def _staging(final: Path) -> Path:
+    """A hidden sibling to build ``final`` in, after removing those of `new` runs that died."""
+    prefix = f".{final.stem}.creating-"
+    for old in final.parent.glob(f"{prefix}*{PROJECT_SUFFIX}"):
+        pid = old.name[len(prefix) : -len(PROJECT_SUFFIX)]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return final.with_name(f"{prefix}{os.getpid()}{PROJECT_SUFFIX}")
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":  # Windows' os.kill(pid, 0) would terminate that process
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def _move_into_place(store: ProjectStore, final: Path) -> ProjectStore:
+    """Rename the finished project to its own name and open it there."""
+    staging = store.path
+    store.close()
+    try:
+        os.rename(staging, final)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if final.exists():
+            raise ProjectExists(f"A project already exists at {final}.") from exc
+        raise
+    return ProjectStore.open(final)
 
 
 def _undo_create(path: Path, existed: bool) -> None:

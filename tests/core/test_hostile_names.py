@@ -143,3 +143,26 @@ def test_cli_new_lists_odd_names_readably(tmp_path: Path, odd_pool: Path, capsys
     out = capsys.readouterr().out
     assert code == 0
     assert "unreadable: broken\ufffd.png: not an image" in out
+
+
+def test_a_killed_new_leaves_nothing_that_blocks_the_next(tmp_path: Path, odd_pool: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, sys\n"
+        "from aldesk.core import project\n"
+        "project.draw_test_split = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "project.create_project(sys.argv[1], sys.argv[2], ['cat', 'dog'])\n"
+    )
+    target = tmp_path / "p"
+    done = subprocess.run([sys.executable, "-c", script, str(target), str(odd_pool)])
+    assert done.returncode == -signal.SIGKILL
+    assert not (tmp_path / "p.aldesk").exists()  # only the hidden staging folder is left
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".p.creating-")]
+
+    with _project(tmp_path, odd_pool) as store:
+        assert store.path == tmp_path / "p.aldesk"
+        assert len(store.items()) == len(ODD_NAMES) + 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.aldesk", "pool"]
