@@ -16,6 +16,7 @@ import os
 import shutil
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,8 @@ class ProjectStore:
         if readonly:
             store = cls(path, open_snapshot(path / DB_NAME), ProjectLock(path / "lock"), readonly)
             store._scratch = scratch_overlay(path, ("features", "synth"))
+            # removed on close, or when the store is let go / at exit if never closed
+            store._drop_scratch = weakref.finalize(store, shutil.rmtree, store._scratch, True)
             store.cache_dir, store.synth_dir = store._scratch / "features", store._scratch / "synth"
             return store
         return cls._connect(path, existing=True)
@@ -201,7 +204,7 @@ class ProjectStore:
         finally:
             self._lock.release()
             if self._scratch is not None:
-                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._drop_scratch()
 
     def __enter__(self) -> ProjectStore:
         return self

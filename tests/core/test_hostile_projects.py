@@ -357,3 +357,14 @@ def test_json_of_settings_is_checked_on_open_for_writing_too(project) -> None:
     _sql(project, "UPDATE settings SET value = '{oops' WHERE key = 'pool_root'")
     with pytest.raises(ProjectDamaged, match="'pool_root' is not valid JSON"):
         ProjectStore.open(project)
+
+
+def test_a_reader_never_closed_leaves_no_scratch_folder(project) -> None:
+    import gc
+
+    store = ProjectStore.open(project, readonly="a test reads it")
+    scratch = store.cache_dir.parent
+    assert scratch.is_dir()
+    del store
+    gc.collect()
+    assert not scratch.exists()

@@ -159,7 +159,8 @@ def test_a_read_only_project_opens_read_only_and_says_so(qtbot, project, dialogs
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(lock_module.os, "open", read_only_folder)
-    events_before = len(ProjectStore.open(project, readonly="test").events())
+    with ProjectStore.open(project, readonly="test") as before:
+        events_before = len(before.events())
     manager = WindowManager()
     window = _opened(qtbot, manager, project)
     assert window.windowTitle().endswith("(read-only) — aldesk")
