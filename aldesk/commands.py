@@ -80,39 +80,46 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def status_dict(project: Path) -> dict:
+    return _read_status(project)[1]
+
+
+def _read_status(project: Path):
+    """The session's ``Status`` (what the app's Progress shows) and its JSON form."""
     from aldesk.core.session import Session
     from aldesk.core.store import ProjectStore
 
     # a reader: works while the app has the project open, and on a read-only disk
     with ProjectStore.open(project, readonly="aldesk status only reads it") as store:
         st = Session(store).status()
-        rounds = store.rounds()
-        return {
+        return st, {
             "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
             "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
             "labeled": st.n_labeled, "per_class": st.per_class,
             "test_labeled": st.n_test_labeled, "test_items": st.n_test,
-            "unreadable": st.n_unreadable, "rounds": len(rounds),
-            "accuracy": st.accuracy, "macro_f1": st.macro_f1,
+            "unreadable": st.n_unreadable, "rounds": st.round,
+            "accuracy": st.accuracy, "accuracy_test_items": st.accuracy_n,
+            "accuracy_interval": st.accuracy_ci, "macro_f1": st.macro_f1,
             "stop": bool(st.advice and st.advice.stop),
             "advice": st.advice.reason if st.advice else None,
         }  # fmt: skip
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    s = status_dict(args.project)
+    from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text
+
+    st, s = _read_status(args.project)
     if args.json:
         print(json.dumps(s, indent=2))
         return 0
     print(f"{s['project']}  ({s['kind']} project; pool {s['pool']}"
           f"{'' if s['pool_found'] else ' — FOLDER NOT FOUND'})")  # fmt: skip
-    print(f"labeled {s['labeled']} of {s['items']} pool items; "
-          f"test {s['test_labeled']}/{s['test_items']}; unreadable {s['unreadable']}")  # fmt: skip
+    print(f"labeled {labeled_text(st)}; test items labeled {s['test_labeled']} of "
+          f"{s['test_items']}; unreadable {s['unreadable']}")  # fmt: skip
+    print("per class (pool + test):")
     for name, n in s["per_class"].items():
         print(f"  {name:<20} {n}")
-    acc = "—" if s["accuracy"] is None else f"{s['accuracy']:.3f}"
-    f1 = "—" if s["macro_f1"] is None else f"{s['macro_f1']:.3f}"
-    print(f"rounds {s['rounds']}; test accuracy {acc}; macro-F1 {f1}")
+    print(f"rounds {s['rounds']}; test accuracy {accuracy_text(st)}; "
+          f"macro-F1 {macro_f1_text(st)}")  # fmt: skip
     if s["advice"]:
         print(("STOP: " if s["stop"] else "keep going: ") + s["advice"])
     return 0

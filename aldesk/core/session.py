@@ -25,7 +25,7 @@ from aldesk.core.representation import PRETRAINED, Layout
 from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
 from aldesk.core.session_queue import QueueState
 from aldesk.core.session_state import ModelState
-from aldesk.core.stopping import Advice
+from aldesk.core.session_status import Status, build_status
 from aldesk.core.store import ClassInfo, Event, Item, NewItem, ProjectStore
 
 
@@ -39,25 +39,12 @@ class Query:
     score: float | None
     round: int
     is_test: bool
-    proba: dict[int, float] | None  # class id -> probability, from the model of ``round``
+    # class id -> probability, from the model of ``round``; never given for a test item, so
+    # the model cannot sway the answers that measure it
+    proba: dict[int, float] | None
     answer: Event | None = None  # set when revisiting an answered item
     features: str | None = None  # which representation the model of ``round`` used, and why
-
-
-@dataclass(frozen=True)
-class Status:
-    n_labeled: int
-    n_pool: int
-    per_class: dict[str, int]
-    n_test_labeled: int
-    n_test: int
-    n_unreadable: int
-    round: int
-    accuracy: float | None
-    macro_f1: float | None
-    training: bool
-    advice: Advice | None
-    features: str | None = None  # the representation the current model uses, and why
+    model_loaded: bool = False  # the model of ``round`` is in memory (else being rebuilt)
 
 
 class Session:
@@ -154,7 +141,24 @@ class Session:
             return saved[0], saved[1], saved[2]
         return None
 
+    def budget_spent(self) -> bool:
+        """The label budget (pool labels) is reached: nothing more is asked."""
+        budget = self.settings.budget
+        return (
+            budget is not None and self.model.n_train_labels(self._answers, self._items) >= budget
+        )
+
+    def done_text(self) -> str:
+        """Why nothing is asked, for the window's "Nothing left to ask"."""
+        if self.budget_spent():
+            n = self.model.n_train_labels(self._answers, self._items)
+            return f"The label budget is spent: {n} of {self.settings.budget} labels."
+        return ("Every readable item is answered. Files added to the pool folder are picked up "
+                "when the project is opened again.")  # fmt: skip
+
     def _choose_next(self) -> Query | None:
+        if self.budget_spent():
+            return None  # stop asking at the budget, never past it
         unavailable = set(self._answers)
         for pick in (
             self._restored_pick,
@@ -202,10 +206,21 @@ class Session:
             score=None if item.split == "test" else score,
             round=self.model.round,
             is_test=item.split == "test",
-            proba=self.model.proba_of(item_id),
+            proba=None if item.split == "test" else self.model.proba_of(item_id),
             answer=self._answers.get(item_id),
             features=self.model.features_text(),
+            model_loaded=self.model.loaded,
         )
+
+    def current_view(self) -> Query | None:
+        """The item on screen as the model now in memory sees it (after a retrain, or once
+        a reopened project's model is rebuilt); what its answer records is unchanged."""
+        query = self.current()
+        if query is None:
+            return None
+        fresh = self._query(query.item.id, query.strategy, query.score)
+        return replace(query, round=fresh.round, proba=fresh.proba, features=fresh.features,
+                       model_loaded=fresh.model_loaded)  # fmt: skip
 
     def _revisit(self, item_id: int) -> Query:
         ev = self._answers.get(item_id)
@@ -299,17 +314,6 @@ class Session:
     def can_go_forward(self) -> bool:
         return self._browse is not None
 
-    def append_edits(self, rows: list[tuple]) -> list[int]:
-        """Append a batch of answers made outside the loop (the review view's relabel / skip /
-        clear, ``store.record_many`` rows) in one transaction, and follow them: a cleared
-        item may be asked again, and the new pool labels count towards the next retrain."""
-        ids = self.store.record_many(rows)
-        self._answers = self.store.answers()
-        self.model.labels_since += sum(
-            1 for _, action, _, split, *_ in rows if action == "label" and split == "pool"
-        )
-        return ids
-
     # ------------------------------------------------------------------ training
     def training_job(self, force: bool = False) -> TrainingJob | None:
         """A frozen retrain request when one is due (every ``batch`` labels), else None."""
@@ -322,8 +326,8 @@ class Session:
             candidates=candidates,
             strategy=self.settings.strategy,
             k=self.settings.batch,
-            round=self.model.next_round(),
-            random_state=self.settings.random_state + self.model.next_round(),
+            round=self.model.requested,
+            random_state=self.settings.random_state + self.model.requested,
             layout=self.model.layout,
             representation=self.settings.representation,
         )
@@ -363,30 +367,10 @@ class Session:
 
     # ------------------------------------------------------------------ status
     def status(self) -> Status:
-        labels = {i: e.class_id for i, e in self._answers.items() if e.action == "label"}
-        names = {c.id: c.name for c in self.classes}
-        resolve = self.store.class_resolver()  # merged classes count as their target
-        per_class = dict.fromkeys(names.values(), 0)
-        for cid in labels.values():
-            name = names.get(resolve.get(cid, cid))
-            if name is not None:
-                per_class[name] += 1
-        index = self.index
-        latest = self.model.latest_round()
-        return Status(
-            n_labeled=sum(1 for i in labels if self._items[i].split == "pool"),
-            n_pool=index.n_pool_ok,
-            per_class=per_class,
-            n_test_labeled=sum(1 for i in labels if self._items[i].split == "test"),
-            n_test=index.n_test,
-            n_unreadable=index.n_unreadable,
-            round=self.model.round,
-            accuracy=latest.accuracy if latest else None,
-            macro_f1=latest.macro_f1 if latest else None,
-            training=self.model.pending,
-            advice=self.model.advice(self._answers, index),
-            features=self.model.features_text(),
-        )
+        return build_status(
+            self._answers, self._items, self.index, self.model, self.classes,
+            self.store.class_resolver(),
+        )  # fmt: skip
 
     def predictions(self) -> dict[int, tuple[int, float]]:
         """Item id -> (class id, confidence) for every unlabeled item the model scored."""

@@ -7,6 +7,10 @@ item". What comes next is ``session_queue.QueueState``'s job.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import replace
+
 import numpy as np
 
 from aldesk.core.evaluation import Metrics, compute_metrics
@@ -35,14 +39,17 @@ class ModelState:
         self.item_of_row = np.zeros(0, dtype=np.int64)
         self.extra: dict[int, np.ndarray] = {}  # synthesized items' features
         self._file_rows: np.ndarray | None = None
-        self.ranking: Ranking | None = None
+        self.ranking: Ranking | None = None  # None after a reopen until the model is rebuilt
         self._rounds = store.rounds()
-        self.round = self._rounds[-1].round if self._rounds else 0
-        self._requested = self.round
+        # The round the user sees is the count of recorded rounds (as ``aldesk status`` says).
+        # Jobs have their own numbers: a superseded job takes one and is never recorded.
+        self.round = len(self._rounds)
+        self._applied_job = self._requested = 0
+        self._job_keys: dict[int, str] = {}
         self.pending = False
         self.labels_since = 0
         self._stop_history = [np.array(p) for p in store.get("stop_set_history", [])]
-        self._metrics: Metrics | None = None
+        self._metrics: Metrics | None = _metrics_of(self._rounds[-1]) if self._rounds else None
 
     # ----------------------------------------------------------- features
     def set_features(
@@ -75,6 +82,10 @@ class ModelState:
     def _train_labels(self, answers: dict[int, Event], items: dict[int, Item]) -> dict[int, int]:
         return {i: e.class_id for i, e in answers.items() if is_train_label(e, items)}
 
+    def n_train_labels(self, answers: dict[int, Event], items: dict[int, Item]) -> int:
+        """Labels the model learns from (pool items): what the label budget counts."""
+        return sum(1 for e in answers.values() if is_train_label(e, items))
+
     def can_rank(self, answers: dict[int, Event], items: dict[int, Item]) -> bool:
         """Past the seed phase: enough training labels, of two classes or more, to rank."""
         labels = list(self._train_labels(answers, items).values())
@@ -98,7 +109,18 @@ class ModelState:
             self.labels_since = max(0, self.labels_since - 1)
 
     def next_round(self) -> int:
-        return max(self._requested, self.round) + 1
+        """The job number the next training request gets."""
+        return max(self._requested, self._applied_job) + 1
+
+    @property
+    def requested(self) -> int:
+        """The job number of the newest training request."""
+        return self._requested
+
+    @property
+    def loaded(self) -> bool:
+        """A model is in memory (after a reopen it is rebuilt from the labels: never saved)."""
+        return self.ranking is not None
 
     # ----------------------------------------------------------- training
     def snapshot(
@@ -110,10 +132,11 @@ class ModelState:
         resolve = self.store.labels()  # merged classes resolved
         pairs = [(i, index[resolve[i]]) for i in self._train_labels(answers, items)
                  if i in resolve and resolve[i] in index and self._vector(i) is not None]  # fmt: skip
+        self._requested = self.next_round()
+        self._job_keys[self._requested] = self._training_key(pairs, classes)
         X = np.stack([self._vector(i) for i, _ in pairs]).astype(np.float32, copy=False)
         y = np.array([c for _, c in pairs], dtype=np.int64)
         candidates = self._candidate_rows(answers, items)
-        self._requested = self.next_round()
         self.pending = True
         self.labels_since = 0
         snap = TrainingSnapshot(
@@ -134,15 +157,44 @@ class ModelState:
         keep[answered] = False
         return self._file_rows[keep[self._file_rows]]
 
+    def _training_key(self, pairs: list[tuple[int, int]], classes: list[int]) -> str:
+        """What a model is trained from: the same key means the same model, so no new round."""
+        st = self.settings
+        what = [sorted(pairs), classes, st.model, st.strategy, st.representation]
+        return hashlib.sha256(json.dumps(what).encode()).hexdigest()
+
+    def _same_as_last_round(self, key: str | None, n_labels: int) -> bool:
+        """Whether a finished model was trained on what the last recorded round was.
+
+        True after a reopen (the model is rebuilt, never saved) or when only the features
+        arrived: recording it would repeat the last point of the learning curve.
+        """
+        if not self._rounds:
+            return False
+        saved = self.store.get("round_key")
+        if saved is None:  # recorded before keys were kept: the label count tells
+            return self._rounds[-1].n_labels == n_labels
+        return key == saved
+
     def apply(self, ranking: Ranking, answers: dict[int, Event], items: dict[int, Item]) -> bool:
-        if ranking.round <= self.round:
+        """Swap in a finished job's model; a new round is recorded only if its labels differ."""
+        if ranking.round <= self._applied_job:
             return False  # stale: a newer model is already in place
         self.ranking = ranking
-        self.round = ranking.round
+        self._applied_job = ranking.round
         self.pending = ranking.round < self._requested
+        key = self._job_keys.get(ranking.round)
+        self._job_keys = {j: k for j, k in self._job_keys.items() if j > ranking.round}
         record = self._evaluate(ranking, answers, items)
+        if self._same_as_last_round(key, record.n_labels):
+            return True  # the model of the last round, rebuilt: its record and curve stand
+        record = replace(record, round=self.round + 1)
         self.store.add_round(record)
+        if key is not None:
+            self.store.set("round_key", key)
         self._rounds.append(record)
+        self.round = record.round
+        self._metrics = _metrics_of(record)
         self._update_stability(ranking)
         return True
 
@@ -164,7 +216,6 @@ class ModelState:
         r, y_true = np.array(rows).T
         m = compute_metrics(y_true, ranking.proba[r].argmax(axis=1), len(classes),
                             random_state=self.settings.random_state)  # fmt: skip
-        self._metrics = m
         return RoundRecord(
             **base, accuracy=m.accuracy, accuracy_lo=m.accuracy_ci[0],
             accuracy_hi=m.accuracy_ci[1], macro_f1=m.macro_f1, macro_f1_lo=m.macro_f1_ci[0],
@@ -235,3 +286,18 @@ class ModelState:
             config, n_labeled=len(self._train_labels(answers, items)), n_pool=n_pool,
             metrics=self._metrics, stop_set_history=self._stop_history, pool_proba=pool_proba,
         )  # fmt: skip
+
+
+def _metrics_of(record: RoundRecord) -> Metrics | None:
+    """The test metrics a recorded round holds (what Progress shows), for the stopping advice."""
+    if record.accuracy is None:
+        return None
+
+    def known(value: float | None, default: float) -> float:
+        return default if value is None else value
+
+    acc = record.accuracy
+    f1 = known(record.macro_f1, float("nan"))
+    acc_ci = (known(record.accuracy_lo, acc), known(record.accuracy_hi, acc))
+    f1_ci = (known(record.macro_f1_lo, f1), known(record.macro_f1_hi, f1))
+    return Metrics(record.n_test, acc, acc_ci, f1, f1_ci)

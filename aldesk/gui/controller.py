@@ -25,6 +25,7 @@ class LabelingController(QObject):
     """Drives one open project. Signals carry core objects for the views to show."""
 
     query_changed = Signal(object)  # Query | None
+    view_changed = Signal(object)  # Query: the item on screen as a newly applied model sees it
     status_changed = Signal(object)  # Status
     rounds_changed = Signal(object)  # list[RoundRecord]
     message = Signal(str)  # one-line notices for the status bar
@@ -228,18 +229,6 @@ class LabelingController(QObject):
     def retrain_now(self) -> None:
         self._request_training(force=True)
 
-    def append_edits(self, rows: list[tuple]) -> list[int] | None:
-        """A batch from the review window, in one transaction; None if it could not be saved
-        (shown to the user). The labeling view and the model follow it."""
-        try:
-            ids = self.session.append_edits(rows)
-        except AldeskError as exc:
-            self.error.emit(str(exc))
-            return None
-        self._announce()
-        self._training_timer.start()
-        return ids
-
     def settings_changed(self, retrain: bool) -> None:
         """Project settings changed (settings dialog): they apply from the next item on."""
         self.session.reload_settings()
@@ -281,6 +270,10 @@ class LabelingController(QObject):
             self.error.emit(str(exc))
             return None
 
+    def done_text(self) -> str:
+        """Why nothing is asked (every item answered, or the label budget spent)."""
+        return self.session.done_text()
+
     def _emit_status(self) -> None:
         self.status_changed.emit(self.session.status())
 
@@ -301,6 +294,8 @@ class LabelingController(QObject):
         current = self.current()
         if current is not None and current.item.origin == "synth":
             self._announce()  # a fresh membership query goes first
+        elif current is not None:  # "Why this item?" follows the model now in memory
+            self.view_changed.emit(self.session.current_view())
         self._emit_status()
 
     @Slot(str)

@@ -36,7 +36,6 @@ from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
 from aldesk.gui.panels.status_panel import StatusPanel
 from aldesk.gui.panels.why_panel import WhyPanel
-from aldesk.gui.review import install as install_review
 from aldesk.gui.shortcuts import ShortcutSheet, labeling_actions
 from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.image_view import ImageView
@@ -57,7 +56,6 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.actions_by_name = labeling_actions(self)
         self._build_menus()
-        install_review(self)  # View ▸ Review labels… (Ctrl+R)
         self._wire()
         self._told_no_audio = False
         self._restore_geometry()
@@ -179,6 +177,7 @@ class MainWindow(QMainWindow):
         c.query_changed.connect(self._on_query_changed)
         c.status_changed.connect(self._on_status_changed)
         c.rounds_changed.connect(self.curve.show_rounds)
+        c.view_changed.connect(lambda query: self.why.show_query(query, self.store.classes()))
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         c.error.connect(self._on_error)
         self.class_menu.answered.connect(c.answer)
@@ -206,8 +205,8 @@ class MainWindow(QMainWindow):
         if query is None:
             self.stack.setCurrentWidget(self.done_label)
             self.done_label.setText(
-                "<h2>Nothing left to ask</h2><p>Every readable item is answered. "
-                "Export the labels with File → Export, or add files to the folder.</p>"
+                f"<h2>Nothing left to ask</h2><p>{self.controller.done_text()}</p>"
+                "<p>Export the labels with File → Export.</p>"
             )
             self.label_bar.set_enabled(False)
             self._update_navigation()

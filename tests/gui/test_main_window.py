@@ -84,7 +84,7 @@ def test_label_twenty_items_by_key_presses(qtbot, tmp_path, kind) -> None:
         assert names[labels[item_id]] == truth[store.item(item_id).relpath]
     assert window.windowTitle() == "proj — aldesk"
     assert window.status_panel.labeled.text().startswith(
-        f"{sum(1 for i in answered if store.item(i).split == 'pool')} /"
+        f"{sum(1 for i in answered if store.item(i).split == 'pool')} of"
     )
     _close(qtbot, window)
 

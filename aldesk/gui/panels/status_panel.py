@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
 from aldesk.core.session import Status
+from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text, model_text
 
 
 class StatusPanel(QGroupBox):
@@ -12,19 +13,21 @@ class StatusPanel(QGroupBox):
         super().__init__("Progress", parent)
         form = QFormLayout(self)
         self.labeled = QLabel()
+        self.labeled.setWordWrap(True)
         self.per_class = QLabel()
         self.per_class.setWordWrap(True)
         self.test = QLabel()
         self.round = QLabel()
         self.model = QLabel()
         self.accuracy = QLabel()
+        self.accuracy.setWordWrap(True)
         self.macro_f1 = QLabel()
         self.features = QLabel()
         self.features.setWordWrap(True)
         self.advice = QLabel()
         self.advice.setWordWrap(True)
         form.addRow("Labeled:", self.labeled)
-        form.addRow("Per class:", self.per_class)
+        form.addRow("Per class\n(pool + test):", self.per_class)
         form.addRow("Test items:", self.test)
         form.addRow("Round:", self.round)
         form.addRow("Model:", self.model)
@@ -34,23 +37,15 @@ class StatusPanel(QGroupBox):
         form.addRow(self.advice)
 
     def show_status(self, s: Status, extracting: bool = False) -> None:
-        self.labeled.setText(f"{s.n_labeled} / {s.n_pool}"
+        self.labeled.setText(labeled_text(s, sep="\n")
                              + (f"  ({s.n_unreadable} unreadable)" if s.n_unreadable else ""))  # fmt: skip
         # non-breaking inside an entry: lines wrap only between classes
         self.per_class.setText("   ".join(f"{k}:\u00a0{v}" for k, v in s.per_class.items()))
         self.test.setText(f"{s.n_test_labeled} / {s.n_test} labeled")
         self.round.setText(str(s.round))
-        if extracting:
-            state = "waiting for features…"
-        elif s.training:
-            state = "training…"
-        else:
-            state = "up to date" if s.round else "not trained yet"
-        self.model.setText(state)
-        self.accuracy.setText(
-            "—" if s.accuracy is None else f"{s.accuracy:.1%} on {s.n_test_labeled} test items"
-        )
-        self.macro_f1.setText("—" if s.macro_f1 is None else f"{s.macro_f1:.1%}")
+        self.model.setText(model_text(s, extracting))
+        self.accuracy.setText(accuracy_text(s))  # the figure and its count from one round
+        self.macro_f1.setText(macro_f1_text(s))
         self.features.setVisible(bool(s.features))
         self.features.setText(s.features or "")
         advice = s.advice

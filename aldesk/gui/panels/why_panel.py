@@ -72,10 +72,12 @@ class WhyPanel(QGroupBox):
         self.badge.setText("TEST ITEM — held out" if query.is_test else "Already answered")
         self.strategy.setText(strategy_text(query.strategy))
         self.score.setText("—" if query.score is None else f"{query.score:.3f}")
-        self.round.setText(str(query.round) if query.round else "— (no model yet)")
+        self.round.setText(_round_text(query))
         self.features.setText(query.features or "")
         self.features.setVisible(bool(query.features) and not query.is_test)
-        self._show_proba(query.proba, classes)
+        # a test item measures the model: its guess is never shown there, to anchor no one
+        self._show_proba(None if query.is_test else query.proba, classes)
+        self.no_model.setText(_model_note(query))
 
     def _show_proba(self, proba: dict[int, float] | None, classes: list[ClassInfo]) -> None:
         names = {c.id: c.name for c in classes}
@@ -100,6 +102,33 @@ class WhyPanel(QGroupBox):
                 bar.setValue(int(round(p * 1000)))
                 bar.setFormat(f"{p:.0%}")
 
+    def note_text(self) -> str:
+        """What stands in place of the probability rows, if anything (for tests)."""
+        return self.no_model.text() if self.no_model.isVisible() else ""
+
     def top_text(self) -> list[str]:
         """What the probability rows read, for tests and accessibility."""
         return [f"{n.text()} {b.format()}" for n, b in self._bars if n.isVisible()]
+
+
+def _round_text(query: Query) -> str:
+    if not query.round:
+        return "— (no model yet)"
+    return str(query.round) if query.model_loaded else f"{query.round} (being rebuilt)"
+
+
+def _model_note(query: Query) -> str:
+    """Why no probabilities are shown for this item."""
+    if query.is_test:
+        return (
+            "The model's guess is hidden on test items, so it cannot sway the answers that "
+            "measure it."
+        )
+    if not query.model_loaded and query.round:
+        return (
+            f"Rebuilding the model of round {query.round} from your labels (models are never "
+            "saved); its view of this item shows when it is ready."
+        )
+    if not query.model_loaded:
+        return "No model yet: label a few items of two or more classes."
+    return "The model has no view of this item yet: its features are still being extracted."

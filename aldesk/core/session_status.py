@@ -1,0 +1,164 @@
+"""What Progress and ``aldesk status`` show: counts that add up, and a test accuracy that says
+how far it can be trusted.
+
+Both read one ``Status`` and the text functions here, so the window and the command line give
+the same numbers in the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aldesk.core.item_index import ItemIndex
+from aldesk.core.session_state import ModelState
+from aldesk.core.stopping import Advice
+from aldesk.core.store import ClassInfo, Event, Item, RoundRecord
+
+# Below this many labelled test items an accuracy is shown as "k of n right" with its interval,
+# and the number of test labels still needed, never as a bare percentage.
+MIN_TEST_ITEMS = 10
+
+
+@dataclass(frozen=True)
+class Status:
+    """The session's numbers at one moment.
+
+    Attributes:
+        n_labeled: Labels on pool items: what the model learns from and the budget counts.
+        n_pool: Readable pool items.
+        per_class: Class name -> labels of that class, pool and test items together, so the
+            counts add up to ``n_labeled + n_test_labeled``.
+        n_test_labeled: Labels on held-out test items.
+        n_test: Held-out test items.
+        n_unreadable: Items that cannot be shown (unreadable or missing).
+        round: Recorded rounds (a round is a model trained on new labels).
+        accuracy: Test accuracy of the last recorded round.
+        macro_f1: Macro-F1 of the last recorded round.
+        training: A retrain is running or queued.
+        advice: The stopping criteria's advice.
+        features: The representation the current model uses, and why.
+        accuracy_n: Test items ``accuracy`` was measured on (the same round).
+        accuracy_ci: The 95% interval of ``accuracy`` (the same round).
+        model_loaded: A model is in memory (after a reopen it is rebuilt from the labels).
+        budget: The label budget, if one is set.
+    """
+
+    n_labeled: int
+    n_pool: int
+    per_class: dict[str, int]
+    n_test_labeled: int
+    n_test: int
+    n_unreadable: int
+    round: int
+    accuracy: float | None
+    macro_f1: float | None
+    training: bool
+    advice: Advice | None
+    features: str | None = None
+    accuracy_n: int = 0
+    accuracy_ci: tuple[float, float] | None = None
+    model_loaded: bool = False
+    budget: int | None = None
+
+    @property
+    def n_labels(self) -> int:
+        """Every label, pool and test: the sum of ``per_class``."""
+        return self.n_labeled + self.n_test_labeled
+
+
+def build_status(
+    answers: dict[int, Event],
+    items: dict[int, Item],
+    index: ItemIndex,
+    model: ModelState,
+    classes: list[ClassInfo],
+    resolve: dict[int, int],
+) -> Status:
+    """The status of a session (see :class:`Status`); ``resolve`` maps merged classes."""
+    labels = {i: e.class_id for i, e in answers.items() if e.action == "label"}
+    names = {c.id: c.name for c in classes}
+    per_class = dict.fromkeys(names.values(), 0)
+    for cid in labels.values():
+        name = names.get(resolve.get(cid, cid))
+        if name is not None:
+            per_class[name] += 1
+    latest: RoundRecord | None = model.latest_round()
+    measured = latest is not None and latest.accuracy is not None
+    return Status(
+        n_labeled=sum(1 for i in labels if items[i].split == "pool"),
+        n_pool=index.n_pool_ok,
+        per_class=per_class,
+        n_test_labeled=sum(1 for i in labels if items[i].split == "test"),
+        n_test=index.n_test,
+        n_unreadable=index.n_unreadable,
+        round=model.round,
+        accuracy=latest.accuracy if measured else None,
+        macro_f1=latest.macro_f1 if measured else None,
+        training=model.pending,
+        advice=model.advice(answers, index),
+        features=model.features_text(),
+        accuracy_n=latest.n_test if measured else 0,
+        accuracy_ci=_interval(latest) if measured else None,
+        model_loaded=model.loaded,
+        budget=model.settings.budget,
+    )
+
+
+def _interval(r: RoundRecord) -> tuple[float, float] | None:
+    if r.accuracy_lo is None or r.accuracy_hi is None:
+        return None
+    return (r.accuracy_lo, r.accuracy_hi)
+
+
+def labeled_text(s: Status, sep: str = " ") -> str:
+    """``56 of 250 pool items + 12 test = 68``: which count is which, and that they add up.
+
+    ``sep`` goes before the ``+`` (a line break in a narrow panel).
+    """
+    text = f"{s.n_labeled} of {s.n_pool} pool items{sep}+ {s.n_test_labeled} test = {s.n_labels}"
+    if s.budget is not None:
+        text += f" (budget {s.budget} pool labels)"
+    return text
+
+
+def accuracy_text(s: Status) -> str:
+    """The last round's test accuracy with its own item count, and how far it can be trusted.
+
+    With fewer than :data:`MIN_TEST_ITEMS` labelled test items it reads "3 of 8 test items
+    right (95% interval 10%-70%); 2 more test labels needed", never a bare percentage.
+    """
+    if s.accuracy is None:
+        return "no test items labelled yet" if s.n_test else "no test items in this project"
+    n = s.accuracy_n
+    interval = (
+        f"95% interval {s.accuracy_ci[0]:.0%}–{s.accuracy_ci[1]:.0%}" if s.accuracy_ci else ""
+    )
+    if n < MIN_TEST_ITEMS:
+        right = round(s.accuracy * n)
+        more = MIN_TEST_ITEMS - n
+        where = f" ({interval})" if interval else ""
+        return (
+            f"{right} of {n} test items right{where}; {more} more test label"
+            f"{'s' if more > 1 else ''} needed for a usable figure"
+        )
+    return f"{s.accuracy:.1%} on {n} test items" + (f" ({interval})" if interval else "")
+
+
+def macro_f1_text(s: Status) -> str:
+    """Macro-F1 of the last round; not given on too few test items to mean anything."""
+    if s.macro_f1 is None:
+        return "—"
+    if s.accuracy_n < MIN_TEST_ITEMS:
+        return f"— (needs {MIN_TEST_ITEMS} test items)"
+    return f"{s.macro_f1:.1%}"
+
+
+def model_text(s: Status, extracting: bool = False) -> str:
+    """The model's state in words; "up to date" only when a model is really in memory."""
+    if extracting:
+        return "waiting for features…"
+    if not s.round:
+        return "training…" if s.training else "not trained yet"
+    if not s.model_loaded:
+        return f"rebuilding round {s.round} from your labels…"
+    return "training…" if s.training else "up to date"

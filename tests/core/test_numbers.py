@@ -1,0 +1,192 @@
+"""The numbers a session reports are right and agree with each other (issue 11, section 4):
+rounds, label counts, test accuracy and its count, the label budget, test items."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from aldesk.core.features.types import FeatureSet
+from aldesk.core.project import ProjectSettings
+from aldesk.core.rounds import run_round
+from aldesk.core.session import Session
+from aldesk.core.session_status import MIN_TEST_ITEMS, Status, accuracy_text, labeled_text
+from aldesk.core.store import NewItem, ProjectStore
+
+N_ITEMS = 200
+TEST_IDS = list(range(1, 31))  # held-out items: ids are 1-based in insertion order
+
+
+@pytest.fixture
+def data():
+    X, y = make_classification(
+        n_samples=N_ITEMS, n_features=20, n_informative=8, n_classes=3, random_state=0
+    )
+    return X.astype(np.float32), y
+
+
+def _project(tmp_path: Path, y: np.ndarray, tests: bool = True, **settings) -> ProjectStore:
+    s = ProjectSettings(**{"batch": 5, "seed_size": 6, "test_size": 0, **settings})
+    store = ProjectStore.create(
+        tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a", "b", "c"],
+        settings=asdict(s),
+    )  # fmt: skip
+    store.add_items(
+        NewItem(f"h{i:04d}", f"f{i:04d}.png", "image", 1, i, arrival=i) for i in range(len(y))
+    )
+    if tests:
+        store.set_split(TEST_IDS, "test")
+    return store
+
+
+def _session(store: ProjectStore, X: np.ndarray) -> Session:
+    return Session(store, FeatureSet("test-v1", X, [f"h{i:04d}" for i in range(len(X))]))
+
+
+def _answer(session: Session, y: np.ndarray) -> None:
+    q = session.current()
+    session.answer([c.id for c in session.classes][y[q.item.id - 1]])
+
+
+def _label(session: Session, y: np.ndarray, n: int, train: bool = True) -> None:
+    for _ in range(n):
+        _answer(session, y)
+        job = session.training_job() if train else None
+        if job is not None:
+            assert session.apply_result(run_round(job))
+
+
+def _rebuild(session: Session) -> None:
+    """What the app does once a reopened project's features are in: a forced retrain."""
+    job = session.training_job(force=True)
+    assert job is not None
+    assert session.apply_result(run_round(job))
+
+
+def test_reopening_rebuilds_the_model_of_the_last_round_without_adding_one(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = _session(store, X)
+    _label(session, y, 24)
+    _rebuild(session)  # the last labels are in a round too
+    rounds = store.rounds()
+    path = store.path
+    store.close()
+    for _reopen in range(3):
+        with ProjectStore.open(path) as store:
+            session = _session(store, X)
+            before = session.current()
+            assert not before.model_loaded and before.round == len(rounds)
+            assert session.status().model_loaded is False
+            _rebuild(session)
+            view = session.current_view()
+            assert view.model_loaded and view.round == len(rounds)
+            assert view.is_test or view.proba is not None
+            assert store.rounds() == rounds  # no new round: the labels did not change
+            assert session.status().round == len(rounds)
+    with ProjectStore.open(path) as store:
+        session = _session(store, X)
+        _rebuild(session)
+        _label(session, y, 6)  # new labels: a new round, numbered on from the last
+        after = store.rounds()
+        assert len(after) == len(rounds) + 1 and after[-1].round == len(rounds) + 1
+        assert after[-1].n_labels > rounds[-1].n_labels
+
+
+def test_round_numbers_count_the_recorded_rounds(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = _session(store, X)
+    _label(session, y, 30)
+    rounds = store.rounds()
+    assert [r.round for r in rounds] == list(range(1, len(rounds) + 1))
+    assert session.status().round == session.model.round == len(rounds)
+    assert len({r.n_labels for r in rounds}) == len(rounds)  # one curve point per label count
+    store.close()
+
+
+def test_accuracy_and_its_count_come_from_the_same_round(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = _session(store, X)
+    _label(session, y, 40)
+    latest = store.rounds()[-1]
+    while session.current().is_test is False or session.status().n_test_labeled == latest.n_test:
+        _label(session, y, 1, train=False)  # labels after the round, a test item among them
+    st = session.status()
+
+    assert st.n_test_labeled > latest.n_test
+    assert (st.accuracy, st.accuracy_n) == (latest.accuracy, latest.n_test)
+    assert st.accuracy_ci == (latest.accuracy_lo, latest.accuracy_hi)
+    assert f"on {latest.n_test} test items" in accuracy_text(st) or (
+        f"of {latest.n_test} test items right" in accuracy_text(st)
+    )
+    store.close()
+
+
+def test_pool_and_test_counts_add_up_and_say_which_is_which(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = _session(store, X)
+    _label(session, y, 20)
+    st = session.status()
+
+    assert st.n_test_labeled > 0
+    assert sum(st.per_class.values()) == st.n_labeled + st.n_test_labeled == st.n_labels
+    assert labeled_text(st) == (
+        f"{st.n_labeled} of {N_ITEMS - len(TEST_IDS)} pool items + {st.n_test_labeled} test "
+        f"= {st.n_labels}"
+    )
+    store.close()
+
+
+def _status(accuracy: float, n: int) -> Status:
+    return Status(
+        n_labeled=20, n_pool=100, per_class={}, n_test_labeled=n, n_test=30, n_unreadable=0,
+        round=3, accuracy=accuracy, macro_f1=0.5, training=False, advice=None,
+        accuracy_n=n, accuracy_ci=(0.1, 0.7),
+    )  # fmt: skip
+
+
+def test_too_few_test_items_give_a_count_an_interval_and_what_is_missing() -> None:
+    few = accuracy_text(_status(0.375, 8))
+    assert "%" not in few.split("(")[0]  # no bare percentage
+    assert few == (
+        "3 of 8 test items right (95% interval 10%–70%); 2 more test labels needed for a "
+        "usable figure"
+    )
+    assert "1 more test label needed" in accuracy_text(_status(1.0, MIN_TEST_ITEMS - 1))
+    assert accuracy_text(_status(0.8, 40)) == "80.0% on 40 test items (95% interval 10%–70%)"
+
+
+def test_asking_stops_at_the_label_budget(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y, tests=False, budget=4)
+    session = _session(store, X)
+    _label(session, y, 4)
+
+    assert session.current() is None
+    assert session.done_text().startswith("The label budget is spent: 4 of 4 labels.")
+    assert "4 of 4 labels" in session.status().advice.reason
+    assert len(store.labels()) == 4
+    session.undo()  # a withdrawn label gives the budget one back
+    assert session.current() is not None
+    store.close()
+
+
+def test_test_items_carry_no_prediction(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = _session(store, X)
+    _label(session, y, 20)
+    assert session.model.loaded
+    while not session.current().is_test:
+        _label(session, y, 1, train=False)
+
+    assert session.current().proba is None and session.current_view().proba is None
+    assert session.model.proba_of(session.current().item.id) is not None  # the model has one
+    store.close()

@@ -1,0 +1,155 @@
+"""Numbers on screen are right and agree with ``aldesk status`` (issue 11, section 4): the
+Why and Progress panels after a reopen, counts that add up, test items without predictions,
+and a label budget that is not overshot."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from aldesk.commands import status_dict
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.core.store import ProjectStore
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.main_window import MainWindow
+
+
+def _create(tmp_path: Path, **settings) -> tuple[Path, dict[str, str]]:
+    pool, labels = tmp_path / "pool", tmp_path / "labels.csv"
+    classes = make_demo_pool("images", pool, labels_out=labels, per_class=6)
+    with labels.open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    s = ProjectSettings(**{"batch": 4, "seed_size": 4, "test_size": 8, **settings})
+    store, _ = create_project(tmp_path / "proj", pool, classes, s)
+    path = store.path
+    store.close()
+    return path, truth
+
+
+def _show(qtbot, path: Path) -> MainWindow:
+    store = ProjectStore.open(path)
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    return window
+
+
+def _settle(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window.controller.training_pending(), timeout=60_000)
+
+
+def _press_answer(qtbot, window: MainWindow, truth: dict[str, str]) -> None:
+    query = window.controller.current()
+    name = truth[query.item.relpath]
+    key = next(c.hotkey for c in window.store.classes() if c.name == name)
+    qtbot.keyClick(window, getattr(Qt.Key, f"Key_{key.upper()}"))
+
+
+def _close(window: MainWindow) -> None:
+    window.close()
+    assert not window.controller.trainer.busy and not window.controller.features.busy
+
+
+def _label_until_trained(qtbot, window: MainWindow, truth: dict[str, str], n: int) -> None:
+    for _ in range(n):
+        _press_answer(qtbot, window, truth)
+    _settle(qtbot, window)
+    window.controller.retrain_now()  # the last labels are in a round too
+    _settle(qtbot, window)
+
+
+def test_reopened_project_shows_its_model_consistently_and_adds_no_round(qtbot, tmp_path) -> None:
+    path, truth = _create(tmp_path)
+    window = _show(qtbot, path)
+    _label_until_trained(qtbot, window, truth, 14)
+    rounds = window.store.rounds()
+    assert rounds
+    _close(window)
+
+    for _reopen in range(2):
+        window = _show(qtbot, path)
+        _settle(qtbot, window)
+        why, progress = window.why, window.status_panel
+        n = len(rounds)
+        assert window.store.rounds() == rounds  # reopening trains no new round
+        assert progress.round.text() == str(n) and why.round.text() == str(n)
+        assert progress.model.text() == "up to date"
+        assert "No model yet" not in why.note_text() and "Rebuilding" not in why.note_text()
+        assert why.top_text() or "hidden on test items" in why.note_text()
+        _close(window)
+    assert status_dict(path)["rounds"] == len(rounds)
+
+
+def test_why_panel_says_the_model_is_being_rebuilt_until_it_is(qtbot, tmp_path) -> None:
+    path, truth = _create(tmp_path)
+    window = _show(qtbot, path)
+    _label_until_trained(qtbot, window, truth, 12)
+    n = len(window.store.rounds())
+    _close(window)
+
+    store = ProjectStore.open(path)
+    window = MainWindow(store, LabelingController(store))
+    window.controller.setParent(window)
+    qtbot.addWidget(window)
+    window.show()  # before the features are loaded: no model in memory yet
+    assert not window.controller.current().is_test
+    assert window.why.round.text() == f"{n} (being rebuilt)"
+    assert window.why.note_text().startswith(f"Rebuilding the model of round {n}")
+    assert window.status_panel.model.text() != "up to date"
+    with qtbot.waitSignal(window.controller.view_changed, timeout=120_000):
+        pass  # the rebuilt model reaches "Why this item?"
+    assert window.why.round.text() == str(n)
+    _settle(qtbot, window)
+    _close(window)
+
+
+def test_progress_counts_add_up_and_accuracy_has_its_own_count(qtbot, tmp_path) -> None:
+    path, truth = _create(tmp_path)
+    window = _show(qtbot, path)
+    _label_until_trained(qtbot, window, truth, 16)
+    st = window.controller.session.status()
+    latest = window.store.rounds()[-1]
+    text = window.status_panel.labeled.text()
+
+    assert st.n_test_labeled > 0  # test items were asked in between
+    assert text.startswith(f"{st.n_labeled} of {st.n_pool} pool items\n+ {st.n_test_labeled} test")
+    assert text.endswith(f"= {sum(st.per_class.values())}")
+    assert latest.n_test < 10
+    accuracy = window.status_panel.accuracy.text()
+    assert f"of {latest.n_test} test items right" in accuracy
+    assert f"{10 - latest.n_test} more test label" in accuracy
+    _close(window)
+
+
+def test_test_items_show_no_prediction(qtbot, tmp_path) -> None:
+    path, truth = _create(tmp_path)
+    window = _show(qtbot, path)
+    _label_until_trained(qtbot, window, truth, 8)
+    while not window.controller.current().is_test:
+        _press_answer(qtbot, window, truth)
+    _settle(qtbot, window)
+
+    assert window.controller.session.model.loaded
+    assert window.why.top_text() == []
+    assert "hidden on test items" in window.why.note_text()
+    _close(window)
+
+
+def test_label_budget_is_not_overshot(qtbot, tmp_path) -> None:
+    path, truth = _create(tmp_path, budget=4, test_size=0)
+    window = _show(qtbot, path)
+    for _ in range(4):
+        _press_answer(qtbot, window, truth)
+
+    assert window.controller.current() is None
+    assert "The label budget is spent: 4 of 4 labels." in window.done_label.text()
+    qtbot.keyClick(window, Qt.Key.Key_1)  # a class key past the budget answers nothing
+    assert len(window.store.labels()) == 4
+    _settle(qtbot, window)
+    _close(window)
