@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from aldesk.core.ranking import Ranking, RankRequest, fit_and_rank
+from aldesk.core.records import RoundRecord
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +55,16 @@ class RoundResult:
     ranking: Ranking
     synthesized: SynthesizedItem | None = None
     failure: str | None = None  # synthesis can fail alone (a parent file vanished)
+
+
+def curve_points(rounds: list[RoundRecord]) -> list[RoundRecord]:
+    """The learning curve's points: one per label count, in label order.
+
+    Where several rounds have the same label count (projects from before reopening stopped
+    recording a round each time, or an undo and a relabel), the latest one stands.
+    """
+    latest = {r.n_labels: r for r in rounds if r.accuracy is not None}
+    return [latest[n] for n in sorted(latest)]
 
 
 def run_round(

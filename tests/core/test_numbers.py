@@ -190,3 +190,19 @@ def test_test_items_carry_no_prediction(tmp_path, data) -> None:
     assert session.current().proba is None and session.current_view().proba is None
     assert session.model.proba_of(session.current().item.id) is not None  # the model has one
     store.close()
+
+
+def test_learning_curve_has_one_point_per_label_count() -> None:
+    from aldesk.core.records import RoundRecord
+    from aldesk.core.rounds import curve_points
+
+    # an older project: rounds 26 and 28 at 56 labels, 30, 32 and 34 at 59
+    rounds = [
+        RoundRecord(26, 56, 8, accuracy=0.5),
+        RoundRecord(28, 56, 8, accuracy=0.6),
+        RoundRecord(30, 59, 9, accuracy=0.7),
+        RoundRecord(31, 57, 9, accuracy=None),
+        RoundRecord(32, 59, 9, accuracy=0.7),
+        RoundRecord(34, 59, 9, accuracy=0.8),
+    ]
+    assert [(r.n_labels, r.accuracy) for r in curve_points(rounds)] == [(56, 0.6), (59, 0.8)]

@@ -153,3 +153,20 @@ def test_label_budget_is_not_overshot(qtbot, tmp_path) -> None:
     assert len(window.store.labels()) == 4
     _settle(qtbot, window)
     _close(window)
+
+
+def test_learning_curve_draws_one_point_per_label_count(qtbot) -> None:
+    from aldesk.core.records import RoundRecord
+    from aldesk.gui.panels.curve_panel import CurvePanel
+
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    panel.show_rounds(
+        [
+            RoundRecord(1, 56, 8, accuracy=0.5, accuracy_lo=0.0, accuracy_hi=0.9),
+            RoundRecord(2, 56, 8, accuracy=0.6, accuracy_lo=0.0, accuracy_hi=0.9),
+            RoundRecord(3, 59, 9, accuracy=0.7, accuracy_lo=0.4, accuracy_hi=0.9),
+        ]
+    )
+    assert panel.point_count() == 2
+    assert panel.lo.at(0).y() == 0.0  # a lower bound of 0 is drawn at 0, not at the accuracy

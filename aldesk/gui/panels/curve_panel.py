@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QColor, QCursor, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from aldesk.core.rounds import curve_points
 from aldesk.core.store import RoundRecord
 from aldesk.gui import style
 
@@ -61,10 +62,10 @@ class CurvePanel(QChartView):
             axis.setLinePenColor(style.theme_colour("grid"))
 
     def show_rounds(self, rounds: list[RoundRecord]) -> None:
-        pts = [r for r in rounds if r.accuracy is not None]
+        pts = curve_points(rounds)  # one point per label count, in label order
         self.line.replace([QPointF(r.n_labels, r.accuracy) for r in pts])
-        self.lo.replace([QPointF(r.n_labels, r.accuracy_lo or r.accuracy) for r in pts])
-        self.hi.replace([QPointF(r.n_labels, r.accuracy_hi or r.accuracy) for r in pts])
+        self.lo.replace([QPointF(r.n_labels, _known(r.accuracy_lo, r.accuracy)) for r in pts])
+        self.hi.replace([QPointF(r.n_labels, _known(r.accuracy_hi, r.accuracy)) for r in pts])
         self._top = max((r.n_labels for r in pts), default=10)
         self._fit_x()
 
@@ -98,3 +99,7 @@ class CurvePanel(QChartView):
 
     def point_count(self) -> int:
         return self.line.count()
+
+
+def _known(value: float | None, default: float) -> float:
+    return default if value is None else value  # a bound of 0.0 is a bound, not "unknown"
