@@ -69,3 +69,7 @@ class MediaError(AldeskError):
 
 class StoreWriteError(AldeskError):
     """The project database could not be written (disk full, read-only medium)."""
+
+
+class ItemUnreadable(AldeskError):
+    """The item cannot be shown, so it cannot be labelled (it can be skipped)."""

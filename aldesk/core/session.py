@@ -15,10 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from aldesk.core.errors import AldeskError
+from aldesk.core.errors import ItemUnreadable
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.item_index import ItemIndex
-from aldesk.core.pool import shown_path
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import RankRequest
 from aldesk.core.representation import PRETRAINED, Layout
@@ -247,10 +246,7 @@ class Session:
         if action == "label" and self._items[item.id].status != "ok":
             # It could not be shown (the viewer flagged it): a label would be a guess, and
             # would count beyond the pool's readable items.
-            raise AldeskError(
-                f"{shown_path(item.relpath)} could not be shown, so it cannot be labelled: "
-                "press S to skip it, or X if it cannot be labelled."
-            )
+            raise ItemUnreadable("This item could not be shown, so it cannot be labelled: press S.")
         event_id = self.store.record(
             item.id, action, class_id=class_id, strategy=query.strategy, score=query.score,
             model_round=query.round, split=item.split,

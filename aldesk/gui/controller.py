@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from aldesk.core.errors import AldeskError
+from aldesk.core.errors import AldeskError, ItemUnreadable
 from aldesk.core.project import flag_failures
 from aldesk.core.rounds import RoundResult, run_round
 from aldesk.core.session import Query, Session
@@ -241,6 +241,9 @@ class LabelingController(QObject):
             return
         try:
             action()
+        except ItemUnreadable as exc:  # a class key on an item that could not be shown
+            self.message.emit(str(exc))
+            return
         except AldeskError as exc:  # e.g. disk full: the answer was not saved, say so
             self.error.emit(str(exc))
             return
@@ -305,6 +308,8 @@ class LabelingController(QObject):
 
     @Slot(object)
     def _on_features_finished(self, result) -> None:
+        for note in result.notes:  # a damaged feature cache was found and is being rebuilt
+            self.message.emit(note)
         if self._feature_stage == "pretrained":
             self._apply_pretrained(result)
             return

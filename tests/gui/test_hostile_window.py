@@ -1,0 +1,56 @@
+"""Issue 12 in the window: a class key on an item the viewer could not show records nothing
+(status once said "labeled 187 of 183"), and a damaged feature cache is rebuilt with a message
+on the status bar instead of "Feature extraction failed"."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+
+from tests.gui.test_main_window import _close, _key_for, _label_by_keys, _open, _show
+
+
+def test_class_key_on_an_item_that_could_not_be_shown(qtbot, tmp_path) -> None:
+    window, truth = _open(tmp_path, "images")
+    _show(qtbot, window)
+    _label_by_keys(qtbot, window, truth, 1)
+    upcoming = window.controller.current()
+    upcoming.abspath.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))  # damaged since the scan
+    window.controller.back()
+    window.controller.forward()  # shown again: the viewer fails and flags it
+    qtbot.waitUntil(lambda: window.store.item(upcoming.item.id).status != "ok", timeout=10_000)
+    labels_before = window.store.labels()
+
+    qtbot.keyClick(window, _key_for(window, truth))  # a class key, not S
+
+    assert window.store.labels() == labels_before
+    assert "cannot be labelled" in window.statusBar().currentMessage()
+    status = window.controller.session.status()
+    assert status.n_labeled <= status.n_pool
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert window.store.answers()[upcoming.item.id].action == "skip"
+    _close(qtbot, window)
+
+
+def test_a_damaged_dictionary_is_rebuilt_with_a_message(qtbot, tmp_path) -> None:
+    from aldesk.core.features import extractors
+    from aldesk.core.project import compute_features
+    from aldesk.core.store import ProjectStore
+    from tests.gui.test_main_window import _window
+
+    window, _ = _open(tmp_path, "images")
+    store_path = window.store.path
+    window.controller.store.close()  # never shown: make its cache first, then damage it
+    window.deleteLater()
+    with ProjectStore.open(store_path) as store:
+        compute_features(store, workers=0)
+        extractors._dictionary_path(store.cache_dir, "image").write_bytes(b"garbage")
+    store = ProjectStore.open(store_path)
+    again = _window(store)
+    said: list[str] = []
+    again.controller.message.connect(said.append)
+    _show(qtbot, again)
+    assert any("damaged" in m and "learned from the pool" in m for m in said), said
+    assert again.controller.session.status().n_pool > 0
+    _close(qtbot, again)
