@@ -261,7 +261,12 @@ class LabelingController(QObject):
         self._request_training()
 
     def _announce(self) -> None:
-        self.query_changed.emit(self.current())
+        try:
+            query = self.session.current()
+        except AldeskError as exc:  # a failed save while choosing: the item on screen stays
+            self.error.emit(str(exc))
+            return
+        self.query_changed.emit(query)
         self._emit_status()
 
     def current(self) -> Query | None:

@@ -142,10 +142,15 @@ def test_a_failed_save_while_choosing_the_next_item_is_shown(qtbot, project, dia
     def full_disk():
         raise StoreWriteError("Could not save: the disk is full.")
 
+    shown = window.controller.current()
     session.current = full_disk  # choosing an item writes the seed queue; the disk is full
     qtbot.keyClick(window, Qt.Key.Key_S)  # skip: asks for the current item first
     assert dialogs and dialogs[-1] == "Could not save: the disk is full."
+    window.controller.classes_changed()  # re-announces the item on screen
+    assert dialogs[-1] == "Could not save: the disk is full."
+    assert window.stack.currentWidget() is window.viewer  # not "Nothing left to ask"
     del session.current
+    assert window.controller.current().item.id == shown.item.id
     window.close()
     manager.shutdown()
 
@@ -174,6 +179,40 @@ def test_a_read_only_project_opens_read_only_and_says_so(qtbot, project, dialogs
     manager.shutdown()
     with ProjectStore.open(project, readonly="test") as again:
         assert len(again.events()) == events_before  # nothing was written
+
+
+def test_damage_found_while_the_window_is_built_is_a_message(qtbot, project, dialogs, monkeypatch):
+    from aldesk.core import session as session_module
+
+    def malformed(self, store, features=None):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(session_module.Session, "__init__", malformed)
+    manager = WindowManager()
+    assert manager.open_project(project) is False
+    assert "restore project.sqlite from a backup" in dialogs[0]
+    ProjectStore.open(project).close()  # the store was closed, the lock released
+    manager.shutdown()
+
+
+def test_status_and_export_work_while_the_app_has_the_project_open(
+    qtbot, project, dialogs, tmp_path, capsys
+):
+    from aldesk.cli import main
+
+    manager = WindowManager()
+    window = _opened(qtbot, manager, project)
+    shown = window.controller.current().item
+    key = window.store.classes()[0].hotkey
+    qtbot.keyClick(window, getattr(Qt.Key, f"Key_{key.upper()}"))  # the readers must see it
+    assert main(["status", str(project), "--json"]) == 0
+    assert '"test_items": 2' in capsys.readouterr().out
+    assert main(["export", str(project), "--out", str(tmp_path / "o.csv")]) == 0
+    assert (tmp_path / "o.csv").read_text().splitlines()[1].startswith(f"{shown.relpath},")
+    assert main(["import-labels", str(project), str(tmp_path / "o.csv")]) == 2
+    assert "already open" in capsys.readouterr().err
+    window.close()
+    manager.shutdown()
 
 
 def test_a_database_error_after_open_is_said_for_a_person(qtbot):
