@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QWidget
 
 from aldesk.core.session import Status
 from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text, model_text
+from aldesk.gui.panels.grid_form import GridForm
 
 
 class StatusPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Progress", parent)
-        form = QFormLayout(self)
+        form = GridForm(self)  # not QFormLayout: it clipped wrapped values (see grid_form)
         self.labeled = QLabel()
         self.labeled.setWordWrap(True)
         self.per_class = QLabel()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from aldesk.core.session import Query
 from aldesk.core.store import ClassInfo
+from aldesk.gui.panels.grid_form import GridForm
 
 TOP_CLASSES = 3
 _STRATEGY_TEXT = {
@@ -37,7 +38,7 @@ class WhyPanel(QGroupBox):
             " border-radius: 4px; padding: 3px 6px; font-weight: 600; }"
         )
         outer.addWidget(self.badge)
-        form = QFormLayout()
+        form = GridForm()  # not QFormLayout: it clipped wrapped values (see grid_form)
         self.strategy = QLabel()
         self.strategy.setWordWrap(True)
         self.score = QLabel()

@@ -1,0 +1,64 @@
+"""The side column (Why this item?, Progress, the curve) is never clipped: it scrolls when the
+window is short, and every wrapped line of text gets the height it needs at any width."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import QLabel
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.main_window import MainWindow
+
+LONG_FEATURES = (
+    "Features: pool-learned + pretrained (cross-validated on 27 labels: pool 73%, "
+    "pretrained 73%, both 85%)"
+)
+
+
+def _clipped(window: MainWindow) -> list[str]:
+    """Wrapped labels of the side column shorter than their text needs at their width."""
+    return [
+        f"{label.text()[:40]!r}: {label.height()} < {label.heightForWidth(label.width())} px"
+        for label in window.side_scroll.widget().findChildren(QLabel)
+        if label.isVisible() and label.wordWrap()
+        and label.height() < label.heightForWidth(label.width())
+    ]  # fmt: skip
+
+
+def test_why_panel_with_bars_is_not_clipped_at_any_side_width(qtbot, tmp_path) -> None:
+    classes = make_demo_pool("images", tmp_path / "pool", per_class=1)[:9]
+    settings = ProjectSettings(batch=4, seed_size=4, test_size=0)
+    store, _ = create_project(tmp_path / "p.aldesk", tmp_path / "pool", classes, settings)
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    window.resize(1366, 768)
+    ids = [c.id for c in store.classes()]
+    first = controller.current()
+    seed = dataclasses.replace(first, strategy="seed", score=None, round=0, proba=None)
+    query = dataclasses.replace(
+        first, strategy="margin", score=0.938, round=3, is_test=False, model_loaded=True,
+        proba={ids[0]: 0.62, ids[1]: 0.23, ids[2]: 0.06}, features=LONG_FEATURES,
+    )  # fmt: skip
+    found = []
+    for side in range(260, 480, 3):
+        window.splitter.setSizes([1366 - side, side])
+        for shown in (seed, query):
+            window.why.show_query(shown, store.classes())
+            qtbot.wait(1)  # let the posted layout requests run
+            # the side column's scroll bar comes and goes as Progress grows and shrinks
+            window.curve.setMinimumHeight(20)
+            qtbot.wait(1)
+            window.curve.setMinimumHeight(180)
+            qtbot.wait(1)
+        found += [f"side {side} px: {c}" for c in _clipped(window)]
+    assert not found, found[:5]
+    assert window.side_scroll.widget().height() > window.side_scroll.viewport().height()
+    assert window.side_scroll.verticalScrollBar().maximum() > 0  # it scrolls, nothing is cut
+    window.close()
