@@ -17,7 +17,8 @@ from aldesk.cli_types import ACCURACY, TEST_FRACTION, count
 from aldesk.core.errors import AldeskError
 
 EXIT_USER_ERROR = 2
-COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo", "suspicious")
+COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo",
+            "selfcheck", "suspicious")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the demo is kept (default: your data folder; reused next time)")  # fmt: skip
     p.add_argument("--fresh", action="store_true",
                    help="delete the previous demo project and start a new one")  # fmt: skip
+    p = sub.add_parser("selfcheck", help="check this installation: label, retrain and reopen "
+                       "two small generated projects in an offscreen window")  # fmt: skip
+    p.add_argument("--dir", type=Path, default=None,
+                   help="make and keep the check's projects here (default: a temporary folder)")  # fmt: skip
     return parser
 
 
@@ -183,6 +188,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _gui(project=args.project)
     if args.command == "demo":
         return _gui(demo=args.kind, demo_dir=args.dir, demo_fresh=args.fresh)
+    if args.command == "selfcheck":
+        from aldesk.selfcheck import run
+
+        return run(args.dir)
     handler = {
         "new": commands.cmd_new,
         "status": commands.cmd_status,
