@@ -155,3 +155,24 @@ def test_a_clip_whose_name_is_not_utf8_decodes(tmp_path: Path) -> None:
     sf.write(os.fsencode(path), _tone(440.0), RATE, subtype="FLOAT")
     probe(path, "audio")
     assert load_audio(path).shape == (RATE // 2,)
+
+
+def test_a_decoder_bug_while_the_dictionary_is_learned_flags_only_that_image(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from aldesk.core.features import image_features
+    from tests.core.feature_files import image_files
+
+    files = image_files(tmp_path, n=10)
+    real = image_features.prepare
+
+    def buggy(item):
+        if str(item).endswith("img003.png"):
+            raise OSError("decoder error -2")  # what a Pillow plugin bug looks like
+        return real(item)
+
+    monkeypatch.setattr(image_features, "prepare", buggy)
+    result = ensure_features(tmp_path / "cache", "image", files, workers=0)
+
+    assert result.failed == {"hash003": "cannot decode (OSError)"}
+    assert len(result.features) == 9

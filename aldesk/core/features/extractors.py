@@ -158,6 +158,16 @@ def prepare(kind: str, item: Item) -> np.ndarray:
     return module(kind).prepare(item)
 
 
+def prepare_or_reason(kind: str, item: Item) -> tuple[np.ndarray | None, str | None]:
+    """:func:`prepare`, with any decoding failure turned into its short reason."""
+    try:
+        return prepare(kind, item), None
+    except MediaError as err:
+        return None, err.reason
+    except (OSError, ValueError, MemoryError, EOFError) as exc:  # decoder bugs on hostile files
+        return None, f"cannot decode ({type(exc).__name__})"
+
+
 def compute(kind: str, prepared: list[np.ndarray], state: State) -> np.ndarray:
     """Rows (n, dim) float32 from prepared items."""
     if kind == "image":
@@ -275,13 +285,12 @@ def _extract_batch(
     prepared: list[np.ndarray] = []
     failed: dict[int, str] = {}
     for i, item in enumerate(items):
-        try:
-            prepared.append(prepare(kind, item))
+        array, reason = prepare_or_reason(kind, item)
+        if array is None:
+            failed[i] = reason
+        else:
+            prepared.append(array)
             ok.append(i)
-        except MediaError as err:
-            failed[i] = err.reason
-        except (OSError, ValueError, MemoryError) as exc:  # decoder bugs on hostile files
-            failed[i] = f"cannot decode ({type(exc).__name__})"
     try:
         X = compute(kind, prepared, state)
     except (ValueError, ArithmeticError, MemoryError):

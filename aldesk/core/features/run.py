@@ -215,10 +215,11 @@ def _learn_state(cache_dir, kind, unique, failed, stop) -> extractors.State:
     for h, path in _even_sample_order(sorted(unique)):
         if stop():
             return None
-        try:
-            prepared.append(extractors.prepare(kind, path))
-        except MediaError as err:
-            failed[h] = err.reason
+        array, reason = extractors.prepare_or_reason(kind, path)
+        if array is None:
+            failed[h] = reason
+        else:
+            prepared.append(array)
         if len(prepared) >= extractors.LEARN_SAMPLE:
             break
     if not prepared:
