@@ -2,7 +2,8 @@
 
 A demo digits project gets 100 imported labels of which 6 are planted mistakes; once the model
 has trained and the doubtful-label check has run, the review window is saved as
-``docs/screenshots/review.png`` (the grid) and ``review-suspicious.png`` (Suspicious only).
+``docs/screenshots/review.png`` (the grid), ``review-suspicious.png`` (Suspicious only),
+``review-confirm.png`` (confirm mode) and ``review-auto-label.png`` (the auto-label preview).
 """
 
 from __future__ import annotations
@@ -77,9 +78,21 @@ def main() -> int:
             selection.select(review.model.index(k), selection.SelectionFlag.Select)
         _settle(1500)
         review.grab().save(str(OUT / "review-suspicious.png"))
+        review.view.clearSelection()
+        review.accept_bar.confirm_mode.click()
+        review.view.selectionModel().select(
+            review.model.index(0), review.view.selectionModel().SelectionFlag.Select
+        )
+        _settle(1500)
+        review.grab().save(str(OUT / "review-confirm.png"))
+        dialog = review.accept_bar.open_auto_label()
+        dialog.threshold.setValue(0.9)
+        _settle(300)
+        dialog.grab().save(str(OUT / "review-auto-label.png"))
+        dialog.reject()
         window.close()
     app.processEvents()
-    print(f"wrote {OUT / 'review.png'} and {OUT / 'review-suspicious.png'}")
+    print(f"wrote review*.png in {OUT}")
     return 0
 
 

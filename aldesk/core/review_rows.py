@@ -18,7 +18,7 @@ from aldesk.core.records import Event, Item
 REVIEW_STRATEGY = "review"  # the strategy recorded with the review view's edits
 ANSWER_STATES = ("labeled", "skipped", "cannot_label", "unreadable", "unseen")
 SOURCES = ("user", "import", "model")
-SORTS = ("name", "confidence", "disagreement", "suspicion")
+SORTS = ("name", "confidence", "sure", "disagreement", "suspicion")
 
 
 @dataclass(frozen=True)
@@ -138,13 +138,16 @@ def _keep(row: ReviewRow, f: Filter, text: str) -> bool:
 def select(rows: Sequence[ReviewRow], f: Filter, sort: str = "name") -> list[ReviewRow]:
     """The rows ``f`` keeps, in the ``sort`` order (see :data:`SORTS`).
 
-    ``confidence`` puts the model's least sure items first; ``disagreement`` the labels it
-    disagrees with most; ``suspicion`` the most strongly contradicted labels (others last).
+    ``confidence`` puts the model's least sure items first, ``sure`` its surest first (confirm
+    mode); ``disagreement`` the labels it disagrees with most; ``suspicion`` the most strongly
+    contradicted labels (others last).
     """
     text = f.text.strip().lower()
     kept = [r for r in rows if _keep(r, f, text)]
     if sort == "confidence":
         kept.sort(key=lambda r: (r.confidence is None, r.confidence or 0.0, r.item_id))
+    elif sort == "sure":
+        kept.sort(key=lambda r: (r.confidence is None, -(r.confidence or 0.0), r.item_id))
     elif sort == "disagreement":
         kept.sort(key=lambda r: (-r.disagreement, r.item_id))
     elif sort == "suspicion" or f.suspicious:

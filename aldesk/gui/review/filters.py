@@ -17,6 +17,7 @@ STATES = (("Any answer", None), ("Labeled", "labeled"), ("Skipped", "skipped"),
 SOURCES = (("Any source", None), ("Labeled by you", "user"), ("Imported", "import"),
            ("Labeled by the model", "model"))  # fmt: skip
 SORTS = (("Sort by name", "name"), ("Least confident first", "confidence"),
+         ("Most confident first", "sure"),
          ("Most disagreement first", "disagreement"), ("Most doubtful first", "suspicion"))  # fmt: skip
 
 
@@ -70,6 +71,15 @@ class FilterBar(QWidget):
         k = self.classes.findData(chosen)
         self.classes.setCurrentIndex(max(k, 0))
         self.classes.blockSignals(False)
+
+    def set_confirm_mode(self) -> None:
+        """The model's surest guesses on items nobody has answered, surest first."""
+        for box, value in ((self.split, "pool"), (self.state, "unseen"), (self.sort, "sure")):
+            box.blockSignals(True)
+            box.setCurrentIndex(box.findData(value))
+            box.blockSignals(False)
+        self.suspicious.setChecked(False)
+        self._emit()
 
     def set_cell(self, given: int | None, predicted: int | None) -> None:
         """A confusion-matrix cell was clicked: show those test items (None, None: clear)."""

@@ -118,6 +118,8 @@ class ReviewModel(QAbstractListModel):
         guess = ""
         if row.doubted_as is not None:
             guess = f" → {self.class_name(row.doubted_as[0])}?"
+        elif row.predicted is not None and row.class_id is None and row.state == "unseen":
+            answer = f"model: {self.class_name(row.predicted)} {row.confidence:.0%}"
         elif row.predicted is not None and row.predicted != row.class_id:
             guess = f" → {self.class_name(row.predicted)} {row.confidence:.0%}"
         return f"{name}\n{mark}{answer}{guess}"

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.core.review_rows import ReviewRow, build_rows, inverse, plan_edits
 from aldesk.gui.controller import LabelingController
+from aldesk.gui.review.accept import AcceptBar
 from aldesk.gui.review.confusion import ConfusionTable
 from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
@@ -100,6 +101,8 @@ class ReviewWindow(QMainWindow):
         layout.addWidget(self.filters)
         layout.addWidget(split, 1)
         layout.addWidget(self._action_bar())
+        self.accept_bar = AcceptBar(self)
+        layout.addWidget(self.accept_bar)
         self.setCentralWidget(central)
 
     def _action_bar(self) -> QWidget:
@@ -196,6 +199,10 @@ class ReviewWindow(QMainWindow):
         self.count_label.setText(f"{n} of {total} items shown, {picked} selected")
 
     # ------------------------------------------------------------------ selection
+    def selected_rows(self) -> list[ReviewRow]:
+        indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())
+        return [self.model.row_at(i) for i in indexes]
+
     def selected_ids(self) -> list[int]:
         indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())
         return [int(i.data(ItemIdRole)) for i in indexes]
@@ -219,19 +226,22 @@ class ReviewWindow(QMainWindow):
             self.statusBar().showMessage("Select items first (click, Shift/Ctrl-click, Ctrl+A).")
             return 0
         edits = plan_edits(action, ids, self._items, self.store.answers(), class_id)
+        what = f" as {self.model.class_name(class_id)}" if action == "label" else ""
+        return self.append(edits, f"{VERBS[action]} {{n}} items{what}.")
+
+    def append(self, edits: list, message: str) -> int:
+        """Append ``edits`` as one undoable step; ``message`` (with ``{n}``) goes to the status
+        bar. Returns how many items changed."""
         if not edits:
-            self.statusBar().showMessage(
-                "Nothing to change: the selection already has that answer."
-            )
+            self.statusBar().showMessage("Nothing to change: the items already have that answer.")
             return 0
         event_ids = self.controller.append_edits([e.as_row() for e in edits])
         if event_ids is None:
             return 0
         self._undo.append(event_ids)
         self.undo_button.setEnabled(True)
-        what = f" as {self.model.class_name(class_id)}" if action == "label" else ""
         self.statusBar().showMessage(
-            f"{VERBS[action]} {len(edits)} items{what}. Ctrl+Z undoes it in one step."
+            message.format(n=len(edits)) + " Ctrl+Z undoes it in one step."
         )
         self.refresh()
         return len(edits)
@@ -261,6 +271,9 @@ class ReviewWindow(QMainWindow):
     def _on_grid_key(self, event) -> bool:
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept_bar.accept_guesses()
+            return True
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.apply("clear")
             return True

@@ -181,3 +181,54 @@ def test_thumbnails_are_decoded_off_the_gui_thread(qtbot, opened, monkeypatch) -
     assert threads and threading.get_ident() not in threads
     icon = review.model.data(review.model.index(0), Qt.ItemDataRole.DecorationRole)
     assert icon.cacheKey() == review.loader.pixmap(review.model.rows()[0].item_id).cacheKey()
+
+
+def _trained(qtbot, window) -> None:
+    review = window.review_window
+    with qtbot.waitSignal(window.controller.rounds_changed, timeout=120_000):
+        window.controller.retrain_now()
+    qtbot.waitUntil(lambda: not review._refresh_timer.isActive())  # the grid follows the model
+
+
+def test_confirm_mode_enter_accepts_the_guess_and_a_class_key_corrects(qtbot, opened) -> None:
+    window, review, _ = opened
+    _trained(qtbot, window)
+    qtbot.mouseClick(review.accept_bar.confirm_mode, Qt.MouseButton.LeftButton)
+    rows = review.model.rows()
+    assert rows and {(r.split, r.state) for r in rows} == {("pool", "unseen")}
+    assert [r.confidence for r in rows] == sorted((r.confidence for r in rows), reverse=True)
+    selection = review.view.selectionModel()
+    selection.select(review.model.index(0), selection.SelectionFlag.Select)
+    first = rows[0]
+    review.view.setFocus()
+    qtbot.keyClick(review.view, Qt.Key.Key_Return)
+    ev = window.store.answers()[first.item_id]
+    assert (ev.action, ev.class_id, ev.strategy) == ("label", first.predicted, "confirm")
+    second = review.model.rows()[0]  # the accepted item left the "not yet seen" queue
+    assert second.item_id != first.item_id
+    selection.select(review.model.index(0), selection.SelectionFlag.ClearAndSelect)
+    other = next(c for c in window.store.classes() if c.id != second.predicted)
+    qtbot.keyClicks(review.view, other.hotkey)
+    assert window.store.labels()[second.item_id] == other.id
+
+
+def test_auto_label_preview_apply_and_withdraw(qtbot, opened) -> None:
+    window, review, _ = opened
+    _trained(qtbot, window)
+    users = window.store.labels()
+    qtbot.mouseClick(review.accept_bar.auto_button, Qt.MouseButton.LeftButton)
+    dialog = review.accept_bar.dialog
+    dialog.threshold.setValue(0.6)
+    expected = [r for r in review.model.all_rows() if r.split == "pool" and r.state == "unseen"
+                and r.confidence is not None and r.confidence >= 0.6]  # fmt: skip
+    assert expected and len(dialog.preview.rows) == len(expected)
+    assert f"{len(expected)} items" in dialog.summary.text()
+    assert dialog.sample.count() == min(12, len(expected))
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    answers = window.store.answers()
+    for r in expected:
+        assert (answers[r.item_id].class_id, answers[r.item_id].strategy) == (r.predicted, "model")
+    assert {r.source for r in review.model.all_rows() if r.item_id in answers
+            and answers[r.item_id].strategy == "model"} == {"model"}  # fmt: skip
+    qtbot.mouseClick(review.accept_bar.withdraw_button, Qt.MouseButton.LeftButton)
+    assert window.store.labels() == users  # the model's labels gone, the user's untouched

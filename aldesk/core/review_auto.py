@@ -1,0 +1,104 @@
+"""Accept what the model is sure of: confirm its guesses one by one, or auto-label the rest above
+a confidence after a preview; model labels are recorded with strategy ``model`` (source
+"model"), so they stay apart from the user's and can be withdrawn in one step.
+
+Pure functions over :class:`aldesk.core.review_rows.ReviewRow`; the GUI previews and applies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from aldesk.core.records import Event
+from aldesk.core.review_rows import Edit, ReviewRow
+
+MODEL_STRATEGY = "model"  # auto-labels: source "model"
+CONFIRM_STRATEGY = "confirm"  # the user accepted the model's guess: the user's label
+SAMPLE_SIZE = 12
+
+
+@dataclass(frozen=True)
+class AutoLabelPreview:
+    """What auto-labelling at ``threshold`` would do, before anything is written.
+
+    Attributes:
+        threshold: The confidence at or above which unanswered pool items get the model's guess.
+        rows: The rows that would be labelled (item, guess, confidence).
+        per_class: Class id -> how many items would get it.
+        test_n: Labelled test items the model is at least this confident about.
+        test_correct: How many of those it predicts right.
+        accuracy_ci: 95% Wilson interval of that accuracy (None without test items).
+        sample: A random sample of ``rows`` to look at.
+    """
+
+    threshold: float
+    rows: tuple[ReviewRow, ...]
+    per_class: dict[int, int]
+    test_n: int
+    test_correct: int
+    accuracy_ci: tuple[float, float] | None
+    sample: tuple[ReviewRow, ...]
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.test_correct / self.test_n if self.test_n else None
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """95% Wilson score interval of ``k`` successes in ``n`` (None for n = 0)."""
+    if n == 0:
+        return None
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def preview_auto_labels(
+    rows: Sequence[ReviewRow], threshold: float, random_state: int = 0
+) -> AutoLabelPreview:
+    """The unanswered readable pool items the model guesses with ``confidence >= threshold``,
+    and how often it is right at that confidence on the labelled test items.
+
+    Test items are never auto-labelled: they measure the model and must keep the user's label.
+    """
+    chosen = tuple(
+        r for r in rows
+        if r.split == "pool" and r.state == "unseen" and r.predicted is not None
+        and r.confidence is not None and r.confidence >= threshold
+    )  # fmt: skip
+    tests = [r for r in rows if r.split == "test" and r.class_id is not None
+             and r.predicted is not None and (r.confidence or 0.0) >= threshold]  # fmt: skip
+    correct = sum(r.predicted == r.class_id for r in tests)
+    rng = np.random.default_rng(random_state)
+    picks = rng.choice(len(chosen), size=min(SAMPLE_SIZE, len(chosen)), replace=False)
+    return AutoLabelPreview(
+        threshold, chosen, dict(Counter(r.predicted for r in chosen)), len(tests), correct,
+        wilson(correct, len(tests)), tuple(chosen[int(i)] for i in sorted(picks)),
+    )  # fmt: skip
+
+
+def auto_label_edits(preview: AutoLabelPreview) -> list[Edit]:
+    """The model's guesses as labels with strategy ``model`` (kept apart from the user's)."""
+    return [Edit(r.item_id, "label", r.predicted, r.split, None, MODEL_STRATEGY)
+            for r in preview.rows]  # fmt: skip
+
+
+def confirm_edits(rows: Sequence[ReviewRow]) -> list[Edit]:
+    """Accept the model's guess for these items as the user's own label (strategy ``confirm``).
+
+    Items without a guess, or already labelled with it, are left out.
+    """
+    return [Edit(r.item_id, "label", r.predicted, r.split, None, CONFIRM_STRATEGY)
+            for r in rows if r.predicted is not None and r.class_id != r.predicted]  # fmt: skip
+
+
+def withdraw_model_edits(answers: Mapping[int, Event]) -> list[Edit]:
+    """Undo every current answer the model gave (auto-labels), in one batch."""
+    return [Edit(ev.item_id, "undo", None, ev.split, ev.id)
+            for ev in answers.values() if ev.strategy == MODEL_STRATEGY]  # fmt: skip

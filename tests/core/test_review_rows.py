@@ -1,0 +1,100 @@
+"""Review rows: filters and sorts, batch edits and their exact inverse, auto-label preview."""
+
+from __future__ import annotations
+
+from aldesk.core.records import Event, Item, current_answers
+from aldesk.core.review_auto import (
+    auto_label_edits,
+    confirm_edits,
+    preview_auto_labels,
+    wilson,
+    withdraw_model_edits,
+)
+from aldesk.core.review_rows import Filter, ReviewRow, build_rows, inverse, plan_edits, select
+
+
+def _item(i: int, split: str = "pool", status: str = "ok") -> Item:
+    return Item(i, f"h{i}", f"dir/f{i:02d}.png", "image", 1, 0, status, None, split, "file", None)
+
+
+def _event(eid: int, item: int, action: str, cls=None, strategy=None, undoes=None, split="pool"):
+    return Event(eid, float(eid), item, action, cls, strategy, None, None, split, undoes)
+
+
+def _log(events):
+    """A tiny in-memory log with the store's semantics (append, replay)."""
+    log = list(events)
+
+    def append(edits):
+        for e in edits:
+            log.append(_event(len(log) + 1, e.item_id, e.action, e.class_id, e.strategy,
+                              e.undoes, e.split))  # fmt: skip
+        return log[-len(edits) :]
+
+    return log, append
+
+
+def test_rows_carry_state_source_and_the_model_view() -> None:
+    items = [_item(1), _item(2), _item(3, status="unreadable"), _item(4, split="test")]
+    answers = {1: _event(1, 1, "label", 10, "import"), 2: _event(2, 2, "skip"),
+               4: _event(3, 4, "label", 11, None, split="test")}  # fmt: skip
+    proba = {1: [0.2, 0.8], 4: [0.9, 0.1]}
+    rows = build_rows(items, answers, {10: 10, 11: 11}, proba, [10, 11])
+    by_id = {r.item_id: r for r in rows}
+    assert [by_id[i].state for i in (1, 2, 3, 4)] == ["labeled", "skipped", "unreadable", "labeled"]
+    assert by_id[1].source == "import" and by_id[4].source == "user" and by_id[3].source is None
+    assert by_id[1].predicted == 11 and abs(by_id[1].disagreement - 0.8) < 1e-9
+    assert select(rows, Filter(text="F02")) == [by_id[2]]
+    assert select(rows, Filter(split="test")) == [by_id[4]]
+    assert [r.item_id for r in select(rows, Filter(), "disagreement")][:2] == [4, 1]
+
+
+def test_a_relabel_and_a_clear_are_undone_exactly() -> None:
+    items = {i: _item(i) for i in (1, 2, 3)}
+    log, append = _log([_event(1, 1, "label", 10, "import"), _event(2, 2, "skip")])
+    before = current_answers(log)
+    batch = append(plan_edits("label", [1, 2, 3], items, before, 20))
+    assert {i: e.class_id for i, e in current_answers(log).items()} == {1: 20, 2: 20, 3: 20}
+    append(inverse(batch, {e.id: e for e in log}))
+    assert {i: (e.action, e.class_id) for i, e in current_answers(log).items()} == {
+        1: ("label", 10), 2: ("skip", None)}  # fmt: skip
+    cleared = append(plan_edits("clear", [1, 2, 3], items, current_answers(log)))
+    assert len(cleared) == 2 and current_answers(log) == {}
+    append(inverse(cleared, {e.id: e for e in log}))
+    back = current_answers(log)
+    assert (back[1].class_id, back[1].strategy, back[2].action) == (10, "import", "skip")
+
+
+def test_auto_label_preview_apply_and_withdraw() -> None:
+    rows = [ReviewRow(1, "a", "pool", "unseen", predicted=10, confidence=0.99),
+            ReviewRow(2, "b", "pool", "unseen", predicted=11, confidence=0.6),
+            ReviewRow(3, "c", "test", "unseen", predicted=10, confidence=0.99),
+            ReviewRow(4, "d", "pool", "labeled", 11, predicted=10, confidence=0.99),
+            ReviewRow(5, "e", "test", "labeled", 10, predicted=10, confidence=0.97),
+            ReviewRow(6, "f", "test", "labeled", 11, predicted=10, confidence=0.95),
+            ReviewRow(7, "g", "test", "labeled", 11, predicted=11, confidence=0.5)]  # fmt: skip
+    preview = preview_auto_labels(rows, 0.9)
+    assert [r.item_id for r in preview.rows] == [1]  # never a test item, never an answered one
+    assert preview.per_class == {10: 1}
+    assert (preview.test_n, preview.test_correct, preview.accuracy) == (2, 1, 0.5)
+    lo, hi = preview.accuracy_ci
+    assert lo < 0.5 < hi
+    log, append = _log([_event(1, 4, "label", 11)])
+    append(auto_label_edits(preview))
+    answers = current_answers(log)
+    assert answers[1].strategy == "model" and answers[1].class_id == 10
+    append(withdraw_model_edits(answers))
+    assert set(current_answers(log)) == {4}  # the user's label stays
+
+
+def test_confirm_records_the_guess_as_the_users_label() -> None:
+    rows = [ReviewRow(1, "a", "pool", "unseen", predicted=10, confidence=0.9),
+            ReviewRow(2, "b", "pool", "labeled", 10, predicted=10, confidence=0.9)]  # fmt: skip
+    edits = confirm_edits(rows)
+    assert [(e.item_id, e.class_id, e.strategy) for e in edits] == [(1, 10, "confirm")]
+
+
+def test_wilson_interval() -> None:
+    assert wilson(0, 0) is None
+    lo, hi = wilson(9, 10)
+    assert 0.55 < lo < 0.6 and 0.98 < hi < 0.99
