@@ -310,6 +310,17 @@ class Session:
     def can_go_forward(self) -> bool:
         return self._browse is not None
 
+    def append_edits(self, rows: list[tuple]) -> list[int]:
+        """Append a batch of answers made outside the loop (the review view's relabel / skip /
+        clear, ``store.record_many`` rows) in one transaction, and follow them: a cleared
+        item may be asked again, and the new pool labels count towards the next retrain."""
+        ids = self.store.record_many(rows)
+        self._answers = self.store.answers()
+        self.model.labels_since += sum(
+            1 for _, action, _, split, *_ in rows if action == "label" and split == "pool"
+        )
+        return ids
+
     # ------------------------------------------------------------------ training
     def training_job(self, force: bool = False) -> TrainingJob | None:
         """A frozen retrain request when one is due (every ``batch`` labels), else None."""

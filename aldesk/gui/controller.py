@@ -229,6 +229,18 @@ class LabelingController(QObject):
     def retrain_now(self) -> None:
         self._request_training(force=True)
 
+    def append_edits(self, rows: list[tuple]) -> list[int] | None:
+        """A batch from the review window, in one transaction; None if it could not be saved
+        (shown to the user). The labeling view and the model follow it."""
+        try:
+            ids = self.session.append_edits(rows)
+        except AldeskError as exc:
+            self.error.emit(str(exc))
+            return None
+        self._announce()
+        self._training_timer.start()
+        return ids
+
     def settings_changed(self, retrain: bool) -> None:
         """Project settings changed (settings dialog): they apply from the next item on."""
         self.session.reload_settings()

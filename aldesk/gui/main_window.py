@@ -36,6 +36,7 @@ from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
 from aldesk.gui.panels.status_panel import StatusPanel
 from aldesk.gui.panels.why_panel import WhyPanel
+from aldesk.gui.review import install as install_review
 from aldesk.gui.shortcuts import ShortcutSheet, labeling_actions
 from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.image_view import ImageView
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.actions_by_name = labeling_actions(self)
         self._build_menus()
+        install_review(self)  # View ▸ Review labels… (Ctrl+R)
         self._wire()
         self._told_no_audio = False
         self._restore_geometry()
