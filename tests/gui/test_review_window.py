@@ -232,3 +232,26 @@ def test_auto_label_preview_apply_and_withdraw(qtbot, opened) -> None:
             and answers[r.item_id].strategy == "model"} == {"model"}  # fmt: skip
     qtbot.mouseClick(review.accept_bar.withdraw_button, Qt.MouseButton.LeftButton)
     assert window.store.labels() == users  # the model's labels gone, the user's untouched
+
+
+def test_an_audio_project_is_listed_as_text_and_relabelled_the_same_way(qtbot, tmp_path) -> None:
+    classes = make_demo_pool("audio", tmp_path / "pool", per_class=3)
+    store, _ = create_project(tmp_path / "proj", tmp_path / "pool", classes,
+                              ProjectSettings(batch=4, seed_size=4, test_size=0))  # fmt: skip
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # View ▸ Review
+    review = window.review_window
+    qtbot.waitUntil(review.isVisible)
+    assert review.loader is None and review.view.viewMode() == review.view.ViewMode.ListMode
+    assert review.model.rowCount() == len(classes) * 3
+    assert review.model.data(review.model.index(0), Qt.ItemDataRole.DecorationRole) is None
+    _select_all(qtbot, review)
+    qtbot.mouseClick(review.skip_button, Qt.MouseButton.LeftButton)
+    assert {ev.action for ev in store.answers().values()} == {"skip"}
+    assert len(store.answers()) == len(classes) * 3
+    window.close()
