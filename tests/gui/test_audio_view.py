@@ -19,7 +19,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
 from aldesk.gui.viewers import playback
-from aldesk.gui.viewers.audio_view import MAX_COLUMNS, AudioView
+from aldesk.gui.viewers.audio_clip import MAX_COLUMNS
+from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.playback import NO_DEVICE_MESSAGE
 
 TIMEOUT_MS = 10_000
@@ -305,6 +306,7 @@ def test_speed_keys_in_the_labeling_window_and_the_f1_sheet(qtbot, tmp_path, mon
     from aldesk.core.project import ProjectSettings, create_project
     from aldesk.gui import shortcuts
     from aldesk.gui.main_window import MainWindow
+    from aldesk.gui.workers import Lane
 
     monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
     classes = make_demo_pool("audio", tmp_path / "pool", per_class=2)
@@ -329,4 +331,47 @@ def test_speed_keys_in_the_labeling_window_and_the_f1_sheet(qtbot, tmp_path, mon
     rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert rows["Play faster (0.5× / 1× / 2×)"] == "]"
     assert rows["Play slower (0.5× / 1× / 2×)"] == "["
+    for lane in window.controller.findChildren(Lane):  # start-up work (model preload) ends
+        assert lane.wait(60_000)
     window.close()
+
+
+def test_a_file_name_that_is_not_utf8_reaches_the_player_through_a_link(qtbot, view, tmp_path):
+    clip = tmp_path / os.fsdecode(b"bad\xff\xfe.wav")  # surrogate escapes: no QString spelling
+    os.rename(_clip(tmp_path / "plain.wav"), clip)  # (soundfile.write cannot take such a name)
+    _load(qtbot, view, clip)
+    url, link_dir = playback._url_for(clip)
+    try:
+        target = Path(url.toLocalFile())
+        assert link_dir is not None and target.suffix == ".wav"
+        assert os.path.samefile(target, clip)
+    finally:
+        link_dir.cleanup()
+    plain, none = playback._url_for(_clip(tmp_path / "plain é.wav"))
+    assert none is None and Path(plain.toLocalFile()).name == "plain é.wav"
+
+
+def test_a_silent_clip_is_drawn_dark(qtbot, view, tmp_path):
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(RATE, dtype=np.float32), RATE)
+    _load(qtbot, view, path)
+    canvas = view.canvas()
+    spec = canvas.spectrogram_rect()
+    image = canvas.grab().toImage()
+    middle = QColor(image.pixel(int(spec.center().x()), int(spec.center().y())))
+    assert middle.lightness() < 40  # the bottom of the colour map, not its brightest end
+
+
+def test_a_long_clip_plays_before_its_picture_is_drawn(qtbot, view, tmp_path):
+    path = tmp_path / "long.flac"
+    with sf.SoundFile(path, "w", 8000, 1, subtype="PCM_16") as f:
+        for _ in range(5):
+            f.write(np.zeros(8000 * 60, dtype=np.int16))
+    events: list[str] = []
+    view.playing_changed.connect(lambda playing: events.append(f"playing={playing}"))
+    view.loaded.connect(lambda _p: events.append("loaded"))
+    view.set_autoplay(True)
+    with qtbot.waitSignal(view.loaded, timeout=TIMEOUT_MS):
+        view.show_audio(path)
+    assert events == ["playing=True", "loaded"]  # the drawing did not restart playback
+    assert view.is_playing() and view.duration() == pytest.approx(300.0)

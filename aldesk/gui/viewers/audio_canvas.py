@@ -23,7 +23,7 @@ from aldesk.core.media.overview import format_hz, frequency_ticks
 from aldesk.gui import style
 
 if TYPE_CHECKING:
-    from aldesk.gui.viewers.audio_view import AudioClip
+    from aldesk.gui.viewers.audio_clip import AudioClip
 
 
 def reduce_envelope(mins: np.ndarray, maxs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +175,9 @@ class AudioCanvas(QWidget):
 
     def _paint_captions(self, painter: QPainter, wave: QRectF, spec: QRectF) -> None:
         # Each caption sits on a translucent plate: a loud clip fills the waveform to its top.
-        self._caption(painter, wave, "waveform", style.MUTED_TEXT, QColor(255, 255, 255, 210))
+        plate = QColor(style.WAVE_BG)  # the theme's background, light or dark
+        plate.setAlpha(210)
+        self._caption(painter, wave, "waveform", style.MUTED_TEXT, plate)
         caption = "mel spectrogram" if self._clip.exact else "mel spectrogram (overview)"
         self._caption(painter, spec, caption, QColor(255, 255, 255, 220), QColor(0, 0, 0, 110))
 

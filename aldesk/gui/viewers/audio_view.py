@@ -13,12 +13,9 @@ The main window binds Space to ``toggle_play()``, R to ``replay()``, [ and ] to 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,59 +30,16 @@ from PySide6.QtWidgets import (
 
 from aldesk.gui import style
 from aldesk.gui.viewers.audio_canvas import AudioCanvas
+from aldesk.gui.viewers.audio_clip import (
+    AudioClip,
+    ClipHeader,
+    analyse_clip,
+    duration_text,
+    info_line,
+)
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.viewers.playback import RATES, ClipPlayer, rate_label
-from aldesk.gui.workers import JobContext, Lane
-
-ENVELOPE_BINS = 4096
-N_MELS = 64
-MAX_COLUMNS = 2048  # spectrogram columns: wider than the canvas on most screens
-_LUT = None
-
-
-@dataclass(frozen=True)
-class AudioClip:
-    """Everything the view needs about one clip, computed off the GUI thread (bounded size)."""
-
-    path: Path
-    samplerate: int
-    frames: int
-    file_size: int
-    mins: np.ndarray  # envelope, at most ENVELOPE_BINS long
-    maxs: np.ndarray
-    spectrogram: QImage  # colour-mapped log-mel, low frequencies at the bottom
-    n_mels: int
-    exact: bool  # one spectrogram column per 10 ms hop (False: a block-wise overview)
-    channels: int
-
-    @property
-    def duration(self) -> float:
-        return self.frames / self.samplerate if self.samplerate else 0.0
-
-
-def _lut() -> np.ndarray:
-    global _LUT
-    if _LUT is None:
-        _LUT = style.colormap_lut("magma")
-    return _LUT
-
-
-def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
-    """Decode ``path`` in blocks and compute what the view draws (numpy apart from the QImage)."""
-    from aldesk.core.media.overview import audio_overview
-
-    stop = ctx.should_stop if ctx is not None else None
-    ov = audio_overview(
-        path, n_bins=ENVELOPE_BINS, n_mels=N_MELS, max_columns=MAX_COLUMNS, should_stop=stop
-    )
-    if ov is None:
-        return None
-    top = float(ov.mel_db.max()) if ov.mel_db.size else 0.0
-    image = style.colormap_image(ov.mel_db[::-1], _lut(), top - 80.0, top)
-    size = os.stat(path).st_size
-    return AudioClip(
-        path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact, ov.channels
-    )
+from aldesk.gui.workers import Lane
 
 
 class AudioView(QWidget):
@@ -172,6 +126,7 @@ class AudioView(QWidget):
         self._info.setContentsMargins(8, 0, 8, 4)
 
     def _wire(self) -> None:
+        self._lane.progressed.connect(self._on_header)
         self._lane.done.connect(self._on_analysed)
         self._lane.failed.connect(self._on_analysis_failed)
         self._canvas.seek_requested.connect(self._player.seek)
@@ -297,9 +252,19 @@ class AudioView(QWidget):
             return
         self._clip = clip
         self._canvas.set_clip(clip)
-        self._player.load(clip.path, clip.duration)
-        self._info.setText(_info_line(clip))
+        self._info.setText(info_line(clip))
+        if self._player.path != clip.path:  # else it may be playing already: leave it be
+            self._player.load(clip.path, clip.duration)
+            if self._autoplay.isChecked():
+                self._player.play()
         self.loaded.emit(clip.path)
+
+    @Slot(object)
+    def _on_header(self, header: ClipHeader) -> None:
+        if header.path != self._path or self._clip is not None:
+            return
+        self._player.load(header.path, header.duration)
+        self._info.setText(f"{header.path.name} — {duration_text(header.duration)} — drawing…")
         if self._autoplay.isChecked():
             self._player.play()
 
@@ -369,23 +334,3 @@ def _tool_button(icon_name: str, tip: str, *, checkable: bool = False) -> QToolB
     button.setCheckable(checkable)
     button.setAutoRaise(True)
     return button
-
-
-def _info_line(clip: AudioClip) -> str:
-    channels = {1: "mono", 2: "stereo"}.get(clip.channels, f"{clip.channels} channels")
-    parts = [
-        clip.path.name,
-        style.human_size(clip.file_size),
-        _duration_text(clip.duration),
-        f"{clip.samplerate / 1000:g} kHz",
-        channels,
-    ]
-    return "  ·  ".join(parts)
-
-
-def _duration_text(seconds: float) -> str:
-    """``1.00 s`` for a short clip, ``3600 s (1:00:00)`` for a long one."""
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    whole = int(round(seconds))
-    return f"{whole} s ({whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d})"

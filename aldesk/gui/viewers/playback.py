@@ -99,6 +99,11 @@ class ClipPlayer(QObject):
     def rate(self) -> float:
         return self._rate
 
+    @property
+    def path(self) -> Path | None:
+        """The clip loaded (None after ``stop()``)."""
+        return self._path
+
     # -- commands ------------------------------------------------------------------------------
     def load(self, path: str | os.PathLike, duration: float) -> None:
         """Take a new clip; the file is opened by the player on the first ``play()``."""
@@ -161,6 +166,7 @@ class ClipPlayer(QObject):
     def stop(self) -> None:
         """Stop and let go of the file (call before the widget goes away)."""
         self._release_source()
+        self._path = None
         self._set_playing(False)
 
     # -- device handling ---------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""One clip as the audio view shows it: what is computed off the GUI thread (bounded in size
+whatever the clip's length) and the info line that describes it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from aldesk.gui import style
+from aldesk.gui.workers import JobContext
+
+ENVELOPE_BINS = 4096
+N_MELS = 64
+MAX_COLUMNS = 2048  # spectrogram columns: wider than the canvas on most screens
+_LUT = None
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """Everything the view needs about one clip, computed off the GUI thread (bounded size)."""
+
+    path: Path
+    samplerate: int
+    frames: int
+    file_size: int
+    mins: np.ndarray  # envelope, at most ENVELOPE_BINS long
+    maxs: np.ndarray
+    spectrogram: QImage  # colour-mapped log-mel, low frequencies at the bottom
+    n_mels: int
+    exact: bool  # one spectrogram column per 10 ms hop (False: a block-wise overview)
+    channels: int
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.samplerate if self.samplerate else 0.0
+
+
+@dataclass(frozen=True)
+class ClipHeader:
+    """Reported before the analysis: enough to play a long clip while it is being drawn."""
+
+    path: Path
+    duration: float
+
+
+def _lut() -> np.ndarray:
+    global _LUT
+    if _LUT is None:
+        _LUT = style.colormap_lut("magma")
+    return _LUT
+
+
+def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
+    """Decode ``path`` in blocks and compute what the view draws (numpy apart from the QImage)."""
+    from aldesk.core.media.audio import audio_info
+    from aldesk.core.media.overview import audio_overview
+
+    stop = ctx.should_stop if ctx is not None else None
+    if ctx is not None:  # an hour's overview takes seconds; playback need not wait for it
+        ctx.report(ClipHeader(path, audio_info(path).duration))
+    ov = audio_overview(
+        path, n_bins=ENVELOPE_BINS, n_mels=N_MELS, max_columns=MAX_COLUMNS, should_stop=stop
+    )
+    if ov is None:
+        return None
+    top = float(ov.mel_db.max()) if ov.mel_db.size else 0.0
+    if ov.mel_db.size and top - float(ov.mel_db.min()) < 1.0:
+        top += 80.0  # a flat picture (digital silence) is drawn dark, not at full brightness
+    image = style.colormap_image(ov.mel_db[::-1], _lut(), top - 80.0, top)
+    size = os.stat(path).st_size
+    return AudioClip(
+        path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact, ov.channels
+    )
+
+
+def info_line(clip: AudioClip) -> str:
+    channels = {1: "mono", 2: "stereo"}.get(clip.channels, f"{clip.channels} channels")
+    parts = [
+        clip.path.name,
+        style.human_size(clip.file_size),
+        duration_text(clip.duration),
+        f"{clip.samplerate / 1000:g} kHz",
+        channels,
+    ]
+    return "  ·  ".join(parts)
+
+
+def duration_text(seconds: float) -> str:
+    """``1.00 s`` for a short clip, ``3600 s (1:00:00)`` for a long one."""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    whole = int(round(seconds))
+    return f"{whole} s ({whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d})"
