@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         split = QSplitter()
         split.addWidget(self.stack)
         split.addWidget(self._side_column())
-        split.setStretchFactor(0, 3)
+        split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 1)
         self.splitter = split
         self.label_bar = LabelBar()

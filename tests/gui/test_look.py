@@ -88,6 +88,19 @@ def test_dark_palette_reaches_style_sheet_chart_and_viewers(dark, qtbot) -> None
     assert curve.x_axis.labelsBrush().color().lightness() > 200
 
 
+def test_an_open_chart_follows_a_switch_to_dark(qapp, qtbot) -> None:
+    curve = CurvePanel()
+    qtbot.addWidget(curve)
+    curve.show()
+    assert curve.chart().backgroundBrush().color().lightness() > 200
+    try:
+        style.apply_style(qapp, "dark")
+        qtbot.waitUntil(lambda: curve.chart().backgroundBrush().color().lightness() < 60)
+    finally:
+        style.apply_style(qapp, "light")
+    qtbot.waitUntil(lambda: curve.chart().backgroundBrush().color().lightness() > 200)
+
+
 def test_the_theme_follows_the_desktop(qapp, monkeypatch) -> None:
     assert style.scheme_name(Qt.ColorScheme.Dark) == "dark"
     assert style.scheme_name(Qt.ColorScheme.Light) == "light"
