@@ -41,7 +41,8 @@ LIBC_MIN="$(glibc_floor "$APP")"  # lib.sh
 DEPENDS="libc6 (>= ${LIBC_MIN}), libstdc++6 (>= 11), libgcc-s1, libexpat1, libgl1, libegl1, libxcb1, libdrm2,
  libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxkbcommon-x11-0, libfontconfig1, libdbus-1-3,
  libpulse0"
-RECOMMENDS="pulseaudio | pipewire-pulse, fonts-dejavu-core"
+# fonts-noto-cjk: class names in Chinese, Japanese or Korean (the app lists it as a fallback font)
+RECOMMENDS="pulseaudio | pipewire-pulse, fonts-dejavu-core, fonts-noto-cjk"
 
 check_system_libs() {
     local internal="$APP/_internal" missing=0 lib path pkg
