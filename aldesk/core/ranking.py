@@ -17,7 +17,7 @@ import numpy as np
 from aldesk.core import representation
 from aldesk.core.learner import FittedModel, TrainingSnapshot, train
 from aldesk.core.representation import Choice, Layout
-from aldesk.core.strategies import pool, seed
+from aldesk.core.strategies import pool, seed, typical
 from aldesk.core.strategies.pool import POOL_STRATEGIES, Selection
 from aldesk.core.validation import cv_accuracy
 
@@ -168,6 +168,8 @@ def _rank(
     scores = _scores(request, proba, committee, candidates)
     if request.strategy == "adaptive":
         return request.strategy, _order_adaptive(request, model, candidates, scores, length)
+    if request.strategy == "tcm":
+        return request.strategy, _order_tcm(request, model, proba, candidates, length)
     # Random stays uniform: thinning random picks to far-apart ones biases them to outliers,
     # and random is the baseline every other strategy is measured against.
     k = 1 if request.strategy == "random" else request.k
@@ -201,6 +203,42 @@ def _order_adaptive(
     tail = ranked.indices[~np.isin(ranked.indices, head)]
     indices = np.concatenate([head, tail])[:length]
     return Selection(indices, scores[indices].astype(np.float32))
+
+
+def _order_tcm(
+    request: RankRequest, model: FittedModel, proba: np.ndarray, candidates: np.ndarray, length: int
+) -> Selection:
+    """TCM: TypiClust while there are fewer than a few labels per class, then margin."""
+    if len(request.snapshot.y) >= typical.TCM_LABELS_PER_CLASS * model.n_classes:
+        scores = pool.margin_scores(proba)[candidates]
+        return _order(request.X_pool, candidates, scores, request.k, length)
+    weights = _model_weights(request, model)
+    chosen = typical.typiclust(
+        _weighted_rows(request.X_pool, candidates, weights),
+        _weighted_rows(request.snapshot.X, None, weights),
+        request.k,
+        request.random_state,
+    )
+    return Selection(chosen.indices[:length], chosen.scores[:length])
+
+
+def _model_weights(request: RankRequest, model: FittedModel) -> np.ndarray | None:
+    """Column weights of the representation the model was trained on (None: every column)."""
+    choice = getattr(model, "choice", None)
+    if request.layout is None or choice is None:
+        return None
+    return request.layout.weights(choice.name)
+
+
+def _weighted_rows(
+    X: np.ndarray, rows: np.ndarray | None, weights: np.ndarray | None
+) -> np.ndarray:
+    """``X[rows]`` restricted to the used columns and scaled as the model sees them."""
+    picked = X if rows is None else X[rows]
+    if weights is None:
+        return np.asarray(picked, dtype=np.float32)
+    cols = np.flatnonzero(weights > 0)
+    return np.asarray(picked[:, cols], dtype=np.float32) * weights[cols].astype(np.float32)
 
 
 def _scores(

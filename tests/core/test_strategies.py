@@ -40,6 +40,7 @@ def test_registry_names_and_default():
         "qbc",
         "density",
         "adaptive",
+        "tcm",
     ]
     assert DEFAULT_STRATEGY == "margin"
     assert all(isinstance(text, str) and text for text in POOL_STRATEGIES.values())

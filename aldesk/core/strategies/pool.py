@@ -21,6 +21,7 @@ POOL_STRATEGIES: dict[str, str] = {
     "qbc": "Query by committee: the committee members disagree most (vote entropy)",
     "density": "Information density: uncertain and typical of the pool (margin x similarity)",
     "adaptive": "Adaptive: margin, mixed with random picks while the model is still weak",
+    "tcm": "TCM: typical items of regions with no label yet, then margin (cold start)",
 }
 # Margin stays the default: the adaptive mix below was measured (10 repeats, 3 sets) and lost
 # to margin on every one of them (benchmarks/README.md, label efficiency).
@@ -192,7 +193,9 @@ def select(
         return select_random(proba.shape[0], k, random_state)
     if name == "least_confidence":
         return select_least_confidence(proba, k)
-    if name in ("margin", "adaptive"):  # adaptive's random share needs the model's skill
+    # adaptive's random share needs the model's skill, tcm's cold start the labelled features:
+    # both are margin here and complete in ranking.fit_and_rank.
+    if name in ("margin", "adaptive", "tcm"):
         return select_margin(proba, k)
     if name == "entropy":
         return select_entropy(proba, k)

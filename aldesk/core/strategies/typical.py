@@ -1,0 +1,104 @@
+"""Typicality: prefer items that sit in dense regions of the pool (TypiClust, Hacohen et al. 2022).
+
+With few labels on a hard many-class task a model's margins are noise, and chasing them picks
+odd, atypical items that teach little about the rest of the pool. TypiClust instead covers the
+pool: it clusters it into (labelled + batch) groups and asks for the most typical item of each
+group that has no label yet, largest groups first. TCM (Doucet et al. 2023) starts with TypiClust
+and switches to margin once the model has a few labels per class.
+
+Everything runs on a random subsample projected to a few dozen principal components, so the cost
+does not grow with the pool.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from aldesk.core.strategies.pool import Selection
+
+# Rows clustered: enough for a few hundred clusters, few enough for k-means in well under a second.
+SAMPLE = 3000
+# Principal components kept; k-means in a 2,000-d embedding would be slow and no better.
+COMPONENTS = 48
+# TCM hands over to margin once there are this many labels per class: by then the model's
+# margins mean something (Doucet et al. switch after a few labels per class).
+TCM_LABELS_PER_CLASS = 3
+# Neighbours whose mean distance defines typicality (TypiClust's value).
+NEIGHBOURS = 20
+
+
+def embed(X: np.ndarray, random_state: int) -> np.ndarray:
+    """Standardise the columns of ``X`` and project to at most :data:`COMPONENTS` dimensions."""
+    from sklearn.decomposition import PCA
+
+    X = np.asarray(X, dtype=np.float32)
+    Z = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-6)
+    n_comp = min(COMPONENTS, Z.shape[0] - 1, Z.shape[1])
+    if n_comp < 2:
+        return Z
+    pca = PCA(n_comp, svd_solver="randomized", random_state=random_state)
+    return pca.fit_transform(Z).astype(np.float32)
+
+
+def typicality(Z: np.ndarray, neighbours: int = NEIGHBOURS) -> np.ndarray:
+    """Inverse mean Euclidean distance of each row to its nearest ``neighbours`` rows of ``Z``."""
+    n = Z.shape[0]
+    if n < 2:
+        return np.ones(n, dtype=np.float32)
+    m = min(neighbours, n - 1)
+    sq = np.einsum("ij,ij->i", Z, Z)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (Z @ Z.T), 0.0)
+    np.fill_diagonal(d2, np.inf)
+    nearest = np.partition(d2, m - 1, axis=1)[:, :m]
+    return (1.0 / (np.sqrt(nearest).mean(axis=1) + 1e-6)).astype(np.float32)
+
+
+def typiclust(
+    X_candidates: np.ndarray, X_labelled: np.ndarray, k: int, random_state: int
+) -> Selection:
+    """The most typical item of each of the ``k`` largest clusters that hold no label yet.
+
+    Args:
+        X_candidates: Features of the candidates ``(n, d)`` (a subsample is clustered).
+        X_labelled: Features of the labelled items ``(m, d)``.
+        k: Batch size.
+        random_state: Seed for the subsample, PCA and k-means.
+
+    Returns:
+        Positions into ``X_candidates``, first ``k`` chosen as above, most typical first after.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+
+    n = X_candidates.shape[0]
+    rng = np.random.default_rng(random_state)
+    rows = np.sort(rng.choice(n, size=min(SAMPLE, n), replace=False))
+    Z = embed(np.vstack([X_candidates[rows], X_labelled]), random_state)
+    n_clusters = int(min(len(X_labelled) + k, len(rows)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = KMeans(n_clusters, n_init=1, max_iter=50, random_state=random_state).fit_predict(Z)
+    cand_labels, lab_labels = labels[: len(rows)], labels[len(rows) :]
+    sizes = np.bincount(cand_labels, minlength=n_clusters)
+    covered = np.zeros(n_clusters, dtype=bool)
+    covered[lab_labels] = True
+    order = np.lexsort((-sizes, covered))  # uncovered first, then largest
+    typ = typicality(Z[: len(rows)])
+    chosen: list[int] = []
+    for c in order:
+        members = np.flatnonzero(cand_labels == c)
+        if len(members) == 0:
+            continue
+        # Typicality inside the cluster, as TypiClust defines it.
+        local = typicality(Z[members]) if len(members) > 2 else typ[members]
+        chosen.append(int(members[np.argmax(local)]))
+        if len(chosen) == k:
+            break
+    head = np.array(chosen, dtype=np.intp)
+    rest = np.setdiff1d(np.arange(len(rows)), head)
+    rest = rest[np.argsort(-typ[rest], kind="stable")]
+    positions = np.concatenate([head, rest])
+    scores = np.concatenate([np.full(len(head), 2.0), typ[rest] / (typ.max() + 1e-12)])
+    return Selection(rows[positions].astype(np.intp), scores.astype(np.float32))
