@@ -122,3 +122,19 @@ def test_the_picker_key_is_listed_in_the_f1_sheet(qtbot, tmp_path) -> None:
     }
     assert any(what.startswith("Find class") and keys == "/" for what, keys in rows.items())
     window.close()
+
+
+def test_a_name_is_elided_only_when_its_button_is_too_narrow(qtbot) -> None:
+    long_name = "Eurasian collared dove (Streptopelia decaocto)"
+    classes = [ClassInfo(1, "whistle", "1", None, 0), ClassInfo(2, long_name, "2", None, 1)]
+    bar = LabelBar()
+    qtbot.addWidget(bar)
+    bar.set_classes(classes)
+    bar.resize(1300, bar.sizeHint().height())
+    bar.show()
+    qtbot.waitUntil(lambda: bar.button(2).width() > 400)
+    assert bar.button(1).text() == "[1] whistle"  # was cut to "[1] whis…" in a wide button
+    assert bar.button(2).text() == f"[2] {long_name}"
+    bar.resize(700, bar.height())
+    qtbot.waitUntil(lambda: bar.button(2).text().endswith("…"))
+    assert bar.button(2).toolTip() == f"Label as {long_name}"  # the whole name is a hover away

@@ -32,7 +32,10 @@ _PADDING = 26  # colour stripe, padding and border of a class button
 
 
 def _button(text: str, tip: str, colour: str | None = None) -> QPushButton:
-    b = QPushButton(text)
+    return _style_button(QPushButton(text), tip, colour)
+
+
+def _style_button(b: QPushButton, tip: str, colour: str | None = None) -> QPushButton:
     b.setToolTip(tip)
     b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the window's shortcuts
     b.setMinimumHeight(BUTTON_HEIGHT)
@@ -43,6 +46,26 @@ def _button(text: str, tip: str, colour: str | None = None) -> QPushButton:
             " font-weight: 600; text-align: left; }"
         )
     return b
+
+
+class _ClassButton(QPushButton):
+    """A class button whose name is elided (…) only when its cell is too narrow for it."""
+
+    def __init__(self, text: str, tip: str, colour: str) -> None:
+        super().__init__(text)
+        _style_button(self, tip, colour)
+        self.full_text = text
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        room = event.size().width() - _PADDING
+        metrics = self.fontMetrics()
+        fits = metrics.horizontalAdvance(self.full_text) <= room
+        shown = self.full_text if fits else metrics.elidedText(
+            self.full_text, Qt.TextElideMode.ElideRight, room
+        )  # fmt: skip
+        if shown != self.text():
+            self.setText(shown)
 
 
 def class_text(c: ClassInfo) -> str:
@@ -156,8 +179,7 @@ class LabelBar(QWidget):
         cell = min(max(natural + _PADDING, _CELL_MIN), _CELL_MAX)
         colours = style.class_colours(classes)
         for c in classes:
-            shown = metrics.elidedText(texts[c.id], Qt.TextElideMode.ElideRight, cell - _PADDING)
-            b = _button(shown, f"Label as {c.name}", colours[c.id])
+            b = _ClassButton(texts[c.id], f"Label as {c.name}", colours[c.id])
             b.clicked.connect(lambda _=False, cid=c.id: self.label_clicked.emit(cid))
             self._class_buttons[c.id] = b
             flow.addWidget(b)
