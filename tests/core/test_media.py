@@ -576,3 +576,85 @@ def test_huge_png_gets_the_smaller_bound_a_jpeg_the_draft(tmp_path, monkeypatch)
     jpg = load_display_image(tmp_path / "big.jpg", 500_000, whole_decode_max_pixels=50_000)
     assert drafts and jpg.width * jpg.height <= 500_000
     assert jpg.height > jpg.width  # upright: the EXIF rotation is applied to the small image
+
+
+def _strip_sources(rng) -> dict[str, Image.Image]:
+    noise = rng.integers(0, 256, (53, 41, 4), dtype=np.uint8)
+    palette = Image.fromarray(noise[..., :3]).convert("P", palette=Image.Palette.ADAPTIVE)
+    return {
+        "RGB": Image.fromarray(noise[..., :3]),
+        "RGBA": Image.fromarray(noise),
+        "L": Image.fromarray(noise[..., 0]),
+        "LA": Image.fromarray(noise[..., :2].copy(), "LA"),
+        "I;16": Image.fromarray(rng.integers(0, 65536, (53, 41)).astype(np.uint16)),
+        "P": palette,
+    }
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "I;16", "P"])
+def test_png_strips_give_exactly_what_pillow_decodes(tmp_path, mode):
+    """Strips of 7 rows (each decoded after the row above it) join into Pillow's whole image:
+    the adaptive filters of noise use every PNG filter type across the rows."""
+    from aldesk.core.media.png_strips import can_strip, png_strips
+
+    src = _strip_sources(np.random.default_rng(3))[mode]
+    path = tmp_path / "n.png"
+    src.save(path, transparency=5) if mode == "P" else src.save(path)
+    with Image.open(path) as img:
+        assert can_strip(img)
+        strips = list(png_strips(img, 7))
+    with Image.open(path) as ref:
+        whole = ref.convert("RGBA") if mode == "P" else ref.copy()
+    assert [s.height for s in strips] == [7] * 7 + [4]
+    joined = np.concatenate([np.asarray(s.convert("RGBA") if mode == "P" else s) for s in strips])
+    np.testing.assert_array_equal(joined, np.asarray(whole))
+
+
+def test_png_strips_leave_interlaced_and_16_bit_colour_pngs_to_pillow(tmp_path):
+    from aldesk.core.media.png_strips import can_strip
+
+    ihdr = struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 1)
+    interlaced = (
+        b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _png_chunk(b"IEND", b"")
+    )  # fmt: skip
+    (tmp_path / "i.png").write_bytes(interlaced)
+    rgb16 = _png16_rgb(tmp_path / "c.png", np.zeros((4, 4, 3), dtype=np.uint16))
+    for path in (tmp_path / "i.png", rgb16):
+        with Image.open(path) as img:
+            assert not can_strip(img)
+
+
+def test_huge_png_display_decode_never_holds_the_whole_picture(tmp_path, monkeypatch):
+    """The strips are decoded one by one: Pillow's whole-image load() is never called (not by
+    the header read either: getexif() on a PNG decodes it whole)."""
+    from PIL import ImageFile
+
+    from aldesk.core.media import image as media_image
+
+    rng = np.random.default_rng(5)
+    big = np.repeat(rng.integers(0, 256, (60, 80, 3), dtype=np.uint8), 10, axis=0)  # 600 × 80
+    Image.fromarray(big).save(tmp_path / "tall.png")
+    loads = []
+    original = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda self: loads.append(self.size) or original(self)
+    )
+    monkeypatch.setattr(media_image, "_STRIP_PIXELS", 4_000)
+    assert media_image.image_info(tmp_path / "tall.png") == (80, 600, "PNG")
+    out = media_image.load_display_image(tmp_path / "tall.png", 10_000)
+    assert out.size == (27, 200)  # factor 3
+    assert all(w * h <= 4_000 + 80 * 3 for w, h in loads)  # strips only, never 80 × 600
+    expected = Image.fromarray(big).reduce(3)
+    assert np.abs(np.asarray(out, dtype=int) - np.asarray(expected, dtype=int)).max() <= 1
+
+
+def test_truncated_huge_png_names_the_reason(tmp_path):
+    from aldesk.core.media.image import load_display_image
+
+    rng = np.random.default_rng(6)
+    Image.fromarray(rng.integers(0, 256, (400, 300, 3), dtype=np.uint8)).save(tmp_path / "t.png")
+    data = (tmp_path / "t.png").read_bytes()
+    (tmp_path / "t.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(MediaError, match="truncated file"):
+        load_display_image(tmp_path / "t.png", 10_000)

@@ -6,10 +6,11 @@ refuses everything over the limit, from the header alone, so a hostile or absurd
 reaches the decoder.
 
 Display: :func:`load_display_image` bounds what a viewer holds. A JPEG is decoded at a reduced
-DCT scale (draft); other formats can only be decoded whole by Pillow, so the decoder's own buffer
-(at most 4 bytes a pixel: 358 MB at the pixel limit) is the one full-size copy: the picture is
-box-averaged out of it strip by strip, converted to 8 bits (16-bit images scaled, not clipped)
-and EXIF-rotated only once small. An 81-megapixel 16-bit PNG took 2.4 GB to show before.
+DCT scale (draft); most PNGs are decoded a strip of rows at a time (:mod:`png_strips`); other
+images can only be decoded whole by Pillow, so the decoder's own buffer (at most 4 bytes a pixel:
+358 MB at the pixel limit) is the one full-size copy. Either way the picture is box-averaged
+strip by strip, converted to 8 bits (16-bit images scaled, not clipped) and EXIF-rotated only
+once small. An 81-megapixel 16-bit PNG took 2.4 GB to show before.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aldesk.core.errors import MediaError
 from aldesk.core.media.files import check_file
+from aldesk.core.media.png_strips import can_strip, png_strips
 
 # Formats whose ``verify()`` checks the compressed data (chunk CRCs up to IEND). For the others
 # verify() reads little, so probe decodes a reduced version to catch truncation and bad codecs.
@@ -220,7 +223,7 @@ def reduce_factor(width: int, height: int, max_pixels: int) -> int:
 
 
 def _decode_bounded(img: Image.Image, max_pixels: int, whole_max_pixels: int) -> Image.Image:
-    orientation = img.getexif().get(0x0112, 1)
+    orientation = exif_orientation(img)
     factor = reduce_factor(*img.size, max_pixels)
     if factor > 1 and img.format == "JPEG":
         w, h = img.size  # draft picks the smallest DCT scale still at least this size
@@ -230,7 +233,6 @@ def _decode_bounded(img: Image.Image, max_pixels: int, whole_max_pixels: int) ->
         factor = reduce_factor(*img.size, whole_max_pixels)
     if factor == 1 and img.mode not in _SIXTEEN_BIT | {"I", "F"}:
         return _decode(img, None)  # the common case: whole, as load_image
-    img.load()
     out = _reduce_in_strips(img, factor)
     method = _TRANSPOSE.get(orientation)
     return out.transpose(method) if method is not None else out
@@ -245,11 +247,22 @@ def _reduce_in_strips(img: Image.Image, factor: int) -> Image.Image:
     value_range = _value_range(img)
     rows = max(factor, _STRIP_PIXELS // max(1, w) // factor * factor)
     out = Image.new(mode, (math.ceil(w / factor), math.ceil(h / factor)))
-    for y0 in range(0, h, rows):
-        strip = _as_display_strip(img.crop((0, y0, w, min(h, y0 + rows))), mode, value_range)
+    strips = png_strips(img, rows) if can_strip(img) else _crops(img, rows)
+    y0 = 0
+    for piece in strips:
+        strip = _as_display_strip(piece, mode, value_range)
         small = strip.reduce(factor) if factor > 1 else strip
         out.paste(small.convert(mode) if small.mode != mode else small, (0, y0 // factor))
+        y0 += piece.height
     return out
+
+
+def _crops(img: Image.Image, rows: int) -> Iterator[Image.Image]:
+    """Strips of a picture Pillow decodes whole (every format but the PNGs png_strips reads)."""
+    img.load()
+    w, h = img.size
+    for y0 in range(0, h, rows):
+        yield img.crop((0, y0, w, min(h, y0 + rows)))
 
 
 def _display_mode(img: Image.Image) -> str:
@@ -303,10 +316,22 @@ def image_info(path: str | os.PathLike) -> tuple[int, int, str]:
     """
     with _open(path) as img:
         w, h = img.size
-        orientation = img.getexif().get(0x0112, 1)
+        orientation = exif_orientation(img)
         if orientation in (5, 6, 7, 8):  # these EXIF orientations swap width and height
             w, h = h, w
         return w, h, img.format or "unknown"
+
+
+def exif_orientation(img: Image.Image) -> int:
+    """The EXIF orientation tag (1 when there is none), read without decoding the picture.
+
+    Pillow's ``getexif()`` on a PNG without an eXIf chunk before its image data decodes the
+    whole image to look for one after it (an 89-megapixel PNG: 358 MB, seconds). The PNG
+    specification puts eXIf before the image data; such a PNG is taken as upright.
+    """
+    if img.format == "PNG" and "exif" not in img.info:
+        return 1
+    return int(img.getexif().get(0x0112, 1))
 
 
 def to_array(img: Image.Image) -> np.ndarray:

@@ -131,6 +131,8 @@ def decode_for_view(path: Path, ctx: JobContext) -> DecodedImage | None:
         reduced, reduced_buffer = pil_to_qimage(full.reduce(max(full.size) // DRAFT_SIDE))
     qimage, buffer = pil_to_qimage(full)
     shown = full.size
+    if (shown[0] > shown[1]) != (w > h) and shown[0] != shown[1]:
+        w, h = h, w  # the decoder applied an EXIF rotation the header did not show
     del full  # before the GUI thread makes its pixmap: one full-size copy at a time
     decoded = DecodedImage(path, qimage, (w, h), file_size, False, buffer)
     decoded.reduced, decoded.reduced_buffer = reduced, reduced_buffer
