@@ -206,10 +206,14 @@ def check_samples(data: np.ndarray, path: str | os.PathLike | None = None) -> No
     Float WAV/AIFF files store any float: one NaN or 1e38 sample would turn a clip's
     spectrum (and the features of the clips batched with it) into NaN or infinity.
     """
-    peak = float(np.max(np.abs(data))) if data.size else 0.0
-    if peak <= MAX_SAMPLE:
+    if not data.size:
         return
-    what = "NaN or infinite values" if not np.isfinite(peak) else "values far out of range"
+    # max and min, not abs: no temporary the size of the clip; a NaN fails both comparisons.
+    high, low = float(data.max()), float(data.min())
+    if high <= MAX_SAMPLE and low >= -MAX_SAMPLE:
+        return
+    finite = np.isfinite(high) and np.isfinite(low)
+    what = "values far out of range" if finite else "NaN or infinite values"
     raise MediaError(
         f"the audio holds invalid samples ({what})", None if path is None else str(path)
     )
