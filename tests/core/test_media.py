@@ -610,7 +610,7 @@ def test_png_strips_give_exactly_what_pillow_decodes(tmp_path, mode):
     np.testing.assert_array_equal(joined, np.asarray(whole))
 
 
-def test_png_strips_leave_interlaced_and_16_bit_colour_pngs_to_pillow(tmp_path):
+def test_png_strips_leave_interlaced_and_1_bit_pngs_to_pillow(tmp_path):
     from aldesk.core.media.png_strips import can_strip
 
     ihdr = struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 1)
@@ -619,8 +619,8 @@ def test_png_strips_leave_interlaced_and_16_bit_colour_pngs_to_pillow(tmp_path):
         + _png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _png_chunk(b"IEND", b"")
     )  # fmt: skip
     (tmp_path / "i.png").write_bytes(interlaced)
-    rgb16 = _png16_rgb(tmp_path / "c.png", np.zeros((4, 4, 3), dtype=np.uint16))
-    for path in (tmp_path / "i.png", rgb16):
+    Image.new("1", (64, 64)).save(tmp_path / "b.png")
+    for path in (tmp_path / "i.png", tmp_path / "b.png"):
         with Image.open(path) as img:
             assert not can_strip(img)
 
@@ -658,3 +658,40 @@ def test_truncated_huge_png_names_the_reason(tmp_path):
     (tmp_path / "t.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(MediaError, match="truncated file"):
         load_display_image(tmp_path / "t.png", 10_000)
+
+
+def _filtered_png16(path: Path, v: np.ndarray, colour_type: int) -> Path:
+    """A 16-bit colour PNG whose rows use filters None, Sub, Up and Average in turn, so each row
+    depends on the one above (as an encoder's adaptive filtering makes them)."""
+    h, w, ch = v.shape
+    bpp, prev, rows = 2 * ch, np.zeros(w * 2 * ch, dtype=np.int32), []
+    for y in range(h):
+        cur = np.frombuffer(v[y].astype(">u2").tobytes(), np.uint8).astype(np.int32)
+        left = np.concatenate([np.zeros(bpp, np.int32), cur[:-bpp]])
+        kind = y % 4
+        pred = [0, left, prev, (left + prev) // 2][kind]
+        rows.append(bytes([kind]) + ((cur - pred) % 256).astype(np.uint8).tobytes())
+        prev = cur
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", zlib.compress(b"".join(rows))) + _png_chunk(b"IEND", b"")
+    )  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(("channels", "colour_type"), [(3, 2), (4, 6)])
+def test_png_strips_of_16_bit_colour_match_pillow(tmp_path, channels, colour_type):
+    """Pillow keeps the high byte of 16-bit colour; the row carried to the next strip is put
+    back together from a second, little-endian decode (any error would spread down the image)."""
+    from aldesk.core.media.png_strips import can_strip, png_strips
+
+    rng = np.random.default_rng(8)
+    v = np.cumsum(rng.integers(0, 3000, (53, 41, channels)), axis=1) % 65536
+    path = _filtered_png16(tmp_path / "c16.png", v, colour_type)
+    with Image.open(path) as img:
+        assert can_strip(img)
+        joined = np.concatenate([np.asarray(s) for s in png_strips(img, 7)])
+    with Image.open(path) as ref:
+        np.testing.assert_array_equal(joined, np.asarray(ref))
+    np.testing.assert_array_equal(joined, (v >> 8).astype(np.uint8))

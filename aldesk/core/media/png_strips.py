@@ -7,8 +7,11 @@ of scanlines; each strip is decoded by Pillow's own PNG decoder (``Image.frombyt
 above, so every strip after the first is decoded with the previous strip's last row in front of
 it, stored unfiltered (filter type 0) and cut off again afterwards. That row is recovered
 exactly from the decoded strip (``tobytes`` with the raw mode), which holds for the raw modes in
-``STRIP_RAWMODES`` (8 bits a channel, and 16-bit grey); other PNGs (16-bit colour, fewer than
-8 bits, interlaced) are left to Pillow's whole decode.
+``STRIP_RAWMODES`` (8 bits a channel, and 16-bit grey). Pillow keeps only the high byte of
+16-bit colour, so for those the strip is decoded a second time with the little-endian raw mode,
+whose unpacker takes the other byte of each sample, and the row is put back together from both.
+Other PNGs (16-bit grey with alpha, fewer than 8 bits, interlaced) are left to Pillow's whole
+decode.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import struct
 import zlib
 from collections.abc import Iterator
 
+import numpy as np
 from PIL import Image
 
 # raw mode -> bits a pixel, for the PNGs whose decoded rows give back their exact bytes
-STRIP_RAWMODES = {"L": 8, "P": 8, "LA": 16, "RGB": 24, "RGBA": 32, "I;16B": 16}
+STRIP_RAWMODES = {
+    "L": 8, "P": 8, "LA": 16, "RGB": 24, "RGBA": 32, "I;16B": 16, "RGB;16B": 48, "RGBA;16B": 64,
+}  # fmt: skip
+_LOW_BYTES = {"RGB;16B": "RGB;16L", "RGBA;16B": "RGBA;16L"}  # unpackers of the other byte
 _READ = 1 << 16
 _OUT = 1 << 20
 
@@ -64,15 +71,29 @@ def _decode(
     w = img.size[0]
     head = b"" if previous is None else b"\0" + previous
     rows = n + (previous is not None)
-    out = Image.frombytes(img.mode, (w, rows), zlib.compress(head + filtered, 0), "zip", rawmode)
-    if previous is not None:
-        out = out.crop((0, 1, w, rows))
-    last = out.crop((0, n - 1, w, n)).tobytes("raw", rawmode)
+    stream = zlib.compress(head + filtered, 0)  # stored, not compressed: a copy
+    whole = Image.frombytes(img.mode, (w, rows), stream, "zip", rawmode)
+    last = _last_row(whole, stream, rawmode)
+    out = whole.crop((0, 1, w, rows)) if previous is not None else whole
     if img.mode == "P" and img.palette is not None:
         out.putpalette(img.palette)  # (getpalette() would load, i.e. decode, the whole image)
     if "transparency" in img.info:
         out.info["transparency"] = img.info["transparency"]
     return out, last
+
+
+def _last_row(decoded: Image.Image, stream: bytes, rawmode: str) -> bytes:
+    """The unfiltered bytes of the decoded strip's last row, as the PNG stores them."""
+    w, h = decoded.size
+    row = decoded.crop((0, h - 1, w, h))
+    if rawmode not in _LOW_BYTES:
+        return row.tobytes("raw", rawmode)
+    low = Image.frombytes(decoded.mode, (w, h), stream, "zip", _LOW_BYTES[rawmode])
+    high_bytes = np.frombuffer(row.tobytes("raw", decoded.mode), dtype=np.uint8)
+    low_bytes = np.frombuffer(low.crop((0, h - 1, w, h)).tobytes("raw", decoded.mode), np.uint8)
+    both = np.empty(2 * high_bytes.size, dtype=np.uint8)
+    both[0::2], both[1::2] = high_bytes, low_bytes  # big-endian samples: high byte first
+    return both.tobytes()
 
 
 def _inflate(img: Image.Image) -> Iterator[bytes]:
