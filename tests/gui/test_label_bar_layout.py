@@ -138,3 +138,14 @@ def test_a_name_is_elided_only_when_its_button_is_too_narrow(qtbot) -> None:
     bar.resize(700, bar.height())
     qtbot.waitUntil(lambda: bar.button(2).text().endswith("…"))
     assert bar.button(2).toolTip() == f"Label as {long_name}"  # the whole name is a hover away
+
+
+def test_slash_with_nothing_left_to_label_says_so(qtbot, tmp_path) -> None:
+    window = _window(qtbot, tmp_path)
+    _show(qtbot, window)
+    while window.controller.current() is not None:
+        window.controller.skip()
+    qtbot.keyClick(window, Qt.Key.Key_Slash)
+    assert getattr(window, "class_picker", None) is None
+    assert "no item to label" in window.statusBar().currentMessage()
+    window.close()
