@@ -10,7 +10,8 @@ item under 500 MB peak.
 Items (generated once under ``$ALDESK_BENCH_DIR/viewer-memory``, default /tmp/aldesk-bench):
 hour-44k.flac (silent, mono, 44.1 kHz: the reported file), hour-8k.flac, hour-noise-44k.flac
 (stereo noise: nothing compresses, the decode is real work), 81mp-gray16.png,
-81mp-rgb16.png (48-bit colour), 89mp-rgba.png (Pillow's pixel limit, RGBA), 24mp.jpg.
+81mp-rgb16.png (48-bit colour), 89mp-rgba.png (Pillow's pixel limit, RGBA), 24mp.jpg and
+24mp-rgba.png (the largest shown pixel for pixel).
 
 Usage: ``python benchmarks/bench_viewer_memory.py [--items NAME ...] [--out FILE.json]``.
 """
@@ -139,6 +140,7 @@ ITEMS = {
     "81mp-rgb16.png": ("image", lambda p: _png(p, 9000, 9000, 2, 16)),
     "89mp-rgba.png": ("image", lambda p: _png(p, 9450, 9450, 6, 8)),
     "24mp.jpg": ("image", lambda p: _jpeg(p, 6000, 4000)),
+    "24mp-rgba.png": ("image", lambda p: _png(p, 6000, 4000, 6, 8)),
 }
 
 

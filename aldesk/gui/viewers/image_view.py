@@ -21,7 +21,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QResizeEvent, QWheelEvent
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.gui import style
+from aldesk.gui.viewers.pixels import pil_to_qimage
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.workers import JobContext, Lane
 
@@ -82,30 +82,6 @@ def image_header(path: Path) -> tuple[int, int, str]:
     from aldesk.core.media.image import image_info
 
     return image_info(path)
-
-
-def pil_to_qimage(img: Image.Image) -> tuple[QImage, object]:
-    """A QImage in the screen's own format (RGB32 / premultiplied ARGB32), and its buffer.
-
-    Built off the GUI thread, without ``QImage.copy()`` or ``convertToFormat``: both hold the
-    GIL for the whole image (about 90 ms for 12 megapixels), stalling the GUI thread, and
-    RGBA8888 would make ``QPixmap.fromImage`` convert every pixel on the GUI thread. The QImage
-    borrows the returned buffer, which must stay referenced while the QImage is used.
-    """
-    w, h = img.size
-    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-        rgba = np.asarray(img.convert("RGBA"), dtype=np.uint16)
-        alpha = rgba[..., 3:4]
-        bgra = np.empty((h, w, 4), dtype=np.uint8)
-        bgra[..., :3] = (rgba[..., 2::-1] * alpha + 127) // 255  # premultiplied, B G R order
-        bgra[..., 3] = rgba[..., 3]
-        data = bgra.tobytes()
-        fmt = QImage.Format.Format_ARGB32_Premultiplied
-    else:
-        rgb = img if img.mode == "RGB" else img.convert("RGB")  # convert() would copy anyway
-        data = rgb.tobytes("raw", "BGRX")
-        fmt = QImage.Format.Format_RGB32
-    return QImage(data, w, h, w * 4, fmt), data
 
 
 def decode_for_view(path: Path, ctx: JobContext) -> DecodedImage | None:
