@@ -120,6 +120,7 @@ class Filter:
     suspicious: bool = False
     given: int | None = None  # a confusion-matrix cell: given label ...
     predicted: int | None = None  # ... and predicted class
+    ids: tuple[int, ...] | None = None  # only these items, in this order (duplicates, outliers)
 
 
 def _keep(row: ReviewRow, f: Filter, text: str) -> bool:
@@ -132,6 +133,7 @@ def _keep(row: ReviewRow, f: Filter, text: str) -> bool:
         and (not f.suspicious or row.suspicion is not None)
         and (f.given is None or row.class_id == f.given)
         and (f.predicted is None or row.predicted == f.predicted)
+        and (f.ids is None or row.item_id in f.ids)
     )
 
 
@@ -144,7 +146,10 @@ def select(rows: Sequence[ReviewRow], f: Filter, sort: str = "name") -> list[Rev
     """
     text = f.text.strip().lower()
     kept = [r for r in rows if _keep(r, f, text)]
-    if sort == "confidence":
+    if f.ids is not None:  # a list in its own order (closest pairs, most isolated first)
+        position = {i: k for k, i in enumerate(f.ids)}
+        kept.sort(key=lambda r: position[r.item_id])
+    elif sort == "confidence":
         kept.sort(key=lambda r: (r.confidence is None, r.confidence or 0.0, r.item_id))
     elif sort == "sure":
         kept.sort(key=lambda r: (r.confidence is None, -(r.confidence or 0.0), r.item_id))

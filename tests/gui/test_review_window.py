@@ -25,7 +25,15 @@ PLANT_EVERY = 17  # every 17th imported label (from the 4th) is wrong
 def pool(tmp_path_factory) -> tuple[Path, list[dict], list[str]]:
     root = tmp_path_factory.mktemp("review")
     classes = make_demo_pool("images", root / "pool", labels_out=root / "truth.csv", per_class=12)
+    _near_copy(root / "pool" / "digit_0005.png", root / "pool" / "near_copy.jpg")
     return root / "pool", list(csv.DictReader((root / "truth.csv").open())), classes
+
+
+def _near_copy(source: Path, target: Path) -> None:
+    """The same picture re-encoded as a JPEG: other bytes, nearly the same pixels."""
+    from PIL import Image
+
+    Image.open(source).convert("RGB").save(target, quality=90)
 
 
 def _project(tmp_path, pool):
@@ -255,3 +263,18 @@ def test_an_audio_project_is_listed_as_text_and_relabelled_the_same_way(qtbot, t
     assert {ev.action for ev in store.answers().values()} == {"skip"}
     assert len(store.answers()) == len(classes) * 3
     window.close()
+
+
+def test_near_duplicates_and_outliers_are_one_click_away(qtbot, opened) -> None:
+    _, review, _ = opened
+    with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):
+        review.check_labels()
+    show = review.filters.show_only
+    show.setCurrentIndex(show.findData("duplicates"))
+    names = [r.relpath for r in review.model.rows()]
+    assert set(names[:2]) == {"digit_0005.png", "near_copy.jpg"}  # the closest pair first
+    show.setCurrentIndex(show.findData("outliers"))
+    shown = [r.item_id for r in review.model.rows()]
+    assert shown == [o.item_id for o in review._space.outliers][: len(shown)] and shown
+    show.setCurrentIndex(show.findData(None))
+    assert review.model.rowCount() == len(review.model.all_rows())

@@ -16,6 +16,7 @@ STATES = (("Any answer", None), ("Labeled", "labeled"), ("Skipped", "skipped"),
           ("Not yet seen", "unseen"))  # fmt: skip
 SOURCES = (("Any source", None), ("Labeled by you", "user"), ("Imported", "import"),
            ("Labeled by the model", "model"))  # fmt: skip
+SHOW = (("Every item", None), ("Near-duplicates", "duplicates"), ("Outliers", "outliers"))
 SORTS = (("Sort by name", "name"), ("Least confident first", "confidence"),
          ("Most confident first", "sure"),
          ("Most disagreement first", "disagreement"), ("Most doubtful first", "suspicion"))  # fmt: skip
@@ -45,6 +46,11 @@ class FilterBar(QWidget):
         self.state = _combo("review_state", STATES)
         self.source = _combo("review_source", SOURCES)
         self.sort = _combo("review_sort", SORTS)
+        self.show_only = _combo("review_show", SHOW)
+        self.show_only.setToolTip(
+            "Near-duplicates: pairs of items whose features nearly coincide, closest first. "
+            "Outliers: the items least like any other, most isolated first."
+        )
         self.suspicious = QCheckBox("Suspicious only")
         self.suspicious.setObjectName("review_suspicious")
         self.suspicious.setToolTip(
@@ -53,10 +59,11 @@ class FilterBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.search, 2)
-        for w in (self.classes, self.split, self.state, self.source, self.sort, self.suspicious):
+        for w in (self.classes, self.split, self.state, self.source, self.sort, self.show_only,
+                  self.suspicious):  # fmt: skip
             row.addWidget(w)
         self.search.textChanged.connect(self._emit)
-        for box in (self.classes, self.split, self.state, self.source, self.sort):
+        for box in (self.classes, self.split, self.state, self.source, self.sort, self.show_only):
             box.currentIndexChanged.connect(self._emit)
         self.suspicious.toggled.connect(self._on_suspicious)
         self._cell: tuple[int | None, int | None] = (None, None)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from aldesk.core.review import ReviewRequest, SuspicionResult, labelled_rows
+from aldesk.core.review import ReviewRequest, labelled_rows
 from aldesk.core.session import Session
 from aldesk.gui.workers import Lane
 
@@ -30,22 +31,40 @@ def review_request(session: Session) -> ReviewRequest | None:
     )
 
 
-def _run(request: ReviewRequest, should_stop) -> tuple[SuspicionResult | None, ReviewRequest]:
+def _run(request: ReviewRequest, pool: tuple, should_stop) -> tuple:
+    """Worker: the doubtful labels, then near-duplicates and outliers of the whole pool."""
     from aldesk.core.review import find_suspicious
+    from aldesk.core.review_space import scan_space
 
-    return find_suspicious(request, should_stop), request
+    result = find_suspicious(request, should_stop)
+    if result is None or should_stop():
+        return None, None
+    ids, rows = pool
+    space = scan_space(ids, request.X[rows], request.feature_weights,
+                       random_state=request.random_state)  # fmt: skip
+    return result, space
+
+
+def _pool_rows(session: Session) -> tuple[np.ndarray, np.ndarray]:
+    """Item ids and feature rows of the readable pool and test files (not synthesized ones)."""
+    items = session.index.items
+    pairs = [(i, r) for i, r in session.model.row_of.items()
+             if items[i].origin == "file" and items[i].status == "ok"]  # fmt: skip
+    ids = np.array([i for i, _ in pairs], dtype=np.int64)
+    return ids, np.array([r for _, r in pairs], dtype=np.intp)
 
 
 class SuspicionLane(QObject):
-    """Scores the labels on a worker; ``scored`` carries ``(result, class_ids)`` of the newest.
+    """Scores the labels on a worker; ``scored`` carries the newest result.
 
     Signals:
-        scored(object, object): the SuspicionResult and the class ids its indices refer to.
+        scored(object, object, object): the SuspicionResult, the class ids its indices refer
+            to, and the pool's near-duplicates and outliers (a SpaceReport).
         failed(str): too few labels, or the check failed (one line for the user).
         busy_changed(bool)
     """
 
-    scored = Signal(object, object)
+    scored = Signal(object, object, object)
     failed = Signal(str)
     busy_changed = Signal(bool)
 
@@ -67,13 +86,14 @@ class SuspicionLane(QObject):
         if request is None:
             return False
         class_ids = [c.id for c in session.store.classes()]
-        self._lane.submit(lambda ctx: (_run(request, ctx.should_stop), class_ids))
+        pool = _pool_rows(session)
+        self._lane.submit(lambda ctx: (_run(request, pool, ctx.should_stop), class_ids))
         return True
 
     def _on_done(self, payload) -> None:
-        (result, _request), class_ids = payload
+        (result, space), class_ids = payload
         if result is not None:
-            self.scored.emit(result, class_ids)
+            self.scored.emit(result, class_ids, space)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         return self._lane.shutdown(timeout_ms)

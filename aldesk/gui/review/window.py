@@ -52,6 +52,7 @@ class ReviewWindow(QMainWindow):
         self.suspicion = SuspicionLane(self)
         self._suspects: dict[int, tuple] = {}  # item -> (class checked, margin, (class, p))
         self._undo: list[list[int]] = []
+        self._space = None  # near-duplicates and outliers of the newest check (SpaceReport)
         self._build()
         self._wire()
         self._refresh_timer = QTimer(self, singleShot=True, interval=200)
@@ -190,8 +191,19 @@ class ReviewWindow(QMainWindow):
 
     def _on_filter(self, f, sort: str) -> None:
         chosen = set(self.selected_ids())
-        self.model.set_filter(f, sort)
+        self.model.set_filter(replace(f, ids=self._ids_to_show()), sort)
         self._select(chosen)
+
+    def _ids_to_show(self) -> tuple[int, ...] | None:
+        """The near-duplicate pairs (closest first, each pair side by side) or the outliers."""
+        show = self.filters.show_only.currentData()
+        if show is None:
+            return None
+        if self._space is None:
+            return ()
+        if show == "outliers":
+            return tuple(o.item_id for o in self._space.outliers)
+        return tuple(dict.fromkeys(i for d in self._space.duplicates for i in (d.a, d.b)))
 
     def _update_count(self, *_args) -> None:
         n, total = self.model.rowCount(), len(self.model.all_rows())
@@ -298,7 +310,8 @@ class ReviewWindow(QMainWindow):
         if busy:
             self.summary.setText("Checking the labels with a cross-validated model…")
 
-    def _on_scored(self, result, class_ids: list[int]) -> None:
+    def _on_scored(self, result, class_ids: list[int], space) -> None:
+        self._space = space
         self._suspects = {
             s.item_id: (class_ids[s.given], s.margin, (class_ids[s.predicted], s.confidence))
             for s in result.suspects
@@ -308,8 +321,11 @@ class ReviewWindow(QMainWindow):
             f"Checked {int(result.judged.sum())} labels ({result.folds}-fold cross-validation): "
             f"the model contradicts {len(result.suspects)}, {sure} of them confidently; "
             f"confident learning estimates about {result.estimated_errors} are wrong. "
-            "Tick “Suspicious only” to go through them, most doubtful first."
+            "Tick “Suspicious only” to go through them, most doubtful first. "
+            f"Near-duplicates ({len(space.duplicates)} pairs) and outliers: in the "
+            "“Every item” menu."
         )
+        self._on_filter(self.filters.current(), self.filters.sort.currentData())
         self.refresh()
 
     # ------------------------------------------------------------------ lifecycle
