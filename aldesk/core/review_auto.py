@@ -98,6 +98,13 @@ def confirm_edits(rows: Sequence[ReviewRow]) -> list[Edit]:
             for r in rows if r.predicted is not None and r.class_id != r.predicted]  # fmt: skip
 
 
+def keep_label_edits(rows: Sequence[ReviewRow]) -> list[Edit]:
+    """The user confirms the labels given (a doubted label is right): each is recorded again
+    with strategy ``confirm``, which takes it off the doubtful list."""
+    return [Edit(r.item_id, "label", r.class_id, r.split, None, CONFIRM_STRATEGY)
+            for r in rows if r.class_id is not None and r.strategy != CONFIRM_STRATEGY]  # fmt: skip
+
+
 def withdraw_model_edits(answers: Mapping[int, Event]) -> list[Edit]:
     """Undo every current answer the model gave (auto-labels), in one batch."""
     return [Edit(ev.item_id, "undo", None, ev.split, ev.id)

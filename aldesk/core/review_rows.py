@@ -49,6 +49,7 @@ class ReviewRow:
     given_proba: float | None = None
     suspicion: float | None = None
     doubted_as: tuple[int, float] | None = None
+    strategy: str | None = None  # of the current answer ("confirm": the user confirmed it)
 
     @property
     def disagreement(self) -> float:
@@ -97,7 +98,8 @@ def build_rows(
         ev = ev if ev is None or ev.action != "discard" else None
         cid = resolve.get(ev.class_id, ev.class_id) if ev is not None and ev.class_id else None
         row = ReviewRow(it.id, it.relpath, it.split, _state(it, ev), cid,
-                        source_of(ev) if ev is not None else None)  # fmt: skip
+                        source_of(ev) if ev is not None else None,
+                        strategy=ev.strategy if ev is not None else None)  # fmt: skip
         p = proba.get(it.id) if proba else None
         if p is not None and len(p):
             best = int(np.argmax(p))

@@ -153,6 +153,17 @@ def test_suspicious_filter_lists_the_planted_labels_first(qtbot, opened) -> None
     assert len(planted & {r.item_id for r in rows}) >= 4
     assert len(planted & {r.item_id for r in rows[:8]}) >= 3
     assert "Checked 100 labels" in review.summary.text()
+    # Enter on a doubted label confirms it (recorded again, strategy confirm): it leaves the list
+    first = rows[0]
+    review.view.selectionModel().select(
+        review.model.index(0), review.view.selectionModel().SelectionFlag.Select
+    )
+    review.view.setFocus()
+    qtbot.keyClick(review.view, Qt.Key.Key_Return)
+    ev = review.store.answers()[first.item_id]
+    assert (ev.class_id, ev.strategy) == (first.class_id, "confirm")
+    assert first.item_id not in {r.item_id for r in review.model.rows()}
+    assert len(review.model.rows()) == len(rows) - 1
 
 
 def test_a_confusion_cell_filters_the_grid_to_its_test_items(qtbot, opened) -> None:

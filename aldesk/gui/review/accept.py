@@ -20,6 +20,7 @@ from aldesk.core.review_auto import (
     AutoLabelPreview,
     auto_label_edits,
     confirm_edits,
+    keep_label_edits,
     preview_auto_labels,
     withdraw_model_edits,
 )
@@ -52,11 +53,15 @@ class AcceptBar(QWidget):
         self.withdraw_button.clicked.connect(self.withdraw)
 
     def accept_guesses(self) -> int:
-        """Record the model's guess for the selected items as the user's label ("confirm")."""
+        """Enter: record the model's guess for the selected items as the user's label
+        ("confirm"); on the doubtful list, confirm the label given instead."""
         rows = self.review.selected_rows()
         if not rows:
             self.review.statusBar().showMessage("Select items first.")
             return 0
+        if self.review.filters.suspicious.isChecked():
+            edits = keep_label_edits(rows)
+            return self.review.append(edits, "Confirmed {n} labels; they leave the doubtful list.")
         return self.review.append(confirm_edits(rows), "Accepted the model's guess for {n} items.")
 
     def open_auto_label(self) -> AutoLabelDialog:

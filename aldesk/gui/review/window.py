@@ -172,8 +172,8 @@ class ReviewWindow(QMainWindow):
 
     def _with_suspicion(self, row: ReviewRow) -> ReviewRow:
         hit = self._suspects.get(row.item_id)
-        if hit is None or hit[0] != row.class_id:  # relabelled since the check: not doubted
-            return row
+        if hit is None or hit[0] != row.class_id or row.strategy == "confirm":
+            return row  # relabelled or confirmed by the user since the check: not doubted
         return replace(row, suspicion=hit[1], doubted_as=hit[2])
 
     def _fill_relabel(self, classes) -> None:
