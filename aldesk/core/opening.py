@@ -24,6 +24,29 @@ from aldesk.core.migrations import check_schema, migrate
 KINDS = ("image", "audio")
 
 
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# The session's own bookkeeping, kept as settings: the shape each must have to be read back.
+_STATE_SHAPES = {
+    "current": ("[item id, strategy, score]", lambda v: isinstance(v, list) and len(v) == 3
+                and _is_int(v[0]) and isinstance(v[1], str) and (v[2] is None or _is_number(v[2]))),
+    "seed_queue": ("a list of item ids", lambda v: isinstance(v, list) and all(map(_is_int, v))),
+    "queue": ("a ranking {round, strategy, items}", lambda v: isinstance(v, dict)
+              and isinstance(v.get("strategy"), str) and isinstance(v.get("items"), list)
+              and all(isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and _is_number(p[1])
+                      for p in v["items"])),
+    "stream_state": ("a JSON object", lambda v: isinstance(v, dict)),
+    "stop_set_history": ("a list of prediction lists", lambda v: isinstance(v, list)
+                         and all(isinstance(p, list) and all(map(_is_int, p)) for p in v)),
+}  # fmt: skip
+
+
 def open_writer(db: Path, *, existing: bool) -> sqlite3.Connection:
     """A read-write connection, migrated to the current format (the caller holds the lock).
 
@@ -127,7 +150,8 @@ def check_database(conn: sqlite3.Connection, db: Path) -> None:
 
 
 def check_settings(conn: sqlite3.Connection, db: Path) -> None:
-    """Every stored setting is JSON; ``kind`` and ``pool_root``, which everything reads, exist."""
+    """Every stored setting is JSON; ``kind`` and ``pool_root``, which everything reads, exist;
+    the session's bookkeeping has the shape it is read back with."""
     values = {}
     for key, raw in conn.execute("SELECT key, value FROM settings"):
         try:
@@ -142,6 +166,9 @@ def check_settings(conn: sqlite3.Connection, db: Path) -> None:
         raise setting_error(db, "pool_root", "is missing")
     if not isinstance(values["pool_root"], str) or not values["pool_root"]:
         raise setting_error(db, "pool_root", f"is {values['pool_root']!r}, not a folder path")
+    for key, (shape, valid) in _STATE_SHAPES.items():
+        if values.get(key) is not None and not valid(values[key]):
+            raise setting_error(db, key, f"is not {shape}")
 
 
 def _close(conn: sqlite3.Connection | None) -> None:

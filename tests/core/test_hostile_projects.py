@@ -90,6 +90,10 @@ DAMAGE = {
     "dropped table": (lambda p: _sql(p, "DROP TABLE rounds"), "missing tables or columns (rounds)"),
     "non-JSON setting": (lambda p: _sql(p, "UPDATE settings SET value = 'huge' WHERE key = 'batch'"),
                          "setting 'batch' is not valid JSON"),
+    "bookkeeping of the wrong shape": (
+        lambda p: _sql(p, """INSERT INTO settings VALUES ('current', '"garbage"')"""),
+        "setting 'current' is not [item id, strategy, score]",
+    ),
     "kind deleted": (lambda p: _sql(p, "DELETE FROM settings WHERE key = 'kind'"),
                      "setting 'kind' is missing"),
     "pool_root deleted": (lambda p: _sql(p, "DELETE FROM settings WHERE key = 'pool_root'"),
