@@ -289,3 +289,20 @@ def test_near_duplicates_and_outliers_are_one_click_away(qtbot, opened) -> None:
     assert shown == [o.item_id for o in review._space.outliers][: len(shown)] and shown
     show.setCurrentIndex(show.findData(None))
     assert review.model.rowCount() == len(review.model.all_rows())
+
+
+def test_the_pool_scan_is_reused_until_the_features_change(qtbot, opened, monkeypatch) -> None:
+    window, review, _ = opened
+    from aldesk.gui.review import suspicion
+
+    controller = window.controller
+    qtbot.waitUntil(lambda: not controller.features.busy, timeout=120_000)  # pretrained too
+    with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):
+        review.check_labels()
+    first = review._space
+    scans = []
+    original = suspicion._pool_rows
+    monkeypatch.setattr(suspicion, "_pool_rows", lambda s: scans.append(1) or original(s))
+    with qtbot.waitSignal(review.suspicion.scored, timeout=120_000) as blocker:
+        review.check_labels()
+    assert scans == [] and blocker.args[2] is first is review._space  # same features: reused

@@ -37,12 +37,17 @@ def _run(request: ReviewRequest, pool: tuple, should_stop) -> tuple:
     from aldesk.core.review_space import scan_space
 
     result = find_suspicious(request, should_stop)
-    if result is None or should_stop():
-        return None, None
+    if result is None or should_stop() or pool is None:
+        return result, None
     ids, rows = pool
     space = scan_space(ids, request.X[rows], request.feature_weights,
                        random_state=request.random_state)  # fmt: skip
     return result, space
+
+
+def _weights_key(request: ReviewRequest) -> bytes | None:
+    w = request.feature_weights
+    return None if w is None else np.asarray(w).tobytes()
 
 
 def _pool_rows(session: Session) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +79,8 @@ class SuspicionLane(QObject):
         self._lane.done.connect(self._on_done)
         self._lane.failed.connect(self.failed)
         self._lane.busy_changed.connect(self.busy_changed)
-        self._class_ids: list[int] = []
+        self._space = None  # the newest scan, and the features it was made on:
+        self._space_key: tuple | None = None  # it only changes when the features do
 
     @property
     def busy(self) -> bool:
@@ -86,14 +92,18 @@ class SuspicionLane(QObject):
         if request is None:
             return False
         class_ids = [c.id for c in session.store.classes()]
-        pool = _pool_rows(session)
+        key = (id(session.features), len(session.model.row_of), _weights_key(request))
+        pool = _pool_rows(session) if key != self._space_key else None
+        self._pending_key = key
         self._lane.submit(lambda ctx: (_run(request, pool, ctx.should_stop), class_ids))
         return True
 
     def _on_done(self, payload) -> None:
         (result, space), class_ids = payload
+        if space is not None:
+            self._space, self._space_key = space, self._pending_key
         if result is not None:
-            self.scored.emit(result, class_ids, space)
+            self.scored.emit(result, class_ids, self._space)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         return self._lane.shutdown(timeout_ms)

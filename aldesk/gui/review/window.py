@@ -322,7 +322,7 @@ class ReviewWindow(QMainWindow):
             f"the model contradicts {len(result.suspects)}, {sure} of them confidently; "
             f"confident learning estimates about {result.estimated_errors} are wrong. "
             "Tick “Suspicious only” to go through them, most doubtful first. "
-            f"Near-duplicates ({len(space.duplicates)} pairs) and outliers: in the "
+            f"Near-duplicates ({len(space.duplicates) if space else 0} pairs) and outliers: in the "
             "“Every item” menu."
         )
         self._on_filter(self.filters.current(), self.filters.sort.currentData())
