@@ -265,10 +265,13 @@ class MainWindow(QMainWindow):
             "If it was moved or renamed, locate it now. Your labels are safe either way.",
             QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
         )  # fmt: skip
-        if answer == QMessageBox.StandardButton.Open:
-            chosen = QFileDialog.getExistingDirectory(self, "Locate the pool folder")
-            if chosen:
-                self.controller.relocate_pool(chosen)
+        if answer != QMessageBox.StandardButton.Open:
+            return
+        # a folder without the project's files is refused (the error says why): ask again
+        # until the user finds the right one or cancels the file dialog
+        while chosen := QFileDialog.getExistingDirectory(self, "Locate the pool folder"):
+            if self.controller.relocate_pool(chosen):
+                return
 
     def _on_error(self, text: str) -> None:
         QMessageBox.warning(self, "aldesk", text)

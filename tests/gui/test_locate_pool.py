@@ -81,7 +81,8 @@ def test_a_wrong_folder_is_refused_and_changes_nothing(qtbot, tmp_path, monkeypa
     wrong.mkdir()
     errors: list[str] = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Open)
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(wrong))
+    choices = [str(wrong), ""]  # a wrong folder, then the file dialog is cancelled
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: choices.pop(0))
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: errors.append(text))
     store = ProjectStore.open(path)
     window = _window(store)
@@ -89,7 +90,30 @@ def test_a_wrong_folder_is_refused_and_changes_nothing(qtbot, tmp_path, monkeypa
     window.show()
     qtbot.waitUntil(lambda: not window.controller.features.busy, timeout=60_000)
 
-    assert errors and "None of this project's files" in errors[0]
+    assert len(errors) == 1 and "None of this project's files" in errors[0]
+    assert choices == []  # asked again after the refusal
     assert store.pool_root == pool.resolve()
+    assert {it.status for it in store.items()} == {"ok"}
+    window.close()
+
+
+def test_a_wrong_folder_then_the_right_one(qtbot, tmp_path, monkeypatch) -> None:
+    path = _project(tmp_path)
+    moved = tmp_path / "moved"
+    (tmp_path / "pool").rename(moved)
+    wrong = tmp_path / "empty"
+    wrong.mkdir()
+    choices = [str(wrong), str(moved)]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Open)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: choices.pop(0))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: None)
+    store = ProjectStore.open(path)
+    window = _window(store)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.controller.scanner.done, timeout=60_000):
+        window.show()
+    qtbot.waitUntil(lambda: not window.controller.features.busy, timeout=60_000)
+
+    assert store.pool_root == moved.resolve()
     assert {it.status for it in store.items()} == {"ok"}
     window.close()
