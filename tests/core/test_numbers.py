@@ -73,7 +73,7 @@ def test_reopening_rebuilds_the_model_of_the_last_round_without_adding_one(tmp_p
     session = _session(store, X)
     _label(session, y, 24)
     _rebuild(session)  # the last labels are in a round too
-    rounds = store.rounds()
+    rounds, history = store.rounds(), store.get("stop_set_history")
     path = store.path
     store.close()
     for _reopen in range(3):
@@ -87,6 +87,8 @@ def test_reopening_rebuilds_the_model_of_the_last_round_without_adding_one(tmp_p
             assert view.model_loaded and view.round == len(rounds)
             assert view.is_test or view.proba is not None
             assert store.rounds() == rounds  # no new round: the labels did not change
+            # nor a rebuilt model counted as "predictions stopped changing"
+            assert store.get("stop_set_history") == history
             assert session.status().round == len(rounds)
     with ProjectStore.open(path) as store:
         session = _session(store, X)
