@@ -30,11 +30,10 @@ class JobContext:
 
 def describe_error(exc: BaseException) -> str:
     """One line a person can read: the message of user errors, the type for programming errors."""
-    from aldesk.core.errors import AldeskError, MediaError
+    from aldesk.core.errors import AldeskError
+    from aldesk.core.media.reasons import for_person, raised_by_decoder
 
-    if isinstance(exc, MediaError | OSError | ValueError | SyntaxError | EOFError | MemoryError):
-        from aldesk.core.media.reasons import for_person  # decoders' errors, said for a person
-
+    if raised_by_decoder(exc):  # e.g. "OSError: image file is truncated", said for a person
         return for_person(exc)
     if isinstance(exc, AldeskError):
         return str(exc)

@@ -11,12 +11,31 @@ from aldesk.gui.workers import describe_error
 TIMEOUT_MS = 10_000
 
 
-def test_describe_error_says_decoder_errors_for_a_person() -> None:
-    said = describe_error(OSError("image file is truncated (5 bytes not processed)"))
-    assert said == "The image file is cut short (truncated)."
-    assert not describe_error(ValueError("tile cannot extend outside image")).startswith(
-        "ValueError:"
-    )
+def _raised(action) -> BaseException:
+    try:
+        action()
+    except Exception as exc:  # keep it, with its traceback
+        return exc
+    raise AssertionError("nothing was raised")
+
+
+def test_describe_error_says_decoder_errors_for_a_person(tmp_path: Path) -> None:
+    from PIL import Image, ImageFile
+
+    Image.new("RGB", (64, 64), "red").save(tmp_path / "whole.png")
+    data = (tmp_path / "whole.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    assert not ImageFile.LOAD_TRUNCATED_IMAGES
+    exc = _raised(lambda: Image.open(tmp_path / "cut.png").load())  # Pillow's own error
+
+    assert describe_error(exc) == "The image file is cut short (truncated)."
+
+
+def test_other_lanes_keep_the_exception_type() -> None:
+    def rank():
+        raise ValueError("cannot rank x")  # e.g. a training bug: not a decoding failure
+
+    assert describe_error(_raised(rank)) == "ValueError: cannot rank x"
 
 
 def test_the_placeholder_shows_the_sentence(qtbot, tmp_path: Path) -> None:

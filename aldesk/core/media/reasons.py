@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from aldesk.core.errors import AldeskError, MediaError
 
+# Where an exception is a decoding failure: Pillow, libsndfile, the stdlib WAV reader, aldesk's
+# media code and the viewers' decode paths (which also stat and open the file).
+_DECODER_PACKAGES = ("PIL", "soundfile", "wave")
+_DECODER_MODULES = ("aldesk.core.media", "aldesk.gui.viewers")
+
 # Short reasons (MediaError.reason) -> the sentence shown for them.
 _SENTENCES = {
     "truncated file": "The file is cut short (truncated).",
@@ -51,3 +56,17 @@ def _sentence(reason: str) -> str:
     if reason in _SENTENCES:
         return _SENTENCES[reason]
     return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+
+
+def raised_by_decoder(exc: BaseException) -> bool:
+    """Whether ``exc`` is a decoder's failure (a MediaError, or raised inside Pillow,
+    soundfile or aldesk's media code), as opposed to, say, a bug in training."""
+    if isinstance(exc, MediaError):
+        return True
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in _DECODER_PACKAGES or module.startswith(_DECODER_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
