@@ -41,10 +41,9 @@ def check_kind(kind: str, root: Path, report: Report) -> None:
     project = make_project(kind, root / kind)
     report.ok(f"{kind}: generated {len(project.truth)} files and a project "
               f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
-    window = _open_window(project)
+    failures: list[str] = []  # what the feature lane reported as failed
+    window = _open_window(project, failures)
     try:
-        failures: list[str] = []  # what the feature lane reported as failed
-        window.controller.features.failed.connect(failures.append)
         report.ok(f"{kind}: labeling window opened, first item shown")
         given = _answer_by_keys(window, project)
         report.ok(f"{kind}: {len(given)} answers given by key press")
@@ -73,10 +72,14 @@ def check_kind(kind: str, root: Path, report: Report) -> None:
     )
 
 
-def _open_window(project: CheckProject) -> MainWindow:
+def _open_window(project: CheckProject, failures: list[str] | None = None) -> MainWindow:
+    """The labeling window on ``project``, active, its first item shown; feature-lane
+    failures are appended to ``failures`` from the start (extraction begins on show)."""
     from aldesk.core.store import ProjectStore
 
     window = MainWindow(ProjectStore.open(project.path))
+    if failures is not None:
+        window.controller.features.failed.connect(failures.append)
     window.show()
     window.activateWindow()  # hotkeys are window shortcuts: they act in the active window
     if not QTest.qWaitForWindowActive(window, int(OPEN_TIMEOUT * 1000)):
