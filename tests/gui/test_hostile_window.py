@@ -54,3 +54,31 @@ def test_a_damaged_dictionary_is_rebuilt_with_a_message(qtbot, tmp_path) -> None
     assert any("damaged" in m and "learned from the pool" in m for m in said), said
     assert again.controller.session.status().n_pool > 0
     _close(qtbot, again)
+
+
+def test_an_audio_clip_holding_nan_is_flagged_and_the_model_trains(qtbot, tmp_path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from aldesk.core.project import ProjectSettings, create_project
+    from tests.gui.test_main_window import _pool, _window
+
+    pool, truth, classes = _pool(tmp_path, "audio", per_class=10)
+    x = np.zeros(8000, np.float32)
+    x[100:300] = np.nan
+    sf.write(pool / "nan.wav", x, 16000, subtype="FLOAT")
+    s = ProjectSettings(batch=4, seed_size=4, test_size=5, representation="pool")
+    store, _ = create_project(tmp_path / "proj", pool, classes, s)
+    window = _window(store)
+    said: list[str] = []
+    window.controller.message.connect(said.append)
+    _show(qtbot, window)
+
+    nan_item = next(it for it in store.items() if it.relpath == "nan.wav")
+    assert store.item(nan_item.id).status == "unreadable"
+    assert "invalid samples" in store.item(nan_item.id).reason
+    assert not any("failed" in m.lower() for m in said), said
+    with qtbot.waitSignal(window.controller.trainer.ranked, timeout=60_000):
+        _label_by_keys(qtbot, window, truth, 8)
+    qtbot.waitUntil(lambda: window.controller.session.model.round >= 1, timeout=60_000)
+    _close(qtbot, window)
