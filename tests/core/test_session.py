@@ -13,6 +13,7 @@ from aldesk.core.project import ProjectSettings
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
 from aldesk.core.store import NewItem, ProjectStore
+from aldesk.core.strategies import DEFAULT_STRATEGY
 
 N_ITEMS = 300
 
@@ -69,7 +70,7 @@ def test_seed_phase_then_strategy_with_scores(tmp_path, data) -> None:
     assert len(store.get("seed_queue")) == 6  # representative seed persisted for reopen
     _label(session, y, 10)
     q = session.current()
-    assert q.strategy == "margin" and q.score is not None
+    assert q.strategy == DEFAULT_STRATEGY and q.score is not None
     assert set(q.proba) == {c.id for c in session.classes}
     assert abs(sum(q.proba.values()) - 1) < 1e-4
     assert session.model.round >= 1
@@ -182,7 +183,7 @@ def test_queue_is_restored_on_reopen_before_features_load(tmp_path, data) -> Non
         reopened = Session(again)  # no features yet: served from the saved queue
         q = reopened.current()
         assert q.item.id == expected.item.id
-        assert q.strategy == "margin"
+        assert q.strategy == DEFAULT_STRATEGY
         assert len(again.labels()) == 16
 
 

@@ -14,7 +14,7 @@ from aldesk.core.store import ProjectStore
 @pytest.fixture
 def store(tmp_path):
     s = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
-                            classes=["cat", "dog", "bird"], settings={"batch": 5})  # fmt: skip
+                            classes=["cat", "dog", "bird"], settings={"batch": 5, "strategy": "margin"})  # fmt: skip
     yield s
     s.close()
 

@@ -42,7 +42,7 @@ def test_registry_names_and_default():
         "adaptive",
         "tcm",
     ]
-    assert DEFAULT_STRATEGY == "margin"
+    assert DEFAULT_STRATEGY == "tcm"
     assert all(isinstance(text, str) and text for text in POOL_STRATEGIES.values())
 
 

@@ -13,6 +13,7 @@ from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
 from aldesk.core.rounds import run_round
 from aldesk.core.store import ProjectStore
+from aldesk.core.strategies import DEFAULT_STRATEGY
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.main_window import MainWindow
 
@@ -123,7 +124,7 @@ def test_retraining_runs_off_the_ui_thread_and_updates_the_ranking(qtbot, tmp_pa
     qtbot.waitUntil(lambda: not window.controller.training_pending(), timeout=60_000)
     query = window.controller.current()
     if not query.is_test:
-        assert query.strategy == "margin" and query.score is not None
+        assert query.strategy == DEFAULT_STRATEGY and query.score is not None
         assert window.why.top_text()  # probabilities are shown
     assert window.store.rounds()
     _close(qtbot, window)
