@@ -53,6 +53,13 @@ start=$SECONDS
 
 app="$ROOT/dist/aldesk"
 test -x "$app/aldesk" || { echo "build.sh: no $app/aldesk" >&2; exit 1; }
+# A Python built from source (pyenv, as on CI) carries its debug symbols: 23 MB of libpython
+# of which 17 are symbols, ~8 MB of the package. Strip only CPython's own library and modules:
+# the wheels' libraries are stripped already, and stripping numpy's OpenBLAS breaks it.
+if command -v strip >/dev/null; then
+    find "$app/_internal" -maxdepth 1 -name 'libpython3*.so*' -type f -exec strip --strip-unneeded {} +
+    find "$app/_internal" -path '*/lib-dynload/*.so' -type f -exec strip --strip-unneeded {} +
+fi
 echo "build.sh: built $app in $((SECONDS - start)) s"
 printf 'build.sh: size %s (%s files)\n' "$(du -sh "$app" | cut -f1)" "$(find "$app" -type f | wc -l)"
 "$app/aldesk" --version

@@ -46,7 +46,7 @@ done
 install -D -m 0644 "$ROOT/resources/icons/aldesk.svg" "$top/share/icons/hicolor/scalable/apps/aldesk.svg"
 cp -r "$APP/_internal/licenses/." "$top/share/doc/aldesk/"
 
-compress() { if command -v pigz >/dev/null; then pigz -n -6; else gzip -n -6; fi; }
+compress() { if command -v pigz >/dev/null; then pigz -n -9; else gzip -n -9; fi; }
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" \
     --mode='u+rwX,go+rX,go-w' -C "$STAGE" -cf - "$NAME" | compress > "$OUT.part"
 mv "$OUT.part" "$OUT"
