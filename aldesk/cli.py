@@ -39,10 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     from aldesk.commands_review import add_parser as add_suspicious
 
     add_suspicious(sub)
-    p = sub.add_parser("export", help="export labels (and predictions) to CSV or JSON")
+    p = sub.add_parser("export", help="export labels (and predictions) to CSV, JSON or JSON "
+                       "Lines, or the labeled files as a folder per class")  # fmt: skip
     p.add_argument("project", type=Path)
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--format", choices=("csv", "json", "jsonl", "folders"), default="csv",
+                   help="folders: OUT/<class>/<file>, as torchvision's ImageFolder reads")  # fmt: skip
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--link", action="store_true",
+                   help="with --format folders: hard links instead of copies (same disk only)")  # fmt: skip
     p.add_argument("--predictions", action="store_true",
                    help="add the model's prediction and confidence for every unlabeled item")  # fmt: skip
     _add_recover(sub)

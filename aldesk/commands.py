@@ -169,12 +169,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     from aldesk.core.interop import export_labels
     from aldesk.core.store import ProjectStore
 
+    if args.format == "folders":
+        return _export_folders(args)
+    if args.link:
+        raise AldeskError("--link goes with --format folders (files cannot be linked into a CSV).")
     check_writable(args.out)
     # a reader: the predictions' model and round stay in its in-memory snapshot
     with ProjectStore.open(args.project, readonly="aldesk export only reads it") as store:
         predictions = _predictions(store) if args.predictions else None
         export_labels(store, args.out, fmt=args.format, predictions=predictions)
     print(f"Wrote {args.out}")
+    return 0
+
+
+def _export_folders(args: argparse.Namespace) -> int:
+    from aldesk.core.export_folders import describe, plan_folder_export, write_folder_export
+    from aldesk.core.store import ProjectStore
+
+    if args.predictions:
+        raise AldeskError("--predictions goes with a file format; folders hold labeled files only.")
+    with ProjectStore.open(args.project, readonly="aldesk export only reads it") as store:
+        plan = plan_folder_export(store, args.out)
+    show = _progress_line("exporting")
+    report = write_folder_export(plan, link=args.link, progress=lambda d, t: show((d, t)))
+    print("\n".join(describe(report, plan.out_dir)))
     return 0
 
 

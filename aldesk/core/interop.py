@@ -26,7 +26,7 @@ from aldesk.core.errors import AldeskError, UnknownClass
 from aldesk.core.labels_file import Row, normalise, read_oracle_csv, read_rows  # noqa: F401
 from aldesk.core.store import Item, ProjectStore
 
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json", "jsonl")
 EXPORT_COLUMNS = ("path", "label", "split", "answered_at")
 PREDICTION_COLUMNS = ("prediction", "confidence")
 IMPORT_STRATEGY = "import"
@@ -64,7 +64,7 @@ def export_labels(
     fmt: str = "csv",
     predictions: Predictions | None = None,
 ) -> int:
-    """Write the project's current labels to a CSV or JSON file.
+    """Write the project's current labels to a CSV, JSON or JSON Lines file.
 
     Every labelled pool file gets a row ``path, label, split, answered_at`` (UTC, ISO 8601).
     With ``predictions``, the file gains ``prediction, confidence`` columns and every unlabelled
@@ -74,7 +74,7 @@ def export_labels(
     Args:
         store: An open project.
         out_path: The file to write.
-        fmt: ``'csv'`` or ``'json'``.
+        fmt: ``'csv'``, ``'json'`` or ``'jsonl'`` (one JSON object per line).
         predictions: item id -> (class name, confidence) from the current model.
 
     Returns:
@@ -87,7 +87,8 @@ def export_labels(
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
     rows = _export_rows(store, predictions)
     columns = EXPORT_COLUMNS + (PREDICTION_COLUMNS if predictions is not None else ())
-    text = _to_csv(rows, columns) if fmt == "csv" else _to_json(rows, columns)
+    write = {"csv": _to_csv, "json": _to_json, "jsonl": _to_jsonl}[fmt]
+    text = write(rows, columns)
     _write_atomically(Path(out_path), text)
     return len(rows)
 
@@ -134,6 +135,11 @@ def _to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 
 def _to_json(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     return json.dumps([{c: row[c] for c in columns} for row in rows], indent=1) + "\n"
+
+
+def _to_jsonl(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """JSON Lines: one object per line (``ensure_ascii`` keeps a line break in a name escaped)."""
+    return "".join(json.dumps({c: row[c] for c in columns}) + "\n" for row in rows)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -83,3 +83,38 @@ def test_predictions_without_a_model_explain_and_write_nothing(qtbot, tmp_path) 
         plain.start()
     assert _rows(out) == []
     window.close()
+
+
+def test_the_dialog_offers_a_folder_per_class_with_links(qtbot, tmp_path) -> None:
+    dialog = ExportDialog(None, tmp_path / "p-labels.csv")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("folders"))
+    assert dialog.path_label.text() == "Folder:" and dialog.link_box.isVisible()
+    assert not dialog.predictions_box.isVisible()
+    dialog.predictions_box.setChecked(True)  # hidden: never carried into a folder export
+    dialog.link_box.setChecked(True)
+    assert dialog.choice() == ExportChoice(tmp_path / "p-labels", "folders", False, True)
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("jsonl"))
+    assert dialog.choice() == ExportChoice(tmp_path / "p-labels.jsonl", "jsonl", True, False)
+
+
+def test_a_folder_export_copies_each_labeled_file_into_its_class_folder(qtbot, tmp_path) -> None:
+    window, truth = _window(qtbot, tmp_path)
+    _label(window, truth, 6)
+    out = tmp_path / "folders"
+    exporter = Exporter(window.controller, ExportChoice(out, "folders", False), window)
+    with qtbot.waitSignal(exporter.finished, timeout=30_000) as done:
+        exporter.start()
+        assert exporter.waiting  # the copies are made on a background lane
+    assert "Exported 6 files (copied)" in done.args[0]
+    names = {c.id: c.name for c in window.store.classes()}
+    paths = {it.id: it.relpath for it in window.store.items()}
+    expected = sorted(f"{names[c]}/{paths[i].rsplit('/', 1)[-1]}"
+                      for i, c in window.store.labels().items())  # fmt: skip
+    assert sorted(f.relative_to(out).as_posix() for f in out.rglob("*.*")) == expected
+    again = Exporter(window.controller, ExportChoice(out, "folders", False), window)
+    with qtbot.waitSignal(again.failed) as failed:
+        again.start()  # the folder is no longer empty: refused, nothing overwritten
+    assert "not empty" in failed.args[0]
+    window.close()

@@ -1,10 +1,12 @@
-"""File ▸ Export: where, CSV or JSON, and optionally the model's predictions with confidence.
+"""File ▸ Export: where, CSV / JSON / JSON Lines (optionally with the model's predictions and
+their confidence), or the labeled files as a folder per class (copies or hard links).
 
 The dialog only gathers the choice. ``Exporter`` carries it out: labels alone are written at once
 (``core.interop.export_labels``); with predictions, the model is first brought up to date with the
 labels through the window's own trainer lane (off the UI thread, the newest request wins), and the
 file is written when that round has been applied. A model that already knows every label is used
-as it is, so exporting never adds a round without new labels.
+as it is, so exporting never adds a round without new labels. A folder export is planned from
+the store on the UI thread and its files are copied on a background lane.
 """
 
 from __future__ import annotations
@@ -30,20 +32,33 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.core.errors import AldeskError
+from aldesk.core.export_folders import describe, plan_folder_export, write_folder_export
 from aldesk.core.interop import export_labels
+from aldesk.gui.workers import Lane
 
-FORMATS = {"csv": "CSV (spreadsheets, pandas)", "json": "JSON (a list of objects)"}
+FORMATS = {
+    "csv": "CSV (spreadsheets, pandas)",
+    "json": "JSON (a list of objects)",
+    "jsonl": "JSON Lines (one object per line)",
+    "folders": "A folder per class (torchvision ImageFolder, Keras)",
+}
+FILE_SUFFIXES = (".csv", ".json", ".jsonl")
 PREDICTIONS_TEXT = (
     "Adds two columns, the model's predicted class and its confidence (0–1), and a row for "
     "every item you have not labeled. The model is first brought up to date with your labels."
+)
+FOLDERS_TEXT = (
+    "Writes FOLDER/<class>/<file> for every labeled file (test items included), the layout "
+    "torchvision's ImageFolder and Keras read. The folder must be new or empty."
 )
 
 
 @dataclass(frozen=True)
 class ExportChoice:
     path: Path
-    fmt: str  # 'csv' or 'json'
+    fmt: str  # 'csv', 'json', 'jsonl' or 'folders'
     predictions: bool
+    link: bool = False  # folders: hard links instead of copies
 
 
 class ExportDialog(QDialog):
@@ -65,12 +80,17 @@ class ExportDialog(QDialog):
         self.format_box.setCurrentIndex(1 if default_path.suffix.lower() == ".json" else 0)
         self.format_box.currentIndexChanged.connect(self._on_format_changed)
         self.predictions_box = QCheckBox("Add the model's predictions with their confidence")
-        note = QLabel(PREDICTIONS_TEXT)
-        note.setWordWrap(True)
-        note.setStyleSheet("color: palette(placeholder-text);")
+        self.link_box = QCheckBox("Hard links instead of copies (no extra disk space)")
+        self.link_box.setToolTip(
+            "Needs the export folder on the same disk as the pool; otherwise the files are copied."
+        )
+        self.note = QLabel(PREDICTIONS_TEXT)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: palette(placeholder-text);")
         form = QFormLayout()
-        form.addRow("File:", path_row)
         form.addRow("Format:", self.format_box)
+        form.addRow("File:", path_row)
+        self.path_label = form.labelForField(path_row)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -80,19 +100,31 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.predictions_box)
-        layout.addWidget(note)
+        layout.addWidget(self.link_box)
+        layout.addWidget(self.note)
         layout.addWidget(buttons)
-        self.resize(520, self.sizeHint().height())
+        self._show_format_options()
+        self.resize(560, self.sizeHint().height())
 
     def choice(self) -> ExportChoice:
+        folders = self.format_box.currentData() == "folders"
         return ExportChoice(
             Path(self.path_edit.text().strip()).expanduser(),
             self.format_box.currentData(),
-            self.predictions_box.isChecked(),
+            self.predictions_box.isChecked() and not folders,
+            self.link_box.isChecked() and folders,
         )
 
     def _browse(self) -> None:
         fmt = self.format_box.currentData()
+        if fmt == "folders":
+            path = QFileDialog.getExistingDirectory(
+                self, "Export into folder", str(Path(self.path_edit.text()).parent)
+            )
+            if path:  # a new folder inside the chosen one: the export wants an empty folder
+                name = Path(self.path_edit.text()).name or "export"
+                self.path_edit.setText(str(Path(path) / name))
+            return
         path, _ = QFileDialog.getSaveFileName(
             self, "Export labels", self.path_edit.text(), f"{fmt.upper()} (*.{fmt})"
         )
@@ -101,10 +133,23 @@ class ExportDialog(QDialog):
 
     @Slot(int)
     def _on_format_changed(self, _index: int) -> None:
-        """The file name's extension follows the format (a .csv holding JSON confuses)."""
+        """The file name's extension follows the format (a .csv holding JSON confuses); a
+        folder export takes a folder name without one."""
         path = Path(self.path_edit.text().strip())
-        if path.suffix.lower() in (".csv", ".json"):
-            self.path_edit.setText(str(path.with_suffix("." + self.format_box.currentData())))
+        fmt = self.format_box.currentData()
+        known = path.suffix.lower() in FILE_SUFFIXES
+        if fmt == "folders" and known:
+            self.path_edit.setText(str(path.with_suffix("")))
+        elif fmt != "folders" and (known or not path.suffix):
+            self.path_edit.setText(str(path.with_suffix("." + fmt)))
+        self._show_format_options()
+
+    def _show_format_options(self) -> None:
+        folders = self.format_box.currentData() == "folders"
+        self.path_label.setText("Folder:" if folders else "File:")
+        self.predictions_box.setVisible(not folders)
+        self.link_box.setVisible(folders)
+        self.note.setText(FOLDERS_TEXT if folders else PREDICTIONS_TEXT)
 
 
 class Exporter(QObject):
@@ -113,17 +158,23 @@ class Exporter(QObject):
     Signals:
         finished(str): the file was written; a one-line message for the status bar.
         failed(str): nothing was written; why, for a person.
+        progressed(int, int): files written so far and in all (folder export).
     """
 
     finished = Signal(str)
     failed = Signal(str)
+    progressed = Signal(int, int)
 
     def __init__(self, controller, choice: ExportChoice, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller, self.choice = controller, choice
         self.waiting = False
+        self.report = None
 
     def start(self) -> None:
+        if self.choice.fmt == "folders":
+            self._write_folders()
+            return
         if not self.choice.predictions or self._model_is_current():
             self._write()
             return
@@ -179,6 +230,35 @@ class Exporter(QObject):
         what = " with predictions" if predictions is not None else ""
         self.finished.emit(f"Exported {rows} rows{what} to {self.choice.path}")
 
+    def _write_folders(self) -> None:
+        """Plan here (the store is read on the UI thread only), copy on a background lane."""
+        try:
+            plan = plan_folder_export(self.controller.store, self.choice.path)
+        except AldeskError as exc:
+            self.failed.emit(str(exc))
+            return
+        link = self.choice.link
+        self.lane = Lane(self, name="aldesk-export")
+        self.lane.done.connect(lambda report: self._on_folders_done(report, plan.out_dir))
+        self.lane.failed.connect(self.failed)
+        self.lane.progressed.connect(self._on_folders_progress)
+        self.waiting = True
+        self.lane.submit(
+            lambda ctx: write_folder_export(
+                plan, link=link, progress=lambda d, t: ctx.report((d, t)),
+                should_stop=ctx.should_stop,
+            )
+        )  # fmt: skip
+
+    @Slot(object)
+    def _on_folders_progress(self, done_total) -> None:
+        self.progressed.emit(*done_total)
+
+    def _on_folders_done(self, report, out_dir: Path) -> None:
+        self.waiting = False
+        self.report = report  # the files that could not be exported, for the window to show
+        self.finished.emit("  ".join(describe(report, out_dir)))
+
 
 def ask_and_export(window) -> Exporter | None:
     """File ▸ Export for a labeling window: the dialog, then the export; results go to the
@@ -190,11 +270,21 @@ def ask_and_export(window) -> Exporter | None:
     return start_export(window, dialog.choice())
 
 
+def _show_finished(window, exporter: Exporter, text: str) -> None:
+    window.statusBar().showMessage(text, 10000)
+    report = exporter.report
+    if report is not None and (report.missing or report.unreadable):
+        QMessageBox.warning(window, "Export", "\n".join(describe(report, exporter.choice.path)))
+
+
 def start_export(window, choice: ExportChoice) -> Exporter:
     exporter = Exporter(window.controller, choice, window)
-    exporter.finished.connect(lambda text: window.statusBar().showMessage(text, 10000))
+    exporter.finished.connect(lambda text: _show_finished(window, exporter, text))
     exporter.failed.connect(lambda text: QMessageBox.warning(window, "Export", text))
+    exporter.progressed.connect(
+        lambda done, total: window.statusBar().showMessage(f"Export: {done} / {total} files…")
+    )
     exporter.start()
-    if exporter.waiting:
+    if exporter.waiting and choice.fmt != "folders":
         window.statusBar().showMessage("Export: bringing the model up to date with your labels…")
     return exporter

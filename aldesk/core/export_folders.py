@@ -1,0 +1,183 @@
+"""Export the labelled files as a folder per class (torchvision's ImageFolder, Keras'
+``image_dataset_from_directory``): ``OUT/<class>/<file>``, copies or hard links.
+
+Planning reads the store (GUI thread: workers never touch its connection); writing the files
+needs only the plan, so it can run off the UI thread. A file that has gone missing or cannot be
+read is reported and the export goes on.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from aldesk.core.errors import AldeskError
+from aldesk.core.store import ProjectStore
+
+
+@dataclass(frozen=True)
+class FolderPlan:
+    """What goes where: (source file, destination file) in pool-path order."""
+
+    out_dir: Path
+    files: list[tuple[Path, Path]]
+    unreadable: list[str]  # labelled items flagged as unreadable: not exported
+
+
+@dataclass
+class FolderReport:
+    written: int = 0
+    linked: bool = False
+    missing: list[str] = field(default_factory=list)  # "path: reason" per file not written
+    unreadable: list[str] = field(default_factory=list)
+    note: str | None = None  # e.g. links fell back to copies
+
+
+def plan_folder_export(store: ProjectStore, out_dir: str | os.PathLike[str]) -> FolderPlan:
+    """Where each labelled pool file goes: ``out_dir/<class>/<file name>``.
+
+    Files are taken in path order; a second file with the same name in a class folder (compared
+    case-insensitively, for Windows and macOS disks) becomes ``name-2.ext``, ``name-3.ext``...,
+    so the same project always exports to the same names.
+
+    Raises:
+        AldeskError: ``out_dir`` is a file, is not empty, or lies inside the pool folder.
+    """
+    out = Path(out_dir).expanduser().absolute()
+    _check_out_dir(out, store.pool_root)
+    names = {c.id: c.name for c in store.classes()}
+    folders = _class_folders(list(names.values()))
+    labels = store.labels()
+    taken: dict[str, set[str]] = {}
+    files, unreadable = [], []
+    for item in sorted(store.items(), key=lambda it: it.relpath):
+        if item.origin != "file" or item.id not in labels:
+            continue
+        if item.status != "ok":
+            unreadable.append(item.relpath)
+            continue
+        folder = folders[names[labels[item.id]]]
+        name = _free_name(PurePosixPath(item.relpath).name, taken.setdefault(folder, set()))
+        files.append((store.abspath(item), out / folder / name))
+    return FolderPlan(out, files, unreadable)
+
+
+def _check_out_dir(out: Path, pool_root: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise AldeskError(f"Cannot export to {out}: it is a file; give a folder.")
+    if out.is_dir() and any(out.iterdir()):
+        raise AldeskError(f"Cannot export to {out}: the folder is not empty; give a new one.")
+    pool = pool_root.resolve()
+    if out.resolve() == pool or pool in out.resolve().parents:
+        raise AldeskError(
+            f"Cannot export to {out}: it is inside the pool folder, where the copies would be "
+            "scanned as new items; choose a folder outside it."
+        )
+
+
+def _class_folders(classes: list[str]) -> dict[str, str]:
+    """A folder name per class: separators and a leading dot replaced, clashes numbered."""
+    taken: set[str] = set()
+    folders = {}
+    for name in classes:
+        safe = name.replace("/", "_").replace("\\", "_").strip() or "class"
+        if safe.startswith("."):
+            safe = "_" + safe[1:]
+        folders[name] = _free_name(safe, taken)
+    return folders
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    stem, suffix = _split(name)
+    candidate, n = name, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{stem}-{n}{suffix}"
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def _split(name: str) -> tuple[str, str]:
+    suffix = PurePosixPath(name).suffix
+    return (name[: -len(suffix)], suffix) if suffix else (name, "")
+
+
+Progress = Callable[[int, int], None]
+
+
+def write_folder_export(
+    plan: FolderPlan,
+    *,
+    link: bool = False,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> FolderReport:
+    """Copy (or hard-link) the planned files. Needs no store: safe off the UI thread.
+
+    Hard links need the pool and ``out_dir`` on one file system; when they are not (or the file
+    system has no links), the files are copied instead and ``note`` says so.
+
+    Raises:
+        AldeskError: ``out_dir`` cannot be created or written.
+    """
+    report = FolderReport(linked=link, unreadable=list(plan.unreadable))
+    try:
+        plan.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AldeskError(f"Cannot create {plan.out_dir}: {exc.strerror or exc}.") from exc
+    total = len(plan.files)
+    for done, (src, dest) in enumerate(plan.files, 1):
+        if should_stop():
+            break
+        _place(src, dest, report)
+        if progress is not None:
+            progress(done, total)
+    return report
+
+
+def _place(src: Path, dest: Path, report: FolderReport) -> None:
+    try:
+        dest.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise AldeskError(f"Cannot create {dest.parent}: {exc.strerror or exc}.") from exc
+    if report.linked:
+        try:
+            os.link(src, dest)
+            report.written += 1
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
+                report.missing.append(f"{src}: {exc.strerror or exc}")
+                return
+            report.linked = False
+            report.note = (
+                f"Hard links are not possible from {src.parent} to {dest.parent} "
+                f"({exc.strerror}): the files were copied instead."
+            )
+    try:
+        shutil.copy2(src, dest)
+        report.written += 1
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise AldeskError(f"Cannot write {dest}: the disk is full.") from exc
+        report.missing.append(f"{src}: {exc.strerror or exc}")
+
+
+def describe(report: FolderReport, out_dir: Path) -> list[str]:
+    """The report as lines for a person (the CLI prints them, the GUI shows them)."""
+    how = "linked" if report.linked else "copied"
+    lines = [f"Exported {report.written} files ({how}) to {out_dir}, a folder per class."]
+    if report.note:
+        lines.append(report.note)
+    if report.missing:
+        lines.append(f"{len(report.missing)} files could not be exported, e.g. {report.missing[0]}")
+    if report.unreadable:
+        lines.append(
+            f"{len(report.unreadable)} labelled items are unreadable and were left out, "
+            f"e.g. {report.unreadable[0]}"
+        )
+    return lines

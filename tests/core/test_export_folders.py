@@ -1,0 +1,123 @@
+"""Export as a folder per class (ImageFolder layout), and JSON Lines export."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from aldesk.cli import main
+from aldesk.core import export_folders, interop
+from aldesk.core.errors import AldeskError
+from aldesk.core.store import NewItem, ProjectStore
+
+PATHS = ["a.png", "b.png", "sub/a.png", "sub/A.PNG", "sub/d.png", "gone.png"]
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    pool = tmp_path / "pool"
+    (pool / "sub").mkdir(parents=True)
+    for p in PATHS[:-1]:
+        (pool / p).write_bytes(p.encode())
+    s = ProjectStore.create(tmp_path / "p", pool_root=pool, kind="image", classes=["cat", "a/b"])
+    s.add_items(
+        NewItem(hash=f"h{i}", relpath=p, kind="image", size=1, mtime_ns=0, arrival=i)
+        for i, p in enumerate(PATHS)
+    )
+    ids = {it.relpath: it.id for it in s.items()}
+    cat, ab = s.class_by_name("cat").id, s.class_by_name("a/b").id
+    for p in ("a.png", "sub/a.png", "sub/A.PNG", "gone.png"):
+        s.record(ids[p], "label", class_id=cat)
+    s.record(ids["b.png"], "label", class_id=ab)
+    yield s
+    s.close()
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {f.relative_to(out).as_posix(): f.read_bytes() for f in out.rglob("*") if f.is_file()}
+
+
+def test_a_folder_per_class_with_clashes_numbered_and_missing_files_reported(store, tmp_path):
+    out = tmp_path / "out"
+    plan = export_folders.plan_folder_export(store, out)
+    report = export_folders.write_folder_export(plan)
+    # in path order the first a.png keeps its name; the others (any case) are numbered
+    assert _tree(out) == {
+        "cat/a.png": b"a.png",
+        "cat/A-2.PNG": b"sub/A.PNG",
+        "cat/a-3.png": b"sub/a.png",
+        "a_b/b.png": b"b.png",
+    }
+    assert report.written == 4 and not report.linked
+    assert len(report.missing) == 1 and "gone.png" in report.missing[0]
+    again = export_folders.plan_folder_export(store, tmp_path / "again")
+    assert [d.name for _, d in again.files] == [d.name for _, d in plan.files]  # deterministic
+
+
+def test_unreadable_items_are_left_out_and_reported(store, tmp_path) -> None:
+    item = next(it for it in store.items() if it.relpath == "b.png")
+    store.update_item(item.id, status="unreadable", reason="truncated")
+    report = export_folders.write_folder_export(
+        export_folders.plan_folder_export(store, tmp_path / "out")
+    )
+    assert report.unreadable == ["b.png"]
+    assert not (tmp_path / "out" / "a_b").exists()
+    assert any("unreadable" in line for line in export_folders.describe(report, tmp_path))
+
+
+def test_links_share_the_file_and_fall_back_to_copies_across_disks(store, tmp_path, monkeypatch):
+    report = export_folders.write_folder_export(
+        export_folders.plan_folder_export(store, tmp_path / "linked"), link=True
+    )
+    assert report.linked and report.written == 4 and report.note is None
+    assert os.path.samefile(tmp_path / "linked/a_b/b.png", store.pool_root / "b.png")
+
+    def cross_device(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(export_folders.os, "link", cross_device)
+    report = export_folders.write_folder_export(
+        export_folders.plan_folder_export(store, tmp_path / "copied"), link=True
+    )
+    assert not report.linked and report.written == 4
+    assert "copied instead" in report.note and "\n" not in report.note
+    assert not os.path.samefile(tmp_path / "copied/a_b/b.png", store.pool_root / "b.png")
+
+
+@pytest.mark.parametrize("where", ["file", "full", "pool"])
+def test_a_bad_out_folder_is_refused_before_anything_is_written(store, tmp_path, where) -> None:
+    out = {"file": tmp_path / "f.txt", "full": tmp_path / "full", "pool": store.pool_root / "x"}
+    target = out[where]
+    if where == "file":
+        target.write_text("x")
+    elif where == "full":
+        target.mkdir()
+        (target / "keep.txt").write_text("x")
+    with pytest.raises(AldeskError, match="Cannot export to"):
+        export_folders.plan_folder_export(store, target)
+
+
+def test_jsonl_has_one_object_per_line_with_split(store, tmp_path) -> None:
+    out = tmp_path / "labels.jsonl"
+    assert interop.export_labels(store, out, fmt="jsonl") == 5
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["path"] for r in rows] == sorted(r["path"] for r in rows)
+    assert set(rows[0]) == {"path", "label", "split", "answered_at"}
+    assert {r["label"] for r in rows} == {"cat", "a/b"} and rows[0]["split"] == "pool"
+
+
+def test_cli_exports_folders_and_refuses_link_for_files(store, tmp_path, capsys) -> None:
+    project = store.path
+    store.close()
+    out = tmp_path / "cli-out"
+    assert main(["export", str(project), "--format", "folders", "--out", str(out), "--link"]) == 0
+    text = capsys.readouterr().out
+    assert "Exported 4 files (linked)" in text and "could not be exported" in text
+    assert sorted(_tree(out)) == ["a_b/b.png", "cat/A-2.PNG", "cat/a-3.png", "cat/a.png"]
+    code = main(["export", str(project), "--format", "csv", "--out", str(tmp_path / "x.csv"),
+                 "--link"])  # fmt: skip
+    assert code == 2 and "--link goes with --format folders" in capsys.readouterr().err
