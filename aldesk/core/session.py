@@ -56,6 +56,7 @@ class Session:
         self._items: dict[int, Item] = {}
         self._history: list[int] = [e.item_id for e in store.events() if e.action != "undo"]
         self._browse: int | None = None  # index into history while going back
+        self._pinned: int | None = None  # an item picked in the review window, until answered
         self._current: Query | None = None
         self._position: list | None = None
         self.model = ModelState(store, self.settings)
@@ -72,6 +73,8 @@ class Session:
         self.index = ItemIndex.build(self._items, self.settings.random_state)
         self.queue.set_items(self.index)
         self.model.items_changed()
+        if self._pinned not in self._items:
+            self._pinned = None  # the picked file was removed by the rescan
         if self._current is not None:  # the item on screen may have moved, or a new pool root
             item = self._items[self._current.item.id]
             self._current = replace(self._current, item=item, abspath=self.store.abspath(item))
@@ -114,6 +117,8 @@ class Session:
     # ------------------------------------------------------------------ serving
     def current(self) -> Query | None:
         """The item on screen; chosen now if none is (the user never waits for a model)."""
+        if self._pinned is not None:
+            return self._revisit(self._pinned)
         if self._browse is not None:
             return self._revisit(self._history[self._browse])
         if self._current is None or self._current.item.id in self._answers:
@@ -221,6 +226,15 @@ class Session:
         return replace(query, round=fresh.round, proba=fresh.proba, features=fresh.features,
                        model_loaded=fresh.model_loaded)  # fmt: skip
 
+    def show_item(self, item_id: int) -> Query:
+        """Show ``item_id`` (picked in the review window) until it is answered or left with
+        back / forward / undo; then the loop's own item comes back."""
+        if item_id not in self._items:
+            raise LookupError(f"item {item_id} is not in this project")
+        self._browse = None
+        self._pinned = item_id
+        return self.current()
+
     def _revisit(self, item_id: int) -> Query:
         ev = self._answers.get(item_id)
         strategy = ev.strategy if ev and ev.strategy else "review"
@@ -258,14 +272,16 @@ class Session:
                 self._browse = None
         else:
             self._history.append(item.id)
-            self._current = None
+            if self._pinned is None:  # a picked item leaves the loop's own item where it was
+                self._current = None
+            self._pinned = None
             self.model.note_answer(action, item)
             self.queue.note_answer(item)
         return event_id
 
     def undo(self) -> Query | None:
         """Withdraw the latest answer (appending an undo) and show its item again."""
-        self._browse = None
+        self._browse = self._pinned = None
         while self._history:
             item_id = self._history.pop()
             ev = self._answers.get(item_id)
@@ -281,6 +297,7 @@ class Session:
 
     def back(self) -> Query | None:
         """Step back to the previous answered item (to change its answer)."""
+        self._pinned = None
         answered = [i for i, item in enumerate(self._history) if item in self._answers]
         limit = self._browse if self._browse is not None else len(self._history)
         earlier = [i for i in answered if i < limit]
@@ -289,6 +306,7 @@ class Session:
         return self.current()
 
     def forward(self) -> Query | None:
+        self._pinned = None
         if self._browse is not None:
             self._browse += 1
             if self._browse >= len(self._history):
@@ -308,7 +326,7 @@ class Session:
         return any(self._history[i] in self._answers for i in range(limit - 1, -1, -1))
 
     def can_go_forward(self) -> bool:
-        return self._browse is not None
+        return self._browse is not None or self._pinned is not None
 
     def append_edits(self, rows: list[tuple]) -> list[int]:
         """Append a batch of answers made outside the loop (the review view's relabel / skip /

@@ -220,6 +220,12 @@ class LabelingController(QObject):
     def forward(self) -> None:
         self._act(self.session.forward, retrain=False)
 
+    def show_item(self, item_id: int) -> None:
+        """Show one item (picked in the review window) for labeling; the next answer or
+        Alt+←/→ returns to the loop."""
+        self.session.show_item(item_id)
+        self._announce()
+
     def classes_changed(self) -> None:
         """A class was added, renamed or merged: answers now count differently; retrain."""
         self.session.classes_changed()

@@ -306,3 +306,37 @@ def test_the_pool_scan_is_reused_until_the_features_change(qtbot, opened, monkey
     with qtbot.waitSignal(review.suspicion.scored, timeout=120_000) as blocker:
         review.check_labels()
     assert scans == [] and blocker.args[2] is first is review._space  # same features: reused
+
+
+def test_double_click_shows_the_item_in_the_main_window_to_label_there(qtbot, opened) -> None:
+    window, review, _ = opened
+    controller, store = window.controller, window.store
+    loop_item = controller.current().item.id
+    review.filters.state.setCurrentIndex(review.filters.state.findData("unseen"))
+    k = next(k for k, r in enumerate(review.model.rows()) if r.item_id != loop_item)
+    picked = review.model.rows()[k].item_id
+    qtbot.waitUntil(lambda: review.view.visualRect(review.model.index(k)).isValid())
+    rect = review.view.visualRect(review.model.index(k))
+    qtbot.mouseClick(review.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(review.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert controller.current().item.id == picked
+    assert window.viewer._path.name == store.item(picked).relpath.rsplit("/", 1)[-1]
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_5)  # labeled there, with the labeling window's keys
+    assert store.labels()[picked] == _class_id(review, "5")
+    assert controller.current().item.id == loop_item  # the loop's own item comes back
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert picked not in store.answers()  # and Ctrl+Z withdraws that answer
+
+
+def test_label_in_main_window_button_needs_a_chosen_item(qtbot, opened) -> None:
+    window, review, _ = opened
+    before = window.controller.current().item.id
+    review.view.setCurrentIndex(review.model.index(-1))
+    qtbot.mouseClick(review.label_here, Qt.MouseButton.LeftButton)
+    assert "Click an item first" in review.statusBar().currentMessage()
+    assert window.controller.current().item.id == before
+    review.view.setCurrentIndex(review.model.index(3))
+    qtbot.mouseClick(review.label_here, Qt.MouseButton.LeftButton)
+    assert window.controller.current().item.id == review.model.rows()[3].item_id

@@ -118,7 +118,11 @@ class ReviewWindow(QMainWindow):
         self.clear_button = QPushButton("Clear answers")
         self.undo_button = QPushButton("Undo last change")
         self.undo_button.setEnabled(False)
+        self.label_here = QPushButton("Label in the main window")
+        self.label_here.setObjectName("review_label_here")
+        self.label_here.setToolTip("Show the chosen item in the labeling window (double-click)")
         row.addWidget(self.count_label, 1)
+        row.addWidget(self.label_here)
         for w in (QLabel("as"), self.relabel_as, self.relabel_button, self.skip_button,
                   self.clear_button, self.undo_button):  # fmt: skip
             row.addWidget(w)
@@ -139,6 +143,8 @@ class ReviewWindow(QMainWindow):
         self.skip_button.clicked.connect(lambda: self.apply("skip"))
         self.clear_button.clicked.connect(lambda: self.apply("clear"))
         self.undo_button.clicked.connect(self.undo)
+        self.label_here.clicked.connect(lambda: self.label_in_main())
+        self.view.doubleClicked.connect(lambda index: self.label_in_main(index.data(ItemIdRole)))
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.filters.search.setFocus)
         self.suspicion.scored.connect(self._on_scored)
@@ -225,6 +231,21 @@ class ReviewWindow(QMainWindow):
         for k, row in enumerate(self.model.rows()):
             if row.item_id in item_ids:
                 selection.select(self.model.index(k), flag)
+
+    def label_in_main(self, item_id: int | None = None) -> bool:
+        """Show ``item_id`` (default: the current grid item) in the labeling window, raised,
+        to be labeled there; its next answer returns the loop to where it was."""
+        if item_id is None:
+            index = self.view.currentIndex()
+            item_id = index.data(ItemIdRole) if index.isValid() else None
+        main = self.parent()
+        if item_id is None or main is None:
+            self.statusBar().showMessage("Click an item first, then “Label in the main window”.")
+            return False
+        self.controller.show_item(int(item_id))
+        main.raise_()
+        main.activateWindow()
+        return True
 
     # ------------------------------------------------------------------ edits
     def apply(self, action: str, class_id: int | None = None) -> int:
