@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path)
     p.add_argument("file", type=Path)
     p.add_argument("--add-classes", action="store_true", help="create classes the file names")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print how many labels are new, the same or conflicting; write nothing")  # fmt: skip
     p = sub.add_parser("demo", help="make a sample pool and open it in the labeling window")
     p.add_argument("kind", nargs="?", choices=("images", "audio"), default="images")
     p.add_argument("--dir", type=Path, default=None,

@@ -218,6 +218,8 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     from aldesk.core.pool import shown_path
     from aldesk.core.store import ProjectStore
 
+    if args.dry_run:
+        return _preview_import(args)
     with ProjectStore.open(args.project) as store:
         report = import_labels(store, args.file, add_classes=args.add_classes)
     print(f"Imported {report.imported} labels ({report.unchanged} unchanged).")
@@ -227,6 +229,23 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     if report.unreadable:
         print(f"  {len(report.unreadable)} rows name items that cannot be read (not labelled), "
               f"e.g. {shown_path(report.unreadable[0])}")  # fmt: skip
+    return 0
+
+
+def _preview_import(args: argparse.Namespace) -> int:
+    from aldesk.core.interop import plan_import
+    from aldesk.core.pool import shown_path
+    from aldesk.core.store import ProjectStore
+
+    with ProjectStore.open(args.project, readonly="a dry run only reads it") as store:
+        plan = plan_import(store, args.file)
+    print(f"Dry run, nothing written: {plan.summary()}.")
+    if plan.conflicting:
+        print(f"  importing would replace {plan.conflicting} labels with the file's")
+    if plan.unknown_paths:
+        print(f"  e.g. not in the pool: {shown_path(plan.unknown_paths[0])}")
+    if plan.unknown_classes and not args.add_classes:
+        print("  importing needs --add-classes (or add the classes in the app first)")
     return 0
 
 

@@ -55,6 +55,38 @@ class ImportReport:
     unreadable: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ImportPlan:
+    """What importing a file would do, worked out before anything is written (the preview).
+
+    Attributes:
+        labels: ``(item_id, class name as written, split)`` to record, in file order.
+        new: Rows for items that have no label yet.
+        same: Rows whose item already has that label (nothing to record).
+        conflicting: Rows that would replace an item's different label.
+        unknown_paths / unknown_classes / unreadable: as in :class:`ImportReport`.
+    """
+
+    labels: list[tuple[int, str, str]]
+    new: int
+    same: int
+    conflicting: int
+    unknown_paths: list[str]
+    unknown_classes: list[str]
+    unreadable: list[str]
+
+    def summary(self) -> str:
+        """The counts in one line for a person."""
+        text = f"{self.new} new, {self.same} same, {self.conflicting} conflicting"
+        if self.unknown_paths:
+            text += f", {len(self.unknown_paths)} paths not in the project"
+        if self.unreadable:
+            text += f", {len(self.unreadable)} unreadable items"
+        if self.unknown_classes:
+            text += f"; classes the project lacks: {', '.join(self.unknown_classes)}"
+        return text
+
+
 # ------------------------------------------------------------------ export
 
 
@@ -185,8 +217,8 @@ def import_labels(
         BadLabelsFile: The file cannot be read or parsed (the message names the line).
         UnknownClass: The file names classes the project lacks and ``add_classes`` is false.
     """
-    rows = [r for r in read_rows(path) if r.label]
-    missing = _missing_classes(store, rows)
+    plan = plan_import(store, path)
+    missing = plan.unknown_classes
     if missing and not add_classes:
         raise UnknownClass(
             f"{path} uses classes the project does not have: {', '.join(missing)}. "
@@ -194,7 +226,43 @@ def import_labels(
         )
     for name in missing:
         store.add_class(name)
-    return _record_rows(store, rows, missing)
+    class_ids = _class_ids(store)
+    labels = [(item, class_ids[name.casefold()], split) for item, name, split in plan.labels]
+    store.record_labels(labels, strategy=IMPORT_STRATEGY)  # one transaction for the file
+    return ImportReport(len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable)
+
+
+def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:
+    """Read a labels file and work out the merge without writing anything (``--dry-run``,
+    the app's preview). Class names compare case-insensitively; a later row for the same
+    item counts against the earlier one, as importing would record both in order.
+
+    Raises:
+        BadLabelsFile: The file cannot be read or parsed (the message names the line).
+    """
+    rows = [r for r in read_rows(path) if r.label]
+    names = {c.id: c.name.casefold() for c in store.classes()}
+    current = {i: names.get(c) for i, c in store.labels().items()}
+    by_path = _items_by_path(store)
+    counts = {"new": 0, "same": 0, "conflicting": 0}
+    unknown_paths, unreadable, labels = [], [], []
+    for row in rows:
+        item = _lookup(store, by_path, row)
+        if item is None:
+            unknown_paths.append(row.key)
+        elif item.status != "ok":
+            unreadable.append(row.path)
+        else:
+            was = current.get(item.id)
+            kind = (
+                "new" if was is None else "same" if was == row.label.casefold() else "conflicting"
+            )
+            counts[kind] += 1
+            if kind != "same":
+                labels.append((item.id, row.label, item.split))
+                current[item.id] = row.label.casefold()
+    return ImportPlan(labels, counts["new"], counts["same"], counts["conflicting"],
+                      unknown_paths, _missing_classes(store, rows), unreadable)  # fmt: skip
 
 
 def _class_ids(store: ProjectStore) -> dict[str, int]:
@@ -233,26 +301,3 @@ def _lookup(store: ProjectStore, by_path: dict[str, Item], row: Row) -> Item | N
         if relpath in by_path:
             return by_path[relpath]
     return None
-
-
-def _record_rows(store: ProjectStore, rows: list[Row], added: list[str]) -> ImportReport:
-    by_path, class_ids, current = _items_by_path(store), _class_ids(store), store.labels()
-    imported = unchanged = 0
-    unknown_paths, unreadable, labels = [], [], []
-    for row in rows:
-        item = _lookup(store, by_path, row)
-        if item is None:
-            unknown_paths.append(row.key)
-            continue
-        if item.status != "ok":
-            unreadable.append(row.path)
-            continue
-        class_id = class_ids[row.label.casefold()]
-        if current.get(item.id) == class_id:
-            unchanged += 1
-            continue
-        labels.append((item.id, class_id, item.split))
-        current[item.id] = class_id
-        imported += 1
-    store.record_labels(labels, strategy=IMPORT_STRATEGY)  # one transaction for the file
-    return ImportReport(imported, unchanged, unknown_paths, added, unreadable)

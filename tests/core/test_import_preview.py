@@ -1,0 +1,74 @@
+"""Importing labels with a preview of the merge: new / same / conflicting, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aldesk.cli import main
+from aldesk.core import interop
+from aldesk.core.store import NewItem, ProjectStore
+
+PATHS = ["a.png", "b.png", "c.png", "d.png"]
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    s = ProjectStore.create(tmp_path / "p", pool_root=pool, kind="image", classes=["cat", "dog"])
+    s.add_items(
+        NewItem(hash=f"h{i}", relpath=p, kind="image", size=1, mtime_ns=0, arrival=i)
+        for i, p in enumerate(PATHS)
+    )
+    ids = {it.relpath: it.id for it in s.items()}
+    s.record(ids["a.png"], "label", class_id=s.class_by_name("cat").id)
+    s.record(ids["b.png"], "label", class_id=s.class_by_name("cat").id)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def labels_file(tmp_path: Path) -> Path:
+    f = tmp_path / "in.csv"
+    # a: same (case differs), b: conflicting, c: new, d: new in a class the project lacks
+    f.write_text("path,label\na.png,CAT\nb.png,dog\nc.png,dog\nd.png,bird\nzz.png,cat\n")
+    return f
+
+
+def test_the_plan_counts_new_same_conflicting_and_unknowns(store, labels_file) -> None:
+    events = len(store.events())
+    plan = interop.plan_import(store, labels_file)
+    assert (plan.new, plan.same, plan.conflicting) == (2, 1, 1)
+    assert plan.unknown_paths == ["zz.png"] and plan.unknown_classes == ["bird"]
+    assert "2 new, 1 same, 1 conflicting, 1 paths not in the project" in plan.summary()
+    assert len(store.events()) == events  # a preview writes nothing
+
+
+def test_a_repeated_row_counts_against_the_one_before_it(store, tmp_path) -> None:
+    f = tmp_path / "twice.csv"
+    f.write_text("path,label\nc.png,dog\nc.png,dog\nc.png,cat\n")
+    plan = interop.plan_import(store, f)
+    assert (plan.new, plan.same, plan.conflicting) == (1, 1, 1)
+
+
+def test_applying_records_what_the_plan_said(store, labels_file) -> None:
+    plan = interop.plan_import(store, labels_file)
+    report = interop.import_labels(store, labels_file, add_classes=True)
+    assert report.imported == plan.new + plan.conflicting and report.unchanged == plan.same
+    names = {c.id: c.name for c in store.classes()}
+    paths = {it.id: it.relpath for it in store.items()}
+    got = {paths[i]: names[c] for i, c in store.labels().items()}
+    assert got == {"a.png": "cat", "b.png": "dog", "c.png": "dog", "d.png": "bird"}
+
+
+def test_cli_dry_run_prints_counts_and_writes_nothing(store, labels_file, capsys) -> None:
+    project = store.path
+    store.close()
+    assert main(["import-labels", str(project), str(labels_file), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Dry run, nothing written: 2 new, 1 same, 1 conflicting")
+    assert "--add-classes" in out
+    with ProjectStore.open(project) as again:
+        assert len(again.labels()) == 2 and len(again.classes()) == 2
