@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         for title, names in (
-            ("&File", ["new", "open", "export", None, "quit"]),
+            ("&File", ["new", "open", "export", "import", None, "quit"]),
             (
                 "&Label",
                 [
@@ -282,6 +282,12 @@ class MainWindow(QMainWindow):
         from aldesk.gui.dialogs.export import ask_and_export
 
         self.exporter = ask_and_export(self)
+
+    def import_labels(self) -> None:
+        """File ▸ Import labels…: a labels file, a preview of the merge, then the labels."""
+        from aldesk.gui.dialogs.import_labels import ask_and_import
+
+        ask_and_import(self)
 
     def edit_settings(self) -> None:
         """Project ▸ Settings…: strategy, batch, stopping rules, model, features and keys."""

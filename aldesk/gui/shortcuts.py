@@ -12,6 +12,7 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("new", "&New project from folder…", (QKeySequence.StandardKey.New,), "w", "new_requested", None),
     ("open", "&Open project…", (QKeySequence.StandardKey.Open,), "w", "open_requested", None),
     ("export", "&Export labels…", ("Ctrl+E",), "w", "export_labels", None),
+    ("import", "&Import labels…", ("Ctrl+I",), "w", "import_labels", None),
     ("quit", "&Quit", ("Ctrl+Q",), "w", "close", None),  # StandardKey.Quit is empty on some platforms
     ("skip", "&Skip", ("S",), "c", "skip", None),
     ("cannot_label", "&Can't label", ("X",), "c", "cannot_label", None),

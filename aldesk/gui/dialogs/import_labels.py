@@ -1,0 +1,115 @@
+"""File ▸ Import labels…: choose a CSV / JSON labels file, preview the merge, then apply it.
+
+The preview (``core.interop.plan_import``) reads the file and the store and writes nothing; the
+dialog shows how many rows are new, the same as now, or conflicting (the file's label would
+replace the one given in the app), and what does not match the project. Applying goes through
+the controller's ``append_edits`` (one transaction, undoable, the model and the view follow),
+with the import strategy so imported answers stay told apart from the app's.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aldesk.core.errors import AldeskError
+from aldesk.core.interop import IMPORT_STRATEGY, ImportPlan, plan_import
+from aldesk.core.pool import shown_path
+
+
+class ImportPreviewDialog(QDialog):
+    """The merge a labels file would make; Import applies it, Cancel leaves the project as is."""
+
+    def __init__(self, parent: QWidget | None, path: Path, plan: ImportPlan) -> None:
+        super().__init__(parent)
+        self.plan = plan
+        self.setWindowTitle("Import labels")
+        heading = QLabel(f"<b>{html.escape(path.name)}</b> would change the project like this:")
+        heading.setWordWrap(True)
+        form = QFormLayout()
+        self.counts: dict[str, QLabel] = {}
+        for key, text, value in (
+            ("new", "New labels:", plan.new),
+            ("same", "Same as now:", plan.same),
+            ("conflicting", "Conflicting (the file's label replaces yours):", plan.conflicting),
+            ("unknown", "Paths not in the project:", _with_example(plan.unknown_paths)),
+            ("unreadable", "Unreadable items (left out):", _with_example(plan.unreadable)),
+        ):
+            self.counts[key] = QLabel(str(value))
+            self.counts[key].setWordWrap(True)
+            form.addRow(text, self.counts[key])
+        self.add_classes = QCheckBox(
+            f"Add the classes the project lacks: {', '.join(plan.unknown_classes)}"
+        )
+        self.add_classes.setVisible(bool(plan.unknown_classes))
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.import_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.import_button.setText(f"Import {len(plan.labels)} labels")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.add_classes.toggled.connect(self._update_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(form)
+        layout.addWidget(self.add_classes)
+        layout.addWidget(self.buttons)
+        self._update_button()
+        self.resize(480, self.sizeHint().height())
+
+    def _update_button(self) -> None:
+        classes_ok = not self.plan.unknown_classes or self.add_classes.isChecked()
+        self.import_button.setEnabled(bool(self.plan.labels) and classes_ok)
+
+
+def _with_example(paths: list[str]) -> str:
+    return f"{len(paths)}  (e.g. {shown_path(paths[0])})" if paths else "0"
+
+
+def ask_and_import(window) -> bool:
+    """File ▸ Import labels… for a labeling window; True if labels were recorded."""
+    path, _ = QFileDialog.getOpenFileName(
+        window, "Import labels", str(window.store.path.parent), "Labels (*.csv *.json)"
+    )
+    return bool(path) and preview_and_import(window, Path(path))
+
+
+def preview_and_import(window, path: Path) -> bool:
+    try:
+        plan = plan_import(window.store, path)
+    except AldeskError as exc:
+        QMessageBox.warning(window, "Import labels", str(exc))
+        return False
+    dialog = ImportPreviewDialog(window, path, plan)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return False
+    return apply_plan(window, plan)
+
+
+def apply_plan(window, plan: ImportPlan) -> bool:
+    """Add the missing classes (through the Classes menu, so every view follows), then record
+    the labels in one transaction through the controller."""
+    for name in plan.unknown_classes:
+        window.class_menu.add_class(name)
+    ids = {c.name.casefold(): c.id for c in window.store.classes()}
+    if any(name.casefold() not in ids for name in plan.unknown_classes):
+        return False  # adding a class failed; the menu has said why
+    rows = [(item, "label", ids[name.casefold()], split, None, IMPORT_STRATEGY)
+            for item, name, split in plan.labels]  # fmt: skip
+    if window.controller.append_edits(rows) is None:
+        return False  # not saved; the controller's error has been shown
+    window.statusBar().showMessage(f"Imported {len(rows)} labels ({plan.same} unchanged).", 10000)
+    return True

@@ -1,0 +1,99 @@
+"""File ▸ Import labels…: a preview of the merge (new / same / conflicting) before it is applied."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.dialogs.import_labels import ImportPreviewDialog
+from aldesk.gui.main_window import MainWindow
+
+
+def _window(qtbot, tmp_path) -> tuple[MainWindow, dict[str, str]]:
+    pool, truth_file = tmp_path / "pool", tmp_path / "truth.csv"
+    classes = make_demo_pool("audio", pool, labels_out=truth_file, per_class=4)
+    with truth_file.open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    settings = ProjectSettings(batch=50, seed_size=4, test_size=0, representation="pool")
+    store, _ = create_project(tmp_path / "p.aldesk", pool, classes, settings)
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    return window, truth
+
+
+def _labels(window: MainWindow) -> dict[str, str]:
+    names = {c.id: c.name for c in window.store.classes()}
+    paths = {it.id: it.relpath for it in window.store.items()}
+    return {paths[i]: names[c] for i, c in window.store.labels().items()}
+
+
+def _file(tmp_path: Path, rows: list[tuple[str, str]]) -> Path:
+    f = tmp_path / "in.csv"
+    f.write_text("path,label\n" + "".join(f"{p},{lab}\n" for p, lab in rows))
+    return f
+
+
+def _run_menu_with(qtbot, window, monkeypatch, path: Path, answer) -> ImportPreviewDialog:
+    """Trigger File ▸ Import labels…, pick ``path``, and let ``answer(dialog)`` close the preview."""
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    seen = []
+
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ImportPreviewDialog):
+            QTimer.singleShot(10, drive)  # the dialog is not up yet
+            return
+        seen.append(dialog)
+        answer(dialog)
+
+    QTimer.singleShot(0, drive)
+    window.actions_by_name["import"].trigger()
+    return seen[0]
+
+
+def test_the_preview_counts_then_import_applies_and_undo_is_possible(
+    qtbot, tmp_path, monkeypatch
+) -> None:
+    window, truth = _window(qtbot, tmp_path)
+    first = window.controller.current().item.relpath
+    other = next(c for c in window.store.classes() if c.name != truth[first])
+    window.controller.answer(other.id)  # a label the file will contradict
+    paths = [first] + [p for p in sorted(truth) if p != first][:4]
+    rows = [(p, truth[p]) for p in paths] + [("missing.wav", truth[first])]
+    before = len(window.store.events())
+    dialog = _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), lambda d: d.reject())
+    assert dialog.counts["new"].text() == "4" and dialog.counts["conflicting"].text() == "1"
+    assert dialog.counts["same"].text() == "0"
+    assert dialog.counts["unknown"].text().startswith("1  (e.g. missing.wav")
+    assert len(window.store.events()) == before  # cancelled: nothing written
+    _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), lambda d: d.accept())
+    assert _labels(window) == {p: truth[p] for p in paths}
+    assert "Imported 5 labels" in window.statusBar().currentMessage()
+    assert window.status_panel.labeled.text().startswith("5")  # the Progress panel followed
+    window.close()
+
+
+def test_unknown_classes_must_be_added_before_import(qtbot, tmp_path, monkeypatch) -> None:
+    window, truth = _window(qtbot, tmp_path)
+    path = sorted(truth)[0]
+
+    def check_then_add(dialog: ImportPreviewDialog) -> None:
+        assert dialog.add_classes.isVisible() and not dialog.import_button.isEnabled()
+        dialog.add_classes.setChecked(True)
+        assert dialog.import_button.isEnabled()
+        dialog.import_button.click()
+
+    _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, [(path, "owl")]), check_then_add)
+    assert _labels(window) == {path: "owl"}
+    assert "owl" in [c.name for c in window.store.classes()]
+    window.close()
