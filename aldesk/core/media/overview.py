@@ -102,6 +102,33 @@ def audio_overview(
     return AudioOverview(sr, channels, start, mins, maxs, spectrum.result(), spectrum.exact)
 
 
+def audio_envelope(
+    path: str | os.PathLike, n_bins: int = 160
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The min / max envelope in ``n_bins`` bins and the duration in seconds, read block by block
+    without the spectrogram (the review list's mini waveform).
+
+    Raises:
+        MediaError: if the file cannot be decoded, or holds no frames.
+    """
+    with _open(path) as f:
+        total, sr = int(f.frames), int(f.samplerate)
+        if total <= 0 or sr <= 0:
+            raise MediaError("no audio frames", str(path))
+        envelope, start = _Envelope(total, n_bins), 0
+        try:
+            for block in f.blocks(BLOCK_FRAMES, frames=total, dtype="float32", always_2d=True):
+                mono = _finite_mono(block)
+                envelope.add(start, mono)
+                start += len(mono)
+        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+            raise MediaError(_reason(exc), str(path)) from exc
+    if start == 0:
+        raise MediaError("no audio frames", str(path))
+    mins, maxs = envelope.result()
+    return mins, maxs, start / sr
+
+
 def _finite_mono(block: np.ndarray) -> np.ndarray:
     """Channel mean of a (frames, channels) block; NaN and ±Inf (float files) drawn as 0."""
     mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)

@@ -18,11 +18,11 @@ STATE_TEXT = {"labeled": "", "skipped": "skipped", "cannot_label": "can't label"
 Index = QModelIndex | QPersistentModelIndex
 
 
-def _placeholder(side: int, colour: str) -> QPixmap:
-    pm = QPixmap(side, side)
+def _placeholder(size: QSize, colour: str) -> QPixmap:
+    pm = QPixmap(size)
     pm.fill(QColor("#00000000"))
     painter = QPainter(pm)
-    painter.fillRect(4, 4, side - 8, side - 8, QColor(colour))
+    painter.fillRect(4, 4, size.width() - 8, size.height() - 8, QColor(colour))
     painter.end()
     return pm
 
@@ -32,7 +32,7 @@ class ReviewModel(QAbstractListModel):
 
     Args:
         abspath: Item id -> file path (the store's ``abspath``).
-        loader: Thumbnail loader for image projects; None lists audio as text.
+        loader: Thumbnail loader (image grid) or waveform loader (audio list); None: text only.
     """
 
     def __init__(
@@ -49,8 +49,8 @@ class ReviewModel(QAbstractListModel):
         self.filter = Filter()
         self.sort = "name"
         if loader is not None:
-            self._waiting = _placeholder(loader.side, "#d0d4da")
-            self._broken = _placeholder(loader.side, "#e8b4b4")
+            self._waiting = _placeholder(loader.icon_size(), "#d0d4da")
+            self._broken = _placeholder(loader.icon_size(), "#e8b4b4")
             loader.ready.connect(self._on_thumbnail)
             loader.failed.connect(lambda item_id, _reason: self._on_thumbnail(item_id))
 
@@ -111,7 +111,7 @@ class ReviewModel(QAbstractListModel):
 
     def _caption(self, row: ReviewRow) -> str:
         name = row.relpath.rsplit("/", 1)[-1]
-        if self._loader is not None and len(name) > 16:
+        if self._loader is not None and self._loader.grid and len(name) > 16:
             name = name[:7] + "…" + name[-8:]
         answer = self.class_name(row.class_id) or STATE_TEXT[row.state]
         mark = "⚠ " if row.suspicion is not None else ""

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QSize, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 THUMB_SIDE = 96
@@ -57,6 +57,7 @@ class ThumbnailLoader(QObject):
 
     ready = Signal(int)
     failed = Signal(int, str)
+    grid = True  # cells in a grid of square icons (the waveform list overrides it)
 
     def __init__(self, parent: QObject | None = None, side: int = THUMB_SIDE) -> None:
         super().__init__(parent)
@@ -73,6 +74,13 @@ class ThumbnailLoader(QObject):
         self._relay.decoded.connect(self._on_decoded)
         self._relay.failed.connect(self._on_failed)
         self.decoded_count = 0
+
+    def icon_size(self) -> QSize:
+        return QSize(self.side, self.side)
+
+    def decode(self, path: Path) -> QImage:
+        """Worker thread: the picture of one file."""
+        return decode_thumbnail(path, self.side)
 
     def pixmap(self, item_id: int) -> QPixmap | None:
         pm = self._cache.get(item_id)
@@ -109,7 +117,7 @@ class ThumbnailLoader(QObject):
         while (job := self._next()) is not None:
             item_id, path = job
             try:
-                image = decode_thumbnail(path, self.side)
+                image = self.decode(path)
             except Exception as exc:  # a bad file is shown as such, never a dead worker
                 from aldesk.gui.workers import describe_error
 

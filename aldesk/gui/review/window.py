@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -33,6 +34,7 @@ from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
 from aldesk.gui.review.suspicion import SuspicionLane
 from aldesk.gui.review.thumbnails import ThumbnailLoader
+from aldesk.gui.review.waveforms import ListPlayer, WaveformLoader
 
 VERBS = {"label": "Relabeled", "skip": "Skipped", "clear": "Cleared the answers of"}
 
@@ -47,7 +49,9 @@ class ReviewWindow(QMainWindow):
         self.store = controller.store
         self.setWindowTitle(f"Review — {self.store.name} — aldesk")
         self._items = {it.id: it for it in self.store.items()}
-        self.loader = ThumbnailLoader(self) if self.store.kind == "image" else None
+        image = self.store.kind == "image"
+        self.loader = ThumbnailLoader(self) if image else WaveformLoader(self)
+        self.player = None if image else ListPlayer(self.loader, self)
         self.model = ReviewModel(lambda i: self.store.abspath(self._items[i]), self.loader, self)
         self.suspicion = SuspicionLane(self)
         self._suspects: dict[int, tuple] = {}  # item -> (class checked, margin, (class, p))
@@ -70,9 +74,9 @@ class ReviewWindow(QMainWindow):
         self.view.setModel(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setUniformItemSizes(True)
-        if self.loader is not None:
+        self.view.setIconSize(self.loader.icon_size())
+        if self.loader.grid:
             self.view.setViewMode(QListView.ViewMode.IconMode)
-            self.view.setIconSize(QSize(self.loader.side, self.loader.side))
             self.view.setGridSize(self.model.cell_size())
             self.view.setResizeMode(QListView.ResizeMode.Adjust)
             self.view.setMovement(QListView.Movement.Static)
@@ -144,6 +148,7 @@ class ReviewWindow(QMainWindow):
         self.clear_button.clicked.connect(lambda: self.apply("clear"))
         self.undo_button.clicked.connect(self.undo)
         self.label_here.clicked.connect(lambda: self.label_in_main())
+        self.view.clicked.connect(self._on_clicked)
         self.view.doubleClicked.connect(lambda index: self.label_in_main(index.data(ItemIdRole)))
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.filters.search.setFocus)
@@ -247,6 +252,22 @@ class ReviewWindow(QMainWindow):
         main.activateWindow()
         return True
 
+    def play(self, item_id: int | None = None) -> bool:
+        """Audio: play (or pause) ``item_id``, default the current list item."""
+        if item_id is None:
+            index = self.view.currentIndex()
+            item_id = index.data(ItemIdRole) if index.isValid() else None
+        if self.player is None or item_id is None:
+            return False
+        item = self._items[int(item_id)]
+        self.statusBar().showMessage(self.player.toggle(item.id, self.store.abspath(item)))
+        return True
+
+    def _on_clicked(self, index) -> None:
+        plain = QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
+        if self.player is not None and plain:  # Shift/Ctrl-click only select
+            self.play(index.data(ItemIdRole))
+
     # ------------------------------------------------------------------ edits
     def apply(self, action: str, class_id: int | None = None) -> int:
         """Relabel (``label``), skip or clear the selected items in one logged step.
@@ -307,6 +328,9 @@ class ReviewWindow(QMainWindow):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.accept_bar.accept_guesses()
             return True
+        if event.key() == Qt.Key.Key_Space and self.player is not None:
+            self.play()
+            return True
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.apply("clear")
             return True
@@ -352,8 +376,7 @@ class ReviewWindow(QMainWindow):
     # ------------------------------------------------------------------ lifecycle
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
-        if self.loader is not None:
-            self.loader.resume()
+        self.loader.resume()
         self.refresh()
         self.check_labels()
 
@@ -363,6 +386,7 @@ class ReviewWindow(QMainWindow):
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()
-        if self.loader is not None:
-            self.loader.shutdown()
+        self.loader.shutdown()
+        if self.player is not None:
+            self.player.stop()
         self.suspicion.shutdown()
