@@ -6,6 +6,8 @@ what the widgets show.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aldesk.core.pace import PaceTracker, read_feedback
 from aldesk.core.session import Query, Status
 from aldesk.core.store import ProjectStore
 from aldesk.gui import window_state
@@ -73,6 +76,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.done_label)
         self.why = WhyPanel()
         self.status_panel = StatusPanel()
+        self.pace = PaceTracker(session_start=time.time())  # Progress: labels per hour
         self.curve = CurvePanel()
         split = QSplitter()
         split.addWidget(self.stack)
@@ -239,6 +243,8 @@ class MainWindow(QMainWindow):
 
     def _on_status_changed(self, status: Status) -> None:
         self.status_panel.show_status(status, extracting=self.controller.extracting)
+        target = self.controller.session.settings.target_accuracy
+        self.status_panel.show_feedback(read_feedback(self.pace, self.store, target, status.n_pool))
 
     def _on_features_progressed(self, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setRange(0, max(total, 1))

@@ -1,9 +1,11 @@
-"""Progress of the session: counts, per-class counts, round, model state, test accuracy."""
+"""Progress of the session: counts, per-class counts, round, model state, test accuracy, and
+the labeling pace (labels per hour, time spent, labels still needed for the target accuracy)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QGroupBox, QLabel, QWidget
 
+from aldesk.core.pace import Feedback, pace_text, time_text
 from aldesk.core.session import Status
 from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text, model_text
 from aldesk.gui.panels.grid_form import GridForm
@@ -27,6 +29,16 @@ class StatusPanel(QGroupBox):
         self.features.setWordWrap(True)
         self.advice = QLabel()
         self.advice.setWordWrap(True)
+        self.pace = QLabel()
+        self.pace.setWordWrap(True)
+        self.pace.setToolTip("Labels per hour of work: pauses over 5 minutes and imports "
+                             "are not counted.")  # fmt: skip
+        self.time_spent = QLabel()
+        self.time_spent.setWordWrap(True)
+        self.to_target = QLabel()
+        self.to_target.setWordWrap(True)
+        self.to_target.setToolTip("A rough guide: an inverse power law fitted to the test "
+                                  "accuracy of the rounds so far.")  # fmt: skip
         form.addRow("Labeled:", self.labeled)
         form.addRow("Per class\n(pool + test):", self.per_class)
         form.addRow("Test items:", self.test)
@@ -34,6 +46,11 @@ class StatusPanel(QGroupBox):
         form.addRow("Model:", self.model)
         form.addRow("Accuracy:", self.accuracy)
         form.addRow("Macro-F1:", self.macro_f1)
+        form.addRow("Pace:", self.pace)
+        form.addRow("Time spent:", self.time_spent)
+        self.to_target_caption = QLabel("To target:")
+        form.addRow(self.to_target_caption, self.to_target)
+        self.show_feedback(Feedback())
         form.addRow(self.features)
         form.addRow(self.advice)
 
@@ -53,3 +70,11 @@ class StatusPanel(QGroupBox):
         self.advice.setVisible(bool(advice and advice.stop))
         if advice and advice.stop:
             self.advice.setText(f"<b>Enough?</b> {advice.reason}")
+
+    def show_feedback(self, f: Feedback) -> None:
+        """Labels per hour and time spent; with a target accuracy, the labels still needed."""
+        self.pace.setText(pace_text(f, sep="\n"))  # a line each: the side panel is narrow
+        self.time_spent.setText(time_text(f, sep="\n"))
+        self.to_target.setText(f.projection.text if f.projection else "")
+        for widget in (self.to_target_caption, self.to_target):
+            widget.setVisible(f.projection is not None)

@@ -1,0 +1,167 @@
+"""Session feedback for Progress: labels per hour, time spent, and labels still needed to reach
+the target accuracy.
+
+Time is measured from the answer log: the time between two consecutive answers counts as work
+when it is at most ``IDLE_GAP`` (a longer gap is a break, and the answer after it gets no
+time). Imported labels are not work done in the app and are left out; the answers of one batch
+edit share a timestamp and count as one action.
+
+The projection fits an inverse power law to the recorded rounds' test error,
+``1 - accuracy = a * n ** -b`` (a straight line in log-log; learning curves of classifiers
+follow it closely, Figueroa et al. 2012), and solves it for the target. It is a rough guide:
+with fewer than ``MIN_ROUNDS`` measured rounds, or a curve that is not rising, it says so
+instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+from aldesk.core.records import Event, RoundRecord
+from aldesk.core.store import ProjectStore
+
+IDLE_GAP = 300.0  # seconds; a longer pause between answers is a break, not labelling time
+MIN_ROUNDS = 3  # measured rounds (distinct label counts) before a curve is fitted
+MIN_TEST_ITEMS = 10  # a round measured on fewer test items is too noisy to fit
+MIN_SECONDS = 60.0  # below this much work a rate is noise
+UNTIMED = frozenset({"import"})  # strategies whose labels were not given in the app
+WORK = frozenset({"label", "skip", "cannot_label", "undo"})
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Labels still needed for the target: ``needed`` is None when there is no estimate."""
+
+    needed: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    session_labels: int = 0
+    session_seconds: float = 0.0
+    overall_labels: int = 0
+    overall_seconds: float = 0.0
+    projection: Projection | None = None  # None when no target accuracy is set
+
+    @property
+    def session_rate(self) -> float | None:
+        return _rate(self.session_labels, self.session_seconds)
+
+    @property
+    def overall_rate(self) -> float | None:
+        return _rate(self.overall_labels, self.overall_seconds)
+
+
+def _rate(labels: int, seconds: float) -> float | None:
+    return labels * 3600.0 / seconds if seconds >= MIN_SECONDS else None
+
+
+@dataclass
+class PaceTracker:
+    """Follows the answer log incrementally (each update reads only the new events)."""
+
+    session_start: float
+    moments: list[tuple[float, bool]] = field(default_factory=list)  # (at, holds a label)
+    last_id: int = 0
+
+    def add(self, events: Iterable[Event]) -> None:
+        for ev in events:
+            self.last_id = max(self.last_id, ev.id)
+            if ev.action not in WORK or ev.strategy in UNTIMED:
+                continue
+            label = ev.action == "label"
+            if self.moments and self.moments[-1][0] == ev.at:  # one batch edit: one action
+                self.moments[-1] = (ev.at, self.moments[-1][1] or label)
+            else:
+                self.moments.append((ev.at, label))
+
+    def feedback(self, rounds: list[RoundRecord], target: float | None, n_pool: int) -> Feedback:
+        overall = _worked(self.moments)
+        session = _worked([m for m in self.moments if m[0] >= self.session_start])
+        rate = _rate(*overall)
+        projection = None if target is None else project(rounds, target, n_pool, rate)
+        return Feedback(session[0], session[1], overall[0], overall[1], projection)
+
+
+def _worked(moments: list[tuple[float, bool]]) -> tuple[int, float]:
+    """Labels that have a measured time, and that time (gaps up to IDLE_GAP)."""
+    labels, seconds = 0, 0.0
+    for (before, _), (at, label) in pairwise(moments):
+        gap = at - before
+        if 0 <= gap <= IDLE_GAP:
+            seconds += gap
+            labels += label
+    return labels, seconds
+
+
+def project(
+    rounds: list[RoundRecord], target: float, n_pool: int, rate: float | None = None
+) -> Projection:
+    """Labels still needed to reach ``target`` test accuracy, from the inverse power law."""
+    points = _points(rounds)
+    if points and points[-1][1] >= target:
+        return Projection(0, f"target {target:.0%} reached")
+    if len(points) < MIN_ROUNDS:
+        return Projection(None, f"not enough rounds yet ({len(points)} of {MIN_ROUNDS} measured)")
+    n = np.array([p[0] for p in points], dtype=float)
+    error = np.array([max(1.0 - p[1], 0.5 / p[2]) for p in points])  # 0 errors: half a miss
+    slope, intercept = np.polyfit(np.log(n), np.log(error), 1)
+    if slope >= -0.01:
+        return Projection(None, "accuracy is not rising yet; no projection")
+    log_n = (math.log(1.0 - target) - intercept) / slope
+    latest = int(n[-1])
+    if log_n > math.log(max(n_pool, 1)):
+        return Projection(None, f"{target:.0%} looks out of reach within this pool "
+                                f"({n_pool} items) at the current learning rate")  # fmt: skip
+    needed = max(1, math.ceil(math.exp(log_n)) - latest)
+    text = f"≈ {needed} more labels to reach {target:.0%}"
+    if rate:
+        text += f" (~{duration_text(needed / rate * 3600)} at your pace)"
+    return Projection(needed, text)
+
+
+def _points(rounds: list[RoundRecord]) -> list[tuple[int, float, int]]:
+    """(labels, accuracy, test items) per measured round; a repeated label count keeps its
+    latest measurement."""
+    by_n: dict[int, tuple[int, float, int]] = {}
+    for r in rounds:
+        if r.accuracy is not None and r.n_labels > 0 and r.n_test >= MIN_TEST_ITEMS:
+            by_n[r.n_labels] = (r.n_labels, r.accuracy, r.n_test)
+    return sorted(by_n.values())
+
+
+def duration_text(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def pace_text(f: Feedback, sep: str = " · ") -> str:
+    """``120/h this session · 95/h overall`` (a dash until a minute of work is measured)."""
+
+    def one(rate: float | None) -> str:
+        return "–" if rate is None else f"{rate:.0f}/h"
+
+    return f"{one(f.session_rate)} this session{sep}{one(f.overall_rate)} overall"
+
+
+def time_text(f: Feedback, sep: str = " · ") -> str:
+    return (
+        f"{duration_text(f.session_seconds)} this session{sep}"
+        f"{duration_text(f.overall_seconds)} overall"
+    )
+
+
+def read_feedback(
+    tracker: PaceTracker, store: ProjectStore, target: float | None, n_pool: int
+) -> Feedback:
+    """Bring ``tracker`` up to date with the store's log (new events only) and measure."""
+    tracker.add(store.events(since_id=tracker.last_id))
+    return tracker.feedback(store.rounds(), target, n_pool)

@@ -1,0 +1,51 @@
+"""Progress shows the labeling pace, time spent and, with a target accuracy, the labels needed."""
+
+from __future__ import annotations
+
+import csv
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.pace import Feedback, Projection
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.main_window import MainWindow
+from aldesk.gui.panels.status_panel import StatusPanel
+
+
+def test_the_panel_shows_rates_time_and_the_projection(qtbot) -> None:
+    panel = StatusPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    f = Feedback(30, 600.0, 300, 7200.0, Projection(120, "≈ 120 more labels to reach 90%"))
+    panel.show_feedback(f)
+    assert panel.pace.text() == "180/h this session\n150/h overall"
+    assert panel.time_spent.text() == "10 min this session\n2 h 00 min overall"
+    assert panel.to_target.isVisible() and panel.to_target.text().startswith("≈ 120 more")
+    panel.show_feedback(Feedback(30, 600.0, 300, 7200.0, None))  # no target set
+    assert not panel.to_target.isVisible() and not panel.to_target_caption.isVisible()
+
+
+def test_the_window_follows_answers_and_says_when_it_cannot_project(qtbot, tmp_path) -> None:
+    pool, truth_file = tmp_path / "pool", tmp_path / "truth.csv"
+    classes = make_demo_pool("audio", pool, labels_out=truth_file, per_class=4)
+    with truth_file.open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    settings = ProjectSettings(batch=50, seed_size=4, test_size=0, representation="pool",
+                               target_accuracy=0.9)  # fmt: skip
+    store, _ = create_project(tmp_path / "p.aldesk", pool, classes, settings)
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    for _ in range(3):
+        name = truth[controller.current().item.relpath]
+        controller.answer(store.class_by_name(name).id)
+    panel = window.status_panel
+    assert window.pace.moments and len(window.pace.moments) == 3  # the answers were read
+    assert panel.pace.text().startswith("– this session")  # under a minute: no rate yet
+    assert panel.to_target.isVisible()
+    assert panel.to_target.text() == "not enough rounds yet (0 of 3 measured)"
+    panel.grab().save(str(tmp_path / "panel.png"))
+    window.close()
