@@ -155,6 +155,20 @@ def json_rows(path: Path, text: str) -> Iterator[Row]:
             raise bad(path, line + text.count("\n", counted, pos), "expected ',' or ']'")
 
 
+def jsonl_rows(path: Path, text: str) -> Iterator[Row]:
+    """JSON Lines: one ``{path, label}`` object per line; blank lines are allowed."""
+    for line, raw in enumerate(text.split("\n"), 1):
+        if not raw.strip():
+            continue
+        try:
+            element = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise bad(path, line, f"not valid JSON ({exc.msg})") from exc
+        except RecursionError as exc:
+            raise bad(path, line, "not valid JSON (nested too deeply)") from exc
+        yield _json_row(path, line, element)
+
+
 def _json_row(path: Path, line: int, element: object) -> Row:
     if not isinstance(element, dict) or not isinstance(element.get("path"), str):
         raise bad(path, line, 'each entry must be an object with a "path" string')
@@ -165,14 +179,14 @@ def _json_row(path: Path, line: int, element: object) -> Row:
 
 
 def read_rows(path: str | os.PathLike[str]) -> list[Row]:
-    """Parse a labels file (JSON by its .json suffix, CSV otherwise) into rows.
+    """Parse a labels file (JSON by its .json suffix, JSON Lines by .jsonl, CSV otherwise).
 
     Raises:
         BadLabelsFile: the file cannot be read or parsed (the message names the line).
     """
     path = Path(path)
     text = _text(path, read_bytes(path))
-    parse = json_rows if path.suffix.lower() == ".json" else csv_rows
+    parse = {".json": json_rows, ".jsonl": jsonl_rows}.get(path.suffix.lower(), csv_rows)
     rows = []
     for row in parse(path, text):
         clean = Row(row.line, row.path, row.label.strip())

@@ -106,7 +106,7 @@ def test_jsonl_has_one_object_per_line_with_split(store, tmp_path) -> None:
     assert interop.export_labels(store, out, fmt="jsonl") == 5
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["path"] for r in rows] == sorted(r["path"] for r in rows)
-    assert set(rows[0]) == {"path", "label", "split", "answered_at"}
+    assert set(rows[0]) == {"path", "label", "split", "source", "answered_at"}
     assert {r["label"] for r in rows} == {"cat", "a/b"} and rows[0]["split"] == "pool"
 
 
@@ -121,3 +121,16 @@ def test_cli_exports_folders_and_refuses_link_for_files(store, tmp_path, capsys)
     code = main(["export", str(project), "--format", "csv", "--out", str(tmp_path / "x.csv"),
                  "--link"])  # fmt: skip
     assert code == 2 and "--link goes with --format folders" in capsys.readouterr().err
+
+
+def test_jsonl_round_trips_through_import(store, tmp_path) -> None:
+    out = tmp_path / "labels.jsonl"
+    interop.export_labels(store, out, fmt="jsonl")
+    ids = {it.relpath: it.id for it in store.items()}
+    store.record(ids["b.png"], "label", class_id=store.class_by_name("cat").id)  # changed since
+    plan = interop.plan_import(store, out)
+    assert (plan.new, plan.same, plan.conflicting) == (0, 4, 1)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"path": "a.png", "label": "cat"}\n\n{"path": "b.png", \n')
+    with pytest.raises(AldeskError, match="line 3"):
+        interop.plan_import(store, bad)

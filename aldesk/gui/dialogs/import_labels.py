@@ -1,4 +1,4 @@
-"""File ▸ Import labels…: choose a CSV / JSON labels file, preview the merge, then apply it.
+"""File ▸ Import labels…: choose a CSV / JSON / JSON Lines labels file, preview the merge, then apply it.
 
 The preview (``core.interop.plan_import``) reads the file and the store and writes nothing; the
 dialog shows how many rows are new, the same as now, or conflicting (the file's label would
@@ -82,7 +82,7 @@ def _with_example(paths: list[str]) -> str:
 def ask_and_import(window) -> bool:
     """File ▸ Import labels… for a labeling window; True if labels were recorded."""
     path, _ = QFileDialog.getOpenFileName(
-        window, "Import labels", str(window.store.path.parent), "Labels (*.csv *.json)"
+        window, "Import labels", str(window.store.path.parent), "Labels (*.csv *.json *.jsonl)"
     )
     return bool(path) and preview_and_import(window, Path(path))
 
