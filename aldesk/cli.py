@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --format folders: hard links instead of copies (same disk only)")  # fmt: skip
     p.add_argument("--predictions", action="store_true",
                    help="add the model's prediction and confidence for every unlabeled item")  # fmt: skip
+    p.add_argument("--no-model-labels", dest="model_labels", action="store_false",
+                   help="leave out the labels auto-label gave (source 'model')")  # fmt: skip
     _add_recover(sub)
     p = sub.add_parser("import-labels", help="import path,label rows as answers")
     p.add_argument("project", type=Path)

@@ -177,7 +177,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     # a reader: the predictions' model and round stay in its in-memory snapshot
     with ProjectStore.open(args.project, readonly="aldesk export only reads it") as store:
         predictions = _predictions(store) if args.predictions else None
-        export_labels(store, args.out, fmt=args.format, predictions=predictions)
+        export_labels(store, args.out, fmt=args.format, predictions=predictions,
+                      model_labels=args.model_labels)  # fmt: skip
     print(f"Wrote {args.out}")
     return 0
 
@@ -189,7 +190,7 @@ def _export_folders(args: argparse.Namespace) -> int:
     if args.predictions:
         raise AldeskError("--predictions goes with a file format; folders hold labeled files only.")
     with ProjectStore.open(args.project, readonly="aldesk export only reads it") as store:
-        plan = plan_folder_export(store, args.out)
+        plan = plan_folder_export(store, args.out, model_labels=args.model_labels)
     show = _progress_line("exporting")
     report = write_folder_export(plan, link=args.link, progress=lambda d, t: show((d, t)))
     print("\n".join(describe(report, plan.out_dir)))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from aldesk.core.errors import AldeskError
+from aldesk.core.review_rows import source_of
 from aldesk.core.store import ProjectStore
 
 
@@ -37,8 +38,11 @@ class FolderReport:
     note: str | None = None  # e.g. links fell back to copies
 
 
-def plan_folder_export(store: ProjectStore, out_dir: str | os.PathLike[str]) -> FolderPlan:
-    """Where each labelled pool file goes: ``out_dir/<class>/<file name>``.
+def plan_folder_export(
+    store: ProjectStore, out_dir: str | os.PathLike[str], model_labels: bool = True
+) -> FolderPlan:
+    """Where each labelled pool file goes: ``out_dir/<class>/<file name>`` (without the
+    model's own labels, auto-label's, when ``model_labels`` is False).
 
     Files are taken in path order; a second file with the same name in a class folder (compared
     case-insensitively, for Windows and macOS disks) becomes ``name-2.ext``, ``name-3.ext``...,
@@ -52,6 +56,9 @@ def plan_folder_export(store: ProjectStore, out_dir: str | os.PathLike[str]) -> 
     names = {c.id: c.name for c in store.classes()}
     folders = _class_folders(list(names.values()))
     labels = store.labels()
+    if not model_labels:
+        answers = store.answers()
+        labels = {i: c for i, c in labels.items() if source_of(answers[i]) != "model"}
     taken: dict[str, set[str]] = {}
     files, unreadable = [], []
     for item in sorted(store.items(), key=lambda it: it.relpath):

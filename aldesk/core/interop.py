@@ -24,10 +24,11 @@ from typing import Any
 
 from aldesk.core.errors import AldeskError, UnknownClass
 from aldesk.core.labels_file import Row, normalise, read_oracle_csv, read_rows  # noqa: F401
+from aldesk.core.review_rows import source_of
 from aldesk.core.store import Item, ProjectStore
 
 FORMATS = ("csv", "json", "jsonl")
-EXPORT_COLUMNS = ("path", "label", "split", "answered_at")
+EXPORT_COLUMNS = ("path", "label", "split", "source", "answered_at")
 PREDICTION_COLUMNS = ("prediction", "confidence")
 IMPORT_STRATEGY = "import"
 
@@ -95,10 +96,12 @@ def export_labels(
     out_path: str | os.PathLike[str],
     fmt: str = "csv",
     predictions: Predictions | None = None,
+    model_labels: bool = True,
 ) -> int:
     """Write the project's current labels to a CSV, JSON or JSON Lines file.
 
-    Every labelled pool file gets a row ``path, label, split, answered_at`` (UTC, ISO 8601).
+    Every labelled pool file gets a row ``path, label, split, source, answered_at`` (source:
+    ``user``, ``import`` or ``model`` for auto-labels; time in UTC, ISO 8601).
     With ``predictions``, the file gains ``prediction, confidence`` columns and every unlabelled
     readable item gets a row too (with an empty label). The file is written under a temporary
     name and moved into place, so a crash never leaves half a file.
@@ -108,6 +111,8 @@ def export_labels(
         out_path: The file to write.
         fmt: ``'csv'``, ``'json'`` or ``'jsonl'`` (one JSON object per line).
         predictions: item id -> (class name, confidence) from the current model.
+        model_labels: False leaves out the model's own labels (auto-label): those items are
+            written as unlabelled.
 
     Returns:
         The number of rows written.
@@ -117,7 +122,7 @@ def export_labels(
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
-    rows = _export_rows(store, predictions)
+    rows = _export_rows(store, predictions, model_labels)
     columns = EXPORT_COLUMNS + (PREDICTION_COLUMNS if predictions is not None else ())
     write = {"csv": _to_csv, "json": _to_json, "jsonl": _to_jsonl}[fmt]
     text = write(rows, columns)
@@ -125,9 +130,13 @@ def export_labels(
     return len(rows)
 
 
-def _export_rows(store: ProjectStore, predictions: Predictions | None) -> list[dict[str, Any]]:
+def _export_rows(
+    store: ProjectStore, predictions: Predictions | None, model_labels: bool = True
+) -> list[dict[str, Any]]:
     names = {c.id: c.name for c in store.classes()}
     labels, answers = store.labels(), store.answers()
+    if not model_labels:
+        labels = {i: c for i, c in labels.items() if source_of(answers[i]) != "model"}
     rows = []
     for item in sorted(store.items(), key=lambda it: it.relpath):
         labelled = item.id in labels
@@ -138,6 +147,7 @@ def _export_rows(store: ProjectStore, predictions: Predictions | None) -> list[d
             "path": item.relpath,
             "label": names[labels[item.id]] if labelled else None,
             "split": item.split,
+            "source": source_of(answers[item.id]) if labelled else None,
             "answered_at": _iso(answers[item.id].at) if labelled else None,
         }
         if predictions is not None:

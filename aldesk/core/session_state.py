@@ -20,6 +20,7 @@ from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
 from aldesk.core.representation import PRETRAINED, Layout, single_layout
+from aldesk.core.review_rows import source_of
 from aldesk.core.stopping import Advice, StoppingConfig, evaluate_all
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
 
@@ -204,9 +205,11 @@ class ModelState:
         classes = [c.id for c in self.store.classes()]
         index = {cid: k for k, cid in enumerate(classes)}
         tests = self.store.labels(split="test")
+        # The curve counts the user's labels: the model's own (auto-label, source "model") are
+        # trained on but neither counted nor ever taken as a test item's truth.
         rows = [(self.row_of[i], index[c]) for i, c in tests.items()
-                if i in self.row_of and c in index]  # fmt: skip
-        n_labels = len(self._train_labels(answers, items))
+                if i in self.row_of and c in index and not _by_model(answers.get(i))]  # fmt: skip
+        n_labels = sum(not _by_model(answers[i]) for i in self._train_labels(answers, items))
         chosen = ranking.choice.name if ranking.choice is not None else None
         base = dict(round=ranking.round, n_labels=n_labels, n_test=len(rows),
                     fit_seconds=ranking.fit_seconds, strategy=ranking.strategy,
@@ -301,3 +304,8 @@ def _metrics_of(record: RoundRecord) -> Metrics | None:
     acc_ci = (known(record.accuracy_lo, acc), known(record.accuracy_hi, acc))
     f1_ci = (known(record.macro_f1_lo, f1), known(record.macro_f1_hi, f1))
     return Metrics(record.n_test, acc, acc_ci, f1, f1_ci)
+
+
+def _by_model(event: Event | None) -> bool:
+    """A label the model gave (auto-label), not the user."""
+    return event is not None and source_of(event) == "model"
