@@ -80,6 +80,14 @@ def main() -> int:
         review.grab().save(str(OUT / "review-suspicious.png"))
         review.view.clearSelection()
         review.accept_bar.confirm_mode.click()
+        for k in range(4):  # a few guesses confirmed (Enter) and one corrected (a class key)
+            selection.select(review.model.index(k), selection.SelectionFlag.Select)
+        review.accept_bar.accept_guesses()
+        review.view.clearSelection()
+        selection.select(review.model.index(0), selection.SelectionFlag.Select)
+        guess = review.model.rows()[0].predicted
+        review.apply("label", next(c.id for c in store.classes() if c.id != guess))
+        review.view.clearSelection()
         review.view.selectionModel().select(
             review.model.index(0), review.view.selectionModel().SelectionFlag.Select
         )

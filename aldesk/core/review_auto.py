@@ -19,6 +19,8 @@ from aldesk.core.review_rows import Edit, ReviewRow
 
 MODEL_STRATEGY = "model"  # auto-labels: source "model"
 CONFIRM_STRATEGY = "confirm"  # the user accepted the model's guess: the user's label
+CORRECTED_STRATEGY = "confirm-corrected"  # in confirm mode, the user gave another class
+CONFIDENCE_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)  # confirm mode's right-at-confidence table
 SAMPLE_SIZE = 12
 
 
@@ -94,8 +96,48 @@ def confirm_edits(rows: Sequence[ReviewRow]) -> list[Edit]:
 
     Items without a guess, or already labelled with it, are left out.
     """
-    return [Edit(r.item_id, "label", r.predicted, r.split, None, CONFIRM_STRATEGY)
+    return [Edit(r.item_id, "label", r.predicted, r.split, None, CONFIRM_STRATEGY, r.confidence)
             for r in rows if r.predicted is not None and r.class_id != r.predicted]  # fmt: skip
+
+
+def answer_guess_edits(rows: Sequence[ReviewRow], class_id: int) -> list[Edit]:
+    """Confirm mode, a class key: the user's label, recorded against the model's guess (its
+    confidence kept as the score): the guessed class confirms it, another corrects it."""
+    return [Edit(r.item_id, "label", class_id, r.split, None,
+                 CONFIRM_STRATEGY if class_id == r.predicted else CORRECTED_STRATEGY,
+                 r.confidence if r.predicted is not None else None)
+            for r in rows if r.class_id != class_id]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ConfidenceBin:
+    """Confirm-mode answers whose guess had confidence in ``[lo, hi)`` (``hi`` 1.0 included)."""
+
+    lo: float
+    hi: float
+    confirmed: int
+    corrected: int
+
+    @property
+    def right(self) -> float | None:
+        n = self.confirmed + self.corrected
+        return self.confirmed / n if n else None
+
+
+def confirm_calibration(
+    answers: Mapping[int, Event], edges: Sequence[float] = CONFIDENCE_BINS
+) -> list[ConfidenceBin]:
+    """How often the model's guess was right at each confidence, from the current confirm-mode
+    answers (a doubted label kept with Enter carries no guess and is not counted)."""
+    counts = np.zeros((len(edges) - 1, 2), dtype=int)
+    for ev in answers.values():
+        if ev.score is None or ev.strategy not in (CONFIRM_STRATEGY, CORRECTED_STRATEGY):
+            continue
+        k = int(np.searchsorted(edges, ev.score, side="right")) - 1
+        if 0 <= k <= len(edges) - 1:
+            counts[min(k, len(edges) - 2), int(ev.strategy == CORRECTED_STRATEGY)] += 1
+    return [ConfidenceBin(edges[k], edges[k + 1], int(c[0]), int(c[1]))
+            for k, c in enumerate(counts)]  # fmt: skip
 
 
 def keep_label_edits(rows: Sequence[ReviewRow]) -> list[Edit]:

@@ -167,7 +167,8 @@ def select(rows: Sequence[ReviewRow], f: Filter, sort: str = "name") -> list[Rev
 # ---------------------------------------------------------------------- batch edits
 @dataclass(frozen=True)
 class Edit:
-    """One event to append: ``(item_id, action, class_id, split, undoes, strategy)``."""
+    """One event to append: ``(item_id, action, class_id, split, undoes, strategy, score)``;
+    ``score`` keeps the model's confidence in its guess where the user answered that guess."""
 
     item_id: int
     action: str
@@ -175,9 +176,11 @@ class Edit:
     split: str = "pool"
     undoes: int | None = None
     strategy: str | None = REVIEW_STRATEGY
+    score: float | None = None
 
     def as_row(self) -> tuple:
-        return (self.item_id, self.action, self.class_id, self.split, self.undoes, self.strategy)
+        return (self.item_id, self.action, self.class_id, self.split, self.undoes, self.strategy,
+                self.score)  # fmt: skip
 
 
 def plan_edits(
@@ -219,7 +222,8 @@ def inverse(appended: Sequence[Event], by_id: Mapping[int, Event]) -> list[Edit]
     for ev in appended:
         if ev.action == "undo":
             old = by_id[ev.undoes]
-            out.append(Edit(old.item_id, old.action, old.class_id, old.split, None, old.strategy))
+            out.append(Edit(old.item_id, old.action, old.class_id, old.split, None, old.strategy,
+                            old.score))  # fmt: skip
         else:
             out.append(Edit(ev.item_id, "undo", None, ev.split, undoes=ev.id))
     return out

@@ -451,10 +451,8 @@ class ProjectStore:
             [(now, item, cls, strategy, split) for item, cls, split in labels],
         )
 
-    def record_many(
-        self, rows: Sequence[tuple[int, str, int | None, str, int | None, str | None]]
-    ) -> list[int]:
-        """Append ``(item_id, action, class_id, split, undoes, strategy)`` events in one
+    def record_many(self, rows: Sequence[tuple]) -> list[int]:
+        """Append ``(item_id, action, class_id, split, undoes, strategy[, score])`` events in one
         committed transaction (a batch edit of the review view); returns their event ids."""
         self._refuse_if_readonly()
         for _, action, class_id, *_ in rows:
@@ -463,11 +461,11 @@ class ProjectStore:
         now, ids = time.time(), []
         try:
             with _transaction(self._conn):
-                for item, action, class_id, split, undoes, strategy in rows:
+                for item, action, class_id, split, undoes, strategy, *score in rows:
                     cur = self._conn.execute(
                         "INSERT INTO events(at, item_id, action, class_id, strategy, split,"
-                        " undoes) VALUES (?,?,?,?,?,?,?)",
-                        (now, item, action, class_id, strategy, split, undoes),
+                        " undoes, score) VALUES (?,?,?,?,?,?,?,?)",
+                        (now, item, action, class_id, strategy, split, undoes, *(score or [None])),
                     )
                     ids.append(cur.lastrowid)
         except sqlite3.OperationalError as exc:

@@ -98,3 +98,22 @@ def test_wilson_interval() -> None:
     assert wilson(0, 0) is None
     lo, hi = wilson(9, 10)
     assert 0.55 < lo < 0.6 and 0.98 < hi < 0.99
+
+
+def test_confirm_calibration_bins_confirmations_and_corrections_by_the_guess_confidence() -> None:
+    from aldesk.core.records import Event
+    from aldesk.core.review_auto import CONFIDENCE_BINS, confirm_calibration
+
+    def ev(i, strategy, score):
+        return Event(i, 0.0, i, "label", 1, strategy, score, None, "pool", None)
+
+    answers = {1: ev(1, "confirm", 0.97), 2: ev(2, "confirm", 0.96),
+               3: ev(3, "confirm-corrected", 0.955), 4: ev(4, "confirm", 1.0),
+               5: ev(5, "confirm-corrected", 0.3), 6: ev(6, "confirm", None),  # a kept label
+               7: ev(7, "review", 0.99)}  # fmt: skip
+    bins = {(b.lo, b.hi): b for b in confirm_calibration(answers)}
+    assert len(bins) == len(CONFIDENCE_BINS) - 1
+    b = bins[(0.95, 0.99)]
+    assert (b.confirmed, b.corrected) == (2, 1) and b.right == 2 / 3
+    assert (bins[(0.99, 1.0)].confirmed, bins[(0.0, 0.5)].corrected) == (1, 1)
+    assert sum(b.confirmed + b.corrected for b in bins.values()) == 5

@@ -230,6 +230,19 @@ def test_confirm_mode_enter_accepts_the_guess_and_a_class_key_corrects(qtbot, op
     other = next(c for c in window.store.classes() if c.id != second.predicted)
     qtbot.keyClicks(review.view, other.hotkey)
     assert window.store.labels()[second.item_id] == other.id
+    fixed = window.store.answers()[second.item_id]  # a correction, kept with the guess's confidence
+    assert (fixed.strategy, fixed.score) == ("confirm-corrected", pytest.approx(second.confidence))
+    assert ev.score == pytest.approx(first.confidence)
+    # the tally: per confidence bin of the guess, confirmations vs corrections
+    tally = review.tally
+    cells = {tally.verticalHeaderItem(k).text(): [tally.item(k, j).text() for j in range(3)]
+             for k in range(tally.rowCount())}  # fmt: skip
+    assert sum(int(c[0]) for c in cells.values()) == 1
+    assert sum(int(c[1]) for c in cells.values()) == 1
+    bin_of = {b: k for k, b in enumerate(cells)}
+    assert len(bin_of) in (1, 2) and all(c[2] in ("0%", "50%", "100%") for c in cells.values())
+    qtbot.keyClick(review, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo: off the tally
+    assert sum(int(tally.item(k, 1).text()) for k in range(tally.rowCount())) == 0
 
 
 def test_auto_label_preview_apply_and_withdraw(qtbot, opened) -> None:

@@ -3,6 +3,7 @@ and auto-labelling above a confidence, previewed first, withdrawable in one step
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -12,6 +13,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
 from aldesk.core.review_auto import (
     AutoLabelPreview,
     auto_label_edits,
+    confirm_calibration,
     confirm_edits,
     keep_label_edits,
     preview_auto_labels,
@@ -80,6 +84,29 @@ class AcceptBar(QWidget):
     def withdraw(self) -> int:
         edits = withdraw_model_edits(self.review.store.answers())
         return self.review.append(edits, "Withdrew {n} labels the model gave.")
+
+
+class ConfirmTally(QTableWidget):
+    """Confirm mode's record: per confidence of the model's guess, how many guesses the user
+    confirmed and how many corrected (from the log), and the share right."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, 3, parent)
+        self.setObjectName("review_confirm_tally")
+        self.setHorizontalHeaderLabels(["confirmed", "corrected", "right"])
+        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+
+    def show_answers(self, answers) -> None:
+        bins = [b for b in confirm_calibration(answers) if b.confirmed + b.corrected]
+        self.setRowCount(len(bins))
+        self.setVerticalHeaderLabels([f"{b.lo:.0%}–{b.hi:.0%}" for b in bins])
+        for k, b in enumerate(bins):
+            cells = (str(b.confirmed), str(b.corrected), f"{b.right:.0%}")
+            for j, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.setItem(k, j, cell)
 
 
 class AutoLabelDialog(QDialog):

@@ -88,6 +88,10 @@ class FilterBar(QWidget):
         self.suspicious.setChecked(False)
         self._emit()
 
+    def in_confirm_mode(self) -> bool:
+        """Unanswered items, surest guess first: a class key answers the model's guess."""
+        return self.state.currentData() == "unseen" and self.sort.currentData() == "sure"
+
     def set_cell(self, given: int | None, predicted: int | None) -> None:
         """A confusion-matrix cell was clicked: show those test items (None, None: clear)."""
         self._cell = (given, predicted)

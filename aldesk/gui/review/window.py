@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aldesk.core.review_auto import answer_guess_edits
 from aldesk.core.review_rows import ReviewRow, build_rows, inverse, plan_edits
 from aldesk.gui.controller import LabelingController
-from aldesk.gui.review.accept import AcceptBar
+from aldesk.gui.review.accept import AcceptBar, ConfirmTally
 from aldesk.gui.review.confusion import ConfusionTable
 from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
@@ -96,6 +97,11 @@ class ReviewWindow(QMainWindow):
         side_layout.addWidget(QLabel("<b>Test items</b>: given label (rows) × model (columns)"))
         side_layout.addWidget(self.confusion, 1)
         side_layout.addWidget(self.clear_cell)
+        self.tally = ConfirmTally()
+        self.tally.setMaximumHeight(150)
+        side_layout.addWidget(QLabel("<b>Confirm mode</b>: the model's guesses you confirmed "
+                                     "or corrected, by its confidence"))  # fmt: skip
+        side_layout.addWidget(self.tally)
         split = QSplitter()
         split.addWidget(self.view)
         split.addWidget(side)
@@ -172,6 +178,7 @@ class ReviewWindow(QMainWindow):
         self.model.set_rows(rows)
         self._select(chosen)
         self.confusion.show_counts(rows, classes)
+        self.tally.show_answers(self.store.answers())
         self._update_count()
 
     def _proba(self) -> dict:
@@ -279,7 +286,10 @@ class ReviewWindow(QMainWindow):
         if not ids:
             self.statusBar().showMessage("Select items first (click, Shift/Ctrl-click, Ctrl+A).")
             return 0
-        edits = plan_edits(action, ids, self._items, self.store.answers(), class_id)
+        if action == "label" and self.filters.in_confirm_mode():  # answers the model's guess
+            edits = answer_guess_edits(self.selected_rows(), class_id)
+        else:
+            edits = plan_edits(action, ids, self._items, self.store.answers(), class_id)
         what = f" as {self.model.class_name(class_id)}" if action == "label" else ""
         return self.append(edits, f"{VERBS[action]} {{n}} items{what}.")
 
