@@ -73,12 +73,14 @@ def main() -> int:
         OUT.mkdir(exist_ok=True)
         review.grab().save(str(OUT / "review.png"))
         review.filters.suspicious.setChecked(True)
+        review.confusion.setCurrentIndex(1)  # the labeled pool's cross-validated matrix
         selection = review.view.selectionModel()
         for k in range(3):  # a few picked, as before a relabel
             selection.select(review.model.index(k), selection.SelectionFlag.Select)
         _settle(1500)
         review.grab().save(str(OUT / "review-suspicious.png"))
         review.view.clearSelection()
+        review.confusion.setCurrentIndex(0)
         review.accept_bar.confirm_mode.click()
         for k in range(4):  # a few guesses confirmed (Enter) and one corrected (a class key)
             selection.select(review.model.index(k), selection.SelectionFlag.Select)

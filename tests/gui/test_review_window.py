@@ -172,7 +172,7 @@ def test_a_confusion_cell_filters_the_grid_to_its_test_items(qtbot, opened) -> N
     with qtbot.waitSignal(window.controller.rounds_changed, timeout=120_000):
         window.controller.retrain_now()
     review.refresh()
-    table = review.confusion
+    table = review.confusion.test
     cell = next((i, j) for i in range(table.rowCount()) for j in range(table.columnCount())
                 if table.item(i, j).text())  # fmt: skip
     rect = table.visualRect(table.model().index(*cell))
@@ -182,6 +182,32 @@ def test_a_confusion_cell_filters_the_grid_to_its_test_items(qtbot, opened) -> N
     assert rows and len(rows) == int(table.item(*cell).text())
     assert all(r.split == "test" and r.class_id == classes[cell[0]] for r in rows)
     assert all(r.predicted == classes[cell[1]] for r in rows)
+
+
+def test_the_cross_validated_pool_matrix_sits_beside_and_a_cell_filters(qtbot, opened) -> None:
+    window, review, _ = opened
+    with qtbot.waitSignal(review.suspicion.scored, timeout=120_000) as scored:
+        review.check_labels()
+    result, class_ids, _ = scored.args
+    review.confusion.setCurrentIndex(1)  # the "Labeled pool, cross-validated" tab
+    table = review.confusion.pool
+    classes = [c.id for c in window.store.classes()]
+    counts = [[int(table.item(i, j).text() or 0) for j in range(len(classes))]
+              for i in range(len(classes))]  # fmt: skip
+    assert sum(map(sum, counts)) == len(result.item_ids) == 100  # every imported label, once
+    expected = result.cv_confusion()
+    order = [class_ids.index(c) for c in classes]
+    assert counts == [[int(expected[a, b]) for b in order] for a in order]
+    off = next((i, j) for i in range(len(classes)) for j in range(len(classes))
+               if i != j and counts[i][j])  # fmt: skip  # a cell of contradicted labels
+    qtbot.waitUntil(lambda: table.visualRect(table.model().index(*off)).isValid())
+    rect = table.visualRect(table.model().index(*off))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    rows = review.model.rows()
+    assert len(rows) == counts[off[0]][off[1]]
+    assert all(r.split == "pool" and r.class_id == classes[off[0]] for r in rows)
+    qtbot.mouseClick(review.clear_cell, Qt.MouseButton.LeftButton)
+    assert len(review.model.rows()) > len(rows)
 
 
 def test_thumbnails_are_decoded_off_the_gui_thread(qtbot, opened, monkeypatch) -> None:

@@ -1,4 +1,5 @@
-"""Confusion matrix of the labelled test items under the current model; a click filters."""
+"""Confusion matrices, a click filters the grid: the labelled test items under the current model,
+and the labelled pool under the cross-validated (out-of-sample) model of the doubtful-label check."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QTabWidget
 
 from aldesk.core.review_rows import ReviewRow
 from aldesk.core.store import ClassInfo
@@ -39,8 +40,11 @@ class ConfusionTable(QTableWidget):
         self._class_ids: list[int] = []
 
     def show_counts(self, rows: Sequence[ReviewRow], classes: Sequence[ClassInfo]) -> None:
+        self.show_matrix(confusion_counts(rows, [c.id for c in classes]), classes)
+
+    def show_matrix(self, counts: list[list[int]], classes: Sequence[ClassInfo]) -> None:
+        """``counts[given][predicted]`` in ``classes`` order."""
         self._class_ids = [c.id for c in classes]
-        counts = confusion_counts(rows, self._class_ids)
         names = [c.name for c in classes]
         self.setRowCount(len(names))
         self.setColumnCount(len(names))
@@ -60,3 +64,45 @@ class ConfusionTable(QTableWidget):
     def _on_clicked(self, row: int, column: int) -> None:
         if row < len(self._class_ids) and column < len(self._class_ids):
             self.cell_chosen.emit(self._class_ids[row], self._class_ids[column])
+
+
+class ConfusionTabs(QTabWidget):
+    """The test matrix and, on a second tab, the labelled pool's cross-validated one.
+
+    Signals:
+        cell_chosen(int, int): a test cell (given, predicted class ids).
+        cv_cell_chosen(object): a pool cell: the ids of its items (empty tuple: none).
+    """
+
+    cell_chosen = Signal(int, int)
+    cv_cell_chosen = Signal(object)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.test = ConfusionTable()
+        self.pool = ConfusionTable()
+        self.pool.setObjectName("review_cv_confusion")
+        self.addTab(self.test, "Test items")
+        self.addTab(self.pool, "Labeled pool, cross-validated")
+        self.setTabToolTip(1, "Each label against a model that never saw it (the doubtful-label "
+                           "check, after each retrain)")  # fmt: skip
+        self._pairs: dict[int, tuple[int, int]] = {}  # item -> (given, out-of-sample class)
+        self.test.cell_chosen.connect(self.cell_chosen)
+        self.pool.cell_chosen.connect(self._on_pool_cell)
+
+    def set_cv_pairs(self, pairs: dict[int, tuple[int, int]]) -> None:
+        """The newest check's (given, predicted) class ids per labelled pool item."""
+        self._pairs = dict(pairs)
+
+    def show_counts(self, rows: Sequence[ReviewRow], classes: Sequence[ClassInfo]) -> None:
+        self.test.show_counts(rows, classes)
+        index = {c.id: k for k, c in enumerate(classes)}
+        counts = [[0] * len(classes) for _ in classes]
+        for given, predicted in self._pairs.values():
+            if given in index and predicted in index:
+                counts[index[given]][index[predicted]] += 1
+        self.pool.show_matrix(counts, classes)
+
+    def _on_pool_cell(self, given: int, predicted: int) -> None:
+        ids = tuple(i for i, pair in self._pairs.items() if pair == (given, predicted))
+        self.cv_cell_chosen.emit(ids)

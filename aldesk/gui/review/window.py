@@ -30,7 +30,7 @@ from aldesk.core.review_auto import answer_guess_edits
 from aldesk.core.review_rows import ReviewRow, build_rows, inverse, plan_edits
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.review.accept import AcceptBar, ConfirmTally
-from aldesk.gui.review.confusion import ConfusionTable
+from aldesk.gui.review.confusion import ConfusionTabs
 from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
 from aldesk.gui.review.suspicion import SuspicionLane
@@ -87,14 +87,15 @@ class ReviewWindow(QMainWindow):
         self.summary = QLabel("Doubtful labels are checked after each retrain.")
         self.summary.setObjectName("review_summary")
         self.summary.setWordWrap(True)
-        self.confusion = ConfusionTable()
-        self.clear_cell = QPushButton("Show all test items")
+        self.confusion = ConfusionTabs()
+        self._cv_ids: tuple[int, ...] | None = None  # a cross-validated cell's items
+        self.clear_cell = QPushButton("Show all items again")
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(QLabel("<b>Labels the model doubts</b>"))
         side_layout.addWidget(self.summary)
-        side_layout.addWidget(QLabel("<b>Test items</b>: given label (rows) × model (columns)"))
+        side_layout.addWidget(QLabel("<b>Confusion</b>: given label (rows) × model (columns)"))
         side_layout.addWidget(self.confusion, 1)
         side_layout.addWidget(self.clear_cell)
         self.tally = ConfirmTally()
@@ -143,8 +144,9 @@ class ReviewWindow(QMainWindow):
         c.query_changed.connect(self._schedule_refresh)
         c.rounds_changed.connect(self._on_round)
         self.filters.changed.connect(self._on_filter)
-        self.confusion.cell_chosen.connect(self.filters.set_cell)
-        self.clear_cell.clicked.connect(lambda: self.filters.set_cell(None, None))
+        self.confusion.cell_chosen.connect(self._show_test_cell)
+        self.confusion.cv_cell_chosen.connect(self._show_cv_cell)
+        self.clear_cell.clicked.connect(self._clear_cells)
         self.view.selectionModel().selectionChanged.connect(self._update_count)
         self.model.modelReset.connect(self._update_count)
         self.relabel_button.clicked.connect(
@@ -212,8 +214,24 @@ class ReviewWindow(QMainWindow):
         self.model.set_filter(replace(f, ids=self._ids_to_show()), sort)
         self._select(chosen)
 
+    def _show_test_cell(self, given: int, predicted: int) -> None:
+        self._cv_ids = None
+        self.filters.set_cell(given, predicted)
+
+    def _show_cv_cell(self, ids: tuple[int, ...]) -> None:
+        self._cv_ids = ids
+        self.filters.split.setCurrentIndex(self.filters.split.findData("pool"))
+        self.filters.set_cell(None, None)  # refilters: the grid shows ``ids``
+
+    def _clear_cells(self) -> None:
+        self._cv_ids = None
+        self.filters.set_cell(None, None)
+
     def _ids_to_show(self) -> tuple[int, ...] | None:
-        """The near-duplicate pairs (closest first, each pair side by side) or the outliers."""
+        """A cross-validated cell's items, the near-duplicate pairs (closest first, each pair
+        side by side) or the outliers."""
+        if self._cv_ids is not None:
+            return self._cv_ids
         show = self.filters.show_only.currentData()
         if show is None:
             return None
@@ -367,6 +385,9 @@ class ReviewWindow(QMainWindow):
 
     def _on_scored(self, result, class_ids: list[int], space) -> None:
         self._space = space
+        given, predicted = result.y, result.predicted()
+        self.confusion.set_cv_pairs({int(i): (class_ids[g], class_ids[p]) for i, g, p
+                                     in zip(result.item_ids, given, predicted, strict=True)})  # fmt: skip
         self._suspects = {
             s.item_id: (class_ids[s.given], s.margin, (class_ids[s.predicted], s.confidence))
             for s in result.suspects
