@@ -386,13 +386,15 @@ def test_double_click_shows_the_item_in_the_main_window_to_label_there(qtbot, op
     controller, store = window.controller, window.store
     loop_item = controller.current().item.id
     review.filters.state.setCurrentIndex(review.filters.state.findData("unseen"))
-    k = next(k for k, r in enumerate(review.model.rows()) if r.item_id != loop_item)
+    k = next(k for k, r in enumerate(review.model.rows())
+             if r.item_id != loop_item and r.split == "pool")  # fmt: skip
     picked = review.model.rows()[k].item_id
     qtbot.waitUntil(lambda: review.view.visualRect(review.model.index(k)).isValid())
     rect = review.view.visualRect(review.model.index(k))
     qtbot.mouseClick(review.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(review.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert controller.current().item.id == picked
+    assert "picked in the review window" in window.why.strategy.text()
     assert window.viewer._path.name == store.item(picked).relpath.rsplit("/", 1)[-1]
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)

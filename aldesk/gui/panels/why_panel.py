@@ -14,8 +14,11 @@ _STRATEGY_TEXT = {
     "test": "Held-out test item, drawn at random — never trained on",
     "stream": "Stream: its uncertainty passed the query threshold",
     "synthesis": "Synthesized by the learner where it is least certain",
-    "review": "Revisiting an answered item",
+    "review": "Revisiting an answered item, or picked in the review window",
     "import": "Imported label",
+    "confirm": "Confirmed in the review window (the model's guess, or a doubted label)",
+    "confirm-corrected": "Corrected in confirm mode (the model guessed another class)",
+    "model": "Labeled by the model (auto-label)",
 }
 
 
