@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 from aldesk.core.review_auto import answer_guess_edits
 from aldesk.core.review_rows import ReviewRow, build_rows, inverse, plan_edits
 from aldesk.gui.controller import LabelingController
-from aldesk.gui.review.accept import AcceptBar, ConfirmTally
-from aldesk.gui.review.confusion import ConfusionTabs
+from aldesk.gui.review.accept import AcceptBar
 from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
+from aldesk.gui.review.side import SidePanel, describe_check
 from aldesk.gui.review.suspicion import SuspicionLane
 from aldesk.gui.review.thumbnails import ThumbnailLoader
 from aldesk.gui.review.waveforms import ListPlayer, WaveformLoader
@@ -84,25 +84,10 @@ class ReviewWindow(QMainWindow):
             self.view.setWordWrap(True)
         self.view.setLayoutMode(QListView.LayoutMode.Batched)  # 10,000 rows lay out in steps
         self.view.installEventFilter(self)
-        self.summary = QLabel("Doubtful labels are checked after each retrain.")
-        self.summary.setObjectName("review_summary")
-        self.summary.setWordWrap(True)
-        self.confusion = ConfusionTabs()
+        side = SidePanel()
+        self.summary, self.confusion = side.summary, side.confusion
+        self.clear_cell, self.tally = side.clear_cell, side.tally
         self._cv_ids: tuple[int, ...] | None = None  # a cross-validated cell's items
-        self.clear_cell = QPushButton("Show all items again")
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(QLabel("<b>Labels the model doubts</b>"))
-        side_layout.addWidget(self.summary)
-        side_layout.addWidget(QLabel("<b>Confusion</b>: given label (rows) × model (columns)"))
-        side_layout.addWidget(self.confusion, 1)
-        side_layout.addWidget(self.clear_cell)
-        self.tally = ConfirmTally()
-        self.tally.setMaximumHeight(150)
-        side_layout.addWidget(QLabel("<b>Confirm mode</b>: the model's guesses you confirmed "
-                                     "or corrected, by its confidence"))  # fmt: skip
-        side_layout.addWidget(self.tally)
         split = QSplitter()
         split.addWidget(self.view)
         split.addWidget(side)
@@ -392,15 +377,7 @@ class ReviewWindow(QMainWindow):
             s.item_id: (class_ids[s.given], s.margin, (class_ids[s.predicted], s.confidence))
             for s in result.suspects
         }
-        sure = sum(s.confident for s in result.suspects)
-        self.summary.setText(
-            f"Checked {int(result.judged.sum())} labels ({result.folds}-fold cross-validation): "
-            f"the model contradicts {len(result.suspects)}, {sure} of them confidently; "
-            f"confident learning estimates about {result.estimated_errors} are wrong. "
-            "Tick “Suspicious only” to go through them, most doubtful first. "
-            f"Near-duplicates ({len(space.duplicates) if space else 0} pairs) and outliers: in the "
-            "“Every item” menu."
-        )
+        self.summary.setText(describe_check(result, space))
         self._on_filter(self.filters.current(), self.filters.sort.currentData())
         self.refresh()
 

@@ -1,0 +1,47 @@
+"""The review window's side column: what the doubtful-label check found, the confusion
+matrices (test items; labelled pool, cross-validated) and confirm mode's tally."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from aldesk.gui.review.accept import ConfirmTally
+from aldesk.gui.review.confusion import ConfusionTabs
+
+
+class SidePanel(QWidget):
+    """Widgets only; the window fills them and wires their signals."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Doubtful labels are checked after each retrain.")
+        self.summary.setObjectName("review_summary")
+        self.summary.setWordWrap(True)
+        self.confusion = ConfusionTabs()
+        self.clear_cell = QPushButton("Show all items again")
+        self.tally = ConfirmTally()
+        self.tally.setMaximumHeight(150)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Labels the model doubts</b>"))
+        layout.addWidget(self.summary)
+        layout.addWidget(QLabel("<b>Confusion</b>: given label (rows) × model (columns)"))
+        layout.addWidget(self.confusion, 1)
+        layout.addWidget(self.clear_cell)
+        layout.addWidget(QLabel("<b>Confirm mode</b>: the model's guesses you confirmed or "
+                                "corrected, by its confidence"))  # fmt: skip
+        layout.addWidget(self.tally)
+
+
+def describe_check(result, space) -> str:
+    """The doubtful-label check's outcome in a few sentences (``space``: near-duplicates and
+    outliers, or None)."""
+    sure = sum(s.confident for s in result.suspects)
+    return (
+        f"Checked {int(result.judged.sum())} labels ({result.folds}-fold cross-validation): "
+        f"the model contradicts {len(result.suspects)}, {sure} of them confidently; "
+        f"confident learning estimates about {result.estimated_errors} are wrong. "
+        "Tick “Suspicious only” to go through them, most doubtful first. "
+        f"Near-duplicates ({len(space.duplicates) if space else 0} pairs) and outliers: in the "
+        "“Every item” menu."
+    )
