@@ -20,7 +20,16 @@ from aldesk.core.review_rows import Edit, ReviewRow
 MODEL_STRATEGY = "model"  # auto-labels: source "model"
 CONFIRM_STRATEGY = "confirm"  # the user accepted the model's guess: the user's label
 CORRECTED_STRATEGY = "confirm-corrected"  # in confirm mode, the user gave another class
-CONFIDENCE_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)  # confirm mode's right-at-confidence table
+CONFIDENCE_BINS = (
+    0.0,
+    0.5,
+    0.7,
+    0.8,
+    0.9,
+    0.95,
+    0.99,
+    1.0,
+)  # confirm mode's right-at-confidence table
 SAMPLE_SIZE = 12
 
 
