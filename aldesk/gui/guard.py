@@ -10,8 +10,9 @@ exception to ``sys.excepthook`` (the app's error dialog) itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
@@ -21,3 +22,14 @@ def reported_errors() -> Iterator[None]:
         yield
     except Exception:
         sys.excepthook(*sys.exc_info())
+
+
+def guarded(method: Callable[..., None]) -> Callable[..., None]:
+    """Decorate a Qt event override so that no exception can leave it (see the module doc)."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs) -> None:
+        with reported_errors():
+            method(*args, **kwargs)
+
+    return wrapper

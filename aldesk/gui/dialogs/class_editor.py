@@ -17,11 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.core.classes import hotkeys_for
+from aldesk.gui.guard import guarded
 
 
 class _EntryLine(QLineEdit):
     """Return adds the class here; it must not also press the dialog's default button."""
 
+    @guarded
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         super().keyPressEvent(event)
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):

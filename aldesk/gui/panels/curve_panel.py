@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QToolTip, QWidget
 from aldesk.core.rounds import curve_points
 from aldesk.core.store import RoundRecord
 from aldesk.gui import style
+from aldesk.gui.guard import guarded
 
 
 class CurvePanel(QChartView):
@@ -44,6 +45,7 @@ class CurvePanel(QChartView):
             s.attachAxis(self.y_axis)
         self._follow_theme()
 
+    @guarded
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:  # the desktop switched light / dark

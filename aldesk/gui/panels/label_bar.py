@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.core.store import ClassInfo
 from aldesk.gui import style
+from aldesk.gui.guard import guarded
 from aldesk.gui.panels.flow_layout import CellFlowLayout
 
 PICKER_THRESHOLD = 12  # more classes than this: offer the type-to-filter picker in the bar
@@ -56,6 +57,7 @@ class _ClassButton(QPushButton):
         _style_button(self, tip, colour)
         self.full_text = text
 
+    @guarded
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         room = event.size().width() - _PADDING
@@ -101,6 +103,7 @@ class _ClassScroll(QScrollArea):
         bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         return QSize(self.flow.minimumSize().width() + bar, self._height(1))
 
+    @guarded
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         rows = self._rows_for(event.size().width())

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from aldesk.core.review_auto import answer_guess_edits
 from aldesk.core.review_rows import ReviewRow, build_rows, inverse, plan_edits
 from aldesk.gui.controller import LabelingController
+from aldesk.gui.guard import guarded
 from aldesk.gui.review.accept import AcceptBar
 from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
@@ -382,12 +383,14 @@ class ReviewWindow(QMainWindow):
         self.refresh()
 
     # ------------------------------------------------------------------ lifecycle
+    @guarded
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         self.loader.resume()
         self.refresh()
         self.check_labels()
 
+    @guarded
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)

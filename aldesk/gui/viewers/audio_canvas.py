@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from aldesk.core.media.overview import format_hz, frequency_ticks
 from aldesk.gui import style
+from aldesk.gui.guard import guarded
 
 if TYPE_CHECKING:
     from aldesk.gui.viewers.audio_clip import AudioClip
@@ -106,6 +107,7 @@ class AudioCanvas(QWidget):
         ticks = frequency_ticks(self._clip.samplerate, self._clip.n_mels, spec.height())
         return [(format_hz(hz), spec.bottom() - frac * spec.height()) for hz, frac in ticks]
 
+    @guarded
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         painter.fillRect(self.rect(), style.WAVE_BG)
@@ -197,10 +199,12 @@ class AudioCanvas(QWidget):
         painter.setPen(QPen(style.PLAYHEAD, 2))
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height() - self.AXIS_H))
 
+    @guarded
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and self._clip is not None:
             self.seek_requested.emit(self._x_to_time(event.position().x()))
 
+    @guarded
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.buttons() & Qt.MouseButton.LeftButton and self._clip is not None:
             self.seek_requested.emit(self._x_to_time(event.position().x()))

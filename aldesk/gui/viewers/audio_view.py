@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.gui import style
+from aldesk.gui.guard import guarded
 from aldesk.gui.viewers.audio_canvas import AudioCanvas
 from aldesk.gui.viewers.audio_clip import (
     AudioClip,
@@ -321,6 +322,7 @@ class AudioView(QWidget):
     def _on_volume_changed(self, value: int) -> None:
         self._player.set_volume(value / 100.0)
 
+    @guarded
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.gui import style
+from aldesk.gui.guard import guarded
 from aldesk.gui.viewers.pixels import pil_to_qimage
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.workers import JobContext, Lane
@@ -208,17 +209,20 @@ class _Canvas(QGraphicsView):
         self._update_smoothing()
         self.zoom_changed.emit(self.zoom())
 
+    @guarded
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         steps = event.angleDelta().y() / 120.0
         if steps:
             self.set_zoom(self.zoom() * ZOOM_STEP**steps, anchor_mouse=True)
         event.accept()
 
+    @guarded
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         if self._fit_mode:
             self.fit()
 
+    @guarded
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
         if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
@@ -360,6 +364,7 @@ class ImageView(QWidget):
             self._info.setText(f"{base}  ·  zoom {zoom * 100:.0f}%")
         self.zoom_changed.emit(zoom)
 
+    @guarded
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)
