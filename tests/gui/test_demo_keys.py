@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from windows import open_window
 
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
-from aldesk.gui.controller import LabelingController
-from aldesk.gui.main_window import MainWindow
 
 
 def test_pressing_8_labels_the_class_named_8(qtbot, tmp_path) -> None:
     classes = make_demo_pool("images", tmp_path / "pool", per_class=3)
     settings = ProjectSettings(batch=50, seed_size=4, test_size=0)
     store, _ = create_project(tmp_path / "demo.aldesk", tmp_path / "pool", classes, settings)
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
-        window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    window = open_window(qtbot, store, activate=True)
+    controller = window.controller
     for key, name in ((Qt.Key.Key_8, "8"), (Qt.Key.Key_0, "0"), (Qt.Key.Key_1, "1")):
         item = controller.current().item.id
         qtbot.keyClick(window, key)

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog
+from windows import demo_project, open_window
 
-from aldesk.core.demo import make_demo_pool
-from aldesk.core.project import ProjectSettings, create_project
-from aldesk.gui.controller import LabelingController
 from aldesk.gui.dialogs.import_labels import ImportPreviewDialog
 from aldesk.gui.main_window import MainWindow
 
 
 def _window(qtbot, tmp_path) -> tuple[MainWindow, dict[str, str]]:
-    pool, truth_file = tmp_path / "pool", tmp_path / "truth.csv"
-    classes = make_demo_pool("audio", pool, labels_out=truth_file, per_class=4)
-    with truth_file.open() as f:
-        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
-    settings = ProjectSettings(batch=50, seed_size=4, test_size=0, representation="pool")
-    store, _ = create_project(tmp_path / "p.aldesk", pool, classes, settings)
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
-    return window, truth
+    store, truth = demo_project(tmp_path, "audio", per_class=4, representation="pool")
+    return open_window(qtbot, store), truth
 
 
 def _labels(window: MainWindow) -> dict[str, str]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from windows import open_window
 
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
-from aldesk.gui.controller import LabelingController
 from aldesk.gui.main_window import MainWindow
 
 
@@ -14,13 +14,7 @@ def _window(qtbot, tmp_path) -> MainWindow:
     classes = make_demo_pool("images", tmp_path / "pool", per_class=1)
     settings = ProjectSettings(batch=50, seed_size=4, test_size=0)
     store, _ = create_project(tmp_path / "p.aldesk", tmp_path / "pool", classes, settings)
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
-    return window
+    return open_window(qtbot, store)
 
 
 def _enabled(window: MainWindow) -> dict[str, bool]:

@@ -5,25 +5,17 @@ from __future__ import annotations
 import csv
 
 from PySide6.QtCore import Qt
+from windows import open_window
 
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
 from aldesk.core.settings_changes import settings_history
-from aldesk.gui.controller import LabelingController
 from aldesk.gui.dialogs.project_settings import ProjectSettingsDialog, apply_to_window
 from aldesk.gui.main_window import MainWindow
 
 
 def _open(qtbot, store) -> MainWindow:
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
-        window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    return window
+    return open_window(qtbot, store, activate=True)
 
 
 def _project(tmp_path):
