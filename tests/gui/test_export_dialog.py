@@ -106,3 +106,35 @@ def test_a_folder_export_copies_each_labeled_file_into_its_class_folder(qtbot, t
         again.start()  # the folder is no longer empty: refused, nothing overwritten
     assert "not empty" in failed.args[0]
     window.close()
+
+
+def test_leaving_out_model_labels_omits_the_auto_labeled_rows(qtbot, tmp_path) -> None:
+    from PySide6.QtCore import Qt
+
+    from aldesk.core.review_auto import MODEL_STRATEGY
+    from aldesk.gui.dialogs.export import start_export
+
+    window, truth = _window(qtbot, tmp_path)
+    _label(window, truth, 4)
+    store = window.store
+    unlabeled = [it for it in store.items() if it.id not in store.labels()][:3]
+    first = store.classes()[0].id
+    store.record_labels([(it.id, first, it.split) for it in unlabeled], strategy=MODEL_STRATEGY)
+    by_model = {it.relpath for it in unlabeled}
+    written = {}
+    for leave_out, name in ((False, "all.csv"), (True, "users.csv")):
+        dialog = ExportDialog(window, tmp_path / name)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert dialog.no_model_box.isVisible() and not dialog.no_model_box.isChecked()
+        if leave_out:
+            qtbot.mouseClick(dialog.no_model_box, Qt.MouseButton.LeftButton)
+        exporter = start_export(window, dialog.choice())
+        qtbot.waitUntil(lambda out=tmp_path / name: out.exists())
+        written[leave_out] = _rows(tmp_path / name)
+        assert exporter.choice.model_labels is not leave_out
+    assert {r["path"] for r in written[False] if r["source"] == "model"} == by_model
+    assert len(written[True]) == 4 and {r["source"] for r in written[True]} == {"user"}
+    assert not {r["path"] for r in written[True]} & by_model
+    assert "without the model's labels" in window.statusBar().currentMessage()
+    window.close()

@@ -59,6 +59,7 @@ class ExportChoice:
     fmt: str  # 'csv', 'json', 'jsonl' or 'folders'
     predictions: bool
     link: bool = False  # folders: hard links instead of copies
+    model_labels: bool = True  # False: leave out the model's own labels (auto-label)
 
 
 class ExportDialog(QDialog):
@@ -84,6 +85,12 @@ class ExportDialog(QDialog):
         self.link_box.setToolTip(
             "Needs the export folder on the same disk as the pool; otherwise the files are copied."
         )
+        self.no_model_box = QCheckBox("Leave out the model's own labels (auto-label)")
+        self.no_model_box.setObjectName("export_no_model_labels")
+        self.no_model_box.setToolTip(
+            "Only the labels you gave or imported; items the model auto-labeled are exported "
+            "as unlabeled (the same as aldesk export --no-model-labels)."
+        )
         self.note = QLabel(PREDICTIONS_TEXT)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: palette(placeholder-text);")
@@ -101,6 +108,7 @@ class ExportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.predictions_box)
         layout.addWidget(self.link_box)
+        layout.addWidget(self.no_model_box)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
         self._show_format_options()
@@ -113,6 +121,7 @@ class ExportDialog(QDialog):
             self.format_box.currentData(),
             self.predictions_box.isChecked() and not folders,
             self.link_box.isChecked() and folders,
+            not self.no_model_box.isChecked(),
         )
 
     def _browse(self) -> None:
@@ -223,17 +232,20 @@ class Exporter(QObject):
             }
         try:
             rows = export_labels(store, self.choice.path, fmt=self.choice.fmt,
-                                 predictions=predictions)  # fmt: skip
+                                 predictions=predictions, model_labels=self.choice.model_labels)  # fmt: skip
         except AldeskError as exc:
             self.failed.emit(str(exc))
             return
         what = " with predictions" if predictions is not None else ""
+        what += "" if self.choice.model_labels else " (without the model's labels)"
         self.finished.emit(f"Exported {rows} rows{what} to {self.choice.path}")
 
     def _write_folders(self) -> None:
         """Plan here (the store is read on the UI thread only), copy on a background lane."""
         try:
-            plan = plan_folder_export(self.controller.store, self.choice.path)
+            plan = plan_folder_export(
+                self.controller.store, self.choice.path, model_labels=self.choice.model_labels
+            )
         except AldeskError as exc:
             self.failed.emit(str(exc))
             return
