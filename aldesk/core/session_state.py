@@ -84,8 +84,9 @@ class ModelState:
         return {i: e.class_id for i, e in answers.items() if is_train_label(e, items)}
 
     def n_train_labels(self, answers: dict[int, Event], items: dict[int, Item]) -> int:
-        """Labels the model learns from (pool items): what the label budget counts."""
-        return sum(1 for e in answers.values() if is_train_label(e, items))
+        """The oracle's pool labels (the user's and imported): what the label budget counts.
+        The model's own labels (auto-label) cost no answer, so they never count."""
+        return sum(1 for e in answers.values() if is_train_label(e, items) and not _by_model(e))
 
     def can_rank(self, answers: dict[int, Event], items: dict[int, Item]) -> bool:
         """Past the seed phase: enough training labels, of two classes or more, to rank."""
@@ -286,7 +287,7 @@ class ModelState:
             rows = [r for i, r in self.row_of.items() if is_candidate(items[i], answers)]
             pool_proba = self.ranking.proba[rows]
         return evaluate_all(
-            config, n_labeled=len(self._train_labels(answers, items)), n_pool=n_pool,
+            config, n_labeled=self.n_train_labels(answers, items), n_pool=n_pool,
             metrics=self._metrics, stop_set_history=self._stop_history, pool_proba=pool_proba,
         )  # fmt: skip
 

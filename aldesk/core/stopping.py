@@ -186,7 +186,8 @@ def evaluate_all(
 
     Args:
         config: Which criteria are on.
-        n_labeled: Labels given so far (pool items).
+        n_labeled: The oracle's labels so far (the user's and imported, pool items); the
+            model's own labels (auto-label) cost no answer and must not be counted.
         n_pool: Items in the pool.
         metrics: Test metrics of the current model, if there is a test set.
         stop_set_history: Predictions on the stop set per round, oldest first.

@@ -97,3 +97,24 @@ def test_cli_export_no_model_labels(project, tmp_path, capsys) -> None:
     assert main(["export", str(tmp_path / "p"), "--out", str(out), "--no-model-labels"]) == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows and {r["source"] for r in rows} == {"user"}
+
+
+def test_the_label_budget_counts_the_users_answers_never_the_models(project) -> None:
+    store, features, by_model = project
+    answers = store.answers()
+    user_pool = sum(1 for e in answers.values()
+                    if e.action == "label" and e.split == "pool" and e.item_id not in by_model)  # fmt: skip
+    store.set("budget", user_pool + 2)  # 10 model labels on the pool would overspend it
+    session = Session(store, features)
+    assert not session.budget_spent() and session.current() is not None
+    budget = next(a for a in session.status().advice.criteria if "budget" in a.reason)
+    assert not budget.stop and budget.reason.startswith("2 labels left")
+    first = store.classes()[0].id
+    for _ in range(20):  # the user answers until the budget is spent (test items cost nothing)
+        if session.budget_spent():
+            break
+        session.answer(first)
+    users = sum(1 for e in store.answers().values()
+                if e.action == "label" and e.split == "pool" and e.item_id not in by_model)  # fmt: skip
+    assert users == user_pool + 2 and session.current() is None
+    assert f"spent: {users} of {users} labels" in session.done_text()
