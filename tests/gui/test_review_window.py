@@ -4,6 +4,7 @@ clear, class keys in the grid, the suspicious-label filter and the test confusio
 from __future__ import annotations
 
 import csv
+import os
 import threading
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from aldesk.core.demo import make_demo_pool
+from aldesk.core.media.thumbnail import process_id
 from aldesk.core.project import ProjectSettings, create_project
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.main_window import MainWindow
@@ -210,23 +212,19 @@ def test_the_cross_validated_pool_matrix_sits_beside_and_a_cell_filters(qtbot, o
     assert len(review.model.rows()) > len(rows)
 
 
-def test_thumbnails_are_decoded_off_the_gui_thread(qtbot, opened, monkeypatch) -> None:
+def test_thumbnails_are_decoded_in_another_process(qtbot, opened, monkeypatch) -> None:
     _, review, _ = opened
-    threads = set()
-    original = thumbnails.decode_thumbnail
-
-    def spy(path, side=thumbnails.THUMB_SIDE):
-        threads.add(threading.get_ident())
-        return original(path, side)
-
-    monkeypatch.setattr(thumbnails, "decode_thumbnail", spy)
+    here = []
+    monkeypatch.setattr(thumbnails, "decode_thumbnail", lambda *args: here.append(args))
     review.loader._cache.clear()
     review.refresh()
     review.view.viewport().repaint()
-    qtbot.waitUntil(lambda: review.loader.pixmap(review.model.rows()[0].item_id) is not None)
-    assert threads and threading.get_ident() not in threads
+    first = review.model.rows()[0].item_id
+    qtbot.waitUntil(lambda: review.loader.pixmap(first) is not None)
+    assert not here and review.loader.in_process  # never decoded in this process
+    assert review.loader._process_pool.submit(process_id).result() != os.getpid()
     icon = review.model.data(review.model.index(0), Qt.ItemDataRole.DecorationRole)
-    assert icon.cacheKey() == review.loader.pixmap(review.model.rows()[0].item_id).cacheKey()
+    assert icon.cacheKey() == review.loader.pixmap(first).cacheKey()
 
 
 def _trained(qtbot, window) -> None:

@@ -51,8 +51,8 @@ class ReviewModel(QAbstractListModel):
         if loader is not None:
             self._waiting = _placeholder(loader.icon_size(), "#d0d4da")
             self._broken = _placeholder(loader.icon_size(), "#e8b4b4")
-            loader.ready.connect(self._on_thumbnail)
-            loader.failed.connect(lambda item_id, _reason: self._on_thumbnail(item_id))
+            loader.arrived.connect(self._on_thumbnails)
+            loader.failed.connect(lambda item_id, _reason: self._on_thumbnails([item_id]))
 
     # ------------------------------------------------------------------ contents
     def set_classes(self, classes: Sequence[ClassInfo]) -> None:
@@ -149,11 +149,19 @@ class ReviewModel(QAbstractListModel):
         self._loader.request(row.item_id, self._abspath(row.item_id))
         return self._waiting
 
-    def _on_thumbnail(self, item_id: int) -> None:
-        k = self._row_of.get(item_id)
-        if k is not None:
-            index = self.index(k)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+    def _on_thumbnails(self, item_ids: list[int]) -> None:
+        """One ``dataChanged`` over the rows of a batch of thumbnails: one repaint, however many
+        arrived (the grid's uniform item sizes make a wide range cheap)."""
+        rows = [k for i in item_ids if (k := self._row_of.get(i)) is not None]
+        if rows:
+            first, last = self.index(min(rows)), self.index(max(rows))
+            self.dataChanged.emit(first, last, [Qt.ItemDataRole.DecorationRole])
+
+    def keep_rows(self, rows: range) -> None:
+        """Only ``rows`` are on screen: thumbnails requested for other rows are not decoded."""
+        if self._loader is not None:
+            last = min(rows.stop, len(self._rows))
+            self._loader.retain(self._rows[k].item_id for k in range(max(rows.start, 0), last))
 
     def cell_size(self) -> QSize:
         side = self._loader.side if self._loader is not None else 0

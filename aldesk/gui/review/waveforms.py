@@ -63,10 +63,10 @@ class WaveformLoader(ThumbnailLoader):
         image.setText("duration", repr(seconds))
         return image
 
-    def _on_decoded(self, item_id: int, image: QImage) -> None:
+    def _store(self, item_id: int, image: QImage) -> None:
         with contextlib.suppress(ValueError):
             self.durations[item_id] = float(image.text("duration"))
-        super()._on_decoded(item_id, image)
+        super()._store(item_id, image)
 
 
 class ListPlayer(QObject):

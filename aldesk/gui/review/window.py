@@ -32,6 +32,7 @@ from aldesk.gui.controller import LabelingController
 from aldesk.gui.guard import guarded
 from aldesk.gui.review.accept import AcceptBar
 from aldesk.gui.review.filters import FilterBar
+from aldesk.gui.review.grid import setup_view
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
 from aldesk.gui.review.side import SidePanel, describe_check
 from aldesk.gui.review.suspicion import SuspicionLane
@@ -52,7 +53,7 @@ class ReviewWindow(QMainWindow):
         self.setWindowTitle(f"Review — {self.store.name} — aldesk")
         self._items = {it.id: it for it in self.store.items()}
         image = self.store.kind == "image"
-        self.loader = ThumbnailLoader(self) if image else WaveformLoader(self)
+        self.loader = ThumbnailLoader(self, in_process=True) if image else WaveformLoader(self)
         self.player = None if image else ListPlayer(self.loader, self)
         self.model = ReviewModel(lambda i: self.store.abspath(self._items[i]), self.loader, self)
         self.suspicion = SuspicionLane(self)
@@ -73,17 +74,8 @@ class ReviewWindow(QMainWindow):
         self.filters = FilterBar()
         self.view = QListView()
         self.view.setObjectName("review_grid")
-        self.view.setModel(self.model)
+        setup_view(self.view, self.model, self.loader)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setUniformItemSizes(True)
-        self.view.setIconSize(self.loader.icon_size())
-        if self.loader.grid:
-            self.view.setViewMode(QListView.ViewMode.IconMode)
-            self.view.setGridSize(self.model.cell_size())
-            self.view.setResizeMode(QListView.ResizeMode.Adjust)
-            self.view.setMovement(QListView.Movement.Static)
-            self.view.setWordWrap(True)
-        self.view.setLayoutMode(QListView.LayoutMode.Batched)  # 10,000 rows lay out in steps
         self.view.installEventFilter(self)
         side = SidePanel()
         self.summary, self.confusion = side.summary, side.confusion

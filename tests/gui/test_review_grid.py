@@ -1,0 +1,90 @@
+"""The review grid's scrolling work: thumbnails arriving together make one repaint, and
+thumbnails of cells scrolled past are never decoded."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QListView
+
+from aldesk.core.review_rows import ReviewRow
+from aldesk.gui.review.grid import setup_view, visible_rows
+from aldesk.gui.review.model import ReviewModel
+from aldesk.gui.review.thumbnails import ThumbnailLoader
+
+N = 400
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("grid")
+    paths = [folder / f"p{k:03d}.png" for k in range(N)]
+    for k, path in enumerate(paths):
+        Image.new("RGB", (40, 30), (k % 256, 90, 160)).save(path)
+    return paths
+
+
+@pytest.fixture
+def grid(qtbot, pictures):
+    loader = ThumbnailLoader()
+    model = ReviewModel(lambda i: pictures[i], loader)
+    model.set_rows([ReviewRow(k, p.name, "pool", "unseen") for k, p in enumerate(pictures)])
+    view = QListView()
+    qtbot.addWidget(view)
+    setup_view(view, model, loader)
+    view.resize(600, 400)
+    yield view, model, loader
+    loader.shutdown()
+
+
+def test_thumbnails_arriving_together_make_one_data_change(qtbot, grid, pictures) -> None:
+    _view, model, loader = grid
+    changes, batches = [], []
+    model.dataChanged.connect(lambda a, b, _roles: changes.append((a.row(), b.row())))
+    loader.arrived.connect(batches.append)
+    rows = [3, 5, 9, 12, 20]
+    for k in rows:
+        loader.request(k, pictures[k])
+    assert loader._pool.waitForDone(10_000)  # all decoded before the GUI thread looks
+    qtbot.waitUntil(lambda: all(loader.pixmap(k) is not None for k in rows))
+    assert len(batches) == 1 and sorted(batches[0]) == rows  # one batch
+    assert changes == [(3, 20)]  # one repaint for the five
+
+
+def test_cells_scrolled_past_are_not_decoded(qtbot, grid, pictures, monkeypatch) -> None:
+    view, model, loader = grid
+    gate, decoded = threading.Event(), []
+    original = loader.decode
+
+    def held(path: Path):
+        gate.wait(10)  # the first decode waits until the grid has been scrolled away
+        decoded.append(pictures.index(path))
+        return original(path)
+
+    monkeypatch.setattr(loader, "decode", held)
+    view.show()
+    qtbot.waitUntil(lambda: len(loader.pending_ids()) > 5)  # the top cells painted and asked
+    top = set(visible_rows(view))
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+    bottom = set(visible_rows(view))
+    assert not top & bottom
+    qtbot.waitUntil(lambda: loader.pending_ids() and set(loader.pending_ids()) <= bottom)
+    gate.set()
+    qtbot.waitUntil(lambda: not loader.pending_ids() and loader._pool.activeThreadCount() == 0)
+    assert len(decoded[1:]) > 5 and set(decoded[1:]) <= bottom  # only the one held was from top
+
+
+def test_visible_rows_cover_every_cell_on_screen(qtbot, grid) -> None:
+    view, model, _ = grid
+    view.show()
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    for value in (0, bar.maximum() // 3, bar.maximum()):
+        bar.setValue(value)
+        shown = {k for k in range(model.rowCount())
+                 if view.visualRect(model.index(k)).intersects(view.viewport().rect())}  # fmt: skip
+        rows = visible_rows(view)
+        assert shown and shown <= set(rows) and len(rows) <= 3 * len(shown)
