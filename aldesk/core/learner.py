@@ -23,6 +23,7 @@ from aldesk.core.linear_scoring import (
     softmax_blocks,
     stack,
 )
+from aldesk.core.strategies.pool import margin_scores
 from aldesk.core.threads import single_threaded
 
 if TYPE_CHECKING:  # scikit-learn (+ scipy) takes ~2 s to import: only the trainer needs it
@@ -126,6 +127,18 @@ class FittedModel:
         used = X if self.columns is None else X[:, self.columns]
         out[:, self.classes] = self.estimator.predict_proba(used)
         return out
+
+    def proba_and_margin(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_proba` and its margin scores (``pool.margin_scores``) together.
+
+        The logistic regression's fast path takes the margin from each block as it is scored,
+        so the pool's probabilities are not read a second time.
+        """
+        if self.linear is not None and len(self.classes) >= 2:
+            margin = np.empty(X.shape[0], dtype=np.float32)
+            return softmax_blocks(self.linear, X, margin=margin)[0], margin
+        proba = self.predict_proba(X)
+        return proba, margin_scores(proba)
 
     def _widen(self, scorer: LinearScorer | None) -> LinearScorer | None:
         """A scorer over the fitted columns, as one over all ``n_features`` columns."""

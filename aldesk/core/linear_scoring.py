@@ -8,11 +8,16 @@ side so the pool is read once.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aldesk.core.strategies.pool import margin_scores
 from aldesk.core.threads import single_threaded
 
 if TYPE_CHECKING:
@@ -20,8 +25,11 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-# Rows scored per block: keeps the float32 logits temporary small for huge pools.
-SCORE_BLOCK = 65536
+# Rows scored per block: small enough that two threads share the work evenly and the float32
+# logits temporary stays in cache, large enough that per-block overhead is negligible.
+SCORE_BLOCK = 8192
+# Scoring threads at most: past a few, the pool's memory bandwidth is the limit.
+MAX_THREADS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,13 +98,28 @@ def _fold(
     return LinearScorer(weights.astype(np.float32), bias.astype(np.float32))
 
 
-def softmax_blocks(scorer: LinearScorer, X: np.ndarray, groups: int = 1) -> np.ndarray:
-    """Softmax of the folded logits, computed block by block in float32.
+def softmax_blocks(
+    scorer: LinearScorer, X: np.ndarray, groups: int = 1, margin: np.ndarray | None = None
+) -> np.ndarray:
+    """Softmax of the folded logits, computed block by block in float32, on every core.
 
     ``groups`` models stacked side by side (a committee) are scored in one pass over ``X``; each
     group of ``n_classes`` columns gets its own softmax. Each block is scored class-major,
     ``(classes, rows)``: the max/sum reductions then run across a few long contiguous rows,
     2-3x faster than along the short axis of ``(rows, classes)``.
+
+    Blocks are independent, so threads (numpy releases the GIL in every step) take them in turn
+    from a shared counter: a core busy with other work just takes fewer blocks. Each block is
+    computed by the same code whichever thread runs it, so the result does not depend on the
+    number of threads.
+
+    Args:
+        scorer: The folded model(s).
+        X: Rows to score ``(n, d)``; float32 is read without a copy.
+        groups: Models stacked side by side in ``scorer``.
+        margin: Optional float32 ``(n,)`` filled with :func:`pool.margin_scores` of the
+            probabilities (``groups == 1``), taken from each block while it is in cache:
+            the same numbers, without a second pass over ``(n, classes)``.
 
     Returns:
         Float32 ``(groups, n, n_classes)``.
@@ -106,15 +129,60 @@ def softmax_blocks(scorer: LinearScorer, X: np.ndarray, groups: int = 1) -> np.n
     out = np.empty((groups, n, n_classes), dtype=np.float32)
     weights_t = np.ascontiguousarray(scorer.weights.T)
     bias = scorer.bias.reshape(groups, n_classes, 1)
-    # One BLAS thread: this skinny matmul is memory-bound, and a second OpenBLAS thread made it
-    # slower (73 vs 41 ms at 100k x 512) on the shared 2-core machine.
+
+    def score(start: int) -> None:
+        rows = np.asarray(X[start : start + SCORE_BLOCK], dtype=np.float32)
+        block = (weights_t @ rows.T).reshape(groups, n_classes, -1)
+        block += bias
+        block -= block.max(axis=1, keepdims=True)
+        np.exp(block, out=block)
+        block /= block.sum(axis=1, keepdims=True)
+        out[:, start : start + SCORE_BLOCK] = block.transpose(0, 2, 1)
+        if margin is not None:
+            # Class-major rows are contiguous columns of block[0].T: the fast top-two case.
+            margin[start : start + SCORE_BLOCK] = margin_scores(block[0].T)
+
+    # One BLAS thread per block: this skinny matmul is memory-bound, and OpenBLAS's own second
+    # thread made it slower (73 vs 41 ms at 100k x 512) on the shared 2-core machine; the
+    # threads here split the rows instead.
     with single_threaded("blas"):
-        for start in range(0, n, SCORE_BLOCK):
-            rows = np.asarray(X[start : start + SCORE_BLOCK], dtype=np.float32)
-            block = (weights_t @ rows.T).reshape(groups, n_classes, -1)
-            block += bias
-            block -= block.max(axis=1, keepdims=True)
-            np.exp(block, out=block)
-            block /= block.sum(axis=1, keepdims=True)
-            out[:, start : start + SCORE_BLOCK] = block.transpose(0, 2, 1)
+        run_blocks(score, range(0, n, SCORE_BLOCK))
     return out
+
+
+def scoring_threads(n_blocks: int) -> int:
+    """Threads for ``n_blocks`` blocks: one per usable core, at most :data:`MAX_THREADS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS, n_blocks))
+
+
+def run_blocks(work: Callable[[int], None], starts: range) -> None:
+    """``work(start)`` for every start, spread over :func:`scoring_threads` threads.
+
+    The calling thread takes part; helper threads are joined before returning (an exception in
+    any block is raised here after the others finish).
+    """
+    threads = scoring_threads(len(starts))
+    if threads == 1:
+        for start in starts:
+            work(start)
+        return
+    pending = iter(starts)
+    lock = threading.Lock()
+
+    def drain() -> None:
+        while True:
+            with lock:
+                start = next(pending, None)
+            if start is None:
+                return
+            work(start)
+
+    with ThreadPoolExecutor(threads - 1, thread_name_prefix="aldesk-score") as helpers:
+        futures = [helpers.submit(drain) for _ in range(threads - 1)]
+        drain()
+        for future in futures:
+            future.result()
