@@ -49,6 +49,8 @@ class ProjectSettings:
     max_uncertainty: float | None = None
     stream_threshold: float | None = None  # None: budget-adaptive (variable uncertainty)
     stream_budget: float = 0.2  # fraction of arriving items the stream may query
+    synthesis_every: int = 5  # synthesis scenario: one synthesized query in this many asked
+    watch_folder: bool = False  # files added to / removed from the pool folder join live
     random_state: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -61,6 +63,8 @@ class ProjectSettings:
             raise AldeskError(f"Unknown seed method {self.seed_method!r}.")
         if self.batch < 1:
             raise AldeskError("The batch size must be at least 1.")
+        if self.synthesis_every < 1:
+            raise AldeskError("Synthesized queries come one in N items: N must be at least 1.")
         if self.test_size < 0 or self.seed_size < 0:
             raise AldeskError("Seed and test sizes cannot be negative.")
         _check_strategy(self.strategy)

@@ -26,6 +26,8 @@ from aldesk.core.session_queue import QueueState
 from aldesk.core.session_state import ModelState
 from aldesk.core.session_status import Status, build_status
 from aldesk.core.store import ClassInfo, Event, Item, NewItem, ProjectStore
+from aldesk.core.stream_status import StreamSummary, summarize_stream
+from aldesk.core.synth_flow import record_sources, synth_due
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,9 @@ class Session:
         if self.budget_spent():
             n = self.model.n_train_labels(self._answers, self._items)
             return f"The label budget is spent: {n} of {self.settings.budget} labels."
+        if self.settings.watch_folder:
+            return ("Every readable item so far is answered. The pool folder is watched: new "
+                    "files are asked about as they arrive.")  # fmt: skip
         return ("Every readable item is answered. Files added to the pool folder are picked up "
                 "when the project is opened again.")  # fmt: skip
 
@@ -167,7 +172,7 @@ class Session:
         for pick in (
             self._restored_pick,
             lambda: self.queue.due_test(self._answers),
-            lambda: self.queue.pending_synth(self._answers),
+            self._synth_pick,
             lambda: self._seed_pick(unavailable),
             lambda: self._strategy_pick(unavailable),
             lambda: self._fallback_pick(unavailable),
@@ -177,6 +182,12 @@ class Session:
                 item_id, strategy, score = chosen
                 return self._query(item_id, strategy, score)
         return None
+
+    def _synth_pick(self) -> tuple[int, str, float | None] | None:
+        """A pending synthesized query, when one is due (one in ``synthesis_every`` asked)."""
+        if not synth_due(self._history, self._items, self.settings.synthesis_every):
+            return None
+        return self.queue.pending_synth(self._answers)
 
     def _seed_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
         # a stream has no seed set of its own: its first arrivals are queried until a model exists
@@ -359,8 +370,8 @@ class Session:
         return TrainingJob(request, self._synthesis_spec())
 
     def _synthesis_spec(self) -> SynthesisSpec | None:
-        if self.settings.scenario != "synthesis":
-            return None
+        if self.settings.scenario != "synthesis" or self.queue.pending_synth(self._answers):
+            return None  # one blend waiting to be asked is enough
         paths = tuple(self.store.abspath(self._items[i]) for i in self.model.item_of_row)
         return SynthesisSpec(
             kind=self.store.kind, paths=paths, out_dir=self.store.synth_dir,
@@ -386,6 +397,9 @@ class Session:
             hashlib.sha256(data).hexdigest(), syn.path.name, self.store.kind, len(data),
             syn.path.stat().st_mtime_ns, origin="synth",
         )])  # fmt: skip
+        parents = [int(self.model.item_of_row[r]) if r < len(self.model.item_of_row) else -1
+                   for r in syn.parents]  # fmt: skip
+        record_sources(self.store, item_id, parents, syn.ratio)
         self.reload_items()
         self.model.add_extra_features(item_id, syn.features)
         self.queue.push_synth(item_id, syn.score)
@@ -396,6 +410,11 @@ class Session:
             self._answers, self._items, self.index, self.model, self.classes,
             self.store.class_resolver(),
         )  # fmt: skip
+
+    def stream_summary(self) -> StreamSummary:
+        """Arrivals seen, queried and discarded, and the threshold (the stream view)."""
+        on_screen = self._current.item.id if self._current is not None else None
+        return summarize_stream(self._answers, self.index, on_screen, self.queue.stream)
 
     def predictions(self) -> dict[int, tuple[int, float]]:
         """Item id -> (class id, confidence) for every unlabeled item the model scored."""

@@ -153,6 +153,8 @@ class QueueState:
                 if item_id in unavailable:
                     continue
                 proba = model.proba_of(item_id)
+                if proba is None and model.ranking is not None:
+                    continue  # no view of it yet (features being read): decided once it has one
                 if proba is None:
                     return item_id, "seed", None  # no model yet: query what arrives
                 decision = self._stream.decide(np.array(list(proba.values())))
@@ -162,6 +164,11 @@ class QueueState:
             return None
         finally:
             self.store.set("stream_state", self._stream.to_dict())
+
+    @property
+    def stream(self) -> FixedUncertainty | VariableUncertainty:
+        """The stream's query rule and its counts (the threshold it holds arrivals to)."""
+        return self._stream
 
     def note_answer(self, item: Item) -> None:
         self._synth_scores.pop(item.id, None)

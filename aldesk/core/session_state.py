@@ -19,6 +19,7 @@ from aldesk.core.item_index import ItemIndex, is_candidate, is_train_label
 from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
+from aldesk.core.ranking_rows import remap_ranking, scored
 from aldesk.core.representation import PRETRAINED, Layout, single_layout
 from aldesk.core.review_rows import source_of
 from aldesk.core.stopping import Advice, StoppingConfig, evaluate_all
@@ -56,6 +57,7 @@ class ModelState:
     def set_features(
         self, features: FeatureSet, items: dict[int, Item], layout: Layout | None = None
     ) -> None:
+        old_rows, old_width = self.item_of_row, self.features.X.shape[1] if self.features else None
         self.features = features
         self.layout = layout if layout is not None else single_layout(features)
         by_hash = {it.hash: it.id for it in items.values()}
@@ -65,6 +67,10 @@ class ModelState:
         self.item_of_row = np.full(len(features.hashes), -1, dtype=np.int64)
         for item_id, row in pairs:
             self.item_of_row[row] = item_id
+        if self.ranking is not None:  # rows moved (a rescan): the model in memory follows them
+            self.ranking = remap_ranking(
+                self.ranking, old_rows, self.item_of_row, features.X, old_width
+            )
 
     def items_changed(self) -> None:
         """Statuses may have changed (rescan, a flagged file): recompute candidates lazily."""
@@ -234,7 +240,9 @@ class ModelState:
     def _update_stability(self, ranking: Ranking) -> None:
         """Keep the last predictions on a fixed stop set (stabilizing predictions criterion)."""
         pred = ranking.proba[self._stop_rows()].argmax(axis=1)
-        self._stop_history = [*self._stop_history, pred][-(STABLE_ROUNDS + 1) :]
+        # files arriving (a watched folder) redraw the stop set: its history starts again
+        same = [p for p in self._stop_history if len(p) == len(pred)]
+        self._stop_history = [*same, pred][-(STABLE_ROUNDS + 1) :]
         self.store.set("stop_set_history", [p.tolist() for p in self._stop_history])
 
     # ----------------------------------------------------------- reading
@@ -260,6 +268,8 @@ class ModelState:
             row = self.ranking.proba[self.row_of[item_id]]
         else:
             return None
+        if not scored(row):  # arrived since the model was applied: no view of it yet
+            return None
         classes = [c.id for c in self.store.classes()]
         return {cid: float(p) for cid, p in zip(classes, row, strict=False)}
 
@@ -270,7 +280,7 @@ class ModelState:
         proba = self.ranking.proba
         best, conf = proba.argmax(axis=1), proba.max(axis=1)
         return {i: (classes[best[r]], float(conf[r])) for i, r in self.row_of.items()
-                if i not in answers and best[r] < len(classes)}  # fmt: skip
+                if i not in answers and best[r] < len(classes) and np.isfinite(conf[r])}  # fmt: skip
 
     def advice(self, answers: dict[int, Event], index: ItemIndex) -> Advice | None:
         st = self.settings

@@ -18,11 +18,12 @@ from aldesk.core.project import ProjectSettings
 from aldesk.core.store import ProjectStore
 
 EDITABLE = ("strategy", "batch", "budget", "target_accuracy", "stable_predictions", "model",
-            "representation")  # fmt: skip
+            "representation", "synthesis_every")  # fmt: skip
 HISTORY_KEY = "settings_history"
 _NAMES = {"strategy": "strategy", "batch": "batch", "budget": "label budget",
           "target_accuracy": "target accuracy", "stable_predictions": "stable predictions",
-          "model": "model", "representation": "features"}  # fmt: skip
+          "model": "model", "representation": "features",
+          "synthesis_every": "synthesized queries one in"}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class LabelingController(QObject):
         self.session = Session(store)
         self._feature_stage = "pool"  # which extraction the feature lane is running
         self._pool_features = None  # the pool-learned FeatureSet, once extracted
+        self._idle = False  # nothing was on screen at the last announcement
         self.session.queue.inline_seed = False  # k-means seed drawing runs on a worker
         self.trainer = Trainer(train_work or run_round, self)
         self.features = FeatureLane(feature_work, self)
@@ -284,8 +285,14 @@ class LabelingController(QObject):
         except AldeskError as exc:  # a failed save while choosing: the item on screen stays
             self.error.emit(str(exc))
             return
+        self._idle = query is None
         self.query_changed.emit(query)
         self._emit_status()
+
+    def _announce_if_idle(self) -> None:
+        """Nothing is on screen: an arrival scored since (a watched folder) may be asked now."""
+        if self._idle:
+            self._announce()
 
     def current(self) -> Query | None:
         """The item on screen. Choosing one can write (the seed queue, a stream's discards):
@@ -318,8 +325,8 @@ class LabelingController(QObject):
             self.message.emit(result.failure)
         self.rounds_changed.emit(self.store.rounds())
         current = self.current()
-        if current is not None and current.item.origin == "synth":
-            self._announce()  # a fresh membership query goes first
+        if current is not None and (current.item.origin == "synth" or self._idle):
+            self._announce()  # a fresh membership query goes first; or a first item since idle
         elif current is not None:  # "Why this item?" follows the model now in memory
             self.view_changed.emit(self.session.current_view())
         self._emit_status()
@@ -342,6 +349,7 @@ class LabelingController(QObject):
             self.session.reload_items()
             self.message.emit(f"{flagged} items could not be read; they are flagged.")
         self.session.set_features(result.features)
+        self._announce_if_idle()
         seed = self.session.seed_job()
         if seed is not None:
             from aldesk.core.session_queue import draw_seed

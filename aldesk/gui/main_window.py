@@ -35,6 +35,7 @@ from aldesk.gui.class_menu import ClassMenu
 from aldesk.gui.class_picker import ClassPicker
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.guard import reported_errors
+from aldesk.gui.live import install as install_live
 from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
 from aldesk.gui.panels.status_panel import StatusPanel
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = labeling_actions(self)
         self._build_menus()
         install_review(self)  # View ▸ Review labels… (Ctrl+R)
+        self.live = install_live(self)  # stream panel, synthesized items, watched folder
         self._wire()
         self._told_no_audio = False
         self._restore_geometry()
@@ -336,6 +338,7 @@ class MainWindow(QMainWindow):
         for step in (
             lambda: window_state.save(self, self.splitter, self.store.path),
             self.viewer.shutdown,
+            self.live.shutdown,
             self.controller.shutdown,
             self.store.close,
         ):

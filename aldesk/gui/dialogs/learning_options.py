@@ -42,7 +42,10 @@ _HELP = {
     "batch": "Answers between two retrains of the model (smaller: fresher, more work).",
     "seed": "Items labeled in random order before the model starts choosing.",
     "test": "Kept aside at random and labeled too, to measure accuracy honestly.",
+    "synthesis_every": "How often a blend the model made is asked among your files (at most "
+    "one per retrain). Press X (Can't label) on a blend that looks like noise.",
 }
+SYNTHESIS_EVERY_DEFAULT = ProjectSettings().synthesis_every
 _CHOICES = {"strategy": POOL_STRATEGIES, "representation": REPRESENTATIONS, "model": MODELS,
             "scenario": SCENARIO_TEXT}  # fmt: skip
 # The core's feature descriptions are whole sentences: short names for the list.
@@ -155,12 +158,17 @@ class LearningOptions(QWidget):
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_size)
         seed_row.addWidget(self.seed_method, 1)
+        self.synthesis_every = spin(1, 1000, SYNTHESIS_EVERY_DEFAULT, " items")
+        self.synthesis_every.setPrefix("one in ")
         rows = [("Retrain every", self.batch, "batch")]
         if not self._existing:
             rows += [("Seed set", seed_row, "seed"), ("Test set", self.test_size, "test")]
+        rows += [("Synthesized queries", self.synthesis_every, "synthesis_every")]
         for title, field, key in rows:
             form.addRow(title, field)
             form.addRow("", muted_label(_HELP[key]))
+        self._synthesis_rows = (form.rowCount() - 2, form.rowCount() - 1)
+        self.synthesis_every.valueChanged.connect(self._on_advanced_edited)
         self.batch.valueChanged.connect(self._on_advanced_edited)
         self.seed_method.currentIndexChanged.connect(self._on_advanced_edited)
         self.test_size.valueChanged.connect(self._on_advanced_edited)
@@ -174,6 +182,7 @@ class LearningOptions(QWidget):
         out.update(
             batch=self.batch.value(), seed_size=self.seed_size.value(),
             seed_method=self.seed_method.currentData(), test_size=self.test_size.value(),
+            synthesis_every=self.synthesis_every.value(),
             budget=self.budget.value() if self.use_budget.isChecked() else None,
             target_accuracy=self.target.value() / 100 if self.use_target.isChecked() else None,
             stable_predictions=self.stable.isChecked(),
@@ -187,7 +196,8 @@ class LearningOptions(QWidget):
             for key, box in self.combos.items():
                 if key in values:
                     box.setCurrentIndex(max(0, box.findData(values[key])))
-            for key, box in (("batch", self.batch), ("test_size", self.test_size)):
+            for key, box in (("batch", self.batch), ("test_size", self.test_size),
+                             ("synthesis_every", self.synthesis_every)):  # fmt: skip
                 if key in values:
                     box.setValue(int(values[key]))
             if "seed_method" in values:
@@ -201,6 +211,7 @@ class LearningOptions(QWidget):
             self._applying = False
         for key in self.combos:
             self.help[key].setText(_explanation(key, self.combos[key].currentData()))
+        self._show_synthesis_rows()
         self._show_preset(matching_preset(self.values()))
         self.changed.emit()
 
@@ -232,6 +243,12 @@ class LearningOptions(QWidget):
         if "stable_predictions" in values:
             self.stable.setChecked(bool(values["stable_predictions"]))
 
+    def _show_synthesis_rows(self) -> None:
+        """ "Synthesized: one in N" only matters, so only shows, in the synthesis scenario."""
+        form = self.advanced.layout()
+        for row in self._synthesis_rows:
+            form.setRowVisible(row, self.combos["scenario"].currentData() == "synthesis")
+
     def _show_preset(self, name: str) -> None:
         self.preset.blockSignals(True)
         self.preset.setCurrentIndex(self.preset.findData(name))
@@ -249,6 +266,7 @@ class LearningOptions(QWidget):
 
     def _on_combo(self, key: str) -> None:
         self.help[key].setText(_explanation(key, self.combos[key].currentData()))
+        self._show_synthesis_rows()
         self._on_advanced_edited()
 
     @Slot()

@@ -1,0 +1,83 @@
+"""What the stream view shows: arrivals seen, queried and discarded, and the threshold now.
+
+Counted from the answer log (the truth), not from the query rule's own counters: those miss the
+arrivals queried before a model existed, and a reopened project would count a decision twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aldesk.core.item_index import ItemIndex
+from aldesk.core.store import Event
+from aldesk.core.strategies.stream import FixedUncertainty, VariableUncertainty
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    """The stream at one moment.
+
+    Attributes:
+        seen: Arrivals decided so far (queried + discarded).
+        queried: Arrivals put to the user (answered, or on screen now).
+        discarded: Arrivals the model was sure enough about to pass over.
+        waiting: Readable arrivals not decided yet (later in the stream, or still being read).
+        threshold: The confidence an arrival must reach to be discarded.
+        adaptive: The threshold adapts so that about ``budget`` of arrivals are queried.
+        budget: Share of arrivals the adaptive rule may query.
+    """
+
+    seen: int
+    queried: int
+    discarded: int
+    waiting: int
+    threshold: float | None
+    adaptive: bool
+    budget: float | None
+
+
+def summarize_stream(
+    answers: dict[int, Event],
+    index: ItemIndex,
+    on_screen: int | None,
+    rule: FixedUncertainty | VariableUncertainty,
+) -> StreamSummary:
+    """Count the arrivals (readable pool files) by what the stream did with them.
+
+    Args:
+        answers: The current answer of each item.
+        index: The session's item lists (``arrivals`` in arrival order).
+        on_screen: The item asked now, if any (queried, not answered yet).
+        rule: The stream's query rule, for its threshold.
+    """
+    discarded = queried = waiting = 0
+    for item_id in index.arrivals:
+        event = answers.get(item_id)
+        if event is None:
+            if item_id == on_screen:
+                queried += 1
+            else:
+                waiting += 1
+        elif event.action == "discard":
+            discarded += 1
+        else:
+            queried += 1
+    adaptive = isinstance(rule, VariableUncertainty)
+    return StreamSummary(
+        seen=queried + discarded, queried=queried, discarded=discarded, waiting=waiting,
+        threshold=None if rule.threshold is None else float(rule.threshold), adaptive=adaptive,
+        budget=rule.budget_fraction if adaptive else None,
+    )  # fmt: skip
+
+
+def threshold_text(summary: StreamSummary) -> str:
+    """The threshold in words: when an arrival is put to the user."""
+    if summary.threshold is None:
+        return "—"
+    if summary.threshold >= 1.0:
+        text = "asks about every arrival"
+    else:
+        text = f"asks below {summary.threshold:.0%} confidence"
+    if summary.adaptive and summary.budget is not None:
+        text += f" (adapts to ask about {summary.budget:.0%} of arrivals)"
+    return text
