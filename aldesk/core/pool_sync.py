@@ -14,6 +14,8 @@ from aldesk.core.errors import PoolMissing
 from aldesk.core.pool import FileEntry, Progress, ScanResult, scan
 from aldesk.core.store import Item, NewItem, ProjectStore
 
+# Why an item is missing after a rescan (shown where the item would be).
+REMOVED = "the file is no longer in the pool folder"
 # How many known paths relocate() looks for in the folder the user chose.
 _RELOCATE_SAMPLE = 200
 
@@ -161,7 +163,7 @@ def apply_scan(store: ProjectStore, result: ScanResult) -> None:
         _add_new(store, unknown, max(arrivals, default=-1) + 1)
     for item in items:
         if item.origin == "file" and item.hash not in groups and item.status != "missing":
-            store.update_item(item.id, status="missing")
+            store.update_item(item.id, status="missing", reason=REMOVED)
 
 
 def previous_entries(store: ProjectStore) -> dict[str, FileEntry]:

@@ -90,6 +90,8 @@ def test_a_removed_file_is_marked_missing(qtbot, tmp_path) -> None:
         lambda: next(it for it in store.items() if it.relpath == gone).status == "missing",
         timeout=WAIT,
     )
+    item = next(it for it in store.items() if it.relpath == gone)
+    assert item.reason == "the file is no longer in the pool folder"  # flagged with the reason
     window.close()
 
 
