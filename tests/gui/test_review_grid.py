@@ -3,6 +3,9 @@ thumbnails of cells scrolled past are never decoded."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -88,3 +91,27 @@ def test_visible_rows_cover_every_cell_on_screen(qtbot, grid) -> None:
                  if view.visualRect(model.index(k)).intersects(view.viewport().rect())}  # fmt: skip
         rows = visible_rows(view)
         assert shown and shown <= set(rows) and len(rows) <= 3 * len(shown)
+
+
+PAINT_BIG_FILL = """
+import os
+import aldesk.gui
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
+app = QGuiApplication([])
+image = QImage(800, 800, QImage.Format.Format_ARGB32_Premultiplied)
+painter = QPainter(image)
+painter.fillRect(0, 0, 800, 800, QColor(10, 20, 30, 128))
+painter.end()
+print([open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread names from /proc")
+def test_qt_paints_on_the_gui_thread_without_its_helper_pool() -> None:
+    """Qt hands big fills to a thread pool and waits for it: a busy machine then stalls the GUI
+    thread until those threads get a CPU. The app turns the pool off (aldesk.gui)."""
+    env = {k: v for k, v in os.environ.items() if k != "QT_NO_GUI_THREADPOOL"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    out = subprocess.run([sys.executable, "-c", PAINT_BIG_FILL], env=env, capture_output=True,
+                         text=True, check=True, timeout=60).stdout  # fmt: skip
+    assert "Thread (pooled)" not in out and "python" in out
