@@ -17,7 +17,7 @@ from aldesk.core.ranking import Ranking
 from aldesk.core.ranking_rows import remap_ranking
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
-from aldesk.core.store import Item
+from aldesk.core.store import Item, NewItem
 from aldesk.core.synth_flow import record_sources, sources_of, synth_due
 from aldesk.core.watch import folders_to_watch
 
@@ -166,4 +166,24 @@ def test_feature_rows_moving_keep_the_ranking_on_its_items(tmp_path) -> None:
                           [features.hashes[r] for r in order])  # fmt: skip
     session.set_features(shuffled)
     assert session.predictions() == before
+    store.close()
+
+
+def test_a_pending_blend_is_asked_one_in_n(tmp_path) -> None:
+    store, truth, _pool = _stream_project(tmp_path, threshold=0.5)
+    store.set_many({"scenario": "synthesis", "synthesis_every": 3})
+    session = Session(store, compute_features(store).features)
+    (blend,) = store.add_items([NewItem("b" * 64, "blend.png", "image", 1, 0, origin="synth")])
+    session.reload_items()
+    ids = {c.name: c.id for c in store.classes()}
+    asked = []
+    for _ in range(6):
+        q = session.current()
+        asked.append(q.item.origin)
+        if q.item.origin == "synth":
+            session.cannot_label()
+        else:
+            session.answer(ids[truth[q.item.relpath]])
+    assert asked[:3] == ["file", "file", "synth"]  # two of the user's files, then the blend
+    assert store.answers()[blend].action == "cannot_label"
     store.close()

@@ -80,6 +80,22 @@ def test_a_sure_arrival_is_discarded_and_counted(qtbot, tmp_path) -> None:
     window.close()
 
 
+def test_in_a_pool_project_a_dropped_file_joins_the_pool(qtbot, tmp_path) -> None:
+    store, truth = demo_project(tmp_path, "images", per_class=3, representation="pool",
+                                watch_folder=True)  # fmt: skip
+    _label_all(store, truth)
+    window = open_window(qtbot, store)
+    qtbot.waitUntil(lambda: window.controller.session.model.loaded, timeout=WAIT)
+    qtbot.waitUntil(lambda: bool(window.live.watcher.folders()), timeout=WAIT)
+    assert window.controller.current() is None and not window.live.stream_panel.isVisible()
+    with qtbot.waitSignal(window.live.watcher.settled, timeout=WAIT):
+        _drop_new_image(window.store.pool_root, "joined.png")
+    qtbot.waitUntil(lambda: window.controller.current() is not None, timeout=WAIT)
+    assert window.controller.current().item.relpath == "joined.png"
+    assert window.stack.currentWidget() is window.viewer
+    window.close()
+
+
 def test_a_removed_file_is_marked_missing(qtbot, tmp_path) -> None:
     window = _stream_window(qtbot, tmp_path, threshold=0.5)
     store = window.store
