@@ -51,6 +51,40 @@ def image_pool_10k(root: Path | None = None) -> Path:
     return root
 
 
+def image_pool_100k(root: Path | None = None) -> Path:
+    """A 100,000-image pool in 20 sub-folders: each mnist PNG and 19 perturbed copies.
+
+    Copy ``k`` of a digit gets +/-1 grey level on ~2% of its pixels from the RNG seeded by
+    (file, k), so every file is distinct content (a realistic augmented digit). The truth of
+    ``vK/aug_NAME`` is the label of ``NAME``.
+    """
+    root = root or BENCH_DIR / f"mnist100k-{IMAGE_POOL_VERSION}"
+    done = root / ".complete"
+    if done.exists():
+        return root
+    from PIL import Image
+
+    files = sorted(MNIST.glob("*.png"))
+    for k in range(20):
+        folder = root / f"v{k:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, src in enumerate(files):
+            if k == 0:
+                (folder / f"aug_{src.name}").write_bytes(src.read_bytes())
+                continue
+            a = np.array(Image.open(src))
+            rng = np.random.default_rng((i, k))
+            mask = rng.random(a.shape) < 0.02
+            mask.flat[rng.integers(a.size)] = True  # never a copy equal to its original
+            delta = rng.choice(np.array([-1, 1], dtype=np.int16), size=a.shape)
+            b = np.clip(a.astype(np.int16) + mask * delta, 0, 255).astype(np.uint8)
+            if np.array_equal(a, b):
+                b.flat[0] = (int(b.flat[0]) + 1) % 256
+            Image.fromarray(b).save(folder / f"aug_{src.name}")
+    done.write_text(f"{len(files) * 20}\n")
+    return root
+
+
 def digit_classes() -> list[str]:
     return [str(d) for d in range(10)]
 

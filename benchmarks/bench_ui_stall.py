@@ -10,8 +10,12 @@ freeze a user could feel (typing, a key press that should show the next item). S
 * effnet-extraction     the feature lane extracting EfficientNet-Lite0 features of real images
                         (its first chunk in this process, the rest in worker processes)
 * aisfx-extraction      the same for aiSFX on real clips (needs /work/data or ALDESK_DATA sets)
+* project               ``--project 100k:50000``: the labeling window on a bench_ui case, by
+                        phase: opening, until the rescan / page check / features are done,
+                        answering, retraining and applying each round (``_stall_project.py``)
 
-Usage: ``python benchmarks/bench_ui_stall.py [--quick]``; prints one line per scenario.
+Usage: ``python benchmarks/bench_ui_stall.py [--quick] [--project POOL:ANSWERS [--rounds N]]``;
+prints one line per scenario (the project scenario: one JSON line, with the load average).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QEventLoop, QObject, QTimer  # noqa: E402
@@ -188,9 +192,22 @@ def data_files(name: str, n: int) -> list[tuple[str, Path]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer files and rounds")
+    parser.add_argument("--project", default=None, help="POOL:ANSWERS, e.g. 100k:50000")
+    parser.add_argument("--rounds", type=int, default=5, help="retrains in --project")
     args = parser.parse_args()
     n = 3 if args.quick else 8
     app = QApplication.instance() or QApplication([])
+    if args.project:
+        import json
+
+        from _pools import environment
+        from _stall_project import project_stalls
+
+        pool, answers = args.project.split(":")
+        before = environment()["loadavg"]
+        out = project_stalls(app, pool, int(answers), args.rounds)
+        print(json.dumps({**out, "loadavg_start": before, "loadavg_end": environment()["loadavg"]}))
+        return 0
     meter = StallMeter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

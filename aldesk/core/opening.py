@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from aldesk.core.db import configure, damaged, read_error, setting_error
-from aldesk.core.migrations import check_schema, migrate
+from aldesk.core.migrations import SCHEMA_VERSION, check_schema, migrate, schema_version
 
 KINDS = ("image", "audio")
 
@@ -47,16 +47,19 @@ _STATE_SHAPES = {
 }  # fmt: skip
 
 
-def open_writer(db: Path, *, existing: bool) -> sqlite3.Connection:
+def open_writer(db: Path, *, existing: bool, deep_check: bool = True) -> sqlite3.Connection:
     """A read-write connection, migrated to the current format (the caller holds the lock).
 
     ``existing=False`` is for a project being created: its empty database is initialised.
+    ``deep_check=False`` leaves SQLite's page check (a second per 100k items) to the caller,
+    who runs :func:`check_pages` later (the app: on a worker once the first item is shown);
+    a database that needs migrating is always checked first.
     """
     conn = None
     try:
         conn = sqlite3.connect(db, isolation_level=None)
         if existing:
-            check_database(conn, db)
+            check_database(conn, db, deep=deep_check or schema_version(conn) < SCHEMA_VERSION)
         configure(conn)
         migrate(conn)
     except sqlite3.DatabaseError as exc:
@@ -133,7 +136,7 @@ def scratch_overlay(project: Path, folders: tuple[str, ...]) -> Path:
     return root
 
 
-def check_database(conn: sqlite3.Connection, db: Path) -> None:
+def check_database(conn: sqlite3.Connection, db: Path, *, deep: bool = True) -> None:
     """Refuse a foreign, edited or damaged database before anything writes to it.
 
     Raises:
@@ -142,11 +145,42 @@ def check_database(conn: sqlite3.Connection, db: Path) -> None:
         sqlite3.DatabaseError: the file is not a SQLite database at all (see ``read_error``).
     """
     check_schema(conn, db)
+    if deep:
+        check_pages(conn, db)
+    check_settings(conn, db)
+
+
+def check_pages(conn: sqlite3.Connection, db: Path) -> None:
+    """SQLite's quick_check of every page (about 1 s at 100k items).
+
+    Raises:
+        ProjectDamaged: a page is damaged.
+    """
     problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
     if problem != "ok":  # e.g. "*** in database main ***\nPage 3: btreeInitPage() returns..."
         detail = " ".join(problem.split("\n")[-1].split())
         raise damaged(db, f"is damaged (SQLite's check: {detail[:120]})")
-    check_settings(conn, db)
+
+
+def check_pages_of(db: Path) -> None:
+    """``check_pages`` through a read-only connection of its own (any thread, no lock).
+
+    Raises:
+        ProjectDamaged: a page is damaged, or the file cannot be read as a database.
+    """
+    conn = None
+    try:
+        conn = _connect_readonly(db)
+        check_pages(conn, db)
+    except sqlite3.DatabaseError as exc:
+        raise read_error(db, exc) from exc
+    finally:
+        _close(conn)
+
+
+def connect_reader(db: Path) -> sqlite3.Connection:
+    """A read-only connection for a worker thread (WAL: it never blocks the writer)."""
+    return _connect_readonly(db)
 
 
 def check_settings(conn: sqlite3.Connection, db: Path) -> None:

@@ -16,9 +16,9 @@ instead of guessing.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 import numpy as np
 
@@ -64,11 +64,20 @@ def _rate(labels: int, seconds: float) -> float | None:
 
 @dataclass
 class PaceTracker:
-    """Follows the answer log incrementally (each update reads only the new events)."""
+    """Follows the answer log incrementally (each update reads only the new events, and each
+    ``feedback`` adds up only the gaps since the last: the same cost at 50 answers or 50,000).
+    """
 
     session_start: float
     moments: list[tuple[float, bool]] = field(default_factory=list)  # (at, holds a label)
     last_id: int = 0
+    # running totals of the gaps ending before the last moment (which a batch edit may still
+    # merge into), overall and this session: [labels, seconds]; and the rounds' curve points
+    _settled: int = field(default=1, repr=False)
+    _overall: list = field(default_factory=lambda: [0, 0.0], repr=False)
+    _session: list = field(default_factory=lambda: [0, 0.0], repr=False)
+    _rounds_seen: int = field(default=0, repr=False)
+    _by_n: dict = field(default_factory=dict, repr=False)
 
     def add(self, events: Iterable[Event]) -> None:
         for ev in events:
@@ -82,29 +91,49 @@ class PaceTracker:
                 self.moments.append((ev.at, label))
 
     def feedback(self, rounds: list[RoundRecord], target: float | None, n_pool: int) -> Feedback:
-        overall = _worked(self.moments)
-        session = _worked([m for m in self.moments if m[0] >= self.session_start])
+        """The pace so far; ``rounds`` may be the same list again, grown (only the new rounds
+        are read) or another one (read whole)."""
+        self._settle()
+        overall, session = list(self._overall), list(self._session)
+        if len(self.moments) >= 2:  # the newest gap, counted afresh: it may still change
+            self._count(self.moments[-2], self.moments[-1], overall, session)
         rate = _rate(*overall)
-        projection = None if target is None else project(rounds, target, n_pool, rate)
+        projection = None
+        if target is not None:
+            projection = project_points(self._curve(rounds), target, n_pool, rate)
         return Feedback(session[0], session[1], overall[0], overall[1], projection)
 
+    def _settle(self) -> None:
+        for k in range(self._settled, len(self.moments) - 1):
+            self._count(self.moments[k - 1], self.moments[k], self._overall, self._session)
+        self._settled = max(self._settled, len(self.moments) - 1)
 
-def _worked(moments: list[tuple[float, bool]]) -> tuple[int, float]:
-    """Labels that have a measured time, and that time (gaps up to IDLE_GAP)."""
-    labels, seconds = 0, 0.0
-    for (before, _), (at, label) in pairwise(moments):
-        gap = at - before
+    def _count(self, before: tuple, moment: tuple, overall: list, session: list) -> None:
+        gap = moment[0] - before[0]
         if 0 <= gap <= IDLE_GAP:
-            seconds += gap
-            labels += label
-    return labels, seconds
+            for totals in (overall, session) if before[0] >= self.session_start else (overall,):
+                totals[0] += moment[1]
+                totals[1] += gap
+
+    def _curve(self, rounds: list[RoundRecord]) -> list[tuple[int, float, int]]:
+        if len(rounds) < self._rounds_seen:  # not the list read before: start again
+            self._rounds_seen, self._by_n = 0, {}
+        _add_points(rounds[self._rounds_seen :], self._by_n)
+        self._rounds_seen = len(rounds)
+        return sorted(self._by_n.values())
 
 
 def project(
     rounds: list[RoundRecord], target: float, n_pool: int, rate: float | None = None
 ) -> Projection:
     """Labels still needed to reach ``target`` test accuracy, from the inverse power law."""
-    points = _points(rounds)
+    return project_points(_points(rounds), target, n_pool, rate)
+
+
+def project_points(
+    points: list[tuple[int, float, int]], target: float, n_pool: int, rate: float | None = None
+) -> Projection:
+    """``project`` from the curve's points, as ``_points`` gives them."""
     if points and points[-1][1] >= target:
         return Projection(0, f"target {target:.0%} reached")
     if len(points) < MIN_ROUNDS:
@@ -130,10 +159,14 @@ def _points(rounds: list[RoundRecord]) -> list[tuple[int, float, int]]:
     """(labels, accuracy, test items) per measured round; a repeated label count keeps its
     latest measurement."""
     by_n: dict[int, tuple[int, float, int]] = {}
+    _add_points(rounds, by_n)
+    return sorted(by_n.values())
+
+
+def _add_points(rounds: Iterable[RoundRecord], by_n: dict) -> None:
     for r in rounds:
         if r.accuracy is not None and r.n_labels > 0 and r.n_test >= MIN_TEST_ITEMS:
             by_n[r.n_labels] = (r.n_labels, r.accuracy, r.n_test)
-    return sorted(by_n.values())
 
 
 def duration_text(seconds: float) -> str:
@@ -160,8 +193,22 @@ def time_text(f: Feedback, sep: str = " · ") -> str:
 
 
 def read_feedback(
-    tracker: PaceTracker, store: ProjectStore, target: float | None, n_pool: int
+    tracker: PaceTracker,
+    store: ProjectStore,
+    target: float | None,
+    n_pool: int,
+    rounds: list[RoundRecord] | None = None,
 ) -> Feedback:
-    """Bring ``tracker`` up to date with the store's log (new events only) and measure."""
-    tracker.add(store.events(since_id=tracker.last_id))
-    return tracker.feedback(store.rounds(), target, n_pool)
+    """Bring ``tracker`` up to date with the store's log (new events only) and measure.
+
+    ``rounds``: the learning curve's rounds if the caller keeps them (the window does), so
+    they are not read again per answer.
+    """
+    rows = store.read(
+        "SELECT id, at, action, strategy FROM events WHERE id > ? ORDER BY id", (tracker.last_id,)
+    )
+    tracker.add(_Moment(*r) for r in rows)  # four columns: no full Event per answer
+    return tracker.feedback(store.rounds() if rounds is None else rounds, target, n_pool)
+
+
+_Moment = namedtuple("_Moment", "id at action strategy")  # what PaceTracker reads of an event

@@ -227,6 +227,28 @@ def _find_media(root: Path) -> list[_Found]:
     return found
 
 
+def listing(root: str | os.PathLike[str], kind: str) -> set[tuple[str, int, int]] | None:
+    """``(relpath, size, mtime_ns)`` of every ``kind`` file, opening none; None if some entry
+    is not a readable regular file (a full :func:`scan` says why). Tuples, not records: a
+    rescan of an unchanged 100k pool compares these and nothing more.
+
+    Raises:
+        PoolMissing: ``root`` is not an existing folder.
+    """
+    found = set()
+    for relpath, entry, problem in _walk(_check_root(root)):
+        if media.media_kind(relpath) != kind:
+            continue
+        if problem is not None:
+            return None
+        try:
+            st = entry.stat()
+        except OSError:
+            return None
+        found.add((relpath, st.st_size, st.st_mtime_ns))
+    return found
+
+
 def count_media(root: str | os.PathLike[str]) -> MediaCounts:
     """Count image, audio and other files by extension, for the new-project dialog.
 

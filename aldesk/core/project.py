@@ -259,13 +259,14 @@ def flag_failures(store: ProjectStore, failed: dict[str, str]) -> int:
     """
     if not failed or not store.pool_root.is_dir():
         return 0
-    flagged = 0
-    for it in store.items():
-        if it.hash in failed and it.status == "ok":
+    changes = []
+    for content_hash, reason in failed.items():  # a query per failure, not a walk of the pool
+        it = store.item_by_hash(content_hash)
+        if it is not None and it.status == "ok":
             status = "unreadable" if store.abspath(it).exists() else "missing"
-            store.update_item(it.id, status=status, reason=failed[it.hash])
-            flagged += 1
-    return flagged
+            changes.append((it.id, {"status": status, "reason": reason}))
+    store.update_items(changes)
+    return len(changes)
 
 
 def wants_pretrained(store: ProjectStore) -> bool:

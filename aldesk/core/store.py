@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import sys
 import time
 import weakref
 from collections.abc import Iterable, Sequence
@@ -87,7 +88,27 @@ def _own_folder(path: Path) -> None:
 
 
 def _item(row: Sequence[Any]) -> Item:
-    return Item(row[0], row[1], _py_path(row[2]), *row[3:])
+    # kind, status, split and origin take a few values: one shared str each, not four new
+    # ones per item (SQLite returns fresh copies; 20 MB at 100k items)
+    i, h, rel, kind, size, mtime, status, reason, split, origin, arrival = row
+    return Item(i, h, _py_path(rel), sys.intern(kind), size, mtime, sys.intern(status), reason,
+                sys.intern(split), sys.intern(origin), arrival)  # fmt: skip
+
+
+def read_items(conn: sqlite3.Connection) -> list[Item]:
+    """Every item, in id order, through ``conn`` (a worker's own read-only connection too)."""
+    rows = conn.execute(f"SELECT {_ITEM_COLS} FROM items ORDER BY id").fetchall()
+    return [_item(r) for r in rows]
+
+
+def read_item_paths(conn: sqlite3.Connection) -> dict[int, list[str]]:
+    """Item id -> every path of its duplicated content (items with one path are absent)."""
+    paths: dict[int, list[str]] = {}
+    for item_id, relpath in conn.execute(
+        "SELECT item_id, relpath FROM item_paths ORDER BY item_id, relpath"
+    ):
+        paths.setdefault(item_id, []).append(_py_path(relpath))
+    return paths
 
 
 def project_path(path: str | Path) -> Path:
@@ -109,6 +130,7 @@ class ProjectStore:
         self.cache_dir = path / "features"
         self.synth_dir = path / "synth"
         self._scratch: Path | None = None  # a reader's caches: links to the project's files
+        self._pool_root: Path | None = None  # read once: abspath() is called per item shown
 
     # ------------------------------------------------------------------ open / create
     @classmethod
@@ -148,7 +170,9 @@ class ProjectStore:
         return store
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: str = "") -> ProjectStore:
+    def open(
+        cls, path: str | Path, *, readonly: str = "", deep_check: bool = True
+    ) -> ProjectStore:
         """Open an existing project for writing, or read-only.
 
         Args:
@@ -156,6 +180,8 @@ class ProjectStore:
                 takes no lock and works on an in-memory snapshot (see ``aldesk.core.opening``):
                 answers and class changes are refused with this reason, the session's own
                 bookkeeping stays in memory.
+            deep_check: False leaves SQLite's page check to the caller (the app runs it on a
+                worker after the first item is shown: ``opening.check_pages_of``).
 
         Raises:
             ProjectNotFound: no project database at ``path``.
@@ -174,14 +200,15 @@ class ProjectStore:
             store._drop_scratch = weakref.finalize(store, shutil.rmtree, store._scratch, True)
             store.cache_dir, store.synth_dir = store._scratch / "features", store._scratch / "synth"
             return store
-        return cls._connect(path, existing=True)
+        return cls._connect(path, existing=True, deep_check=deep_check)
 
     @classmethod
-    def _connect(cls, path: Path, *, existing: bool) -> ProjectStore:
+    def _connect(cls, path: Path, *, existing: bool, deep_check: bool = True) -> ProjectStore:
         lock = ProjectLock(path / "lock")
         lock.acquire()
         try:
-            conn = open_writer(path / DB_NAME, existing=existing)
+            deep = {} if deep_check else {"deep_check": False}
+            conn = open_writer(path / DB_NAME, existing=existing, **deep)
         except BaseException:
             lock.release()
             raise
@@ -221,8 +248,15 @@ class ProjectStore:
         return self.get("kind")
 
     @property
+    def db_file(self) -> Path:
+        """The project's database file (a worker reads it through a connection of its own)."""
+        return self.path / DB_NAME
+
+    @property
     def pool_root(self) -> Path:
-        return Path(self.get("pool_root"))
+        if self._pool_root is None:
+            self._pool_root = Path(self.get("pool_root"))
+        return self._pool_root
 
     # ------------------------------------------------------------------ writing
     def _refuse_if_readonly(self) -> None:
@@ -257,6 +291,7 @@ class ProjectStore:
         self.set_many({key: value})
 
     def set_many(self, values: dict[str, Any]) -> None:
+        self._pool_root = None  # relocate() sets a new one
         self._write_many(
             "INSERT INTO settings(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -301,8 +336,30 @@ class ProjectStore:
             self._write(f"UPDATE items SET {cols} WHERE id = ?", [*fields.values(), item_id])
 
     def items(self) -> list[Item]:
-        rows = self._conn.execute(f"SELECT {_ITEM_COLS} FROM items ORDER BY id").fetchall()
-        return [_item(r) for r in rows]
+        return read_items(self._conn)
+
+    def update_items(self, changes: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Many ``(item id, fields)`` changes (as ``update_item`` takes) in one transaction."""
+        statements = []
+        for item_id, fields in changes:
+            bad = set(fields) - self._UPDATABLE
+            if bad:
+                raise ValueError(f"cannot update item fields {sorted(bad)}")
+            if "relpath" in fields:
+                fields = {**fields, "relpath": _db_path(fields["relpath"])}
+            if fields:
+                cols = ", ".join(f"{k} = ?" for k in fields)
+                statements.append(
+                    (f"UPDATE items SET {cols} WHERE id = ?", [*fields.values(), item_id])
+                )
+        if not statements:
+            return
+        try:
+            with _transaction(self._conn):
+                for sql, params in statements:
+                    self._conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
 
     def item(self, item_id: int) -> Item:
         row = self._conn.execute(
@@ -325,15 +382,23 @@ class ProjectStore:
 
     def set_item_paths(self, item_id: int, relpaths: Iterable[str]) -> None:
         """Record every path holding this item's content (exact duplicates)."""
+        self.set_many_item_paths([(item_id, relpaths)])
+
+    def set_many_item_paths(self, rows: Iterable[tuple[int, Iterable[str]]]) -> None:
+        """``set_item_paths`` for many items in one transaction."""
         try:
             with _transaction(self._conn):
-                self._conn.execute("DELETE FROM item_paths WHERE item_id = ?", (item_id,))
-                self._conn.executemany(
-                    "INSERT INTO item_paths(item_id, relpath) VALUES (?, ?)",
-                    [(item_id, _db_path(p)) for p in relpaths],
-                )
+                for item_id, relpaths in rows:
+                    self._conn.execute("DELETE FROM item_paths WHERE item_id = ?", (item_id,))
+                    self._conn.executemany(
+                        "INSERT INTO item_paths(item_id, relpath) VALUES (?, ?)",
+                        [(item_id, _db_path(p)) for p in relpaths],
+                    )
         except sqlite3.OperationalError as exc:
             raise _write_error(exc) from exc
+
+    def all_item_paths(self) -> dict[int, list[str]]:
+        return read_item_paths(self._conn)
 
     def item_paths(self, item_id: int) -> list[str]:
         rows = self._conn.execute(
@@ -477,6 +542,10 @@ class ProjectStore:
             f"SELECT {_EVENT_COLS} FROM events WHERE id > ? ORDER BY id", (since_id,)
         ).fetchall()
         return [Event(*r) for r in rows]
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """The rows of one read-only query (an aggregate, rather than replaying the log)."""
+        return self._conn.execute(sql, params).fetchall()
 
     def answers(self) -> dict[int, Event]:
         """Each answered item's current answer: its latest event not withdrawn by an undo."""

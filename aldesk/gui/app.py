@@ -273,7 +273,9 @@ def open_store(path: str | os.PathLike):
     from aldesk.core.store import ProjectStore
 
     try:
-        store = ProjectStore.open(path)
+        # SQLite's page check (a second at 100k items) runs on a worker once the first item
+        # is shown (LabelingController), not before the window opens
+        store = ProjectStore.open(path, deep_check=False)
     except ProjectReadOnly as exc:
         store = ProjectStore.open(path, readonly=exc.reason)
     try:

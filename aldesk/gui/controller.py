@@ -27,7 +27,9 @@ class LabelingController(QObject):
     query_changed = Signal(object)  # Query | None
     view_changed = Signal(object)  # Query: the item on screen as a newly applied model sees it
     status_changed = Signal(object)  # Status
-    rounds_changed = Signal(object)  # list[RoundRecord]
+    # list[RoundRecord], every round so far: on open, and after each applied model (the same
+    # list, kept in memory and appended to: nothing is re-read; listeners must not change it)
+    rounds_changed = Signal(object)
     message = Signal(str)  # one-line notices for the status bar
     error = Signal(str)  # something the user must read (a failed save)
     features_progressed = Signal(int, int, float, float)  # done, total, rate, eta
@@ -48,6 +50,7 @@ class LabelingController(QObject):
         self._feature_stage = "pool"  # which extraction the feature lane is running
         self._pool_features = None  # the pool-learned FeatureSet, once extracted
         self._idle = False  # nothing was on screen at the last announcement
+        self._rounds: list = []  # the learning curve's rounds, read once on start
         self.session.queue.inline_seed = False  # k-means seed drawing runs on a worker
         self.trainer = Trainer(train_work or run_round, self)
         self.features = FeatureLane(feature_work, self)
@@ -70,33 +73,53 @@ class LabelingController(QObject):
         self.scanner = Lane(self, name="aldesk-rescan")
         self.scanner.done.connect(self._on_rescanned)
         self.scanner.failed.connect(self._on_rescan_failed)
+        # SQLite's page check, left out of opening (a second at 100k items): run on a worker
+        # once the first item is shown; damage it finds is said like damage found on open
+        self.checker = Lane(self, name="aldesk-check")
+        self.checker.failed.connect(self.error)
+        self._pages_checked = False
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Show the first item at once; rescan the folder, then load or extract features.
 
         A moved pool folder is located first (``rescan`` asks), so no item is loaded from
-        where the folder used to be.
+        where the folder used to be. The rescan, the feature bookkeeping and the database's
+        page check all run on workers: the GUI thread walks no list of items.
         """
         self.rescan()
         self._announce()
-        self.rounds_changed.emit(self.store.rounds())
+        self._rounds = self.store.rounds()
+        self.rounds_changed.emit(self._rounds)
         from aldesk.core.learner import preload
 
         self.warmer.submit(lambda ctx: preload())
+        if self.current() is None:
+            self._check_pages()  # nothing to show: no first paint to wait for
 
     def rescan(self) -> None:
-        """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime)."""
-        from aldesk.core.pool import scan
-        from aldesk.core.pool_sync import previous_entries
+        """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime).
 
-        root, kind, previous = self.store.pool_root, self.store.kind, previous_entries(self.store)
+        The worker reads the items through its own connection and returns only what to write.
+        """
+        from aldesk.core.pool_sync import rescan_plan
+
+        root, kind, db = self.store.pool_root, self.store.kind, self.store.db_file
         if not root.is_dir():
             self.pool_missing.emit(str(root))  # the window may locate it: relocate_pool rescans
             if not self.store.pool_root.is_dir():
                 self._start_features()  # cached features still work for what is on screen
             return
-        self.scanner.submit(lambda ctx: scan(root, kind=kind, previous=previous))
+        self.scanner.submit(lambda ctx: rescan_plan(db, root, kind))
+
+    def _check_pages(self) -> None:
+        if self._pages_checked or self.store.readonly:  # a read-only open checked them
+            return
+        from aldesk.core.opening import check_pages_of
+
+        self._pages_checked = True
+        db = self.store.db_file
+        self.checker.submit(lambda ctx: check_pages_of(db))
 
     def relocate_pool(self, folder: str) -> bool:
         """The user located the moved pool folder: rebase every item path on it, then rescan."""
@@ -111,21 +134,25 @@ class LabelingController(QObject):
         self.rescan()
         return True
 
-    def _on_rescanned(self, result) -> None:
-        from aldesk.core.pool_sync import apply_scan
+    def _on_rescanned(self, rescan) -> None:
+        """Write what the rescan found (batched; nothing when the pool is unchanged)."""
+        from aldesk.core.pool_sync import apply_plan
 
-        try:
-            apply_scan(self.store, result)
-        except AldeskError as exc:
-            self.error.emit(str(exc))
-        self.session.reload_items()
-        changes = [(len(result.new), "new"), (len(result.missing), "missing"),
-                   (len(result.moved), "moved"), (len(result.changed), "changed")]  # fmt: skip
+        if not rescan.plan.empty:
+            try:
+                apply_plan(self.store, rescan.plan)
+            except AldeskError as exc:
+                self.error.emit(str(exc))
+            self.session.reload_items()
+        changes = [(rescan.new, "new"), (rescan.missing, "missing"),
+                   (rescan.moved, "moved"), (rescan.changed, "changed")]  # fmt: skip
         said = ", ".join(f"{n} {what}" for n, what in changes if n)
         if said:
             self.message.emit(f"Pool rescanned: {said} files.")
-        self._start_features()
-        self._announce()
+        if not rescan.plan.empty or self._pool_features is None:  # a watched folder's
+            self._start_features()  # quiet re-checks change nothing: no features to read
+        if not rescan.plan.empty:
+            self._announce()
 
     def _on_rescan_failed(self, text: str) -> None:
         self.message.emit(f"Could not rescan the pool folder: {text}")
@@ -137,9 +164,12 @@ class LabelingController(QObject):
         self._feature_stage = "pool"
         self.features.start(self.store.cache_dir, self.store.kind, self._feature_files())
 
-    def _feature_files(self) -> list:
-        return [(it.hash, self.store.abspath(it)) for it in self.store.items()
-                if it.status == "ok"]  # fmt: skip
+    def _feature_files(self) -> Callable[[], list]:
+        """The readable items' (hash, path) list, read on the feature lane's worker."""
+        from aldesk.core.features.run import readable_files
+
+        db, pool_root, synth = self.store.db_file, self.store.pool_root, self.store.synth_dir
+        return lambda: readable_files(db, pool_root, synth)
 
     def _start_pretrained(self) -> None:
         from aldesk.core.features.extractors import pretrained_available, pretrained_key
@@ -187,10 +217,16 @@ class LabelingController(QObject):
         except AldeskError as exc:  # e.g. a full disk: only the bookmark of the item on screen
             self.error.emit(str(exc))  # is lost, and the lanes below must still stop
         self.scanner.shutdown()
+        self.checker.shutdown()
         self.seeder.shutdown()
         self.warmer.shutdown()
         self.features.shutdown()
         self.trainer.shutdown()
+
+    @property
+    def rounds(self) -> list:
+        """The learning curve's rounds (read on start, appended to as rounds are applied)."""
+        return self._rounds
 
     @property
     def extracting(self) -> bool:
@@ -278,6 +314,7 @@ class LabelingController(QObject):
         """The new item is on screen: start the retrain an answer made due, if any."""
         self._training_timer.stop()
         self._request_training()
+        self._check_pages()
 
     def _announce(self) -> None:
         try:
@@ -319,11 +356,14 @@ class LabelingController(QObject):
 
     @Slot(object)
     def _on_ranked(self, result: RoundResult) -> None:
+        recorded = self.session.model.round
         if not self.session.apply_result(result):
             return
         if result.failure:
             self.message.emit(result.failure)
-        self.rounds_changed.emit(self.store.rounds())
+        if self.session.model.round != recorded:  # a new round: the curve gains one point
+            self._rounds.append(self.session.model.latest_round())
+        self.rounds_changed.emit(self._rounds)
         current = self.current()
         if current is not None and (current.item.origin == "synth" or self._idle):
             self._announce()  # a fresh membership query goes first; or a first item since idle

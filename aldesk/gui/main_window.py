@@ -246,7 +246,10 @@ class MainWindow(QMainWindow):
     def _on_status_changed(self, status: Status) -> None:
         self.status_panel.show_status(status, extracting=self.controller.extracting)
         target = self.controller.session.settings.target_accuracy
-        self.status_panel.show_feedback(read_feedback(self.pace, self.store, target, status.n_pool))
+        rounds = self.controller.rounds  # kept in memory: not read again per answer
+        self.status_panel.show_feedback(
+            read_feedback(self.pace, self.store, target, status.n_pool, rounds)
+        )
 
     def _on_features_progressed(self, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setRange(0, max(total, 1))

@@ -290,15 +290,19 @@ class FeatureLane(QObject):
     def busy(self) -> bool:
         return self._lane.busy
 
-    def start(self, cache_dir, kind: str, files: list, *, workers: int | None = None) -> int:
-        """Extract (or load from cache) features for ``files`` = [(hash, path), ...]."""
+    def start(
+        self, cache_dir, kind: str, files: list | Callable[[], list], *, workers: int | None = None
+    ) -> int:
+        """Extract (or load from cache) features for ``files`` = [(hash, path), ...], or for
+        what ``files()`` returns on the worker (a list of 100k items is not built here)."""
         work = self._work
-        files = list(files)
+        files = files if callable(files) else list(files)
         interval = 1.0 / self.MAX_PROGRESS_RATE
         self._stop_requested = False
 
         def run(ctx: JobContext) -> object:
             last = [0.0]
+            pairs = files() if callable(files) else files
 
             def progress(p: object) -> None:
                 now = time.monotonic()
@@ -308,7 +312,7 @@ class FeatureLane(QObject):
                     ctx.report(p)
 
             return work(
-                cache_dir, kind, files, progress=progress,
+                cache_dir, kind, pairs, progress=progress,
                 should_stop=lambda: self._stop_requested or ctx.should_stop(), workers=workers,
             )  # fmt: skip
 

@@ -82,6 +82,25 @@ def load_cached(cache_dir: str | os.PathLike, kind: str, hashes: Iterable[str]) 
     return _feature_set(cache, kind, state, list(dict.fromkeys(hashes)))
 
 
+def readable_files(db: Path, pool_root: Path, synth_dir: Path) -> list[tuple[str, str]]:
+    """``(hash, path)`` of every readable item, read through a connection of this thread's
+    own (the feature lane's worker: the GUI thread never walks the items for this).
+
+    Paths are plain strings: a ``Path`` per item cost 3.5 KB each (350 MB at 100k items).
+    """
+    from aldesk.core.opening import connect_reader
+
+    conn = connect_reader(db)
+    try:
+        rows = conn.execute(
+            "SELECT hash, relpath, origin FROM items WHERE status = 'ok' ORDER BY id"
+        ).fetchall()
+    finally:
+        conn.close()
+    bases = {"synth": os.path.join(synth_dir, ""), "file": os.path.join(pool_root, "")}
+    return [(h, bases.get(origin, bases["file"]) + os.fsdecode(rel)) for h, rel, origin in rows]
+
+
 def extract_one(
     kind: str, item: str | os.PathLike | np.ndarray, cache_dir: str | os.PathLike
 ) -> np.ndarray:

@@ -24,6 +24,9 @@ class CurvePanel(QChartView):
         self.setMinimumHeight(180)
         self._markers: list[QLineSeries] = []  # where the project's settings changed
         self._top = 10
+        self._rounds: list[RoundRecord] = []  # what the curve shows, for a redraw
+        self._shown = 0  # how many of the controller's rounds are drawn
+        self._last: RoundRecord | None = None  # the newest of them
         self.line = QLineSeries()
         self.line.setPen(QPen(QColor("#2f6fde"), 2))
         self.lo, self.hi = QLineSeries(), QLineSeries()
@@ -64,12 +67,47 @@ class CurvePanel(QChartView):
             axis.setLinePenColor(style.theme_colour("grid"))
 
     def show_rounds(self, rounds: list[RoundRecord]) -> None:
+        """Show the curve of ``rounds``. When they are the rounds shown before plus newer ones
+        (a retrain was applied), only those are added: a long curve is not redrawn per round."""
+        shown, self._shown = self._shown, len(rounds)
+        if 0 < shown <= len(rounds) and rounds[shown - 1] is self._last:
+            for r in rounds[shown:]:
+                self._add(r)
+        else:
+            self._redraw(rounds)
+        self._last = rounds[-1] if rounds else None
+
+    def _redraw(self, rounds: list[RoundRecord]) -> None:
         pts = curve_points(rounds)  # one point per label count, in label order
         self.line.replace([QPointF(r.n_labels, r.accuracy) for r in pts])
         self.lo.replace([QPointF(r.n_labels, _known(r.accuracy_lo, r.accuracy)) for r in pts])
         self.hi.replace([QPointF(r.n_labels, _known(r.accuracy_hi, r.accuracy)) for r in pts])
+        self._rounds = list(rounds)
         self._top = max((r.n_labels for r in pts), default=10)
         self._fit_x()
+
+    def _add(self, r: RoundRecord) -> None:
+        """One more round: a point appended, or the last one replaced (same label count);
+        one that falls before the last point (an undo, then a retrain) redraws the curve."""
+        self._rounds.append(r)
+        if r.accuracy is None:
+            return
+        n = self.line.count()
+        last_x = self.line.at(n - 1).x() if n else -1.0
+        if r.n_labels < last_x:
+            self._redraw(self._rounds)
+            return
+        points = (QPointF(r.n_labels, r.accuracy),
+                  QPointF(r.n_labels, _known(r.accuracy_lo, r.accuracy)),
+                  QPointF(r.n_labels, _known(r.accuracy_hi, r.accuracy)))  # fmt: skip
+        for series, point in zip((self.line, self.lo, self.hi), points, strict=True):
+            if r.n_labels == last_x:
+                series.replace(n - 1, point)
+            else:
+                series.append(point)
+        if r.n_labels > self._top:
+            self._top = r.n_labels
+            self._fit_x()
 
     def set_markers(self, markers: list[tuple[int, str]]) -> None:
         """Dashed vertical lines at the label counts where the settings changed (hover: what)."""

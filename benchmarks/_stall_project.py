@@ -1,0 +1,65 @@
+"""bench_ui_stall's project scenario: the labeling window on a big project, phase by phase.
+
+Opens a fresh copy of a bench_ui case (e.g. 100k items, 50,000 answers) with the app's own
+open path, lets the rescan, page check and feature loading finish, then answers ``rounds``
+batches of five items (the true class) and waits for each retrain to be applied. A 5 ms timer
+on the GUI thread records its ticks; each phase reports the longest gap between ticks in it.
+``open_project`` itself blocks the GUI thread: its whole duration is reported as that phase's
+stall (the window cannot paint before it returns).
+"""
+
+from __future__ import annotations
+
+import time
+
+from _qt_probes import Heartbeat, wait_until
+from _ui_projects import fresh_copy, truth
+
+
+def project_stalls(app, pool: str, answers: int, rounds: int) -> dict:
+    from aldesk.gui.app import WindowManager
+
+    path = fresh_copy(pool, answers, "stall")
+    oracle = truth()
+    heart = Heartbeat()
+    heart.start()
+    manager = WindowManager()
+    t0 = time.perf_counter()
+    assert manager.open_project(path)
+    t_open = time.perf_counter()
+    window = manager._windows[0]
+    c = window.controller
+    lanes = [getattr(c, n) for n in ("scanner", "checker", "warmer", "features") if hasattr(c, n)]
+    wait_until(app, lambda: c.session.features is not None and not any(
+        lane.busy for lane in lanes) and not c.trainer.busy, 600)  # fmt: skip
+    t_settled = time.perf_counter()
+    names = {cl.name: cl.id for cl in window.store.classes()}
+    phases = {"open_project_call": (t0, t_open), "open_until_settled": (t_open, t_settled)}
+    answer_gaps, apply_gaps = [], []
+    for _ in range(rounds):
+        seen = len(c.rounds)
+        start = time.perf_counter()
+        for _ in range(5):
+            query = c.current()
+            if query is None:
+                break
+            c.answer(names[oracle[query.item.relpath]])
+            app.processEvents()
+        answered = time.perf_counter()
+        wait_until(app, lambda s=seen: len(c.rounds) > s or not c.training_pending(), 300)
+        done = time.perf_counter()
+        answer_gaps.append(heart.max_gap(start, answered))
+        apply_gaps.append(heart.max_gap(answered, done))
+    heart.stop()
+    window.close()
+    manager.shutdown()
+    out = {"pool": pool, "answers": answers, "rounds": rounds,
+           "open_project_call_ms": round(1000 * (t_open - t0), 1),
+           "max_stall_open_until_settled_ms": round(1000 * heart.max_gap(*phases[
+               "open_until_settled"]), 1),
+           "settled_s": round(t_settled - t0, 2),
+           "max_stall_answering_ms": round(1000 * max(answer_gaps, default=0), 1),
+           "max_stall_retrain_and_apply_ms": round(1000 * max(apply_gaps, default=0), 1),
+           "median_of_max_retrain_and_apply_ms": round(1000 * sorted(apply_gaps)[
+               len(apply_gaps) // 2], 1) if apply_gaps else None}  # fmt: skip
+    return out

@@ -1,0 +1,63 @@
+"""The pace is kept as running totals (issue 13: the same cost per answer at 50 or 50,000), and
+always equals the sums over the whole log."""
+
+from __future__ import annotations
+
+import random
+from itertools import pairwise
+
+import pytest
+
+from aldesk.core import pace
+from aldesk.core.records import Event, RoundRecord
+
+
+def _worked(moments: list[tuple[float, bool]]) -> tuple[int, float]:
+    """The whole-log sum, as it was computed before the totals were kept."""
+    labels, seconds = 0, 0.0
+    for (before, _), (at, label) in pairwise(moments):
+        if 0 <= at - before <= pace.IDLE_GAP:
+            seconds += at - before
+            labels += label
+    return labels, seconds
+
+
+def _log(rng: random.Random, n: int) -> list[Event]:
+    events, at = [], 0.0
+    for i in range(n):
+        roll = rng.random()
+        if roll > 0.15:  # batch edits share their timestamp
+            at += rng.choice([2.0, 15.0, 40.0, 400.0])
+        action = rng.choice(["label", "label", "label", "skip", "undo", "discard"])
+        strategy = "import" if rng.random() < 0.05 else "margin"
+        events.append(Event(i + 1, at, i, action, 1 if action == "label" else None, strategy,
+                            None, None, "pool", None))  # fmt: skip
+    return events
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_running_totals_equal_the_sums_over_the_whole_log(seed: int) -> None:
+    rng = random.Random(seed)
+    events = _log(rng, 400)
+    start = events[len(events) // 3].at
+    tracker, i = pace.PaceTracker(session_start=start), 0
+    while i < len(events):
+        step = rng.choice([1, 1, 2, 5, 30])
+        tracker.add(events[i : i + step])
+        i += step
+        f = tracker.feedback([], None, 100)
+        moments = tracker.moments
+        session = [m for m in moments if m[0] >= start]
+        assert (f.overall_labels, f.overall_seconds) == pytest.approx(_worked(moments))
+        assert (f.session_labels, f.session_seconds) == pytest.approx(_worked(session))
+
+
+def test_the_projection_reads_only_new_rounds_of_a_growing_list() -> None:
+    rounds = [RoundRecord(k, 10 * k, 50, 1 - 2 * (10 * k) ** -0.5) for k in range(1, 6)]
+    tracker = pace.PaceTracker(session_start=0.0)
+    first = tracker.feedback(rounds, 0.95, 10_000).projection
+    assert first == pace.project(rounds, 0.95, 10_000)
+    rounds.append(RoundRecord(6, 60, 50, 1 - 2 * 60**-0.5))
+    assert tracker.feedback(rounds, 0.95, 10_000).projection == pace.project(rounds, 0.95, 10_000)
+    other = rounds[:3]  # another, shorter list: read whole
+    assert tracker.feedback(other, 0.95, 10_000).projection == pace.project(other, 0.95, 10_000)

@@ -1,0 +1,53 @@
+"""Applying a round adds one point to the learning curve; the curve is not rebuilt (issue 13)."""
+
+from __future__ import annotations
+
+from aldesk.core.store import RoundRecord
+from aldesk.gui.panels.curve_panel import CurvePanel
+
+
+def _round(k: int, n_labels: int | None = None, acc: float = 0.5) -> RoundRecord:
+    return RoundRecord(k, 5 * k if n_labels is None else n_labels, 40, acc, acc - 0.1, acc + 0.1)
+
+
+def _watch(panel: CurvePanel) -> dict[str, int]:
+    seen = {"added": 0, "rebuilt": 0}
+    panel.line.pointAdded.connect(lambda _i: seen.__setitem__("added", seen["added"] + 1))
+    panel.line.pointsReplaced.connect(lambda: seen.__setitem__("rebuilt", seen["rebuilt"] + 1))
+    return seen
+
+
+def test_a_new_round_appends_one_point_instead_of_redrawing(qtbot) -> None:
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    rounds = [_round(k) for k in range(1, 2001)]
+    panel.show_rounds(rounds)  # on open: the whole curve
+    seen = _watch(panel)
+    rounds.append(_round(2001, acc=0.9))  # the controller's list, grown by one round
+    panel.show_rounds(rounds)
+    assert seen == {"added": 1, "rebuilt": 0}
+    assert panel.point_count() == 2001
+    assert (panel.line.at(2000).x(), panel.line.at(2000).y()) == (10_005, 0.9)
+    assert panel.x_axis.max() >= 10_005
+
+
+def test_a_round_at_the_same_label_count_replaces_the_last_point(qtbot) -> None:
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    rounds = [_round(1), _round(2)]
+    panel.show_rounds(rounds)
+    rounds.append(_round(3, n_labels=10, acc=0.8))  # the latest measurement stands
+    panel.show_rounds(rounds)
+    assert panel.point_count() == 2 and panel.line.at(1).y() == 0.8
+
+
+def test_an_earlier_label_count_or_another_list_redraws_in_label_order(qtbot) -> None:
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    rounds = [_round(1), _round(2), _round(3)]
+    panel.show_rounds(rounds)
+    rounds.append(_round(4, n_labels=7, acc=0.6))  # after an undo: falls between points
+    panel.show_rounds(rounds)
+    assert [panel.line.at(i).x() for i in range(panel.point_count())] == [5, 7, 10, 15]
+    panel.show_rounds([_round(1, acc=0.3)])  # a new list (another project): redrawn whole
+    assert panel.point_count() == 1 and panel.line.at(0).y() == 0.3
