@@ -187,3 +187,13 @@ def test_a_pending_blend_is_asked_one_in_n(tmp_path) -> None:
     assert asked[:3] == ["file", "file", "synth"]  # two of the user's files, then the blend
     assert store.answers()[blend].action == "cannot_label"
     store.close()
+
+
+def test_one_in_n_is_a_project_setting_that_can_change(tmp_path) -> None:
+    from aldesk.core.settings_changes import change_settings
+
+    store, _truth, _pool = _stream_project(tmp_path, threshold=0.5)
+    change = change_settings(store, {"synthesis_every": 8}, n_labels=0)
+    assert change.summary() == "synthesized queries one in 5 → 8"
+    assert ProjectSettings.from_store(store).synthesis_every == 8
+    store.close()
