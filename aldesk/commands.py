@@ -80,18 +80,23 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def status_dict(project: Path) -> dict:
-    return _read_status(project)[1]
+    return _read_status(project)[2]
 
 
 def _read_status(project: Path):
-    """The session's ``Status`` (what the app's Progress shows) and its JSON form."""
-    from aldesk.core.session import Session
+    """The ``Status`` the app's Progress shows, its pace figures and the JSON form of both.
+
+    Counted with SQL aggregates: no session is built, no feature is loaded.
+    """
+    from aldesk.core.log_status import read_pace, read_status
     from aldesk.core.store import ProjectStore
 
     # a reader: works while the app has the project open, and on a read-only disk
     with ProjectStore.open(project, readonly="aldesk status only reads it") as store:
-        st = Session(store).status()
-        return st, {
+        st = read_status(store)
+        pace = read_pace(store, st.n_pool)
+        projection = pace.projection
+        return st, pace, {
             "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
             "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
             "labeled": st.n_labeled, "per_class": st.per_class,
@@ -101,13 +106,17 @@ def _read_status(project: Path):
             "accuracy_interval": st.accuracy_ci, "macro_f1": st.macro_f1,
             "stop": bool(st.advice and st.advice.stop),
             "advice": st.advice.reason if st.advice else None,
+            "labels_per_hour": pace.overall_rate, "seconds_spent": pace.overall_seconds,
+            "labels_to_target": projection.needed if projection else None,
+            "projection": projection.text if projection else None,
         }  # fmt: skip
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from aldesk.core.pace import IDLE_GAP, duration_text
     from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text
 
-    st, s = _read_status(args.project)
+    st, pace, s = _read_status(args.project)
     if args.json:
         print(json.dumps(s, indent=2))
         return 0
@@ -120,6 +129,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {name:<20} {n}")
     print(f"rounds {s['rounds']}; test accuracy {accuracy_text(st)}; "
           f"macro-F1 {macro_f1_text(st)}")  # fmt: skip
+    rate = pace.overall_rate
+    print(f"pace {'–' if rate is None else f'{rate:.0f} labels/h'}; time spent "
+          f"{duration_text(pace.overall_seconds)} (pauses over {IDLE_GAP / 60:.0f} min left out)")  # fmt: skip
+    if s["projection"]:
+        print(f"to the target accuracy: {s['projection']}")
     if s["advice"]:
         print(("STOP: " if s["stop"] else "keep going: ") + s["advice"])
     return 0

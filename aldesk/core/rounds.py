@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,19 @@ class SynthesisSpec:
 
 @dataclass(frozen=True, eq=False)
 class TrainingJob:
-    """A frozen retrain request: the rank request plus, optionally, a synthesis request."""
+    """A frozen retrain request: the rank request plus, optionally, a synthesis request.
 
-    request: RankRequest
+    ``prepare`` is the request, or a function that builds it from frozen inputs: it then runs
+    on the worker, at the first reading of ``request`` (gathering the labelled items' feature
+    rows copies ``labels x dims`` floats: ~100 MB at 50,000 labels, too much for the GUI thread).
+    """
+
+    prepare: RankRequest | Callable[[], RankRequest]
     synthesis: SynthesisSpec | None = None
+
+    @cached_property
+    def request(self) -> RankRequest:
+        return self.prepare() if callable(self.prepare) else self.prepare
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,8 +13,10 @@ cannot rank (fewer than two classes labeled), then the scenario's choice (pool r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
+from aldesk.core.answer_state import AnswerState, AskedItems
 from aldesk.core.errors import ItemUnreadable
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.item_index import ItemIndex
@@ -54,10 +56,11 @@ class Session:
     def __init__(self, store: ProjectStore, features: FeatureSet | None = None) -> None:
         self.store = store
         self.settings = ProjectSettings.from_store(store)
-        self._answers: dict[int, Event] = store.answers()
+        # The answer log, replayed once; followed event by event from here on.
+        self.state = AnswerState(store.events())
+        self._answers: dict[int, Event] = self.state.current  # item id -> current answer
         self._items: dict[int, Item] = {}
-        self._history: list[int] = [e.item_id for e in store.events() if e.action != "undo"]
-        self._browse: int | None = None  # index into history while going back
+        self._browse: int | None = None  # index into ``state.entries`` while going back
         self._pinned: int | None = None  # an item picked in the review window, until answered
         self._current: Query | None = None
         self._position: list | None = None
@@ -72,6 +75,7 @@ class Session:
     def reload_items(self) -> None:
         """Re-read items after a rescan or a synthesized item."""
         self._items = {it.id: it for it in self.store.items()}
+        self.state.set_items(self._items)
         self.index = ItemIndex.build(self._items, self.settings.random_state)
         self.queue.set_items(self.index)
         self.model.items_changed()
@@ -122,7 +126,7 @@ class Session:
         if self._pinned is not None:
             return self._revisit(self._pinned)
         if self._browse is not None:
-            return self._revisit(self._history[self._browse])
+            return self._revisit(self.state.entries[self._browse].item_id)
         if self._current is None or self._current.item.id in self._answers:
             self._current = self._choose_next()
             self._remember_current()
@@ -150,14 +154,12 @@ class Session:
     def budget_spent(self) -> bool:
         """The label budget (pool labels) is reached: nothing more is asked."""
         budget = self.settings.budget
-        return (
-            budget is not None and self.model.n_train_labels(self._answers, self._items) >= budget
-        )
+        return budget is not None and self.model.n_train_labels(self.state) >= budget
 
     def done_text(self) -> str:
         """Why nothing is asked, for the window's "Nothing left to ask"."""
         if self.budget_spent():
-            n = self.model.n_train_labels(self._answers, self._items)
+            n = self.model.n_train_labels(self.state)
             return f"The label budget is spent: {n} of {self.settings.budget} labels."
         if self.settings.watch_folder:
             return ("Every readable item so far is answered. The pool folder is watched: new "
@@ -168,10 +170,10 @@ class Session:
     def _choose_next(self) -> Query | None:
         if self.budget_spent():
             return None  # stop asking at the budget, never past it
-        unavailable = set(self._answers)
+        unavailable = self._answers.keys()  # a live view: no copy of 50,000 ids per item
         for pick in (
             self._restored_pick,
-            lambda: self.queue.due_test(self._answers),
+            lambda: self.queue.due_test(self._answers, self.state.answered_by_split["pool"]),
             self._synth_pick,
             lambda: self._seed_pick(unavailable),
             lambda: self._strategy_pick(unavailable),
@@ -191,7 +193,7 @@ class Session:
 
     def _seed_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
         # a stream has no seed set of its own: its first arrivals are queried until a model exists
-        if self.settings.scenario == "stream" or self.model.can_rank(self._answers, self._items):
+        if self.settings.scenario == "stream" or self.model.can_rank(self.state):
             return None
         return self.queue.next_seed(unavailable, self.features, self.model.row_of)
 
@@ -210,7 +212,7 @@ class Session:
         event_id = self.store.record(
             item_id, "discard", strategy="stream", score=score, model_round=self.model.round
         )
-        self._answers[item_id] = self.store.events(since_id=event_id - 1)[0]
+        self._follow(event_id)
 
     def _query(self, item_id: int, strategy: str, score: float | None) -> Query:
         item = self._items[item_id]
@@ -276,13 +278,10 @@ class Session:
             item.id, action, class_id=class_id, strategy=query.strategy, score=query.score,
             model_round=query.round, split=item.split,
         )  # fmt: skip
-        self._answers[item.id] = self.store.events(since_id=event_id - 1)[0]
-        if self._browse is not None:
-            self._browse += 1
-            if self._browse >= len(self._history):
-                self._browse = None
+        self._follow(event_id)
+        if self._browse is not None:  # a changed answer keeps its place: on to the next one
+            self._browse = self.state.stop_after(self._browse)
         else:
-            self._history.append(item.id)
             if self._pinned is None:  # a picked item leaves the loop's own item where it was
                 self._current = None
             self._pinned = None
@@ -290,51 +289,51 @@ class Session:
             self.queue.note_answer(item)
         return event_id
 
+    def _follow(self, first_id: int) -> None:
+        """Bring the in-memory answers up to the log: the events from ``first_id`` on."""
+        for ev in self.store.events(since_id=first_id - 1):
+            self.state.apply(ev)
+
+    @property
+    def _history(self) -> AskedItems:
+        """Item ids answered, oldest first (a view, not a copy)."""
+        return AskedItems(self.state)
+
     def undo(self) -> Query | None:
         """Withdraw the latest answer (appending an undo) and show its item again."""
         self._browse = self._pinned = None
-        while self._history:
-            item_id = self._history.pop()
-            ev = self._answers.get(item_id)
-            if ev is None or ev.action == "discard":
-                continue
-            self.store.record(item_id, "undo", undoes=ev.id, split=ev.split)
-            self._answers = self.store.answers()
-            self.model.note_undo(ev)
-            self._current = self._query(item_id, ev.strategy or "review", ev.score)
-            self._remember_current()
-            return self._current
-        return None
+        ev = self.state.undo_target()
+        if ev is None:
+            return None
+        self._follow(self.store.record(ev.item_id, "undo", undoes=ev.id, split=ev.split))
+        self.model.note_undo(ev)
+        self._current = self._query(ev.item_id, ev.strategy or "review", ev.score)
+        self._remember_current()
+        return self._current
 
     def back(self) -> Query | None:
         """Step back to the previous answered item (to change its answer)."""
         self._pinned = None
-        answered = [i for i, item in enumerate(self._history) if item in self._answers]
-        limit = self._browse if self._browse is not None else len(self._history)
-        earlier = [i for i in answered if i < limit]
-        if earlier:
-            self._browse = earlier[-1]
+        limit = self._browse if self._browse is not None else len(self.state.entries)
+        earlier = self.state.stop_before(limit)
+        if earlier is not None:
+            self._browse = earlier
         return self.current()
 
     def forward(self) -> Query | None:
         self._pinned = None
         if self._browse is not None:
-            self._browse += 1
-            if self._browse >= len(self._history):
-                self._browse = None
+            self._browse = self.state.stop_after(self._browse)
         return self.current()
 
     def can_undo(self) -> bool:
         """An answer is left that ``undo`` would withdraw (newest first: usually O(1))."""
-        return any(
-            (ev := self._answers.get(i)) is not None and ev.action != "discard"
-            for i in reversed(self._history)
-        )
+        return self.state.undo_target() is not None
 
     def can_go_back(self) -> bool:
         """``back`` would move to an earlier answered item."""
-        limit = self._browse if self._browse is not None else len(self._history)
-        return any(self._history[i] in self._answers for i in range(limit - 1, -1, -1))
+        limit = self._browse if self._browse is not None else len(self.state.entries)
+        return self.state.stop_before(limit) is not None
 
     def can_go_forward(self) -> bool:
         return self._browse is not None or self._pinned is not None
@@ -344,7 +343,10 @@ class Session:
         clear, ``store.record_many`` rows) in one transaction, and follow them: a cleared
         item may be asked again, and the new pool labels count towards the next retrain."""
         ids = self.store.record_many(rows)
-        self._answers = self.store.answers()
+        if ids:
+            self._follow(min(ids))
+        if self._browse is not None and self._browse >= len(self.state.entries):
+            self._browse = None  # the entry browsed was withdrawn
         self.model.labels_since += sum(
             1 for _, action, _, split, *_ in rows if action == "label" and split == "pool"
         )
@@ -353,11 +355,11 @@ class Session:
     # ------------------------------------------------------------------ training
     def training_job(self, force: bool = False) -> TrainingJob | None:
         """A frozen retrain request when one is due (every ``batch`` labels), else None."""
-        if not self.model.ready(self._answers, self._items) or not (force or self.model.due()):
+        if not self.model.ready(self.state) or not (force or self.model.due()):
             return None
-        snapshot, candidates = self.model.snapshot(self._answers, self._items)
-        request = RankRequest(
-            snapshot=snapshot,
+        build_snapshot, candidates = self.model.snapshot(self.state)
+        request = partial(
+            RankRequest,
             X_pool=self.features.X,
             candidates=candidates,
             strategy=self.settings.strategy,
@@ -367,7 +369,8 @@ class Session:
             layout=self.model.layout,
             representation=self.settings.representation,
         )
-        return TrainingJob(request, self._synthesis_spec())
+        # the snapshot's feature rows are gathered when the worker first reads the request
+        return TrainingJob(lambda: request(snapshot=build_snapshot()), self._synthesis_spec())
 
     def _synthesis_spec(self) -> SynthesisSpec | None:
         if self.settings.scenario != "synthesis" or self.queue.pending_synth(self._answers):
@@ -381,7 +384,7 @@ class Session:
 
     def apply_result(self, result: RoundResult) -> bool:
         """Swap in a finished round; a result older than the applied one is dropped."""
-        if not self.model.apply(result.ranking, self._answers, self._items):
+        if not self.model.apply(result.ranking, self.state):
             return False
         if result.synthesized is not None:
             self._add_synthesized(result)
@@ -407,7 +410,7 @@ class Session:
     # ------------------------------------------------------------------ status
     def status(self) -> Status:
         return build_status(
-            self._answers, self._items, self.index, self.model, self.classes,
+            self.state, self.index, self.model, self.classes,
             self.store.class_resolver(),
         )  # fmt: skip
 

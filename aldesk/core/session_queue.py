@@ -56,13 +56,12 @@ class QueueState:
         self.items = index.items
 
     # ----------------------------------------------------------- test items
-    def due_test(self, answers: dict[int, Event]) -> Pick | None:
-        """One held-out test item after every ``max(3, batch)`` pool answers."""
+    def due_test(self, answers: dict[int, Event], n_pool: int) -> Pick | None:
+        """One held-out test item after every ``max(3, batch)`` pool answers (``n_pool``)."""
         tests = self.index.tests
         open_tests = [i for i in tests if i not in answers]
         if not open_tests:
             return None
-        n_pool = sum(1 for i in answers if self.items[i].split == "pool")
         n_test = len(tests) - len(open_tests)
         if n_test >= math.ceil(n_pool / max(3, self.settings.batch)):
             return None

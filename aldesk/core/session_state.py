@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
+from aldesk.core.answer_state import AnswerState
 from aldesk.core.evaluation import Metrics, compute_metrics
 from aldesk.core.features.types import FeatureSet
-from aldesk.core.item_index import ItemIndex, is_candidate, is_train_label
+from aldesk.core.item_index import ItemIndex, is_candidate
 from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
@@ -26,6 +28,7 @@ from aldesk.core.stopping import Advice, StoppingConfig, evaluate_all
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
 
 STOP_SET_SIZE = 1000
+KEY_VERSION = "v2:"  # round keys hash item ids and class indices as arrays
 STABLE_ROUNDS = 3
 
 
@@ -41,6 +44,8 @@ class ModelState:
         self.item_of_row = np.zeros(0, dtype=np.int64)
         self.extra: dict[int, np.ndarray] = {}  # synthesized items' features
         self._file_rows: np.ndarray | None = None
+        self._row_by_item: np.ndarray | None = None  # item id -> feature row (-1: none)
+        self._stop_set: tuple[int, np.ndarray] | None = None
         self.ranking: Ranking | None = None  # None after a reopen until the model is rebuilt
         self._rounds = store.rounds()
         # The round the user sees is the count of recorded rounds (as ``aldesk status`` says).
@@ -63,7 +68,7 @@ class ModelState:
         by_hash = {it.hash: it.id for it in items.values()}
         pairs = [(by_hash[h], r) for r, h in enumerate(features.hashes) if h in by_hash]
         self.row_of = dict(pairs)
-        self._file_rows = None
+        self._file_rows = self._row_by_item = None
         self.item_of_row = np.full(len(features.hashes), -1, dtype=np.int64)
         for item_id, row in pairs:
             self.item_of_row[row] = item_id
@@ -74,7 +79,7 @@ class ModelState:
 
     def items_changed(self) -> None:
         """Statuses may have changed (rescan, a flagged file): recompute candidates lazily."""
-        self._file_rows = None
+        self._file_rows = self._row_by_item = None
 
     def add_extra_features(self, item_id: int, vector: np.ndarray) -> None:
         self.extra[item_id] = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -86,23 +91,18 @@ class ModelState:
         return None if row is None else self.features.X[row]
 
     # ----------------------------------------------------------- readiness
-    def _train_labels(self, answers: dict[int, Event], items: dict[int, Item]) -> dict[int, int]:
-        return {i: e.class_id for i, e in answers.items() if is_train_label(e, items)}
-
-    def n_train_labels(self, answers: dict[int, Event], items: dict[int, Item]) -> int:
+    def n_train_labels(self, state: AnswerState) -> int:
         """The oracle's pool labels (the user's and imported): what the label budget counts.
         The model's own labels (auto-label) cost no answer, so they never count."""
-        return sum(1 for e in answers.values() if is_train_label(e, items) and not _by_model(e))
+        return state.n_train - state.n_model_train
 
-    def can_rank(self, answers: dict[int, Event], items: dict[int, Item]) -> bool:
+    def can_rank(self, state: AnswerState) -> bool:
         """Past the seed phase: enough training labels, of two classes or more, to rank."""
-        labels = list(self._train_labels(answers, items).values())
-        return len(labels) >= self.settings.seed_size and len(set(labels)) >= 2
+        return state.n_train >= self.settings.seed_size and len(state.train_classes()) >= 2
 
-    def ready(self, answers: dict[int, Event], items: dict[int, Item]) -> bool:
+    def ready(self, state: AnswerState) -> bool:
         """A model can be trained: features are in and two classes have training labels."""
-        labels = set(self._train_labels(answers, items).values())
-        return self.features is not None and len(labels) >= 2
+        return self.features is not None and len(state.train_classes()) >= 2
 
     def due(self) -> bool:
         first = self.ranking is None and not self.pending
@@ -131,45 +131,82 @@ class ModelState:
         return self.ranking is not None
 
     # ----------------------------------------------------------- training
-    def snapshot(
-        self, answers: dict[int, Event], items: dict[int, Item]
-    ) -> tuple[TrainingSnapshot, np.ndarray]:
-        """Freeze the training labels and the candidate rows for a worker."""
+    def snapshot(self, state: AnswerState) -> tuple[Callable[[], TrainingSnapshot], np.ndarray]:
+        """Freeze the training labels and the candidate rows for a worker.
+
+        Returns a function that builds the snapshot (it gathers the labelled items' feature
+        rows: run it on the worker) and the candidate rows.
+        """
         classes = [c.id for c in self.store.classes()]
-        index = {cid: k for k, cid in enumerate(classes)}
-        resolve = self.store.labels()  # merged classes resolved
-        pairs = [(i, index[resolve[i]]) for i in self._train_labels(answers, items)
-                 if i in resolve and resolve[i] in index and self._vector(i) is not None]  # fmt: skip
+        ids, y, rows = self._training_labels(state, classes)
         self._requested = self.next_round()
-        self._job_keys[self._requested] = self._training_key(pairs, classes)
-        X = np.stack([self._vector(i) for i, _ in pairs]).astype(np.float32, copy=False)
-        y = np.array([c for _, c in pairs], dtype=np.int64)
-        candidates = self._candidate_rows(answers, items)
+        self._job_keys[self._requested] = self._training_key(ids, y, classes)
+        candidates = self._candidate_rows(state)
         self.pending = True
         self.labels_since = 0
-        snap = TrainingSnapshot(
-            X=X, y=y, n_classes=len(classes), model=self.settings.model,
-            random_state=self.settings.random_state,
+        extra = {int(k): self.extra[int(ids[k])] for k in np.flatnonzero(rows < 0)}
+        X_pool, st = self.features.X, self.settings
+        options = dict(
+            n_classes=len(classes), model=st.model, random_state=st.random_state,
             warm_start=self.ranking.model if self.ranking is not None else None,
         )  # fmt: skip
-        return snap, candidates
 
-    def _candidate_rows(self, answers: dict[int, Event], items: dict[int, Item]) -> np.ndarray:
+        def build() -> TrainingSnapshot:
+            return TrainingSnapshot(X=_gather(X_pool, rows, extra), y=y, **options)
+
+        return build, candidates
+
+    def _training_labels(
+        self, state: AnswerState, classes: list[int]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Item ids (ascending) with a pool label and a feature vector, their class index
+        (merged classes resolved) and feature row (-1: a synthesized item's own vector)."""
+        ids, raw = state.train_items()
+        resolve = self.store.class_resolver()
+        index = {cid: k for k, cid in enumerate(classes)}
+        lookup = np.full(max(resolve, default=0) + 2, -1, dtype=np.int64)
+        for cid, root in resolve.items():
+            lookup[cid] = index.get(root, -1)
+        y = lookup[np.clip(raw, 0, len(lookup) - 1)] if len(raw) else raw
+        rows = self._row_of_items(ids)
+        has_vector = rows >= 0
+        if self.extra:
+            has_vector |= np.isin(ids, np.fromiter(self.extra, dtype=np.int64))
+        keep = (y >= 0) & has_vector
+        return ids[keep], y[keep], rows[keep]
+
+    def _row_of_items(self, ids: np.ndarray) -> np.ndarray:
+        """Feature row of each item id (-1: none), through an array kept beside ``row_of``."""
+        if self._row_by_item is None:
+            size = max(self.row_of, default=-1) + 1
+            self._row_by_item = np.full(size, -1, dtype=np.int64)
+            if self.row_of:
+                self._row_by_item[np.fromiter(self.row_of, dtype=np.int64)] = np.fromiter(
+                    self.row_of.values(), dtype=np.int64
+                )
+        inside = (ids >= 0) & (ids < len(self._row_by_item))
+        rows = np.full(len(ids), -1, dtype=np.int64)
+        rows[inside] = self._row_by_item[ids[inside]]
+        return rows
+
+    def _candidate_rows(self, state: AnswerState) -> np.ndarray:
         """Feature rows of unanswered readable pool files, from masks rather than a 10k loop."""
         if self._file_rows is None:  # readable pool files with features; rebuilt on reload
+            items = state.items
             self._file_rows = np.sort(np.array(
                 [r for i, r in self.row_of.items() if is_candidate(items[i], {})], dtype=np.int64
             ))  # fmt: skip
-        answered = [self.row_of[i] for i in answers if i in self.row_of]
-        keep = np.ones(len(self.item_of_row), dtype=bool)
-        keep[answered] = False
-        return self._file_rows[keep[self._file_rows]]
+        answered = state.is_answered(self.item_of_row[self._file_rows])
+        return self._file_rows[~answered]
 
-    def _training_key(self, pairs: list[tuple[int, int]], classes: list[int]) -> str:
+    def _training_key(self, ids: np.ndarray, y: np.ndarray, classes: list[int]) -> str:
         """What a model is trained from: the same key means the same model, so no new round."""
         st = self.settings
-        what = [sorted(pairs), classes, st.model, st.strategy, st.representation]
-        return hashlib.sha256(json.dumps(what).encode()).hexdigest()
+        digest = hashlib.sha256(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+        what = [classes, st.model, st.strategy, st.representation]
+        digest.update(json.dumps(what).encode())
+        return KEY_VERSION + digest.hexdigest()
 
     def _same_as_last_round(self, key: str | None, n_labels: int) -> bool:
         """Whether a finished model was trained on what the last recorded round was.
@@ -180,11 +217,11 @@ class ModelState:
         if not self._rounds:
             return False
         saved = self.store.get("round_key")
-        if saved is None:  # recorded before keys were kept: the label count tells
+        if saved is None or not saved.startswith(KEY_VERSION):  # an older key: the count tells
             return self._rounds[-1].n_labels == n_labels
         return key == saved
 
-    def apply(self, ranking: Ranking, answers: dict[int, Event], items: dict[int, Item]) -> bool:
+    def apply(self, ranking: Ranking, state: AnswerState) -> bool:
         """Swap in a finished job's model; a new round is recorded only if its labels differ."""
         if ranking.round <= self._applied_job:
             return False  # stale: a newer model is already in place
@@ -193,7 +230,7 @@ class ModelState:
         self.pending = ranking.round < self._requested
         key = self._job_keys.get(ranking.round)
         self._job_keys = {j: k for j, k in self._job_keys.items() if j > ranking.round}
-        record = self._evaluate(ranking, answers, items)
+        record = self._evaluate(ranking, state)
         if self._same_as_last_round(key, record.n_labels):
             return True  # the model of the last round, rebuilt: its record and curve stand
         record = replace(record, round=self.round + 1)
@@ -206,17 +243,16 @@ class ModelState:
         self._update_stability(ranking)
         return True
 
-    def _evaluate(
-        self, ranking: Ranking, answers: dict[int, Event], items: dict[int, Item]
-    ) -> RoundRecord:
+    def _evaluate(self, ranking: Ranking, state: AnswerState) -> RoundRecord:
         classes = [c.id for c in self.store.classes()]
         index = {cid: k for k, cid in enumerate(classes)}
-        tests = self.store.labels(split="test")
+        resolve = self.store.class_resolver()
+        tests = {i: resolve.get(e.class_id, e.class_id) for i, e in state.test_labels.items()}
         # The curve counts the user's labels: the model's own (auto-label, source "model") are
         # trained on but neither counted nor ever taken as a test item's truth.
-        rows = [(self.row_of[i], index[c]) for i, c in tests.items()
-                if i in self.row_of and c in index and not _by_model(answers.get(i))]  # fmt: skip
-        n_labels = sum(not _by_model(answers[i]) for i in self._train_labels(answers, items))
+        rows = [(self.row_of[i], index[c]) for i, c in sorted(tests.items())
+                if i in self.row_of and c in index and not _by_model(state.current.get(i))]  # fmt: skip
+        n_labels = state.n_train - state.n_model_train
         chosen = ranking.choice.name if ranking.choice is not None else None
         base = dict(round=ranking.round, n_labels=n_labels, n_test=len(rows),
                     fit_seconds=ranking.fit_seconds, strategy=ranking.strategy,
@@ -234,8 +270,10 @@ class ModelState:
 
     def _stop_rows(self) -> np.ndarray:
         n = self.ranking.proba.shape[0]
-        rng = np.random.default_rng(self.settings.random_state)
-        return np.sort(rng.choice(n, size=min(STOP_SET_SIZE, n), replace=False))
+        if self._stop_set is None or self._stop_set[0] != n:  # drawn once per pool size
+            rng = np.random.default_rng(self.settings.random_state)
+            self._stop_set = (n, np.sort(rng.choice(n, size=min(STOP_SET_SIZE, n), replace=False)))
+        return self._stop_set[1]
 
     def _update_stability(self, ranking: Ranking) -> None:
         """Keep the last predictions on a fixed stop set (stabilizing predictions criterion)."""
@@ -282,24 +320,47 @@ class ModelState:
         return {i: (classes[best[r]], float(conf[r])) for i, r in self.row_of.items()
                 if i not in answers and best[r] < len(classes) and np.isfinite(conf[r])}  # fmt: skip
 
-    def advice(self, answers: dict[int, Event], index: ItemIndex) -> Advice | None:
-        st = self.settings
-        items = index.items
-        config = StoppingConfig(
-            label_budget=st.budget, pool_fraction=st.pool_fraction,
-            target_accuracy=st.target_accuracy, min_test_items=min(30, max(1, st.test_size)),
-            stable_kappa=0.99 if st.stable_predictions else None, stable_rounds=STABLE_ROUNDS,
-            max_uncertainty=st.max_uncertainty,
-        )  # fmt: skip
-        n_pool = index.n_pool_ok
+    def advice(self, state: AnswerState, index: ItemIndex) -> Advice | None:
         pool_proba = None
-        if self.ranking is not None and st.max_uncertainty is not None:
-            rows = [r for i, r in self.row_of.items() if is_candidate(items[i], answers)]
-            pool_proba = self.ranking.proba[rows]
-        return evaluate_all(
-            config, n_labeled=self.n_train_labels(answers, items), n_pool=n_pool,
-            metrics=self._metrics, stop_set_history=self._stop_history, pool_proba=pool_proba,
+        if self.ranking is not None and self.settings.max_uncertainty is not None:
+            pool_proba = self.ranking.proba[self._candidate_rows(state)]
+        return stopping_advice(
+            self.settings, n_labeled=self.n_train_labels(state), n_pool=index.n_pool_ok,
+            metrics=self._metrics,
+            stop_history=self._stop_history, pool_proba=pool_proba,
         )  # fmt: skip
+
+
+def stopping_advice(
+    st: ProjectSettings,
+    *,
+    n_labeled: int,
+    n_pool: int,
+    metrics: Metrics | None,
+    stop_history: list[np.ndarray],
+    pool_proba: np.ndarray | None = None,
+) -> Advice:
+    """The stopping criteria's advice (Progress, and ``aldesk status`` without a session)."""
+    config = StoppingConfig(
+        label_budget=st.budget, pool_fraction=st.pool_fraction,
+        target_accuracy=st.target_accuracy, min_test_items=min(30, max(1, st.test_size)),
+        stable_kappa=0.99 if st.stable_predictions else None, stable_rounds=STABLE_ROUNDS,
+        max_uncertainty=st.max_uncertainty,
+    )  # fmt: skip
+    return evaluate_all(
+        config, n_labeled=n_labeled, n_pool=n_pool, metrics=metrics,
+        stop_set_history=stop_history, pool_proba=pool_proba,
+    )  # fmt: skip
+
+
+def _gather(X_pool: np.ndarray, rows: np.ndarray, extra: dict[int, np.ndarray]) -> np.ndarray:
+    """The training matrix: pool rows, and synthesized items' own vectors where rows are -1."""
+    X = np.empty((len(rows), X_pool.shape[1]), dtype=np.float32)
+    pooled = rows >= 0
+    X[pooled] = X_pool[rows[pooled]]
+    for k, vector in extra.items():
+        X[k] = vector
+    return X
 
 
 def _metrics_of(record: RoundRecord) -> Metrics | None:

@@ -7,12 +7,14 @@ the same numbers in the same words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from aldesk.core.answer_state import AnswerState
 from aldesk.core.item_index import ItemIndex
 from aldesk.core.session_state import ModelState
 from aldesk.core.stopping import Advice
-from aldesk.core.store import ClassInfo, Event, Item, RoundRecord
+from aldesk.core.store import ClassInfo, RoundRecord
 
 # Below this many labelled test items an accuracy is shown as "k of n right" with its interval,
 # and the number of test labels still needed, never as a bare percentage.
@@ -66,36 +68,45 @@ class Status:
         return self.n_labeled + self.n_test_labeled
 
 
+def per_class_counts(
+    label_counts: Mapping[tuple[str, int], int], classes: list[ClassInfo], resolve: dict[int, int]
+) -> dict[str, int]:
+    """Class name -> labels, from counts by (item split, class id); merged classes resolved."""
+    names = {c.id: c.name for c in classes}
+    per_class = dict.fromkeys(names.values(), 0)
+    for (_, cid), n in label_counts.items():
+        name = names.get(resolve.get(cid, cid))
+        if name is not None:
+            per_class[name] += n
+    return per_class
+
+
+def split_total(label_counts: Mapping[tuple[str, int], int], split: str) -> int:
+    return sum(n for (s, _), n in label_counts.items() if s == split)
+
+
 def build_status(
-    answers: dict[int, Event],
-    items: dict[int, Item],
+    state: AnswerState,
     index: ItemIndex,
     model: ModelState,
     classes: list[ClassInfo],
     resolve: dict[int, int],
 ) -> Status:
     """The status of a session (see :class:`Status`); ``resolve`` maps merged classes."""
-    labels = {i: e.class_id for i, e in answers.items() if e.action == "label"}
-    names = {c.id: c.name for c in classes}
-    per_class = dict.fromkeys(names.values(), 0)
-    for cid in labels.values():
-        name = names.get(resolve.get(cid, cid))
-        if name is not None:
-            per_class[name] += 1
     latest: RoundRecord | None = model.latest_round()
     measured = latest is not None and latest.accuracy is not None
     return Status(
-        n_labeled=sum(1 for i in labels if items[i].split == "pool"),
+        n_labeled=split_total(state.label_counts, "pool"),
         n_pool=index.n_pool_ok,
-        per_class=per_class,
-        n_test_labeled=sum(1 for i in labels if items[i].split == "test"),
+        per_class=per_class_counts(state.label_counts, classes, resolve),
+        n_test_labeled=split_total(state.label_counts, "test"),
         n_test=index.n_test,
         n_unreadable=index.n_unreadable,
         round=model.round,
         accuracy=latest.accuracy if measured else None,
         macro_f1=latest.macro_f1 if measured else None,
         training=model.pending,
-        advice=model.advice(answers, index),
+        advice=model.advice(state, index),
         features=model.features_text(),
         accuracy_n=latest.n_test if measured else 0,
         accuracy_ci=_interval(latest) if measured else None,
