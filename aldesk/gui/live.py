@@ -42,7 +42,7 @@ class LiveView(QObject):
         column.insertWidget(0, self.synth_panel)
         column.insertWidget(1, self.stream_panel)
         self.watcher = FolderWatcher(self)
-        self.watcher.settled.connect(self.controller.rescan)
+        self.watcher.settled.connect(self._on_folder_settled)
         self.watch_action = self._build_action(window)
         self.controller.query_changed.connect(self._on_query_changed)
         self.controller.status_changed.connect(self._on_status_changed)
@@ -89,6 +89,19 @@ class LiveView(QObject):
             6000,
         )
         self._on_status_changed(None)
+
+    def _on_folder_settled(self) -> None:
+        """The watched folder changed: rescan, unless the whole folder went away (unmounted,
+        moved): its items are not flagged then, and the window asks to locate it on reopen
+        or on the next rescan, not once per file-system event."""
+        if not self.store.pool_root.is_dir():
+            self.window.statusBar().showMessage(
+                f"The pool folder {self.store.pool_root} is not found; its items are kept as "
+                "they were until it is back.",
+                10000,
+            )
+            return
+        self.controller.rescan()
 
     def _follow_pool_root(self, _result: object) -> None:
         """After a rescan: a relocated pool folder is the one watched from now on."""

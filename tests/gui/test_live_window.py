@@ -177,3 +177,22 @@ def test_learning_options_offer_one_synthesized_in_n_for_synthesis_only(qtbot) -
     options.set_values({"scenario": "synthesis", "synthesis_every": 7})
     assert options.synthesis_every.isVisible()
     assert options.values()["synthesis_every"] == 7
+
+
+def test_a_vanished_pool_folder_is_not_rescanned_on_every_event(
+    qtbot, tmp_path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    cancel = QMessageBox.StandardButton.Cancel
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: cancel)
+    window = _stream_window(qtbot, tmp_path, threshold=0.5)
+    root = window.store.pool_root
+    root.rename(root.with_name("moved-away"))
+    asked = []
+    window.controller.pool_missing.connect(asked.append)
+    window.live.watcher.on_settled()  # the watcher's debounced slot, as after the move
+    assert not asked  # no "locate the folder" dialog per file-system event
+    assert "not found" in window.statusBar().currentMessage()
+    assert all(it.status == "ok" for it in window.store.items())  # nothing flagged
+    window.close()
