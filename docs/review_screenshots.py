@@ -36,6 +36,16 @@ def _settle(ms: int) -> None:
     loop.exec()
 
 
+def _until(done, ms: int = 180_000) -> None:
+    """Run the event loop until ``done()`` (checked every 50 ms) or ``ms`` have passed."""
+    from PySide6.QtCore import QElapsedTimer
+
+    clock = QElapsedTimer()
+    clock.start()
+    while not done() and clock.elapsed() < ms:
+        _settle(50)
+
+
 def _project(root: Path):
     from aldesk.core.demo import make_demo_pool
     from aldesk.core.project import ProjectSettings, create_project
@@ -69,7 +79,9 @@ def main() -> int:
         _wait_for(window.controller.rounds_changed)
         review = show_review(window)
         _wait_for(review.suspicion.scored)
-        _settle(1500)  # thumbnails arrive from the worker
+        # a retrain may start a second check: shoot once both are over, not "Checking…"
+        _until(lambda: not review.suspicion.busy and not window.controller.trainer.busy)
+        _settle(1500)  # thumbnails arrive from the decode process
         OUT.mkdir(exist_ok=True)
         review.grab().save(str(OUT / "review.png"))
         review.filters.suspicious.setChecked(True)

@@ -115,3 +115,23 @@ def test_qt_paints_on_the_gui_thread_without_its_helper_pool() -> None:
     out = subprocess.run([sys.executable, "-c", PAINT_BIG_FILL], env=env, capture_output=True,
                          text=True, check=True, timeout=60).stdout  # fmt: skip
     assert "Thread (pooled)" not in out and "python" in out
+
+
+def test_every_grid_item_gets_the_same_full_width_whatever_its_caption(qtbot, pictures) -> None:
+    """With uniform item sizes Qt measures one row; a short caption there used to cut the
+    longer ones ("model: 7 …")."""
+    loader = ThumbnailLoader()
+    model = ReviewModel(lambda i: pictures[i], loader)
+    rows = [ReviewRow(0, "a_rather_long_file_name.png", "pool", "unseen", predicted=None),
+            ReviewRow(1, "b.png", "pool", "labeled", class_id=None)]  # fmt: skip
+    model.set_rows(rows)
+    view = QListView()
+    qtbot.addWidget(view)
+    setup_view(view, model, loader)
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitUntil(lambda: view.visualRect(model.index(1)).isValid())
+    widths = {view.visualRect(model.index(k)).width() for k in range(2)}
+    assert widths == {model.item_size().width()}
+    assert model.item_size().width() > view.fontMetrics().horizontalAdvance("model: 7 100%")
+    loader.shutdown()

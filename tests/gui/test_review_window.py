@@ -141,6 +141,7 @@ def test_a_class_key_in_the_grid_relabels_the_selection(qtbot, opened) -> None:
     item_id = first.data(ItemIdRole)
     qtbot.keyClick(review.view, Qt.Key.Key_3)
     assert window.store.labels()[item_id] == _class_id(review, "3")
+    assert review.statusBar().currentMessage().startswith("Relabeled 1 item as 3.")
     assert item_id not in {r.item_id for r in review.model.rows()}  # no longer "not yet seen"
 
 

@@ -66,7 +66,7 @@ class AcceptBar(QWidget):
         if self.review.filters.suspicious.isChecked():
             edits = keep_label_edits(rows)
             return self.review.append(edits, "Confirmed {n} labels; they leave the doubtful list.")
-        return self.review.append(confirm_edits(rows), "Accepted the model's guess for {n} items.")
+        return self.review.append(confirm_edits(rows), "Accepted the model's guess for {items}.")
 
     def open_auto_label(self) -> AutoLabelDialog:
         dialog = AutoLabelDialog(self.review)
@@ -78,7 +78,7 @@ class AcceptBar(QWidget):
     def apply_auto_labels(self, preview: AutoLabelPreview) -> int:
         return self.review.append(
             auto_label_edits(preview),
-            f"Auto-labeled {{n}} items at confidence ≥ {preview.threshold:.0%} (source: model).",
+            f"Auto-labeled {{items}} at confidence ≥ {preview.threshold:.0%} (source: model).",
         )
 
     def withdraw(self) -> int:

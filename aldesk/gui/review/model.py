@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPixmap
 
 from aldesk.core.review_rows import Filter, ReviewRow, select
 from aldesk.core.store import ClassInfo
@@ -107,6 +107,8 @@ class ReviewModel(QAbstractListModel):
             return QColor("#b3261e")
         if role == ItemIdRole:
             return row.item_id
+        if role == Qt.ItemDataRole.SizeHintRole and self._loader is not None and self._loader.grid:
+            return self.item_size()  # the same for all: the view's uniform size, whatever row
         return None
 
     def _caption(self, row: ReviewRow) -> str:
@@ -162,6 +164,15 @@ class ReviewModel(QAbstractListModel):
         if self._loader is not None:
             last = min(rows.stop, len(self._rows))
             self._loader.retain(self._rows[k].item_id for k in range(max(rows.start, 0), last))
+
+    def item_size(self) -> QSize:
+        """A grid item: its cell less a gap, so every caption gets the same width (with uniform
+        item sizes Qt would take the size of whichever row it measured first)."""
+        lines = 2 * QFontMetrics(QGuiApplication.font()).lineSpacing()
+        return QSize(self.cell_size().width() - 8, self.icon_side() + lines + 8)
+
+    def icon_side(self) -> int:
+        return self._loader.side if self._loader is not None else 0
 
     def cell_size(self) -> QSize:
         side = self._loader.side if self._loader is not None else 0

@@ -42,6 +42,10 @@ from aldesk.gui.review.waveforms import ListPlayer, WaveformLoader
 VERBS = {"label": "Relabeled", "skip": "Skipped", "clear": "Cleared the answers of"}
 
 
+def _items(n: int) -> str:
+    return "1 item" if n == 1 else f"{n} items"
+
+
 class ReviewWindow(QMainWindow):
     """Review and correct the project's answers; changes go through the controller."""
 
@@ -287,11 +291,11 @@ class ReviewWindow(QMainWindow):
         else:
             edits = plan_edits(action, ids, self._items, self.store.answers(), class_id)
         what = f" as {self.model.class_name(class_id)}" if action == "label" else ""
-        return self.append(edits, f"{VERBS[action]} {{n}} items{what}.")
+        return self.append(edits, f"{VERBS[action]} {{items}}{what}.")
 
     def append(self, edits: list, message: str) -> int:
-        """Append ``edits`` as one undoable step; ``message`` (with ``{n}``) goes to the status
-        bar. Returns how many items changed."""
+        """Append ``edits`` as one undoable step; ``message`` (with ``{n}``, or ``{items}``:
+        "1 item", "5 items") goes to the status bar. Returns how many items changed."""
         if not edits:
             self.statusBar().showMessage("Nothing to change: the items already have that answer.")
             return 0
@@ -301,7 +305,8 @@ class ReviewWindow(QMainWindow):
         self._undo.append(event_ids)
         self.undo_button.setEnabled(True)
         self.statusBar().showMessage(
-            message.format(n=len(edits)) + " Ctrl+Z undoes it in one step."
+            message.format(n=len(edits), items=_items(len(edits)))
+            + " Ctrl+Z undoes it in one step."
         )
         self.refresh()
         return len(edits)
@@ -317,7 +322,7 @@ class ReviewWindow(QMainWindow):
             return 0
         self._undo.pop()
         self.undo_button.setEnabled(bool(self._undo))
-        self.statusBar().showMessage(f"Undid the change of {len(edits)} items.")
+        self.statusBar().showMessage(f"Undid the change of {_items(len(edits))}.")
         self.refresh()
         return len(edits)
 
