@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
 # Rows scored per block: small enough that two threads share the work evenly and the float32
 # logits temporary stays in cache, large enough that per-block overhead is negligible.
-SCORE_BLOCK = 8192
+SCORE_BLOCK = 4096
 # Scoring threads at most: past a few, the pool's memory bandwidth is the limit.
 MAX_THREADS = 4
+# Fewer blocks than this per thread: starting threads costs more than it saves.
+BLOCKS_PER_THREAD = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,12 +129,15 @@ def softmax_blocks(
     n = X.shape[0]
     n_classes = scorer.weights.shape[1] // groups
     out = np.empty((groups, n, n_classes), dtype=np.float32)
-    weights_t = np.ascontiguousarray(scorer.weights.T)
+    weights = np.ascontiguousarray(scorer.weights)
     bias = scorer.bias.reshape(groups, n_classes, 1)
 
     def score(start: int) -> None:
         rows = np.asarray(X[start : start + SCORE_BLOCK], dtype=np.float32)
-        block = (weights_t @ rows.T).reshape(groups, n_classes, -1)
+        # rows @ weights is OpenBLAS's faster orientation for this skinny product (~10 % less
+        # CPU than weights.T @ rows.T); the small logits block is then made class-major.
+        logits = rows @ weights
+        block = np.ascontiguousarray(logits.T).reshape(groups, n_classes, -1)
         block += bias
         block -= block.max(axis=1, keepdims=True)
         np.exp(block, out=block)
@@ -151,12 +156,13 @@ def softmax_blocks(
 
 
 def scoring_threads(n_blocks: int) -> int:
-    """Threads for ``n_blocks`` blocks: one per usable core, at most :data:`MAX_THREADS`."""
+    """Threads for ``n_blocks`` blocks: one per usable core, at most :data:`MAX_THREADS`, and
+    only with :data:`BLOCKS_PER_THREAD` blocks each (a 10k pool scored faster on one thread)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS, n_blocks))
+    return max(1, min(cores, MAX_THREADS, n_blocks // BLOCKS_PER_THREAD))
 
 
 def run_blocks(work: Callable[[int], None], starts: range) -> None:
