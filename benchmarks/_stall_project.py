@@ -34,10 +34,12 @@ def project_stalls(app, pool: str, answers: int, rounds: int) -> dict:
         lane.busy for lane in lanes) and not c.trainer.busy, 600)  # fmt: skip
     t_settled = time.perf_counter()
     names = {cl.name: cl.id for cl in window.store.classes()}
+    applied = [0]  # models applied (rounds_changed follows each)
+    c.rounds_changed.connect(lambda _rounds: applied.__setitem__(0, applied[0] + 1))
     phases = {"open_project_call": (t0, t_open), "open_until_settled": (t_open, t_settled)}
     answer_gaps, apply_gaps = [], []
     for _ in range(rounds):
-        seen = len(c.rounds)
+        seen = applied[0]
         start = time.perf_counter()
         for _ in range(5):
             query = c.current()
@@ -46,7 +48,7 @@ def project_stalls(app, pool: str, answers: int, rounds: int) -> dict:
             c.answer(names[oracle[query.item.relpath]])
             app.processEvents()
         answered = time.perf_counter()
-        wait_until(app, lambda s=seen: len(c.rounds) > s or not c.training_pending(), 300)
+        wait_until(app, lambda s=seen: applied[0] > s, 300)
         done = time.perf_counter()
         answer_gaps.append(heart.max_gap(start, answered))
         apply_gaps.append(heart.max_gap(answered, done))

@@ -96,7 +96,7 @@ def _write_answers(path: Path, answers: int) -> None:
         store.record_labels(rows, strategy="margin")
         n_test = len(tests) - len(tests_left)
         t0 = time.time() - 3600
-        for k in range(1, answers // 5 + 1):
+        for k in range(1, (len(rows) - n_test) // 5 + 1):  # a round per 5 pool labels
             acc = 0.95 - 0.85 / (1 + k / 20)
             store.add_round(RoundRecord(
                 round=k, n_labels=5 * k, n_test=min(n_test, k), accuracy=acc,

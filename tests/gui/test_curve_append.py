@@ -41,13 +41,18 @@ def test_a_round_at_the_same_label_count_replaces_the_last_point(qtbot) -> None:
     assert panel.point_count() == 2 and panel.line.at(1).y() == 0.8
 
 
-def test_an_earlier_label_count_or_another_list_redraws_in_label_order(qtbot) -> None:
+def test_an_earlier_label_count_goes_in_label_order_without_a_redraw(qtbot) -> None:
     panel = CurvePanel()
     qtbot.addWidget(panel)
     rounds = [_round(1), _round(2), _round(3)]
     panel.show_rounds(rounds)
+    seen = _watch(panel)
     rounds.append(_round(4, n_labels=7, acc=0.6))  # after an undo: falls between points
     panel.show_rounds(rounds)
     assert [panel.line.at(i).x() for i in range(panel.point_count())] == [5, 7, 10, 15]
+    assert seen == {"added": 1, "rebuilt": 0}
+    rounds.append(_round(5, n_labels=7, acc=0.7))  # the same count again: it replaces
+    panel.show_rounds(rounds)
+    assert panel.point_count() == 4 and panel.line.at(1).y() == 0.7
     panel.show_rounds([_round(1, acc=0.3)])  # a new list (another project): redrawn whole
     assert panel.point_count() == 1 and panel.line.at(0).y() == 0.3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QColor, QCursor, QPainter, QPen
@@ -24,7 +26,7 @@ class CurvePanel(QChartView):
         self.setMinimumHeight(180)
         self._markers: list[QLineSeries] = []  # where the project's settings changed
         self._top = 10
-        self._rounds: list[RoundRecord] = []  # what the curve shows, for a redraw
+        self._xs: list[int] = []  # the label count of each point, in order
         self._shown = 0  # how many of the controller's rounds are drawn
         self._last: RoundRecord | None = None  # the newest of them
         self.line = QLineSeries()
@@ -82,29 +84,27 @@ class CurvePanel(QChartView):
         self.line.replace([QPointF(r.n_labels, r.accuracy) for r in pts])
         self.lo.replace([QPointF(r.n_labels, _known(r.accuracy_lo, r.accuracy)) for r in pts])
         self.hi.replace([QPointF(r.n_labels, _known(r.accuracy_hi, r.accuracy)) for r in pts])
-        self._rounds = list(rounds)
+        self._xs = [r.n_labels for r in pts]
         self._top = max((r.n_labels for r in pts), default=10)
         self._fit_x()
 
     def _add(self, r: RoundRecord) -> None:
-        """One more round: a point appended, or the last one replaced (same label count);
-        one that falls before the last point (an undo, then a retrain) redraws the curve."""
-        self._rounds.append(r)
+        """One more round: its point goes in label order (usually at the end; after an undo,
+        between others), or replaces the point of the same label count (the latest stands)."""
         if r.accuracy is None:
             return
-        n = self.line.count()
-        last_x = self.line.at(n - 1).x() if n else -1.0
-        if r.n_labels < last_x:
-            self._redraw(self._rounds)
-            return
+        at = bisect_left(self._xs, r.n_labels)
+        same = at < len(self._xs) and self._xs[at] == r.n_labels
         points = (QPointF(r.n_labels, r.accuracy),
                   QPointF(r.n_labels, _known(r.accuracy_lo, r.accuracy)),
                   QPointF(r.n_labels, _known(r.accuracy_hi, r.accuracy)))  # fmt: skip
         for series, point in zip((self.line, self.lo, self.hi), points, strict=True):
-            if r.n_labels == last_x:
-                series.replace(n - 1, point)
+            if same:
+                series.replace(at, point)
             else:
-                series.append(point)
+                series.insert(at, point)
+        if not same:
+            self._xs.insert(at, r.n_labels)
         if r.n_labels > self._top:
             self._top = r.n_labels
             self._fit_x()
