@@ -135,3 +135,33 @@ def test_every_grid_item_gets_the_same_full_width_whatever_its_caption(qtbot, pi
     assert widths == {model.item_size().width()}
     assert model.item_size().width() > view.fontMetrics().horizontalAdvance("model: 7 100%")
     loader.shutdown()
+
+
+def never_ends(path: str, side: int):
+    """A decode that hangs (run in the decode process)."""
+    import time
+
+    while True:
+        time.sleep(1)
+
+
+def test_a_decode_that_never_ends_is_given_up_and_its_process_ended(
+    qtbot, pictures, monkeypatch
+) -> None:
+    from aldesk.gui.review import thumbnails
+
+    monkeypatch.setattr(thumbnails, "DECODE_SECONDS", 3.0)
+    loader = ThumbnailLoader(in_process=True)
+    loader.work = never_ends
+    failed = []
+    loader.failed.connect(lambda item_id, reason: failed.append((item_id, reason)))
+    loader.request(0, pictures[0])
+    qtbot.waitUntil(lambda: bool(loader._process_pool and loader._process_pool._processes))
+    process = next(iter(loader._process_pool._processes.values()))
+    qtbot.waitUntil(lambda: bool(failed), timeout=30_000)
+    assert failed[0][0] == 0 and "took over 3 s" in failed[0][1]
+    qtbot.waitUntil(lambda: not process.is_alive(), timeout=10_000)
+    loader.work = thumbnails.thumbnail_pixels  # the next file gets a new process
+    loader.request(1, pictures[1])
+    qtbot.waitUntil(lambda: loader.pixmap(1) is not None, timeout=30_000)
+    assert loader.shutdown()

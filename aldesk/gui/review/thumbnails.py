@@ -32,6 +32,7 @@ THUMB_SIDE = 96
 MAX_PENDING = 256  # about four screens of cells
 CACHE_SIZE = 3000  # pixmaps kept (96 x 96 x 4 bytes: ~110 MB at most)
 APPLY_MS = 40  # finished thumbnails are shown in batches, at most this often
+DECODE_SECONDS = 30.0  # a thumbnail taking longer is given up and its process ended
 
 
 def to_qimage(pixels: ThumbnailPixels) -> QImage:
@@ -84,6 +85,7 @@ class ThumbnailLoader(QObject):
         super().__init__(parent)
         self.side = side
         self.in_process = in_process
+        self.work = thumbnail_pixels  # what the decode process runs: (path, side) -> pixels
         self._process_pool: ProcessPoolExecutor | None = None
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
@@ -115,10 +117,13 @@ class ThumbnailLoader(QObject):
         if future is None:
             return decode_thumbnail(path, self.side)
         try:
-            return to_qimage(future.result())
+            return to_qimage(future.result(timeout=DECODE_SECONDS))
         except BrokenProcessPool as exc:  # a decoder crash took the process down, not the app
             self._stop_process()
             raise MediaError("the image decoder crashed on this file", str(path)) from exc
+        except TimeoutError as exc:  # a decoder that never ends would hold the grid and the exit
+            self._stop_process(kill=True)
+            raise MediaError(f"decoding took over {DECODE_SECONDS:.0f} s", str(path)) from exc
 
     def _submit(self, path: Path) -> Future | None:
         """Worker thread: hand ``path`` to the decode process, started on first use; None when
@@ -131,16 +136,22 @@ class ThumbnailLoader(QObject):
 
                 start_worker_server("image")  # warm workers forked from a server with Pillow
                 self._process_pool = ProcessPoolExecutor(1, pool_context(), lower_priority)
-            return self._process_pool.submit(thumbnail_pixels, str(path), self.side)
+            return self._process_pool.submit(self.work, str(path), self.side)
         except (BrokenProcessPool, OSError, RuntimeError):
             self._stop_process()
             self.in_process = False
             return None
 
-    def _stop_process(self) -> None:
-        if self._process_pool is not None:
-            self._process_pool.shutdown(wait=False, cancel_futures=True)
-            self._process_pool = None
+    def _stop_process(self, kill: bool = False) -> None:
+        """Let the decode process go (the next decode starts another); ``kill``: end it now, in
+        the middle of a decode (the executor has no public way: its process table is read)."""
+        pool, self._process_pool = self._process_pool, None
+        if pool is None:
+            return
+        if kill:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def pixmap(self, item_id: int) -> QPixmap | None:
         pm = self._cache.get(item_id)
@@ -246,7 +257,10 @@ class ThumbnailLoader(QObject):
             self._pending.clear()
         self._apply_timer.stop()
         done = self._pool.waitForDone(timeout_ms)
-        if self._process_pool is not None:
+        if not done:  # a decode still running: end its process, which frees the worker
+            self._stop_process(kill=True)
+            done = self._pool.waitForDone(timeout_ms)
+        elif self._process_pool is not None:
             self._process_pool.shutdown(wait=True, cancel_futures=True)
             self._process_pool = None
         return done
