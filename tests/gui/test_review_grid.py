@@ -165,3 +165,16 @@ def test_a_decode_that_never_ends_is_given_up_and_its_process_ended(
     loader.request(1, pictures[1])
     qtbot.waitUntil(lambda: loader.pixmap(1) is not None, timeout=30_000)
     assert loader.shutdown()
+
+
+def test_thumbnails_still_arrive_after_the_window_was_closed_and_shown_again(
+    qtbot, grid, pictures
+) -> None:
+    _view, _model, loader = grid
+    loader.request(0, pictures[0])
+    assert loader._pool.waitForDone(10_000)
+    qtbot.waitUntil(loader._apply_timer.isActive)  # decoded, waiting for the next tick
+    loader.shutdown()  # the review window closes before that tick
+    loader.resume()  # ... and is shown again
+    loader.request(1, pictures[1])
+    qtbot.waitUntil(lambda: loader.pixmap(1) is not None)

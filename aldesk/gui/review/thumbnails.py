@@ -255,6 +255,7 @@ class ThumbnailLoader(QObject):
         with self._lock:
             self._closed = True
             self._pending.clear()
+            self._finished.clear()  # else, shown again, the next batch would never be applied
         self._apply_timer.stop()
         done = self._pool.waitForDone(timeout_ms)
         if not done:  # a decode still running: end its process, which frees the worker
