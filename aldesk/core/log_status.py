@@ -10,11 +10,11 @@ classes count as the class they were merged into.
 from __future__ import annotations
 
 import time
-from collections import Counter, namedtuple
+from collections import Counter
 
 import numpy as np
 
-from aldesk.core.pace import Feedback, PaceTracker
+from aldesk.core.pace import Feedback, PaceTracker, read_feedback
 from aldesk.core.project import ProjectSettings
 from aldesk.core.records import RoundRecord
 from aldesk.core.session_state import _metrics_of, stopping_advice
@@ -39,7 +39,6 @@ SELECT coalesce(sum(split = 'pool' AND status = 'ok'), 0), coalesce(sum(split = 
        coalesce(sum(status != 'ok'), 0)
 FROM items
 """
-_Moment = namedtuple("_Moment", "id at action strategy")  # what PaceTracker reads of an event
 _ROUND_COLS = (
     "round, n_labels, n_test, accuracy, accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, "
     "macro_f1_hi, fit_seconds, strategy, at, representation"
@@ -90,8 +89,5 @@ def read_status(store: ProjectStore) -> Status:
 def read_pace(store: ProjectStore, n_pool: int) -> Feedback:
     """Labels per hour and time spent over the whole log, and, with a target accuracy, the
     labels still needed (the same measure as the Progress panel's "overall")."""
-    tracker = PaceTracker(session_start=time.time())
-    rows = store.read("SELECT id, at, action, strategy FROM events ORDER BY id")
-    tracker.add(_Moment(*r) for r in rows)  # four columns: no full Event per answer
     target = ProjectSettings.from_store(store).target_accuracy
-    return tracker.feedback(store.rounds(), target, n_pool)
+    return read_feedback(PaceTracker(session_start=time.time()), store, target, n_pool)

@@ -49,7 +49,7 @@ class ClassInfo:
     order: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a session holds every answer event
 class Event:
     """One entry of the append-only answer log."""
 

@@ -95,6 +95,14 @@ def _item(row: Sequence[Any]) -> Item:
                 sys.intern(split), sys.intern(origin), arrival)  # fmt: skip
 
 
+def _event(row: Sequence[Any]) -> Event:
+    # action, strategy and split take a few values: shared strs, as for items
+    i, at, item, action, class_id, strategy, score, model_round, split, undoes = row
+    strategy = strategy if strategy is None else sys.intern(strategy)
+    return Event(i, at, item, sys.intern(action), class_id, strategy, score, model_round,
+                 sys.intern(split), undoes)  # fmt: skip
+
+
 def read_items(conn: sqlite3.Connection) -> list[Item]:
     """Every item, in id order, through ``conn`` (a worker's own read-only connection too)."""
     rows = conn.execute(f"SELECT {_ITEM_COLS} FROM items ORDER BY id").fetchall()
@@ -541,7 +549,7 @@ class ProjectStore:
         rows = self._conn.execute(
             f"SELECT {_EVENT_COLS} FROM events WHERE id > ? ORDER BY id", (since_id,)
         ).fetchall()
-        return [Event(*r) for r in rows]
+        return [_event(r) for r in rows]
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """The rows of one read-only query (an aggregate, rather than replaying the log)."""

@@ -207,3 +207,20 @@ def test_status_prints_the_labelling_pace(tmp_path, capsys) -> None:
     shown = json.loads(capsys.readouterr().out)
     assert shown["labels_per_hour"] == 120.0 and shown["seconds_spent"] == 120.0
     assert shown["labels_to_target"] is None
+
+
+def test_status_reads_the_counts_without_a_session(tmp_path, monkeypatch) -> None:
+    """``aldesk status`` neither builds a session nor replays the log in Python."""
+    from aldesk.commands import status_dict
+
+    with _store(tmp_path) as store:
+        session = Session(store)
+        session.answer(session.classes[0].id)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("aldesk status built a session or replayed the log")
+
+    monkeypatch.setattr(Session, "__init__", refuse)
+    monkeypatch.setattr(ProjectStore, "answers", refuse)
+    shown = status_dict(tmp_path / "p.aldesk")
+    assert shown["labeled"] + shown["test_labeled"] == 1
