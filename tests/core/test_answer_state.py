@@ -224,3 +224,33 @@ def test_status_reads_the_counts_without_a_session(tmp_path, monkeypatch) -> Non
     monkeypatch.setattr(ProjectStore, "answers", refuse)
     shown = status_dict(tmp_path / "p.aldesk")
     assert shown["labeled"] + shown["test_labeled"] == 1
+
+
+def test_retrain_request_freezes_the_labels_and_the_worker_gathers_their_rows(tmp_path) -> None:
+    """The request made on the GUI thread holds item ids and classes; reading it (on the
+    worker) gathers exactly those items' feature rows, merged classes resolved."""
+    import numpy as np
+
+    from aldesk.core.features.types import FeatureSet
+
+    X = np.arange(N_ITEMS * 3, dtype=np.float32).reshape(N_ITEMS, 3)
+    with _store(tmp_path) as store:
+        session = Session(store, FeatureSet("t", X, [f"h{i}" for i in range(N_ITEMS)]))
+        a, b, c = (k.id for k in session.classes)
+        given = {}
+        for key in (a, b, c, a, c, b):
+            item = session.current().item
+            session.answer(key)
+            if item.split == "pool":
+                given[item.id] = key
+        store.merge_classes(c, b)  # c's labels now count as b
+        session.classes_changed()
+        job = session.training_job(force=True)
+        labelled = sorted(given)
+        snapshot = job.request.snapshot
+        np.testing.assert_array_equal(snapshot.X, X[[i - 1 for i in labelled]])
+        index = {cid: k for k, cid in enumerate(k.id for k in session.classes)}
+        assert snapshot.y.tolist() == [index[b if given[i] == c else given[i]] for i in labelled]
+        assert snapshot.n_classes == 2
+        answered_rows = {i - 1 for i in session.state.current}
+        assert not answered_rows & set(job.request.candidates.tolist())
