@@ -349,6 +349,10 @@ class LabelingController(QObject):
 
     # ------------------------------------------------------------------ background results
     def _request_training(self, force: bool = False) -> None:
+        if not force and self.trainer.busy:
+            # The round in flight lands first (``_on_ranked`` asks again). A new request per
+            # batch would cancel it: on a 100k pool at a brisk pace no round ever landed.
+            return
         job = self.session.training_job(force=force)
         if job is not None:
             self.trainer.request(job)
@@ -370,6 +374,7 @@ class LabelingController(QObject):
         elif current is not None:  # "Why this item?" follows the model now in memory
             self.view_changed.emit(self.session.current_view())
         self._emit_status()
+        self._request_training()  # answers given while it trained may make the next one due
 
     @Slot(str)
     def _on_train_failed(self, text: str) -> None:
