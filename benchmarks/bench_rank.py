@@ -164,6 +164,7 @@ def time_size(n: int, repeats: int, thread_counts: list[int]) -> dict:
     rounds = contenders(X, y)
     names = list(rounds)
     times: dict[tuple[str, int], list[float]] = {(m, t): [] for m in names for t in thread_counts}
+    cpu = {key: [] for key in times}
     loads = []
     first: dict[str, np.ndarray] = {}
     for r in range(repeats):
@@ -172,12 +173,17 @@ def time_size(n: int, repeats: int, thread_counts: list[int]) -> dict:
         for t in thread_counts:
             with threadpool_limits(t):
                 for name in names[r % len(names) :] + names[: r % len(names)]:
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     order = rounds[name](n_labels)
                     times[name, t].append(time.perf_counter() - start)
+                    cpu[name, t].append(time.process_time() - start_cpu)
                     if r == 0:
                         first.setdefault(name, np.asarray(order)[:LENGTH])
-    return _summary(times, thread_counts, loads, _agreement(first))
+    summary = _summary(times, thread_counts, loads, _agreement(first))
+    # CPU time of the whole process (every thread): the work done, much less load-dependent
+    # than wall time on a shared machine.
+    summary["median_cpu_ms"] = {f"{m}@{t}": _ms(v) for (m, t), v in cpu.items()}
+    return summary
 
 
 def _agreement(orders: dict[str, np.ndarray]) -> dict:
