@@ -19,6 +19,7 @@ import math
 from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -84,11 +85,21 @@ class PaceTracker:
             self.last_id = max(self.last_id, ev.id)
             if ev.action not in WORK or ev.strategy in UNTIMED:
                 continue
-            label = ev.action == "label"
-            if self.moments and self.moments[-1][0] == ev.at:  # one batch edit: one action
-                self.moments[-1] = (ev.at, self.moments[-1][1] or label)
-            else:
-                self.moments.append((ev.at, label))
+            self._add_moment(ev.at, ev.action == "label")
+
+    def _add_moment(self, at: float, label: bool) -> None:
+        if self.moments and self.moments[-1][0] == at:  # one batch edit: one action
+            self.moments[-1] = (at, self.moments[-1][1] or label)
+        else:
+            self.moments.append((at, label))
+
+    def followed_by(self, newer: PaceTracker) -> PaceTracker:
+        """This tracker (the log read up to some event, e.g. on a worker) with the moments of
+        ``newer`` (the events after it) appended; ``newer`` is left as it was."""
+        for at, label in newer.moments:
+            self._add_moment(at, label)
+        self.last_id = max(self.last_id, newer.last_id)
+        return self
 
     def feedback(self, rounds: list[RoundRecord], target: float | None, n_pool: int) -> Feedback:
         """The pace so far; ``rounds`` may be the same list again, grown (only the new rounds
@@ -209,6 +220,24 @@ def read_feedback(
     )
     tracker.add(_Moment(*r) for r in rows)  # four columns: no full Event per answer
     return tracker.feedback(store.rounds() if rounds is None else rounds, target, n_pool)
+
+
+def read_history(db: Path, session_start: float, up_to: int) -> PaceTracker:
+    """A tracker of the log's events up to ``up_to``, read through a connection of this
+    thread's own (the window reads a 50,000-answer log on a worker, not on the GUI thread)."""
+    from aldesk.core.opening import connect_reader
+
+    conn = connect_reader(db)
+    try:
+        rows = conn.execute(
+            "SELECT id, at, action, strategy FROM events WHERE id <= ? ORDER BY id", (up_to,)
+        ).fetchall()
+    finally:
+        conn.close()
+    tracker = PaceTracker(session_start=session_start)
+    tracker.add(_Moment(*r) for r in rows)
+    tracker.last_id = up_to
+    return tracker
 
 
 _Moment = namedtuple("_Moment", "id at action strategy")  # what PaceTracker reads of an event

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.core.pace import PaceTracker, read_feedback
+from aldesk.core.pace import PaceTracker, read_feedback, read_history
 from aldesk.core.session import Query, Status
 from aldesk.core.store import ProjectStore
 from aldesk.gui import window_state
@@ -44,6 +44,7 @@ from aldesk.gui.review import install as install_review
 from aldesk.gui.shortcuts import ShortcutSheet, labeling_actions
 from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.image_view import ImageView
+from aldesk.gui.workers import Lane
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: ProjectStore, controller: LabelingController | None = None) -> None:
         super().__init__()
         self.store = store
+        self._last_status: Status | None = None
         self.controller = controller or LabelingController(store, self)
         self.setWindowTitle(f"{store.name} — aldesk")
         self._audio = store.kind == "audio"
@@ -78,7 +80,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.done_label)
         self.why = WhyPanel()
         self.status_panel = StatusPanel()
-        self.pace = PaceTracker(session_start=time.time())  # Progress: labels per hour
+        self._read_pace_history()  # Progress: labels per hour
         self.curve = CurvePanel()
         split = QSplitter()
         split.addWidget(self.stack)
@@ -243,7 +245,24 @@ class MainWindow(QMainWindow):
         self.label_bar.set_classes(self.store.classes())
         self.controller.classes_changed()
 
+    def _read_pace_history(self) -> None:
+        """The pace follows the log from its newest event on; the events before it are read on
+        a worker (at 50,000 answers that read alone stalled the first paint) and joined here."""
+        start = time.time()
+        ((up_to,),) = self.store.read("SELECT coalesce(max(id), 0) FROM events")
+        self.pace = PaceTracker(session_start=start, last_id=up_to)
+        self._pace_lane = Lane(self, name="aldesk-pace")
+        self._pace_lane.done.connect(self._on_pace_history)
+        db = self.store.db_file
+        self._pace_lane.submit(lambda ctx: read_history(db, start, up_to))
+
+    def _on_pace_history(self, history: PaceTracker) -> None:
+        self.pace = history.followed_by(self.pace)
+        if self._last_status is not None:
+            self._on_status_changed(self._last_status)
+
     def _on_status_changed(self, status: Status) -> None:
+        self._last_status = status
         self.status_panel.show_status(status, extracting=self.controller.extracting)
         target = self.controller.session.settings.target_accuracy
         rounds = self.controller.rounds  # kept in memory: not read again per answer
@@ -341,6 +360,7 @@ class MainWindow(QMainWindow):
         for step in (
             lambda: window_state.save(self, self.splitter, self.store.path),
             self.viewer.shutdown,
+            self._pace_lane.shutdown,
             self.live.shutdown,
             self.controller.shutdown,
             self.store.close,

@@ -61,3 +61,15 @@ def test_the_projection_reads_only_new_rounds_of_a_growing_list() -> None:
     assert tracker.feedback(rounds, 0.95, 10_000).projection == pace.project(rounds, 0.95, 10_000)
     other = rounds[:3]  # another, shorter list: read whole
     assert tracker.feedback(other, 0.95, 10_000).projection == pace.project(other, 0.95, 10_000)
+
+
+def test_history_read_on_a_worker_then_the_newer_moments_equal_one_tracker() -> None:
+    events = _log(random.Random(7), 300)
+    whole = pace.PaceTracker(session_start=0.0)
+    whole.add(events)
+    history, newer = pace.PaceTracker(session_start=0.0), pace.PaceTracker(session_start=0.0)
+    history.add(events[:200])
+    newer.add(events[200:])  # what the GUI thread read while the history was being read
+    joined = history.followed_by(newer)
+    assert joined.moments == whole.moments and joined.last_id == whole.last_id
+    assert joined.feedback([], None, 10) == whole.feedback([], None, 10)

@@ -140,3 +140,29 @@ def test_the_store_opens_without_the_page_check_only_when_asked(tmp_path, monkey
     assert calls == []
     ProjectStore.open(path).close()  # the command line still checks on open
     assert len(calls) == 1
+
+
+def test_the_answer_log_for_the_pace_is_read_on_a_worker(qtbot, tmp_path, monkeypatch):
+    from aldesk.core import pace
+
+    path = _project(tmp_path, per_class=3)
+    with ProjectStore.open(path) as store:
+        first = store.classes()[0].id
+        store.record_labels([(it.id, first, it.split) for it in store.items()[:9]])
+    readers: list[int] = []
+    real = pace.read_history
+
+    def recording(*args):
+        readers.append(threading.get_ident())
+        return real(*args)
+
+    monkeypatch.setattr(pace, "read_history", recording)
+    monkeypatch.setattr("aldesk.gui.main_window.read_history", recording)
+    store = ProjectStore.open(path)
+    window = _window(qtbot, store)
+    with qtbot.waitSignal(window._pace_lane.done, timeout=30_000):
+        window.show()
+    assert readers and readers[0] != threading.get_ident()
+    assert len(window.pace.moments) == 1  # nine labels of one batch: one action
+    assert window.pace.last_id == 9
+    window.close()
