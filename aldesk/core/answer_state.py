@@ -7,9 +7,11 @@ state a fresh replay of the same log builds. Every per-answer question the sessi
 current answer of an item, label counts, what undo withdraws, where back goes) is then O(1) or
 a numpy mask, however long the log.
 
-History: the answer events in log order (``entries``). An undo withdraws the newest answer still
-standing (never a stream's discard); back and forward step over the entries that are an item's
-first standing answer, so changing an earlier answer keeps that item's place.
+History: the answers given in the labelling loop, in log order (``entries``; the loop records
+the model round with each, imports and the review window's batch edits record none and have
+their own undo). Undo takes the newest loop answer still standing (never a stream's discard)
+and withdraws its item's current answer; back and forward step over the entries that are an
+item's first standing loop answer, so changing an earlier answer keeps that item's place.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class AnswerState:
                 return
             self._live[ev.id] = ev
             self._standing.setdefault(ev.item_id, []).append(ev)
-            self.entries.append(ev)
+            if from_loop(ev):
+                self.entries.append(ev)
             self._set_current(ev.item_id, ev)
 
     def _withdraw(self, event_id: int | None) -> None:
@@ -172,17 +175,20 @@ class AnswerState:
 
     # ----------------------------------------------------------- history
     def undo_target(self) -> Event | None:
-        """The newest answer still standing (a stream's discards are not undone)."""
+        """What undo withdraws: the current answer of the item of the newest loop answer still
+        standing (a review edit made since included; a stream's discards are not undone)."""
         for ev in reversed(self.entries):
             if ev.id in self._live and ev.action != "discard":
-                return ev
+                return self.current[ev.item_id]
         return None
 
     def is_stop(self, index: int) -> bool:
-        """Whether back / forward stop at ``entries[index]``: an item's first standing answer."""
+        """Whether back / forward stop at ``entries[index]``: its item's first standing loop
+        answer."""
         ev = self.entries[index]
-        standing = self._standing.get(ev.item_id)
-        return ev.id in self._live and standing is not None and standing[0] is ev
+        if ev.id not in self._live:
+            return False
+        return next(e for e in self._standing[ev.item_id] if from_loop(e)) is ev
 
     def stop_before(self, limit: int) -> int | None:
         """The nearest stop before ``entries[limit]``."""
@@ -201,6 +207,12 @@ class AnswerState:
     def history(self) -> list[int]:
         """Item ids of the standing answers, oldest first (what back steps through)."""
         return [e.item_id for k, e in enumerate(self.entries) if self.is_stop(k)]
+
+
+def from_loop(ev: Event) -> bool:
+    """Given in the labelling loop (which records the model round), not imported or edited in
+    the review window."""
+    return ev.model_round is not None
 
 
 class AskedItems(Sequence):

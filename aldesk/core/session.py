@@ -300,7 +300,8 @@ class Session:
         return AskedItems(self.state)
 
     def undo(self) -> Query | None:
-        """Withdraw the latest answer (appending an undo) and show its item again."""
+        """Withdraw the latest answer given in the loop (appending an undo) and show its item
+        again. Imports and review edits have their own undo (the review window's)."""
         self._browse = self._pinned = None
         ev = self.state.undo_target()
         if ev is None:

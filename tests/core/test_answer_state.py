@@ -150,6 +150,26 @@ def test_undo_withdraws_a_changed_answer_before_older_ones(tmp_path) -> None:
         _check(session)
 
 
+def test_undo_in_the_loop_leaves_review_edits_and_imports_alone(tmp_path) -> None:
+    """Imports and the review window's edits have their own undo: Ctrl+Z in the labelling
+    window withdraws the last answer given there, also after a reopen."""
+    with _store(tmp_path) as store:
+        session = Session(store)
+        a, b = (c.id for c in session.classes[:2])
+        first = session.current().item.id
+        session.answer(a)
+        pool = [it.id for it in store.items() if it.split == "pool" and it.id != first]
+        session.append_edits([(pool[0], "label", b, "pool", None, "review")])
+        session.append_edits([(pool[1], "label", b, "pool", None, "import")])  # File > Import
+        for again in (session, Session(store)):
+            assert again.state.undo_target().item_id == first
+            assert again.state.history() == [first]
+        assert session.undo().item.id == first
+        assert set(session.state.current) == {pool[0], pool[1]}
+        assert session.undo() is None
+        _check(session)
+
+
 def test_status_counts_without_a_session_equal_the_apps(tmp_path) -> None:
     """``aldesk status`` counts in SQL; the numbers are the ones Progress shows."""
     from aldesk.commands import status_dict
