@@ -178,9 +178,7 @@ class ProjectStore:
         return store
 
     @classmethod
-    def open(
-        cls, path: str | Path, *, readonly: str = "", deep_check: bool = True
-    ) -> ProjectStore:
+    def open(cls, path: str | Path, *, readonly: str = "", deep_check: bool = True) -> ProjectStore:
         """Open an existing project for writing, or read-only.
 
         Args:
