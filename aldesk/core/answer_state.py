@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from aldesk.core.item_index import is_arrival
 from aldesk.core.records import ANSWER_ACTIONS, Event, Item
 from aldesk.core.review_rows import source_of
 
@@ -96,6 +97,8 @@ class AnswerState:
                 continue
             self.answered_by_split[item.split] += 1
             answered.append(ev.item_id)
+            if is_arrival(item):
+                self.arrivals_decided[ev.action == "discard"] += 1
             if ev.action != "label":
                 continue
             self.label_counts[(item.split, ev.class_id)] += 1
@@ -115,6 +118,8 @@ class AnswerState:
         self.test_labels: dict[int, Event] = {}  # labels recorded on held-out test items
         self.answered = np.zeros(size, dtype=bool)  # by item id
         self.train_class = np.full(size, -1, dtype=np.int64)  # by item id: pool label's class
+        # answered arrivals (readable pool files, what a stream decides on): [queried, discarded]
+        self.arrivals_decided = [0, 0]
 
     def _count(self, ev: Event, sign: int) -> None:
         item = self._items.get(ev.item_id)
@@ -123,6 +128,8 @@ class AnswerState:
         self._grow(ev.item_id)
         self.answered_by_split[item.split] += sign
         self.answered[ev.item_id] = sign > 0
+        if is_arrival(item):
+            self.arrivals_decided[ev.action == "discard"] += sign
         if ev.action == "label" and ev.split == "test":
             if sign > 0:
                 self.test_labels[ev.item_id] = ev

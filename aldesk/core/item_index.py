@@ -9,9 +9,13 @@ import numpy as np
 from aldesk.core.store import Event, Item
 
 
+def is_arrival(item: Item) -> bool:
+    """A readable pool file: what the pool ranking and the stream decide on."""
+    return item.status == "ok" and item.split == "pool" and item.origin == "file"
+
+
 def is_candidate(item: Item, answers: dict[int, Event]) -> bool:
-    return (item.status == "ok" and item.split == "pool" and item.origin == "file"
-            and item.id not in answers)  # fmt: skip
+    return is_arrival(item) and item.id not in answers
 
 
 def is_train_label(ev: Event, items: dict[int, Item]) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from aldesk.core.answer_state import AnswerState, AskedItems
 from aldesk.core.errors import ItemUnreadable
 from aldesk.core.features.types import FeatureSet
-from aldesk.core.item_index import ItemIndex
+from aldesk.core.item_index import ItemIndex, is_candidate
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import RankRequest
 from aldesk.core.representation import PRETRAINED, Layout
@@ -418,7 +418,11 @@ class Session:
     def stream_summary(self) -> StreamSummary:
         """Arrivals seen, queried and discarded, and the threshold (the stream view)."""
         on_screen = self._current.item.id if self._current is not None else None
-        return summarize_stream(self._answers, self.index, on_screen, self.queue.stream)
+        item = self._items.get(on_screen)
+        open_now = item is not None and is_candidate(item, self._answers)  # asked, not answered
+        return summarize_stream(
+            self.state.arrivals_decided, len(self.index.arrivals), open_now, self.queue.stream
+        )
 
     def predictions(self) -> dict[int, tuple[int, float]]:
         """Item id -> (class id, confidence) for every unlabeled item the model scored."""

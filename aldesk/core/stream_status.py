@@ -1,15 +1,15 @@
 """What the stream view shows: arrivals seen, queried and discarded, and the threshold now.
 
-Counted from the answer log (the truth), not from the query rule's own counters: those miss the
-arrivals queried before a model existed, and a reopened project would count a decision twice.
+Counted from the answer log (the truth, kept up to date by ``AnswerState``), not from the query
+rule's own counters: those miss the arrivals queried before a model existed, and a reopened
+project would count a decision twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aldesk.core.item_index import ItemIndex
-from aldesk.core.store import Event
 from aldesk.core.strategies.stream import FixedUncertainty, VariableUncertainty
 
 
@@ -37,31 +37,23 @@ class StreamSummary:
 
 
 def summarize_stream(
-    answers: dict[int, Event],
-    index: ItemIndex,
-    on_screen: int | None,
+    decided: Sequence[int],
+    n_arrivals: int,
+    on_screen_open: bool,
     rule: FixedUncertainty | VariableUncertainty,
 ) -> StreamSummary:
     """Count the arrivals (readable pool files) by what the stream did with them.
 
+    Kept counts, not a walk over the arrivals: this runs after every answer.
+
     Args:
-        answers: The current answer of each item.
-        index: The session's item lists (``arrivals`` in arrival order).
-        on_screen: The item asked now, if any (queried, not answered yet).
+        decided: Answered arrivals: ``[queried, discarded]`` (``AnswerState.arrivals_decided``).
+        n_arrivals: All arrivals so far (the session's ``index.arrivals``).
+        on_screen_open: An arrival is asked now and not answered yet (queried, not waiting).
         rule: The stream's query rule, for its threshold.
     """
-    discarded = queried = waiting = 0
-    for item_id in index.arrivals:
-        event = answers.get(item_id)
-        if event is None:
-            if item_id == on_screen:
-                queried += 1
-            else:
-                waiting += 1
-        elif event.action == "discard":
-            discarded += 1
-        else:
-            queried += 1
+    queried, discarded = decided[0] + on_screen_open, decided[1]
+    waiting = n_arrivals - queried - discarded
     adaptive = isinstance(rule, VariableUncertainty)
     return StreamSummary(
         seen=queried + discarded, queried=queried, discarded=discarded, waiting=waiting,
