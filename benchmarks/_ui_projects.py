@@ -94,6 +94,9 @@ def _write_answers(path: Path, answers: int) -> None:
             else:
                 rows.append((it.id, cls[oracle[it.relpath]], "pool"))
         store.record_labels(rows, strategy="margin")
+        # as a project opened before has it: the seed set drawn on its first open
+        seeds = [i for i, _c, split in rows if split == "pool"][: store.get("seed_size", 10)]
+        store.set("seed_queue", seeds)
         n_test = len(tests) - len(tests_left)
         t0 = time.time() - 3600
         for k in range(1, (len(rows) - n_test) // 5 + 1):  # a round per 5 pool labels

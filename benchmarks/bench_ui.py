@@ -1,4 +1,10 @@
-"""The desktop app's responsiveness on a 10k-image pool (offscreen Qt). Prints one JSON object.
+"""The desktop app's responsiveness on a 10k or 100k-image pool (offscreen Qt). Prints one JSON
+object.
+
+Standard cases (``--pool 10k|100k --answers 0|500|5000|50000``, built once by
+``_ui_projects.py``): a pool of mnist digits (10k: each digit and a perturbed copy; 100k: each
+digit and 19 copies in 20 folders, pool-learned features only), with 0 / 500 / 5,000 / 50,000
+answers already in the log and a learning-curve round per five labels.
 
 Three measurements, each taken with the real classes (``MainWindow``, ``LabelingController``,
 ``Trainer`` running ``run_round``), nothing mocked:
@@ -26,10 +32,15 @@ fresh subprocess per run (each on a fresh copy of the same never-opened project)
 start" is measured from just before ``Popen`` (parent clock) and "from open call" from just before
 ``WindowManager.open_project`` (the app's own open path: ``ProjectStore.open``, ``MainWindow``).
 
-Targets: keys p95 <= 30 ms; stall <= 50 ms; open <= 2 s.
+``open`` also reports the longest GUI-thread stall from ``open_project`` returning until the
+rescan, page check, warm-up and features are done, and resident memory (RSS) then.
 
-Run: ``cd /work/main && python benchmarks/bench_ui.py [--parts keys stall open] [--presses 200]``
-(first run builds the pool and its features under /tmp/aldesk-bench, a few minutes).
+Targets (issue 13, at 100k items with 50,000 answers): keys p95 <= 16 ms; any stall <= 50 ms;
+open <= 1 s; memory <= 400 MB plus the feature matrix.
+
+Run: ``cd /work/main && python benchmarks/bench_ui.py [--parts keys stall open] [--presses 200]
+[--pool 100k --answers 50000]`` (the first run of a case builds its pool, features and log under
+/tmp/aldesk-bench: 100k takes about 5 minutes).
 """
 
 from __future__ import annotations
@@ -139,8 +150,8 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
         "presses_overlapping_retrain": len(overlapped),
         "key_to_paint_end_overlapping_retrain": summary_ms([r["paint"] for r in overlapped]),
         "heartbeat_max_gap_between_presses": summary_ms(idle_gaps),
-        "target_p95_ms": 30,
-        "target_met": summary_ms([r["paint"] for r in rows])["p95_ms"] <= 30,
+        "target_p95_ms": 16,
+        "target_met": summary_ms([r["paint"] for r in rows])["p95_ms"] <= 16,
     }  # fmt: skip
 
 
