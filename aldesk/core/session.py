@@ -24,6 +24,7 @@ from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import RankRequest
 from aldesk.core.representation import PRETRAINED, Layout
 from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
+from aldesk.core.session_navigation import HistoryNavigation
 from aldesk.core.session_queue import QueueState
 from aldesk.core.session_state import ModelState
 from aldesk.core.session_status import Status, build_status
@@ -50,8 +51,12 @@ class Query:
     model_loaded: bool = False  # the model of ``round`` is in memory (else being rebuilt)
 
 
-class Session:
-    """The loop over one open project. Only the owning thread calls its methods."""
+class Session(HistoryNavigation):
+    """The loop over one open project. Only the owning thread calls its methods.
+
+    Back, forward, undo and showing a picked item are ``HistoryNavigation``'s
+    (``session_navigation``).
+    """
 
     def __init__(self, store: ProjectStore, features: FeatureSet | None = None) -> None:
         self.store = store
@@ -239,20 +244,6 @@ class Session:
         return replace(query, round=fresh.round, proba=fresh.proba, features=fresh.features,
                        model_loaded=fresh.model_loaded)  # fmt: skip
 
-    def show_item(self, item_id: int) -> Query:
-        """Show ``item_id`` (picked in the review window) until it is answered or left with
-        back / forward / undo; then the loop's own item comes back."""
-        if item_id not in self._items:
-            raise LookupError(f"item {item_id} is not in this project")
-        self._browse = None
-        self._pinned = item_id
-        return self.current()
-
-    def _revisit(self, item_id: int) -> Query:
-        ev = self._answers.get(item_id)
-        strategy = ev.strategy if ev and ev.strategy else "review"
-        return self._query(item_id, strategy, ev.score if ev else None)
-
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> int:
         """Label the current item; committed to disk before this returns."""
@@ -298,46 +289,6 @@ class Session:
     def _history(self) -> AskedItems:
         """Item ids answered, oldest first (a view, not a copy)."""
         return AskedItems(self.state)
-
-    def undo(self) -> Query | None:
-        """Withdraw the latest answer given in the loop (appending an undo) and show its item
-        again. Imports and review edits have their own undo (the review window's)."""
-        self._browse = self._pinned = None
-        ev = self.state.undo_target()
-        if ev is None:
-            return None
-        self._follow(self.store.record(ev.item_id, "undo", undoes=ev.id, split=ev.split))
-        self.model.note_undo(ev)
-        self._current = self._query(ev.item_id, ev.strategy or "review", ev.score)
-        self._remember_current()
-        return self._current
-
-    def back(self) -> Query | None:
-        """Step back to the previous answered item (to change its answer)."""
-        self._pinned = None
-        limit = self._browse if self._browse is not None else len(self.state.entries)
-        earlier = self.state.stop_before(limit)
-        if earlier is not None:
-            self._browse = earlier
-        return self.current()
-
-    def forward(self) -> Query | None:
-        self._pinned = None
-        if self._browse is not None:
-            self._browse = self.state.stop_after(self._browse)
-        return self.current()
-
-    def can_undo(self) -> bool:
-        """An answer is left that ``undo`` would withdraw (newest first: usually O(1))."""
-        return self.state.undo_target() is not None
-
-    def can_go_back(self) -> bool:
-        """``back`` would move to an earlier answered item."""
-        limit = self._browse if self._browse is not None else len(self.state.entries)
-        return self.state.stop_before(limit) is not None
-
-    def can_go_forward(self) -> bool:
-        return self._browse is not None or self._pinned is not None
 
     def append_edits(self, rows: list[tuple]) -> list[int]:
         """Append a batch of answers made outside the loop (the review view's relabel / skip /

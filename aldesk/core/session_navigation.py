@@ -1,0 +1,90 @@
+"""Moving through the answer history: back, forward, undo, and an item picked in review.
+
+``Session`` inherits these; they only move its two markers (``_browse``: an index into
+``state.entries`` while going back; ``_pinned``: an item picked in the review window, until it is
+answered) or append an undo to the log, and show the item they land on. The history itself (which
+answers back stops at, what undo withdraws) is ``AnswerState``'s, O(1) per step however long the
+log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aldesk.core.answer_state import AnswerState
+    from aldesk.core.session import Query
+    from aldesk.core.session_state import ModelState
+    from aldesk.core.store import Event, Item, ProjectStore
+
+
+class HistoryNavigation:
+    """Back / forward / undo / show an item, over the session's answer history.
+
+    Shows items with the session's ``current``, ``_query`` and ``_remember_current``; follows
+    the undo it appends with ``_follow``.
+    """
+
+    # set by Session.__init__
+    store: ProjectStore
+    state: AnswerState
+    model: ModelState
+    _answers: dict[int, Event]
+    _items: dict[int, Item]
+    _browse: int | None
+    _pinned: int | None
+    _current: Query | None
+
+    def show_item(self, item_id: int) -> Query:
+        """Show ``item_id`` (picked in the review window) until it is answered or left with
+        back / forward / undo; then the loop's own item comes back."""
+        if item_id not in self._items:
+            raise LookupError(f"item {item_id} is not in this project")
+        self._browse = None
+        self._pinned = item_id
+        return self.current()
+
+    def _revisit(self, item_id: int) -> Query:
+        ev = self._answers.get(item_id)
+        strategy = ev.strategy if ev and ev.strategy else "review"
+        return self._query(item_id, strategy, ev.score if ev else None)
+
+    def undo(self) -> Query | None:
+        """Withdraw the latest answer given in the loop (appending an undo) and show its item
+        again. Imports and review edits have their own undo (the review window's)."""
+        self._browse = self._pinned = None
+        ev = self.state.undo_target()
+        if ev is None:
+            return None
+        self._follow(self.store.record(ev.item_id, "undo", undoes=ev.id, split=ev.split))
+        self.model.note_undo(ev)
+        self._current = self._query(ev.item_id, ev.strategy or "review", ev.score)
+        self._remember_current()
+        return self._current
+
+    def back(self) -> Query | None:
+        """Step back to the previous answered item (to change its answer)."""
+        self._pinned = None
+        limit = self._browse if self._browse is not None else len(self.state.entries)
+        earlier = self.state.stop_before(limit)
+        if earlier is not None:
+            self._browse = earlier
+        return self.current()
+
+    def forward(self) -> Query | None:
+        self._pinned = None
+        if self._browse is not None:
+            self._browse = self.state.stop_after(self._browse)
+        return self.current()
+
+    def can_undo(self) -> bool:
+        """An answer is left that ``undo`` would withdraw (newest first: usually O(1))."""
+        return self.state.undo_target() is not None
+
+    def can_go_back(self) -> bool:
+        """``back`` would move to an earlier answered item."""
+        limit = self._browse if self._browse is not None else len(self.state.entries)
+        return self.state.stop_before(limit) is not None
+
+    def can_go_forward(self) -> bool:
+        return self._browse is not None or self._pinned is not None
