@@ -1,0 +1,90 @@
+"""The classes table of a project: adding, renaming, re-keying and merging classes.
+
+``ProjectStore`` inherits ``ClassTable``. A merged class stays in the table (its past labels
+count as the class it was merged into, see ``class_resolver``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from aldesk.core.classes import PALETTE, check_class_names, hotkeys_for
+from aldesk.core.errors import AldeskError, UnknownClass
+from aldesk.core.records import ClassInfo
+
+
+class ClassTable:
+    """The project's classes, in display order."""
+
+    # set by ProjectStore
+    _conn: sqlite3.Connection
+    _write: Callable[[str, Sequence[Any]], sqlite3.Cursor]
+    _write_many: Callable[[str, Iterable[Sequence[Any]]], None]
+    _refuse_if_readonly: Callable[[], None]
+
+    def classes(self) -> list[ClassInfo]:
+        """The active classes (merged ones excluded), in display order."""
+        rows = self._conn.execute(
+            "SELECT id, name, hotkey, colour, ord FROM classes WHERE merged_into IS NULL "
+            "ORDER BY ord, id"
+        ).fetchall()
+        return [ClassInfo(*r) for r in rows]
+
+    def class_by_name(self, name: str) -> ClassInfo:
+        for c in self.classes():
+            if c.name == name:
+                return c
+        raise UnknownClass(f"Unknown class {name!r}; the project has: "
+                           f"{', '.join(c.name for c in self.classes())}.")  # fmt: skip
+
+    def add_class(
+        self, name: str, hotkey: str | None = None, colour: str | None = None
+    ) -> ClassInfo:
+        self._refuse_if_readonly()
+        name = name.strip()
+        existing = self.classes()
+        check_class_names([c.name for c in existing] + [name])
+        order = max((c.order for c in existing), default=-1) + 1
+        if hotkey is None:
+            hotkey = hotkeys_for([name], taken=[c.hotkey for c in existing])[0]
+        colour = colour or PALETTE[order % len(PALETTE)]
+        cur = self._write(
+            "INSERT INTO classes(name, hotkey, colour, ord, created_at) VALUES (?,?,?,?,?)",
+            (name, hotkey, colour, order, time.time()),
+        )
+        return ClassInfo(cur.lastrowid, name, hotkey, colour, order)
+
+    def rename_class(self, class_id: int, name: str) -> None:
+        self._refuse_if_readonly()
+        others = [c.name for c in self.classes() if c.id != class_id]
+        check_class_names([*others, name.strip()])
+        self._write("UPDATE classes SET name = ? WHERE id = ?", (name.strip(), class_id))
+
+    def set_hotkeys(self, keys: dict[int, str | None]) -> None:
+        """Give classes new label keys (class id -> key, or None for no key) in one transaction."""
+        self._write_many(
+            "UPDATE classes SET hotkey = ? WHERE id = ?", [(k, cid) for cid, k in keys.items()]
+        )
+
+    def merge_classes(self, src_id: int, dst_id: int) -> None:
+        """Fold class ``src`` into ``dst``; past labels of ``src`` now count as ``dst``."""
+        self._refuse_if_readonly()
+        if src_id == dst_id:
+            raise AldeskError("A class cannot be merged into itself.")
+        self._write("UPDATE classes SET merged_into = ? WHERE id = ?", (dst_id, src_id))
+
+    def class_resolver(self) -> dict[int, int]:
+        """Map every class id (merged ones too) to the active class it now counts as."""
+        parent = dict(self._conn.execute("SELECT id, merged_into FROM classes").fetchall())
+
+        def root(cid: int) -> int:
+            seen = set()
+            while parent.get(cid) is not None and cid not in seen:
+                seen.add(cid)
+                cid = parent[cid]
+            return cid
+
+        return {cid: root(cid) for cid in parent}
