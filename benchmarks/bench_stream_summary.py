@@ -7,7 +7,10 @@ repeated calls, milliseconds):
 
 - ``stream_summary``: the Stream panel's seen / queried / discarded / waiting;
 - ``answer_summary``: ``answer()``, ``current()`` (the next arrival) and ``stream_summary()``,
-  what one key press in a stream project costs the session.
+  what one key press in a stream project costs the session;
+- ``reload_items``: every item read again (what a flagged file cost before ``item_flagged``);
+- ``item_flagged``: the session following one file the viewer flagged (the store's update,
+  the same either way, is not timed).
 
 Run: ``cd /work/main && .venv/bin/python benchmarks/bench_stream_summary.py [--sizes 500 50000]``.
 Another checkout can be measured with ``--src /path/to/tree`` (imported before this one).
@@ -59,9 +62,11 @@ def build_project(n_answers: int) -> Path:
     return path
 
 
-def _timed(fn, reps: int = REPS) -> float:
+def _timed(fn, reps: int = REPS, before=None) -> float:
     times = []
     for _ in range(reps):
+        if before is not None:
+            before()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
@@ -87,6 +92,15 @@ def measure(n_answers: int) -> dict:
         out["answer_summary_ms"] = _timed(
             lambda: (session.answer(first), session.current(), session.stream_summary())
         )
+        out["reload_items_ms"] = _timed(session.reload_items, reps=7)
+        if hasattr(session, "item_flagged"):
+            flagged = [N_ITEMS + 1]  # item ids run 1..N_ITEMS; the last ones are unanswered
+
+            def flag() -> None:
+                flagged.append(flagged[-1] - 1)
+                store.update_item(flagged[-1], status="unreadable", reason="bench")
+
+            out["item_flagged_ms"] = _timed(lambda: session.item_flagged(flagged[-1]), before=flag)
     shutil.rmtree(work, ignore_errors=True)
     return out
 

@@ -111,6 +111,16 @@ class AnswerState:
         self.answered[answered] = True
         self.train_class[train_ids] = train_classes
 
+    def replace_item(self, item: Item) -> None:
+        """One item's row changed (a file flagged unreadable): its answer is counted again
+        under the new row, without recounting the others."""
+        ev = self.current.get(item.id)
+        if ev is not None:
+            self._count(ev, -1)
+        self._items[item.id] = item
+        if ev is not None:
+            self._count(ev, +1)
+
     def _reset_counts(self, size: int) -> None:
         self.answered_by_split: Counter[str] = Counter()  # answered items, by item split
         self.label_counts: Counter[tuple[str, int]] = Counter()  # (item split, class id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,6 +17,15 @@ def is_arrival(item: Item) -> bool:
 
 def is_candidate(item: Item, answers: dict[int, Event]) -> bool:
     return is_arrival(item) and item.id not in answers
+
+
+def arrival_key(item: Item) -> tuple[int, int]:
+    """Where an item comes in the stream: by arrival, then id."""
+    return (item.arrival if item.arrival is not None else item.id, item.id)
+
+
+def _without(ids: tuple[int, ...], k: int) -> tuple[int, ...]:
+    return ids[:k] + ids[k + 1 :]
 
 
 def is_train_label(ev: Event, items: dict[int, Item]) -> bool:
@@ -43,10 +53,7 @@ class ItemIndex:
         values = list(items.values())
         files = sorted(it.id for it in values if is_candidate(it, {}))
         rng = np.random.default_rng(random_state)
-        arrivals = sorted(
-            (items[i] for i in files),
-            key=lambda it: (it.arrival if it.arrival is not None else it.id, it.id),
-        )
+        arrivals = sorted((items[i] for i in files), key=arrival_key)
         return cls(
             items=items,
             tests=tuple(it.id for it in values if it.split == "test" and it.status == "ok"),
@@ -57,3 +64,24 @@ class ItemIndex:
             random_order=tuple(int(i) for i in rng.permutation(files)) if files else (),
             arrivals=tuple(it.id for it in arrivals),
         )
+
+    def flagged(self, old: Item) -> ItemIndex:
+        """This index once ``old``, readable until now, is flagged unreadable or missing.
+
+        Counts move by one and the item leaves the lists without a walk of the items (a bisect
+        in the arrivals, one C-level scan of the random order): a flag while labelling a 100k
+        pool must not re-read it. The random order keeps its order (a fresh build reshuffles).
+        """
+        arrivals, random_order = self.arrivals, self.random_order
+        if is_arrival(old):
+            key = arrival_key(old)
+            k = bisect_left(arrivals, key, key=lambda i: arrival_key(self.items[i]))
+            arrivals = _without(arrivals, k)
+            random_order = _without(random_order, random_order.index(old.id))
+        tests = self.tests
+        if old.split == "test":
+            tests = tuple(i for i in tests if i != old.id)
+        return replace(
+            self, tests=tests, n_pool_ok=self.n_pool_ok - (old.split == "pool"),
+            n_unreadable=self.n_unreadable + 1, random_order=random_order, arrivals=arrivals,
+        )  # fmt: skip

@@ -12,6 +12,7 @@ cannot rank (fewer than two classes labeled), then the scenario's choice (pool r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -26,7 +27,7 @@ from aldesk.core.representation import PRETRAINED, Layout
 from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
 from aldesk.core.session_navigation import HistoryNavigation
 from aldesk.core.session_queue import QueueState
-from aldesk.core.session_state import ModelState
+from aldesk.core.session_state import FeatureRows, ModelState
 from aldesk.core.session_status import Status, build_status
 from aldesk.core.store import ClassInfo, Event, Item, NewItem, ProjectStore
 from aldesk.core.stream_status import StreamSummary, summarize_stream
@@ -90,10 +91,31 @@ class Session(HistoryNavigation):
             item = self._items[self._current.item.id]
             self._current = replace(self._current, item=item, abspath=self.store.abspath(item))
 
-    def set_features(self, features: FeatureSet, layout: Layout | None = None) -> None:
-        """Features arrived (extraction finished): ranking becomes possible."""
+    def item_flagged(self, item_id: int) -> None:
+        """The viewer flagged ``item_id`` in the store (unreadable or missing): follow that one
+        item, not a reload of every item (a flag while labelling a 100k pool)."""
+        old, new = self._items[item_id], self.store.item(item_id)
+        if old.status != "ok" or new.status == "ok" or old.split != new.split:
+            self.reload_items()  # not a flag of a readable item: read everything again
+            return
+        self.state.replace_item(new)  # the one dict the index, queue and state all hold
+        self.index = self.index.flagged(old)
+        self.queue.set_items(self.index)
+        self.model.item_flagged(item_id)
+        if self._current is not None and self._current.item.id == item_id:
+            self._current = replace(self._current, item=new)
+
+    def set_features(
+        self, features: FeatureSet, layout: Layout | None = None, rows: FeatureRows | None = None
+    ) -> None:
+        """Features arrived (extraction finished): ranking becomes possible. ``rows`` from
+        :meth:`rows_job`, built on a worker, spare this thread a walk of every item."""
         self.features = features
-        self.model.set_features(features, self._items, layout)
+        self.model.set_features(features, self._items, layout, rows)
+
+    def rows_job(self) -> Callable[[FeatureSet], FeatureRows]:
+        """What maps items to feature rows on a worker (for :meth:`set_features`)."""
+        return self.model.rows_job(self._items)
 
     def classes_changed(self) -> None:
         """Classes were added or merged: the model's columns no longer match; drop it."""
@@ -110,8 +132,9 @@ class Session(HistoryNavigation):
         for name in ProjectSettings.__dataclass_fields__:
             setattr(self.settings, name, getattr(fresh, name))
 
-    def seed_job(self) -> tuple | None:
-        """Arguments for ``draw_seed`` on a worker, if the seed set is still to be drawn."""
+    def seed_job(self) -> Callable[[], tuple] | None:
+        """What gathers ``draw_seed``'s arguments on a worker, if the seed set is still to be
+        drawn."""
         if self.features is None or self.store.get("seed_queue") is not None:
             return None
         return self.queue.seed_request(self.features, self.model.row_of)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -46,6 +46,7 @@ class ModelState:
         self._file_rows: np.ndarray | None = None
         self._row_by_item: np.ndarray | None = None  # item id -> feature row (-1: none)
         self._stop_set: tuple[int, np.ndarray] | None = None
+        self._epoch = 0  # counts changes of the items (rows built for older items are stale)
         self.ranking: Ranking | None = None  # None after a reopen until the model is rebuilt
         self._rounds = store.rounds()
         # The round the user sees is the count of recorded rounds (as ``aldesk status`` says).
@@ -60,26 +61,51 @@ class ModelState:
 
     # ----------------------------------------------------------- features
     def set_features(
-        self, features: FeatureSet, items: dict[int, Item], layout: Layout | None = None
+        self,
+        features: FeatureSet,
+        items: dict[int, Item],
+        layout: Layout | None = None,
+        rows: FeatureRows | None = None,
     ) -> None:
+        """Swap in ``features``; ``rows`` built on a worker make it O(1) on this thread.
+
+        Rows built before the items last changed (a rescan, a flag) are rebuilt here.
+        """
+        if rows is None or rows.features is not features or rows.epoch != self._epoch:
+            rows = feature_rows(features, list(items.values()), self._epoch)
         old_rows, old_width = self.item_of_row, self.features.X.shape[1] if self.features else None
         self.features = features
         self.layout = layout if layout is not None else single_layout(features)
-        by_hash = {it.hash: it.id for it in items.values()}
-        pairs = [(by_hash[h], r) for r, h in enumerate(features.hashes) if h in by_hash]
-        self.row_of = dict(pairs)
-        self._file_rows = self._row_by_item = None
-        self.item_of_row = np.full(len(features.hashes), -1, dtype=np.int64)
-        for item_id, row in pairs:
-            self.item_of_row[row] = item_id
+        self.row_of, self.item_of_row = rows.row_of, rows.item_of_row
+        self._row_by_item, self._file_rows = rows.row_by_item, rows.file_rows
         if self.ranking is not None:  # rows moved (a rescan): the model in memory follows them
             self.ranking = remap_ranking(
                 self.ranking, old_rows, self.item_of_row, features.X, old_width
             )
 
+    def rows_job(self, items: dict[int, Item]) -> Callable[[FeatureSet], FeatureRows]:
+        """What builds the rows of features on a worker (for :meth:`set_features`).
+
+        Takes the items as they are now (a list of references: the records never change, a
+        flag replaces one) and this epoch, so rows built from items since changed are not used.
+        """
+        values, epoch = list(items.values()), self._epoch
+        return lambda features: feature_rows(features, values, epoch)
+
     def items_changed(self) -> None:
-        """Statuses may have changed (rescan, a flagged file): recompute candidates lazily."""
-        self._file_rows = self._row_by_item = None
+        """Statuses may have changed (rescan, a flagged file): recompute candidates lazily.
+        Rows of features depend on the items' hashes only: they stay."""
+        self._file_rows = None
+        self._epoch += 1
+
+    def item_flagged(self, item_id: int) -> None:
+        """One readable item was flagged unreadable: it leaves the candidates (no walk)."""
+        self._epoch += 1  # rows built on a worker before this still hold it as a candidate
+        row = self.row_of.get(item_id)
+        if self._file_rows is not None and row is not None:
+            k = int(np.searchsorted(self._file_rows, row))
+            if k < len(self._file_rows) and self._file_rows[k] == row:
+                self._file_rows = np.delete(self._file_rows, k)
 
     def add_extra_features(self, item_id: int, vector: np.ndarray) -> None:
         self.extra[item_id] = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -192,10 +218,7 @@ class ModelState:
     def _candidate_rows(self, state: AnswerState) -> np.ndarray:
         """Feature rows of unanswered readable pool files, from masks rather than a 10k loop."""
         if self._file_rows is None:  # readable pool files with features; rebuilt on reload
-            items = state.items
-            self._file_rows = np.sort(np.array(
-                [r for i, r in self.row_of.items() if is_candidate(items[i], {})], dtype=np.int64
-            ))  # fmt: skip
+            self._file_rows = _file_rows(self.item_of_row, state.items)
         answered = state.is_answered(self.item_of_row[self._file_rows])
         return self._file_rows[~answered]
 
@@ -351,6 +374,42 @@ def stopping_advice(
         config, n_labeled=n_labeled, n_pool=n_pool, metrics=metrics,
         stop_set_history=stop_history, pool_proba=pool_proba,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FeatureRows:
+    """Where each item's feature vector is: built on a worker, swapped in on the GUI thread."""
+
+    features: FeatureSet
+    epoch: int  # ``ModelState``'s item epoch when the items were taken
+    row_of: dict[int, int]  # item id -> feature row
+    item_of_row: np.ndarray  # feature row -> item id (-1: no item has that hash)
+    row_by_item: np.ndarray  # item id -> feature row (-1: none)
+    file_rows: np.ndarray  # rows of readable pool files, ascending (the candidates)
+
+
+def feature_rows(features: FeatureSet, items: list[Item], epoch: int) -> FeatureRows:
+    """Map items to feature rows by content hash (of items sharing a hash, the last one)."""
+    by_hash = {it.hash: it.id for it in items}
+    item_of_row = np.fromiter(
+        (by_hash.get(h, -1) for h in features.hashes), dtype=np.int64, count=len(features.hashes)
+    )
+    rows = np.flatnonzero(item_of_row >= 0)
+    ids = item_of_row[rows]
+    row_by_item = np.full(int(ids.max(initial=-1)) + 1, -1, dtype=np.int64)
+    row_by_item[ids] = rows
+    row_of = dict(zip(ids.tolist(), rows.tolist(), strict=True))
+    by_id = {it.id: it for it in items}
+    return FeatureRows(
+        features, epoch, row_of, item_of_row, row_by_item, _file_rows(item_of_row, by_id)
+    )
+
+
+def _file_rows(item_of_row: np.ndarray, items: dict[int, Item]) -> np.ndarray:
+    """Ascending feature rows whose item is a readable pool file."""
+    rows = np.flatnonzero(item_of_row >= 0)
+    keep = [i in items and is_candidate(items[i], {}) for i in item_of_row[rows].tolist()]
+    return rows[np.array(keep, dtype=bool)] if len(rows) else rows
 
 
 def _gather(X_pool: np.ndarray, rows: np.ndarray, extra: dict[int, np.ndarray]) -> np.ndarray:

@@ -31,6 +31,7 @@ OPS = st.one_of(
     st.tuples(st.sampled_from(["skip", "cannot", "undo", "back", "forward", "merge"])),
     st.tuples(st.just("edit"), st.integers(0, N_ITEMS - 1), st.integers(-1, 2)),
     st.tuples(st.just("pin"), st.integers(0, N_ITEMS - 1)),
+    st.tuples(st.just("flag"), st.integers(0, N_ITEMS - 1)),
 )
 
 
@@ -50,7 +51,9 @@ def _do(session: Session, op: tuple) -> None:
     classes = [c.id for c in session.classes]
     if kind in ("answer", "skip", "cannot") and session.current() is None:
         return
-    if kind == "answer":
+    if kind == "answer" and session.current().item.status != "ok":
+        session.skip()  # a flagged file cannot be labelled: the window says to press S
+    elif kind == "answer":
         session.answer(classes[op[1] % len(classes)])
     elif kind == "skip":
         session.skip()
@@ -69,6 +72,22 @@ def _do(session: Session, op: tuple) -> None:
         session.classes_changed()
     elif kind == "edit":
         _review_edit(session, op[1] + 1, op[2], classes)
+    elif kind == "flag":
+        _flag(session, op[1] + 1)
+
+
+def _flag(session: Session, item_id: int) -> None:
+    """What the window does when the viewer cannot decode a file."""
+    if session.store.item(item_id).status == "ok":
+        session.store.update_item(item_id, status="unreadable", reason="cannot decode")
+        session.item_flagged(item_id)
+
+
+def _index_view(session: Session) -> tuple:
+    """The item lists; the random order as a set (a flag keeps it, a fresh build reshuffles)."""
+    x = session.index
+    return (x.tests, x.n_test, x.synth, x.n_pool_ok, x.n_unreadable, x.arrivals,
+            sorted(x.random_order), x.items)  # fmt: skip
 
 
 def _review_edit(session: Session, item_id: int, choice: int, classes: list[int]) -> None:
@@ -107,6 +126,9 @@ def _check(session: Session) -> None:
     assert fresh.state.answered_by_split == session.state.answered_by_split
     assert fresh.state.n_model_train == session.state.n_model_train
     assert (fresh.state.train_class == session.state.train_class).all()
+    assert fresh.state.arrivals_decided == session.state.arrivals_decided
+    assert session.state.items == {it.id: it for it in store.items()}
+    assert _index_view(fresh) == _index_view(session)
     mine, theirs, counted = session.status(), fresh.status(), read_status(store)
     for s in (theirs, counted):
         assert (s.n_labeled, s.n_test_labeled, s.per_class, s.n_pool, s.n_test) == (
@@ -342,6 +364,38 @@ def test_stream_counts_kept_per_answer_equal_a_recount(
             session.current()  # the stream decides (and discards) up to the next arrival
             s = session.stream_summary()
             assert (s.seen, s.queried, s.discarded, s.waiting) == _stream_recount(session)
-        fresh = Session(store)
-        assert fresh.state.arrivals_decided == session.state.arrivals_decided
+        _check(session)
+        # what the next model ranks: the unanswered readable files, flagged ones gone
+        mine, fresh = (
+            session.training_job(True),
+            Session(store, session.features).training_job(True),
+        )
+        assert (mine is None) == (fresh is None)
+        if mine is not None:
+            assert mine.request.candidates.tolist() == fresh.request.candidates.tolist()
+
+
+def test_a_flagged_file_is_followed_without_rereading_the_items(tmp_path, monkeypatch) -> None:
+    """The viewer flags the file on screen and an answered one: the session follows those two
+    items alone (no read of every item) and ends where a fresh replay starts."""
+    with _store(tmp_path) as store:
+        session = _stream_session(store, 1.01)  # every arrival is asked
+        for op in FIRST_MODEL:
+            _do_stream(session, op)
+        answered = next(iter(session.state.current))
+        on_screen = session.current().item.id
+        candidates = session.training_job(True).request.candidates.tolist()
+
+        def refuse():
+            raise AssertionError("every item was read again")
+
+        monkeypatch.setattr(store, "items", refuse)
+        for item_id in (on_screen, answered):
+            _flag(session, item_id)
+        monkeypatch.undo()
+        assert session.current().item.status == "unreadable"  # still shown, to be skipped
+        row = session.model.row_of[on_screen]
+        assert session.training_job(True).request.candidates.tolist() == [
+            r for r in candidates if r != row
+        ]
         _check(session)
