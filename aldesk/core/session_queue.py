@@ -84,7 +84,7 @@ class QueueState:
     ) -> Pick | None:
         queue = self.store.get("seed_queue")
         if queue is None and features is not None and self.inline_seed:
-            queue = draw_seed(*self.seed_request(features, row_of))
+            queue = draw_seed(*self.seed_request(features, row_of)())
             self.store.set("seed_queue", queue)
         for i in queue or []:
             if i not in unavailable and is_candidate(self.items[i], {}):
@@ -95,12 +95,20 @@ class QueueState:
     # seeded random order meanwhile; the simulator and the CLI draw it inline.
     inline_seed = True
 
-    def seed_request(self, features: FeatureSet, row_of: dict[int, int]) -> tuple:
-        """Frozen arguments for :func:`draw_seed` (features of the candidate files)."""
-        ids = [i for i in sorted(row_of) if is_candidate(self.items[i], {})]
-        X = features.X[[row_of[i] for i in ids]] if ids else features.X[:0]
-        st = self.settings
-        return ids, X, min(st.seed_size, len(ids)), st.seed_method, st.random_state
+    def seed_request(self, features: FeatureSet, row_of: dict[int, int]) -> Callable[[], tuple]:
+        """What gathers the arguments of :func:`draw_seed` (the candidate files' features).
+
+        Call it on a worker: it walks every item and copies their feature rows (0.2 s at 100k
+        items). It holds the items as they are now; ``row_of`` is replaced, never changed.
+        """
+        items, st = dict(self.items), self.settings
+
+        def gather() -> tuple:
+            ids = [i for i in sorted(row_of) if i in items and is_candidate(items[i], {})]
+            X = features.X[[row_of[i] for i in ids]] if ids else features.X[:0]
+            return ids, X, min(st.seed_size, len(ids)), st.seed_method, st.random_state
+
+        return gather
 
     def _random_pick(self, unavailable: set[int]) -> Pick | None:
         """Cold start with no features yet (or the seed spent): a seeded random order."""

@@ -1,0 +1,118 @@
+"""Features arriving cost the GUI thread no walk of the items (issue 13): which row is whose, the
+candidate rows and the seed set's feature rows are built by functions a worker runs; the thread
+that owns the session only swaps the result in."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aldesk.core import session_queue, session_state
+from aldesk.core.features.types import FeatureSet
+from aldesk.core.project import ProjectSettings
+from aldesk.core.session import Session
+from aldesk.core.store import NewItem, ProjectStore
+
+N = 40
+
+
+def _session(tmp_path: Path) -> Session:
+    settings = ProjectSettings(batch=5, seed_size=6, test_size=0)
+    store = ProjectStore.create(
+        tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a", "b"],
+        settings=asdict(settings),
+    )  # fmt: skip
+    store.add_items(NewItem(f"h{i:03d}", f"f{i:03d}.png", "image", 1, i) for i in range(N))
+    session = Session(store)
+    session.queue.inline_seed = False  # as the GUI does: the seed is drawn on a worker
+    return session
+
+
+def _features(n: int = N, reverse: bool = True) -> FeatureSet:
+    """Features of ``n`` items, rows in another order than the items (and one unknown hash)."""
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    hashes = [f"h{i:03d}" for i in order] + ["not-an-item"]
+    X = np.arange((n + 1) * 3, dtype=np.float32).reshape(n + 1, 3)
+    return FeatureSet("test-v1", X, hashes)
+
+
+@pytest.fixture
+def walks(monkeypatch) -> list[int]:
+    """Counts calls of ``is_candidate`` in the session's model and queue (one per item walked)."""
+    calls: list[int] = []
+    real = session_state.is_candidate
+
+    def counted(item, answers):
+        calls.append(item.id)
+        return real(item, answers)
+
+    monkeypatch.setattr(session_state, "is_candidate", counted)
+    monkeypatch.setattr(session_queue, "is_candidate", counted)
+    return calls
+
+
+def _inline_rows(features: FeatureSet, session: Session) -> dict[int, int]:
+    items = session.state.items
+    by_hash = {it.hash: it.id for it in items.values()}
+    return {by_hash[h]: r for r, h in enumerate(features.hashes) if h in by_hash}
+
+
+def test_rows_built_by_the_worker_function_are_swapped_in_without_a_walk(tmp_path, walks):
+    session = _session(tmp_path)
+    features = _features()
+    rows = session.rows_job()(features)  # what the worker runs
+    walks.clear()
+    session.set_features(features, None, rows)
+    assert walks == []  # the owning thread touched no item
+    assert session.model.row_of == _inline_rows(features, session)
+    assert session.model.item_of_row[-1] == -1  # the unknown hash has no item
+    candidates = session.model._candidate_rows(session.state)
+    assert walks == []  # the candidate rows came built with the rows
+    assert sorted(session.model.item_of_row[candidates]) == sorted(session.state.items)
+
+
+def test_rows_built_before_the_items_changed_are_rebuilt(tmp_path):
+    session = _session(tmp_path)
+    features = _features()
+    rows = session.rows_job()(features)  # taken while item 1 was readable
+    session.store.update_item(1, status="unreadable", reason="broken")
+    session.reload_items()
+    session.set_features(features, None, rows)
+    candidates = session.model.item_of_row[session.model._candidate_rows(session.state)]
+    assert 1 not in candidates  # the stale rows would still offer the flagged file
+    assert len(candidates) == N - 1
+    assert session.model.row_of == _inline_rows(features, session)
+
+
+def test_set_features_without_rows_still_maps_every_item(tmp_path):
+    session = _session(tmp_path)  # the simulator and the CLI: no worker, same result
+    features = _features()
+    session.set_features(features)
+    assert session.model.row_of == _inline_rows(features, session)
+
+
+def test_the_seed_rows_are_gathered_by_the_job_not_when_it_is_asked_for(tmp_path, walks):
+    session = _session(tmp_path)
+    features = _features()
+    session.set_features(features, None, session.rows_job()(features))
+    walks.clear()
+    gather = session.seed_job()
+    assert walks == []  # asking for the job walks no item and copies no feature row
+    ids, X, k, method, _seed = gather()  # on the worker
+    assert len(walks) == N
+    assert ids == sorted(session.state.items)
+    row_of = session.model.row_of
+    np.testing.assert_array_equal(X, features.X[[row_of[i] for i in ids]])
+    assert (k, method) == (6, session.settings.seed_method)
+
+
+def test_the_inline_seed_draws_from_the_gathered_rows(tmp_path):
+    session = _session(tmp_path)
+    session.queue.inline_seed = True  # the simulator and the CLI draw it in place
+    session.set_features(_features())
+    q = session.current()
+    assert q.strategy == "seed"
+    assert q.item.id in session.store.get("seed_queue")
