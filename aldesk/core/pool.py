@@ -25,6 +25,9 @@ Rules a user can rely on:
   ``previous``) that finds no file of the project's kind raises ``NoMedia``. A rescan of an
   emptied folder does not raise: every known file is reported missing (they come back when the
   files reappear, e.g. once a drive is mounted again).
+
+Walking the folder (what is listed, what is not a file and why) is ``pool_walk``; this module
+hashes and probes what it finds.
 """
 
 from __future__ import annotations
@@ -33,15 +36,24 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from aldesk.core import media
-from aldesk.core.errors import MediaError, NoMedia, PoolMissing
+from aldesk.core.errors import MediaError, NoMedia
 from aldesk.core.pool_changes import compare, duplicates
-from aldesk.core.records import PROJECT_SUFFIX
+from aldesk.core.pool_walk import (
+    Found,
+    MediaCounts,
+    check_root,
+    count_media,
+    find_media,
+    listing,
+    read_error,
+    shown_path,
+)
 
 HASH_BLOCK = 1 << 20
 KINDS = ("image", "audio")
@@ -105,168 +117,7 @@ class ScanResult:
     unreadable: list[FileEntry]
 
 
-@dataclass(frozen=True)
-class MediaCounts:
-    """File counts by extension only (nothing is opened)."""
-
-    images: int
-    audio: int
-    other: int
-
-
-@dataclass(frozen=True)
-class _Found:
-    relpath: str
-    kind: str
-    size: int
-    mtime_ns: int
-    error: str | None
-
-
-# ------------------------------------------------------------------ walking the folder
-
-
-def shown_path(relpath: str) -> str:
-    """A relpath as a person reads it: undecodable bytes as U+FFFD, control characters (a
-    carriage return, a newline) escaped, so one name stays on one line of output."""
-    text = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _check_root(root: str | os.PathLike[str]) -> Path:
-    path = Path(root)
-    if not path.is_dir():
-        what = "is not a folder" if path.exists() else "does not exist"
-        raise PoolMissing(
-            f"The pool folder {path} {what}. It may have been moved, renamed or be on a drive "
-            "that is not mounted; restore it or choose its new location."
-        )
-    return path
-
-
-def _skipped(name: str) -> bool:
-    return name.startswith(".") or name.endswith(PROJECT_SUFFIX)
-
-
-def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], str | None]]:
-    """Yield (relpath, entry, problem) for every file, skipping hidden and project folders.
-
-    ``problem`` is None for a regular file (or a link to one); otherwise it says why the entry
-    cannot be an item (a pipe, a socket, a device, a broken link, a link loop, a link to a
-    folder). Links to folders are never followed, so a link loop cannot trap the walk.
-    """
-    stack = [(root, "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                children = list(it)
-        except OSError:
-            continue  # an unlistable sub-folder must not stop the scan of the others
-        for child in children:
-            if _skipped(child.name):
-                continue
-            relpath = prefix + child.name
-            try:
-                if child.is_dir(follow_symlinks=False):
-                    stack.append((Path(child.path), relpath + "/"))
-                    continue
-            except OSError:
-                pass  # is_dir never raises in practice; _entry_problem names what it is
-            yield relpath, child, _entry_problem(child)
-
-
-def _entry_problem(entry: os.DirEntry[str]) -> str | None:
-    """Why a non-folder entry is not a readable regular file, or None if it is one."""
-    try:
-        st = entry.stat()  # follows links
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "a link that points back to itself (link loop)"
-        if isinstance(exc, FileNotFoundError):
-            return "a broken link (its target does not exist)"
-        return _read_error(exc)
-    if stat.S_ISREG(st.st_mode):
-        return None
-    return _NOT_A_FILE.get(stat.S_IFMT(st.st_mode), "not a regular file")
-
-
-_NOT_A_FILE = {
-    stat.S_IFDIR: "a link to a folder (links to folders are not followed)",
-    stat.S_IFIFO: "a named pipe (FIFO), not a file",
-    stat.S_IFSOCK: "a socket, not a file",
-    stat.S_IFCHR: "a device, not a file",
-    stat.S_IFBLK: "a device, not a file",
-}
-
-
-def _read_error(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, FileNotFoundError):
-        return "file vanished during the scan"
-    return f"cannot read file ({exc.strerror or exc})"
-
-
-def _find_media(root: Path) -> list[_Found]:
-    found = []
-    for relpath, entry, problem in _walk(root):
-        kind = media.media_kind(relpath)
-        if kind is None:
-            continue
-        if problem is not None:  # listed as unreadable, with the reason
-            found.append(_Found(relpath, kind, 0, 0, problem))
-            continue
-        try:
-            st = entry.stat()
-        except OSError as exc:
-            found.append(_Found(relpath, kind, 0, 0, _read_error(exc)))
-        else:
-            found.append(_Found(relpath, kind, st.st_size, st.st_mtime_ns, None))
-    found.sort(key=lambda f: f.relpath)
-    return found
-
-
-def listing(root: str | os.PathLike[str], kind: str) -> set[tuple[str, int, int]] | None:
-    """``(relpath, size, mtime_ns)`` of every ``kind`` file, opening none; None if some entry
-    is not a readable regular file (a full :func:`scan` says why). Tuples, not records: a
-    rescan of an unchanged 100k pool compares these and nothing more.
-
-    Raises:
-        PoolMissing: ``root`` is not an existing folder.
-    """
-    found = set()
-    for relpath, entry, problem in _walk(_check_root(root)):
-        if media.media_kind(relpath) != kind:
-            continue
-        if problem is not None:
-            return None
-        try:
-            st = entry.stat()
-        except OSError:
-            return None
-        found.add((relpath, st.st_size, st.st_mtime_ns))
-    return found
-
-
-def count_media(root: str | os.PathLike[str]) -> MediaCounts:
-    """Count image, audio and other files by extension, for the new-project dialog.
-
-    Follows the same skip rules as :func:`scan` but opens no file.
-
-    Args:
-        root: The pool folder.
-
-    Returns:
-        The counts.
-
-    Raises:
-        PoolMissing: ``root`` is not an existing folder.
-    """
-    counts = {"image": 0, "audio": 0, None: 0}
-    for relpath, _entry, _problem in _walk(_check_root(root)):
-        counts[media.media_kind(relpath)] += 1
-    return MediaCounts(images=counts["image"], audio=counts["audio"], other=counts[None])
+# ------------------------------------------------------------------ which files a project takes
 
 
 def find_unreadable(
@@ -281,9 +132,9 @@ def find_unreadable(
     Raises:
         PoolMissing: ``root`` is not an existing folder.
     """
-    root = _check_root(root)
+    root = check_root(root)
     found: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
-    for f in _find_media(root):
+    for f in find_media(root):
         if should_stop is not None and should_stop():
             break
         reason = f.error or _probe_error(root / f.relpath, f.kind)
@@ -292,7 +143,7 @@ def find_unreadable(
     return found
 
 
-def _choose_kind(found: list[_Found], kind: str | None) -> str:
+def _choose_kind(found: list[Found], kind: str | None) -> str:
     if kind is not None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -330,11 +181,11 @@ def _probe_error(path: Path, kind: str) -> str | None:
     except MediaError as exc:
         return exc.reason
     except OSError as exc:
-        return _read_error(exc)
+        return read_error(exc)
     return None
 
 
-def _examine(root: Path, found: _Found) -> FileEntry:
+def _examine(root: Path, found: Found) -> FileEntry:
     """Hash and probe one file; the hash is computed first so a bad file still has identity."""
     if found.error is not None:
         return FileEntry(found.relpath, found.kind, found.size, found.mtime_ns, None, found.error)
@@ -343,13 +194,13 @@ def _examine(root: Path, found: _Found) -> FileEntry:
         digest = _hash_file(path)
     except OSError as exc:
         return FileEntry(
-            found.relpath, found.kind, found.size, found.mtime_ns, None, _read_error(exc)
+            found.relpath, found.kind, found.size, found.mtime_ns, None, read_error(exc)
         )
     error = _probe_error(path, found.kind)
     return FileEntry(found.relpath, found.kind, found.size, found.mtime_ns, digest, error)
 
 
-def _reusable(before: FileEntry | None, found: _Found) -> bool:
+def _reusable(before: FileEntry | None, found: Found) -> bool:
     return (
         before is not None
         and before.hash is not None
@@ -362,7 +213,7 @@ def _reusable(before: FileEntry | None, found: _Found) -> bool:
 
 def _examine_all(
     root: Path,
-    found: list[_Found],
+    found: list[Found],
     previous: dict[str, FileEntry],
     progress: Progress | None,
     workers: int,
@@ -382,9 +233,7 @@ def _examine_all(
     return dict(sorted(entries.items()))
 
 
-def _map(
-    fn: Callable[[_Found], FileEntry], items: list[_Found], workers: int
-) -> Iterable[FileEntry]:
+def _map(fn: Callable[[Found], FileEntry], items: list[Found], workers: int) -> Iterable[FileEntry]:
     if workers <= 1 or len(items) < 2:
         yield from map(fn, items)
         return
@@ -423,9 +272,9 @@ def scan(
         PoolMissing: ``root`` is not an existing folder.
         NoMedia: A first scan found no file of the project's kind.
     """
-    path = _check_root(root)
+    path = check_root(root)
     previous = previous or {}
-    found = _find_media(path)
+    found = find_media(path)
     chosen = _choose_kind(found, kind)
     mine = [f for f in found if f.kind == chosen]
     other = [f.relpath for f in found if f.kind != chosen]
@@ -446,3 +295,9 @@ def scan(
         other_kind=other,
         unreadable=[e for e in entries.values() if e.error is not None],
     )
+
+
+__all__ = [
+    "DEFAULT_WORKERS", "HASH_BLOCK", "KINDS", "FileEntry", "MediaCounts", "Progress", "ScanResult",
+    "count_media", "find_unreadable", "listing", "scan", "shown_path",
+]  # fmt: skip

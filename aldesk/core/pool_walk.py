@@ -1,0 +1,183 @@
+"""Walk a pool folder: list its media files by extension, saying why an entry is not a file.
+
+The walking half of ``aldesk.core.pool`` (its module docstring states the rules: hidden and
+project folders are not entered, links to folders are not followed, pipes, sockets, devices,
+broken links and link loops are reported with a reason). Nothing here opens a file's content.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aldesk.core import media
+from aldesk.core.errors import PoolMissing
+from aldesk.core.records import PROJECT_SUFFIX
+
+
+@dataclass(frozen=True)
+class MediaCounts:
+    """File counts by extension only (nothing is opened)."""
+
+    images: int
+    audio: int
+    other: int
+
+
+@dataclass(frozen=True)
+class Found:
+    """A media file the walk found, before it is read; ``error`` says why it cannot be."""
+
+    relpath: str
+    kind: str
+    size: int
+    mtime_ns: int
+    error: str | None
+
+
+def shown_path(relpath: str) -> str:
+    """A relpath as a person reads it: undecodable bytes as U+FFFD, control characters (a
+    carriage return, a newline) escaped, so one name stays on one line of output."""
+    text = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def check_root(root: str | os.PathLike[str]) -> Path:
+    """``root`` as a Path; raises PoolMissing (saying what to do) if it is not a folder."""
+    path = Path(root)
+    if not path.is_dir():
+        what = "is not a folder" if path.exists() else "does not exist"
+        raise PoolMissing(
+            f"The pool folder {path} {what}. It may have been moved, renamed or be on a drive "
+            "that is not mounted; restore it or choose its new location."
+        )
+    return path
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name.endswith(PROJECT_SUFFIX)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], str | None]]:
+    """Yield (relpath, entry, problem) for every file, skipping hidden and project folders.
+
+    ``problem`` is None for a regular file (or a link to one); otherwise it says why the entry
+    cannot be an item (a pipe, a socket, a device, a broken link, a link loop, a link to a
+    folder). Links to folders are never followed, so a link loop cannot trap the walk.
+    """
+    stack = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                children = list(it)
+        except OSError:
+            continue  # an unlistable sub-folder must not stop the scan of the others
+        for child in children:
+            if _skipped(child.name):
+                continue
+            relpath = prefix + child.name
+            try:
+                if child.is_dir(follow_symlinks=False):
+                    stack.append((Path(child.path), relpath + "/"))
+                    continue
+            except OSError:
+                pass  # is_dir never raises in practice; _entry_problem names what it is
+            yield relpath, child, _entry_problem(child)
+
+
+def _entry_problem(entry: os.DirEntry[str]) -> str | None:
+    """Why a non-folder entry is not a readable regular file, or None if it is one."""
+    try:
+        st = entry.stat()  # follows links
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a link that points back to itself (link loop)"
+        if isinstance(exc, FileNotFoundError):
+            return "a broken link (its target does not exist)"
+        return read_error(exc)
+    if stat.S_ISREG(st.st_mode):
+        return None
+    return _NOT_A_FILE.get(stat.S_IFMT(st.st_mode), "not a regular file")
+
+
+_NOT_A_FILE = {
+    stat.S_IFDIR: "a link to a folder (links to folders are not followed)",
+    stat.S_IFIFO: "a named pipe (FIFO), not a file",
+    stat.S_IFSOCK: "a socket, not a file",
+    stat.S_IFCHR: "a device, not a file",
+    stat.S_IFBLK: "a device, not a file",
+}
+
+
+def read_error(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "file vanished during the scan"
+    return f"cannot read file ({exc.strerror or exc})"
+
+
+def find_media(root: Path) -> list[Found]:
+    found = []
+    for relpath, entry, problem in _walk(root):
+        kind = media.media_kind(relpath)
+        if kind is None:
+            continue
+        if problem is not None:  # listed as unreadable, with the reason
+            found.append(Found(relpath, kind, 0, 0, problem))
+            continue
+        try:
+            st = entry.stat()
+        except OSError as exc:
+            found.append(Found(relpath, kind, 0, 0, read_error(exc)))
+        else:
+            found.append(Found(relpath, kind, st.st_size, st.st_mtime_ns, None))
+    found.sort(key=lambda f: f.relpath)
+    return found
+
+
+def listing(root: str | os.PathLike[str], kind: str) -> set[tuple[str, int, int]] | None:
+    """``(relpath, size, mtime_ns)`` of every ``kind`` file, opening none; None if some entry
+    is not a readable regular file (a full :func:`scan` says why). Tuples, not records: a
+    rescan of an unchanged 100k pool compares these and nothing more.
+
+    Raises:
+        PoolMissing: ``root`` is not an existing folder.
+    """
+    found = set()
+    for relpath, entry, problem in _walk(check_root(root)):
+        if media.media_kind(relpath) != kind:
+            continue
+        if problem is not None:
+            return None
+        try:
+            st = entry.stat()
+        except OSError:
+            return None
+        found.add((relpath, st.st_size, st.st_mtime_ns))
+    return found
+
+
+def count_media(root: str | os.PathLike[str]) -> MediaCounts:
+    """Count image, audio and other files by extension, for the new-project dialog.
+
+    Follows the same skip rules as :func:`scan` but opens no file.
+
+    Args:
+        root: The pool folder.
+
+    Returns:
+        The counts.
+
+    Raises:
+        PoolMissing: ``root`` is not an existing folder.
+    """
+    counts = {"image": 0, "audio": 0, None: 0}
+    for relpath, _entry, _problem in _walk(check_root(root)):
+        counts[media.media_kind(relpath)] += 1
+    return MediaCounts(images=counts["image"], audio=counts["audio"], other=counts[None])
