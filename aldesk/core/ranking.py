@@ -19,7 +19,7 @@ from aldesk.core.learner import FittedModel, TrainingSnapshot, train
 from aldesk.core.representation import Choice, Layout
 from aldesk.core.strategies import pool, seed, typical
 from aldesk.core.strategies.pool import POOL_STRATEGIES, Selection
-from aldesk.core.validation import cv_correct
+from aldesk.core.validation import cv_accuracy
 
 # The ranking keeps at least this many items so the app can serve queries until the next retrain.
 _MIN_ORDER = 200
@@ -146,8 +146,8 @@ def _choose_representation(
         return None, snapshot
     previous = getattr(snapshot.warm_start, "choice", None)
 
-    def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return cv_correct(X, y, weights, random_state=request.random_state)
+    def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
+        return cv_accuracy(X, y, weights, random_state=request.random_state)
 
     choice = representation.choose(
         snapshot.X, snapshot.y, layout, request.representation, previous, scorer

@@ -125,14 +125,7 @@ class Choice:
         return f"Features: {label} (cross-validated on {self.n_labels} labels: {parts})"
 
 
-# ``scorer(X, y, weights)``: per label, 1.0 / 0.0 if predicted right when held out (NaN: never
-# held out), as ``validation.cv_correct`` gives; a plain accuracy (float) is also accepted.
-Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], "np.ndarray | float"]
-# A single block replaces "both" only when it wins by more than this many standard errors of
-# the paired difference (the one-standard-error rule): with a few dozen biased labels (active
-# learning asks about the hard ones) the candidates' CV scores differ by noise, and chasing it
-# switched representations back and forth.
-SWITCH_STANDARD_ERRORS = 1.0
+Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 
 
 def choose(
@@ -151,8 +144,7 @@ def choose(
         layout: Where each block lives in ``X``.
         setting: The project's setting: ``auto`` or a pinned candidate.
         previous: The last round's choice; kept until the labels grow by RECHOOSE_GROWTH.
-        scorer: ``scorer(X, y, weights)`` -> per-label CV outcomes (or an accuracy), with the
-            same model the rounds train.
+        scorer: ``scorer(X, y, weights) -> CV accuracy``, the same model the rounds train.
     """
     pinned = setting != "auto"
     # A pinned setting (or a matrix with one block) is scored alone: its accuracy still tells
@@ -168,45 +160,8 @@ def choose(
         and len(y) < RECHOOSE_GROWTH * previous.n_labels
     ):
         return previous
-    outcomes = {name: scorer(X, y, layout.weights(name)) for name in have}
-    scores = {name: _mean(outcome) for name, outcome in outcomes.items()}
-    best = _winner(have, outcomes, scores)
+    scores = {name: scorer(X, y, layout.weights(name)) for name in have}
+    # Ties go to the candidate listed later ("both" uses the most information).
+    best = max(reversed(have), key=lambda n: scores[n])
     rounded = {n: round(float(s), 4) for n, s in scores.items()}
     return Choice(best, len(y), rounded, pinned=pinned)
-
-
-def _mean(outcome: np.ndarray | float) -> float:
-    """Accuracy from a scorer's result (per-label outcomes or an accuracy)."""
-    values = np.atleast_1d(np.asarray(outcome, dtype=np.float64))
-    values = values[~np.isnan(values)]
-    return float(values.mean()) if len(values) else 0.0
-
-
-def _winner(have: list[str], outcomes: dict, scores: dict[str, float]) -> str:
-    """The richest candidate (listed last: "both") unless another beats it clearly.
-
-    "Clearly" is the one-standard-error rule on the paired per-label differences. When the
-    scorer gives plain accuracies there is no standard error, and the best score wins (ties go
-    to the richer candidate).
-    """
-    default = have[-1]
-    best = default
-    for name in have[:-1]:
-        diff = _paired_difference(outcomes[name], outcomes[default])
-        if diff is None:
-            if scores[name] > scores[best]:
-                best = name
-            continue
-        se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
-        if diff.mean() > SWITCH_STANDARD_ERRORS * se and scores[name] > scores[best]:
-            best = name
-    return best
-
-
-def _paired_difference(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray | None:
-    """Per-label ``a - b`` over the labels both held out, or None for plain accuracies."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.ndim == 0 or b.ndim == 0 or a.shape != b.shape:
-        return None
-    both = ~(np.isnan(a) | np.isnan(b))
-    return (a - b)[both]

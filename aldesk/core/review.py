@@ -353,13 +353,13 @@ def weights_for(
     """The feature columns a round would train on for these labels (the same choice, by the
     same cross-validation, as :func:`aldesk.core.ranking.fit_and_rank` makes)."""
     from aldesk.core.representation import choose
-    from aldesk.core.validation import cv_correct
+    from aldesk.core.validation import cv_accuracy
 
     if len(layout.blocks) < 2 and setting in ("auto", *layout.blocks):
         return None  # one block, every column: what the rounds train on too
 
-    def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return cv_correct(X, y, weights, random_state=random_state)
+    def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
+        return cv_accuracy(X, y, weights, random_state=random_state)
 
     return layout.weights(choose(X, y, layout, setting, None, scorer).name)
 

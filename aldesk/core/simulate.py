@@ -35,7 +35,7 @@ from aldesk.core.representation import Layout, choose
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
 from aldesk.core.store import ProjectStore
-from aldesk.core.validation import cv_correct
+from aldesk.core.validation import cv_accuracy
 
 Log = Callable[[str], None]
 
@@ -216,8 +216,8 @@ def _full_accuracy(
         (test_y if it.split == "test" else train_y).append(y)
     X, y = features.X[train_rows], np.array(train_y)
 
-    def scorer(Xc: np.ndarray, yc: np.ndarray, w: np.ndarray) -> np.ndarray:
-        return cv_correct(Xc, yc, w, random_state=seed)
+    def scorer(Xc: np.ndarray, yc: np.ndarray, w: np.ndarray) -> float:
+        return cv_accuracy(Xc, yc, w, random_state=seed)
 
     choice = choose(X, y, layout, setting, None, scorer)
     snap = TrainingSnapshot(

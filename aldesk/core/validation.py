@@ -20,27 +20,9 @@ def cv_accuracy(
 ) -> float:
     """Cross-validated accuracy of the default model on the labels given so far.
 
-    The mean of :func:`cv_correct` over the labels that were held out once (0.0 if none
-    could be).
-    """
-    correct = cv_correct(X, y, feature_weights, random_state, folds)
-    held_out = correct[~np.isnan(correct)]
-    return float(held_out.mean()) if len(held_out) else 0.0
-
-
-def cv_correct(
-    X: np.ndarray,
-    y: np.ndarray,
-    feature_weights: np.ndarray | None = None,
-    random_state: int = 0,
-    folds: int = 3,
-) -> np.ndarray:
-    """Per label: 1.0 if the model trained without its fold predicts it right, else 0.0.
-
     Folds are stratified by hand: each class's labels are dealt round-robin (in a seeded
     order) into the folds, and a class with a single label only ever trains, so a rare class
-    never makes the estimate fail. Keeping the outcome per label (rather than one accuracy)
-    lets two candidates be compared on the same labels, with a standard error.
+    never makes the estimate fail. The held-out predictions of all folds are pooled.
 
     Args:
         X: Labelled rows ``(n, d)``.
@@ -50,12 +32,12 @@ def cv_correct(
         folds: Number of folds.
 
     Returns:
-        Float ``(n,)``: 1.0 / 0.0 per held-out label, NaN for a label never held out.
+        Accuracy in ``[0, 1]`` over every label that was held out once (0.0 if none could be).
     """
     y = np.asarray(y, dtype=np.intp)
     fold = _stratified_folds(y, folds, random_state)
     n_classes = int(y.max()) + 1 if len(y) else 0
-    correct = np.full(len(y), np.nan)
+    hits = total = 0
     for f in range(folds):
         test, train_rows = fold == f, fold != f
         if not test.any() or len(np.unique(y[train_rows])) < 2:
@@ -65,8 +47,9 @@ def cv_correct(
             feature_weights=feature_weights,
         )  # fmt: skip
         pred = train(snap).predict(np.asarray(X[test], dtype=np.float32))
-        correct[test] = pred == y[test]
-    return correct
+        hits += int((pred == y[test]).sum())
+        total += int(test.sum())
+    return hits / total if total else 0.0
 
 
 def _stratified_folds(y: np.ndarray, folds: int, random_state: int) -> np.ndarray:

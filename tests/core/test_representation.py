@@ -8,7 +8,7 @@ import pytest
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.learner import MODELS, TrainingSnapshot, train
 from aldesk.core.representation import Layout, choose, combine, single_layout
-from aldesk.core.validation import cv_accuracy, cv_correct
+from aldesk.core.validation import cv_accuracy
 
 
 def _two_blocks(n: int = 240, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Layout]:
@@ -104,54 +104,6 @@ def test_choose_picks_the_best_candidate_and_keeps_it_until_labels_grow():
     later = choose(X[:80], y[:80], layout, "auto", first, scorer)
     assert later.n_labels == 80 and len(calls) > n_calls
     assert "cross-validated on 80 labels" in later.describe()
-
-
-def _scripted_scorer(layout: Layout, outcomes: dict[str, np.ndarray]):
-    """A scorer that returns fixed per-label outcomes for each candidate's weights."""
-
-    def scorer(Xc, yc, w):
-        for name, outcome in outcomes.items():
-            if np.array_equal(w, layout.weights(name)):
-                return outcome
-        raise AssertionError("unexpected weights")
-
-    return scorer
-
-
-def test_a_single_block_replaces_both_only_when_it_wins_by_more_than_a_standard_error():
-    X, y, layout = _two_blocks(n=60)
-    both = np.zeros(60)
-    both[:30] = 1.0  # 50 % right
-    slightly = np.zeros(60)
-    slightly[4:36] = 1.0  # 32 right: 2 more, but they disagree on 10 labels; difference < 1 SE
-    clearly = both.copy()
-    clearly[30:45] = 1.0  # 15 more right: well beyond it
-    nan_pool = np.full(60, np.nan)  # a candidate with no held-out label never wins
-    noisy = choose(X, y, layout, "auto", None,
-                   _scripted_scorer(layout, {"pool": nan_pool, "pretrained": slightly,
-                                             "both": both}))  # fmt: skip
-    assert noisy.name == "both"
-    assert noisy.scores["pretrained"] > noisy.scores["both"]  # the scores still say so
-    clear = choose(X, y, layout, "auto", None,
-                   _scripted_scorer(layout, {"pool": nan_pool, "pretrained": clearly,
-                                             "both": both}))  # fmt: skip
-    assert clear.name == "pretrained"
-    # Plain accuracies carry no standard error: the best one wins, as before.
-    plain = choose(X, y, layout, "auto", None,
-                   _scripted_scorer(layout, {"pool": 0.4, "pretrained": 0.52, "both": 0.5}))  # fmt: skip
-    assert plain.name == "pretrained"
-
-
-def test_cv_correct_holds_one_outcome_per_label_and_averages_to_cv_accuracy():
-    X, y, layout = _two_blocks()
-    y_rare = y.copy()
-    y_rare[0] = 3  # a single label of a class is only ever trained on: no outcome
-    outcome = cv_correct(X, y_rare, layout.weights("pretrained"))
-    assert outcome.shape == (len(y),) and np.isnan(outcome[0])
-    assert set(np.unique(outcome[1:])) <= {0.0, 1.0}
-    assert np.nanmean(outcome) == pytest.approx(
-        cv_accuracy(X, y_rare, layout.weights("pretrained"))
-    )
 
 
 def test_a_pinned_representation_is_scored_alone_and_never_switched():
