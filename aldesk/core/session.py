@@ -307,6 +307,8 @@ class Session(HistoryNavigation):
         """Bring the in-memory answers up to the log: the events from ``first_id`` on."""
         for ev in self.store.events(since_id=first_id - 1):
             self.state.apply(ev)
+            if ev.action == "undo" and ev.item_id in self._items:
+                self.queue.answer_withdrawn(self._items[ev.item_id])
 
     @property
     def _history(self) -> AskedItems:

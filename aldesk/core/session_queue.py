@@ -8,12 +8,13 @@ settings, never in memory alone.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable
 
 import numpy as np
 
 from aldesk.core.features.types import FeatureSet
-from aldesk.core.item_index import ItemIndex, is_candidate
+from aldesk.core.item_index import ItemIndex, arrival_key, is_arrival, is_candidate
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
 from aldesk.core.session_state import ModelState
@@ -50,10 +51,12 @@ class QueueState:
         self.index: ItemIndex | None = None
         self._synth_scores: dict[int, float] = {}
         self._stream = self._load_stream()
+        self._stream_from = 0
 
     def set_items(self, index: ItemIndex) -> None:
         self.index = index
         self.items = index.items
+        self._stream_from = 0  # arrivals before this position are all answered
 
     # ----------------------------------------------------------- test items
     def due_test(self, answers: dict[int, Event], n_pool: int) -> Pick | None:
@@ -155,9 +158,13 @@ class QueueState:
         self, unavailable: set[int], model: ModelState, discard: Callable[[int, float], None]
     ) -> Pick | None:
         """The next arrival the threshold queries; arrivals it passes over are discarded."""
+        arrivals = self.index.arrivals
         try:
-            for item_id in self.index.arrivals:
+            for k in range(self._stream_from, len(arrivals)):
+                item_id = arrivals[k]
                 if item_id in unavailable:
+                    if k == self._stream_from:  # a key press must not walk 50,000 decided ones
+                        self._stream_from = k + 1
                     continue
                 proba = model.proba_of(item_id)
                 if proba is None and model.ranking is not None:
@@ -168,9 +175,19 @@ class QueueState:
                 if decision.query:
                     return item_id, "stream", 1.0 - decision.score
                 discard(item_id, 1.0 - decision.score)
+                if k == self._stream_from:
+                    self._stream_from = k + 1
             return None
         finally:
             self.store.set("stream_state", self._stream.to_dict())
+
+    def answer_withdrawn(self, item: Item) -> None:
+        """An answer was withdrawn (undo, a cleared review edit): the stream may come back to
+        that arrival."""
+        if is_arrival(item) and self.index is not None:
+            k = bisect_left(self.index.arrivals, arrival_key(item),
+                            key=lambda i: arrival_key(self.items[i]))  # fmt: skip
+            self._stream_from = min(self._stream_from, k)
 
     @property
     def stream(self) -> FixedUncertainty | VariableUncertainty:

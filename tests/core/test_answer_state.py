@@ -334,6 +334,13 @@ def _do_stream(session: Session, op: tuple) -> None:
         _do(session, op)
 
 
+def _check_stream_order(session: Session) -> None:
+    """Nothing left to ask means every arrival is decided (one whose discard was cleared
+    is asked again, however far back in the stream)."""
+    if session.current() is None:
+        assert all(i in session.state.current for i in session.index.arrivals)
+
+
 def _stream_recount(session: Session) -> tuple[int, int, int, int]:
     """(seen, queried, discarded, waiting) counted afresh from the log and the items."""
     items = {it.id: it for it in session.store.items()}
@@ -364,6 +371,7 @@ def test_stream_counts_kept_per_answer_equal_a_recount(
             session.current()  # the stream decides (and discards) up to the next arrival
             s = session.stream_summary()
             assert (s.seen, s.queried, s.discarded, s.waiting) == _stream_recount(session)
+            _check_stream_order(session)
         _check(session)
         # what the next model ranks: the unanswered readable files, flagged ones gone
         mine, fresh = (
