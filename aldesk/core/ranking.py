@@ -173,6 +173,8 @@ def _rank(
     ``margin`` is ``pool.margin_scores(proba)`` when the scoring pass already computed it.
     """
     candidates = np.asarray(request.candidates, dtype=np.intp)
+    if len(candidates) == 0:  # nothing left to ask (a stream with every arrival decided)
+        return request.strategy, Selection(np.empty(0, np.intp), np.empty(0, np.float32))
     length = order_length(len(candidates), request.k)
     seed_only = request.strategy in seed.SEED_STRATEGIES and request.strategy not in POOL_STRATEGIES
     if len(model.classes) < 2 or seed_only:

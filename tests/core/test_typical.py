@@ -73,3 +73,16 @@ def test_tcm_covers_the_pool_while_labels_are_few_then_follows_margin():
         )
     )  # fmt: skip
     np.testing.assert_array_equal(tcm.order, margin.order)
+
+
+def test_a_round_with_nothing_left_to_ask_ranks_nothing_and_keeps_the_model():
+    # A stream project whose every arrival is decided still retrains (a forced round): with no
+    # candidates TypiClust used to ask k-means for 0 clusters and the round crashed.
+    X, y = _blobs((20, 20, 20))
+    few = np.array([0, 1, 20, 21, 40])
+    request = RankRequest(
+        TrainingSnapshot(X[few], y[few], 3), X, np.empty(0, np.intp), "tcm", 5, random_state=0
+    )
+    ranking = fit_and_rank(request)
+    assert ranking.order.size == 0 and ranking.scores.size == 0
+    assert ranking.proba.shape == (len(X), 3) and ranking.model is not None
