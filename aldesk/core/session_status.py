@@ -139,7 +139,11 @@ def accuracy_text(s: Status) -> str:
     right (95% interval 10%-70%); 2 more test labels needed", never a bare percentage.
     """
     if s.accuracy is None:
-        return "no test items labelled yet" if s.n_test else "no test items in this project"
+        if not s.n_test:
+            return "no test items in this project"
+        if s.n_test_labeled:  # labelled, but no model has been trained and scored on them yet
+            return f"not measured yet: no model yet ({s.n_test_labeled} test items labelled)"
+        return "no test items labelled yet"
     n = s.accuracy_n
     interval = (
         f"95% interval {s.accuracy_ci[0]:.0%}–{s.accuracy_ci[1]:.0%}" if s.accuracy_ci else ""

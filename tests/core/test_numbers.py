@@ -165,6 +165,17 @@ def test_too_few_test_items_give_a_count_an_interval_and_what_is_missing() -> No
     assert accuracy_text(_status(0.8, 40)) == "80.0% on 40 test items (95% interval 10%–70%)"
 
 
+def test_labelled_test_items_without_a_model_are_not_called_unlabelled() -> None:
+    import dataclasses
+
+    # Labels imported before any round: the test items are labelled, the model is not there.
+    waiting = dataclasses.replace(_status(0.5, 11), accuracy=None, accuracy_n=0, round=0)
+    assert accuracy_text(waiting) == "not measured yet: no model yet (11 test items labelled)"
+    none = dataclasses.replace(waiting, n_test_labeled=0)
+    assert accuracy_text(none) == "no test items labelled yet"
+    assert accuracy_text(dataclasses.replace(none, n_test=0)) == "no test items in this project"
+
+
 def test_asking_stops_at_the_label_budget(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y, tests=False, budget=4)
