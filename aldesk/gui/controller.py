@@ -317,8 +317,9 @@ class LabelingController(QObject):
             self._training_timer.start()
 
     def training_pending(self) -> bool:
-        """A retrain is scheduled or running."""
-        return self._training_timer.isActive() or self.trainer.busy
+        """A retrain is scheduled or running, or features are being swapped in (which ends in
+        a forced retrain)."""
+        return self._training_timer.isActive() or self.trainer.busy or self.rows.busy
 
     def item_shown(self) -> None:
         """The new item is on screen: start the retrain an answer made due, if any."""

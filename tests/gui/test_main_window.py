@@ -267,7 +267,8 @@ def test_extraction_progress_cancel_and_labeling_meanwhile(qtbot, tmp_path) -> N
     assert window.controller.current().strategy == "seed"
     with qtbot.waitSignal(controller.features.finished, timeout=10_000):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
-    assert controller.session.features is not None and len(controller.session.features) == 20
+    qtbot.waitUntil(lambda: controller.session.features is not None, timeout=10_000)  # rows lane
+    assert len(controller.session.features) == 20
     assert len(store.labels()) == 3
     _close(qtbot, window)
 
@@ -331,11 +332,15 @@ def test_pretrained_features_join_in_the_background_and_the_choice_is_shown(
     assert window.controller.current() is not None
     session = window.controller.session
     controller = window.controller
-    qtbot.waitUntil(lambda: controller.extracting_pretrained or "pretrained" in
-                    session.model.layout.blocks, timeout=60_000)  # fmt: skip
+
+    def blocks() -> dict:  # the layout arrives once the rows are built on a worker
+        return session.model.layout.blocks if session.model.layout is not None else {}
+
+    qtbot.waitUntil(lambda: controller.extracting_pretrained or "pretrained" in blocks(),
+                    timeout=60_000)  # fmt: skip
     if controller.extracting_pretrained:  # the model is not waiting for these
         assert not controller.extracting
-    qtbot.waitUntil(lambda: "pretrained" in session.model.layout.blocks, timeout=120_000)
+    qtbot.waitUntil(lambda: "pretrained" in blocks(), timeout=120_000)
     assert session.features.X.shape[1] == sum(
         e - s for s, e in session.model.layout.blocks.values()
     )

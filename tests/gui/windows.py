@@ -13,7 +13,8 @@ from aldesk.gui.main_window import MainWindow
 
 
 def open_window(qtbot, store: ProjectStore, *, activate: bool = False) -> MainWindow:
-    """The window on ``store``, shown, once its first feature extraction has finished."""
+    """The window on ``store``, shown, once its first features are extracted and in the session
+    (their rows are mapped to the items on a worker lane after the extraction)."""
     controller = LabelingController(store)
     window = MainWindow(store, controller)
     controller.setParent(window)
@@ -22,6 +23,7 @@ def open_window(qtbot, store: ProjectStore, *, activate: bool = False) -> MainWi
         window.show()
         if activate:
             window.activateWindow()
+    qtbot.waitUntil(lambda: not controller.rows.busy, timeout=120_000)
     if activate:  # key clicks need the focus
         qtbot.waitUntil(window.isActiveWindow)
     return window
