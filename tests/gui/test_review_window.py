@@ -368,7 +368,8 @@ def test_the_pool_scan_is_reused_until_the_features_change(qtbot, opened, monkey
     from aldesk.gui.review import suspicion
 
     controller = window.controller
-    qtbot.waitUntil(lambda: not controller.features.busy, timeout=120_000)  # pretrained too
+    # pretrained too, and swapped into the session (the rows lane runs after the extraction)
+    qtbot.waitUntil(lambda: not controller.features.busy and not controller.rows.busy, 120_000)
     with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):
         review.check_labels()
     first = review._space
