@@ -369,7 +369,9 @@ def test_the_pool_scan_is_reused_until_the_features_change(qtbot, opened, monkey
 
     controller = window.controller
     # pretrained too, and swapped into the session (the rows lane runs after the extraction)
-    qtbot.waitUntil(lambda: not controller.features.busy and not controller.rows.busy, 120_000)
+    qtbot.waitUntil(
+        lambda: not controller.features.busy and not controller.rows.busy, timeout=120_000
+    )
     with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):
         review.check_labels()
     first = review._space
