@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import csv
+from windows import demo_project, open_window
 
-from aldesk.core.demo import make_demo_pool
 from aldesk.core.pace import Feedback, Projection
-from aldesk.core.project import ProjectSettings, create_project
-from aldesk.gui.controller import LabelingController
-from aldesk.gui.main_window import MainWindow
 from aldesk.gui.panels.status_panel import StatusPanel
 
 
@@ -26,19 +22,10 @@ def test_the_panel_shows_rates_time_and_the_projection(qtbot) -> None:
 
 
 def test_the_window_follows_answers_and_says_when_it_cannot_project(qtbot, tmp_path) -> None:
-    pool, truth_file = tmp_path / "pool", tmp_path / "truth.csv"
-    classes = make_demo_pool("audio", pool, labels_out=truth_file, per_class=4)
-    with truth_file.open() as f:
-        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
-    settings = ProjectSettings(batch=50, seed_size=4, test_size=0, representation="pool",
-                               target_accuracy=0.9)  # fmt: skip
-    store, _ = create_project(tmp_path / "p.aldesk", pool, classes, settings)
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
+    store, truth = demo_project(tmp_path, "audio", per_class=4, representation="pool",
+                                target_accuracy=0.9)  # fmt: skip
+    window = open_window(qtbot, store)
+    controller = window.controller
     for _ in range(3):
         name = truth[controller.current().item.relpath]
         controller.answer(store.class_by_name(name).id)
