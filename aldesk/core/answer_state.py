@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from aldesk.core.item_index import is_arrival
+from aldesk.core.item_table import ItemTable
 from aldesk.core.records import ANSWER_ACTIONS, Event, Item
 from aldesk.core.review_rows import source_of
 
@@ -36,7 +36,7 @@ class AnswerState:
         self._live: dict[int, Event] = {}  # answer events not withdrawn, by event id
         self._early_undo: set[int] = set()  # undone before they were seen (never in practice)
         self._last_id = 0
-        self._items: dict[int, Item] = {}
+        self._items = ItemTable.of(())
         self._reset_counts(0)
         for ev in events:
             self.apply(ev)
@@ -86,25 +86,28 @@ class AnswerState:
                 self._count(ev, +1)
 
     # ----------------------------------------------------------- counts
-    def set_items(self, items: dict[int, Item]) -> None:
+    def set_items(self, items: ItemTable) -> None:
         """The items were (re)loaded: splits may have changed, so the counts are redone."""
         self._items = items
-        self._reset_counts(max(items, default=0) + 1)
+        self._reset_counts(int(items.ids[-1]) + 1 if len(items) else 1)
+        events = list(self.current.values())  # one pass: this runs on open over every answer
+        ids = np.fromiter((ev.item_id for ev in events), dtype=np.int64, count=len(events))
+        splits = items.splits_of(ids)
+        arrivals = items.arrivals_mask(ids).tolist()
         answered, train_ids, train_classes = [], [], []
-        for ev in self.current.values():  # one pass: this runs on open over every answer
-            item = items.get(ev.item_id)
-            if item is None:
+        for ev, split, arrival in zip(events, splits, arrivals, strict=True):
+            if split is None:
                 continue
-            self.answered_by_split[item.split] += 1
+            self.answered_by_split[split] += 1
             answered.append(ev.item_id)
-            if is_arrival(item):
+            if arrival:
                 self.arrivals_decided[ev.action == "discard"] += 1
             if ev.action != "label":
                 continue
-            self.label_counts[(item.split, ev.class_id)] += 1
+            self.label_counts[(split, ev.class_id)] += 1
             if ev.split == "test":
                 self.test_labels[ev.item_id] = ev
-            if item.split == "pool":
+            if split == "pool":
                 train_ids.append(ev.item_id)
                 train_classes.append(ev.class_id)
                 self.n_model_train += source_of(ev) == "model"
@@ -117,7 +120,7 @@ class AnswerState:
         ev = self.current.get(item.id)
         if ev is not None:
             self._count(ev, -1)
-        self._items[item.id] = item
+        self._items.replace(item)
         if ev is not None:
             self._count(ev, +1)
 
@@ -132,13 +135,13 @@ class AnswerState:
         self.arrivals_decided = [0, 0]
 
     def _count(self, ev: Event, sign: int) -> None:
-        item = self._items.get(ev.item_id)
-        if item is None:
+        split = self._items.split_of(ev.item_id)
+        if split is None:
             return  # counted once the items are loaded (set_items)
         self._grow(ev.item_id)
-        self.answered_by_split[item.split] += sign
+        self.answered_by_split[split] += sign
         self.answered[ev.item_id] = sign > 0
-        if is_arrival(item):
+        if self._items.is_arrival(ev.item_id):
             self.arrivals_decided[ev.action == "discard"] += sign
         if ev.action == "label" and ev.split == "test":
             if sign > 0:
@@ -147,11 +150,11 @@ class AnswerState:
                 self.test_labels.pop(ev.item_id, None)
         if ev.action != "label":
             return
-        key = (item.split, ev.class_id)
+        key = (split, ev.class_id)
         self.label_counts[key] += sign
         if not self.label_counts[key]:
             del self.label_counts[key]
-        if item.split == "pool":
+        if split == "pool":
             self.train_class[ev.item_id] = ev.class_id if sign > 0 else -1
             self.n_model_train += sign * (source_of(ev) == "model")
 
@@ -165,7 +168,7 @@ class AnswerState:
             self.train_class = np.concatenate([self.train_class, extra])
 
     @property
-    def items(self) -> dict[int, Item]:
+    def items(self) -> ItemTable:
         return self._items
 
     @property

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from aldesk.core.item_table import FILE, POOL, SYNTH, TEST, ItemTable
 from aldesk.core.store import Event, Item
 
 
@@ -28,18 +29,15 @@ def _without(ids: tuple[int, ...], k: int) -> tuple[int, ...]:
     return ids[:k] + ids[k + 1 :]
 
 
-def is_train_label(ev: Event, items: dict[int, Item]) -> bool:
-    return ev.action == "label" and items[ev.item_id].split == "pool"
-
-
 @dataclass(frozen=True)
 class ItemIndex:
     """Item lists the loop asks for on every key press, built once per (re)load of the items.
 
-    A 10k-item pool must not be walked per answer: these are precomputed in one pass.
+    A 100k-item pool must not be walked per answer: these are computed from the table's
+    columns in a few vectorised steps.
     """
 
-    items: dict[int, Item]
+    items: ItemTable
     tests: tuple[int, ...]  # readable held-out test items
     n_test: int
     synth: tuple[int, ...]
@@ -49,20 +47,22 @@ class ItemIndex:
     arrivals: tuple[int, ...]  # candidate files in arrival order (stream)
 
     @classmethod
-    def build(cls, items: dict[int, Item], random_state: int) -> ItemIndex:
-        values = list(items.values())
-        files = sorted(it.id for it in values if is_candidate(it, {}))
+    def build(cls, items: ItemTable, random_state: int) -> ItemIndex:
+        ids = items.ids
+        ok, split, origin = items.ok[ids], items.split[ids], items.origin[ids]
+        files = ids[ok & (split == POOL) & (origin == FILE)]  # ascending, as ids are
         rng = np.random.default_rng(random_state)
-        arrivals = sorted((items[i] for i in files), key=arrival_key)
+        arrival = items.arrival[files]
+        by_arrival = files[np.lexsort((files, np.where(arrival >= 0, arrival, files)))]
         return cls(
             items=items,
-            tests=tuple(it.id for it in values if it.split == "test" and it.status == "ok"),
-            n_test=sum(1 for it in values if it.split == "test"),
-            synth=tuple(it.id for it in values if it.origin == "synth"),
-            n_pool_ok=sum(1 for it in values if it.split == "pool" and it.status == "ok"),
-            n_unreadable=sum(1 for it in values if it.status != "ok"),
-            random_order=tuple(int(i) for i in rng.permutation(files)) if files else (),
-            arrivals=tuple(it.id for it in arrivals),
+            tests=tuple(ids[(split == TEST) & ok].tolist()),
+            n_test=int(np.count_nonzero(split == TEST)),
+            synth=tuple(ids[origin == SYNTH].tolist()),
+            n_pool_ok=int(np.count_nonzero((split == POOL) & ok)),
+            n_unreadable=int(np.count_nonzero(~ok)),
+            random_order=tuple(rng.permutation(files).tolist()) if len(files) else (),
+            arrivals=tuple(by_arrival.tolist()),
         )
 
     def flagged(self, old: Item) -> ItemIndex:
@@ -75,7 +75,7 @@ class ItemIndex:
         arrivals, random_order = self.arrivals, self.random_order
         if is_arrival(old):
             key = arrival_key(old)
-            k = bisect_left(arrivals, key, key=lambda i: arrival_key(self.items[i]))
+            k = bisect_left(arrivals, key, key=self.items.arrival_key)
             arrivals = _without(arrivals, k)
             random_order = _without(random_order, random_order.index(old.id))
         tests = self.tests

@@ -21,6 +21,7 @@ from aldesk.core.answer_state import AnswerState, AskedItems
 from aldesk.core.errors import ItemUnreadable
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.item_index import ItemIndex, is_candidate
+from aldesk.core.item_table import ItemTable
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import RankRequest
 from aldesk.core.representation import PRETRAINED, Layout
@@ -65,7 +66,7 @@ class Session(HistoryNavigation):
         # The answer log, replayed once; followed event by event from here on.
         self.state = AnswerState(store.events())
         self._answers: dict[int, Event] = self.state.current  # item id -> current answer
-        self._items: dict[int, Item] = {}
+        self._items = ItemTable.of(())
         self._browse: int | None = None  # index into ``state.entries`` while going back
         self._pinned: int | None = None  # an item picked in the review window, until answered
         self._current: Query | None = None
@@ -79,8 +80,8 @@ class Session(HistoryNavigation):
 
     # ------------------------------------------------------------------ inputs
     def reload_items(self) -> None:
-        """Re-read items after a rescan or a synthesized item."""
-        self._items = {it.id: it for it in self.store.items()}
+        """Re-read items after a rescan or a synthesized item (their columns: one query)."""
+        self._items = ItemTable.read(self.store)
         self.state.set_items(self._items)
         self.index = ItemIndex.build(self._items, self.settings.random_state)
         self.queue.set_items(self.index)
@@ -94,11 +95,13 @@ class Session(HistoryNavigation):
     def item_flagged(self, item_id: int) -> None:
         """The viewer flagged ``item_id`` in the store (unreadable or missing): follow that one
         item, not a reload of every item (a flag while labelling a 100k pool)."""
-        old, new = self._items[item_id], self.store.item(item_id)
-        if old.status != "ok" or new.status == "ok" or old.split != new.split:
+        new = self.store.item(item_id)
+        was_ok = item_id in self._items and bool(self._items.ok[item_id])
+        if not was_ok or new.status == "ok" or self._items.split_of(item_id) != new.split:
             self.reload_items()  # not a flag of a readable item: read everything again
             return
-        self.state.replace_item(new)  # the one dict the index, queue and state all hold
+        old = replace(new, status="ok", reason=None)  # as the table had it: readable
+        self.state.replace_item(new)  # the one table the index, queue and state all hold
         self.index = self.index.flagged(old)
         self.queue.set_items(self.index)
         self.model.item_flagged(item_id)
@@ -352,7 +355,8 @@ class Session(HistoryNavigation):
     def _synthesis_spec(self) -> SynthesisSpec | None:
         if self.settings.scenario != "synthesis" or self.queue.pending_synth(self._answers):
             return None  # one blend waiting to be asked is enough
-        paths = tuple(self.store.abspath(self._items[i]) for i in self.model.item_of_row)
+        records = {it.id: it for it in self._items.records()}
+        paths = tuple(self.store.abspath(records[i]) for i in self.model.item_of_row)
         return SynthesisSpec(
             kind=self.store.kind, paths=paths, out_dir=self.store.synth_dir,
             cache_dir=self.store.cache_dir, random_state=self.settings.random_state,

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from aldesk.core.answer_state import AnswerState
+    from aldesk.core.item_table import ItemTable
     from aldesk.core.session import Query
     from aldesk.core.session_state import ModelState
-    from aldesk.core.store import Event, Item, ProjectStore
+    from aldesk.core.store import Event, ProjectStore
 
 
 class HistoryNavigation:
@@ -30,7 +31,7 @@ class HistoryNavigation:
     state: AnswerState
     model: ModelState
     _answers: dict[int, Event]
-    _items: dict[int, Item]
+    _items: ItemTable
     _browse: int | None
     _pinned: int | None
     _current: Query | None

@@ -11,13 +11,15 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from aldesk.core.answer_state import AnswerState
 from aldesk.core.evaluation import Metrics, compute_metrics
 from aldesk.core.features.types import FeatureSet
-from aldesk.core.item_index import ItemIndex, is_candidate
+from aldesk.core.item_index import ItemIndex
+from aldesk.core.item_table import ItemTable
 from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
@@ -63,7 +65,7 @@ class ModelState:
     def set_features(
         self,
         features: FeatureSet,
-        items: dict[int, Item],
+        items: ItemTable,
         layout: Layout | None = None,
         rows: FeatureRows | None = None,
     ) -> None:
@@ -72,7 +74,8 @@ class ModelState:
         Rows built before the items last changed (a rescan, a flag) are rebuilt here.
         """
         if rows is None or rows.features is not features or rows.epoch != self._epoch:
-            rows = feature_rows(features, list(items.values()), self._epoch)
+            hashes = self.store.read("SELECT id, hash FROM items ORDER BY id")
+            rows = feature_rows(features, hashes, items, self._epoch)
         old_rows, old_width = self.item_of_row, self.features.X.shape[1] if self.features else None
         self.features = features
         self.layout = layout if layout is not None else single_layout(features)
@@ -83,14 +86,14 @@ class ModelState:
                 self.ranking, old_rows, self.item_of_row, features.X, old_width
             )
 
-    def rows_job(self, items: dict[int, Item]) -> Callable[[FeatureSet], FeatureRows]:
+    def rows_job(self, items: ItemTable) -> Callable[[FeatureSet], FeatureRows]:
         """What builds the rows of features on a worker (for :meth:`set_features`).
 
-        Takes the items as they are now (a list of references: the records never change, a
-        flag replaces one) and this epoch, so rows built from items since changed are not used.
+        Takes the items as they are now and this epoch, so rows built from items since changed
+        are not used; the worker reads the items' hashes through a connection of its own.
         """
-        values, epoch = list(items.values()), self._epoch
-        return lambda features: feature_rows(features, values, epoch)
+        db, epoch = self.store.db_file, self._epoch
+        return lambda features: feature_rows(features, read_hashes(db), items, epoch)
 
     def items_changed(self) -> None:
         """Statuses may have changed (rescan, a flagged file): recompute candidates lazily.
@@ -388,9 +391,15 @@ class FeatureRows:
     file_rows: np.ndarray  # rows of readable pool files, ascending (the candidates)
 
 
-def feature_rows(features: FeatureSet, items: list[Item], epoch: int) -> FeatureRows:
-    """Map items to feature rows by content hash (of items sharing a hash, the last one)."""
-    by_hash = {it.hash: it.id for it in items}
+def feature_rows(
+    features: FeatureSet, hashes: list[tuple[int, str]], items: ItemTable, epoch: int
+) -> FeatureRows:
+    """Map items to feature rows by content hash (of items sharing a hash, the last one).
+
+    ``hashes``: (item id, content hash) rows of the store; ids not in ``items`` are left out.
+    """
+    known = items.contains(np.fromiter((i for i, _ in hashes), np.int64, len(hashes))).tolist()
+    by_hash = {h: i for (i, h), k in zip(hashes, known, strict=True) if k}
     item_of_row = np.fromiter(
         (by_hash.get(h, -1) for h in features.hashes), dtype=np.int64, count=len(features.hashes)
     )
@@ -399,17 +408,26 @@ def feature_rows(features: FeatureSet, items: list[Item], epoch: int) -> Feature
     row_by_item = np.full(int(ids.max(initial=-1)) + 1, -1, dtype=np.int64)
     row_by_item[ids] = rows
     row_of = dict(zip(ids.tolist(), rows.tolist(), strict=True))
-    by_id = {it.id: it for it in items}
     return FeatureRows(
-        features, epoch, row_of, item_of_row, row_by_item, _file_rows(item_of_row, by_id)
+        features, epoch, row_of, item_of_row, row_by_item, _file_rows(item_of_row, items)
     )
 
 
-def _file_rows(item_of_row: np.ndarray, items: dict[int, Item]) -> np.ndarray:
+def read_hashes(db: Path) -> list[tuple[int, str]]:
+    """(item id, content hash) of every item, through a read-only connection of this thread."""
+    from aldesk.core.opening import connect_reader
+
+    conn = connect_reader(db)
+    try:
+        return conn.execute("SELECT id, hash FROM items ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def _file_rows(item_of_row: np.ndarray, items: ItemTable) -> np.ndarray:
     """Ascending feature rows whose item is a readable pool file."""
     rows = np.flatnonzero(item_of_row >= 0)
-    keep = [i in items and is_candidate(items[i], {}) for i in item_of_row[rows].tolist()]
-    return rows[np.array(keep, dtype=bool)] if len(rows) else rows
+    return rows[items.arrivals_mask(item_of_row[rows])]
 
 
 def _gather(X_pool: np.ndarray, rows: np.ndarray, extra: dict[int, np.ndarray]) -> np.ndarray:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aldesk.core import session_queue, session_state
 from aldesk.core.features.types import FeatureSet
+from aldesk.core.item_table import ItemTable
 from aldesk.core.project import ProjectSettings
 from aldesk.core.session import Session
 from aldesk.core.store import NewItem, ProjectStore
@@ -41,22 +41,26 @@ def _features(n: int = N, reverse: bool = True) -> FeatureSet:
 
 @pytest.fixture
 def walks(monkeypatch) -> list[int]:
-    """Counts calls of ``is_candidate`` in the session's model and queue (one per item walked)."""
+    """Counts the items whose candidacy is decided (``ItemTable.arrivals_mask``, which the
+    model and the queue call on whole id arrays) and the item records read one by one."""
     calls: list[int] = []
-    real = session_state.is_candidate
+    real_mask, real_get = ItemTable.arrivals_mask, ItemTable.__getitem__
 
-    def counted(item, answers):
-        calls.append(item.id)
-        return real(item, answers)
+    def counted_mask(self, ids):
+        calls.extend(np.asarray(ids).tolist())
+        return real_mask(self, ids)
 
-    monkeypatch.setattr(session_state, "is_candidate", counted)
-    monkeypatch.setattr(session_queue, "is_candidate", counted)
+    def counted_get(self, item_id):
+        calls.append(item_id)
+        return real_get(self, item_id)
+
+    monkeypatch.setattr(ItemTable, "arrivals_mask", counted_mask)
+    monkeypatch.setattr(ItemTable, "__getitem__", counted_get)
     return calls
 
 
 def _inline_rows(features: FeatureSet, session: Session) -> dict[int, int]:
-    items = session.state.items
-    by_hash = {it.hash: it.id for it in items.values()}
+    by_hash = {it.hash: it.id for it in session.store.items()}
     return {by_hash[h]: r for r, h in enumerate(features.hashes) if h in by_hash}
 
 
@@ -102,7 +106,7 @@ def test_the_seed_rows_are_gathered_by_the_job_not_when_it_is_asked_for(tmp_path
     gather = session.seed_job()
     assert walks == []  # asking for the job walks no item and copies no feature row
     ids, X, k, method, _seed = gather()  # on the worker
-    assert len(walks) == N
+    assert sorted(walks) == list(range(1, N + 1))  # every item with a row, decided once
     assert ids == sorted(session.state.items)
     row_of = session.model.row_of
     np.testing.assert_array_equal(X, features.X[[row_of[i] for i in ids]])

@@ -52,11 +52,11 @@ def _weights_key(request: ReviewRequest) -> bytes | None:
 
 def _pool_rows(session: Session) -> tuple[np.ndarray, np.ndarray]:
     """Item ids and feature rows of the readable pool and test files (not synthesized ones)."""
-    items = session.index.items
-    pairs = [(i, r) for i, r in session.model.row_of.items()
-             if items[i].origin == "file" and items[i].status == "ok"]  # fmt: skip
-    ids = np.array([i for i, _ in pairs], dtype=np.int64)
-    return ids, np.array([r for _, r in pairs], dtype=np.intp)
+    row_of = session.model.row_of
+    ids = np.fromiter(row_of.keys(), dtype=np.int64, count=len(row_of))
+    rows = np.fromiter(row_of.values(), dtype=np.intp, count=len(row_of))
+    keep = session.index.items.readable_files_mask(ids)
+    return ids[keep], rows[keep]
 
 
 class SuspicionLane(QObject):
