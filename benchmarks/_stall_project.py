@@ -2,7 +2,8 @@
 
 Opens a fresh copy of a bench_ui case (e.g. 100k items, 50,000 answers) with the app's own
 open path, lets the rescan, page check and feature loading finish, then answers ``rounds``
-batches of five items (the true class) and waits for each retrain to be applied. A 5 ms timer
+batches of five items (the true class) and waits for each retrain to be applied (a batch
+holding a test item makes no retrain due: more batches are answered until one is). A 5 ms timer
 on the GUI thread records its ticks; each phase reports the longest gap between ticks in it.
 ``open_project`` itself blocks the GUI thread: its whole duration is reported as that phase's
 stall (the window cannot paint before it returns).
@@ -10,19 +11,25 @@ stall (the window cannot paint before it returns).
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 
+from _gil_probe import GilProbe
 from _qt_probes import Heartbeat, wait_until
 from _ui_projects import fresh_copy, truth
 
 
-def project_stalls(app, pool: str, answers: int, rounds: int) -> dict:
+def project_stalls(app, pool: str, answers: int, rounds: int, probe_ms: float = 0) -> dict:
     from aldesk.gui.app import WindowManager
 
-    path = fresh_copy(pool, answers, "stall")
+    path = fresh_copy(pool, answers, f"stall-{os.getpid()}")
     oracle = truth()
     heart = Heartbeat()
     heart.start()
+    probe = GilProbe(probe_ms) if probe_ms else None
+    if probe:
+        probe.start()
     manager = WindowManager()
     t0 = time.perf_counter()
     assert manager.open_project(path)
@@ -33,6 +40,8 @@ def project_stalls(app, pool: str, answers: int, rounds: int) -> dict:
     wait_until(app, lambda: c.session.features is not None and not any(
         lane.busy for lane in lanes) and not c.trainer.busy, 600)  # fmt: skip
     t_settled = time.perf_counter()
+    if probe and os.environ.get("STALL_CENSUS"):
+        probe.heap_census("settled")
     names = {cl.name: cl.id for cl in window.store.classes()}
     applied = [0]  # models applied (rounds_changed follows each)
     c.rounds_changed.connect(lambda _rounds: applied.__setitem__(0, applied[0] + 1))
@@ -40,21 +49,24 @@ def project_stalls(app, pool: str, answers: int, rounds: int) -> dict:
     answer_gaps, apply_gaps = [], []
     for _ in range(rounds):
         seen = applied[0]
-        start = time.perf_counter()
-        for _ in range(5):
-            query = c.current()
-            if query is None:
+        start = answered = time.perf_counter()
+        for _ in range(50):  # a batch with a test item in it makes no round due: answer on
+            if not _answer_batch(app, c, names, oracle):
                 break
-            c.answer(names[oracle[query.item.relpath]])
-            app.processEvents()
-        answered = time.perf_counter()
-        wait_until(app, lambda s=seen: applied[0] > s, 300)
+            answered = time.perf_counter()
+            wait_until(app, lambda s=seen: applied[0] > s or not c.training_pending(), 300)
+            if applied[0] > seen:
+                break
         done = time.perf_counter()
         answer_gaps.append(heart.max_gap(start, answered))
         apply_gaps.append(heart.max_gap(answered, done))
     heart.stop()
+    if probe:
+        probe.stop()
+        probe.report(t0)
     window.close()
     manager.shutdown()
+    shutil.rmtree(path, ignore_errors=True)
     out = {"pool": pool, "answers": answers, "rounds": rounds,
            "open_project_call_ms": round(1000 * (t_open - t0), 1),
            "max_stall_open_until_settled_ms": round(1000 * heart.max_gap(*phases[
@@ -65,3 +77,14 @@ def project_stalls(app, pool: str, answers: int, rounds: int) -> dict:
            "median_of_max_retrain_and_apply_ms": round(1000 * sorted(apply_gaps)[
                len(apply_gaps) // 2], 1) if apply_gaps else None}  # fmt: skip
     return out
+
+
+def _answer_batch(app, c, names: dict, oracle: dict) -> bool:
+    """Answer five items with their true class; False if nothing was left to ask."""
+    for _ in range(5):
+        query = c.current()
+        if query is None:
+            return False
+        c.answer(names[oracle[query.item.relpath]])
+        app.processEvents()
+    return True

@@ -14,8 +14,10 @@ freeze a user could feel (typing, a key press that should show the next item). S
                         phase: opening, until the rescan / page check / features are done,
                         answering, retraining and applying each round (``_stall_project.py``)
 
-Usage: ``python benchmarks/bench_ui_stall.py [--quick] [--project POOL:ANSWERS [--rounds N]]``;
-prints one line per scenario (the project scenario: one JSON line, with the load average).
+Usage: ``python benchmarks/bench_ui_stall.py [--quick] [--project POOL:ANSWERS [--rounds N]
+[--gil-probe MS]]``; prints one line per scenario (the project scenario: one JSON line, with the
+load average; ``--gil-probe`` also prints, to stderr, every thread's stack after each GIL hold
+over MS and every garbage-collector pass over MS/4, see ``_gil_probe.py``).
 """
 
 from __future__ import annotations
@@ -194,6 +196,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer files and rounds")
     parser.add_argument("--project", default=None, help="POOL:ANSWERS, e.g. 100k:50000")
     parser.add_argument("--rounds", type=int, default=5, help="retrains in --project")
+    parser.add_argument(
+        "--gil-probe",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="--project: print the stacks of every GIL hold over MS (stderr)",
+    )
     args = parser.parse_args()
     n = 3 if args.quick else 8
     app = QApplication.instance() or QApplication([])
@@ -205,7 +214,7 @@ def main() -> int:
 
         pool, answers = args.project.split(":")
         before = environment()["loadavg"]
-        out = project_stalls(app, pool, int(answers), args.rounds)
+        out = project_stalls(app, pool, int(answers), args.rounds, args.gil_probe)
         print(json.dumps({**out, "loadavg_start": before, "loadavg_end": environment()["loadavg"]}))
         return 0
     meter = StallMeter()

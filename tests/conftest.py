@@ -39,6 +39,16 @@ def _config_dir(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _unfrozen_heap():
+    """A window freezes the objects alive when it starts (aldesk.gui.heap); a test's window
+    is not always deleted, so each test ends with everything collectable again."""
+    yield
+    import gc
+
+    gc.unfreeze()
+
+
+@pytest.fixture(autouse=True)
 def _dangling_threads(request, monkeypatch):
     """Fail a test that leaves a QThread, QThreadPool worker or Python thread running."""
     if not _is_gui_test(request):

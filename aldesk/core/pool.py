@@ -50,8 +50,8 @@ from aldesk.core.pool_walk import (
     check_root,
     count_media,
     find_media,
-    listing,
     read_error,
+    same_files,
     shown_path,
 )
 
@@ -299,5 +299,5 @@ def scan(
 
 __all__ = [
     "DEFAULT_WORKERS", "HASH_BLOCK", "KINDS", "FileEntry", "MediaCounts", "Progress", "ScanResult",
-    "count_media", "find_unreadable", "listing", "scan", "shown_path",
+    "count_media", "find_unreadable", "same_files", "scan", "shown_path",
 ]  # fmt: skip

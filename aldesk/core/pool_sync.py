@@ -14,7 +14,7 @@ from typing import Any
 
 from aldesk.core.errors import PoolMissing
 from aldesk.core.opening import connect_reader
-from aldesk.core.pool import FileEntry, Progress, ScanResult, listing, scan
+from aldesk.core.pool import FileEntry, Progress, ScanResult, same_files, scan
 from aldesk.core.store import Item, NewItem, ProjectStore, read_item_paths, read_items
 
 # Why an item is missing after a rescan (shown where the item would be).
@@ -258,14 +258,21 @@ def _unchanged(conn, root: Path, kind: str) -> bool:
     """
     if conn.execute(_KNOWN_AS_SCANNED).fetchone() is not None:
         return False
-    found = listing(root, kind)
-    if found is None:
-        return False
     rows = conn.execute("SELECT relpath, size, mtime_ns FROM items WHERE origin = 'file'")
     known = {
-        (os.fsdecode(p) if isinstance(p, bytes) else p, size, mtime) for p, size, mtime in rows
+        os.fsdecode(p) if isinstance(p, bytes) else p: (size, mtime) for p, size, mtime in rows
     }
-    return known == found
+    (n_items,) = conn.execute("SELECT COUNT(*) FROM items WHERE origin = 'file'").fetchone()
+    same = len(known) == n_items and same_files(root, kind, known)  # (two items, one path: no)
+    _drop_gradually(known)
+    return same
+
+
+def _drop_gradually(entries: dict) -> None:
+    """Empty a big dict one entry at a time: freeing 100k entries in one call (``clear``, or
+    the dict going out of scope) holds the GIL ~30 ms; a loop lets other threads in."""
+    while entries:
+        entries.popitem()
 
 
 def relocate(store: ProjectStore, folder: str | os.PathLike[str]) -> int:

@@ -141,26 +141,30 @@ def find_media(root: Path) -> list[Found]:
     return found
 
 
-def listing(root: str | os.PathLike[str], kind: str) -> set[tuple[str, int, int]] | None:
-    """``(relpath, size, mtime_ns)`` of every ``kind`` file, opening none; None if some entry
-    is not a readable regular file (a full :func:`scan` says why). Tuples, not records: a
-    rescan of an unchanged 100k pool compares these and nothing more.
+def same_files(root: str | os.PathLike[str], kind: str, known: dict[str, tuple[int, int]]) -> bool:
+    """Whether the ``kind`` files under ``root`` are exactly ``known`` (relpath -> (size,
+    mtime_ns)), each a readable regular file; nothing is opened. A full :func:`scan` says why
+    not.
+
+    Each file is checked as the walk finds it and taken out of ``known`` (which ends empty
+    when True): no set of every file is built and compared in one call. At 100k files that
+    comparison, and freeing the two sets after it, held the GIL 0.1 s in one piece.
 
     Raises:
         PoolMissing: ``root`` is not an existing folder.
     """
-    found = set()
     for relpath, entry, problem in _walk(check_root(root)):
         if media.media_kind(relpath) != kind:
             continue
         if problem is not None:
-            return None
+            return False
         try:
             st = entry.stat()
         except OSError:
-            return None
-        found.add((relpath, st.st_size, st.st_mtime_ns))
-    return found
+            return False
+        if known.pop(relpath, None) != (st.st_size, st.st_mtime_ns):
+            return False
+    return not known
 
 
 def count_media(root: str | os.PathLike[str]) -> MediaCounts:

@@ -18,6 +18,7 @@ from aldesk.core.project import flag_failures
 from aldesk.core.rounds import RoundResult, run_round
 from aldesk.core.session import Query, Session
 from aldesk.core.store import ProjectStore
+from aldesk.gui import heap
 from aldesk.gui.workers import FeatureLane, Lane, Trainer
 
 
@@ -84,6 +85,7 @@ class LabelingController(QObject):
         self.checker = Lane(self, name="aldesk-check")
         self.checker.failed.connect(self.error)
         self._pages_checked = False
+        self.destroyed.connect(heap.release_soon)  # start() froze this window's objects
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -93,13 +95,12 @@ class LabelingController(QObject):
         where the folder used to be. The rescan, the feature bookkeeping and the database's
         page check all run on workers: the GUI thread walks no list of items.
         """
+        heap.settle()  # the session and window are built: full GC passes need not walk them
         self.rescan()
         self._announce()
         self._rounds = self.store.rounds()
         self.rounds_changed.emit(self._rounds)
-        from aldesk.core.learner import preload
-
-        self.warmer.submit(lambda ctx: preload())
+        self.warmer.submit(lambda ctx: _preload())
         if self.current() is None:
             self._check_pages()  # nothing to show: no first paint to wait for
 
@@ -469,3 +470,12 @@ class LabelingController(QObject):
             return
         self.session.reload_items()
         self._emit_status()
+
+
+def _preload() -> None:
+    """Import scikit-learn on a worker, with no full GC pass over the import until it is done
+    (each held the GIL, the GUI thread's included, 40-90 ms at 100k items)."""
+    from aldesk.core.learner import preload
+
+    with heap.building():
+        preload()

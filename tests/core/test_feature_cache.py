@@ -31,6 +31,20 @@ def test_rows_come_back_in_the_order_asked_across_chunks(tmp_path):
     assert found2 == found and np.array_equal(X2, X)
 
 
+def test_rows_looked_up_block_by_block_are_those_looked_up_at_once(tmp_path, monkeypatch):
+    # Where each hash's row is gets converted a block at a time (a long conversion holds the
+    # GIL): blocks that end mid-chunk and mid-request still give every row, in order.
+    cache = FeatureCache(tmp_path, 3)
+    names = [f"h{i}" for i in range(23)]
+    for start in range(0, 23, 5):
+        cache.append(names[start : start + 5], _rows(len(names[start : start + 5]), start))
+    asked = names[::-1] + ["missing"] + names[::3]
+    monkeypatch.setattr(cache_module, "WHERE_BLOCK", 4)
+    X, found = cache.get(asked)
+    assert found == [h for h in asked if h != "missing"]
+    assert X[:, 0].tolist() == [int(h[1:]) for h in found]
+
+
 def test_empty_request_and_empty_cache(tmp_path):
     cache = FeatureCache(tmp_path / "none", 3)
     X, found = cache.get(["a"])

@@ -23,6 +23,7 @@ import numpy as np
 
 _CHUNK_RE = re.compile(r"^chunk-(\d{6})\.npy$")
 MERGE_AT = 32  # merge when this many chunks exist: keeps open() cheap, merges rare
+WHERE_BLOCK = 8192  # hashes looked up per conversion to an array (see FeatureCache._where)
 
 
 class FeatureCache:
@@ -89,12 +90,20 @@ class FeatureCache:
         """Rows for the cached ones among ``hashes`` (in their order) and those hashes."""
         found = [h for h in hashes if h in self._rows]
         X = np.empty((len(found), self.dim), dtype=np.float32)
-        where = np.array([self._rows[h] for h in found], dtype=np.int64).reshape(-1, 2)
+        where = self._where(found)
         # One gather per chunk, not one (memmap) row at a time: ~10x faster for 5k rows.
         for number in np.unique(where[:, 0]):
             mine = where[:, 0] == number
             X[mine] = self._chunks[int(number)][where[mine, 1]]
         return X, found
+
+    def _where(self, found: list[str]) -> np.ndarray:
+        """(chunk, row) of each hash, converted a block at a time: one ``np.array`` of 100k
+        tuples holds the GIL ~30 ms (the GUI thread waits), a block of 8k about 2 ms."""
+        where = np.empty((len(found), 2), dtype=np.int64)
+        for i in range(0, len(found), WHERE_BLOCK):
+            where[i : i + WHERE_BLOCK] = [self._rows[h] for h in found[i : i + WHERE_BLOCK]]
+        return where
 
     def append(self, hashes: list[str], X: np.ndarray) -> None:
         """Add rows (float32, shape (len(hashes), dim)) as one new chunk."""
