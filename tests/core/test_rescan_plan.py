@@ -12,6 +12,7 @@ import pytest
 from pool_files import set_mtime, write_png
 
 from aldesk.core import pool_sync
+from aldesk.core.pool_walk import same_files
 from aldesk.core.store import ProjectStore
 
 
@@ -67,3 +68,34 @@ def test_a_touched_file_is_not_taken_as_unchanged(images, store):
     write_png(images / "a.png", 11)  # same path, new content and mtime
     rescan = pool_sync.rescan_plan(store.db_file, store.pool_root, store.kind)
     assert rescan.changed == 1 and len(rescan.plan.new) == 1
+
+
+def _stats(root: Path) -> dict[str, tuple[int, int]]:
+    paths = sorted(p for p in root.rglob("*.png"))
+    return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns) for p in paths}
+
+
+def test_the_files_are_compared_one_by_one_as_the_walk_finds_them(images):
+    # No set of every file is built: each file found is checked against, and taken out of,
+    # what the store knows; anything left over or unknown makes the pool changed.
+    known = _stats(images)
+    assert same_files(images, "image", known) and known == {}
+    assert same_files(images, "audio", {})  # no audio files, none known
+    fewer = _stats(images)
+    del fewer["b.png"]
+    assert not same_files(images, "image", fewer)  # a file the store does not know
+    more = {**_stats(images), "gone.png": (1, 1)}
+    assert not same_files(images, "image", more)  # a file the store knows is not there
+    older = {**_stats(images), "a.png": (_stats(images)["a.png"][0], 5)}
+    assert not same_files(images, "image", older)  # touched since
+
+
+def test_two_items_at_one_path_are_left_to_a_full_scan(store):
+    with store._conn:  # a store no scan would leave: two ok items claim the same file
+        store._conn.execute(
+            "INSERT INTO items (hash, relpath, kind, size, mtime_ns, status, origin) "
+            "SELECT hash || 'x', relpath, kind, size, mtime_ns, status, origin FROM items "
+            "WHERE relpath = 'a.png'"
+        )
+    rescan = pool_sync.rescan_plan(store.db_file, store.pool_root, store.kind)
+    assert not rescan.plan.empty  # a full scan ran: one of the two has no file of its own
