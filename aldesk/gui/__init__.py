@@ -10,3 +10,7 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.symbolsresolver=false")
 # Scrolling the review grid: 25% less GUI-thread CPU per step, shorter stalls, without it. Read
 # once, at the first such draw, so it is set here, before any window paints.
 os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+from aldesk.gui.pyside_scan import skip_source_scan  # noqa: E402  (after the settings above)
+
+skip_source_scan()
