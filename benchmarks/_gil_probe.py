@@ -27,6 +27,8 @@ class GilProbe:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gil-probe", daemon=True)
         self.collections: list[tuple[float, float, int]] = []  # (start, end, generation)
+        self.main_samples: list[tuple[float, tuple[str, ...]]] = []  # the GUI thread, when busy
+        self.gui_waits: list[tuple[float, float]] = []  # (when, GUI thread's CPU wait so far)
         self._gc_start = 0.0
 
     def start(self) -> None:
@@ -64,13 +66,49 @@ class GilProbe:
             self.collections.append((self._gc_start, now, info["generation"]))
 
     def _run(self) -> None:
-        last = time.perf_counter()
+        mine = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        gui = f"/proc/self/task/{threading.main_thread().native_id}/schedstat"
+        last, waited = time.perf_counter(), _run_delay(mine)
         while not self._stop.is_set():
             time.sleep(0.001)
             now = time.perf_counter()
-            if now - last > self.threshold:
-                self.holds.append((last, now, self._stacks()))
-            last = time.perf_counter()
+            waited_now = _run_delay(mine)
+            if now - last > self.threshold:  # how much of it was waiting for a CPU, not the GIL
+                self.holds.append((last, now, self._stacks(), waited_now - waited))
+            self._sample_main(now)
+            self.gui_waits.append((now, _run_delay(gui)))
+            last, waited = time.perf_counter(), waited_now
+
+    def _sample_main(self, now: float) -> None:
+        """Note what the GUI thread runs, unless it waits in the event loop."""
+        frame = sys._current_frames().get(threading.main_thread().ident)
+        if frame is None or frame.f_code.co_name in ("wait_until", "run_for"):
+            return
+        stack = []
+        while frame is not None and len(stack) < self.depth:
+            if frame.f_code.co_name in ("wait_until", "run_for"):
+                break
+            name = frame.f_code.co_filename.rsplit("/", 1)[-1]
+            stack.append(f"{name}:{frame.f_lineno} {frame.f_code.co_name}")
+            frame = frame.f_back
+        self.main_samples.append((now, tuple(reversed(stack))))
+
+    def report_gaps(self, ticks: list[float], since: float, over_ms: float, file=sys.stderr):
+        """For each gap between heartbeat ticks over ``over_ms``: what the GUI thread was seen
+        running in it (samples every ~1 ms; none: it waited for the GIL, or for a CPU)."""
+        import collections
+
+        for a, b in zip(ticks, ticks[1:], strict=False):
+            if 1000 * (b - a) <= over_ms:
+                continue
+            seen = collections.Counter(st for t, st in self.main_samples if a <= t <= b)
+            waits = [w for t, w in self.gui_waits if a <= t <= b + 0.002]
+            cpu = 1000 * (waits[-1] - waits[0]) if len(waits) > 1 else float("nan")
+            print(f"--- heartbeat gap {1000 * (b - a):.0f} ms at +{1000 * (a - since):.0f} ms; "
+                  f"GUI thread seen busy in {sum(seen.values())} samples, waited for a CPU "
+                  f"{cpu:.0f} ms", file=file)  # fmt: skip
+            for stack, n in seen.most_common(4):
+                print(f"    {n} x", " > ".join(stack[-6:]), file=file)
 
     def _stacks(self) -> dict[str, list[str]]:
         names = {t.ident: t.name for t in threading.enumerate()}
@@ -90,9 +128,9 @@ class GilProbe:
         for start, end, generation in self.collections:
             print(f"--- gc of generation {generation}: {1000 * (end - start):.0f} ms at "
                   f"+{1000 * (start - since):.0f} ms", file=file)  # fmt: skip
-        for start, end, stacks in self.holds:
-            print(f"--- hold {1000 * (end - start):.0f} ms at +{1000 * (start - since):.0f} ms",
-                  file=file)  # fmt: skip
+        for start, end, stacks, cpu_wait in self.holds:
+            print(f"--- hold {1000 * (end - start):.0f} ms at +{1000 * (start - since):.0f} ms "
+                  f"(of which waiting for a CPU {1000 * cpu_wait:.0f} ms)", file=file)  # fmt: skip
             for name, stack in stacks.items():
                 top = stack[-1] if stack else ""
                 if any(f" {w}:" in top for w in idle) and name != "MainThread":
@@ -100,3 +138,13 @@ class GilProbe:
                 print(f"  [{name}]", file=file)
                 for line in stack:
                     print(f"      {line}", file=file)
+
+
+def _run_delay(schedstat: str) -> float:
+    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat; 0
+    elsewhere)."""
+    try:
+        with open(schedstat) as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0

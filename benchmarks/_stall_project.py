@@ -64,6 +64,7 @@ def project_stalls(app, pool: str, answers: int, rounds: int, probe_ms: float = 
     if probe:
         probe.stop()
         probe.report(t0)
+        probe.report_gaps(heart.ticks, t0, probe.threshold * 1000)
     window.close()
     manager.shutdown()
     shutil.rmtree(path, ignore_errors=True)

@@ -203,7 +203,16 @@ def main() -> int:
         metavar="MS",
         help="--project: print the stacks of every GIL hold over MS (stderr)",
     )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        metavar="S",
+        help="experiment: sys.setswitchinterval(S) first (the app sets none)",
+    )
     args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     n = 3 if args.quick else 8
     app = QApplication.instance() or QApplication([])
     if args.project:
@@ -215,6 +224,7 @@ def main() -> int:
         pool, answers = args.project.split(":")
         before = environment()["loadavg"]
         out = project_stalls(app, pool, int(answers), args.rounds, args.gil_probe)
+        out["switch_interval_s"] = sys.getswitchinterval()
         print(json.dumps({**out, "loadavg_start": before, "loadavg_end": environment()["loadavg"]}))
         return 0
     meter = StallMeter()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from aldesk.core.features import cache as cache_module
-from aldesk.core.features.cache import FeatureCache
-from aldesk.core.features.run import _pool_chunks
+from aldesk.core.features.cache import FeatureCache, read_hashes
+from aldesk.core.features.run import _pool_chunks, _unique
 
 
 def _rows(n: int, start: int, dim: int = 3) -> np.ndarray:
@@ -43,6 +43,20 @@ def test_rows_looked_up_block_by_block_are_those_looked_up_at_once(tmp_path, mon
     X, found = cache.get(asked)
     assert found == [h for h in asked if h != "missing"]
     assert X[:, 0].tolist() == [int(h[1:]) for h in found]
+
+
+def test_hashes_read_block_by_block_are_those_of_one_split(tmp_path):
+    # A .hashes file is read ~1 MB of whole lines at a time (one split of 100k hashes held the
+    # GIL): blank lines, stray spaces and a missing last newline read as before.
+    path = tmp_path / "chunk-000000.hashes"
+    path.write_text("aa\nbb  \n\n  cc\r\ndd\nee")
+    assert read_hashes(path, block=4) == read_hashes(path) == path.read_text().split()
+    assert read_hashes(path, block=4) == ["aa", "bb", "cc", "dd", "ee"]
+
+
+def test_one_path_per_hash_the_last_given_in_order_of_first_appearance():
+    files = [("h1", "a"), ("h2", "b"), ("h1", "c"), ("h3", "d"), ("h2", "e")]
+    assert _unique(files) == list(dict(files).items()) == [("h1", "c"), ("h2", "e"), ("h3", "d")]
 
 
 def test_empty_request_and_empty_cache(tmp_path):

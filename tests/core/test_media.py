@@ -58,6 +58,21 @@ def test_media_kind_by_extension_case_insensitive():
     assert ".webp" in media.IMAGE_EXTS and ".aif" in media.AUDIO_EXTS
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["a.png", "..png", "...jpg", ".png", "a.", ".", "", "dir.png/", "a.tar.gz", "x/.hid.wav",
+     "sub/dir.jpg/file", "a..PNG", "a.png.", "/abs/x.flac", Path("p/q.ogg"), "/", "a\\b.png"],
+)  # fmt: skip
+def test_media_kind_reads_the_extension_as_a_path_suffix(name):
+    # Found from the name's text (not by building a Path per file, a pool walk's main cost),
+    # with Path.suffix's rule: names that start with dots, trailing slashes, a dot at the end.
+    suffix = Path(name).suffix.lower()
+    expected = (
+        "image" if suffix in media.IMAGE_EXTS else "audio" if suffix in media.AUDIO_EXTS else None
+    )
+    assert media.media_kind(name) == expected
+
+
 # ---------------------------------------------------------------- images
 
 
