@@ -8,6 +8,7 @@ import os
 
 from PySide6.QtCore import Qt
 
+from aldesk.core.session import Session
 from tests.gui.test_main_window import _close, _key_for, _label_by_keys, _open, _show
 
 
@@ -30,6 +31,31 @@ def test_class_key_on_an_item_that_could_not_be_shown(qtbot, tmp_path) -> None:
     assert status.n_labeled <= status.n_pool
     qtbot.keyClick(window, Qt.Key.Key_S)
     assert window.store.answers()[upcoming.item.id].action == "skip"
+    _close(qtbot, window)
+
+
+def test_a_flag_from_the_viewer_follows_that_item_without_rereading_the_pool(
+    qtbot, tmp_path, monkeypatch
+) -> None:
+    window, truth = _open(tmp_path, "images")
+    _show(qtbot, window)
+    _label_by_keys(qtbot, window, truth, 1)
+    session = window.controller.session
+    reloads: list[int] = []
+    monkeypatch.setattr(session, "reload_items", lambda: reloads.append(1))
+    upcoming = window.controller.current()
+    upcoming.abspath.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))
+    window.controller.back()
+    window.controller.forward()  # shown again: the viewer fails and flags it
+    qtbot.waitUntil(lambda: session.status().n_unreadable == 1, timeout=10_000)
+    assert reloads == []  # a 100k pool is not read again for one flag
+    fresh = Session(window.store).index  # what a reopen would hold
+    mine = session.index
+    assert (mine.n_unreadable, mine.n_pool_ok, mine.arrivals, mine.tests) == (
+        fresh.n_unreadable, fresh.n_pool_ok, fresh.arrivals, fresh.tests
+    )  # fmt: skip
+    assert sorted(mine.random_order) == sorted(fresh.random_order)
+    assert not session._items.is_arrival(upcoming.item.id)
     _close(qtbot, window)
 
 
