@@ -468,7 +468,7 @@ class LabelingController(QObject):
         except AldeskError as exc:
             self.error.emit(str(exc))
             return
-        self.session.reload_items()
+        self.session.item_flagged(query.item.id)  # one item followed, not 100k re-read
         self._emit_status()
 
 
