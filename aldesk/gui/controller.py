@@ -47,6 +47,7 @@ class LabelingController(QObject):
     ) -> None:
         super().__init__(parent)
         self.store = store
+        heap.settle()  # reading 100k items sets off full GC passes: they skip the modules
         self.session = Session(store)
         self._feature_stage = "pool"  # which extraction the feature lane is running
         self._pool_features = None  # the pool-learned FeatureSet, once extracted
