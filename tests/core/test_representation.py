@@ -106,6 +106,28 @@ def test_choose_picks_the_best_candidate_and_keeps_it_until_labels_grow():
     assert "cross-validated on 80 labels" in later.describe()
 
 
+def test_many_labels_are_scored_on_a_subset_that_keeps_every_class(monkeypatch):
+    from aldesk.core import representation
+
+    X, y, layout = _two_blocks()
+    monkeypatch.setattr(representation, "MAX_LABELS_TO_SCORE", 40)
+    y = y.copy()
+    y[-1] = y.max() + 1  # a class with one label
+    seen: list[np.ndarray] = []
+
+    def scorer(Xc, yc, w):
+        seen.append(yc)
+        return cv_accuracy(Xc, yc, w)
+
+    choice = choose(X, y, layout, "auto", None, scorer)
+    assert choice.n_labels == len(y)  # the choice is for all the labels
+    assert all(40 <= len(yc) <= 40 + 3 * len(np.unique(y)) for yc in seen)
+    assert all(set(np.unique(yc)) == set(np.unique(y)) for yc in seen)
+    rows = representation.scoring_rows(y, 40)
+    np.testing.assert_array_equal(rows, representation.scoring_rows(y, 40))  # reproducible
+    assert representation.scoring_rows(y[:30], 40) is None  # few labels: all are scored
+
+
 def test_a_pinned_representation_is_scored_alone_and_never_switched():
     X, y, layout = _two_blocks()
     scored: list[np.ndarray] = []
