@@ -37,6 +37,7 @@ class AnswerState:
         self._early_undo: set[int] = set()  # undone before they were seen (never in practice)
         self._last_id = 0
         self._items = ItemTable.of(())
+        self._counting = False  # set_items counts once the items are loaded
         self._reset_counts(0)
         for ev in events:
             self.apply(ev)
@@ -74,7 +75,7 @@ class AnswerState:
             self.entries.pop()  # withdrawn newest entries leave the history
 
     def _set_current(self, item_id: int, ev: Event | None) -> None:
-        counting = bool(self._items)  # before the items are loaded, set_items counts once
+        counting = self._counting
         old = self.current.get(item_id)
         if old is not None and counting:
             self._count(old, -1)
@@ -88,7 +89,7 @@ class AnswerState:
     # ----------------------------------------------------------- counts
     def set_items(self, items: ItemTable) -> None:
         """The items were (re)loaded: splits may have changed, so the counts are redone."""
-        self._items = items
+        self._items, self._counting = items, len(items) > 0
         self._reset_counts(int(items.ids[-1]) + 1 if len(items) else 1)
         events = list(self.current.values())  # one pass: this runs on open over every answer
         ids = np.fromiter((ev.item_id for ev in events), dtype=np.int64, count=len(events))
