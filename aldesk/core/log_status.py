@@ -11,28 +11,27 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from itertools import chain
 
 import numpy as np
 
-from aldesk.core.pace import Feedback, PaceTracker, read_feedback
+from aldesk.core.pace import Feedback, read_log_feedback
 from aldesk.core.project import ProjectSettings
 from aldesk.core.records import RoundRecord
-from aldesk.core.session_state import _metrics_of, stopping_advice
 from aldesk.core.session_status import Status, per_class_counts, split_total
+from aldesk.core.stopping import round_metrics, stopping_advice
 from aldesk.core.store import ProjectStore
 
-# Current answers by (item split, action, class): the latest answer event per item that no
-# undo withdrew (``records.current_answers`` in SQL).
-_CURRENT_ANSWERS = """
-WITH live AS (
-    SELECT id, item_id FROM events
-    WHERE action IN ('label', 'skip', 'cannot_label', 'discard')
-      AND id NOT IN (SELECT undoes FROM events WHERE action = 'undo' AND undoes IS NOT NULL)
-), latest AS (SELECT max(id) AS id FROM live GROUP BY item_id)
-SELECT items.split, events.action, events.class_id,
-       coalesce(events.strategy IN ('model', 'auto'), 0) AS by_model, count(*)
-FROM latest JOIN events ON events.id = latest.id JOIN items ON items.id = events.item_id
-GROUP BY items.split, events.action, events.class_id, by_model
+# Every answer event no undo withdrew, in log order: its item, and what it counts as (-1: not a
+# label; else 2 * class id + 1 if the model gave it, auto-label; class 0 for no class). An
+# item's current answer is the last of its rows (``records.current_answers``).
+_LIVE_ANSWERS = """
+SELECT item_id, CASE WHEN action = 'label'
+    THEN 2 * coalesce(class_id, 0) + coalesce(strategy IN ('model', 'auto'), 0) ELSE -1 END
+FROM events
+WHERE action IN ('label', 'skip', 'cannot_label', 'discard')
+  AND id NOT IN (SELECT undoes FROM events WHERE action = 'undo' AND undoes IS NOT NULL)
+ORDER BY id
 """
 _ITEM_COUNTS = """
 SELECT coalesce(sum(split = 'pool' AND status = 'ok'), 0), coalesce(sum(split = 'test'), 0),
@@ -47,14 +46,40 @@ _ROUND_COLS = (
 
 def label_counts(store: ProjectStore) -> tuple[Counter[tuple[str, int]], int]:
     """Labels by (item split, class id) of every item's current answer, and how many of the
-    pool labels the model gave (auto-label: they spend no budget)."""
+    pool labels the model gave (auto-label: they spend no budget).
+
+    One ordered scan of the log in SQL, each item's latest answer picked with numpy (SQLite's
+    GROUP BY item_id looks every event up through the index: three times slower at 50,000).
+    """
+    rows = store.read(_LIVE_ANSWERS)
+    pairs = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows))
+    items, codes = pairs[-2::-2], pairs[::-2]  # newest first: an item's first row is its answer
+    _, latest = np.unique(items, return_index=True)
+    labelled = latest[codes[latest] >= 0]
+    split, names = _split_index(store, items[labelled])
+    keys, n = np.unique(codes[labelled] * len(names) + split, return_counts=True)
     counts: Counter[tuple[str, int]] = Counter()
     by_model = 0
-    for split, action, class_id, model, n in store.read(_CURRENT_ANSWERS):
-        if action == "label":
-            counts[(split, class_id)] += n
-            by_model += n if model and split == "pool" else 0
+    for key, k in zip(keys.tolist(), n.tolist(), strict=True):
+        code, name = divmod(key, len(names))
+        counts[(names[name], code // 2 or None)] += k
+        by_model += k if code % 2 and names[name] == "pool" else 0
     return counts, by_model
+
+
+def _split_index(store: ProjectStore, items: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The split of each of ``items``, as an index into the split names ("pool" first): only
+    the items outside the pool are read (every event's item exists: a foreign key)."""
+    others = store.read("SELECT id, split FROM items WHERE split != 'pool' ORDER BY id")
+    names = ["pool", *sorted({split for _, split in others})]
+    index = np.zeros(len(items), dtype=np.int64)
+    if others:
+        ids = np.array([i for i, _ in others], dtype=np.int64)
+        which = np.array([names.index(split) for _, split in others], dtype=np.int64)
+        at = np.minimum(np.searchsorted(ids, items), len(ids) - 1)
+        found = ids[at] == items
+        index[found] = which[at[found]]
+    return index, names
 
 
 def read_status(store: ProjectStore) -> Status:
@@ -69,7 +94,7 @@ def read_status(store: ProjectStore) -> Status:
     n_labeled = split_total(counts, "pool")
     advice = stopping_advice(
         settings, n_labeled=n_labeled - by_model, n_pool=n_pool,
-        metrics=_metrics_of(latest) if latest is not None else None,
+        metrics=round_metrics(latest) if latest is not None else None,
         stop_history=[np.array(p) for p in store.get("stop_set_history", [])],
     )  # fmt: skip
     return Status(
@@ -90,4 +115,4 @@ def read_pace(store: ProjectStore, n_pool: int) -> Feedback:
     """Labels per hour and time spent over the whole log, and, with a target accuracy, the
     labels still needed (the same measure as the Progress panel's "overall")."""
     target = ProjectSettings.from_store(store).target_accuracy
-    return read_feedback(PaceTracker(session_start=time.time()), store, target, n_pool)
+    return read_log_feedback(store, target, n_pool, session_start=time.time())

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aldesk.core.answer_state import AnswerState
-from aldesk.core.item_index import ItemIndex
-from aldesk.core.session_state import ModelState
 from aldesk.core.stopping import Advice
 from aldesk.core.store import ClassInfo, RoundRecord
+
+if TYPE_CHECKING:  # ``aldesk status`` reads Status without loading the session's modules
+    from aldesk.core.answer_state import AnswerState
+    from aldesk.core.item_index import ItemIndex
+    from aldesk.core.session_state import ModelState
 
 # Below this many labelled test items an accuracy is shown as "k of n right" with its interval,
 # and the number of test labels still needed, never as a bare percentage.

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from aldesk.core.evaluation import Metrics
+
+if TYPE_CHECKING:
+    from aldesk.core.project import ProjectSettings
+    from aldesk.core.records import RoundRecord
+
+STABLE_ROUNDS = 3  # successive models whose stop-set predictions must agree
 
 
 @dataclass(frozen=True)
@@ -226,3 +232,41 @@ def _configured_advice(
     if config.max_uncertainty is not None and pool_proba is not None:
         advices.append(max_uncertainty(pool_proba, config.max_uncertainty))
     return advices
+
+
+def stopping_advice(
+    st: ProjectSettings,
+    *,
+    n_labeled: int,
+    n_pool: int,
+    metrics: Metrics | None,
+    stop_history: list[np.ndarray],
+    pool_proba: np.ndarray | None = None,
+) -> Advice:
+    """The advice for a project's settings (Progress, and ``aldesk status`` without a session,
+    which imports this module and not the session's)."""
+    config = StoppingConfig(
+        label_budget=st.budget, pool_fraction=st.pool_fraction,
+        target_accuracy=st.target_accuracy, min_test_items=min(30, max(1, st.test_size)),
+        stable_kappa=0.99 if st.stable_predictions else None, stable_rounds=STABLE_ROUNDS,
+        max_uncertainty=st.max_uncertainty,
+    )  # fmt: skip
+    return evaluate_all(
+        config, n_labeled=n_labeled, n_pool=n_pool, metrics=metrics,
+        stop_set_history=stop_history, pool_proba=pool_proba,
+    )  # fmt: skip
+
+
+def round_metrics(record: RoundRecord) -> Metrics | None:
+    """The test metrics a recorded round holds (what Progress shows), for the advice."""
+    if record.accuracy is None:
+        return None
+
+    def known(value: float | None, default: float) -> float:
+        return default if value is None else value
+
+    acc = record.accuracy
+    f1 = known(record.macro_f1, float("nan"))
+    acc_ci = (known(record.accuracy_lo, acc), known(record.accuracy_hi, acc))
+    f1_ci = (known(record.macro_f1_lo, f1), known(record.macro_f1_hi, f1))
+    return Metrics(record.n_test, acc, acc_ci, f1, f1_ci)
