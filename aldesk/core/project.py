@@ -7,17 +7,19 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aldesk.core.errors import AldeskError, PoolMissing, ProjectDamaged, ProjectExists
-from aldesk.core.pool import ScanResult, scan
-from aldesk.core.pool_sync import apply_scan
 from aldesk.core.records import PROJECT_SUFFIX
 from aldesk.core.setting_types import check_types
 from aldesk.core.store import DB_NAME, ProjectStore, project_path
 from aldesk.core.strategies.pool import DEFAULT_STRATEGY
 from aldesk.core.strategies.seed import DEFAULT_SEED_STRATEGY
+
+if TYPE_CHECKING:  # the scan's modules import the image and audio decoders: only when scanning
+    from aldesk.core.pool import ScanResult
 
 SCENARIO_TEXT = {
     "pool": "Pool: the model picks the most useful items from the whole folder",
@@ -129,6 +131,9 @@ def create_project(
         PoolMissing / NoMedia: the folder is missing or holds no readable media.
         ProjectExists: a project is already at ``path``.
     """
+    from aldesk.core.pool import scan
+    from aldesk.core.pool_sync import apply_scan
+
     settings = settings or ProjectSettings()
     settings.validate()
     pool_root = Path(pool_root).expanduser()

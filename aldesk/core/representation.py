@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aldesk.core.features.types import FeatureSet
+if TYPE_CHECKING:  # the features package loads the extractors: only when features are combined
+    from aldesk.core.features.types import FeatureSet
 
 REPRESENTATIONS: dict[str, str] = {
     "auto": "Chosen from your labels (cross-validated each few rounds)",
@@ -93,6 +95,8 @@ def combine(pool: FeatureSet, pretrained: FeatureSet | None) -> tuple[FeatureSet
     a partial pretrained block would bias the model towards the items that happen to have it.
     Callers use the pool set alone until the pretrained one covers the pool.
     """
+    from aldesk.core.features.types import FeatureSet
+
     if pretrained is None or len(pretrained) == 0:
         return pool, single_layout(pool)
     shared = [h for h in pool.hashes if pretrained.row(h) is not None]
