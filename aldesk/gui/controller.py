@@ -430,6 +430,7 @@ class LabelingController(QObject):
     def _pool_set(self, result, features, _layout, rows) -> None:
         """Swap in the pool-learned features; then seed, train, and read the pretrained ones."""
         self.session.set_features(features, None, rows)
+        heap.settle()  # the features' index and row maps stay: later full GC passes skip them
         self._announce_if_idle()
         seed = self.session.seed_job()
         if seed is not None:

@@ -63,11 +63,14 @@ def test_release_frees_the_cycles_of_settled_objects_that_died():
     assert gc.get_freeze_count() > 0  # what is still alive is settled again
 
 
-def test_the_window_settles_its_session_on_start_and_releases_it_once_deleted(qtbot, tmp_path):
+def test_the_window_settles_its_session_and_features_and_releases_them_once_deleted(
+    qtbot, tmp_path
+):
     store, _truth = demo_project(tmp_path, "images", per_class=4)
     window = open_window(qtbot, store)
     session = window.controller.session
     assert not _tracked(session)  # settled when the window started
+    assert not _tracked(session.features)  # and again once the features were swapped in
     cycle = _Node()
     cycle.me, cycle.session = cycle, session  # once the window goes, only a cycle holds it
     heap.settle()  # as if it had been there when the window started
