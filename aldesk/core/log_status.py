@@ -33,20 +33,22 @@ WHERE action IN ('label', 'skip', 'cannot_label', 'discard')
   AND id NOT IN (SELECT undoes FROM events WHERE action = 'undo' AND undoes IS NOT NULL)
 ORDER BY id
 """
-_ITEM_COUNTS = """
-SELECT coalesce(sum(split = 'pool' AND status = 'ok'), 0), coalesce(sum(split = 'test'), 0),
-       coalesce(sum(status != 'ok'), 0)
-FROM items
-"""
+# The items that are not readable pool files (test items, unreadable or missing files): few,
+# read in one scan of the items for their counts and for the labels' splits.
+_OUTSIDE_POOL = "SELECT id, split, status FROM items WHERE split != 'pool' OR status != 'ok'"
 _ROUND_COLS = (
     "round, n_labels, n_test, accuracy, accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, "
     "macro_f1_hi, fit_seconds, strategy, at, representation"
 )
 
 
-def label_counts(store: ProjectStore) -> tuple[Counter[tuple[str, int]], int]:
+def label_counts(
+    store: ProjectStore, outside: list[tuple] | None = None
+) -> tuple[Counter[tuple[str, int]], int]:
     """Labels by (item split, class id) of every item's current answer, and how many of the
     pool labels the model gave (auto-label: they spend no budget).
+
+    ``outside``: the ``_OUTSIDE_POOL`` rows if the caller has read them.
 
     One ordered scan of the log in SQL, each item's latest answer picked with numpy (SQLite's
     GROUP BY item_id looks every event up through the index: three times slower at 50,000).
@@ -56,7 +58,9 @@ def label_counts(store: ProjectStore) -> tuple[Counter[tuple[str, int]], int]:
     items, codes = pairs[-2::-2], pairs[::-2]  # newest first: an item's first row is its answer
     _, latest = np.unique(items, return_index=True)
     labelled = latest[codes[latest] >= 0]
-    split, names = _split_index(store, items[labelled])
+    if outside is None:
+        outside = store.read(_OUTSIDE_POOL)
+    split, names = _split_index(items[labelled], [r[:2] for r in outside if r[1] != "pool"])
     keys, n = np.unique(codes[labelled] * len(names) + split, return_counts=True)
     counts: Counter[tuple[str, int]] = Counter()
     by_model = 0
@@ -67,10 +71,11 @@ def label_counts(store: ProjectStore) -> tuple[Counter[tuple[str, int]], int]:
     return counts, by_model
 
 
-def _split_index(store: ProjectStore, items: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """The split of each of ``items``, as an index into the split names ("pool" first): only
-    the items outside the pool are read (every event's item exists: a foreign key)."""
-    others = store.read("SELECT id, split FROM items WHERE split != 'pool' ORDER BY id")
+def _split_index(items: np.ndarray, others: list[tuple]) -> tuple[np.ndarray, list[str]]:
+    """The split of each of ``items``, as an index into the split names ("pool" first), from
+    the (item id, split) rows of the items outside the pool (every event's item exists: a
+    foreign key)."""
+    others = sorted(others)
     names = ["pool", *sorted({split for _, split in others})]
     index = np.zeros(len(items), dtype=np.int64)
     if others:
@@ -85,8 +90,12 @@ def _split_index(store: ProjectStore, items: np.ndarray) -> tuple[np.ndarray, li
 def read_status(store: ProjectStore) -> Status:
     """What Progress shows for ``store``'s project, as a session just opened on it would."""
     settings = ProjectSettings.from_store(store)
-    counts, by_model = label_counts(store)
-    ((n_pool, n_test, n_unreadable),) = store.read(_ITEM_COUNTS)
+    outside = store.read(_OUTSIDE_POOL)
+    counts, by_model = label_counts(store, outside)
+    ((n_items,),) = store.read("SELECT count(*) FROM items")
+    n_pool = n_items - len(outside)  # readable pool files
+    n_test = sum(split == "test" for _, split, _ in outside)
+    n_unreadable = sum(status != "ok" for _, _, status in outside)
     ((n_rounds,),) = store.read("SELECT count(*) FROM rounds")
     last = store.read(f"SELECT {_ROUND_COLS} FROM rounds ORDER BY id DESC LIMIT 1")
     latest = RoundRecord(*last[0]) if last else None

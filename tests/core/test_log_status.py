@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aldesk.core import pace
-from aldesk.core.log_status import label_counts, read_pace
+from aldesk.core.log_status import label_counts, read_pace, read_status
 from aldesk.core.project import ProjectSettings
 from aldesk.core.records import current_answers
 from aldesk.core.store import NewItem, ProjectStore
@@ -37,6 +37,7 @@ EVENT = st.tuples(
     st.sampled_from(["margin", "margin", "import", "auto", "model", "review", None]),
     st.integers(0, 40),  # which earlier event an undo withdraws
 )
+FLAG = st.sampled_from(["unreadable", "missing", "ok"])  # what a rescan or the viewer found
 ROUND = st.tuples(  # (labels, accuracy, test items): label counts repeat, the latest counts
     st.sampled_from([0, 5, 10, 20, 40, 80]),
     st.sampled_from([None, 0.5, 0.62, 0.7, 0.81, 0.9]),
@@ -97,17 +98,25 @@ def test_status_pace_equals_the_trackers(events, rounds, target, start_at) -> No
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(EVENT, max_size=40))
-def test_status_label_counts_equal_a_replay_of_the_log(events) -> None:
+@given(st.lists(EVENT, max_size=40), st.dictionaries(st.integers(1, N_ITEMS), FLAG))
+def test_status_counts_equal_a_replay_of_the_log(events, flagged) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = _project(Path(folder), events, [], None)
+        with sqlite3.connect(path / "project.sqlite") as db:
+            db.executemany("UPDATE items SET status = ? WHERE id = ?",
+                           [(status, i) for i, status in flagged.items()])  # fmt: skip
         with ProjectStore.open(path, readonly="a test reads it") as store:
-            split = {it.id: it.split for it in store.items()}
+            items = store.items()
+            split = {it.id: it.split for it in items}
             labels = [e for e in current_answers(store.events()).values() if e.action == "label"]
             expected = Counter((split[e.item_id], e.class_id) for e in labels)
             by_model = sum(split[e.item_id] == "pool" and e.strategy in ("model", "auto")
                            for e in labels)  # fmt: skip
             assert label_counts(store) == (expected, by_model)
+            status = read_status(store)
+        assert status.n_pool == sum(it.split == "pool" and it.status == "ok" for it in items)
+        assert status.n_test == sum(it.split == "test" for it in items)
+        assert status.n_unreadable == sum(it.status != "ok" for it in items)
 
 
 MOMENT = st.tuples(
@@ -181,5 +190,6 @@ def test_status_loads_none_of_the_sessions_modules(tmp_path) -> None:
     loaded = set(done.stdout.split("\n")[-2].split())
     assert "aldesk.core.log_status" in loaded
     heavy = {"aldesk.core.session", "aldesk.core.session_state", "aldesk.core.answer_state",
-             "aldesk.core.learner", "aldesk.core.ranking", "sklearn", "PySide6"}  # fmt: skip
+             "aldesk.core.learner", "aldesk.core.ranking", "aldesk.core.features",
+             "aldesk.core.pool", "aldesk.core.media", "sklearn", "PySide6"}  # fmt: skip
     assert not heavy & loaded
