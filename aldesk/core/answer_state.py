@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from aldesk.core.item_table import ItemTable
+from aldesk.core.item_columns import ItemColumns
 from aldesk.core.records import ANSWER_ACTIONS, Event, Item
 from aldesk.core.review_rows import source_of
 
@@ -36,7 +36,7 @@ class AnswerState:
         self._live: dict[int, Event] = {}  # answer events not withdrawn, by event id
         self._early_undo: set[int] = set()  # undone before they were seen (never in practice)
         self._last_id = 0
-        self._items = ItemTable.of(())
+        self._items = ItemColumns.of(())
         self._counting = False  # set_items counts once the items are loaded
         self._reset_counts(0)
         for ev in events:
@@ -87,7 +87,7 @@ class AnswerState:
                 self._count(ev, +1)
 
     # ----------------------------------------------------------- counts
-    def set_items(self, items: ItemTable) -> None:
+    def set_items(self, items: ItemColumns) -> None:
         """The items were (re)loaded: splits may have changed, so the counts are redone."""
         self._items, self._counting = items, len(items) > 0
         self._reset_counts(int(items.ids[-1]) + 1 if len(items) else 1)
@@ -169,7 +169,7 @@ class AnswerState:
             self.train_class = np.concatenate([self.train_class, extra])
 
     @property
-    def items(self) -> ItemTable:
+    def items(self) -> ItemColumns:
         return self._items
 
     @property

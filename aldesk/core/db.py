@@ -18,15 +18,24 @@ def configure(conn: sqlite3.Connection) -> None:
 
 
 class transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on error (the connection is in autocommit)."""
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error (the connection is in autocommit).
+
+    Inside another one it is part of that one: the outer block commits (one fsync) or rolls
+    back everything.
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._outer = False
 
     def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._outer = not self._conn.in_transaction
+        if self._outer:
+            self._conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
+        if not self._outer:
+            return
         if exc_type is None:
             self._conn.execute("COMMIT")
         elif self._conn.in_transaction:  # SQLite already rolled back on SQLITE_FULL

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from aldesk.core.item_table import FILE, POOL, SYNTH, TEST, ItemTable
+from aldesk.core.item_columns import FILE, POOL, SYNTH, TEST, ItemColumns
 from aldesk.core.store import Event, Item
 
 
@@ -37,7 +37,7 @@ class ItemIndex:
     columns in a few vectorised steps.
     """
 
-    items: ItemTable
+    items: ItemColumns
     tests: tuple[int, ...]  # readable held-out test items
     n_test: int
     synth: tuple[int, ...]
@@ -47,7 +47,7 @@ class ItemIndex:
     arrivals: tuple[int, ...]  # candidate files in arrival order (stream)
 
     @classmethod
-    def build(cls, items: ItemTable, random_state: int) -> ItemIndex:
+    def build(cls, items: ItemColumns, random_state: int) -> ItemIndex:
         ids = items.ids
         ok, split, origin = items.ok[ids], items.split[ids], items.origin[ids]
         files = ids[ok & (split == POOL) & (origin == FILE)]  # ascending, as ids are

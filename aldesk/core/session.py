@@ -20,8 +20,8 @@ from pathlib import Path
 from aldesk.core.answer_state import AnswerState, AskedItems
 from aldesk.core.errors import ItemUnreadable
 from aldesk.core.features.types import FeatureSet
+from aldesk.core.item_columns import ItemColumns
 from aldesk.core.item_index import ItemIndex, is_candidate
-from aldesk.core.item_table import ItemTable
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import RankRequest
 from aldesk.core.representation import PRETRAINED, Layout
@@ -66,7 +66,7 @@ class Session(HistoryNavigation):
         # The answer log, replayed once; followed event by event from here on.
         self.state = AnswerState(store.events())
         self._answers: dict[int, Event] = self.state.current  # item id -> current answer
-        self._items = ItemTable.of(())
+        self._items = ItemColumns.of(())
         self._browse: int | None = None  # index into ``state.entries`` while going back
         self._pinned: int | None = None  # an item picked in the review window, until answered
         self._current: Query | None = None
@@ -81,7 +81,7 @@ class Session(HistoryNavigation):
     # ------------------------------------------------------------------ inputs
     def reload_items(self) -> None:
         """Re-read items after a rescan or a synthesized item (their columns: one query)."""
-        self._items = ItemTable.read(self.store)
+        self._items = ItemColumns.read(self.store)
         self.state.set_items(self._items)
         self.index = ItemIndex.build(self._items, self.settings.random_state)
         self.queue.set_items(self.index)
@@ -364,12 +364,14 @@ class Session(HistoryNavigation):
         )  # fmt: skip
 
     def apply_result(self, result: RoundResult) -> bool:
-        """Swap in a finished round; a result older than the applied one is dropped."""
-        if not self.model.apply(result.ranking, self.state):
-            return False
-        if result.synthesized is not None:
-            self._add_synthesized(result)
-        self.queue.set_ranking(result.ranking, self.model)
+        """Swap in a finished round; a result older than the applied one is dropped. What it
+        writes (the round, its key, the stop-set history, the queue) is one transaction."""
+        with self.store.batch():
+            if not self.model.apply(result.ranking, self.state):
+                return False
+            if result.synthesized is not None:
+                self._add_synthesized(result)
+            self.queue.set_ranking(result.ranking, self.model)
         return True
 
     def _add_synthesized(self, result: RoundResult) -> None:

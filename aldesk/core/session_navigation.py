@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from aldesk.core.answer_state import AnswerState
-    from aldesk.core.item_table import ItemTable
+    from aldesk.core.item_columns import ItemColumns
     from aldesk.core.session import Query
     from aldesk.core.session_state import ModelState
     from aldesk.core.store import Event, ProjectStore
@@ -31,7 +31,7 @@ class HistoryNavigation:
     state: AnswerState
     model: ModelState
     _answers: dict[int, Event]
-    _items: ItemTable
+    _items: ItemColumns
     _browse: int | None
     _pinned: int | None
     _current: Query | None

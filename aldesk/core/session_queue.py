@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from aldesk.core.features.types import FeatureSet
+from aldesk.core.item_columns import ItemColumns
 from aldesk.core.item_index import ItemIndex, arrival_key, is_arrival
-from aldesk.core.item_table import ItemTable
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
 from aldesk.core.session_state import ModelState
@@ -48,7 +48,7 @@ class QueueState:
     def __init__(self, store: ProjectStore, settings: ProjectSettings) -> None:
         self.store = store
         self.settings = settings
-        self.items = ItemTable.of(())
+        self.items = ItemColumns.of(())
         self.index: ItemIndex | None = None
         self._synth_scores: dict[int, float] = {}
         self._stream = self._load_stream()

@@ -18,8 +18,8 @@ import numpy as np
 from aldesk.core.answer_state import AnswerState
 from aldesk.core.evaluation import Metrics, compute_metrics
 from aldesk.core.features.types import FeatureSet
+from aldesk.core.item_columns import ItemColumns
 from aldesk.core.item_index import ItemIndex
-from aldesk.core.item_table import ItemTable
 from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
@@ -65,7 +65,7 @@ class ModelState:
     def set_features(
         self,
         features: FeatureSet,
-        items: ItemTable,
+        items: ItemColumns,
         layout: Layout | None = None,
         rows: FeatureRows | None = None,
     ) -> None:
@@ -86,7 +86,7 @@ class ModelState:
                 self.ranking, old_rows, self.item_of_row, features.X, old_width
             )
 
-    def rows_job(self, items: ItemTable) -> Callable[[FeatureSet], FeatureRows]:
+    def rows_job(self, items: ItemColumns) -> Callable[[FeatureSet], FeatureRows]:
         """What builds the rows of features on a worker (for :meth:`set_features`).
 
         Takes the items as they are now and this epoch, so rows built from items since changed
@@ -392,7 +392,7 @@ class FeatureRows:
 
 
 def feature_rows(
-    features: FeatureSet, hashes: list[tuple[int, str]], items: ItemTable, epoch: int
+    features: FeatureSet, hashes: list[tuple[int, str]], items: ItemColumns, epoch: int
 ) -> FeatureRows:
     """Map items to feature rows by content hash (of items sharing a hash, the last one).
 
@@ -424,7 +424,7 @@ def read_hashes(db: Path) -> list[tuple[int, str]]:
         conn.close()
 
 
-def _file_rows(item_of_row: np.ndarray, items: ItemTable) -> np.ndarray:
+def _file_rows(item_of_row: np.ndarray, items: ItemColumns) -> np.ndarray:
     """Ascending feature rows whose item is a readable pool file."""
     rows = np.flatnonzero(item_of_row >= 0)
     return rows[items.arrivals_mask(item_of_row[rows])]

@@ -14,13 +14,14 @@ tables' own methods are inherited from ``store_items`` (items), ``store_classes`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import sqlite3
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,16 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
             with _transaction(self._conn):
                 self._conn.executemany(sql, rows)
         except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for several writes: ``with store.batch(): ...`` commits them together
+        (one fsync), or none of them if one fails."""
+        try:
+            with _transaction(self._conn):
+                yield
+        except sqlite3.OperationalError as exc:  # BEGIN or COMMIT itself (a full disk)
             raise _write_error(exc) from exc
 
     # ------------------------------------------------------------------ settings

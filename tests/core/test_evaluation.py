@@ -76,3 +76,34 @@ def test_learning_curve_point_carries_labels_round_and_metrics():
     point = learning_curve_point(40, 7, np.array([0, 1, 1]), np.array([0, 1, 0]), 2)
     assert (point.n_labels, point.round) == (40, 7)
     assert point.metrics.accuracy == pytest.approx(2 / 3)
+
+
+def _item_bootstrap(y_true, y_pred, n_classes, b, seed):
+    """The textbook bootstrap: resample the test items themselves."""
+    from aldesk.core.evaluation import macro_f1
+
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(y_true), size=(b, len(y_true)))
+    values = [macro_f1(y_true[i], y_pred[i], n_classes) for i in idx]
+    return np.percentile(values, [2.5, 97.5])
+
+
+@pytest.mark.parametrize("n, k, skill", [(60, 3, 0.7), (400, 6, 0.8), (1000, 10, 0.9)])
+def test_the_pair_count_bootstrap_matches_resampling_the_items(n, k, skill):
+    rng = np.random.default_rng(n)
+    y_true = rng.integers(0, k, n)
+    y_pred = np.where(rng.random(n) < skill, y_true, rng.integers(0, k + 1, n))
+    got = compute_metrics(y_true, y_pred, k + 1, random_state=3, n_bootstrap=4000).macro_f1_ci
+    ref = _item_bootstrap(y_true, y_pred, k + 1, 4000, 4)
+    assert got == pytest.approx(tuple(ref), abs=0.012)  # Monte Carlo error of 4,000 draws
+
+
+def test_f1_of_the_observed_pair_counts_is_the_macro_f1():
+    from aldesk.core.evaluation import _macro_f1_of_counts
+
+    rng = np.random.default_rng(2)
+    y_true = rng.integers(0, 5, 200)
+    y_pred = np.where(rng.random(200) < 0.6, y_true, rng.integers(0, 6, 200))
+    pairs, seen = np.unique(y_true * 7 + y_pred, return_counts=True)
+    f1 = _macro_f1_of_counts(seen[None, :], pairs // 7, pairs % 7, 7)[0]
+    assert f1 == pytest.approx(f1_score(y_true, y_pred, average="macro"))

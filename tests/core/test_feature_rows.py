@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from aldesk.core.features.types import FeatureSet
-from aldesk.core.item_table import ItemTable
+from aldesk.core.item_columns import ItemColumns
 from aldesk.core.project import ProjectSettings
 from aldesk.core.session import Session
 from aldesk.core.store import NewItem, ProjectStore
@@ -41,10 +41,10 @@ def _features(n: int = N, reverse: bool = True) -> FeatureSet:
 
 @pytest.fixture
 def walks(monkeypatch) -> list[int]:
-    """Counts the items whose candidacy is decided (``ItemTable.arrivals_mask``, which the
+    """Counts the items whose candidacy is decided (``ItemColumns.arrivals_mask``, which the
     model and the queue call on whole id arrays) and the item records read one by one."""
     calls: list[int] = []
-    real_mask, real_get = ItemTable.arrivals_mask, ItemTable.__getitem__
+    real_mask, real_get = ItemColumns.arrivals_mask, ItemColumns.__getitem__
 
     def counted_mask(self, ids):
         calls.extend(np.asarray(ids).tolist())
@@ -54,8 +54,8 @@ def walks(monkeypatch) -> list[int]:
         calls.append(item_id)
         return real_get(self, item_id)
 
-    monkeypatch.setattr(ItemTable, "arrivals_mask", counted_mask)
-    monkeypatch.setattr(ItemTable, "__getitem__", counted_get)
+    monkeypatch.setattr(ItemColumns, "arrivals_mask", counted_mask)
+    monkeypatch.setattr(ItemColumns, "__getitem__", counted_get)
     return calls
 
 

@@ -234,3 +234,24 @@ def test_project_files_hold_no_pickles(store: ProjectStore) -> None:
     for f in store.path.rglob("*"):
         if f.is_file():
             assert b"\x80\x04\x95" not in f.read_bytes()  # pickle protocol 4 header
+
+
+def test_a_batch_commits_its_writes_together_or_none_of_them(tmp_path):
+    from aldesk.core.store import NewItem, ProjectStore
+
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a"])
+    store.add_items([NewItem("h1", "f1.png", "image", 1, 1)])
+    other = sqlite3.connect(store.db_file)  # what another reader sees
+    with store.batch():
+        store.set("one", 1)
+        store.set("two", 2)
+        assert other.execute("SELECT count(*) FROM settings WHERE key = 'one'").fetchone() == (0,)
+    assert (store.get("one"), store.get("two")) == (1, 2)
+    with pytest.raises(RuntimeError), store.batch():
+        store.set("three", 3)
+        raise RuntimeError("a failure half-way")
+    assert store.get("three") is None  # rolled back with the batch
+    store.set("four", 4)  # the connection is usable again, one write one commit
+    assert other.execute("SELECT value FROM settings WHERE key = 'four'").fetchone() == ("4",)
+    other.close()
+    store.close()

@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aldesk.core.item_columns import ItemColumns
 from aldesk.core.item_index import ItemIndex, arrival_key, is_arrival
-from aldesk.core.item_table import ItemTable
 from aldesk.core.project import ProjectSettings
 from aldesk.core.store import NewItem, ProjectStore
 
@@ -60,7 +60,7 @@ def _reference_index(records, random_state: int) -> dict:
 def test_table_and_index_agree_with_the_records(tmp_path_factory, specs, random_state):
     store = _store(tmp_path_factory.mktemp("t"), specs)
     records = store.items()
-    table = ItemTable.read(store)
+    table = ItemColumns.read(store)
     assert list(table) == [it.id for it in records]
     for it in records:
         assert it.id in table
@@ -81,7 +81,7 @@ def test_table_and_index_agree_with_the_records(tmp_path_factory, specs, random_
 def test_records_are_read_only_for_the_items_asked_for(tmp_path):
     store = _store(tmp_path, [("ok", "pool", "file", None)] * 50)
     reads: list[int] = []
-    table = ItemTable.read(store)
+    table = ItemColumns.read(store)
     table._read = lambda i: reads.append(i) or store.item(i)
     ItemIndex.build(table, 0)
     table.arrivals_mask(table.ids)
@@ -94,7 +94,7 @@ def test_records_are_read_only_for_the_items_asked_for(tmp_path):
 
 def test_a_flag_replaces_the_columns_a_worker_may_hold(tmp_path):
     store = _store(tmp_path, [("ok", "pool", "file", None)] * 5)
-    table = ItemTable.read(store)
+    table = ItemColumns.read(store)
     held = table.ok  # what a worker took before the flag
     flagged = replace(table[3], status="unreadable", reason="broken")
     table.replace(flagged)

@@ -24,7 +24,7 @@ POOL, TEST = 0, 1  # split codes; other split names get codes after these
 FILE, SYNTH = 0, 1  # origin codes, likewise
 
 
-class ItemTable(Mapping[int, Item]):
+class ItemColumns(Mapping[int, Item]):
     """Item id -> ``Item``, with the columns the loop needs for every item kept as arrays."""
 
     def __init__(
@@ -52,7 +52,7 @@ class ItemTable(Mapping[int, Item]):
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def read(cls, store) -> ItemTable:
+    def read(cls, store) -> ItemColumns:
         """Every item's columns, in one query through ``store``'s connection."""
         names = (["pool", "test"], ["file", "synth"])
         cols = _read_columns(store, names)
@@ -62,7 +62,7 @@ class ItemTable(Mapping[int, Item]):
         return cls(*cols, names=names, read_record=store.item, read_all=store.items)
 
     @classmethod
-    def of(cls, items: Iterable[Item]) -> ItemTable:
+    def of(cls, items: Iterable[Item]) -> ItemColumns:
         """A table of records already in memory (tests, tools)."""
         records = sorted(items, key=lambda it: it.id)
         splits, origins = ["pool", "test"], ["file", "synth"]
