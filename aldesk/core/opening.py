@@ -71,15 +71,16 @@ def open_writer(db: Path, *, existing: bool, deep_check: bool = True) -> sqlite3
     return conn
 
 
-def open_snapshot(db: Path) -> sqlite3.Connection:
+def open_snapshot(db: Path, *, deep: bool = True) -> sqlite3.Connection:
     """An in-memory copy of the project, read without the writer's lock, migrated in memory.
 
     The copy can be written (the session's bookkeeping), but nothing reaches the project.
+    ``deep``: False leaves SQLite's page check to the caller (``check_pages_of``).
     """
     source = None
     try:
         source = _connect_readonly(db)
-        check_database(source, db)
+        check_database(source, db, deep=deep)
         snapshot = sqlite3.connect(":memory:", isolation_level=None)
         source.backup(snapshot)  # one read transaction: a consistent copy while a writer works
         migrate(snapshot)

@@ -147,7 +147,8 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
         if not (path / DB_NAME).exists():
             raise ProjectNotFound(f"No aldesk project at {path}.")
         if readonly:
-            store = cls(path, open_snapshot(path / DB_NAME), ProjectLock(path / "lock"), readonly)
+            snapshot = open_snapshot(path / DB_NAME, deep=deep_check)
+            store = cls(path, snapshot, ProjectLock(path / "lock"), readonly)
             store._scratch = scratch_overlay(path, ("features", "synth"))
             # removed on close, or when the store is let go / at exit if never closed
             store._drop_scratch = weakref.finalize(store, shutil.rmtree, store._scratch, True)

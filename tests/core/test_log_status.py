@@ -193,3 +193,24 @@ def test_status_loads_none_of_the_sessions_modules(tmp_path) -> None:
              "aldesk.core.learner", "aldesk.core.ranking", "aldesk.core.features",
              "aldesk.core.pool", "aldesk.core.media", "sklearn", "PySide6"}  # fmt: skip
     assert not heavy & loaded
+
+
+def test_status_reports_damage_in_pages_it_does_not_read(tmp_path, capsys) -> None:
+    """The page check runs beside the counting, not instead of it: a damaged table that the
+    counts never read still makes ``aldesk status`` say the project is damaged, and print
+    nothing else."""
+    from aldesk.cli import main
+
+    path = _project(tmp_path, [(1.0, 1, "label", 1, "margin", 0)], [], None)
+    db = path / "project.sqlite"
+    with sqlite3.connect(db) as conn:
+        ((root,),) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'item_paths'")
+        ((page_size,),) = conn.execute("PRAGMA page_size")
+    conn.close()
+    with open(db, "r+b") as f:  # the table's page header: a page type SQLite does not know
+        f.seek((root - 1) * page_size)
+        f.write(b"\x07" * 12)
+    assert main(["status", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "is damaged" in captured.err and captured.err.count("\n") == 1
