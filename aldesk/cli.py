@@ -125,9 +125,10 @@ def _add_simulate(sub) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import multiprocessing
+    if getattr(sys, "frozen", False):  # a frozen app's worker processes start here
+        import multiprocessing  # (not imported otherwise: aldesk status starts sooner)
 
-    multiprocessing.freeze_support()  # no-op unless frozen; there it runs worker processes
+        multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if argv and argv[0] not in _command_names(parser) and not argv[0].startswith("-"):

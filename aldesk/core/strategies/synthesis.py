@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from PIL import Image
 
 from aldesk.core.strategies.pool import margin_scores
 
@@ -122,6 +121,8 @@ def _common_shape(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def _as_image(x: np.ndarray, like: np.ndarray) -> np.ndarray:
     """``x`` as a uint8 image with the size and channel layout of ``like``."""
+    from PIL import Image  # here, not at the top: reading a project's settings needs no decoder
+
     image = Image.fromarray(_to_uint8(x))
     mode = "L" if like.ndim == 2 else {1: "L", 3: "RGB", 4: "RGBA"}.get(like.shape[2], "RGB")
     image = image.convert(mode)
