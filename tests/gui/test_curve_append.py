@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aldesk.core.store import RoundRecord
-from aldesk.gui.panels.curve_panel import CurvePanel
+from aldesk.gui.panels.curve_panel import MAX_POINTS, CurvePanel
 
 
 def _round(k: int, n_labels: int | None = None, acc: float = 0.5) -> RoundRecord:
@@ -17,18 +17,47 @@ def _watch(panel: CurvePanel) -> dict[str, int]:
     return seen
 
 
+def _drawn(panel: CurvePanel) -> list[tuple[float, float]]:
+    return [(panel.line.at(i).x(), panel.line.at(i).y()) for i in range(panel.point_count())]
+
+
 def test_a_new_round_appends_one_point_instead_of_redrawing(qtbot) -> None:
     panel = CurvePanel()
     qtbot.addWidget(panel)
-    rounds = [_round(k) for k in range(1, 2001)]
+    rounds = [_round(k) for k in range(1, 81)]
     panel.show_rounds(rounds)  # on open: the whole curve
     seen = _watch(panel)
-    rounds.append(_round(2001, acc=0.9))  # the controller's list, grown by one round
+    rounds.append(_round(81, acc=0.9))  # the controller's list, grown by one round
     panel.show_rounds(rounds)
     assert seen == {"added": 1, "rebuilt": 0}
-    assert panel.point_count() == 2001
-    assert (panel.line.at(2000).x(), panel.line.at(2000).y()) == (10_005, 0.9)
+    assert panel.point_count() == 81
+    assert _drawn(panel)[-1] == (405, 0.9)
+    assert panel.x_axis.max() >= 405
+
+
+def test_a_long_curve_is_drawn_binned_and_a_round_changes_one_point(qtbot) -> None:
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    rounds = [_round(k, acc=k / 4000) for k in range(1, 2001)]  # 10,000 labels
+    panel.show_rounds(rounds)
+    drawn = _drawn(panel)
+    assert MAX_POINTS // 2 <= len(drawn) <= MAX_POINTS + 1  # not 2,000 points to lay out
+    width = panel._width
+    newest = {}  # what each bin of label counts shows: its newest count
+    for r in rounds:
+        newest[r.n_labels // width] = (r.n_labels, r.accuracy)
+    assert drawn == [newest[b] for b in sorted(newest)]
+    seen = _watch(panel)
+    rounds.append(_round(2001, acc=0.9))
+    panel.show_rounds(rounds)
+    assert seen["rebuilt"] == 0 and seen["added"] <= 1  # one point placed, nothing redrawn
+    assert _drawn(panel)[-1] == (10_005, 0.9)
     assert panel.x_axis.max() >= 10_005
+    rounds += [_round(k, acc=0.95) for k in range(2002, 4002)]  # the curve doubles
+    for k in range(2001, 4001):
+        panel.show_rounds(rounds[: k + 1])
+    assert seen["rebuilt"] == 1  # coarser bins: one redraw, not one per round
+    assert len(_drawn(panel)) <= MAX_POINTS + 1 and _drawn(panel)[-1] == (20_005, 0.95)
 
 
 def test_a_round_at_the_same_label_count_replaces_the_last_point(qtbot) -> None:

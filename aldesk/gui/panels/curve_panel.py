@@ -14,6 +14,8 @@ from aldesk.core.store import RoundRecord
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
 
+MAX_POINTS = 500  # drawn per series; more label counts are shown binned
+
 
 class CurvePanel(QChartView):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -26,7 +28,9 @@ class CurvePanel(QChartView):
         self.setMinimumHeight(180)
         self._markers: list[QLineSeries] = []  # where the project's settings changed
         self._top = 10
-        self._xs: list[int] = []  # the label count of each point, in order
+        self._xs: list[int] = []  # the label count of each drawn point, in order
+        self._all: dict[int, tuple[float, float, float]] = {}  # every label count's point
+        self._width = 1  # label counts per drawn point (see _draw_all)
         self._shown = 0  # how many of the controller's rounds are drawn
         self._last: RoundRecord | None = None  # the newest of them
         self.line = QLineSeries()
@@ -81,33 +85,57 @@ class CurvePanel(QChartView):
 
     def _redraw(self, rounds: list[RoundRecord]) -> None:
         pts = curve_points(rounds)  # one point per label count, in label order
-        self.line.replace([QPointF(r.n_labels, r.accuracy) for r in pts])
-        self.lo.replace([QPointF(r.n_labels, _known(r.accuracy_lo, r.accuracy)) for r in pts])
-        self.hi.replace([QPointF(r.n_labels, _known(r.accuracy_hi, r.accuracy)) for r in pts])
-        self._xs = [r.n_labels for r in pts]
-        self._top = max((r.n_labels for r in pts), default=10)
+        self._all = {r.n_labels: _triple(r) for r in pts}
+        self._top = max(self._all, default=10)
+        self._width = _bin_width(self._top)
+        self._draw_all()
         self._fit_x()
+
+    def _draw_all(self) -> None:
+        """Every series redrawn: one point per label count, or per bin of ``_width`` label
+        counts (its newest) once there are more than MAX_POINTS; a chart a few hundred pixels
+        wide shows no more, and QtCharts lays out every point on each change (10,000 points:
+        ~45 ms of the GUI thread per round applied)."""
+        shown: dict[int, int] = {}
+        for n in sorted(self._all):
+            shown[n // self._width] = n
+        self._xs = list(shown.values())
+        values = [self._all[n] for n in self._xs]
+        for k, series in enumerate((self.line, self.lo, self.hi)):
+            series.replace([QPointF(n, v[k]) for n, v in zip(self._xs, values, strict=True)])
 
     def _add(self, r: RoundRecord) -> None:
         """One more round: its point goes in label order (usually at the end; after an undo,
         between others), or replaces the point of the same label count (the latest stands)."""
         if r.accuracy is None:
             return
-        at = bisect_left(self._xs, r.n_labels)
-        same = at < len(self._xs) and self._xs[at] == r.n_labels
-        points = (QPointF(r.n_labels, r.accuracy),
-                  QPointF(r.n_labels, _known(r.accuracy_lo, r.accuracy)),
-                  QPointF(r.n_labels, _known(r.accuracy_hi, r.accuracy)))  # fmt: skip
+        self._all[r.n_labels] = _triple(r)
+        self._top = max(self._top, r.n_labels)
+        if _bin_width(self._top) != self._width:  # the curve doubled: coarser bins, once
+            self._width = _bin_width(self._top)
+            self._draw_all()
+        else:
+            self._place(r.n_labels)
+        if r.n_labels > self.x_axis.max():
+            self._fit_x()
+
+    def _place(self, n: int) -> None:
+        """Show the point of label count ``n`` where its bin is drawn: replacing the bin's point
+        if ``n`` is its newest count, else nothing (an older count within a drawn bin)."""
+        at = bisect_left(self._xs, n // self._width, key=lambda x: x // self._width)
+        same_bin = at < len(self._xs) and self._xs[at] // self._width == n // self._width
+        if same_bin and self._xs[at] > n:
+            return
+        points = [QPointF(n, v) for v in self._all[n]]
         for series, point in zip((self.line, self.lo, self.hi), points, strict=True):
-            if same:
+            if same_bin:
                 series.replace(at, point)
             else:
                 series.insert(at, point)
-        if not same:
-            self._xs.insert(at, r.n_labels)
-        if r.n_labels > self._top:
-            self._top = r.n_labels
-            self._fit_x()
+        if same_bin:
+            self._xs[at] = n
+        else:
+            self._xs.insert(at, n)
 
     def set_markers(self, markers: list[tuple[int, str]]) -> None:
         """Dashed vertical lines at the label counts where the settings changed (hover: what)."""
@@ -139,6 +167,19 @@ class CurvePanel(QChartView):
 
     def point_count(self) -> int:
         return self.line.count()
+
+
+def _triple(r: RoundRecord) -> tuple[float, float, float]:
+    """(accuracy, lower, upper) of a measured round."""
+    return (r.accuracy, _known(r.accuracy_lo, r.accuracy), _known(r.accuracy_hi, r.accuracy))
+
+
+def _bin_width(top: int) -> int:
+    """Label counts per drawn point: 1 up to MAX_POINTS counts, then doubling."""
+    width = 1
+    while top // width > MAX_POINTS:
+        width *= 2
+    return width
 
 
 def _known(value: float | None, default: float) -> float:
