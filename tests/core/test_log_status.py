@@ -191,7 +191,8 @@ def test_status_loads_none_of_the_sessions_modules(tmp_path) -> None:
     assert "aldesk.core.log_status" in loaded
     heavy = {"aldesk.core.session", "aldesk.core.session_state", "aldesk.core.answer_state",
              "aldesk.core.learner", "aldesk.core.ranking", "aldesk.core.features",
-             "aldesk.core.pool", "aldesk.core.media", "sklearn", "PySide6"}  # fmt: skip
+             "aldesk.core.pool", "aldesk.core.media", "PIL", "multiprocessing", "sklearn",
+             "PySide6"}  # fmt: skip
     assert not heavy & loaded
 
 
