@@ -26,12 +26,11 @@ from aldesk.core.ranking import Ranking
 from aldesk.core.ranking_rows import remap_ranking, scored
 from aldesk.core.representation import PRETRAINED, Layout, single_layout
 from aldesk.core.review_rows import source_of
-from aldesk.core.stopping import Advice, StoppingConfig, evaluate_all
+from aldesk.core.stopping import STABLE_ROUNDS, Advice, round_metrics, stopping_advice
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
 
 STOP_SET_SIZE = 1000
 KEY_VERSION = "v2:"  # round keys hash item ids and class indices as arrays
-STABLE_ROUNDS = 3
 
 
 class ModelState:
@@ -59,7 +58,7 @@ class ModelState:
         self.pending = False
         self.labels_since = 0
         self._stop_history = [np.array(p) for p in store.get("stop_set_history", [])]
-        self._metrics: Metrics | None = _metrics_of(self._rounds[-1]) if self._rounds else None
+        self._metrics: Metrics | None = round_metrics(self._rounds[-1]) if self._rounds else None
 
     # ----------------------------------------------------------- features
     def set_features(
@@ -265,7 +264,7 @@ class ModelState:
             self.store.set("round_key", key)
         self._rounds.append(record)
         self.round = record.round
-        self._metrics = _metrics_of(record)
+        self._metrics = round_metrics(record)
         self._update_stability(ranking)
         return True
 
@@ -357,28 +356,6 @@ class ModelState:
         )  # fmt: skip
 
 
-def stopping_advice(
-    st: ProjectSettings,
-    *,
-    n_labeled: int,
-    n_pool: int,
-    metrics: Metrics | None,
-    stop_history: list[np.ndarray],
-    pool_proba: np.ndarray | None = None,
-) -> Advice:
-    """The stopping criteria's advice (Progress, and ``aldesk status`` without a session)."""
-    config = StoppingConfig(
-        label_budget=st.budget, pool_fraction=st.pool_fraction,
-        target_accuracy=st.target_accuracy, min_test_items=min(30, max(1, st.test_size)),
-        stable_kappa=0.99 if st.stable_predictions else None, stable_rounds=STABLE_ROUNDS,
-        max_uncertainty=st.max_uncertainty,
-    )  # fmt: skip
-    return evaluate_all(
-        config, n_labeled=n_labeled, n_pool=n_pool, metrics=metrics,
-        stop_set_history=stop_history, pool_proba=pool_proba,
-    )  # fmt: skip
-
-
 @dataclass(frozen=True)
 class FeatureRows:
     """Where each item's feature vector is: built on a worker, swapped in on the GUI thread."""
@@ -438,21 +415,6 @@ def _gather(X_pool: np.ndarray, rows: np.ndarray, extra: dict[int, np.ndarray]) 
     for k, vector in extra.items():
         X[k] = vector
     return X
-
-
-def _metrics_of(record: RoundRecord) -> Metrics | None:
-    """The test metrics a recorded round holds (what Progress shows), for the stopping advice."""
-    if record.accuracy is None:
-        return None
-
-    def known(value: float | None, default: float) -> float:
-        return default if value is None else value
-
-    acc = record.accuracy
-    f1 = known(record.macro_f1, float("nan"))
-    acc_ci = (known(record.accuracy_lo, acc), known(record.accuracy_hi, acc))
-    f1_ci = (known(record.macro_f1_lo, f1), known(record.macro_f1_hi, f1))
-    return Metrics(record.n_test, acc, acc_ci, f1, f1_ci)
 
 
 def _by_model(event: Event | None) -> bool:
