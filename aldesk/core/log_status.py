@@ -23,7 +23,7 @@ from aldesk.core.stopping import round_metrics, stopping_advice
 from aldesk.core.store import ProjectStore
 
 # Every answer event no undo withdrew, in log order: its item, and what it counts as (-1: not a
-# label; else 2 * class id + 1 if the model gave it, auto-label; class 0 for no class). An
+# label; a label: 2 * its class id (0: none), plus 1 if the model gave it, auto-label). An
 # item's current answer is the last of its rows (``records.current_answers``).
 _LIVE_ANSWERS = """
 SELECT item_id, CASE WHEN action = 'label'
@@ -51,7 +51,7 @@ def label_counts(
     ``outside``: the ``_OUTSIDE_POOL`` rows if the caller has read them.
 
     One ordered scan of the log in SQL, each item's latest answer picked with numpy (SQLite's
-    GROUP BY item_id looks every event up through the index: three times slower at 50,000).
+    GROUP BY item_id looks every event up through the index: 2.5 times slower at 50,000).
     """
     rows = store.read(_LIVE_ANSWERS)
     pairs = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows))
