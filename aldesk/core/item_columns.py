@@ -37,7 +37,6 @@ class ItemColumns(Mapping[int, Item]):
         names: tuple[list[str], list[str]] = (["pool", "test"], ["file", "synth"]),
         read_record: Callable[[int], Item] | None = None,
         records: dict[int, Item] | None = None,
-        read_all: Callable[[], list[Item]] | None = None,
     ) -> None:
         self.ids = np.asarray(ids, dtype=np.int64)  # ascending
         size = int(self.ids[-1]) + 1 if len(self.ids) else 0
@@ -47,7 +46,7 @@ class ItemColumns(Mapping[int, Item]):
         self.origin = _by_id(size, self.ids, origin, np.int8)
         self.arrival = _by_id(size, self.ids, arrival, np.int64)  # -1: none recorded
         self.split_names, self.origin_names = names
-        self._read, self._read_all = read_record, read_all
+        self._read = read_record
         self._records: dict[int, Item] = dict(records or {})
 
     # ------------------------------------------------------------------ building
@@ -59,7 +58,7 @@ class ItemColumns(Mapping[int, Item]):
         if (cols[2] < 0).any() or (cols[3] < 0).any():  # a split or origin of another name
             names = (_vocabulary(store, "split", names[0]), _vocabulary(store, "origin", names[1]))
             cols = _read_columns(store, names)
-        return cls(*cols, names=names, read_record=store.item, read_all=store.items)
+        return cls(*cols, names=names, read_record=store.item)
 
     @classmethod
     def of(cls, items: Iterable[Item]) -> ItemColumns:
@@ -164,12 +163,6 @@ class ItemColumns(Mapping[int, Item]):
 
     def _arrival_mask_at(self, at: np.ndarray) -> np.ndarray:
         return self.present[at] & self.ok[at] & (self.split[at] == POOL) & (self.origin[at] == FILE)
-
-    def records(self) -> list[Item]:
-        """Every item's record (reads all that were not read yet: a rare, whole-pool need)."""
-        if self._read_all is None or len(self._records) == len(self.ids):
-            return [self[i] for i in self.ids.tolist()]
-        return [self._records.get(it.id, it) for it in self._read_all() if it.id in self]
 
     # ------------------------------------------------------------------ changes
     def replace(self, item: Item) -> None:

@@ -9,7 +9,7 @@ session applies its result on the thread that owns the store.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +25,7 @@ class SynthesisSpec:
     """What the worker needs to build a membership query from two pool items."""
 
     kind: str
-    paths: tuple[Path, ...]  # one per pool row (None-free only for rows that are candidates)
+    paths: Sequence[Path]  # the file of each pool row (``synth_flow.RowPaths``: read when asked)
     out_dir: Path
     cache_dir: Path
     random_state: int

@@ -32,7 +32,7 @@ from aldesk.core.session_state import FeatureRows, ModelState
 from aldesk.core.session_status import Status, build_status
 from aldesk.core.store import ClassInfo, Event, Item, NewItem, ProjectStore
 from aldesk.core.stream_status import StreamSummary, summarize_stream
-from aldesk.core.synth_flow import record_sources, synth_due
+from aldesk.core.synth_flow import RowPaths, record_sources, synth_due
 
 
 @dataclass(frozen=True)
@@ -355,8 +355,7 @@ class Session(HistoryNavigation):
     def _synthesis_spec(self) -> SynthesisSpec | None:
         if self.settings.scenario != "synthesis" or self.queue.pending_synth(self._answers):
             return None  # one blend waiting to be asked is enough
-        records = {it.id: it for it in self._items.records()}
-        paths = tuple(self.store.abspath(records[i]) for i in self.model.item_of_row)
+        paths = RowPaths(self.store.db_file, self.store.pool_root, self.model.item_of_row)
         return SynthesisSpec(
             kind=self.store.kind, paths=paths, out_dir=self.store.synth_dir,
             cache_dir=self.store.cache_dir, random_state=self.settings.random_state,

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from aldesk.core.store import Item, ProjectStore
 
@@ -58,3 +61,32 @@ def sources_of(store: ProjectStore, item_id: int, items: dict[int, Item]) -> Syn
         return None
     first, second = (items.get(int(p)) for p in entry["parents"])
     return SynthSources(first, second, float(entry.get("ratio", 0.5)))
+
+
+@dataclass(frozen=True)
+class RowPaths:
+    """The file behind each pool row, read when asked: a blend needs two of them, and the
+    session must not build 100,000 paths per retrain for it. Safe on a worker (it reads the
+    database through a connection of its own)."""
+
+    db: Path
+    pool_root: Path
+    item_of_row: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.item_of_row)
+
+    def __getitem__(self, row: int) -> Path:
+        from aldesk.core.opening import connect_reader
+        from aldesk.core.store_rows import py_path
+
+        conn = connect_reader(self.db)
+        try:
+            found = conn.execute(
+                "SELECT relpath FROM items WHERE id = ?", (int(self.item_of_row[row]),)
+            ).fetchone()
+        finally:
+            conn.close()
+        if found is None:
+            raise IndexError(f"pool row {row} has no item")
+        return self.pool_root / py_path(found[0])

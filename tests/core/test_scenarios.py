@@ -86,3 +86,18 @@ def test_simulate_margin_beats_random_on_average(tmp_path) -> None:
     assert all(r["n_labels"][-1] == 80 for c in curves.values() for r in c["runs"])
     json.dumps(curves)  # the curve is plain JSON data
     assert curves["margin"]["full_accuracy"] > 0.8
+
+
+def test_a_blend_reads_only_the_paths_of_its_two_rows(tmp_path):
+    """The synthesis request carries a lazy path table, not one path per pool row."""
+    from aldesk.core.store import NewItem, ProjectStore
+    from aldesk.core.synth_flow import RowPaths
+
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a"])
+    store.add_items(NewItem(f"h{k}", f"sub/f{k}.png", "image", 1, k) for k in range(5))
+    rows = RowPaths(store.db_file, store.pool_root, np.array([3, 1, -1, 5]))
+    assert len(rows) == 4
+    assert rows[0] == tmp_path / "sub" / "f2.png" and rows[3] == tmp_path / "sub" / "f4.png"
+    with pytest.raises(IndexError):
+        rows[2]  # a row with no item
+    store.close()
