@@ -120,3 +120,17 @@ def test_the_inline_seed_draws_from_the_gathered_rows(tmp_path):
     q = session.current()
     assert q.strategy == "seed"
     assert q.item.id in session.store.get("seed_queue")
+
+
+def test_rows_of_a_large_pool_are_mapped_across_chunks():
+    from aldesk.core.session_state import feature_rows
+
+    n = 20_000  # more than one chunk of the row map
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    items = ItemColumns(ids, np.ones(n, bool), np.zeros(n), np.zeros(n), np.full(n, -1))
+    hashes = [(int(i), f"h{i}") for i in ids]
+    order = np.random.default_rng(0).permutation(n)
+    features = FeatureSet("test-v1", np.zeros((n, 1), np.float32), [f"h{i + 1}" for i in order])
+    rows = feature_rows(features, hashes, items, epoch=0)
+    assert rows.row_of == {int(i) + 1: r for r, i in enumerate(order)}
+    assert len(rows.file_rows) == n
