@@ -14,15 +14,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aldesk.core.errors import AldeskError, ItemUnreadable
-from aldesk.core.project import flag_failures
 from aldesk.core.rounds import RoundResult, run_round
 from aldesk.core.session import Query, Session
 from aldesk.core.store import ProjectStore
 from aldesk.gui import heap
+from aldesk.gui.feature_flow import FeatureFlow
 from aldesk.gui.workers import FeatureLane, Lane, Trainer
 
 
-class LabelingController(QObject):
+class LabelingController(FeatureFlow, QObject):
     """Drives one open project. Signals carry core objects for the views to show."""
 
     query_changed = Signal(object)  # Query | None
@@ -166,60 +166,6 @@ class LabelingController(QObject):
         self.message.emit(f"Could not rescan the pool folder: {text}")
         self._start_features()
 
-    def _start_features(self) -> None:
-        """Pool-learned features first (fast: labeling and the first models use them), then
-        the pretrained encoder's, which replace them by the combined matrix when ready."""
-        self._feature_stage = "pool"
-        self.features.start(self.store.cache_dir, self.store.kind, self._feature_files())
-
-    def _feature_files(self) -> Callable[[], list]:
-        """The readable items' (hash, path) list, read on the feature lane's worker."""
-        from aldesk.core.features.run import readable_files
-
-        db, pool_root, synth = self.store.db_file, self.store.pool_root, self.store.synth_dir
-        return lambda: readable_files(db, pool_root, synth)
-
-    def _start_pretrained(self) -> None:
-        from aldesk.core.features.extractors import pretrained_available, pretrained_key
-        from aldesk.core.project import wants_pretrained
-
-        if not wants_pretrained(self.store):
-            return
-        ok, why = pretrained_available(self.store.kind)
-        if not ok:
-            self.message.emit(why)
-            return
-        self._feature_stage = "pretrained"
-        key = pretrained_key(self.store.kind)
-        self.features.start(self.store.cache_dir, key, self._feature_files())
-
-    def _apply_pretrained(self, result) -> None:
-        from aldesk.core.representation import combine
-
-        self._feature_stage = "done"
-        if self._pool_features is None or result.cancelled:
-            return
-        pool = self._pool_features
-        self._install_features(lambda: combine(pool, result.features), self._pretrained_set)
-
-    def _pretrained_set(self, combined, layout, rows) -> None:
-        if len(combined) < len(self._pool_features):
-            missing = len(self._pool_features) - len(combined)
-            self.message.emit(
-                f"The pretrained encoder could not read {missing} items; the model leaves "
-                "them out while it uses the pretrained features."
-            )
-        if len(combined) == 0:
-            return
-        self.session.set_features(combined, layout, rows)
-        self.message.emit("Pretrained features are ready: the model now also compares them.")
-        self._request_training(force=True)
-        self._emit_status()
-
-    def cancel_features(self) -> None:
-        self.features.cancel()
-        self.message.emit("Feature extraction cancelled; what was extracted is kept.")
-
     def shutdown(self) -> None:
         """Stop both lanes and wait for them (called from the window's closeEvent)."""
         self._training_timer.stop()
@@ -239,16 +185,6 @@ class LabelingController(QObject):
     def rounds(self) -> list:
         """The learning curve's rounds (read on start, appended to as rounds are applied)."""
         return self._rounds
-
-    @property
-    def extracting(self) -> bool:
-        """The features the model needs are still being extracted (the pretrained ones come
-        later, in the background, while the model already trains on the pool-learned ones)."""
-        return self.features.busy and self._feature_stage == "pool"
-
-    @property
-    def extracting_pretrained(self) -> bool:
-        return self.features.busy and self._feature_stage == "pretrained"
 
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> None:
@@ -393,64 +329,6 @@ class LabelingController(QObject):
     def _on_train_failed(self, text: str) -> None:
         self.message.emit(f"Training failed: {text}")
         self._emit_status()
-
-    @Slot(object)
-    def _on_features_finished(self, result) -> None:
-        for note in result.notes:  # a damaged feature cache was found and is being rebuilt
-            self.message.emit(note)
-        if self._feature_stage == "pretrained":
-            self._apply_pretrained(result)
-            return
-        self._pool_features = result.features
-        flagged = flag_failures(self.store, result.failed)
-        if flagged:
-            self.session.reload_items()
-            self.message.emit(f"{flagged} items could not be read; they are flagged.")
-        pool = result.features
-        self._install_features(lambda: (pool, None), lambda *built: self._pool_set(result, *built))
-
-    def _install_features(self, make: Callable[[], tuple], then: Callable) -> None:
-        """Make ``(features, layout)`` and map the items to its rows on a worker; ``then(
-        features, layout, rows)`` runs here once they are built (a newer call supersedes)."""
-        rows_for = self.session.rows_job()
-
-        def build(ctx) -> tuple:
-            features, layout = make()
-            return features, layout, rows_for(features)
-
-        self._then_features = then
-        self.rows.submit(build)
-
-    @Slot(object)
-    def _on_rows_built(self, built: tuple) -> None:
-        then, self._then_features = self._then_features, None
-        if then is not None:
-            then(*built)
-
-    def _pool_set(self, result, features, _layout, rows) -> None:
-        """Swap in the pool-learned features; then seed, train, and read the pretrained ones."""
-        self.session.set_features(features, None, rows)
-        heap.settle()  # the features' index and row maps stay: later full GC passes skip them
-        self._announce_if_idle()
-        seed = self.session.seed_job()
-        if seed is not None:
-            from aldesk.core.session_queue import draw_seed
-
-            self.seeder.submit(lambda ctx: draw_seed(*seed()))
-        if result.cancelled:
-            self.message.emit("Features are incomplete; reopen the project to finish them.")
-        self._request_training(force=True)
-        self._emit_status()
-        if not result.cancelled:
-            self._start_pretrained()
-
-    @Slot(object)
-    def _on_seed_drawn(self, item_ids: list[int]) -> None:
-        self.session.set_seed(item_ids)
-
-    @Slot(str)
-    def _on_features_failed(self, text: str) -> None:
-        self.message.emit(f"Feature extraction failed: {text}")
 
     # ------------------------------------------------------------------ bad items
     def flag_unreadable(self, query: Query, reason: str, path: object = None) -> None:
