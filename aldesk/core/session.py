@@ -13,9 +13,8 @@ cannot rank (fewer than two classes labeled), then the scenario's choice (pool r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
 from aldesk.core.answer_state import AnswerState, AskedItems
 from aldesk.core.errors import ItemUnreadable
@@ -23,6 +22,7 @@ from aldesk.core.features.types import FeatureSet
 from aldesk.core.item_columns import ItemColumns
 from aldesk.core.item_index import ItemIndex, is_candidate
 from aldesk.core.project import ProjectSettings
+from aldesk.core.query import Query
 from aldesk.core.ranking import RankRequest
 from aldesk.core.representation import PRETRAINED, Layout
 from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
@@ -30,27 +30,9 @@ from aldesk.core.session_navigation import HistoryNavigation
 from aldesk.core.session_queue import QueueState
 from aldesk.core.session_state import FeatureRows, ModelState
 from aldesk.core.session_status import Status, build_status
-from aldesk.core.store import ClassInfo, Event, Item, NewItem, ProjectStore
+from aldesk.core.store import ClassInfo, Event, NewItem, ProjectStore
 from aldesk.core.stream_status import StreamSummary, summarize_stream
 from aldesk.core.synth_flow import RowPaths, record_sources, synth_due
-
-
-@dataclass(frozen=True)
-class Query:
-    """An item put to the oracle, with why it was chosen."""
-
-    item: Item
-    abspath: Path
-    strategy: str  # 'seed', 'test', 'stream', 'synthesis', or the pool strategy's name
-    score: float | None
-    round: int
-    is_test: bool
-    # class id -> probability, from the model of ``round``; never given for a test item, so
-    # the model cannot sway the answers that measure it
-    proba: dict[int, float] | None
-    answer: Event | None = None  # set when revisiting an answered item
-    features: str | None = None  # which representation the model of ``round`` used, and why
-    model_loaded: bool = False  # the model of ``round`` is in memory (else being rebuilt)
 
 
 class Session(HistoryNavigation):

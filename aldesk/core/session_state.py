@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 
 from aldesk.core.answer_state import AnswerState
 from aldesk.core.evaluation import Metrics, compute_metrics
+from aldesk.core.feature_rows import FeatureRows, candidate_file_rows, feature_rows, read_hashes
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.item_columns import ItemColumns
 from aldesk.core.item_index import ItemIndex
@@ -30,7 +30,6 @@ from aldesk.core.stopping import STABLE_ROUNDS, Advice, round_metrics, stopping_
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
 
 STOP_SET_SIZE = 1000
-_CHUNK = 8192  # rows per dict update when items are mapped to rows (one call held 40 ms at 100k)
 KEY_VERSION = "v2:"  # round keys hash item ids and class indices as arrays
 
 
@@ -221,7 +220,7 @@ class ModelState:
     def _candidate_rows(self, state: AnswerState) -> np.ndarray:
         """Feature rows of unanswered readable pool files, from masks rather than a 10k loop."""
         if self._file_rows is None:  # readable pool files with features; rebuilt on reload
-            self._file_rows = _file_rows(self.item_of_row, state.items)
+            self._file_rows = candidate_file_rows(self.item_of_row, state.items)
         answered = state.is_answered(self.item_of_row[self._file_rows])
         return self._file_rows[~answered]
 
@@ -355,59 +354,6 @@ class ModelState:
             metrics=self._metrics,
             stop_history=self._stop_history, pool_proba=pool_proba,
         )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class FeatureRows:
-    """Where each item's feature vector is: built on a worker, swapped in on the GUI thread."""
-
-    features: FeatureSet
-    epoch: int  # ``ModelState``'s item epoch when the items were taken
-    row_of: dict[int, int]  # item id -> feature row
-    item_of_row: np.ndarray  # feature row -> item id (-1: no item has that hash)
-    row_by_item: np.ndarray  # item id -> feature row (-1: none)
-    file_rows: np.ndarray  # rows of readable pool files, ascending (the candidates)
-
-
-def feature_rows(
-    features: FeatureSet, hashes: list[tuple[int, str]], items: ItemColumns, epoch: int
-) -> FeatureRows:
-    """Map items to feature rows by content hash (of items sharing a hash, the last one).
-
-    ``hashes``: (item id, content hash) rows of the store; ids not in ``items`` are left out.
-    """
-    known = items.contains(np.fromiter((i for i, _ in hashes), np.int64, len(hashes))).tolist()
-    by_hash = {h: i for (i, h), k in zip(hashes, known, strict=True) if k}
-    item_of_row = np.fromiter(
-        (by_hash.get(h, -1) for h in features.hashes), dtype=np.int64, count=len(features.hashes)
-    )
-    rows = np.flatnonzero(item_of_row >= 0)
-    ids = item_of_row[rows]
-    row_by_item = np.full(int(ids.max(initial=-1)) + 1, -1, dtype=np.int64)
-    row_by_item[ids] = rows
-    row_of: dict[int, int] = {}
-    for k in range(0, len(ids), _CHUNK):  # a C call per chunk: the GIL can go between them
-        row_of.update(zip(ids[k : k + _CHUNK].tolist(), rows[k : k + _CHUNK].tolist(), strict=True))
-    return FeatureRows(
-        features, epoch, row_of, item_of_row, row_by_item, _file_rows(item_of_row, items)
-    )
-
-
-def read_hashes(db: Path) -> list[tuple[int, str]]:
-    """(item id, content hash) of every item, through a read-only connection of this thread."""
-    from aldesk.core.opening import connect_reader
-
-    conn = connect_reader(db)
-    try:
-        return conn.execute("SELECT id, hash FROM items ORDER BY id").fetchall()
-    finally:
-        conn.close()
-
-
-def _file_rows(item_of_row: np.ndarray, items: ItemColumns) -> np.ndarray:
-    """Ascending feature rows whose item is a readable pool file."""
-    rows = np.flatnonzero(item_of_row >= 0)
-    return rows[items.arrivals_mask(item_of_row[rows])]
 
 
 def _gather(X_pool: np.ndarray, rows: np.ndarray, extra: dict[int, np.ndarray]) -> np.ndarray:

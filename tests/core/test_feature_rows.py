@@ -123,7 +123,7 @@ def test_the_inline_seed_draws_from_the_gathered_rows(tmp_path):
 
 
 def test_rows_of_a_large_pool_are_mapped_across_chunks():
-    from aldesk.core.session_state import feature_rows
+    from aldesk.core.feature_rows import feature_rows
 
     n = 20_000  # more than one chunk of the row map
     ids = np.arange(1, n + 1, dtype=np.int64)
