@@ -77,7 +77,11 @@ class LabelingController(FeatureFlow, QObject):
         # item_shown), so the fit never competes with that paint; the timer is the fallback.
         self._training_timer = QTimer(self, singleShot=True, interval=150)
         self._training_timer.timeout.connect(self.item_shown)
+        # scikit-learn is imported on a worker once the features are in (FeatureFlow), not at
+        # open: beside the rescan and the feature cache it made a fourth thread taking turns
+        # at the GIL with the GUI thread (50,000 answers: stalls of 40-130 ms against 20-30)
         self.warmer = Lane(self, name="aldesk-preload")
+        self._preloading = False
         self.scanner = Lane(self, name="aldesk-rescan")
         self.scanner.done.connect(self._on_rescanned)
         self.scanner.failed.connect(self._on_rescan_failed)
@@ -101,7 +105,6 @@ class LabelingController(FeatureFlow, QObject):
         self._announce()
         self._rounds = self.store.rounds()
         self.rounds_changed.emit(self._rounds)
-        self.warmer.submit(lambda ctx: _preload())
         if self.current() is None:
             self._check_pages()  # nothing to show: no first paint to wait for
 
@@ -350,12 +353,3 @@ class LabelingController(FeatureFlow, QObject):
             return
         self.session.item_flagged(query.item.id)  # one item followed, not 100k re-read
         self._emit_status()
-
-
-def _preload() -> None:
-    """Import scikit-learn on a worker, with no full GC pass over the import until it is done
-    (each held the GIL, the GUI thread's included, 40-90 ms at 100k items)."""
-    from aldesk.core.learner import preload
-
-    with heap.building():
-        preload()

@@ -30,6 +30,8 @@ class FeatureFlow:
     features: FeatureLane
     rows: Lane
     seeder: Lane
+    warmer: Lane
+    _preloading: bool
     _feature_stage: str
     _pool_features: object
     _then_features: Callable | None
@@ -135,6 +137,7 @@ class FeatureFlow:
         self.session.set_features(features, None, rows)
         heap.settle()  # the features' index and row maps stay: later full GC passes skip them
         self._announce_if_idle()
+        self._preload_learner()
         seed = self.session.seed_job()
         if seed is not None:
             from aldesk.core.session_queue import draw_seed
@@ -147,8 +150,23 @@ class FeatureFlow:
         if not result.cancelled:
             self._start_pretrained()
 
+    def _preload_learner(self) -> None:
+        """Import scikit-learn on a worker (once) before the first retrain needs it."""
+        if not self._preloading:
+            self._preloading = True
+            self.warmer.submit(lambda ctx: preload_learner())
+
     def _on_seed_drawn(self, item_ids: list[int]) -> None:
         self.session.set_seed(item_ids)
 
     def _on_features_failed(self, text: str) -> None:
         self.message.emit(f"Feature extraction failed: {text}")
+
+
+def preload_learner() -> None:
+    """Import scikit-learn on a worker, with no full GC pass over the import until it is done
+    (each held the GIL, the GUI thread's included, 40-90 ms at 100k items)."""
+    from aldesk.core.learner import preload
+
+    with heap.building():
+        preload()

@@ -35,3 +35,28 @@ def test_feature_rows_are_built_on_a_worker_and_swapped_in(qtbot, tmp_path: Path
     model = controller.session.model
     items = controller.session.state.items
     assert len(model.row_of) == sum(it.status == "ok" for it in items.values())
+
+
+def test_the_learner_is_imported_once_the_features_are_in_not_at_open(
+    qtbot, tmp_path: Path, monkeypatch
+):
+    from aldesk.gui import feature_flow
+
+    pool = tmp_path / "pool"
+    classes = make_demo_pool("images", pool, per_class=4)
+    store, _ = create_project(tmp_path / "proj", pool, classes, ProjectSettings(test_size=2))
+    store.close()
+    controller = LabelingController(ProjectStore.open(store.path))
+    had_features: list[bool] = []  # at each preload: were the features in the session?
+    monkeypatch.setattr(
+        feature_flow,
+        "preload_learner",
+        lambda: had_features.append(controller.session.features is not None),
+    )
+    controller.start()
+    qtbot.waitUntil(lambda: controller.session.features is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: not controller.warmer.busy and bool(had_features), timeout=30_000)
+    controller.rescan()  # features swapped in again: no second import
+    qtbot.waitUntil(lambda: not controller.training_pending(), timeout=60_000)
+    controller.shutdown()
+    assert had_features == [True]
