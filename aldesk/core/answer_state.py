@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from aldesk.core.item_columns import ItemColumns
+from aldesk.core.item_columns import ItemColumns, bool_at
 from aldesk.core.records import ANSWER_ACTIONS, Event, Item
 from aldesk.core.review_rows import source_of
 
@@ -188,11 +188,7 @@ class AnswerState:
 
     def is_answered(self, item_ids: np.ndarray) -> np.ndarray:
         """Whether each item id (an int array) has an answer; out-of-range ids have none."""
-        ids = np.asarray(item_ids, dtype=np.int64)
-        inside = (ids >= 0) & (ids < len(self.answered))
-        out = np.zeros(ids.shape, dtype=bool)
-        out[inside] = self.answered[ids[inside]]
-        return out
+        return bool_at(len(self.answered), item_ids, lambda at: self.answered[at])
 
     # ----------------------------------------------------------- history
     def undo_target(self) -> Event | None:

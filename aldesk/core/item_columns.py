@@ -68,7 +68,7 @@ class ItemColumns(Mapping[int, Item]):
         for it in records:
             splits += [it.split] if it.split not in splits else []
             origins += [it.origin] if it.origin not in origins else []
-        table = cls(
+        return cls(
             np.array([it.id for it in records], dtype=np.int64),
             np.array([it.status == "ok" for it in records], dtype=bool),
             np.array([splits.index(it.split) for it in records], dtype=np.int8),
@@ -77,7 +77,6 @@ class ItemColumns(Mapping[int, Item]):
             names=(splits, origins),
             records={it.id: it for it in records},
         )
-        return table
 
     # ------------------------------------------------------------------ Mapping
     def __getitem__(self, item_id: int) -> Item:
@@ -128,11 +127,7 @@ class ItemColumns(Mapping[int, Item]):
     # ------------------------------------------------------------------ many items
     def contains(self, item_ids: np.ndarray) -> np.ndarray:
         """Whether each id (an int array) is an item."""
-        ids = np.asarray(item_ids, dtype=np.int64)
-        inside = (ids >= 0) & (ids < len(self.present))
-        out = np.zeros(ids.shape, dtype=bool)
-        out[inside] = self.present[ids[inside]]
-        return out
+        return bool_at(len(self.present), item_ids, lambda at: self.present[at])
 
     def splits_of(self, item_ids: np.ndarray) -> list[str | None]:
         """Each id's split name (None: not an item)."""
@@ -146,20 +141,14 @@ class ItemColumns(Mapping[int, Item]):
 
     def arrivals_mask(self, item_ids: np.ndarray) -> np.ndarray:
         """Whether each id is a readable pool file (ids that are not items: False)."""
-        ids = np.asarray(item_ids, dtype=np.int64)
-        inside = (ids >= 0) & (ids < len(self.present))
-        out = np.zeros(ids.shape, dtype=bool)
-        out[inside] = self._arrival_mask_at(ids[inside])
-        return out
+        return bool_at(len(self.present), item_ids, self._arrival_mask_at)
 
     def readable_files_mask(self, item_ids: np.ndarray) -> np.ndarray:
         """Whether each id is a readable file (pool or test; not a synthesized blend)."""
-        ids = np.asarray(item_ids, dtype=np.int64)
-        inside = (ids >= 0) & (ids < len(self.present))
-        out = np.zeros(ids.shape, dtype=bool)
-        at = ids[inside]
-        out[inside] = self.present[at] & self.ok[at] & (self.origin[at] == FILE)
-        return out
+        return bool_at(len(self.present), item_ids, self._readable_file_at)
+
+    def _readable_file_at(self, at: np.ndarray) -> np.ndarray:
+        return self.present[at] & self.ok[at] & (self.origin[at] == FILE)
 
     def _arrival_mask_at(self, at: np.ndarray) -> np.ndarray:
         return self.present[at] & self.ok[at] & (self.split[at] == POOL) & (self.origin[at] == FILE)
@@ -171,6 +160,18 @@ class ItemColumns(Mapping[int, Item]):
         self.ok = self.ok.copy()
         self.ok[item.id] = item.status == "ok"
         self._records[item.id] = item
+
+
+def bool_at(
+    size: int, item_ids: np.ndarray, value_at: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``value_at(ids)`` of a column indexed by item id (``size`` long) for each id inside it;
+    False for the ids outside (not items, or newer than the column)."""
+    ids = np.asarray(item_ids, dtype=np.int64)
+    inside = (ids >= 0) & (ids < size)
+    out = np.zeros(ids.shape, dtype=bool)
+    out[inside] = value_at(ids[inside])
+    return out
 
 
 def _by_id(size: int, ids: np.ndarray, values, dtype) -> np.ndarray:
