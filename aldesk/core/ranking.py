@@ -91,7 +91,9 @@ class Ranking:
 
 
 def fit_and_rank(
-    request: RankRequest, should_stop: Callable[[], bool] | None = None
+    request: RankRequest,
+    should_stop: Callable[[], bool] | None = None,
+    fitter: Fitter | None = None,
 ) -> Ranking | None:
     """Train on ``request.snapshot`` and rank ``request.candidates``.
 
@@ -102,25 +104,26 @@ def fit_and_rank(
     Args:
         request: The frozen round request.
         should_stop: Polled before and after the fit; a newer request makes it return true.
+        fitter: Runs the representation choice and the fit (:func:`fit_model`, here, by
+            default; :mod:`aldesk.core.train_process` runs it in a worker process).
 
     Returns:
         The ranking, or ``None`` when ``should_stop()`` became true.
     """
     stop = should_stop or (lambda: False)
+    fitter = fitter or fit_model
     if stop():
         return None
     snapshot = request.snapshot
     if request.strategy == "qbc" and snapshot.model != "committee":
         snapshot = dataclasses.replace(snapshot, model="committee", warm_start=None)
     t0 = time.perf_counter()
-    choice, snapshot = _choose_representation(request, snapshot)
-    if stop():
-        return None
-    model = train(snapshot)
-    model.choice = choice
+    fit = FitRequest(snapshot, request.layout, request.representation, request.random_state)
+    model = fitter(fit, stop)
     t1 = time.perf_counter()
-    if stop():
+    if model is None or stop():
         return None
+    choice = model.choice
     committee = model.committee_proba(request.X_pool) if request.strategy == "qbc" else None
     if committee is not None:
         # The committee's mean is its prediction; reuse it rather than score the pool twice.
@@ -137,20 +140,47 @@ def fit_and_rank(
     )
 
 
+@dataclass(frozen=True, eq=False)
+class FitRequest:
+    """What the fit of a round needs (no pool matrix): the part of a round that holds the GIL
+    longest, so the GUI can run it in another process (:mod:`aldesk.core.train_process`)."""
+
+    snapshot: TrainingSnapshot
+    layout: Layout | None
+    representation: str
+    random_state: int
+
+
+Fitter = Callable[[FitRequest, Callable[[], bool]], FittedModel | None]
+
+
+def fit_model(fit: FitRequest, should_stop: Callable[[], bool]) -> FittedModel | None:
+    """Choose the representation (cross-validated) and train on it; ``None`` if stopped.
+
+    The model's ``choice`` says which representation it was trained on, and why.
+    """
+    choice, snapshot = _choose_representation(fit, fit.snapshot)
+    if should_stop():
+        return None
+    model = train(snapshot)
+    model.choice = choice
+    return model
+
+
 def _choose_representation(
-    request: RankRequest, snapshot: TrainingSnapshot
+    fit: FitRequest, snapshot: TrainingSnapshot
 ) -> tuple[Choice | None, TrainingSnapshot]:
     """The representation this round trains on, and the snapshot weighted for it."""
-    layout = request.layout
+    layout = fit.layout
     if layout is None:
         return None, snapshot
     previous = getattr(snapshot.warm_start, "choice", None)
 
     def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
-        return cv_accuracy(X, y, weights, random_state=request.random_state)
+        return cv_accuracy(X, y, weights, random_state=fit.random_state)
 
     choice = representation.choose(
-        snapshot.X, snapshot.y, layout, request.representation, previous, scorer
+        snapshot.X, snapshot.y, layout, fit.representation, previous, scorer
     )
     weights = layout.weights(choice.name)
     return choice, dataclasses.replace(snapshot, feature_weights=weights)

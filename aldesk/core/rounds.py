@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aldesk.core.ranking import Ranking, RankRequest, fit_and_rank
+from aldesk.core.ranking import Fitter, Ranking, RankRequest, fit_and_rank
 from aldesk.core.records import RoundRecord
 
 
@@ -64,7 +64,9 @@ class SynthesizedItem:
 class RoundResult:
     ranking: Ranking
     synthesized: SynthesizedItem | None = None
-    failure: str | None = None  # synthesis can fail alone (a parent file vanished)
+    # a line for the status bar: synthesis failed alone (a parent file vanished), or the
+    # training process had to be restarted (aldesk.core.train_process)
+    failure: str | None = None
 
 
 def curve_points(rounds: list[RoundRecord]) -> list[RoundRecord]:
@@ -78,10 +80,16 @@ def curve_points(rounds: list[RoundRecord]) -> list[RoundRecord]:
 
 
 def run_round(
-    job: TrainingJob, should_stop: Callable[[], bool] | None = None
+    job: TrainingJob,
+    should_stop: Callable[[], bool] | None = None,
+    fitter: Fitter | None = None,
 ) -> RoundResult | None:
-    """Fit, rank and (optionally) synthesize; ``None`` if cancelled by ``should_stop``."""
-    ranking = fit_and_rank(job.request, should_stop=should_stop)
+    """Fit, rank and (optionally) synthesize; ``None`` if cancelled by ``should_stop``.
+
+    ``fitter`` runs the fit (see :func:`aldesk.core.ranking.fit_and_rank`); the GUI's is
+    :func:`aldesk.core.train_process.run_round`'s worker process.
+    """
+    ranking = fit_and_rank(job.request, should_stop=should_stop, fitter=fitter)
     if ranking is None:
         return None
     if job.synthesis is None or ranking.model is None:

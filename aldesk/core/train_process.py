@@ -1,0 +1,373 @@
+"""The fit of a training round in a worker process, so it never holds the GUI process's GIL.
+
+Why: fitting a logistic regression on 50,000 labels runs Python between its BLAS calls for
+a second or more. In a thread of the GUI process every PySide call of the GUI thread then
+waited up to the 5 ms switch interval to get the GIL back: a key press of ~20 such calls took
+40-110 ms (about 1 in 100 presses at 100k items and 50,000 answers).
+
+What runs where: the training lane's thread builds the request as before (gathering the
+labelled rows is a numpy copy that releases the GIL), copies the labels' matrix into shared
+memory (``np.copyto``, without the GIL; never pickled: 90 MB at 50,000 labels x 448 took
+~150 ms through a pipe against one copy here) and sends the small rest pickled (labels,
+settings, the previous model to start from). The child chooses the representation and fits
+on a view of that memory, and sends the fitted model back pickled (kilobytes for a logistic
+regression). The ranking (the pool
+matrix times the model's weights, numpy calls that release the GIL) stays in the thread: the
+pool matrix (179 MB at 100k x 448) is never copied.
+
+One persistent child per app, started like the feature workers (forked from their fork
+server, so the frozen app starts it the same way; one BLAS thread). It dies with the app: it
+watches a pipe the app never writes to, which the kernel closes when the app exits or crashes.
+If it dies (killed, out of memory), the round is trained in the thread instead, with a
+one-line notice, and the next round starts a new child.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from aldesk.core.learner import FittedModel
+from aldesk.core.ranking import FitRequest, fit_model
+from aldesk.core.rounds import RoundResult, TrainingJob
+from aldesk.core.rounds import run_round as run_round_here
+
+# How often the waiting thread asks ``should_stop`` (a superseded round is let go this soon).
+POLL_SECONDS = 0.05
+# No job is too small for the child: its round trip (copy, pickles, two pipe hops) measured
+# 1-2 ms above the fit in a thread at 50 and 300 labels (fits of ~15 ms), all of it on the
+# lane's thread, none on the GUI thread; see benchmarks/README.md, "The fit in its own process".
+
+
+class _ChildLost(Exception):
+    """The child process died or its pipe broke; the text says how it ended."""
+
+
+class _NoRoom(Exception):
+    """Shared memory for the labels' matrix could not be had."""
+
+
+class TrainProcess:
+    """The app's training child and the protocol to it; used from one thread at a time.
+
+    Messages to the child: ``("fit", seq, request without X, memory name, shape, dtype)``
+    (X is in the shared memory) and ``("cancel", seq)``. Replies: ``(kind, seq, payload)`` with kind ``done`` (the
+    model), ``stopped`` or ``error`` (the exception). A job is only sent once the previous
+    job's reply has been read, so anything the child finds waiting while it fits is a cancel.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process = None
+        self._conn = None
+        self._alive = None  # the app's end of the child's watch pipe; never written to
+        self._seq = 0
+        self._pending: int | None = None  # a cancelled job whose reply is still to be read
+        self._notice: str | None = None  # said with the next result
+        self._cannot_start: str | None = None
+        self._memory = None  # shared memory holding the labels' matrix, grown when needed
+        self.fits = 0  # rounds fitted in the child (tests, selfcheck)
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None and process.is_alive() else None
+
+    def take_notice(self) -> str | None:
+        notice, self._notice = self._notice, None
+        return notice
+
+    def start(self) -> None:
+        """Start the child now (it imports scikit-learn), so the first round need not wait."""
+        with contextlib.suppress(_ChildLost):
+            self._child()
+
+    def fit(self, fit: FitRequest, should_stop: Callable[[], bool]) -> FittedModel | None:
+        """A :data:`aldesk.core.ranking.Fitter`: ``fit_model`` run in the child."""
+        if self._cannot_start is None:
+            try:
+                return self._fit_in_child(fit, should_stop)
+            except _ChildLost as lost:
+                self._drop_child()
+                self._notice = (
+                    f"The training process stopped ({lost}); this round was trained in the "
+                    "app, and the next one starts a new process."
+                )
+            except _NoRoom as full:
+                self._notice = (
+                    f"No room in shared memory for the training process ({full}); this "
+                    "round was trained in the app."
+                )
+        return fit_model(fit, should_stop)
+
+    def _fit_in_child(self, fit: FitRequest, should_stop: Callable[[], bool]) -> FittedModel:
+        conn = self._child()
+        if self._pending is not None:  # read the cancelled job's reply before sending more
+            if self._reply(conn, self._pending, should_stop, cancel=False) is None:
+                return None
+            self._pending = None
+        self._seq += 1
+        X = np.asarray(fit.snapshot.X)
+        memory = self._room(X.nbytes)
+        np.copyto(np.ndarray(X.shape, X.dtype, buffer=memory.buf), X)  # releases the GIL
+        light = dataclasses.replace(
+            fit, snapshot=dataclasses.replace(fit.snapshot, X=np.empty((0, 0), X.dtype))
+        )
+        try:
+            conn.send(("fit", self._seq, light, memory.name, X.shape, X.dtype.str))
+        except OSError as exc:
+            raise _ChildLost(self._how_it_ended()) from exc
+        reply = self._reply(conn, self._seq, should_stop, cancel=True)
+        if reply is None:
+            return None
+        kind, payload = reply
+        if kind == "error":
+            raise payload
+        self.fits += kind == "done"
+        return payload if kind == "done" else None
+
+    def _reply(self, conn, seq: int, should_stop: Callable[[], bool], cancel: bool):
+        """The child's ``(kind, payload)`` for job ``seq``; None once ``should_stop()`` (then
+        the job is cancelled and its reply read before the next job is sent)."""
+        try:
+            while True:
+                if should_stop():
+                    if cancel:
+                        conn.send(("cancel", seq))
+                        self._pending = seq
+                    return None
+                if not conn.poll(POLL_SECONDS):
+                    continue
+                kind, got, payload = conn.recv()
+                if got == seq:
+                    return kind, payload
+                # an older, cancelled job's reply: dropped
+        except (OSError, EOFError) as exc:
+            raise _ChildLost(self._how_it_ended()) from exc
+
+    def _room(self, nbytes: int):
+        """Shared memory of at least ``nbytes``: kept between rounds, a quarter larger when
+        it grows (labels come a few per round). Its pages are allocated at once, so a full
+        ``/dev/shm`` is an error here rather than a crash (SIGBUS) at the copy."""
+        from multiprocessing import shared_memory
+
+        if self._memory is not None and self._memory.size >= nbytes:
+            return self._memory
+        self._free_memory()
+        memory = shared_memory.SharedMemory(create=True, size=max(1, nbytes + nbytes // 4))
+        fd = getattr(memory, "_fd", -1)
+        try:
+            if fd >= 0 and hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fd, 0, memory.size)
+        except OSError as exc:
+            memory.close()
+            memory.unlink()
+            raise _NoRoom(f"{memory.size / 1e6:.0f} MB: {exc.strerror or exc}") from exc
+        self._memory = memory
+        return memory
+
+    def _free_memory(self) -> None:
+        memory, self._memory = self._memory, None
+        if memory is not None:
+            memory.close()
+            with contextlib.suppress(FileNotFoundError):
+                memory.unlink()
+
+    def _child(self):
+        """The connection to a running child, starting one if needed."""
+        with self._lock:
+            if self._process is not None and not self._process.is_alive():
+                ended = self._how_it_ended()
+                self._close()
+                self._notice = f"The training process had stopped ({ended}); started a new one."
+            if self._process is None:
+                try:
+                    self._launch()
+                except Exception as exc:  # no process can be started here: train in the app
+                    self._cannot_start = f"{type(exc).__name__}: {exc}"
+                    self._notice = (
+                        f"Could not start the training process ({self._cannot_start}); "
+                        "training runs in the app."
+                    )
+                    raise _ChildLost(self._cannot_start) from exc
+            return self._conn
+
+    def _launch(self) -> None:
+        from aldesk.core.features.processes import pool_context, start_worker_server
+
+        start_worker_server()  # its preload limits BLAS to one thread; a no-op if running
+        context = pool_context()
+        conn, child_conn = context.Pipe()
+        watch, alive = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_serve, args=(child_conn, watch), name="aldesk-train", daemon=True
+        )
+        process.start()
+        child_conn.close()  # only the child holds these ends: its death reads as EOF here
+        watch.close()
+        self._process, self._conn, self._alive = process, conn, alive
+        self._seq, self._pending = 0, None
+        atexit.register(shutdown)
+
+    def _how_it_ended(self) -> str:
+        process = self._process
+        if process is None:
+            return "not running"
+        process.join(timeout=2.0)
+        code = process.exitcode
+        if code is None:
+            return "it stopped answering"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                name = signal.Signals(-code).name
+                return f"killed by {name}, perhaps out of memory" if name == "SIGKILL" else (
+                    f"killed by {name}"
+                )  # fmt: skip
+        return f"exit code {code}"
+
+    def _drop_child(self) -> None:
+        with self._lock:
+            process = self._process
+            self._close()
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(timeout=5.0)
+
+    def _close(self) -> None:
+        for end in (self._conn, self._alive):
+            if end is not None:
+                end.close()
+        self._process = self._conn = self._alive = None
+        self._pending = None
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop the child: it reads the closed pipe and exits; killed if it does not."""
+        with self._lock:
+            process = self._process
+            self._close()
+        if process is not None:
+            process.join(timeout)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout)
+        self._free_memory()
+
+
+_CLIENT = TrainProcess()
+
+
+def client() -> TrainProcess:
+    return _CLIENT
+
+
+def run_round(job: TrainingJob, should_stop: Callable[[], bool] | None = None) -> RoundResult:
+    """:func:`aldesk.core.rounds.run_round` with the fit in the app's training process.
+
+    A notice (the process had to be restarted, or could not start) rides on the result's
+    ``failure``, which the GUI shows in its status bar.
+    """
+    result = run_round_here(job, should_stop, fitter=_CLIENT.fit)
+    if result is None:
+        return None  # a notice waits for the next result
+    notice = _CLIENT.take_notice()
+    if notice is None:
+        return result
+    failure = notice if result.failure is None else f"{notice} {result.failure}"
+    return dataclasses.replace(result, failure=failure)
+
+
+def start() -> None:
+    """Start the training process in the background of a worker (see TrainProcess.start)."""
+    _CLIENT.start()
+
+
+def shutdown() -> None:
+    _CLIENT.shutdown()
+
+
+# ---------------------------------------------------------------- the child's side
+def _serve(conn, watch) -> None:
+    """The child's loop: fit each job, answer, until the app closes the pipe."""
+    _exit_with_parent(watch)
+    _limit_blas()
+    from aldesk.core.learner import preload
+
+    preload()  # scikit-learn, imported before the first job arrives
+    memory = None
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] != "fit":
+            continue  # the cancel of a job already answered
+        _, seq, light, name, shape, dtype = message
+        memory = _attach(memory, name)
+        X = np.ndarray(shape, np.dtype(dtype), buffer=memory.buf)
+        fit = dataclasses.replace(light, snapshot=dataclasses.replace(light.snapshot, X=X))
+        reply = _fit_reply(fit, seq, conn.poll)
+        del X, fit  # the app may write the memory again once it has the reply
+        try:
+            conn.send(reply)
+        except OSError:
+            return
+
+
+def _attach(memory, name: str):
+    """The app's shared memory ``name``, attached once; a grown one replaces the last."""
+    from multiprocessing import shared_memory
+
+    if memory is not None and memory.name == name:
+        return memory
+    if memory is not None:
+        memory.close()
+    return shared_memory.SharedMemory(name=name)
+
+
+def _fit_reply(fit: FitRequest, seq: int, should_stop: Callable[[], bool]) -> tuple:
+    try:
+        model = None if should_stop() else fit_model(fit, should_stop)
+    except Exception as exc:
+        return "error", seq, _picklable(exc)
+    return ("stopped", seq, None) if model is None else ("done", seq, model)
+
+
+def _picklable(exc: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _exit_with_parent(watch) -> None:
+    """Exit when the app does: nothing is ever written to ``watch``, so it becomes readable
+    only when the app's end closes, i.e. when the app has exited or crashed."""
+
+    def wait() -> None:
+        with contextlib.suppress(OSError, EOFError):
+            watch.poll(None)
+        os._exit(0)
+
+    threading.Thread(target=wait, name="aldesk-train-watch", daemon=True).start()
+
+
+def _limit_blas() -> None:
+    """One BLAS thread, as the feature workers: a child forked from their server inherits
+    the limit (see worker_server); a spawned one (Windows) sets it."""
+    import sys
+
+    from aldesk.core.features.processes import SERVER_LAST
+
+    if SERVER_LAST not in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)

@@ -1,0 +1,174 @@
+"""The fit of a round in the app's training process (aldesk.core.train_process).
+
+Each test has its own child process (a fresh ``TrainProcess``), shut down at its end.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from aldesk.core import train_process
+from aldesk.core.learner import TrainingSnapshot
+from aldesk.core.ranking import RankRequest
+from aldesk.core.representation import Layout
+from aldesk.core.rounds import TrainingJob, run_round
+
+N_CLASSES = 4
+pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="waits with a pidfd")
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    X, y = make_classification(
+        n_samples=1200, n_features=24, n_informative=10, n_classes=3,
+        n_clusters_per_class=1, random_state=0,
+    )  # fmt: skip
+    return X.astype(np.float32), y
+
+
+@pytest.fixture
+def client(monkeypatch):
+    """A fresh training process, also the one ``train_process.run_round`` uses."""
+    fresh = train_process.TrainProcess()
+    monkeypatch.setattr(train_process, "_CLIENT", fresh)
+    yield fresh
+    fresh.shutdown()
+
+
+def _job(X, y, n_labels: int, model: str = "logreg", warm_start=None) -> TrainingJob:
+    snapshot = TrainingSnapshot(
+        X[:n_labels], y[:n_labels], N_CLASSES, model=model, warm_start=warm_start
+    )
+    # two blocks: the representation is chosen by cross-validation, in the child
+    layout = Layout({"pool": (0, 12), "pretrained": (12, X.shape[1])})
+    request = RankRequest(
+        snapshot, X, np.arange(n_labels, len(X)), "margin", k=4, round=2, random_state=1,
+        layout=layout, representation="auto",
+    )  # fmt: skip
+    return TrainingJob(request)
+
+
+def _assert_same_ranking(got, expected) -> None:
+    assert got is not None and expected is not None
+    np.testing.assert_array_equal(got.ranking.order, expected.ranking.order)
+    np.testing.assert_allclose(got.ranking.scores, expected.ranking.scores, rtol=1e-6)
+    np.testing.assert_allclose(got.ranking.proba, expected.ranking.proba, rtol=1e-6, atol=1e-7)
+    assert got.ranking.choice.name == expected.ranking.choice.name
+    assert got.ranking.strategy == expected.ranking.strategy
+
+
+def _wait_gone(pid: int, timeout: float = 30.0) -> bool:
+    """Whether process ``pid`` (not our child) has exited within ``timeout`` seconds."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    finally:
+        os.close(fd)
+
+
+def test_the_process_ranks_as_the_thread_does(client, data):
+    X, y = data
+    inline = run_round(_job(X, y, 300))
+    in_process = train_process.run_round(_job(X, y, 300))
+    _assert_same_ranking(in_process, inline)
+    assert client.fits == 1 and client.pid not in (None, os.getpid())
+    assert in_process.failure is None
+
+
+def test_a_superseded_fit_is_dropped_and_the_next_gets_its_own_model(client, data):
+    X, y = data
+    calls = []
+
+    def stop_once_sent() -> bool:  # a newer request arrives while the child fits
+        calls.append(1)
+        return len(calls) >= 2  # the first call is the round's own, before the fit
+
+    assert train_process.run_round(_job(X, y, 400), stop_once_sent) is None
+    # the cancelled job's reply (a model or "stopped") is read and dropped, never returned
+    second = train_process.run_round(_job(X, y, 200))
+    _assert_same_ranking(second, run_round(_job(X, y, 200)))
+    assert client.fits == 1
+
+
+def test_a_child_killed_between_rounds_is_replaced_with_a_notice(client, data):
+    X, y = data
+    train_process.run_round(_job(X, y, 200))
+    pid = client.pid
+    os.kill(pid, signal.SIGKILL)
+    assert _wait_gone(pid)
+    result = train_process.run_round(_job(X, y, 250))
+    assert result.failure.startswith("The training process had stopped (killed by SIGKILL")
+    assert "\n" not in result.failure
+    _assert_same_ranking(result, run_round(_job(X, y, 250)))
+    assert client.pid not in (None, pid) and client.fits == 2
+    assert train_process.run_round(_job(X, y, 260)).failure is None
+
+
+class _DiesWhenRead:
+    """Unpickled in the child, it kills the child: a death in the middle of a round."""
+
+    def __reduce__(self):
+        return signal.raise_signal, (signal.SIGKILL,)
+
+
+def test_a_child_dying_during_a_round_falls_back_to_the_thread(client, data):
+    X, y = data
+    client.start()
+    pid = client.pid
+    # an SVM ignores the warm start, so the round in the thread is an ordinary one
+    result = train_process.run_round(_job(X, y, 150, "svm", warm_start=_DiesWhenRead()))
+    assert result.failure == (
+        "The training process stopped (killed by SIGKILL, perhaps out of memory); this round "
+        "was trained in the app, and the next one starts a new process."
+    )
+    _assert_same_ranking(result, run_round(_job(X, y, 150, "svm")))
+    assert client.fits == 0
+    assert _wait_gone(pid)
+    again = train_process.run_round(_job(X, y, 150, "svm"))
+    assert again.failure is None and client.fits == 1 and client.pid != pid
+
+
+def test_an_error_in_the_child_reaches_the_caller(client, data):
+    X, y = data
+    job = _job(X, np.full_like(y, N_CLASSES + 3), 100)  # labels that are no class index
+    with pytest.raises(ValueError, match="labels must be class indices"):
+        train_process.run_round(job)
+    assert train_process.run_round(_job(X, y, 100)).failure is None  # the child still serves
+
+
+def test_shutdown_leaves_no_process_behind(client):
+    client.start()
+    pid = client.pid
+    assert pid is not None
+    client.shutdown()
+    assert _wait_gone(pid, timeout=0)  # already gone when shutdown returns
+    assert client.pid is None
+
+
+_CRASHING_APP = """
+import os, signal
+from aldesk.core import train_process
+train_process.start()
+print(train_process.client().pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_child_exits_when_the_app_crashes():
+    app = subprocess.run(
+        [sys.executable, "-c", _CRASHING_APP], capture_output=True, text=True, timeout=120
+    )
+    assert app.returncode == -signal.SIGKILL
+    pid = int(app.stdout.split()[0])
+    assert _wait_gone(pid)
