@@ -72,6 +72,7 @@ class TrainProcess:
         self._seq = 0
         self._pending: int | None = None  # a cancelled job whose reply is still to be read
         self._notice: str | None = None  # said with the next result
+        self.last_notice: str | None = None  # the last one said (selfcheck)
         self._cannot_start: str | None = None
         self._memory = None  # shared memory holding the labels' matrix, grown when needed
         self.fits = 0  # rounds fitted in the child (tests, selfcheck)
@@ -83,6 +84,7 @@ class TrainProcess:
 
     def take_notice(self) -> str | None:
         notice, self._notice = self._notice, None
+        self.last_notice = notice or self.last_notice
         return notice
 
     def start(self) -> None:

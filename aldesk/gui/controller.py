@@ -13,8 +13,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from aldesk.core import train_process
 from aldesk.core.errors import AldeskError, ItemUnreadable
-from aldesk.core.rounds import RoundResult, run_round
+from aldesk.core.rounds import RoundResult
 from aldesk.core.session import Query, Session
 from aldesk.core.store import ProjectStore
 from aldesk.gui import heap
@@ -54,7 +55,10 @@ class LabelingController(FeatureFlow, QObject):
         self._idle = False  # nothing was on screen at the last announcement
         self._rounds: list = []  # the learning curve's rounds, read once on start
         self.session.queue.inline_seed = False  # k-means seed drawing runs on a worker
-        self.trainer = Trainer(train_work or run_round, self)
+        # The fit runs in the app's training process: in a thread it held the GIL the GUI
+        # thread needs (key presses of 40-110 ms while 50,000 labels were fitted)
+        self._train_in_process = train_work is None
+        self.trainer = Trainer(train_work or train_process.run_round, self)
         self.features = FeatureLane(feature_work, self)
         self.trainer.ranked.connect(self._on_ranked)
         self.trainer.failed.connect(self._on_train_failed)

@@ -32,6 +32,7 @@ class FeatureFlow:
     seeder: Lane
     warmer: Lane
     _preloading: bool
+    _train_in_process: bool
     _feature_stage: str
     _pool_features: object
     _then_features: Callable | None
@@ -154,7 +155,16 @@ class FeatureFlow:
         """Import scikit-learn on a worker (once) before the first retrain needs it."""
         if not self._preloading:
             self._preloading = True
-            self.warmer.submit(lambda ctx: preload_learner())
+            in_process = self._train_in_process
+
+            def warm(ctx: object) -> None:
+                if in_process:  # the training process imports scikit-learn in its own time
+                    from aldesk.core import train_process
+
+                    train_process.start()
+                preload_learner()
+
+            self.warmer.submit(warm)
 
     def _on_seed_drawn(self, item_ids: list[int]) -> None:
         self.session.set_seed(item_ids)

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
 
+from aldesk.core import train_process
 from aldesk.gui.app import create_app
 from aldesk.gui.main_window import MainWindow
 from aldesk.selfcheck import CheckFailed, CheckProject, Report, make_project, verify_answers
@@ -42,6 +43,7 @@ def check_kind(kind: str, root: Path, report: Report) -> None:
     report.ok(f"{kind}: generated {len(project.truth)} files and a project "
               f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
     failures: list[str] = []  # what the feature lane reported as failed
+    fits = train_process.client().fits
     window = _open_window(project, failures)
     try:
         report.ok(f"{kind}: labeling window opened, first item shown")
@@ -49,6 +51,7 @@ def check_kind(kind: str, root: Path, report: Report) -> None:
         report.ok(f"{kind}: {len(given)} answers given by key press")
         n_labels, took = _wait_for_retrain(window)
         report.ok(f"{kind}: model retrained on {n_labels} labels ({took:.1f} s after the answers)")
+        report.ok(f"{kind}: {_fitted_in_process(fits)}")
         took = _wait_for_pretrained(window, failures)
         report.ok(f"{kind}: pretrained encoder's features extracted and in use ({took:.1f} s)")
     finally:
@@ -70,6 +73,16 @@ def check_kind(kind: str, root: Path, report: Report) -> None:
         f"{kind}: reopened; all {len(given)} answers stored as given, "
         f"{rounds} training round(s) kept"
     )
+
+
+def _fitted_in_process(fits_before: int) -> str:
+    """Say where the model was fitted; fail if not in the training process (the frozen app
+    must be able to start it: a fallback to the GUI process would only be slower)."""
+    client = train_process.client()
+    if client.fits <= fits_before:
+        why = client.last_notice or "no fit reached it"
+        raise CheckFailed(f"the model was not fitted in the training process ({why})")
+    return f"model fitted in the training process (pid {client.pid})"
 
 
 def _open_window(project: CheckProject, failures: list[str] | None = None) -> MainWindow:

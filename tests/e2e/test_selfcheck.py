@@ -19,6 +19,7 @@ def test_selfcheck_passes_and_says_what_it_checked(tmp_path: Path, capsys) -> No
         assert f"ok    {kind}: labeling window opened" in out
         assert f"ok    {kind}: 6 answers given by key press" in out
         assert f"ok    {kind}: model retrained on" in out
+        assert f"ok    {kind}: model fitted in the training process (pid" in out
         assert f"ok    {kind}: pretrained encoder's features extracted and in use" in out
         assert f"ok    {kind}: reopened; all 6 answers stored as given" in out
         # what the window did is in the project itself, not only in the report
@@ -26,7 +27,7 @@ def test_selfcheck_passes_and_says_what_it_checked(tmp_path: Path, capsys) -> No
             assert sum(ev.action == "label" for ev in store.answers().values()) == 6
             assert store.rounds()
     assert "FAIL" not in out
-    assert out.rstrip().splitlines()[-1].startswith("aldesk selfcheck: passed (14 checks")
+    assert out.rstrip().splitlines()[-1].startswith("aldesk selfcheck: passed (16 checks")
 
 
 def test_selfcheck_names_the_failed_step_and_exits_1(tmp_path: Path, monkeypatch) -> None:
