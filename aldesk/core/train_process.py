@@ -42,6 +42,9 @@ from aldesk.core.rounds import run_round as run_round_here
 
 # How often the waiting thread asks ``should_stop`` (a superseded round is let go this soon).
 POLL_SECONDS = 0.05
+# How much lower the child's priority is than the app's (Unix ``nice``; 10 gives it about a
+# tenth of a core the GUI thread also wants).
+CHILD_NICENESS = 10
 # No job is too small for the child: its round trip (copy, pickles, two pipe hops) measured
 # 1-2 ms above the fit in a thread at 50 and 300 labels (fits of ~15 ms), all of it on the
 # lane's thread, none on the GUI thread; see benchmarks/README.md, "The fit in its own process".
@@ -75,6 +78,7 @@ class TrainProcess:
         self.last_notice: str | None = None  # the last one said (selfcheck)
         self._cannot_start: str | None = None
         self._memory = None  # shared memory holding the labels' matrix, grown when needed
+        self._exit_hook = False
         self.fits = 0  # rounds fitted in the child (tests, selfcheck)
 
     @property
@@ -213,17 +217,20 @@ class TrainProcess:
             target=_serve, args=(child_conn, watch), name="aldesk-train", daemon=True
         )
         process.start()
+        _lower_priority(process.pid)
         child_conn.close()  # only the child holds these ends: its death reads as EOF here
         watch.close()
         self._process, self._conn, self._alive = process, conn, alive
         self._seq, self._pending = 0, None
-        atexit.register(shutdown)
+        if not self._exit_hook:  # the child and the shared memory go with the app
+            self._exit_hook = True
+            atexit.register(self.shutdown)
 
     def _how_it_ended(self) -> str:
         process = self._process
         if process is None:
             return "not running"
-        process.join(timeout=2.0)
+        process.join(timeout=5.0)  # the fork server reports the exit code
         code = process.exitcode
         if code is None:
             return "it stopped answering"
@@ -261,6 +268,17 @@ class TrainProcess:
                 process.kill()
                 process.join(timeout)
         self._free_memory()
+
+
+def _lower_priority(pid: int) -> None:
+    """Run the child at a lower priority than the app, so a fit takes a core only when the
+    GUI thread does not want it. In a thread of the app this could not work (a descheduled
+    thread holding the GIL stalled the GUI thread longer); a process holds no lock the app
+    waits for. Set from here, so it holds before the child's first job."""
+    if hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            ours = os.getpriority(os.PRIO_PROCESS, 0)
+            os.setpriority(os.PRIO_PROCESS, pid, min(19, ours + CHILD_NICENESS))
 
 
 _CLIENT = TrainProcess()

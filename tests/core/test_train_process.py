@@ -106,7 +106,7 @@ def test_a_child_killed_between_rounds_is_replaced_with_a_notice(client, data):
     train_process.run_round(_job(X, y, 200))
     pid = client.pid
     os.kill(pid, signal.SIGKILL)
-    assert _wait_gone(pid)
+    client._process.join(30)  # until its exit is known here (the fork server reports it)
     result = train_process.run_round(_job(X, y, 250))
     assert result.failure.startswith("The training process had stopped (killed by SIGKILL")
     assert "\n" not in result.failure
@@ -172,3 +172,12 @@ def test_the_child_exits_when_the_app_crashes():
     assert app.returncode == -signal.SIGKILL
     pid = int(app.stdout.split()[0])
     assert _wait_gone(pid)
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="Unix priorities")
+def test_the_child_runs_below_the_apps_priority(client):
+    client.start()
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, client.pid) == min(
+        19, ours + train_process.CHILD_NICENESS
+    )
