@@ -150,6 +150,10 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
         "presses_overlapping_retrain": len(overlapped),
         "key_to_paint_end_overlapping_retrain": summary_ms([r["paint"] for r in overlapped]),
         "heartbeat_max_gap_between_presses": summary_ms(idle_gaps),
+        # the issue-13 target is also "no single press over 50 ms": how many were, and of
+        # those, how many overlapped a retrain
+        "presses_over_50ms": sum(r["paint"] > 0.05 for r in rows),
+        "presses_over_50ms_overlapping_retrain": sum(r["paint"] > 0.05 for r in overlapped),
         "target_p95_ms": 16,
         "target_met": summary_ms([r["paint"] for r in rows])["p95_ms"] <= 16,
     }  # fmt: skip
