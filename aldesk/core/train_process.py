@@ -77,7 +77,7 @@ class TrainProcess:
         self._notice: str | None = None  # said with the next result
         self.last_notice: str | None = None  # the last one said (selfcheck)
         self._cannot_start: str | None = None
-        self._memory = None  # shared memory holding the labels' matrix, grown when needed
+        self._memory = None  # shared memory holding the job's labels' matrix
         self._exit_hook = False
         self.fits = 0  # rounds fitted in the child (tests, selfcheck)
 
@@ -122,16 +122,22 @@ class TrainProcess:
             self._pending = None
         self._seq += 1
         X = np.asarray(fit.snapshot.X)
-        memory = self._room(X.nbytes)
-        np.copyto(np.ndarray(X.shape, X.dtype, buffer=memory.buf), X)  # releases the GIL
         light = dataclasses.replace(
             fit, snapshot=dataclasses.replace(fit.snapshot, X=np.empty((0, 0), X.dtype))
         )
+        # The memory lives for one job: kept between rounds it added its size (~110 MB at
+        # 50,000 labels) to the app's resident memory for good. A child that finds it gone
+        # (a job cancelled before it was read) answers "stopped".
         try:
-            conn.send(("fit", self._seq, light, memory.name, X.shape, X.dtype.str))
-        except OSError as exc:
-            raise _ChildLost(self._how_it_ended()) from exc
-        reply = self._reply(conn, self._seq, should_stop, cancel=True)
+            memory = self._room(X.nbytes)
+            np.copyto(np.ndarray(X.shape, X.dtype, buffer=memory.buf), X)  # releases the GIL
+            try:
+                conn.send(("fit", self._seq, light, memory.name, X.shape, X.dtype.str))
+            except OSError as exc:
+                raise _ChildLost(self._how_it_ended()) from exc
+            reply = self._reply(conn, self._seq, should_stop, cancel=True)
+        finally:
+            self._free_memory()
         if reply is None:
             return None
         kind, payload = reply
@@ -160,15 +166,12 @@ class TrainProcess:
             raise _ChildLost(self._how_it_ended()) from exc
 
     def _room(self, nbytes: int):
-        """Shared memory of at least ``nbytes``: kept between rounds, a quarter larger when
-        it grows (labels come a few per round). Its pages are allocated at once, so a full
+        """New shared memory of ``nbytes``. Its pages are allocated at once, so a full
         ``/dev/shm`` is an error here rather than a crash (SIGBUS) at the copy."""
         from multiprocessing import shared_memory
 
-        if self._memory is not None and self._memory.size >= nbytes:
-            return self._memory
         self._free_memory()
-        memory = shared_memory.SharedMemory(create=True, size=max(1, nbytes + nbytes // 4))
+        memory = shared_memory.SharedMemory(create=True, size=max(1, nbytes))
         fd = getattr(memory, "_fd", -1)
         try:
             if fd >= 0 and hasattr(os, "posix_fallocate"):
@@ -321,7 +324,6 @@ def _serve(conn, watch) -> None:
     from aldesk.core.learner import preload
 
     preload()  # scikit-learn, imported before the first job arrives
-    memory = None
     while True:
         try:
             message = conn.recv()
@@ -329,34 +331,37 @@ def _serve(conn, watch) -> None:
             return
         if message[0] != "fit":
             continue  # the cancel of a job already answered
-        _, seq, light, name, shape, dtype = message
-        memory = _attach(memory, name)
-        X = np.ndarray(shape, np.dtype(dtype), buffer=memory.buf)
-        fit = dataclasses.replace(light, snapshot=dataclasses.replace(light.snapshot, X=X))
-        reply = _fit_reply(fit, seq, conn.poll)
-        del X, fit  # the app may write the memory again once it has the reply
         try:
-            conn.send(reply)
+            conn.send(_job_reply(message, conn.poll))
         except OSError:
             return
 
 
-def _attach(memory, name: str):
-    """The app's shared memory ``name``, attached once; a grown one replaces the last."""
+def _job_reply(message: tuple, should_stop: Callable[[], bool]) -> tuple:
+    """Fit the job of a ``fit`` message on a view of the app's shared memory."""
     from multiprocessing import shared_memory
 
-    if memory is not None and memory.name == name:
-        return memory
-    if memory is not None:
-        memory.close()
-    return shared_memory.SharedMemory(name=name)
+    _, seq, light, name, shape, dtype = message
+    try:
+        memory = shared_memory.SharedMemory(name=name)
+    except FileNotFoundError:  # the app cancelled the job and let the memory go
+        return "stopped", seq, None
+    try:
+        X = np.ndarray(shape, np.dtype(dtype), buffer=memory.buf)
+        fit = dataclasses.replace(light, snapshot=dataclasses.replace(light.snapshot, X=X))
+        reply = _fit_reply(fit, seq, should_stop)
+        del X, fit  # views of the memory: it can only be closed without them
+    finally:
+        with contextlib.suppress(BufferError):  # a view still held: unmapped when collected
+            memory.close()
+    return reply
 
 
 def _fit_reply(fit: FitRequest, seq: int, should_stop: Callable[[], bool]) -> tuple:
     try:
         model = None if should_stop() else fit_model(fit, should_stop)
-    except Exception as exc:
-        return "error", seq, _picklable(exc)
+    except Exception as exc:  # its traceback's frames hold views of the shared memory
+        return "error", seq, _picklable(exc.with_traceback(None))
     return ("stopped", seq, None) if model is None else ("done", seq, model)
 
 

@@ -84,6 +84,7 @@ def test_the_process_ranks_as_the_thread_does(client, data):
     _assert_same_ranking(in_process, inline)
     assert client.fits == 1 and client.pid not in (None, os.getpid())
     assert in_process.failure is None
+    assert client._memory is None  # the labels' matrix is not kept in shared memory
 
 
 def test_a_superseded_fit_is_dropped_and_the_next_gets_its_own_model(client, data):
