@@ -221,7 +221,8 @@ def _rank(
     # Random stays uniform: thinning random picks to far-apart ones biases them to outliers,
     # and random is the baseline every other strategy is measured against.
     k = 1 if request.strategy == "random" else request.k
-    return request.strategy, _order(request.X_pool, candidates, scores, k, length)
+    weights = _model_weights(request, model)
+    return request.strategy, _order(request.X_pool, candidates, scores, k, length, weights)
 
 
 def _order_adaptive(
@@ -243,7 +244,8 @@ def _order_adaptive(
     skill = 1.0 if accuracy is None else pool.skill_above_chance(accuracy, len(model.classes))
     k = min(request.k, len(candidates))
     n_margin = pool.exploit_count(k, skill, rng)
-    ranked = _order(request.X_pool, candidates, scores, max(n_margin, 1), length)
+    weights = _model_weights(request, model)
+    ranked = _order(request.X_pool, candidates, scores, max(n_margin, 1), length, weights)
     first = ranked.indices[:n_margin]
     others = np.setdiff1d(np.arange(len(candidates)), first, assume_unique=False)
     explore = rng.choice(others, size=min(k - n_margin, len(others)), replace=False)
@@ -263,7 +265,8 @@ def _order_tcm(
     """TCM: TypiClust while there are fewer than a few labels per class, then margin."""
     if len(request.snapshot.y) >= typical.TCM_LABELS_PER_CLASS * model.n_classes:
         scores = margin[candidates]
-        return _order(request.X_pool, candidates, scores, request.k, length)
+        weights = _model_weights(request, model)
+        return _order(request.X_pool, candidates, scores, request.k, length, weights)
     weights = _model_weights(request, model)
     # Only the clustered subsample is gathered: every candidate's row would copy the pool
     # (70 ms and 200 MB at 100k x 512).
@@ -326,13 +329,20 @@ def _scores(
 
 
 def _order(
-    X_pool: np.ndarray, candidates: np.ndarray, scores: np.ndarray, k: int, length: int
+    X_pool: np.ndarray,
+    candidates: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    length: int,
+    weights: np.ndarray | None = None,
 ) -> Selection:
-    """Top ``length`` by score, with the first ``k`` replaced by a batch-diverse pick."""
+    """Top ``length`` by score, with the first ``k`` replaced by a batch-diverse pick, diverse
+    in the representation the model sees (``weights``, see :func:`pool.batch_diverse`)."""
     ranked = pool.top_k(scores, length)
     if k <= 1 or len(ranked.indices) <= 1:
         return ranked
-    batch = pool.batch_diverse(X_pool[candidates[ranked.indices]], ranked.scores, k)
+    rows = X_pool[candidates[ranked.indices]]
+    batch = pool.batch_diverse(rows, ranked.scores, k, weights=weights)
     first = ranked.indices[batch.indices]
     rest = np.setdiff1d(np.arange(len(ranked.indices)), batch.indices, assume_unique=True)
     # setdiff1d sorts its output, and positions in ``ranked`` are already in score order.

@@ -169,6 +169,22 @@ def test_batch_diverse_avoids_near_duplicates():
     assert batch.indices[0] in range(5)  # still starts from the most uncertain
 
 
+def test_batch_diverse_judges_copies_in_the_columns_the_model_uses():
+    # Five near-copies in the 4 columns the model is trained on; the 40 columns it does not
+    # use are noise that would make them look far apart.
+    rng = np.random.default_rng(1)
+    used = np.vstack([np.tile(rng.normal(size=(1, 4)) * 5, (5, 1)), rng.normal(size=(20, 4)) * 5])
+    unused = rng.normal(size=(25, 40)) * 10
+    X = np.hstack([used + 1e-3 * rng.normal(size=used.shape), unused]).astype(np.float32)
+    weights = np.concatenate([np.ones(4), np.zeros(40)])
+    scores = np.concatenate([np.full(5, 0.99), np.linspace(0.9, 0.5, 20)]).astype(np.float32)
+    everything = pool.batch_diverse(X, scores, 3)
+    assert sum(i < 5 for i in everything.indices) > 1  # the noise hides the copies
+    batch = pool.batch_diverse(X, scores, 3, weights=weights)
+    assert sum(i < 5 for i in batch.indices) == 1
+    assert batch.indices[0] in range(5)
+
+
 def test_batch_diverse_of_one_is_the_top_item():
     scores = np.array([0.2, 0.8, 0.5], dtype=np.float32)
     assert list(pool.batch_diverse(np.eye(3, dtype=np.float32), scores, 1).indices) == [1]

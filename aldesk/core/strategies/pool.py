@@ -210,7 +210,11 @@ def select(
 
 
 def batch_diverse(
-    X: np.ndarray, scores: np.ndarray, k: int, pool_factor: int = _DIVERSE_POOL_FACTOR
+    X: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    pool_factor: int = _DIVERSE_POOL_FACTOR,
+    weights: np.ndarray | None = None,
 ) -> Selection:
     """A batch of ``k`` uncertain rows that are not near-copies of each other.
 
@@ -224,6 +228,11 @@ def batch_diverse(
         scores: Informativeness per row (higher = more informative).
         k: Batch size.
         pool_factor: How many top-scored rows per batch slot to choose among.
+        weights: Per-column weights of the representation the model is trained on (see
+            :mod:`aldesk.core.representation`), applied after standardising as the model
+            applies them; columns of weight 0 are left out. Near-copies are then judged in the
+            space the model compares items in, not in columns it does not use. None: every
+            column, unweighted.
 
     Returns:
         ``k`` positions, most informative first, with their scores.
@@ -231,7 +240,7 @@ def batch_diverse(
     shortlist = top_k(scores, max(k, pool_factor * k))
     if k <= 1 or len(shortlist.indices) <= k:
         return Selection(shortlist.indices[:k], shortlist.scores[:k])
-    labels = _cluster_labels(np.asarray(X[shortlist.indices], dtype=np.float64), k)
+    labels = _cluster_labels(np.asarray(X[shortlist.indices], dtype=np.float64), k, weights)
     # Shortlist positions are in score order, so each cluster's first member is its best.
     _, first = np.unique(labels, return_index=True)
     chosen = np.sort(first)
@@ -241,14 +250,20 @@ def batch_diverse(
     return Selection(shortlist.indices[chosen], shortlist.scores[chosen])
 
 
-def _cluster_labels(X: np.ndarray, k: int) -> np.ndarray:
-    """k-means labels of the rows of X, standardised (deterministic, single-threaded)."""
+def _cluster_labels(X: np.ndarray, k: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """k-means labels of the rows of X, standardised and weighted (deterministic,
+    single-threaded)."""
     import warnings
 
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
 
+    if weights is not None:
+        used = np.flatnonzero(weights)
+        X, weights = X[:, used], np.asarray(weights, dtype=np.float64)[used]
     Z = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-6)
+    if weights is not None:
+        Z *= weights
     # One thread: OpenMP hand-offs cost more than a few dozen rows of k-means.
     with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore", ConvergenceWarning)  # duplicates: fewer clusters
