@@ -193,3 +193,28 @@ def test_adaptive_explores_at_random_when_the_model_is_at_chance(data):
     X, y = data
     shuffled = np.random.default_rng(1).permutation(y[:60])  # labels unrelated to features
     assert _uncertain_share(X, y, shuffled) < 2.5  # mostly random picks
+
+
+def test_a_diverse_batch_ignores_the_block_the_model_does_not_use(data):
+    # The pool matrix holds a second, noisy block; the model is pinned to the first. The batch
+    # must be the one chosen without the noise: diversity is judged where the model looks.
+    from aldesk.core.representation import Layout
+
+    X, y = data
+    noise = np.random.default_rng(5).normal(size=(len(X), 40)).astype(np.float32) * 10
+    wide = np.hstack([X, noise])
+    d = X.shape[1]
+
+    def rank(matrix, layout):
+        request = _request(matrix, y, k=8)
+        return fit_and_rank(
+            RankRequest(
+                request.snapshot, matrix, request.candidates, "margin", 8, round=3,
+                random_state=0, layout=layout, representation="pool",
+            )
+        )  # fmt: skip
+
+    narrow = rank(X, Layout({"pool": (0, d)}))
+    both = rank(wide, Layout({"pool": (0, d), "pretrained": (d, d + 40)}))
+    assert both.choice.name == "pool"
+    np.testing.assert_array_equal(both.order, narrow.order)
