@@ -7,16 +7,17 @@ waited up to the 5 ms switch interval to get the GIL back: a key press of ~20 su
 
 What runs where: the training lane's thread builds the request as before (gathering the
 labelled rows is a numpy copy that releases the GIL), copies the labels' matrix into shared
-memory (``np.copyto``, without the GIL; never pickled: 90 MB at 50,000 labels x 448 took
-~150 ms through a pipe against one copy here) and sends the small rest pickled (labels,
-settings, the previous model to start from). The child chooses the representation and fits
-on a view of that memory, and sends the fitted model back pickled (kilobytes for a logistic
-regression). The ranking (the pool
-matrix times the model's weights, numpy calls that release the GIL) stays in the thread: the
-pool matrix (179 MB at 100k x 448) is never copied.
+memory made for the job (``np.copyto``, without the GIL; never pickled: 90 MB at 50,000
+labels x 448 took ~150 ms through a pipe against one copy here) and sends the small rest
+pickled (labels, settings, the previous model to start from). The child chooses the
+representation and fits on a view of that memory, and sends the fitted model back pickled
+(kilobytes for a logistic regression). The ranking (the pool matrix times the model's
+weights, numpy calls that release the GIL) stays in the thread: the pool matrix (179 MB at
+100k x 448) is never copied.
 
 One persistent child per app, started like the feature workers (forked from their fork
-server, so the frozen app starts it the same way; one BLAS thread). It dies with the app: it
+server, so the frozen app starts it the same way; one BLAS thread; a lower priority than the
+app's). It dies with the app: it
 watches a pipe the app never writes to, which the kernel closes when the app exits or crashes.
 If it dies (killed, out of memory), the round is trained in the thread instead, with a
 one-line notice, and the next round starts a new child.
@@ -62,9 +63,10 @@ class TrainProcess:
     """The app's training child and the protocol to it; used from one thread at a time.
 
     Messages to the child: ``("fit", seq, request without X, memory name, shape, dtype)``
-    (X is in the shared memory) and ``("cancel", seq)``. Replies: ``(kind, seq, payload)`` with kind ``done`` (the
-    model), ``stopped`` or ``error`` (the exception). A job is only sent once the previous
-    job's reply has been read, so anything the child finds waiting while it fits is a cancel.
+    (X is in the shared memory) and ``("cancel", seq)``. Replies: ``(kind, seq, payload)``
+    with kind ``done`` (the model), ``stopped`` or ``error`` (the exception). A job is only
+    sent once the previous job's reply has been read, so anything the child finds waiting
+    while it fits is a cancel.
     """
 
     def __init__(self) -> None:
