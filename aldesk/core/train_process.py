@@ -81,6 +81,7 @@ class TrainProcess:
         self._cannot_start: str | None = None
         self._memory = None  # shared memory holding the job's labels' matrix
         self._exit_hook = False
+        self._shut_down = False  # shutdown() ran and no child was started since
         self.fits = 0  # rounds fitted in the child (tests, selfcheck)
 
     @property
@@ -104,6 +105,8 @@ class TrainProcess:
             try:
                 return self._fit_in_child(fit, should_stop)
             except _ChildLost as lost:
+                if self._shut_down:  # the app is closing (its exit hook): no round is wanted
+                    return None
                 self._drop_child()
                 self._notice = (
                     f"The training process stopped ({lost}); this round was trained in the "
@@ -135,7 +138,7 @@ class TrainProcess:
             np.copyto(np.ndarray(X.shape, X.dtype, buffer=memory.buf), X)  # releases the GIL
             try:
                 conn.send(("fit", self._seq, light, memory.name, X.shape, X.dtype.str))
-            except OSError as exc:
+            except (OSError, TypeError) as exc:  # TypeError: shutdown closed it mid-call
                 raise _ChildLost(self._how_it_ended()) from exc
             reply = self._reply(conn, self._seq, should_stop, cancel=True)
         finally:
@@ -164,7 +167,7 @@ class TrainProcess:
                 if got == seq:
                     return kind, payload
                 # an older, cancelled job's reply: dropped
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, TypeError) as exc:  # TypeError: as in _fit_in_child
             raise _ChildLost(self._how_it_ended()) from exc
 
     def _room(self, nbytes: int):
@@ -226,6 +229,7 @@ class TrainProcess:
         child_conn.close()  # only the child holds these ends: its death reads as EOF here
         watch.close()
         self._process, self._conn, self._alive = process, conn, alive
+        self._shut_down = False
         self._seq, self._pending = 0, None
         if not self._exit_hook:  # the child and the shared memory go with the app
             self._exit_hook = True
@@ -265,6 +269,7 @@ class TrainProcess:
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop the child: it reads the closed pipe and exits; killed if it does not."""
         with self._lock:
+            self._shut_down = True
             process = self._process
             self._close()
         if process is not None:

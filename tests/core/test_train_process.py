@@ -182,3 +182,32 @@ def test_the_child_runs_below_the_apps_priority(client):
     assert os.getpriority(os.PRIO_PROCESS, client.pid) == min(
         19, ours + train_process.CHILD_NICENESS
     )
+
+
+def test_a_round_cut_off_by_the_apps_exit_is_dropped_not_trained_in_the_app(
+    client, data, monkeypatch
+):
+    # The exit hook shuts the process down while the lane's thread is in a round: the round
+    # is dropped (None), not fitted again in the app as if the child had died.
+    import threading
+
+    X, y = data
+    client.start()
+    allocated, shut = threading.Event(), threading.Event()
+    room = client._room
+
+    def room_then_wait(nbytes):
+        memory = room(nbytes)
+        allocated.set()
+        shut.wait(30)
+        return memory
+
+    monkeypatch.setattr(client, "_room", room_then_wait)
+    results = []
+    lane = threading.Thread(target=lambda: results.append(train_process.run_round(_job(X, y, 150))))
+    lane.start()
+    assert allocated.wait(30)
+    client.shutdown()
+    shut.set()
+    lane.join(30)
+    assert results == [None] and client.fits == 0
