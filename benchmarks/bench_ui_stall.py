@@ -208,11 +208,12 @@ def main() -> int:
         type=float,
         default=None,
         metavar="S",
-        help="experiment: sys.setswitchinterval(S) first (the app sets none)",
+        help="experiment: sys.setswitchinterval(S) instead of the app's setting",
     )
     args = parser.parse_args()
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval)
+    from aldesk.gui.app import GIL_SWITCH_SECONDS
+
+    sys.setswitchinterval(args.switch_interval or GIL_SWITCH_SECONDS)  # as the app runs
     n = 3 if args.quick else 8
     app = QApplication.instance() or QApplication([])
     if args.project:

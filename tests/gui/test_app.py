@@ -146,3 +146,16 @@ def test_a_project_from_a_newer_aldesk_is_refused_with_a_message(qtbot, fake_dia
     assert isinstance(fake_dialog[0], ProjectTooNew)
     assert "newer aldesk" in str(fake_dialog[0])
     manager.shutdown()
+
+
+def test_the_app_hands_the_gil_to_the_gui_thread_within_a_millisecond(qapp):
+    # The GUI thread waits to get the GIL back after each PySide call; the app shortens the
+    # wait from Python's default 5 ms.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        app_module.create_app()
+        assert sys.getswitchinterval() == pytest.approx(app_module.GIL_SWITCH_SECONDS)
+        assert app_module.GIL_SWITCH_SECONDS <= 0.001
+    finally:
+        sys.setswitchinterval(previous)
