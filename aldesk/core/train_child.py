@@ -1,0 +1,96 @@
+"""The training process's side of :mod:`aldesk.core.train_process`: fit each job on a view of
+the app's shared memory and answer, until the app closes the pipe or exits."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import pickle
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from aldesk.core.ranking import FitRequest, fit_model
+
+
+def serve(conn, watch) -> None:
+    """The child's loop: fit each job, answer, until the app closes the pipe."""
+    _exit_with_parent(watch)
+    _limit_blas()
+    from aldesk.core.learner import preload
+
+    preload()  # scikit-learn, imported before the first job arrives
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] != "fit":
+            continue  # the cancel of a job already answered
+        try:
+            conn.send(_job_reply(message, conn.poll))
+        except OSError:
+            return
+
+
+def _job_reply(message: tuple, should_stop: Callable[[], bool]) -> tuple:
+    """Fit the job of a ``fit`` message on a view of the app's shared memory."""
+    from multiprocessing import shared_memory
+
+    _, seq, light, name, shape, dtype = message
+    try:
+        memory = shared_memory.SharedMemory(name=name)
+    except FileNotFoundError:  # the app cancelled the job and let the memory go
+        return "stopped", seq, None
+    try:
+        X = np.ndarray(shape, np.dtype(dtype), buffer=memory.buf)
+        fit = dataclasses.replace(light, snapshot=dataclasses.replace(light.snapshot, X=X))
+        reply = _fit_reply(fit, seq, should_stop)
+        del X, fit  # views of the memory: it can only be closed without them
+    finally:
+        with contextlib.suppress(BufferError):  # a view still held: unmapped when collected
+            memory.close()
+    return reply
+
+
+def _fit_reply(fit: FitRequest, seq: int, should_stop: Callable[[], bool]) -> tuple:
+    try:
+        model = None if should_stop() else fit_model(fit, should_stop)
+    except Exception as exc:  # its traceback's frames hold views of the shared memory
+        return "error", seq, _picklable(exc.with_traceback(None))
+    return ("stopped", seq, None) if model is None else ("done", seq, model)
+
+
+def _picklable(exc: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _exit_with_parent(watch) -> None:
+    """Exit when the app does: nothing is ever written to ``watch``, so it becomes readable
+    only when the app's end closes, i.e. when the app has exited or crashed."""
+
+    def wait() -> None:
+        with contextlib.suppress(OSError, EOFError):
+            watch.poll(None)
+        os._exit(0)
+
+    threading.Thread(target=wait, name="aldesk-train-watch", daemon=True).start()
+
+
+def _limit_blas() -> None:
+    """One BLAS thread, as the feature workers: a child forked from their server inherits
+    the limit (see worker_server); a spawned one (Windows) sets it."""
+    import sys
+
+    from aldesk.core.features.processes import SERVER_LAST
+
+    if SERVER_LAST not in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
