@@ -7,14 +7,35 @@ import sqlite3
 from pathlib import Path
 
 from aldesk.core.errors import AldeskError, ProjectDamaged, ProjectReadOnly, StoreWriteError
+from aldesk.core.wal_sync import WalSync
+
+
+class WriterConnection(sqlite3.Connection):
+    """The project's read-write connection: its commits are fsynced by ``wal_sync``'s thread."""
+
+    wal_sync: WalSync | None = None
+
+    def close(self) -> None:
+        """Put the last commits on disk, then close (SQLite checkpoints and removes the WAL)."""
+        sync, self.wal_sync = self.wal_sync, None
+        if sync is not None:
+            sync.close()
+        super().close()
 
 
 def configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
-    # FULL: each committed answer is on disk before the call returns, even on power loss.
-    conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 2000")
+
+
+def sync_in_background(conn: WriterConnection, db: Path) -> None:
+    """Commits return once in the WAL (safe if the app dies); ``WalSync`` fsyncs them and
+    checkpoints on its thread (safe on power loss a moment later). See ``aldesk.core.wal_sync``."""
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.wal_sync = WalSync(db)
+    conn.wal_sync.committed()  # whatever opening wrote (a migration) goes to disk too
 
 
 class transaction:
@@ -31,6 +52,7 @@ class transaction:
     def __enter__(self) -> None:
         self._outer = not self._conn.in_transaction
         if self._outer:
+            _check_synced(self._conn)
             self._conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
@@ -38,8 +60,25 @@ class transaction:
             return
         if exc_type is None:
             self._conn.execute("COMMIT")
+            if (sync := getattr(self._conn, "wal_sync", None)) is not None:
+                sync.committed()
         elif self._conn.in_transaction:  # SQLite already rolled back on SQLITE_FULL
             self._conn.execute("ROLLBACK")
+
+
+def _check_synced(conn: sqlite3.Connection) -> None:
+    """Refuse the next write when an earlier commit could not be put on disk: say so now."""
+    sync = getattr(conn, "wal_sync", None)
+    if sync is None:
+        return
+    try:
+        sync.check()
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreWriteError(
+            f"The disk reported an error while saving ({exc}): the answers given so far are in "
+            "the project but may not be safely on disk. Is the disk full or failing? Check it, "
+            "then go on."
+        ) from exc
 
 
 def damaged(db: Path, what: str) -> ProjectDamaged:

@@ -18,7 +18,14 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from aldesk.core.db import configure, damaged, read_error, setting_error
+from aldesk.core.db import (
+    WriterConnection,
+    configure,
+    damaged,
+    read_error,
+    setting_error,
+    sync_in_background,
+)
 from aldesk.core.migrations import SCHEMA_VERSION, check_schema, migrate, schema_version
 
 KINDS = ("image", "audio")
@@ -57,11 +64,12 @@ def open_writer(db: Path, *, existing: bool, deep_check: bool = True) -> sqlite3
     """
     conn = None
     try:
-        conn = sqlite3.connect(db, isolation_level=None)
+        conn = sqlite3.connect(db, isolation_level=None, factory=WriterConnection)
         if existing:
             check_database(conn, db, deep=deep_check or schema_version(conn) < SCHEMA_VERSION)
         configure(conn)
         migrate(conn)
+        sync_in_background(conn, db)
     except sqlite3.DatabaseError as exc:
         _close(conn)
         raise read_error(db, exc) from exc

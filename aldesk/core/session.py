@@ -152,7 +152,7 @@ class Session(HistoryNavigation):
     def save_position(self) -> None:
         """Persist the item on screen so a reopened project shows the same one.
 
-        Called on close, not per answer: a key press then costs one fsync (the answer), and a
+        Called on close, not per answer: a key press then costs one commit (the answer), and a
         crash loses no answer, only this bookmark.
         """
         if self._position is not None and self._position != self.store.get("current"):

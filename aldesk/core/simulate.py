@@ -136,7 +136,7 @@ def _repeat_project(base: Path, folder: Path, settings: ProjectSettings, test_fr
     folder.mkdir()
     shutil.copy2(base / "project.sqlite", folder / "project.sqlite")
     store = ProjectStore.open(folder)
-    store._conn.execute("PRAGMA synchronous = OFF")  # a throwaway project: speed over fsync
+    store.without_fsync()  # a throwaway project
     store.set_many(asdict(settings))
     n_ok = sum(1 for it in store.items() if it.status == "ok")
     size = int(round(test_fraction * n_ok))

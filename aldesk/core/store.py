@@ -5,7 +5,8 @@ feature cache), ``synth/`` (synthesized query items) and ``lock`` (the single-wr
 
 Answers are an append-only event log (label, skip, cannot_label, undo, discard); the current
 answer of an item is derived from it, so undo appends and never deletes. Every ``record`` commits
-before it returns. Nothing in a project is pickled: opening one runs no code.
+before it returns (into the WAL, which survives the app dying); the fsync that makes it survive a
+power cut follows on ``wal_sync``'s thread. Nothing in a project is pickled: opening one runs no code.
 
 ``ProjectStore`` opens, creates and closes a project and holds its settings and rounds; the
 tables' own methods are inherited from ``store_items`` (items), ``store_classes`` (classes) and
@@ -186,6 +187,14 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
             self._lock.release()
             if self._scratch is not None:
                 self._drop_scratch()
+
+    def without_fsync(self) -> None:
+        """For a throwaway project (a simulation's copies): speed over durability, no fsync."""
+        sync, self._conn.wal_sync = self._conn.wal_sync, None
+        if sync is not None:
+            sync.close()
+        self._conn.execute("PRAGMA synchronous = OFF")
+        self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
 
     def __enter__(self) -> ProjectStore:
         return self
