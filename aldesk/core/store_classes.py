@@ -24,14 +24,30 @@ class ClassTable:
     _write: Callable[[str, Sequence[Any]], sqlite3.Cursor]
     _write_many: Callable[[str, Iterable[Sequence[Any]]], None]
     _refuse_if_readonly: Callable[[], None]
+    # The committed class list, read once: a key press asks for it several times, and only this
+    # connection (the project's single writer) changes it, through the methods below.
+    _classes_cache: tuple[ClassInfo, ...] | None = None
 
     def classes(self) -> list[ClassInfo]:
         """The active classes (merged ones excluded), in display order."""
+        if self._classes_cache is not None:
+            return list(self._classes_cache)
         rows = self._conn.execute(
             "SELECT id, name, hotkey, colour, ord FROM classes WHERE merged_into IS NULL "
             "ORDER BY ord, id"
         ).fetchall()
-        return [ClassInfo(*r) for r in rows]
+        found = [ClassInfo(*r) for r in rows]
+        if not self._conn.in_transaction:  # inside one, a rollback could still undo a change
+            self._classes_cache = tuple(found)
+        return found
+
+    def _change_classes(self, write: Callable[[], Any]) -> Any:
+        """Run a write to the classes table; the cached list is read again afterwards."""
+        self._classes_cache = None
+        try:
+            return write()
+        finally:
+            self._classes_cache = None
 
     def class_by_name(self, name: str) -> ClassInfo:
         for c in self.classes():
@@ -51,22 +67,24 @@ class ClassTable:
         if hotkey is None:
             hotkey = hotkeys_for([name], taken=[c.hotkey for c in existing])[0]
         colour = colour or PALETTE[order % len(PALETTE)]
-        cur = self._write(
+        cur = self._change_classes(lambda: self._write(
             "INSERT INTO classes(name, hotkey, colour, ord, created_at) VALUES (?,?,?,?,?)",
             (name, hotkey, colour, order, time.time()),
-        )
+        ))  # fmt: skip
         return ClassInfo(cur.lastrowid, name, hotkey, colour, order)
 
     def rename_class(self, class_id: int, name: str) -> None:
         self._refuse_if_readonly()
         others = [c.name for c in self.classes() if c.id != class_id]
         check_class_names([*others, name.strip()])
-        self._write("UPDATE classes SET name = ? WHERE id = ?", (name.strip(), class_id))
+        sql = "UPDATE classes SET name = ? WHERE id = ?"
+        self._change_classes(lambda: self._write(sql, (name.strip(), class_id)))
 
     def set_hotkeys(self, keys: dict[int, str | None]) -> None:
         """Give classes new label keys (class id -> key, or None for no key) in one transaction."""
-        self._write_many(
-            "UPDATE classes SET hotkey = ? WHERE id = ?", [(k, cid) for cid, k in keys.items()]
+        rows = [(k, cid) for cid, k in keys.items()]
+        self._change_classes(
+            lambda: self._write_many("UPDATE classes SET hotkey = ? WHERE id = ?", rows)
         )
 
     def merge_classes(self, src_id: int, dst_id: int) -> None:
@@ -74,7 +92,8 @@ class ClassTable:
         self._refuse_if_readonly()
         if src_id == dst_id:
             raise AldeskError("A class cannot be merged into itself.")
-        self._write("UPDATE classes SET merged_into = ? WHERE id = ?", (dst_id, src_id))
+        sql = "UPDATE classes SET merged_into = ? WHERE id = ?"
+        self._change_classes(lambda: self._write(sql, (dst_id, src_id)))
 
     def class_resolver(self) -> dict[int, int]:
         """Map every class id (merged ones too) to the active class it now counts as."""

@@ -255,3 +255,33 @@ def test_a_batch_commits_its_writes_together_or_none_of_them(tmp_path):
     assert other.execute("SELECT value FROM settings WHERE key = 'four'").fetchone() == ("4",)
     other.close()
     store.close()
+
+
+def test_the_class_list_is_read_once_and_follows_every_change(store: ProjectStore) -> None:
+    statements: list[str] = []
+    store.classes()
+    store._conn.set_trace_callback(statements.append)
+    first = store.classes()
+    assert store.classes() == first and not statements  # served from memory
+    cat, dog = first[0], first[1]
+    store.rename_class(cat.id, "kitten")
+    store.set_hotkeys({dog.id: "x"})
+    store.add_class("fish")
+    store.merge_classes(first[2].id, dog.id)
+    store._conn.set_trace_callback(None)
+    with sqlite3.connect(store.db_file) as reader:
+        on_disk = reader.execute(
+            "SELECT name, hotkey FROM classes WHERE merged_into IS NULL ORDER BY ord, id"
+        ).fetchall()
+    assert [(c.name, c.hotkey) for c in store.classes()] == on_disk
+    assert [name for name, _ in on_disk] == ["kitten", "dog", "fish"]
+    assert on_disk[1][1] == "x"
+
+
+def test_a_class_change_rolled_back_with_its_batch_is_not_remembered(store: ProjectStore) -> None:
+    cat = store.classes()[0]
+    with pytest.raises(RuntimeError), store.batch():
+        store.rename_class(cat.id, "kitten")
+        assert store.classes()[0].name == "kitten"  # inside the batch, the change is seen
+        raise RuntimeError("abandon the batch")
+    assert store.classes()[0].name == "cat"
