@@ -6,7 +6,8 @@ feature cache), ``synth/`` (synthesized query items) and ``lock`` (the single-wr
 Answers are an append-only event log (label, skip, cannot_label, undo, discard); the current
 answer of an item is derived from it, so undo appends and never deletes. Every ``record`` commits
 before it returns (into the WAL, which survives the app dying); the fsync that makes it survive a
-power cut follows on ``wal_sync``'s thread. Nothing in a project is pickled: opening one runs no code.
+power cut follows on ``wal_sync``'s thread. Nothing in a project is pickled: opening one runs no
+code.
 
 ``ProjectStore`` opens, creates and closes a project and holds its settings and rounds; the
 tables' own methods are inherited from ``store_items`` (items), ``store_classes`` (classes) and
