@@ -28,15 +28,16 @@ def write_wav(path: Path, freq: float) -> Path:
     return path
 
 
+def png_chunk(tag: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, tag, data and CRC."""
+    crc = zlib.crc32(tag + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
+
+
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A PNG whose header claims width x height pixels (a decompression bomb)."""
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
-
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IEND", b""))
     return path
 
 
