@@ -1,0 +1,71 @@
+"""The review window on an audio pool: mini waveforms in the list, playback and relabelling."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from aldesk.core.demo import make_demo_pool
+from aldesk.core.project import ProjectSettings, create_project
+from aldesk.gui.controller import LabelingController
+from aldesk.gui.main_window import MainWindow
+from aldesk.gui.review import waveforms
+from tests.gui.test_review_window import _select_all
+
+
+def test_an_audio_list_draws_mini_waveforms_plays_and_relabels(
+    qtbot, tmp_path, monkeypatch
+) -> None:
+    classes = make_demo_pool("audio", tmp_path / "pool", per_class=3)
+    store, _ = create_project(tmp_path / "proj", tmp_path / "pool", classes,
+                              ProjectSettings(batch=4, seed_size=4, test_size=0))  # fmt: skip
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    threads = set()
+    original = waveforms.audio_envelope
+
+    def spy(path, n_bins):
+        threads.add(threading.get_ident())
+        return original(path, n_bins)
+
+    monkeypatch.setattr(waveforms, "audio_envelope", spy)
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # View ▸ Review
+    review = window.review_window
+    qtbot.waitUntil(review.isVisible)
+    assert review.view.viewMode() == review.view.ViewMode.ListMode
+    assert review.model.rowCount() == len(classes) * 3
+    first = review.model.rows()[0].item_id
+    review.model.data(review.model.index(0), Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(lambda: review.loader.pixmap(first) is not None)
+    assert threads and threading.get_ident() not in threads  # envelopes read on the worker
+    wave = review.loader.pixmap(first).toImage()
+    assert wave.size() == waveforms.WAVE_SIZE
+    ink = QColor(waveforms.WAVE_COLOUR).rgb()
+    columns = {x for x in range(wave.width()) for y in range(wave.height())
+               if wave.pixel(x, y) == ink}  # fmt: skip
+    assert len(columns) == wave.width()  # a line in every column: the clip's envelope
+    assert review.loader.durations[first] > 0
+    # Space plays the current clip, again pauses it; a click plays the clicked one
+    review.view.setCurrentIndex(review.model.index(0))
+    review.view.setFocus()
+    qtbot.keyClick(review.view, Qt.Key.Key_Space)
+    player = review.player.player
+    assert review.player.item_id == first and player.is_playing
+    assert player.path == review.store.abspath(review.store.item(first))
+    qtbot.keyClick(review.view, Qt.Key.Key_Space)
+    assert not player.is_playing
+    qtbot.waitUntil(lambda: review.view.visualRect(review.model.index(2)).isValid())
+    rect = review.view.visualRect(review.model.index(2))
+    qtbot.mouseClick(review.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert review.player.item_id == review.model.rows()[2].item_id and player.is_playing
+    _select_all(qtbot, review)
+    qtbot.mouseClick(review.skip_button, Qt.MouseButton.LeftButton)
+    assert {ev.action for ev in store.answers().values()} == {"skip"}
+    assert len(store.answers()) == len(classes) * 3
+    window.close()
