@@ -7,26 +7,16 @@ import threading
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from aldesk.core.demo import make_demo_pool
-from aldesk.core.project import ProjectSettings, create_project
-from aldesk.gui.controller import LabelingController
-from aldesk.gui.main_window import MainWindow
 from aldesk.gui.review import waveforms
 from tests.gui.test_review_window import _select_all
+from tests.gui.windows import demo_project, open_window
 
 
 def test_an_audio_list_draws_mini_waveforms_plays_and_relabels(
     qtbot, tmp_path, monkeypatch
 ) -> None:
-    classes = make_demo_pool("audio", tmp_path / "pool", per_class=3)
-    store, _ = create_project(tmp_path / "proj", tmp_path / "pool", classes,
-                              ProjectSettings(batch=4, seed_size=4, test_size=0))  # fmt: skip
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
+    store, truth = demo_project(tmp_path, "audio", per_class=3, batch=4)
+    window = open_window(qtbot, store)
     threads = set()
     original = waveforms.audio_envelope
 
@@ -39,7 +29,7 @@ def test_an_audio_list_draws_mini_waveforms_plays_and_relabels(
     review = window.review_window
     qtbot.waitUntil(review.isVisible)
     assert review.view.viewMode() == review.view.ViewMode.ListMode
-    assert review.model.rowCount() == len(classes) * 3
+    assert review.model.rowCount() == len(truth)
     first = review.model.rows()[0].item_id
     review.model.data(review.model.index(0), Qt.ItemDataRole.DecorationRole)
     qtbot.waitUntil(lambda: review.loader.pixmap(first) is not None)
@@ -67,5 +57,5 @@ def test_an_audio_list_draws_mini_waveforms_plays_and_relabels(
     _select_all(qtbot, review)
     qtbot.mouseClick(review.skip_button, Qt.MouseButton.LeftButton)
     assert {ev.action for ev in store.answers().values()} == {"skip"}
-    assert len(store.answers()) == len(classes) * 3
+    assert len(store.answers()) == len(truth)
     window.close()
