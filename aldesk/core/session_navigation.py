@@ -1,4 +1,5 @@
-"""Moving through the answer history: back, forward, undo, and an item picked in review.
+"""Moving through the answer history: back, forward, undo, an item picked in review, and the
+item that probably comes next.
 
 ``Session`` inherits these; they only move its two markers (``_browse``: an index into
 ``state.entries`` while going back; ``_pinned``: an item picked in the review window, until it is
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aldesk.core.session_queue import AndOne
+
 if TYPE_CHECKING:
     from aldesk.core.answer_state import AnswerState
     from aldesk.core.item_columns import ItemColumns
     from aldesk.core.session import Query
+    from aldesk.core.session_queue import QueueState
     from aldesk.core.session_state import ModelState
-    from aldesk.core.store import Event, ProjectStore
+    from aldesk.core.store import Event, Item, ProjectStore
 
 
 class HistoryNavigation:
@@ -30,6 +34,7 @@ class HistoryNavigation:
     store: ProjectStore
     state: AnswerState
     model: ModelState
+    queue: QueueState
     _answers: dict[int, Event]
     _items: ItemColumns
     _browse: int | None
@@ -44,6 +49,18 @@ class HistoryNavigation:
         self._browse = None
         self._pinned = item_id
         return self.current()
+
+    def likely_next(self) -> Item | None:
+        """The readable item that would be asked after the one on screen if it were answered
+        now, for the viewer to decode ahead. A guess: a new ranking, a due test item or a
+        synthesized query may come first. Nothing is drawn or written."""
+        current = self._current
+        if current is None or self._pinned is not None or self._browse is not None:
+            return None
+        taken = AndOne(self._answers, current.item.id)
+        pick = self.queue.peek(taken, self.model, self.model.can_rank(self.state))
+        item = self._items.get(pick[0]) if pick is not None else None
+        return item if item is not None and item.status == "ok" else None
 
     def _revisit(self, item_id: int) -> Query:
         ev = self._answers.get(item_id)

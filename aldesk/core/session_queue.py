@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 import numpy as np
 
@@ -29,6 +29,18 @@ from aldesk.core.strategies.stream import (
 
 Pick = tuple[int, str, "float | None"]
 PERSISTED_QUEUE = 50
+
+
+class AndOne:
+    """``ids`` and one more id, for ``in`` tests, without a copy of ``ids`` (50,000 answers)."""
+
+    __slots__ = ("ids", "one")
+
+    def __init__(self, ids: Container[int], one: int) -> None:
+        self.ids, self.one = ids, one
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id == self.one or item_id in self.ids
 
 
 def draw_seed(ids: list[int], X: np.ndarray, k: int, method: str, random_state: int) -> list[int]:
@@ -90,10 +102,22 @@ class QueueState:
         if queue is None and features is not None and self.inline_seed:
             queue = draw_seed(*self.seed_request(features, row_of)())
             self.store.set("seed_queue", queue)
+        return self._seed_from(queue, unavailable)
+
+    def _seed_from(self, queue: list[int] | None, unavailable: Container[int]) -> Pick | None:
         for i in queue or []:
             if i not in unavailable and self.items.is_arrival(i):
                 return i, "seed", None
         return self._random_pick(unavailable)
+
+    def peek(self, unavailable: Container[int], model: ModelState, ranked: bool) -> Pick | None:
+        """The item the seed set, or with ``ranked`` the ranking, would serve next (the seed
+        order again while the first ranking is trained); nothing is drawn or written. A stream
+        decides as items arrive, so it has no next to tell."""
+        if self.settings.scenario == "stream":
+            return None
+        pick = self.next_ranked(unavailable, model) if ranked else None
+        return pick or self._seed_from(self.store.get("seed_queue"), unavailable)
 
     # The GUI draws the seed on a worker (k-means on a large pool takes ~0.5 s) and serves a
     # seeded random order meanwhile; the simulator and the CLI draw it inline.
@@ -115,7 +139,7 @@ class QueueState:
 
         return gather
 
-    def _random_pick(self, unavailable: set[int]) -> Pick | None:
+    def _random_pick(self, unavailable: Container[int]) -> Pick | None:
         """Cold start with no features yet (or the seed spent): a seeded random order."""
         for i in self.index.random_order:
             if i not in unavailable:
@@ -134,7 +158,7 @@ class QueueState:
         self.store.set("queue", {"round": ranking.round, "strategy": ranking.strategy,
                                  "items": upcoming})  # fmt: skip
 
-    def next_ranked(self, unavailable: set[int], model: ModelState) -> Pick | None:
+    def next_ranked(self, unavailable: Container[int], model: ModelState) -> Pick | None:
         if model.ranking is not None:
             r = model.ranking
             for row, score in zip(r.order, r.scores, strict=False):

@@ -32,6 +32,8 @@ class LabelingController(FeatureFlow, QObject):
     # list[RoundRecord], every round so far: on open, and after each applied model (the same
     # list, kept in memory and appended to: nothing is re-read; listeners must not change it)
     rounds_changed = Signal(object)
+    # the item after the one on screen may have changed (a seed set drawn, a round applied)
+    upcoming_changed = Signal()
     message = Signal(str)  # one-line notices for the status bar
     error = Signal(str)  # something the user must read (a failed save)
     features_progressed = Signal(int, int, float, float)  # done, total, rate, eta
@@ -296,6 +298,15 @@ class LabelingController(FeatureFlow, QObject):
             self.error.emit(str(exc))
             return None
 
+    def likely_next_path(self) -> str | None:
+        """Where the item after the one on screen probably is, for the viewer to decode ahead
+        (a guess; a wrong one costs a wasted decode, never a wrong item)."""
+        try:
+            item = self.session.likely_next()
+        except AldeskError:  # a settings read failed: nothing is decoded ahead
+            return None
+        return None if item is None else str(self.store.abspath(item))
+
     def done_text(self) -> str:
         """Why nothing is asked (every item answered, or the label budget spent)."""
         return self.session.done_text()
@@ -330,6 +341,7 @@ class LabelingController(FeatureFlow, QObject):
         elif current is not None:  # "Why this item?" follows the model now in memory
             self.view_changed.emit(self.session.current_view())
         self._emit_status()
+        self.upcoming_changed.emit()
         self._request_training()  # answers given while it trained may make the next one due
 
     @Slot(str)

@@ -37,6 +37,7 @@ class FeatureFlow:
     _pool_features: object
     _then_features: Callable | None
     message: Signal  # and _request_training, _emit_status, _announce_if_idle: the loop's
+    upcoming_changed: Signal
 
     def _start_features(self) -> None:
         """Pool-learned features first (fast: labeling and the first models use them), then
@@ -168,6 +169,7 @@ class FeatureFlow:
 
     def _on_seed_drawn(self, item_ids: list[int]) -> None:
         self.session.set_seed(item_ids)
+        self.upcoming_changed.emit()
 
     def _on_features_failed(self, text: str) -> None:
         self.message.emit(f"Feature extraction failed: {text}")

@@ -208,6 +208,9 @@ class MainWindow(QMainWindow):
         self.viewer.loaded.connect(lambda _path: c.item_shown())
         if self._audio:
             self.viewer.playback_unavailable.connect(self._on_playback_unavailable)
+        else:
+            self.viewer.loaded.connect(self._decode_ahead)
+            c.upcoming_changed.connect(lambda: self._decode_ahead(None))
 
     # ------------------------------------------------------------------ slots
     def _on_query_changed(self, query: Query | None) -> None:
@@ -231,6 +234,12 @@ class MainWindow(QMainWindow):
             self.viewer.show_audio(query.abspath)
         else:
             self.viewer.show_image(query.abspath)
+
+    def _decode_ahead(self, _path: object) -> None:
+        """This item is on screen: decode the one that probably comes next meanwhile."""
+        path = self.controller.likely_next_path()
+        if path is not None:
+            self.viewer.prefetch(path)
 
     def _update_navigation(self) -> None:
         """◀, Undo and ▶ (buttons and menu items) are enabled whenever they would act."""

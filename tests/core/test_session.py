@@ -213,3 +213,59 @@ def test_status_counts(tmp_path, data) -> None:
     assert sum(st.per_class.values()) == 12
     assert st.round >= 1 and st.advice is not None
     store.close()
+
+
+def _settings_rows(store: ProjectStore) -> list[tuple]:
+    return store._conn.execute("SELECT * FROM settings ORDER BY key").fetchall()
+
+
+def test_likely_next_is_what_an_answer_brings_and_writes_nothing(tmp_path, data) -> None:
+    """The item the viewer decodes ahead is the one served after the current is answered, in
+    the seed phase and once a ranking exists (the answer that completes the seed set switches
+    to the ranking: that one guess may miss); guessing it writes nothing to the project."""
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    guessed_seed = guessed_ranked = 0
+    for _ in range(20):
+        current = session.current()
+        events, settings = len(store.events()), _settings_rows(store)
+        ranked_before = session.model.can_rank(session.state)
+        guess = session.likely_next()
+        assert (len(store.events()), _settings_rows(store)) == (events, settings)
+        assert guess is not None and guess.id != current.item.id
+        session.answer(_truth(session, y, current.item.id))
+        nxt = session.current()
+        if session.model.can_rank(session.state) == ranked_before:
+            assert guess.id == nxt.item.id
+            guessed_seed += nxt.strategy == "seed"
+            guessed_ranked += nxt.strategy != "seed"
+        job = session.training_job()
+        if job is not None:
+            session.apply_result(run_round(job))
+    assert guessed_seed and guessed_ranked  # both phases were guessed
+
+
+def test_likely_next_is_none_while_going_back_or_showing_a_picked_item(tmp_path, data) -> None:
+    X, y = data
+    session = Session(_project(tmp_path, y), _features(X))
+    _label(session, y, 3, train=False)
+    session.back()
+    assert session.likely_next() is None  # the next item is the history's, not the queue's
+    session.forward()
+    session.show_item(1)
+    assert session.likely_next() is None
+
+
+def test_likely_next_follows_the_seed_order_while_the_first_model_trains(tmp_path, data) -> None:
+    """Past the seed set with no ranking yet (the first model still training), the seed order
+    is served again, and that is what the guess names."""
+    X, y = data
+    session = Session(_project(tmp_path, y), _features(X))
+    _label(session, y, 8, train=False)
+    assert session.model.can_rank(session.state) and session.model.ranking is None
+    for _ in range(4):
+        current = session.current()
+        guess = session.likely_next()
+        session.answer(_truth(session, y, current.item.id))
+        assert guess is not None and guess.id == session.current().item.id

@@ -190,7 +190,7 @@ def _check_viewers(pool: Pool, fig: Figures) -> None:
 
 
 def _image_decoder() -> Callable:
-    from aldesk.gui.viewers.image_view import decode_for_view
+    from aldesk.gui.viewers.image_decode import decode_for_view
 
     return decode_for_view
 

@@ -8,7 +8,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from aldesk.gui.viewers.image_view import DRAFT_SIDE, ImageView, decode_for_view
+from aldesk.gui.viewers.image_decode import DRAFT_SIDE, decode_for_view
+from aldesk.gui.viewers.image_view import ImageView
 from aldesk.gui.workers import JobContext
 
 TIMEOUT_MS = 10_000
@@ -215,10 +216,10 @@ def test_huge_image_is_shown_reduced_in_full_size_coordinates(qtbot, view, tmp_p
     reduced (here the bounds are scaled down so a small file stands for a huge one)."""
     import numpy as np
 
-    from aldesk.gui.viewers import image_view
+    from aldesk.gui.viewers import image_decode
 
-    monkeypatch.setattr(image_view, "FULL_PIXELS", 200_000)
-    monkeypatch.setattr(image_view, "WHOLE_DECODE_PIXELS", 50_000)
+    monkeypatch.setattr(image_decode, "FULL_PIXELS", 200_000)
+    monkeypatch.setattr(image_decode, "WHOLE_DECODE_PIXELS", 50_000)
     ramp = np.linspace(0, 65535, 1200)[None, :].repeat(900, 0).astype(np.uint16)
     path = tmp_path / "scan16.png"
     Image.fromarray(ramp).save(path)  # 16-bit grayscale, 1.08 megapixels

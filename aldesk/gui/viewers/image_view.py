@@ -4,11 +4,12 @@ Decoding happens off the GUI thread (a newest-wins lane): a large image first ar
 downscaled draft and is replaced by the full-resolution decode. Scene coordinates are always
 full-resolution pixels (a draft pixmap is scaled up), so the zoom level survives the swap.
 
-Memory is bounded: images up to ``FULL_PIXELS`` are shown at full resolution; larger ones are
-shown reduced (``load_display_image``: JPEG draft decoding, a strip-wise box filter for the
-rest), at most ``WHOLE_DECODE_PIXELS`` when Pillow has to decode them whole first. The info line
-says so ("shown at 1/3"). Peak memory to show any image stays under 500 MB (measured by
-``benchmarks/bench_viewer_memory.py``; an 81-megapixel 16-bit PNG took 2.4 GB before).
+The image that probably comes next (``prefetch``) is decoded on a second lane while the user
+looks at this one, so after a key press the next picture goes on screen without waiting for a
+decode; one is kept, up to ``AHEAD_PIXELS``, and only if its file has not changed since.
+
+What is decoded, and in how much memory, is ``image_decode``'s; a reduced picture says so in
+the info line ("shown at 1/3").
 
 Digits are label hotkeys in the main window, so this view binds no digit keys: the window binds
 ``fit()``, ``actual_size()``, ``zoom_in()``, ``zoom_out()`` to actions. Wheel zoom, drag-pan and
@@ -18,12 +19,10 @@ Digits are label hotkeys in the main window, so this view binds no digit keys: t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeyEvent, QPainter, QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsPixmapItem,
@@ -37,84 +36,18 @@ from PySide6.QtWidgets import (
 
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
-from aldesk.gui.viewers.pixels import pil_to_qimage
+from aldesk.gui.viewers.image_decode import (
+    Ahead,
+    DecodedImage,
+    decode_ahead,
+    decode_for_view,
+    file_signature,
+)
 from aldesk.gui.viewers.placeholder import Placeholder
-from aldesk.gui.workers import JobContext, Lane
+from aldesk.gui.workers import Lane
 
-DRAFT_SIDE = 1024  # images larger than this are first shown from a downscaled decode
-FULL_PIXELS = 24_000_000  # a 24-megapixel camera photo is shown pixel for pixel
-# Next to the decoder's whole-image buffer (up to 358 MB at Pillow's pixel limit).
-WHOLE_DECODE_PIXELS = 8_000_000
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
-
-
-@dataclass
-class DecodedImage:
-    """What the decode lane hands to the view (QImage is safe to build off the GUI thread)."""
-
-    path: Path
-    image: QImage
-    full_size: tuple[int, int]
-    file_size: int
-    is_draft: bool
-    buffer: object = None  # the pixels ``image`` borrows
-    reduced: QImage | None = None  # a smaller copy for painting while zoomed out
-    reduced_buffer: object = None
-    shown_size: tuple[int, int] | None = None  # smaller than full_size for a huge image
-
-
-def load_image(path: Path, max_side: int | None) -> Image.Image:
-    """EXIF-corrected decode; the one place that knows which decoder is used."""
-    from aldesk.core.media.image import load_image as core_load_image
-
-    return core_load_image(path, max_side)
-
-
-def load_for_display(path: Path) -> Image.Image:
-    """The picture to show, EXIF-corrected, at full resolution or reduced (bounded memory)."""
-    from aldesk.core.media.image import load_display_image
-
-    return load_display_image(path, FULL_PIXELS, whole_decode_max_pixels=WHOLE_DECODE_PIXELS)
-
-
-def image_header(path: Path) -> tuple[int, int, str]:
-    """(width, height, format) after EXIF orientation, from the header only."""
-    from aldesk.core.media.image import image_info
-
-    return image_info(path)
-
-
-def decode_for_view(path: Path, ctx: JobContext) -> DecodedImage | None:
-    """Decode ``path`` for the view: a quick draft first when that is cheap, then the full image.
-
-    JPEGs decode a reduced draft several times faster than the full image, so a large one is
-    first reported (``ctx.report``) as a draft. For other formats a draft costs a full decode,
-    so there is none. A large full image also carries a reduced copy that the view paints
-    while zoomed out (painting 12 megapixels scaled down costs the GUI thread ~50 ms a frame).
-    """
-    w, h, fmt = image_header(path)
-    file_size = os.stat(path).st_size
-    if max(w, h) > DRAFT_SIDE and fmt == "JPEG":
-        qimage, buffer = pil_to_qimage(load_image(path, DRAFT_SIDE))
-        ctx.report(DecodedImage(path, qimage, (w, h), file_size, True, buffer))
-        if ctx.should_stop():
-            return None
-    full = load_for_display(path)
-    if ctx.should_stop():
-        return None
-    reduced = reduced_buffer = None
-    if max(full.size) > 2 * DRAFT_SIDE:
-        reduced, reduced_buffer = pil_to_qimage(full.reduce(max(full.size) // DRAFT_SIDE))
-    qimage, buffer = pil_to_qimage(full)
-    shown = full.size
-    if (shown[0] > shown[1]) != (w > h) and shown[0] != shown[1]:
-        w, h = h, w  # the decoder applied an EXIF rotation the header did not show
-    del full  # before the GUI thread makes its pixmap: one full-size copy at a time
-    decoded = DecodedImage(path, qimage, (w, h), file_size, False, buffer)
-    decoded.reduced, decoded.reduced_buffer = reduced, reduced_buffer
-    decoded.shown_size = shown
-    return decoded
 
 
 class _Canvas(QGraphicsView):
@@ -267,6 +200,11 @@ class ImageView(QWidget):
         self._lane.progressed.connect(self._on_decoded)
         self._lane.done.connect(self._on_decoded)
         self._lane.failed.connect(self._on_decode_failed)
+        self._ahead: Ahead | None = None
+        self._ahead_lane = Lane(self, name="aldesk-image-ahead")
+        self._ahead_lane.done.connect(self._on_decoded_ahead)
+        self._ahead_lane.failed.connect(lambda _message: None)  # told when it is shown
+        self._shown = 0  # bumped by every show: a deferred hand-over checks it
         self._canvas.zoom_changed.connect(self._on_zoom_changed)
         self.setFocusProxy(self._canvas)
 
@@ -274,14 +212,41 @@ class ImageView(QWidget):
     def show_image(self, path: str | os.PathLike) -> None:
         """Start showing ``path``; returns at once, ``loaded`` follows."""
         self._path = Path(path)
+        self._shown += 1
+        ahead, self._ahead = self._ahead, None
+        if (
+            ahead is not None
+            and ahead.path == self._path
+            and file_signature(ahead.path) == ahead.signature
+        ):
+            self._lane.cancel()
+            self._stack.setCurrentWidget(self._canvas)
+            # on the next turn of the event loop, like a decode's result: the key press that
+            # asked for it returns first
+            shown = self._shown
+            QTimer.singleShot(0, self, lambda: self._hand_over(ahead.decoded, shown))
+            return
         self._canvas.clear()
         self._stack.setCurrentWidget(self._canvas)
         self._info.setText(f"{self._path.name} — loading…")
         target = self._path
         self._lane.submit(lambda ctx: decode_for_view(target, ctx))
 
+    def prefetch(self, path: str | os.PathLike) -> None:
+        """Decode ``path`` in the background so that it shows at once if it comes next."""
+        target = Path(path)
+        if target == self._path or (self._ahead is not None and self._ahead.path == target):
+            return
+        self._ahead = None
+        self._ahead_lane.submit(lambda ctx: decode_ahead(target, ctx))
+
+    def decoded_ahead(self) -> Path | None:
+        """The path of the image held decoded for the next show, if any."""
+        return None if self._ahead is None else self._ahead.path
+
     def show_error(self, name: str, reason: str) -> None:
         """Show the placeholder for an item that cannot be displayed."""
+        self._shown += 1
         self._lane.cancel()
         self._canvas.clear()
         self._placeholder.show_message(name, reason)
@@ -289,6 +254,7 @@ class ImageView(QWidget):
         self._info.setText(f"{name} — cannot be shown: {reason}")
 
     def clear(self) -> None:
+        self._shown += 1
         self._lane.cancel()
         self._path = None
         self._canvas.clear()
@@ -336,7 +302,10 @@ class ImageView(QWidget):
         return self._canvas
 
     def shutdown(self) -> None:
+        self._shown += 1  # a hand-over still queued must not show (and announce) after close
+        self._ahead = None
         self._lane.shutdown()
+        self._ahead_lane.shutdown()
 
     # -- slots --------------------------------------------------------------------------------
     @Slot(object)
@@ -350,6 +319,24 @@ class ImageView(QWidget):
         self._canvas.set_pixmaps(pixmaps, decoded.full_size)
         if not decoded.is_draft:
             self.loaded.emit(decoded.path)
+
+    def _hand_over(self, decoded: DecodedImage, shown: int) -> None:
+        if shown == self._shown:  # nothing else was shown meanwhile
+            self._on_decoded(decoded)
+
+    @Slot(object)
+    def _on_decoded_ahead(self, ahead: Ahead | None) -> None:
+        if ahead is None:
+            return
+        if ahead.path == self._path and self._loading():
+            # asked for before its decode ahead finished: this one is ready first
+            self._lane.cancel()
+            self._on_decoded(ahead.decoded)
+        else:
+            self._ahead = ahead
+
+    def _loading(self) -> bool:
+        return self._lane.busy and not self.is_showing_error()
 
     @Slot(str)
     def _on_decode_failed(self, message: str) -> None:
