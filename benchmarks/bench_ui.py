@@ -112,16 +112,18 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
     for i in range(warmup + presses):
         query = controller.current()
         busy = controller.trainer.busy
-        t0 = time.perf_counter()
+        ahead = getattr(window.viewer, "decoded_ahead", lambda: None)()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         QTest.keyClick(window, keys[oracle[query.item.relpath]])
-        t_ret = time.perf_counter()
+        t_ret, cpu_ret = time.perf_counter(), time.thread_time()
         probe.expect(controller.current().abspath)
+        from_ahead = ahead is not None and str(ahead) == str(controller.current().abspath)
         if not wait_until(app, lambda: probe.done, 30):
             raise RuntimeError(f"press {i}: the next item was never painted")
         if i < warmup:
             warm_rows.append(round(1000 * (probe.paint_end - t0), 1))
         else:
-            rows.append({"ret": t_ret - t0, "loaded": probe.loaded_at - t0,
+            rows.append({"ret": t_ret - t0, "ret_cpu": cpu_ret - cpu0, "ahead": from_ahead, "loaded": probe.loaded_at - t0,
                          "paint": probe.paint_end - t0, "idle": probe.idle_at - t0,
                          "busy": busy or controller.trainer.busy, "t0": t0,
                          "end": probe.idle_at})  # fmt: skip
@@ -145,6 +147,14 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
         "key_to_idle_after_paint": summary_ms([r["idle"] for r in rows]),
         "key_to_loaded_signal": summary_ms([r["loaded"] for r in rows]),
         "keyclick_return": summary_ms([r["ret"] for r in rows]),
+        # the GUI thread's CPU time inside keyClick: the same work in every press, so a slow
+        # press with as much CPU time as wall time is the CPU running slower, not more work
+        "keyclick_gui_cpu": summary_ms([r["ret_cpu"] for r in rows]),
+        # the next image was already decoded (the viewer decodes the likely next one ahead)
+        "presses_shown_from_decode_ahead": sum(r["ahead"] for r in rows),
+        "key_to_paint_end_decoded_ahead": summary_ms([r["paint"] for r in rows if r["ahead"]]),
+        "key_to_paint_end_decoded_on_press": summary_ms([r["paint"] for r in rows if not r["ahead"]]),
+        "slowest_keyclick_gui_cpu_ms": round(1000 * max(rows, key=lambda r: r["ret"])["ret_cpu"], 1),
         "warmup_key_to_paint_end_ms": warm_rows,
         "switch_interval_s": sys.getswitchinterval(),
         "presses_overlapping_retrain": len(overlapped),
