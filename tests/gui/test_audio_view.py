@@ -22,6 +22,7 @@ from aldesk.gui.viewers import playback
 from aldesk.gui.viewers.audio_clip import MAX_COLUMNS
 from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.playback import NO_DEVICE_MESSAGE
+from tests.gui.conftest import shown
 
 TIMEOUT_MS = 10_000
 RATE = 16_000
@@ -55,11 +56,7 @@ def no_device(monkeypatch):
 
 @pytest.fixture
 def view(qtbot, no_device):
-    v = AudioView()
-    qtbot.addWidget(v)
-    v.resize(700, 360)
-    v.show()
-    qtbot.waitExposed(v)
+    v = shown(qtbot, AudioView(), 700, 360)
     yield v
     v.shutdown()
 

@@ -10,20 +10,13 @@ import pytest
 from PIL import Image
 
 from aldesk.gui.viewers import image_decode, image_view
-from aldesk.gui.viewers.image_view import ImageView
 
 TIMEOUT_MS = 10_000
 
 
 @pytest.fixture
-def view(qtbot):
-    v = ImageView()
-    qtbot.addWidget(v)
-    v.resize(400, 300)
-    v.show()
-    qtbot.waitExposed(v)
-    yield v
-    v.shutdown()
+def view(image_viewer):
+    return image_viewer
 
 
 def _picture(path, size, colour):

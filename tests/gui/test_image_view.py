@@ -9,7 +9,6 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from aldesk.gui.viewers.image_decode import DRAFT_SIDE, decode_for_view
-from aldesk.gui.viewers.image_view import ImageView
 from aldesk.gui.workers import JobContext
 
 TIMEOUT_MS = 10_000
@@ -17,14 +16,8 @@ EXIF_ORIENTATION = 0x0112
 
 
 @pytest.fixture
-def view(qtbot):
-    v = ImageView()
-    qtbot.addWidget(v)
-    v.resize(400, 300)
-    v.show()
-    qtbot.waitExposed(v)
-    yield v
-    v.shutdown()
+def view(image_viewer):
+    return image_viewer
 
 
 def _photo(path, size=(300, 200), colour=(200, 40, 40), exif_orientation=None):
