@@ -112,7 +112,7 @@ def bench_keys(app, presses: int, warmup: int, gap_ms: int) -> dict:
     for i in range(warmup + presses):
         query = controller.current()
         busy = controller.trainer.busy
-        ahead = getattr(window.viewer, "decoded_ahead", lambda: None)()
+        ahead = getattr(window.viewer, "prepared_ahead", lambda: None)()
         t0, cpu0 = time.perf_counter(), time.thread_time()
         QTest.keyClick(window, keys[oracle[query.item.relpath]])
         t_ret, cpu_ret = time.perf_counter(), time.thread_time()

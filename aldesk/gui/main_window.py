@@ -206,11 +206,10 @@ class MainWindow(QMainWindow):
         self.label_bar.picker_requested.connect(self.pick_class)
         self.viewer.load_failed.connect(self._on_load_failed)
         self.viewer.loaded.connect(lambda _path: c.item_shown())
+        self.viewer.loaded.connect(self._prepare_ahead)
+        c.upcoming_changed.connect(lambda: self._prepare_ahead(None))
         if self._audio:
             self.viewer.playback_unavailable.connect(self._on_playback_unavailable)
-        else:
-            self.viewer.loaded.connect(self._decode_ahead)
-            c.upcoming_changed.connect(lambda: self._decode_ahead(None))
 
     # ------------------------------------------------------------------ slots
     def _on_query_changed(self, query: Query | None) -> None:
@@ -235,8 +234,8 @@ class MainWindow(QMainWindow):
         else:
             self.viewer.show_image(query.abspath)
 
-    def _decode_ahead(self, _path: object) -> None:
-        """This item is on screen: decode the one that probably comes next meanwhile."""
+    def _prepare_ahead(self, _path: object) -> None:
+        """This item is on screen: decode (or analyse) the one that probably comes next."""
         path = self.controller.likely_next_path()
         if path is not None:
             self.viewer.prefetch(path)

@@ -2,7 +2,9 @@
 click-to-seek, and playback at 0.5x / 1x / 2x.
 
 Decoding and analysis run on a newest-wins lane, block by block with bounded memory
-(:func:`aldesk.core.media.overview.audio_overview`); the GUI thread only paints. Playback is
+(:func:`aldesk.core.media.overview.audio_overview`); the GUI thread only paints. The clip that
+probably comes next (``prefetch``) is analysed ahead on a lane of its own, so the key press that
+brings it shows it without waiting (:mod:`aldesk.gui.viewers.ahead`). Playback is
 ``ClipPlayer`` (QMediaPlayer streaming from the file); when there is no output device the view
 says so once (``playback_unavailable``) and everything else keeps working.
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
+from aldesk.gui.viewers.ahead import PreparedAhead
 from aldesk.gui.viewers.audio_canvas import AudioCanvas
 from aldesk.gui.viewers.audio_clip import (
     AudioClip,
@@ -69,6 +72,8 @@ class AudioView(QWidget):
         self._failure_shown = False
         self._player = ClipPlayer(self)
         self._lane = Lane(self, name="aldesk-audio-decode")
+        self._ahead = PreparedAhead(analyse_clip, self, name="aldesk-audio-ahead")
+        self._shown = 0  # bumped by every show: a deferred hand-over checks it
         self._build(autoplay)
         self._wire()
 
@@ -130,6 +135,7 @@ class AudioView(QWidget):
         self._lane.progressed.connect(self._on_header)
         self._lane.done.connect(self._on_analysed)
         self._lane.failed.connect(self._on_analysis_failed)
+        self._ahead.ready.connect(self._on_analysed_ahead)
         self._canvas.seek_requested.connect(self._player.seek)
         self._player.position_changed.connect(self._on_position_changed)
         self._player.playing_changed.connect(self._on_playing_changed)
@@ -148,14 +154,31 @@ class AudioView(QWidget):
         self._player.stop()
         self._hide_failure()
         self._path = Path(path)
+        self._shown += 1
         self._clip = None
-        self._canvas.set_clip(None)
         self._stack.setCurrentWidget(self._canvas)
+        clip = self._ahead.take(self._path)
+        if clip is not None:
+            self._lane.cancel()
+            shown = self._shown  # shown on the next turn of the event loop, like an analysis
+            QTimer.singleShot(0, self, lambda: self._hand_over(clip, shown))
+            return
+        self._canvas.set_clip(None)
         self._info.setText(f"{self._path.name} — loading…")
         target = self._path
         self._lane.submit(lambda ctx: analyse_clip(target, ctx))
 
+    def prefetch(self, path: str | os.PathLike) -> None:
+        """Analyse ``path`` in the background so that it shows at once if it comes next."""
+        if Path(path) != self._path:
+            self._ahead.prepare(path)
+
+    def prepared_ahead(self) -> Path | None:
+        """The path of the clip held analysed for the next show, if any."""
+        return self._ahead.held()
+
     def show_error(self, name: str, reason: str) -> None:
+        self._shown += 1
         self._lane.cancel()
         self._player.stop()
         self._clip = None
@@ -164,6 +187,7 @@ class AudioView(QWidget):
         self._info.setText(f"{name} — cannot be played: {reason}")
 
     def clear(self) -> None:
+        self._shown += 1
         self._lane.cancel()
         self._player.stop()
         self._clip = None
@@ -243,8 +267,10 @@ class AudioView(QWidget):
         return f"{self._placeholder.title.text()}\n{self._placeholder.reason.text()}"
 
     def shutdown(self) -> None:
+        self._shown += 1  # a hand-over still queued must not show (and announce) after close
         self._player.stop()
         self._lane.shutdown()
+        self._ahead.shutdown()
 
     # -- slots ----------------------------------------------------------------------------------
     @Slot(object)
@@ -259,6 +285,17 @@ class AudioView(QWidget):
             if self._autoplay.isChecked():
                 self._player.play()
         self.loaded.emit(clip.path)
+
+    def _hand_over(self, clip: AudioClip, shown: int) -> None:
+        if shown == self._shown:  # nothing else was shown meanwhile
+            self._on_analysed(clip)
+
+    @Slot(object, object)
+    def _on_analysed_ahead(self, path: Path, clip: AudioClip) -> None:
+        if path == self._path and self._clip is None and self._lane.busy:
+            self._ahead.take(path)  # asked for before its analysis ahead finished
+            self._lane.cancel()
+            self._on_analysed(clip)
 
     @Slot(object)
     def _on_header(self, header: ClipHeader) -> None:

@@ -6,7 +6,7 @@ shown reduced (``load_display_image``: JPEG draft decoding, a strip-wise box fil
 rest), at most ``WHOLE_DECODE_PIXELS`` when Pillow has to decode them whole first. Peak memory
 to show any image stays under 500 MB (measured by ``benchmarks/bench_viewer_memory.py``; an
 81-megapixel 16-bit PNG took 2.4 GB before). An image decoded ahead is kept only up to
-``AHEAD_PIXELS``, and only while its file is unchanged.
+``AHEAD_PIXELS``.
 """
 
 from __future__ import annotations
@@ -97,32 +97,7 @@ def decode_for_view(path: Path, ctx: JobContext) -> DecodedImage | None:
     return decoded
 
 
-@dataclass(frozen=True)
-class Ahead:
-    """An image decoded ahead, and its file's (mtime, size) when it was read."""
-
-    path: Path
-    signature: tuple[int, int]
-    decoded: DecodedImage
-
-
-def file_signature(path: Path) -> tuple[int, int] | None:
-    """(mtime in ns, size) of the file, or None if it cannot be read: what tells a changed file."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
-def decode_ahead(path: Path, ctx: JobContext) -> Ahead | None:
-    """``path`` decoded for the view if it is small enough to hold, with its file's signature;
-    None (nothing kept) if it is too large, changing or unreadable: showing it reports why."""
+def decode_ahead(path: Path, ctx: JobContext) -> DecodedImage | None:
+    """``path`` decoded for the view if it is small enough to hold ahead (``AHEAD_PIXELS``)."""
     w, h, _ = image_header(path)
-    before = file_signature(path)
-    if w * h > AHEAD_PIXELS or before is None:
-        return None
-    decoded = decode_for_view(path, JobContext(should_stop=ctx.should_stop, report=lambda _: None))
-    if decoded is None or file_signature(path) != before:
-        return None
-    return Ahead(path, before, decoded)
+    return decode_for_view(path, ctx) if w * h <= AHEAD_PIXELS else None

@@ -36,13 +36,8 @@ from PySide6.QtWidgets import (
 
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
-from aldesk.gui.viewers.image_decode import (
-    Ahead,
-    DecodedImage,
-    decode_ahead,
-    decode_for_view,
-    file_signature,
-)
+from aldesk.gui.viewers.ahead import PreparedAhead
+from aldesk.gui.viewers.image_decode import DecodedImage, decode_ahead, decode_for_view
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.workers import Lane
 
@@ -200,10 +195,8 @@ class ImageView(QWidget):
         self._lane.progressed.connect(self._on_decoded)
         self._lane.done.connect(self._on_decoded)
         self._lane.failed.connect(self._on_decode_failed)
-        self._ahead: Ahead | None = None
-        self._ahead_lane = Lane(self, name="aldesk-image-ahead")
-        self._ahead_lane.done.connect(self._on_decoded_ahead)
-        self._ahead_lane.failed.connect(lambda _message: None)  # told when it is shown
+        self._ahead = PreparedAhead(decode_ahead, self, name="aldesk-image-ahead")
+        self._ahead.ready.connect(self._on_decoded_ahead)
         self._shown = 0  # bumped by every show: a deferred hand-over checks it
         self._canvas.zoom_changed.connect(self._on_zoom_changed)
         self.setFocusProxy(self._canvas)
@@ -213,18 +206,14 @@ class ImageView(QWidget):
         """Start showing ``path``; returns at once, ``loaded`` follows."""
         self._path = Path(path)
         self._shown += 1
-        ahead, self._ahead = self._ahead, None
-        if (
-            ahead is not None
-            and ahead.path == self._path
-            and file_signature(ahead.path) == ahead.signature
-        ):
+        ahead = self._ahead.take(self._path)
+        if ahead is not None:
             self._lane.cancel()
             self._stack.setCurrentWidget(self._canvas)
             # on the next turn of the event loop, like a decode's result: the key press that
             # asked for it returns first
             shown = self._shown
-            QTimer.singleShot(0, self, lambda: self._hand_over(ahead.decoded, shown))
+            QTimer.singleShot(0, self, lambda: self._hand_over(ahead, shown))
             return
         self._canvas.clear()
         self._stack.setCurrentWidget(self._canvas)
@@ -234,15 +223,12 @@ class ImageView(QWidget):
 
     def prefetch(self, path: str | os.PathLike) -> None:
         """Decode ``path`` in the background so that it shows at once if it comes next."""
-        target = Path(path)
-        if target == self._path or (self._ahead is not None and self._ahead.path == target):
-            return
-        self._ahead = None
-        self._ahead_lane.submit(lambda ctx: decode_ahead(target, ctx))
+        if Path(path) != self._path:
+            self._ahead.prepare(path)
 
-    def decoded_ahead(self) -> Path | None:
+    def prepared_ahead(self) -> Path | None:
         """The path of the image held decoded for the next show, if any."""
-        return None if self._ahead is None else self._ahead.path
+        return self._ahead.held()
 
     def show_error(self, name: str, reason: str) -> None:
         """Show the placeholder for an item that cannot be displayed."""
@@ -303,9 +289,8 @@ class ImageView(QWidget):
 
     def shutdown(self) -> None:
         self._shown += 1  # a hand-over still queued must not show (and announce) after close
-        self._ahead = None
         self._lane.shutdown()
-        self._ahead_lane.shutdown()
+        self._ahead.shutdown()
 
     # -- slots --------------------------------------------------------------------------------
     @Slot(object)
@@ -324,16 +309,13 @@ class ImageView(QWidget):
         if shown == self._shown:  # nothing else was shown meanwhile
             self._on_decoded(decoded)
 
-    @Slot(object)
-    def _on_decoded_ahead(self, ahead: Ahead | None) -> None:
-        if ahead is None:
-            return
-        if ahead.path == self._path and self._loading():
+    @Slot(object, object)
+    def _on_decoded_ahead(self, path: Path, decoded: DecodedImage) -> None:
+        if path == self._path and self._loading():
             # asked for before its decode ahead finished: this one is ready first
+            self._ahead.take(path)
             self._lane.cancel()
-            self._on_decoded(ahead.decoded)
-        else:
-            self._ahead = ahead
+            self._on_decoded(decoded)
 
     def _loading(self) -> bool:
         return self._lane.busy and not self.is_showing_error()

@@ -1,4 +1,5 @@
-"""The image that probably comes next is decoded ahead and shown without a decode of its own."""
+"""The item that probably comes next is prepared ahead (an image decoded, a clip analysed) and
+shown without a decode or an analysis of its own."""
 
 from __future__ import annotations
 
@@ -56,14 +57,14 @@ def test_an_image_decoded_ahead_shows_without_a_decode_of_its_own(
     second = _picture(tmp_path / "second.png", (120, 240), (30, 160, 40))
     _show(qtbot, view, first)
     view.prefetch(second)
-    qtbot.waitUntil(lambda: view.decoded_ahead() == second, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: view.prepared_ahead() == second, timeout=TIMEOUT_MS)
     decodes = _decodes_on_show(monkeypatch)
     _show(qtbot, view, second)
     assert decodes == []
     assert view.image_size() == (120, 240)
     assert "second.png" in view.info_text() and "120 × 240 px" in view.info_text()
     qtbot.waitUntil(lambda: _centre_colour(view) == (30, 160, 40), timeout=TIMEOUT_MS)
-    assert view.decoded_ahead() is None  # handed over, not kept twice
+    assert view.prepared_ahead() is None  # handed over, not kept twice
 
 
 def test_a_file_changed_after_its_decode_ahead_is_decoded_again(qtbot, view, tmp_path, monkeypatch):
@@ -71,7 +72,7 @@ def test_a_file_changed_after_its_decode_ahead_is_decoded_again(qtbot, view, tmp
     second = _picture(tmp_path / "second.png", (120, 240), (30, 160, 40))
     _show(qtbot, view, first)
     view.prefetch(second)
-    qtbot.waitUntil(lambda: view.decoded_ahead() == second, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: view.prepared_ahead() == second, timeout=TIMEOUT_MS)
     _picture(second, (250, 50), (20, 20, 200))  # replaced on disk meanwhile
     st = os.stat(second)
     os.utime(second, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
@@ -116,7 +117,7 @@ def test_a_hand_over_still_queued_at_close_shows_nothing(qtbot, view, tmp_path):
     second = _picture(tmp_path / "second.png", (120, 240), (30, 160, 40))
     _show(qtbot, view, first)
     view.prefetch(second)
-    qtbot.waitUntil(lambda: view.decoded_ahead() == second, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: view.prepared_ahead() == second, timeout=TIMEOUT_MS)
     loaded = []
     view.loaded.connect(loaded.append)
     view.show_image(second)
@@ -130,9 +131,9 @@ def test_a_picture_too_large_to_hold_is_not_decoded_ahead(qtbot, view, tmp_path,
     first = _picture(tmp_path / "first.png", (300, 200), (200, 40, 40))
     big = _picture(tmp_path / "big.png", (200, 200), (30, 160, 40))
     _show(qtbot, view, first)
-    with qtbot.waitSignal(view._ahead_lane.done, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(view._ahead._lane.done, timeout=TIMEOUT_MS) as blocker:
         view.prefetch(big)
-    assert blocker.args == [None] and view.decoded_ahead() is None
+    assert blocker.args == [None] and view.prepared_ahead() is None
     _show(qtbot, view, big)  # shown by its own decode, as before
     assert view.image_size() == (200, 200)
 
@@ -146,14 +147,102 @@ def test_the_window_decodes_the_next_item_ahead_and_shows_it_on_the_key_press(
     store, truth = demo_project(tmp_path, "images", per_class=4)
     window = open_window(qtbot, store, activate=True)
     viewer, controller = window.viewer, window.controller
+    decodes = _decodes_on_show(monkeypatch)
     for _ in range(3):
         ahead = controller.likely_next_path()
         assert ahead is not None
-        qtbot.waitUntil(lambda a=ahead: viewer.decoded_ahead() == Path(a), timeout=TIMEOUT_MS)
-        decodes = _decodes_on_show(monkeypatch)
+        qtbot.waitUntil(lambda a=ahead: viewer.prepared_ahead() == Path(a), timeout=TIMEOUT_MS)
+        decodes.clear()
         with qtbot.waitSignal(viewer.loaded, timeout=TIMEOUT_MS) as blocker:
             qtbot.keyClick(window, _key_for(window, truth))
         assert blocker.args == [Path(ahead)] == [Path(controller.current().abspath)]
         assert decodes == []
-        monkeypatch.undo()
+    window.close()
+
+
+# ---------------------------------------------------------------- audio
+@pytest.fixture
+def audio(qtbot, monkeypatch):
+    from aldesk.gui.viewers import playback
+    from aldesk.gui.viewers.audio_view import AudioView
+    from tests.gui.conftest import shown
+    from tests.gui.test_audio_view import _NoDevices
+
+    monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
+    v = shown(qtbot, AudioView(), 700, 360)
+    yield v
+    v.shutdown()
+
+
+def _analyses_on_show(monkeypatch) -> list:
+    from aldesk.gui.viewers import audio_view
+
+    calls = []
+    real = audio_view.analyse_clip
+
+    def spy(path, ctx=None):
+        calls.append(path)
+        return real(path, ctx)
+
+    monkeypatch.setattr(audio_view, "analyse_clip", spy)
+    return calls
+
+
+def test_a_clip_analysed_ahead_shows_without_an_analysis_of_its_own(
+    qtbot, audio, tmp_path, monkeypatch
+):
+    from tests.gui.test_audio_view import _tone
+
+    first, second = _tone(tmp_path / "a.wav", 440.0), _tone(tmp_path / "b.wav", 880.0, 2.0)
+    with qtbot.waitSignal(audio.loaded, timeout=TIMEOUT_MS):
+        audio.show_audio(first)
+    audio.prefetch(second)
+    qtbot.waitUntil(lambda: audio.prepared_ahead() == second, timeout=TIMEOUT_MS)
+    analyses = _analyses_on_show(monkeypatch)
+    with qtbot.waitSignal(audio.loaded, timeout=TIMEOUT_MS) as blocker:
+        audio.show_audio(second)
+    assert blocker.args == [second] and analyses == []
+    assert audio.duration() == pytest.approx(2.0, abs=0.01)
+    assert "b.wav" in audio.info_text() and "2.00 s" in audio.info_text()
+    assert audio.prepared_ahead() is None
+
+
+def test_a_clip_changed_after_its_analysis_ahead_is_analysed_again(
+    qtbot, audio, tmp_path, monkeypatch
+):
+    from tests.gui.test_audio_view import _tone
+
+    first, second = _tone(tmp_path / "a.wav", 440.0), _tone(tmp_path / "b.wav", 880.0, 2.0)
+    with qtbot.waitSignal(audio.loaded, timeout=TIMEOUT_MS):
+        audio.show_audio(first)
+    audio.prefetch(second)
+    qtbot.waitUntil(lambda: audio.prepared_ahead() == second, timeout=TIMEOUT_MS)
+    _tone(second, 880.0, 0.5)  # re-recorded meanwhile: a different size
+    analyses = _analyses_on_show(monkeypatch)
+    with qtbot.waitSignal(audio.loaded, timeout=TIMEOUT_MS):
+        audio.show_audio(second)
+    assert analyses == [second]
+    assert "0.50 s" in audio.info_text()
+
+
+def test_the_audio_window_analyses_the_next_clip_ahead(qtbot, tmp_path, monkeypatch):
+    from aldesk.gui.viewers import playback
+    from tests.gui.test_audio_view import _NoDevices
+    from tests.gui.test_main_window import _key_for
+    from tests.gui.windows import demo_project, open_window
+
+    monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
+    store, truth = demo_project(tmp_path, "audio", per_class=3)
+    window = open_window(qtbot, store, activate=True)
+    viewer, controller = window.viewer, window.controller
+    analyses = _analyses_on_show(monkeypatch)
+    for _ in range(2):
+        ahead = controller.likely_next_path()
+        assert ahead is not None
+        qtbot.waitUntil(lambda a=ahead: viewer.prepared_ahead() == Path(a), timeout=TIMEOUT_MS)
+        analyses.clear()
+        with qtbot.waitSignal(viewer.loaded, timeout=TIMEOUT_MS) as blocker:
+            qtbot.keyClick(window, _key_for(window, truth))
+        assert blocker.args == [Path(ahead)] == [Path(controller.current().abspath)]
+        assert analyses == []
     window.close()
