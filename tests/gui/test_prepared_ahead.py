@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -138,26 +139,38 @@ def test_a_picture_too_large_to_hold_is_not_decoded_ahead(qtbot, view, tmp_path,
     assert view.image_size() == (200, 200)
 
 
-def test_the_window_decodes_the_next_item_ahead_and_shows_it_on_the_key_press(
-    qtbot, tmp_path, monkeypatch
-):
+def _presses_are_served_ahead(qtbot, kind: str, tmp_path, spy: Callable[[], list], presses: int):
+    """In the real window on a demo project of ``kind``: before each key press the likely next
+    item is prepared ahead, and the press shows exactly it, with no work of the viewer's own
+    lane (``spy()``, called once the window is open, records that lane's decodes or analyses;
+    the viewer's prepare-ahead lane holds its own reference to the work, made before)."""
     from tests.gui.test_main_window import _key_for
     from tests.gui.windows import demo_project, open_window
 
-    store, truth = demo_project(tmp_path, "images", per_class=4)
+    store, truth = demo_project(tmp_path, kind, per_class=4)
     window = open_window(qtbot, store, activate=True)
     viewer, controller = window.viewer, window.controller
-    decodes = _decodes_on_show(monkeypatch)
-    for _ in range(3):
+    # settled first: a rescan that finds changes, or the pretrained features arriving, may
+    # show the item on screen again, which is work of the viewer's own lane
+    lanes = (controller.scanner, controller.checker, controller.features, controller.rows)
+    qtbot.waitUntil(lambda: not any(lane.busy for lane in lanes), timeout=120_000)
+    own_work = spy()
+    for _ in range(presses):
         ahead = controller.likely_next_path()
         assert ahead is not None
         qtbot.waitUntil(lambda a=ahead: viewer.prepared_ahead() == Path(a), timeout=TIMEOUT_MS)
-        decodes.clear()
+        own_work.clear()
         with qtbot.waitSignal(viewer.loaded, timeout=TIMEOUT_MS) as blocker:
             qtbot.keyClick(window, _key_for(window, truth))
         assert blocker.args == [Path(ahead)] == [Path(controller.current().abspath)]
-        assert decodes == []
+        assert own_work == []
     window.close()
+
+
+def test_the_window_decodes_the_next_item_ahead_and_shows_it_on_the_key_press(
+    qtbot, tmp_path, monkeypatch
+):
+    _presses_are_served_ahead(qtbot, "images", tmp_path, lambda: _decodes_on_show(monkeypatch), 3)
 
 
 # ---------------------------------------------------------------- audio
@@ -228,21 +241,6 @@ def test_a_clip_changed_after_its_analysis_ahead_is_analysed_again(
 def test_the_audio_window_analyses_the_next_clip_ahead(qtbot, tmp_path, monkeypatch):
     from aldesk.gui.viewers import playback
     from tests.gui.test_audio_view import _NoDevices
-    from tests.gui.test_main_window import _key_for
-    from tests.gui.windows import demo_project, open_window
 
     monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
-    store, truth = demo_project(tmp_path, "audio", per_class=3)
-    window = open_window(qtbot, store, activate=True)
-    viewer, controller = window.viewer, window.controller
-    analyses = _analyses_on_show(monkeypatch)
-    for _ in range(2):
-        ahead = controller.likely_next_path()
-        assert ahead is not None
-        qtbot.waitUntil(lambda a=ahead: viewer.prepared_ahead() == Path(a), timeout=TIMEOUT_MS)
-        analyses.clear()
-        with qtbot.waitSignal(viewer.loaded, timeout=TIMEOUT_MS) as blocker:
-            qtbot.keyClick(window, _key_for(window, truth))
-        assert blocker.args == [Path(ahead)] == [Path(controller.current().abspath)]
-        assert analyses == []
-    window.close()
+    _presses_are_served_ahead(qtbot, "audio", tmp_path, lambda: _analyses_on_show(monkeypatch), 2)
