@@ -32,23 +32,36 @@ def _show(qtbot, view, path):
     assert blocker.args == [path]
 
 
+def _shown_then_ahead(qtbot, viewer, show, first, second) -> None:
+    """``first`` on screen (``show`` is the viewer's show method), ``second`` prepared ahead."""
+    with qtbot.waitSignal(viewer.loaded, timeout=TIMEOUT_MS):
+        show(first)
+    viewer.prefetch(second)
+    qtbot.waitUntil(lambda: viewer.prepared_ahead() == second, timeout=TIMEOUT_MS)
+
+
 def _centre_colour(view) -> tuple[int, int, int]:
     image = view.canvas().grab().toImage()
     c = image.pixelColor(image.width() // 2, image.height() // 2)
     return c.red(), c.green(), c.blue()
 
 
-def _decodes_on_show(monkeypatch) -> list:
-    """Record every decode the view's own lane starts (the decode-ahead lane is not counted)."""
+def _calls_recorded(monkeypatch, module, name: str) -> list:
+    """Record the path of every call of ``module.name`` (a viewer's own lane looks it up when
+    it runs; the prepare-ahead lane holds its own reference and is not counted)."""
     calls = []
-    real = image_view.decode_for_view
+    real = getattr(module, name)
 
-    def spy(path, ctx):
+    def spy(path, ctx=None):
         calls.append(path)
         return real(path, ctx)
 
-    monkeypatch.setattr(image_view, "decode_for_view", spy)
+    monkeypatch.setattr(module, name, spy)
     return calls
+
+
+def _decodes_on_show(monkeypatch) -> list:
+    return _calls_recorded(monkeypatch, image_view, "decode_for_view")
 
 
 def test_an_image_decoded_ahead_shows_without_a_decode_of_its_own(
@@ -56,9 +69,7 @@ def test_an_image_decoded_ahead_shows_without_a_decode_of_its_own(
 ):
     first = _picture(tmp_path / "first.png", (300, 200), (200, 40, 40))
     second = _picture(tmp_path / "second.png", (120, 240), (30, 160, 40))
-    _show(qtbot, view, first)
-    view.prefetch(second)
-    qtbot.waitUntil(lambda: view.prepared_ahead() == second, timeout=TIMEOUT_MS)
+    _shown_then_ahead(qtbot, view, view.show_image, first, second)
     decodes = _decodes_on_show(monkeypatch)
     _show(qtbot, view, second)
     assert decodes == []
@@ -71,9 +82,7 @@ def test_an_image_decoded_ahead_shows_without_a_decode_of_its_own(
 def test_a_file_changed_after_its_decode_ahead_is_decoded_again(qtbot, view, tmp_path, monkeypatch):
     first = _picture(tmp_path / "first.png", (300, 200), (200, 40, 40))
     second = _picture(tmp_path / "second.png", (120, 240), (30, 160, 40))
-    _show(qtbot, view, first)
-    view.prefetch(second)
-    qtbot.waitUntil(lambda: view.prepared_ahead() == second, timeout=TIMEOUT_MS)
+    _shown_then_ahead(qtbot, view, view.show_image, first, second)
     _picture(second, (250, 50), (20, 20, 200))  # replaced on disk meanwhile
     st = os.stat(second)
     os.utime(second, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
@@ -116,9 +125,7 @@ def test_shown_before_its_decode_ahead_ends_it_is_taken_from_that_decode(
 def test_a_hand_over_still_queued_at_close_shows_nothing(qtbot, view, tmp_path):
     first = _picture(tmp_path / "first.png", (300, 200), (200, 40, 40))
     second = _picture(tmp_path / "second.png", (120, 240), (30, 160, 40))
-    _show(qtbot, view, first)
-    view.prefetch(second)
-    qtbot.waitUntil(lambda: view.prepared_ahead() == second, timeout=TIMEOUT_MS)
+    _shown_then_ahead(qtbot, view, view.show_image, first, second)
     loaded = []
     view.loaded.connect(loaded.append)
     view.show_image(second)
@@ -187,30 +194,24 @@ def audio(qtbot, monkeypatch):
     v.shutdown()
 
 
+def _two_tones(tmp_path):
+    """A 1-s clip and a 2-s one."""
+    from tests.gui.test_audio_view import _tone
+
+    return _tone(tmp_path / "a.wav", 440.0), _tone(tmp_path / "b.wav", 880.0, 2.0)
+
+
 def _analyses_on_show(monkeypatch) -> list:
     from aldesk.gui.viewers import audio_view
 
-    calls = []
-    real = audio_view.analyse_clip
-
-    def spy(path, ctx=None):
-        calls.append(path)
-        return real(path, ctx)
-
-    monkeypatch.setattr(audio_view, "analyse_clip", spy)
-    return calls
+    return _calls_recorded(monkeypatch, audio_view, "analyse_clip")
 
 
 def test_a_clip_analysed_ahead_shows_without_an_analysis_of_its_own(
     qtbot, audio, tmp_path, monkeypatch
 ):
-    from tests.gui.test_audio_view import _tone
-
-    first, second = _tone(tmp_path / "a.wav", 440.0), _tone(tmp_path / "b.wav", 880.0, 2.0)
-    with qtbot.waitSignal(audio.loaded, timeout=TIMEOUT_MS):
-        audio.show_audio(first)
-    audio.prefetch(second)
-    qtbot.waitUntil(lambda: audio.prepared_ahead() == second, timeout=TIMEOUT_MS)
+    first, second = _two_tones(tmp_path)
+    _shown_then_ahead(qtbot, audio, audio.show_audio, first, second)
     analyses = _analyses_on_show(monkeypatch)
     with qtbot.waitSignal(audio.loaded, timeout=TIMEOUT_MS) as blocker:
         audio.show_audio(second)
@@ -223,13 +224,10 @@ def test_a_clip_analysed_ahead_shows_without_an_analysis_of_its_own(
 def test_a_clip_changed_after_its_analysis_ahead_is_analysed_again(
     qtbot, audio, tmp_path, monkeypatch
 ):
+    first, second = _two_tones(tmp_path)
+    _shown_then_ahead(qtbot, audio, audio.show_audio, first, second)
     from tests.gui.test_audio_view import _tone
 
-    first, second = _tone(tmp_path / "a.wav", 440.0), _tone(tmp_path / "b.wav", 880.0, 2.0)
-    with qtbot.waitSignal(audio.loaded, timeout=TIMEOUT_MS):
-        audio.show_audio(first)
-    audio.prefetch(second)
-    qtbot.waitUntil(lambda: audio.prepared_ahead() == second, timeout=TIMEOUT_MS)
     _tone(second, 880.0, 0.5)  # re-recorded meanwhile: a different size
     analyses = _analyses_on_show(monkeypatch)
     with qtbot.waitSignal(audio.loaded, timeout=TIMEOUT_MS):
