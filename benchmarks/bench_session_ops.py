@@ -14,7 +14,8 @@ calls the GUI thread makes are timed (medians of repeated calls, milliseconds):
 - ``apply``: ``apply_result()`` of a finished round (a ready-made ranking: the fit is a
   worker's, not timed here);
 - ``commit_ms``: one event appended and committed alone (the floor of answer and undo);
-- ``worker_gather_ms``: the training rows gathered at the worker's first reading of the job;
+- ``worker_gather_ms``: the job read and its training rows gathered (the app gathers them in
+  its training process);
 - ``cli_status``: what ``aldesk status`` computes (read-only open included).
 
 Run: ``cd /work/main && .venv/bin/python benchmarks/bench_session_ops.py [--sizes 500 5000 50000]``
@@ -147,7 +148,7 @@ def measure(n_answers: int, features: FeatureSet) -> dict:
         out["commit_ms"] = _timed(lambda: store.record(1, "skip"))
         job = session.training_job(force=True)
         t0 = time.perf_counter()
-        job.request  # noqa: B018 - the worker's first reading gathers the feature rows
+        np.asarray(job.request.snapshot.X)  # where the model is fitted, the rows are gathered
         out["worker_gather_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     from aldesk.commands import _read_status
 

@@ -159,7 +159,9 @@ def fit_model(fit: FitRequest, should_stop: Callable[[], bool]) -> FittedModel |
 
     The model's ``choice`` says which representation it was trained on, and why.
     """
-    choice, snapshot = _choose_representation(fit, fit.snapshot)
+    # One gather of the labelled rows, in the process that fits (see training_rows).
+    snapshot = dataclasses.replace(fit.snapshot, X=np.asarray(fit.snapshot.X))
+    choice, snapshot = _choose_representation(fit, snapshot)
     if should_stop():
         return None
     model = train(snapshot)
@@ -292,7 +294,7 @@ def _weighted_rows(
     X: np.ndarray, rows: np.ndarray | None, weights: np.ndarray | None
 ) -> np.ndarray:
     """``X[rows]`` restricted to the used columns and scaled as the model sees them."""
-    picked = X if rows is None else X[rows]
+    picked = np.asarray(X) if rows is None else X[rows]
     if weights is None:
         return np.asarray(picked, dtype=np.float32)
     cols = np.flatnonzero(weights > 0)

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aldesk.core import shared_pool
+
 if TYPE_CHECKING:  # the features package loads the extractors: only when features are combined
     from aldesk.core.features.types import FeatureSet
 
@@ -100,11 +102,11 @@ def combine(pool: FeatureSet, pretrained: FeatureSet | None) -> tuple[FeatureSet
     if pretrained is None or len(pretrained) == 0:
         return pool, single_layout(pool)
     shared = [h for h in pool.hashes if pretrained.row(h) is not None]
-    left = pool.X[[pool.row(h) for h in shared]]
-    right = pretrained.X[[pretrained.row(h) for h in shared]]
-    X = np.concatenate([left, right], axis=1).astype(np.float32, copy=False)
-    d_pool = pool.X.shape[1]
-    layout = Layout({POOL: (0, d_pool), PRETRAINED: (d_pool, d_pool + right.shape[1])})
+    d_pool, d_pretrained = pool.X.shape[1], pretrained.X.shape[1]
+    X = shared_pool.empty((len(shared), d_pool + d_pretrained))  # read by the training process
+    X[:, :d_pool] = pool.X[[pool.row(h) for h in shared]]
+    X[:, d_pool:] = pretrained.X[[pretrained.row(h) for h in shared]]
+    layout = Layout({POOL: (0, d_pool), PRETRAINED: (d_pool, d_pool + d_pretrained)})
     return FeatureSet(f"{pool.extractor_id}+{pretrained.extractor_id}", X, shared), layout
 
 

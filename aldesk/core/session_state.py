@@ -28,6 +28,7 @@ from aldesk.core.representation import PRETRAINED, Layout, single_layout
 from aldesk.core.review_rows import source_of
 from aldesk.core.stopping import STABLE_ROUNDS, Advice, round_metrics, stopping_advice
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
+from aldesk.core.training_rows import PoolRows
 
 STOP_SET_SIZE = 1000
 KEY_VERSION = "v2:"  # round keys hash item ids and class indices as arrays
@@ -162,8 +163,9 @@ class ModelState:
     def snapshot(self, state: AnswerState) -> tuple[Callable[[], TrainingSnapshot], np.ndarray]:
         """Freeze the training labels and the candidate rows for a worker.
 
-        Returns a function that builds the snapshot (it gathers the labelled items' feature
-        rows: run it on the worker) and the candidate rows.
+        Returns a function that builds the snapshot (run it on the worker) and the candidate
+        rows. The snapshot names the labelled items' feature rows; they are gathered where the
+        model is fitted (:mod:`aldesk.core.training_rows`).
         """
         classes = [c.id for c in self.store.classes()]
         ids, y, rows = self._training_labels(state, classes)
@@ -180,7 +182,7 @@ class ModelState:
         )  # fmt: skip
 
         def build() -> TrainingSnapshot:
-            return TrainingSnapshot(X=_gather(X_pool, rows, extra), y=y, **options)
+            return TrainingSnapshot(X=PoolRows.of(X_pool, rows, extra), y=y, **options)
 
         return build, candidates
 
@@ -354,16 +356,6 @@ class ModelState:
             metrics=self._metrics,
             stop_history=self._stop_history, pool_proba=pool_proba,
         )  # fmt: skip
-
-
-def _gather(X_pool: np.ndarray, rows: np.ndarray, extra: dict[int, np.ndarray]) -> np.ndarray:
-    """The training matrix: pool rows, and synthesized items' own vectors where rows are -1."""
-    X = np.empty((len(rows), X_pool.shape[1]), dtype=np.float32)
-    pooled = rows >= 0
-    X[pooled] = X_pool[rows[pooled]]
-    for k, vector in extra.items():
-        X[k] = vector
-    return X
 
 
 def _by_model(event: Event | None) -> bool:

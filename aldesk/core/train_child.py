@@ -1,5 +1,6 @@
-"""The training process's side of :mod:`aldesk.core.train_process`: fit each job on a view of
-the app's shared memory and answer, until the app closes the pipe or exits."""
+"""The training process's side of :mod:`aldesk.core.train_process`: fit each job on rows of
+the app's pool matrix (mapped from its shared memory) and answer, until the app closes the
+pipe or exits."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from aldesk.core import shared_pool
 from aldesk.core.ranking import FitRequest, fit_model
 
 
@@ -27,6 +29,10 @@ def serve(conn, watch) -> None:
             message = conn.recv()
         except (EOFError, OSError):
             return
+        if message[0] == "pool":
+            if not _attach_pool(conn, message):
+                return
+            continue
         if message[0] != "fit":
             continue  # the cancel of a job already answered
         try:
@@ -35,11 +41,41 @@ def serve(conn, watch) -> None:
             return
 
 
+# The app's pool matrix, mapped: (token, read-only array). Only the newest is kept.
+_POOL: list = [None, None]
+
+
+def _attach_pool(conn, message: tuple) -> bool:
+    """Map the pool matrix whose descriptor follows ``message``; False if the pipe broke."""
+    from multiprocessing.reduction import recv_handle
+
+    _, token, shape, dtype = message
+    _POOL[:] = [None, None]  # the old matrix's mapping goes before the new one is made
+    try:
+        fd = recv_handle(conn)
+    except (EOFError, OSError, RuntimeError):
+        return False
+    _POOL[:] = [token, shared_pool.attach(fd, shape, dtype)]
+    return True
+
+
 def _job_reply(message: tuple, should_stop: Callable[[], bool]) -> tuple:
-    """Fit the job of a ``fit`` message on a view of the app's shared memory."""
+    """Fit the job of a ``fit`` message: its rows are rows of the mapped pool matrix, or in
+    shared memory made for the job."""
+    _, seq, light, where = message
+    if where[0] == "pool":
+        if _POOL[0] != where[1]:
+            return "error", seq, RuntimeError("the training process has another pool matrix")
+        fit = dataclasses.replace(
+            light, snapshot=dataclasses.replace(light.snapshot, X=light.snapshot.X.on(_POOL[1]))
+        )
+        return _fit_reply(fit, seq, should_stop)
+    return _memory_job_reply(seq, light, *where[1:], should_stop)
+
+
+def _memory_job_reply(seq: int, light, name: str, shape, dtype, should_stop) -> tuple:
     from multiprocessing import shared_memory
 
-    _, seq, light, name, shape, dtype = message
     try:
         memory = shared_memory.SharedMemory(name=name)
     except FileNotFoundError:  # the app cancelled the job and let the memory go

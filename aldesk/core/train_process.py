@@ -5,15 +5,16 @@ a second or more. In a thread of the GUI process every PySide call of the GUI th
 waited up to the 5 ms switch interval to get the GIL back: a key press of ~20 such calls took
 40-110 ms (about 1 in 100 presses at 100k items and 50,000 answers).
 
-What runs where: the training lane's thread builds the request as before (gathering the
-labelled rows is a numpy copy that releases the GIL), copies the labels' matrix into shared
-memory made for the job (``np.copyto``, without the GIL; never pickled: 90 MB at 50,000
-labels x 448 took ~150 ms through a pipe against one copy here) and sends the small rest
-pickled (labels, settings, the previous model to start from). The child chooses the
-representation and fits on a view of that memory, and sends the fitted model back pickled
+What runs where: the training lane's thread builds the request (the labelled items' row numbers,
+labels, settings, the previous model to start from) and sends it pickled. The pool matrix
+lives in anonymous shared memory (:mod:`aldesk.core.shared_pool`) that the child maps once per
+matrix, so the child gathers the labelled rows itself: the app holds no copy of them (at
+50,000 labels x 448 that was 90 MB gathered plus 90 MB of shared memory for the job). Where the
+pool matrix is not shared (no ``memfd``), the rows are gathered here and copied into shared
+memory made for the job (``np.copyto``, without the GIL; through a pipe 90 MB took ~150 ms).
+The child chooses the representation, fits, and sends the fitted model back pickled
 (kilobytes for a logistic regression). The ranking (the pool matrix times the model's
-weights, numpy calls that release the GIL) stays in the thread: the pool matrix (179 MB at
-100k x 448) is never copied.
+weights, numpy calls that release the GIL) stays in the thread.
 
 One persistent child per app, started like the feature workers (forked from their fork
 server, so the frozen app starts it the same way; one BLAS thread; a lower priority than the
@@ -35,11 +36,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from aldesk.core import shared_pool
 from aldesk.core.learner import FittedModel
 from aldesk.core.ranking import FitRequest, fit_model
 from aldesk.core.rounds import RoundResult, TrainingJob
 from aldesk.core.rounds import run_round as run_round_here
 from aldesk.core.train_child import serve
+from aldesk.core.training_rows import PoolRows
 
 # How often the waiting thread asks ``should_stop`` (a superseded round is let go this soon).
 POLL_SECONDS = 0.05
@@ -62,8 +65,10 @@ class _NoRoom(Exception):
 class TrainProcess:
     """The app's training child and the protocol to it; used from one thread at a time.
 
-    Messages to the child: ``("fit", seq, request without X, memory name, shape, dtype)``
-    (X is in the shared memory) and ``("cancel", seq)``. Replies: ``(kind, seq, payload)``
+    Messages to the child: ``("pool", token, shape, dtype)`` followed by the pool matrix's
+    descriptor (``send_handle``); ``("fit", seq, request, where)``, where ``where`` is
+    ``("pool", token)`` (the request's rows are rows of that matrix) or ``("memory", name,
+    shape, dtype)`` (the rows are in that shared memory); and ``("cancel", seq)``. Replies: ``(kind, seq, payload)``
     with kind ``done`` (the model), ``stopped`` or ``error`` (the exception). A job is only
     sent once the previous job's reply has been read, so anything the child finds waiting
     while it fits is a cancel.
@@ -80,6 +85,7 @@ class TrainProcess:
         self.last_notice: str | None = None  # the last one said (selfcheck)
         self._cannot_start: str | None = None
         self._memory = None  # shared memory holding the job's labels' matrix
+        self._pool_token: int | None = None  # the pool matrix the child has mapped
         self._exit_hook = False
         self._shut_down = False  # shutdown() ran and no child was started since
         self.fits = 0  # rounds fitted in the child (tests, selfcheck)
@@ -126,21 +132,15 @@ class TrainProcess:
                 return None
             self._pending = None
         self._seq += 1
-        X = np.asarray(fit.snapshot.X)
-        light = dataclasses.replace(
-            fit, snapshot=dataclasses.replace(fit.snapshot, X=np.empty((0, 0), X.dtype))
-        )
-        # The memory lives for one job: kept between rounds it added its size (~110 MB at
-        # 50,000 labels) to the app's resident memory for good. A child that finds it gone
-        # (a job cancelled before it was read) answers "stopped".
+        rows = fit.snapshot.X
+        segment = shared_pool.segment_of(rows.X_pool) if isinstance(rows, PoolRows) else None
         try:
-            memory = self._room(X.nbytes)
-            np.copyto(np.ndarray(X.shape, X.dtype, buffer=memory.buf), X)  # releases the GIL
-            try:
-                conn.send(("fit", self._seq, light, memory.name, X.shape, X.dtype.str))
-            except (OSError, TypeError) as exc:  # TypeError: shutdown closed it mid-call
-                raise _ChildLost(self._how_it_ended()) from exc
-            reply = self._reply(conn, self._seq, should_stop, cancel=True)
+            if segment is not None:  # the child gathers the rows from its own mapping
+                self._share_pool(conn, segment)
+                light = _without_matrix(fit, rows.on(None))
+                reply = self._send_job(conn, light, ("pool", segment.token), should_stop)
+            else:
+                reply = self._send_in_memory(conn, fit, should_stop)
         finally:
             self._free_memory()
         if reply is None:
@@ -150,6 +150,38 @@ class TrainProcess:
             raise payload
         self.fits += kind == "done"
         return payload if kind == "done" else None
+
+    def _send_in_memory(self, conn, fit: FitRequest, should_stop: Callable[[], bool]):
+        """The job with its rows copied into shared memory made for it (the pool matrix is not
+        shared). The memory lives for one job: kept between rounds it added its size (~110 MB
+        at 50,000 labels) to the app's resident memory for good. A child that finds it gone
+        (a job cancelled before it was read) answers "stopped"."""
+        X = np.asarray(fit.snapshot.X)
+        memory = self._room(X.nbytes)
+        np.copyto(np.ndarray(X.shape, X.dtype, buffer=memory.buf), X)  # releases the GIL
+        light = _without_matrix(fit, np.empty((0, 0), X.dtype))
+        where = ("memory", memory.name, X.shape, X.dtype.str)
+        return self._send_job(conn, light, where, should_stop)
+
+    def _send_job(self, conn, light: FitRequest, where: tuple, should_stop: Callable[[], bool]):
+        try:
+            conn.send(("fit", self._seq, light, where))
+        except (OSError, TypeError) as exc:  # TypeError: shutdown closed it mid-call
+            raise _ChildLost(self._how_it_ended()) from exc
+        return self._reply(conn, self._seq, should_stop, cancel=True)
+
+    def _share_pool(self, conn, segment: shared_pool.Segment) -> None:
+        """Hand the child the pool matrix's memory, once per matrix (it keeps the newest)."""
+        if self._pool_token == segment.token:
+            return
+        from multiprocessing.reduction import send_handle
+
+        try:
+            conn.send(("pool", segment.token, segment.shape, segment.dtype))
+            send_handle(conn, segment.fd, self._process.pid)
+        except (OSError, TypeError, AttributeError) as exc:  # AttributeError: no process
+            raise _ChildLost(self._how_it_ended()) from exc
+        self._pool_token = segment.token
 
     def _reply(self, conn, seq: int, should_stop: Callable[[], bool], cancel: bool):
         """The child's ``(kind, payload)`` for job ``seq``; None once ``should_stop()`` (then
@@ -230,7 +262,7 @@ class TrainProcess:
         watch.close()
         self._process, self._conn, self._alive = process, conn, alive
         self._shut_down = False
-        self._seq, self._pending = 0, None
+        self._seq, self._pending, self._pool_token = 0, None, None
         if not self._exit_hook:  # the child and the shared memory go with the app
             self._exit_hook = True
             atexit.register(self.shutdown)
@@ -278,6 +310,11 @@ class TrainProcess:
                 process.kill()
                 process.join(timeout)
         self._free_memory()
+
+
+def _without_matrix(fit: FitRequest, X) -> FitRequest:
+    """``fit`` with its snapshot's matrix replaced by ``X`` (what travels through the pipe)."""
+    return dataclasses.replace(fit, snapshot=dataclasses.replace(fit.snapshot, X=X))
 
 
 def _lower_priority(pid: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aldesk.core import shared_pool
 from aldesk.core.features import cache as cache_module
 from aldesk.core.features.cache import FeatureCache, read_hashes
 from aldesk.core.features.run import _pool_chunks, _unique
@@ -25,6 +26,7 @@ def test_rows_come_back_in_the_order_asked_across_chunks(tmp_path):
     assert found == ["f", "a", "e", "b", "c"]
     assert X[:, 0].tolist() == [101, 0, 4, 1, 2]
     assert X.dtype == np.float32 and X.shape == (5, 3)
+    assert (shared_pool.segment_of(X) is not None) == shared_pool.SHARED  # mapped by training
 
     reopened = FeatureCache(tmp_path, 3)  # the same rows, read back from disk
     X2, found2 = reopened.get(["f", "missing", "a", "e", "b", "c"])

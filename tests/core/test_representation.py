@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from aldesk.core import shared_pool
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.learner import MODELS, TrainingSnapshot, train
 from aldesk.core.representation import Layout, choose, combine, single_layout
@@ -28,6 +29,9 @@ def test_combine_keeps_items_with_both_blocks_in_pool_order():
     combined, layout = combine(pool, pre)
     assert combined.hashes == ["a", "c"]
     assert combined.X.tolist() == [[0, 1, 7, 7, 7], [4, 5, 7, 7, 7]]
+    assert (
+        shared_pool.segment_of(combined.X) is not None
+    ) == shared_pool.SHARED  # mapped by training
     assert layout.blocks == {"pool": (0, 2), "pretrained": (2, 5)}
     assert layout.candidates() == ["pool", "pretrained", "both"]
     alone, one = combine(pool, None)

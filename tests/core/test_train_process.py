@@ -5,21 +5,24 @@ Each test has its own child process (a fresh ``TrainProcess``), shut down at its
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import select
 import signal
 import subprocess
 import sys
+from multiprocessing import reduction
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from aldesk.core import train_process
+from aldesk.core import shared_pool, train_process
 from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.ranking import RankRequest
 from aldesk.core.representation import Layout
 from aldesk.core.rounds import TrainingJob, run_round
+from aldesk.core.training_rows import PoolRows
 
 N_CLASSES = 4
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="waits with a pidfd")
@@ -211,3 +214,64 @@ def test_a_round_cut_off_by_the_apps_exit_is_dropped_not_trained_in_the_app(
     shut.set()
     lane.join(30)
     assert results == [None] and client.fits == 0
+
+
+# ------------------------------------------------------- the pool matrix in shared memory
+def _shared(X: np.ndarray) -> np.ndarray:
+    """``X`` copied into shared memory, read-only as the session holds it."""
+    pool = shared_pool.empty(X.shape)
+    pool[:] = X
+    view = pool.view()
+    view.setflags(write=False)
+    return view
+
+
+def _pool_job(X_pool: np.ndarray, y: np.ndarray, n_labels: int) -> TrainingJob:
+    """``_job``'s round with the labels named as rows of ``X_pool``; one of them is a
+    synthesized item's own vector (row -1)."""
+    rows = np.arange(n_labels)
+    rows[5] = -1
+    job = _job(X_pool, y, n_labels)
+    rows_only = PoolRows.of(X_pool, rows, {5: np.array(X_pool[5])})
+    snapshot = dataclasses.replace(job.request.snapshot, X=rows_only)
+    return TrainingJob(dataclasses.replace(job.request, snapshot=snapshot))
+
+
+def test_the_child_gathers_the_labels_rows_from_the_shared_pool_matrix(client, data, monkeypatch):
+    X, y = data
+    sent = []
+    real_send = reduction.send_handle
+    monkeypatch.setattr(reduction, "send_handle", lambda *a: sent.append(a) or real_send(*a))
+
+    def no_job_memory(nbytes):
+        raise AssertionError("the rows were copied for the job")
+
+    monkeypatch.setattr(client, "_room", no_job_memory)
+    X_pool = _shared(X)
+    assert shared_pool.segment_of(X_pool) is not None
+    for n_labels in (300, 310):  # the second round maps nothing new
+        got = train_process.run_round(_pool_job(X_pool, y, n_labels))
+        _assert_same_ranking(got, run_round(_job(X, y, n_labels)))
+        _assert_same_ranking(got, run_round(_pool_job(X_pool, y, n_labels)))  # in the app
+    assert client.fits == 2 and len(sent) == 1
+    other = _shared(X[::-1] * 0.5)  # new features: the child maps the new matrix
+    got = train_process.run_round(_pool_job(other, y, 300))
+    _assert_same_ranking(got, run_round(_job(np.array(other), y, 300)))
+    assert client.fits == 3 and len(sent) == 2
+
+
+def test_without_shared_memory_the_rows_go_in_memory_made_for_the_job(client, data, monkeypatch):
+    X, y = data
+
+    def no_memfd(*args):
+        raise OSError("not here")
+
+    monkeypatch.setattr(os, "memfd_create", no_memfd)
+    X_pool = _shared(X)
+    assert shared_pool.segment_of(X_pool) is None
+    rooms = []
+    real_room = client._room
+    monkeypatch.setattr(client, "_room", lambda nbytes: rooms.append(nbytes) or real_room(nbytes))
+    got = train_process.run_round(_pool_job(X_pool, y, 300))
+    _assert_same_ranking(got, run_round(_job(X, y, 300)))
+    assert client.fits == 1 and rooms == [300 * X.shape[1] * 4]
