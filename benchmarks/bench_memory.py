@@ -137,6 +137,10 @@ def run(pool: str, answers: int, rounds: int, every_ms: int) -> dict:
         wait_until(app, lambda: not c.training_pending(), 600)
         run_for(app, 0.3)
     sampler.stop()
+    from aldesk.core import train_process
+
+    trainer = train_process.client()  # where the fits ran: the training process, or the app
+    fits, notice = trainer.fits, trainer.last_notice
     features_mb = c.session.features.X.nbytes / 2**20
     manager._windows[0].close()
     manager.shutdown()
@@ -153,6 +157,7 @@ def run(pool: str, answers: int, rounds: int, every_ms: int) -> dict:
         "app_pss_settled_mb": sampler.last("settled", _app_pss),
         "app_pss_peak_open_mb": sampler.peak("open", _app_pss),
         "app_pss_peak_retraining_mb": sampler.peak("retraining", _app_pss),
+        "fits_in_training_process": fits, "training_notice": notice,
         "target_mb": round(400 + features_mb),
         "samples": len(sampler.rows),
     }  # fmt: skip

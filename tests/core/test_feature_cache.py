@@ -47,6 +47,41 @@ def test_rows_looked_up_block_by_block_are_those_looked_up_at_once(tmp_path, mon
     assert X[:, 0].tolist() == [int(h[1:]) for h in found]
 
 
+def test_rows_gathered_block_by_block_from_disk_keep_the_order_asked(tmp_path, monkeypatch):
+    names = [f"h{i}" for i in range(40)]
+    writer = FeatureCache(tmp_path, 3)
+    writer.append(names[:25], _rows(25, 0))
+    writer.append(names[25:], _rows(15, 25))
+    monkeypatch.setattr(cache_module, "GATHER_BLOCK", 3)
+    asked = names[::-2] + names[1::4] + ["missing"]
+    X, found = FeatureCache(tmp_path, 3).get(asked)  # chunks read from disk (memory-mapped)
+    assert found == asked[:-1]
+    assert X[:, 0].tolist() == [int(h[1:]) for h in found]
+
+
+def _resident_kb(path) -> int:
+    """This process's resident memory in mappings of ``path`` (Linux /proc)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()
+            if len(head) >= 5 and "-" in head[0]:  # a mapping's first line
+                inside = line.rstrip().endswith(str(path))
+            elif inside and head[0] == "Rss:":
+                total += int(head[1])
+    return total
+
+
+def test_reading_a_chunk_leaves_none_of_its_pages_in_the_apps_memory(tmp_path):
+    names = [f"h{i}" for i in range(20000)]
+    FeatureCache(tmp_path, 16).append(names, np.ones((20000, 16), np.float32))  # 1.3 MB
+    cache = FeatureCache(tmp_path, 16)  # checks every row is finite: reads the whole chunk
+    chunk = tmp_path / "chunk-000000.npy"
+    X, _ = cache.get(names)
+    assert X.sum() == 20000 * 16
+    assert _resident_kb(chunk) < 64  # the chunk is still mapped; its pages were let go
+
+
 def test_hashes_read_block_by_block_are_those_of_one_split(tmp_path):
     # A .hashes file is read ~1 MB of whole lines at a time (one split of 100k hashes held the
     # GIL): blank lines, stray spaces and a missing last newline read as before.
