@@ -95,6 +95,11 @@ class TrainProcess:
         process = self._process
         return process.pid if process is not None and process.is_alive() else None
 
+    @property
+    def pool_mapped(self) -> bool:
+        """Whether the running child has the pool matrix mapped (it gathers rows itself)."""
+        return self._pool_token is not None
+
     def take_notice(self) -> str | None:
         notice, self._notice = self._notice, None
         self.last_notice = notice or self.last_notice

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
 
-from aldesk.core import train_process
+from aldesk.core import shared_pool, train_process
 from aldesk.gui.app import create_app
 from aldesk.gui.main_window import MainWindow
 from aldesk.selfcheck import CheckFailed, CheckProject, Report, make_project, verify_answers
@@ -82,7 +82,10 @@ def _fitted_in_process(fits_before: int) -> str:
     if client.fits <= fits_before:
         why = client.last_notice or "no fit reached it"
         raise CheckFailed(f"the model was not fitted in the training process ({why})")
-    return f"model fitted in the training process (pid {client.pid})"
+    if shared_pool.SHARED and not client.pool_mapped:  # it would work, copying every round
+        raise CheckFailed("the training process did not map the pool matrix (shared memory)")
+    where = ", reading the pool matrix in place" if client.pool_mapped else ""
+    return f"model fitted in the training process (pid {client.pid}){where}"
 
 
 def _open_window(project: CheckProject, failures: list[str] | None = None) -> MainWindow:

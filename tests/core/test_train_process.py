@@ -248,12 +248,12 @@ def test_the_child_gathers_the_labels_rows_from_the_shared_pool_matrix(client, d
 
     monkeypatch.setattr(client, "_room", no_job_memory)
     X_pool = _shared(X)
-    assert shared_pool.segment_of(X_pool) is not None
+    assert shared_pool.segment_of(X_pool) is not None and not client.pool_mapped
     for n_labels in (300, 310):  # the second round maps nothing new
         got = train_process.run_round(_pool_job(X_pool, y, n_labels))
         _assert_same_ranking(got, run_round(_job(X, y, n_labels)))
         _assert_same_ranking(got, run_round(_pool_job(X_pool, y, n_labels)))  # in the app
-    assert client.fits == 2 and len(sent) == 1
+    assert client.fits == 2 and len(sent) == 1 and client.pool_mapped
     other = _shared(X[::-1] * 0.5)  # new features: the child maps the new matrix
     got = train_process.run_round(_pool_job(other, y, 300))
     _assert_same_ranking(got, run_round(_job(np.array(other), y, 300)))
