@@ -158,6 +158,7 @@ def run(pool: str, answers: int, rounds: int, every_ms: int) -> dict:
         "app_pss_peak_open_mb": sampler.peak("open", _app_pss),
         "app_pss_peak_retraining_mb": sampler.peak("retraining", _app_pss),
         "fits_in_training_process": fits, "training_notice": notice,
+        "gui_imported_scikit_learn": "sklearn" in sys.modules,
         "target_mb": round(400 + features_mb),
         "samples": len(sampler.rows),
     }  # fmt: skip

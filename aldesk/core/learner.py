@@ -11,6 +11,7 @@ float32 pool matrix is scored with one matmul and a softmax, without copying or 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -106,6 +107,17 @@ class FittedModel:
         # Members are stacked side by side so the pool is read once for the whole committee.
         self.members = stack(members) if members else None
         self.n_members = len(members) if members else 0
+
+    def portable(self) -> FittedModel:
+        """This model without its scikit-learn estimator where the folded scorers do all of its
+        scoring and warm starting (logistic regressions and their committees), so the process
+        that receives it from the training process never imports scikit-learn (~160 MB
+        resident); other models come as they are."""
+        if self.estimator is None or (self.linear is None and self.members is None):
+            return self
+        light = copy.copy(self)
+        light.estimator = None
+        return light
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities for every row of ``X``.

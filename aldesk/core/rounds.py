@@ -19,6 +19,9 @@ import numpy as np
 from aldesk.core.ranking import Fitter, Ranking, RankRequest, fit_and_rank
 from aldesk.core.records import RoundRecord
 
+# Runs a whole round's fit and ranking somewhere (the app's training process); None if stopped.
+Ranker = Callable[[RankRequest, Callable[[], bool]], Ranking | None]
+
 
 @dataclass(frozen=True, eq=False)
 class SynthesisSpec:
@@ -83,13 +86,18 @@ def run_round(
     job: TrainingJob,
     should_stop: Callable[[], bool] | None = None,
     fitter: Fitter | None = None,
+    ranker: Ranker | None = None,
 ) -> RoundResult | None:
     """Fit, rank and (optionally) synthesize; ``None`` if cancelled by ``should_stop``.
 
-    ``fitter`` runs the fit (see :func:`aldesk.core.ranking.fit_and_rank`); the GUI's is
-    :func:`aldesk.core.train_process.run_round`'s worker process.
+    ``fitter`` runs the fit (see :func:`aldesk.core.ranking.fit_and_rank`); ``ranker``, if
+    given, runs the fit and the ranking instead: the GUI's is the training process
+    (:func:`aldesk.core.train_process.run_round`).
     """
-    ranking = fit_and_rank(job.request, should_stop=should_stop, fitter=fitter)
+    if ranker is not None:
+        ranking = ranker(job.request, should_stop or (lambda: False))
+    else:
+        ranking = fit_and_rank(job.request, should_stop=should_stop, fitter=fitter)
     if ranking is None:
         return None
     if job.synthesis is None or ranking.model is None:

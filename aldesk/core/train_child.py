@@ -1,6 +1,6 @@
-"""The training process's side of :mod:`aldesk.core.train_process`: fit each job on rows of
-the app's pool matrix (mapped from its shared memory) and answer, until the app closes the
-pipe or exits."""
+"""The training process's side of :mod:`aldesk.core.train_process`: fit (or fit and rank) each
+job on rows of the app's pool matrix (mapped from its shared memory) and answer, until the app
+closes the pipe or exits."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from aldesk.core import shared_pool
-from aldesk.core.ranking import FitRequest, fit_model
+from aldesk.core.ranking import FitRequest, RankRequest, fit_and_rank, fit_model
 
 
 def serve(conn, watch) -> None:
@@ -33,7 +33,7 @@ def serve(conn, watch) -> None:
             if not _attach_pool(conn, message):
                 return
             continue
-        if message[0] != "fit":
+        if message[0] not in ("fit", "rank"):
             continue  # the cancel of a job already answered
         try:
             conn.send(_job_reply(message, conn.poll))
@@ -62,15 +62,29 @@ def _attach_pool(conn, message: tuple) -> bool:
 def _job_reply(message: tuple, should_stop: Callable[[], bool]) -> tuple:
     """Fit the job of a ``fit`` message: its rows are rows of the mapped pool matrix, or in
     shared memory made for the job."""
-    _, seq, light, where = message
+    kind, seq, light, where = message
     if where[0] == "pool":
         if _POOL[0] != where[1]:
             return "error", seq, RuntimeError("the training process has another pool matrix")
-        fit = dataclasses.replace(
-            light, snapshot=dataclasses.replace(light.snapshot, X=light.snapshot.X.on(_POOL[1]))
-        )
-        return _fit_reply(fit, seq, should_stop)
+        snapshot = dataclasses.replace(light.snapshot, X=light.snapshot.X.on(_POOL[1]))
+        if kind == "rank":
+            request = dataclasses.replace(light, X_pool=_POOL[1], snapshot=snapshot)
+            return _rank_reply(request, seq, should_stop)
+        return _fit_reply(dataclasses.replace(light, snapshot=snapshot), seq, should_stop)
     return _memory_job_reply(seq, light, *where[1:], should_stop)
+
+
+def _rank_reply(request: RankRequest, seq: int, should_stop: Callable[[], bool]) -> tuple:
+    """The whole round here (fit, scoring of the pool, batch selection): the app receives the
+    ranking with a model it can use without scikit-learn."""
+    try:
+        ranking = None if should_stop() else fit_and_rank(request, should_stop=should_stop)
+    except Exception as exc:  # as in _fit_reply
+        return "error", seq, _picklable(exc.with_traceback(None))
+    if ranking is None:
+        return "stopped", seq, None
+    model = ranking.model.portable() if ranking.model is not None else None
+    return "done", seq, dataclasses.replace(ranking, model=model)
 
 
 def _memory_job_reply(seq: int, light, name: str, shape, dtype, should_stop) -> tuple:
@@ -96,7 +110,7 @@ def _fit_reply(fit: FitRequest, seq: int, should_stop: Callable[[], bool]) -> tu
         model = None if should_stop() else fit_model(fit, should_stop)
     except Exception as exc:  # its traceback's frames hold views of the shared memory
         return "error", seq, _picklable(exc.with_traceback(None))
-    return ("stopped", seq, None) if model is None else ("done", seq, model)
+    return ("stopped", seq, None) if model is None else ("done", seq, model.portable())
 
 
 def _picklable(exc: Exception) -> Exception:

@@ -1,20 +1,20 @@
-"""The fit of a training round in a worker process, so it never holds the GUI process's GIL.
+"""A training round in a worker process, so it never holds the GUI process's GIL.
 
 Why: fitting a logistic regression on 50,000 labels runs Python between its BLAS calls for
 a second or more. In a thread of the GUI process every PySide call of the GUI thread then
 waited up to the 5 ms switch interval to get the GIL back: a key press of ~20 such calls took
 40-110 ms (about 1 in 100 presses at 100k items and 50,000 answers).
 
-What runs where: the training lane's thread builds the request (the labelled items' row numbers,
-labels, settings, the previous model to start from) and sends it pickled. The pool matrix
-lives in anonymous shared memory (:mod:`aldesk.core.shared_pool`) that the child maps once per
-matrix, so the child gathers the labelled rows itself: the app holds no copy of them (at
-50,000 labels x 448 that was 90 MB gathered plus 90 MB of shared memory for the job). Where the
-pool matrix is not shared (no ``memfd``), the rows are gathered here and copied into shared
-memory made for the job (``np.copyto``, without the GIL; through a pipe 90 MB took ~150 ms).
-The child chooses the representation, fits, and sends the fitted model back pickled
-(kilobytes for a logistic regression). The ranking (the pool matrix times the model's
-weights, numpy calls that release the GIL) stays in the thread.
+What runs where: the training lane's thread builds the request (the labelled items' row
+numbers, labels, settings, the previous model to start from) and sends it pickled. The pool
+matrix lives in anonymous shared memory (:mod:`aldesk.core.shared_pool`) that the child maps
+once per matrix, so the child runs the whole round: it gathers the labelled rows, chooses the
+representation, fits, scores the pool and picks the batch, and sends back the ranking with a
+model that needs no scikit-learn (:meth:`FittedModel.portable`). The app then never holds a
+copy of the labelled rows (90 MB at 50,000 x 448), never scores the pool, and never imports
+scikit-learn for a round (~160 MB resident). Where the pool matrix is not shared (no
+``memfd``), only the fit runs in the child: the rows are gathered here and copied into shared
+memory made for the job (:mod:`aldesk.core.job_memory`), and the thread ranks.
 
 One persistent child per app, started like the feature workers (forked from their fork
 server, so the frozen app starts it the same way; one BLAS thread; a lower priority than the
@@ -36,9 +36,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from aldesk.core import shared_pool
+from aldesk.core import job_memory, shared_pool
 from aldesk.core.learner import FittedModel
-from aldesk.core.ranking import FitRequest, fit_model
+from aldesk.core.ranking import FitRequest, Ranking, RankRequest, fit_and_rank, fit_model
 from aldesk.core.rounds import RoundResult, TrainingJob
 from aldesk.core.rounds import run_round as run_round_here
 from aldesk.core.train_child import serve
@@ -56,10 +56,6 @@ CHILD_NICENESS = 10
 
 class _ChildLost(Exception):
     """The child process died or its pipe broke; the text says how it ended."""
-
-
-class _NoRoom(Exception):
-    """Shared memory for the labels' matrix could not be had."""
 
 
 class TrainProcess:
@@ -89,6 +85,7 @@ class TrainProcess:
         self._exit_hook = False
         self._shut_down = False  # shutdown() ran and no child was started since
         self.fits = 0  # rounds fitted in the child (tests, selfcheck)
+        self.ranks = 0  # of which also scored and ranked there
 
     @property
     def pid(self) -> int | None:
@@ -112,9 +109,28 @@ class TrainProcess:
 
     def fit(self, fit: FitRequest, should_stop: Callable[[], bool]) -> FittedModel | None:
         """A :data:`aldesk.core.ranking.Fitter`: ``fit_model`` run in the child."""
+        return self._in_child(
+            lambda: self._fit_in_child(fit, should_stop), lambda: fit_model(fit, should_stop)
+        )
+
+    def rank(self, request: RankRequest, should_stop: Callable[[], bool]) -> Ranking | None:
+        """``fit_and_rank``: the whole round in the child where it reads the pool matrix in
+        place (the app then never scores the pool nor imports scikit-learn for it); the fit
+        alone where the pool matrix is not shared."""
+        segment = _shared_segment(request)
+        if segment is None:
+            return fit_and_rank(request, should_stop=should_stop, fitter=self.fit)
+        return self._in_child(
+            lambda: self._rank_in_child(request, segment, should_stop),
+            lambda: fit_and_rank(request, should_stop=should_stop),
+        )
+
+    def _in_child(self, job: Callable, here: Callable):
+        """``job()`` (which talks to the child); ``here()`` when the child is lost or cannot
+        start, with a notice for the status bar."""
         if self._cannot_start is None:
             try:
-                return self._fit_in_child(fit, should_stop)
+                return job()
             except _ChildLost as lost:
                 if self._shut_down:  # the app is closing (its exit hook): no round is wanted
                     return None
@@ -123,31 +139,58 @@ class TrainProcess:
                     f"The training process stopped ({lost}); this round was trained in the "
                     "app, and the next one starts a new process."
                 )
-            except _NoRoom as full:
+            except job_memory.NoRoom as full:
                 self._notice = (
                     f"No room in shared memory for the training process ({full}); this "
                     "round was trained in the app."
                 )
-        return fit_model(fit, should_stop)
+        return here()
 
     def _fit_in_child(self, fit: FitRequest, should_stop: Callable[[], bool]) -> FittedModel:
-        conn = self._child()
-        if self._pending is not None:  # read the cancelled job's reply before sending more
-            if self._reply(conn, self._pending, should_stop, cancel=False) is None:
-                return None
-            self._pending = None
-        self._seq += 1
+        conn = self._ready(should_stop)
+        if conn is None:
+            return None
         rows = fit.snapshot.X
         segment = shared_pool.segment_of(rows.X_pool) if isinstance(rows, PoolRows) else None
         try:
             if segment is not None:  # the child gathers the rows from its own mapping
                 self._share_pool(conn, segment)
                 light = _without_matrix(fit, rows.on(None))
-                reply = self._send_job(conn, light, ("pool", segment.token), should_stop)
+                reply = self._send_job(conn, "fit", light, ("pool", segment.token), should_stop)
             else:
                 reply = self._send_in_memory(conn, fit, should_stop)
         finally:
             self._free_memory()
+        return self._payload(reply)
+
+    def _rank_in_child(
+        self, request: RankRequest, segment: shared_pool.Segment, should_stop: Callable[[], bool]
+    ) -> Ranking | None:
+        conn = self._ready(should_stop)
+        if conn is None:
+            return None
+        self._share_pool(conn, segment)
+        light = dataclasses.replace(
+            request,
+            X_pool=None,
+            snapshot=dataclasses.replace(request.snapshot, X=request.snapshot.X.on(None)),
+        )
+        reply = self._send_job(conn, "rank", light, ("pool", segment.token), should_stop)
+        ranking = self._payload(reply)
+        self.ranks += ranking is not None
+        return ranking
+
+    def _ready(self, should_stop: Callable[[], bool]):
+        """The connection, once a cancelled job's reply has been read; None if stopped."""
+        conn = self._child()
+        if self._pending is not None:  # read the cancelled job's reply before sending more
+            if self._reply(conn, self._pending, should_stop, cancel=False) is None:
+                return None
+            self._pending = None
+        self._seq += 1
+        return conn
+
+    def _payload(self, reply):
         if reply is None:
             return None
         kind, payload = reply
@@ -157,20 +200,15 @@ class TrainProcess:
         return payload if kind == "done" else None
 
     def _send_in_memory(self, conn, fit: FitRequest, should_stop: Callable[[], bool]):
-        """The job with its rows copied into shared memory made for it (the pool matrix is not
-        shared). The memory lives for one job: kept between rounds it added its size (~110 MB
-        at 50,000 labels) to the app's resident memory for good. A child that finds it gone
-        (a job cancelled before it was read) answers "stopped"."""
+        """The job with its rows copied into shared memory made for it."""
         X = np.asarray(fit.snapshot.X)
-        memory = self._room(X.nbytes)
-        np.copyto(np.ndarray(X.shape, X.dtype, buffer=memory.buf), X)  # releases the GIL
+        where = job_memory.fill(self._room(X.nbytes), X)
         light = _without_matrix(fit, np.empty((0, 0), X.dtype))
-        where = ("memory", memory.name, X.shape, X.dtype.str)
-        return self._send_job(conn, light, where, should_stop)
+        return self._send_job(conn, "fit", light, where, should_stop)
 
-    def _send_job(self, conn, light: FitRequest, where: tuple, should_stop: Callable[[], bool]):
+    def _send_job(self, conn, kind: str, light, where: tuple, should_stop: Callable[[], bool]):
         try:
-            conn.send(("fit", self._seq, light, where))
+            conn.send((kind, self._seq, light, where))
         except (OSError, TypeError) as exc:  # TypeError: shutdown closed it mid-call
             raise _ChildLost(self._how_it_ended()) from exc
         return self._reply(conn, self._seq, should_stop, cancel=True)
@@ -208,29 +246,14 @@ class TrainProcess:
             raise _ChildLost(self._how_it_ended()) from exc
 
     def _room(self, nbytes: int):
-        """New shared memory of ``nbytes``. Its pages are allocated at once, so a full
-        ``/dev/shm`` is an error here rather than a crash (SIGBUS) at the copy."""
-        from multiprocessing import shared_memory
-
+        """Shared memory for this job's rows (:mod:`aldesk.core.job_memory`)."""
         self._free_memory()
-        memory = shared_memory.SharedMemory(create=True, size=max(1, nbytes))
-        fd = getattr(memory, "_fd", -1)
-        try:
-            if fd >= 0 and hasattr(os, "posix_fallocate"):
-                os.posix_fallocate(fd, 0, memory.size)
-        except OSError as exc:
-            memory.close()
-            memory.unlink()
-            raise _NoRoom(f"{memory.size / 1e6:.0f} MB: {exc.strerror or exc}") from exc
-        self._memory = memory
-        return memory
+        self._memory = job_memory.reserve(nbytes)
+        return self._memory
 
     def _free_memory(self) -> None:
         memory, self._memory = self._memory, None
-        if memory is not None:
-            memory.close()
-            with contextlib.suppress(FileNotFoundError):
-                memory.unlink()
+        job_memory.release(memory)
 
     def _child(self):
         """The connection to a running child, starting one if needed."""
@@ -317,6 +340,17 @@ class TrainProcess:
         self._free_memory()
 
 
+def _shared_segment(request: RankRequest) -> shared_pool.Segment | None:
+    """The pool matrix's shared segment, if the request's labels are rows of that matrix."""
+    rows = request.snapshot.X
+    if not isinstance(rows, PoolRows) or rows.X_pool is None:
+        return None
+    segment = shared_pool.segment_of(request.X_pool)
+    if segment is None or shared_pool.segment_of(rows.X_pool) != segment:
+        return None
+    return segment
+
+
 def _without_matrix(fit: FitRequest, X) -> FitRequest:
     """``fit`` with its snapshot's matrix replaced by ``X`` (what travels through the pipe)."""
     return dataclasses.replace(fit, snapshot=dataclasses.replace(fit.snapshot, X=X))
@@ -346,7 +380,7 @@ def run_round(job: TrainingJob, should_stop: Callable[[], bool] | None = None) -
     A notice (the process had to be restarted, or could not start) rides on the result's
     ``failure``, which the GUI shows in its status bar.
     """
-    result = run_round_here(job, should_stop, fitter=_CLIENT.fit)
+    result = run_round_here(job, should_stop, ranker=_CLIENT.rank)
     if result is None:
         return None  # a notice waits for the next result
     notice = _CLIENT.take_notice()

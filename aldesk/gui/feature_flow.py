@@ -144,7 +144,7 @@ class FeatureFlow:
         if seed is not None:
             from aldesk.core.session_queue import draw_seed
 
-            self.seeder.submit(lambda ctx: draw_seed(*seed()))
+            self.seeder.submit(lambda ctx: _without_full_gc(lambda: draw_seed(*seed())))
         if result.cancelled:
             self.message.emit("Features are incomplete; reopen the project to finish them.")
         self._request_training(force=True)
@@ -153,16 +153,19 @@ class FeatureFlow:
             self._start_pretrained()
 
     def _preload_learner(self) -> None:
-        """Import scikit-learn on a worker (once) before the first retrain needs it."""
+        """Start the training process, or import scikit-learn on a worker (once) before the
+        first retrain needs it here."""
         if not self._preloading:
             self._preloading = True
             in_process = self._train_in_process
 
             def warm(ctx: object) -> None:
                 if in_process:  # the training process imports scikit-learn in its own time
-                    from aldesk.core import train_process
+                    from aldesk.core import shared_pool, train_process
 
                     train_process.start()
+                    if shared_pool.SHARED:  # it also ranks: the app never needs scikit-learn
+                        return
                 preload_learner()
 
             self.warmer.submit(warm)
@@ -180,5 +183,11 @@ def preload_learner() -> None:
     (each held the GIL, the GUI thread's included, 40-90 ms at 100k items)."""
     from aldesk.core.learner import preload
 
+    _without_full_gc(preload)
+
+
+def _without_full_gc(work: Callable):
+    """``work()`` with no full GC pass until it is done: a seed set drawn by k-means imports
+    scikit-learn, as ``preload_learner`` does."""
     with heap.building():
-        preload()
+        return work()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
@@ -148,6 +150,26 @@ def test_warm_start_starts_from_previous_weights_and_converges_to_the_same_model
         warm.estimator.named_steps["clf"].n_iter_[0] < cold.estimator.named_steps["clf"].n_iter_[0]
     )
     np.testing.assert_allclose(warm.predict_proba(X), cold.predict_proba(X), atol=0.05)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_a_portable_model_scores_and_warm_starts_as_the_model_does(data, model):
+    # what the training process sends the app: no scikit-learn estimator where the folded
+    # scorers do all the work (logistic regressions and committees)
+    X, y = data
+    full = train(TrainingSnapshot(X[:250], y[:250], N_CLASSES, model=model))
+    light = full.portable()
+    np.testing.assert_array_equal(light.predict_proba(X), full.predict_proba(X))
+    if model in ("logreg", "committee"):
+        assert light.estimator is None and full.estimator is not None
+        np.testing.assert_array_equal(light.committee_proba(X), full.committee_proba(X))
+    else:
+        assert light is full
+    if model == "logreg":
+        snapshot = TrainingSnapshot(X[:260], y[:260], N_CLASSES)
+        from_light = train(dataclasses.replace(snapshot, warm_start=light))
+        from_full = train(dataclasses.replace(snapshot, warm_start=full))
+        np.testing.assert_array_equal(from_light.predict_proba(X), from_full.predict_proba(X))
 
 
 def test_warm_start_binary_maps_two_columns_to_one_row(data):

@@ -226,12 +226,12 @@ def _shared(X: np.ndarray) -> np.ndarray:
     return view
 
 
-def _pool_job(X_pool: np.ndarray, y: np.ndarray, n_labels: int) -> TrainingJob:
+def _pool_job(X_pool: np.ndarray, y: np.ndarray, n_labels: int, **job_args) -> TrainingJob:
     """``_job``'s round with the labels named as rows of ``X_pool``; one of them is a
     synthesized item's own vector (row -1)."""
     rows = np.arange(n_labels)
     rows[5] = -1
-    job = _job(X_pool, y, n_labels)
+    job = _job(X_pool, y, n_labels, **job_args)
     rows_only = PoolRows.of(X_pool, rows, {5: np.array(X_pool[5])})
     snapshot = dataclasses.replace(job.request.snapshot, X=rows_only)
     return TrainingJob(dataclasses.replace(job.request, snapshot=snapshot))
@@ -253,7 +253,8 @@ def test_the_child_gathers_the_labels_rows_from_the_shared_pool_matrix(client, d
         got = train_process.run_round(_pool_job(X_pool, y, n_labels))
         _assert_same_ranking(got, run_round(_job(X, y, n_labels)))
         _assert_same_ranking(got, run_round(_pool_job(X_pool, y, n_labels)))  # in the app
-    assert client.fits == 2 and len(sent) == 1 and client.pool_mapped
+        assert got.ranking.model.estimator is None  # its folded scorer does all the work
+    assert client.fits == client.ranks == 2 and len(sent) == 1 and client.pool_mapped
     other = _shared(X[::-1] * 0.5)  # new features: the child maps the new matrix
     got = train_process.run_round(_pool_job(other, y, 300))
     _assert_same_ranking(got, run_round(_job(np.array(other), y, 300)))
@@ -275,3 +276,53 @@ def test_without_shared_memory_the_rows_go_in_memory_made_for_the_job(client, da
     got = train_process.run_round(_pool_job(X_pool, y, 300))
     _assert_same_ranking(got, run_round(_job(X, y, 300)))
     assert client.fits == 1 and rooms == [300 * X.shape[1] * 4]
+
+
+def test_a_child_dying_while_it_ranks_falls_back_to_the_thread(client, data):
+    X, y = data
+    X_pool = _shared(X)
+    client.start()
+    pid = client.pid
+    job = _pool_job(X_pool, y, 150, model="svm", warm_start=_DiesWhenRead())
+    result = train_process.run_round(job)
+    assert result.failure.startswith("The training process stopped (killed by SIGKILL")
+    _assert_same_ranking(result, run_round(_job(X, y, 150, "svm")))
+    assert client.ranks == 0 and _wait_gone(pid)
+    again = train_process.run_round(_pool_job(X_pool, y, 150, model="svm"))
+    assert again.failure is None and client.ranks == 1 and client.pid != pid
+
+
+_APP_WITHOUT_SCIKIT_LEARN = """
+import sys
+import numpy as np
+from aldesk.core import shared_pool, train_process
+from aldesk.core.learner import TrainingSnapshot
+from aldesk.core.ranking import RankRequest
+from aldesk.core.rounds import TrainingJob
+from aldesk.core.training_rows import PoolRows
+
+rng = np.random.default_rng(0)
+y = rng.integers(0, 3, 600)
+X = shared_pool.empty((600, 8))
+X[:] = rng.normal(size=(600, 8)) + y[:, None]
+warm = None
+for n in (60, 65):  # the second round starts from the first one's model
+    snapshot = TrainingSnapshot(PoolRows.of(X, np.arange(n), {}), y[:n], 3, warm_start=warm)
+    request = RankRequest(snapshot, X, np.arange(n, 600), "tcm", k=5, round=n)
+    result = train_process.run_round(TrainingJob(request))
+    warm = result.ranking.model
+    assert result.failure is None and len(result.ranking.order) == 200
+    assert result.ranking.model.predict_proba(X[:3]).shape == (3, 3)
+assert train_process.client().ranks == 2
+train_process.shutdown()
+print("scikit-learn imported:", "sklearn" in sys.modules)
+"""
+
+
+def test_rounds_ranked_in_the_training_process_leave_scikit_learn_out_of_the_app():
+    # ~160 MB resident that the app would otherwise hold for good
+    out = subprocess.run(
+        [sys.executable, "-c", _APP_WITHOUT_SCIKIT_LEARN], capture_output=True, text=True,
+        timeout=300, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "scikit-learn imported: False"
