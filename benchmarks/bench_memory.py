@@ -97,13 +97,20 @@ class Sampler:
         values = [value(r) for r in self.rows if r[0] == phase]
         return round(max(values), 1) if values else float("nan")
 
-    def last(self, phase: str, value) -> float:
+    def last(self, phase: str, value):
         values = [value(r) for r in self.rows if r[0] == phase]
-        return round(values[-1], 1) if values else float("nan")
+        if not values:
+            return float("nan")
+        return values[-1] if isinstance(values[-1], list) else round(values[-1], 1)
 
 
 def _app_pss(row) -> float:
     return row[2] + sum(k.get("Pss", 0.0) for k in row[3].values())
+
+
+def _pss_parts(row) -> list[float]:
+    return [round(row[2], 1), *sorted((round(k.get("Pss", 0.0), 1) for k in row[3].values()),
+                                      reverse=True)]  # fmt: skip
 
 
 def _children_rss(row) -> float:
@@ -155,6 +162,7 @@ def run(pool: str, answers: int, rounds: int, every_ms: int) -> dict:
         "largest_child_rss_settled_mb": sampler.last("settled", _children_rss),
         "largest_child_rss_peak_retraining_mb": sampler.peak("retraining", _children_rss),
         "app_pss_settled_mb": sampler.last("settled", _app_pss),
+        "pss_settled_gui_then_children_mb": sampler.last("settled", _pss_parts),
         "app_pss_peak_open_mb": sampler.peak("open", _app_pss),
         "app_pss_peak_retraining_mb": sampler.peak("retraining", _app_pss),
         "fits_in_training_process": fits, "training_notice": notice,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from aldesk.core import shared_pool
+from aldesk.core import free_memory, shared_pool
 from aldesk.core.ranking import FitRequest, RankRequest, fit_and_rank, fit_model
 
 
@@ -39,6 +39,7 @@ def serve(conn, watch) -> None:
             conn.send(_job_reply(message, conn.poll))
         except OSError:
             return
+        free_memory.give_back()  # the fit's copies of the labels' rows, between rounds
 
 
 # The app's pool matrix, mapped: (token, read-only array). Only the newest is kept.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from aldesk.core import train_process
+from aldesk.core import free_memory, train_process
 from aldesk.core.errors import AldeskError, ItemUnreadable
 from aldesk.core.rounds import RoundResult
 from aldesk.core.session import Query, Session
@@ -343,6 +343,7 @@ class LabelingController(FeatureFlow, QObject):
         self._emit_status()
         self.upcoming_changed.emit()
         self._request_training()  # answers given while it trained may make the next one due
+        free_memory.give_back_soon()  # what the round's request and result left free
 
     @Slot(str)
     def _on_train_failed(self, text: str) -> None:
