@@ -62,12 +62,12 @@ class TrainProcess:
     """The app's training child and the protocol to it; used from one thread at a time.
 
     Messages to the child: ``("pool", token, shape, dtype)`` followed by the pool matrix's
-    descriptor (``send_handle``); ``("fit", seq, request, where)``, where ``where`` is
-    ``("pool", token)`` (the request's rows are rows of that matrix) or ``("memory", name,
-    shape, dtype)`` (the rows are in that shared memory); and ``("cancel", seq)``. Replies: ``(kind, seq, payload)``
-    with kind ``done`` (the model), ``stopped`` or ``error`` (the exception). A job is only
-    sent once the previous job's reply has been read, so anything the child finds waiting
-    while it fits is a cancel.
+    descriptor (``send_handle``); ``("rank" | "fit", seq, request, where)``, where ``where``
+    is ``("pool", token)`` (the request's rows are rows of that matrix) or ``("memory", name,
+    shape, dtype)`` (the rows are in that shared memory; "fit" only); and ``("cancel", seq)``.
+    Replies: ``(kind, seq, payload)`` with kind ``done`` (the ranking or the model),
+    ``stopped`` or ``error`` (the exception). A job is only sent once the previous job's reply
+    has been read, so anything the child finds waiting while it works is a cancel.
     """
 
     def __init__(self) -> None:
