@@ -5,7 +5,9 @@ chunk is at the top of the heap. After a burst of work (a project of 100k items 
 maps built, a round applied, a fit on 50,000 labels) tens of MB stay resident that nothing
 uses: at 100k items and 50,000 answers, 30 MB in the app and 13 MB in the training process
 (``benchmarks/bench_memory.py``). ``malloc_trim(0)`` returns them in 4-7 ms, without the GIL
-(ctypes releases it). Where there is no glibc (musl, macOS, Windows) it does nothing.
+(ctypes releases it), but it holds malloc's lock meanwhile: any allocation in the process
+waits. So the app trims after bursts that end its quiet phases (an open), never while the user
+labels. Where there is no glibc (musl, macOS, Windows) it does nothing.
 """
 
 from __future__ import annotations
