@@ -1,13 +1,14 @@
 """Give memory the process has freed back to the system (glibc's ``malloc_trim``).
 
 Why: glibc keeps what Python and NumPy free inside the process for reuse, unless the free
-chunk is at the top of the heap. After a burst of work (a project of 100k items read and its
-maps built, a round applied, a fit on 50,000 labels) tens of MB stay resident that nothing
-uses: at 100k items and 50,000 answers, 30 MB in the app and 13 MB in the training process
-(``benchmarks/bench_memory.py``). ``malloc_trim(0)`` returns them in 4-7 ms, without the GIL
-(ctypes releases it), but it holds malloc's lock meanwhile: any allocation in the process
-waits. So the app trims after bursts that end its quiet phases (an open), never while the user
-labels. Where there is no glibc (musl, macOS, Windows) it does nothing.
+chunk is at the top of the heap. After a fit on 50,000 labels the training process kept 13 MB
+resident that nothing used (``benchmarks/bench_memory.py``); ``malloc_trim(0)`` returns it in
+4-7 ms, without the GIL (ctypes releases it). The training process trims after each job.
+
+The app itself does not: the trim holds malloc's lock while it runs, and every allocation in
+the process waits. Trimmed after each round, the app's key-press p95 rose by ~2.5 ms; trimmed
+once per open (30 MB back at 100k items / 50,000 answers), its longest stall while opening
+rose from 24-34 to 42-57 ms. Where there is no glibc (musl, macOS, Windows) it does nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import threading
 
 
 @functools.cache
@@ -34,8 +34,3 @@ def give_back() -> bool:
         return False
     trim(0)
     return True
-
-
-def give_back_soon() -> None:
-    """:func:`give_back` on a short-lived thread: the caller (the GUI thread) does not wait."""
-    threading.Thread(target=give_back, name="aldesk-free-memory", daemon=True).start()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from aldesk.core import free_memory, train_process
+from aldesk.core import train_process
 from aldesk.core.errors import AldeskError, ItemUnreadable
 from aldesk.core.rounds import RoundResult
 from aldesk.core.session import Query, Session
@@ -55,7 +55,6 @@ class LabelingController(FeatureFlow, QObject):
         self._feature_stage = "pool"  # which extraction the feature lane is running
         self._pool_features = None  # the pool-learned FeatureSet, once extracted
         self._idle = False  # nothing was on screen at the last announcement
-        self._memory_given_back = False  # freed memory handed back after the first round
         self._rounds: list = []  # the learning curve's rounds, read once on start
         self.session.queue.inline_seed = False  # k-means seed drawing runs on a worker
         # The fit runs in the app's training process: in a thread it held the GIL the GUI
@@ -344,12 +343,6 @@ class LabelingController(FeatureFlow, QObject):
         self._emit_status()
         self.upcoming_changed.emit()
         self._request_training()  # answers given while it trained may make the next one due
-        if not self._memory_given_back:
-            # Once per open, after the first round: what the open and that round left free. Not
-            # after every round: the trim holds malloc's lock for 4-7 ms and key presses waited
-            # (p95 +2.5 ms at 100k items, 50,000 answers).
-            self._memory_given_back = True
-            free_memory.give_back_soon()
 
     @Slot(str)
     def _on_train_failed(self, text: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aldesk.core import free_memory
 from aldesk.core.project import flag_failures
 from aldesk.gui import heap
 
@@ -139,7 +138,6 @@ class FeatureFlow:
         """Swap in the pool-learned features; then seed, train, and read the pretrained ones."""
         self.session.set_features(features, None, rows)
         heap.settle()  # the features' index and row maps stay: later full GC passes skip them
-        free_memory.give_back_soon()  # what reading the items and building the maps left free
         self._announce_if_idle()
         self._preload_learner()
         seed = self.session.seed_job()
