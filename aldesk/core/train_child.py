@@ -61,18 +61,16 @@ def _attach_pool(conn, message: tuple) -> bool:
 
 
 def _job_reply(message: tuple, should_stop: Callable[[], bool]) -> tuple:
-    """Fit the job of a ``fit`` message: its rows are rows of the mapped pool matrix, or in
+    """Answer a job: a ``rank`` on rows of the mapped pool matrix, or a ``fit`` on rows in
     shared memory made for the job."""
     kind, seq, light, where = message
-    if where[0] == "pool":
-        if _POOL[0] != where[1]:
-            return "error", seq, RuntimeError("the training process has another pool matrix")
-        snapshot = dataclasses.replace(light.snapshot, X=light.snapshot.X.on(_POOL[1]))
-        if kind == "rank":
-            request = dataclasses.replace(light, X_pool=_POOL[1], snapshot=snapshot)
-            return _rank_reply(request, seq, should_stop)
-        return _fit_reply(dataclasses.replace(light, snapshot=snapshot), seq, should_stop)
-    return _memory_job_reply(seq, light, *where[1:], should_stop)
+    if kind == "fit":
+        return _memory_job_reply(seq, light, *where[1:], should_stop)
+    if _POOL[0] != where[1]:
+        return "error", seq, RuntimeError("the training process has another pool matrix")
+    snapshot = dataclasses.replace(light.snapshot, X=light.snapshot.X.on(_POOL[1]))
+    request = dataclasses.replace(light, X_pool=_POOL[1], snapshot=snapshot)
+    return _rank_reply(request, seq, should_stop)
 
 
 def _rank_reply(request: RankRequest, seq: int, should_stop: Callable[[], bool]) -> tuple:

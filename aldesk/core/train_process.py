@@ -62,9 +62,9 @@ class TrainProcess:
     """The app's training child and the protocol to it; used from one thread at a time.
 
     Messages to the child: ``("pool", token, shape, dtype)`` followed by the pool matrix's
-    descriptor (``send_handle``); ``("rank" | "fit", seq, request, where)``, where ``where``
-    is ``("pool", token)`` (the request's rows are rows of that matrix) or ``("memory", name,
-    shape, dtype)`` (the rows are in that shared memory; "fit" only); and ``("cancel", seq)``.
+    descriptor (``send_handle``); ``("rank", seq, request, ("pool", token))`` (the request's
+    rows are rows of that matrix); ``("fit", seq, request, ("memory", name, shape, dtype))``
+    (the rows are in that shared memory); and ``("cancel", seq)``.
     Replies: ``(kind, seq, payload)`` with kind ``done`` (the ranking or the model),
     ``stopped`` or ``error`` (the exception). A job is only sent once the previous job's reply
     has been read, so anything the child finds waiting while it works is a cancel.
@@ -150,15 +150,8 @@ class TrainProcess:
         conn = self._ready(should_stop)
         if conn is None:
             return None
-        rows = fit.snapshot.X
-        segment = shared_pool.segment_of(rows.X_pool) if isinstance(rows, PoolRows) else None
-        try:
-            if segment is not None:  # the child gathers the rows from its own mapping
-                self._share_pool(conn, segment)
-                light = _without_matrix(fit, rows.on(None))
-                reply = self._send_job(conn, "fit", light, ("pool", segment.token), should_stop)
-            else:
-                reply = self._send_in_memory(conn, fit, should_stop)
+        try:  # the pool matrix is not shared (``rank`` sends the whole round otherwise)
+            reply = self._send_in_memory(conn, fit, should_stop)
         finally:
             self._free_memory()
         return self._payload(reply)
@@ -203,7 +196,8 @@ class TrainProcess:
         """The job with its rows copied into shared memory made for it."""
         X = np.asarray(fit.snapshot.X)
         where = job_memory.fill(self._room(X.nbytes), X)
-        light = _without_matrix(fit, np.empty((0, 0), X.dtype))
+        empty = np.empty((0, 0), X.dtype)  # X travels in the memory, not through the pipe
+        light = dataclasses.replace(fit, snapshot=dataclasses.replace(fit.snapshot, X=empty))
         return self._send_job(conn, "fit", light, where, should_stop)
 
     def _send_job(self, conn, kind: str, light, where: tuple, should_stop: Callable[[], bool]):
@@ -349,11 +343,6 @@ def _shared_segment(request: RankRequest) -> shared_pool.Segment | None:
     if segment is None or shared_pool.segment_of(rows.X_pool) != segment:
         return None
     return segment
-
-
-def _without_matrix(fit: FitRequest, X) -> FitRequest:
-    """``fit`` with its snapshot's matrix replaced by ``X`` (what travels through the pipe)."""
-    return dataclasses.replace(fit, snapshot=dataclasses.replace(fit.snapshot, X=X))
 
 
 def _lower_priority(pid: int) -> None:
