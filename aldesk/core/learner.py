@@ -24,8 +24,10 @@ from aldesk.core.linear_scoring import (
     softmax_blocks,
     stack,
 )
+from aldesk.core.standardise import column_moments, safe_scale, standardised
 from aldesk.core.strategies.pool import margin_scores
 from aldesk.core.threads import single_threaded
+from aldesk.core.training_rows import rows_of
 
 if TYPE_CHECKING:  # scikit-learn (+ scipy) takes ~2 s to import: only the trainer needs it
     from sklearn.linear_model import LogisticRegression
@@ -245,11 +247,19 @@ def _used_columns(weights: np.ndarray | None) -> np.ndarray | None:
 
 
 def _fit_scaler(
-    scaler: StandardScaler, X: np.ndarray, weights: np.ndarray | None
+    scaler: StandardScaler,
+    X: np.ndarray,
+    weights: np.ndarray | None,
+    columns: np.ndarray | None = None,
 ) -> StandardScaler:
     """Standardise, then weight each column: dividing ``scale_`` by the weight does both at
-    once, and the folded scorers (``W / scale_``) pick the weighting up with no extra step."""
-    scaler.fit(X)
+    once, and the folded scorers (``W / scale_``) pick the weighting up with no extra step.
+
+    The moments are computed by block (:mod:`aldesk.core.standardise`) and set on the scaler
+    as its ``fit`` would, without ``fit``'s float64 copy of the whole matrix."""
+    mean, var = column_moments(X, columns)
+    scaler.mean_, scaler.var_, scaler.scale_ = mean, var, safe_scale(var)
+    scaler.n_features_in_, scaler.n_samples_seen_ = len(mean), X.shape[0]
     if weights is not None:
         scaler.scale_ = scaler.scale_ / weights
     return scaler
@@ -263,19 +273,28 @@ def _fit(
     columns: np.ndarray | None,
 ) -> None:
     """Fit ``estimator`` in place, warm-starting or calibrating where the model needs it."""
-    X = np.asarray(snapshot.X, dtype=np.float32)
+    X = rows_of(snapshot.X)
     weights = None
     if columns is not None:
-        X, weights = X[:, columns], np.asarray(snapshot.feature_weights, dtype=np.float64)[columns]
+        weights = np.asarray(snapshot.feature_weights, dtype=np.float64)[columns]
     if snapshot.model == "svm":
-        _fit_svm(estimator, X, y, snapshot.random_state, weights)
+        used = np.asarray(X, dtype=np.float32)
+        _fit_svm(
+            estimator,
+            used if columns is None else used[:, columns],
+            y,
+            snapshot.random_state,
+            weights,
+        )
         return
-    scaler = _fit_scaler(estimator.named_steps["scale"], X, weights)
+    # Rows (named pool rows are gathered here) and used columns are read block by block: the
+    # standardised matrix is the one full-size copy of the labelled rows the fit makes.
+    scaler = _fit_scaler(estimator.named_steps["scale"], X, weights, columns)
     clf = estimator.named_steps["clf"]
     previous = snapshot.warm_start
     if snapshot.model == "logreg" and previous is not None and _same_columns(previous, columns):
         _seed_coefficients(clf, previous, scaler, classes)
-    Xs = scaler.transform(X)
+    Xs = standardised(X, scaler.mean_, scaler.scale_, columns)
     try:
         clf.fit(Xs, y)
     except ValueError:
@@ -311,7 +330,7 @@ def _fit_svm(
     from sklearn.model_selection import StratifiedKFold
 
     scaler = _fit_scaler(estimator.named_steps["scale"], X, weights)
-    Xs = scaler.transform(X)
+    Xs = standardised(X, scaler.mean_, scaler.scale_)
     svc = estimator.named_steps["clf"]
     n_splits = min(3, int(np.bincount(y)[np.unique(y)].min()))
     if n_splits >= 2:

@@ -159,8 +159,12 @@ def fit_model(fit: FitRequest, should_stop: Callable[[], bool]) -> FittedModel |
 
     The model's ``choice`` says which representation it was trained on, and why.
     """
-    # One gather of the labelled rows, in the process that fits (see training_rows).
-    snapshot = dataclasses.replace(fit.snapshot, X=np.asarray(fit.snapshot.X))
+    # The labelled rows are gathered in the process that fits (see training_rows): at once
+    # when few, else a block at a time by the fit (and a subset by the representation choice).
+    X = fit.snapshot.X
+    if len(X) <= representation.MAX_LABELS_TO_SCORE:
+        X = np.asarray(X)
+    snapshot = dataclasses.replace(fit.snapshot, X=X)
     choice, snapshot = _choose_representation(fit, snapshot)
     if should_stop():
         return None

@@ -45,9 +45,24 @@ class PoolRows:
         X = gather(self.X_pool, self.rows, self.extra)
         return X if dtype is None else X.astype(dtype, copy=False)
 
+    def __getitem__(self, key) -> np.ndarray:
+        """The rows at positions ``key`` (a slice, indices or a mask), gathered: a fit reads
+        many labels a block at a time (:mod:`aldesk.core.standardise`), never all at once."""
+        positions = np.arange(len(self.rows))[key]
+        extra = {}
+        if self.extra:  # synthesized items: few, and most projects have none
+            extra = {i: self.extra[p] for i, p in enumerate(positions.tolist()) if p in self.extra}
+        return gather(self.X_pool, self.rows[positions], extra)
+
     def on(self, X_pool: np.ndarray | None) -> PoolRows:
         """The same rows of another mapping of the pool matrix (None: in transit)."""
         return dataclasses.replace(self, X_pool=X_pool)
+
+
+def rows_of(X) -> np.ndarray | PoolRows:
+    """``X`` as a fit reads it: pool rows stay named (read a block at a time), anything else
+    becomes a float32 array."""
+    return X if isinstance(X, PoolRows) else np.asarray(X, dtype=np.float32)
 
 
 def gather(X_pool: np.ndarray | None, rows: np.ndarray, extra: dict[int, np.ndarray]) -> np.ndarray:

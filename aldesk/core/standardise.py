@@ -1,0 +1,66 @@
+"""Column standardisation of a large labelled matrix, a block of rows at a time.
+
+scikit-learn's ``StandardScaler.fit`` on a float32 matrix makes a float64 copy of the whole of
+it to compute the variance (plus a boolean NaN mask), and ``transform`` then makes a float32
+copy: fitting 50,000 labels x 448 columns peaked at ~200 MB above the rows themselves. Here the
+moments are accumulated in float64 over blocks of rows, and the standardised float32 matrix is
+the only full-size array made, so the training process holds the labelled rows about twice,
+not four times. The results match scikit-learn's to float32 rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Rows per block: 4,096 x 448 float64 is 15 MB of temporaries, and blocks this size keep the
+# per-block NumPy overhead negligible.
+BLOCK = 4096
+
+
+def column_moments(
+    X: np.ndarray, columns: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and (population) variance of ``X[:, columns]`` (every column when
+    ``columns`` is None), in float64, two passes by block.
+
+    The second pass subtracts the mean before squaring, so a column with a large offset and a
+    small spread keeps its precision (the one-pass sum of squares would cancel).
+    """
+    n = X.shape[0]
+    d = X.shape[1] if columns is None else len(columns)
+    total = np.zeros(d, dtype=np.float64)
+    for block in _blocks(n):
+        total += _rows(X, block, columns).sum(axis=0, dtype=np.float64)
+    mean = total / max(n, 1)
+    squares = np.zeros(d, dtype=np.float64)
+    for block in _blocks(n):
+        centred = _rows(X, block, columns).astype(np.float64) - mean
+        squares += np.einsum("ij,ij->j", centred, centred)
+    return mean, squares / max(n, 1)
+
+
+def safe_scale(var: np.ndarray) -> np.ndarray:
+    """Standard deviations with constant columns mapped to 1, as scikit-learn does, so they
+    are centred but not divided by zero."""
+    scale = np.sqrt(var)
+    scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
+    return scale
+
+
+def standardised(
+    X: np.ndarray, mean: np.ndarray, scale: np.ndarray, columns: np.ndarray | None = None
+) -> np.ndarray:
+    """``(X[:, columns] - mean) / scale`` as a new float32 matrix, a block of rows at a time
+    (so the column subset is never gathered whole)."""
+    out = np.empty((X.shape[0], len(mean)), dtype=np.float32)
+    for block in _blocks(X.shape[0]):
+        out[block] = (_rows(X, block, columns) - mean) / scale
+    return out
+
+
+def _rows(X: np.ndarray, block: slice, columns: np.ndarray | None) -> np.ndarray:
+    return X[block] if columns is None else X[block][:, columns]
+
+
+def _blocks(n: int) -> list[slice]:
+    return [slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK)]
