@@ -4,8 +4,9 @@ scikit-learn's ``StandardScaler.fit`` on a float32 matrix makes a float64 copy o
 it to compute the variance (plus a boolean NaN mask), and ``transform`` then makes a float32
 copy: fitting 50,000 labels x 448 columns peaked at ~200 MB above the rows themselves. Here the
 moments are accumulated in float64 over blocks of rows, and the standardised float32 matrix is
-the only full-size array made, so the training process holds the labelled rows about twice,
-not four times. The results match scikit-learn's to float32 rounding.
+the only full-size array made. ``X`` only needs ``shape`` and row slicing, so the rows can be
+named pool rows (``training_rows.PoolRows``) gathered a block at a time. The results match
+scikit-learn's to float32 rounding.
 """
 
 from __future__ import annotations
