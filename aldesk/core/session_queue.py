@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 
 import numpy as np
 
@@ -96,7 +96,7 @@ class QueueState:
 
     # ----------------------------------------------------------- seed
     def next_seed(
-        self, unavailable: set[int], features: FeatureSet | None, row_of: dict[int, int]
+        self, unavailable: set[int], features: FeatureSet | None, row_of: Mapping[int, int]
     ) -> Pick | None:
         queue = self.store.get("seed_queue")
         if queue is None and features is not None and self.inline_seed:
@@ -123,7 +123,7 @@ class QueueState:
     # seeded random order meanwhile; the simulator and the CLI draw it inline.
     inline_seed = True
 
-    def seed_request(self, features: FeatureSet, row_of: dict[int, int]) -> Callable[[], tuple]:
+    def seed_request(self, features: FeatureSet, row_of: Mapping[int, int]) -> Callable[[], tuple]:
         """What gathers the arguments of :func:`draw_seed` (the candidate files' features).
 
         Call it on a worker: it copies the candidates' feature rows (0.2 s at 100k items). It

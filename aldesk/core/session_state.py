@@ -16,7 +16,13 @@ import numpy as np
 
 from aldesk.core.answer_state import AnswerState
 from aldesk.core.evaluation import Metrics, compute_metrics
-from aldesk.core.feature_rows import FeatureRows, candidate_file_rows, feature_rows, read_hashes
+from aldesk.core.feature_rows import (
+    FeatureRows,
+    RowMap,
+    candidate_file_rows,
+    feature_rows,
+    read_hashes,
+)
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.item_columns import ItemColumns
 from aldesk.core.item_index import ItemIndex
@@ -42,11 +48,10 @@ class ModelState:
         self.settings = settings
         self.features: FeatureSet | None = None
         self.layout: Layout | None = None
-        self.row_of: dict[int, int] = {}
+        self.row_of = RowMap()  # item id -> feature row
         self.item_of_row = np.zeros(0, dtype=np.int64)
         self.extra: dict[int, np.ndarray] = {}  # synthesized items' features
         self._file_rows: np.ndarray | None = None
-        self._row_by_item: np.ndarray | None = None  # item id -> feature row (-1: none)
         self._stop_set: tuple[int, np.ndarray] | None = None
         self._epoch = 0  # counts changes of the items (rows built for older items are stale)
         self.ranking: Ranking | None = None  # None after a reopen until the model is rebuilt
@@ -80,7 +85,7 @@ class ModelState:
         self.features = features
         self.layout = layout if layout is not None else single_layout(features)
         self.row_of, self.item_of_row = rows.row_of, rows.item_of_row
-        self._row_by_item, self._file_rows = rows.row_by_item, rows.file_rows
+        self._file_rows = rows.file_rows
         if self.ranking is not None:  # rows moved (a rescan): the model in memory follows them
             self.ranking = remap_ranking(
                 self.ranking, old_rows, self.item_of_row, features.X, old_width
@@ -206,17 +211,11 @@ class ModelState:
         return ids[keep], y[keep], rows[keep]
 
     def _row_of_items(self, ids: np.ndarray) -> np.ndarray:
-        """Feature row of each item id (-1: none), through an array kept beside ``row_of``."""
-        if self._row_by_item is None:
-            size = max(self.row_of, default=-1) + 1
-            self._row_by_item = np.full(size, -1, dtype=np.int64)
-            if self.row_of:
-                self._row_by_item[np.fromiter(self.row_of, dtype=np.int64)] = np.fromiter(
-                    self.row_of.values(), dtype=np.int64
-                )
-        inside = (ids >= 0) & (ids < len(self._row_by_item))
+        """Feature row of each item id (-1: none), from ``row_of``'s array."""
+        by_item = self.row_of.by_item
+        inside = (ids >= 0) & (ids < len(by_item))
         rows = np.full(len(ids), -1, dtype=np.int64)
-        rows[inside] = self._row_by_item[ids[inside]]
+        rows[inside] = by_item[ids[inside]]
         return rows
 
     def _candidate_rows(self, state: AnswerState) -> np.ndarray:

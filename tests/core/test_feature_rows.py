@@ -122,10 +122,10 @@ def test_the_inline_seed_draws_from_the_gathered_rows(tmp_path):
     assert q.item.id in session.store.get("seed_queue")
 
 
-def test_rows_of_a_large_pool_are_mapped_across_chunks():
+def test_rows_of_a_large_pool_are_mapped_in_a_shuffled_order():
     from aldesk.core.feature_rows import feature_rows
 
-    n = 20_000  # more than one chunk of the row map
+    n = 20_000
     ids = np.arange(1, n + 1, dtype=np.int64)
     items = ItemColumns(ids, np.ones(n, bool), np.zeros(n), np.zeros(n), np.full(n, -1))
     hashes = [(int(i), f"h{i}") for i in ids]
@@ -134,3 +134,24 @@ def test_rows_of_a_large_pool_are_mapped_across_chunks():
     rows = feature_rows(features, hashes, items, epoch=0)
     assert rows.row_of == {int(i) + 1: r for r, i in enumerate(order)}
     assert len(rows.file_rows) == n
+
+
+def test_the_row_map_answers_as_the_dict_of_its_pairs():
+    """``row_of`` is an array read as a mapping (a dict of 100k ints was 11 MB): every question
+    the session and the review window ask gets the dict's answer."""
+    from aldesk.core.feature_rows import RowMap
+
+    by_item = np.array([-1, 4, -1, 0, 7, -1, 2], dtype=np.int64)
+    rows, same = RowMap(by_item), {1: 4, 3: 0, 4: 7, 6: 2}
+    assert rows == same and same == rows and len(rows) == 4
+    assert list(rows) == list(same) and dict(rows.items()) == same
+    assert rows.values() == list(same.values())
+    for key in (-1, 0, 1, 2, 3, 6, 7, 99, np.int64(4), "4", None, 1.5):
+        assert (key in rows) == (key in same), key
+        assert rows.get(key, "none") == same.get(key, "none"), key
+    assert rows[np.int64(3)] == 0 and isinstance(rows[3], int)
+    with pytest.raises(KeyError):
+        rows[2]
+    np.testing.assert_array_equal(rows.ids(), [1, 3, 4, 6])
+    np.testing.assert_array_equal(rows.rows(), [4, 0, 7, 2])
+    assert RowMap() == {} and len(RowMap()) == 0

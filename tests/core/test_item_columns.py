@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aldesk.core.item_columns import ItemColumns
-from aldesk.core.item_index import ItemIndex, arrival_key, is_arrival
+from aldesk.core.item_index import ItemIndex, arrival_key, id_array, is_arrival
 from aldesk.core.project import ProjectSettings
 from aldesk.core.store import NewItem, ProjectStore
 
@@ -50,8 +50,8 @@ def _reference_index(records, random_state: int) -> dict:
         "synth": tuple(it.id for it in records if it.origin == "synth"),
         "n_pool_ok": sum(it.split == "pool" and it.status == "ok" for it in records),
         "n_unreadable": sum(it.status != "ok" for it in records),
-        "random_order": tuple(int(i) for i in rng.permutation(files)) if files else (),
-        "arrivals": tuple(sorted(files, key=lambda i: arrival_key(by_id[i]))),
+        "random_order": id_array(np.array(rng.permutation(files) if files else [])),
+        "arrivals": id_array(np.array(sorted(files, key=lambda i: arrival_key(by_id[i])))),
     }
 
 

@@ -53,8 +53,7 @@ def _weights_key(request: ReviewRequest) -> bytes | None:
 def _pool_rows(session: Session) -> tuple[np.ndarray, np.ndarray]:
     """Item ids and feature rows of the readable pool and test files (not synthesized ones)."""
     row_of = session.model.row_of
-    ids = np.fromiter(row_of.keys(), dtype=np.int64, count=len(row_of))
-    rows = np.fromiter(row_of.values(), dtype=np.intp, count=len(row_of))
+    ids, rows = row_of.ids(), row_of.rows().astype(np.intp)
     keep = session.index.items.readable_files_mask(ids)
     return ids[keep], rows[keep]
 
