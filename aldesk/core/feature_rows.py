@@ -57,10 +57,10 @@ class RowMap(Mapping[int, int]):
     def rows(self) -> np.ndarray:
         return self._by_item[self._ids]
 
-    def items(self):  # pairs in one pass of two arrays, not a lookup per key
+    def items(self) -> Iterator[tuple[int, int]]:  # two arrays read once, not a lookup a key
         return zip(self._ids.tolist(), self.rows().tolist(), strict=True)
 
-    def values(self):
+    def values(self) -> list[int]:
         return self.rows().tolist()
 
     @property
