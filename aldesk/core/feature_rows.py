@@ -75,9 +75,8 @@ class FeatureRows:
 
     features: FeatureSet
     epoch: int  # ``ModelState``'s item epoch when the items were taken
-    row_of: RowMap  # item id -> feature row
+    row_of: RowMap  # item id -> feature row (``row_of.by_item``: the array, -1 for none)
     item_of_row: np.ndarray  # feature row -> item id (-1: no item has that hash)
-    row_by_item: np.ndarray  # item id -> feature row (-1: none)
     file_rows: np.ndarray  # rows of readable pool files, ascending (the candidates)
 
 
@@ -102,7 +101,6 @@ def feature_rows(
         epoch,
         RowMap(row_by_item),
         item_of_row,
-        row_by_item,
         candidate_file_rows(item_of_row, items),
     )
 
