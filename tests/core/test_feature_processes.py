@@ -307,3 +307,13 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_cpython_fix_is_detected_without_source():
+    # A frozen app has no source to read; the compiled method must say what the source says.
+    import inspect
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    processes._cpython_unblocks_broken_pools.cache_clear()
+    source = inspect.getsource(_ExecutorManagerThread.terminate_broken)
+    assert processes._cpython_unblocks_broken_pools() == ("_reader.close()" in source)

@@ -294,14 +294,14 @@ class PoolRun:
 @functools.cache
 def _cpython_unblocks_broken_pools() -> bool:
     """Whether this CPython's executor closes a broken pool's call queue itself (the fix of
-    gh-94777, present in 3.11.7 and 3.12 but not in Debian 12's 3.11.2)."""
-    import inspect
+    gh-94777, present in 3.11.7 and 3.12 but not in Debian 12's 3.11.2).
+
+    Read from the compiled method, not its source: a frozen app has no source, and guessing
+    from the version got 3.11.7 wrong, so both sides closed the same pipe end from two
+    threads, and the second close could hit a descriptor already reused by another pipe."""
     from concurrent.futures.process import _ExecutorManagerThread
 
-    try:
-        return "_reader.close()" in inspect.getsource(_ExecutorManagerThread.terminate_broken)
-    except (OSError, TypeError):  # no source (a frozen app): trust the version
-        return sys.version_info >= (3, 12)
+    return "_reader" in _ExecutorManagerThread.terminate_broken.__code__.co_names
 
 
 def _close_call_queue_reader(queue) -> None:
