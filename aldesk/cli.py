@@ -124,6 +124,16 @@ def _add_simulate(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="where to write curve.json")
 
 
+def run() -> int:
+    """The installed command's entry point: ``main``, then an exit that cannot hang."""
+    from aldesk import exit_guard
+
+    code = main()
+    sys.stdout.flush()
+    exit_guard.arm(code)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if getattr(sys, "frozen", False):  # a frozen app's worker processes start here
         import multiprocessing  # (not imported otherwise: aldesk status starts sooner)

@@ -1,0 +1,35 @@
+"""The installed command always exits, even when a thread left behind would hold it."""
+
+import subprocess
+import sys
+
+HANGING_EXIT = """
+import threading
+from aldesk import exit_guard
+threading.Thread(target=threading.Event().wait).start()  # never ends: exit would wait on it
+exit_guard.arm(3, grace=0.5)
+"""
+
+
+def test_an_exit_that_would_hang_is_ended_with_the_commands_code():
+    done = subprocess.run([sys.executable, "-c", HANGING_EXIT], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 3
+    assert "exiting took over 0.5 s" in done.stderr
+
+
+def test_a_normal_exit_is_not_delayed_or_changed():
+    code = "from aldesk import exit_guard; exit_guard.arm(3, grace=30); print('bye')"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=20
+    )  # far below the grace: the guard did not end it
+    assert done.returncode == 0 and done.stdout == "bye\n" and not done.stderr
+
+
+def test_the_entry_point_arms_the_guard_after_main(monkeypatch):
+    from aldesk import cli, exit_guard
+
+    armed = []
+    monkeypatch.setattr(cli, "main", lambda: 7)
+    monkeypatch.setattr(exit_guard, "arm", armed.append)
+    assert cli.run() == 7 and armed == [7]
