@@ -317,3 +317,42 @@ def test_the_cpython_fix_is_detected_without_source():
     processes._cpython_unblocks_broken_pools.cache_clear()
     source = inspect.getsource(_ExecutorManagerThread.terminate_broken)
     assert processes._cpython_unblocks_broken_pools() == ("_reader.close()" in source)
+
+
+APP_THAT_VANISHES = """
+import os
+from concurrent.futures import ProcessPoolExecutor
+from aldesk.core.features import processes
+pool = ProcessPoolExecutor(2, processes.pool_context(), processes._init_worker,
+                          (processes.app_alive_reader(),))
+pids = {pool.submit(os.getpid).result() for _ in range(4)}
+print(*pids, flush=True)
+os._exit(0)  # killed or crashed: the pool is never shut down
+"""
+
+
+def _ended_within(pid: int, seconds: float) -> bool:
+    """Whether process ``pid`` ends (or has ended) within ``seconds``: a pidfd becomes
+    readable when its process exits, zombie or not."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], seconds)[0])
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="Linux pidfds")
+def test_workers_end_when_the_app_is_gone():
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", APP_THAT_VANISHES], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    pids = [int(p) for p in done.stdout.split()]
+    assert pids and done.returncode == 0
+    # Without the watch they would wait for their next chunk for ever.
+    assert all(_ended_within(pid, 60) for pid in pids), "a worker outlived the app"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing
+import os
 import sys
 import threading
 from collections import deque
@@ -156,7 +157,7 @@ _WORKER_STATE: tuple[str, extractors.State] | None = None
 _WORKER_CONTEXT: list = []
 
 
-def _init_worker() -> None:
+def _init_worker(app_alive=None) -> None:
     # For the worker's whole life: one BLAS thread, freed memory kept for the next chunk (the
     # context is kept referenced: collecting it would leave it). Workers forked from the
     # server inherit single-threaded BLAS already; setting the limit again would restart
@@ -166,6 +167,38 @@ def _init_worker() -> None:
     limit = SERVER_LAST not in sys.modules and extractors.blas_threads() > 1
     _WORKER_CONTEXT.append(extractors.extraction_context(limit_threads=limit))
     _WORKER_CONTEXT[-1].__enter__()
+    if app_alive is not None:
+        _exit_with_app(app_alive)
+
+
+def _exit_with_app(app_alive) -> None:
+    """End this worker when the app ends.
+
+    A worker waits for its next chunk on a queue whose write end it holds itself, and it holds
+    the fork server's liveness pipe too, so neither it nor the server ever sees the app go:
+    when the app exits without stopping the pool (killed, crashed, or an exit cut short), the
+    worker, the server and the resource tracker whose pipe they hold live on idle for ever.
+    ``app_alive`` is the read end of a pipe only the app can write to (and never does): it
+    reads as end-of-file once the app has ended, however it ended.
+    """
+
+    def wait() -> None:
+        with contextlib.suppress(OSError, EOFError):
+            app_alive.poll(None)
+        os._exit(0)
+
+    threading.Thread(target=wait, name="aldesk-app-watch", daemon=True).start()
+
+
+_APP_ALIVE: list = []  # this process's liveness pipe: (read end for workers, write end)
+
+
+def app_alive_reader():
+    """The read end of this process's liveness pipe (made on first use; its write end stays
+    here, unwritten, until the process ends), for a worker to pass to :func:`_exit_with_app`."""
+    if not _APP_ALIVE:
+        _APP_ALIVE.extend(pool_context().Pipe(duplex=False))
+    return _APP_ALIVE[0]
 
 
 def _state_message(state: extractors.State) -> tuple[str, dict] | None:
@@ -229,7 +262,9 @@ class PoolRun:
         self.running: dict[Future, list] = {}
         self.broken = False
         start_worker_server(kind)  # with kind's preload list, if nothing started it yet
-        self.pool = ProcessPoolExecutor(self.processes, pool_context(), _init_worker)
+        self.pool = ProcessPoolExecutor(
+            self.processes, pool_context(), _init_worker, (app_alive_reader(),)
+        )
 
     def feed(self, queue: deque) -> None:
         """Hand chunks from the front of ``queue`` to the workers: two per worker, or up to
