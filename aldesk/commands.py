@@ -175,7 +175,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if finals:
         print(f"{curve['strategy']}: final accuracy {sum(finals) / len(finals):.3f} "
               f"(full data {curve['full_accuracy']:.3f}); curve written to {args.out}")  # fmt: skip
+        print(_stop_advice_summary(curve["runs"]))
     return 0
+
+
+def _stop_advice_summary(runs: list[dict]) -> str:
+    """When the stopping advice (Progress panel) first said stop, over the runs."""
+    from statistics import median
+
+    from aldesk.core.simulate import first_stop_advice
+
+    firsts = [first_stop_advice(r) for r in runs]
+    said = [f for f in firsts if f is not None]
+    if not said:
+        return "stopping advice: never said stop within the budget"
+    labels = median(n for n, _ in said)
+    accuracies = [a for _, a in said if a is not None]
+    there = f", test accuracy there {sum(accuracies) / len(accuracies):.3f}" if accuracies else ""
+    return (f"stopping advice: said stop in {len(said)} of {len(runs)} runs, after a median of "
+            f"{labels:g} labels{there}")  # fmt: skip
 
 
 def check_writable(path: Path) -> None:

@@ -168,7 +168,7 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
     session.set_features(features, layout)
     ids = _class_ids(store)
     curve = {"repeat": repeat, "n_labels": [], "accuracy": [], "macro_f1": [], "round_seconds": [],
-             "representation": []}  # fmt: skip
+             "representation": [], "stop_advised": []}  # fmt: skip
     n_labels = 0
     while n_labels < budget:
         query = session.current()
@@ -195,6 +195,19 @@ def _add_point(curve: dict, session: Session, seconds: float) -> None:
     curve["macro_f1"].append(latest.macro_f1)
     curve["round_seconds"].append(round(seconds, 4))
     curve["representation"].append(latest.representation)
+    # What the app's Progress panel would say now (stable predictions, by default): how many
+    # labels the advice would have saved, and what they would have cost in accuracy.
+    curve["stop_advised"].append(bool(session.status().advice.stop))
+
+
+def first_stop_advice(run: dict) -> tuple[int, float | None] | None:
+    """(labels, test accuracy) at the first round whose stopping advice said stop; None if
+    it never did within the run."""
+    for n, accuracy, stop in zip(run["n_labels"], run["accuracy"], run.get("stop_advised", ()),
+                                 strict=False):  # fmt: skip
+        if stop:
+            return n, accuracy
+    return None
 
 
 def _full_accuracy(

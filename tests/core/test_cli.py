@@ -112,7 +112,7 @@ def test_open_project_is_read_by_status_and_export_but_not_written(tmp_path, poo
         assert "already open" in capsys.readouterr().err
 
 
-def test_simulate_writes_the_curve_file(tmp_path, pool) -> None:
+def test_simulate_writes_the_curve_file(tmp_path, pool, capsys) -> None:
     folder, labels = pool
     out = tmp_path / "curve.json"
     assert main(["simulate", "--pool", str(folder), "--oracle", str(labels), "--strategy",
@@ -124,7 +124,24 @@ def test_simulate_writes_the_curve_file(tmp_path, pool) -> None:
     run = curve["runs"][0]
     assert run["n_labels"] == sorted(run["n_labels"]) and run["n_labels"][-1] <= 30
     assert len(run["accuracy"]) == len(run["macro_f1"]) == len(run["round_seconds"])
+    assert len(run["stop_advised"]) == len(run["accuracy"])
+    assert "stopping advice: " in capsys.readouterr().out
     assert curve["n_items"] == 80 and curve["classes"] == [str(d) for d in range(10)]
+
+
+def test_simulate_says_when_the_stopping_advice_would_have_stopped(capsys) -> None:
+    from aldesk.commands import _stop_advice_summary
+    from aldesk.core.simulate import first_stop_advice
+
+    said = {"n_labels": [10, 15, 20, 25], "accuracy": [0.5, 0.6, 0.7, 0.72],
+            "stop_advised": [False, False, True, True]}  # fmt: skip
+    never = {"n_labels": [10, 15], "accuracy": [0.5, 0.6], "stop_advised": [False, False]}
+    assert first_stop_advice(said) == (20, 0.7) and first_stop_advice(never) is None
+    assert _stop_advice_summary([said, never]) == (
+        "stopping advice: said stop in 1 of 2 runs, after a median of 20 labels, "
+        "test accuracy there 0.700"
+    )
+    assert "never said stop" in _stop_advice_summary([never])
 
 
 def test_gui_commands_without_a_display_explain_instead_of_aborting(tmp_path) -> None:
