@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from aldesk.cli_types import ACCURACY, TEST_FRACTION, count
 from aldesk.core.errors import AldeskError
 
 EXIT_USER_ERROR = 2
+EXIT_READER_GONE = 141  # what a Unix command killed by SIGPIPE reports: 128 + 13
 COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo",
             "selfcheck", "suspicious")  # fmt: skip
 
@@ -128,10 +130,29 @@ def run() -> int:
     """The installed command's entry point: ``main``, then an exit that cannot hang."""
     from aldesk import exit_guard
 
-    code = main()
-    sys.stdout.flush()
+    try:
+        code = main()
+    except SystemExit as stop:  # argparse's --help, --version and usage errors
+        if not isinstance(stop.code, int | None):
+            raise
+        code = stop.code or 0
+    if not _flush_stdout():
+        code = EXIT_READER_GONE
     exit_guard.arm(code)
     return code
+
+
+def _flush_stdout() -> bool:
+    """Flush standard output; False if its reader has gone (``aldesk status | head``).
+
+    Then the rest of the output goes nowhere, quietly, as with any command whose reader stops
+    reading: not an error to report, and nothing is left to fail at interpreter exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return False
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise  # a constraint or API misuse is a bug: keep its traceback
         print(f"aldesk: {_database_message(args, exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # the reader of our output stopped reading: that is all
+        _flush_stdout()
+        return EXIT_READER_GONE
     except OSError as exc:  # the disk, or a path the user named: full, read-only, missing
         print(f"aldesk: {os_message(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +154,25 @@ def test_gui_commands_without_a_display_explain_instead_of_aborting(tmp_path) ->
                          capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
     assert out.returncode == 2
     assert "No display found" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    # 141, as a Unix command killed by SIGPIPE; argparse ignores a failed write of its own
+    [(["status", "p"], 141), (["--version"], 0), (["--help"], 0)],
+)
+def test_output_to_a_reader_that_has_gone_ends_quietly(tmp_path, pool, args, code) -> None:
+    # `aldesk status p | head -1`: head exits, the next write fails with EPIPE
+    folder, _labels = pool
+    main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes",
+          ",".join(str(d) for d in range(10)), "--no-features"])  # fmt: skip
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "aldesk", *args], cwd=tmp_path,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              stdin=subprocess.DEVNULL, timeout=120)  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.returncode == code
+    assert done.stderr == ""  # no traceback, no "Broken pipe" error
