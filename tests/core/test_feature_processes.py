@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from feature_files import image_files
+from process_waits import wait_gone
 
 from aldesk.core import features
 from aldesk.core.features import processes
@@ -331,21 +332,6 @@ os._exit(0)  # killed or crashed: the pool is never shut down
 """
 
 
-def _ended_within(pid: int, seconds: float) -> bool:
-    """Whether process ``pid`` ends (or has ended) within ``seconds``: a pidfd becomes
-    readable when its process exits, zombie or not."""
-    import select
-
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        return bool(select.select([fd], [], [], seconds)[0])
-    finally:
-        os.close(fd)
-
-
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="Linux pidfds")
 def test_workers_end_when_the_app_is_gone():
     import subprocess
@@ -355,4 +341,4 @@ def test_workers_end_when_the_app_is_gone():
     pids = [int(p) for p in done.stdout.split()]
     assert pids and done.returncode == 0
     # Without the watch they would wait for their next chunk for ever.
-    assert all(_ended_within(pid, 60) for pid in pids), "a worker outlived the app"
+    assert all(wait_gone(pid, 60) for pid in pids), "a worker outlived the app"

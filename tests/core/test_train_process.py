@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from multiprocessing import reduction
 
 import numpy as np
 import pytest
+from process_waits import wait_gone
 from sklearn.datasets import make_classification
 
 from aldesk.core import shared_pool, train_process
@@ -66,18 +66,6 @@ def _assert_same_ranking(got, expected) -> None:
     np.testing.assert_allclose(got.ranking.proba, expected.ranking.proba, rtol=1e-6, atol=1e-7)
     assert got.ranking.choice.name == expected.ranking.choice.name
     assert got.ranking.strategy == expected.ranking.strategy
-
-
-def _wait_gone(pid: int, timeout: float = 30.0) -> bool:
-    """Whether process ``pid`` (not our child) has exited within ``timeout`` seconds."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        return bool(select.select([fd], [], [], timeout)[0])
-    finally:
-        os.close(fd)
 
 
 def test_the_process_ranks_as_the_thread_does(client, data):
@@ -138,7 +126,7 @@ def test_a_child_dying_during_a_round_falls_back_to_the_thread(client, data):
     )
     _assert_same_ranking(result, run_round(_job(X, y, 150, "svm")))
     assert client.fits == 0
-    assert _wait_gone(pid)
+    assert wait_gone(pid)
     again = train_process.run_round(_job(X, y, 150, "svm"))
     assert again.failure is None and client.fits == 1 and client.pid != pid
 
@@ -156,7 +144,7 @@ def test_shutdown_leaves_no_process_behind(client):
     pid = client.pid
     assert pid is not None
     client.shutdown()
-    assert _wait_gone(pid, timeout=0)  # already gone when shutdown returns
+    assert wait_gone(pid, timeout=0)  # already gone when shutdown returns
     assert client.pid is None
 
 
@@ -175,7 +163,7 @@ def test_the_child_exits_when_the_app_crashes():
     )
     assert app.returncode == -signal.SIGKILL
     pid = int(app.stdout.split()[0])
-    assert _wait_gone(pid)
+    assert wait_gone(pid)
 
 
 @pytest.mark.skipif(not hasattr(os, "setpriority"), reason="Unix priorities")
@@ -287,7 +275,7 @@ def test_a_child_dying_while_it_ranks_falls_back_to_the_thread(client, data):
     result = train_process.run_round(job)
     assert result.failure.startswith("The training process stopped (killed by SIGKILL")
     _assert_same_ranking(result, run_round(_job(X, y, 150, "svm")))
-    assert client.ranks == 0 and _wait_gone(pid)
+    assert client.ranks == 0 and wait_gone(pid)
     again = train_process.run_round(_pool_job(X_pool, y, 150, model="svm"))
     assert again.failure is None and client.ranks == 1 and client.pid != pid
 
