@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import pickle
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -19,7 +17,9 @@ from aldesk.core.ranking import FitRequest, RankRequest, fit_and_rank, fit_model
 
 def serve(conn, watch) -> None:
     """The child's loop: fit each job, answer, until the app closes the pipe."""
-    _exit_with_parent(watch)
+    from aldesk.core.features.processes import exit_when_closed
+
+    exit_when_closed(watch, "aldesk-train-watch")  # the app's end closes when it exits or crashes
     _limit_blas()
     from aldesk.core.learner import preload
 
@@ -118,18 +118,6 @@ def _picklable(exc: Exception) -> Exception:
     except Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc
-
-
-def _exit_with_parent(watch) -> None:
-    """Exit when the app does: nothing is ever written to ``watch``, so it becomes readable
-    only when the app's end closes, i.e. when the app has exited or crashed."""
-
-    def wait() -> None:
-        with contextlib.suppress(OSError, EOFError):
-            watch.poll(None)
-        os._exit(0)
-
-    threading.Thread(target=wait, name="aldesk-train-watch", daemon=True).start()
 
 
 def _limit_blas() -> None:

@@ -168,26 +168,27 @@ def _init_worker(app_alive=None) -> None:
     _WORKER_CONTEXT.append(extractors.extraction_context(limit_threads=limit))
     _WORKER_CONTEXT[-1].__enter__()
     if app_alive is not None:
-        _exit_with_app(app_alive)
+        exit_when_closed(app_alive)
 
 
-def _exit_with_app(app_alive) -> None:
-    """End this worker when the app ends.
+def exit_when_closed(watch, name: str = "aldesk-app-watch") -> None:
+    """End this process once ``watch``, the read end of a pipe nobody writes to, reads as
+    end-of-file: once every write end has closed, i.e. once the app has ended (or, for a
+    pipe of its own, let the process go), however it ended.
 
-    A worker waits for its next chunk on a queue whose write end it holds itself, and it holds
-    the fork server's liveness pipe too, so neither it nor the server ever sees the app go:
-    when the app exits without stopping the pool (killed, crashed, or an exit cut short), the
-    worker, the server and the resource tracker whose pipe they hold live on idle for ever.
-    ``app_alive`` is the read end of a pipe only the app can write to (and never does): it
-    reads as end-of-file once the app has ended, however it ended.
+    A feature worker needs it: it waits for its next chunk on a queue whose write end it holds
+    itself, and it holds the fork server's liveness pipe too, so neither it nor the server ever
+    sees the app go. When the app exits without stopping the pool (killed, crashed, or an exit
+    cut short), the worker, the server and the resource tracker whose pipe they hold would live
+    on idle for ever.
     """
 
     def wait() -> None:
         with contextlib.suppress(OSError, EOFError):
-            app_alive.poll(None)
+            watch.poll(None)
         os._exit(0)
 
-    threading.Thread(target=wait, name="aldesk-app-watch", daemon=True).start()
+    threading.Thread(target=wait, name=name, daemon=True).start()
 
 
 _APP_ALIVE: list = []  # this process's liveness pipe: (read end for workers, write end)
@@ -195,7 +196,7 @@ _APP_ALIVE: list = []  # this process's liveness pipe: (read end for workers, wr
 
 def app_alive_reader():
     """The read end of this process's liveness pipe (made on first use; its write end stays
-    here, unwritten, until the process ends), for a worker to pass to :func:`_exit_with_app`."""
+    here, unwritten, until the process ends), for a worker to pass to :func:`exit_when_closed`."""
     if not _APP_ALIVE:
         _APP_ALIVE.extend(pool_context().Pipe(duplex=False))
     return _APP_ALIVE[0]
