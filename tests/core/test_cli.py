@@ -158,8 +158,9 @@ def test_gui_commands_without_a_display_explain_instead_of_aborting(tmp_path) ->
 
 @pytest.mark.parametrize(
     ("args", "code"),
-    # 141, as a Unix command killed by SIGPIPE; argparse ignores a failed write of its own
-    [(["status", "p"], 141), (["--version"], 0), (["--help"], 0)],
+    # 141, as a Unix command killed by SIGPIPE; argparse's own output may end either way (3.11.7
+    # ignores its failed write and exits 0, Debian's 3.11.2 leaves it to our flush: 141)
+    [(["status", "p"], {141}), (["--version"], {0, 141}), (["--help"], {0, 141})],
 )
 def test_output_to_a_reader_that_has_gone_ends_quietly(tmp_path, pool, args, code) -> None:
     # `aldesk status p | head -1`: head exits, the next write fails with EPIPE
@@ -174,5 +175,5 @@ def test_output_to_a_reader_that_has_gone_ends_quietly(tmp_path, pool, args, cod
                               stdin=subprocess.DEVNULL, timeout=120)  # fmt: skip
     finally:
         os.close(write_end)
-    assert done.returncode == code
+    assert done.returncode in code
     assert done.stderr == ""  # no traceback, no "Broken pipe" error
