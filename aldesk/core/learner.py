@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aldesk.core import blocked_logreg
 from aldesk.core.linear_scoring import (
     LinearScorer,
     fold_committee,
@@ -24,7 +25,7 @@ from aldesk.core.linear_scoring import (
     softmax_blocks,
     stack,
 )
-from aldesk.core.standardise import column_moments, safe_scale, standardised
+from aldesk.core.standardise import BLOCK, column_moments, safe_scale, standardised
 from aldesk.core.strategies.pool import margin_scores
 from aldesk.core.threads import single_threaded
 from aldesk.core.training_rows import rows_of
@@ -288,12 +289,17 @@ def _fit(
         )
         return
     # Rows (named pool rows are gathered here) and used columns are read block by block: the
-    # standardised matrix is the one full-size copy of the labelled rows the fit makes.
+    # standardised matrix is the one full-size copy of the labelled rows the fit makes, and a
+    # logistic regression on more than a block of rows makes none (blocked_logreg).
     scaler = _fit_scaler(estimator.named_steps["scale"], X, weights, columns)
     clf = estimator.named_steps["clf"]
     previous = snapshot.warm_start
     if snapshot.model == "logreg" and previous is not None and _same_columns(previous, columns):
         _seed_coefficients(clf, previous, scaler, classes)
+    if snapshot.model == "logreg" and X.shape[0] > BLOCK:
+        # Same fit, the rows read a block at a time: no full-size standardised copy.
+        blocked_logreg.fit(clf, X, y, scaler.mean_, scaler.scale_, columns)
+        return
     Xs = standardised(X, scaler.mean_, scaler.scale_, columns)
     try:
         clf.fit(Xs, y)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-# Rows per block: 4,096 x 448 float64 is 15 MB of temporaries, and blocks this size keep the
-# per-block NumPy overhead negligible.
-BLOCK = 4096
+# Rows per block: 2,048 x 448 float64 is 7 MB of temporaries (the whole of what a fit adds
+# when it reads its rows by block), and blocks this size keep the per-block NumPy overhead
+# negligible.
+BLOCK = 2048
 
 
 def column_moments(
@@ -30,14 +31,21 @@ def column_moments(
     n = X.shape[0]
     d = X.shape[1] if columns is None else len(columns)
     total = np.zeros(d, dtype=np.float64)
-    for block in _blocks(n):
+    for block in row_blocks(n):
         total += _rows(X, block, columns).sum(axis=0, dtype=np.float64)
     mean = total / max(n, 1)
     squares = np.zeros(d, dtype=np.float64)
-    for block in _blocks(n):
-        centred = _rows(X, block, columns).astype(np.float64) - mean
-        squares += np.einsum("ij,ij->j", centred, centred)
+    for block in row_blocks(n):
+        squares += _squared_deviations(_rows(X, block, columns), mean)
     return mean, squares / max(n, 1)
+
+
+def _squared_deviations(rows: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Per-column sum of squared deviations of a block (its temporaries go when it returns,
+    so a loop never holds two blocks' worth)."""
+    centred = rows.astype(np.float64)
+    centred -= mean  # in place: one float64 block of temporaries, not two
+    return np.einsum("ij,ij->j", centred, centred)
 
 
 def safe_scale(var: np.ndarray) -> np.ndarray:
@@ -54,7 +62,7 @@ def standardised(
     """``(X[:, columns] - mean) / scale`` as a new float32 matrix, a block of rows at a time
     (so the column subset is never gathered whole)."""
     out = np.empty((X.shape[0], len(mean)), dtype=np.float32)
-    for block in _blocks(X.shape[0]):
+    for block in row_blocks(X.shape[0]):
         out[block] = (_rows(X, block, columns) - mean) / scale
     return out
 
@@ -63,5 +71,6 @@ def _rows(X: np.ndarray, block: slice, columns: np.ndarray | None) -> np.ndarray
     return X[block] if columns is None else X[block][:, columns]
 
 
-def _blocks(n: int) -> list[slice]:
-    return [slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK)]
+def row_blocks(n: int, size: int = BLOCK) -> list[slice]:
+    """Slices covering rows ``0..n`` in order, ``size`` rows each (the last one shorter)."""
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]

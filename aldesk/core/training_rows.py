@@ -69,6 +69,8 @@ def gather(X_pool: np.ndarray | None, rows: np.ndarray, extra: dict[int, np.ndar
     """The training matrix: pool rows, and synthesized items' own vectors where rows are -1."""
     if X_pool is None:
         raise ValueError("the pool matrix is not attached")
+    if not extra:  # pool rows only: gathered straight into the result, no temporary
+        return np.take(X_pool, rows, axis=0).astype(np.float32, copy=False)
     X = np.empty((len(rows), X_pool.shape[1]), dtype=np.float32)
     pooled = rows >= 0
     X[pooled] = X_pool[rows[pooled]]
