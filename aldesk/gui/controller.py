@@ -55,7 +55,6 @@ class LabelingController(FeatureFlow, QObject):
         self._feature_stage = "pool"  # which extraction the feature lane is running
         self._pool_features = None  # the pool-learned FeatureSet, once extracted
         self._idle = False  # nothing was on screen at the last announcement
-        self._rounds: list = []  # the learning curve's rounds, read once on start
         self.session.queue.inline_seed = False  # k-means seed drawing runs on a worker
         # The fit runs in the app's training process: in a thread it held the GIL the GUI
         # thread needs (key presses of 40-110 ms while 50,000 labels were fitted)
@@ -109,8 +108,7 @@ class LabelingController(FeatureFlow, QObject):
         heap.settle()  # the session and window are built: full GC passes need not walk them
         self.rescan()
         self._announce()
-        self._rounds = self.store.rounds()
-        self.rounds_changed.emit(self._rounds)
+        self.rounds_changed.emit(self.rounds)
         if self.current() is None:
             self._check_pages()  # nothing to show: no first paint to wait for
 
@@ -192,8 +190,9 @@ class LabelingController(FeatureFlow, QObject):
 
     @property
     def rounds(self) -> list:
-        """The learning curve's rounds (read on start, appended to as rounds are applied)."""
-        return self._rounds
+        """The learning curve's rounds: the session's own list (read on open, appended to as
+        rounds are applied; read only)."""
+        return self.session.model.rounds()
 
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> None:
@@ -327,14 +326,11 @@ class LabelingController(FeatureFlow, QObject):
 
     @Slot(object)
     def _on_ranked(self, result: RoundResult) -> None:
-        recorded = self.session.model.round
         if not self.session.apply_result(result):
             return
         if result.failure:
             self.message.emit(result.failure)
-        if self.session.model.round != recorded:  # a new round: the curve gains one point
-            self._rounds.append(self.session.model.latest_round())
-        self.rounds_changed.emit(self._rounds)
+        self.rounds_changed.emit(self.rounds)  # the curve adds what was appended, if anything
         current = self.current()
         if current is not None and (current.item.origin == "synth" or self._idle):
             self._announce()  # a fresh membership query goes first; or a first item since idle

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -30,7 +31,6 @@ class FeatureSet:
     extractor_id: str
     X: np.ndarray
     hashes: list[str]
-    _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         X = np.asarray(self.X, dtype=np.float32)
@@ -40,7 +40,12 @@ class FeatureSet:
             X = X.view()  # a read-only view: the caller's own array keeps its flags
             X.setflags(write=False)
         object.__setattr__(self, "X", X)
-        object.__setattr__(self, "_index", {h: i for i, h in enumerate(self.hashes)})
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        # Built on first lookup: the app maps items to rows through their hashes in order
+        # (feature_rows) and never asks, and at 100k items the dict is 6 MB.
+        return {h: i for i, h in enumerate(self.hashes)}
 
     def row(self, content_hash: str) -> int | None:
         """Row index of ``content_hash``, or None if it has no features here."""
