@@ -97,6 +97,11 @@ class Sampler:
         values = [value(r) for r in self.rows if r[0] == phase]
         return round(max(values), 1) if values else float("nan")
 
+    def at_peak(self, phase: str, key, value) -> list:
+        """``value`` of the sample where ``key`` peaks in ``phase``."""
+        rows = [r for r in self.rows if r[0] == phase]
+        return value(max(rows, key=key)) if rows else []
+
     def last(self, phase: str, value):
         values = [value(r) for r in self.rows if r[0] == phase]
         if not values:
@@ -164,7 +169,10 @@ def run(pool: str, answers: int, rounds: int, every_ms: int) -> dict:
         "app_pss_settled_mb": sampler.last("settled", _app_pss),
         "pss_settled_gui_then_children_mb": sampler.last("settled", _pss_parts),
         "app_pss_peak_open_mb": sampler.peak("open", _app_pss),
+        "pss_peak_open_gui_then_children_mb": sampler.at_peak("open", _app_pss, _pss_parts),
         "app_pss_peak_retraining_mb": sampler.peak("retraining", _app_pss),
+        "pss_peak_retraining_gui_then_children_mb": sampler.at_peak("retraining", _app_pss,
+                                                                     _pss_parts),
         "fits_in_training_process": fits, "training_notice": notice,
         "gui_imported_scikit_learn": "sklearn" in sys.modules,
         "target_mb": round(400 + features_mb),
