@@ -7,7 +7,7 @@ import numpy as np
 from aldesk.core import shared_pool
 from aldesk.core.features import cache as cache_module
 from aldesk.core.features.cache import FeatureCache, read_hashes
-from aldesk.core.features.run import _pool_chunks, _unique
+from aldesk.core.features.run import ItemFiles, _pool_chunks, _unique
 
 
 def _rows(n: int, start: int, dim: int = 3) -> np.ndarray:
@@ -93,7 +93,61 @@ def test_hashes_read_block_by_block_are_those_of_one_split(tmp_path):
 
 def test_one_path_per_hash_the_last_given_in_order_of_first_appearance():
     files = [("h1", "a"), ("h2", "b"), ("h1", "c"), ("h3", "d"), ("h2", "e")]
-    assert _unique(files) == list(dict(files).items()) == [("h1", "c"), ("h2", "e"), ("h3", "d")]
+    hashes, path_of = _unique(files)
+    pairs = [(h, path_of(j)) for j, h in enumerate(hashes)]
+    assert pairs == list(dict(files).items()) == [("h1", "c"), ("h2", "e"), ("h3", "d")]
+    columns = ItemFiles(
+        [h for h, _ in files], [p for _, p in files], bytearray([0, 1, 0, 0, 1]), "/pool", "/synth"
+    )
+    hashes, path_of = _unique(columns)
+    assert [(h, path_of(j)) for j, h in enumerate(hashes)] == [
+        ("h1", "/pool/c"), ("h2", "/synth/e"), ("h3", "/pool/d")
+    ]  # fmt: skip
+    assert list(columns)[1] == columns[1] == ("h2", "/synth/b")
+    assert columns[3:] == list(columns)[3:] and len(columns) == 5
+
+
+def test_the_first_place_of_a_hash_wins_across_chunks_and_appends(tmp_path):
+    """A crash between a merge and deleting its inputs leaves a hash in two chunks: the
+    first chunk's row is the one used, on disk and for rows appended since."""
+    writer = FeatureCache(tmp_path, 3)
+    writer.append(["a", "b"], _rows(2, 0))
+    writer.append(["b", "c"], _rows(2, 10))
+    for cache in (writer, FeatureCache(tmp_path, 3)):
+        X, found = cache.get(["c", "b", "a", "zz"])
+        assert found == ["c", "b", "a"] and X[:, 0].tolist() == [11.0, 1.0, 0.0]
+        assert len(cache) == 3 and "b" in cache and "zz" not in cache
+        cache.append(["c", "d"], _rows(2, 20))  # c is cached already: its first row stays
+        X, found = cache.get(["c", "d"])
+        assert X[:, 0].tolist() == [11.0, 21.0] and len(cache) == 4
+
+
+def test_a_hash_longer_or_shorter_than_the_cached_ones_is_not_found(tmp_path):
+    """Hashes are compared as fixed-width bytes: neither a prefix nor an extension of a
+    cached hash may match it."""
+    FeatureCache(tmp_path, 3).append(["abcd", "abce"], _rows(2, 0))
+    cache = FeatureCache(tmp_path, 3)
+    assert cache.contains_many(["abc", "abcd", "abcde", "abce", ""]).tolist() == [
+        False, True, False, True, False
+    ]  # fmt: skip
+
+
+def test_opening_a_large_cache_makes_no_python_object_per_row(tmp_path):
+    """At 100k items the index was a dict of str keys and (chunk, row) tuples: 22 MB of
+    Python objects on every open, beside the rows themselves."""
+    import tracemalloc
+
+    names = [f"{i:064x}" for i in range(50_000)]
+    FeatureCache(tmp_path, 2).append(names, np.ones((50_000, 2), np.float32))
+    tracemalloc.start()
+    try:
+        cache = FeatureCache(tmp_path, 2)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(cache) == 50_000 and names[123] in cache
+    # The sorted bytes (64 B a hash) and the places (16 B); the dict was ~220 B a hash.
+    assert kept < 120 * len(names)
 
 
 def test_empty_request_and_empty_cache(tmp_path):

@@ -18,6 +18,7 @@ import contextlib
 import mmap
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from aldesk.core import shared_pool
 
 _CHUNK_RE = re.compile(r"^chunk-(\d{6})\.npy$")
 MERGE_AT = 32  # merge when this many chunks exist: keeps open() cheap, merges rare
-WHERE_BLOCK = 8192  # hashes looked up per conversion to an array (see FeatureCache._where)
+WHERE_BLOCK = 8192  # hashes looked up per conversion to an array (see FeatureCache._find)
 GATHER_BLOCK = 8192  # rows copied per step of a gather (a 14 MB temporary at 448 dimensions)
 
 
@@ -36,7 +37,12 @@ class FeatureCache:
     def __init__(self, root: Path, dim: int) -> None:
         self.root = Path(root)
         self.dim = dim
-        self._rows: dict[str, tuple[int, int]] = {}  # hash -> (chunk number, row)
+        # hash -> (chunk number, row). The chunks found on disk are indexed as a sorted array
+        # of hashes (bytes) beside their places: a dict of 100k str keys and tuples was 22 MB
+        # of Python objects at every open, the array 6.4 MB. Rows appended since go in a dict.
+        self._keys = np.empty(0, dtype="S1")
+        self._places = np.empty((0, 2), dtype=np.int64)
+        self._new: dict[str, tuple[int, int]] = {}
         self._chunks: dict[int, np.ndarray] = {}
         self.notes: list[str] = []  # damage found on load, said to the user once
         self._load()
@@ -46,18 +52,40 @@ class FeatureCache:
             if self.root.exists() or self.root.is_symlink():
                 self.notes.append(replace_with_folder(self.root))
             return
+        parts: list[tuple[np.ndarray, int, np.ndarray]] = []
         for path in sorted(self.root.iterdir()):
             m = _CHUNK_RE.match(path.name)
             if m:
-                self._load_chunk(int(m.group(1)), path)
+                self._load_chunk(int(m.group(1)), path, parts)
+        self._set_index(parts)
 
-    def _load_chunk(self, number: int, path: Path) -> None:
+    def _set_index(self, parts: list[tuple[np.ndarray, int, np.ndarray]]) -> None:
+        """Index ``(hashes, chunk number, rows)`` parts, given in chunk order: of a hash found
+        twice the first place wins (np.unique's first occurrence)."""
+        if not parts:
+            return
+        keys = parts[0][0] if len(parts) == 1 else np.concatenate([k for k, _, _ in parts])
+        places = np.concatenate(
+            [np.column_stack((np.full(len(rows), number), rows)) for _, number, rows in parts]
+        )
+        # A stable sort keeps a duplicate's first place first (np.unique makes two more copies
+        # of the keys: 12 MB at 100k).
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        if first.all():
+            self._keys, self._places = keys, places[order]
+        else:
+            self._keys, self._places = keys[first], places[order[first]]
+
+    def _load_chunk(self, number: int, path: Path, parts: list) -> None:
         """Load one chunk if it is whole and sound; a damaged one is deleted (its items get
         extracted again) and noted."""
         hashes_path = path.with_suffix(".hashes")
         try:
             X = np.load(path, mmap_mode="r", allow_pickle=False)
-            hashes = read_hashes(hashes_path)
+            hashes = read_hash_array(hashes_path)
         except (OSError, ValueError, UnicodeDecodeError, EOFError):
             self._drop(number, "unreadable")
             return
@@ -72,9 +100,8 @@ class FeatureCache:
                 f"{path.name} are computed again."
             )
         self._chunks[number] = X
-        for row, h in enumerate(hashes):
-            if finite[row]:
-                self._rows.setdefault(h, (number, row))
+        rows = np.flatnonzero(finite)
+        parts.append((hashes if len(rows) == len(hashes) else hashes[rows], number, rows))
 
     def _drop(self, number: int, why: str) -> None:
         for suffix in (".npy", ".hashes"):
@@ -85,29 +112,52 @@ class FeatureCache:
         )
 
     def __contains__(self, content_hash: str) -> bool:
-        return content_hash in self._rows
+        return bool(self._find([content_hash])[0, 0] >= 0)
+
+    def contains_many(self, hashes: list[str]) -> np.ndarray:
+        """Whether each of ``hashes`` has a cached row (bool array)."""
+        return self._find(hashes)[:, 0] >= 0
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._keys) + len(self._new)
 
     def get(self, hashes: list[str]) -> tuple[np.ndarray, list[str]]:
         """Rows for the cached ones among ``hashes`` (in their order) and those hashes."""
-        found = [h for h in hashes if h in self._rows]
+        places = self._find(hashes)
+        hit = places[:, 0] >= 0
+        found = [h for h, k in zip(hashes, hit.tolist(), strict=True) if k]
+        where = places[hit]
         X = shared_pool.empty((len(found), self.dim))  # the training process reads it too
-        where = self._where(found)
         # Gathered per chunk, not one (memmap) row at a time: ~10x faster for 5k rows.
         for number in np.unique(where[:, 0]):
             mine = np.flatnonzero(where[:, 0] == number)
             _copy_rows(self._chunks[int(number)], where[mine, 1], X, mine)
         return X, found
 
-    def _where(self, found: list[str]) -> np.ndarray:
-        """(chunk, row) of each hash, converted a block at a time: one ``np.array`` of 100k
-        tuples holds the GIL ~30 ms (the GUI thread waits), a block of 8k about 2 ms."""
-        where = np.empty((len(found), 2), dtype=np.int64)
-        for i in range(0, len(found), WHERE_BLOCK):
-            where[i : i + WHERE_BLOCK] = [self._rows[h] for h in found[i : i + WHERE_BLOCK]]
-        return where
+    def _find(self, hashes: list[str]) -> np.ndarray:
+        """(chunk, row) of each hash, (-1, -1) where it has none; looked up a block at a time:
+        converting 100k hashes at once would hold the GIL ~30 ms (the GUI thread waits)."""
+        out = np.full((len(hashes), 2), -1, dtype=np.int64)
+        for i in range(0, len(hashes), WHERE_BLOCK):
+            block = hashes[i : i + WHERE_BLOCK]
+            if len(self._keys):
+                out[i : i + len(block)] = self._find_loaded(block)
+            if self._new:
+                for j, h in enumerate(block, start=i):
+                    if out[j, 0] < 0 and (place := self._new.get(h)) is not None:
+                        out[j] = place
+        return out
+
+    def _find_loaded(self, block: list[str]) -> np.ndarray:
+        out = np.full((len(block), 2), -1, dtype=np.int64)
+        query = np.array(block, dtype=bytes)
+        width = self._keys.dtype.itemsize
+        fits = np.char.str_len(query) <= width  # a longer hash is none of the keys
+        query = query.astype(self._keys.dtype)  # (cuts only the longer ones, masked out)
+        pos = np.minimum(np.searchsorted(self._keys, query), len(self._keys) - 1)
+        hit = fits & (self._keys[pos] == query)
+        out[hit] = self._places[pos[hit]]
+        return out
 
     def append(self, hashes: list[str], X: np.ndarray) -> None:
         """Add rows (float32, shape (len(hashes), dim)) as one new chunk."""
@@ -121,8 +171,10 @@ class FeatureCache:
         number = max(self._chunks, default=-1) + 1
         self._write_chunk(number, hashes, X)
         self._chunks[number] = X
-        for row, h in enumerate(hashes):
-            self._rows.setdefault(h, (number, row))
+        known = self.contains_many(hashes).tolist()
+        for row, (h, cached) in enumerate(zip(hashes, known, strict=True)):
+            if not cached:
+                self._new.setdefault(h, (number, row))  # the first of duplicates wins
 
     def _write_chunk(self, number: int, hashes: list[str], X: np.ndarray) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -139,7 +191,7 @@ class FeatureCache:
         """Merge all chunks into one when there are many (cheap to call often)."""
         if len(self._chunks) < MERGE_AT:
             return
-        hashes = list(self._rows)
+        hashes = [k.decode("ascii") for k in self._keys.tolist()] + list(self._new)
         X, _ = self.get(hashes)
         old = sorted(self._chunks)
         number = old[-1] + 1
@@ -148,17 +200,31 @@ class FeatureCache:
             for suffix in (".npy", ".hashes"):
                 (self.root / f"chunk-{n:06d}{suffix}").unlink(missing_ok=True)
         self._chunks = {number: X}
-        self._rows = {h: (number, i) for i, h in enumerate(hashes)}
+        self._new = {}
+        self._keys = np.empty(0, dtype="S1")
+        self._set_index([(np.array(hashes, dtype=bytes), number, np.arange(len(hashes)))])
 
 
 def read_hashes(path: Path, block: int = 1 << 20) -> list[str]:
     """The whitespace-separated hashes of a ``.hashes`` file, read ~1 MB of lines at a time:
     splitting the whole file (100k hashes, 6.5 MB) in one call held the GIL 15-45 ms."""
     hashes: list[str] = []
+    for part in _hash_blocks(path, block):
+        hashes += part
+    return hashes
+
+
+def read_hash_array(path: Path, block: int = 1 << 20) -> np.ndarray:
+    """:func:`read_hashes` as an array of bytes, converted a block at a time (no list of
+    every hash as Python strings at once)."""
+    parts = [np.array(part, dtype=bytes) for part in _hash_blocks(path, block) if part]
+    return np.concatenate(parts) if parts else np.empty(0, dtype="S1")
+
+
+def _hash_blocks(path: Path, block: int) -> Iterator[list[str]]:
     with open(path, encoding="ascii") as f:
         while lines := f.readlines(block):  # whole lines: no hash is cut between blocks
-            hashes += "".join(lines).split()
-    return hashes
+            yield "".join(lines).split()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

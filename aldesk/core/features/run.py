@@ -82,23 +82,56 @@ def load_cached(cache_dir: str | os.PathLike, kind: str, hashes: Iterable[str]) 
     return _feature_set(cache, kind, state, list(dict.fromkeys(hashes)))
 
 
-def readable_files(db: Path, pool_root: Path, synth_dir: Path) -> list[tuple[str, str]]:
-    """``(hash, path)`` of every readable item, read through a connection of this thread's
-    own (the feature lane's worker: the GUI thread never walks the items for this).
+class ItemFiles:
+    """The ``(content hash, path)`` of a project's readable items, kept as columns: a tuple and
+    a whole path string per item (26 MB at 100k items) are made only for the items that are
+    extracted, none when every item's features are cached. Iterating yields the pairs."""
 
-    Paths are plain strings: a ``Path`` per item cost 3.5 KB each (350 MB at 100k items).
+    def __init__(self, hashes: list[str], relpaths: list, synth: bytearray, pool_root, synth_dir):
+        self.hashes, self._relpaths, self._synth = hashes, relpaths, synth
+        self._bases = (os.path.join(pool_root, ""), os.path.join(synth_dir, ""))
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def path(self, i: int) -> str:
+        return self._bases[self._synth[i]] + os.fsdecode(self._relpaths[i])
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((h, self.path(i)) for i, h in enumerate(self.hashes))
+
+    def __getitem__(self, key: int | slice):
+        """The pair at ``key``, or a list of the pairs of a slice (as the list it replaces)."""
+        if isinstance(key, slice):
+            return [(self.hashes[i], self.path(i)) for i in range(*key.indices(len(self)))]
+        return self.hashes[key], self.path(key)
+
+
+def readable_files(db: Path, pool_root: Path, synth_dir: Path) -> ItemFiles:
+    """Every readable item, read through a connection of this thread's own (the feature
+    lane's worker: the GUI thread never walks the items for this).
+
+    Paths are plain strings, made when asked for: a ``Path`` per item cost 3.5 KB each (350
+    MB at 100k items).
     """
     from aldesk.core.opening import connect_reader
 
+    hashes: list[str] = []
+    relpaths: list = []
+    synth = bytearray()
     conn = connect_reader(db)
     try:
-        rows = conn.execute(
-            "SELECT hash, relpath, origin FROM items WHERE status = 'ok' ORDER BY id"
-        ).fetchall()
+        cursor = conn.execute(
+            "SELECT hash, relpath, origin IS 'synth' FROM items WHERE status = 'ok' ORDER BY id"
+        )
+        while rows := cursor.fetchmany(8192):  # never every row as a tuple at once
+            for h, rel, is_synth in rows:
+                hashes.append(h)
+                relpaths.append(rel)
+                synth.append(is_synth)
     finally:
         conn.close()
-    bases = {"synth": os.path.join(synth_dir, ""), "file": os.path.join(pool_root, "")}
-    return [(h, bases.get(origin, bases["file"]) + os.fsdecode(rel)) for h, rel, origin in rows]
+    return ItemFiles(hashes, relpaths, synth, pool_root, synth_dir)
 
 
 def extract_one(
@@ -132,7 +165,7 @@ def extract_one(
 def ensure_features(
     cache_dir: str | os.PathLike,
     kind: str,
-    files: list[tuple[str, Path]],
+    files: ItemFiles | list[tuple[str, Path]],
     *,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
@@ -161,26 +194,28 @@ def ensure_features(
         FeatureResult with rows for every hash now cached, in the order of ``files``.
     """
     stop = should_stop or (lambda: False)
-    unique = _unique(files)
-    hashes = [h for h, _ in unique]
+    hashes, path_of = _unique(files)
     notes: list[str] = []
     _check_folder(cache_dir, notes)
     state = extractors.load_state(cache_dir, kind, notes)
     failed: dict[str, str] = {}
     if extractors.needs_state(kind) and state is None:
-        _maybe_start_server(kind, len(unique), workers)  # warms up while the dictionary is learned
+        _maybe_start_server(kind, len(hashes), workers)  # warms up while the dictionary is learned
         if progress is not None:  # learning takes seconds: show the run has started
-            progress(Progress(0, len(unique), 0.0, None))
+            progress(Progress(0, len(hashes), 0.0, None))
+        unique = [(h, path_of(j)) for j, h in enumerate(hashes)]
         state = _learn_state(cache_dir, kind, unique, failed, stop)
+        del unique
         if state is None:
             empty = FeatureSet(
                 extractors.full_id(kind, None), np.empty((0, extractors.dim(kind))), []
             )
             return FeatureResult(empty, failed, cancelled=stop(), notes=tuple(notes))
     cache = _cache(cache_dir, kind, state, notes)
-    pending = [(h, p) for h, p in unique if h not in cache and h not in failed]
+    missing = np.flatnonzero(~cache.contains_many(hashes)).tolist()
+    pending = [(hashes[j], path_of(j)) for j in missing if hashes[j] not in failed]
     _maybe_start_server(kind, len(pending), workers)  # warms up while the first chunk runs here
-    tracker = _Tracker(len(unique), len(unique) - len(pending), progress)
+    tracker = _Tracker(len(hashes), len(hashes) - len(pending), progress)
     tracker.report()
     sink = _Sink(cache, failed, tracker)
     try:
@@ -192,13 +227,20 @@ def ensure_features(
     return FeatureResult(features, failed, cancelled, tuple(notes))
 
 
-def _unique(files: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
-    """One path per hash (the last one given), in order of each hash's first appearance; in a
-    loop, as ``list(dict(files).items())`` held the GIL 30-40 ms at 100k files."""
-    last: dict[str, Path] = {}
-    for content_hash, path in files:
-        last[content_hash] = path
-    return [(content_hash, last[content_hash]) for content_hash in last]
+def _unique(files: ItemFiles | Iterable[tuple[str, object]]) -> tuple[list[str], Callable]:
+    """Each hash once, in order of first appearance, and ``path_of(j)``: the path of the
+    ``j``-th (the last one given for it). In a loop, as ``dict(files)`` held the GIL 30-40 ms
+    at 100k files; paths are looked up only for the items that need them."""
+    if isinstance(files, ItemFiles):
+        every, path_at = files.hashes, files.path
+    else:
+        pairs = list(files)
+        every, path_at = [h for h, _ in pairs], (lambda i: pairs[i][1])
+    last: dict[str, int] = {}
+    for i, content_hash in enumerate(every):
+        last[content_hash] = i
+    where = np.fromiter(last.values(), dtype=np.int64, count=len(last))
+    return list(last), lambda j: path_at(int(where[j]))
 
 
 def prepare_extraction(kind: str, items: int, workers: int | None = None) -> None:
