@@ -271,3 +271,28 @@ def test_batched_audio_path_equals_per_item_path(tmp_path):
         # and the plain per-clip formulation (the one the batched code replaced)
         ref = audio_features.compute_one(audio_features.prepare(item))
         np.testing.assert_allclose(X[i], ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+
+
+def test_a_feature_sets_hashes_read_back_as_given_from_one_array_of_bytes():
+    """FeatureSet keeps its hashes as bytes (HashList): 100k str objects were 11.7 MB of the
+    GUI's memory, the array 6.4 MB; every reader still gets the strings it gave."""
+    import pickle
+    import tracemalloc
+
+    from aldesk.core.features.types import FeatureSet, HashList
+
+    given = [f"{i:064x}" for i in range(3 * HashList._BLOCK + 5)]
+    fs = FeatureSet("x", np.zeros((len(given), 1), np.float32), given)
+    assert isinstance(fs.hashes, HashList) and fs.hashes == given and list(fs.hashes) == given
+    assert fs.hashes[-1] == given[-1] and fs.hashes[7:9] == given[7:9]
+    assert fs.row(given[12345]) == 12345 and fs.row("nope") is None
+    assert pickle.loads(pickle.dumps(fs)).hashes == given
+    odd = FeatureSet("x", np.zeros((2, 1), np.float32), ["é", "b"])  # kept as given
+    assert list(odd.hashes) == ["é", "b"] and odd.row("é") == 0
+    tracemalloc.start()
+    try:
+        compact = HashList(given)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(compact) == len(given) and kept < 70 * len(given)  # a list of str: ~120 B each
