@@ -36,10 +36,55 @@ def serve(conn, watch) -> None:
         if message[0] not in ("fit", "rank"):
             continue  # the cancel of a job already answered
         try:
-            conn.send(_job_reply(message, conn.poll))
+            send_reply(conn, _job_reply(message, conn.poll))
         except OSError:
             return
         free_memory.give_back()  # the fit's copies of the labels' rows, between rounds
+
+
+@dataclasses.dataclass(frozen=True)
+class _Following:
+    """Stands in a reply for an array sent right after it as raw bytes."""
+
+    shape: tuple[int, ...]
+    dtype: str
+
+
+# Bytes per message of an array sent after a reply: each is read whole into a buffer of
+# its own before it is copied into place, so the receiver's extra memory is one piece.
+PIECE = 1 << 20
+
+
+def send_reply(conn, reply: tuple) -> None:
+    """Send ``(kind, seq, payload)``; a ranking's probabilities for every pool row (4 MB at
+    100k items x 10 classes) follow as raw bytes in pieces of PIECE. Inside the pickle they
+    were a second whole copy on each side of the pipe, while the app still holds the last
+    round's."""
+    kind, seq, payload = reply
+    proba = getattr(payload, "proba", None)
+    if not isinstance(proba, np.ndarray):
+        conn.send(reply)
+        return
+    proba = np.ascontiguousarray(proba)
+    conn.send(
+        (kind, seq, dataclasses.replace(payload, proba=_Following(proba.shape, proba.dtype.str)))
+    )
+    raw = memoryview(proba.reshape(-1)).cast("B")
+    for start in range(0, len(raw), PIECE):
+        conn.send_bytes(raw[start : start + PIECE])
+
+
+def receive_reply(conn) -> tuple:
+    """A reply sent by :func:`send_reply`, its array read piece by piece into place."""
+    kind, seq, payload = conn.recv()
+    marker = getattr(payload, "proba", None)
+    if isinstance(marker, _Following):
+        proba = np.empty(marker.shape, dtype=np.dtype(marker.dtype))
+        raw = memoryview(proba.reshape(-1)).cast("B")
+        for start in range(0, len(raw), PIECE):
+            conn.recv_bytes_into(raw[start : start + PIECE])
+        payload = dataclasses.replace(payload, proba=proba)
+    return kind, seq, payload
 
 
 # The app's pool matrix, mapped: (token, read-only array). Only the newest is kept.

@@ -41,7 +41,7 @@ from aldesk.core.learner import FittedModel
 from aldesk.core.ranking import FitRequest, Ranking, RankRequest, fit_and_rank, fit_model
 from aldesk.core.rounds import RoundResult, TrainingJob
 from aldesk.core.rounds import run_round as run_round_here
-from aldesk.core.train_child import serve
+from aldesk.core.train_child import receive_reply, serve
 from aldesk.core.training_rows import PoolRows
 
 # How often the waiting thread asks ``should_stop`` (a superseded round is let go this soon).
@@ -232,7 +232,7 @@ class TrainProcess:
                     return None
                 if not conn.poll(POLL_SECONDS):
                     continue
-                kind, got, payload = conn.recv()
+                kind, got, payload = receive_reply(conn)
                 if got == seq:
                     return kind, payload
                 # an older, cancelled job's reply: dropped

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from multiprocessing import reduction
 
 import numpy as np
@@ -314,3 +315,36 @@ def test_rounds_ranked_in_the_training_process_leave_scikit_learn_out_of_the_app
         timeout=300, check=True,
     )  # fmt: skip
     assert out.stdout.strip() == "scikit-learn imported: False"
+
+
+def test_a_rankings_probabilities_cross_the_pipe_in_pieces_as_they_were():
+    """The probabilities for every pool row follow the reply as raw bytes, PIECE at a time
+    (inside the pickle they were a second whole copy on each side)."""
+    import multiprocessing
+
+    from aldesk.core.ranking import Ranking
+    from aldesk.core.train_child import PIECE, receive_reply, send_reply
+
+    rng = np.random.default_rng(0)
+    proba = rng.random((PIECE // 4 // 7 * 3 + 11, 7)).astype(np.float32)  # ~3 pieces, ragged
+    ranking = Ranking(4, np.arange(5), np.ones(5), proba, "margin", 0.1, 0.2)
+    here, there = multiprocessing.Pipe()
+
+    def send() -> None:  # from a thread: the pipe holds less than the array
+        send_reply(there, ("done", 3, ranking))
+        send_reply(there, ("error", 4, ValueError("x")))  # no array: as before
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        kind, seq, got = receive_reply(here)
+        assert (kind, seq, got.round, got.strategy) == ("done", 3, 4, "margin")
+        np.testing.assert_array_equal(got.proba, proba)
+        kind, seq, error = receive_reply(here)
+        assert (kind, seq, str(error)) == ("error", 4, "x")
+        sender.join()
+        assert not here.poll()  # nothing left over between replies
+    finally:
+        sender.join()
+        here.close()
+        there.close()
