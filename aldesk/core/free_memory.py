@@ -9,6 +9,13 @@ The app itself does not: the trim holds malloc's lock while it runs, and every a
 the process waits. Trimmed after each round, the app's key-press p95 rose by ~2.5 ms; trimmed
 once per open (30 MB back at 100k items / 50,000 answers), its longest stall while opening
 rose from 24-34 to 42-57 ms. Where there is no glibc (musl, macOS, Windows) it does nothing.
+
+Also measured and not kept (eleventh session, 100k items / 50,000 answers): fixing glibc's
+mmap threshold in the app with ``mallopt`` (by default it rises to the size of any large block
+freed, so later blocks come from the heap and what they leave stays there). At 256 KiB the app
+held ~40 MB less once open (PSS 508-512 against 544-553 MB), but key press -> paint p95 went
+from 8.5-10.0 to 14.2-15.2 ms: the blocks a key press allocates were mapped and faulted in
+afresh each time. 1 / 4 / 16 MiB gave 13.1 / 10.3-11.4 / 11.1-11.9 ms for less memory back.
 """
 
 from __future__ import annotations
