@@ -25,7 +25,7 @@ from aldesk.core.linear_scoring import (
     softmax_blocks,
     stack,
 )
-from aldesk.core.standardise import BLOCK, column_moments, safe_scale, standardised
+from aldesk.core.standardise import BLOCK, fit_scaler, standardised
 from aldesk.core.strategies.pool import margin_scores
 from aldesk.core.threads import single_threaded
 from aldesk.core.training_rows import rows_of
@@ -247,25 +247,6 @@ def _used_columns(weights: np.ndarray | None) -> np.ndarray | None:
     return np.flatnonzero(np.asarray(weights) != 0)
 
 
-def _fit_scaler(
-    scaler: StandardScaler,
-    X: np.ndarray,
-    weights: np.ndarray | None,
-    columns: np.ndarray | None = None,
-) -> StandardScaler:
-    """Standardise, then weight each column: dividing ``scale_`` by the weight does both at
-    once, and the folded scorers (``W / scale_``) pick the weighting up with no extra step.
-
-    The moments are computed by block (:mod:`aldesk.core.standardise`) and set on the scaler
-    as its ``fit`` would, without ``fit``'s float64 copy of the whole matrix."""
-    mean, var = column_moments(X, columns)
-    scaler.mean_, scaler.var_, scaler.scale_ = mean, var, safe_scale(var)
-    scaler.n_features_in_, scaler.n_samples_seen_ = len(mean), X.shape[0]
-    if weights is not None:
-        scaler.scale_ = scaler.scale_ / weights
-    return scaler
-
-
 def _fit(
     estimator: Pipeline,
     snapshot: TrainingSnapshot,
@@ -288,16 +269,14 @@ def _fit(
             weights,
         )
         return
-    # Rows (named pool rows are gathered here) and used columns are read block by block: the
-    # standardised matrix is the one full-size copy of the labelled rows the fit makes, and a
-    # logistic regression on more than a block of rows makes none (blocked_logreg).
-    scaler = _fit_scaler(estimator.named_steps["scale"], X, weights, columns)
+    # Rows (named pool rows are gathered here) and used columns are read block by block: a
+    # logistic regression on more than a block copies none, others standardise one copy.
+    scaler = fit_scaler(estimator.named_steps["scale"], X, weights, columns)
     clf = estimator.named_steps["clf"]
     previous = snapshot.warm_start
     if snapshot.model == "logreg" and previous is not None and _same_columns(previous, columns):
         _seed_coefficients(clf, previous, scaler, classes)
     if snapshot.model == "logreg" and X.shape[0] > BLOCK:
-        # Same fit, the rows read a block at a time: no full-size standardised copy.
         blocked_logreg.fit(clf, X, y, scaler.mean_, scaler.scale_, columns)
         return
     Xs = standardised(X, scaler.mean_, scaler.scale_, columns)
@@ -335,7 +314,7 @@ def _fit_svm(
     from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import StratifiedKFold
 
-    scaler = _fit_scaler(estimator.named_steps["scale"], X, weights)
+    scaler = fit_scaler(estimator.named_steps["scale"], X, weights)
     Xs = standardised(X, scaler.mean_, scaler.scale_)
     svc = estimator.named_steps["clf"]
     n_splits = min(3, int(np.bincount(y)[np.unique(y)].min()))

@@ -11,7 +11,12 @@ scikit-learn's to float32 rounding.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from sklearn.preprocessing import StandardScaler
 
 # Rows per block: 1,024 x 448 float64 is 3.5 MB of temporaries (the whole of what a fit adds
 # when it reads its rows by block), and blocks this size keep the per-block NumPy overhead
@@ -74,3 +79,22 @@ def _rows(X: np.ndarray, block: slice, columns: np.ndarray | None) -> np.ndarray
 def row_blocks(n: int, size: int = BLOCK) -> list[slice]:
     """Slices covering rows ``0..n`` in order, ``size`` rows each (the last one shorter)."""
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def fit_scaler(
+    scaler: StandardScaler,
+    X: np.ndarray,
+    weights: np.ndarray | None,
+    columns: np.ndarray | None = None,
+) -> StandardScaler:
+    """Standardise, then weight each column: dividing ``scale_`` by the weight does both at
+    once, and the folded scorers (``W / scale_``) pick the weighting up with no extra step.
+
+    The moments are computed by block (:func:`column_moments`) and set on the scaler
+    as its ``fit`` would, without ``fit``'s float64 copy of the whole matrix."""
+    mean, var = column_moments(X, columns)
+    scaler.mean_, scaler.var_, scaler.scale_ = mean, var, safe_scale(var)
+    scaler.n_features_in_, scaler.n_samples_seen_ = len(mean), X.shape[0]
+    if weights is not None:
+        scaler.scale_ = scaler.scale_ / weights
+    return scaler

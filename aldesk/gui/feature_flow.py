@@ -47,7 +47,7 @@ class FeatureFlow:
 
     def _feature_files(self) -> Callable[[], list]:
         """The readable items' (hash, path) list, read on the feature lane's worker."""
-        from aldesk.core.features.run import readable_files
+        from aldesk.core.features.item_files import readable_files
 
         db, pool_root, synth = self.store.db_file, self.store.pool_root, self.store.synth_dir
         return lambda: readable_files(db, pool_root, synth)

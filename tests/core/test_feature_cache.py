@@ -7,7 +7,8 @@ import numpy as np
 from aldesk.core import shared_pool
 from aldesk.core.features import cache as cache_module
 from aldesk.core.features.cache import FeatureCache, read_hashes
-from aldesk.core.features.run import ItemFiles, _pool_chunks, _unique
+from aldesk.core.features.item_files import ItemFiles
+from aldesk.core.features.run import _pool_chunks, _unique
 
 
 def _rows(n: int, start: int, dim: int = 3) -> np.ndarray:
