@@ -61,7 +61,7 @@ class FeatureCache:
 
     def _set_index(self, parts: list[tuple[np.ndarray, int, np.ndarray]]) -> None:
         """Index ``(hashes, chunk number, rows)`` parts, given in chunk order: of a hash found
-        twice the first place wins (np.unique's first occurrence)."""
+        twice the first place wins."""
         if not parts:
             return
         keys = parts[0][0] if len(parts) == 1 else np.concatenate([k for k, _, _ in parts])
@@ -150,7 +150,8 @@ class FeatureCache:
 
     def _find_loaded(self, block: list[str]) -> np.ndarray:
         out = np.full((len(block), 2), -1, dtype=np.int64)
-        query = np.array(block, dtype=bytes)
+        # The keys were read as ASCII: a hash that is not (none the app makes) matches none.
+        query = np.array([h if h.isascii() else "" for h in block], dtype=bytes)
         width = self._keys.dtype.itemsize
         fits = np.char.str_len(query) <= width  # a longer hash is none of the keys
         query = query.astype(self._keys.dtype)  # (cuts only the longer ones, masked out)
@@ -205,18 +206,11 @@ class FeatureCache:
         self._set_index([(np.array(hashes, dtype=bytes), number, np.arange(len(hashes)))])
 
 
-def read_hashes(path: Path, block: int = 1 << 20) -> list[str]:
-    """The whitespace-separated hashes of a ``.hashes`` file, read ~1 MB of lines at a time:
-    splitting the whole file (100k hashes, 6.5 MB) in one call held the GIL 15-45 ms."""
-    hashes: list[str] = []
-    for part in _hash_blocks(path, block):
-        hashes += part
-    return hashes
-
-
 def read_hash_array(path: Path, block: int = 1 << 20) -> np.ndarray:
-    """:func:`read_hashes` as an array of bytes, converted a block at a time (no list of
-    every hash as Python strings at once)."""
+    """The whitespace-separated hashes of a ``.hashes`` file as an array of bytes, read ~1 MB
+    of lines at a time and converted a block at a time: splitting the whole file (100k
+    hashes, 6.5 MB) in one call held the GIL 15-45 ms, and no list of every hash as Python
+    strings is made."""
     parts = [np.array(part, dtype=bytes) for part in _hash_blocks(path, block) if part]
     return np.concatenate(parts) if parts else np.empty(0, dtype="S1")
 
