@@ -149,10 +149,17 @@ def stabilizing_predictions(
         )
     if not kappas:
         return Advice(False, "Predictions cannot be compared yet: a second model is needed.")
+    streak = next((i for i, k in enumerate(reversed(kappas)) if k < threshold), len(kappas))
+    if streak:  # stable lately, not yet for long enough
+        return Advice(
+            False,
+            f"Predictions are settling: successive models agreed (kappa >= {threshold:.2f}) "
+            f"in the last {streak} of the {rounds} rounds in a row needed.",
+        )
     return Advice(
         False,
-        f"Predictions are still changing: the last models agree with kappa "
-        f"{kappas[-1]:.3f}; {threshold:.2f} is needed for {rounds} rounds.",
+        f"Predictions are still changing: the last two models agree with kappa "
+        f"{kappas[-1]:.3f}; {threshold:.2f} is needed for {rounds} rounds in a row.",
     )
 
 

@@ -80,7 +80,11 @@ def test_stabilizing_predictions_fires_after_three_stable_rounds():
 
 def test_stabilizing_predictions_needs_consecutive_stable_rounds():
     # Stable, then a big change, then two stable rounds: only 2 in a row.
-    assert not stabilizing_predictions(_history([0, 0, 100, 0, 0]), 0.99, 3).stop
+    advice = stabilizing_predictions(_history([0, 0, 100, 0, 0]), 0.99, 3)
+    assert not advice.stop and "last 2 of the 3 rounds in a row" in advice.reason
+    # A change in the last round: the count starts again, and the reason says so.
+    advice = stabilizing_predictions(_history([0, 0, 100]), 0.99, 3)
+    assert not advice.stop and "still changing" in advice.reason and "kappa 0.69" in advice.reason
 
 
 def test_stabilizing_predictions_is_quiet_with_too_little_history():
