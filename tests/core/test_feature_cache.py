@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from memory_trace import traced
 
 from aldesk.core import shared_pool
 from aldesk.core.features import cache as cache_module
@@ -137,16 +138,9 @@ def test_a_hash_longer_or_shorter_than_the_cached_ones_is_not_found(tmp_path):
 def test_opening_a_large_cache_makes_no_python_object_per_row(tmp_path):
     """At 100k items the index was a dict of str keys and (chunk, row) tuples: 22 MB of
     Python objects on every open, beside the rows themselves."""
-    import tracemalloc
-
     names = [f"{i:064x}" for i in range(50_000)]
     FeatureCache(tmp_path, 2).append(names, np.ones((50_000, 2), np.float32))
-    tracemalloc.start()
-    try:
-        cache = FeatureCache(tmp_path, 2)
-        kept = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
+    cache, kept, _ = traced(lambda: FeatureCache(tmp_path, 2))
     assert len(cache) == 50_000 and names[123] in cache
     # The sorted bytes (64 B a hash) and the places (16 B); the dict was ~220 B a hash.
     assert kept < 120 * len(names)

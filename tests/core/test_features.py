@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from feature_files import audio_files, image_files
+from memory_trace import traced
 from PIL import Image
 
 from aldesk.core import features
@@ -277,7 +278,6 @@ def test_a_feature_sets_hashes_read_back_as_given_from_one_array_of_bytes():
     """FeatureSet keeps its hashes as bytes (HashList): 100k str objects were 11.7 MB of the
     GUI's memory, the array 6.4 MB; every reader still gets the strings it gave."""
     import pickle
-    import tracemalloc
 
     from aldesk.core.features.types import FeatureSet, HashList
 
@@ -289,10 +289,5 @@ def test_a_feature_sets_hashes_read_back_as_given_from_one_array_of_bytes():
     assert pickle.loads(pickle.dumps(fs)).hashes == given
     odd = FeatureSet("x", np.zeros((2, 1), np.float32), ["é", "b"])  # kept as given
     assert list(odd.hashes) == ["é", "b"] and odd.row("é") == 0
-    tracemalloc.start()
-    try:
-        compact = HashList(given)
-        kept = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
+    compact, kept, _ = traced(lambda: HashList(given))
     assert len(compact) == len(given) and kept < 70 * len(given)  # a list of str: ~120 B each

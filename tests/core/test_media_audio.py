@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from memory_trace import traced
 
 from aldesk.core import media
 from aldesk.core.errors import MediaError
@@ -204,8 +205,6 @@ _SLOW = pytest.mark.skipif(not os.environ.get("ALDESK_SLOW"), reason="long: ALDE
 def test_hour_long_clip_is_drawn_from_bounded_blocks(tmp_path, monkeypatch, rate, seconds):
     """A one-hour silent FLAC (490 KB) took 16 GB to display: the viewer decoded it whole.
     The overview reads blocks of BLOCK_FRAMES and returns fixed-size arrays."""
-    import tracemalloc
-
     from aldesk.core.media import overview
 
     path = _silent_flac(tmp_path / "long.flac", rate, seconds)
@@ -218,12 +217,7 @@ def test_hour_long_clip_is_drawn_from_bounded_blocks(tmp_path, monkeypatch, rate
         return out
 
     monkeypatch.setattr(sf.SoundFile, "read", spy)
-    tracemalloc.start()
-    try:
-        ov = overview.audio_overview(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    ov, _, peak = traced(lambda: overview.audio_overview(path))
     assert ov.frames == rate * seconds and ov.duration == pytest.approx(seconds)
     assert ov.mins.shape == ov.maxs.shape == (4096,)
     assert ov.mel_db.shape == (64, 2048) and not ov.exact

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
+from memory_trace import traced
 from sklearn.preprocessing import StandardScaler
 
 from aldesk.core import standardise
@@ -59,12 +58,7 @@ def test_fitting_many_labels_holds_one_standardised_copy_not_float64_ones() -> N
     weights[d // 2 :] = 0.0  # half the columns unused: no gathered copy of the used half either
     snapshot = TrainingSnapshot(X, y, 4, feature_weights=weights)
     train(TrainingSnapshot(X[:200], y[:200], 4))  # imports outside the measurement
-    tracemalloc.start()
-    try:
-        model = train(snapshot)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    model, _, peak = traced(lambda: train(snapshot))
     assert (model.predict(X[:2000]) == y[:2000]).mean() > 0.7  # chance: 0.25
     # A block's temporaries and the solver's arrays (blocked_logreg); the standardised used
     # half was 0.5, and before that the scaler's float64 copy, its float32 transform and the
@@ -86,12 +80,7 @@ def test_named_pool_rows_are_fitted_a_block_at_a_time_as_if_gathered() -> None:
     gathered = np.asarray(named)
     np.testing.assert_array_equal(named[4_000:8_200], gathered[4_000:8_200])
     train(TrainingSnapshot(gathered[:200], y[:200], 3))  # imports outside the measurement
-    tracemalloc.start()
-    try:
-        from_names = train(TrainingSnapshot(named, y, 3))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    from_names, _, peak = traced(lambda: train(TrainingSnapshot(named, y, 3)))
     from_array = train(TrainingSnapshot(gathered, y, 3))
     np.testing.assert_allclose(from_names.linear.weights, from_array.linear.weights, atol=1e-5)
     # A block's temporaries (blocked_logreg); with the standardised copy 1.0, gathered first
