@@ -8,8 +8,9 @@ logistic regression, C = 1) trained through ``learner.train`` with the represent
 weights, so the numbers are the app's, not a stand-in's. Items are deduplicated by content, as
 the app does.
 
-Run: ``python benchmarks/representation_quality.py [--datasets ...]``; prints a table and writes
-``benchmarks/results/representation_quality.json``.
+Run: ``python benchmarks/representation_quality.py [--datasets ...] [--out FILE]``; prints a
+table and writes ``benchmarks/results/representation_quality.json``. A data set is any folder
+under ``ALDESK_DATA`` with a ``labels.csv`` (path,label); its media kind is read from its files.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from _pools import BENCH_DIR, DATA, environment, write_json  # noqa: E402
 from aldesk.core.features import ensure_features  # noqa: E402
 from aldesk.core.features.extractors import pretrained_key  # noqa: E402
 from aldesk.core.learner import TrainingSnapshot, train  # noqa: E402
+from aldesk.core.media import media_kind  # noqa: E402
 from aldesk.core.representation import CANDIDATES, choose, combine  # noqa: E402
 from aldesk.core.validation import cv_accuracy  # noqa: E402
 
 RESULTS = _HERE / "results" / "representation_quality.json"
-KINDS = {"mnist": "image", "digits": "image", "clipart": "image",
-         "spoken": "audio", "words": "audio", "instruments": "audio"}  # fmt: skip
+DEV_SETS = ["mnist", "digits", "clipart", "spoken", "words", "instruments"]
 TARGETS = {"clipart": 0.72, "instruments": 0.80, "spoken": 0.82, "mnist": 0.95}
 
 
@@ -56,8 +57,14 @@ def load_set(name: str) -> tuple[list[tuple[str, Path]], np.ndarray]:
     return files, np.unique(np.array(labels), return_inverse=True)[1]
 
 
+def set_kind(files: list[tuple[str, Path]]) -> str:
+    """``image`` or ``audio``: the kind most of the set's files are (any set, not only ours)."""
+    kinds = [media_kind(path) for _, path in files]
+    return max(("image", "audio"), key=kinds.count)
+
+
 def features(name: str, files: list) -> tuple[np.ndarray, object]:
-    kind = KINDS[name]
+    kind = set_kind(files)
     cache = BENCH_DIR / f"repr-{name}"
     pool = ensure_features(cache, kind, files).features
     pre = ensure_features(cache, pretrained_key(kind), files).features
@@ -108,7 +115,8 @@ def evaluate(name: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--datasets", nargs="+", default=list(KINDS))
+    p.add_argument("--datasets", nargs="+", default=DEV_SETS)
+    p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
     report = {"benchmark": "representation_quality", "environment": environment(), "sets": {}}
     print(
@@ -120,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipping {name}: no labels.csv", file=sys.stderr)
             continue
         r = report["sets"][name] = evaluate(name)
-        write_json(RESULTS, report)
+        write_json(args.out, report)
         print(f"| {name} | {r['items']} | {r['classes']} | {r['pool']:.3f} | {r['pretrained']:.3f}"
               f" | {r['both']:.3f} | **{r['auto']:.3f}** | {', '.join(r['auto_picked'])} | "
               f"{r['target'] or '—'} |", flush=True)  # fmt: skip
