@@ -77,6 +77,34 @@ def test_class_buttons_wrap_into_rows_and_scroll_instead_of_widening() -> None:
     bar.close()
 
 
+def _rows_at(qtbot, bar: LabelBar, classes: list[ClassInfo], width: int) -> int:
+    """Rows the class buttons take once the bar is ``width`` wide and laid out."""
+    bar.resize(width, bar.sizeHint().height())
+    qtbot.waitUntil(lambda: bar.width() == width)
+    bar.layout().activate()
+    bar.resize(width, bar.sizeHint().height())  # the height its rows ask for at this width
+    bar.classes_area.widget().layout().activate()
+    return len({bar.button(c.id).y() for c in classes})
+
+
+def test_a_third_row_shows_when_it_holds_the_last_buttons(qtbot) -> None:
+    bar = LabelBar()
+    qtbot.addWidget(bar)
+    area = bar.classes_area
+    nine = [ClassInfo(i, f"class {i}", None, None, i) for i in range(9)]
+    bar.set_classes(nine)
+    bar.show()
+    narrowest = bar.minimumSizeHint().width()
+    # the narrowest width at which the nine buttons take three rows (four cells a row)
+    assert any(_rows_at(qtbot, bar, nine, w) == 3 for w in range(narrowest, 3000, 10))
+    assert area.height() > MAX_ROWS * 44  # every button shows: no scroll bar hides the ninth
+    assert area.verticalScrollBar().maximum() == 0
+    thirteen = [ClassInfo(i, f"class {i}", None, None, i) for i in range(13)]
+    bar.set_classes(thirteen)  # more rows than one extra: two show, the rest scroll
+    qtbot.waitUntil(lambda: len({bar.button(c.id).y() for c in thirteen}) > 3)
+    assert area.height() <= MAX_ROWS * 44 and area.verticalScrollBar().maximum() > 0
+
+
 def test_filter_ranks_prefix_then_word_then_substring() -> None:
     classes = [ClassInfo(i, n, None, None, i) for i, n in
                enumerate(["house sparrow", "sparrow", "passer", "finch"])]  # fmt: skip

@@ -1,7 +1,8 @@
 """One button per class with its hotkey, plus Skip, Can't label, Undo, Back and Forward.
 
-The class buttons wrap into rows of equal cells inside a scroll area of at most two rows, so
-the bar never makes the window wider than the screen, whatever the number of classes. Past
+The class buttons wrap into rows of equal cells inside a scroll area of at most two rows (three
+when the third is the last: nine classes then show every button instead of hiding one), so the
+bar never makes the window wider than the screen, whatever the number of classes. Past
 ``PICKER_THRESHOLD`` classes a "Find class" button opens the type-to-filter picker (also on
 the "/" key).
 """
@@ -26,7 +27,10 @@ from aldesk.gui.guard import guarded
 from aldesk.gui.panels.flow_layout import CellFlowLayout
 
 PICKER_THRESHOLD = 12  # more classes than this: offer the type-to-filter picker in the bar
-MAX_ROWS = 2  # class button rows shown at once; the rest scroll
+MAX_ROWS = 2  # class button rows shown at once; the rest scroll...
+# ...unless one more row shows every button: a scroll bar that hides one class costs more
+# than 44 px of viewer.
+LAST_ROW_GRACE = 1
 BUTTON_HEIGHT = 38
 _CELL_MIN, _CELL_MAX = 96, 190  # a class button's width bounds (px); longer names are elided
 _PADDING = 26  # colour stripe, padding and border of a class button
@@ -76,7 +80,8 @@ def class_text(c: ClassInfo) -> str:
 
 
 class _ClassScroll(QScrollArea):
-    """Shows up to MAX_ROWS rows of class buttons (at least one) and scrolls the rest."""
+    """Shows up to MAX_ROWS rows of class buttons (at least one; one more when that is all of
+    them) and scrolls the rest."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,7 +95,8 @@ class _ClassScroll(QScrollArea):
         self._rows = 0
 
     def _rows_for(self, width: int) -> int:
-        return min(self.flow.rows(width), MAX_ROWS)
+        rows = self.flow.rows(width)
+        return rows if rows <= MAX_ROWS + LAST_ROW_GRACE else MAX_ROWS
 
     def _height(self, rows: int) -> int:
         return rows * (BUTTON_HEIGHT + self.flow.spacing()) - self.flow.spacing()
@@ -125,7 +131,7 @@ class LabelBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # always as tall as its rows want (up to MAX_ROWS): the viewer gives way, not the bar
+        # always as tall as its rows want (see _ClassScroll): the viewer gives way, not the bar
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
