@@ -19,6 +19,12 @@ from aldesk.core.errors import AldeskError
 
 EXIT_USER_ERROR = 2
 EXIT_READER_GONE = 141  # what a Unix command killed by SIGPIPE reports: 128 + 13
+# Written out rather than imported: the strategies module loads numpy, and --help should not.
+STRATEGY_HELP = ("pool query strategy: tcm (the default: typical items first, then margin), "
+                 "margin, entropy, least_confidence, qbc, density, adaptive or random")  # fmt: skip
+SCENARIO_HELP = "pool: the model ranks every item; stream: items arrive one at a time"
+MODELS = ("logreg", "svm", "forest", "committee")
+MODEL_HELP = "logreg (the default, logistic regression), svm, forest or committee (for qbc)"
 COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo",
             "selfcheck", "suspicious")  # fmt: skip
 
@@ -78,10 +84,11 @@ def _add_new(sub) -> None:
     p.add_argument("project", type=Path)
     p.add_argument("--pool", type=Path, required=True, help="the folder of unlabeled items")
     p.add_argument("--classes", required=True, help="comma-separated class names")
-    p.add_argument("--strategy", default=None, help="query strategy (default: the app's)")
+    p.add_argument("--strategy", default=None, help=STRATEGY_HELP)
     _add_features_option(p)
-    p.add_argument("--scenario", choices=("pool", "stream", "synthesis"), default="pool")
-    p.add_argument("--model", default="logreg", choices=("logreg", "svm", "forest", "committee"))
+    p.add_argument("--scenario", choices=("pool", "stream", "synthesis"), default="pool",
+                   help=SCENARIO_HELP + "; synthesis: now and then an item the model made")  # fmt: skip
+    p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
     p.add_argument("--batch", type=count(1), default=5, help="labels between retrains (k)")
     p.add_argument("--seed-size", type=count(0), default=None,
                    help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
@@ -109,19 +116,21 @@ def _add_features_option(p) -> None:
 
 def _add_simulate(sub) -> None:
     p = sub.add_parser("simulate", help="run the loop headless with a labels file as the oracle")
-    p.add_argument("--pool", type=Path, required=True)
+    p.add_argument("--pool", type=Path, required=True, help="the folder of items")
     p.add_argument("--oracle", type=Path, required=True, help="CSV with path,label columns")
-    p.add_argument("--strategy", default=None, help="query strategy (default: the app's)")
+    p.add_argument("--strategy", default=None, help=STRATEGY_HELP)
     _add_features_option(p)
-    p.add_argument("--budget", type=count(1), required=True)
-    p.add_argument("--batch", type=count(1), default=10)
+    p.add_argument("--budget", type=count(1), required=True, help="labels per run")
+    p.add_argument("--batch", type=count(1), default=None,
+                   help="labels between retrains (default: the app's, 5)")  # fmt: skip
     p.add_argument("--seed-size", type=count(0), default=None,
                    help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
     p.add_argument("--test-fraction", type=TEST_FRACTION, default=0.2,
                    help="share of the pool held out for testing, in [0, 1)")  # fmt: skip
-    p.add_argument("--repeats", type=count(1, 10_000), default=1)
-    p.add_argument("--mode", choices=("pool", "stream"), default="pool")
-    p.add_argument("--model", default="logreg", choices=("logreg", "svm", "forest", "committee"))
+    p.add_argument("--repeats", type=count(1, 10_000), default=1,
+                   help="runs, each with its own test split and seed set")  # fmt: skip
+    p.add_argument("--mode", choices=("pool", "stream"), default="pool", help=SCENARIO_HELP)
+    p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
     p.add_argument("--cache", type=Path, default=None, help="feature cache to reuse across runs")
     p.add_argument("--out", type=Path, required=True, help="where to write curve.json")
 

@@ -9,6 +9,7 @@ project is written without fsync.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -47,7 +48,7 @@ def simulate(
     strategy: str | None = None,
     features: str | None = None,
     budget: int = 300,
-    batch: int = 10,
+    batch: int | None = None,
     seed_size: int | None = None,
     test_fraction: float = 0.2,
     repeats: int = 1,
@@ -58,8 +59,12 @@ def simulate(
 ) -> dict:
     """Run ``repeats`` active-learning runs and return the learning curves (``curve.json``).
 
-    ``strategy``, ``features`` (the representation) and ``seed_size`` default to what a new
-    project in the app gets.
+    ``strategy``, ``features`` (the representation), ``batch`` and ``seed_size`` default to what
+    a new project in the app gets.
+
+    Raises:
+        AldeskError: a bad labels file or setting (settings are checked before any feature is
+            extracted).
     """
     log = log or (lambda _msg: None)
     labels = read_oracle_csv(oracle)
@@ -70,16 +75,18 @@ def simulate(
     strategy = strategy or defaults.strategy
     features = features or defaults.representation
     seed_size = defaults.seed_size if seed_size is None else seed_size
+    batch = defaults.batch if batch is None else batch
+    template = ProjectSettings(
+        strategy=strategy, representation=features, scenario=mode, model=model,
+        batch=batch, seed_size=seed_size, stream_budget=0.2,
+    )  # fmt: skip
+    template.validate()  # a typo fails now, not after minutes of feature extraction
     with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
         base = _base_project(Path(tmp), pool, classes, cache, log)
         matrix, layout = _load_features(base, features, log)
         runs, full, chosen = [], [], []
         for r in range(repeats):
-            settings = ProjectSettings(
-                strategy=strategy, representation=features, scenario=mode, model=model,
-                batch=batch, seed_size=seed_size, random_state=r, stream_budget=0.2,
-            )  # fmt: skip
-            settings.validate()
+            settings = dataclasses.replace(template, random_state=r)
             store = _repeat_project(base, Path(tmp) / f"run{r}", settings, test_fraction)
             try:
                 _answer_tests(store, labels)

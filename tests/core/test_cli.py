@@ -130,6 +130,34 @@ def test_simulate_writes_the_curve_file(tmp_path, pool, capsys) -> None:
     assert curve["n_items"] == 80 and curve["classes"] == [str(d) for d in range(10)]
 
 
+def test_simulate_refuses_a_bad_setting_before_extracting_features(tmp_path, pool, capsys):
+    folder, labels = pool
+    code = main(["simulate", "--pool", str(folder), "--oracle", str(labels), "--strategy",
+                 "marginal", "--budget", "30", "--out", str(tmp_path / "curve.json")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Unknown strategy 'marginal'" in err
+    assert "features" not in err  # no extraction was started (it logs the features it made)
+
+
+def test_simulate_defaults_to_the_apps_batch(tmp_path, pool) -> None:
+    from aldesk.core.project import ProjectSettings
+
+    folder, labels = pool
+    out = tmp_path / "curve.json"
+    assert main(["simulate", "--pool", str(folder), "--oracle", str(labels),
+                 "--budget", "20", "--out", str(out)]) == 0  # fmt: skip
+    assert json.loads(out.read_text())["batch"] == ProjectSettings().batch
+
+
+def test_help_names_every_strategy_and_model() -> None:
+    from aldesk import cli
+    from aldesk.core.learner import MODELS
+    from aldesk.core.strategies import POOL_STRATEGIES
+
+    assert all(name in cli.STRATEGY_HELP for name in POOL_STRATEGIES)
+    assert set(cli.MODELS) == set(MODELS)
+
+
 def test_simulate_says_when_the_stopping_advice_would_have_stopped(capsys) -> None:
     from aldesk.commands import _stop_advice_summary
     from aldesk.core.simulate import first_stop_advice
