@@ -12,12 +12,14 @@ from aldesk.core.records import ClassInfo
 from aldesk.gui.class_picker import ClassPicker, filter_classes
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.main_window import MainWindow
-from aldesk.gui.panels.label_bar import MAX_ROWS, LabelBar
+from aldesk.gui.panels.label_bar import MAX_ROWS, PICKER_THRESHOLD, LabelBar
 from aldesk.gui.shortcuts import ShortcutSheet
 
 # 150 % of a 1366 × 768 screen in logical pixels, less a title bar and a panel (~60 px)
 LOGICAL_W, LOGICAL_H = 1366 / 1.5, 768 / 1.5 - 60
 NAMES_30 = [f"species {i:02d}" for i in range(27)] + ["sparrow", "house finch", "猫"]
+NAMES_9 = ["bass", "brass", "chromatic_percussion", "guitar", "organ", "piano", "pipe", "reed",
+           "strings"]  # fmt: skip
 
 
 def _window(qtbot, tmp_path, kind: str = "images", names=NAMES_30) -> MainWindow:
@@ -45,16 +47,21 @@ def _inside(window: MainWindow, widget) -> bool:
     return widget.isVisible() and window.rect().contains(rect)
 
 
-@pytest.mark.parametrize("kind", ["images", "audio"])
-def test_window_with_30_classes_fits_1366x768_at_150_percent(qtbot, tmp_path, kind) -> None:
-    window = _window(qtbot, tmp_path, kind)
+@pytest.mark.parametrize(("kind", "names"), [("images", NAMES_30), ("audio", NAMES_30),
+                                             ("images", NAMES_9), ("audio", NAMES_9)])  # fmt: skip
+def test_window_with_many_classes_fits_1366x768_at_150_percent(
+    qtbot, tmp_path, kind, names
+) -> None:
+    window = _window(qtbot, tmp_path, kind, names)
     need = window.minimumSizeHint()
     assert need.width() <= LOGICAL_W and need.height() <= LOGICAL_H, need
     _show(qtbot, window)
     window.resize(int(LOGICAL_W), int(LOGICAL_H))
     qtbot.waitUntil(lambda: window.width() == int(LOGICAL_W))
     bar = window.label_bar
-    for widget in (bar.skip_button, bar.cannot_button, bar.find_button, window.side_scroll):
+    shown = [bar.skip_button, bar.cannot_button, window.side_scroll]
+    shown += [bar.find_button] if len(names) > PICKER_THRESHOLD else []
+    for widget in shown:
         assert _inside(window, widget), widget
     window.close()
 
