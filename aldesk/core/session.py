@@ -249,8 +249,9 @@ class Session(HistoryNavigation):
         if query is None:
             return None
         fresh = self._query(query.item.id, query.strategy, query.score)
+        asked = query.round if fresh.round != query.round and query.score is not None else None
         return replace(query, round=fresh.round, proba=fresh.proba, features=fresh.features,
-                       model_loaded=fresh.model_loaded)  # fmt: skip
+                       model_loaded=fresh.model_loaded, asked_round=asked)  # fmt: skip
 
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> int:

@@ -99,6 +99,23 @@ def test_reopening_rebuilds_the_model_of_the_last_round_without_adding_one(tmp_p
         assert after[-1].n_labels > rounds[-1].n_labels
 
 
+def test_the_view_after_a_retrain_says_which_round_chose_the_item(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y, tests=False)
+    session = _session(store, X)
+    _label(session, y, 10)  # seed set and a first model: items now come with a score
+    job = None
+    while job is None:  # answer until a retrain is due, without running it yet
+        _answer(session, y)
+        job = session.training_job()
+    asked = session.current()  # chosen by the model in memory
+    assert asked.score is not None and session.current_view().asked_round is None
+    assert session.apply_result(run_round(job))
+    view = session.current_view()
+    assert view.item.id == asked.item.id and view.round == asked.round + 1
+    assert view.asked_round == asked.round and view.score == asked.score
+
+
 def test_round_numbers_count_the_recorded_rounds(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y)

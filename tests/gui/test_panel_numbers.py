@@ -5,6 +5,7 @@ and a label budget that is not overshot."""
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -106,6 +107,28 @@ def test_why_panel_says_the_model_is_being_rebuilt_until_it_is(qtbot, tmp_path) 
         pass  # the rebuilt model reaches "Why this item?"
     assert window.why.round.text() == str(n)
     _settle(qtbot, window)
+    _close(window)
+
+
+def test_why_panel_says_which_model_gave_the_score_after_a_retrain(qtbot, tmp_path) -> None:
+    path, truth = _create(tmp_path, test_size=0)
+    window = _show(qtbot, path)
+    _label_until_trained(qtbot, window, truth, 16)
+    for _ in range(20):  # past the seed items chosen before the first model
+        if window.controller.current().score is not None:
+            break
+        _press_answer(qtbot, window, truth)
+    _settle(qtbot, window)
+    query = window.controller.current()
+    assert query.score is not None and query.asked_round is None
+    window.why.show_query(query, window.store.classes())  # the model that chose it is current
+    assert window.why.score.text() == f"{query.score:.3f}"
+    newer = replace(query, round=query.round + 1, asked_round=query.round)
+    window.why.show_query(newer, window.store.classes())  # what a retrain's view shows
+    assert window.why.score.text() == (
+        f"{query.score:.3f} (from the model of round {query.round}, which chose it)"
+    )
+    assert window.why.round.text() == str(query.round + 1)
     _close(window)
 
 

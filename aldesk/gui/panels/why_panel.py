@@ -45,6 +45,7 @@ class WhyPanel(QGroupBox):
         self.strategy = QLabel()
         self.strategy.setWordWrap(True)
         self.score = QLabel()
+        self.score.setWordWrap(True)  # with the round that chose it, after a retrain
         self.round = QLabel()
         self.features = QLabel()
         self.features.setWordWrap(True)
@@ -75,7 +76,7 @@ class WhyPanel(QGroupBox):
         self.badge.setVisible(query.is_test or query.answer is not None)
         self.badge.setText("TEST ITEM — held out" if query.is_test else "Already answered")
         self.strategy.setText(strategy_text(query.strategy))
-        self.score.setText("—" if query.score is None else f"{query.score:.3f}")
+        self.score.setText(_score_text(query))
         self.round.setText(_round_text(query))
         self.features.setText(query.features or "")
         self.features.setVisible(bool(query.features) and not query.is_test)
@@ -113,6 +114,15 @@ class WhyPanel(QGroupBox):
     def top_text(self) -> list[str]:
         """What the probability rows read, for tests and accessibility."""
         return [f"{n.text()} {b.format()}" for n, b in self._bars if n.isVisible()]
+
+
+def _score_text(query: Query) -> str:
+    if query.score is None:
+        return "—"
+    if query.asked_round is None:
+        return f"{query.score:.3f}"
+    # a retrain since: the bars below are the newer model's, the score is the one that chose it
+    return f"{query.score:.3f} (from the model of round {query.asked_round}, which chose it)"
 
 
 def _round_text(query: Query) -> str:
