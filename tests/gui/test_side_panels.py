@@ -62,3 +62,10 @@ def test_why_panel_with_bars_is_not_clipped_at_any_side_width(qtbot, tmp_path) -
     assert window.side_scroll.widget().height() > window.side_scroll.viewport().height()
     assert window.side_scroll.verticalScrollBar().maximum() > 0  # it scrolls, nothing is cut
     window.close()
+
+
+def test_per_class_counts_wrap_between_classes_never_inside_a_name() -> None:
+    from aldesk.gui.panels.status_panel import _per_class_entry
+
+    entry = _per_class_entry("powdery mildew", 3)
+    assert entry == "powdery\u00a0mildew:\u00a03" and " " not in entry

@@ -10,6 +10,8 @@ from aldesk.core.session import Status
 from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text, model_text
 from aldesk.gui.panels.grid_form import GridForm
 
+NBSP = "\u00a0"  # a space the label never wraps at
+
 
 class StatusPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -58,7 +60,7 @@ class StatusPanel(QGroupBox):
         self.labeled.setText(labeled_text(s, sep="\n")
                              + (f"  ({s.n_unreadable} unreadable)" if s.n_unreadable else ""))  # fmt: skip
         # non-breaking inside an entry: lines wrap only between classes
-        self.per_class.setText("   ".join(f"{k}:\u00a0{v}" for k, v in s.per_class.items()))
+        self.per_class.setText("   ".join(_per_class_entry(k, v) for k, v in s.per_class.items()))
         self.test.setText(f"{s.n_test_labeled} / {s.n_test} labeled")
         self.round.setText(str(s.round))
         self.model.setText(model_text(s, extracting))
@@ -78,3 +80,8 @@ class StatusPanel(QGroupBox):
         self.to_target.setText(f.projection.text if f.projection else "")
         for widget in (self.to_target_caption, self.to_target):
             widget.setVisible(f.projection is not None)
+
+
+def _per_class_entry(name: str, count: int) -> str:
+    """``name: count`` that wraps only between entries, never inside a class name."""
+    return f"{name.replace(' ', NBSP)}:{NBSP}{count}"
