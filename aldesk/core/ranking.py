@@ -223,7 +223,9 @@ def _rank(
     if request.strategy == "adaptive":
         return request.strategy, _order_adaptive(request, model, candidates, scores, length)
     if request.strategy == "tcm":
-        return request.strategy, _order_tcm(request, model, margin, candidates, length)
+        # The phase is named so "Why this item?" can say which one chose the item.
+        phase = "typical" if _tcm_typical_phase(request, model) else request.strategy
+        return phase, _order_tcm(request, model, margin, candidates, length)
     # Random stays uniform: thinning random picks to far-apart ones biases them to outliers,
     # and random is the baseline every other strategy is measured against.
     k = 1 if request.strategy == "random" else request.k
@@ -269,7 +271,7 @@ def _order_tcm(
     length: int,
 ) -> Selection:
     """TCM: TypiClust while there are fewer than a few labels per class, then margin."""
-    if len(request.snapshot.y) >= typical.TCM_LABELS_PER_CLASS * model.n_classes:
+    if not _tcm_typical_phase(request, model):
         scores = margin[candidates]
         weights = _model_weights(request, model)
         return _order(request.X_pool, candidates, scores, request.k, length, weights)
@@ -284,6 +286,11 @@ def _order_tcm(
         request.random_state,
     )
     return Selection(rows[chosen.indices[:length]], chosen.scores[:length])
+
+
+def _tcm_typical_phase(request: RankRequest, model: FittedModel) -> bool:
+    """TCM picks typical items while there are fewer than a few labels per class."""
+    return len(request.snapshot.y) < typical.TCM_LABELS_PER_CLASS * model.n_classes
 
 
 def _model_weights(request: RankRequest, model: FittedModel) -> np.ndarray | None:

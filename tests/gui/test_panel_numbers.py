@@ -119,7 +119,8 @@ def test_why_panel_says_which_model_gave_the_score_after_a_retrain(qtbot, tmp_pa
             break
         _press_answer(qtbot, window, truth)
     _settle(qtbot, window)
-    query = window.controller.current()
+    # ten classes: the typical phase still picks (it shows no score); margin's would look so
+    query = replace(window.controller.current(), strategy="margin")
     assert query.score is not None and query.asked_round is None
     window.why.show_query(query, window.store.classes())  # the model that chose it is current
     assert window.why.score.text() == f"{query.score:.3f}"
@@ -129,6 +130,25 @@ def test_why_panel_says_which_model_gave_the_score_after_a_retrain(qtbot, tmp_pa
         f"{query.score:.3f} (from the model of round {query.round}, which chose it)"
     )
     assert window.why.round.text() == str(query.round + 1)
+    _close(window)
+
+
+def test_why_panel_names_the_typical_phase_and_shows_no_score_for_it(qtbot, tmp_path) -> None:
+    from aldesk.gui.panels.why_panel import strategy_text
+
+    path, truth = _create(tmp_path, test_size=0)  # ten classes: typical picks up to 30 labels
+    window = _show(qtbot, path)
+    _label_until_trained(qtbot, window, truth, 6)
+    for _ in range(10):  # past the seed items chosen before the first model
+        if window.controller.current().strategy != "seed":
+            break
+        _press_answer(qtbot, window, truth)
+    query = window.controller.current()
+    assert query.strategy == "typical" and query.score is not None
+    window.why.show_query(query, window.store.classes())
+    assert "(first phase)" in window.why.strategy.text()
+    assert window.why.score.text() == "—"  # an ordering, not the model's uncertainty
+    assert strategy_text("representative").startswith("Representative:")
     _close(window)
 
 

@@ -11,6 +11,8 @@ from aldesk.gui.panels.grid_form import GridForm
 TOP_CLASSES = 3
 _STRATEGY_TEXT = {
     "seed": "Seed set (cold start, before the model can rank)",
+    "typical": "Typical, then margin (first phase): the most typical item of a region of the "
+    "pool that no label covers yet",
     "test": "Held-out test item, drawn at random — never trained on",
     "stream": "Stream: its uncertainty passed the query threshold",
     "synthesis": "Synthesized by the learner where it is least certain",
@@ -22,10 +24,16 @@ _STRATEGY_TEXT = {
 }
 
 
-def strategy_text(strategy: str) -> str:
-    from aldesk.core.strategies import POOL_STRATEGIES
+# Strategies whose scores only order their picks (cluster representatives first): no number
+# a user could read as how uncertain the model is.
+_ORDER_ONLY = ("typical", "representative")
 
-    return _STRATEGY_TEXT.get(strategy) or POOL_STRATEGIES.get(strategy, strategy)
+
+def strategy_text(strategy: str) -> str:
+    from aldesk.core.strategies import POOL_STRATEGIES, SEED_STRATEGIES
+
+    known = _STRATEGY_TEXT.get(strategy) or POOL_STRATEGIES.get(strategy)
+    return known or SEED_STRATEGIES.get(strategy, strategy)
 
 
 class WhyPanel(QGroupBox):
@@ -117,7 +125,7 @@ class WhyPanel(QGroupBox):
 
 
 def _score_text(query: Query) -> str:
-    if query.score is None:
+    if query.score is None or query.strategy in _ORDER_ONLY:
         return "—"
     if query.asked_round is None:
         return f"{query.score:.3f}"
