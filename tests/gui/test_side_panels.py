@@ -64,8 +64,28 @@ def test_why_panel_with_bars_is_not_clipped_at_any_side_width(qtbot, tmp_path) -
     window.close()
 
 
-def test_per_class_counts_wrap_between_classes_never_inside_a_name() -> None:
+def _lines(text: str, width: float) -> list[str]:
+    """The lines ``text`` is broken into at ``width`` px, laid out as a label lays it out."""
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setPlainText(text)
+    doc.setTextWidth(width)
+    doc.size()  # lays it out
+    layout, plain = doc.firstBlock().layout(), doc.toPlainText()
+    return [plain[layout.lineAt(i).textStart() :][: layout.lineAt(i).textLength()].strip()
+            for i in range(layout.lineCount())]  # fmt: skip
+
+
+def test_per_class_counts_wrap_between_classes_never_inside_a_name(qtbot) -> None:
+    from PySide6.QtGui import QTextDocument
+
     from aldesk.gui.panels.status_panel import _per_class_entry
 
-    entry = _per_class_entry("powdery mildew", 3)
-    assert entry == "powdery\u00a0mildew:\u00a03" and " " not in entry
+    names = ["powdery mildew", "とりとり", "chromatic percussion", "猫の手", "leaf spot", "二"]
+    entries = [_per_class_entry(n, 3) for n in names]
+    widest = max(QTextDocument(e).idealWidth() for e in entries)
+    whole = {e.replace("\u00a0", " ") for e in entries}  # the plain text reads nbsp as a space
+    for width in range(int(widest) + 1, int(3 * widest), 3):  # wide enough for any one entry
+        lines = _lines("   ".join(entries), width)
+        assert all(part in whole for line in lines for part in line.split("   ")), (width, lines)

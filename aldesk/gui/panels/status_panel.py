@@ -10,7 +10,7 @@ from aldesk.core.session import Status
 from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text, model_text
 from aldesk.gui.panels.grid_form import GridForm
 
-NBSP = "\u00a0"  # a space the label never wraps at
+NO_BREAK_SPACE, WORD_JOINER = "\u00a0", "\u2060"  # a label never breaks a line at these
 
 
 class StatusPanel(QGroupBox):
@@ -83,5 +83,6 @@ class StatusPanel(QGroupBox):
 
 
 def _per_class_entry(name: str, count: int) -> str:
-    """``name: count`` that wraps only between entries, never inside a class name."""
-    return f"{name.replace(' ', NBSP)}:{NBSP}{count}"
+    """``name: count`` that wraps only between entries: no-break spaces, and word joiners
+    between the characters (a Chinese or Japanese name may otherwise break anywhere)."""
+    return WORD_JOINER.join(f"{name}: {count}".replace(" ", NO_BREAK_SPACE))
