@@ -180,3 +180,13 @@ def model_text(s: Status, extracting: bool = False) -> str:
     if not s.model_loaded:
         return f"rebuilding round {s.round} from your labels…"
     return "training…" if s.training else "up to date"
+
+
+def probability_text(p: float) -> str:
+    """A probability as a whole percent that never rounds to a certainty the model does not
+    have: 0.9996 reads ">99%", not "100%"; only a class with no labels gets exactly 0%."""
+    if 0.995 <= p < 1.0:
+        return ">99%"
+    if 0.0 < p < 0.005:
+        return "<1%"
+    return f"{p:.0%}"

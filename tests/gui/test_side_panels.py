@@ -89,3 +89,11 @@ def test_per_class_counts_wrap_between_classes_never_inside_a_name(qtbot) -> Non
     for width in range(int(widest) + 1, int(3 * widest), 3):  # wide enough for any one entry
         lines = _lines("   ".join(entries), width)
         assert all(part in whole for line in lines for part in line.split("   ")), (width, lines)
+
+
+def test_probabilities_never_round_to_a_certainty() -> None:
+    from aldesk.core.session_status import probability_text
+
+    assert [probability_text(p) for p in (0.9996, 0.0004, 0.0, 1.0, 0.42, 0.995, 0.0049)] == [
+        ">99%", "<1%", "0%", "100%", "42%", ">99%", "<1%"
+    ]  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from aldesk.core.session import Query
+from aldesk.core.session_status import probability_text
 from aldesk.core.store import ClassInfo
 from aldesk.gui.panels.grid_form import GridForm
 
@@ -113,7 +114,7 @@ class WhyPanel(QGroupBox):
                 cid, p = top[k]
                 name.setText(names.get(cid, str(cid)))
                 bar.setValue(int(round(p * 1000)))
-                bar.setFormat(f"{p:.0%}")
+                bar.setFormat(probability_text(p))
 
     def note_text(self) -> str:
         """What stands in place of the probability rows, if anything (for tests)."""

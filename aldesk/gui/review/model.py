@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPixmap
 
 from aldesk.core.review_rows import Filter, ReviewRow, select
+from aldesk.core.session_status import probability_text
 from aldesk.core.store import ClassInfo
 from aldesk.gui.review.thumbnails import ThumbnailLoader
 
@@ -121,9 +122,9 @@ class ReviewModel(QAbstractListModel):
         if row.doubted_as is not None:
             guess = f" → {self.class_name(row.doubted_as[0])}?"
         elif row.predicted is not None and row.class_id is None and row.state == "unseen":
-            answer = f"model: {self.class_name(row.predicted)} {row.confidence:.0%}"
+            answer = f"model: {self.class_name(row.predicted)} {probability_text(row.confidence)}"
         elif row.predicted is not None and row.predicted != row.class_id:
-            guess = f" → {self.class_name(row.predicted)} {row.confidence:.0%}"
+            guess = f" → {self.class_name(row.predicted)} {probability_text(row.confidence)}"
         return f"{name}\n{mark}{answer}{guess}"
 
     def _tooltip(self, row: ReviewRow) -> str:
@@ -133,11 +134,13 @@ class ReviewModel(QAbstractListModel):
         else:
             lines.append(STATE_TEXT[row.state] or row.state)
         if row.predicted is not None:
-            lines.append(f"model: {self.class_name(row.predicted)} {row.confidence:.0%}")
+            lines.append(
+                f"model: {self.class_name(row.predicted)} {probability_text(row.confidence)}"
+            )
         if row.doubted_as is not None:
             cid, p = row.doubted_as
             lines.append(f"doubted: a model that never saw this item says "
-                         f"{self.class_name(cid)} ({p:.0%})")  # fmt: skip
+                         f"{self.class_name(cid)} ({probability_text(p)})")  # fmt: skip
         if self._loader is not None and (why := self._loader.error(row.item_id)):
             lines.append(f"cannot show: {why}")
         return "\n".join(lines)
