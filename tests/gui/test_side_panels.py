@@ -95,5 +95,5 @@ def test_probabilities_never_round_to_a_certainty() -> None:
     from aldesk.core.session_status import probability_text
 
     assert [probability_text(p) for p in (0.9996, 0.0004, 0.0, 1.0, 0.42, 0.995, 0.0049)] == [
-        ">99%", "<1%", "0%", "100%", "42%", ">99%", "<1%"
+        ">99%", "<1%", "0%", ">99%", "42%", ">99%", "<1%"
     ]  # fmt: skip
