@@ -171,6 +171,26 @@ def test_truncated_flac(tmp_path):
     assert _reason(tmp_path / "cut.flac", "audio") == "truncated file"
 
 
+def test_truncated_mp3(tmp_path):
+    noise = np.random.default_rng(0).normal(0, 0.1, 32000).astype(np.float32)
+    sf.write(tmp_path / "good.mp3", noise, 16000, format="MP3")
+    data = (tmp_path / "good.mp3").read_bytes()
+    (tmp_path / "cut.mp3").write_bytes(data[: len(data) // 2])
+    assert _reason(tmp_path / "cut.mp3", "audio") == "truncated file"
+
+
+@pytest.mark.parametrize("length", [8000, 9009, 12345])
+def test_ogg_ending_in_silence_is_whole(tmp_path, length):
+    """Vorbis seeks land late after trailing silence, so the tail probe reads a little short
+    of the end; a good clip must not be flagged "truncated" for that."""
+    rng = np.random.default_rng(length)
+    clip = np.concatenate([rng.normal(0, 0.1, length - 2000), np.zeros(2000)]).astype(np.float32)
+    path = tmp_path / "speech.ogg"
+    sf.write(path, clip, 16000)
+    media.probe(path, "audio")
+    assert media.audio_info(path).duration == pytest.approx(length / 16000)
+
+
 def test_text_file_named_wav(tmp_path):
     path = tmp_path / "fake.wav"
     path.write_text("this is not audio at all\n" * 20)

@@ -136,15 +136,17 @@ def probe_audio(path: str | os.PathLike) -> None:
 def _probe_tail(f: sf.SoundFile, path: str | os.PathLike) -> None:
     """The last frames decode too; a failure here, after a good start, means a cut-off file.
 
-    (libsndfile shortens a truncated WAV's length to what is there, so those pass as the
-    shorter clip they are; compressed formats fail to seek or read instead.)
+    (libsndfile shortens a truncated WAV's or Ogg's length to what is there, so those pass as
+    the shorter clip they are; a cut FLAC fails to seek, a cut MP3 reads nothing.) A short
+    read is not a cut: Vorbis seeks land a page late after trailing silence, and the read
+    then stops at the true end a few hundred frames early.
     """
     try:
         f.seek(f.frames - _PROBE_FRAMES)
         tail = f.read(_PROBE_FRAMES, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise MediaError("truncated file", str(path)) from exc
-    if tail.shape[0] < _PROBE_FRAMES:
+    if tail.shape[0] == 0:
         raise MediaError("truncated file", str(path))
 
 
