@@ -179,6 +179,22 @@ def test_truncated_mp3(tmp_path):
     assert _reason(tmp_path / "cut.mp3", "audio") == "truncated file"
 
 
+def test_good_mp3_probes_quietly(tmp_path, capfd):
+    """libmpg123 prints decode errors when libsndfile reads an MP3 on after a partial read or
+    a seek; probing a good file must not fill the user's terminal with them."""
+    rng = np.random.default_rng(0)
+    for i, length in enumerate((9000, 13726, 20000)):
+        t = np.arange(length) / 16000
+        voiced = 0.3 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+        for j, clip in enumerate(
+            (rng.normal(0, 0.1, length), voiced + rng.normal(0, 0.05, length))
+        ):
+            path = tmp_path / f"{i}-{j}.mp3"
+            sf.write(path, clip.astype(np.float32), 16000)
+            media.probe(path, "audio")
+    assert capfd.readouterr().err == ""
+
+
 @pytest.mark.parametrize("length", [8000, 9009, 12345])
 def test_ogg_ending_in_silence_is_whole(tmp_path, length):
     """Vorbis seeks land late after trailing silence, so the tail probe reads a little short

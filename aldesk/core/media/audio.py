@@ -45,6 +45,8 @@ SCAN_READ_HOPS = 100
 # blocks and only the window is read again (a 5-minute stereo scan would hold 100 MB).
 IN_MEMORY_SCAN_SECONDS = 60.0
 _PROBE_FRAMES = 2048
+_MPEG_FORMATS = ("MP3", "MPEG")  # libsndfile's major format name for MPEG audio
+_MPEG_SLACK_FRAMES = 2 * 1152  # two MP3 frames: encoder delay and padding
 # Full scale is 1.0; a float file may overshoot it, but a sample 1000x over it (60 dB) is
 # garbage, and squared it overflows the float32 spectra.
 MAX_SAMPLE = 1000.0
@@ -122,6 +124,9 @@ def probe_audio(path: str | os.PathLike) -> None:
         try:
             if f.frames == 0:
                 raise MediaError("no audio frames", str(path))
+            if f.format in _MPEG_FORMATS:
+                _probe_mpeg(f, path)
+                return
             head = f.read(_PROBE_FRAMES, dtype="float32", always_2d=True)
             if head.shape[0] == 0:
                 raise MediaError("truncated file", str(path))
@@ -137,7 +142,7 @@ def _probe_tail(f: sf.SoundFile, path: str | os.PathLike) -> None:
     """The last frames decode too; a failure here, after a good start, means a cut-off file.
 
     (libsndfile shortens a truncated WAV's or Ogg's length to what is there, so those pass as
-    the shorter clip they are; a cut FLAC fails to seek, a cut MP3 reads nothing.) A short
+    the shorter clip they are; a cut FLAC fails to seek.) A short
     read is not a cut: Vorbis seeks land a page late after trailing silence, and the read
     then stops at the true end a few hundred frames early.
     """
@@ -147,6 +152,20 @@ def _probe_tail(f: sf.SoundFile, path: str | os.PathLike) -> None:
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise MediaError("truncated file", str(path)) from exc
     if tail.shape[0] == 0:
+        raise MediaError("truncated file", str(path))
+
+
+def _probe_mpeg(f: sf.SoundFile, path: str | os.PathLike) -> None:
+    """An MP3 decodes to the length its header declares; a cut one ends early.
+
+    It is read in one call: libsndfile's MP3 decoder, read on after a partial read or a seek,
+    makes libmpg123 print decode errors to the terminal for a good file. A file declared
+    longer than ``IN_MEMORY_SCAN_SECONDS`` has only its start read (the header is trusted).
+    """
+    whole = f.frames <= IN_MEMORY_SCAN_SECONDS * f.samplerate
+    want = f.frames if whole else _PROBE_FRAMES
+    got = f.read(want, dtype="float32", always_2d=True).shape[0]
+    if got == 0 or (whole and got < f.frames - _MPEG_SLACK_FRAMES):
         raise MediaError("truncated file", str(path))
 
 
