@@ -3,7 +3,9 @@
 Rules a user can rely on:
 
 * **What is scanned.** Every file under the pool folder, recursively, whose extension is an image
-  (``media.IMAGE_EXTS``) or audio (``media.AUDIO_EXTS``) extension. Hidden files and folders
+  (``media.IMAGE_EXTS``) or audio (``media.AUDIO_EXTS``) extension, or a common media format
+  no decoder here reads (``media.UNSUPPORTED_EXTS``: listed unreadable, with what to convert
+  it to). Hidden files and folders
   (names starting with ``.``) and project folders (``*.aldesk``) are not entered; a sub-folder
   that cannot be listed is passed over.
 * **One kind per project.** A project holds images or audio, never both. The kind is the

@@ -64,10 +64,56 @@ def test_media_kind_reads_the_extension_as_a_path_suffix(name):
     # Found from the name's text (not by building a Path per file, a pool walk's main cost),
     # with Path.suffix's rule: names that start with dots, trailing slashes, a dot at the end.
     suffix = Path(name).suffix.lower()
+    unsupported = media.UNSUPPORTED_EXTS.get(suffix, (None, ""))[0]
     expected = (
-        "image" if suffix in media.IMAGE_EXTS else "audio" if suffix in media.AUDIO_EXTS else None
-    )
+        "image" if suffix in media.IMAGE_EXTS
+        else "audio" if suffix in media.AUDIO_EXTS else unsupported
+    )  # fmt: skip
     assert media.media_kind(name) == expected
+
+
+# Formats the decoders read beyond the common ones, written the way their tools write them.
+_MORE_IMAGES = [("jpe", "JPEG", "RGB"), ("jfif", "JPEG", "RGB"), ("avif", "AVIF", "RGB"),
+                ("jp2", "JPEG2000", "RGB"), ("j2k", "JPEG2000", "RGB"), ("pgm", "PPM", "L"),
+                ("ppm", "PPM", "RGB"), ("pbm", "PPM", "1"), ("pnm", "PPM", "RGB"),
+                ("tga", "TGA", "RGB"), ("qoi", "QOI", "RGBA")]  # fmt: skip
+_MORE_AUDIO = [("opus", "OGG", "OPUS", 48000), ("oga", "OGG", "VORBIS", 16000),
+               ("aifc", "AIFF", "PCM_16", 16000), ("au", "AU", "PCM_16", 16000),
+               ("snd", "AU", "PCM_16", 16000), ("caf", "CAF", "PCM_16", 16000),
+               ("w64", "W64", "PCM_16", 16000), ("sph", "NIST", "PCM_16", 16000)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("ext", "fmt", "mode"), _MORE_IMAGES)
+def test_more_image_formats_are_pool_items(tmp_path, ext, fmt, mode):
+    path = tmp_path / f"x.{ext}"
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 60, 3), np.uint8)
+    Image.fromarray(pixels).convert(mode).save(path, format=fmt)
+    assert media.media_kind(path) == "image"
+    media.probe(path, "image")
+    assert media.load_image(path).size == (60, 40)
+
+
+@pytest.mark.parametrize(("ext", "fmt", "subtype", "rate"), _MORE_AUDIO)
+def test_more_audio_formats_are_pool_items(tmp_path, ext, fmt, subtype, rate):
+    path = tmp_path / f"x.{ext}"
+    t = np.arange(int(1.5 * rate)) / rate
+    sf.write(path, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate,
+             format=fmt, subtype=subtype)  # fmt: skip
+    assert media.media_kind(path) == "audio"
+    media.probe(path, "audio")
+    assert media.load_audio(path).shape[0] == pytest.approx(1.5 * media.ANALYSIS_RATE, abs=400)
+
+
+@pytest.mark.parametrize(("name", "kind", "what"), [("voice.M4A", "audio", "AAC / M4A"),
+                         ("phone.heic", "image", "HEIC"), ("shot.CR2", "image", "camera raw")])  # fmt: skip
+def test_unreadable_formats_are_listed_with_what_to_do(tmp_path, name, kind, what):
+    """A common format neither decoder reads is an item flagged with the reason, never skipped
+    in silence: a folder of phone recordings must not look empty."""
+    path = tmp_path / name
+    path.write_bytes(b"\0\0\0\x18ftypheic" + bytes(200))
+    assert media.media_kind(path) == kind
+    reason = _reason(path, kind)
+    assert what in reason and "not supported: convert to" in reason
 
 
 # ---------------------------------------------------------------- images

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from PIL import Image
 from pool_files import hash_counter, png_header_only, set_mtime, write_png, write_wav
 
@@ -270,3 +271,18 @@ def test_permission_denied_while_hashing_is_flagged(
     again = pool.scan(images, previous=result.entries)
     assert again.entries["b.png"].error is None
     assert again.changed == [(denied, again.entries["b.png"])]
+
+
+def test_phone_recordings_in_an_unread_format_are_listed_not_skipped(tmp_path: Path) -> None:
+    """A folder of WAVs and .m4a files: the .m4a ones are items flagged with what to do, so
+    the user sees why half the folder is not being labelled."""
+    t = np.arange(16000) / 16000
+    for i in range(3):
+        sf.write(tmp_path / f"clip{i}.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32),
+                 16000)  # fmt: skip
+        (tmp_path / f"memo{i}.m4a").write_bytes(b"\0\0\0\x20ftypM4A " + bytes(100 + i))
+    result = pool.scan(tmp_path)
+    assert result.kind == "audio"
+    assert sorted(e.relpath for e in result.unreadable) == ["memo0.m4a", "memo1.m4a", "memo2.m4a"]
+    assert all("convert to WAV" in e.error for e in result.unreadable)
+    assert all(result.entries[f"clip{i}.wav"].error is None for i in range(3))
