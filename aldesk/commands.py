@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from aldesk.core.errors import AldeskError
+from aldesk.core.wording import count
 
 
 def _progress_line(label: str):
@@ -275,7 +276,7 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
         return _preview_import(args)
     with ProjectStore.open(args.project) as store:
         report = import_labels(store, args.file, add_classes=args.add_classes)
-    print(f"Imported {report.imported} labels ({report.unchanged} unchanged).")
+    print(f"Imported {count(report.imported, 'label')} ({report.unchanged} unchanged).")
     if report.unknown_paths:
         print(f"  {len(report.unknown_paths)} paths are not in the pool, e.g. "
               f"{shown_path(report.unknown_paths[0])}")  # fmt: skip

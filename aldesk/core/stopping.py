@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aldesk.core.evaluation import Metrics
+from aldesk.core.wording import count
 
 if TYPE_CHECKING:
     from aldesk.core.project import ProjectSettings
@@ -73,7 +74,7 @@ def label_budget(n_labeled: int, budget: int) -> Advice:
     """Stop when the label budget is spent."""
     if n_labeled >= budget:
         return Advice(True, f"The label budget is spent: {n_labeled} of {budget} labels.")
-    return Advice(False, f"{budget - n_labeled} labels left in the budget of {budget}.")
+    return Advice(False, f"{count(budget - n_labeled, 'label')} left in the budget of {budget}.")
 
 
 def pool_coverage(n_labeled: int, n_pool: int, fraction: float) -> Advice:
@@ -94,8 +95,8 @@ def target_accuracy(metrics: Metrics | None, target: float, min_test_items: int 
         n = 0 if metrics is None else metrics.n
         return Advice(
             False,
-            f"Only {n} test items are labelled; accuracy needs at least "
-            f"{min_test_items} to be trusted.",
+            f"Only {count(n, 'test item')} {'is' if n == 1 else 'are'} labelled; accuracy "
+            f"needs at least {min_test_items} to be trusted.",
         )
     low, high = metrics.accuracy_ci
     summary = (

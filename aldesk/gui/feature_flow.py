@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aldesk.core.project import flag_failures
+from aldesk.core.wording import count
 from aldesk.gui import heap
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class FeatureFlow:
         if len(combined) < len(self._pool_features):
             missing = len(self._pool_features) - len(combined)
             self.message.emit(
-                f"The pretrained encoder could not read {missing} items; the model leaves "
+                f"The pretrained encoder could not read {count(missing, 'item')}; the model leaves "
                 "them out while it uses the pretrained features."
             )
         if len(combined) == 0:
@@ -113,7 +114,7 @@ class FeatureFlow:
         flagged = flag_failures(self.store, result.failed)
         if flagged:
             self.session.reload_items()
-            self.message.emit(f"{flagged} items could not be read; they are flagged.")
+            self.message.emit(f"{count(flagged, 'item')} could not be read; they are flagged.")
         pool = result.features
         self._install_features(lambda: (pool, None), lambda *built: self._pool_set(result, *built))
 

@@ -9,6 +9,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
+from aldesk.gui.dialogs.folder_report import counts_text, held_out_text
 from aldesk.gui.dialogs.new_project import NewProjectDialog, NewProjectSpec, validate_spec
 from aldesk.gui.dialogs.project_spec import MediaCounts
 
@@ -59,7 +60,7 @@ def _click_create(qtbot, dialog):
 def test_counts_media_in_the_chosen_folder(qtbot, dialog, pool):
     counts = _choose_folder(qtbot, dialog, pool)
     assert (counts.images, counts.audio, counts.other) == (3, 0, 1)
-    assert dialog.notes()["counts"] == "Found 3 images · 0 audio clips · 1 other files"
+    assert dialog.notes()["counts"] == "Found 3 images · 0 audio clips · 1 other file"
     assert "folder" not in dialog.messages()
     assert dialog.spec().project_path == pool.parent / "photos.aldesk"  # suggested name
 
@@ -88,7 +89,7 @@ def test_empty_folder_is_refused(qtbot, dialog, tmp_path):
     (empty / "readme.md").write_text("hello")
     _choose_folder(qtbot, dialog, empty)
     assert (
-        dialog.messages()["folder"] == "The folder holds no images or audio clips (1 other files)."
+        dialog.messages()["folder"] == "The folder holds no images or audio clips (1 other file)."
     )
 
 
@@ -250,11 +251,20 @@ def test_a_test_set_cut_down_to_fit_a_small_pool_is_announced(qtbot, dialog, tmp
         Image.new("RGB", (8, 8), (i * 20, 0, 0)).save(folder / f"img{i}.png")
     _examine(qtbot, dialog, folder)
     assert dialog.notes()["test"] == (
-        "The test set will be 2 items, not 50: with 12 images at most a fifth is kept aside, "
+        "The test set will be 2 images, not 50: with 12 images at most a fifth is kept aside, "
         "so the rest stays to learn from."
     )
     dialog.options.test_size.setValue(2)
     assert "test" not in dialog.notes()
+
+
+def test_folder_notes_count_one_as_one():
+    assert held_out_text(50, 6, "audio").startswith(
+        "The test set will be 1 audio clip, not 50: with 6 audio clips"
+    )
+    assert counts_text(MediaCounts(images=1, audio=0, other=1)) == (
+        "Found 1 image · 0 audio clips · 1 other file"
+    )
 
 
 def test_just_label_is_the_default_and_the_rest_is_under_advanced(qtbot, dialog):

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from aldesk.core.pool import MediaCounts, count_media, find_unreadable, shown_path
 from aldesk.core.project import held_out_size
+from aldesk.core.wording import count
 
-KIND_WORDS = {"image": ("image", "images"), "audio": ("audio clip", "audio clips")}
+KIND_WORDS = {"image": "image", "audio": "audio clip", "other": "other file"}
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,12 @@ def examine_folder(folder: Path, report, should_stop) -> FolderReport:
 
 
 def counts_text(c: MediaCounts) -> str:
-    parts = [f"{c.images:,} images", f"{c.audio:,} audio clips", f"{c.other:,} other files"]
+    parts = [_plural(c.images, "image"), _plural(c.audio, "audio"), _plural(c.other, "other")]
     return "Found " + " · ".join(parts)
 
 
 def _plural(n: int, kind: str) -> str:
-    one, many = KIND_WORDS[kind]
-    return f"{n:,} {one if n == 1 else many}"
+    return count(n, KIND_WORDS[kind])
 
 
 def unreadable_text(report: FolderReport | None, kind: str) -> str:
@@ -77,5 +77,6 @@ def held_out_text(requested: int, readable: int, kind: str) -> str:
     size = held_out_size(requested, readable)
     if size >= requested:
         return ""
-    return (f"The test set will be {size} items, not {requested}: with {_plural(readable, kind)} "
+    return (f"The test set will be {_plural(size, kind)}, not {requested}: with "
+            f"{_plural(readable, kind)} "
             "at most a fifth is kept aside, so the rest stays to learn from.")  # fmt: skip

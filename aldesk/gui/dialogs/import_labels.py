@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from aldesk.core.errors import AldeskError
 from aldesk.core.interop import IMPORT_STRATEGY, ImportPlan, plan_import
 from aldesk.core.pool import shown_path
+from aldesk.core.wording import count
 
 
 class ImportPreviewDialog(QDialog):
@@ -58,7 +59,7 @@ class ImportPreviewDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.import_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.import_button.setText(f"Import {len(plan.labels)} labels")
+        self.import_button.setText(f"Import {count(len(plan.labels), 'label')}")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.add_classes.toggled.connect(self._update_button)
@@ -111,5 +112,7 @@ def apply_plan(window, plan: ImportPlan) -> bool:
             for item, name, split in plan.labels]  # fmt: skip
     if window.controller.append_edits(rows) is None:
         return False  # not saved; the controller's error has been shown
-    window.statusBar().showMessage(f"Imported {len(rows)} labels ({plan.same} unchanged).", 10000)
+    window.statusBar().showMessage(
+        f"Imported {count(len(rows), 'label')} ({plan.same} unchanged).", 10000
+    )
     return True

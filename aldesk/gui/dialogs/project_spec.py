@@ -14,6 +14,7 @@ from aldesk.core.classes import RESERVED
 from aldesk.core.pool import MediaCounts, count_media
 from aldesk.core.project import ProjectSettings
 from aldesk.core.records import PROJECT_SUFFIX
+from aldesk.core.wording import count
 
 __all__ = ["MediaCounts", "NewProjectSpec", "count_media", "validate_spec"]
 
@@ -59,7 +60,7 @@ def _folder_problem(folder: Path | None, counts: MediaCounts | None, error: str 
     if counts is None:
         return "Counting files…"
     if counts.images + counts.audio == 0:
-        other = f" ({counts.other} other files)" if counts.other else ""
+        other = f" ({count(counts.other, 'other file')})" if counts.other else ""
         return f"The folder holds no images or audio clips{other}."
     return ""
 
