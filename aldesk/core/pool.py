@@ -56,6 +56,7 @@ from aldesk.core.pool_walk import (
     same_files,
     shown_path,
 )
+from aldesk.core.wording import count
 
 HASH_BLOCK = 1 << 20
 KINDS = ("image", "audio")
@@ -156,8 +157,8 @@ def _choose_kind(found: list[Found], kind: str | None) -> str:
 
 def _no_media_message(root: Path, kind: str, n_other: int) -> str:
     if n_other:
-        other = "audio files" if kind == "image" else "images"
-        return f"The folder {root} holds no {kind} files (it holds {n_other} {other})."
+        other = count(n_other, "audio file" if kind == "image" else "image")
+        return f"The folder {root} holds no {kind} files (it holds {other})."
     return f"The folder {root} holds no image or audio files aldesk can read."
 
 

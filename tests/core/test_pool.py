@@ -286,3 +286,9 @@ def test_phone_recordings_in_an_unread_format_are_listed_not_skipped(tmp_path: P
     assert sorted(e.relpath for e in result.unreadable) == ["memo0.m4a", "memo1.m4a", "memo2.m4a"]
     assert all("convert to WAV" in e.error for e in result.unreadable)
     assert all(result.entries[f"clip{i}.wav"].error is None for i in range(3))
+
+
+def test_a_folder_of_the_other_kind_is_refused_with_its_count(tmp_path: Path) -> None:
+    sf.write(tmp_path / "only.wav", np.zeros(1600, np.float32), 16000)
+    with pytest.raises(NoMedia, match=r"holds no image files \(it holds 1 audio file\)"):
+        pool.scan(tmp_path, kind="image")
