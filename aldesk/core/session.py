@@ -29,7 +29,7 @@ from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
 from aldesk.core.session_navigation import HistoryNavigation
 from aldesk.core.session_queue import QueueState
 from aldesk.core.session_state import FeatureRows, ModelState
-from aldesk.core.session_status import Status, build_status
+from aldesk.core.session_status import Status, build_status, nothing_readable_text
 from aldesk.core.store import ClassInfo, Event, NewItem, ProjectStore
 from aldesk.core.stream_status import StreamSummary, summarize_stream
 from aldesk.core.synth_flow import RowPaths, record_sources, synth_due
@@ -174,6 +174,9 @@ class Session(HistoryNavigation):
         if self.budget_spent():
             n = self.model.n_train_labels(self.state)
             return f"The label budget is spent: {n} of {self.settings.budget} labels."
+        unreadable = nothing_readable_text(self.index, self._items, self.settings.watch_folder)
+        if unreadable is not None:
+            return unreadable
         if self.settings.watch_folder:
             return ("Every readable item so far is answered. The pool folder is watched: new "
                     "files are asked about as they arrive.")  # fmt: skip

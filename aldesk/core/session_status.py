@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 
 from aldesk.core.stopping import Advice
 from aldesk.core.store import ClassInfo, RoundRecord
+from aldesk.core.wording import count
 
 if TYPE_CHECKING:  # ``aldesk status`` reads Status without loading the session's modules
     from aldesk.core.answer_state import AnswerState
+    from aldesk.core.item_columns import ItemColumns
     from aldesk.core.item_index import ItemIndex
     from aldesk.core.session_state import ModelState
 
@@ -190,3 +192,16 @@ def probability_text(p: float) -> str:
     if 0.0 < p < 0.005:
         return "<1%"
     return f"{p:.0%}"
+
+
+def nothing_readable_text(index: ItemIndex, items: ItemColumns, watched: bool) -> str | None:
+    """Why nothing is asked when no item of the project can be read at all, with one file's
+    reason (a folder of .m4a files is not "every readable item answered"); None otherwise."""
+    if index.n_pool_ok or index.tests or index.synth or not index.n_unreadable:
+        return None
+    first = items[int(items.ids[~items.ok[items.ids]][0])]
+    when = "as they change" if watched else "when the project is opened again"
+    return (f"No file of this project can be read ({count(index.n_unreadable, 'file')} "
+            f"flagged, e.g. {first.relpath}: {first.reason or first.status}), so there is "
+            f"nothing to ask. Convert or replace them in the pool folder: they are picked "
+            f"up {when}.")  # fmt: skip

@@ -236,3 +236,21 @@ def test_learning_curve_has_one_point_per_label_count() -> None:
         RoundRecord(34, 59, 9, accuracy=0.8),
     ]
     assert [(r.n_labels, r.accuracy) for r in curve_points(rounds)] == [(56, 0.6), (59, 0.8)]
+
+
+def test_a_project_with_no_readable_file_says_so_not_all_answered(tmp_path) -> None:
+    s = ProjectSettings(**{"batch": 5, "seed_size": 6, "test_size": 0})
+    store = ProjectStore.create(
+        tmp_path / "p", pool_root=tmp_path, kind="audio", classes=["a", "b"],
+        settings=asdict(s),
+    )  # fmt: skip
+    reason = "AAC / M4A audio is not supported: convert to WAV, FLAC or MP3"
+    store.add_items(
+        NewItem(f"h{i}", f"memo{i}.m4a", "audio", 1, i, "unreadable", reason) for i in range(2)
+    )
+    session = Session(store, FeatureSet("test-v1", np.zeros((0, 4), np.float32), []))
+    assert session.current() is None
+    text = session.done_text()
+    assert text.startswith("No file of this project can be read (2 files flagged")
+    assert f"memo0.m4a: {reason}" in text
+    assert "Every readable item" not in text
