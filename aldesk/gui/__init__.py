@@ -3,8 +3,14 @@
 import os
 
 # QtMultimedia probes for PipeWire when its module loads and logs when it is absent; PulseAudio
-# (or no device at all) is handled by the audio view itself.
-os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.symbolsresolver=false")
+# (or no device at all) is handled by the audio view itself. Its FFmpeg backend prints its
+# version at start and a stream dump ("Input #0, wav, ...") for every clip played: developer
+# information, not the user's; its warnings still show.
+os.environ.setdefault(
+    "QT_LOGGING_RULES",
+    "qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg*.info=false;"
+    "qt.multimedia.ffmpeg*.debug=false",
+)
 # Qt's raster engine splits every fill or image draw of 96+ lines over its own thread pool and
 # waits for it; on a busy machine the GUI thread then waits for those threads to get a CPU.
 # Scrolling the review grid: 25% less GUI-thread CPU per step, shorter stalls, without it. Read
