@@ -54,6 +54,27 @@ def test_display_decode_of_a_16_bit_gray_png_is_scaled_not_clipped(tmp_path):
     assert out[0, 0] == 0 and out[0, -1] == 255 and abs(int(out[0, 300]) - 128) <= 1
 
 
+@pytest.mark.parametrize("suffix", ["png", "tif"])
+def test_a_12_bit_image_in_16_bits_is_stretched_for_features_and_display(
+    tmp_path, monkeypatch, suffix
+):
+    """Cameras and microscopes store 12-bit values (0-4095) in 16-bit files: clipped at 255
+    the features saw a white square, scaled by 65535 the viewer showed black. Both now stretch
+    the image's own range, whole or read in strips."""
+    from aldesk.core.media import image as media_image
+
+    ramp = np.linspace(100, 4095, 600)[None, :].repeat(40, 0).astype(np.uint16)
+    path = tmp_path / f"cells.{suffix}"
+    Image.fromarray(ramp).save(path)
+    features = np.asarray(media_image.load_image(path).convert("L"))
+    shown = np.asarray(media_image.load_display_image(path, 10**6))
+    monkeypatch.setattr(media_image, "_STRIP_PIXELS", 3_000)
+    reduced = np.asarray(media_image.load_display_image(path, 6_000))
+    for out in (features, shown, reduced):
+        row = out[0].astype(int)
+        assert row[0] <= 2 and row[-1] >= 253 and abs(row[len(row) // 2] - 128) <= 3
+
+
 def test_huge_image_is_box_reduced_strip_by_strip(tmp_path, monkeypatch):
     """No whole-image copy: every convert() and reduce() sees a strip, not the picture."""
     from aldesk.core.media import image as media_image

@@ -53,7 +53,8 @@ from aldesk.core.media.image import as_uint8, load_image, to_array
 
 MODEL = "effnet"
 SIDE = 192  # the network's input side; any multiple of 32 works with the shipped graph
-BASE_ID = "image-effnet-lite0-v3"  # v3: float16-stored weights; v2: head + stages 4-7; v1: head
+BASE_ID = "image-effnet-lite0-v4"  # v4: 16/32-bit images stretched, not clipped; v3: float16
+# weights; v2: head + stages 4-7; v1: head
 # Graph outputs concatenated into the features, in this order, and their widths.
 OUTPUTS = ("embedding", "stage4", "stage5", "stage6", "stage7")
 WIDTHS = (1280, 80, 112, 192, 320)

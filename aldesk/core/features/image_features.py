@@ -23,7 +23,7 @@ from PIL import Image
 from aldesk.core.features.patches import PatchDictionary, encode_batch, learn_dictionary
 from aldesk.core.media.image import as_uint8, load_image, to_array
 
-BASE_ID = "image-coates6x100s2q4+rgb4-v1"
+BASE_ID = "image-coates6x100s2q4+rgb4-v2"  # v2: 16/32-bit images stretched, not clipped to white
 SIDE = 32
 PATCH, STRIDE, WORDS = 6, 2, 100
 THUMB = 4

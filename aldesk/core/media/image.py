@@ -9,7 +9,8 @@ Display: :func:`load_display_image` bounds what a viewer holds. A JPEG is decode
 DCT scale (draft); most PNGs are decoded a strip of rows at a time (:mod:`png_strips`); other
 images can only be decoded whole by Pillow, so the decoder's own buffer (at most 4 bytes a pixel:
 358 MB at the pixel limit) is the one full-size copy. Either way the picture is box-averaged
-strip by strip, converted to 8 bits (16-bit images scaled, not clipped) and EXIF-rotated only
+strip by strip, converted to 8 bits (16- and 32-bit images stretched from their darkest to
+their brightest value, as for the features: never clipped) and EXIF-rotated only
 once small. An 81-megapixel 16-bit PNG took 2.4 GB to show before.
 """
 
@@ -176,7 +177,9 @@ def _decode(img: Image.Image, max_side: int | None) -> Image.Image:
     # In place: without an orientation tag, exif_transpose would return a full copy.
     ImageOps.exif_transpose(img, in_place=True)
     out = img
-    if out.mode not in ("L", "LA", "RGB", "RGBA"):
+    if out.mode in _SIXTEEN_BIT or out.mode in ("I", "F"):
+        out = _as_display_strip(out, "L", _value_range(out)).convert("L")
+    elif out.mode not in ("L", "LA", "RGB", "RGBA"):
         out = out.convert("RGBA" if _has_alpha(out) else "RGB")
     if max_side is not None and max(out.size) > max_side:
         out = _shrink(out, max_side)
@@ -244,8 +247,8 @@ def _reduce_in_strips(img: Image.Image, factor: int) -> Image.Image:
     of the whole image would make."""
     w, h = img.size
     mode = _display_mode(img)
-    value_range = _value_range(img)
     rows = max(factor, _STRIP_PIXELS // max(1, w) // factor * factor)
+    value_range = _value_range(img, rows)
     out = Image.new(mode, (math.ceil(w / factor), math.ceil(h / factor)))
     strips = png_strips(img, rows) if can_strip(img) else _crops(img, rows)
     y0 = 0
@@ -273,14 +276,24 @@ def _display_mode(img: Image.Image) -> str:
     return "RGBA" if _has_alpha(img) else "RGB"
 
 
-def _value_range(img: Image.Image) -> tuple[float, float]:
-    """The source values that map to 0 and 255."""
-    if img.mode in _SIXTEEN_BIT:
-        return 0.0, 65535.0
-    if img.mode in ("I", "F"):
-        lo, hi = img.getextrema()  # no copy; 32-bit data has no fixed white
+def _value_range(img: Image.Image, rows: int | None = None) -> tuple[float, float]:
+    """The source values that map to 0 and 255: a 16- or 32-bit image's own darkest and
+    brightest values. A 12-bit camera or microscope image is stored in 16 bits with values up
+    to 4095: scaled by 65535 it shows nearly black, clipped at 255 nearly white (and its
+    features see a blank square)."""
+    if img.mode in _SIXTEEN_BIT or img.mode in ("I", "F"):
+        lo, hi = _extrema(img, rows)
         return float(lo), float(hi) if hi > lo else float(lo) + 1.0
     return 0.0, 255.0
+
+
+def _extrema(img: Image.Image, rows: int | None) -> tuple[float, float]:
+    """Darkest and brightest value; a PNG read in strips is read once more for them, a strip
+    at a time, rather than decoded whole."""
+    if rows is not None and can_strip(img):
+        ranges = [piece.getextrema() for piece in png_strips(img, rows)]
+        return min(r[0] for r in ranges), max(r[1] for r in ranges)
+    return img.getextrema()
 
 
 def _as_display_strip(strip: Image.Image, mode: str, value_range: tuple[float, float]):
