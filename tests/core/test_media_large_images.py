@@ -75,6 +75,21 @@ def test_a_12_bit_image_in_16_bits_is_stretched_for_features_and_display(
         assert row[0] <= 2 and row[-1] >= 253 and abs(row[len(row) // 2] - 128) <= 3
 
 
+def test_a_float_image_with_no_data_values_keeps_its_range(tmp_path):
+    """Float scans and maps mark missing pixels NaN: the range is the finite values' (the
+    whole picture went black when one NaN made the range NaN); missing pixels show black."""
+    from aldesk.core.media import image as media_image
+
+    ramp = np.linspace(-1, 1, 600, dtype=np.float32)[None, :].repeat(40, 0)
+    ramp[5, 5], ramp[6, 6] = np.nan, np.inf
+    path = tmp_path / "depth.tif"
+    Image.fromarray(ramp, "F").save(path)
+    for out in (media_image.load_image(path), media_image.load_display_image(path, 10**6)):
+        pixels = np.asarray(out.convert("L")).astype(int)
+        assert pixels[0, 0] <= 2 and pixels[0, -1] >= 253 and abs(pixels[0, 300] - 128) <= 3
+        assert pixels[5, 5] == 0 and pixels[6, 6] == 255
+
+
 def test_huge_image_is_box_reduced_strip_by_strip(tmp_path, monkeypatch):
     """No whole-image copy: every convert() and reduce() sees a strip, not the picture."""
     from aldesk.core.media import image as media_image

@@ -293,6 +293,10 @@ def _extrema(img: Image.Image, rows: int | None) -> tuple[float, float]:
     if rows is not None and can_strip(img):
         ranges = [piece.getextrema() for piece in png_strips(img, rows)]
         return min(r[0] for r in ranges), max(r[1] for r in ranges)
+    if img.mode == "F":  # NaN marks "no data" in float scans and maps: the range skips it
+        values = np.asarray(img)
+        finite = values[np.isfinite(values)]
+        return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     return img.getextrema()
 
 
@@ -305,6 +309,7 @@ def _as_display_strip(strip: Image.Image, mode: str, value_range: tuple[float, f
         a -= np.float32(lo)
         a *= np.float32(255.0 / (hi - lo))
         a += np.float32(0.5)  # F -> L truncates: this makes it round
+        np.nan_to_num(a, copy=False, nan=0.0, posinf=255.5, neginf=0.0)  # no data: black
         return Image.fromarray(a, "F")
     return strip if strip.mode == mode else strip.convert(mode)
 
