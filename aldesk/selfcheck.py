@@ -130,6 +130,32 @@ def _isolated_environment(root: Path) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def check_formats(folder: Path, report: Report) -> None:
+    """Every image and audio format a pool accepts decodes in this build (an installer that
+    left a decoder out would flag a user's whole folder unreadable)."""
+    from aldesk.core import media
+    from aldesk.core.media import format_samples
+
+    where = folder / "formats"
+    where.mkdir(parents=True, exist_ok=True)
+    try:
+        images = format_samples.write_image_samples(where)
+        sounds = format_samples.write_audio_samples(where)
+    except Exception as exc:  # an encoder missing from the build is a finding too
+        raise CheckFailed(f"cannot write the sample files ({type(exc).__name__}: {exc})") from exc
+    bad = []
+    for path in images + sounds:
+        kind = media.media_kind(path)
+        try:
+            media.probe(path, kind)
+            media.load_image(path) if kind == "image" else media.load_audio(path)
+        except Exception as exc:
+            bad.append(f"{path.suffix}: {exc}")
+    if bad:
+        raise CheckFailed("these do not decode: " + "; ".join(bad))
+    report.ok(f"formats: all {len(images)} image and {len(sounds)} audio file types decode")
+
+
 def run(folder: Path | None = None, kinds: Sequence[str] = KINDS, out: TextIO | None = None) -> int:
     """Run the self-check; returns the exit status (0 passed, 1 failed).
 
@@ -152,6 +178,10 @@ def run(folder: Path | None = None, kinds: Sequence[str] = KINDS, out: TextIO | 
         from aldesk.gui.selfcheck import check_kind, qt_description
 
         report.note(qt_description())
+        try:
+            check_formats(folder, report)
+        except CheckFailed as exc:
+            report.fail(f"formats: {exc}")
         for kind in kinds:
             try:
                 check_kind(kind, folder, report)

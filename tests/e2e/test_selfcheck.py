@@ -26,8 +26,22 @@ def test_selfcheck_passes_and_says_what_it_checked(tmp_path: Path, capsys) -> No
         with ProjectStore.open(tmp_path / kind / f"selfcheck-{kind}.aldesk") as store:
             assert sum(ev.action == "label" for ev in store.answers().values()) == 6
             assert store.rounds()
+    assert "ok    formats: all 18 image and 14 audio file types decode" in out
     assert "FAIL" not in out
-    assert out.rstrip().splitlines()[-1].startswith("aldesk selfcheck: passed (16 checks")
+    assert out.rstrip().splitlines()[-1].startswith("aldesk selfcheck: passed (17 checks")
+
+
+def test_selfcheck_names_a_file_type_this_build_cannot_decode(tmp_path: Path, monkeypatch) -> None:
+    # a build whose Pillow lost its JPEG 2000 decoder, as an installer's trimmed plugin would
+    from PIL import Jpeg2KImagePlugin
+
+    def no_decoder(self, *args, **kwargs):
+        raise OSError("decoder jpeg2k not available")
+
+    monkeypatch.setattr(Jpeg2KImagePlugin.Jpeg2KImageFile, "load", no_decoder)
+    report = selfcheck.Report(io.StringIO())
+    with pytest.raises(selfcheck.CheckFailed, match=r"\.jp2: .*\.j2k: "):
+        selfcheck.check_formats(tmp_path, report)
 
 
 def test_selfcheck_names_the_failed_step_and_exits_1(tmp_path: Path, monkeypatch) -> None:
@@ -42,7 +56,7 @@ def test_selfcheck_names_the_failed_step_and_exits_1(tmp_path: Path, monkeypatch
     assert "FAIL  audio: no model was trained within 2 s" in text
     assert "ok    audio: 6 answers given by key press" in text
     assert "reopened" not in text  # the steps after the failed one did not run
-    assert text.rstrip().splitlines()[-1].startswith("aldesk selfcheck: FAILED (1 of 4 checks")
+    assert text.rstrip().splitlines()[-1].startswith("aldesk selfcheck: FAILED (1 of 5 checks")
 
 
 def test_selfcheck_fails_when_the_encoder_module_is_missing(tmp_path: Path, monkeypatch) -> None:

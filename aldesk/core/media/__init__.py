@@ -25,10 +25,11 @@ from aldesk.core.media.spectra import log_mel_spectrogram, waveform_envelope
 MediaKind = Literal["image", "audio"]
 
 # What Pillow's wheel reads that people keep pictures in: photo and web formats, JPEG 2000,
-# AVIF, and the Netpbm / Targa / QOI files of scientific and game pipelines.
+# and the Netpbm / Targa / QOI files of scientific and game pipelines. (AVIF is not: the
+# package leaves Pillow's 5 MB libavif out, see packaging/aldesk.spec.)
 IMAGE_EXTS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".gif", ".tif", ".tiff", ".webp",
-     ".avif", ".jp2", ".j2k", ".pgm", ".ppm", ".pbm", ".pnm", ".tga", ".qoi"}
+     ".jp2", ".j2k", ".pgm", ".ppm", ".pbm", ".pnm", ".tga", ".qoi"}
 )  # fmt: skip
 # What the libsndfile bundled with the soundfile wheel reads (1.2.x, MP3 and Opus included).
 AUDIO_EXTS: frozenset[str] = frozenset(
@@ -45,6 +46,7 @@ UNSUPPORTED_EXTS: dict[str, tuple[MediaKind, str]] = {
         ("audio", "AMR speech audio", "WAV or FLAC", (".amr",)),
         ("audio", "WavPack / Monkey's Audio", "WAV or FLAC", (".wv", ".ape")),
         ("image", "HEIC / HEIF", "JPEG or PNG", (".heic", ".heif")),
+        ("image", "AVIF", "JPEG or PNG", (".avif",)),
         ("image", "JPEG XL", "JPEG or PNG", (".jxl",)),
         ("image", "A camera raw file", "JPEG, PNG or TIFF", (".dng", ".cr2", ".cr3", ".nef",
                                                              ".arw", ".orf", ".rw2", ".raf")),
