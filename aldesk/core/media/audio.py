@@ -142,9 +142,9 @@ def _probe_tail(f: sf.SoundFile, path: str | os.PathLike) -> None:
     """The last frames decode too; a failure here, after a good start, means a cut-off file.
 
     (libsndfile shortens a truncated WAV's or Ogg's length to what is there, so those pass as
-    the shorter clip they are; a cut FLAC fails to seek.) A short
-    read is not a cut: Vorbis seeks land a page late after trailing silence, and the read
-    then stops at the true end a few hundred frames early.
+    the shorter clip they are; a cut FLAC fails to seek.) A short read is not a cut: Vorbis
+    seeks land a page late after trailing silence, and the read then stops at the true end a
+    few hundred frames early.
     """
     try:
         f.seek(f.frames - _PROBE_FRAMES)
