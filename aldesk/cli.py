@@ -60,10 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-model-labels", dest="model_labels", action="store_false",
                    help="leave out the labels auto-label gave (source 'model')")  # fmt: skip
     _add_recover(sub)
-    p = sub.add_parser("import-labels", help="import path,label rows as answers")
+    p = sub.add_parser("import-labels", help="import path,label rows (or folder names) as answers")
     p.add_argument("project", type=Path)
-    p.add_argument("file", type=Path)
-    p.add_argument("--add-classes", action="store_true", help="create classes the file names")
+    p.add_argument("file", type=Path, nargs="?", help="a CSV, JSON or JSON Lines labels file")
+    p.add_argument("--from-folders", action="store_true",
+                   help="instead of a file: label each file in a folder named like a class with "
+                        "that class (a pool partly sorted by hand)")  # fmt: skip
+    p.add_argument("--add-classes", action="store_true",
+                   help="create the classes the file (or the folder names) use")  # fmt: skip
     p.add_argument("--dry-run", action="store_true",
                    help="print how many labels are new, the same or conflicting; write nothing")  # fmt: skip
     p = sub.add_parser("demo", help="make a sample pool and open it in the labeling window")

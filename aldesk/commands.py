@@ -64,6 +64,7 @@ def cmd_new(args: argparse.Namespace) -> int:
             print(f"  unreadable: {shown_path(entry.relpath)}: {entry.error}")
         if len(scan.unreadable) > 10:
             print(f"  ... and {len(scan.unreadable) - 10} more unreadable files")
+        _hint_folder_labels(store)
         if not args.no_features:
             result, matrix, layout = compute_representation(
                 store, progress=_progress_line("features"),
@@ -272,6 +273,10 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     from aldesk.core.pool import shown_path
     from aldesk.core.store import ProjectStore
 
+    if (args.file is None) == (not args.from_folders):
+        raise AldeskError("Give a labels file or --from-folders (one of the two).")
+    if args.from_folders:
+        return _import_folder_names(args)
     if args.dry_run:
         return _preview_import(args)
     with ProjectStore.open(args.project) as store:
@@ -283,6 +288,32 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     if report.unreadable:
         print(f"  {len(report.unreadable)} rows name items that cannot be read (not labelled), "
               f"e.g. {shown_path(report.unreadable[0])}")  # fmt: skip
+    return 0
+
+
+def _hint_folder_labels(store) -> None:
+    """Say so when files already sit in folders named like the classes (sorted by hand)."""
+    from aldesk.core.folder_labels import plan_folder_import
+
+    n = len(plan_folder_import(store).plan.labels)
+    if n:
+        print(f"  {count(n, 'file')} {'is' if n == 1 else 'are'} in folders named like classes: "
+              f"label them with: aldesk import-labels {store.path} --from-folders")  # fmt: skip
+
+
+def _import_folder_names(args: argparse.Namespace) -> int:
+    from aldesk.core.folder_labels import import_folder_labels, plan_folder_import
+    from aldesk.core.store import ProjectStore
+
+    readonly = "a dry run only reads it" if args.dry_run else ""
+    with ProjectStore.open(args.project, readonly=readonly) as store:
+        if args.dry_run:
+            folders = plan_folder_import(store, add_classes=args.add_classes)
+            print(f"Dry run, nothing written: {folders.summary()}.")
+            return 0
+        folders = import_folder_labels(store, add_classes=args.add_classes)
+    print(f"Imported {count(len(folders.plan.labels), 'label')} from folder names: "
+          f"{folders.summary()}.")  # fmt: skip
     return 0
 
 

@@ -227,11 +227,21 @@ def import_labels(
         BadLabelsFile: The file cannot be read or parsed (the message names the line).
         UnknownClass: The file names classes the project lacks and ``add_classes`` is false.
     """
-    plan = plan_import(store, path)
+    return apply_plan(store, plan_import(store, path), str(path), add_classes=add_classes)
+
+
+def apply_plan(
+    store: ProjectStore, plan: ImportPlan, source: str, *, add_classes: bool = False
+) -> ImportReport:
+    """Record a planned import in one transaction (``source`` names it in the refusal).
+
+    Raises:
+        UnknownClass: The plan names classes the project lacks and ``add_classes`` is false.
+    """
     missing = plan.unknown_classes
     if missing and not add_classes:
         raise UnknownClass(
-            f"{path} uses classes the project does not have: {', '.join(missing)}. "
+            f"{source} uses classes the project does not have: {', '.join(missing)}. "
             "Add them to the project first (Classes → Add class…), or import with --add-classes."
         )
     for name in missing:
@@ -250,7 +260,11 @@ def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan
     Raises:
         BadLabelsFile: The file cannot be read or parsed (the message names the line).
     """
-    rows = [r for r in read_rows(path) if r.label]
+    return plan_rows(store, [r for r in read_rows(path) if r.label])
+
+
+def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
+    """The merge of ``rows`` (path, label) into the project, as :func:`plan_import`."""
     names = {c.id: c.name.casefold() for c in store.classes()}
     current = {i: names.get(c) for i, c in store.labels().items()}
     by_path = _items_by_path(store)

@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         for title, names in (
-            ("&File", ["new", "open", "export", "import", None, "quit"]),
+            ("&File", ["new", "open", "export", "import", "import_folders", None, "quit"]),
             (
                 "&Label",
                 [
@@ -326,6 +326,12 @@ class MainWindow(QMainWindow):
         from aldesk.gui.dialogs.import_labels import ask_and_import
 
         ask_and_import(self)
+
+    def import_folder_names(self) -> None:
+        """File ▸ Labels from folder names…: files in class-named folders, previewed, labelled."""
+        from aldesk.gui.dialogs.import_labels import import_folder_names
+
+        import_folder_names(self)
 
     def edit_settings(self) -> None:
         """Project ▸ Settings…: strategy, batch, stopping rules, model, features and keys."""

@@ -13,6 +13,7 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("open", "&Open project…", (QKeySequence.StandardKey.Open,), "w", "open_requested", None),
     ("export", "&Export labels…", ("Ctrl+E",), "w", "export_labels", None),
     ("import", "&Import labels…", ("Ctrl+I",), "w", "import_labels", None),
+    ("import_folders", "&Labels from folder names…", (), "w", "import_folder_names", None),
     ("quit", "&Quit", ("Ctrl+Q",), "w", "close", None),  # StandardKey.Quit is empty on some platforms
     ("skip", "&Skip", ("S",), "c", "skip", None),
     ("cannot_label", "&Can't label", ("X",), "c", "cannot_label", None),

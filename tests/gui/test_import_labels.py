@@ -83,3 +83,48 @@ def test_unknown_classes_must_be_added_before_import(qtbot, tmp_path, monkeypatc
     assert _labels(window) == {path: "owl"}
     assert "owl" in [c.name for c in window.store.classes()]
     window.close()
+
+
+def test_labels_from_folder_names_are_previewed_then_applied(qtbot, tmp_path, monkeypatch) -> None:
+    """A pool partly sorted by hand: File ▸ Labels from folder names… labels the files of the
+    class-named folders, after a preview that names the folders left out."""
+    import csv
+    import shutil
+
+    from aldesk.core.demo import make_demo_pool
+    from aldesk.core.project import ProjectSettings, create_project
+
+    pool = tmp_path / "pool"
+    classes = make_demo_pool("audio", pool, labels_out=tmp_path / "truth.csv", per_class=4)
+    with (tmp_path / "truth.csv").open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    sorted_by_hand = {}
+    for name in classes:
+        for relpath in [p for p, lab in sorted(truth.items()) if lab == name][:2]:
+            target = pool / name / Path(relpath).name
+            target.parent.mkdir(exist_ok=True)
+            shutil.move(pool / relpath, target)
+            sorted_by_hand[f"{name}/{target.name}"] = name
+    leftover = next(p for p in sorted(truth) if (pool / p).exists())
+    (pool / "unsorted").mkdir()
+    shutil.move(pool / leftover, pool / "unsorted" / Path(leftover).name)
+    settings = ProjectSettings(batch=50, seed_size=4, test_size=0, representation="pool")
+    store, _ = create_project(tmp_path / "p.aldesk", pool, classes, settings)
+    window = open_window(qtbot, store)
+    seen = []
+
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ImportPreviewDialog):
+            QTimer.singleShot(10, drive)
+            return
+        seen.append(dialog.counts["new"].text())
+        seen.append(dialog.counts["folders"].text())
+        dialog.accept()
+
+    QTimer.singleShot(0, drive)
+    window.actions_by_name["import_folders"].trigger()
+    assert seen[0] == str(len(sorted_by_hand))
+    assert seen[1].startswith("unsorted (1).")
+    assert _labels(window) == sorted_by_hand
+    window.close()

@@ -1,4 +1,5 @@
 """File ▸ Import labels…: choose a CSV / JSON / JSON Lines labels file, preview the merge, then apply it.
+File ▸ Labels from folder names… previews and applies the same way (``core.folder_labels``).
 
 The preview (``core.interop.plan_import``) reads the file and the store and writes nothing; the
 dialog shows how many rows are new, the same as now, or conflicting (the file's label would
@@ -33,20 +34,38 @@ from aldesk.core.wording import count
 class ImportPreviewDialog(QDialog):
     """The merge a labels file would make; Import applies it, Cancel leaves the project as is."""
 
-    def __init__(self, parent: QWidget | None, path: Path, plan: ImportPlan) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        source: str,
+        plan: ImportPlan,
+        other_folders: dict[str, int] | None = None,
+        label_of: str = "the file",
+    ) -> None:
         super().__init__(parent)
         self.plan = plan
         self.setWindowTitle("Import labels")
-        heading = QLabel(f"<b>{html.escape(path.name)}</b> would change the project like this:")
+        heading = QLabel(f"<b>{html.escape(source)}</b> would change the project like this:")
         heading.setWordWrap(True)
         form = QFormLayout()
         self.counts: dict[str, QLabel] = {}
         for key, text, value in (
             ("new", "New labels:", plan.new),
             ("same", "Same as now:", plan.same),
-            ("conflicting", "Conflicting (the file's label replaces yours):", plan.conflicting),
+            ("conflicting", f"Conflicting ({label_of}'s label replaces yours):", plan.conflicting),
             ("unknown", "Paths not in the project:", _with_example(plan.unknown_paths)),
             ("unreadable", "Unreadable items (left out):", _with_example(plan.unreadable)),
+            *(
+                [
+                    (
+                        "folders",
+                        "Left unlabelled (folders that are not classes):",
+                        _folders_text(other_folders),
+                    )
+                ]
+                if other_folders
+                else []
+            ),
         ):
             self.counts[key] = QLabel(str(value))
             self.counts[key].setWordWrap(True)
@@ -76,6 +95,12 @@ class ImportPreviewDialog(QDialog):
         self.import_button.setEnabled(bool(self.plan.labels) and classes_ok)
 
 
+def _folders_text(folders: dict[str, int]) -> str:
+    shown = ", ".join(f"{html.escape(name)} ({n})" for name, n in list(folders.items())[:5])
+    more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
+    return f"{shown}{more}. Add a class with a folder's name to label its files too."
+
+
 def _with_example(paths: list[str]) -> str:
     return f"{len(paths)}  (e.g. {shown_path(paths[0])})" if paths else "0"
 
@@ -94,10 +119,31 @@ def preview_and_import(window, path: Path) -> bool:
     except AldeskError as exc:
         QMessageBox.warning(window, "Import labels", str(exc))
         return False
-    dialog = ImportPreviewDialog(window, path, plan)
+    dialog = ImportPreviewDialog(window, path.name, plan)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False
     return apply_plan(window, plan)
+
+
+def import_folder_names(window) -> bool:
+    """File ▸ Labels from folder names…: each file in a folder named like a class gets that
+    class (a pool partly sorted by hand), previewed like a labels file; True if recorded."""
+    from aldesk.core.folder_labels import plan_folder_import
+
+    folders = plan_folder_import(window.store)
+    if not folders.plan.labels and not folders.plan.same:
+        QMessageBox.information(
+            window, "Labels from folder names",
+            "No file of the pool is in a folder named like a class "
+            f"({', '.join(c.name for c in window.store.classes())}).",
+        )  # fmt: skip
+        return False
+    dialog = ImportPreviewDialog(
+        window, "The folder names", folders.plan, folders.other_folders, label_of="the folder"
+    )
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return False
+    return apply_plan(window, folders.plan)
 
 
 def apply_plan(window, plan: ImportPlan) -> bool:

@@ -1,0 +1,68 @@
+"""Labels from folder names: a pool already partly sorted into a folder per class.
+
+An expert often starts from a folder where some files were sorted by hand (``rust/``,
+``healthy/``) and the rest wait in ``unsorted/`` or at the top. Each file in a sub-folder whose
+name is a class of the project (compared case-insensitively) gets that class as an imported
+label, through the same merge, preview and undoable log as a labels file. Files in other
+folders are left unlabelled and counted per folder; with ``add_classes`` every folder name
+becomes a class instead. The folder is the one a file is directly in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from aldesk.core.interop import ImportPlan, apply_plan, plan_rows
+from aldesk.core.labels_file import Row
+from aldesk.core.store import ProjectStore
+
+SOURCE = "the folder names"
+
+
+@dataclass(frozen=True)
+class FolderPlan:
+    """An import from folder names, and the folders that were not classes (name -> files)."""
+
+    plan: ImportPlan
+    other_folders: dict[str, int]
+
+    def summary(self) -> str:
+        """The counts in one line for a person."""
+        text = self.plan.summary()
+        if self.other_folders:
+            shown = ", ".join(f"{name} ({n})" for name, n in list(self.other_folders.items())[:5])
+            more = len(self.other_folders) - 5
+            text += f"; left unlabelled, in folders that are not classes: {shown}"
+            text += f" and {more} more" if more > 0 else ""
+        return text
+
+
+def plan_folder_import(store: ProjectStore, *, add_classes: bool = False) -> FolderPlan:
+    """What labelling each file by its folder's name would do; writes nothing."""
+    classes = {c.name.casefold() for c in store.classes()}
+    rows, others = [], Counter()
+    for item in store.items():
+        folder = PurePosixPath(item.relpath).parent.name
+        if item.origin != "file" or not folder:
+            continue
+        if add_classes or folder.casefold() in classes:
+            rows.append(Row(0, item.relpath, folder))
+        else:
+            others[folder] += 1
+    return FolderPlan(plan_rows(store, rows), dict(others.most_common()))
+
+
+def import_folder_labels(store: ProjectStore, *, add_classes: bool = False) -> FolderPlan:
+    """Label each file in a class-named folder with that class (one transaction).
+
+    Returns:
+        The plan that was applied (its ``plan.labels`` were recorded).
+    """
+    folders = plan_folder_import(store, add_classes=add_classes)
+    apply_plan(store, folders.plan, SOURCE, add_classes=add_classes)
+    return folders
+
+
+__all__ = ["FolderPlan", "import_folder_labels", "plan_folder_import"]
