@@ -267,7 +267,7 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     """The merge of ``rows`` (path, label) into the project, as :func:`plan_import`."""
     names = {c.id: c.name.casefold() for c in store.classes()}
     current = {i: names.get(c) for i, c in store.labels().items()}
-    by_path = _items_by_path(store)
+    by_path = _items_by_path(store) if rows else {}  # a path per file: 1.3 s at 100k items
     counts = {"new": 0, "same": 0, "conflicting": 0}
     unknown_paths, unreadable, labels = [], [], []
     for row in rows:
