@@ -32,11 +32,14 @@ class FolderPlan:
         """The counts in one line for a person."""
         text = self.plan.summary()
         if self.other_folders:
-            shown = ", ".join(f"{name} ({n})" for name, n in list(self.other_folders.items())[:5])
-            more = len(self.other_folders) - 5
-            text += f"; left unlabelled, in folders that are not classes: {shown}"
-            text += f" and {more} more" if more > 0 else ""
+            text += f"; left unlabelled, in folders that are not classes: {self.folders_text()}"
         return text
+
+    def folders_text(self, shown: int = 5) -> str:
+        """'unsorted (412), misc (3) and 2 more': the folders left out, largest first."""
+        names = ", ".join(f"{name} ({n})" for name, n in list(self.other_folders.items())[:shown])
+        more = len(self.other_folders) - shown
+        return names + (f" and {more} more" if more > 0 else "")
 
 
 def plan_folder_import(store: ProjectStore, *, add_classes: bool = False) -> FolderPlan:

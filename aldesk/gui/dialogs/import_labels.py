@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -39,7 +40,7 @@ class ImportPreviewDialog(QDialog):
         parent: QWidget | None,
         source: str,
         plan: ImportPlan,
-        other_folders: dict[str, int] | None = None,
+        left_out: str = "",
         label_of: str = "the file",
     ) -> None:
         super().__init__(parent)
@@ -49,25 +50,19 @@ class ImportPreviewDialog(QDialog):
         heading.setWordWrap(True)
         form = QFormLayout()
         self.counts: dict[str, QLabel] = {}
-        for key, text, value in (
+        rows = [
             ("new", "New labels:", plan.new),
             ("same", "Same as now:", plan.same),
             ("conflicting", f"Conflicting ({label_of}'s label replaces yours):", plan.conflicting),
             ("unknown", "Paths not in the project:", _with_example(plan.unknown_paths)),
             ("unreadable", "Unreadable items (left out):", _with_example(plan.unreadable)),
-            *(
-                [
-                    (
-                        "folders",
-                        "Left unlabelled (folders that are not classes):",
-                        _folders_text(other_folders),
-                    )
-                ]
-                if other_folders
-                else []
-            ),
-        ):
-            self.counts[key] = QLabel(str(value))
+        ]
+        if left_out:
+            rows.append(("folders", "Left unlabelled (folders that are not classes):", left_out))
+        for key, text, value in rows:
+            # Rich text with the names escaped: a path or folder name may hold "<" or "&".
+            self.counts[key] = QLabel(html.escape(str(value)))
+            self.counts[key].setTextFormat(Qt.TextFormat.RichText)
             self.counts[key].setWordWrap(True)
             form.addRow(text, self.counts[key])
         self.add_classes = QCheckBox(
@@ -93,12 +88,6 @@ class ImportPreviewDialog(QDialog):
     def _update_button(self) -> None:
         classes_ok = not self.plan.unknown_classes or self.add_classes.isChecked()
         self.import_button.setEnabled(bool(self.plan.labels) and classes_ok)
-
-
-def _folders_text(folders: dict[str, int]) -> str:
-    shown = ", ".join(f"{html.escape(name)} ({n})" for name, n in list(folders.items())[:5])
-    more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
-    return f"{shown}{more}. Add a class with a folder's name to label its files too."
 
 
 def _with_example(paths: list[str]) -> str:
@@ -138,8 +127,11 @@ def import_folder_names(window) -> bool:
             f"({', '.join(c.name for c in window.store.classes())}).",
         )  # fmt: skip
         return False
+    left_out = ""
+    if folders.other_folders:
+        left_out = f"{folders.folders_text()}. Add a class named like a folder to label its files."
     dialog = ImportPreviewDialog(
-        window, "The folder names", folders.plan, folders.other_folders, label_of="the folder"
+        window, "The folder names", folders.plan, left_out, label_of="the folder"
     )
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False
