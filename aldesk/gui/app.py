@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog
 
 from aldesk import __version__
 from aldesk.core.errors import AldeskError
+from aldesk.core.wording import count
 from aldesk.gui import recent, style
 from aldesk.gui.workers import JobContext, Lane
 
@@ -193,10 +194,15 @@ class WindowManager(QObject):
         progress.setMinimumDuration(300)
         progress.setWindowModality(Qt.WindowModality.ApplicationModal)
 
-        def finished(path: object) -> None:
+        def finished(created: object) -> None:
             progress.close()
             self._disconnect_lane()
-            self.open_project(path)
+            path, in_class_folders = created
+            if self.open_project(path) and in_class_folders:
+                self._windows[-1].statusBar().showMessage(
+                    f"{count(in_class_folders, 'file')} {'is' if in_class_folders == 1 else 'are'} "
+                    "in folders named like classes: File → Labels from folder names… labels them."
+                )  # fmt: skip
 
         def failed(message: str) -> None:
             progress.close()
@@ -303,8 +309,14 @@ def _mark_read_only(window: QWidget, reason: str) -> None:
     window.statusBar().addPermanentWidget(label)
 
 
-def _create_project(spec, ctx: JobContext) -> Path:
-    """Worker side of project creation: the store is opened, filled and closed in this thread."""
+def _create_project(spec, ctx: JobContext) -> tuple[Path, int]:
+    """Worker side of project creation: the store is opened, filled and closed in this thread.
+
+    Returns:
+        The project's path, and how many of its files sit in folders named like a class (the
+        window then points at File ▸ Labels from folder names…).
+    """
+    from aldesk.core.folder_labels import plan_folder_import
     from aldesk.core.project import create_project
 
     store, _scan = create_project(
@@ -312,9 +324,10 @@ def _create_project(spec, ctx: JobContext) -> Path:
         kind=spec.kind,
         progress=lambda done, total: ctx.report((done, total)),
     )  # fmt: skip
-    path = store.path
-    store.close()
-    return path
+    try:
+        return store.path, len(plan_folder_import(store).plan.labels)
+    finally:
+        store.close()
 
 
 def run_gui(

@@ -96,17 +96,53 @@ def test_create_project_worker_writes_the_project(tmp_path):
     from aldesk.core.store import ProjectStore
 
     pool = tmp_path / "pool"
-    pool.mkdir()
     for i in range(6):
-        Image.new("RGB", (8, 8), (i * 30, 0, 0)).save(pool / f"{i}.png")
+        folder = pool / ("A" if i < 2 else "")  # two files already sorted into class "a"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (8, 8), (i * 30, 0, 0)).save(folder / f"{i}.png")
     spec = NewProjectSpec(folder=pool, project_path=tmp_path / "p.aldesk", classes=["a", "b"],
                           hotkeys=["1", "2"],
                           settings=ProjectSettings(strategy="entropy", batch=3, test_size=1))  # fmt: skip
-    path = app_module._create_project(spec, JobContext(lambda: False, lambda _p: None))
+    path, in_class_folders = app_module._create_project(
+        spec, JobContext(lambda: False, lambda _p: None)
+    )
+    assert in_class_folders == 2
     with ProjectStore.open(path) as store:
         assert [c.name for c in store.classes()] == ["a", "b"]
         assert store.get("strategy") == "entropy" and store.get("batch") == 3
         assert len(store.items()) == 6
+
+
+def test_a_new_project_with_files_in_class_folders_points_at_their_import(
+    qtbot, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QStatusBar
+
+    from aldesk.core.project import ProjectSettings
+
+    shown: list[str] = []  # every status message, so a later one cannot hide this one
+    original = QStatusBar.showMessage
+    monkeypatch.setattr(QStatusBar, "showMessage",
+                        lambda bar, text, *a: (shown.append(text), original(bar, text, *a)))  # fmt: skip
+
+    pool = tmp_path / "pool"
+    for i in range(6):
+        folder = pool / ("b" if i < 3 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (8, 8), (i * 30, 0, 0)).save(folder / f"{i}.png")
+    spec = NewProjectSpec(folder=pool, project_path=tmp_path / "p.aldesk", classes=["a", "b"],
+                          hotkeys=["1", "2"], settings=ProjectSettings(test_size=0))  # fmt: skip
+    manager = WindowManager()
+    manager.create_project(spec)
+    qtbot.waitUntil(lambda: bool(manager._windows), timeout=20000)
+    window = manager._windows[0]
+    hint = "3 files are in folders named like classes: File → Labels from folder names…"
+    assert any(text.startswith(hint) for text in shown)
+    c = window.controller  # let the window's own start-up work end before it closes
+    qtbot.waitUntil(lambda: not (c.features.busy or c.rows.busy or c.training_pending()),
+                    timeout=120_000)  # fmt: skip
+    window.close()
+    manager.shutdown()
 
 
 def _project(tmp_path):

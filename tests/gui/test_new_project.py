@@ -228,7 +228,7 @@ def test_a_mixed_folder_asks_which_kind_to_label(qtbot, dialog, pool, tmp_path):
     _type_classes(qtbot, dialog, "speech, noise")
     spec = dialog.spec()
     assert spec.kind == "audio"
-    path = app_module._create_project(spec, JobContext(lambda: False, lambda _p: None))
+    path, _ = app_module._create_project(spec, JobContext(lambda: False, lambda _p: None))
     from aldesk.core.store import ProjectStore
 
     with ProjectStore.open(path) as store:
