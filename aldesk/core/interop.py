@@ -267,7 +267,7 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     """The merge of ``rows`` (path, label) into the project, as :func:`plan_import`."""
     names = {c.id: c.name.casefold() for c in store.classes()}
     current = {i: names.get(c) for i, c in store.labels().items()}
-    by_path = _items_by_path(store) if rows else {}  # a path per file: 1.3 s at 100k items
+    by_path = _items_by_path(store) if rows else {}
     counts = {"new": 0, "same": 0, "conflicting": 0}
     unknown_paths, unreadable, labels = [], [], []
     for row in rows:
@@ -304,9 +304,10 @@ def _missing_classes(store: ProjectStore, rows: list[Row]) -> list[str]:
 def _items_by_path(store: ProjectStore) -> dict[str, Item]:
     """Every path of every pool file, duplicates included, as stored and normalised."""
     by_path: dict[str, Item] = {}
+    paths = store.all_item_paths()  # one query, not one per item (1.3 s at 100k items)
     for item in store.items():
         if item.origin == "file":
-            for relpath in [item.relpath, *store.item_paths(item.id)]:
+            for relpath in [item.relpath, *paths.get(item.id, ())]:
                 by_path.setdefault(relpath, item)
     for relpath, item in list(by_path.items()):
         by_path.setdefault(normalise(relpath), item)  # exact names win
