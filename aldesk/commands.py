@@ -293,12 +293,12 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
 
 def _hint_folder_labels(store) -> None:
     """Say so when files already sit in folders named like the classes (sorted by hand)."""
-    from aldesk.core.folder_labels import plan_folder_import
+    from aldesk.core.folder_labels import in_class_folders_text, plan_folder_import
 
     n = len(plan_folder_import(store).plan.labels)
     if n:
-        print(f"  {count(n, 'file')} {'is' if n == 1 else 'are'} in folders named like classes: "
-              f"label them with: aldesk import-labels {store.path} --from-folders")  # fmt: skip
+        print(f"  {in_class_folders_text(n)}: label them with: "
+              f"aldesk import-labels {store.path} --from-folders")  # fmt: skip
 
 
 def _import_folder_names(args: argparse.Namespace) -> int:

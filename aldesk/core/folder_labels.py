@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from aldesk.core.interop import ImportPlan, apply_plan, plan_rows
 from aldesk.core.labels_file import Row
 from aldesk.core.store import ProjectStore
+from aldesk.core.wording import be, count
 
 SOURCE = "the folder names"
 
@@ -57,6 +58,11 @@ def plan_folder_import(store: ProjectStore, *, add_classes: bool = False) -> Fol
     return FolderPlan(plan_rows(store, rows), dict(others.most_common()))
 
 
+def in_class_folders_text(n: int) -> str:
+    """'3 files are in folders named like classes' (said by ``aldesk new`` and the window)."""
+    return f"{count(n, 'file')} {be(n)} in folders named like classes"
+
+
 def import_folder_labels(store: ProjectStore, *, add_classes: bool = False) -> FolderPlan:
     """Label each file in a class-named folder with that class (one transaction).
 
@@ -68,4 +74,4 @@ def import_folder_labels(store: ProjectStore, *, add_classes: bool = False) -> F
     return folders
 
 
-__all__ = ["FolderPlan", "import_folder_labels", "plan_folder_import"]
+__all__ = ["FolderPlan", "import_folder_labels", "in_class_folders_text", "plan_folder_import"]

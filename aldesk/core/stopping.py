@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aldesk.core.evaluation import Metrics
-from aldesk.core.wording import count
+from aldesk.core.wording import be, count
 
 if TYPE_CHECKING:
     from aldesk.core.project import ProjectSettings
@@ -95,7 +95,7 @@ def target_accuracy(metrics: Metrics | None, target: float, min_test_items: int 
         n = 0 if metrics is None else metrics.n
         return Advice(
             False,
-            f"Only {count(n, 'test item')} {'is' if n == 1 else 'are'} labelled; accuracy "
+            f"Only {count(n, 'test item')} {be(n)} labelled; accuracy "
             f"needs at least {min_test_items} to be trusted.",
         )
     low, high = metrics.accuracy_ci

@@ -12,3 +12,8 @@ def count(n: int, one: str, many: str | None = None) -> str:
         many: The plural, when it is not ``one + "s"`` ("classes").
     """
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def be(n: int) -> str:
+    """The verb that agrees with ``n``: "1 file is", "2 files are"."""
+    return "is" if n == 1 else "are"

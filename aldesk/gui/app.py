@@ -23,7 +23,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog
 
 from aldesk import __version__
 from aldesk.core.errors import AldeskError
-from aldesk.core.wording import count
 from aldesk.gui import recent, style
 from aldesk.gui.workers import JobContext, Lane
 
@@ -199,10 +198,12 @@ class WindowManager(QObject):
             self._disconnect_lane()
             path, in_class_folders = created
             if self.open_project(path) and in_class_folders:
+                from aldesk.core.folder_labels import in_class_folders_text
+
                 self._windows[-1].statusBar().showMessage(
-                    f"{count(in_class_folders, 'file')} {'is' if in_class_folders == 1 else 'are'} "
-                    "in folders named like classes: File → Labels from folder names… labels them."
-                )  # fmt: skip
+                    f"{in_class_folders_text(in_class_folders)}: "
+                    "File → Labels from folder names… labels them."
+                )
 
         def failed(message: str) -> None:
             progress.close()
