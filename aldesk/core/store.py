@@ -38,7 +38,7 @@ from aldesk.core.errors import (
 )
 from aldesk.core.lock import ProjectLock
 from aldesk.core.migrations import SCHEMA_VERSION
-from aldesk.core.opening import open_snapshot, open_writer, scratch_overlay
+from aldesk.core.opening import connect_reader, open_snapshot, open_writer, scratch_overlay
 from aldesk.core.records import (
     PROJECT_SUFFIX,
     ClassInfo,
@@ -157,6 +157,15 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
             store.cache_dir, store.synth_dir = store._scratch / "features", store._scratch / "synth"
             return store
         return cls._connect(path, existing=True, deep_check=deep_check)
+
+    @classmethod
+    def reader(cls, path: str | Path) -> ProjectStore:
+        """A read-only store over a connection of the calling thread's own, for a worker that
+        reads while the window's store writes (WAL readers never block the writer): no lock,
+        writes refused. Close it in the thread that opened it."""
+        path = Path(path)
+        conn = connect_reader(path / DB_NAME)
+        return cls(path, conn, ProjectLock(path / "lock"), readonly="a background reader")
 
     @classmethod
     def _connect(cls, path: Path, *, existing: bool, deep_check: bool = True) -> ProjectStore:

@@ -43,7 +43,8 @@ def _run_menu_with(qtbot, window, monkeypatch, path: Path, answer) -> ImportPrev
         answer(dialog)
 
     QTimer.singleShot(0, drive)
-    window.actions_by_name["import"].trigger()
+    window.actions_by_name["import"].trigger()  # the plan is read on a worker: wait for it
+    qtbot.waitUntil(lambda: bool(seen) and QApplication.activeModalWidget() is None)
     return seen[0]
 
 
@@ -124,7 +125,90 @@ def test_labels_from_folder_names_are_previewed_then_applied(qtbot, tmp_path, mo
 
     QTimer.singleShot(0, drive)
     window.actions_by_name["import_folders"].trigger()
+    qtbot.waitUntil(lambda: bool(seen) and QApplication.activeModalWidget() is None)
     assert seen[0] == str(len(sorted_by_hand))
     assert seen[1].startswith("unsorted (1).")
     assert _labels(window) == sorted_by_hand
+    window.close()
+
+
+def test_the_plan_is_read_off_the_gui_thread_and_cancel_drops_it(
+    qtbot, tmp_path, monkeypatch
+) -> None:
+    """At 100k items reading the items and their paths takes over a second: the plan runs on a
+    worker behind a modal progress dialog, whose Cancel leaves the project as it was."""
+    import threading
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    import aldesk.core.folder_labels as folder_labels
+
+    window, _truth = _window(qtbot, tmp_path)
+    threads, release = [], threading.Event()
+    real = folder_labels.plan_folder_import
+
+    def slow_plan(store):
+        threads.append(threading.current_thread())
+        release.wait(10)  # held until the test has cancelled
+        return real(store)
+
+    monkeypatch.setattr(folder_labels, "plan_folder_import", slow_plan)
+    before = len(window.store.events())
+    window.actions_by_name["import_folders"].trigger()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QProgressDialog))
+    progress = QApplication.activeModalWidget()
+    assert "folders" in progress.labelText()
+    qtbot.waitUntil(lambda: bool(threads))
+    assert threads[0] is not threading.main_thread()
+    cancel = next(b for b in progress.findChildren(QPushButton) if b.text() == "Cancel")
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    release.set()
+    previews = []
+
+    def close_any_preview() -> None:  # a dialog after a cancel would fail, not hang, the test
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None:
+            previews.append(dialog)
+            dialog.reject()
+
+    guard = QTimer(interval=10, timeout=close_any_preview)
+    guard.start()
+    window._import_lane.wait()
+    QApplication.processEvents()  # deliver the (dropped) result, if any
+    guard.stop()
+    assert previews == [] and QApplication.activeModalWidget() is None
+    assert len(window.store.events()) == before
+    window.close()
+
+
+def test_a_read_only_project_refuses_an_import_before_reading(qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    window, _truth = _window(qtbot, tmp_path)
+    monkeypatch.setattr(window.store, "readonly", "the disk is read-only")
+    said = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _w, _t, text: said.append(text))
+    window.actions_by_name["import_folders"].trigger()
+    assert said and "read-only (the disk is read-only)" in said[0]
+    assert getattr(window, "_import_lane", None) is None  # nothing was read
+    window.close()
+
+
+def test_a_file_that_is_not_labels_is_refused_with_its_reason(qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    window, _truth = _window(qtbot, tmp_path)
+    bad = tmp_path / "photo.csv"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00 not a labels file")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _w, title, text: said.append((title, text)))
+    before = len(window.store.events())
+    window.actions_by_name["import"].trigger()
+    qtbot.waitUntil(lambda: bool(said))  # read on the worker, refused on the GUI thread
+    title, text = said[0]
+    assert title == "Import labels" and "photo.csv" in text and "Error" not in text
+    assert len(window.store.events()) == before
+    assert QApplication.activeModalWidget() is None  # the progress dialog is gone
     window.close()

@@ -1,8 +1,8 @@
 """File ▸ Import labels…: choose a CSV / JSON / JSON Lines labels file, preview the merge, then apply it.
 File ▸ Labels from folder names… previews and applies the same way (``core.folder_labels``).
 
-The preview (``core.interop.plan_import``) reads the file and the store and writes nothing; the
-dialog shows how many rows are new, the same as now, or conflicting (the file's label would
+The preview (``core.interop.plan_import``) reads the file and the store and writes nothing (on a
+worker, through a store of its own, behind a modal progress dialog); the dialog shows how many rows are new, the same as now, or conflicting (the file's label would
 replace the one given in the app), and what does not match the project. Applying goes through
 the controller's ``append_edits`` (one transaction, undoable, the model and the view follow),
 with the import strategy so imported answers stay told apart from the app's.
@@ -11,7 +11,9 @@ with the import strategy so imported answers stay told apart from the app's.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,14 +24,18 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QMessageBox,
+    QProgressDialog,
     QVBoxLayout,
     QWidget,
 )
 
-from aldesk.core.errors import AldeskError
 from aldesk.core.interop import IMPORT_STRATEGY, ImportPlan, plan_import
 from aldesk.core.pool import shown_path
+from aldesk.core.store import ProjectStore
 from aldesk.core.wording import count
+from aldesk.gui.workers import Lane
+
+T = TypeVar("T")
 
 
 class ImportPreviewDialog(QDialog):
@@ -94,48 +100,126 @@ def _with_example(paths: list[str]) -> str:
     return f"{len(paths)}  (e.g. {shown_path(paths[0])})" if paths else "0"
 
 
-def ask_and_import(window) -> bool:
-    """File ▸ Import labels… for a labeling window; True if labels were recorded."""
+def ask_and_import(window) -> None:
+    """File ▸ Import labels… for a labeling window: pick a file, preview the merge, apply it."""
     path, _ = QFileDialog.getOpenFileName(
         window, "Import labels", str(window.store.path.parent), "Labels (*.csv *.json *.jsonl)"
     )
-    return bool(path) and preview_and_import(window, Path(path))
+    if path:
+        preview_and_import(window, Path(path))
 
 
-def preview_and_import(window, path: Path) -> bool:
-    try:
-        plan = plan_import(window.store, path)
-    except AldeskError as exc:
-        QMessageBox.warning(window, "Import labels", str(exc))
-        return False
-    dialog = ImportPreviewDialog(window, path.name, plan)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        return False
-    return apply_plan(window, plan)
+def preview_and_import(window, path: Path) -> None:
+    """Read ``path`` against the project on a worker, then preview and (if accepted) apply."""
+
+    def show(plan: ImportPlan) -> None:
+        dialog = ImportPreviewDialog(window, path.name, plan)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            apply_plan(window, plan)
+
+    _plan_in_background(
+        window, "Import labels", f"Reading {path.name}…", lambda store: plan_import(store, path),
+        show,
+    )  # fmt: skip
 
 
-def import_folder_names(window) -> bool:
+def import_folder_names(window) -> None:
     """File ▸ Labels from folder names…: each file in a folder named like a class gets that
-    class (a pool partly sorted by hand), previewed like a labels file; True if recorded."""
+    class (a pool partly sorted by hand), previewed like a labels file."""
     from aldesk.core.folder_labels import plan_folder_import
 
-    folders = plan_folder_import(window.store)
-    if not folders.plan.labels and not folders.plan.same:
+    title = "Labels from folder names"
+
+    def show(folders) -> None:
+        if not folders.plan.labels and not folders.plan.same:
+            QMessageBox.information(
+                window, title,
+                "No file of the pool is in a folder named like a class "
+                f"({', '.join(c.name for c in window.store.classes())}).",
+            )  # fmt: skip
+            return
+        left_out = ""
+        if folders.other_folders:
+            left_out = (
+                f"{folders.folders_text()}. Add a class named like a folder to label its files."
+            )
+        dialog = ImportPreviewDialog(
+            window, "The folder names", folders.plan, left_out, label_of="the folder"
+        )
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            apply_plan(window, folders.plan)
+
+    _plan_in_background(window, title, "Reading the pool's folders…", plan_folder_import, show)
+
+
+def _plan_in_background(
+    window, title: str, text: str, plan: Callable[[ProjectStore], T], show: Callable[[T], None]
+) -> None:
+    """``plan(store)`` on a worker with a store of its own (at 100k items reading the items and
+    their paths takes over a second), then ``show(result)`` on the GUI thread.
+
+    A modal progress dialog stands over the window meanwhile: no answer can land between the
+    labels the plan read and the preview that counts them. Cancel drops the plan.
+    """
+    if window.store.readonly:
         QMessageBox.information(
-            window, "Labels from folder names",
-            "No file of the pool is in a folder named like a class "
-            f"({', '.join(c.name for c in window.store.classes())}).",
+            window, title, f"The project is open read-only ({window.store.readonly}): "
+            "labels cannot be added to it.",
         )  # fmt: skip
-        return False
-    left_out = ""
-    if folders.other_folders:
-        left_out = f"{folders.folders_text()}. Add a class named like a folder to label its files."
-    dialog = ImportPreviewDialog(
-        window, "The folder names", folders.plan, left_out, label_of="the folder"
-    )
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        return False
-    return apply_plan(window, folders.plan)
+        return
+    lane = _lane_of(window)
+    progress = QProgressDialog(text, "Cancel", 0, 0, window)
+    progress.setWindowTitle(title)
+    progress.setWindowModality(Qt.WindowModality.WindowModal)
+    progress.setMinimumDuration(0)
+
+    over = []  # set once the plan is shown, failed or cancelled: the rest is ignored
+
+    def finish() -> bool:
+        if over:
+            return False
+        over.append(True)
+        lane.done.disconnect(done)  # the lane is the window's and serves the next import too
+        lane.failed.disconnect(failed)
+        progress.close()  # its close event says "canceled": ignored now
+        progress.deleteLater()
+        return True
+
+    def done(result: object) -> None:
+        if finish():
+            show(result)
+
+    def failed(message: str) -> None:
+        if finish():
+            QMessageBox.warning(window, title, message)
+
+    def cancelled() -> None:
+        if finish():
+            lane.cancel()
+
+    lane.done.connect(done)
+    lane.failed.connect(failed)
+    progress.canceled.connect(cancelled)  # the Cancel button, Escape, or the dialog closed
+    project = window.store.path
+    lane.submit(lambda ctx: _with_reader(project, plan))
+    progress.show()
+
+
+def _lane_of(window) -> Lane:
+    """The window's import lane, made on first use; kept, so a cancelled plan still running
+    is superseded by the next one instead of being waited for."""
+    lane = getattr(window, "_import_lane", None)
+    if lane is None:
+        lane = window._import_lane = Lane(window, name="aldesk-import")
+    return lane
+
+
+def _with_reader(project: Path, plan: Callable[[ProjectStore], T]) -> T:
+    store = ProjectStore.reader(project)
+    try:
+        return plan(store)
+    finally:
+        store.close()
 
 
 def apply_plan(window, plan: ImportPlan) -> bool:
