@@ -252,6 +252,25 @@ def test_overview_draws_nan_and_inf_samples_as_silence(tmp_path):
     assert ov.maxs.max() == pytest.approx(0.25)
 
 
+def test_overview_of_a_float_file_with_absurd_samples_keeps_its_spectrogram(tmp_path):
+    """A damaged float WAV can hold ±3e38: the spectrum's power overflowed float32, the
+    spectrogram became one value (and NaN once drawn). Such samples are drawn at a limit."""
+    import warnings
+
+    from aldesk.core.media.audio import MAX_SAMPLE
+    from aldesk.core.media.overview import audio_overview
+
+    t = np.arange(16000, dtype=np.float32) / 16000
+    x = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    x[5000], x[12000] = 3e38, -3e38
+    sf.write(tmp_path / "huge.wav", x, 16000, subtype="FLOAT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow is a failure, not a warning
+        ov = audio_overview(tmp_path / "huge.wav")
+    assert np.isfinite(ov.mel_db).all() and ov.mel_db.std() > 1.0
+    assert ov.maxs.max() == pytest.approx(MAX_SAMPLE)
+
+
 def test_frequency_axis_positions_follow_the_mel_bands():
     from aldesk.core.media.overview import format_hz, frequency_ticks, mel_axis_fraction
 

@@ -23,7 +23,7 @@ import numpy as np
 import soundfile as sf
 
 from aldesk.core.errors import MediaError
-from aldesk.core.media.audio import _open, _reason
+from aldesk.core.media.audio import MAX_SAMPLE, _open, _reason
 from aldesk.core.media.spectra import mel_filterbank
 
 BLOCK_FRAMES = 65536
@@ -130,11 +130,18 @@ def audio_envelope(
 
 
 def _finite_mono(block: np.ndarray) -> np.ndarray:
-    """Channel mean of a (frames, channels) block; NaN and ±Inf (float files) drawn as 0."""
+    """Channel mean of a (frames, channels) block; NaN and ±Inf (float files) drawn as 0, and
+    samples beyond ±MAX_SAMPLE (garbage, which the features refuse) drawn at it: a damaged
+    float file can hold 3e38, whose spectrum power overflows float32 and would paint the whole
+    spectrogram one colour."""
     mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
     if not np.isfinite(mono).all():
         mono = np.where(np.isfinite(mono), mono, np.float32(0.0))
-    return np.ascontiguousarray(mono, dtype=np.float32)
+    mono = np.ascontiguousarray(mono, dtype=np.float32)
+    peak = float(np.abs(mono).max()) if mono.size else 0.0
+    if peak > MAX_SAMPLE:
+        np.clip(mono, -MAX_SAMPLE, MAX_SAMPLE, out=mono)
+    return mono
 
 
 class _Envelope:
