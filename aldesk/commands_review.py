@@ -57,6 +57,8 @@ def suspicious_report(project: Path, top: int | None = None) -> dict:
         "folds": result.folds,
         "estimated_wrong": result.estimated_errors,
         "suspects": len(result.suspects),
+        "agreeing": result.agreeing,
+        "too_weak": result.too_weak,
         "items": rows,
     }
 
@@ -70,6 +72,12 @@ def cmd_suspicious(args: argparse.Namespace) -> int:
     writer.writeheader()
     for row in report["items"]:
         writer.writerow({**row, "confident": "yes" if row["confident"] else "no"})
+    if report["too_weak"]:
+        print(f"No label flagged: a {report['folds']}-fold cross-validated model agrees with "
+              f"only {report['agreeing']} of {report['labels_checked']} labels, too few to "
+              "tell a wrong label from its own mistakes. Label more items and run it again.",
+              file=sys.stderr)  # fmt: skip
+        return 0
     print(f"{report['suspects']} of {report['labels_checked']} labels contradicted by a "
           f"{report['folds']}-fold cross-validated model; confident learning estimates "
           f"{report['estimated_wrong']} are wrong.", file=sys.stderr)  # fmt: skip

@@ -106,7 +106,9 @@ class SuspicionResult:
         judged: Whether each item's class had enough labels to be judged, ``(n,)``.
         suspects: Contradicted labels, most strongly contradicted first.
         folds: Folds actually used.
-        estimated_errors: Confident learning's estimate of how many labels are wrong.
+        estimated_errors: Confident learning's estimate of how many labels are wrong (0 when
+            the model is too weak to say: see ``too_weak``).
+        agreeing: How many judged labels the out-of-sample model's top class agrees with.
     """
 
     item_ids: np.ndarray
@@ -117,6 +119,18 @@ class SuspicionResult:
     suspects: list[Suspect]
     folds: int
     estimated_errors: int = 0
+    agreeing: int = 0
+
+    @property
+    def too_weak(self) -> bool:
+        """The out-of-sample model agrees with fewer than half the judged labels.
+
+        Confident learning reads a disagreement as a wrong label only if most labels are right
+        and the model learns them (the noise matrix diagonally dominant); a model that agrees
+        with fewer than half of them is mostly making its own mistakes (few labels per class, or
+        classes the features cannot yet tell apart), so no label is flagged.
+        """
+        return 2 * self.agreeing < int(self.judged.sum())
 
     def predicted(self) -> np.ndarray:
         """The out-of-sample model's most probable class for every scored item."""
@@ -315,6 +329,10 @@ def find_suspicious(
     others = proba.copy()
     others[np.arange(len(y)), y] = -np.inf
     predicted = others.argmax(axis=1)
+    agreeing = int((judged & (proba.argmax(axis=1) == y)).sum())
+    if 2 * agreeing < int(judged.sum()):  # too weak to tell label errors (``too_weak``)
+        ids = np.asarray(request.item_ids)
+        return SuspicionResult(ids, y, proba, t, judged, [], folds, 0, agreeing)
     rows = np.flatnonzero(judged & ((margin < 0) | confident))
     # Strongest contradiction first; ties (rare with float probabilities) by self-confidence.
     rows = rows[np.lexsort((proba[rows, y[rows]], margin[rows]))]
@@ -325,7 +343,7 @@ def find_suspicious(
         for r in rows
     ]  # fmt: skip
     ids = np.asarray(request.item_ids)
-    return SuspicionResult(ids, y, proba, t, judged, suspects, folds, int(counts.sum()))
+    return SuspicionResult(ids, y, proba, t, judged, suspects, folds, int(counts.sum()), agreeing)
 
 
 def labelled_rows(

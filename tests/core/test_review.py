@@ -72,6 +72,19 @@ def test_clean_labels_give_few_suspects_and_no_confident_ones_among_the_clean() 
     assert len(result.suspects) <= 0.05 * N
 
 
+def test_a_model_that_agrees_with_under_half_the_labels_flags_none() -> None:
+    """Correct labels the features cannot yet separate: a held-out model agrees with about a
+    third of them, and its disagreements are its own mistakes, not wrong labels."""
+    X, y = make_classification(
+        n_samples=45, n_features=20, n_informative=2, n_classes=3, n_clusters_per_class=1,
+        class_sep=0.2, flip_y=0, random_state=3,
+    )  # fmt: skip
+    result = find_suspicious(_request(X.astype(np.float32), y))
+    agree = int((result.proba.argmax(1) == y).sum())
+    assert result.agreeing == agree and 2 * agree < len(y)
+    assert result.too_weak and result.suspects == [] and result.estimated_errors == 0
+
+
 def test_thresholds_are_the_mean_self_confidence_of_each_class() -> None:
     proba = np.array([[0.9, 0.1], [0.7, 0.3], [0.2, 0.8], [0.4, 0.6], [0.35, 0.65]])
     y = np.array([0, 0, 1, 1, 0])

@@ -7,6 +7,7 @@ import csv
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -166,6 +167,37 @@ def test_suspicious_filter_lists_the_planted_labels_first(qtbot, opened) -> None
     assert (ev.class_id, ev.strategy) == (first.class_id, "confirm")
     assert first.item_id not in {r.item_id for r in review.model.rows()}
     assert len(review.model.rows()) == len(rows) - 1
+
+
+def test_labels_a_held_out_model_mostly_disagrees_with_are_not_flagged(
+    qtbot, tmp_path, pool
+) -> None:
+    """Labels no model can learn yet (here shuffled across classes): the held-out model agrees
+    with a handful, so the window flags none and says why instead of calling most of them
+    wrong."""
+    folder, truth, classes = pool
+    settings = ProjectSettings(batch=4, seed_size=4, test_size=0)
+    store, _ = create_project(tmp_path / "weak", folder, classes, settings)
+    by_path = {it.relpath: it for it in store.items()}
+    ids = [c.id for c in store.classes()]
+    rng = np.random.default_rng(0)
+    items = [by_path[row["path"]] for row in truth[:40]]
+    store.record_labels([(it.id, ids[int(rng.integers(len(ids)))], it.split) for it in items])
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    window.actions_by_name["review"].trigger()
+    review = window.review_window
+    with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):
+        review.check_labels()
+    text = review.summary.text()
+    assert "none is flagged" in text and "agrees with only" in text and "estimates" not in text
+    qtbot.mouseClick(review.filters.suspicious, Qt.MouseButton.LeftButton)
+    assert review.model.rows() == []
+    window.close()
 
 
 def test_a_confusion_cell_filters_the_grid_to_its_test_items(qtbot, opened) -> None:

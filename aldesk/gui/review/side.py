@@ -36,12 +36,21 @@ class SidePanel(QWidget):
 def describe_check(result, space) -> str:
     """The doubtful-label check's outcome in a few sentences (``space``: near-duplicates and
     outliers, or None)."""
+    others = (
+        f"Near-duplicates ({len(space.duplicates) if space else 0} pairs) and outliers: in the "
+        "“Every item” menu."
+    )
+    if result.too_weak:
+        return (
+            f"Checked {int(result.judged.sum())} labels ({result.folds}-fold cross-validation): "
+            f"a model that never saw each label agrees with only {result.agreeing} of them, too "
+            "few to tell a wrong label from the model's own mistakes, so none is flagged. The "
+            "check means more once each class has more labels. " + others
+        )
     sure = sum(s.confident for s in result.suspects)
     return (
         f"Checked {int(result.judged.sum())} labels ({result.folds}-fold cross-validation): "
         f"the model contradicts {len(result.suspects)}, {sure} of them confidently; "
         f"confident learning estimates about {result.estimated_errors} are wrong. "
-        "Tick “Suspicious only” to go through them, most doubtful first. "
-        f"Near-duplicates ({len(space.duplicates) if space else 0} pairs) and outliers: in the "
-        "“Every item” menu."
+        "Tick “Suspicious only” to go through them, most doubtful first. " + others
     )
