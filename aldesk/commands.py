@@ -64,6 +64,10 @@ def cmd_new(args: argparse.Namespace) -> int:
             print(f"  unreadable: {shown_path(entry.relpath)}: {entry.error}")
         if len(scan.unreadable) > 10:
             print(f"  ... and {len(scan.unreadable) - 10} more unreadable files")
+        if scan.unreadable and len(scan.unreadable) == len(scan.entries):
+            print("  None of them can be read, so there is nothing to label yet: convert or "
+                  "replace them in the pool folder; they are picked up when the project is "
+                  "opened.")  # fmt: skip
         _hint_folder_labels(store)
         if not args.no_features:
             result, matrix, layout = compute_representation(

@@ -91,3 +91,21 @@ def test_cli_new_lists_them(special_pool: Path, tmp_path: Path, capsys) -> None:
     assert f"({len(REASONS)} unreadable," in out
     for name, reason in REASONS.items():
         assert f"unreadable: {name}: {reason}" in out
+
+
+def test_cli_new_on_a_folder_with_nothing_readable_says_what_to_do(tmp_path: Path, capsys) -> None:
+    """A phone's photo folder (HEIC only): the project is made, and the output says nothing can
+    be labelled until the files are converted, rather than only 'Open it with'."""
+    pool_dir = tmp_path / "phone"
+    pool_dir.mkdir()
+    for i in range(3):
+        (pool_dir / f"IMG_000{i}.HEIC").write_bytes(os.urandom(512))
+    args = ["new", str(tmp_path / "p"), "--pool", str(pool_dir), "--classes", "a,b"]
+    assert main([*args, "--no-features"]) == 0
+    out = capsys.readouterr().out
+    assert "(3 unreadable," in out and "None of them can be read" in out
+    assert "convert or replace them in the pool folder" in out
+    write_png(pool_dir / "good.png", 128)
+    assert main(["new", str(tmp_path / "q"), "--pool", str(pool_dir), "--classes", "a,b",
+                 "--no-features"]) == 0  # fmt: skip
+    assert "None of them can be read" not in capsys.readouterr().out  # one file is readable
