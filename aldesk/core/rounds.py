@@ -31,7 +31,6 @@ class SynthesisSpec:
     paths: Sequence[Path]  # the file of each pool row (``synth_flow.RowPaths``: read when asked)
     out_dir: Path
     cache_dir: Path
-    random_state: int
     pretrained: bool = False  # the pool matrix also holds the pretrained encoder's block
 
 
@@ -117,7 +116,9 @@ def _synthesize(job: TrainingJob, ranking: Ranking) -> SynthesizedItem | None:
     candidates = np.asarray(job.request.candidates)
     if len(candidates) < 2:
         return None
-    i, j = choose_pair(ranking.proba[candidates], random_state=spec.random_state)
+    # The round's own seed: the project's alone drew the same two classes every round (and,
+    # once the model settled, the same two items: the same blend, asked again and again).
+    i, j = choose_pair(ranking.proba[candidates], random_state=job.request.random_state)
     a_row, b_row = int(candidates[i]), int(candidates[j])
     a, b = _decode(spec.kind, spec.paths[a_row]), _decode(spec.kind, spec.paths[b_row])
 

@@ -344,8 +344,7 @@ class Session(HistoryNavigation):
         paths = RowPaths(self.store.db_file, self.store.pool_root, self.model.item_of_row)
         return SynthesisSpec(
             kind=self.store.kind, paths=paths, out_dir=self.store.synth_dir,
-            cache_dir=self.store.cache_dir, random_state=self.settings.random_state,
-            pretrained=PRETRAINED in self.model.layout.blocks,
+            cache_dir=self.store.cache_dir, pretrained=PRETRAINED in self.model.layout.blocks,
         )  # fmt: skip
 
     def apply_result(self, result: RoundResult) -> bool:
@@ -364,9 +363,13 @@ class Session(HistoryNavigation):
 
         syn = result.synthesized
         data = syn.path.read_bytes()
+        content = hashlib.sha256(data).hexdigest()
+        if self.store.item_by_hash(content) is not None:  # this very blend was made before
+            syn.path.unlink(missing_ok=True)
+            return
         (item_id,) = self.store.add_items([NewItem(
-            hashlib.sha256(data).hexdigest(), syn.path.name, self.store.kind, len(data),
-            syn.path.stat().st_mtime_ns, origin="synth",
+            content, syn.path.name, self.store.kind, len(data), syn.path.stat().st_mtime_ns,
+            origin="synth",
         )])  # fmt: skip
         parents = [int(self.model.item_of_row[r]) if r < len(self.model.item_of_row) else -1
                    for r in syn.parents]  # fmt: skip

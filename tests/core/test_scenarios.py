@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from PIL import Image
 
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, compute_features, create_project
-from aldesk.core.rounds import run_round
+from aldesk.core.rounds import RoundResult, run_round
 from aldesk.core.session import Session
 from aldesk.core.simulate import simulate
 
@@ -60,6 +61,52 @@ def test_synthesized_query_is_a_real_file_and_cannot_label_is_never_trained(
     job = session.training_job(force=True)
     n_labels = sum(1 for e in store.answers().values() if e.action == "label")
     assert len(job.request.snapshot.y) == n_labels  # the blend is not a training label
+    store.close()
+
+
+def test_blends_cross_more_than_one_class_boundary_and_a_repeat_never_breaks_a_round(
+    tmp_path, digits
+) -> None:
+    """Each round draws its own pair: the project's seed alone drew the same two classes every
+    round, and once the model settled the very same blend, whose second copy failed the round
+    (UNIQUE constraint on the content hash) instead of being left out."""
+    pool, labels = digits
+    truth = _truth(labels)
+    classes = [str(d) for d in range(10)]
+    settings = ProjectSettings(scenario="synthesis", batch=2, seed_size=10, test_size=0)
+    store, _ = create_project(tmp_path / "p", pool, classes, settings)
+    session = Session(store, compute_features(store).features)
+    ids = {c.name: c.id for c in store.classes()}
+    relpath = {it.id: it.relpath for it in store.items()}
+    pairs = []
+    for _ in range(70):
+        q = session.current()
+        if q is None:
+            break
+        if q.item.origin == "synth":
+            session.cannot_label()
+        else:
+            session.answer(ids[truth[q.item.relpath]])
+        job = session.training_job()
+        if job is None:
+            continue
+        result = run_round(job)
+        if result.synthesized is not None:
+            rows = result.synthesized.parents
+            items = [int(session.model.item_of_row[r]) for r in rows]
+            pairs.append(frozenset(truth[relpath[i]] for i in items))
+        assert session.apply_result(result)  # never raises, even for a blend made before
+    assert len(pairs) >= 5 and len(set(pairs)) >= 2
+    # The same blend offered twice is left out the second time, not added again.
+    result = next(r for r in (run_round(session.training_job(force=True)),) if r.synthesized)
+    assert session.apply_result(result)
+    n = len(store.items())
+    copy = result.synthesized.path.with_name("again.png")
+    copy.write_bytes(result.synthesized.path.read_bytes())
+    newer = run_round(session.training_job(force=True)).ranking
+    twin = RoundResult(newer, dataclasses.replace(result.synthesized, path=copy))
+    assert session.apply_result(twin)
+    assert len(store.items()) == n and not copy.exists()
     store.close()
 
 
