@@ -183,16 +183,29 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
             break
         session.answer(ids[_oracle_label(labels, query.item.relpath)])
         n_labels += 1
-        job = session.training_job(force=n_labels >= budget)  # the last labels count too
-        if job is None:
-            continue
-        start = time.perf_counter()
-        result = run_round(job)
-        elapsed = time.perf_counter() - start
-        session.apply_result(result)
-        _add_point(curve, session, elapsed)
-    log(f"repeat {repeat}: {n_labels} labels, final accuracy {curve['accuracy'][-1:]}")
+        _train(session, curve, force=n_labels >= budget)  # the last labels count too
+    ended = n_labels < budget  # nothing left to ask: a stream's arrivals all seen, or the pool
+    if ended and n_labels and (not curve["n_labels"] or curve["n_labels"][-1] < n_labels):
+        _train(session, curve, force=True)  # the labels since the last round count too
+    why = ""
+    if ended:
+        stream = session.settings.scenario == "stream"
+        why = " (the stream ended: every arrival seen)" if stream else " (nothing left to ask)"
+    final = f"{curve['accuracy'][-1]:.3f}" if curve["accuracy"] else "none (no model)"
+    log(f"repeat {repeat}: {n_labels} labels{why}, final accuracy {final}")
     return curve
+
+
+def _train(session: Session, curve: dict, force: bool) -> None:
+    """Run the round that is due (or forced) and add its point to the curve."""
+    job = session.training_job(force=force)
+    if job is None:
+        return
+    start = time.perf_counter()
+    result = run_round(job)
+    elapsed = time.perf_counter() - start
+    session.apply_result(result)
+    _add_point(curve, session, elapsed)
 
 
 def _add_point(curve: dict, session: Session, seconds: float) -> None:

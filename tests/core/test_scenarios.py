@@ -148,3 +148,18 @@ def test_a_blend_reads_only_the_paths_of_its_two_rows(tmp_path):
     with pytest.raises(IndexError):
         rows[2]  # a row with no item
     store.close()
+
+
+def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
+    tmp_path, digits
+) -> None:
+    """The stream queries a share of its arrivals, so it can run out before the budget: the
+    labels since the last round are trained on, and the log says why the run stopped short."""
+    pool, labels = digits
+    said: list[str] = []
+    curve = simulate(pool, labels, budget=200, batch=5, mode="stream", cache=tmp_path / "c",
+                     log=said.append)  # fmt: skip
+    run = curve["runs"][0]
+    given = next(int(m.split(": ")[1].split(" ")[0]) for m in said if m.startswith("repeat 0"))
+    assert given < 200 and run["n_labels"][-1] == given
+    assert any("the stream ended" in m for m in said)
