@@ -31,7 +31,7 @@ from aldesk.core.session_queue import QueueState
 from aldesk.core.session_state import FeatureRows, ModelState
 from aldesk.core.session_status import Status, build_status, nothing_readable_text
 from aldesk.core.store import ClassInfo, Event, NewItem, ProjectStore
-from aldesk.core.stream_status import StreamSummary, summarize_stream
+from aldesk.core.stream_status import StreamSummary, ended_text, summarize_stream
 from aldesk.core.synth_flow import RowPaths, record_sources, synth_due
 
 
@@ -177,6 +177,10 @@ class Session(HistoryNavigation):
         unreadable = nothing_readable_text(self.index, self._items, self.settings.watch_folder)
         if unreadable is not None:
             return unreadable
+        if self.settings.scenario == "stream":
+            ended = ended_text(self.stream_summary(), self.settings.watch_folder)
+            if ended is not None:
+                return ended
         if self.settings.watch_folder:
             return ("Every readable item so far is answered. The pool folder is watched: new "
                     "files are asked about as they arrive.")  # fmt: skip

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aldesk.core.strategies.stream import FixedUncertainty, VariableUncertainty
+from aldesk.core.wording import count
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,15 @@ def threshold_text(summary: StreamSummary) -> str:
     if summary.adaptive and summary.budget is not None:
         text += f" (adapts to ask about {summary.budget:.0%} of arrivals)"
     return text
+
+
+def ended_text(summary: StreamSummary, watched: bool) -> str | None:
+    """Why a stream asks nothing more once every arrival is decided (None if some wait): the
+    passed-over arrivals are not "answered", and the user may still want to label some."""
+    if summary.waiting > 0 or not summary.discarded:
+        return None
+    when = "as they arrive" if watched else "when the project is opened again"
+    return (f"The stream has ended: all {count(summary.seen, 'arrival')} were seen; "
+            f"{summary.queried} asked, {summary.discarded} passed over because the model was "
+            "sure enough of them. To label some of those too, open View → Review labels… and "
+            f"choose “Not yet seen”. Files added to the pool folder join the stream {when}.")  # fmt: skip

@@ -203,6 +203,23 @@ def test_stream_mode_discards_confident_arrivals(tmp_path, data) -> None:
     store.close()
 
 
+def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(tmp_path, data) -> None:
+    """Once every arrival is decided nothing is asked; the passed-over arrivals are not
+    "answered", so the window says the stream ended and how to label some of them anyway."""
+    X, y = data
+    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3)
+    session = Session(store, _features(X))
+    while session.current() is not None:
+        _label(session, y, 1)
+    summary = session.stream_summary()
+    assert summary.waiting == 0 and summary.discarded > 0
+    text = session.done_text()
+    assert text.startswith(f"The stream has ended: all {N_ITEMS} arrivals were seen")
+    assert f"{summary.discarded} passed over" in text and "“Not yet seen”" in text
+    assert "Every readable item" not in text
+    store.close()
+
+
 def test_status_counts(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y)
