@@ -83,6 +83,6 @@ def ended_text(summary: StreamSummary, watched: bool) -> str | None:
         return None
     when = "as they arrive" if watched else "when the project is opened again"
     return (f"The stream has ended: all {count(summary.seen, 'arrival')} were seen; "
-            f"{summary.queried} asked, {summary.discarded} passed over because the model was "
+            f"{summary.queried} queried, {summary.discarded} discarded because the model was "
             "sure enough of them. To label some of those too, open View → Review labels… and "
             f"choose “Not yet seen”. Files added to the pool folder join the stream {when}.")  # fmt: skip

@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.done_label = QLabel()
         self.done_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.done_label.setWordWrap(True)
+        self.done_label.setContentsMargins(64, 0, 64, 0)  # a paragraph, not a line edge to edge
         self.stack = QStackedWidget()
         self.stack.addWidget(self.viewer)
         self.stack.addWidget(self.done_label)

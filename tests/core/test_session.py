@@ -215,7 +215,7 @@ def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(tmp_path, d
     assert summary.waiting == 0 and summary.discarded > 0
     text = session.done_text()
     assert text.startswith(f"The stream has ended: all {N_ITEMS} arrivals were seen")
-    assert f"{summary.discarded} passed over" in text and "“Not yet seen”" in text
+    assert f"{summary.discarded} discarded" in text and "“Not yet seen”" in text
     assert "Every readable item" not in text
     store.close()
 
