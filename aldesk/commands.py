@@ -117,11 +117,13 @@ def _read_status(project: Path):
 
 
 def _status_of(store) -> tuple:
-    from aldesk.core.log_status import read_pace, read_status
+    from aldesk.core.log_status import left_to_ask, read_pace, read_status
+    from aldesk.core.project import ProjectSettings
 
     st = read_status(store)
     pace = read_pace(store, st.n_pool)
     projection = pace.projection
+    left, discarded = left_to_ask(store)
     return st, pace, {
         "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
@@ -135,6 +137,8 @@ def _status_of(store) -> tuple:
         "labels_per_hour": pace.overall_rate, "seconds_spent": pace.overall_seconds,
         "labels_to_target": projection.needed if projection else None,
         "projection": projection.text if projection else None,
+        "scenario": ProjectSettings.from_store(store).scenario,
+        "left_to_ask": left, "discarded": discarded,
     }  # fmt: skip
 
 
@@ -160,7 +164,15 @@ def cmd_status(args: argparse.Namespace) -> int:
           f"{duration_text(pace.overall_seconds)} (pauses over {IDLE_GAP / 60:.0f} min left out)")  # fmt: skip
     if s["projection"]:
         print(f"to the target accuracy: {s['projection']}")
-    if s["advice"]:
+    if s["scenario"] == "stream":
+        print(f"stream: {s['discarded']} discarded (the model was sure enough of them), "
+              f"{s['left_to_ask']} waiting")  # fmt: skip
+    budget_spent = st.budget is not None and st.n_labeled >= st.budget
+    if s["left_to_ask"] == 0 and not budget_spent and not s["stop"]:
+        why = ("the stream has ended (every arrival seen)" if s["scenario"] == "stream"
+               else "every readable item is answered")  # fmt: skip
+        print(f"nothing left to ask: {why}")
+    elif s["advice"]:
         print(("STOP: " if s["stop"] else "keep going: ") + s["advice"])
     return 0
 

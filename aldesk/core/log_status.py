@@ -87,6 +87,26 @@ def _split_index(items: np.ndarray, others: list[tuple]) -> tuple[np.ndarray, li
     return index, names
 
 
+# The same rows as _LIVE_ANSWERS with the action itself: what is left to ask, and the discards.
+_LIVE_ACTIONS = """
+SELECT item_id, action
+FROM events
+WHERE action IN ('label', 'skip', 'cannot_label', 'discard')
+  AND id NOT IN (SELECT undoes FROM events WHERE action = 'undo' AND undoes IS NOT NULL)
+ORDER BY id
+"""
+
+
+def left_to_ask(store: ProjectStore) -> tuple[int, int]:
+    """``(unanswered, discarded)``: readable pool files with no current answer (what is left to
+    ask), and those whose current answer is the stream's discard."""
+    latest = dict(store.read(_LIVE_ACTIONS))  # log order: an item's last row is its answer
+    outside = {item for item, _, _ in store.read(_OUTSIDE_POOL)}
+    ((n_items,),) = store.read("SELECT count(*) FROM items")
+    answered = [a for item, a in latest.items() if item not in outside]
+    return n_items - len(outside) - len(answered), answered.count("discard")
+
+
 def read_status(store: ProjectStore) -> Status:
     """What Progress shows for ``store``'s project, as a session just opened on it would."""
     settings = ProjectSettings.from_store(store)

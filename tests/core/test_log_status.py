@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aldesk.core import pace
-from aldesk.core.log_status import label_counts, read_pace, read_status
+from aldesk.core.log_status import label_counts, left_to_ask, read_pace, read_status
 from aldesk.core.project import ProjectSettings
 from aldesk.core.records import current_answers
 from aldesk.core.store import NewItem, ProjectStore
@@ -114,6 +114,12 @@ def test_status_counts_equal_a_replay_of_the_log(events, flagged) -> None:
                            for e in labels)  # fmt: skip
             assert label_counts(store) == (expected, by_model)
             status = read_status(store)
+            # what is left to ask, and the stream's discards (``aldesk status``)
+            answers = current_answers(store.events())
+            readable = {it.id for it in items if it.split == "pool" and it.status == "ok"}
+            answered = readable & answers.keys()
+            discarded = sum(answers[i].action == "discard" for i in answered)
+            assert left_to_ask(store) == (len(readable - answered), discarded)
         assert status.n_pool == sum(it.split == "pool" and it.status == "ok" for it in items)
         assert status.n_test == sum(it.split == "test" for it in items)
         assert status.n_unreadable == sum(it.status != "ok" for it in items)

@@ -203,7 +203,9 @@ def test_stream_mode_discards_confident_arrivals(tmp_path, data) -> None:
     store.close()
 
 
-def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(tmp_path, data) -> None:
+def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
+    tmp_path, data, capsys
+) -> None:
     """Once every arrival is decided nothing is asked; the passed-over arrivals are not
     "answered", so the window says the stream ended and how to label some of them anyway."""
     X, y = data
@@ -217,6 +219,12 @@ def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(tmp_path, d
     assert text.startswith(f"The stream has ended: all {N_ITEMS} arrivals were seen")
     assert f"{summary.discarded} discarded" in text and "“Not yet seen”" in text
     assert "Every readable item" not in text
+    from aldesk.cli import main
+
+    assert main(["status", str(store.path)]) == 0  # the command line says the same
+    out = capsys.readouterr().out
+    assert f"stream: {summary.discarded} discarded" in out and ", 0 waiting" in out
+    assert "nothing left to ask: the stream has ended" in out and "keep going" not in out
     store.close()
 
 
