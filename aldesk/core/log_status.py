@@ -25,14 +25,21 @@ from aldesk.core.store import ProjectStore
 # Every answer event no undo withdrew, in log order: its item, and what it counts as (-1: not a
 # label; a label: 2 * its class id (0: none), plus 1 if the model gave it, auto-label). An
 # item's current answer is the last of its rows (``records.current_answers``).
-_LIVE_ANSWERS = """
-SELECT item_id, CASE WHEN action = 'label'
-    THEN 2 * coalesce(class_id, 0) + coalesce(strategy IN ('model', 'auto'), 0) ELSE -1 END
+_LIVE_ROWS = """
 FROM events
 WHERE action IN ('label', 'skip', 'cannot_label', 'discard')
   AND id NOT IN (SELECT undoes FROM events WHERE action = 'undo' AND undoes IS NOT NULL)
 ORDER BY id
 """
+_LIVE_ANSWERS = (
+    """
+SELECT item_id, CASE WHEN action = 'label'
+    THEN 2 * coalesce(class_id, 0) + coalesce(strategy IN ('model', 'auto'), 0) ELSE -1 END
+"""
+    + _LIVE_ROWS
+)
+# The same rows with the action itself: what is left to ask, and the stream's discards.
+_LIVE_ACTIONS = "SELECT item_id, action" + _LIVE_ROWS
 # The items that are not readable pool files (test items, unreadable or missing files): few,
 # read in one scan of the items for their counts and for the labels' splits.
 _OUTSIDE_POOL = "SELECT id, split, status FROM items WHERE split != 'pool' OR status != 'ok'"
@@ -85,16 +92,6 @@ def _split_index(items: np.ndarray, others: list[tuple]) -> tuple[np.ndarray, li
         found = ids[at] == items
         index[found] = which[at[found]]
     return index, names
-
-
-# The same rows as _LIVE_ANSWERS with the action itself: what is left to ask, and the discards.
-_LIVE_ACTIONS = """
-SELECT item_id, action
-FROM events
-WHERE action IN ('label', 'skip', 'cannot_label', 'discard')
-  AND id NOT IN (SELECT undoes FROM events WHERE action = 'undo' AND undoes IS NOT NULL)
-ORDER BY id
-"""
 
 
 def left_to_ask(store: ProjectStore) -> tuple[int, int]:

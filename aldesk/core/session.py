@@ -29,9 +29,9 @@ from aldesk.core.rounds import RoundResult, SynthesisSpec, TrainingJob
 from aldesk.core.session_navigation import HistoryNavigation
 from aldesk.core.session_queue import QueueState
 from aldesk.core.session_state import FeatureRows, ModelState
-from aldesk.core.session_status import Status, build_status, nothing_readable_text
+from aldesk.core.session_status import Status, build_status, nothing_left_text
 from aldesk.core.store import ClassInfo, Event, NewItem, ProjectStore
-from aldesk.core.stream_status import StreamSummary, ended_text, summarize_stream
+from aldesk.core.stream_status import StreamSummary, summarize_stream
 from aldesk.core.synth_flow import RowPaths, record_sources, synth_due
 
 
@@ -171,21 +171,12 @@ class Session(HistoryNavigation):
 
     def done_text(self) -> str:
         """Why nothing is asked, for the window's "Nothing left to ask"."""
-        if self.budget_spent():
-            n = self.model.n_train_labels(self.state)
-            return f"The label budget is spent: {n} of {self.settings.budget} labels."
-        unreadable = nothing_readable_text(self.index, self._items, self.settings.watch_folder)
-        if unreadable is not None:
-            return unreadable
-        if self.settings.scenario == "stream":
-            ended = ended_text(self.stream_summary(), self.settings.watch_folder)
-            if ended is not None:
-                return ended
-        if self.settings.watch_folder:
-            return ("Every readable item so far is answered. The pool folder is watched: new "
-                    "files are asked about as they arrive.")  # fmt: skip
-        return ("Every readable item is answered. Files added to the pool folder are picked up "
-                "when the project is opened again.")  # fmt: skip
+        spent = self.model.n_train_labels(self.state) if self.budget_spent() else None
+        stream = self.stream_summary() if self.settings.scenario == "stream" else None
+        return nothing_left_text(
+            spent, self.settings.budget, self.index, self._items, stream,
+            self.settings.watch_folder,
+        )  # fmt: skip
 
     def _choose_next(self) -> Query | None:
         if self.budget_spent():

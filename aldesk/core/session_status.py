@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # ``aldesk status`` reads Status without loading the session'
     from aldesk.core.item_columns import ItemColumns
     from aldesk.core.item_index import ItemIndex
     from aldesk.core.session_state import ModelState
+    from aldesk.core.stream_status import StreamSummary
 
 # Below this many labelled test items an accuracy is shown as "k of n right" with its interval,
 # and the number of test labels still needed, never as a bare percentage.
@@ -205,3 +206,36 @@ def nothing_readable_text(index: ItemIndex, items: ItemColumns, watched: bool) -
             f"flagged, e.g. {first.relpath}: {first.reason or first.status}), so there is "
             f"nothing to ask. Convert or replace them in the pool folder: they are picked "
             f"up {when}.")  # fmt: skip
+
+
+def nothing_left_text(
+    spent: int | None,
+    budget: int | None,
+    index: ItemIndex,
+    items: ItemColumns,
+    stream: StreamSummary | None,
+    watched: bool,
+) -> str:
+    """Why nothing is asked, for the window's "Nothing left to ask".
+
+    Args:
+        spent: Labels counted against the budget when it is spent, else None.
+        budget: The project's label budget.
+        stream: The stream's counts in the stream scenario, else None.
+        watched: The pool folder is watched.
+    """
+    from aldesk.core.stream_status import ended_text
+
+    if spent is not None:
+        return f"The label budget is spent: {spent} of {budget} labels."
+    unreadable = nothing_readable_text(index, items, watched)
+    if unreadable is not None:
+        return unreadable
+    ended = ended_text(stream, watched) if stream is not None else None
+    if ended is not None:
+        return ended
+    if watched:
+        return ("Every readable item so far is answered. The pool folder is watched: new "
+                "files are asked about as they arrive.")  # fmt: skip
+    return ("Every readable item is answered. Files added to the pool folder are picked up "
+            "when the project is opened again.")  # fmt: skip

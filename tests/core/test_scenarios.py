@@ -30,16 +30,20 @@ def _truth(labels: Path) -> dict[str, str]:
         return {r["path"]: r["label"] for r in csv.DictReader(f)}
 
 
+def _synthesis_session(tmp_path: Path, digits, batch: int) -> tuple:
+    """``(store, session, class ids by name, true label by path)`` of a synthesis project."""
+    pool, labels = digits
+    classes = [str(d) for d in range(10)]
+    settings = ProjectSettings(scenario="synthesis", batch=batch, seed_size=10, test_size=0)
+    store, _ = create_project(tmp_path / "p", pool, classes, settings)
+    session = Session(store, compute_features(store).features)
+    return store, session, {c.name: c.id for c in store.classes()}, _truth(labels)
+
+
 def test_synthesized_query_is_a_real_file_and_cannot_label_is_never_trained(
     tmp_path, digits
 ) -> None:
-    pool, labels = digits
-    truth = _truth(labels)
-    classes = [str(d) for d in range(10)]
-    settings = ProjectSettings(scenario="synthesis", batch=5, seed_size=10, test_size=0)
-    store, _ = create_project(tmp_path / "p", pool, classes, settings)
-    session = Session(store, compute_features(store).features)
-    ids = {c.name: c.id for c in store.classes()}
+    store, session, ids, truth = _synthesis_session(tmp_path, digits, batch=5)
     synthesized = None
     for _ in range(40):
         q = session.current()
@@ -70,13 +74,7 @@ def test_blends_cross_more_than_one_class_boundary_and_a_repeat_never_breaks_a_r
     """Each round draws its own pair: the project's seed alone drew the same two classes every
     round, and once the model settled the very same blend, whose second copy failed the round
     (UNIQUE constraint on the content hash) instead of being left out."""
-    pool, labels = digits
-    truth = _truth(labels)
-    classes = [str(d) for d in range(10)]
-    settings = ProjectSettings(scenario="synthesis", batch=2, seed_size=10, test_size=0)
-    store, _ = create_project(tmp_path / "p", pool, classes, settings)
-    session = Session(store, compute_features(store).features)
-    ids = {c.name: c.id for c in store.classes()}
+    store, session, ids, truth = _synthesis_session(tmp_path, digits, batch=2)
     relpath = {it.id: it.relpath for it in store.items()}
     pairs = []
     for _ in range(70):

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from windows import open_window
 
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.media.thumbnail import process_id
@@ -183,12 +184,7 @@ def test_labels_a_held_out_model_mostly_disagrees_with_are_not_flagged(
     rng = np.random.default_rng(0)
     items = [by_path[row["path"]] for row in truth[:40]]
     store.record_labels([(it.id, ids[int(rng.integers(len(ids)))], it.split) for it in items])
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
+    window = open_window(qtbot, store)
     window.actions_by_name["review"].trigger()
     review = window.review_window
     with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):
