@@ -348,8 +348,10 @@ class ModelState:
         classes = [c.id for c in self.store.classes()]
         proba = self.ranking.proba
         best, conf = proba.argmax(axis=1), proba.max(axis=1)
+        # Skipped, can't-label and stream-discarded items are unlabelled too: they get a guess.
         return {i: (classes[best[r]], float(conf[r])) for i, r in self.row_of.items()
-                if i not in answers and best[r] < len(classes) and np.isfinite(conf[r])}  # fmt: skip
+                if not _labelled(answers.get(i)) and best[r] < len(classes)
+                and np.isfinite(conf[r])}  # fmt: skip
 
     def advice(self, state: AnswerState, index: ItemIndex) -> Advice | None:
         pool_proba = None
@@ -360,6 +362,10 @@ class ModelState:
             metrics=self._metrics,
             stop_history=self._stop_history, pool_proba=pool_proba,
         )  # fmt: skip
+
+
+def _labelled(event: Event | None) -> bool:
+    return event is not None and event.action == "label"
 
 
 def _by_model(event: Event | None) -> bool:

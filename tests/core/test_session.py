@@ -219,6 +219,11 @@ def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
     assert text.startswith(f"The stream has ended: all {N_ITEMS} arrivals were seen")
     assert f"{summary.discarded} discarded" in text and "“Not yet seen”" in text
     assert "Every readable item" not in text
+    answers = store.answers()
+    discarded = {i for i, e in answers.items() if e.action == "discard"}
+    guessed = session.predictions()  # what an export with predictions writes
+    assert discarded <= guessed.keys()  # the discarded are unlabelled: they get a guess
+    assert not guessed.keys() & {i for i, e in answers.items() if e.action == "label"}
     from aldesk.cli import main
 
     assert main(["status", str(store.path)]) == 0  # the command line says the same
