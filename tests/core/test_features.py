@@ -291,3 +291,17 @@ def test_a_feature_sets_hashes_read_back_as_given_from_one_array_of_bytes():
     assert list(odd.hashes) == ["é", "b"] and odd.row("é") == 0
     compact, kept, _ = traced(lambda: HashList(given))
     assert len(compact) == len(given) and kept < 70 * len(given)  # a list of str: ~120 B each
+
+
+def test_a_pool_of_near_identical_images_learns_its_dictionary_without_warnings():
+    """Six flat colours have fewer distinct patches than the dictionary has atoms: atoms repeat
+    (harmless), and no ConvergenceWarning reaches the user's terminal."""
+    import warnings
+
+    from aldesk.core.features import image_features
+
+    images = np.stack([np.full((32, 32, 3), 40.0 * k, np.float32) for k in range(6)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = image_features.learn(images)
+    assert np.isfinite(image_features.compute(images, d)).all()

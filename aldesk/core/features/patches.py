@@ -20,6 +20,7 @@ rounding (as close to a float64 evaluation as encode is, or closer).
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -189,8 +190,13 @@ def learn_dictionary(
     pw = (p - mean) @ whiten
     k = min(k, pw.shape[0])
     from sklearn.cluster import KMeans  # imported here: extraction workers never need it
+    from sklearn.exceptions import ConvergenceWarning
 
-    km = KMeans(n_clusters=k, n_init=1, max_iter=50, random_state=random_state).fit(pw)
+    with warnings.catch_warnings():
+        # A pool of near-identical images has fewer distinct patches than k: some atoms repeat,
+        # which is harmless, and the warning would only reach the user's terminal.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = KMeans(n_clusters=k, n_init=1, max_iter=50, random_state=random_state).fit(pw)
     return PatchDictionary(
         patch,
         stride,
