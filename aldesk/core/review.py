@@ -390,8 +390,14 @@ def project_request(store: ProjectStore, matrix: FeatureSet, layout: Layout) -> 
     class_ids = [c.id for c in store.classes()]
     row_of = {it.id: r for it in store.items() if (r := matrix.row(it.hash)) is not None}
     ids, rows, y = labelled_rows(store.labels(), class_ids, row_of)
-    X = matrix.X[rows]
-    weights = weights_for(X, y, layout, settings.representation, settings.random_state)
+    # The latest round's features, as the window scores with the current model's; a fresh
+    # choice only before any round (the two differed by a label on the same project).
+    latest = store.read("SELECT representation FROM rounds ORDER BY id DESC LIMIT 1")
+    if latest and latest[0][0] in layout.candidates():
+        weights = layout.weights(latest[0][0])
+    else:
+        weights = weights_for(matrix.X[rows], y, layout, settings.representation,
+                              settings.random_state)  # fmt: skip
     return ReviewRequest(
         ids, matrix.X, rows, y, len(class_ids), settings.model, weights, settings.random_state
     )

@@ -145,3 +145,31 @@ def test_near_duplicates_and_outliers_are_found_first() -> None:
     assert len(report.duplicates) <= 3
     assert report.outliers[0].item_id == 1000 + N + 1
     assert report.outliers[0].score > 2 * report.outliers[-1].score / report.outliers[-1].score
+
+
+def test_the_command_line_scores_with_the_latest_rounds_features(tmp_path) -> None:
+    """``aldesk suspicious`` uses the features of the project's current model (its latest
+    round), as the window does, so both count the same labels; before any round it chooses."""
+    from aldesk.core.features.types import FeatureSet
+    from aldesk.core.records import RoundRecord
+    from aldesk.core.representation import Layout
+    from aldesk.core.review import project_request, weights_for
+    from aldesk.core.store import NewItem, ProjectStore
+
+    X, _, given, _ = _planted(n_flips=0)
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
+                                classes=["a", "b", "c"])  # fmt: skip
+    ids = store.add_items(NewItem(f"h{i:04d}", f"f{i}.png", "image", 1, i) for i in range(N))
+    names = {c.name: c.id for c in store.classes()}
+    store.record_labels(
+        [(i, names["abc"[int(c)]], "pool") for i, c in zip(ids, given, strict=True)]
+    )
+    matrix = FeatureSet("test", X, [f"h{i:04d}" for i in range(N)])
+    layout = Layout({"pool": (0, 8), "pretrained": (8, 20)})
+    chosen = weights_for(X, given, layout, "auto")  # no round yet: chosen as a round would
+    np.testing.assert_array_equal(project_request(store, matrix, layout).feature_weights, chosen)
+    for name in ("pool", "pretrained"):
+        store.add_round(RoundRecord(1, N, 0, representation=name))
+        weights = project_request(store, matrix, layout).feature_weights
+        np.testing.assert_array_equal(weights, layout.weights(name))
+    store.close()
