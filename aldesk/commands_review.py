@@ -36,7 +36,8 @@ def suspicious_report(project: Path, top: int | None = None) -> dict:
     """Score a project's labels; opened read-only, so the app may have it open meanwhile."""
     from aldesk.core.pool import shown_path
     from aldesk.core.project import compute_representation
-    from aldesk.core.review import find_suspicious, project_request
+    from aldesk.core.review import find_suspicious
+    from aldesk.core.review_project import project_request
     from aldesk.core.store import ProjectStore
 
     with ProjectStore.open(project, readonly="aldesk suspicious only reads it") as store:

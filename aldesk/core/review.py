@@ -18,7 +18,8 @@ puts the confident ones on top.
 
 The work runs on a frozen :class:`ReviewRequest` and touches nothing shared, so the GUI runs it
 on a worker after each retrain and the CLI runs it inline. Near-duplicates and outliers live in
-:mod:`aldesk.core.review_space`.
+:mod:`aldesk.core.review_space`; a whole project's request, as ``aldesk suspicious``
+builds it, in :mod:`aldesk.core.review_project`.
 """
 
 from __future__ import annotations
@@ -26,17 +27,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.learner import DEFAULT_MODEL, TrainingSnapshot, train
-
-if TYPE_CHECKING:
-    from aldesk.core.features.types import FeatureSet
-    from aldesk.core.representation import Layout
-    from aldesk.core.store import ProjectStore
 
 DEFAULT_FOLDS = 5
 # A class needs this many labels before its items can be judged: with one, the held-out model
@@ -362,42 +357,4 @@ def labelled_rows(
         np.array(kept, dtype=np.int64),
         np.array([row_of[i] for i in kept], dtype=np.intp),
         np.array([index[labels[i]] for i in kept], dtype=np.intp),
-    )
-
-
-def weights_for(
-    X: np.ndarray, y: np.ndarray, layout: Layout, setting: str, random_state: int = 0
-) -> np.ndarray | None:
-    """The feature columns a round would train on for these labels (the same choice, by the
-    same cross-validation, as :func:`aldesk.core.ranking.fit_and_rank` makes)."""
-    from aldesk.core.representation import choose
-    from aldesk.core.validation import cv_accuracy
-
-    if len(layout.blocks) < 2 and setting in ("auto", *layout.blocks):
-        return None  # one block, every column: what the rounds train on too
-
-    def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
-        return cv_accuracy(X, y, weights, random_state=random_state)
-
-    return layout.weights(choose(X, y, layout, setting, None, scorer).name)
-
-
-def project_request(store: ProjectStore, matrix: FeatureSet, layout: Layout) -> ReviewRequest:
-    """The review request for a project's current labels (both splits) on its feature matrix."""
-    from aldesk.core.project import ProjectSettings
-
-    settings = ProjectSettings.from_store(store)
-    class_ids = [c.id for c in store.classes()]
-    row_of = {it.id: r for it in store.items() if (r := matrix.row(it.hash)) is not None}
-    ids, rows, y = labelled_rows(store.labels(), class_ids, row_of)
-    # The latest round's features, as the window scores with the current model's; a fresh
-    # choice only before any round (the two differed by a label on the same project).
-    latest = store.read("SELECT representation FROM rounds ORDER BY id DESC LIMIT 1")
-    if latest and latest[0][0] in layout.candidates():
-        weights = layout.weights(latest[0][0])
-    else:
-        weights = weights_for(matrix.X[rows], y, layout, settings.representation,
-                              settings.random_state)  # fmt: skip
-    return ReviewRequest(
-        ids, matrix.X, rows, y, len(class_ids), settings.model, weights, settings.random_state
     )

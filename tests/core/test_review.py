@@ -153,7 +153,7 @@ def test_the_command_line_scores_with_the_latest_rounds_features(tmp_path) -> No
     from aldesk.core.features.types import FeatureSet
     from aldesk.core.records import RoundRecord
     from aldesk.core.representation import Layout
-    from aldesk.core.review import project_request, weights_for
+    from aldesk.core.review_project import project_request, weights_for
     from aldesk.core.store import NewItem, ProjectStore
 
     X, _, given, _ = _planted(n_flips=0)

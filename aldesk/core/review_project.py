@@ -1,0 +1,53 @@
+"""The doubtful-label check of a whole project, as ``aldesk suspicious`` runs it: the labels
+from the store, on the features and columns of the project's current model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from aldesk.core.review import ReviewRequest, labelled_rows
+
+if TYPE_CHECKING:
+    from aldesk.core.features.types import FeatureSet
+    from aldesk.core.representation import Layout
+    from aldesk.core.store import ProjectStore
+
+
+def weights_for(
+    X: np.ndarray, y: np.ndarray, layout: Layout, setting: str, random_state: int = 0
+) -> np.ndarray | None:
+    """The feature columns a round would train on for these labels (the same choice, by the
+    same cross-validation, as :func:`aldesk.core.ranking.fit_and_rank` makes)."""
+    from aldesk.core.representation import choose
+    from aldesk.core.validation import cv_accuracy
+
+    if len(layout.blocks) < 2 and setting in ("auto", *layout.blocks):
+        return None  # one block, every column: what the rounds train on too
+
+    def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
+        return cv_accuracy(X, y, weights, random_state=random_state)
+
+    return layout.weights(choose(X, y, layout, setting, None, scorer).name)
+
+
+def project_request(store: ProjectStore, matrix: FeatureSet, layout: Layout) -> ReviewRequest:
+    """The review request for a project's current labels (both splits) on its feature matrix."""
+    from aldesk.core.project import ProjectSettings
+
+    settings = ProjectSettings.from_store(store)
+    class_ids = [c.id for c in store.classes()]
+    row_of = {it.id: r for it in store.items() if (r := matrix.row(it.hash)) is not None}
+    ids, rows, y = labelled_rows(store.labels(), class_ids, row_of)
+    # The latest round's features, as the window scores with the current model's; a fresh
+    # choice only before any round (the two differed by a label on the same project).
+    latest = store.read("SELECT representation FROM rounds ORDER BY id DESC LIMIT 1")
+    if latest and latest[0][0] in layout.candidates():
+        weights = layout.weights(latest[0][0])
+    else:
+        weights = weights_for(matrix.X[rows], y, layout, settings.representation,
+                              settings.random_state)  # fmt: skip
+    return ReviewRequest(
+        ids, matrix.X, rows, y, len(class_ids), settings.model, weights, settings.random_state
+    )
