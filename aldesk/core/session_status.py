@@ -148,7 +148,8 @@ def accuracy_text(s: Status) -> str:
         if not s.n_test:
             return "no test items in this project"
         if s.n_test_labeled:  # labelled, but no model has been trained and scored on them yet
-            return f"not measured yet: no model yet ({s.n_test_labeled} test items labelled)"
+            n = s.n_test_labeled
+            return f"not measured yet: no model yet ({n} test item{'s' if n > 1 else ''} labelled)"
         return "no test items labelled yet"
     n = s.accuracy_n
     interval = (
