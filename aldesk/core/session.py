@@ -185,6 +185,7 @@ class Session(HistoryNavigation):
         for pick in (
             self._restored_pick,
             lambda: self.queue.due_test(self._answers, self.state.answered_by_split["pool"]),
+            lambda: self.queue.next_similar(unavailable),  # asked for: Label → More like this
             self._synth_pick,
             lambda: self._seed_pick(unavailable),
             lambda: self._strategy_pick(unavailable),

@@ -94,6 +94,36 @@ class QueueState:
                 return i, "synthesis", self._synth_scores.get(i)
         return None
 
+    # ----------------------------------------------------------- more like this
+    def set_similar(self, of_item: int, picks: list[tuple[int, float]]) -> None:
+        """Serve ``picks`` (item id, similarity) next, before the strategy; persisted, so a
+        reopened project carries on with them."""
+        self.store.set(
+            "similar", {"of": int(of_item), "items": [[int(i), float(s)] for i, s in picks]}
+        )
+
+    def clear_similar(self) -> None:
+        if self.store.get("similar") is not None:
+            self.store.set("similar", None)
+
+    def similar_left(self, unavailable: Container[int]) -> list[int]:
+        """The requested similar items not answered yet, in the order they will come."""
+        saved = self.store.get("similar") or {}
+        return [
+            i
+            for i, _ in saved.get("items", [])
+            if i not in unavailable and self.items.is_arrival(i)
+        ]
+
+    def next_similar(self, unavailable: Container[int]) -> Pick | None:
+        if self.settings.scenario == "stream":
+            return None  # a stream asks in arrival order only
+        saved = self.store.get("similar") or {}
+        for item_id, score in saved.get("items", []):
+            if item_id not in unavailable and self.items.is_arrival(item_id):
+                return item_id, "similar", score
+        return None
+
     # ----------------------------------------------------------- seed
     def next_seed(
         self, unavailable: set[int], features: FeatureSet | None, row_of: Mapping[int, int]
@@ -116,7 +146,8 @@ class QueueState:
         decides as items arrive, so it has no next to tell."""
         if self.settings.scenario == "stream":
             return None
-        pick = self.next_ranked(unavailable, model) if ranked else None
+        pick = self.next_similar(unavailable)
+        pick = pick or (self.next_ranked(unavailable, model) if ranked else None)
         return pick or self._seed_from(self.store.get("seed_queue"), unavailable)
 
     # The GUI draws the seed on a worker (k-means on a large pool takes ~0.5 s) and serves a

@@ -20,6 +20,7 @@ from aldesk.core.session import Query, Session
 from aldesk.core.store import ProjectStore
 from aldesk.gui import heap
 from aldesk.gui.feature_flow import FeatureFlow
+from aldesk.gui.similar_flow import SimilarFlow
 from aldesk.gui.workers import FeatureLane, Lane, Trainer
 
 
@@ -94,6 +95,7 @@ class LabelingController(FeatureFlow, QObject):
         # once the first item is shown; damage it finds is said like damage found on open
         self.checker = Lane(self, name="aldesk-check")
         self.checker.failed.connect(self.error)
+        self.similar = SimilarFlow(self)  # Label → More like this
         self._pages_checked = False
         self.destroyed.connect(heap.release_soon)  # start() froze this window's objects
 
@@ -182,6 +184,7 @@ class LabelingController(FeatureFlow, QObject):
             self.error.emit(str(exc))  # is lost, and the lanes below must still stop
         self.scanner.shutdown()
         self.checker.shutdown()
+        self.similar.shutdown()
         self.seeder.shutdown()
         self.rows.shutdown()
         self.warmer.shutdown()
@@ -218,6 +221,18 @@ class LabelingController(FeatureFlow, QObject):
         Alt+←/→ returns to the loop."""
         self.session.show_item(item_id)
         self._announce()
+
+    def more_like_this(self) -> None:
+        """Label → More like this: the items most like the one on screen are asked next."""
+        self.similar.request()
+
+    def stop_similar(self) -> None:
+        self.similar.stop()
+
+    def similar_queued(self) -> None:
+        """Similar items were queued: the next item may change; if none was on screen, ask."""
+        self.upcoming_changed.emit()
+        self._announce_if_idle()
 
     def classes_changed(self) -> None:
         """A class was added, renamed or merged: answers now count differently; retrain."""

@@ -22,6 +22,8 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("back", "&Back to previous item", ("Alt+Left", "Backspace"), "c", "back", None),
     ("forward", "&Forward", ("Alt+Right",), "c", "forward", None),
     ("retrain", "&Retrain now", ("F5",), "c", "retrain_now", None),
+    ("similar", "&More like this (ask the most similar items next)", ("Ctrl+M",), "c", "more_like_this", None),
+    ("similar_stop", "Back to the &strategy's order", (), "c", "stop_similar", None),
     ("zoom_in", "Zoom &in", ("+", "="), "v", "zoom_in", False),
     ("zoom_out", "Zoom &out", ("-",), "v", "zoom_out", False),
     ("fit", "&Fit to window", ("Ctrl+0",), "v", "fit", False),

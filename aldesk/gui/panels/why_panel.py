@@ -22,6 +22,8 @@ _STRATEGY_TEXT = {
     "confirm": "Confirmed in the review window (the model's guess, or a doubted label)",
     "confirm-corrected": "Corrected in confirm mode (the model guessed another class)",
     "model": "Labeled by the model (auto-label)",
+    "similar": "More like this: one of the unlabeled items most like an item you chose "
+    "(Label → More like this)",
 }
 
 
@@ -128,6 +130,8 @@ class WhyPanel(QGroupBox):
 def _score_text(query: Query) -> str:
     if query.score is None or query.strategy in _ORDER_ONLY:
         return "—"
+    if query.strategy == "similar":
+        return f"{query.score:.3f} (cosine similarity to the item you chose)"
     if query.asked_round is None:
         return f"{query.score:.3f}"
     # a retrain since: the bars below are the newer model's, the score is the one that chose it
