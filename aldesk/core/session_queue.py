@@ -63,6 +63,7 @@ class QueueState:
         self.items = ItemColumns.of(())
         self.index: ItemIndex | None = None
         self._synth_scores: dict[int, float] = {}
+        self._similar: list = (store.get("similar") or {}).get("items", [])  # read once
         self._stream = self._load_stream()
         self._stream_from = 0
 
@@ -98,28 +99,23 @@ class QueueState:
     def set_similar(self, of_item: int, picks: list[tuple[int, float]]) -> None:
         """Serve ``picks`` (item id, similarity) next, before the strategy; persisted, so a
         reopened project carries on with them."""
-        self.store.set(
-            "similar", {"of": int(of_item), "items": [[int(i), float(s)] for i, s in picks]}
-        )
+        items = [[int(i), float(s)] for i, s in picks]
+        self.store.set("similar", {"of": int(of_item), "items": items})
+        self._similar = items
 
     def clear_similar(self) -> None:
         if self.store.get("similar") is not None:
             self.store.set("similar", None)
+        self._similar = []
 
     def similar_left(self, unavailable: Container[int]) -> list[int]:
         """The requested similar items not answered yet, in the order they will come."""
-        saved = self.store.get("similar") or {}
-        return [
-            i
-            for i, _ in saved.get("items", [])
-            if i not in unavailable and self.items.is_arrival(i)
-        ]
+        return [i for i, _ in self._similar if i not in unavailable and self.items.is_arrival(i)]
 
     def next_similar(self, unavailable: Container[int]) -> Pick | None:
         if self.settings.scenario == "stream":
             return None  # a stream asks in arrival order only
-        saved = self.store.get("similar") or {}
-        for item_id, score in saved.get("items", []):
+        for item_id, score in self._similar:
             if item_id not in unavailable and self.items.is_arrival(item_id):
                 return item_id, "similar", score
         return None
