@@ -184,8 +184,8 @@ class Session(HistoryNavigation):
         unavailable = self._answers.keys()  # a live view: no copy of 50,000 ids per item
         for pick in (
             self._restored_pick,
-            lambda: self.queue.due_test(self._answers, self.state.answered_by_split["pool"]),
             lambda: self.queue.next_similar(unavailable),  # asked for: Label → More like this
+            lambda: self.queue.due_test(self._answers, self.state.answered_by_split["pool"]),
             self._synth_pick,
             lambda: self._seed_pick(unavailable),
             lambda: self._strategy_pick(unavailable),

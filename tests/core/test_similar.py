@@ -131,3 +131,18 @@ def test_after_a_round_the_models_columns_are_used(tmp_path):
             session.apply_result(run_round(job))
     request = request_for(session, _item(100))
     assert request.weights is not None and len(request.weights) == 8
+
+
+def test_similar_items_come_before_a_due_test_item(tmp_path):
+    store = _project(tmp_path).store
+    store.set_split([_item(r) for r in range(20)], "test")
+    session = _session(store)
+    session.current()
+    picks = nearest(request_for(session, _item(100)))
+    session.queue.set_similar(_item(100), picks)
+    strategies = []
+    for _ in range(COUNT + 1):
+        session.answer(session.classes[0].id)
+        strategies.append(session.current().strategy)
+    assert strategies[:COUNT] == ["similar"] * COUNT  # tests are due after every 5 answers
+    assert strategies[COUNT] == "test"  # the test items then catch up
