@@ -7,11 +7,13 @@ the app's model (``learner.train``, the set's representation with the app's bloc
 with each one added under its *true* label, scores every such model on the rest of the pool
 (true labels again), and takes the ``--batch`` best. No query strategy knows the labels it asks
 for, so its curve should stay under this one; where the oracle needs more than 150 labels to
-reach random@300, no strategy on that learner and representation can meet the target.
+reach random@300, a label-blind strategy on that learner and representation will hardly meet
+the target (greedy and sampled, the oracle is a strong order, not the best one).
 
 The test items (20 %) are never used for choosing. Splits and seed sets as ``fast_loop.py``
 (repeat r draws its own split and 2 labels per class, at least 10). Slow by design: a fit per
-candidate per round (instruments: ~5 min a repeat at 150 candidates; clip art ~20 min).
+candidate per round (150 candidates: a repeat takes ~35 s on spoken, ~100 s on instruments,
+~150 s on clip art, with another job on the second core; digits at 50 candidates ~4 min).
 
 Run: ``python benchmarks/oracle_bound.py SET --representation both|pool|pretrained
 [--repeats 4] [--first 0] [--candidates 150] [--oracle-budget 150] [--budget 300]``; prints both
