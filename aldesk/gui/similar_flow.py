@@ -65,7 +65,11 @@ class SimilarFlow(QObject):
             self._c.error.emit(str(exc))
             return
         self._c.upcoming_changed.emit()
-        said = f"{left} similar items left unasked" if left else "no similar items were waiting"
+        said = (
+            f"{left} similar item{'s' if left > 1 else ''} left unasked"
+            if left
+            else "no similar items were waiting"
+        )
         self._c.message.emit(f"Back to the strategy's order ({said}).")
 
     def shutdown(self) -> None:
