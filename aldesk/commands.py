@@ -302,7 +302,7 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
         print(f"  {len(report.unknown_paths)} paths are not in the pool, e.g. "
               f"{shown_path(report.unknown_paths[0])}")  # fmt: skip
     if report.unreadable:
-        print(f"  {len(report.unreadable)} rows name items that cannot be read (not labelled), "
+        print(f"  {len(report.unreadable)} rows name items that cannot be read (not labeled), "
               f"e.g. {shown_path(report.unreadable[0])}")  # fmt: skip
     return 0
 

@@ -1,4 +1,4 @@
-"""Export the labelled files as a folder per class (torchvision's ImageFolder, Keras'
+"""Export the labeled files as a folder per class (torchvision's ImageFolder, Keras'
 ``image_dataset_from_directory``): ``OUT/<class>/<file>``, copies or hard links.
 
 Planning reads the store (GUI thread: workers never touch its connection); writing the files
@@ -41,7 +41,7 @@ class FolderReport:
 def plan_folder_export(
     store: ProjectStore, out_dir: str | os.PathLike[str], model_labels: bool = True
 ) -> FolderPlan:
-    """Where each labelled pool file goes: ``out_dir/<class>/<file name>`` (without the
+    """Where each labeled pool file goes: ``out_dir/<class>/<file name>`` (without the
     model's own labels, auto-label's, when ``model_labels`` is False).
 
     Files are taken in path order; a second file with the same name in a class folder (compared
@@ -184,7 +184,7 @@ def describe(report: FolderReport, out_dir: Path) -> list[str]:
         lines.append(f"{len(report.missing)} files could not be exported, e.g. {report.missing[0]}")
     if report.unreadable:
         lines.append(
-            f"{len(report.unreadable)} labelled items are unreadable and were left out, "
+            f"{len(report.unreadable)} labeled items are unreadable and were left out, "
             f"e.g. {report.unreadable[0]}"
         )
     return lines

@@ -33,7 +33,7 @@ class FolderPlan:
         """The counts in one line for a person."""
         text = self.plan.summary()
         if self.other_folders:
-            text += f"; left unlabelled, in folders that are not classes: {self.folders_text()}"
+            text += f"; left unlabeled, in folders that are not classes: {self.folders_text()}"
         return text
 
     def folders_text(self, shown: int = 5) -> str:

@@ -272,7 +272,7 @@ class Session(HistoryNavigation):
         if action == "label" and self._items[item.id].status != "ok":
             # It could not be shown (the viewer flagged it): a label would be a guess, and
             # would count beyond the pool's readable items.
-            raise ItemUnreadable("This item could not be shown, so it cannot be labelled: press S.")
+            raise ItemUnreadable("This item could not be shown, so it cannot be labeled: press S.")
         event_id = self.store.record(
             item.id, action, class_id=class_id, strategy=query.strategy, score=query.score,
             model_round=query.round, split=item.split,

@@ -141,7 +141,7 @@ def labeled_text(s: Status, sep: str = " ") -> str:
 def accuracy_text(s: Status) -> str:
     """The last round's test accuracy with its own item count, and how far it can be trusted.
 
-    With fewer than :data:`MIN_TEST_ITEMS` labelled test items it reads "3 of 8 test items
+    With fewer than :data:`MIN_TEST_ITEMS` labeled test items it reads "3 of 8 test items
     right (95% interval 10%-70%); 2 more test labels needed", never a bare percentage.
     """
     if s.accuracy is None:
@@ -149,8 +149,8 @@ def accuracy_text(s: Status) -> str:
             return "no test items in this project"
         if s.n_test_labeled:  # labelled, but no model has been trained and scored on them yet
             n = s.n_test_labeled
-            return f"not measured yet: no model yet ({n} test item{'s' if n > 1 else ''} labelled)"
-        return "no test items labelled yet"
+            return f"not measured yet: no model yet ({n} test item{'s' if n > 1 else ''} labeled)"
+        return "no test items labeled yet"
     n = s.accuracy_n
     interval = (
         f"95% interval {s.accuracy_ci[0]:.0%}–{s.accuracy_ci[1]:.0%}" if s.accuracy_ci else ""

@@ -78,15 +78,15 @@ def label_budget(n_labeled: int, budget: int) -> Advice:
 
 
 def pool_coverage(n_labeled: int, n_pool: int, fraction: float) -> Advice:
-    """Stop when a set share of the pool has been labelled."""
+    """Stop when a set share of the pool has been labeled."""
     covered = n_labeled / n_pool if n_pool else 1.0
     if covered >= fraction:
-        return Advice(True, f"{covered:.0%} of the pool is labelled, the goal was {fraction:.0%}.")
-    return Advice(False, f"{covered:.0%} of the pool is labelled; the goal is {fraction:.0%}.")
+        return Advice(True, f"{covered:.0%} of the pool is labeled, the goal was {fraction:.0%}.")
+    return Advice(False, f"{covered:.0%} of the pool is labeled; the goal is {fraction:.0%}.")
 
 
 def target_accuracy(metrics: Metrics | None, target: float, min_test_items: int = 30) -> Advice:
-    """Stop when accuracy on the labelled test items reaches the target.
+    """Stop when accuracy on the labeled test items reaches the target.
 
     Too few test items give a meaningless accuracy, so the criterion waits for
     ``min_test_items``; the reason quotes the 95% interval so the person can judge.
@@ -95,7 +95,7 @@ def target_accuracy(metrics: Metrics | None, target: float, min_test_items: int 
         n = 0 if metrics is None else metrics.n
         return Advice(
             False,
-            f"Only {count(n, 'test item')} {be(n)} labelled; accuracy "
+            f"Only {count(n, 'test item')} {be(n)} labeled; accuracy "
             f"needs at least {min_test_items} to be trusted.",
         )
     low, high = metrics.accuracy_ci
@@ -172,7 +172,7 @@ def max_uncertainty(proba: np.ndarray, threshold: float) -> Advice:
         threshold: Largest uncertainty ``1 - max_c p(c|x)`` still worth a query.
     """
     if len(proba) == 0:
-        return Advice(True, "No unlabelled items are left in the pool.")
+        return Advice(True, "No unlabeled items are left in the pool.")
     worst = float(1.0 - proba.max(axis=1).min())
     if worst < threshold:
         return Advice(

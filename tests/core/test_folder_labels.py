@@ -46,7 +46,7 @@ def test_files_in_class_named_folders_get_that_class(store: ProjectStore) -> Non
         "Rust/a.png": "rust", "Rust/b.png": "rust", "healthy/c.png": "healthy",
         "2019/healthy/g.png": "healthy",
     }  # fmt: skip
-    assert "left unlabelled, in folders that are not classes: unsorted (2), misc (1)" in (
+    assert "left unlabeled, in folders that are not classes: unsorted (2), misc (1)" in (
         plan.summary()
     )
 

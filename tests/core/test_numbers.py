@@ -187,11 +187,11 @@ def test_labelled_test_items_without_a_model_are_not_called_unlabelled() -> None
 
     # Labels imported before any round: the test items are labelled, the model is not there.
     waiting = dataclasses.replace(_status(0.5, 11), accuracy=None, accuracy_n=0, round=0)
-    assert accuracy_text(waiting) == "not measured yet: no model yet (11 test items labelled)"
+    assert accuracy_text(waiting) == "not measured yet: no model yet (11 test items labeled)"
     one = dataclasses.replace(waiting, n_test_labeled=1)
-    assert accuracy_text(one) == "not measured yet: no model yet (1 test item labelled)"
+    assert accuracy_text(one) == "not measured yet: no model yet (1 test item labeled)"
     none = dataclasses.replace(waiting, n_test_labeled=0)
-    assert accuracy_text(none) == "no test items labelled yet"
+    assert accuracy_text(none) == "no test items labeled yet"
     assert accuracy_text(dataclasses.replace(none, n_test=0)) == "no test items in this project"
 
 

@@ -37,7 +37,7 @@ def test_a_label_on_an_item_the_viewer_flagged_is_refused(session: Session) -> N
     session.reload_items()
     before = session.status()
 
-    with pytest.raises(AldeskError, match="cannot be labelled: press S"):
+    with pytest.raises(AldeskError, match="cannot be labeled: press S"):
         session.answer(session.classes[0].id)
 
     assert session.store.labels() == {}

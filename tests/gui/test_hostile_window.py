@@ -26,7 +26,7 @@ def test_class_key_on_an_item_that_could_not_be_shown(qtbot, tmp_path) -> None:
     qtbot.keyClick(window, _key_for(window, truth))  # a class key, not S
 
     assert window.store.labels() == labels_before
-    assert "cannot be labelled" in window.statusBar().currentMessage()
+    assert "cannot be labeled" in window.statusBar().currentMessage()
     status = window.controller.session.status()
     assert status.n_labeled <= status.n_pool
     qtbot.keyClick(window, Qt.Key.Key_S)

@@ -64,7 +64,7 @@ class ImportPreviewDialog(QDialog):
             ("unreadable", "Unreadable items (left out):", _with_example(plan.unreadable)),
         ]
         if left_out:
-            rows.append(("folders", "Left unlabelled (folders that are not classes):", left_out))
+            rows.append(("folders", "Left unlabeled (folders that are not classes):", left_out))
         for key, text, value in rows:
             # Rich text with the names escaped: a path or folder name may hold "<" or "&".
             self.counts[key] = QLabel(html.escape(str(value)))

@@ -25,7 +25,7 @@ class Placeholder(QWidget):
         self.hint = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.hint.setTextFormat(Qt.TextFormat.RichText)
         self.hint.setFont(style.heading_font(1, bold=False))
-        self.hint.setText("Press <b>S</b> to skip it, or <b>X</b> if it cannot be labelled.")
+        self.hint.setText("Press <b>S</b> to skip it, or <b>X</b> if it cannot be labeled.")
         layout = QVBoxLayout(self)
         layout.addStretch(2)
         for w in (self.glyph, self.title, self.reason, self.hint):
