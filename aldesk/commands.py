@@ -34,7 +34,12 @@ def _progress_line(label: str):
 def _classes(text: str) -> list[str]:
     names = [c.strip() for c in text.split(",") if c.strip()]
     if not names:
-        raise AldeskError("Give at least one class, e.g. --classes cat,dog.")
+        raise AldeskError("Give at least two classes, e.g. --classes cat,dog.")
+    if len(names) == 1:
+        raise AldeskError(
+            f"Give a second class: with only {names[0]!r} there is nothing to tell apart "
+            f"(for a yes/no question, add e.g. 'not {names[0]}')."
+        )
     return names
 
 

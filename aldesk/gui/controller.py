@@ -361,22 +361,24 @@ class LabelingController(FeatureFlow, QObject):
         self._emit_status()
 
     # ------------------------------------------------------------------ bad items
-    def flag_unreadable(self, query: Query, reason: str, path: object = None) -> None:
+    def flag_unreadable(self, query: Query, reason: str, path: object = None) -> bool:
         """The viewer could not decode the item: flag it in the store with the reason.
 
         Nothing is flagged when the whole pool folder is away (its items are not damaged, the
         folder is to be located) or when the failed load was of a path the item no longer has.
+        Returns whether the failure was the shown item's (False: a stale path's).
         """
         if path is not None and Path(path) != query.abspath:
-            return
+            return False
         if query.item.origin == "file" and not self.store.pool_root.is_dir():
             self.message.emit(f"The pool folder {self.store.pool_root} is not found.")
-            return
+            return True
         status = "missing" if not query.abspath.exists() else "unreadable"
         try:
             self.store.update_item(query.item.id, status=status, reason=reason)
         except AldeskError as exc:
             self.error.emit(str(exc))
-            return
+            return True
         self.session.item_flagged(query.item.id)  # one item followed, not 100k re-read
         self._emit_status()
+        return True

@@ -292,7 +292,8 @@ class MainWindow(QMainWindow):
     def _on_load_failed(self, path: object, reason: str) -> None:
         query = self.controller.current()
         if query is not None:
-            self.controller.flag_unreadable(query, reason, path)
+            if self.controller.flag_unreadable(query, reason, path):
+                self.why.show_unreadable(reason)
             self.statusBar().showMessage(f"{query.item.relpath}: {reason} — press S to skip")
 
     def _on_playback_unavailable(self, text: str) -> None:

@@ -34,7 +34,8 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         (["new", "p", "--pool", "/no/such/folder", "--classes", "a,b"], "does not exist"),
         (["status", "nothing-here"], "No aldesk project"),
         (["new", "p", "--pool", ".", "--classes", "a,b"], "no image or audio"),
-        (["new", "p", "--pool", ".", "--classes", " , "], "at least one class"),
+        (["new", "p", "--pool", ".", "--classes", " , "], "at least two classes"),
+        (["new", "p", "--pool", ".", "--classes", "cat"], "Give a second class"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(tmp_path, args, message) -> None:
@@ -50,7 +51,7 @@ def test_new_status_import_export_round_trip(tmp_path, pool, capsys) -> None:
     project = tmp_path / "digits"
     assert main(["new", str(project), "--pool", str(folder), "--classes",
                  ",".join(str(d) for d in range(10)), "--test-size", "10"]) == 0  # fmt: skip
-    assert main(["new", str(project), "--pool", str(folder), "--classes", "a"]) == 2
+    assert main(["new", str(project), "--pool", str(folder), "--classes", "a,b"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["import-labels", str(project), str(labels)]) == 0
     capsys.readouterr()

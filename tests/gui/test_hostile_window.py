@@ -1,6 +1,7 @@
 """Issue 12 in the window: a class key on an item the viewer could not show records nothing
-(status once said "labeled 187 of 183"), and a damaged feature cache is rebuilt with a message
-on the status bar instead of "Feature extraction failed"."""
+(status once said "labeled 187 of 183") and its Why panel says it cannot be read; a damaged
+feature cache is rebuilt with a message on the status bar instead of "Feature extraction
+failed"."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def test_class_key_on_an_item_that_could_not_be_shown(qtbot, tmp_path) -> None:
     window.controller.back()
     window.controller.forward()  # shown again: the viewer fails and flags it
     qtbot.waitUntil(lambda: window.store.item(upcoming.item.id).status != "ok", timeout=10_000)
+    # the Why panel says why there is no model view (it said "still being extracted")
+    assert window.why.note_text().startswith("The model has no view of this item: it cannot")
+    assert "Press S" in window.why.note_text() and not window.why.top_text()
     labels_before = window.store.labels()
 
     qtbot.keyClick(window, _key_for(window, truth))  # a class key, not S

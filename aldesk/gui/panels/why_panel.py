@@ -95,6 +95,11 @@ class WhyPanel(QGroupBox):
         self._show_proba(None if query.is_test else query.proba, classes)
         self.no_model.setText(_model_note(query))
 
+    def show_unreadable(self, reason: str) -> None:
+        """The viewer could not show the item on screen: say so in place of the model's view."""
+        self._show_proba(None, [])
+        self.no_model.setText(_unreadable_note(reason))
+
     def _show_proba(self, proba: dict[int, float] | None, classes: list[ClassInfo]) -> None:
         names = {c.id: c.name for c in classes}
         top = sorted((proba or {}).items(), key=lambda kv: -kv[1])[:TOP_CLASSES]
@@ -151,6 +156,8 @@ def _model_note(query: Query) -> str:
             "The model's guess is hidden on test items, so it cannot sway the answers that "
             "measure it."
         )
+    if query.item.status != "ok":
+        return _unreadable_note(query.item.reason or "", missing=query.item.status == "missing")
     if not query.model_loaded and query.round:
         return (
             f"Rebuilding the model of round {query.round} from your labels (models are never "
@@ -159,3 +166,10 @@ def _model_note(query: Query) -> str:
     if not query.model_loaded:
         return "No model yet: label a few items of two or more classes."
     return "The model has no view of this item yet: its features are still being extracted."
+
+
+def _unreadable_note(reason: str, missing: bool = False) -> str:
+    """Why an item that cannot be shown has no probabilities (never 'still being extracted')."""
+    what = "its file is missing" if missing else "it cannot be read"
+    why = f" ({reason})" if reason else ""
+    return f"The model has no view of this item: {what}{why}. Press S to skip it."
