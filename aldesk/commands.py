@@ -307,9 +307,23 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
         print(f"  {len(report.unknown_paths)} paths are not in the pool, e.g. "
               f"{shown_path(report.unknown_paths[0])}")  # fmt: skip
     if report.unreadable:
-        print(f"  {len(report.unreadable)} rows name items that cannot be read (not labeled), "
-              f"e.g. {shown_path(report.unreadable[0])}")  # fmt: skip
+        print(f"  {count(len(report.unreadable), 'row')} name items that cannot be read (not "
+              f"labeled), e.g. {shown_path(report.unreadable[0])}")  # fmt: skip
+    _print_contradictory(report.contradictory)
     return 0
+
+
+def _print_contradictory(contradictory: list[str], shown: int = 10) -> None:
+    """Name the items a labels file gives two labels (left out: no row is trusted over another)."""
+    if not contradictory:
+        return
+    print(f"  {count(len(contradictory), 'item')} left out: rows of the file give "
+          f"{'them' if len(contradictory) > 1 else 'it'} different labels (the same path "
+          "twice, or copies of one file):")  # fmt: skip
+    for line in contradictory[:shown]:
+        print(f"    {line}")
+    if len(contradictory) > shown:
+        print(f"    ... and {len(contradictory) - shown} more")
 
 
 def _hint_folder_labels(store) -> None:
@@ -350,6 +364,7 @@ def _preview_import(args: argparse.Namespace) -> int:
         print(f"  importing would replace {plan.conflicting} labels with the file's")
     if plan.unknown_paths:
         print(f"  e.g. not in the pool: {shown_path(plan.unknown_paths[0])}")
+    _print_contradictory(plan.contradictory)
     if plan.unknown_classes and not args.add_classes:
         print("  importing needs --add-classes (or add the classes in the app first)")
     return 0

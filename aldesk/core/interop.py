@@ -26,6 +26,7 @@ from aldesk.core.errors import AldeskError, UnknownClass
 from aldesk.core.labels_file import Row, normalise, read_oracle_csv, read_rows  # noqa: F401
 from aldesk.core.review_rows import source_of
 from aldesk.core.store import Item, ProjectStore
+from aldesk.core.wording import count
 
 FORMATS = ("csv", "json", "jsonl")
 EXPORT_COLUMNS = ("path", "label", "split", "source", "answered_at")
@@ -47,6 +48,8 @@ class ImportReport:
             ``add_classes=True``).
         unreadable: Paths of items that cannot be read (flagged, or missing): not labelled,
             as a key press on them is not; a label there would be a guess nothing learns from.
+        contradictory: Items the file gives different labels (the same path twice, or two
+            copies of one file), as "path: label, label": left out, whichever row came last.
     """
 
     imported: int
@@ -54,6 +57,7 @@ class ImportReport:
     unknown_paths: list[str]
     unknown_classes: list[str]
     unreadable: list[str] = field(default_factory=list)
+    contradictory: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,13 @@ class ImportPlan:
     """What importing a file would do, worked out before anything is written (the preview).
 
     Attributes:
-        labels: ``(item_id, class name as written, split)`` to record, in file order.
-        new: Rows for items that have no label yet.
-        same: Rows whose item already has that label (nothing to record).
-        conflicting: Rows that would replace an item's different label.
-        unknown_paths / unknown_classes / unreadable: as in :class:`ImportReport`.
+        labels: ``(item_id, class name as written, split)`` to record, one per item, in
+            the order of the items' first rows.
+        new: Items that have no label yet.
+        same: Items that already have that label (nothing to record).
+        conflicting: Items whose different label the file's would replace.
+        unknown_paths / unknown_classes / unreadable / contradictory: as in
+            :class:`ImportReport`.
     """
 
     labels: list[tuple[int, str, str]]
@@ -75,6 +81,7 @@ class ImportPlan:
     unknown_paths: list[str]
     unknown_classes: list[str]
     unreadable: list[str]
+    contradictory: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """The counts in one line for a person."""
@@ -82,7 +89,9 @@ class ImportPlan:
         if self.unknown_paths:
             text += f", {len(self.unknown_paths)} paths not in the project"
         if self.unreadable:
-            text += f", {len(self.unreadable)} unreadable items"
+            text += f", {count(len(self.unreadable), 'unreadable item')}"
+        if self.contradictory:
+            text += f", {count(len(self.contradictory), 'item')} labeled two ways (left out)"
         if self.unknown_classes:
             text += f"; classes the project lacks: {', '.join(self.unknown_classes)}"
         return text
@@ -249,13 +258,16 @@ def apply_plan(
     class_ids = _class_ids(store)
     labels = [(item, class_ids[name.casefold()], split) for item, name, split in plan.labels]
     store.record_labels(labels, strategy=IMPORT_STRATEGY)  # one transaction for the file
-    return ImportReport(len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable)
+    return ImportReport(
+        len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable, plan.contradictory
+    )
 
 
 def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:
     """Read a labels file and work out the merge without writing anything (``--dry-run``,
-    the app's preview). Class names compare case-insensitively; a later row for the same
-    item counts against the earlier one, as importing would record both in order.
+    the app's preview). Class names compare case-insensitively. Counts are per item: rows
+    naming one item (its path twice, or two copies of one file) with one label count once;
+    with different labels the item is left out and named, rather than the last row winning.
 
     Raises:
         BadLabelsFile: The file cannot be read or parsed (the message names the line).
@@ -268,8 +280,9 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     names = {c.id: c.name.casefold() for c in store.classes()}
     current = {i: names.get(c) for i, c in store.labels().items()}
     by_path = _items_by_path(store) if rows else {}
-    counts = {"new": 0, "same": 0, "conflicting": 0}
-    unknown_paths, unreadable, labels = [], [], []
+    unknown_paths, unreadable = [], []
+    given: dict[int, list[Row]] = {}  # item id -> its rows, items in first-row order
+    items: dict[int, Item] = {}
     for row in rows:
         item = _lookup(store, by_path, row)
         if item is None:
@@ -277,16 +290,24 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
         elif item.status != "ok":
             unreadable.append(row.path)
         else:
-            was = current.get(item.id)
-            kind = (
-                "new" if was is None else "same" if was == row.label.casefold() else "conflicting"
-            )
-            counts[kind] += 1
-            if kind != "same":
-                labels.append((item.id, row.label, item.split))
-                current[item.id] = row.label.casefold()
+            given.setdefault(item.id, []).append(row)
+            items[item.id] = item
+    counts = {"new": 0, "same": 0, "conflicting": 0}
+    labels, contradictory = [], []
+    for item_id, item_rows in given.items():
+        said = {r.label.casefold(): r.label for r in item_rows}
+        if len(said) > 1:
+            contradictory.append(f"{item_rows[0].path}: {', '.join(said.values())}")
+            continue
+        label = item_rows[0].label
+        was = current.get(item_id)
+        kind = "new" if was is None else "same" if was == label.casefold() else "conflicting"
+        counts[kind] += 1
+        if kind != "same":
+            labels.append((item_id, label, items[item_id].split))
     return ImportPlan(labels, counts["new"], counts["same"], counts["conflicting"],
-                      unknown_paths, _missing_classes(store, rows), unreadable)  # fmt: skip
+                      unknown_paths, _missing_classes(store, rows), unreadable,
+                      contradictory)  # fmt: skip
 
 
 def _class_ids(store: ProjectStore) -> dict[str, int]:

@@ -97,6 +97,22 @@ def test_import_with_unknown_class_exits_2(tmp_path, pool, capsys) -> None:
     assert "zebra" in capsys.readouterr().err
 
 
+def test_import_names_the_items_its_rows_label_two_ways(tmp_path, pool, capsys) -> None:
+    folder, labels = pool
+    rows = labels.read_text().splitlines()
+    first = rows[1].split(",")[0]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("\n".join([*rows, f"{first},zzz-other"]) + "\n")
+    main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes",
+          ",".join(str(d) for d in range(10)) + ",zzz-other", "--no-features"])  # fmt: skip
+    capsys.readouterr()
+    assert main(["import-labels", str(tmp_path / "p"), str(twice)]) == 0
+    out = capsys.readouterr().out
+    assert f"Imported {len(rows) - 2} labels" in out
+    assert "1 item left out: rows of the file give it different labels" in out
+    assert f"    {first}: " in out
+
+
 def test_open_project_is_read_by_status_and_export_but_not_written(tmp_path, pool, capsys):
     """While the app holds the project, readers work (WAL snapshot); writers are refused."""
     folder, _ = pool

@@ -46,11 +46,17 @@ def test_the_plan_counts_new_same_conflicting_and_unknowns(store, labels_file) -
     assert len(store.events()) == events  # a preview writes nothing
 
 
-def test_a_repeated_row_counts_against_the_one_before_it(store, tmp_path) -> None:
+def test_a_repeated_row_counts_once_and_a_contradicting_one_leaves_the_item_out(
+    store, tmp_path
+) -> None:
     f = tmp_path / "twice.csv"
+    f.write_text("path,label\nc.png,dog\nc.png,dog\n")
+    plan = interop.plan_import(store, f)
+    assert (plan.new, plan.same, plan.conflicting, plan.contradictory) == (1, 0, 0, [])
     f.write_text("path,label\nc.png,dog\nc.png,dog\nc.png,cat\n")
     plan = interop.plan_import(store, f)
-    assert (plan.new, plan.same, plan.conflicting) == (1, 1, 1)
+    assert (plan.new, plan.same, plan.conflicting) == (0, 0, 0)
+    assert plan.contradictory == ["c.png: dog, cat"] and plan.labels == []
 
 
 def test_applying_records_what_the_plan_said(store, labels_file) -> None:

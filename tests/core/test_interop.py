@@ -162,6 +162,28 @@ def test_import_reports_unknown_paths_and_matches_duplicates(
     assert labels_by_path(store) == {"a.png": "cat", "b.png": "dog"}
 
 
+def test_rows_that_label_one_item_two_ways_are_left_out_and_named(
+    store: ProjectStore, tmp_path: Path
+) -> None:
+    """The last row used to win silently, and counts were per row: an empty project heard of
+    "same" and "conflicting" rows, and "Imported 3 labels" recorded 2 items."""
+    store.set_item_paths(ids(store)["b.png"], ["b.png", "copies/b.png"])
+    src = write(
+        tmp_path / "in.csv",
+        "path,label\na.png,cat\nb.png,cat\nsub/c.png,dog\ncopies/b.png,dog\n"
+        "sub/c.png,Dog\na.png,dog\n",
+    )
+
+    plan = interop.plan_import(store, src)
+    report = interop.import_labels(store, src)
+
+    assert (plan.new, plan.same, plan.conflicting) == (1, 0, 0)  # c: twice, the same class
+    assert plan.contradictory == ["a.png: cat, dog", "b.png: cat, dog"]
+    assert "2 items labeled two ways (left out)" in plan.summary()
+    assert report.imported == 1 and report.contradictory == plan.contradictory
+    assert labels_by_path(store) == {"sub/c.png": "dog"}
+
+
 # ------------------------------------------------------------------ bad files
 
 

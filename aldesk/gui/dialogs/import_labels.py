@@ -63,6 +63,9 @@ class ImportPreviewDialog(QDialog):
             ("unknown", "Paths not in the project:", _with_example(plan.unknown_paths)),
             ("unreadable", "Unreadable items (left out):", _with_example(plan.unreadable)),
         ]
+        if plan.contradictory:
+            rows.append(("contradictory", "Labeled two ways in the file (left out):",
+                         _with_example(plan.contradictory)))  # fmt: skip
         if left_out:
             rows.append(("folders", "Left unlabeled (folders that are not classes):", left_out))
         for key, text, value in rows:
