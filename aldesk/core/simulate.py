@@ -37,6 +37,7 @@ from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
 from aldesk.core.store import ProjectStore
 from aldesk.core.validation import cv_accuracy
+from aldesk.core.wording import count
 
 Log = Callable[[str], None]
 
@@ -82,7 +83,7 @@ def simulate(
     )  # fmt: skip
     template.validate()  # a typo fails now, not after minutes of feature extraction
     with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
-        base = _base_project(Path(tmp), pool, classes, cache, log)
+        base, labels = _base_project(Path(tmp), pool, classes, labels, cache, log)
         matrix, layout = _load_features(base, features, log)
         runs, full, chosen = [], [], []
         for r in range(repeats):
@@ -109,20 +110,79 @@ def _natural(name: str) -> tuple:
     return (0, int(name), "") if name.isdigit() else (1, 0, name)
 
 
-def _base_project(tmp: Path, pool, classes, cache, log: Log) -> Path:
+def _base_project(
+    tmp: Path, pool, classes, labels: dict[str, str], cache, log: Log
+) -> tuple[Path, dict[int, str]]:
+    """The scanned pool with its features, and the oracle's label of every item it uses.
+
+    Unreadable files and files the oracle does not label are named and left out, after the
+    scan and before the features (the long part).
+    """
     log("scanning the pool ...")
     store, scan = create_project(tmp / "base", pool, classes, ProjectSettings(test_size=0))
+    try:
+        _log_unreadable(scan.unreadable, log)
+        item_labels = _item_labels(store, labels, log)
+    except BaseException:
+        store.close()
+        raise
     if cache is not None:  # reuse features across runs of the simulator
         Path(cache).mkdir(parents=True, exist_ok=True)
         shutil.rmtree(store.cache_dir)
         store.cache_dir.symlink_to(Path(cache).resolve(), target_is_directory=True)
-    log(f"{len(scan.entries)} files; extracting features ...")
+    log(f"{len(item_labels)} labeled items; extracting features ...")
     result = compute_features(store)
     if result.cancelled:
         raise AldeskError("Feature extraction was cancelled.")
     path = store.path
     store.close()
-    return path
+    return path, item_labels
+
+
+def _log_unreadable(entries, log: Log, shown: int = 5) -> None:
+    """Name the files the scan could not read (left out), as ``aldesk new`` does."""
+    if not entries:
+        return
+    log(f"{count(len(entries), 'unreadable file')} left out:")
+    for entry in entries[:shown]:
+        log(f"  {shown_path(entry.relpath)}: {entry.error}")
+    if len(entries) > shown:
+        log(f"  ... and {len(entries) - shown} more")
+
+
+def _item_labels(store: ProjectStore, labels: dict[str, str], log: Log) -> dict[int, str]:
+    """Item id -> the oracle's label, for every readable pool item the oracle labels.
+
+    An item is one content: the file may label it under any of its copies' paths (the item's
+    own path first). Items it does not label are flagged in this throwaway project, so no
+    run asks them, and counted in the log with an example.
+
+    Raises:
+        BadLabelsFile: The oracle labels none of the pool's readable files.
+    """
+    copies = store.all_item_paths()
+    found, unlabeled = {}, []
+    for item in store.items():
+        if item.status != "ok" or item.origin != "file":
+            continue
+        for relpath in [item.relpath, *copies.get(item.id, ())]:
+            label = oracle_label(labels, relpath)
+            if label is not None:
+                found[item.id] = label
+                break
+        else:
+            unlabeled.append(item)
+    if unlabeled and not found:
+        raise BadLabelsFile(
+            f"The oracle file labels none of the pool's {len(unlabeled)} readable files "
+            f"(e.g. {shown_path(unlabeled[0].relpath)}): is it the pool's labels file?"
+        )
+    if unlabeled:
+        reason = "no label in the oracle file"
+        store.update_items((it.id, {"status": "unreadable", "reason": reason}) for it in unlabeled)
+        log(f"{count(len(unlabeled), 'file')} without a label in the oracle file left out, "
+            f"e.g. {shown_path(unlabeled[0].relpath)}")  # fmt: skip
+    return found
 
 
 def _items_of(path: Path):
@@ -134,7 +194,9 @@ def _load_features(base: Path, representation: str, log: Log) -> tuple[FeatureSe
     with ProjectStore.open(base) as store:
         store.set("representation", representation)
         _, matrix, layout = compute_representation(store, log=log)
-    log(f"features: {matrix.extractor_id}, {matrix.X.shape}, blocks {layout.to_json()}")
+    blocks = ", ".join(f"{name} {end - start}" for name, (start, end) in layout.blocks.items())
+    n, d = matrix.X.shape
+    log(f"features: {n} items x {d} columns ({blocks}; {matrix.extractor_id})")
     return matrix, layout
 
 
@@ -155,18 +217,11 @@ def _class_ids(store: ProjectStore) -> dict[str, int]:
     return {c.name: c.id for c in store.classes()}
 
 
-def _oracle_label(labels: dict[str, str], relpath: str) -> str:
-    label = oracle_label(labels, relpath)
-    if label is None:
-        raise BadLabelsFile(f"The oracle file has no label for {shown_path(relpath)}.")
-    return label
-
-
-def _answer_tests(store: ProjectStore, labels: dict[str, str]) -> None:
+def _answer_tests(store: ProjectStore, labels: dict[int, str]) -> None:
     ids = _class_ids(store)
     for it in store.items():
         if it.split == "test" and it.status == "ok":
-            cid = ids[_oracle_label(labels, it.relpath)]
+            cid = ids[labels[it.id]]
             store.record(it.id, "label", class_id=cid, strategy="test", split="test")
 
 
@@ -181,7 +236,7 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
         query = session.current()
         if query is None:
             break
-        session.answer(ids[_oracle_label(labels, query.item.relpath)])
+        session.answer(ids[labels[query.item.id]])
         n_labels += 1
         _train(session, curve, force=n_labels >= budget)  # the last labels count too
     ended = n_labels < budget  # nothing left to ask: a stream's arrivals all seen, or the pool
@@ -242,9 +297,9 @@ def _full_accuracy(
     train_rows, train_y, test_rows, test_y = [], [], [], []
     for it in store.items():
         row = features.row(it.hash)
-        if row is None or it.status != "ok":
+        if row is None or it.id not in labels:  # unreadable, or not a pool file
             continue
-        y = index[ids[_oracle_label(labels, it.relpath)]]
+        y = index[ids[labels[it.id]]]
         (test_rows if it.split == "test" else train_rows).append(row)
         (test_y if it.split == "test" else train_y).append(y)
     X, y = features.X[train_rows], np.array(train_y)

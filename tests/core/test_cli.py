@@ -156,6 +156,47 @@ def test_simulate_refuses_a_bad_setting_before_extracting_features(tmp_path, poo
     assert "features" not in err  # no extraction was started (it logs the features it made)
 
 
+def test_simulate_takes_a_copy_of_a_file_under_any_of_its_paths(tmp_path, pool, capsys):
+    """The pool holds two copies of one file and the oracle labels one of them: the item is
+    labeled (it said "no label for" the other copy, after extracting every feature); files
+    it does not label, and unreadable ones, are named and left out (a run stopped on them)."""
+    import shutil
+
+    from PIL import Image
+
+    folder, labels = pool
+    copy = tmp_path / "pool"
+    shutil.copytree(folder, copy)
+    rows = labels.read_text().splitlines()
+    first = rows[1].split(",")[0]
+    shutil.copy(copy / first, copy / "AAA copy.png")  # sorts first: the item's own path
+    out = tmp_path / "curve.json"
+    assert main(["simulate", "--pool", str(copy), "--oracle", str(labels), "--budget", "20",
+                 "--out", str(out)]) == 0  # fmt: skip
+    assert json.loads(out.read_text())["n_items"] == 80
+    (copy / first).unlink()  # the copy is now a file the oracle does not name
+    Image.new("RGB", (28, 28), (9, 99, 199)).save(copy / "BBB.png")  # nor this one
+    (copy / "CCC.png").write_bytes(b"not a picture")
+    capsys.readouterr()
+    assert main(["simulate", "--pool", str(copy), "--oracle", str(labels), "--budget", "20",
+                 "--out", str(out)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "1 unreadable file left out:\n  CCC.png: " in err
+    assert "2 files without a label in the oracle file left out, e.g. AAA copy.png" in err
+    assert json.loads(out.read_text())["n_items"] == 79
+
+
+def test_simulate_refuses_an_oracle_that_labels_none_of_the_pool(tmp_path, pool, capsys):
+    folder, _ = pool
+    other = tmp_path / "other.csv"
+    other.write_text("path,label\nsomewhere/else.png,cat\nelse.png,dog\n")
+    code = main(["simulate", "--pool", str(folder), "--oracle", str(other), "--budget", "20",
+                 "--out", str(tmp_path / "curve.json")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "labels none of the pool's 80 readable files" in err
+    assert "features" not in err  # said before the extraction
+
+
 def test_simulate_defaults_to_the_apps_batch(tmp_path, pool) -> None:
     from aldesk.core.project import ProjectSettings
 
