@@ -132,7 +132,8 @@ def _status_of(store) -> tuple:
     return st, pace, {
         "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
-        "labeled": st.n_labeled, "per_class": st.per_class,
+        "labeled": st.n_labeled, "labeled_on_missing_or_unreadable": st.n_labeled_away,
+        "per_class": st.per_class,
         "test_labeled": st.n_test_labeled, "test_items": st.n_test,
         "unreadable": st.n_unreadable, "rounds": st.round,
         "accuracy": st.accuracy, "accuracy_test_items": st.accuracy_n,

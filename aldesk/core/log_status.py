@@ -133,8 +133,18 @@ def read_status(store: ProjectStore) -> Status:
         accuracy_ci=(latest.accuracy_lo, latest.accuracy_hi)
         if measured and latest.accuracy_lo is not None and latest.accuracy_hi is not None
         else None,
-        budget=settings.budget,
+        budget=settings.budget, n_labeled_away=_labeled_away(store, outside),
     )  # fmt: skip
+
+
+def _labeled_away(store: ProjectStore, outside: list[tuple]) -> int:
+    """Pool labels on files now missing or unreadable (the log is read only if there are any:
+    such files are few)."""
+    away = {item for item, split, status in outside if split == "pool" and status != "ok"}
+    if not away:
+        return 0
+    latest = dict(store.read(_LIVE_ACTIONS))  # log order: an item's last row is its answer
+    return sum(latest.get(item) == "label" for item in away)
 
 
 def read_pace(store: ProjectStore, n_pool: int) -> Feedback:

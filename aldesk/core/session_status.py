@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from aldesk.core.stopping import Advice
 from aldesk.core.store import ClassInfo, RoundRecord
 from aldesk.core.wording import count
@@ -49,6 +51,9 @@ class Status:
         accuracy_ci: The 95% interval of ``accuracy`` (the same round).
         model_loaded: A model is in memory (after a reopen it is rebuilt from the labels).
         budget: The label budget, if one is set.
+        n_labeled_away: Of ``n_labeled``, labels on pool files now missing or unreadable
+            (kept, and counted, but outside ``n_pool``: the user is told, or the counts do
+            not add up).
     """
 
     n_labeled: int
@@ -67,6 +72,7 @@ class Status:
     accuracy_ci: tuple[float, float] | None = None
     model_loaded: bool = False
     budget: int | None = None
+    n_labeled_away: int = 0
 
     @property
     def n_labels(self) -> int:
@@ -118,7 +124,15 @@ def build_status(
         accuracy_ci=_interval(latest) if measured else None,
         model_loaded=model.loaded,
         budget=model.settings.budget,
+        n_labeled_away=_labeled_away(state, index),
     )
+
+
+def _labeled_away(state: AnswerState, index: ItemIndex) -> int:
+    """Pool labels whose file is now missing or unreadable (one numpy pass over the labels)."""
+    ids, _ = state.train_items()
+    ok = index.items.ok
+    return int(np.count_nonzero(~ok[ids[ids < len(ok)]]))
 
 
 def _interval(r: RoundRecord) -> tuple[float, float] | None:
@@ -132,7 +146,10 @@ def labeled_text(s: Status, sep: str = " ") -> str:
 
     ``sep`` goes before the ``+`` (a line break in a narrow panel).
     """
-    text = f"{s.n_labeled} of {s.n_pool} pool items{sep}+ {s.n_test_labeled} test = {s.n_labels}"
+    text = f"{s.n_labeled} of {s.n_pool} pool items"
+    if s.n_labeled_away:
+        text += f" ({s.n_labeled_away} of them on files now missing or unreadable)"
+    text += f"{sep}+ {s.n_test_labeled} test = {s.n_labels}"
     if s.budget is not None:
         text += f" (budget {s.budget} pool labels)"
     return text

@@ -123,6 +123,26 @@ def test_status_counts_equal_a_replay_of_the_log(events, flagged) -> None:
         assert status.n_pool == sum(it.split == "pool" and it.status == "ok" for it in items)
         assert status.n_test == sum(it.split == "test" for it in items)
         assert status.n_unreadable == sum(it.status != "ok" for it in items)
+        away = {it.id for it in items if it.split == "pool" and it.status != "ok"}
+        assert status.n_labeled_away == sum(e.item_id in away for e in labels)
+
+
+def test_labels_on_files_now_missing_are_told_apart_by_status_and_session(tmp_path) -> None:
+    """A labelled file deleted from the pool: its label is kept and counted, outside the
+    readable pool; "labeled 26 of 148 pool items" left the user one item short."""
+    from aldesk.core.session import Session
+    from aldesk.core.session_status import labeled_text
+
+    events = [(1.0, i, "label", 1 + i % 2, "margin", 0) for i in (3, 4, 5)]
+    path = _project(tmp_path, events, [], None)
+    with sqlite3.connect(path / "project.sqlite") as db:
+        db.execute("UPDATE items SET status = 'missing' WHERE id = 4")
+    with ProjectStore.open(path) as store:
+        for status in (read_status(store), Session(store).status()):
+            assert (status.n_labeled, status.n_pool, status.n_labeled_away) == (3, 5, 1)
+            assert labeled_text(status).startswith(
+                "3 of 5 pool items (1 of them on files now missing or unreadable) + 0 test"
+            )
 
 
 MOMENT = st.tuples(
