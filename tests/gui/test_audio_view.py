@@ -18,6 +18,7 @@ import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
+from aldesk.gui import style
 from aldesk.gui.viewers import playback
 from aldesk.gui.viewers.audio_clip import MAX_COLUMNS
 from aldesk.gui.viewers.audio_view import AudioView
@@ -161,7 +162,11 @@ def test_play_pause_without_device_says_so_once(qtbot, view, tmp_path):
     view.playback_unavailable.connect(told.append)
     with qtbot.waitSignal(view.playback_unavailable, timeout=TIMEOUT_MS):
         view.toggle_play()
-    assert view.is_playing()  # the UI state still toggles
+    assert view.is_playing()  # the state still toggles (seek, speed and loop keep working)
+    button = view._play_button
+    # but the button does not claim to play: no Pause icon over a frozen clock
+    assert not button.isEnabled() and button.toolTip() == NO_DEVICE_MESSAGE
+    assert button.icon().cacheKey() != style.icon("pause").cacheKey()
     view.toggle_play()
     assert not view.is_playing()
     view.toggle_play()
@@ -200,6 +205,7 @@ def test_loop_and_autoplay_toggles(qtbot, view, tmp_path):
 
 
 def test_unreadable_clip_shows_placeholder(qtbot, view, tmp_path):
+    _load(qtbot, view, _clip(tmp_path / "a.wav", seconds=1.5))  # the clip shown before
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF....WAVEfmt nonsense")
     with qtbot.waitSignal(view.load_failed, timeout=TIMEOUT_MS) as blocker:
@@ -207,6 +213,8 @@ def test_unreadable_clip_shows_placeholder(qtbot, view, tmp_path):
     assert blocker.args[0] == bad
     assert view.is_showing_error()
     assert blocker.args[1] in view.error_text()
+    # the clock is not the clip before's ("0:00.0 / 0:00.1.5" over a file that cannot play)
+    assert view.duration() == 0.0 and view._time.text() == "0:00.0 / 0:00.0"
 
 
 # -- with a real (null) output device ---------------------------------------------------------

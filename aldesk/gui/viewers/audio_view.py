@@ -185,6 +185,7 @@ class AudioView(QWidget):
         self._placeholder.show_message(name, reason, verb="play")
         self._stack.setCurrentWidget(self._placeholder)
         self._info.setText(f"{name} — cannot be played: {reason}")
+        self._reset_clock()  # not the clip before's length over one that cannot play
 
     def clear(self) -> None:
         self._shown += 1
@@ -194,6 +195,10 @@ class AudioView(QWidget):
         self._path = None
         self._canvas.set_clip(None)
         self._info.clear()
+        self._reset_clock()
+
+    def _reset_clock(self) -> None:
+        self._time.setText(f"{style.clock(0.0)} / {style.clock(0.0)}")
 
     def toggle_play(self) -> None:
         self._player.toggle()
@@ -320,7 +325,10 @@ class AudioView(QWidget):
 
     @Slot(bool)
     def _on_playing_changed(self, playing: bool) -> None:
-        self._play_button.setIcon(style.icon("pause" if playing else "play"))
+        # without a device nothing plays: the button must not say it does (a Pause icon, a
+        # frozen clock) while the silent state toggles underneath
+        audible = playing and self._player.available is not False
+        self._play_button.setIcon(style.icon("pause" if audible else "play"))
         self.playing_changed.emit(playing)
 
     @Slot()
@@ -336,6 +344,9 @@ class AudioView(QWidget):
         self._told_unavailable = True
         self._notice.setText(f"⚠ {message}")
         self._notice.show()
+        self._play_button.setIcon(style.icon("play"))
+        self._play_button.setEnabled(False)
+        self._play_button.setToolTip(message)
         self.playback_unavailable.emit(message)
 
     @Slot(str)

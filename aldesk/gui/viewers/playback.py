@@ -164,9 +164,11 @@ class ClipPlayer(QObject):
         self.set_rate(RATES[max(0, RATES.index(self._rate) - 1)])
 
     def stop(self) -> None:
-        """Stop and let go of the file (call before the widget goes away)."""
+        """Stop and let go of the file (call before the widget goes away). Length and position
+        go back to 0 without a signal: the view resets its clock where it shows no clip."""
         self._release_source()
         self._path = None
+        self._duration = self._position = 0.0
         self._set_playing(False)
 
     # -- device handling ---------------------------------------------------------------------
