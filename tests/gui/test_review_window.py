@@ -387,3 +387,11 @@ def test_label_in_main_window_button_needs_a_chosen_item(qtbot, opened) -> None:
     review.view.setCurrentIndex(review.model.index(3))
     qtbot.mouseClick(review.label_here, Qt.MouseButton.LeftButton)
     assert window.controller.current().item.id == review.model.rows()[3].item_id
+
+
+def test_the_review_window_fits_a_small_screen(qtbot, opened) -> None:
+    """Its minimum width was 1,077 px: wider than a 1024 × 600 netbook, and than a 1366 × 768
+    laptop at 150 % (911 logical px), where the labeling window fits."""
+    _, review, _ = opened
+    need = review.minimumSizeHint().expandedTo(review.minimumSize())
+    assert need.width() <= 1366 / 1.5 and need.height() <= 600 - 60

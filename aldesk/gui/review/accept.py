@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
@@ -28,6 +27,7 @@ from aldesk.core.review_auto import (
     preview_auto_labels,
     withdraw_model_edits,
 )
+from aldesk.gui.panels.wrap_layout import WrapLayout
 
 DEFAULT_THRESHOLD = 0.95
 
@@ -38,8 +38,7 @@ class AcceptBar(QWidget):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.review = window
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        row = WrapLayout(self)  # wraps on a small screen instead of widening the window
         self.confirm_mode = QPushButton("Confirm predictions")
         self.confirm_mode.setToolTip(
             "Show the model's surest guesses on unanswered items; Enter accepts the guess for "
@@ -48,7 +47,6 @@ class AcceptBar(QWidget):
         self.accept_button = QPushButton("Accept guess (Enter)")
         self.auto_button = QPushButton("Auto-label…")
         self.withdraw_button = QPushButton("Withdraw model labels")
-        row.addStretch(1)
         for b in (self.confirm_mode, self.accept_button, self.auto_button, self.withdraw_button):
             row.addWidget(b)
         self.confirm_mode.clicked.connect(window.filters.set_confirm_mode)

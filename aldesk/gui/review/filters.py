@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
 
 from aldesk.core.review_rows import Filter
 from aldesk.core.store import ClassInfo
+from aldesk.gui.panels.wrap_layout import WrapLayout
 
 SPLITS = (("Pool and test", None), ("Pool", "pool"), ("Test", "test"))
 STATES = (("Any answer", None), ("Labeled", "labeled"), ("Skipped", "skipped"),
@@ -56,9 +57,9 @@ class FilterBar(QWidget):
         self.suspicious.setToolTip(
             "Labels a cross-validated model contradicts (confident learning), most doubtful first"
         )
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.search, 2)
+        self.search.setMinimumWidth(220)
+        row = WrapLayout(self)  # wraps on a small screen instead of widening the window
+        row.addWidget(self.search)
         for w in (self.classes, self.split, self.state, self.source, self.sort, self.show_only,
                   self.suspicious):  # fmt: skip
             row.addWidget(w)

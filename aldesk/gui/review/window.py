@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QListView,
     QMainWindow,
@@ -30,6 +29,7 @@ from aldesk.core.review_auto import answer_guess_edits
 from aldesk.core.review_rows import ReviewRow, build_rows, inverse, plan_edits
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.guard import guarded
+from aldesk.gui.panels.wrap_layout import WrapLayout, kept_together
 from aldesk.gui.review.accept import AcceptBar
 from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.grid import setup_view
@@ -101,8 +101,7 @@ class ReviewWindow(QMainWindow):
 
     def _action_bar(self) -> QWidget:
         bar = QWidget()
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(0, 0, 0, 0)
+        row = WrapLayout(bar)  # wraps on a small screen instead of widening the window
         self.count_label = QLabel()
         self.relabel_as = QComboBox()
         self.relabel_as.setObjectName("review_relabel_as")
@@ -114,9 +113,8 @@ class ReviewWindow(QMainWindow):
         self.label_here = QPushButton("Label in the main window")
         self.label_here.setObjectName("review_label_here")
         self.label_here.setToolTip("Show the chosen item in the labeling window (double-click)")
-        row.addWidget(self.count_label, 1)
-        row.addWidget(self.label_here)
-        for w in (QLabel("as"), self.relabel_as, self.relabel_button, self.skip_button,
+        relabel = kept_together(self.relabel_button, QLabel("as"), self.relabel_as)
+        for w in (self.count_label, self.label_here, relabel, self.skip_button,
                   self.clear_button, self.undo_button):  # fmt: skip
             row.addWidget(w)
         return bar
