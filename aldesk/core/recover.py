@@ -9,6 +9,7 @@ item is replayed from the answer log exactly as the app does, and written as a l
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -19,6 +20,7 @@ from pathlib import Path
 from aldesk.core.errors import AldeskError
 from aldesk.core.interop import EXPORT_COLUMNS, FORMATS, _iso, _to_csv, _to_json, _write_atomically
 from aldesk.core.records import Event, current_answers
+from aldesk.core.review_rows import source_of
 from aldesk.core.store import DB_NAME, project_path
 
 _FIRST_ROWID = 1
@@ -33,9 +35,11 @@ class RecoverReport:
     events: int = 0
     events_expected: int = 0  # the highest event id read: ids are given in order, from 1
     lost: dict[str, int] = field(default_factory=dict)  # table -> unreadable row ranges
+    lost_unknown: set[str] = field(default_factory=set)  # tables whose row count is lost too
     missing_tables: list[str] = field(default_factory=list)
     unknown_items: int = 0  # labels whose item row was lost
     unknown_classes: int = 0  # labels whose class row was lost
+    found_by_content: int = 0  # labels whose lost item row was found again by its file's hash
 
 
 def recover_labels(project: str | os.PathLike, out: str | os.PathLike, fmt: str = "csv"):
@@ -95,6 +99,10 @@ def _labels(conn: sqlite3.Connection) -> tuple[list[dict], RecoverReport]:
     paths = {iid: (os.fsdecode(rel) if isinstance(rel, bytes) else rel, split, origin)
              for iid, rel, split, origin in items}  # fmt: skip
     answers = current_answers(Event(*e) for e in events)
+    labelled = {i for i, e in answers.items() if e.action == "label"}
+    found = _find_by_content(conn, labelled - paths.keys())
+    report.found_by_content = len(found)
+    paths.update(found)
     rows = []
     for item_id, event in answers.items():
         if event.action != "label":
@@ -106,10 +114,42 @@ def _labels(conn: sqlite3.Connection) -> tuple[list[dict], RecoverReport]:
             report.unknown_classes += 1
         elif paths[item_id][2] == "file":
             path, split, _ = paths[item_id]
-            rows.append({"path": path, "label": names[cls], "split": split,
-                         "answered_at": _iso(event.at)})  # fmt: skip
+            rows.append({"path": path, "label": names[cls], "split": split or event.split,
+                         "source": source_of(event), "answered_at": _iso(event.at)})  # fmt: skip
     rows.sort(key=lambda r: r["path"])
     return rows, report
+
+
+def _find_by_content(conn: sqlite3.Connection, lost: set[int]) -> dict[int, tuple]:
+    """Item id -> (path, split, origin) for labelled items whose row is lost, found again by
+    hashing the pool folder's files: the unique index on ``items.hash`` is a b-tree of its own
+    and still pairs each id with its content hash when the table's pages are damaged."""
+    if not lost:
+        return {}
+    try:
+        pairs = conn.execute("SELECT id, hash FROM items INDEXED BY sqlite_autoindex_items_1")
+        wanted = {h: i for i, h in pairs.fetchall() if i in lost}
+        (root,) = conn.execute("SELECT value FROM settings WHERE key = 'pool_root'").fetchone()
+        root = Path(json.loads(root))
+    except (sqlite3.DatabaseError, TypeError, ValueError):
+        return {}
+    found: dict[int, tuple] = {}
+    for path in sorted(root.rglob("*")) if wanted and root.is_dir() else ():
+        item = wanted.get(_content_hash(path))
+        if item is not None and item not in found:
+            found[item] = (path.relative_to(root).as_posix(), None, "file")  # split: the event's
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+def _content_hash(path: Path) -> str | None:
+    from aldesk.core.pool import _hash_file  # the scan's own hash
+
+    try:
+        return _hash_file(path) if path.is_file() and not path.is_symlink() else None
+    except OSError:
+        return None
 
 
 def _indexed_max(conn: sqlite3.Connection) -> int:
@@ -146,14 +186,27 @@ def _table(conn: sqlite3.Connection, table: str, columns: str, report: RecoverRe
         if "no such" in str(exc):
             report.missing_tables.append(table)
             return []
-    try:
-        last = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
-    except sqlite3.DatabaseError:
+    last = _last_rowid(conn, table)
+    if last is None:  # the rows' count is lost with the pages: say so, do not count 2**24
+        report.lost_unknown.add(table)
         last = _LAST_ROWID_GUESS
     rows: list = []
     _read_range(conn, f"SELECT {columns} FROM {table} WHERE rowid >= ? AND rowid < ? "
                 "ORDER BY rowid", _FIRST_ROWID, last + 1, rows, report, table)  # fmt: skip
     return rows
+
+
+def _last_rowid(conn: sqlite3.Connection, table: str) -> int | None:
+    """The table's highest rowid, from the table or else from one of its indexes (each a
+    b-tree of its own, holding every row's rowid); None if no b-tree can tell."""
+    indexes = [table] + [f"{table} INDEXED BY {name}" for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,))]  # fmt: skip
+    for source in indexes:
+        try:
+            return conn.execute(f"SELECT max(rowid) FROM {source}").fetchone()[0] or 0
+        except sqlite3.DatabaseError:
+            continue
+    return None
 
 
 def _read_range(conn, sql, lo, hi, rows, report, table) -> None:  # noqa: PLR0913
@@ -181,7 +234,14 @@ def describe(report: RecoverReport, out: str | os.PathLike) -> str:
         lines.append(f"  events: at least {report.events_expected - report.events} were lost "
                      "(their ids are missing)")  # fmt: skip
     for table, n in sorted(report.lost.items()):
-        lines.append(f"  {table}: {n} rows could not be read (damaged pages)")
+        if table in report.lost_unknown:
+            lines.append(f"  {table}: rows on damaged pages could not be read (how many is lost "
+                         "too)")  # fmt: skip
+        else:
+            lines.append(f"  {table}: {n} rows could not be read (damaged pages)")
+    if report.found_by_content:
+        lines.append(f"  {report.found_by_content} labels whose item row was lost were matched "
+                     "to their files again by content (the pool folder's files were hashed)")  # fmt: skip
     if report.missing_tables:
         lines.append(f"  missing tables: {', '.join(report.missing_tables)}")
     if report.unknown_items or report.unknown_classes:
