@@ -133,6 +133,7 @@ def _status_of(store) -> tuple:
         "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
         "labeled": st.n_labeled, "labeled_on_missing_or_unreadable": st.n_labeled_away,
+        "labels_since_latest_model": st.labels_since_model,
         "per_class": st.per_class,
         "test_labeled": st.n_test_labeled, "test_items": st.n_test,
         "unreadable": st.n_unreadable, "rounds": st.round,
@@ -165,6 +166,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {name:<20} {n}")
     print(f"rounds {s['rounds']}; test accuracy {accuracy_text(st)}; "
           f"macro-F1 {macro_f1_text(st)}")  # fmt: skip
+    if st.labels_since_model:
+        print(f"  the latest model predates {count(st.labels_since_model, 'label')} (given or "
+              "imported since): opening the project retrains and measures it again")  # fmt: skip
     rate = pace.overall_rate
     print(f"pace {'–' if rate is None else f'{rate:.0f} labels/h'}; time spent "
           f"{duration_text(pace.overall_seconds)} (pauses over {IDLE_GAP / 60:.0f} min left out)")  # fmt: skip

@@ -54,6 +54,8 @@ class Status:
         n_labeled_away: Of ``n_labeled``, labels on pool files now missing or unreadable
             (kept, and counted, but outside ``n_pool``: the user is told, or the counts do
             not add up).
+        labels_since_model: Labels the latest recorded model has not seen (given or imported
+            since; ``aldesk status`` says so, as its accuracy predates them).
     """
 
     n_labeled: int
@@ -73,6 +75,7 @@ class Status:
     model_loaded: bool = False
     budget: int | None = None
     n_labeled_away: int = 0
+    labels_since_model: int = 0
 
     @property
     def n_labels(self) -> int:

@@ -241,3 +241,21 @@ def test_status_reports_damage_in_pages_it_does_not_read(tmp_path, capsys) -> No
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "is damaged" in captured.err and captured.err.count("\n") == 1
+
+
+def test_status_says_when_the_latest_model_predates_labels(tmp_path, capsys) -> None:
+    """Labels imported from the command line after the last round: status printed the old
+    round's "5 of 5 test items right" beside "test items labeled 50 of 50" without a word."""
+    from aldesk.cli import main
+
+    events = [(1.0, i, "label", 1 + i % 2, "import", 0) for i in (1, 3, 4, 5, 6)]
+    path = _project(tmp_path, events, [(2, 0.5, 0)], None)  # items 1-2 are test items
+    with ProjectStore.open(path, readonly="a test reads it") as store:
+        assert read_status(store).labels_since_model == (4 - 2) + 1
+    assert main(["status", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "the latest model predates 3 labels (given or imported since)" in out
+    with sqlite3.connect(path / "project.sqlite") as db:
+        db.execute("INSERT INTO rounds(round, n_labels, n_test, accuracy) VALUES (2, 4, 1, 0.9)")
+    assert main(["status", str(path)]) == 0
+    assert "predates" not in capsys.readouterr().out
