@@ -43,6 +43,17 @@ def _classes(text: str) -> list[str]:
     return names
 
 
+def _print_test_split(store, asked: int) -> None:
+    """How many items are held out to measure the model, and why fewer than asked."""
+    n = sum(1 for it in store.items() if it.split == "test")
+    if not asked:
+        return
+    text = f"  {count(n, 'item')} held out as test items (never trained on: they measure it)"
+    if n < asked:
+        text += f"; {asked} were asked, but at most a fifth of the readable files are held out"
+    print(text)
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from aldesk.core.pool import shown_path
     from aldesk.core.project import ProjectSettings, compute_representation, create_project
@@ -65,6 +76,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"Created {store.path}: {len(scan.entries)} {scan.kind} files "
               f"({len(scan.unreadable)} unreadable, {len(scan.other_kind)} of another kind "
               f"ignored, {len(scan.duplicates)} duplicated contents).")  # fmt: skip
+        _print_test_split(store, settings.test_size)
         for entry in scan.unreadable[:10]:
             print(f"  unreadable: {shown_path(entry.relpath)}: {entry.error}")
         if len(scan.unreadable) > 10:
@@ -180,7 +192,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     budget_spent = st.budget is not None and st.n_labeled >= st.budget
     if s["left_to_ask"] == 0 and not budget_spent and not s["stop"]:
         why = ("the stream has ended (every arrival seen)" if s["scenario"] == "stream"
-               else "every readable item is answered")  # fmt: skip
+               else "every readable item is labeled, skipped or marked can't label")  # fmt: skip
         print(f"nothing left to ask: {why}")
     elif s["advice"]:
         print(("STOP: " if s["stop"] else "keep going: ") + s["advice"])

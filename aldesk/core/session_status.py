@@ -256,7 +256,9 @@ def nothing_left_text(
     if ended is not None:
         return ended
     if watched:
-        return ("Every readable item so far is answered. The pool folder is watched: new "
+        return ("Every readable item so far is labeled, skipped or marked can't label (the "
+                "review window lists the skipped ones). The pool folder is watched: new "
                 "files are asked about as they arrive.")  # fmt: skip
-    return ("Every readable item is answered. Files added to the pool folder are picked up "
-            "when the project is opened again.")  # fmt: skip
+    return ("Every readable item is labeled, skipped or marked can't label (the review window "
+            "lists the skipped ones). Files added to the pool folder are picked up when the "
+            "project is opened again.")  # fmt: skip

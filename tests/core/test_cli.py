@@ -51,6 +51,8 @@ def test_new_status_import_export_round_trip(tmp_path, pool, capsys) -> None:
     project = tmp_path / "digits"
     assert main(["new", str(project), "--pool", str(folder), "--classes",
                  ",".join(str(d) for d in range(10)), "--test-size", "10"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "10 items held out as test items" in out and "were asked" not in out
     assert main(["new", str(project), "--pool", str(folder), "--classes", "a,b"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["import-labels", str(project), str(labels)]) == 0
@@ -105,7 +107,8 @@ def test_import_names_the_items_its_rows_label_two_ways(tmp_path, pool, capsys) 
     twice.write_text("\n".join([*rows, f"{first},zzz-other"]) + "\n")
     main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes",
           ",".join(str(d) for d in range(10)) + ",zzz-other", "--no-features"])  # fmt: skip
-    capsys.readouterr()
+    said = capsys.readouterr().out  # the default 50 test items, from 80 files: a fifth
+    assert "16 items held out as test items" in said and "50 were asked, but at most" in said
     assert main(["import-labels", str(tmp_path / "p"), str(twice)]) == 0
     out = capsys.readouterr().out
     assert f"Imported {len(rows) - 2} labels" in out
