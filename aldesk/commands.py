@@ -43,6 +43,22 @@ def _classes(text: str) -> list[str]:
     return names
 
 
+def _copies_text(duplicates: dict[str, list[str]]) -> str:
+    n = sum(len(paths) - 1 for paths in duplicates.values())
+    return f"{n} {'copy' if n == 1 else 'copies'} of other files, labeled with them"
+
+
+def _print_copies(duplicates: dict[str, list[str]], shown: int = 5) -> None:
+    """Name the files that share their content (one item, one label, for every copy)."""
+    from aldesk.core.pool import shown_path
+
+    groups = sorted(duplicates.values())
+    for paths in groups[:shown]:
+        print(f"  same content: {' = '.join(shown_path(p) for p in paths)}")
+    if len(groups) > shown:
+        print(f"  ... and {len(groups) - shown} more groups of copies")
+
+
 def _print_test_split(store, asked: int) -> None:
     """How many items are held out to measure the model, and why fewer than asked."""
     n = sum(1 for it in store.items() if it.split == "test")
@@ -75,7 +91,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     with store:
         print(f"Created {store.path}: {len(scan.entries)} {scan.kind} files "
               f"({len(scan.unreadable)} unreadable, {len(scan.other_kind)} of another kind "
-              f"ignored, {len(scan.duplicates)} duplicated contents).")  # fmt: skip
+              f"ignored, {_copies_text(scan.duplicates)}).")  # fmt: skip
+        _print_copies(scan.duplicates)
         _print_test_split(store, settings.test_size)
         for entry in scan.unreadable[:10]:
             print(f"  unreadable: {shown_path(entry.relpath)}: {entry.error}")
@@ -269,9 +286,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     # a reader: the predictions' model and round stay in its in-memory snapshot
     with ProjectStore.open(args.project, readonly="aldesk export only reads it") as store:
         predictions = _predictions(store) if args.predictions else None
-        export_labels(store, args.out, fmt=args.format, predictions=predictions,
-                      model_labels=args.model_labels)  # fmt: skip
-    print(f"Wrote {args.out}")
+        n = export_labels(store, args.out, fmt=args.format, predictions=predictions,
+                          model_labels=args.model_labels)  # fmt: skip
+        unreadable = sum(it.status != "ok" and it.origin == "file" for it in store.items())
+    text = f"Wrote {count(n, 'row')} to {args.out}"
+    if predictions is not None and unreadable:  # every readable file has a row: say who not
+        text += (f" ({count(unreadable, 'unreadable file')} without a row: the review "
+                 "window's Unreadable filter lists them)")  # fmt: skip
+    print(text)
     return 0
 
 

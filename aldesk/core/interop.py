@@ -110,7 +110,8 @@ def export_labels(
     """Write the project's current labels to a CSV, JSON or JSON Lines file.
 
     Every labelled pool file gets a row ``path, label, split, source, answered_at`` (source:
-    ``user``, ``import`` or ``model`` for auto-labels; time in UTC, ISO 8601).
+    ``user``, ``import`` or ``model`` for auto-labels; time in UTC, ISO 8601); copies of one
+    file (one item) get a row each.
     With ``predictions``, the file gains ``prediction, confidence`` columns and every unlabelled
     readable item gets a row too (with an empty label). The file is written under a temporary
     name and moved into place, so a crash never leaves half a file.
@@ -146,14 +147,14 @@ def _export_rows(
     labels, answers = store.labels(), store.answers()
     if not model_labels:
         labels = {i: c for i, c in labels.items() if source_of(answers[i]) != "model"}
+    copies = store.all_item_paths()
     rows = []
-    for item in sorted(store.items(), key=lambda it: it.relpath):
+    for item in store.items():
         labelled = item.id in labels
         wanted = labelled or (predictions is not None and item.status == "ok")
         if item.origin != "file" or not wanted:
             continue
         row: dict[str, Any] = {
-            "path": item.relpath,
             "label": names[labels[item.id]] if labelled else None,
             "split": item.split,
             "source": source_of(answers[item.id]) if labelled else None,
@@ -164,7 +165,11 @@ def _export_rows(
             # The model may hand numpy scalars, which json cannot write.
             row["prediction"] = None if predicted is None else str(predicted)
             row["confidence"] = None if confidence is None else float(confidence)
-        rows.append(row)
+        # every copy of the content is a file of the user's with that label: one row each,
+        # or joining the file back to the folder loses the copies
+        for path in sorted({item.relpath, *copies.get(item.id, ())}):
+            rows.append({"path": path, **row})
+    rows.sort(key=lambda r: r["path"])
     return rows
 
 

@@ -104,6 +104,21 @@ def test_export_with_predictions_adds_every_unlabelled_item(
     ]
 
 
+def test_every_copy_of_a_file_gets_its_row(store: ProjectStore, tmp_path: Path) -> None:
+    """Copies of one content are one item: the export named one of them only, so joining it
+    back to the folder's files lost the others' label."""
+    store.set_item_paths(ids(store)["b.png"], ["b.png", "copies/b.png", "z/b again.png"])
+    label(store, "b.png", "dog")
+    label(store, "a.png", "cat")
+    out = tmp_path / "out.csv"
+
+    assert interop.export_labels(store, out) == 4
+    with out.open(newline="") as f:
+        rows = [(r["path"], r["label"]) for r in csv.DictReader(f)]
+    assert rows == [("a.png", "cat"), ("b.png", "dog"), ("copies/b.png", "dog"),
+                    ("z/b again.png", "dog")]  # fmt: skip
+
+
 def test_export_replaces_the_file_atomically(
     store: ProjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
