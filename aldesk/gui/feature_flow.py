@@ -192,3 +192,13 @@ def _without_full_gc(work: Callable):
     scikit-learn, as ``preload_learner`` does."""
     with heap.building():
         return work()
+
+
+def progress_text(what: str, done: int, total: int, rate: float, eta: float | None) -> str:
+    """The status bar's extraction line; a cached run says so (it read "249/249 (0/s)", as if
+    stalled, on a project whose features ``aldesk new`` had already made)."""
+    if rate <= 0:
+        state = "loaded from the project's cache" if done >= total else "starting…"
+        return f"{what}: {done}/{total} ({state})"
+    eta_text = f", {eta:.0f} s left" if eta and eta > 0 else ""
+    return f"{what}: {done}/{total} ({rate:.0f}/s{eta_text})"

@@ -34,6 +34,7 @@ from aldesk.gui import window_state
 from aldesk.gui.class_menu import ClassMenu
 from aldesk.gui.class_picker import ClassPicker
 from aldesk.gui.controller import LabelingController
+from aldesk.gui.feature_flow import progress_text
 from aldesk.gui.guard import reported_errors
 from aldesk.gui.live import install as install_live
 from aldesk.gui.panels.curve_panel import CurvePanel
@@ -285,9 +286,8 @@ class MainWindow(QMainWindow):
     def _on_features_progressed(self, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        eta_text = f", {eta:.0f} s left" if eta and eta > 0 else ""
         what = "Pretrained features" if self.controller.extracting_pretrained else "Features"
-        self.progress_label.setText(f"{what}: {done}/{total} ({rate:.0f}/s{eta_text})")
+        self.progress_label.setText(progress_text(what, done, total, rate, eta))
 
     def _on_load_failed(self, path: object, reason: str) -> None:
         query = self.controller.current()
