@@ -310,8 +310,11 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
         counts[kind] += 1
         if kind != "same":
             labels.append((item_id, label, items[item_id].split))
+    # only the classes of rows that would be imported: a row of a file not in the pool (a
+    # labels file of a larger folder) does not make its class one the project "lacks"
+    used = [r for item_rows in given.values() for r in item_rows]
     return ImportPlan(labels, counts["new"], counts["same"], counts["conflicting"],
-                      unknown_paths, _missing_classes(store, rows), unreadable,
+                      unknown_paths, _missing_classes(store, used), unreadable,
                       contradictory)  # fmt: skip
 
 

@@ -199,6 +199,15 @@ def test_rows_that_label_one_item_two_ways_are_left_out_and_named(
     assert labels_by_path(store) == {"sub/c.png": "dog"}
 
 
+def test_a_class_only_rows_outside_the_pool_use_is_not_one_the_project_lacks(
+    store: ProjectStore, tmp_path: Path
+) -> None:
+    src = write(tmp_path / "in.csv", "path,label\na.png,cat\nelsewhere/x.png,zebra\n")
+    plan = interop.plan_import(store, src)
+    assert plan.unknown_classes == [] and plan.unknown_paths == ["elsewhere/x.png"]
+    assert interop.import_labels(store, src).imported == 1  # no --add-classes needed
+
+
 # ------------------------------------------------------------------ bad files
 
 
