@@ -25,12 +25,19 @@ class SidePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>Labels the model doubts</b>"))
         layout.addWidget(self.summary)
-        layout.addWidget(QLabel("<b>Confusion</b>: given label (rows) × model (columns)"))
+        layout.addWidget(_wrapped("<b>Confusion</b>: given label (rows) × model (columns)"))
         layout.addWidget(self.confusion, 1)
         layout.addWidget(self.clear_cell)
-        layout.addWidget(QLabel("<b>Confirm mode</b>: the model's guesses you confirmed or "
-                                "corrected, by its confidence"))  # fmt: skip
+        layout.addWidget(_wrapped("<b>Confirm mode</b>: the model's guesses you confirmed or "
+                                  "corrected, by its confidence"))  # fmt: skip
         layout.addWidget(self.tally)
+
+
+def _wrapped(text: str) -> QLabel:
+    """A heading line that wraps: one long line set the column's (and window's) minimum width."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 def describe_check(result, space) -> str:
