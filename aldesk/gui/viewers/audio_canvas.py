@@ -232,8 +232,10 @@ def _tick_step(duration: float, width: float) -> float:
 
 
 def _time_label(t: float, duration: float) -> str:
-    """``2.5 s`` on the axis of a clip under a minute, ``1:30`` (m:ss) or ``1:05:00`` on a
-    longer one."""
+    """``120 ms`` on the axis of a clip under a second (``5e-06 s`` said nothing), ``2.5 s``
+    under a minute, ``1:30`` (m:ss) or ``1:05:00`` on a longer one."""
+    if duration < 1.0:
+        return f"{t * 1000:.3g} ms"
     if duration < 60.0:
         return f"{t:g} s"
     whole = int(round(t))
