@@ -11,17 +11,15 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 
 
-class CellFlowLayout(QLayout):
-    """Items in rows of equal cells at least ``cell_width`` wide, stretched to fill each row."""
+class ItemListLayout(QLayout):
+    """A QLayout keeping its items in a list: what a custom layout must give Qt to hold them."""
 
-    def __init__(self, parent: QWidget | None = None, cell_width: int = 120) -> None:
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
-        self._cell_width = cell_width
         self.setContentsMargins(0, 0, 0, 0)
-        self.setSpacing(6)
+        self.setSpacing(spacing)
 
-    # -- QLayout interface
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt override)
         self._items.append(item)
 
@@ -33,6 +31,16 @@ class CellFlowLayout(QLayout):
 
     def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
         return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+
+class CellFlowLayout(ItemListLayout):
+    """Items in rows of equal cells at least ``cell_width`` wide, stretched to fill each row."""
+
+    def __init__(self, parent: QWidget | None = None, cell_width: int = 120) -> None:
+        super().__init__(parent)
+        self._cell_width = cell_width
+
+    # -- QLayout interface
 
     def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
         return Qt.Orientation.Horizontal
