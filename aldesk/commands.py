@@ -45,7 +45,7 @@ def _classes(text: str) -> list[str]:
 
 def _copies_text(duplicates: dict[str, list[str]]) -> str:
     n = sum(len(paths) - 1 for paths in duplicates.values())
-    return f"{n} {'copy' if n == 1 else 'copies'} of other files, labeled with them"
+    return f"{n} {'copy' if n == 1 else 'copies'} of other files"
 
 
 def _print_copies(duplicates: dict[str, list[str]], shown: int = 5) -> None:
@@ -53,6 +53,8 @@ def _print_copies(duplicates: dict[str, list[str]], shown: int = 5) -> None:
     from aldesk.core.pool import shown_path
 
     groups = sorted(duplicates.values())
+    if groups:
+        print("  copies are one item: asked once, and the label is theirs too")
     for paths in groups[:shown]:
         print(f"  same content: {' = '.join(shown_path(p) for p in paths)}")
     if len(groups) > shown:

@@ -173,6 +173,12 @@ class AnswerState:
         return self._items
 
     @property
+    def pool_answers_given(self) -> int:
+        """Pool answers the user gave: a stream's discards are the model's own, and spacing
+        the test items by them spent 40 % of a stream's early answers on measuring."""
+        return self.answered_by_split["pool"] - self.arrivals_decided[1]
+
+    @property
     def n_train(self) -> int:
         """Labels on pool items: what the model learns from and the label budget counts."""
         return sum(n for (split, _), n in self.label_counts.items() if split == "pool")

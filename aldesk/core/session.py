@@ -185,7 +185,7 @@ class Session(HistoryNavigation):
         for pick in (
             self._restored_pick,
             lambda: self.queue.next_similar(unavailable),  # asked for: Label → More like this
-            lambda: self.queue.due_test(self._answers, self.state.answered_by_split["pool"]),
+            lambda: self.queue.due_test(self._answers, self.state.pool_answers_given),
             self._synth_pick,
             lambda: self._seed_pick(unavailable),
             lambda: self._strategy_pick(unavailable),
@@ -316,8 +316,9 @@ class Session(HistoryNavigation):
 
     # ------------------------------------------------------------------ training
     def training_job(self, force: bool = False) -> TrainingJob | None:
-        """A frozen retrain request when one is due (every ``batch`` labels), else None."""
-        if not self.model.ready(self.state) or not (force or self.model.due()):
+        """A frozen retrain request when one is due (see ``ModelState.due``), else None."""
+        finished = self.budget_spent() or self.current() is None  # nothing more will be asked
+        if not self.model.ready(self.state) or not (force or self.model.due(finished)):
             return None
         build_snapshot, candidates = self.model.snapshot(self.state)
         request = partial(

@@ -138,9 +138,13 @@ class ModelState:
         """A model can be trained: features are in and two classes have training labels."""
         return self.features is not None and len(state.train_classes()) >= 2
 
-    def due(self) -> bool:
+    def due(self, finished: bool = False) -> bool:
+        """A retrain is due: the first one, then every ``batch`` labels, and for the last few
+        labels once nothing more will be asked (``finished``: the budget is spent or every
+        item answered; they went untrained while the window said "up to date")."""
         first = self.ranking is None and not self.pending
-        return first or self.labels_since >= self.settings.batch
+        return (first or self.labels_since >= self.settings.batch
+                or (finished and self.labels_since > 0))  # fmt: skip
 
     def note_answer(self, action: str, item: Item) -> None:
         if action == "label" and item.split == "pool":

@@ -171,6 +171,19 @@ def test_retrain_is_due_every_batch_and_stale_results_are_dropped(tmp_path, data
     store.close()
 
 
+def test_the_last_labels_before_the_budget_is_spent_are_trained_on(tmp_path, data) -> None:
+    """Budget 18, batch 5: rounds at 6 (the seed set), 11 and 16, then the budget was spent
+    and labels 17-18 never reached a model while the window said "up to date"."""
+    X, y = data
+    store = _project(tmp_path, y, budget=18)
+    session = Session(store, _features(X))
+    _label(session, y, 18)
+    assert session.current() is None and session.budget_spent()
+    assert store.rounds()[-1].n_labels == 18
+    assert session.training_job() is None  # and nothing more once they are
+    store.close()
+
+
 def test_queue_is_restored_on_reopen_before_features_load(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y)

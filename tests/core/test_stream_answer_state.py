@@ -124,3 +124,17 @@ def test_a_flagged_file_is_followed_without_rereading_the_items(tmp_path, monkey
             r for r in candidates if r != row
         ]
         _check(session)
+
+
+def test_test_items_are_spaced_by_the_users_answers_not_the_models_discards(tmp_path) -> None:
+    """A stream's discards are the model's: counting them as answers put a held-out test item
+    before nearly every answer the user gave early on (11 of the first 25)."""
+    store = _store(tmp_path)
+    session = _stream_session(store, threshold=0.5)
+    pool = [i for i in session.index.arrivals]
+    for item in pool[:6]:  # the model discarded six arrivals; the user has answered none
+        store.record(item, "discard", strategy="stream", split="pool")
+    session = _stream_session(store, threshold=0.5)
+    assert session.state.pool_answers_given == 0
+    assert not session.current().is_test  # no test item is due before any answer
+    store.close()
