@@ -177,6 +177,9 @@ def _status_of(store) -> tuple:
         "projection": projection.text if projection else None,
         "scenario": ProjectSettings.from_store(store).scenario,
         "left_to_ask": left, "discarded": discarded,
+        # what a script polling for the end reads: nothing more will be asked (the advice's
+        # "stop" is only the stopping rules', and said "keep going" on an ended stream)
+        "finished": left == 0 or (st.budget is not None and st.n_labeled >= st.budget),
     }  # fmt: skip
 
 

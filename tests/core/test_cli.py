@@ -60,6 +60,7 @@ def test_new_status_import_export_round_trip(tmp_path, pool, capsys) -> None:
     assert main(["status", str(project) + ".aldesk", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["labeled"] + status["test_labeled"] == 80
+    assert status["left_to_ask"] == 0 and status["finished"]  # what a polling script reads
     assert sum(status["per_class"].values()) == 80
     out = tmp_path / "labels.csv"
     assert main(["export", str(project), "--format", "csv", "--out", str(out)]) == 0
