@@ -83,8 +83,9 @@ class SynthPanel(QGroupBox):
             return
         shares = sources.shares()
         self.blend.setText(
-            f"A blend of {shares[0]}% of the first item and {shares[1]}% of the second, made "
-            "where the model is least sure which class it is."
+            f"A blend of {shares[0]}% of the first item and {shares[1]}% of the second: of "
+            "the mixes of the two, the one the model was least sure of (Why this item? shows "
+            "how sure it still is)."
         )
         for k, item in enumerate((sources.first, sources.second)):
             self._show_source(k, item, shares[k])

@@ -16,7 +16,8 @@ _STRATEGY_TEXT = {
     "pool that no label covers yet",
     "test": "Held-out test item, drawn at random — never trained on",
     "stream": "Stream: its uncertainty passed the query threshold",
-    "synthesis": "Synthesized by the learner where it is least certain",
+    "synthesis": "Synthesized by the learner: the mix of two items of different classes "
+    "it was least sure of",
     "review": "Revisiting an answered item, or picked in the review window",
     "import": "Imported label",
     "confirm": "Confirmed in the review window (the model's guess, or a doubted label)",
