@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from aldesk.core.records import Event, RoundRecord
+from aldesk.core.stopping import TRUSTED_TEST_ITEMS
 from aldesk.core.store import ProjectStore
 
 IDLE_GAP = 300.0  # seconds; a longer pause between answers is a break, not labelling time
@@ -147,6 +148,10 @@ def project_points(
 ) -> Projection:
     """``project`` from the curve's points, as ``_points`` gives them."""
     if points and points[-1][1] >= target:
+        n_test = points[-1][2]
+        if n_test < TRUSTED_TEST_ITEMS:  # the stop advice waits for more: no "reached" alone
+            return Projection(0, f"target {target:.0%} reached on only {n_test} test items "
+                              "(too few to trust: the stopping advice waits for more)")  # fmt: skip
         return Projection(0, f"target {target:.0%} reached")
     if len(points) < MIN_ROUNDS:
         return Projection(None, f"not enough rounds yet ({len(points)} of {MIN_ROUNDS} measured)")

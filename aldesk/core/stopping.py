@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from aldesk.core.records import RoundRecord
 
 STABLE_ROUNDS = 3  # successive models whose stop-set predictions must agree
+TRUSTED_TEST_ITEMS = 30  # the target-accuracy rule waits for this many test labels
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,11 @@ def _configured_advice(
     return advices
 
 
+def trusted_test_items(test_size: int) -> int:
+    """Test labels an accuracy needs before the target rule (and "target reached") trusts it."""
+    return min(TRUSTED_TEST_ITEMS, max(1, test_size))
+
+
 def stopping_advice(
     st: ProjectSettings,
     *,
@@ -255,7 +261,7 @@ def stopping_advice(
     which imports this module and not the session's)."""
     config = StoppingConfig(
         label_budget=st.budget, pool_fraction=st.pool_fraction,
-        target_accuracy=st.target_accuracy, min_test_items=min(30, max(1, st.test_size)),
+        target_accuracy=st.target_accuracy, min_test_items=trusted_test_items(st.test_size),
         stable_kappa=0.99 if st.stable_predictions else None, stable_rounds=STABLE_ROUNDS,
         max_uncertainty=st.max_uncertainty,
     )  # fmt: skip

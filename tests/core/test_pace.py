@@ -67,6 +67,16 @@ def test_the_projection_says_why_when_it_cannot_estimate(points, n_pool, expecte
     assert (p.needed == 0) == ("reached" in expected)
 
 
+def test_a_target_reached_on_few_test_items_says_they_are_too_few() -> None:
+    """ "target 97% reached" on 25 test items, beside advice waiting for 30 to trust it."""
+    few = pace.project_points([(20, 0.8, 12), (40, 0.95, 25)], 0.9, 1000)
+    assert few.needed == 0 and few.text == (
+        "target 90% reached on only 25 test items (too few to trust: the stopping advice "
+        "waits for more)"
+    )
+    assert pace.project_points([(40, 0.95, 30)], 0.9, 1000).text == "target 90% reached"
+
+
 def test_rounds_on_too_few_test_items_are_not_fitted() -> None:
     curve = [(n, 1 - 2 * n**-0.5) for n in (25, 50, 100, 200)]
     assert pace.project(_rounds(curve, n_test=5), 0.9, 5000).needed is None
