@@ -317,7 +317,8 @@ class Session(HistoryNavigation):
     # ------------------------------------------------------------------ training
     def training_job(self, force: bool = False) -> TrainingJob | None:
         """A frozen retrain request when one is due (see ``ModelState.due``), else None."""
-        finished = self.budget_spent() or self.current() is None  # nothing more will be asked
+        answered = self.state.answered_by_split["pool"]  # counted: choosing an item writes
+        finished = self.budget_spent() or answered >= self.index.n_pool_ok  # nothing more asked
         if not self.model.ready(self.state) or not (force or self.model.due(finished)):
             return None
         build_snapshot, candidates = self.model.snapshot(self.state)

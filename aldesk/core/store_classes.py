@@ -62,6 +62,9 @@ class ClassTable:
         self._refuse_if_readonly()
         name = name.strip()
         existing = self.classes()
+        taken = next((c.name for c in existing if c.name.casefold() == name.casefold()), None)
+        if taken is not None:  # "listed twice" read like a file's error
+            raise AldeskError(f"A class named {taken!r} already exists.")
         check_class_names([c.name for c in existing] + [name])
         order = max((c.order for c in existing), default=-1) + 1
         if hotkey is None:

@@ -112,8 +112,8 @@ def test_classes_add_rename_merge_keep_history(store: ProjectStore) -> None:
     fish = store.add_class("fish")
     assert fish.hotkey == "2"  # the merged class's key is free again
     assert fish.order == 3
-    with pytest.raises(AldeskError, match="twice"):
-        store.add_class("Fish")
+    with pytest.raises(AldeskError, match="A class named 'fish' already exists"):
+        store.add_class("Fish")  # it said "listed twice", as of a file
 
 
 def test_settings_and_rounds_round_trip(store: ProjectStore, tmp_path: Path) -> None:
