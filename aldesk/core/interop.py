@@ -144,16 +144,11 @@ def _export_rows(
     store: ProjectStore, predictions: Predictions | None, model_labels: bool = True
 ) -> list[dict[str, Any]]:
     names = {c.id: c.name for c in store.classes()}
-    labels, answers = store.labels(), store.answers()
-    if not model_labels:
-        labels = {i: c for i, c in labels.items() if source_of(answers[i]) != "model"}
+    labels, answers = _exported_labels(store, model_labels)
     copies = store.all_item_paths()
     rows = []
-    for item in store.items():
+    for item in _exported_items(store, labels, predictions is not None):
         labelled = item.id in labels
-        wanted = labelled or (predictions is not None and item.status == "ok")
-        if item.origin != "file" or not wanted:
-            continue
         row: dict[str, Any] = {
             "label": names[labels[item.id]] if labelled else None,
             "split": item.split,
@@ -171,6 +166,31 @@ def _export_rows(
             rows.append({"path": path, **row})
     rows.sort(key=lambda r: r["path"])
     return rows
+
+
+def copy_rows(store: ProjectStore, predictions: bool, model_labels: bool = True) -> int:
+    """Rows an export gives copies of a file beyond the file itself (one item, one label):
+    why it can have more rows than the project has labels."""
+    labels, _ = _exported_labels(store, model_labels)
+    copies = store.all_item_paths()
+    return sum(len(set(copies.get(item.id, ())) - {item.relpath})
+               for item in _exported_items(store, labels, predictions))  # fmt: skip
+
+
+def _exported_labels(store: ProjectStore, model_labels: bool) -> tuple[dict, dict]:
+    """The labels an export writes (without the model's own if asked), and every answer."""
+    labels, answers = store.labels(), store.answers()
+    if not model_labels:
+        labels = {i: c for i, c in labels.items() if source_of(answers[i]) != "model"}
+    return labels, answers
+
+
+def _exported_items(store: ProjectStore, labels: dict, predictions: bool):
+    """The pool files an export has rows for: labelled ones, and with predictions every
+    readable one."""
+    for item in store.items():
+        if item.origin == "file" and (item.id in labels or (predictions and item.status == "ok")):
+            yield item
 
 
 def _iso(timestamp: float) -> str:

@@ -113,6 +113,7 @@ def test_every_copy_of_a_file_gets_its_row(store: ProjectStore, tmp_path: Path) 
     out = tmp_path / "out.csv"
 
     assert interop.export_labels(store, out) == 4
+    assert interop.copy_rows(store, predictions=False) == 2  # what makes 4 rows of 2 labels
     with out.open(newline="") as f:
         rows = [(r["path"], r["label"]) for r in csv.DictReader(f)]
     assert rows == [("a.png", "cat"), ("b.png", "dog"), ("copies/b.png", "dog"),

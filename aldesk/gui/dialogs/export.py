@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.export_folders import describe, plan_folder_export, write_folder_export
-from aldesk.core.interop import export_labels
+from aldesk.core.interop import copy_rows, export_labels
 from aldesk.gui.workers import Lane
 
 FORMATS = {
@@ -238,7 +238,9 @@ class Exporter(QObject):
             return
         what = " with predictions" if predictions is not None else ""
         what += "" if self.choice.model_labels else " (without the model's labels)"
-        self.finished.emit(f"Exported {rows} rows{what} to {self.choice.path}")
+        copies = copy_rows(store, predictions is not None, self.choice.model_labels)
+        why = f"; {copies} of them for copies of a file, one item with it" if copies else ""
+        self.finished.emit(f"Exported {rows} rows{what} to {self.choice.path}{why}")
 
     def _write_folders(self) -> None:
         """Plan here (the store is read on the UI thread only), copy on a background lane."""
