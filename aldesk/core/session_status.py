@@ -128,6 +128,7 @@ def build_status(
         model_loaded=model.loaded,
         budget=model.settings.budget,
         n_labeled_away=_labeled_away(state, index),
+        labels_since_model=0 if model.pending else model.labels_since,
     )
 
 
@@ -203,7 +204,12 @@ def model_text(s: Status, extracting: bool = False) -> str:
         return "training…" if s.training else "not trained yet"
     if not s.model_loaded:
         return f"rebuilding round {s.round} from your labels…"
-    return "training…" if s.training else "up to date"
+    if s.training:
+        return "training…"
+    if s.labels_since_model:  # "up to date" beside an accuracy that predates them misled
+        newer = count(s.labels_since_model, "label")
+        return f"up to date but for the last {newer} (they join it at the next retrain)"
+    return "up to date"
 
 
 def probability_text(p: float) -> str:

@@ -195,6 +195,21 @@ def test_labelled_test_items_without_a_model_are_not_called_unlabelled() -> None
     assert accuracy_text(dataclasses.replace(none, n_test=0)) == "no test items in this project"
 
 
+def test_the_model_is_not_up_to_date_over_labels_it_has_not_seen() -> None:
+    """Progress said "up to date" beside an accuracy trained on 44 of 47 pool labels."""
+    import dataclasses
+
+    from aldesk.core.session_status import model_text
+
+    ready = dataclasses.replace(_status(0.8, 40), model_loaded=True)
+    assert model_text(ready) == "up to date"
+    behind = dataclasses.replace(ready, labels_since_model=3)
+    assert model_text(behind) == (
+        "up to date but for the last 3 labels (they join it at the next retrain)"
+    )
+    assert model_text(dataclasses.replace(behind, training=True)) == "training…"
+
+
 def test_asking_stops_at_the_label_budget(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y, tests=False, budget=4)
