@@ -201,6 +201,7 @@ def test_a_confusion_cell_filters_the_grid_to_its_test_items(qtbot, opened) -> N
     with qtbot.waitSignal(window.controller.rounds_changed, timeout=120_000):
         window.controller.retrain_now()
     review.refresh()
+    everything = len(review.model.rows())
     table = review.confusion.test
     cell = next((i, j) for i in range(table.rowCount()) for j in range(table.columnCount())
                 if table.item(i, j).text())  # fmt: skip
@@ -211,6 +212,11 @@ def test_a_confusion_cell_filters_the_grid_to_its_test_items(qtbot, opened) -> N
     assert rows and len(rows) == int(table.item(*cell).text())
     assert all(r.split == "test" and r.class_id == classes[cell[0]] for r in rows)
     assert all(r.predicted == classes[cell[1]] for r in rows)
+    qtbot.mouseClick(review.clear_cell, Qt.MouseButton.LeftButton)
+    # "Show all items again" shows them all: the split the cell chose goes back ("Pool and
+    # test"); it stayed on "Test", 50 of 983 items shown
+    assert review.filters.split.currentData() is None
+    assert len(review.model.rows()) == everything
 
 
 def test_the_cross_validated_pool_matrix_sits_beside_and_a_cell_filters(qtbot, opened) -> None:
@@ -237,6 +243,7 @@ def test_the_cross_validated_pool_matrix_sits_beside_and_a_cell_filters(qtbot, o
     assert all(r.split == "pool" and r.class_id == classes[off[0]] for r in rows)
     qtbot.mouseClick(review.clear_cell, Qt.MouseButton.LeftButton)
     assert len(review.model.rows()) > len(rows)
+    assert review.filters.split.currentData() is None  # not left on "Pool"
 
 
 def test_thumbnails_are_decoded_in_another_process(qtbot, opened, monkeypatch) -> None:

@@ -68,6 +68,7 @@ class FilterBar(QWidget):
             box.currentIndexChanged.connect(self._emit)
         self.suspicious.toggled.connect(self._on_suspicious)
         self._cell: tuple[int | None, int | None] = (None, None)
+        self._split_before: int | None = None  # the user's split while a cell chose one
 
     def set_classes(self, classes: Sequence[ClassInfo]) -> None:
         chosen = self.classes.currentData()
@@ -97,8 +98,20 @@ class FilterBar(QWidget):
         """A confusion-matrix cell was clicked: show those test items (None, None: clear)."""
         self._cell = (given, predicted)
         if given is not None:
-            self.split.setCurrentIndex(self.split.findData("test"))
+            self.hold_split("test")
         self._emit()
+
+    def hold_split(self, split: str) -> None:
+        """A cell chose the split it shows; ``release_split`` puts back the one before."""
+        if self._split_before is None:
+            self._split_before = self.split.currentIndex()  # its data may be None ("both")
+        self.split.setCurrentIndex(self.split.findData(split))
+
+    def release_split(self) -> None:
+        """Show all items again: the split a cell chose goes back to the user's own."""
+        if self._split_before is not None:
+            k, self._split_before = self._split_before, None
+            self.split.setCurrentIndex(k)
 
     def current(self) -> Filter:
         given, predicted = self._cell

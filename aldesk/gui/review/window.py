@@ -200,11 +200,12 @@ class ReviewWindow(QMainWindow):
 
     def _show_cv_cell(self, ids: tuple[int, ...]) -> None:
         self._cv_ids = ids
-        self.filters.split.setCurrentIndex(self.filters.split.findData("pool"))
+        self.filters.hold_split("pool")
         self.filters.set_cell(None, None)  # refilters: the grid shows ``ids``
 
     def _clear_cells(self) -> None:
         self._cv_ids = None
+        self.filters.release_split()  # "all items": not the split the cell chose
         self.filters.set_cell(None, None)
 
     def _ids_to_show(self) -> tuple[int, ...] | None:
