@@ -76,6 +76,11 @@ class HistoryNavigation:
             return None
         self._follow(self.store.record(ev.item_id, "undo", undoes=ev.id, split=ev.split))
         self.model.note_undo(ev)
+        if ev.item_id in self._answers:
+            # a changed answer went back to the one before: show that item with it, as a
+            # picked one (undo once went on to the next unanswered item, out of sight)
+            self._pinned = ev.item_id
+            return self.current()
         self._current = self._query(ev.item_id, ev.strategy or "review", ev.score)
         self._remember_current()
         return self._current

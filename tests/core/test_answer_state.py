@@ -169,6 +169,9 @@ def test_undo_withdraws_a_changed_answer_before_older_ones(tmp_path) -> None:
         assert undone.item.id == first
         assert session.state.current[first].class_id == a  # the first answer stands again
         assert session.state.history() == [first, second]
+        # and that item is on screen with it (the screen went on to the next unanswered
+        # item, so the undo happened out of sight)
+        assert session.current().item.id == first and session.current().answer.class_id == a
         _check(session)
 
 
