@@ -341,6 +341,15 @@ def find_suspicious(
     return SuspicionResult(ids, y, proba, t, judged, suspects, folds, int(counts.sum()), agreeing)
 
 
+def judged_labels(store) -> dict[int, int]:
+    """The labels the doubtful-label check judges: every label but the model's own
+    (auto-label), which agree with it by construction ("checked 771 labels" of 63 given)."""
+    from aldesk.core.review_rows import source_of
+
+    answers = store.answers()
+    return {i: c for i, c in store.labels().items() if source_of(answers[i]) != "model"}
+
+
 def labelled_rows(
     labels: Mapping[int, int], class_ids: list[int], row_of: Mapping[int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

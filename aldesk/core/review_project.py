@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aldesk.core.review import ReviewRequest, labelled_rows
+from aldesk.core.review import ReviewRequest, judged_labels, labelled_rows
 
 if TYPE_CHECKING:
     from aldesk.core.features.types import FeatureSet
@@ -39,7 +39,7 @@ def project_request(store: ProjectStore, matrix: FeatureSet, layout: Layout) -> 
     settings = ProjectSettings.from_store(store)
     class_ids = [c.id for c in store.classes()]
     row_of = {it.id: r for it in store.items() if (r := matrix.row(it.hash)) is not None}
-    ids, rows, y = labelled_rows(store.labels(), class_ids, row_of)
+    ids, rows, y = labelled_rows(judged_labels(store), class_ids, row_of)
     # The latest round's features, as the window scores with the current model's; a fresh
     # choice only before any round (the two differed by a label on the same project).
     latest = store.read("SELECT representation FROM rounds ORDER BY id DESC LIMIT 1")

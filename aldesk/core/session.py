@@ -303,15 +303,15 @@ class Session(HistoryNavigation):
     def append_edits(self, rows: list[tuple]) -> list[int]:
         """Append a batch of answers made outside the loop (the review view's relabel / skip /
         clear, ``store.record_many`` rows) in one transaction, and follow them: a cleared
-        item may be asked again, and the new pool labels count towards the next retrain."""
+        item may be asked again, and the pool edits count towards the next retrain."""
         ids = self.store.record_many(rows)
         if ids:
             self._follow(min(ids))
         if self._browse is not None and self._browse >= len(self.state.entries):
             self._browse = None  # the entry browsed was withdrawn
-        self.model.labels_since += sum(
-            1 for _, action, _, split, *_ in rows if action == "label" and split == "pool"
-        )
+        # every pool edit changes what the model learns from: withdrawing 708 auto-labels
+        # made no retrain (undos were not counted), and the model kept them
+        self.model.labels_since += sum(1 for _, _, _, split, *_ in rows if split == "pool")
         return ids
 
     # ------------------------------------------------------------------ training

@@ -118,3 +118,23 @@ def test_the_label_budget_counts_the_users_answers_never_the_models(project) -> 
                 if e.action == "label" and e.split == "pool" and e.item_id not in by_model)  # fmt: skip
     assert users == user_pool + 2 and session.current() is None
     assert f"spent: {users} of {users} labels" in session.done_text()
+
+
+def test_the_doubt_check_judges_the_users_labels_and_a_withdrawal_retrains(project) -> None:
+    """The check judged the model's own labels too ("checked 771 labels" of 63 given), and
+    withdrawing them made no retrain: the model kept learning from them."""
+    from aldesk.core.review import judged_labels
+    from aldesk.core.review_auto import withdraw_model_edits
+
+    store, features, by_model = project
+    judged = judged_labels(store)
+    assert judged and not (judged.keys() & by_model)
+    assert judged.keys() | by_model == store.labels().keys()
+    session = Session(store, features)
+    job = session.training_job()
+    if job is not None:  # the reopened session's first round
+        session.apply_result(run_round(job))
+    assert session.training_job() is None
+    session.append_edits([e.as_row() for e in withdraw_model_edits(store.answers())])
+    assert not (store.labels().keys() & by_model)
+    assert session.training_job() is not None  # the model's labels leave the model too

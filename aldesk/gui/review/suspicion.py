@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from aldesk.core.review import ReviewRequest, labelled_rows
+from aldesk.core.review import ReviewRequest, judged_labels, labelled_rows
 from aldesk.core.session import Session
 from aldesk.gui.workers import Lane
 
@@ -20,7 +20,7 @@ def review_request(session: Session) -> ReviewRequest | None:
     if session.features is None:
         return None
     class_ids = [c.id for c in session.store.classes()]
-    ids, rows, y = labelled_rows(session.store.labels(), class_ids, model.row_of)
+    ids, rows, y = labelled_rows(judged_labels(session.store), class_ids, model.row_of)
     weights = None
     ranking = model.ranking
     if ranking is not None and ranking.choice is not None and model.layout is not None:
