@@ -97,10 +97,13 @@ def simulate(
             finally:
                 store.close()
         n_items = sum(1 for it in _items_of(base) if it.status == "ok")
+    stream = mode == "stream"  # it queries by a threshold and has no seed set: say so
     return {
-        "strategy": strategy, "mode": mode, "n_items": n_items, "classes": classes,
+        "strategy": "stream threshold" if stream else strategy, "mode": mode,
+        "n_items": n_items, "classes": classes,
         "features": matrix.extractor_id, "representation": features,
-        "layout": layout.to_json(), "chosen_at_end": chosen, "seed_size": seed_size,
+        "layout": layout.to_json(), "chosen_at_end": chosen,
+        "seed_size": 0 if stream else seed_size,
         "budget": budget, "batch": batch,
         "full_accuracy": float(np.mean(full)) if full else None, "runs": runs,
     }  # fmt: skip

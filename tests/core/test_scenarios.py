@@ -161,3 +161,5 @@ def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
     given = next(int(m.split(": ")[1].split(" ")[0]) for m in said if m.startswith("repeat 0"))
     assert given < 200 and run["n_labels"][-1] == given
     assert any("the stream ended" in m for m in said)
+    # it reported the pool strategy and seed set a stream does not use ("tcm", 20)
+    assert curve["strategy"] == "stream threshold" and curve["seed_size"] == 0
