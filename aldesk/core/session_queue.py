@@ -19,6 +19,7 @@ from aldesk.core.item_index import ItemIndex, arrival_key, is_arrival
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
 from aldesk.core.session_state import ModelState
+from aldesk.core.stopping import trusted_test_items
 from aldesk.core.store import Event, Item, ProjectStore
 from aldesk.core.strategies.seed import seed_random, seed_representative
 from aldesk.core.strategies.stream import (
@@ -74,13 +75,17 @@ class QueueState:
 
     # ----------------------------------------------------------- test items
     def due_test(self, answers: dict[int, Event], n_pool: int) -> Pick | None:
-        """One held-out test item after every ``max(3, batch)`` pool answers (``n_pool``)."""
+        """One held-out test item after every ``max(3, batch)`` pool answers (``n_pool``), and
+        at least every 5 until the accuracy has the test labels the stopping advice trusts
+        (with batch 10 and a budget of 180 it never had them, so the target rule never ran)."""
         tests = self.index.tests
         open_tests = [i for i in tests if i not in answers]
         if not open_tests:
             return None
         n_test = len(tests) - len(open_tests)
-        if n_test >= math.ceil(n_pool / max(3, self.settings.batch)):
+        batch = self.settings.batch
+        trusted = n_test >= trusted_test_items(self.settings.test_size)
+        if n_test >= math.ceil(n_pool / max(3, batch if trusted else min(batch, 5))):
             return None
         rng = np.random.default_rng(self.settings.random_state + 7)
         return int(rng.permutation(sorted(open_tests))[0]), "test", None

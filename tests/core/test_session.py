@@ -151,6 +151,28 @@ def test_test_items_are_interleaved_and_never_trained_on(tmp_path, data) -> None
     store.close()
 
 
+def test_test_items_reach_the_trusted_count_whatever_the_batch(tmp_path, data) -> None:
+    """Batch 10 spaced test items one per 10 answers: within a budget of 180 the accuracy
+    never had the 30 test labels the target-accuracy rule waits for. Until it has them they
+    come at least every 5 answers; then one per batch."""
+    X, y = data
+    store = _project(tmp_path, y, batch=10, test_size=40)
+    store.set_split(list(range(1, 41)), "test")
+    session = Session(store, _features(X))
+    asked = []
+    for _ in range(200):
+        q = session.current()
+        asked.append(q.is_test)
+        session.answer(_truth(session, y, q.item.id))
+    n_test = [sum(asked[: k + 1]) for k in range(len(asked))]
+    pool = [k + 1 - t for k, t in enumerate(n_test)]
+    assert n_test[-1] >= 30  # and so the rule can run
+    first_30 = n_test.index(30)
+    assert pool[first_30] <= 150  # one per 5 answers until then
+    assert n_test[-1] - 30 <= (pool[-1] - pool[first_30]) // 10 + 1  # then one per batch
+    store.close()
+
+
 def test_retrain_is_due_every_batch_and_stale_results_are_dropped(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y)
