@@ -236,7 +236,7 @@ def os_message(exc: OSError) -> str:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from aldesk import commands, commands_review
+    from aldesk import commands, commands_new, commands_review
 
     if args.command is None:
         return _gui(project=None)
@@ -249,7 +249,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run(args.dir)
     handler = {
-        "new": commands.cmd_new,
+        "new": commands_new.cmd_new,
         "status": commands.cmd_status,
         "simulate": commands.cmd_simulate,
         "export": commands.cmd_export,

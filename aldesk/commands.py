@@ -31,96 +31,6 @@ def _progress_line(label: str):
     return show
 
 
-def _classes(text: str) -> list[str]:
-    names = [c.strip() for c in text.split(",") if c.strip()]
-    if not names:
-        raise AldeskError("Give at least two classes, e.g. --classes cat,dog.")
-    if len(names) == 1:
-        raise AldeskError(
-            f"Give a second class: with only {names[0]!r} there is nothing to tell apart "
-            f"(for a yes/no question, add e.g. 'not {names[0]}')."
-        )
-    return names
-
-
-def _copies_text(duplicates: dict[str, list[str]]) -> str:
-    n = sum(len(paths) - 1 for paths in duplicates.values())
-    return f"{n} {'copy' if n == 1 else 'copies'} of other files"
-
-
-def _print_copies(duplicates: dict[str, list[str]], shown: int = 5) -> None:
-    """Name the files that share their content (one item, one label, for every copy)."""
-    from aldesk.core.pool import shown_path
-
-    groups = sorted(duplicates.values())
-    if groups:
-        print("  copies are one item: asked once, and the label is theirs too")
-    for paths in groups[:shown]:
-        print(f"  same content: {' = '.join(shown_path(p) for p in paths)}")
-    if len(groups) > shown:
-        print(f"  ... and {len(groups) - shown} more groups of copies")
-
-
-def _print_test_split(store, asked: int) -> None:
-    """How many items are held out to measure the model, and why fewer than asked."""
-    n = sum(1 for it in store.items() if it.split == "test")
-    if not asked:
-        return
-    text = f"  {count(n, 'item')} held out as test items (never trained on: they measure it)"
-    if n < asked:
-        text += f"; {asked} were asked, but at most a fifth of the readable files are held out"
-    print(text)
-
-
-def cmd_new(args: argparse.Namespace) -> int:
-    from aldesk.core.pool import shown_path
-    from aldesk.core.project import ProjectSettings, compute_representation, create_project
-
-    classes = _classes(args.classes)
-    chosen = dict(
-        strategy=args.strategy, representation=args.features, scenario=args.scenario,
-        model=args.model, batch=args.batch, seed_size=args.seed_size,
-        seed_method=args.seed_method, test_size=args.test_size, budget=args.budget,
-        target_accuracy=args.target_accuracy,
-    )  # fmt: skip
-    settings = ProjectSettings.for_classes(
-        len(classes), **{k: v for k, v in chosen.items() if v is not None}
-    )
-    store, scan = create_project(
-        args.project, args.pool, classes, settings, kind=args.kind,
-        progress=lambda d, t: _progress_line("scanning")((d, t)),
-    )  # fmt: skip
-    with store:
-        print(f"Created {store.path}: {len(scan.entries)} {scan.kind} files "
-              f"({len(scan.unreadable)} unreadable, {len(scan.other_kind)} of another kind "
-              f"ignored, {_copies_text(scan.duplicates)}).")  # fmt: skip
-        _print_copies(scan.duplicates)
-        _print_test_split(store, settings.test_size)
-        for entry in scan.unreadable[:10]:
-            print(f"  unreadable: {shown_path(entry.relpath)}: {entry.error}")
-        if len(scan.unreadable) > 10:
-            print(f"  ... and {len(scan.unreadable) - 10} more unreadable files")
-        if scan.unreadable and len(scan.unreadable) == len(scan.entries):
-            print("  None of them can be read, so there is nothing to label yet: convert or "
-                  "replace them in the pool folder; they are picked up when the project is "
-                  "opened.")  # fmt: skip
-        _hint_folder_labels(store)
-        if not args.no_features:
-            result, matrix, layout = compute_representation(
-                store, progress=_progress_line("features"),
-                log=lambda m: print(f"  {m}"),
-            )  # fmt: skip
-            if len(layout.blocks) > 1:
-                print(f"  features: {', '.join(layout.blocks)} ({matrix.X.shape[1]} columns)")
-            paths = {it.hash: it.relpath for it in store.items()}
-            for h, reason in list(result.failed.items())[:10]:
-                print(f"  no features for {shown_path(paths.get(h, h[:12]))}: {reason}")
-            if len(result.failed) > 10:
-                print(f"  ... and {len(result.failed) - 10} more without features")
-    print(f"Open it with: aldesk open {store.path}")
-    return 0
-
-
 def status_dict(project: Path) -> dict:
     return _read_status(project)[2]
 
@@ -371,16 +281,6 @@ def _print_contradictory(contradictory: list[str], shown: int = 10) -> None:
         print(f"    {line}")
     if len(contradictory) > shown:
         print(f"    ... and {len(contradictory) - shown} more")
-
-
-def _hint_folder_labels(store) -> None:
-    """Say so when files already sit in folders named like the classes (sorted by hand)."""
-    from aldesk.core.folder_labels import in_class_folders_text, plan_folder_import
-
-    n = len(plan_folder_import(store).plan.labels)
-    if n:
-        print(f"  {in_class_folders_text(n)}: label them with: "
-              f"aldesk import-labels {store.path} --from-folders")  # fmt: skip
 
 
 def _import_folder_names(args: argparse.Namespace) -> int:

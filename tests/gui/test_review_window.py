@@ -213,8 +213,7 @@ def test_a_confusion_cell_filters_the_grid_to_its_test_items(qtbot, opened) -> N
     assert all(r.split == "test" and r.class_id == classes[cell[0]] for r in rows)
     assert all(r.predicted == classes[cell[1]] for r in rows)
     qtbot.mouseClick(review.clear_cell, Qt.MouseButton.LeftButton)
-    # "Show all items again" shows them all: the split the cell chose goes back ("Pool and
-    # test"); it stayed on "Test", 50 of 983 items shown
+    # "Show all items again": the split the cell chose goes back (it stayed on "Test")
     assert review.filters.split.currentData() is None
     assert len(review.model.rows()) == everything
 
@@ -394,11 +393,3 @@ def test_label_in_main_window_button_needs_a_chosen_item(qtbot, opened) -> None:
     review.view.setCurrentIndex(review.model.index(3))
     qtbot.mouseClick(review.label_here, Qt.MouseButton.LeftButton)
     assert window.controller.current().item.id == review.model.rows()[3].item_id
-
-
-def test_the_review_window_fits_a_small_screen(qtbot, opened) -> None:
-    """Its minimum width was 1,077 px: wider than a 1024 × 600 netbook, and than a 1366 × 768
-    laptop at 150 % (911 logical px), where the labeling window fits."""
-    _, review, _ = opened
-    need = review.minimumSizeHint().expandedTo(review.minimumSize())
-    assert need.width() <= 1366 / 1.5 and need.height() <= 600 - 60

@@ -1,11 +1,13 @@
 """The wrapping row of the review window's controls: its minimum is its widest item, and a
-narrow width puts the items on more rows (the height it asks for grows)."""
+narrow width puts the items on more rows (the height it asks for grows); the review window
+fits a small screen with it."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from aldesk.gui.panels.wrap_layout import WrapLayout, kept_together
+from tests.gui.test_review_window import opened, pool  # noqa: F401 (fixtures)
 
 
 def test_items_wrap_into_rows_and_the_minimum_is_the_widest(qtbot) -> None:
@@ -32,3 +34,10 @@ def test_a_kept_together_group_is_one_item(qtbot) -> None:
     group = kept_together(QPushButton("Relabel selected"), QPushButton("as"))
     qtbot.addWidget(group)
     assert group.layout().count() == 2
+
+
+def test_the_review_window_fits_a_small_screen(qtbot, opened) -> None:  # noqa: F811
+    """It needed 1,077 px: more than 1024 × 600, or 1366 × 768 at 150 % (911 logical px)."""
+    _, review, _ = opened
+    need = review.minimumSizeHint().expandedTo(review.minimumSize())
+    assert need.width() <= 1366 / 1.5 and need.height() <= 600 - 60
