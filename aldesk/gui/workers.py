@@ -17,6 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from aldesk.core.errors import AldeskError
+
 Work = Callable[["JobContext"], Any]
 
 
@@ -60,7 +62,8 @@ class _Job(QRunnable):
         try:
             result = self._work(self._context)
         except BaseException as exc:  # a worker must never die silently
-            traceback.print_exc()
+            if not isinstance(exc, AldeskError):  # ours carry their sentence to the window
+                traceback.print_exc()  # (a bad file printed a traceback on the terminal)
             self._emit(self._relay.errored, describe_error(exc))
             return
         self._emit(self._relay.done, result)

@@ -64,7 +64,7 @@ def test_newest_request_wins_and_stale_results_are_dropped(qtbot, trainer):
     assert results == ["ranking-c"]
 
 
-def test_failure_surfaces_and_busy_toggles(qtbot):
+def test_failure_surfaces_and_busy_toggles(qtbot, capfd):
     def broken(request, should_stop):
         raise ValueError(f"cannot rank {request}")
 
@@ -76,9 +76,10 @@ def test_failure_surfaces_and_busy_toggles(qtbot):
     assert blocker.args == ["ValueError: cannot rank x"]
     assert busy == [True, False]
     assert t.shutdown(TIMEOUT_MS)
+    assert "Traceback" in capfd.readouterr().err  # a bug is kept for whoever runs it
 
 
-def test_user_error_message_is_shown_verbatim(qtbot):
+def test_user_error_message_is_shown_verbatim(qtbot, capfd):
     from aldesk.core.errors import AldeskError
 
     def refuse(request, should_stop):
@@ -89,6 +90,8 @@ def test_user_error_message_is_shown_verbatim(qtbot):
         t.request("x")
     assert blocker.args == ["Label at least two classes before training."]
     assert t.shutdown(TIMEOUT_MS)
+    # its sentence is the whole story: no traceback on the terminal (a bad file printed one)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_work_returning_none_emits_nothing(qtbot):

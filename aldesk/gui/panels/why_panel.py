@@ -172,5 +172,5 @@ def _model_note(query: Query) -> str:
 def _unreadable_note(reason: str, missing: bool = False) -> str:
     """Why an item that cannot be shown has no probabilities (never 'still being extracted')."""
     what = "its file is missing" if missing else "it cannot be read"
-    why = f" ({reason})" if reason else ""
+    why = f" ({reason.rstrip('.')})" if reason else ""
     return f"The model has no view of this item: {what}{why}. Press S to skip it."
