@@ -32,6 +32,7 @@ import numpy as np
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.learner import DEFAULT_MODEL, TrainingSnapshot, train
+from aldesk.core.records import Event
 
 DEFAULT_FOLDS = 5
 # A class needs this many labels before its items can be judged: with one, the held-out model
@@ -341,13 +342,15 @@ def find_suspicious(
     return SuspicionResult(ids, y, proba, t, judged, suspects, folds, int(counts.sum()), agreeing)
 
 
-def judged_labels(store) -> dict[int, int]:
+def judged_labels(labels: Mapping[int, int], answers: Mapping[int, Event]) -> dict[int, int]:
     """The labels the doubtful-label check judges: every label but the model's own
-    (auto-label), which agree with it by construction ("checked 771 labels" of 63 given)."""
+    (auto-label), which agree with it by construction ("checked 771 labels" of 63 given).
+
+    ``answers``: item id -> current answer (the session's in memory, or the store's).
+    """
     from aldesk.core.review_rows import source_of
 
-    answers = store.answers()
-    return {i: c for i, c in store.labels().items() if source_of(answers[i]) != "model"}
+    return {i: c for i, c in labels.items() if source_of(answers[i]) != "model"}
 
 
 def labelled_rows(

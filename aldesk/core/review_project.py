@@ -39,7 +39,7 @@ def project_request(store: ProjectStore, matrix: FeatureSet, layout: Layout) -> 
     settings = ProjectSettings.from_store(store)
     class_ids = [c.id for c in store.classes()]
     row_of = {it.id: r for it in store.items() if (r := matrix.row(it.hash)) is not None}
-    ids, rows, y = labelled_rows(judged_labels(store), class_ids, row_of)
+    ids, rows, y = labelled_rows(judged_labels(store.labels(), store.answers()), class_ids, row_of)
     # The latest round's features, as the window scores with the current model's; a fresh
     # choice only before any round (the two differed by a label on the same project).
     latest = store.read("SELECT representation FROM rounds ORDER BY id DESC LIMIT 1")

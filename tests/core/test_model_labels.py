@@ -127,7 +127,7 @@ def test_the_doubt_check_judges_the_users_labels_and_a_withdrawal_retrains(proje
     from aldesk.core.review_auto import withdraw_model_edits
 
     store, features, by_model = project
-    judged = judged_labels(store)
+    judged = judged_labels(store.labels(), store.answers())
     assert judged and not (judged.keys() & by_model)
     assert judged.keys() | by_model == store.labels().keys()
     session = Session(store, features)

@@ -20,7 +20,9 @@ def review_request(session: Session) -> ReviewRequest | None:
     if session.features is None:
         return None
     class_ids = [c.id for c in session.store.classes()]
-    ids, rows, y = labelled_rows(judged_labels(session.store), class_ids, model.row_of)
+    # the session's answers, in memory: the store's would read the whole log on this thread
+    judged = judged_labels(session.store.labels(), session.state.current)
+    ids, rows, y = labelled_rows(judged, class_ids, model.row_of)
     weights = None
     ranking = model.ranking
     if ranking is not None and ranking.choice is not None and model.layout is not None:
