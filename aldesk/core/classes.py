@@ -9,22 +9,41 @@ from aldesk.core.errors import AldeskError
 # S skip, X can't label, R replay, L loop, Z undo (with Ctrl) stay free for the commands.
 RESERVED = frozenset("lrsxz")
 _ORDER = "1234567890" + "".join(c for c in "abcdefghijklmnopqrstuvwxyz" if c not in RESERVED)
+# Spoken-digit sets name their classes in words; "one" on key 2 would be a trap at every press.
+_NUMBER_WORDS = dict(
+    zip(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+        "0123456789",
+        strict=True,
+    )
+)
+
+
+def own_key(name: str) -> str | None:
+    """The key a class's name asks for: the name itself if it is one key ("3", "a"), the digit
+    of an English number word ("seven" -> "7"), else None."""
+    own = name.strip().lower()
+    own = _NUMBER_WORDS.get(own, own)
+    return own if len(own) == 1 and own in _ORDER else None
 
 
 def hotkeys_for(names: Sequence[str], taken: Iterable[str | None] = ()) -> list[str | None]:
     """Hotkeys for the classes ``names``, none of them in ``taken``.
 
     A class whose name is itself a free key gets that key (classes "0".."9" get their own
-    digit, not 1-9 then 0); the others get the remaining keys in order (1-9, 0, then letters).
+    digit, not 1-9 then 0), as does one named by a number word ("zero".."nine"); the others get the remaining keys in order (1-9, 0, then letters).
     Classes beyond the available keys get None.
     """
     used = {k.lower() for k in taken if k}
     keys: list[str | None] = [None] * len(names)
-    for i, name in enumerate(names):
-        own = name.strip().lower()
-        if len(own) == 1 and own in _ORDER and own not in used:
-            keys[i] = own
-            used.add(own)
+    # Names that are a key claim it before number words do: "1" beats "one" to key 1.
+    for exact in (True, False):
+        for i, name in enumerate(names):
+            own = own_key(name)
+            spelled = len(name.strip()) == 1
+            if keys[i] is None and own is not None and own not in used and spelled == exact:
+                keys[i] = own
+                used.add(own)
     free = (k for k in _ORDER if k not in used)
     for i, key in enumerate(keys):
         if key is None:

@@ -19,6 +19,13 @@ def test_a_class_named_like_a_free_key_gets_that_key() -> None:
     assert hotkeys_for(["2", "cat"], taken=["2"]) == ["1", "3"]  # a taken key is not stolen
 
 
+def test_a_class_named_by_a_number_word_gets_its_digit() -> None:
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    assert hotkeys_for(words) == [str(d) for d in range(10)]  # "one" on 2 would trap every press
+    assert hotkeys_for(["cat", "Seven", "dog"]) == ["1", "7", "2"]
+    assert hotkeys_for(["one", "1"]) == ["2", "1"]  # a name that is the key comes first
+
+
 def test_demo_classes_are_labeled_by_their_own_digit(tmp_path) -> None:
     project = prepare_demo("images", tmp_path)
     with ProjectStore.open(project) as store:

@@ -143,8 +143,8 @@ class NewProjectDialog(QDialog):
         box = QGroupBox("Classes")
         self._classes = ClassEditor()
         hint = muted_label(
-            "Two classes or more. A class named like a key (“3”, “a”) gets that key; the others "
-            "get 1–9 and 0, then letters. Double-click a key to change it."
+            "Two classes or more. A class named like a key (“3”, “a”) or a digit (“seven”) gets "
+            "that key; the others get 1–9 and 0, then letters. Double-click a key to change it."
         )
         self._classes_msg = error_label()
         layout = QVBoxLayout(box)
