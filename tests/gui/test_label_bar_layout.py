@@ -112,6 +112,31 @@ def test_a_third_row_shows_when_it_holds_the_last_buttons(qtbot) -> None:
     assert area.height() <= MAX_ROWS * 44 and area.verticalScrollBar().maximum() > 0
 
 
+def test_one_long_name_among_many_classes_does_not_widen_every_button(qtbot) -> None:
+    long_name = "Paramecium caudatum - ciliate with a long name"
+    classes = [ClassInfo(i, f"c{i}", None, None, i) for i in range(21)]
+    classes.append(ClassInfo(21, long_name, None, None, 21))
+    bar = LabelBar()
+    qtbot.addWidget(bar)
+    bar.set_classes(classes)
+    bar.resize(1200, bar.sizeHint().height())
+    bar.show()
+    qtbot.waitUntil(lambda: bar.width() == 1200)
+    bar.classes_area.widget().layout().activate()
+    columns = {bar.button(c.id).x() for c in classes}
+    assert len(columns) >= 6  # was 3: every cell as wide as the one long name
+    assert bar.button(21).text().endswith("…")  # that name is elided...
+    assert bar.button(21).toolTip() == f"Label as {long_name}"  # ...and a hover away
+    few = classes[:3] + classes[21:]
+    bar.set_classes(few)  # all fit in the rows in view: full names, no eliding
+    qtbot.waitUntil(
+        lambda: (
+            bar.button(21).text() == f"[{'4'}] {long_name}"
+            or not bar.button(21).text().endswith("…")
+        )
+    )
+
+
 def test_filter_ranks_prefix_then_word_then_substring() -> None:
     classes = [ClassInfo(i, n, None, None, i) for i, n in
                enumerate(["house sparrow", "sparrow", "passer", "finch"])]  # fmt: skip

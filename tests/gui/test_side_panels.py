@@ -64,6 +64,27 @@ def test_why_panel_with_bars_is_not_clipped_at_any_side_width(qtbot, tmp_path) -
     window.close()
 
 
+def test_a_long_class_name_does_not_push_the_side_column_past_its_edge(qtbot, tmp_path) -> None:
+    classes = make_demo_pool("images", tmp_path / "pool", per_class=1)[:3]
+    classes += ["Paramecium caudatum - ciliate with a long name", "Pseudomonasaeruginosacolonytype"]
+    settings = ProjectSettings(batch=4, seed_size=4, test_size=0)
+    store, _ = create_project(tmp_path / "p.aldesk", tmp_path / "pool", classes, settings)
+    controller = LabelingController(store)
+    window = MainWindow(store, controller)
+    controller.setParent(window)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
+        window.show()
+    for width in (1024, 1366):
+        window.resize(width, 600)
+        qtbot.waitUntil(lambda w=width: window.width() == w)
+        scroll = window.side_scroll
+        # horizontal scrolling is off, so anything wider than the viewport is simply not drawn
+        qtbot.waitUntil(lambda s=scroll: s.widget().width() <= s.viewport().width())
+    assert "Paramecium" in window.status_panel.per_class.text()
+    window.close()
+
+
 def _lines(text: str, width: float) -> list[str]:
     """The lines ``text`` is broken into at ``width`` px, laid out as a label lays it out."""
     from PySide6.QtGui import QTextDocument

@@ -34,11 +34,19 @@ class ItemListLayout(QLayout):
 
 
 class CellFlowLayout(ItemListLayout):
-    """Items in rows of equal cells at least ``cell_width`` wide, stretched to fill each row."""
+    """Items in rows of equal cells at least ``cell_width`` wide, stretched to fill each row.
 
-    def __init__(self, parent: QWidget | None = None, cell_width: int = 120) -> None:
+    With a ``compact_width`` and ``fit_rows``: when the items need more than ``fit_rows`` rows
+    of full cells, the cells shrink towards ``compact_width`` (names are elided) so more of
+    them show at once: with 22 classes, 8 buttons in view instead of 4.
+    """
+
+    def __init__(
+        self, parent: QWidget | None = None, cell_width: int = 120, fit_rows: int | None = None
+    ) -> None:
         super().__init__(parent)
-        self._cell_width = cell_width
+        self._cell_width = self._compact_width = cell_width
+        self._fit_rows = fit_rows
 
     # -- QLayout interface
 
@@ -52,7 +60,7 @@ class CellFlowLayout(ItemListLayout):
         return self.rows(width) * (self.row_height() + self.spacing()) - self.spacing()
 
     def minimumSize(self) -> QSize:  # noqa: N802
-        return QSize(self._cell_width, self.row_height())
+        return QSize(self._compact_width, self.row_height())
 
     def sizeHint(self) -> QSize:  # noqa: N802
         n = max(1, min(len(self._items), 8))  # a wish, not a need: rows wrap below this
@@ -72,13 +80,21 @@ class CellFlowLayout(ItemListLayout):
             item.setGeometry(QRect(QPoint(x, rect.y() + row * (h + sp)), QSize(right - x, h)))
 
     # -- geometry in cells
-    def set_cell_width(self, width: int) -> None:
+    def set_cell_width(self, width: int, compact: int | None = None) -> None:
+        """Full cells ``width`` px wide; ``compact`` (≤ width) when they overflow ``fit_rows``."""
         self._cell_width = max(1, width)
+        self._compact_width = max(1, min(compact or width, self._cell_width))
         self.invalidate()
 
     def columns(self, width: int) -> int:
         """How many cells fit side by side in ``width`` pixels (at least one)."""
-        fit = (width + self.spacing()) // (self._cell_width + self.spacing())
+        cols = self._columns(width, self._cell_width)
+        if self._fit_rows is not None and -(-len(self._items) // cols) > self._fit_rows:
+            cols = self._columns(width, self._compact_width)
+        return cols
+
+    def _columns(self, width: int, cell: int) -> int:
+        fit = (width + self.spacing()) // (cell + self.spacing())
         return max(1, min(fit, len(self._items) or 1))
 
     def rows(self, width: int) -> int:

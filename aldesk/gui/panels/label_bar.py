@@ -86,7 +86,7 @@ class _ClassScroll(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         host = QWidget()
-        self.flow = CellFlowLayout(host)
+        self.flow = CellFlowLayout(host, fit_rows=MAX_ROWS + LAST_ROW_GRACE)
         self.setWidget(host)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -184,15 +184,17 @@ class LabelBar(QWidget):
         font.setWeight(QFont.Weight.DemiBold)
         metrics = QFontMetrics(font)
         texts = {c.id: class_text(c) for c in classes}
-        natural = max((metrics.horizontalAdvance(t) for t in texts.values()), default=0)
-        cell = min(max(natural + _PADDING, _CELL_MIN), _CELL_MAX)
+        widths = sorted(metrics.horizontalAdvance(t) + _PADDING for t in texts.values()) or [0]
+        cell = min(max(widths[-1], _CELL_MIN), _CELL_MAX)
+        # when the full cells overflow the rows in view: wide enough for three names in four
+        compact = min(max(widths[(3 * len(widths) - 1) // 4], _CELL_MIN), cell)
         colours = style.class_colours(classes)
         for c in classes:
             b = _ClassButton(texts[c.id], f"Label as {c.name}", colours[c.id])
             b.clicked.connect(lambda _=False, cid=c.id: self.label_clicked.emit(cid))
             self._class_buttons[c.id] = b
             flow.addWidget(b)
-        flow.set_cell_width(cell)
+        flow.set_cell_width(cell, compact)
         self.find_button.setVisible(len(classes) > PICKER_THRESHOLD)
         self.classes_area.updateGeometry()
         self.layout().invalidate()  # the row count may have changed before the bar is shown

@@ -11,6 +11,8 @@ from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_tex
 from aldesk.gui.panels.grid_form import GridForm
 
 NO_BREAK_SPACE, WORD_JOINER = "\u00a0", "\u2060"  # a label never breaks a line at these
+ZERO_WIDTH_SPACE = "\u200b"  # ... and may break one at this
+LONG_NAME = 20  # characters: a class name longer than this may wrap inside itself
 
 
 class StatusPanel(QGroupBox):
@@ -22,11 +24,14 @@ class StatusPanel(QGroupBox):
         self.per_class = QLabel()
         self.per_class.setWordWrap(True)
         self.test = QLabel()
+        self.test.setWordWrap(True)
         self.round = QLabel()
-        self.model = QLabel()
+        self.model = QLabel()  # "rebuilding round 14 from your labels…" held the column wide
+        self.model.setWordWrap(True)
         self.accuracy = QLabel()
         self.accuracy.setWordWrap(True)
         self.macro_f1 = QLabel()
+        self.macro_f1.setWordWrap(True)
         self.features = QLabel()
         self.features.setWordWrap(True)
         self.advice = QLabel()
@@ -84,5 +89,19 @@ class StatusPanel(QGroupBox):
 
 def _per_class_entry(name: str, count: int) -> str:
     """``name: count`` that wraps only between entries: no-break spaces, and word joiners
-    between the characters (a Chinese or Japanese name may otherwise break anywhere)."""
-    return WORD_JOINER.join(f"{name}: {count}".replace(" ", NO_BREAK_SPACE))
+    between the characters (a Chinese or Japanese name may otherwise break anywhere).
+
+    A long name may break inside itself, before its last word: kept whole, one such name set
+    the side column's minimum width and pushed every other line past the visible edge.
+    """
+    if len(name) <= LONG_NAME:
+        return _unbroken(f"{name}: {count}")
+    head, space, last = name.rpartition(" ")
+    if not space or len(last) > LONG_NAME:
+        head, last = name[:-6], name[-6:]
+    words = [ZERO_WIDTH_SPACE.join(w) if len(w) > LONG_NAME else w for w in head.split(" ")]
+    return " ".join(words) + space + _unbroken(f"{last}: {count}")
+
+
+def _unbroken(text: str) -> str:
+    return WORD_JOINER.join(text.replace(" ", NO_BREAK_SPACE))
