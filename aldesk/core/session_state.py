@@ -60,7 +60,8 @@ class ModelState:
         # Jobs have their own numbers: a superseded job takes one and is never recorded.
         self.round = len(self._rounds)
         self._applied_job = self._requested = 0
-        self._job_keys: dict[int, str] = {}
+        # per training request: what it is trained from, and the user's labels in it
+        self._job_keys: dict[int, tuple[str, int]] = {}
         self.pending = False
         self.labels_since = 0
         self._stop_history = [np.array(p) for p in store.get("stop_set_history", [])]
@@ -179,7 +180,8 @@ class ModelState:
         classes = [c.id for c in self.store.classes()]
         ids, y, rows = self._training_labels(state, classes)
         self._requested = self.next_round()
-        self._job_keys[self._requested] = self._training_key(ids, y, classes)
+        key = self._training_key(ids, y, classes)
+        self._job_keys[self._requested] = (key, self.n_train_labels(state))
         candidates = self._candidate_rows(state)
         self.pending = True
         self.labels_since = 0
@@ -258,9 +260,10 @@ class ModelState:
         self.ranking = ranking
         self._applied_job = ranking.round
         self.pending = ranking.round < self._requested
-        key = self._job_keys.get(ranking.round)
+        key, n_labels = self._job_keys.get(ranking.round, (None, self.n_train_labels(state)))
         self._job_keys = {j: k for j, k in self._job_keys.items() if j > ranking.round}
-        record = self._evaluate(ranking, state)
+        # the labels the model was trained on, not those given while it was being fitted
+        record = self._evaluate(ranking, state, n_labels)
         if self._same_as_last_round(key, record.n_labels):
             return True  # the model of the last round, rebuilt: its record and curve stand
         record = replace(record, round=self.round + 1)
@@ -273,7 +276,7 @@ class ModelState:
         self._update_stability(ranking)
         return True
 
-    def _evaluate(self, ranking: Ranking, state: AnswerState) -> RoundRecord:
+    def _evaluate(self, ranking: Ranking, state: AnswerState, n_labels: int) -> RoundRecord:
         classes = [c.id for c in self.store.classes()]
         index = {cid: k for k, cid in enumerate(classes)}
         resolve = self.store.class_resolver()
@@ -282,7 +285,6 @@ class ModelState:
         # trained on but neither counted nor ever taken as a test item's truth.
         rows = [(self.row_of[i], index[c]) for i, c in sorted(tests.items())
                 if i in self.row_of and c in index and not _by_model(state.current.get(i))]  # fmt: skip
-        n_labels = state.n_train - state.n_model_train
         chosen = ranking.choice.name if ranking.choice is not None else None
         base = dict(round=ranking.round, n_labels=n_labels, n_test=len(rows),
                     fit_seconds=ranking.fit_seconds, strategy=ranking.strategy,

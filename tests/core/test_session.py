@@ -193,6 +193,19 @@ def test_retrain_is_due_every_batch_and_stale_results_are_dropped(tmp_path, data
     store.close()
 
 
+def test_a_round_is_recorded_at_the_labels_its_model_was_trained_on(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    _label(session, y, 8, train=False)
+    job = session.training_job()
+    _label(session, y, 3, train=False)  # answered while the model is being fitted
+    assert session.apply_result(run_round(job))
+    # the curve's point sits at the model's 8 labels, not the 11 given when it arrived
+    assert store.rounds()[-1].n_labels == job.request.snapshot.y.size == 8
+    store.close()
+
+
 def test_the_last_labels_before_the_budget_is_spent_are_trained_on(tmp_path, data) -> None:
     """Budget 18, batch 5: rounds at 6 (the seed set), 11 and 16, then the budget was spent
     and labels 17-18 never reached a model while the window said "up to date"."""
