@@ -97,6 +97,8 @@ class LabelingController(FeatureFlow, QObject):
         self.checker.failed.connect(self.error)
         self.similar = SimilarFlow(self)  # Label → More like this
         self._pages_checked = False
+        self._folder_gone_item: int | None = None  # shown while the pool folder was away
+        self._offered_locate = False  # the window offered to locate the vanished folder
         self.destroyed.connect(heap.release_soon)  # start() froze this window's objects
 
     # ------------------------------------------------------------------ lifecycle
@@ -123,6 +125,7 @@ class LabelingController(FeatureFlow, QObject):
 
         root, kind, db = self.store.pool_root, self.store.kind, self.store.db_file
         if not root.is_dir():
+            self._offered_locate = True
             self.pool_missing.emit(str(root))  # the window may locate it: relocate_pool rescans
             if not self.store.pool_root.is_dir():
                 self._start_features()  # cached features still work for what is on screen
@@ -148,6 +151,7 @@ class LabelingController(FeatureFlow, QObject):
             self.error.emit(str(exc))
             return False
         self.session.reload_items()  # the item on screen now points into the new folder
+        self._offered_locate = False
         self.rescan()
         return True
 
@@ -199,7 +203,20 @@ class LabelingController(FeatureFlow, QObject):
 
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> None:
+        query = self.current()
+        if query is not None and self._blind(query):
+            self.message.emit(
+                f"The pool folder {self.store.pool_root} is not found, so this item cannot be "
+                "shown or labeled: put the folder back or locate it, or press S."
+            )
+            return
         self._act(lambda: self.session.answer(class_id))
+
+    def _blind(self, query: Query) -> bool:
+        """The item on screen failed to show because its whole folder is away: a class key
+        would label what the user has not seen (it is not flagged: it is not damaged)."""
+        gone = query.item.id == self._folder_gone_item
+        return gone and not self.store.pool_root.is_dir()
 
     def skip(self) -> None:
         self._act(self.session.skip)
@@ -371,7 +388,12 @@ class LabelingController(FeatureFlow, QObject):
         if path is not None and Path(path) != query.abspath:
             return False
         if query.item.origin == "file" and not self.store.pool_root.is_dir():
+            self._folder_gone_item = query.item.id
             self.message.emit(f"The pool folder {self.store.pool_root} is not found.")
+            if not self._offered_locate:  # moved mid-session: offer to find it, once
+                self._offered_locate = True
+                root = str(self.store.pool_root)
+                QTimer.singleShot(0, lambda: self.pool_missing.emit(root))
             return True
         status = "missing" if not query.abspath.exists() else "unreadable"
         try:

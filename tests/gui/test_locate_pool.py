@@ -117,3 +117,36 @@ def test_a_wrong_folder_then_the_right_one(qtbot, tmp_path, monkeypatch) -> None
     assert store.pool_root == moved.resolve()
     assert {it.status for it in store.items()} == {"ok"}
     window.close()
+
+
+def test_a_class_key_labels_nothing_while_the_pool_folder_is_away(
+    qtbot, tmp_path, monkeypatch
+) -> None:
+    asked: list[str] = []
+
+    def question(*args, **kwargs):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    store = ProjectStore.open(_project(tmp_path))
+    window = _window(store)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.viewer.loaded, timeout=30_000):
+        window.show()
+    messages: list[str] = []
+    window.controller.message.connect(messages.append)
+    (tmp_path / "pool").rename(tmp_path / "unmounted")  # moved while the window is open
+    with qtbot.waitSignal(window.viewer.load_failed, timeout=30_000):
+        window.controller.skip()
+    qtbot.waitUntil(lambda: len(asked) == 1)  # the window offers to locate it, once
+    before = len(store.events())
+    window.controller.answer(store.classes()[0].id)
+    assert len(store.events()) == before  # a label on an item nobody saw was recorded
+    assert "cannot be shown or labeled" in messages[-1]
+
+    (tmp_path / "unmounted").rename(tmp_path / "pool")  # it is back: the key labels again
+    window.controller.answer(store.classes()[0].id)
+    assert len(store.events()) == before + 1
+    assert len(asked) == 1
+    window.close()
