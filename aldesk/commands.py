@@ -190,7 +190,7 @@ def _write_json(path: Path, data: object) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from aldesk.core.interop import copy_rows, export_labels
+    from aldesk.core.interop import copy_rows, export_labels, labels_left_out, left_out_text
     from aldesk.core.store import ProjectStore
 
     if args.format == "folders":
@@ -205,9 +205,11 @@ def cmd_export(args: argparse.Namespace) -> int:
                           model_labels=args.model_labels)  # fmt: skip
         unreadable = sum(it.status != "ok" and it.origin == "file" for it in store.items())
         copies = copy_rows(store, predictions is not None, args.model_labels)
+        left_out = labels_left_out(store, args.model_labels)
     text = f"Wrote {count(n, 'row')} to {args.out}"
     if copies:  # more rows than labels: say why, or they look like duplicated answers
         text += f"; {copies} of them for copies of a file, which share its item and label"
+    text += left_out_text(left_out)
     if predictions is not None and unreadable:  # every readable file has a row: say who not
         text += (f" ({count(unreadable, 'unreadable file')} without a row: the review "
                  "window's Unreadable filter lists them)")  # fmt: skip

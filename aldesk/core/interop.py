@@ -187,10 +187,26 @@ def _exported_labels(store: ProjectStore, model_labels: bool) -> tuple[dict, dic
 
 def _exported_items(store: ProjectStore, labels: dict, predictions: bool):
     """The pool files an export has rows for: labelled ones, and with predictions every
-    readable one."""
+    readable one. Not a file gone since its label: its path may now hold other content (a
+    file replaced under the same name), which the row would label wrongly."""
     for item in store.items():
-        if item.origin == "file" and (item.id in labels or (predictions and item.status == "ok")):
+        if item.origin != "file" or item.status == "missing":
+            continue
+        if item.id in labels or (predictions and item.status == "ok"):
             yield item
+
+
+def labels_left_out(store: ProjectStore, model_labels: bool = True) -> int:
+    """Labels an export leaves out: on files deleted or replaced since (the project keeps them,
+    and they come back if the file does)."""
+    labels, _ = _exported_labels(store, model_labels)
+    return sum(it.status == "missing" and it.id in labels for it in store.items())
+
+
+def left_out_text(n: int) -> str:
+    """The export message's clause for :func:`labels_left_out`."""
+    return (f"; {count(n, 'label')} on files deleted or replaced since left out (the project "
+            "keeps them)") if n else ""  # fmt: skip
 
 
 def _iso(timestamp: float) -> str:

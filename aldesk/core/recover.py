@@ -40,6 +40,7 @@ class RecoverReport:
     unknown_items: int = 0  # labels whose item row was lost
     unknown_classes: int = 0  # labels whose class row was lost
     found_by_content: int = 0  # labels whose lost item row was found again by its file's hash
+    gone_files: int = 0  # labels on files deleted or replaced since (left out, as export does)
 
 
 def recover_labels(project: str | os.PathLike, out: str | os.PathLike, fmt: str = "csv"):
@@ -86,7 +87,7 @@ def _copy(db: Path, scratch: Path) -> sqlite3.Connection:
 def _labels(conn: sqlite3.Connection) -> tuple[list[dict], RecoverReport]:
     report = RecoverReport()
     classes = _table(conn, "classes", "id, name, merged_into", report)
-    items = _table(conn, "items", "id, relpath, split, origin", report)
+    items = _table(conn, "items", "id, relpath, split, origin, status", report)
     events = _table(
         conn, "events",
         "id, at, item_id, action, class_id, strategy, score, model_round, split, undoes", report,
@@ -97,7 +98,9 @@ def _labels(conn: sqlite3.Connection) -> tuple[list[dict], RecoverReport]:
     names = {cid: name for cid, name, _ in classes}
     parent = {cid: merged for cid, _, merged in classes}
     paths = {iid: (os.fsdecode(rel) if isinstance(rel, bytes) else rel, split, origin)
-             for iid, rel, split, origin in items}  # fmt: skip
+             for iid, rel, split, origin, _ in items}  # fmt: skip
+    # its path may hold other content now (a file replaced under its name): a wrong label
+    gone = {iid for iid, *_, status in items if status == "missing"}
     answers = current_answers(Event(*e) for e in events)
     labelled = {i for i, e in answers.items() if e.action == "label"}
     found = _find_by_content(conn, labelled - paths.keys())
@@ -112,6 +115,8 @@ def _labels(conn: sqlite3.Connection) -> tuple[list[dict], RecoverReport]:
             report.unknown_items += 1
         elif cls not in names:
             report.unknown_classes += 1
+        elif item_id in gone:
+            report.gone_files += 1
         elif paths[item_id][2] == "file":
             path, split, _ = paths[item_id]
             rows.append({"path": path, "label": names[cls], "split": split or event.split,
@@ -242,6 +247,9 @@ def describe(report: RecoverReport, out: str | os.PathLike) -> str:
     if report.found_by_content:
         lines.append(f"  {report.found_by_content} labels whose item row was lost were matched "
                      "to their files again by content (the pool folder's files were hashed)")  # fmt: skip
+    if report.gone_files:
+        lines.append(f"  {report.gone_files} labels on files deleted or replaced since were left "
+                     "out (their paths no longer hold what was labeled)")  # fmt: skip
     if report.missing_tables:
         lines.append(f"  missing tables: {', '.join(report.missing_tables)}")
     if report.unknown_items or report.unknown_classes:

@@ -120,6 +120,22 @@ def test_every_copy_of_a_file_gets_its_row(store: ProjectStore, tmp_path: Path) 
                     ("z/b again.png", "dog")]  # fmt: skip
 
 
+def test_a_label_on_a_file_gone_since_has_no_row(store: ProjectStore, tmp_path: Path) -> None:
+    """A file replaced under its name is a new item; the old one is missing. Its row named the
+    path that now holds other content, with the old label: a wrong label, silently."""
+    label(store, "a.png", "cat")
+    label(store, "b.png", "dog")
+    store.update_item(ids(store)["a.png"], status="missing")
+    out = tmp_path / "out.csv"
+
+    assert interop.export_labels(store, out) == 1
+    with out.open(newline="") as f:
+        assert [(r["path"], r["label"]) for r in csv.DictReader(f)] == [("b.png", "dog")]
+    assert interop.labels_left_out(store) == 1  # said in the message: the project keeps it
+    assert "1 label on files deleted or replaced" in interop.left_out_text(1)
+    assert len(store.labels()) == 2
+
+
 def test_export_replaces_the_file_atomically(
     store: ProjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -138,3 +138,14 @@ def test_a_lost_items_root_is_found_again_by_the_files_content(tmp_path, capsys)
     assert _read(tmp_path / "out.csv") == truth
     assert "200 labels whose item row was lost were matched to their files again" in out
     assert "16777216" not in out
+
+
+def test_a_label_on_a_file_gone_since_is_left_out_and_counted(tmp_path) -> None:
+    project, truth = _project(tmp_path)
+    with ProjectStore.open(project) as store:
+        gone = next(it for it in store.items() if it.relpath == "d/item-00007.png")
+        store.update_item(gone.id, status="missing")  # its path may now hold other content
+    report = recover_labels(project, tmp_path / "out.csv")
+    del truth["d/item-00007.png"]
+    assert _read(tmp_path / "out.csv") == truth
+    assert report.gone_files == 1 and report.labels == N - 1

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.export_folders import describe, plan_folder_export, write_folder_export
-from aldesk.core.interop import copy_rows, export_labels
+from aldesk.core.interop import copy_rows, export_labels, labels_left_out, left_out_text
 from aldesk.gui.workers import Lane
 
 FORMATS = {
@@ -240,6 +240,7 @@ class Exporter(QObject):
         what += "" if self.choice.model_labels else " (without the model's labels)"
         copies = copy_rows(store, predictions is not None, self.choice.model_labels)
         why = f"; {copies} of them for copies of a file, one item with it" if copies else ""
+        why += left_out_text(labels_left_out(store, self.choice.model_labels))
         self.finished.emit(f"Exported {rows} rows{what} to {self.choice.path}{why}")
 
     def _write_folders(self) -> None:
