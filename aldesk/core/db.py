@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 import sqlite3
 from pathlib import Path
@@ -74,10 +75,14 @@ def _check_synced(conn: sqlite3.Connection) -> None:
     try:
         sync.check()
     except (OSError, sqlite3.Error) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            why = ("The project folder cannot be written any more (its permissions or the disk "
+                   "changed). Make it writable again, or close and reopen the project read-only.")  # fmt: skip
+        else:
+            why = "Is the disk full or failing? Check it, then go on."
         raise StoreWriteError(
             f"The disk reported an error while saving ({exc}): the answers given so far are in "
-            "the project but may not be safely on disk. Is the disk full or failing? Check it, "
-            "then go on."
+            f"the project but may not be safely on disk. {why}"
         ) from exc
 
 

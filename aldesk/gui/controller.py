@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aldesk.core import train_process
-from aldesk.core.errors import AldeskError, ItemUnreadable
+from aldesk.core.errors import AldeskError, ItemUnreadable, ProjectReadOnly
 from aldesk.core.rounds import RoundResult
 from aldesk.core.session import Query, Session
 from aldesk.core.store import ProjectStore
@@ -284,8 +284,8 @@ class LabelingController(FeatureFlow, QObject):
             return
         try:
             action()
-        except ItemUnreadable as exc:  # a class key on an item that could not be shown
-            self.message.emit(str(exc))
+        except (ItemUnreadable, ProjectReadOnly) as exc:  # a key that cannot answer here: a
+            self.message.emit(str(exc))  # line in the status bar, not a dialog per key press
             return
         except AldeskError as exc:  # e.g. disk full: the answer was not saved, say so
             self.error.emit(str(exc))
@@ -358,7 +358,12 @@ class LabelingController(FeatureFlow, QObject):
 
     @Slot(object)
     def _on_ranked(self, result: RoundResult) -> None:
-        if not self.session.apply_result(result):
+        try:
+            applied = self.session.apply_result(result)
+        except AldeskError as exc:  # its round could not be recorded (disk full, read-only)
+            self.message.emit(f"The new model is in use, but its round was not saved: {exc}")
+            applied = True  # the model is in memory: the rest follows it
+        if not applied:
             return
         if result.failure:
             self.message.emit(result.failure)

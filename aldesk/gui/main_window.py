@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
             self._update_navigation()
             return
         self.stack.setCurrentWidget(self.viewer)
-        self.label_bar.set_enabled(True)
+        self.label_bar.set_enabled(not self.store.readonly)  # a read-only project is looked at
         self._update_navigation()
         self.label_bar.set_answer(query.answer.class_id if query.answer else None)
         if query.item.status != "ok":

@@ -60,12 +60,19 @@ def test_answers_are_fsynced_on_the_sync_thread(store: ProjectStore, monkeypatch
     assert all(path.endswith("project.sqlite-wal") for _, path in seen)
 
 
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        (OSError(errno.EIO, "Input/output error"), "Is the disk full or failing?"),
+        (OSError(errno.EACCES, "Permission denied"), "cannot be written any more"),
+    ],
+)
 def test_a_failed_fsync_is_reported_by_the_next_write_and_loses_nothing(
-    store: ProjectStore, monkeypatch
+    store: ProjectStore, monkeypatch, error: OSError, advice: str
 ) -> None:
     first, second = _label(store, 2)
     assert store._conn.wal_sync.flush(timeout=30)
-    real, failures = os.fsync, [OSError(errno.EIO, "Input/output error")]
+    real, failures = os.fsync, [error]
 
     def fsync(fd: int) -> None:
         if failures:
@@ -75,8 +82,9 @@ def test_a_failed_fsync_is_reported_by_the_next_write_and_loses_nothing(
     monkeypatch.setattr(os, "fsync", fsync)
     store.record(first, "skip")  # committed; its fsync fails on the thread
     assert store._conn.wal_sync.flush(timeout=30)
-    with pytest.raises(StoreWriteError, match="disk reported an error"):
+    with pytest.raises(StoreWriteError, match="disk reported an error") as raised:
         store.record(second, "skip")
+    assert advice in str(raised.value)  # a folder made read-only is not a failing disk
     store.record(second, "skip")  # told once; the disk works again
     assert [(e.item_id, e.action) for e in store.events()][-2:] == [
         (first, "skip"),

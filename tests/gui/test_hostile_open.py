@@ -155,6 +155,29 @@ def test_a_failed_save_while_choosing_the_next_item_is_shown(qtbot, project, dia
     manager.shutdown()
 
 
+def test_a_round_that_cannot_be_saved_is_a_line_not_a_traceback(
+    qtbot, project, dialogs, monkeypatch
+):
+    manager = WindowManager()
+    window = _opened(qtbot, manager, project)
+    qtbot.waitUntil(lambda: not window.controller.features.busy, timeout=60_000)
+    messages: list[str] = []
+    window.controller.message.connect(messages.append)
+
+    def full_disk(result):
+        raise StoreWriteError("Could not save: the disk is full.")
+
+    monkeypatch.setattr(window.controller.session, "apply_result", full_disk)
+    classes = window.store.classes()
+    for k in range(4):  # two classes labeled: the first model trains
+        window.controller.answer(classes[k % 2].id)
+    window.controller.retrain_now()  # the round's record is written when its model arrives
+    qtbot.waitUntil(lambda: any("round was not saved" in m for m in messages), timeout=60_000)
+    assert "the disk is full" in messages[-1]
+    window.close()
+    manager.shutdown()
+
+
 def test_a_read_only_project_opens_read_only_and_says_so(qtbot, project, dialogs, monkeypatch):
     real_open = os.open
 
@@ -173,8 +196,14 @@ def test_a_read_only_project_opens_read_only_and_says_so(qtbot, project, dialogs
     assert notice.text() == "Read-only: its folder is read-only"
     window.grab().save(str(project.parent / "read-only.png"))
     key = window.store.classes()[0].hotkey
-    qtbot.keyClick(window, getattr(Qt.Key, f"Key_{key.upper()}"))
-    assert "is open read-only (its folder is read-only)" in dialogs[-1]
+    messages: list[str] = []
+    window.controller.message.connect(messages.append)
+    shown = len(dialogs)
+    assert not window.label_bar.button(window.store.classes()[0].id).isEnabled()
+    for _ in range(3):  # a line in the status bar, not a dialog per key press (930 in a trial)
+        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{key.upper()}"))
+    assert len(dialogs) == shown
+    assert "is open read-only (its folder is read-only)" in messages[-1]
     window.close()
     manager.shutdown()
     with ProjectStore.open(project, readonly="test") as again:
