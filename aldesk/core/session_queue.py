@@ -85,7 +85,11 @@ class QueueState:
         n_test = len(tests) - len(open_tests)
         batch = self.settings.batch
         trusted = n_test >= trusted_test_items(self.settings.test_size)
-        if n_test >= math.ceil(n_pool / max(3, batch if trusted else min(batch, 5))):
+        spacing = max(3, batch if trusted else min(batch, 5))
+        behind = n_test < math.ceil(n_pool / spacing)
+        # ...and one after every batch since the last, so a batch raised mid-session (5 -> 10
+        # at 133 answers) does not stop them for the next 167 answers
+        if not behind and _pool_answers_since_test(answers, set(tests)) < spacing:
             return None
         rng = np.random.default_rng(self.settings.random_state + 7)
         return int(rng.permutation(sorted(open_tests))[0]), "test", None
@@ -254,3 +258,14 @@ class QueueState:
 
     def note_answer(self, item: Item) -> None:
         self._synth_scores.pop(item.id, None)
+
+
+def _pool_answers_since_test(answers: dict[int, Event], tests: set[int]) -> int:
+    """The user's pool answers after the newest test answer (a stream's discards are the
+    model's); reads back from the newest answer, so it stops after about one batch."""
+    n = 0
+    for ev in reversed(answers.values()):
+        if ev.item_id in tests:
+            break
+        n += ev.split == "pool" and ev.action != "discard"
+    return n

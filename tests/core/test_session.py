@@ -173,6 +173,30 @@ def test_test_items_reach_the_trusted_count_whatever_the_batch(tmp_path, data) -
     store.close()
 
 
+def test_test_items_keep_coming_after_the_batch_is_raised(tmp_path, data) -> None:
+    """Test items were spaced by all pool answers over the batch: raising it from 5 to 10 at
+    133 answers stopped them until 300. They come one per batch since the last one."""
+    X, y = data
+    store = _project(tmp_path, y, batch=5, test_size=60)
+    store.set_split(list(range(1, 61)), "test")
+    session = Session(store, _features(X))
+
+    def answer(n: int) -> list[bool]:
+        asked = []
+        for _ in range(n):
+            q = session.current()
+            asked.append(q.is_test)
+            session.answer(_truth(session, y, q.item.id))
+        return asked
+
+    answer(200)
+    store.set("batch", 10)
+    session.reload_settings()
+    later = answer(60)
+    assert 4 <= sum(later) <= 7  # one per 10 pool answers (none at all before)
+    store.close()
+
+
 def test_retrain_is_due_every_batch_and_stale_results_are_dropped(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y)
