@@ -100,7 +100,8 @@ def _add_new(sub) -> None:
                    help="how the seed set is drawn (default: random)")  # fmt: skip
     p.add_argument("--test-size", type=count(0), default=50, help="random held-out test items")
     p.add_argument("--budget", type=count(1), default=None,
-                   help="stop advice after this many labels")  # fmt: skip
+                   help="stop asking after this many labels on pool items (held-out test "
+                   "items are not counted)")  # fmt: skip
     p.add_argument("--target-accuracy", type=ACCURACY, default=None,
                    help="stop advice at this test accuracy, in (0, 1]")  # fmt: skip
     p.add_argument("--kind", choices=("image", "audio"), default=None,

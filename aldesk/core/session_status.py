@@ -254,7 +254,8 @@ def nothing_left_text(
     from aldesk.core.stream_status import ended_text
 
     if spent is not None:
-        return f"The label budget is spent: {spent} of {budget} labels."
+        return (f"The label budget is spent: {spent} of {budget} labels on pool items (test "
+                "items are not counted). Raise the budget in Project → Settings to go on.")  # fmt: skip
     unreadable = nothing_readable_text(index, items, watched)
     if unreadable is not None:
         return unreadable

@@ -92,8 +92,10 @@ def target_accuracy(metrics: Metrics | None, target: float, min_test_items: int 
     Too few test items give a meaningless accuracy, so the criterion waits for
     ``min_test_items``; the reason quotes the 95% interval so the person can judge.
     """
-    if metrics is None or metrics.n < min_test_items:
-        n = 0 if metrics is None else metrics.n
+    if metrics is None:  # its test labels may be many: no model has been scored on them
+        return Advice(False, "No model has been measured on the test items yet.")
+    if metrics.n < min_test_items:
+        n = metrics.n
         return Advice(
             False,
             f"Only {count(n, 'test item')} {be(n)} labeled; accuracy "

@@ -217,7 +217,7 @@ def test_asking_stops_at_the_label_budget(tmp_path, data) -> None:
     _label(session, y, 4)
 
     assert session.current() is None
-    assert session.done_text().startswith("The label budget is spent: 4 of 4 labels.")
+    assert session.done_text().startswith("The label budget is spent: 4 of 4 labels on pool items")
     assert "4 of 4 labels" in session.status().advice.reason
     assert len(store.labels()) == 4
     session.undo()  # a withdrawn label gives the budget one back

@@ -51,7 +51,9 @@ def test_target_accuracy_waits_below_target():
 def test_target_accuracy_waits_for_enough_test_items():
     advice = target_accuracy(_metrics(10, 10), 0.9, min_test_items=30)
     assert not advice.stop and "10 test items" in advice.reason
-    assert not target_accuracy(None, 0.9).stop
+    before = target_accuracy(None, 0.9)  # no model yet, whatever the test labels given
+    assert not before.stop and "No model has been measured" in before.reason
+    assert "Only 0" not in before.reason  # said while 7 of 30 test items were labeled
 
 
 def test_cohen_kappa_matches_sklearn_and_handles_constant_predictions():

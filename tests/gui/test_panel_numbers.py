@@ -191,7 +191,8 @@ def test_label_budget_is_not_overshot(qtbot, tmp_path) -> None:
         _press_answer(qtbot, window, truth)
 
     assert window.controller.current() is None
-    assert "The label budget is spent: 4 of 4 labels." in window.done_label.text()
+    assert "The label budget is spent: 4 of 4 labels on pool items" in window.done_label.text()
+    assert "Raise the budget in Project → Settings" in window.done_label.text()
     qtbot.keyClick(window, Qt.Key.Key_1)  # a class key past the budget answers nothing
     assert len(window.store.labels()) == 4
     _settle(qtbot, window)

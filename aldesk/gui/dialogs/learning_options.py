@@ -105,7 +105,12 @@ class LearningOptions(QWidget):
     def _build_stopping_group(self) -> QGroupBox:
         box = QGroupBox("Tell me to stop when")
         self.use_budget = QCheckBox("I have given")
-        self.budget = spin(1, 1_000_000, 500, " labels")
+        self.budget = spin(1, 1_000_000, 500, " pool labels")
+        self.budget.setToolTip(
+            "Labels on pool items, the ones the model learns from; held-out test items are "
+            "asked besides and not counted. When they are given aldesk stops asking: raise "
+            "the budget in Project → Settings to go on."
+        )
         self.use_target = QCheckBox("Test accuracy reaches")
         self.target = QDoubleSpinBox(decimals=1, minimum=1.0, maximum=100.0, value=95.0,
                                      suffix=" %")  # fmt: skip
