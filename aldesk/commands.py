@@ -70,6 +70,8 @@ def _status_of(store) -> tuple:
     pace = read_pace(store, st.n_pool)
     projection = pace.projection
     left, discarded = left_to_ask(store)
+    settings = ProjectSettings.from_store(store)
+    adaptive = settings.scenario == "stream" and settings.stream_threshold is None
     return st, pace, {
         "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
@@ -85,8 +87,10 @@ def _status_of(store) -> tuple:
         "labels_per_hour": pace.overall_rate, "seconds_spent": pace.overall_seconds,
         "labels_to_target": projection.needed if projection else None,
         "projection": projection.text if projection else None,
-        "scenario": ProjectSettings.from_store(store).scenario,
+        "scenario": settings.scenario,
         "left_to_ask": left, "discarded": discarded,
+        # the share of arrivals an adaptive stream threshold asks (None: a fixed threshold)
+        "stream_share": settings.stream_budget if adaptive else None,
         # what a script polling for the end reads: nothing more will be asked (the advice's
         # "stop" is only the stopping rules', and said "keep going" on an ended stream)
         "finished": left == 0 or (st.budget is not None and st.n_labeled >= st.budget),
@@ -96,6 +100,7 @@ def _status_of(store) -> tuple:
 def cmd_status(args: argparse.Namespace) -> int:
     from aldesk.core.pace import IDLE_GAP, duration_text
     from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text
+    from aldesk.core.stream_status import discard_reason
 
     st, pace, s = _read_status(args.project)
     if args.json:
@@ -119,8 +124,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if s["projection"]:
         print(f"to the target accuracy: {s['projection']}")
     if s["scenario"] == "stream":
-        print(f"stream: {s['discarded']} discarded (the model was sure enough of them), "
-              f"{s['left_to_ask']} waiting")  # fmt: skip
+        why = discard_reason(s["stream_share"] is not None, s["stream_share"])
+        print(f"stream: {s['discarded']} discarded ({why}), {s['left_to_ask']} waiting")
     budget_spent = st.budget is not None and st.n_labeled >= st.budget
     if s["left_to_ask"] == 0 and not budget_spent and not s["stop"]:
         why = ("the stream has ended (every arrival seen)" if s["scenario"] == "stream"

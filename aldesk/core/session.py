@@ -204,7 +204,7 @@ class Session(HistoryNavigation):
         return self.queue.pending_synth(self._answers)
 
     def _seed_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
-        # a stream has no seed set of its own: its first arrivals are queried until a model exists
+        # a stream's seed set is its first arrivals, asked until the seed labels are in
         if self.settings.scenario == "stream" or self.model.can_rank(self.state):
             return None
         return self.queue.next_seed(unavailable, self.features, self.model.row_of)
@@ -216,8 +216,8 @@ class Session(HistoryNavigation):
         return self.queue.next_seed(unavailable, self.features, self.model.row_of)
 
     def _strategy_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
-        if self.settings.scenario == "stream":
-            return self.queue.next_stream(unavailable, self.model, self._record_discard)
+        if self.settings.scenario == "stream":  # discards only once the seed labels are in
+            return self.queue.next_stream(unavailable, self.model, self._record_discard, self.state)
         return self.queue.next_ranked(unavailable, self.model)
 
     def _record_discard(self, item_id: int, score: float) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Container, Mapping
 
 import numpy as np
 
+from aldesk.core.answer_state import AnswerState
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.item_columns import ItemColumns
 from aldesk.core.item_index import ItemIndex, arrival_key, is_arrival
@@ -217,10 +218,18 @@ class QueueState:
         return VariableUncertainty(self.settings.stream_budget)
 
     def next_stream(
-        self, unavailable: set[int], model: ModelState, discard: Callable[[int, float], None]
+        self,
+        unavailable: set[int],
+        model: ModelState,
+        discard: Callable[[int, float], None],
+        state: AnswerState,
     ) -> Pick | None:
-        """The next arrival the threshold queries; arrivals it passes over are discarded."""
-        arrivals = self.index.arrivals
+        """The next arrival the threshold queries; arrivals it passes over are discarded.
+
+        Until the seed set's labels are in every arrival is asked: a model of 4 labels passed
+        over arrivals of classes it had never seen.
+        """
+        arrivals, seeded = self.index.arrivals, model.can_rank(state)
         try:
             for k in range(self._stream_from, len(arrivals)):
                 item_id = arrivals[k]
@@ -231,8 +240,8 @@ class QueueState:
                 proba = model.proba_of(item_id)
                 if proba is None and model.ranking is not None:
                     continue  # no view of it yet (features being read): decided once it has one
-                if proba is None:
-                    return item_id, "seed", None  # no model yet: query what arrives
+                if proba is None or not seeded:
+                    return item_id, "seed", None  # no model (or seed set) yet: ask what arrives
                 decision = self._stream.decide(np.array(list(proba.values())))
                 if decision.query:
                     return item_id, "stream", 1.0 - decision.score

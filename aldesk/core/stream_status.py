@@ -21,7 +21,7 @@ class StreamSummary:
     Attributes:
         seen: Arrivals decided so far (queried + discarded).
         queried: Arrivals put to the user (answered, or on screen now).
-        discarded: Arrivals the model was sure enough about to pass over.
+        discarded: Arrivals passed over (see :func:`discard_reason`).
         waiting: Readable arrivals not decided yet (later in the stream, or still being read).
         threshold: The confidence an arrival must reach to be discarded.
         adaptive: The threshold adapts so that about ``budget`` of arrivals are queried.
@@ -82,7 +82,19 @@ def ended_text(summary: StreamSummary, watched: bool) -> str | None:
     if summary.waiting > 0 or not summary.discarded:
         return None
     when = "as they arrive" if watched else "when the project is opened again"
+    why = discard_reason(summary.adaptive, summary.budget)
     return (f"The stream has ended: all {count(summary.seen, 'arrival')} were seen; "
-            f"{summary.queried} queried, {summary.discarded} discarded because the model was "
-            "sure enough of them. To label some of those too, open View → Review labels… and "
-            f"choose “Not yet seen”. Files added to the pool folder join the stream {when}.")  # fmt: skip
+            f"{summary.queried} queried, {summary.discarded} discarded ({why}). To label some "
+            "of those too, open View → Review labels… and choose “Not yet seen”. Files added "
+            f"to the pool folder join the stream {when}.")  # fmt: skip
+
+
+def discard_reason(adaptive: bool, budget: float | None) -> str:
+    """Why arrivals were passed over. The adaptive rule also passes over unsure ones once its
+    share of arrivals is asked: "the model was sure" alone was wrong for half of them."""
+    if not adaptive or budget is None:
+        return "the model was sure enough of them"
+    return (
+        f"the model was sure enough of them, or {budget:.0%} of the arrivals had already "
+        "been asked, the share the adaptive threshold keeps to"
+    )

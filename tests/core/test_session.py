@@ -275,6 +275,19 @@ def test_stream_mode_discards_confident_arrivals(tmp_path, data) -> None:
     store.close()
 
 
+def test_a_stream_discards_nothing_until_the_seed_labels_are_in(tmp_path, data) -> None:
+    """A model of 4 labels passed over arrivals of classes it had never seen."""
+    X, y = data
+    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3, seed_size=12)
+    session = Session(store, _features(X))
+    _label(session, y, 11)  # trained every batch of 5, as a session does
+    assert store.rounds()  # a model ranks the arrivals by now...
+    assert all(e.action == "label" for e in store.events())  # ...and nothing was discarded
+    _label(session, y, 20)
+    assert any(e.action == "discard" for e in store.events())
+    store.close()
+
+
 def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
     tmp_path, data, capsys
 ) -> None:
@@ -290,6 +303,8 @@ def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
     text = session.done_text()
     assert text.startswith(f"The stream has ended: all {N_ITEMS} arrivals were seen")
     assert f"{summary.discarded} discarded" in text and "“Not yet seen”" in text
+    # the adaptive rule passes over unsure arrivals too once its share is asked: say both
+    assert "or 30% of the arrivals had already been asked" in text
     assert "Every readable item" not in text
     answers = store.answers()
     discarded = {i for i, e in answers.items() if e.action == "discard"}
@@ -301,6 +316,7 @@ def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
     assert main(["status", str(store.path)]) == 0  # the command line says the same
     out = capsys.readouterr().out
     assert f"stream: {summary.discarded} discarded" in out and ", 0 waiting" in out
+    assert "or 30% of the arrivals had already been asked" in out
     assert "nothing left to ask: the stream has ended" in out and "keep going" not in out
     store.close()
 

@@ -27,8 +27,9 @@ class StreamPanel(QGroupBox):
         for caption, label, tip in (
             ("Seen:", self.seen, "Arrivals the stream has decided on."),
             ("Queried:", self.queried, "Arrivals put to you (answered, or on screen now)."),
-            ("Discarded:", self.discarded, "Arrivals the model was sure enough about to pass "
-                                           "over; they are never asked."),
+            ("Discarded:", self.discarded, "Arrivals passed over, never asked: the model was "
+                                           "sure enough of them, or (adaptive threshold) its "
+                                           "share of arrivals to ask was used up."),
             ("Waiting:", self.waiting, "Arrivals not decided yet: later in the stream, or "
                                        "their features are still being read."),
             ("Threshold:", self.threshold, "An arrival the model is less sure about than this "
