@@ -23,6 +23,8 @@ EXIT_READER_GONE = 141  # what a Unix command killed by SIGPIPE reports: 128 + 1
 STRATEGY_HELP = ("pool query strategy: tcm (the default: typical items first, then margin), "
                  "margin, entropy, least_confidence, qbc, density, adaptive or random")  # fmt: skip
 SCENARIO_HELP = "pool: the model ranks every item; stream: items arrive one at a time"
+STREAM_SHARE_HELP = ("stream scenario: the share of arrivals asked about, in (0, 1] (default "
+                     "0.2); the threshold adapts to keep to it")  # fmt: skip
 MODELS = ("logreg", "svm", "forest", "committee")
 MODEL_HELP = "logreg (the default, logistic regression), svm, forest or committee (for qbc)"
 COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo",
@@ -92,6 +94,7 @@ def _add_new(sub) -> None:
     _add_features_option(p)
     p.add_argument("--scenario", choices=("pool", "stream", "synthesis"), default="pool",
                    help=SCENARIO_HELP + "; synthesis: now and then an item the model made")  # fmt: skip
+    p.add_argument("--stream-share", type=ACCURACY, default=None, help=STREAM_SHARE_HELP)
     p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
     p.add_argument("--batch", type=count(1), default=5, help="labels between retrains (k)")
     p.add_argument("--seed-size", type=count(0), default=None,
@@ -135,6 +138,7 @@ def _add_simulate(sub) -> None:
     p.add_argument("--repeats", type=count(1, 10_000), default=1,
                    help="runs, each with its own test split and seed set")  # fmt: skip
     p.add_argument("--mode", choices=("pool", "stream"), default="pool", help=SCENARIO_HELP)
+    p.add_argument("--stream-share", type=ACCURACY, default=None, help=STREAM_SHARE_HELP)
     p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
     p.add_argument("--cache", type=Path, default=None, help="feature cache to reuse across runs")
     p.add_argument("--out", type=Path, required=True, help="where to write curve.json")

@@ -144,7 +144,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         args.pool, args.oracle, strategy=args.strategy, features=args.features,
         budget=args.budget, batch=args.batch,
         seed_size=args.seed_size, test_fraction=args.test_fraction, repeats=args.repeats,
-        mode=args.mode, model=args.model, cache=args.cache,
+        mode=args.mode, model=args.model, cache=args.cache, stream_share=args.stream_share,
         log=lambda m: print(m, file=sys.stderr),
     )  # fmt: skip
     _write_json(args.out, curve)

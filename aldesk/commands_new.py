@@ -59,7 +59,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         strategy=args.strategy, representation=args.features, scenario=args.scenario,
         model=args.model, batch=args.batch, seed_size=args.seed_size,
         seed_method=args.seed_method, test_size=args.test_size, budget=args.budget,
-        target_accuracy=args.target_accuracy,
+        target_accuracy=args.target_accuracy, stream_budget=args.stream_share,
     )  # fmt: skip
     settings = ProjectSettings.for_classes(
         len(classes), **{k: v for k, v in chosen.items() if v is not None}

@@ -69,6 +69,8 @@ class ProjectSettings:
             raise AldeskError("Synthesized queries come one in N items: N must be at least 1.")
         if self.test_size < 0 or self.seed_size < 0:
             raise AldeskError("Seed and test sizes cannot be negative.")
+        if not 0 < self.stream_budget <= 1:
+            raise AldeskError("A stream asks about a share of its arrivals: above 0 and at most 1.")
         _check_strategy(self.strategy)
         from aldesk.core.representation import REPRESENTATIONS
 

@@ -230,6 +230,8 @@ class QueueState:
         over arrivals of classes it had never seen.
         """
         arrivals, seeded = self.index.arrivals, model.can_rank(state)
+        if isinstance(self._stream, VariableUncertainty):  # its share follows the settings
+            self._stream.budget_fraction = self.settings.stream_budget
         try:
             for k in range(self._stream_from, len(arrivals)):
                 item_id = arrivals[k]

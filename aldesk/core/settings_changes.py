@@ -18,12 +18,13 @@ from aldesk.core.project import ProjectSettings
 from aldesk.core.store import ProjectStore
 
 EDITABLE = ("strategy", "batch", "budget", "target_accuracy", "stable_predictions", "model",
-            "representation", "synthesis_every")  # fmt: skip
+            "representation", "synthesis_every", "stream_budget")  # fmt: skip
 HISTORY_KEY = "settings_history"
 _NAMES = {"strategy": "strategy", "batch": "batch", "budget": "label budget",
           "target_accuracy": "target accuracy", "stable_predictions": "stable predictions",
           "model": "model", "representation": "features",
-          "synthesis_every": "synthesized queries one in"}  # fmt: skip
+          "synthesis_every": "synthesized queries one in",
+          "stream_budget": "share of arrivals asked"}  # fmt: skip
 
 
 @dataclass(frozen=True)

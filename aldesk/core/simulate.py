@@ -57,6 +57,7 @@ def simulate(
     model: str = "logreg",
     cache: str | Path | None = None,
     log: Log | None = None,
+    stream_share: float | None = None,
 ) -> dict:
     """Run ``repeats`` active-learning runs and return the learning curves (``curve.json``).
 
@@ -79,7 +80,8 @@ def simulate(
     batch = defaults.batch if batch is None else batch
     template = ProjectSettings(
         strategy=strategy, representation=features, scenario=mode, model=model,
-        batch=batch, seed_size=seed_size, stream_budget=0.2,
+        batch=batch, seed_size=seed_size,
+        stream_budget=defaults.stream_budget if stream_share is None else stream_share,
     )  # fmt: skip
     template.validate()  # a typo fails now, not after minutes of feature extraction
     with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
@@ -97,13 +99,13 @@ def simulate(
             finally:
                 store.close()
         n_items = sum(1 for it in _items_of(base) if it.status == "ok")
-    stream = mode == "stream"  # it queries by a threshold and has no seed set: say so
+    stream = mode == "stream"  # it queries by a threshold, not the strategy: say so
     return {
         "strategy": "stream threshold" if stream else strategy, "mode": mode,
         "n_items": n_items, "classes": classes,
         "features": matrix.extractor_id, "representation": features,
         "layout": layout.to_json(), "chosen_at_end": chosen,
-        "seed_size": 0 if stream else seed_size,
+        "seed_size": seed_size, "stream_share": template.stream_budget if stream else None,
         "budget": budget, "batch": batch,
         "full_accuracy": float(np.mean(full)) if full else None, "runs": runs,
     }  # fmt: skip
@@ -248,7 +250,11 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
     why = ""
     if ended:
         stream = session.settings.scenario == "stream"
-        why = " (the stream ended: every arrival seen)" if stream else " (nothing left to ask)"
+        why = " (nothing left to ask)"
+        if stream:
+            st = session.stream_summary()
+            why = (f" (the stream ended: every arrival seen, {st.discarded} passed over; it asks "
+                   f"about {session.settings.stream_budget:.0%} of arrivals)")  # fmt: skip
     final = f"{curve['accuracy'][-1]:.3f}" if curve["accuracy"] else "none (no model)"
     log(f"repeat {repeat}: {n_labels} labels{why}, final accuracy {final}")
     return curve

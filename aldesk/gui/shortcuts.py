@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QVBoxLayout
 
 from aldesk.core.store import ClassInfo
+from aldesk.gui.window_state import default_size
 
 # name, menu text, shortcuts, target ('c' controller, 'w' window, 'v' viewer), method, audio-only
 ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
@@ -80,5 +82,5 @@ class ShortcutSheet(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(table)
         layout.addWidget(buttons)
-        self.resize(460, 520)
+        self.resize(default_size(QSize(460, 520)))
         self.table = table

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from aldesk import __version__
 from aldesk.gui import recent, style
 from aldesk.gui.actions import APP_ACTIONS, build_actions
+from aldesk.gui.window_state import default_size
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 EXISTS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -45,7 +46,7 @@ class WelcomeWindow(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("aldesk")
-        self.resize(860, 520)
+        self.resize(default_size(QSize(860, 520)))
         self._build()
         self._wire()
         self.refresh()

@@ -55,10 +55,11 @@ def restore(window: QMainWindow, splitter: QSplitter, project_path: str | Path) 
     return False
 
 
-def default_size() -> QSize:
-    """DEFAULT_SIZE, shrunk to 95 % of the primary screen's free area (a 1366 × 768 laptop)."""
+def default_size(wanted: QSize = DEFAULT_SIZE) -> QSize:
+    """``wanted``, shrunk to 95 % of the primary screen's free area (a 1366 × 768 laptop, or
+    one at 150 %: 911 × 512 logical pixels)."""
     screen = QGuiApplication.primaryScreen()
     if screen is None:
-        return DEFAULT_SIZE
+        return wanted
     free = screen.availableGeometry()
-    return DEFAULT_SIZE.boundedTo(QSize(int(free.width() * 0.95), int(free.height() * 0.95)))
+    return wanted.boundedTo(QSize(int(free.width() * 0.95), int(free.height() * 0.95)))

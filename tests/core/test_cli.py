@@ -267,3 +267,18 @@ def test_output_to_a_reader_that_has_gone_ends_quietly(tmp_path, pool, args, cod
         os.close(write_end)
     assert done.returncode in code
     assert done.stderr == ""  # no traceback, no "Broken pipe" error
+
+
+def test_a_stream_project_takes_its_share_of_arrivals(tmp_path, pool, capsys) -> None:
+    folder, _ = pool
+    project = tmp_path / "s"
+    assert main(["new", str(project), "--pool", str(folder), "--classes",
+                 ",".join(str(d) for d in range(10)), "--scenario", "stream",
+                 "--stream-share", "0.35", "--no-features"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["status", str(project), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stream_share"] == 0.35
+    with pytest.raises(SystemExit) as refused:  # argparse's usage error, one line
+        main(["new", str(tmp_path / "t"), "--pool", str(folder), "--classes", "a,b",
+              "--stream-share", "0"])  # fmt: skip
+    assert refused.value.code == 2 and "out of range" in capsys.readouterr().err

@@ -161,5 +161,10 @@ def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
     given = next(int(m.split(": ")[1].split(" ")[0]) for m in said if m.startswith("repeat 0"))
     assert given < 200 and run["n_labels"][-1] == given
     assert any("the stream ended" in m for m in said)
-    # it reported the pool strategy and seed set a stream does not use ("tcm", 20)
-    assert curve["strategy"] == "stream threshold" and curve["seed_size"] == 0
+    # it reported the pool strategy a stream does not use ("tcm"); its seed set it now uses
+    assert curve["strategy"] == "stream threshold" and curve["stream_share"] == 0.2
+    assert any("passed over; it asks about 20% of arrivals" in m for m in said)
+    half = simulate(pool, labels, budget=200, batch=5, mode="stream", cache=tmp_path / "c",
+                    stream_share=0.5, log=said.append)  # fmt: skip
+    assert half["stream_share"] == 0.5  # a larger share asks more before the stream ends
+    assert half["runs"][0]["n_labels"][-1] > given

@@ -70,3 +70,11 @@ def test_a_running_session_follows_the_change(store) -> None:
     session.reload_settings()
     assert session.settings.batch == 20 and session.model.settings.model == "forest"
     assert session.queue.settings is session.settings
+
+
+def test_a_streams_share_of_arrivals_can_be_changed(store) -> None:
+    change = change_settings(store, {"stream_budget": 0.5}, n_labels=7)
+    assert change.summary() == "share of arrivals asked 20% → 50%"
+    assert ProjectSettings.from_store(store).stream_budget == 0.5
+    with pytest.raises(AldeskError, match="share of its arrivals"):
+        change_settings(store, {"stream_budget": 0}, n_labels=7)

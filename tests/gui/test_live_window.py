@@ -177,6 +177,10 @@ def test_learning_options_offer_one_synthesized_in_n_for_synthesis_only(qtbot) -
     options.set_values({"scenario": "synthesis", "synthesis_every": 7})
     assert options.synthesis_every.isVisible()
     assert options.values()["synthesis_every"] == 7
+    assert not options.stream_share.isVisible()  # the stream's share: for streams only
+    options.set_values({"scenario": "stream", "stream_budget": 0.35})
+    assert options.stream_share.isVisible() and not options.synthesis_every.isVisible()
+    assert options.values()["stream_budget"] == 0.35  # it could be set nowhere
 
 
 def test_a_vanished_pool_folder_is_not_rescanned_on_every_event(

@@ -7,7 +7,7 @@ source, the installed distributions aldesk requires.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from aldesk import __version__, notices
 from aldesk.gui import style
 from aldesk.gui.dialogs.form import muted_label
+from aldesk.gui.window_state import default_size
 
 
 class AboutDialog(QDialog):
@@ -44,7 +45,7 @@ class AboutDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         buttons.button(QDialogButtonBox.StandardButton.Close).setFocus()
-        self.resize(760, 580)
+        self.resize(default_size(QSize(760, 580)))  # a small screen: smaller
 
 
 def _header() -> QHBoxLayout:

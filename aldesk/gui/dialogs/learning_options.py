@@ -44,8 +44,11 @@ _HELP = {
     "test": "Kept aside at random and labeled too, to measure accuracy honestly.",
     "synthesis_every": "How often a blend the model made is asked among your files (at most "
     "one per retrain). Press X (Can't label) on a blend that looks like noise.",
+    "stream_budget": "The share of arriving items you are asked about: the least certain "
+    "ones, the threshold adapting to keep to it. The others are passed over.",
 }
 SYNTHESIS_EVERY_DEFAULT = ProjectSettings().synthesis_every
+STREAM_SHARE_DEFAULT = round(ProjectSettings().stream_budget * 100)
 _CHOICES = {"strategy": POOL_STRATEGIES, "representation": REPRESENTATIONS, "model": MODELS,
             "scenario": SCENARIO_TEXT}  # fmt: skip
 # The core's feature descriptions are whole sentences: short names for the list.
@@ -105,7 +108,7 @@ class LearningOptions(QWidget):
     def _build_stopping_group(self) -> QGroupBox:
         box = QGroupBox("Tell me to stop when")
         self.use_budget = QCheckBox("I have given")
-        self.budget = spin(1, 1_000_000, 500, " pool labels")
+        self.budget = spin(1, 1_000_000, 500, " labels")  # on pool items: see its tooltip
         self.budget.setToolTip(
             "Labels on pool items, the ones the model learns from; held-out test items are "
             "asked besides and not counted. When they are given aldesk stops asking: raise "
@@ -159,6 +162,10 @@ class LearningOptions(QWidget):
         self.batch = spin(1, 500, DEFAULTS["batch"], " answers")
         self.seed_size = spin(0, 10_000, ProjectSettings.for_classes(0).seed_size, " items")
         self.seed_method = combo(SEED_STRATEGIES, DEFAULTS["seed_method"])
+        self.seed_method.setMinimumContentsLength(8)  # beside the spin box: it set the column
+        self.seed_method.setSizeAdjustPolicy(  # wider than the dialog's, cutting its text off
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.test_size = spin(0, 100_000, DEFAULTS["test_size"], " items")
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_size)
@@ -168,12 +175,17 @@ class LearningOptions(QWidget):
         rows = [("Retrain every", self.batch, "batch")]
         if not self._existing:
             rows += [("Seed set", seed_row, "seed"), ("Test set", self.test_size, "test")]
-        rows += [("Synthesized queries", self.synthesis_every, "synthesis_every")]
+        self.stream_share = spin(1, 100, STREAM_SHARE_DEFAULT, " % of arrivals")
+        self.stream_share.setPrefix("ask about ")
+        rows += [("Synthesized queries", self.synthesis_every, "synthesis_every"),
+                 ("Stream", self.stream_share, "stream_budget")]  # fmt: skip
         for title, field, key in rows:
             form.addRow(title, field)
             form.addRow("", muted_label(_HELP[key]))
-        self._synthesis_rows = (form.rowCount() - 2, form.rowCount() - 1)
+        n = form.rowCount()
+        self._scenario_rows = {"synthesis": (n - 4, n - 3), "stream": (n - 2, n - 1)}
         self.synthesis_every.valueChanged.connect(self._on_advanced_edited)
+        self.stream_share.valueChanged.connect(self._on_advanced_edited)
         self.batch.valueChanged.connect(self._on_advanced_edited)
         self.seed_method.currentIndexChanged.connect(self._on_advanced_edited)
         self.test_size.valueChanged.connect(self._on_advanced_edited)
@@ -188,6 +200,7 @@ class LearningOptions(QWidget):
             batch=self.batch.value(), seed_size=self.seed_size.value(),
             seed_method=self.seed_method.currentData(), test_size=self.test_size.value(),
             synthesis_every=self.synthesis_every.value(),
+            stream_budget=self.stream_share.value() / 100,
             budget=self.budget.value() if self.use_budget.isChecked() else None,
             target_accuracy=self.target.value() / 100 if self.use_target.isChecked() else None,
             stable_predictions=self.stable.isChecked(),
@@ -211,6 +224,8 @@ class LearningOptions(QWidget):
                 )
             if "seed_size" in values:
                 self.seed_size.setValue(int(values["seed_size"]))
+            if "stream_budget" in values:
+                self.stream_share.setValue(round(float(values["stream_budget"]) * 100))
             self._set_stopping(values)
         finally:
             self._applying = False
@@ -249,10 +264,12 @@ class LearningOptions(QWidget):
             self.stable.setChecked(bool(values["stable_predictions"]))
 
     def _show_synthesis_rows(self) -> None:
-        """ "Synthesized: one in N" only matters, so only shows, in the synthesis scenario."""
+        """ "Synthesized: one in N" only shows in the synthesis scenario, the stream's share of
+        arrivals in the stream scenario: they matter nowhere else."""
         form = self.advanced.layout()
-        for row in self._synthesis_rows:
-            form.setRowVisible(row, self.combos["scenario"].currentData() == "synthesis")
+        for scenario, rows in self._scenario_rows.items():
+            for row in rows:
+                form.setRowVisible(row, self.combos["scenario"].currentData() == scenario)
 
     def _show_preset(self, name: str) -> None:
         self.preset.blockSignals(True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +43,7 @@ from aldesk.gui.dialogs.project_spec import (
     NewProjectSpec,
     validate_spec,
 )
+from aldesk.gui.window_state import default_size
 from aldesk.gui.workers import Lane
 
 __all__ = ["NewProjectDialog", "NewProjectSpec", "ClassEditor", "validate_spec"]
@@ -61,8 +63,8 @@ class NewProjectDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, folder: str | os.PathLike | None = None):
         super().__init__(parent)
         self.setWindowTitle("New project")
-        self.setMinimumWidth(860)
-        self.resize(940, 700)
+        self.setMinimumWidth(720)
+        self.resize(default_size(QSize(940, 700)))  # a small screen: smaller
         self._counts: MediaCounts | None = None
         self._report: FolderReport | None = None
         self._name_edited = False  # until the user types a name, it follows the folder
@@ -83,16 +85,16 @@ class NewProjectDialog(QDialog):
 
     # -- construction ------------------------------------------------------------------------
     def _build(self) -> None:
-        left = QVBoxLayout()
-        left.addWidget(self._build_data_group())
-        left.addWidget(self._build_classes_group(), 1)
-        right = QVBoxLayout()
+        left = QWidget()  # both columns scroll: at 150 % a 768-px laptop has 512 px of height
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self._build_data_group())
+        column.addWidget(self._build_classes_group(), 1)
         self.options = LearningOptions(self)
-        right.addWidget(_scrolling(self.options))
         columns = QHBoxLayout()
-        columns.addLayout(left, 3)
+        columns.addWidget(_scrolling(left), 3)
         columns.addSpacing(8)
-        columns.addLayout(right, 2)
+        columns.addWidget(_scrolling(self.options), 2)
         self._buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self._create = self._buttons.addButton(
             "Create project", QDialogButtonBox.ButtonRole.AcceptRole
@@ -355,10 +357,26 @@ class NewProjectDialog(QDialog):
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
-    """The learning options scroll when Advanced is open on a short screen."""
-    area = QScrollArea()
+    """A column that scrolls when the screen is short."""
+    area = _ColumnScroll()
     area.setWidget(widget)
+    widget.installEventFilter(area)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
+
+
+class _ColumnScroll(QScrollArea):
+    """Never narrower than its content (Advanced opened included): with no horizontal scroll
+    bar, the rest was cut off at the column's edge."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        inner = self.widget().minimumSizeHint().width() if self.widget() else 0
+        return QSize(inner + bar, super().minimumSizeHint().height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.LayoutRequest:  # Advanced opened: its width counts now
+            self.updateGeometry()
+        return False

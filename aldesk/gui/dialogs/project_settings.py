@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -32,6 +32,7 @@ from aldesk.core.store import ProjectStore
 from aldesk.gui import style
 from aldesk.gui.dialogs.form import error_label, muted_label
 from aldesk.gui.dialogs.learning_options import LearningOptions
+from aldesk.gui.window_state import default_size
 
 # A change of these needs a new ranking at once; batch and stopping rules act on their own.
 RETRAIN_ON = ("strategy", "model", "representation")
@@ -71,7 +72,7 @@ class ProjectSettingsDialog(QDialog):
         layout.addLayout(columns, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(900, 620)
+        self.resize(default_size(QSize(900, 620)))  # a small screen: smaller
 
     def hotkeys(self) -> dict[int, str | None]:
         """Class id -> the key in the table (None when emptied)."""

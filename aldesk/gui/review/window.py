@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,6 +38,7 @@ from aldesk.gui.review.side import SidePanel, describe_check
 from aldesk.gui.review.suspicion import SuspicionLane
 from aldesk.gui.review.thumbnails import ThumbnailLoader
 from aldesk.gui.review.waveforms import ListPlayer, WaveformLoader
+from aldesk.gui.window_state import default_size
 
 VERBS = {"label": "Relabeled", "skip": "Skipped", "clear": "Cleared the answers of"}
 
@@ -70,7 +71,7 @@ class ReviewWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self.refresh)
         if parent is not None:
             parent.installEventFilter(self)  # close (and stop the workers) with the main window
-        self.resize(1100, 720)
+        self.resize(default_size(QSize(1100, 720)))
         self.refresh()
 
     # ------------------------------------------------------------------ layout
