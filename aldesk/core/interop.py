@@ -29,7 +29,9 @@ from aldesk.core.store import Item, ProjectStore
 from aldesk.core.wording import count
 
 FORMATS = ("csv", "json", "jsonl")
-EXPORT_COLUMNS = ("path", "label", "split", "source", "answered_at")
+EXPORT_COLUMNS = ("path", "label", "split", "source", "answered_at")  # a labels file
+ANSWER_COLUMN = ("answer",)  # an export's too: label, cannot_label, skip or discard
+EXPORTED_ANSWERS = frozenset({"cannot_label", "skip"})  # rows beside the labels
 PREDICTION_COLUMNS = ("prediction", "confidence")
 IMPORT_STRATEGY = "import"
 
@@ -133,7 +135,8 @@ def export_labels(
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
     rows = _export_rows(store, predictions, model_labels)
-    columns = EXPORT_COLUMNS + (PREDICTION_COLUMNS if predictions is not None else ())
+    columns = EXPORT_COLUMNS + ANSWER_COLUMN
+    columns += PREDICTION_COLUMNS if predictions is not None else ()
     write = {"csv": _to_csv, "json": _to_json, "jsonl": _to_jsonl}[fmt]
     text = write(rows, columns)
     _write_atomically(Path(out_path), text)
@@ -147,13 +150,16 @@ def _export_rows(
     labels, answers = _exported_labels(store, model_labels)
     copies = store.all_item_paths()
     rows = []
-    for item in _exported_items(store, labels, predictions is not None):
+    for item in _exported_items(store, labels, answers, predictions is not None):
         labelled = item.id in labels
-        row: dict[str, Any] = {
+        answer = answers.get(item.id)
+        said = answer is not None and (labelled or answer.action != "label")  # not a withheld
+        row: dict[str, Any] = {  # model label (``model_labels=False``): that is unlabeled
             "label": names[labels[item.id]] if labelled else None,
             "split": item.split,
-            "source": source_of(answers[item.id]) if labelled else None,
-            "answered_at": _iso(answers[item.id].at) if labelled else None,
+            "source": source_of(answer) if said else None,
+            "answered_at": _iso(answer.at) if said else None,
+            "answer": answer.action if said else None,  # "can't label" is an answer too
         }
         if predictions is not None:
             predicted, confidence = predictions.get(item.id, (None, None))
@@ -171,10 +177,10 @@ def _export_rows(
 def copy_rows(store: ProjectStore, predictions: bool, model_labels: bool = True) -> int:
     """Rows an export gives copies of a file beyond the file itself (one item, one label):
     why it can have more rows than the project has labels."""
-    labels, _ = _exported_labels(store, model_labels)
+    labels, answers = _exported_labels(store, model_labels)
     copies = store.all_item_paths()
     return sum(len(set(copies.get(item.id, ())) - {item.relpath})
-               for item in _exported_items(store, labels, predictions))  # fmt: skip
+               for item in _exported_items(store, labels, answers, predictions))  # fmt: skip
 
 
 def _exported_labels(store: ProjectStore, model_labels: bool) -> tuple[dict, dict]:
@@ -185,14 +191,16 @@ def _exported_labels(store: ProjectStore, model_labels: bool) -> tuple[dict, dic
     return labels, answers
 
 
-def _exported_items(store: ProjectStore, labels: dict, predictions: bool):
-    """The pool files an export has rows for: labelled ones, and with predictions every
-    readable one. Not a file gone since its label: its path may now hold other content (a
-    file replaced under the same name), which the row would label wrongly."""
+def _exported_items(store: ProjectStore, labels: dict, answers: dict, predictions: bool):
+    """The pool files an export has rows for: labelled ones and those answered "can't label"
+    or skipped, and with predictions every readable one. Not a file gone since its label: its
+    path may now hold other content (a file replaced under the same name), which the row would
+    label wrongly."""
     for item in store.items():
         if item.origin != "file" or item.status == "missing":
             continue
-        if item.id in labels or (predictions and item.status == "ok"):
+        answered = item.id in answers and answers[item.id].action in EXPORTED_ANSWERS
+        if item.id in labels or answered or (predictions and item.status == "ok"):
             yield item
 
 

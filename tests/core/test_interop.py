@@ -78,7 +78,7 @@ def test_export_csv_has_labelled_items_only(store: ProjectStore, tmp_path: Path)
         ("a.png", "cat", "pool"),
         ("b.png", "dog", "pool"),
     ]
-    assert list(rows[0]) == ["path", "label", "split", "source", "answered_at"]
+    assert list(rows[0]) == ["path", "label", "split", "source", "answered_at", "answer"]
     assert rows[0]["answered_at"].endswith("+00:00")
 
 
@@ -118,6 +118,22 @@ def test_every_copy_of_a_file_gets_its_row(store: ProjectStore, tmp_path: Path) 
         rows = [(r["path"], r["label"]) for r in csv.DictReader(f)]
     assert rows == [("a.png", "cat"), ("b.png", "dog"), ("copies/b.png", "dog"),
                     ("z/b again.png", "dog")]  # fmt: skip
+
+
+def test_cant_label_and_skip_answers_have_their_rows(store: ProjectStore, tmp_path: Path) -> None:
+    """A "can't label" answer is the expert's word on an item: the export dropped it, and with
+    predictions the item read as one never seen."""
+    label(store, "a.png", "cat")
+    store.record(ids(store)["b.png"], "cannot_label")
+    store.record(ids(store)["sub/c.png"], "skip")
+    out = tmp_path / "out.csv"
+
+    assert interop.export_labels(store, out) == 3
+    with out.open(newline="") as f:
+        rows = {r["path"]: (r["label"], r["answer"], r["source"]) for r in csv.DictReader(f)}
+    assert rows == {"a.png": ("cat", "label", "user"), "b.png": ("", "cannot_label", "user"),
+                    "sub/c.png": ("", "skip", "user")}  # fmt: skip
+    assert interop.plan_import(store, out).new == 0  # only labels are imported back
 
 
 def test_a_label_on_a_file_gone_since_has_no_row(store: ProjectStore, tmp_path: Path) -> None:
