@@ -238,8 +238,9 @@ def rescan_plan(db: Path, root: Path, kind: str, *, progress: Progress | None = 
     previous = _previous_from([it for it in items if it.origin == "file"])
     result = scan(root, kind=kind, previous=previous, progress=progress)
     plan = plan_scan(items, paths, result)
-    return Rescan(plan, len(result.new), len(result.missing), len(result.moved),
-                  len(result.changed))  # fmt: skip
+    # files gone since the last scan: those gone before are missing already, not news
+    gone = sum(change.get("reason") == REMOVED for _, change in plan.updates)
+    return Rescan(plan, len(result.new), gone, len(result.moved), len(result.changed))
 
 
 _KNOWN_AS_SCANNED = """
