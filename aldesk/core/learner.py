@@ -12,6 +12,7 @@ float32 pool matrix is scored with one matmul and a softmax, without copying or 
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,10 @@ from aldesk.core.standardise import BLOCK, fit_scaler, standardised
 from aldesk.core.strategies.pool import margin_scores
 from aldesk.core.threads import single_threaded
 from aldesk.core.training_rows import rows_of
+
+# 22 classes and 30 labels are a classification still: scikit-learn guessed "regression?" and
+# printed it on the terminal at every retrain. Set once here (catch_warnings is not thread-safe).
+warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
 
 if TYPE_CHECKING:  # scikit-learn (+ scipy) takes ~2 s to import: only the trainer needs it
     from sklearn.linear_model import LogisticRegression

@@ -211,3 +211,26 @@ def test_labels_outside_the_classes_are_refused(data):
 def test_unknown_model_is_refused():
     with pytest.raises(ValueError, match="unknown model"):
         make_estimator("xgboost", 0)
+
+
+def test_many_classes_and_few_labels_print_no_warning(tmp_path) -> None:
+    """22 classes in 30 labels: scikit-learn's "could represent a regression problem" was
+    printed on the terminal at every retrain."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import numpy as np\n"
+        "from aldesk.core.learner import TrainingSnapshot, train\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(30, 10)).astype(np.float32)\n"
+        "y = np.r_[np.arange(22), rng.integers(0, 22, 8)]\n"
+        "train(TrainingSnapshot(X=X, y=y, n_classes=22))\n"
+    )
+    out = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "unique classes" not in out.stderr
