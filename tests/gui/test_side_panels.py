@@ -118,3 +118,19 @@ def test_probabilities_never_round_to_a_certainty() -> None:
     assert [probability_text(p) for p in (0.9996, 0.0004, 0.0, 1.0, 0.42, 0.995, 0.0049)] == [
         ">99%", "<1%", "0%", ">99%", "42%", ">99%", "<1%"
     ]  # fmt: skip
+
+
+def test_no_model_before_the_features_says_what_it_waits_for() -> None:
+    """78 labels in, features still being read: it said "label a few items of two or more
+    classes"."""
+    from pathlib import Path
+
+    from aldesk.core.query import Query
+    from aldesk.core.records import Item
+    from aldesk.gui.panels.why_panel import _model_note
+
+    item = Item(1, "h", "a.png", "image", 1, 0, "ok", None, "pool", "file", None)
+    waiting = Query(item, Path("a.png"), "seed", None, 0, False, None, features=None)
+    assert "once the items' features are read" in _model_note(waiting)
+    ready = Query(item, Path("a.png"), "seed", None, 0, False, None, features="Features: pool")
+    assert _model_note(ready).startswith("No model yet: label a few items")

@@ -164,6 +164,9 @@ def _model_note(query: Query) -> str:
             f"Rebuilding the model of round {query.round} from your labels (models are never "
             "saved); its view of this item shows when it is ready."
         )
+    if not query.model_loaded and query.features is None:  # 78 labels in, and told to label
+        return ("No model yet: it trains once the items' features are read (progress in the "
+                "status bar); your labels are kept meanwhile.")  # fmt: skip
     if not query.model_loaded:
         return "No model yet: label a few items of two or more classes."
     return "The model has no view of this item yet: its features are still being extracted."
