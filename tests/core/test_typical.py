@@ -50,6 +50,25 @@ def test_typiclust_picks_a_central_member():
     assert np.linalg.norm(X[pick] - centre) <= np.quantile(dist, 0.25)
 
 
+def test_past_the_batch_the_order_stays_spread_over_the_pool():
+    """A fast labeller outpaces the retrains and reaches past the batch: the pool's overall
+    typicality asked 46 of 59 such items from its one densest class."""
+    rng = np.random.default_rng(0)
+    dense = 0.05 * rng.standard_normal((600, 10))
+    X, y = [dense], [0] * 600
+    for b in range(1, 9):
+        centre = np.zeros(10)
+        centre[b] = 10.0
+        X.append(centre + 0.8 * rng.standard_normal((40, 10)))
+        y += [b] * 40
+    X, y = np.vstack(X).astype(np.float32), np.array(y)
+    chosen = typical.typiclust(X, X[y == 1][:1], k=2, random_state=0)
+    first = y[chosen.indices[:20]]
+    assert len(set(first.tolist())) >= 7  # was 2: the dense blob, after the batch's two
+    assert np.sum(first == 0) <= 6
+    assert np.all(np.diff(chosen.scores) <= 0)  # still an order, most wanted first
+
+
 def _tcm_request(X, y, labelled, k=2):
     snapshot = TrainingSnapshot(X[labelled], y[labelled], 3)
     candidates = np.setdiff1d(np.arange(len(X)), labelled)

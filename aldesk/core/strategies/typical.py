@@ -28,6 +28,9 @@ COMPONENTS = 48
 TCM_LABELS_PER_CLASS = 3
 # Neighbours whose mean distance defines typicality (TypiClust's value).
 NEIGHBOURS = 20
+# Clusters per batch slot for the order past the batch: items a fast labeller reaches before
+# the next retrain stay spread over the pool.
+FALLBACK_CLUSTERS = 10
 
 
 def embed(X: np.ndarray, random_state: int) -> np.ndarray:
@@ -101,12 +104,36 @@ def typiclust_sample(
 def _typiclust_sample(
     X_sample: np.ndarray, X_labelled: np.ndarray, k: int, random_state: int
 ) -> Selection:
+    n = X_sample.shape[0]
+    Z = embed(np.vstack([X_sample, X_labelled]), random_state)
+    typ = typicality(Z[:n])
+    clusters = _clusters(Z, typ, len(X_labelled) + k, random_state)
+    head = np.array([members[0] for members in clusters[:k]], dtype=np.intp)
+    # Past the batch (the user answers faster than the model retrains), more of the same: the
+    # most typical item of each of many more clusters, then the second of each, and so on.
+    # The pool's overall typicality asked 46 of 59 such items from its one densest class.
+    finer = _clusters(Z, typ, len(X_labelled) + FALLBACK_CLUSTERS * k, random_state)
+    rounds = max((len(m) for m in finer), default=0)
+    spread = [int(m[r]) for r in range(rounds) for m in finer if r < len(m)]
+    rest = np.array([i for i in spread if i not in set(head.tolist())], dtype=np.intp)
+    positions = np.concatenate([head, rest])
+    falling = 1.0 - np.arange(len(rest), dtype=np.float32) / max(len(rest), 1)
+    scores = np.concatenate([np.full(len(head), 2.0), falling])
+    return Selection(positions.astype(np.intp), scores.astype(np.float32))
+
+
+def _clusters(
+    Z: np.ndarray, typ: np.ndarray, n_clusters: int, random_state: int
+) -> list[np.ndarray]:
+    """k-means of the candidates and labelled rows of ``Z`` (the first ``len(typ)`` are the
+    candidates, ``typ`` their typicality in the pool): each cluster with no label, largest
+    first, then the labelled ones, as the candidates' positions, most typical first within
+    each (TypiClust's typicality inside the cluster)."""
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
 
-    n = X_sample.shape[0]
-    Z = embed(np.vstack([X_sample, X_labelled]), random_state)
-    n_clusters = int(min(len(X_labelled) + k, n))
+    n = len(typ)
+    n_clusters = int(min(n_clusters, n))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         labels = KMeans(n_clusters, n_init=1, max_iter=50, random_state=random_state).fit_predict(Z)
@@ -114,21 +141,10 @@ def _typiclust_sample(
     sizes = np.bincount(cand_labels, minlength=n_clusters)
     covered = np.zeros(n_clusters, dtype=bool)
     covered[lab_labels] = True
-    order = np.lexsort((-sizes, covered))  # uncovered first, then largest
-    typ = typicality(Z[:n])
-    chosen: list[int] = []
-    for c in order:
+    out = []
+    for c in np.lexsort((-sizes, covered)):  # uncovered first, then largest
         members = np.flatnonzero(cand_labels == c)
-        if len(members) == 0:
-            continue
-        # Typicality inside the cluster, as TypiClust defines it.
-        local = typicality(Z[members]) if len(members) > 2 else typ[members]
-        chosen.append(int(members[np.argmax(local)]))
-        if len(chosen) == k:
-            break
-    head = np.array(chosen, dtype=np.intp)
-    rest = np.setdiff1d(np.arange(n), head)
-    rest = rest[np.argsort(-typ[rest], kind="stable")]
-    positions = np.concatenate([head, rest])
-    scores = np.concatenate([np.full(len(head), 2.0), typ[rest] / (typ.max() + 1e-12)])
-    return Selection(positions.astype(np.intp), scores.astype(np.float32))
+        if len(members):
+            local = typicality(Z[members]) if len(members) > 2 else typ[members]
+            out.append(members[np.argsort(-local, kind="stable")])
+    return out
