@@ -204,16 +204,17 @@ class Session(HistoryNavigation):
         return self.queue.pending_synth(self._answers)
 
     def _seed_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
-        # a stream's seed set is its first arrivals, asked until the seed labels are in
         if self.settings.scenario == "stream" or self.model.can_rank(self.state):
             return None
         return self.queue.next_seed(unavailable, self.features, self.model.row_of)
 
     def _fallback_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
-        """Past the seed set but no ranking yet (the first model is still training)."""
+        """Past the seed set but no ranking to serve (a model is still training)."""
         if self.settings.scenario == "stream":
             return None
-        return self.queue.next_seed(unavailable, self.features, self.model.row_of)
+        return self.queue.next_seed(
+            unavailable, self.features, self.model.row_of, self.model.round > 0
+        )
 
     def _strategy_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
         if self.settings.scenario == "stream":  # discards only once the seed labels are in
@@ -270,8 +271,7 @@ class Session(HistoryNavigation):
             raise LookupError("there is no item to answer")
         item = query.item
         if action == "label" and self._items[item.id].status != "ok":
-            # It could not be shown (the viewer flagged it): a label would be a guess, and
-            # would count beyond the pool's readable items.
+            # it could not be shown (flagged): a label would be a guess, counted beyond the pool
             raise ItemUnreadable("This item could not be shown, so it cannot be labeled: press S.")
         event_id = self.store.record(
             item.id, action, class_id=class_id, strategy=query.strategy, score=query.score,

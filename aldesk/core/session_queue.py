@@ -132,13 +132,20 @@ class QueueState:
 
     # ----------------------------------------------------------- seed
     def next_seed(
-        self, unavailable: set[int], features: FeatureSet | None, row_of: Mapping[int, int]
+        self,
+        unavailable: set[int],
+        features: FeatureSet | None,
+        row_of: Mapping[int, int],
+        waiting: bool = False,
     ) -> Pick | None:
+        """The seed set's next item; with ``waiting`` (a model exists, its ranking used up by
+        answers faster than the retrains) it is told apart: "Seed set" read as a bug there."""
         queue = self.store.get("seed_queue")
         if queue is None and features is not None and self.inline_seed:
             queue = draw_seed(*self.seed_request(features, row_of)())
             self.store.set("seed_queue", queue)
-        return self._seed_from(queue, unavailable)
+        pick = self._seed_from(queue, unavailable)
+        return (pick[0], "waiting", None) if pick is not None and waiting else pick
 
     def _seed_from(self, queue: list[int] | None, unavailable: Container[int]) -> Pick | None:
         for i in queue or []:

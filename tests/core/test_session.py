@@ -387,3 +387,16 @@ def test_likely_next_follows_the_seed_order_while_the_first_model_trains(tmp_pat
         guess = session.likely_next()
         session.answer(_truth(session, y, current.item.id))
         assert guess is not None and guess.id == session.current().item.id
+
+
+def test_the_seed_order_after_a_used_up_ranking_is_told_apart(tmp_path, data, monkeypatch):
+    """Answers faster than the retrains use up a ranking: the seed order serves meanwhile,
+    and "Seed set (cold start)" beside "Model round: 7" read as a bug."""
+    X, y = data
+    store = _project(tmp_path, y)
+    session = Session(store, _features(X))
+    _label(session, y, 12)
+    assert session.model.round > 0
+    monkeypatch.setattr(session.queue, "next_ranked", lambda *a: None)  # used up
+    assert session.current().strategy == "waiting"
+    store.close()

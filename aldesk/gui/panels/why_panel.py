@@ -12,6 +12,10 @@ from aldesk.gui.panels.grid_form import GridForm
 TOP_CLASSES = 3
 _STRATEGY_TEXT = {
     "seed": "Seed set (cold start, before the model can rank)",
+    "waiting": "Seed order while the next model trains: your answers used up the last one's "
+    "ranking",
+    "tcm": "Typical, then margin (second phase): the model is least sure between its two "
+    "likeliest classes",
     "typical": "Typical, then margin (first phase): the most typical item of a region of the "
     "pool that no label covers yet",
     "test": "Held-out test item, drawn at random — never trained on",
