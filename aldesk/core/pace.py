@@ -27,6 +27,7 @@ import numpy as np
 from aldesk.core.records import Event, RoundRecord
 from aldesk.core.stopping import TRUSTED_TEST_ITEMS
 from aldesk.core.store import ProjectStore
+from aldesk.core.wording import count
 
 IDLE_GAP = 300.0  # seconds; a longer pause between answers is a break, not labelling time
 MIN_ROUNDS = 3  # measured rounds (distinct label counts) before a curve is fitted
@@ -166,9 +167,12 @@ def project_points(
         return Projection(None, f"{target:.0%} looks out of reach within this pool "
                                 f"({n_pool} items) at the current learning rate")  # fmt: skip
     needed = max(1, math.ceil(math.exp(log_n)) - latest)
-    text = f"≈ {needed} more labels to reach {target:.0%}"
+    text = f"≈ {count(needed, 'more label')} to reach {target:.0%}"
     if rate:
-        text += f" (~{duration_text(needed / rate * 3600)} at your pace)"
+        spent = duration_text(needed / rate * 3600)
+        text += f" ({'' if spent.startswith('under') else '~'}{spent} at your pace)"
+    if points[-1][2] < TRUSTED_TEST_ITEMS:  # a curve on a handful of test items is rough
+        text += f"; a rough guess on {count(points[-1][2], 'test item')}"
     return Projection(needed, text)
 
 
@@ -188,6 +192,8 @@ def _add_points(rounds: Iterable[RoundRecord], by_n: dict) -> None:
 
 def duration_text(seconds: float) -> str:
     minutes = round(seconds / 60)
+    if minutes < 1:  # "~0 min at your pace"
+        return "under a minute"
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60:02d} min"

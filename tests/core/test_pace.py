@@ -52,6 +52,14 @@ def test_the_power_law_projection_recovers_a_known_curve() -> None:
     assert p.text == "≈ 200 more labels to reach 90% (~2 h 00 min at your pace)"
 
 
+def test_a_projection_of_one_label_on_few_test_items_reads_right() -> None:
+    """It said "≈ 1 more labels to reach 90% (~0 min at your pace)" on 14 test items."""
+    curve = [(n, 1 - 2 * n**-0.5) for n in (25, 50, 100, 400)]  # 90.01 % at 400.8 labels
+    p = pace.project(_rounds(curve, n_test=14), 0.9001, n_pool=5000, rate=600.0)
+    assert p.text == ("≈ 1 more label to reach 90% (under a minute at your pace); a rough guess "
+                      "on 14 test items")  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("points", "n_pool", "expected"),
     [
