@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from aldesk.core.store import ClassInfo
 from aldesk.gui.window_state import default_size
@@ -32,6 +39,9 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("actual_size", "&Actual size (1:1)", ("Ctrl+1",), "v", "actual_size", False),
     ("play", "&Play / pause", ("Space",), "v", "toggle_play", True),
     ("replay", "&Replay", ("R",), "v", "replay", True),
+    ("step_back", "Step &back (5 % of the clip, at most 5 s)", ("Left",), "v", "step_back", True),
+    ("step_forward", "Step forwar&d", ("Right",), "v", "step_forward", True),
+    ("to_start", "To the &start", ("Home",), "v", "to_start", True),
     ("loop", "&Loop", ("L",), "v", "toggle_loop", True),
     ("slower", "Play &slower (0.5× / 1× / 2×)", ("[",), "v", "slower", True),
     ("faster", "Play &faster (0.5× / 1× / 2×)", ("]",), "v", "faster", True),
@@ -73,8 +83,12 @@ class ShortcutSheet(QDialog):
         for r, (what, keys) in enumerate(rows):
             table.setItem(r, 0, QTableWidgetItem(what))
             table.setItem(r, 1, QTableWidgetItem(keys))
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setStretchLastSection(True)
+        # the keys in full, the actions in what is left: a long class name pushed the Keys
+        # column behind a horizontal scroll bar
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         table.verticalHeader().hide()
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -380,3 +380,20 @@ def test_a_long_clip_plays_before_its_picture_is_drawn(qtbot, view, tmp_path):
         view.show_audio(path)
     assert events == ["playing=True", "loaded"]  # the drawing did not restart playback
     assert view.is_playing() and view.duration() == pytest.approx(300.0)
+
+
+def test_left_right_and_home_walk_a_long_clip(qtbot, view, tmp_path):
+    """A 3-minute clip could only be sought with the mouse: Left / Right / Home did nothing."""
+    from aldesk.gui.viewers.audio_view import seek_step
+
+    _load(qtbot, view, _clip(tmp_path / "long.wav", seconds=60.0))
+    view.step_forward()
+    view.step_forward()
+    assert view.position() == pytest.approx(2 * seek_step(60.0)) == pytest.approx(6.0)
+    view.step_back()
+    assert view.position() == pytest.approx(3.0)
+    view.to_start()
+    assert view.position() == 0.0
+    view.step_back()  # never before the start
+    assert view.position() == 0.0
+    assert seek_step(1.0) == pytest.approx(0.1) and seek_step(600.0) == 5.0
