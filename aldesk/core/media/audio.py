@@ -61,6 +61,7 @@ class AudioInfo:
     samplerate: int
     channels: int
     format: str
+    subtype: str = ""  # libsndfile's sample encoding: PCM_16, PCM_24, FLOAT, VORBIS...
 
 
 def _reason(exc: Exception) -> str:
@@ -111,7 +112,8 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     """
     with _open(path) as f:
         duration = f.frames / f.samplerate if f.samplerate else 0.0
-        return AudioInfo(duration, int(f.samplerate), int(f.channels), str(f.format))
+        return AudioInfo(duration, int(f.samplerate), int(f.channels), str(f.format),
+                         str(f.subtype or ""))  # fmt: skip
 
 
 def probe_audio(path: str | os.PathLike) -> None:

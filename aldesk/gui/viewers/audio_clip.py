@@ -3,6 +3,7 @@ whatever the clip's length) and the info line that describes it."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ class AudioClip:
     n_mels: int
     exact: bool  # one spectrogram column per 10 ms hop (False: a block-wise overview)
     channels: int
+    encoding: str = ""  # "WAV 24-bit", "OGG Vorbis"...: the info line's (empty if unknown)
 
     @property
     def duration(self) -> float:
@@ -60,8 +62,9 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     from aldesk.core.media.overview import audio_overview
 
     stop = ctx.should_stop if ctx is not None else None
+    info = audio_info(path)
     if ctx is not None:  # an hour's overview takes seconds; playback need not wait for it
-        ctx.report(ClipHeader(path, audio_info(path).duration))
+        ctx.report(ClipHeader(path, info.duration))
     ov = audio_overview(
         path, n_bins=ENVELOPE_BINS, n_mels=N_MELS, max_columns=MAX_COLUMNS, should_stop=stop
     )
@@ -73,20 +76,44 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     image = style.colormap_image(ov.mel_db[::-1], _lut(), top - 80.0, top)
     size = os.stat(path).st_size
     return AudioClip(
-        path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact, ov.channels
-    )
+        path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact,
+        ov.channels, encoding_text(info.format, info.subtype),
+    )  # fmt: skip
 
 
 def info_line(clip: AudioClip) -> str:
     channels = {1: "mono", 2: "stereo"}.get(clip.channels, f"{clip.channels} channels")
     parts = [
-        clip.path.name,
+        breakable(clip.path.name),
         style.human_size(clip.file_size),
         duration_text(clip.duration),
         f"{clip.samplerate / 1000:g} kHz",
         channels,
+        *([clip.encoding] if clip.encoding else []),
+        peak_text(clip),
     ]
     return "  ·  ".join(parts)
+
+
+_SUBTYPES = {"PCM_S8": "8-bit", "PCM_U8": "8-bit", "PCM_16": "16-bit", "PCM_24": "24-bit",
+             "PCM_32": "32-bit", "FLOAT": "32-bit float", "DOUBLE": "64-bit float",
+             "VORBIS": "Vorbis", "OPUS": "Opus", "MPEG_LAYER_III": "", "ALAC_16": "ALAC"}  # fmt: skip
+
+
+def encoding_text(container: str, subtype: str) -> str:
+    """``WAV 24-bit``, ``OGG Vorbis``, ``MP3``: 16-bit, 24-bit and float clips looked alike."""
+    name = {"MPEG": "MP3", "OGG": "OGG", "WAVEX": "WAV"}.get(container, container)
+    return " ".join(p for p in (name, _SUBTYPES.get(subtype, subtype.lower())) if p)
+
+
+def peak_text(clip: AudioClip) -> str:
+    """The loudest sample in dBFS: the drawing is scaled to each clip's own peak, so a noise
+    floor at -80 dBFS looked like a full-scale clip."""
+    peak = float(max(np.abs(clip.mins).max(initial=0.0), np.abs(clip.maxs).max(initial=0.0)))
+    if peak <= 0.0:
+        return "silent (every sample 0)"
+    level = 20.0 * math.log10(peak)
+    return f"peak {level:.0f} dBFS" + (" (clipped?)" if peak >= 0.999 else "")
 
 
 def duration_text(seconds: float) -> str:
@@ -95,3 +122,14 @@ def duration_text(seconds: float) -> str:
         return f"{seconds:.2f} s"
     whole = int(round(seconds))
     return f"{whole} s ({whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d})"
+
+
+def seek_step(duration: float) -> float:
+    """How far Left / Right move the playhead: 5 % of the clip, between 0.1 s and 5 s."""
+    return min(max(duration / 20.0, 0.1), 5.0)
+
+
+def breakable(name: str) -> str:
+    """A file name the info line may wrap anywhere once it is long: a 200-character name
+    with no space in it widened the window."""
+    return "\u200b".join(name) if len(name) > 40 else name

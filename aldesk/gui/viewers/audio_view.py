@@ -38,8 +38,10 @@ from aldesk.gui.viewers.audio_clip import (
     AudioClip,
     ClipHeader,
     analyse_clip,
+    breakable,
     duration_text,
     info_line,
+    seek_step,
 )
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.viewers.playback import RATES, ClipPlayer, rate_label
@@ -107,8 +109,8 @@ class AudioView(QWidget):
         self._notice = QLabel()
         self._notice.setProperty("role", "error")
         self._notice.hide()
-        self._info = QLabel()
-        self._info.setProperty("role", "muted")
+        self._info = QLabel(wordWrap=True)  # a long name, encoding and level: wraps, never
+        self._info.setProperty("role", "muted")  # widens the window
         controls = QHBoxLayout()
         controls.setContentsMargins(8, 4, 8, 4)
         for w in (self._play_button, self._replay_button, self._loop_button, self._time):
@@ -164,7 +166,7 @@ class AudioView(QWidget):
             QTimer.singleShot(0, self, lambda: self._hand_over(clip, shown))
             return
         self._canvas.set_clip(None)
-        self._info.setText(f"{self._path.name} — loading…")
+        self._info.setText(f"{breakable(self._path.name)} — loading…")
         target = self._path
         self._lane.submit(lambda ctx: analyse_clip(target, ctx))
 
@@ -184,7 +186,7 @@ class AudioView(QWidget):
         self._clip = None
         self._placeholder.show_message(name, reason, verb="play")
         self._stack.setCurrentWidget(self._placeholder)
-        self._info.setText(f"{name} — cannot be played: {reason}")
+        self._info.setText(f"{breakable(name)} — cannot be played: {reason}")
         self._reset_clock()  # not the clip before's length over one that cannot play
 
     def clear(self) -> None:
@@ -318,7 +320,8 @@ class AudioView(QWidget):
         if header.path != self._path or self._clip is not None:
             return
         self._player.load(header.path, header.duration)
-        self._info.setText(f"{header.path.name} — {duration_text(header.duration)} — drawing…")
+        name = breakable(header.path.name)
+        self._info.setText(f"{name} — {duration_text(header.duration)} — drawing…")
         if self._autoplay.isChecked():
             self._player.play()
 
@@ -395,8 +398,3 @@ def _tool_button(icon_name: str, tip: str, *, checkable: bool = False) -> QToolB
     button.setCheckable(checkable)
     button.setAutoRaise(True)
     return button
-
-
-def seek_step(duration: float) -> float:
-    """How far Left / Right move the playhead: 5 % of the clip, between 0.1 s and 5 s."""
-    return min(max(duration / 20.0, 0.1), 5.0)
