@@ -217,7 +217,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     text += left_out_text(left_out)
     if predictions is not None and unreadable:  # every readable file has a row: say who not
         text += (f" ({count(unreadable, 'unreadable file')} without a row: the review "
-                 "window's Unreadable filter lists them)")  # fmt: skip
+                 "window's Missing or unreadable filter lists them)")  # fmt: skip
     print(text)
     return 0
 

@@ -50,6 +50,8 @@ class ReviewRow:
     suspicion: float | None = None
     doubted_as: tuple[int, float] | None = None
     strategy: str | None = None  # of the current answer ("confirm": the user confirmed it)
+    # the file's trouble, whatever the answer: "missing" or "unreadable" and why (else None)
+    trouble: str | None = None
 
     @property
     def disagreement(self) -> float:
@@ -71,6 +73,14 @@ def _state(item: Item, event: Event | None) -> str:
     return {"label": "labeled", "skip": "skipped", "cannot_label": "cannot_label"}.get(
         event.action, "unseen"
     )
+
+
+def _trouble(item: Item) -> str | None:
+    """``missing: the file is no longer in the pool folder`` for an item whose file is gone
+    or cannot be read, answered or not (a labeled file deleted since looked like any other)."""
+    if item.status == "ok":
+        return None
+    return f"{item.status}: {item.reason}" if item.reason else item.status
 
 
 def build_rows(
@@ -99,7 +109,8 @@ def build_rows(
         cid = resolve.get(ev.class_id, ev.class_id) if ev is not None and ev.class_id else None
         row = ReviewRow(it.id, it.relpath, it.split, _state(it, ev), cid,
                         source_of(ev) if ev is not None else None,
-                        strategy=ev.strategy if ev is not None else None)  # fmt: skip
+                        strategy=ev.strategy if ev is not None else None,
+                        trouble=_trouble(it))  # fmt: skip
         p = proba.get(it.id) if proba else None
         if p is not None and len(p):
             best = int(np.argmax(p))
@@ -130,7 +141,11 @@ def _keep(row: ReviewRow, f: Filter, text: str) -> bool:
         (not text or text in row.relpath.lower())
         and (f.class_id is None or row.class_id == f.class_id)
         and (f.split is None or row.split == f.split)
-        and (f.state is None or row.state == f.state)
+        and (
+            f.state is None
+            or row.state == f.state
+            or (f.state == "unreadable" and row.trouble is not None)
+        )
         and (f.source is None or row.source == f.source)
         and (not f.suspicious or row.suspicion is not None)
         and (f.given is None or row.class_id == f.given)

@@ -49,6 +49,19 @@ def test_rows_carry_state_source_and_the_model_view() -> None:
     assert [r.item_id for r in select(rows, Filter(), "disagreement")][:2] == [4, 1]
 
 
+def test_a_labeled_file_gone_since_is_listed_with_why() -> None:
+    """Deleted labeled files did not show under Unreadable, and the grid said only
+    "unreadable" for files gone and damaged alike."""
+    gone = Item(1, "h1", "a.png", "image", 1, 0, "missing",
+                "the file is no longer in the pool folder", "pool", "file", None)  # fmt: skip
+    items = [gone, _item(2), _item(3, status="unreadable")]
+    rows = build_rows(items, {1: _event(1, 1, "label", 10)}, {10: 10})
+    by_id = {r.item_id: r for r in rows}
+    assert by_id[1].state == "labeled"  # still a label: the project keeps it
+    assert by_id[1].trouble == "missing: the file is no longer in the pool folder"
+    assert {r.item_id for r in select(rows, Filter(state="unreadable"))} == {1, 3}
+
+
 def test_a_relabel_and_a_clear_are_undone_exactly() -> None:
     items = {i: _item(i) for i in (1, 2, 3)}
     log, append = _log([_event(1, 1, "label", 10, "import"), _event(2, 2, "skip")])

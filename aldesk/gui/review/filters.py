@@ -13,7 +13,7 @@ from aldesk.gui.panels.wrap_layout import WrapLayout
 
 SPLITS = (("Pool and test", None), ("Pool", "pool"), ("Test", "test"))
 STATES = (("Any answer", None), ("Labeled", "labeled"), ("Skipped", "skipped"),
-          ("Can't label", "cannot_label"), ("Unreadable", "unreadable"),
+          ("Can't label", "cannot_label"), ("Missing or unreadable", "unreadable"),
           ("Not yet seen", "unseen"))  # fmt: skip
 SOURCES = (("Any source", None), ("Labeled by you", "user"), ("Imported", "import"),
            ("Labeled by the model", "model"))  # fmt: skip

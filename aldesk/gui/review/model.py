@@ -117,6 +117,8 @@ class ReviewModel(QAbstractListModel):
         if self._loader is not None and self._loader.grid and len(name) > 16:
             name = name[:7] + "…" + name[-8:]
         answer = self.class_name(row.class_id) or STATE_TEXT[row.state]
+        if row.trouble is not None:  # "unreadable" alone: which, and why, was in the database
+            answer = f"{answer} · {row.trouble}" if row.class_id is not None else row.trouble
         mark = "⚠ " if row.suspicion is not None else ""
         guess = ""
         if row.doubted_as is not None:
@@ -128,7 +130,7 @@ class ReviewModel(QAbstractListModel):
         return f"{name}\n{mark}{answer}{guess}"
 
     def _tooltip(self, row: ReviewRow) -> str:
-        lines = [row.relpath, f"split: {row.split}"]
+        lines = [row.relpath, f"split: {row.split}"] + ([row.trouble] if row.trouble else [])
         if row.class_id is not None:
             lines.append(f"label: {self.class_name(row.class_id)} ({row.source})")
         else:
@@ -149,7 +151,7 @@ class ReviewModel(QAbstractListModel):
         pm = self._loader.pixmap(row.item_id)
         if pm is not None:
             return pm
-        if self._loader.error(row.item_id) is not None or row.state == "unreadable":
+        if self._loader.error(row.item_id) is not None or row.trouble is not None:
             return self._broken
         self._loader.request(row.item_id, self._abspath(row.item_id))
         return self._waiting
