@@ -170,6 +170,12 @@ class WindowManager(QObject):
         A project that cannot be written (read-only disk, full disk) opens read-only, and says
         so; a damaged one is refused before any window is built.
         """
+        shown = self._window_of(path)
+        if shown is not None:  # it said "already open in aldesk (pid <this one>)"
+            shown.showNormal()
+            shown.raise_()
+            shown.activateWindow()
+            return True
         try:
             store = open_store(path)
         except AldeskError as exc:
@@ -177,6 +183,17 @@ class WindowManager(QObject):
             return False
         recent.add_recent(store.path)
         return self._show_main_window(store)
+
+    def _window_of(self, path: str | os.PathLike):
+        """The window this process has open on ``path``'s project, if any."""
+        from aldesk.core.store import project_path
+
+        try:
+            wanted = project_path(Path(path)).resolve()
+        except (OSError, ValueError):
+            return None
+        open_ = (w for w in self._windows if w.isVisible())  # not one closing
+        return next((w for w in open_ if w.store.path.resolve() == wanted), None)
 
     def new_project(self, folder: str | os.PathLike | None = None) -> None:
         from aldesk.gui.dialogs.new_project import NewProjectDialog

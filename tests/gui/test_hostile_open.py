@@ -255,3 +255,13 @@ def test_damage_is_a_project_error(project) -> None:
     _zero_bytes(project)
     with pytest.raises(ProjectDamaged):
         app_module.open_store(project)
+
+
+def test_opening_a_project_this_process_has_open_brings_its_window_forward(qtbot, project, dialogs):
+    manager = WindowManager()
+    window = _opened(qtbot, manager, project)
+    assert manager.open_project(project) is True  # it said "already open in aldesk (pid <me>)"
+    assert manager.open_project(str(project).removesuffix(".aldesk")) is True
+    assert manager._windows == [window] and dialogs == []
+    window.close()
+    manager.shutdown()
