@@ -297,7 +297,9 @@ class MainWindow(QMainWindow):
         if query is not None:
             if self.controller.flag_unreadable(query, reason, path):
                 self.why.show_unreadable(reason)
-            self.statusBar().showMessage(f"{query.item.relpath}: {reason} — press S to skip")
+            self.statusBar().showMessage(
+                f"{query.item.relpath}: {reason.rstrip('.')} — press S to skip"
+            )
 
     def _on_playback_unavailable(self, text: str) -> None:
         if not self._told_no_audio:
