@@ -111,8 +111,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"labeled {labeled_text(st)}; test items labeled {s['test_labeled']} of "
           f"{s['test_items']}; unreadable {s['unreadable']}")  # fmt: skip
     print("per class (pool + test):")
-    for name, n in s["per_class"].items():
-        print(f"  {name:<20} {n}")
+    width = max((len(name) for name in s["per_class"]), default=0)  # a long name kept the
+    for name, n in s["per_class"].items():  # counts in a column no longer
+        print(f"  {name:<{max(20, width)}} {n}")
     print(f"rounds {s['rounds']}; test accuracy {accuracy_text(st)}; "
           f"macro-F1 {macro_f1_text(st)}")  # fmt: skip
     if st.labels_since_model:
@@ -166,11 +167,11 @@ def _stop_advice_summary(runs: list[dict]) -> str:
     said = [f for f in firsts if f is not None]
     if not said:
         return "stopping advice: never said stop within the budget"
-    labels = median(n for n, _ in said)
     accuracies = [a for _, a in said if a is not None]
     there = f", test accuracy there {sum(accuracies) / len(accuracies):.3f}" if accuracies else ""
-    return (f"stopping advice: said stop in {len(said)} of {len(runs)} runs, after a median of "
-            f"{labels:g} labels{there}")  # fmt: skip
+    when = (f"after {said[0][0]} labels" if len(said) == 1  # not "a median" of one run
+            else f"after a median of {round(median(n for n, _ in said))} labels")  # fmt: skip
+    return f"stopping advice: said stop in {len(said)} of {len(runs)} runs, {when}{there}"
 
 
 def check_writable(path: Path) -> None:

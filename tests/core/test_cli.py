@@ -229,9 +229,10 @@ def test_simulate_says_when_the_stopping_advice_would_have_stopped(capsys) -> No
     never = {"n_labels": [10, 15], "accuracy": [0.5, 0.6], "stop_advised": [False, False]}
     assert first_stop_advice(said) == (20, 0.7) and first_stop_advice(never) is None
     assert _stop_advice_summary([said, never]) == (
-        "stopping advice: said stop in 1 of 2 runs, after a median of 20 labels, "
-        "test accuracy there 0.700"
-    )
+        "stopping advice: said stop in 1 of 2 runs, after 20 labels, test accuracy there 0.700"
+    )  # not "a median" of one run
+    later = {**said, "stop_advised": [False, True, True, True]}  # at 15
+    assert "after a median of 18 labels" in _stop_advice_summary([said, later])  # not 17.5
     assert "never said stop" in _stop_advice_summary([never])
 
 
