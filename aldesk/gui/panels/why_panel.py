@@ -10,6 +10,9 @@ from aldesk.core.store import ClassInfo
 from aldesk.gui.panels.grid_form import GridForm
 
 TOP_CLASSES = 3
+SCORE_HELP = ("How much the strategy wanted this item: higher is asked sooner. "
+              "Margin: 1 minus the gap between the two likeliest classes; entropy and least "
+              "confidence: the model's uncertainty; a stream: 1 minus the model's confidence.")  # fmt: skip
 _STRATEGY_TEXT = {
     "seed": "Seed set (cold start, before the model can rank)",
     "waiting": "Seed order while the next model trains: your answers used up the last one's "
@@ -62,6 +65,7 @@ class WhyPanel(QGroupBox):
         self.strategy.setWordWrap(True)
         self.score = QLabel()
         self.score.setWordWrap(True)  # with the round that chose it, after a retrain
+        self.score.setToolTip(SCORE_HELP)
         self.round = QLabel()
         self.features = QLabel()
         self.features.setWordWrap(True)
