@@ -9,22 +9,22 @@ lane; until it finishes the seed items are served from a random order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aldesk.core import train_process
-from aldesk.core.errors import AldeskError, ItemUnreadable, ProjectReadOnly
+from aldesk.core.errors import AldeskError, ItemUnreadable, ProjectReadOnly, StoreWriteError
 from aldesk.core.rounds import RoundResult
 from aldesk.core.session import Query, Session
 from aldesk.core.store import ProjectStore
 from aldesk.gui import heap
 from aldesk.gui.feature_flow import FeatureFlow
+from aldesk.gui.pool_folder import PoolFolder
 from aldesk.gui.similar_flow import SimilarFlow
 from aldesk.gui.workers import FeatureLane, Lane, Trainer
 
 
-class LabelingController(FeatureFlow, QObject):
+class LabelingController(FeatureFlow, PoolFolder, QObject):
     """Drives one open project. Signals carry core objects for the views to show."""
 
     query_changed = Signal(object)  # Query | None
@@ -99,6 +99,7 @@ class LabelingController(FeatureFlow, QObject):
         self._pages_checked = False
         self._folder_gone_item: int | None = None  # shown while the pool folder was away
         self._offered_locate = False  # the window offered to locate the vanished folder
+        self._write_failing = False  # the last answer could not be saved (said in a dialog)
         self.destroyed.connect(heap.release_soon)  # start() froze this window's objects
 
     # ------------------------------------------------------------------ lifecycle
@@ -116,22 +117,6 @@ class LabelingController(FeatureFlow, QObject):
         if self.current() is None:
             self._check_pages()  # nothing to show: no first paint to wait for
 
-    def rescan(self) -> None:
-        """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime).
-
-        The worker reads the items through its own connection and returns only what to write.
-        """
-        from aldesk.core.pool_sync import rescan_plan
-
-        root, kind, db = self.store.pool_root, self.store.kind, self.store.db_file
-        if not root.is_dir():
-            self._offered_locate = True
-            self.pool_missing.emit(str(root))  # the window may locate it: relocate_pool rescans
-            if not self.store.pool_root.is_dir():
-                self._start_features()  # cached features still work for what is on screen
-            return
-        self.scanner.submit(lambda ctx: rescan_plan(db, root, kind))
-
     def _check_pages(self) -> None:
         if self._pages_checked or self.store.readonly:  # a read-only open checked them
             return
@@ -140,44 +125,6 @@ class LabelingController(FeatureFlow, QObject):
         self._pages_checked = True
         db = self.store.db_file
         self.checker.submit(lambda ctx: check_pages_of(db))
-
-    def relocate_pool(self, folder: str) -> bool:
-        """The user located the moved pool folder: rebase every item path on it, then rescan."""
-        from aldesk.core.pool_sync import relocate
-
-        try:
-            relocate(self.store, folder)
-        except AldeskError as exc:  # not the pool (or unwritable): nothing changed, say why
-            self.error.emit(str(exc))
-            return False
-        self.session.reload_items()  # the item on screen now points into the new folder
-        self._offered_locate = False
-        self.rescan()
-        return True
-
-    def _on_rescanned(self, rescan) -> None:
-        """Write what the rescan found (batched; nothing when the pool is unchanged)."""
-        from aldesk.core.pool_sync import apply_plan
-
-        if not rescan.plan.empty:
-            try:
-                apply_plan(self.store, rescan.plan)
-            except AldeskError as exc:
-                self.error.emit(str(exc))
-            self.session.reload_items()
-        changes = [(rescan.new, "new"), (rescan.missing, "missing"),
-                   (rescan.moved, "moved"), (rescan.changed, "changed")]  # fmt: skip
-        said = ", ".join(f"{n} {what}" for n, what in changes if n)
-        if said:
-            self.message.emit(f"Pool rescanned: {said} files.")
-        if not rescan.plan.empty or self._pool_features is None:  # a watched folder's
-            self._start_features()  # quiet re-checks change nothing: no features to read
-        if not rescan.plan.empty:
-            self._announce()
-
-    def _on_rescan_failed(self, text: str) -> None:
-        self.message.emit(f"Could not rescan the pool folder: {text}")
-        self._start_features()
 
     def shutdown(self) -> None:
         """Stop both lanes and wait for them (called from the window's closeEvent)."""
@@ -203,20 +150,8 @@ class LabelingController(FeatureFlow, QObject):
 
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> None:
-        query = self.current()
-        if query is not None and self._blind(query):
-            self.message.emit(
-                f"The pool folder {self.store.pool_root} is not found, so this item cannot be "
-                "shown or labeled: put the folder back or locate it, or press S."
-            )
-            return
-        self._act(lambda: self.session.answer(class_id))
-
-    def _blind(self, query: Query) -> bool:
-        """The item on screen failed to show because its whole folder is away: a class key
-        would label what the user has not seen (it is not flagged: it is not damaged)."""
-        gone = query.item.id == self._folder_gone_item
-        return gone and not self.store.pool_root.is_dir()
+        if not self.refused_blind(self.current()):
+            self._act(lambda: self.session.answer(class_id))
 
     def skip(self) -> None:
         self._act(self.session.skip)
@@ -287,9 +222,12 @@ class LabelingController(FeatureFlow, QObject):
         except (ItemUnreadable, ProjectReadOnly) as exc:  # a key that cannot answer here: a
             self.message.emit(str(exc))  # line in the status bar, not a dialog per key press
             return
-        except AldeskError as exc:  # e.g. disk full: the answer was not saved, say so
-            self.error.emit(str(exc))
+        except AldeskError as exc:  # e.g. disk full: the answer was not saved, say so: in a
+            failing = isinstance(exc, StoreWriteError)  # dialog once, then in the status bar
+            (self.message if failing and self._write_failing else self.error).emit(str(exc))
+            self._write_failing = failing
             return
+        self._write_failing = False
         self._announce()
         if retrain:
             self._training_timer.start()
@@ -381,31 +319,3 @@ class LabelingController(FeatureFlow, QObject):
     def _on_train_failed(self, text: str) -> None:
         self.message.emit(f"Training failed: {text}")
         self._emit_status()
-
-    # ------------------------------------------------------------------ bad items
-    def flag_unreadable(self, query: Query, reason: str, path: object = None) -> bool:
-        """The viewer could not decode the item: flag it in the store with the reason.
-
-        Nothing is flagged when the whole pool folder is away (its items are not damaged, the
-        folder is to be located) or when the failed load was of a path the item no longer has.
-        Returns whether the failure was the shown item's (False: a stale path's).
-        """
-        if path is not None and Path(path) != query.abspath:
-            return False
-        if query.item.origin == "file" and not self.store.pool_root.is_dir():
-            self._folder_gone_item = query.item.id
-            self.message.emit(f"The pool folder {self.store.pool_root} is not found.")
-            if not self._offered_locate:  # moved mid-session: offer to find it, once
-                self._offered_locate = True
-                root = str(self.store.pool_root)
-                QTimer.singleShot(0, lambda: self.pool_missing.emit(root))
-            return True
-        status = "missing" if not query.abspath.exists() else "unreadable"
-        try:
-            self.store.update_item(query.item.id, status=status, reason=reason)
-        except AldeskError as exc:
-            self.error.emit(str(exc))
-            return True
-        self.session.item_flagged(query.item.id)  # one item followed, not 100k re-read
-        self._emit_status()
-        return True

@@ -265,3 +265,23 @@ def test_opening_a_project_this_process_has_open_brings_its_window_forward(qtbot
     assert manager._windows == [window] and dialogs == []
     window.close()
     manager.shutdown()
+
+
+def test_a_full_disk_is_one_dialog_then_lines_in_the_status_bar(qtbot, project, dialogs):
+    """Every key press on a full disk opened a dialog; the first says it, the rest are lines."""
+    manager = WindowManager()
+    window = _opened(qtbot, manager, project)
+    messages: list[str] = []
+    window.controller.message.connect(messages.append)
+
+    def full_disk(class_id):
+        raise StoreWriteError("Could not save: the disk is full.")
+
+    window.controller.session.answer = full_disk
+    for _ in range(3):
+        window.controller.answer(window.store.classes()[0].id)
+    assert dialogs == ["Could not save: the disk is full."]
+    assert messages[-2:] == ["Could not save: the disk is full."] * 2
+    del window.controller.session.answer
+    window.close()
+    manager.shutdown()

@@ -1,0 +1,134 @@
+"""The controller's pool folder: rescans, a moved folder located, and items that fail to show.
+
+``PoolFolder`` is a part of ``LabelingController`` (a mixin, as ``FeatureFlow`` is: the same
+object, its lanes and signals); kept here so the controller reads as the labeling loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+
+from aldesk.core.errors import AldeskError
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Signal
+
+    from aldesk.core.session import Query, Session
+    from aldesk.core.store import ProjectStore
+    from aldesk.gui.workers import Lane
+
+
+class PoolFolder:
+    """Rescans and the vanished folder, for ``LabelingController``."""
+
+    # set by LabelingController.__init__
+    store: ProjectStore
+    session: Session
+    scanner: Lane
+    message: Signal
+    error: Signal
+    pool_missing: Signal
+    _folder_gone_item: int | None
+    _offered_locate: bool
+
+    def rescan(self) -> None:
+        """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime).
+
+        The worker reads the items through its own connection and returns only what to write.
+        """
+        from aldesk.core.pool_sync import rescan_plan
+
+        root, kind, db = self.store.pool_root, self.store.kind, self.store.db_file
+        if not root.is_dir():
+            self._offered_locate = True
+            self.pool_missing.emit(str(root))  # the window may locate it: relocate_pool rescans
+            if not self.store.pool_root.is_dir():
+                self._start_features()  # cached features still work for what is on screen
+            return
+        self.scanner.submit(lambda ctx: rescan_plan(db, root, kind))
+
+    def relocate_pool(self, folder: str) -> bool:
+        """The user located the moved pool folder: rebase every item path on it, then rescan."""
+        from aldesk.core.pool_sync import relocate
+
+        try:
+            relocate(self.store, folder)
+        except AldeskError as exc:  # not the pool (or unwritable): nothing changed, say why
+            self.error.emit(str(exc))
+            return False
+        self.session.reload_items()  # the item on screen now points into the new folder
+        self._offered_locate = False
+        self.rescan()
+        return True
+
+    def _on_rescanned(self, rescan) -> None:
+        """Write what the rescan found (batched; nothing when the pool is unchanged)."""
+        from aldesk.core.pool_sync import apply_plan
+
+        if not rescan.plan.empty:
+            try:
+                apply_plan(self.store, rescan.plan)
+            except AldeskError as exc:
+                self.error.emit(str(exc))
+            self.session.reload_items()
+        changes = [(rescan.new, "new"), (rescan.missing, "missing"),
+                   (rescan.moved, "moved"), (rescan.changed, "changed")]  # fmt: skip
+        said = ", ".join(f"{n} {what}" for n, what in changes if n)
+        if said:
+            self.message.emit(f"Pool rescanned: {said} files.")
+        if not rescan.plan.empty or self._pool_features is None:  # a watched folder's
+            self._start_features()  # quiet re-checks change nothing: no features to read
+        if not rescan.plan.empty:
+            self._announce()
+
+    def _on_rescan_failed(self, text: str) -> None:
+        self.message.emit(f"Could not rescan the pool folder: {text}")
+        self._start_features()
+
+    def refused_blind(self, query: Query | None) -> bool:
+        """A class key on an item that failed to show because its folder is away: refused,
+        and said (True); it would label what the user has not seen."""
+        if query is None or not self._blind(query):
+            return False
+        self.message.emit(
+            f"The pool folder {self.store.pool_root} is not found, so this item cannot be "
+            "shown or labeled: put the folder back or locate it, or press S."
+        )
+        return True
+
+    def _blind(self, query: Query) -> bool:
+        """The item on screen failed to show because its whole folder is away: a class key
+        would label what the user has not seen (it is not flagged: it is not damaged)."""
+        gone = query.item.id == self._folder_gone_item
+        return gone and not self.store.pool_root.is_dir()
+
+    # ------------------------------------------------------------------ bad items
+    def flag_unreadable(self, query: Query, reason: str, path: object = None) -> bool:
+        """The viewer could not decode the item: flag it in the store with the reason.
+
+        Nothing is flagged when the whole pool folder is away (its items are not damaged, the
+        folder is to be located) or when the failed load was of a path the item no longer has.
+        Returns whether the failure was the shown item's (False: a stale path's).
+        """
+        if path is not None and Path(path) != query.abspath:
+            return False
+        if query.item.origin == "file" and not self.store.pool_root.is_dir():
+            self._folder_gone_item = query.item.id
+            self.message.emit(f"The pool folder {self.store.pool_root} is not found.")
+            if not self._offered_locate:  # moved mid-session: offer to find it, once
+                self._offered_locate = True
+                root = str(self.store.pool_root)
+                QTimer.singleShot(0, lambda: self.pool_missing.emit(root))
+            return True
+        status = "missing" if not query.abspath.exists() else "unreadable"
+        try:
+            self.store.update_item(query.item.id, status=status, reason=reason)
+        except AldeskError as exc:
+            self.error.emit(str(exc))
+            return True
+        self.session.item_flagged(query.item.id)  # one item followed, not 100k re-read
+        self._emit_status()
+        return True
