@@ -61,6 +61,16 @@ def _label(session: Session, y: np.ndarray, n: int, train: bool = True) -> list[
     return strategies
 
 
+def _asked(session: Session, y: np.ndarray, n: int) -> list[bool]:
+    """Answer ``n`` items with their true class (no retrain); whether each was a test item."""
+    asked = []
+    for _ in range(n):
+        q = session.current()
+        asked.append(q.is_test)
+        session.answer(_truth(session, y, q.item.id))
+    return asked
+
+
 def test_seed_phase_then_strategy_with_scores(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y)
@@ -159,11 +169,7 @@ def test_test_items_reach_the_trusted_count_whatever_the_batch(tmp_path, data) -
     store = _project(tmp_path, y, batch=10, test_size=40)
     store.set_split(list(range(1, 41)), "test")
     session = Session(store, _features(X))
-    asked = []
-    for _ in range(200):
-        q = session.current()
-        asked.append(q.is_test)
-        session.answer(_truth(session, y, q.item.id))
+    asked = _asked(session, y, 200)
     n_test = [sum(asked[: k + 1]) for k in range(len(asked))]
     pool = [k + 1 - t for k, t in enumerate(n_test)]
     assert n_test[-1] >= 30  # and so the rule can run
@@ -180,19 +186,10 @@ def test_test_items_keep_coming_after_the_batch_is_raised(tmp_path, data) -> Non
     store = _project(tmp_path, y, batch=5, test_size=60)
     store.set_split(list(range(1, 61)), "test")
     session = Session(store, _features(X))
-
-    def answer(n: int) -> list[bool]:
-        asked = []
-        for _ in range(n):
-            q = session.current()
-            asked.append(q.is_test)
-            session.answer(_truth(session, y, q.item.id))
-        return asked
-
-    answer(200)
+    _asked(session, y, 200)
     store.set("batch", 10)
     session.reload_settings()
-    later = answer(60)
+    later = _asked(session, y, 60)
     assert 4 <= sum(later) <= 7  # one per 10 pool answers (none at all before)
     store.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtWidgets import QLabel
+from windows import open_window
 
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
@@ -69,12 +70,7 @@ def test_a_long_class_name_does_not_push_the_side_column_past_its_edge(qtbot, tm
     classes += ["Paramecium caudatum - ciliate with a long name", "Pseudomonasaeruginosacolonytype"]
     settings = ProjectSettings(batch=4, seed_size=4, test_size=0)
     store, _ = create_project(tmp_path / "p.aldesk", tmp_path / "pool", classes, settings)
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
+    window = open_window(qtbot, store)
     for width in (1024, 1366):
         window.resize(width, 600)
         qtbot.waitUntil(lambda w=width: window.width() == w)
