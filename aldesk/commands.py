@@ -116,9 +116,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {name:<{max(20, width)}} {n}")
     print(f"rounds {s['rounds']}; test accuracy {accuracy_text(st)}; "
           f"macro-F1 {macro_f1_text(st)}")  # fmt: skip
-    if st.labels_since_model:
-        print(f"  the latest model predates {count(st.labels_since_model, 'label')} (given or "
-              "imported since): opening the project retrains and measures it again")  # fmt: skip
+    # test labels since count apart: Progress's "but for the last N labels" counts the pool's
+    tests = st.n_test_labeled - st.accuracy_n if st.accuracy is not None else 0
+    since = [count(n, what) for n, what in ((st.labels_since_model, "label"),
+                                            (tests, "test label")) if n > 0]  # fmt: skip
+    if since:
+        print(f"  the latest model predates {' and '.join(since)} (given or imported since): "
+              "opening the project retrains and measures it again")  # fmt: skip
     rate = pace.overall_rate
     print(f"pace {'–' if rate is None else f'{rate:.0f} labels/h'}; time spent "
           f"{duration_text(pace.overall_seconds)} (pauses over {IDLE_GAP / 60:.0f} min left out)")  # fmt: skip

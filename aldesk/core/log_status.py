@@ -134,15 +134,16 @@ def read_status(store: ProjectStore) -> Status:
         if measured and latest.accuracy_lo is not None and latest.accuracy_hi is not None
         else None,
         budget=settings.budget, n_labeled_away=_labeled_away(store, outside),
-        labels_since_model=_labels_since(latest, n_labeled - by_model, split_total(counts, "test")),
+        labels_since_model=_labels_since(latest, n_labeled - by_model),
     )  # fmt: skip
 
 
-def _labels_since(latest: RoundRecord | None, n_train: int, n_test_labeled: int) -> int:
-    """Pool and test labels the latest round's model was not trained or measured on."""
+def _labels_since(latest: RoundRecord | None, n_train: int) -> int:
+    """Pool labels the latest round's model was not trained on: what Progress counts in "up to
+    date but for the last N labels" (test labels counted too said 4 where it said 3)."""
     if latest is None:
         return 0
-    return max(0, n_train - latest.n_labels) + max(0, n_test_labeled - latest.n_test)
+    return max(0, n_train - latest.n_labels)
 
 
 def _labeled_away(store: ProjectStore, outside: list[tuple]) -> int:

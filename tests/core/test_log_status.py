@@ -251,10 +251,10 @@ def test_status_says_when_the_latest_model_predates_labels(tmp_path, capsys) -> 
     events = [(1.0, i, "label", 1 + i % 2, "import", 0) for i in (1, 3, 4, 5, 6)]
     path = _project(tmp_path, events, [(2, 0.5, 0)], None)  # items 1-2 are test items
     with ProjectStore.open(path, readonly="a test reads it") as store:
-        assert read_status(store).labels_since_model == (4 - 2) + 1
+        assert read_status(store).labels_since_model == 4 - 2  # pool labels, as Progress says
     assert main(["status", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "the latest model predates 3 labels (given or imported since)" in out
+    assert "the latest model predates 2 labels and 1 test label (given or imported" in out
     with sqlite3.connect(path / "project.sqlite") as db:
         db.execute("INSERT INTO rounds(round, n_labels, n_test, accuracy) VALUES (2, 4, 1, 0.9)")
     assert main(["status", str(path)]) == 0
