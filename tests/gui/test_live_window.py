@@ -180,6 +180,7 @@ def test_learning_options_offer_one_synthesized_in_n_for_synthesis_only(qtbot) -
     assert not options.stream_share.isVisible()  # the stream's share: for streams only
     options.set_values({"scenario": "stream", "stream_budget": 0.35})
     assert options.stream_share.isVisible() and not options.synthesis_every.isVisible()
+    assert not options.combos["strategy"].isVisible()  # a stream asks by its threshold
     assert options.values()["stream_budget"] == 0.35  # it could be set nowhere
 
 

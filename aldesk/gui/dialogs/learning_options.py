@@ -267,9 +267,13 @@ class LearningOptions(QWidget):
         """ "Synthesized: one in N" only shows in the synthesis scenario, the stream's share of
         arrivals in the stream scenario: they matter nowhere else."""
         form = self.advanced.layout()
+        chosen = self.combos["scenario"].currentData()
         for scenario, rows in self._scenario_rows.items():
             for row in rows:
-                form.setRowVisible(row, self.combos["scenario"].currentData() == scenario)
+                form.setRowVisible(row, chosen == scenario)
+        row, _role = form.getWidgetPosition(self.combos["strategy"])  # a stream asks by its
+        for r in (row, row + 1):  # threshold, not by the pool strategy: not offered there
+            form.setRowVisible(r, chosen != "stream")
 
     def _show_preset(self, name: str) -> None:
         self.preset.blockSignals(True)
