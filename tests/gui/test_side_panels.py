@@ -130,3 +130,25 @@ def test_no_model_before_the_features_says_what_it_waits_for() -> None:
     assert "once the items' features are read" in _model_note(waiting)
     ready = Query(item, Path("a.png"), "seed", None, 0, False, None, features="Features: pool")
     assert _model_note(ready).startswith("No model yet: label a few items")
+
+
+def test_a_revisited_item_says_what_it_was_answered() -> None:
+    """The badge said "Already answered" and not what: a clip answered "can't label" looked
+    like one labeled."""
+    from pathlib import Path
+
+    from aldesk.core.query import Query
+    from aldesk.core.records import ClassInfo, Event, Item
+    from aldesk.gui.panels.why_panel import _answered_text
+
+    item = Item(1, "h", "a.wav", "audio", 1, 0, "ok", None, "pool", "file", None)
+    classes = [ClassInfo(7, "seven", "7", None, 0)]
+
+    def revisited(action: str, class_id: int | None = None) -> str:
+        answer = Event(1, 0.0, 1, action, class_id, None, None, None, "pool", None)
+        return _answered_text(Query(item, Path("a.wav"), "review", None, 1, False, None, answer),
+                              classes)  # fmt: skip
+
+    assert revisited("label", 7) == "Already answered: seven"
+    assert revisited("cannot_label") == "Already answered: can't label"
+    assert revisited("skip") == "Already answered: skipped"

@@ -94,7 +94,9 @@ class WhyPanel(QGroupBox):
             return
         self.setVisible(True)
         self.badge.setVisible(query.is_test or query.answer is not None)
-        self.badge.setText("TEST ITEM — held out" if query.is_test else "Already answered")
+        self.badge.setText(
+            "TEST ITEM — held out" if query.is_test else _answered_text(query, classes)
+        )
         self.strategy.setText(strategy_text(query.strategy))
         self.score.setText(_score_text(query))
         self.round.setText(_round_text(query))
@@ -139,6 +141,18 @@ class WhyPanel(QGroupBox):
     def top_text(self) -> list[str]:
         """What the probability rows read, for tests and accessibility."""
         return [f"{n.text()} {b.format()}" for n, b in self._bars if n.isVisible()]
+
+
+def _answered_text(query: Query, classes: list[ClassInfo]) -> str:
+    """What the item was answered, not only that it was (a revisited "can't label" clip)."""
+    answer = query.answer
+    if answer is None:
+        return ""
+    if answer.action == "label":
+        name = next((c.name for c in classes if c.id == answer.class_id), "a merged class")
+        return f"Already answered: {name}"
+    return {"skip": "Already answered: skipped", "cannot_label": "Already answered: can't label",
+            "discard": "Passed over by the stream"}.get(answer.action, "Already answered")  # fmt: skip
 
 
 def _score_text(query: Query) -> str:
