@@ -221,7 +221,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         text += f"; {copies} of them for copies of a file, which share its item and label"
     text += left_out_text(left_out)
     if predictions is not None and unreadable:  # every readable file has a row: say who not
-        text += (f" ({count(unreadable, 'unreadable file')} without a row: the review "
+        text += (f" ({count(unreadable, 'missing or unreadable file')} without a row: the review "
                  "window's Missing or unreadable filter lists them)")  # fmt: skip
     print(text)
     return 0
