@@ -145,6 +145,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from aldesk.core.simulate import simulate
 
     check_writable(args.out)  # before the run, not after it: a failed write loses the curve
+    if args.mode == "stream" and args.strategy:  # it was ignored without a word
+        print(f"note: a stream asks by its threshold; --strategy {args.strategy} is not used",
+              file=sys.stderr)  # fmt: skip
     curve = simulate(
         args.pool, args.oracle, strategy=args.strategy, features=args.features,
         budget=args.budget, batch=args.batch,

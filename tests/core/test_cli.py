@@ -283,3 +283,12 @@ def test_a_stream_project_takes_its_share_of_arrivals(tmp_path, pool, capsys) ->
         main(["new", str(tmp_path / "t"), "--pool", str(folder), "--classes", "a,b",
               "--stream-share", "0"])  # fmt: skip
     assert refused.value.code == 2 and "out of range" in capsys.readouterr().err
+
+
+def test_simulate_says_a_stream_does_not_use_the_strategy(tmp_path, pool, capsys) -> None:
+    folder, labels = pool
+    out = tmp_path / "curve.json"
+    assert main(["simulate", "--pool", str(folder), "--oracle", str(labels), "--budget", "12",
+                 "--mode", "stream", "--strategy", "margin", "--out", str(out)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "a stream asks by its threshold; --strategy margin is not used" in err
