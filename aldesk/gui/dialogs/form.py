@@ -1,9 +1,10 @@
-"""Small form widgets the dialogs share: muted and error labels, option combos, spin boxes."""
+"""Small form widgets the dialogs share: muted and error labels, option combos, spin boxes,
+and a column that scrolls."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QSpinBox, QStyle, QWidget
 
 
 def muted_label(text: str = "") -> QLabel:
@@ -32,3 +33,31 @@ def spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
     spin = QSpinBox(minimum=low, maximum=high, value=value, suffix=suffix)
     spin.setAccelerated(True)
     return spin
+
+
+def scrolling_column(widget: QWidget) -> QScrollArea:
+    """``widget`` in a column that scrolls when the screen is short, never narrower than it."""
+    area = _ColumnScroll()
+    area.setWidget(widget)
+    widget.installEventFilter(area)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.viewport().setAutoFillBackground(False)  # the group box's colour shows through
+    widget.setAutoFillBackground(False)
+    return area
+
+
+class _ColumnScroll(QScrollArea):
+    """Never narrower than its content (Advanced opened included): with no horizontal scroll
+    bar, the rest was cut off at the column's edge."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        inner = self.widget().minimumSizeHint().width() if self.widget() else 0
+        return QSize(inner + bar, super().minimumSizeHint().height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.LayoutRequest:  # Advanced opened: its width counts now
+            self.updateGeometry()
+        return False

@@ -12,20 +12,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +32,7 @@ from aldesk.gui import style
 from aldesk.gui.dialogs.class_editor import ClassEditor
 from aldesk.gui.dialogs.folder_notes import FolderNotes
 from aldesk.gui.dialogs.folder_report import FolderReport, examine_folder
-from aldesk.gui.dialogs.form import error_label, muted_label
+from aldesk.gui.dialogs.form import error_label, muted_label, scrolling_column
 from aldesk.gui.dialogs.learning_options import LearningOptions
 from aldesk.gui.dialogs.project_spec import (
     PROJECT_SUFFIX,
@@ -92,9 +89,9 @@ class NewProjectDialog(QDialog):
         column.addWidget(self._build_classes_group(), 1)
         self.options = LearningOptions(self)
         columns = QHBoxLayout()
-        columns.addWidget(_scrolling(left), 3)
+        columns.addWidget(scrolling_column(left), 3)
         columns.addSpacing(8)
-        columns.addWidget(_scrolling(self.options), 2)
+        columns.addWidget(scrolling_column(self.options), 2)
         self._buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self._create = self._buttons.addButton(
             "Create project", QDialogButtonBox.ButtonRole.AcceptRole
@@ -354,29 +351,3 @@ class NewProjectDialog(QDialog):
         self._revalidate()
         if not self._problems:
             self.accept()
-
-
-def _scrolling(widget: QWidget) -> QScrollArea:
-    """A column that scrolls when the screen is short."""
-    area = _ColumnScroll()
-    area.setWidget(widget)
-    widget.installEventFilter(area)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
-
-
-class _ColumnScroll(QScrollArea):
-    """Never narrower than its content (Advanced opened included): with no horizontal scroll
-    bar, the rest was cut off at the column's edge."""
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        inner = self.widget().minimumSizeHint().width() if self.widget() else 0
-        return QSize(inner + bar, super().minimumSizeHint().height())
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.LayoutRequest:  # Advanced opened: its width counts now
-            self.updateGeometry()
-        return False

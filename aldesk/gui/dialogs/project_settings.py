@@ -30,7 +30,7 @@ from aldesk.core.project import ProjectSettings
 from aldesk.core.settings_changes import SettingsChange, change_settings, settings_history
 from aldesk.core.store import ProjectStore
 from aldesk.gui import style
-from aldesk.gui.dialogs.form import error_label, muted_label
+from aldesk.gui.dialogs.form import error_label, muted_label, scrolling_column
 from aldesk.gui.dialogs.learning_options import LearningOptions
 from aldesk.gui.window_state import default_size
 
@@ -58,7 +58,7 @@ class ProjectSettingsDialog(QDialog):
         title = QLabel("Project settings")
         title.setFont(style.heading_font(4))
         learning = QGroupBox("Learning")
-        QVBoxLayout(learning).addWidget(self.options)
+        QVBoxLayout(learning).addWidget(scrolling_column(self.options))  # 512 px at 150 %
         keys = QGroupBox("Label keys")
         keys_layout = QVBoxLayout(keys)
         keys_layout.addWidget(self.keys, 1)
