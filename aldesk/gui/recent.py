@@ -58,15 +58,21 @@ def load_recent() -> list[RecentProject]:
 
 def add_recent(path: str | os.PathLike, *, now: float | None = None) -> list[RecentProject]:
     """Put ``path`` first in the list (moving it if present) and save."""
-    path = Path(path).absolute()
+    path = _normal(path)
     entry = RecentProject(path, time.time() if now is None else now)
     rest = [r for r in load_recent() if r.path != path]
     return _save([entry, *rest][:MAX_RECENT])
 
 
 def remove_recent(path: str | os.PathLike) -> list[RecentProject]:
-    path = Path(path).absolute()
+    path = _normal(path)
     return _save([r for r in load_recent() if r.path != path])
+
+
+def _normal(path: str | os.PathLike) -> Path:
+    """Absolute, without ``..`` ("/tmp/trial/aldesk/../st.aldesk" was listed so, and twice if
+    opened both ways); symbolic links are kept as the user named them."""
+    return Path(os.path.normpath(Path(path).absolute()))
 
 
 def _save(entries: list[RecentProject]) -> list[RecentProject]:

@@ -23,6 +23,13 @@ def test_recent_list_is_newest_first_without_duplicates(tmp_path):
     assert recent.load_recent()[0].name == "a"
 
 
+def test_a_project_named_through_dotdot_is_listed_once_and_plainly(tmp_path):
+    (tmp_path / "sub").mkdir()
+    recent.add_recent(tmp_path / "sub" / ".." / "p.aldesk", now=1)
+    recent.add_recent(tmp_path / "p.aldesk", now=2)
+    assert [r.path for r in recent.load_recent()] == [tmp_path / "p.aldesk"]
+
+
 def test_recent_list_is_bounded(tmp_path):
     for i in range(recent.MAX_RECENT + 5):
         recent.add_recent(tmp_path / f"p{i}.aldesk", now=i)
