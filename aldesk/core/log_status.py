@@ -135,7 +135,19 @@ def read_status(store: ProjectStore) -> Status:
         else None,
         budget=settings.budget, n_labeled_away=_labeled_away(store, outside),
         labels_since_model=_labels_since(latest, n_labeled - by_model),
+        **_synthesized(store),
     )  # fmt: skip
+
+
+def _synthesized(store: ProjectStore) -> dict[str, int]:
+    """The blends the learner made, and those labeled (the log is read only if there are any:
+    only a synthesis project has them)."""
+    blends = {i for (i,) in store.read("SELECT id FROM items WHERE origin = 'synth'")}
+    if not blends:
+        return {}
+    latest = dict(store.read(_LIVE_ACTIONS))  # log order: an item's last row is its answer
+    return {"n_synth": len(blends),
+            "n_synth_labeled": sum(latest.get(i) == "label" for i in blends)}  # fmt: skip
 
 
 def _labels_since(latest: RoundRecord | None, n_train: int) -> int:

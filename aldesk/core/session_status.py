@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aldesk.core.stopping import Advice
-from aldesk.core.store import ClassInfo, RoundRecord
+from aldesk.core.store import ClassInfo, Event, RoundRecord
 from aldesk.core.wording import count
 
 if TYPE_CHECKING:  # ``aldesk status`` reads Status without loading the session's modules
@@ -56,6 +56,8 @@ class Status:
             not add up).
         labels_since_model: Labels the latest recorded model has not seen (given or imported
             since; ``aldesk status`` says so, as its accuracy predates them).
+        n_synth, n_synth_labeled: Of ``n_pool`` and ``n_labeled``, the blends the learner made
+            (synthesis scenario): counted apart, they are not files of the user's folder.
     """
 
     n_labeled: int
@@ -76,6 +78,8 @@ class Status:
     budget: int | None = None
     n_labeled_away: int = 0
     labels_since_model: int = 0
+    n_synth: int = 0
+    n_synth_labeled: int = 0
 
     @property
     def n_labels(self) -> int:
@@ -129,7 +133,13 @@ def build_status(
         budget=model.settings.budget,
         n_labeled_away=_labeled_away(state, index),
         labels_since_model=0 if model.pending else model.labels_since,
+        n_synth=len(index.synth),
+        n_synth_labeled=sum(_is_label(state.current.get(i)) for i in index.synth),
     )
+
+
+def _is_label(answer: Event | None) -> bool:
+    return answer is not None and answer.action == "label"
 
 
 def _labeled_away(state: AnswerState, index: ItemIndex) -> int:
@@ -150,9 +160,11 @@ def labeled_text(s: Status, sep: str = " ") -> str:
 
     ``sep`` goes before the ``+`` (a line break in a narrow panel).
     """
-    text = f"{s.n_labeled} of {s.n_pool} pool items"
+    text = f"{s.n_labeled - s.n_synth_labeled} of {s.n_pool - s.n_synth} pool items"
     if s.n_labeled_away:
         text += f" ({s.n_labeled_away} of them on files now missing or unreadable)"
+    if s.n_synth:  # blends are not files of the pool folder: "of 260" for a folder of 250
+        text += f"{sep}+ {s.n_synth_labeled} of {count(s.n_synth, 'synthesized blend')}"
     text += f"{sep}+ {s.n_test_labeled} test = {s.n_labels}"
     if s.budget is not None:
         text += f" (budget {s.budget} pool labels)"

@@ -65,6 +65,14 @@ def test_synthesized_query_is_a_real_file_and_cannot_label_is_never_trained(
     job = session.training_job(force=True)
     n_labels = sum(1 for e in store.answers().values() if e.action == "label")
     assert len(job.request.snapshot.y) == n_labels  # the blend is not a training label
+    # blends are counted apart: "of 101 pool items" for a folder of 100 files
+    from aldesk.core.log_status import read_status
+    from aldesk.core.session_status import labeled_text
+
+    n_files = sum(it.origin == "file" and it.split == "pool" for it in store.items())
+    for status in (session.status(), read_status(store)):
+        assert (status.n_synth, status.n_synth_labeled) == (1, 0)
+        assert f"of {n_files} pool items + 0 of 1 synthesized blend" in labeled_text(status)
     store.close()
 
 
