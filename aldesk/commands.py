@@ -77,6 +77,8 @@ def _status_of(store) -> tuple:
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
         "labeled": st.n_labeled, "labeled_on_missing_or_unreadable": st.n_labeled_away,
         "labels_since_latest_model": st.labels_since_model,
+        # of "items" and "labeled": the learner's blends (synthesis scenario), not files
+        "synthesized": st.n_synth, "synthesized_labeled": st.n_synth_labeled,
         "per_class": st.per_class,
         "test_labeled": st.n_test_labeled, "test_items": st.n_test,
         "unreadable": st.n_unreadable, "rounds": st.round,
