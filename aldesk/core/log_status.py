@@ -95,13 +95,16 @@ def _split_index(items: np.ndarray, others: list[tuple]) -> tuple[np.ndarray, li
 
 
 def left_to_ask(store: ProjectStore) -> tuple[int, int]:
-    """``(unanswered, discarded)``: readable pool files with no current answer (what is left to
-    ask), and those whose current answer is the stream's discard."""
+    """``(unanswered, discarded)``: readable pool files and test items with no current answer
+    (what is left to ask), and pool files whose current answer is the stream's discard."""
     latest = dict(store.read(_LIVE_ACTIONS))  # log order: an item's last row is its answer
-    outside = {item for item, _, _ in store.read(_OUTSIDE_POOL)}
+    rows = store.read(_OUTSIDE_POOL)
+    outside = {item for item, _, _ in rows}
     ((n_items,),) = store.read("SELECT count(*) FROM items")
     answered = [a for item, a in latest.items() if item not in outside]
-    return n_items - len(outside) - len(answered), answered.count("discard")
+    # readable test items not yet asked are asked last, once nothing else is left
+    tests = sum(s == "test" and ok == "ok" and i not in latest for i, s, ok in rows)
+    return n_items - len(outside) - len(answered) + tests, answered.count("discard")
 
 
 def read_status(store: ProjectStore) -> Status:

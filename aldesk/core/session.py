@@ -38,8 +38,7 @@ from aldesk.core.synth_flow import RowPaths, record_sources, synth_due
 class Session(HistoryNavigation):
     """The loop over one open project. Only the owning thread calls its methods.
 
-    Back, forward, undo and showing a picked item are ``HistoryNavigation``'s
-    (``session_navigation``).
+    Back, forward, undo and showing a picked item are ``HistoryNavigation``'s.
     """
 
     def __init__(self, store: ProjectStore, features: FeatureSet | None = None) -> None:
@@ -190,6 +189,7 @@ class Session(HistoryNavigation):
             lambda: self._seed_pick(unavailable),
             lambda: self._strategy_pick(unavailable),
             lambda: self._fallback_pick(unavailable),
+            lambda: self.queue.due_test(self._answers, None),  # the test items left, at the end
         ):
             chosen = pick()
             if chosen is not None:

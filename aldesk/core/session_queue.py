@@ -75,10 +75,12 @@ class QueueState:
         self._stream_from = 0  # arrivals before this position are all answered
 
     # ----------------------------------------------------------- test items
-    def due_test(self, answers: dict[int, Event], n_pool: int) -> Pick | None:
+    def due_test(self, answers: dict[int, Event], n_pool: int | None) -> Pick | None:
         """One held-out test item after every ``max(3, batch)`` pool answers (``n_pool``), and
         at least every 5 until the accuracy has the test labels the stopping advice trusts
-        (with batch 10 and a budget of 180 it never had them, so the target rule never ran)."""
+        (with batch 10 and a budget of 180 it never had them, so the target rule never ran).
+        ``n_pool`` None: any left, once nothing else is to be asked (a stream ended with test
+        items never asked, and its accuracy rested on fewer than the user set)."""
         tests = self.index.tests
         open_tests = [i for i in tests if i not in answers]
         if not open_tests:
@@ -87,7 +89,7 @@ class QueueState:
         batch = self.settings.batch
         trusted = n_test >= trusted_test_items(self.settings.test_size)
         spacing = max(3, batch if trusted else min(batch, 5))
-        behind = n_test < math.ceil(n_pool / spacing)
+        behind = n_pool is None or n_test < math.ceil(n_pool / spacing)
         # ...and one after every batch since the last, so a batch raised mid-session (5 -> 10
         # at 133 answers) does not stop them for the next 167 answers
         if not behind and _pool_answers_since_test(answers, set(tests)) < spacing:

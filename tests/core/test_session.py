@@ -285,6 +285,23 @@ def test_a_stream_discards_nothing_until_the_seed_labels_are_in(tmp_path, data) 
     store.close()
 
 
+def test_test_items_left_when_a_stream_ends_are_asked_before_it_says_so(tmp_path, data) -> None:
+    """A stream ended with a test item never asked: its accuracy rested on fewer test labels
+    than the user set (and, with 50 of them at a 30 % share, most would be left)."""
+    X, y = data
+    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3, batch=30)
+    store.set_split(list(range(1, 41)), "test")
+    session = Session(store, _features(X))
+    while session.current() is not None:
+        _label(session, y, 1)
+    answers = store.answers()
+    assert all(i in answers for i in range(1, 41))  # every test item was asked
+    from aldesk.core.log_status import left_to_ask
+
+    assert left_to_ask(store)[0] == 0
+    store.close()
+
+
 def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
     tmp_path, data, capsys
 ) -> None:
