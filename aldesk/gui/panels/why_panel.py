@@ -8,6 +8,7 @@ from aldesk.core.session import Query
 from aldesk.core.session_status import probability_text
 from aldesk.core.store import ClassInfo
 from aldesk.gui.panels.grid_form import GridForm
+from aldesk.gui.wrapping import breakable
 
 TOP_CLASSES = 3
 SCORE_HELP = ("How much the strategy wanted this item: higher is asked sooner. "
@@ -76,7 +77,7 @@ class WhyPanel(QGroupBox):
         outer.addLayout(form)
         self._bars: list[tuple[QLabel, QProgressBar]] = []
         for _ in range(TOP_CLASSES):
-            name, bar = QLabel(), QProgressBar()
+            name, bar = QLabel(wordWrap=True), QProgressBar()  # a 48-character class name
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
             bar.setMaximumHeight(16)
@@ -130,7 +131,7 @@ class WhyPanel(QGroupBox):
             bar.setVisible(visible)
             if visible:
                 cid, p = top[k]
-                name.setText(names.get(cid, str(cid)))
+                name.setText(breakable(names.get(cid, str(cid))))  # wraps, not widens
                 bar.setValue(int(round(p * 1000)))
                 bar.setFormat(probability_text(p))
 

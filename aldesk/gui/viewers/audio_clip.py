@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage
 
 from aldesk.gui import style
 from aldesk.gui.workers import JobContext
+from aldesk.gui.wrapping import breakable
 
 ENVELOPE_BINS = 4096
 N_MELS = 64
@@ -127,9 +128,3 @@ def duration_text(seconds: float) -> str:
 def seek_step(duration: float) -> float:
     """How far Left / Right move the playhead: 5 % of the clip, between 0.1 s and 5 s."""
     return min(max(duration / 20.0, 0.1), 5.0)
-
-
-def breakable(name: str) -> str:
-    """A file name the info line may wrap anywhere once it is long: a 200-character name
-    with no space in it widened the window."""
-    return "\u200b".join(name) if len(name) > 40 else name

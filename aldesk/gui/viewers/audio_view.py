@@ -38,7 +38,6 @@ from aldesk.gui.viewers.audio_clip import (
     AudioClip,
     ClipHeader,
     analyse_clip,
-    breakable,
     duration_text,
     info_line,
     seek_step,
@@ -46,6 +45,7 @@ from aldesk.gui.viewers.audio_clip import (
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.viewers.playback import RATES, ClipPlayer, rate_label
 from aldesk.gui.workers import Lane
+from aldesk.gui.wrapping import breakable
 
 
 class AudioView(QWidget):
