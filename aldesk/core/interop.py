@@ -213,8 +213,8 @@ def labels_left_out(store: ProjectStore, model_labels: bool = True) -> int:
 
 def left_out_text(n: int) -> str:
     """The export message's clause for :func:`labels_left_out`."""
-    return (f"; {count(n, 'label')} on files deleted or replaced since left out (the project "
-            "keeps them)") if n else ""  # fmt: skip
+    return (f"; {count(n, 'label')} on files deleted or replaced since left out, kept in the "
+            "project") if n else ""  # fmt: skip
 
 
 def _iso(timestamp: float) -> str:

@@ -60,6 +60,8 @@ class ReviewRow:
 
 
 def source_of(event: Event) -> str:
+    if event.action == "discard":  # passed over by a stream: nobody saw it
+        return "stream"
     if event.strategy == "import":
         return "import"
     if event.strategy in ("model", "auto"):

@@ -134,6 +134,11 @@ def test_cant_label_and_skip_answers_have_their_rows(store: ProjectStore, tmp_pa
     assert rows == {"a.png": ("cat", "label", "user"), "b.png": ("", "cannot_label", "user"),
                     "sub/c.png": ("", "skip", "user")}  # fmt: skip
     assert interop.plan_import(store, out).new == 0  # only labels are imported back
+    store.record(ids(store)["sub/d.png"], "discard", strategy="stream")
+    interop.export_labels(store, out, predictions={ids(store)["sub/d.png"]: ("dog", 0.9)})
+    with out.open(newline="") as f:
+        passed = next(r for r in csv.DictReader(f) if r["path"] == "sub/d.png")
+    assert (passed["answer"], passed["source"]) == ("discard", "stream")  # it said "user"
 
 
 def test_a_label_on_a_file_gone_since_has_no_row(store: ProjectStore, tmp_path: Path) -> None:
