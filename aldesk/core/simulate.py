@@ -247,14 +247,13 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
     ended = n_labels < budget  # nothing left to ask: a stream's arrivals all seen, or the pool
     if ended and n_labels and (not curve["n_labels"] or curve["n_labels"][-1] < n_labels):
         _train(session, curve, force=True)  # the labels since the last round count too
-    why = ""
-    if ended:
-        stream = session.settings.scenario == "stream"
-        why = " (nothing left to ask)"
-        if stream:
-            st = session.stream_summary()
-            why = (f" (the stream ended: every arrival seen, {st.discarded} passed over; it asks "
-                   f"about {session.settings.stream_budget:.0%} of arrivals)")  # fmt: skip
+    why = " (nothing left to ask)" if ended else ""
+    if session.settings.scenario == "stream":  # the share and the discards, ended or not
+        curve["passed_over"] = passed = session.stream_summary().discarded
+        share = (
+            f"{passed} passed over; it asks about {session.settings.stream_budget:.0%} of arrivals"
+        )
+        why = f" (the stream ended: every arrival seen, {share})" if ended else f" ({share})"
     final = f"{curve['accuracy'][-1]:.3f}" if curve["accuracy"] else "none (no model)"
     log(f"repeat {repeat}: {n_labels} labels{why}, final accuracy {final}")
     return curve

@@ -176,3 +176,7 @@ def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
                     stream_share=0.5, log=said.append)  # fmt: skip
     assert half["stream_share"] == 0.5  # a larger share asks more before the stream ends
     assert half["runs"][0]["n_labels"][-1] > given
+    short = simulate(pool, labels, budget=20, batch=5, mode="stream", cache=tmp_path / "c",
+                     log=said.append)  # fmt: skip
+    assert short["runs"][0]["passed_over"] >= 0  # the budget ran out first: still said
+    assert said[-1].startswith("repeat 0: 20 labels (") and "of arrivals)" in said[-1]
