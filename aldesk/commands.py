@@ -111,7 +111,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"{s['project']}  ({s['kind']} project; pool {s['pool']}"
           f"{'' if s['pool_found'] else ' — FOLDER NOT FOUND'})")  # fmt: skip
     print(f"labeled {labeled_text(st)}; test items labeled {s['test_labeled']} of "
-          f"{s['test_items']}; unreadable {s['unreadable']}")  # fmt: skip
+          f"{s['test_items']}; missing or unreadable {s['unreadable']}")  # fmt: skip
     print("per class (pool + test):")
     width = max((len(name) for name in s["per_class"]), default=0)  # a long name kept the
     for name, n in s["per_class"].items():  # counts in a column no longer

@@ -238,8 +238,12 @@ def rescan_plan(db: Path, root: Path, kind: str, *, progress: Progress | None = 
     previous = _previous_from([it for it in items if it.origin == "file"])
     result = scan(root, kind=kind, previous=previous, progress=progress)
     plan = plan_scan(items, paths, result)
-    # files gone since the last scan: those gone before are missing already, not news
-    gone = sum(change.get("reason") == REMOVED for _, change in plan.updates)
+    # files gone since the last scan: those gone before are missing already, not news, and a
+    # file replaced under its name is "changed" (its old content's item goes missing too)
+    replaced = {before.relpath for before, _ in result.changed}
+    relpath = {it.id: it.relpath for it in items}
+    gone = sum(change.get("reason") == REMOVED and relpath[i] not in replaced
+               for i, change in plan.updates)  # fmt: skip
     return Rescan(plan, len(result.new), gone, len(result.moved), len(result.changed))
 
 

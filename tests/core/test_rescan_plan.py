@@ -70,6 +70,7 @@ def test_a_touched_file_is_not_taken_as_unchanged(images, store):
     write_png(images / "a.png", 11)  # same path, new content and mtime
     rescan = pool_sync.rescan_plan(store.db_file, store.pool_root, store.kind)
     assert rescan.changed == 1 and len(rescan.plan.new) == 1
+    assert rescan.missing == 0  # one file replaced: "1 missing, 1 changed" counted it twice
 
 
 def _stats(root: Path) -> dict[str, tuple[int, int]]:
