@@ -205,7 +205,13 @@ def _write_json(path: Path, data: object) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from aldesk.core.interop import copy_rows, export_labels, labels_left_out, left_out_text
+    from aldesk.core.labels_export import (
+        copy_rows,
+        export_labels,
+        gone_since_scan,
+        labels_left_out,
+        left_out_text,
+    )
     from aldesk.core.store import ProjectStore
 
     if args.format == "folders":
@@ -216,11 +222,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     # a reader: the predictions' model and round stay in its in-memory snapshot
     with ProjectStore.open(args.project, readonly="aldesk export only reads it") as store:
         predictions = _predictions(store) if args.predictions else None
+        gone = gone_since_scan(store)  # files deleted or replaced since the app last looked
         n = export_labels(store, args.out, fmt=args.format, predictions=predictions,
-                          model_labels=args.model_labels)  # fmt: skip
+                          model_labels=args.model_labels, gone=gone)  # fmt: skip
         unreadable = sum(it.status != "ok" and it.origin == "file" for it in store.items())
-        copies = copy_rows(store, predictions is not None, args.model_labels)
-        left_out = labels_left_out(store, args.model_labels)
+        copies = copy_rows(store, predictions is not None, args.model_labels, gone)
+        left_out = labels_left_out(store, args.model_labels, gone)
     text = f"Wrote {count(n, 'row')} to {args.out}"
     if copies:  # more rows than labels: say why, or they look like duplicated answers
         text += f"; {copies} of them for copies of a file, which share its item and label"

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aldesk.core.errors import AldeskError
-from aldesk.core.interop import EXPORT_COLUMNS, FORMATS, _iso, _to_csv, _to_json, _write_atomically
+from aldesk.core.labels_export import (
+    EXPORT_COLUMNS,
+    FORMATS,
+    _iso,
+    _to_csv,
+    _to_json,
+    _write_atomically,
+)
 from aldesk.core.records import Event, current_answers
 from aldesk.core.review_rows import source_of
 from aldesk.core.store import DB_NAME, project_path

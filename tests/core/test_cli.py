@@ -292,3 +292,29 @@ def test_simulate_says_a_stream_does_not_use_the_strategy(tmp_path, pool, capsys
                  "--mode", "stream", "--strategy", "margin", "--out", str(out)]) == 0  # fmt: skip
     err = capsys.readouterr().err
     assert "a stream asks by its threshold; --strategy margin is not used" in err
+
+
+def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, pool, capsys):
+    """Replaced and deleted since the app last looked: the command-line export wrote their old
+    labels until the project was opened again."""
+    import shutil
+
+    folder, labels = pool
+    mine = tmp_path / "pool"
+    shutil.copytree(folder, mine)
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(mine), "--classes",
+                 ",".join(str(d) for d in range(10)), "--test-size", "0", "--no-features"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    files = sorted(p for p in mine.rglob("*.png"))
+    files[0].unlink()
+    shutil.copy(files[2], files[1])  # another image under a labeled name
+    capsys.readouterr()
+    out = tmp_path / "out.csv"
+    assert main(["export", str(project), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    with out.open(newline="") as f:
+        paths = {r["path"] for r in csv.DictReader(f)}
+    gone = {files[0].relative_to(mine).as_posix(), files[1].relative_to(mine).as_posix()}
+    assert not paths & gone and files[2].relative_to(mine).as_posix() in paths
+    assert "2 labels on files deleted or replaced since left out" in said

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def project(tmp_path: Path):
     (tmp_path / "pool").mkdir()
     for i in range(N_ITEMS):
         (tmp_path / "pool" / f"f{i:04d}.png").write_bytes(b"x")
+        os.utime(tmp_path / "pool" / f"f{i:04d}.png", ns=(i, i))  # as scanned: size 1, time i
     store.add_items(NewItem(f"h{i:04d}", f"f{i:04d}.png", "image", 1, i, arrival=i)
                     for i in range(N_ITEMS))  # fmt: skip
     store.set_split(list(range(1, 13)), "test")

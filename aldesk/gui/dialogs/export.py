@@ -2,7 +2,7 @@
 their confidence), or the labeled files as a folder per class (copies or hard links).
 
 The dialog only gathers the choice. ``Exporter`` carries it out: labels alone are written at once
-(``core.interop.export_labels``); with predictions, the model is first brought up to date with the
+(``core.labels_export.export_labels``); with predictions, the model is first brought up to date with the
 labels through the window's own trainer lane (off the UI thread, the newest request wins), and the
 file is written when that round has been applied. A model that already knows every label is used
 as it is, so exporting never adds a round without new labels. A folder export is planned from
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.export_folders import describe, plan_folder_export, write_folder_export
-from aldesk.core.interop import copy_rows, export_labels, labels_left_out, left_out_text
+from aldesk.core.labels_export import copy_rows, export_labels, labels_left_out, left_out_text
 from aldesk.gui.workers import Lane
 
 FORMATS = {

@@ -1,0 +1,215 @@
+"""Export of a project's labels as CSV, JSON or JSON Lines (``aldesk export``, File → Export).
+
+Paths are relative to the pool folder, with ``/`` separators. Every labelled pool file gets a
+row, and so do the items answered "can't label" or skipped (the ``answer`` column); with
+predictions, every readable item. Importing such a file is :mod:`aldesk.core.interop`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from aldesk.core.errors import AldeskError
+from aldesk.core.review_rows import source_of
+from aldesk.core.store import ProjectStore
+from aldesk.core.wording import count
+
+FORMATS = ("csv", "json", "jsonl")
+EXPORT_COLUMNS = ("path", "label", "split", "source", "answered_at")  # a labels file
+ANSWER_COLUMN = ("answer",)  # an export's too: label, cannot_label, skip or discard
+EXPORTED_ANSWERS = frozenset({"cannot_label", "skip"})  # rows beside the labels
+PREDICTION_COLUMNS = ("prediction", "confidence")
+
+Predictions = dict[int, tuple[str, float]]
+
+
+def export_labels(
+    store: ProjectStore,
+    out_path: str | os.PathLike[str],
+    fmt: str = "csv",
+    predictions: Predictions | None = None,
+    model_labels: bool = True,
+    gone: frozenset[int] = frozenset(),
+) -> int:
+    """Write the project's current labels to a CSV, JSON or JSON Lines file.
+
+    Every labelled pool file gets a row ``path, label, split, source, answered_at`` (source:
+    ``user``, ``import`` or ``model`` for auto-labels; time in UTC, ISO 8601); copies of one
+    file (one item) get a row each.
+    With ``predictions``, the file gains ``prediction, confidence`` columns and every unlabelled
+    readable item gets a row too (with an empty label). The file is written under a temporary
+    name and moved into place, so a crash never leaves half a file.
+
+    Args:
+        store: An open project.
+        out_path: The file to write.
+        fmt: ``'csv'``, ``'json'`` or ``'jsonl'`` (one JSON object per line).
+        predictions: item id -> (class name, confidence) from the current model.
+        model_labels: False leaves out the model's own labels (auto-label): those items are
+            written as unlabelled.
+        gone: Items whose files went since the last scan (:func:`gone_since_scan`): left out
+            as the items marked missing are.
+
+    Returns:
+        The number of rows written.
+
+    Raises:
+        AldeskError: The file cannot be written (no such folder, no permission, disk full).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
+    rows = _export_rows(store, predictions, model_labels, gone)
+    columns = EXPORT_COLUMNS + ANSWER_COLUMN
+    columns += PREDICTION_COLUMNS if predictions is not None else ()
+    write = {"csv": _to_csv, "json": _to_json, "jsonl": _to_jsonl}[fmt]
+    text = write(rows, columns)
+    _write_atomically(Path(out_path), text)
+    return len(rows)
+
+
+def _export_rows(
+    store: ProjectStore, predictions: Predictions | None, model_labels: bool, gone: frozenset[int]
+) -> list[dict[str, Any]]:
+    names = {c.id: c.name for c in store.classes()}
+    labels, answers = _exported_labels(store, model_labels)
+    copies = store.all_item_paths()
+    rows = []
+    for item in _exported_items(store, labels, answers, predictions is not None, gone):
+        labelled = item.id in labels
+        answer = answers.get(item.id)
+        said = answer is not None and (labelled or answer.action != "label")  # not a withheld
+        row: dict[str, Any] = {  # model label (``model_labels=False``): that is unlabeled
+            "label": names[labels[item.id]] if labelled else None,
+            "split": item.split,
+            "source": source_of(answer) if said else None,
+            "answered_at": _iso(answer.at) if said else None,
+            "answer": answer.action if said else None,  # "can't label" is an answer too
+        }
+        if predictions is not None:
+            predicted, confidence = predictions.get(item.id, (None, None))
+            # The model may hand numpy scalars, which json cannot write.
+            row["prediction"] = None if predicted is None else str(predicted)
+            row["confidence"] = None if confidence is None else float(confidence)
+        # every copy of the content is a file of the user's with that label: one row each,
+        # or joining the file back to the folder loses the copies
+        for path in sorted({item.relpath, *copies.get(item.id, ())}):
+            rows.append({"path": path, **row})
+    rows.sort(key=lambda r: r["path"])
+    return rows
+
+
+def copy_rows(
+    store: ProjectStore,
+    predictions: bool,
+    model_labels: bool = True,
+    gone: frozenset[int] = frozenset(),
+) -> int:
+    """Rows an export gives copies of a file beyond the file itself (one item, one label):
+    why it can have more rows than the project has labels."""
+    labels, answers = _exported_labels(store, model_labels)
+    copies = store.all_item_paths()
+    return sum(len(set(copies.get(item.id, ())) - {item.relpath})
+               for item in _exported_items(store, labels, answers, predictions, gone))  # fmt: skip
+
+
+def _exported_labels(store: ProjectStore, model_labels: bool) -> tuple[dict, dict]:
+    """The labels an export writes (without the model's own if asked), and every answer."""
+    labels, answers = store.labels(), store.answers()
+    if not model_labels:
+        labels = {i: c for i, c in labels.items() if source_of(answers[i]) != "model"}
+    return labels, answers
+
+
+def _exported_items(
+    store: ProjectStore, labels: dict, answers: dict, predictions: bool, gone: frozenset[int]
+):
+    """The pool files an export has rows for: labelled ones and those answered "can't label"
+    or skipped, and with predictions every readable one. Not a file gone since its label: its
+    path may now hold other content (a file replaced under the same name), which the row would
+    label wrongly."""
+    for item in store.items():
+        if item.origin != "file" or item.status == "missing" or item.id in gone:
+            continue
+        answered = item.id in answers and answers[item.id].action in EXPORTED_ANSWERS
+        if item.id in labels or answered or (predictions and item.status == "ok"):
+            yield item
+
+
+def labels_left_out(
+    store: ProjectStore, model_labels: bool = True, gone: frozenset[int] = frozenset()
+) -> int:
+    """Labels an export leaves out: on files deleted or replaced since (the project keeps them,
+    and they come back if the file does)."""
+    labels, _ = _exported_labels(store, model_labels)
+    return sum((it.status == "missing" or it.id in gone) and it.id in labels
+               for it in store.items())  # fmt: skip
+
+
+def gone_since_scan(store: ProjectStore) -> frozenset[int]:
+    """Items whose files were deleted or replaced since the project was last scanned (by the
+    app, or ``new``): what a rescan would mark missing, found without writing (an export from
+    the command line, between sessions, wrote a replaced file's old label). Incremental: an
+    unchanged folder is one walk comparing sizes and times."""
+    from aldesk.core.pool_sync import rescan_plan
+
+    if not store.pool_root.is_dir():  # away (unmounted): nothing is known to be gone
+        return frozenset()
+    plan = rescan_plan(store.db_file, store.pool_root, store.kind).plan
+    return frozenset(i for i, change in plan.updates if change.get("status") == "missing")
+
+
+def left_out_text(n: int) -> str:
+    """The export message's clause for :func:`labels_left_out`."""
+    return (f"; {count(n, 'label')} on files deleted or replaced since left out, kept in the "
+            "project") if n else ""  # fmt: skip
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def _to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    out = io.StringIO()
+    # The writer quotes a field holding "\n" (the line terminator) but not one holding "\r",
+    # which readers take for a line end: a file named "a\r.png" then needs every field quoted.
+    odd = any("\r" in str(v) for row in rows for v in row.values())
+    quoting = csv.QUOTE_ALL if odd else csv.QUOTE_MINIMAL
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", quoting=quoting)
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    return out.getvalue()
+
+
+def _to_json(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    return json.dumps([{c: row[c] for c in columns} for row in rows], indent=1) + "\n"
+
+
+def _to_jsonl(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """JSON Lines: one object per line (``ensure_ascii`` keeps a line break in a name escaped)."""
+    return "".join(json.dumps({c: row[c] for c in columns}) + "\n" for row in rows)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A temp name of our own (not mkstemp) so the file gets the user's umask, not mode 0600.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        # A file name that is not UTF-8 is written as its own bytes, so that importing the
+        # file finds it again (JSON escapes it instead).
+        with open(tmp, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AldeskError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
