@@ -239,8 +239,7 @@ class QueueState:
         over arrivals of classes it had never seen.
         """
         arrivals, seeded = self.index.arrivals, model.can_rank(state)
-        if isinstance(self._stream, VariableUncertainty):  # its share follows the settings
-            self._stream.budget_fraction = self.settings.stream_budget
+        rule = self.stream
         try:
             for k in range(self._stream_from, len(arrivals)):
                 item_id = arrivals[k]
@@ -253,7 +252,7 @@ class QueueState:
                     continue  # no view of it yet (features being read): decided once it has one
                 if proba is None or not seeded:
                     return item_id, "seed", None  # no model (or seed set) yet: ask what arrives
-                decision = self._stream.decide(np.array(list(proba.values())))
+                decision = rule.decide(np.array(list(proba.values())))
                 if decision.query:
                     return item_id, "stream", 1.0 - decision.score
                 discard(item_id, 1.0 - decision.score)
@@ -273,7 +272,11 @@ class QueueState:
 
     @property
     def stream(self) -> FixedUncertainty | VariableUncertainty:
-        """The stream's query rule and its counts (the threshold it holds arrivals to)."""
+        """The stream's query rule and its counts (the threshold it holds arrivals to); an
+        adaptive rule's share follows the settings (the panel said the old one until the next
+        answer)."""
+        if isinstance(self._stream, VariableUncertainty):
+            self._stream.budget_fraction = self.settings.stream_budget
         return self._stream
 
     def note_answer(self, item: Item) -> None:

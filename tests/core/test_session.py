@@ -414,3 +414,16 @@ def test_the_seed_order_after_a_used_up_ranking_is_told_apart(tmp_path, data, mo
     monkeypatch.setattr(session.queue, "next_ranked", lambda *a: None)  # used up
     assert session.current().strategy == "waiting"
     store.close()
+
+
+def test_a_streams_new_share_shows_at_once(tmp_path, data) -> None:
+    """The Stream panel said the old share until the next answer after Settings → Save."""
+    X, y = data
+    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3)
+    session = Session(store, _features(X))
+    _label(session, y, 3)
+    assert session.stream_summary().budget == 0.3
+    store.set("stream_budget", 0.6)
+    session.reload_settings()
+    assert session.stream_summary().budget == 0.6
+    store.close()
