@@ -2,83 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
-from sklearn.datasets import make_classification
+from session_helpers import N_ITEMS, asked, features_of, label, make_data, make_project, truth
 
-from aldesk.core.features.types import FeatureSet
-from aldesk.core.project import ProjectSettings
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
-from aldesk.core.store import NewItem, ProjectStore
+from aldesk.core.store import ProjectStore
 from aldesk.core.strategies import DEFAULT_STRATEGY
-
-N_ITEMS = 300
 
 
 @pytest.fixture
-def data():
-    X, y = make_classification(
-        n_samples=N_ITEMS, n_features=20, n_informative=8, n_classes=3, random_state=0
-    )
-    return X.astype(np.float32), y
-
-
-def _project(tmp_path: Path, y: np.ndarray, **settings) -> ProjectStore:
-    s = ProjectSettings(**{"batch": 5, "seed_size": 6, "test_size": 0, **settings})
-    from dataclasses import asdict
-
-    store = ProjectStore.create(
-        tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a", "b", "c"],
-        settings=asdict(s),
-    )  # fmt: skip
-    store.add_items(
-        NewItem(f"h{i:04d}", f"f{i:04d}.png", "image", 1, i, arrival=i) for i in range(len(y))
-    )
-    return store
-
-
-def _features(X: np.ndarray) -> FeatureSet:
-    return FeatureSet("test-v1", X, [f"h{i:04d}" for i in range(len(X))])
-
-
-def _truth(session: Session, y: np.ndarray, item_id: int) -> int:
-    classes = [c.id for c in session.classes]
-    return classes[y[item_id - 1]]  # item ids are 1-based in insertion order
-
-
-def _label(session: Session, y: np.ndarray, n: int, train: bool = True) -> list[str]:
-    strategies = []
-    for _ in range(n):
-        q = session.current()
-        strategies.append(q.strategy)
-        session.answer(_truth(session, y, q.item.id))
-        job = session.training_job() if train else None
-        if job is not None:
-            assert session.apply_result(run_round(job))
-    return strategies
-
-
-def _asked(session: Session, y: np.ndarray, n: int) -> list[bool]:
-    """Answer ``n`` items with their true class (no retrain); whether each was a test item."""
-    asked = []
-    for _ in range(n):
-        q = session.current()
-        asked.append(q.is_test)
-        session.answer(_truth(session, y, q.item.id))
-    return asked
+def data() -> tuple:
+    return make_data()
 
 
 def test_seed_phase_then_strategy_with_scores(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
-    first = _label(session, y, 6, train=False)
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    first = label(session, y, 6, train=False)
     assert first == ["seed"] * 6
     assert len(store.get("seed_queue")) == 6  # representative seed persisted for reopen
-    _label(session, y, 10)
+    label(session, y, 10)
     q = session.current()
     assert q.strategy == DEFAULT_STRATEGY and q.score is not None
     assert set(q.proba) == {c.id for c in session.classes}
@@ -89,11 +34,11 @@ def test_seed_phase_then_strategy_with_scores(tmp_path, data) -> None:
 
 def test_every_answer_is_in_the_store_at_once(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
     q = session.current()
-    session.answer(_truth(session, y, q.item.id))
-    assert store.labels() == {q.item.id: _truth(session, y, q.item.id)}
+    session.answer(truth(session, y, q.item.id))
+    assert store.labels() == {q.item.id: truth(session, y, q.item.id)}
     ev = store.events()[-1]
     assert ev.strategy == "seed" and ev.split == "pool"
     store.close()
@@ -101,10 +46,10 @@ def test_every_answer_is_in_the_store_at_once(tmp_path, data) -> None:
 
 def test_undo_withdraws_and_shows_the_item_again(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
     q1 = session.current()
-    session.answer(_truth(session, y, q1.item.id))
+    session.answer(truth(session, y, q1.item.id))
     q2 = session.current()
     session.skip()
     back = session.undo()
@@ -119,8 +64,8 @@ def test_undo_withdraws_and_shows_the_item_again(tmp_path, data) -> None:
 
 def test_back_lets_the_user_change_an_answer(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
     classes = [c.id for c in session.classes]
     first = session.current().item.id
     session.answer(classes[0])
@@ -139,15 +84,15 @@ def test_back_lets_the_user_change_an_answer(tmp_path, data) -> None:
 
 def test_test_items_are_interleaved_and_never_trained_on(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
+    store = make_project(tmp_path, y)
     test_ids = [1, 2, 3, 4, 5, 6, 7, 8]
     store.set_split(test_ids, "test")
-    session = Session(store, _features(X))
+    session = Session(store, features_of(X))
     seen = []
     for _ in range(24):
         q = session.current()
         seen.append(q.is_test)
-        session.answer(_truth(session, y, q.item.id))
+        session.answer(truth(session, y, q.item.id))
         job = session.training_job()
         if job is not None:
             rows = {session.model.row_of[i] for i in test_ids}
@@ -166,11 +111,11 @@ def test_test_items_reach_the_trusted_count_whatever_the_batch(tmp_path, data) -
     never had the 30 test labels the target-accuracy rule waits for. Until it has them they
     come at least every 5 answers; then one per batch."""
     X, y = data
-    store = _project(tmp_path, y, batch=10, test_size=40)
+    store = make_project(tmp_path, y, batch=10, test_size=40)
     store.set_split(list(range(1, 41)), "test")
-    session = Session(store, _features(X))
-    asked = _asked(session, y, 200)
-    n_test = [sum(asked[: k + 1]) for k in range(len(asked))]
+    session = Session(store, features_of(X))
+    was_test = asked(session, y, 200)
+    n_test = [sum(was_test[: k + 1]) for k in range(len(was_test))]
     pool = [k + 1 - t for k, t in enumerate(n_test)]
     assert n_test[-1] >= 30  # and so the rule can run
     first_30 = n_test.index(30)
@@ -183,26 +128,26 @@ def test_test_items_keep_coming_after_the_batch_is_raised(tmp_path, data) -> Non
     """Test items were spaced by all pool answers over the batch: raising it from 5 to 10 at
     133 answers stopped them until 300. They come one per batch since the last one."""
     X, y = data
-    store = _project(tmp_path, y, batch=5, test_size=60)
+    store = make_project(tmp_path, y, batch=5, test_size=60)
     store.set_split(list(range(1, 61)), "test")
-    session = Session(store, _features(X))
-    _asked(session, y, 200)
+    session = Session(store, features_of(X))
+    asked(session, y, 200)
     store.set("batch", 10)
     session.reload_settings()
-    later = _asked(session, y, 60)
+    later = asked(session, y, 60)
     assert 4 <= sum(later) <= 7  # one per 10 pool answers (none at all before)
     store.close()
 
 
 def test_retrain_is_due_every_batch_and_stale_results_are_dropped(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
-    _label(session, y, 8, train=False)
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    label(session, y, 8, train=False)
     first = session.training_job()
     assert first is not None
     assert session.training_job() is None  # nothing new since the request
-    _label(session, y, 5, train=False)
+    label(session, y, 5, train=False)
     second = session.training_job()
     assert second is not None and second.request.round > first.request.round
     newer, older = run_round(second), run_round(first)
@@ -216,11 +161,11 @@ def test_retrain_is_due_every_batch_and_stale_results_are_dropped(tmp_path, data
 
 def test_a_round_is_recorded_at_the_labels_its_model_was_trained_on(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
-    _label(session, y, 8, train=False)
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    label(session, y, 8, train=False)
     job = session.training_job()
-    _label(session, y, 3, train=False)  # answered while the model is being fitted
+    label(session, y, 3, train=False)  # answered while the model is being fitted
     assert session.apply_result(run_round(job))
     # the curve's point sits at the model's 8 labels, not the 11 given when it arrived
     assert store.rounds()[-1].n_labels == job.request.snapshot.y.size == 8
@@ -231,9 +176,9 @@ def test_the_last_labels_before_the_budget_is_spent_are_trained_on(tmp_path, dat
     """Budget 18, batch 5: rounds at 6 (the seed set), 11 and 16, then the budget was spent
     and labels 17-18 never reached a model while the window said "up to date"."""
     X, y = data
-    store = _project(tmp_path, y, budget=18)
-    session = Session(store, _features(X))
-    _label(session, y, 18)
+    store = make_project(tmp_path, y, budget=18)
+    session = Session(store, features_of(X))
+    label(session, y, 18)
     assert session.current() is None and session.budget_spent()
     assert store.rounds()[-1].n_labels == 18
     assert session.training_job() is None  # and nothing more once they are
@@ -242,9 +187,9 @@ def test_the_last_labels_before_the_budget_is_spent_are_trained_on(tmp_path, dat
 
 def test_queue_is_restored_on_reopen_before_features_load(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
-    _label(session, y, 16)
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    label(session, y, 16)
     expected = session.current()
     path = store.path
     store.close()
@@ -256,90 +201,11 @@ def test_queue_is_restored_on_reopen_before_features_load(tmp_path, data) -> Non
         assert len(again.labels()) == 16
 
 
-def test_stream_mode_discards_confident_arrivals(tmp_path, data) -> None:
-    X, y = data
-    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3)
-    session = Session(store, _features(X))
-    _label(session, y, 40)
-    actions = [e.action for e in store.events()]
-    assert "discard" in actions
-    discards = [e for e in store.events() if e.action == "discard"]
-    assert all(e.strategy == "stream" for e in discards)
-    # arrivals are visited in order: every item before the last one served was decided on
-    served = [e.item_id for e in store.events() if e.action == "label"]
-    decided = {e.item_id for e in store.events()}
-    assert set(range(1, max(served) + 1)) <= decided
-    store.close()
-
-
-def test_a_stream_discards_nothing_until_the_seed_labels_are_in(tmp_path, data) -> None:
-    """A model of 4 labels passed over arrivals of classes it had never seen."""
-    X, y = data
-    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3, seed_size=12)
-    session = Session(store, _features(X))
-    _label(session, y, 11)  # trained every batch of 5, as a session does
-    assert store.rounds()  # a model ranks the arrivals by now...
-    assert all(e.action == "label" for e in store.events())  # ...and nothing was discarded
-    _label(session, y, 20)
-    assert any(e.action == "discard" for e in store.events())
-    store.close()
-
-
-def test_test_items_left_when_a_stream_ends_are_asked_before_it_says_so(tmp_path, data) -> None:
-    """A stream ended with a test item never asked: its accuracy rested on fewer test labels
-    than the user set (and, with 50 of them at a 30 % share, most would be left)."""
-    X, y = data
-    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3, batch=30)
-    store.set_split(list(range(1, 41)), "test")
-    session = Session(store, _features(X))
-    while session.current() is not None:
-        _label(session, y, 1)
-    answers = store.answers()
-    assert all(i in answers for i in range(1, 41))  # every test item was asked
-    from aldesk.core.log_status import left_to_ask
-
-    assert left_to_ask(store)[0] == 0
-    store.close()
-
-
-def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
-    tmp_path, data, capsys
-) -> None:
-    """Once every arrival is decided nothing is asked; the passed-over arrivals are not
-    "answered", so the window says the stream ended and how to label some of them anyway."""
-    X, y = data
-    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3)
-    session = Session(store, _features(X))
-    while session.current() is not None:
-        _label(session, y, 1)
-    summary = session.stream_summary()
-    assert summary.waiting == 0 and summary.discarded > 0
-    text = session.done_text()
-    assert text.startswith(f"The stream has ended: all {N_ITEMS} arrivals were seen")
-    assert f"{summary.discarded} discarded" in text and "“Not yet seen”" in text
-    # the adaptive rule passes over unsure arrivals too once its share is asked: say both
-    assert "or 30% of the arrivals had already been asked" in text
-    assert "Every readable item" not in text
-    answers = store.answers()
-    discarded = {i for i, e in answers.items() if e.action == "discard"}
-    guessed = session.predictions()  # what an export with predictions writes
-    assert discarded <= guessed.keys()  # the discarded are unlabelled: they get a guess
-    assert not guessed.keys() & {i for i, e in answers.items() if e.action == "label"}
-    from aldesk.cli import main
-
-    assert main(["status", str(store.path)]) == 0  # the command line says the same
-    out = capsys.readouterr().out
-    assert f"stream: {summary.discarded} discarded" in out and ", 0 waiting" in out
-    assert "or 30% of the arrivals had already been asked" in out
-    assert "nothing left to ask: the stream has ended" in out and "keep going" not in out
-    store.close()
-
-
 def test_status_counts(tmp_path, data) -> None:
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
-    _label(session, y, 12)
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    label(session, y, 12)
     st = session.status()
     assert st.n_labeled == 12 and st.n_pool == N_ITEMS
     assert sum(st.per_class.values()) == 12
@@ -356,8 +222,8 @@ def test_likely_next_is_what_an_answer_brings_and_writes_nothing(tmp_path, data)
     the seed phase and once a ranking exists (the answer that completes the seed set switches
     to the ranking: that one guess may miss); guessing it writes nothing to the project."""
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
     guessed_seed = guessed_ranked = 0
     for _ in range(20):
         current = session.current()
@@ -366,7 +232,7 @@ def test_likely_next_is_what_an_answer_brings_and_writes_nothing(tmp_path, data)
         guess = session.likely_next()
         assert (len(store.events()), _settings_rows(store)) == (events, settings)
         assert guess is not None and guess.id != current.item.id
-        session.answer(_truth(session, y, current.item.id))
+        session.answer(truth(session, y, current.item.id))
         nxt = session.current()
         if session.model.can_rank(session.state) == ranked_before:
             assert guess.id == nxt.item.id
@@ -380,8 +246,8 @@ def test_likely_next_is_what_an_answer_brings_and_writes_nothing(tmp_path, data)
 
 def test_likely_next_is_none_while_going_back_or_showing_a_picked_item(tmp_path, data) -> None:
     X, y = data
-    session = Session(_project(tmp_path, y), _features(X))
-    _label(session, y, 3, train=False)
+    session = Session(make_project(tmp_path, y), features_of(X))
+    label(session, y, 3, train=False)
     session.back()
     assert session.likely_next() is None  # the next item is the history's, not the queue's
     session.forward()
@@ -393,13 +259,13 @@ def test_likely_next_follows_the_seed_order_while_the_first_model_trains(tmp_pat
     """Past the seed set with no ranking yet (the first model still training), the seed order
     is served again, and that is what the guess names."""
     X, y = data
-    session = Session(_project(tmp_path, y), _features(X))
-    _label(session, y, 8, train=False)
+    session = Session(make_project(tmp_path, y), features_of(X))
+    label(session, y, 8, train=False)
     assert session.model.can_rank(session.state) and session.model.ranking is None
     for _ in range(4):
         current = session.current()
         guess = session.likely_next()
-        session.answer(_truth(session, y, current.item.id))
+        session.answer(truth(session, y, current.item.id))
         assert guess is not None and guess.id == session.current().item.id
 
 
@@ -407,23 +273,10 @@ def test_the_seed_order_after_a_used_up_ranking_is_told_apart(tmp_path, data, mo
     """Answers faster than the retrains use up a ranking: the seed order serves meanwhile,
     and "Seed set (cold start)" beside "Model round: 7" read as a bug."""
     X, y = data
-    store = _project(tmp_path, y)
-    session = Session(store, _features(X))
-    _label(session, y, 12)
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    label(session, y, 12)
     assert session.model.round > 0
     monkeypatch.setattr(session.queue, "next_ranked", lambda *a: None)  # used up
     assert session.current().strategy == "waiting"
-    store.close()
-
-
-def test_a_streams_new_share_shows_at_once(tmp_path, data) -> None:
-    """The Stream panel said the old share until the next answer after Settings → Save."""
-    X, y = data
-    store = _project(tmp_path, y, scenario="stream", stream_budget=0.3)
-    session = Session(store, _features(X))
-    _label(session, y, 3)
-    assert session.stream_summary().budget == 0.3
-    store.set("stream_budget", 0.6)
-    session.reload_settings()
-    assert session.stream_summary().budget == 0.6
     store.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QWidget
 
+from aldesk.gui.viewers import playback
+from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.image_view import ImageView
 
 
@@ -23,3 +25,28 @@ def image_viewer(qtbot):
     viewer = shown(qtbot, ImageView(), 400, 300)
     yield viewer
     viewer.shutdown()
+
+
+class NoDevices:
+    """Stands in for QMediaDevices on a machine without any audio output."""
+
+    @staticmethod
+    def audioOutputs():  # noqa: N802 (Qt's name)
+        return []
+
+    @staticmethod
+    def defaultAudioOutput():  # noqa: N802
+        raise AssertionError("no device must be opened when none exists")
+
+
+@pytest.fixture
+def no_device(monkeypatch):
+    monkeypatch.setattr(playback, "QMediaDevices", NoDevices)
+
+
+@pytest.fixture
+def audio_viewer(qtbot, no_device):
+    """An audio view on screen with no output device, shut down after the test."""
+    v = shown(qtbot, AudioView(), 700, 360)
+    yield v
+    v.shutdown()

@@ -15,57 +15,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from audio_clips import RATE, TIMEOUT_MS
+from audio_clips import clip as _clip
+from audio_clips import load as _load
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
 from aldesk.gui import style
 from aldesk.gui.viewers import playback
 from aldesk.gui.viewers.audio_clip import MAX_COLUMNS
-from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.playback import NO_DEVICE_MESSAGE
-from tests.gui.conftest import shown
+from tests.gui.conftest import NoDevices
 
-TIMEOUT_MS = 10_000
-RATE = 16_000
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _clip(path: Path, seconds: float = 1.0, stereo: bool = False) -> Path:
-    t = np.arange(int(seconds * RATE)) / RATE
-    tone = 0.5 * np.sin(2 * np.pi * 440 * t) * (t > seconds / 3)  # silence, then a tone
-    data = np.stack([tone, tone * 0.5], axis=1) if stereo else tone
-    sf.write(path, data.astype(np.float32), RATE)
-    return path
-
-
-class _NoDevices:
-    """Stands in for QMediaDevices on a machine without any audio output."""
-
-    @staticmethod
-    def audioOutputs():  # noqa: N802 (Qt's name)
-        return []
-
-    @staticmethod
-    def defaultAudioOutput():  # noqa: N802
-        raise AssertionError("no device must be opened when none exists")
-
-
 @pytest.fixture
-def no_device(monkeypatch):
-    monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
-
-
-@pytest.fixture
-def view(qtbot, no_device):
-    v = shown(qtbot, AudioView(), 700, 360)
-    yield v
-    v.shutdown()
-
-
-def _load(qtbot, view, path):
-    with qtbot.waitSignal(view.loaded, timeout=TIMEOUT_MS) as blocker:
-        view.show_audio(path)
-    assert blocker.args == [path]
+def view(audio_viewer):
+    return audio_viewer
 
 
 def _distinct_colours(image, rect) -> int:
@@ -313,7 +280,7 @@ def test_speed_keys_in_the_labeling_window_and_the_f1_sheet(qtbot, tmp_path, mon
     from aldesk.gui.main_window import MainWindow
     from aldesk.gui.workers import Lane
 
-    monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
+    monkeypatch.setattr(playback, "QMediaDevices", NoDevices)
     classes = make_demo_pool("audio", tmp_path / "pool", per_class=2)
     settings = ProjectSettings(batch=4, seed_size=4, test_size=2)
     store, _ = create_project(tmp_path / "proj", tmp_path / "pool", classes, settings)
@@ -380,45 +347,3 @@ def test_a_long_clip_plays_before_its_picture_is_drawn(qtbot, view, tmp_path):
         view.show_audio(path)
     assert events == ["playing=True", "loaded"]  # the drawing did not restart playback
     assert view.is_playing() and view.duration() == pytest.approx(300.0)
-
-
-def test_left_right_and_home_walk_a_long_clip(qtbot, view, tmp_path):
-    """A 3-minute clip could only be sought with the mouse: Left / Right / Home did nothing."""
-    from aldesk.gui.viewers.audio_clip import seek_step
-
-    _load(qtbot, view, _clip(tmp_path / "long.wav", seconds=60.0))
-    view.step_forward()
-    view.step_forward()
-    assert view.position() == pytest.approx(2 * seek_step(60.0)) == pytest.approx(6.0)
-    view.step_back()
-    assert view.position() == pytest.approx(3.0)
-    view.to_start()
-    assert view.position() == 0.0
-    view.step_back()  # never before the start
-    assert view.position() == 0.0
-    assert seek_step(1.0) == pytest.approx(0.1) and seek_step(600.0) == 5.0
-
-
-def test_the_info_line_gives_the_level_and_the_encoding(qtbot, view, tmp_path):
-    """The drawing is scaled to each clip's peak: a -80 dBFS noise floor looked like a full
-    clip, digital silence like a quiet one, and 16-bit, 24-bit and float clips looked alike."""
-    rng = np.random.default_rng(0)
-    quiet = tmp_path / "floor.wav"
-    sf.write(quiet, (1e-4 * np.clip(rng.standard_normal(RATE), -1, 1)).astype(np.float32), RATE,
-             subtype="PCM_24")  # fmt: skip
-    _load(qtbot, view, quiet)
-    assert "WAV 24-bit" in view.info_text() and "peak -80 dBFS" in view.info_text()
-    silent = tmp_path / "zero.flac"
-    sf.write(silent, np.zeros(RATE, dtype=np.int16), RATE, subtype="PCM_16")
-    _load(qtbot, view, silent)
-    assert "FLAC 16-bit" in view.info_text() and "silent (every sample 0)" in view.info_text()
-    loud = tmp_path / "loud.wav"
-    sf.write(loud, np.ones(RATE, dtype=np.float32), RATE, subtype="FLOAT")
-    _load(qtbot, view, loud)
-    assert "WAV 32-bit float" in view.info_text() and "peak 0 dBFS (clipped?)" in view.info_text()
-
-
-def test_a_very_long_file_name_does_not_widen_the_view(qtbot, view, tmp_path):
-    long = _clip(tmp_path / ("a_very_long_name_" + "x" * 180 + ".wav"))
-    _load(qtbot, view, long)
-    assert view.minimumSizeHint().width() < 700  # the name wraps (it held the window 1,465 px)

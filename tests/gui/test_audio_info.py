@@ -1,0 +1,55 @@
+"""The audio view's info line (encoding, level, long names) and its keys through a clip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from audio_clips import RATE, clip, load
+
+
+@pytest.fixture
+def view(audio_viewer):
+    return audio_viewer
+
+
+def test_left_right_and_home_walk_a_longclip(qtbot, view, tmp_path):
+    """A 3-minute clip could only be sought with the mouse: Left / Right / Home did nothing."""
+    from aldesk.gui.viewers.audio_clip import seek_step
+
+    load(qtbot, view, clip(tmp_path / "long.wav", seconds=60.0))
+    view.step_forward()
+    view.step_forward()
+    assert view.position() == pytest.approx(2 * seek_step(60.0)) == pytest.approx(6.0)
+    view.step_back()
+    assert view.position() == pytest.approx(3.0)
+    view.to_start()
+    assert view.position() == 0.0
+    view.step_back()  # never before the start
+    assert view.position() == 0.0
+    assert seek_step(1.0) == pytest.approx(0.1) and seek_step(600.0) == 5.0
+
+
+def test_the_info_line_gives_the_level_and_the_encoding(qtbot, view, tmp_path):
+    """The drawing is scaled to each clip's peak: a -80 dBFS noise floor looked like a full
+    clip, digital silence like a quiet one, and 16-bit, 24-bit and float clips looked alike."""
+    rng = np.random.default_rng(0)
+    quiet = tmp_path / "floor.wav"
+    sf.write(quiet, (1e-4 * np.clip(rng.standard_normal(RATE), -1, 1)).astype(np.float32), RATE,
+             subtype="PCM_24")  # fmt: skip
+    load(qtbot, view, quiet)
+    assert "WAV 24-bit" in view.info_text() and "peak -80 dBFS" in view.info_text()
+    silent = tmp_path / "zero.flac"
+    sf.write(silent, np.zeros(RATE, dtype=np.int16), RATE, subtype="PCM_16")
+    load(qtbot, view, silent)
+    assert "FLAC 16-bit" in view.info_text() and "silent (every sample 0)" in view.info_text()
+    loud = tmp_path / "loud.wav"
+    sf.write(loud, np.ones(RATE, dtype=np.float32), RATE, subtype="FLOAT")
+    load(qtbot, view, loud)
+    assert "WAV 32-bit float" in view.info_text() and "peak 0 dBFS (clipped?)" in view.info_text()
+
+
+def test_a_very_long_file_name_does_not_widen_the_view(qtbot, view, tmp_path):
+    long = clip(tmp_path / ("a_very_long_name_" + "x" * 180 + ".wav"))
+    load(qtbot, view, long)
+    assert view.minimumSizeHint().width() < 700  # the name wraps (it held the window 1,465 px)
