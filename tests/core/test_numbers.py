@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from session_helpers import make_project
 from sklearn.datasets import make_classification
 
 from aldesk.core.features.types import FeatureSet
@@ -30,14 +31,7 @@ def data():
 
 
 def _project(tmp_path: Path, y: np.ndarray, tests: bool = True, **settings) -> ProjectStore:
-    s = ProjectSettings(**{"batch": 5, "seed_size": 6, "test_size": 0, **settings})
-    store = ProjectStore.create(
-        tmp_path / "p", pool_root=tmp_path, kind="image", classes=["a", "b", "c"],
-        settings=asdict(s),
-    )  # fmt: skip
-    store.add_items(
-        NewItem(f"h{i:04d}", f"f{i:04d}.png", "image", 1, i, arrival=i) for i in range(len(y))
-    )
+    store = make_project(tmp_path, y, **settings)
     if tests:
         store.set_split(TEST_IDS, "test")
     return store
