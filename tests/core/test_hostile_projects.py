@@ -25,8 +25,8 @@ N_ITEMS = 300  # enough rows for several pages per table
 
 def make_project(folder: Path) -> Path:
     """A closed project with items, two classes and a label on every third item."""
-    store = ProjectStore.create(
-        folder / "p", pool_root=folder, kind="image", classes=["cat", "dog"],
+    store = ProjectStore.create(  # its files are not made: the pool folder is away (unmounted)
+        folder / "p", pool_root=folder / "photos", kind="image", classes=["cat", "dog"],
         settings={"batch": 5},
     )  # fmt: skip
     with store:
@@ -299,12 +299,12 @@ def test_a_failed_create_leaves_no_half_project(tmp_path, monkeypatch) -> None:
 
 
 def test_an_unwritable_output_is_one_line(project, tmp_path, capsys, monkeypatch) -> None:
-    from aldesk.core import interop
+    from aldesk.core import labels_export
 
     def full(store, out_path, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(out_path))
 
-    monkeypatch.setattr(interop, "export_labels", full)
+    monkeypatch.setattr(labels_export, "export_labels", full)
     assert main(["export", str(project), "--out", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert (

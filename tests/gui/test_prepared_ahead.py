@@ -182,16 +182,8 @@ def test_the_window_decodes_the_next_item_ahead_and_shows_it_on_the_key_press(
 
 # ---------------------------------------------------------------- audio
 @pytest.fixture
-def audio(qtbot, monkeypatch):
-    from aldesk.gui.viewers import playback
-    from aldesk.gui.viewers.audio_view import AudioView
-    from tests.gui.conftest import shown
-    from tests.gui.test_audio_view import _NoDevices
-
-    monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
-    v = shown(qtbot, AudioView(), 700, 360)
-    yield v
-    v.shutdown()
+def audio(audio_viewer):
+    return audio_viewer
 
 
 def _two_tones(tmp_path):
@@ -238,7 +230,7 @@ def test_a_clip_changed_after_its_analysis_ahead_is_analysed_again(
 
 def test_the_audio_window_analyses_the_next_clip_ahead(qtbot, tmp_path, monkeypatch):
     from aldesk.gui.viewers import playback
-    from tests.gui.test_audio_view import _NoDevices
+    from tests.gui.conftest import NoDevices
 
-    monkeypatch.setattr(playback, "QMediaDevices", _NoDevices)
+    monkeypatch.setattr(playback, "QMediaDevices", NoDevices)
     _presses_are_served_ahead(qtbot, "audio", tmp_path, lambda: _analyses_on_show(monkeypatch), 2)
