@@ -53,3 +53,25 @@ def test_a_very_long_file_name_does_not_widen_the_view(qtbot, view, tmp_path):
     long = clip(tmp_path / ("a_very_long_name_" + "x" * 180 + ".wav"))
     load(qtbot, view, long)
     assert view.minimumSizeHint().width() < 700  # the name wraps (it held the window 1,465 px)
+
+
+def test_no_time_label_is_cut_at_the_axis_end(qtbot, view, tmp_path):
+    """A clip whose last tick sits near the edge: its label read "900 r"."""
+    from aldesk.gui.viewers.audio_canvas import _tick_step, _time_label
+
+    load(qtbot, view, clip(tmp_path / "short.wav", seconds=0.92))
+    canvas = view.canvas()
+    metrics = canvas.fontMetrics()
+    dropped = 0
+    for width in range(560, 1100, 9):
+        view.resize(width, 360)
+        view.layout().activate()  # the canvas takes its new width now
+        right = float(canvas.width())
+        ticks = canvas.axis_ticks(right - canvas.GUTTER, right)
+        assert ticks[0][1] and all(label for _, label in ticks[:-1])  # only the last may go
+        step = _tick_step(0.92, right - canvas.GUTTER)
+        last = _time_label((len(ticks) - 1) * step, 0.92)
+        x, label = ticks[-1]
+        assert bool(label) == (x + 3 + metrics.horizontalAdvance(last) <= right)
+        dropped += not label
+    assert dropped  # some widths put the last label past the edge: it is left out there

@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFontMetrics,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -143,19 +144,25 @@ class AudioCanvas(QWidget):
     def _paint_axis(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, self._axis_background())
         painter.setPen(style.MUTED_TEXT)
-        d = self._duration()
-        step = _tick_step(d, rect.width())
-        i = 0
-        while i * step <= d + 1e-9:
-            t = i * step
-            x = self._time_to_x(t)
+        for x, label in self.axis_ticks(rect.width(), rect.right(), painter.fontMetrics()):
             painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.top() + 4))
-            painter.drawText(
-                QRectF(x + 3, rect.top(), 70, rect.height()),
-                Qt.AlignmentFlag.AlignVCenter,
-                _time_label(t, d),
-            )
-            i += 1
+            if label:
+                box = QRectF(x + 3, rect.top(), 70, rect.height())
+                painter.drawText(box, Qt.AlignmentFlag.AlignVCenter, label)
+
+    def axis_ticks(
+        self, width: float, right: float, metrics: QFontMetrics | None = None
+    ) -> list[tuple[float, str]]:
+        """The time axis's ticks: ``(x, label)``, the label empty where it would be cut off at
+        the right edge (it read "900 r")."""
+        d, metrics = self._duration(), metrics or self.fontMetrics()
+        step = _tick_step(d, width)
+        ticks = []
+        for i in range(int(d / step + 1e-9) + 1):
+            x, label = self._time_to_x(i * step), _time_label(i * step, d)
+            fits = x + 3 + metrics.horizontalAdvance(label) <= right
+            ticks.append((x, label if fits else ""))
+        return ticks
 
     def _axis_background(self) -> QColor:
         return self.palette().color(QPalette.ColorRole.Base)  # light or dark, as the theme
