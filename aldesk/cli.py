@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "that class (a pool partly sorted by hand)")  # fmt: skip
     p.add_argument("--add-classes", action="store_true",
                    help="create the classes the file (or the folder names) use")  # fmt: skip
+    p.add_argument("--keep-existing", action="store_true",
+                   help="where the file's label differs from the project's, keep the project's "
+                        "(by default the file's replaces it)")  # fmt: skip
     p.add_argument("--dry-run", action="store_true",
                    help="print how many labels are new, the same or conflicting; write nothing")  # fmt: skip
     p = sub.add_parser("demo", help="make a sample pool and open it in the labeling window")

@@ -282,8 +282,10 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _preview_import(args)
     with ProjectStore.open(args.project) as store:
-        report = import_labels(store, args.file, add_classes=args.add_classes)
-    print(f"Imported {count(report.imported, 'label')} ({report.unchanged} unchanged).")
+        report = import_labels(
+            store, args.file, add_classes=args.add_classes, keep_yours=args.keep_existing
+        )
+    print(report.result())
     if report.unknown_paths:
         print(f"  {len(report.unknown_paths)} paths are not in the pool, e.g. "
               f"{shown_path(report.unknown_paths[0])}")  # fmt: skip
@@ -301,10 +303,14 @@ def _print_contradictory(contradictory: list[str], shown: int = 10) -> None:
     print(f"  {count(len(contradictory), 'item')} left out: rows of the file give "
           f"{'them' if len(contradictory) > 1 else 'it'} different labels (the same path "
           "twice, or copies of one file):")  # fmt: skip
-    for line in contradictory[:shown]:
+    _print_some(contradictory, shown)
+
+
+def _print_some(lines: list[str], shown: int = 10) -> None:
+    for line in lines[:shown]:
         print(f"    {line}")
-    if len(contradictory) > shown:
-        print(f"    ... and {len(contradictory) - shown} more")
+    if len(lines) > shown:
+        print(f"    ... and {len(lines) - shown} more")
 
 
 def _import_folder_names(args: argparse.Namespace) -> int:
@@ -330,9 +336,15 @@ def _preview_import(args: argparse.Namespace) -> int:
 
     with ProjectStore.open(args.project, readonly="a dry run only reads it") as store:
         plan = plan_import(store, args.file)
+    if args.keep_existing:
+        plan = plan.keeping_yours()
     print(f"Dry run, nothing written: {plan.summary()}.")
     if plan.conflicting:
-        print(f"  importing would replace {plan.conflicting} labels with the file's")
+        print(f"  importing would replace {count(plan.conflicting, 'label')} with the file's "
+              "(--keep-existing keeps the project's):")  # fmt: skip
+        _print_some(list(plan.replacing.values()))
+    if plan.kept:
+        print(f"  {count(plan.kept, 'label')} of the project kept where the file's differs")
     if plan.unknown_paths:
         print(f"  e.g. not in the pool: {shown_path(plan.unknown_paths[0])}")
     _print_contradictory(plan.contradictory)

@@ -200,9 +200,14 @@ class AnswerState:
     def undo_target(self) -> Event | None:
         """What undo withdraws: the current answer of the item of the newest loop answer still
         standing (a review edit made since included; a stream's discards are not undone)."""
+        ev = self.newest_loop_answer()
+        return None if ev is None else self.current[ev.item_id]
+
+    def newest_loop_answer(self) -> Event | None:
+        """The newest answer given in the loop that still stands (discards left out)."""
         for ev in reversed(self.entries):
             if ev.id in self._live and ev.action != "discard":
-                return self.current[ev.item_id]
+                return ev
         return None
 
     def is_stop(self, index: int) -> bool:

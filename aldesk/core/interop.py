@@ -14,7 +14,7 @@ be undone and told apart from answers given in the app.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aldesk.core.errors import UnknownClass
@@ -48,6 +48,8 @@ class ImportReport:
             as a key press on them is not; a label there would be a guess nothing learns from.
         contradictory: Items the file gives different labels (the same path twice, or two
             copies of one file), as "path: label, label": left out, whichever row came last.
+        replaced: Of ``imported``, labels that replaced a different one.
+        kept: Labels of the project kept where the file's differed (``keep_yours``).
     """
 
     imported: int
@@ -56,6 +58,24 @@ class ImportReport:
     unknown_classes: list[str]
     unreadable: list[str] = field(default_factory=list)
     contradictory: list[str] = field(default_factory=list)
+    replaced: int = 0
+    kept: int = 0
+
+    def result(self) -> str:
+        """What was recorded, in one sentence."""
+        return imported_text(self.imported, self.replaced, self.unchanged, self.kept)
+
+
+def imported_text(imported: int, replaced: int, unchanged: int, kept: int = 0) -> str:
+    """ "Imported 20 labels (8 of them replace labels given before; 50 unchanged)." """
+    notes = []
+    if replaced:
+        notes.append("1 of them replaces a label given before" if replaced == 1 else
+                     f"{replaced} of them replace labels given before")  # fmt: skip
+    notes.append(f"{unchanged} unchanged")
+    if kept:
+        notes.append(f"{kept} of the project's kept where the file's label differs")
+    return f"Imported {count(imported, 'label')} ({'; '.join(notes)})."
 
 
 @dataclass(frozen=True)
@@ -80,16 +100,34 @@ class ImportPlan:
     unknown_classes: list[str]
     unreadable: list[str]
     contradictory: list[str] = field(default_factory=list)
+    unlabeled_rows: int = 0  # rows with no label (an export's skipped / can't-label items)
+    replacing: dict[int, str] = field(default_factory=dict)  # conflicting item -> "path: a → b"
+    kept: int = 0  # conflicting labels left as they are (``keeping_yours``)
+
+    def keeping_yours(self) -> ImportPlan:
+        """This plan with the conflicting rows left out: where the file's label differs from
+        the one given in the project, the project's stays."""
+        labels = [row for row in self.labels if row[0] not in self.replacing]
+        return replace(self, labels=labels, conflicting=0, replacing={},
+                       kept=self.kept + self.conflicting)  # fmt: skip
+
+    def result(self) -> str:
+        """What applying the plan records, in one sentence (said once it is done)."""
+        return imported_text(len(self.labels), self.conflicting, self.same, self.kept)
 
     def summary(self) -> str:
         """The counts in one line for a person."""
         text = f"{self.new} new, {self.same} same, {self.conflicting} conflicting"
+        if self.kept:
+            text += f" ({self.kept} more kept as they are)"
         if self.unknown_paths:
             text += f", {len(self.unknown_paths)} paths not in the project"
         if self.unreadable:
             text += f", {count(len(self.unreadable), 'unreadable item')}"
         if self.contradictory:
             text += f", {count(len(self.contradictory), 'item')} labeled two ways (left out)"
+        if self.unlabeled_rows:
+            text += f", {count(self.unlabeled_rows, 'row')} with no label (not imported)"
         if self.unknown_classes:
             text += f"; classes the project lacks: {', '.join(self.unknown_classes)}"
         return text
@@ -99,7 +137,11 @@ class ImportPlan:
 
 
 def import_labels(
-    store: ProjectStore, path: str | os.PathLike[str], *, add_classes: bool = False
+    store: ProjectStore,
+    path: str | os.PathLike[str],
+    *,
+    add_classes: bool = False,
+    keep_yours: bool = False,
 ) -> ImportReport:
     """Record the labels of a CSV or JSON file in the project.
 
@@ -111,6 +153,8 @@ def import_labels(
         store: An open project.
         path: The labels file.
         add_classes: Add classes the project lacks instead of refusing the file.
+        keep_yours: Where the file's label differs from the project's, keep the project's
+            (by default the file's replaces it).
 
     Returns:
         What was imported.
@@ -119,7 +163,10 @@ def import_labels(
         BadLabelsFile: The file cannot be read or parsed (the message names the line).
         UnknownClass: The file names classes the project lacks and ``add_classes`` is false.
     """
-    return apply_plan(store, plan_import(store, path), str(path), add_classes=add_classes)
+    plan = plan_import(store, path)
+    if keep_yours:
+        plan = plan.keeping_yours()
+    return apply_plan(store, plan, str(path), add_classes=add_classes)
 
 
 def apply_plan(
@@ -141,9 +188,8 @@ def apply_plan(
     class_ids = _class_ids(store)
     labels = [(item, class_ids[name.casefold()], split) for item, name, split in plan.labels]
     store.record_labels(labels, strategy=IMPORT_STRATEGY)  # one transaction for the file
-    return ImportReport(
-        len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable, plan.contradictory
-    )
+    return ImportReport(len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable,
+                        plan.contradictory, replaced=plan.conflicting, kept=plan.kept)  # fmt: skip
 
 
 def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:
@@ -155,12 +201,15 @@ def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan
     Raises:
         BadLabelsFile: The file cannot be read or parsed (the message names the line).
     """
-    return plan_rows(store, [r for r in read_rows(path) if r.label])
+    rows = read_rows(path)
+    labeled = [r for r in rows if r.label]
+    return replace(plan_rows(store, labeled), unlabeled_rows=len(rows) - len(labeled))
 
 
 def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     """The merge of ``rows`` (path, label) into the project, as :func:`plan_import`."""
     names = {c.id: c.name.casefold() for c in store.classes()}
+    shown_names = {c.name.casefold(): c.name for c in store.classes()}
     current = {i: names.get(c) for i, c in store.labels().items()}
     by_path = _items_by_path(store) if rows else {}
     unknown_paths, unreadable = [], []
@@ -176,7 +225,7 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
             given.setdefault(item.id, []).append(row)
             items[item.id] = item
     counts = {"new": 0, "same": 0, "conflicting": 0}
-    labels, contradictory = [], []
+    labels, contradictory, replacing = [], [], {}
     for item_id, item_rows in given.items():
         said = {r.label.casefold(): r.label for r in item_rows}
         if len(said) > 1:
@@ -186,6 +235,8 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
         was = current.get(item_id)
         kind = "new" if was is None else "same" if was == label.casefold() else "conflicting"
         counts[kind] += 1
+        if kind == "conflicting":
+            replacing[item_id] = f"{item_rows[0].path}: {shown_names[was]} → {label}"
         if kind != "same":
             labels.append((item_id, label, items[item_id].split))
     # only the classes of rows that would be imported: a row of a file not in the pool (a
@@ -193,7 +244,7 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     used = [r for item_rows in given.values() for r in item_rows]
     return ImportPlan(labels, counts["new"], counts["same"], counts["conflicting"],
                       unknown_paths, _missing_classes(store, used), unreadable,
-                      contradictory)  # fmt: skip
+                      contradictory, replacing=replacing)  # fmt: skip
 
 
 def _class_ids(store: ProjectStore) -> dict[str, int]:

@@ -15,7 +15,14 @@ from typing import Any
 from aldesk.core.errors import PoolMissing
 from aldesk.core.opening import connect_reader
 from aldesk.core.pool import FileEntry, Progress, ScanResult, same_files, scan
-from aldesk.core.store import Item, NewItem, ProjectStore, read_item_paths, read_items
+from aldesk.core.store import (
+    Item,
+    NewItem,
+    ProjectStore,
+    pool_from,
+    read_item_paths,
+    read_items,
+)
 
 # Why an item is missing after a rescan (shown where the item would be).
 REMOVED = "the file is no longer in the pool folder"
@@ -309,5 +316,5 @@ def relocate(store: ProjectStore, folder: str | os.PathLike[str]) -> int:
             f"None of this project's files (e.g. {sample[0]}) are in {root}; choose the folder "
             "that holds them. The project still points at its old folder."
         )
-    store.set("pool_root", str(root))
+    store.set_many({"pool_root": str(root), "pool_from_project": pool_from(store.path, root)})
     return found

@@ -51,6 +51,7 @@ class Session(HistoryNavigation):
         self._browse: int | None = None  # index into ``state.entries`` while going back
         self._pinned: int | None = None  # an item picked in the review window, until answered
         self._current: Query | None = None
+        self._steps: list[tuple[list[int], str]] = []  # undoable edits: event ids, what it was
         self._position: list | None = None
         self.model = ModelState(store, self.settings)
         self.queue = QueueState(store, self.settings)
@@ -299,20 +300,6 @@ class Session(HistoryNavigation):
     def _history(self) -> AskedItems:
         """Item ids answered, oldest first (a view, not a copy)."""
         return AskedItems(self.state)
-
-    def append_edits(self, rows: list[tuple]) -> list[int]:
-        """Append a batch of answers made outside the loop (the review view's relabel / skip /
-        clear, ``store.record_many`` rows) in one transaction, and follow them: a cleared
-        item may be asked again, and the pool edits count towards the next retrain."""
-        ids = self.store.record_many(rows)
-        if ids:
-            self._follow(min(ids))
-        if self._browse is not None and self._browse >= len(self.state.entries):
-            self._browse = None  # the entry browsed was withdrawn
-        # every pool edit changes what the model learns from: withdrawing 708 auto-labels
-        # made no retrain (undos were not counted), and the model kept them
-        self.model.labels_since += sum(1 for _, _, _, split, *_ in rows if split == "pool")
-        return ids
 
     # ------------------------------------------------------------------ training
     def training_job(self, force: bool = False) -> TrainingJob | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aldesk.core.review_rows import inverse
 from aldesk.core.session_queue import AndOne
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class HistoryNavigation:
     _browse: int | None
     _pinned: int | None
     _current: Query | None
+    _steps: list[tuple[list[int], str]]
 
     def show_item(self, item_id: int) -> Query:
         """Show ``item_id`` (picked in the review window) until it is answered or left with
@@ -67,10 +69,62 @@ class HistoryNavigation:
         strategy = ev.strategy if ev and ev.strategy else "review"
         return self._query(item_id, strategy, ev.score if ev else None)
 
+    # ------------------------------------------------------------ edits outside the loop
+    def append_edits(self, rows: list[tuple]) -> list[int]:
+        """Append a batch of answers made outside the loop (the review view's relabel / skip /
+        clear, ``store.record_many`` rows) in one transaction, and follow them: a cleared
+        item may be asked again, and the pool edits count towards the next retrain."""
+        ids = self.store.record_many(rows)
+        if ids:
+            self._follow(min(ids))
+        if self._browse is not None and self._browse >= len(self.state.entries):
+            self._browse = None  # the entry browsed was withdrawn
+        # every pool edit changes what the model learns from: withdrawing 708 auto-labels
+        # made no retrain (undos were not counted), and the model kept them
+        self.model.labels_since += sum(1 for _, _, _, split, *_ in rows if split == "pool")
+        return ids
+
+    def append_step(self, rows: list[tuple], name: str) -> list[int]:
+        """``append_edits`` as one step that ``undo_step`` (or ``undo``, while it is the newest
+        change) withdraws whole: a review edit, an import. ``name`` says what it was ("the
+        import of 20 labels")."""
+        ids = self.append_edits(rows)
+        if ids:
+            self._steps.append((ids, name))
+        return ids
+
+    def undo_step(self) -> str | None:
+        """Withdraw the newest edit step, appending its inverse as one transaction; its name,
+        or None when no step is left."""
+        if not self._steps:
+            return None
+        ids, name = self._steps[-1]
+        by_id = {e.id: e for e in self.store.events()}
+        edits = inverse([by_id[i] for i in ids], by_id)
+        self.append_edits([e.as_row() for e in edits])
+        self._steps.pop()
+        return name
+
+    def can_undo_step(self) -> bool:
+        return bool(self._steps)
+
+    def step_is_newest(self) -> bool:
+        """Whether ``undo`` would withdraw an edit step rather than a loop answer: the step was
+        made after the newest loop answer still standing (Ctrl+Z after an import withdrew an
+        older answer of the loop, and the import stayed)."""
+        if not self._steps:
+            return False
+        loop = self.state.newest_loop_answer()
+        return loop is None or self._steps[-1][0][-1] > loop.id
+
     def undo(self) -> Query | None:
-        """Withdraw the latest answer given in the loop (appending an undo) and show its item
-        again. Imports and review edits have their own undo (the review window's)."""
+        """Withdraw the newest change: an edit step (``undo_step``) made since the latest
+        answer given in the loop, else that answer (appending an undo), whose item is shown
+        again."""
         self._browse = self._pinned = None
+        if self.step_is_newest():
+            self.undo_step()
+            return self.current()
         ev = self.state.undo_target()
         if ev is None:
             return None
@@ -101,8 +155,8 @@ class HistoryNavigation:
         return self.current()
 
     def can_undo(self) -> bool:
-        """An answer is left that ``undo`` would withdraw (newest first: usually O(1))."""
-        return self.state.undo_target() is not None
+        """An answer or edit step is left that ``undo`` would withdraw (usually O(1))."""
+        return bool(self._steps) or self.state.undo_target() is not None
 
     def can_go_back(self) -> bool:
         """``back`` would move to an earlier answered item."""

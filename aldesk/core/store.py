@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import time
@@ -56,6 +57,14 @@ from aldesk.core.store_rows import ROUND_COLS, read_item_paths, read_items
 DB_NAME = "project.sqlite"
 
 
+def pool_from(project: Path, pool_root: Path) -> str | None:
+    """The pool folder's path relative to the project folder (None on another drive)."""
+    try:
+        return os.path.relpath(pool_root, Path(project).absolute().resolve())
+    except ValueError:  # Windows: no relative path between drives
+        return None
+
+
 def _own_folder(path: Path) -> None:
     """Make one of the project's folders. A file or a broken link in its place (damage, or a
     mistake) is replaced, with a warning, rather than making every open fail."""
@@ -88,6 +97,7 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
         self.synth_dir = path / "synth"
         self._scratch: Path | None = None  # a reader's caches: links to the project's files
         self._pool_root: Path | None = None  # read once: abspath() is called per item shown
+        self.pool_followed_project = False  # the pool was found where it is from the project
 
     # ------------------------------------------------------------------ open / create
     @classmethod
@@ -115,9 +125,9 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
                 shutil.rmtree(path, ignore_errors=True)
             raise
         try:
-            store.set_many(
-                {"pool_root": str(Path(pool_root).resolve()), "kind": kind, **(settings or {})}
-            )
+            root = Path(pool_root).resolve()
+            store.set_many({"pool_root": str(root), "pool_from_project": pool_from(path, root),
+                            "kind": kind, **(settings or {})})  # fmt: skip
             keys = list(hotkeys) if hotkeys else hotkeys_for(classes)
             for name, key in zip(classes, keys, strict=True):
                 store.add_class(name, hotkey=key)
@@ -227,9 +237,25 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
 
     @property
     def pool_root(self) -> Path:
+        """The pool folder: where it was, or, when that is gone, where it is from the project
+        now if the two were moved or copied together (a project kept inside or beside its
+        pool, taken to another machine)."""
         if self._pool_root is None:
             self._pool_root = Path(self.get("pool_root"))
+            moved = None if self._pool_root.is_dir() else self._moved_with_project()
+            self.pool_followed_project = moved is not None
+            self._pool_root = moved or self._pool_root
         return self._pool_root
+
+    def _moved_with_project(self) -> Path | None:
+        """The pool at its place relative to the project, if it holds the project's files."""
+        relative = self.get("pool_from_project")
+        if not isinstance(relative, str):
+            return None
+        root = Path(os.path.normpath(self.path.absolute().resolve() / relative))
+        rows = self.read("SELECT relpath FROM items WHERE origin = 'file' ORDER BY id LIMIT 20")
+        found = root.is_dir() and any((root / relpath).is_file() for (relpath,) in rows)
+        return root if found else None
 
     # ------------------------------------------------------------------ writing
     def _refuse_if_readonly(self) -> None:

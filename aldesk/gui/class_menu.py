@@ -128,3 +128,11 @@ def merge_question(source: str, target: str, labels: int, reason: str = "") -> s
         f"{lead}Merge “{source}” into “{target}”? Its {moved} will count as “{target}”, "
         f"and “{source}” leaves the list of classes. The answer log keeps the history."
     )
+
+
+def unassigned_key_text(text: str, plain: bool) -> str | None:
+    """What to say when a letter or digit typed with no modifier reached the window: no class
+    (and no action) has that key, e.g. the key of a class merged away."""
+    if not plain or len(text) != 1 or not text.isalnum():
+        return None
+    return f"No class has the key {text.upper()} (the Classes menu lists the classes' keys)."

@@ -9,6 +9,7 @@ lane; until it finishes the seed items are served from a random order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -22,6 +23,8 @@ from aldesk.gui.feature_flow import FeatureFlow
 from aldesk.gui.pool_folder import PoolFolder
 from aldesk.gui.similar_flow import SimilarFlow
 from aldesk.gui.workers import FeatureLane, Lane, Trainer
+
+T = TypeVar("T")
 
 
 class LabelingController(FeatureFlow, PoolFolder, QObject):
@@ -160,7 +163,11 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         self._act(self.session.cannot_label)
 
     def undo(self) -> None:
-        self._act(self.session.undo, retrain=False)
+        """Ctrl+Z: withdraw the newest change, an import or review edit included."""
+        if self.session.step_is_newest():
+            self.undo_step()
+        else:
+            self._act(self.session.undo, retrain=False)
 
     def back(self) -> None:
         self._act(self.session.back, retrain=False)
@@ -195,17 +202,28 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
     def retrain_now(self) -> None:
         self._request_training(force=True)
 
-    def append_edits(self, rows: list[tuple]) -> list[int] | None:
-        """A batch from the review window, in one transaction; None if it could not be saved
-        (shown to the user). The labeling view and the model follow it."""
+    def append_edits(self, rows: list[tuple], name: str) -> list[int] | None:
+        """A batch from the review window or an import, in one transaction and one undoable
+        step (``name`` says what it was); None if it could not be saved (shown to the user).
+        The labeling view and the model follow it."""
+        return self._edit(lambda: self.session.append_step(rows, name))
+
+    def undo_step(self) -> str | None:
+        """Withdraw the newest review edit or import; what it was, None if none or not saved."""
+        name = self._edit(self.session.undo_step)
+        if name is not None:
+            self.message.emit(f"Undid {name}.")
+        return name
+
+    def _edit(self, change: Callable[[], T]) -> T | None:
         try:
-            ids = self.session.append_edits(rows)
+            result = change()
         except AldeskError as exc:
             self.error.emit(str(exc))
             return None
         self._announce()
         self._training_timer.start()
-        return ids
+        return result
 
     def settings_changed(self, retrain: bool) -> None:
         """Project settings changed (settings dialog): they apply from the next item on."""

@@ -31,7 +31,7 @@ from aldesk.core.pace import PaceTracker, read_feedback, read_history
 from aldesk.core.session import Query, Status
 from aldesk.core.store import ProjectStore
 from aldesk.gui import window_state
-from aldesk.gui.class_menu import ClassMenu
+from aldesk.gui.class_menu import ClassMenu, unassigned_key_text
 from aldesk.gui.class_picker import ClassPicker
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.feature_flow import progress_text
@@ -42,7 +42,7 @@ from aldesk.gui.panels.label_bar import LabelBar
 from aldesk.gui.panels.status_panel import StatusPanel
 from aldesk.gui.panels.why_panel import WhyPanel
 from aldesk.gui.review import install as install_review
-from aldesk.gui.shortcuts import ShortcutSheet, labeling_actions
+from aldesk.gui.shortcuts import MENUS, ShortcutSheet, labeling_actions
 from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.image_view import ImageView
 from aldesk.gui.workers import Lane
@@ -133,45 +133,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        for title, names in (
-            ("&File", ["new", "open", "export", "import", "import_folders", None, "quit"]),
-            (
-                "&Label",
-                [
-                    "pick_class",
-                    "skip",
-                    "cannot_label",
-                    None,
-                    "undo",
-                    "back",
-                    "forward",
-                    None,
-                    "similar",
-                    "similar_stop",
-                    None,
-                    "retrain",
-                ],
-            ),
-            (
-                "&View",
-                [
-                    "zoom_in",
-                    "zoom_out",
-                    "fit",
-                    "actual_size",
-                    None,
-                    "play",
-                    "replay",
-                    "step_back",
-                    "step_forward",
-                    "to_start",
-                    "loop",
-                    "slower",
-                    "faster",
-                ],
-            ),
-            ("&Help", ["shortcuts", "about"]),
-        ):
+        for title, names in MENUS:
             menu = bar.addMenu(title)
             for name in names:
                 if name is None:
@@ -251,7 +213,8 @@ class MainWindow(QMainWindow):
     def _update_navigation(self) -> None:
         """◀, Undo and ▶ (buttons and menu items) are enabled whenever they would act."""
         session = self.controller.session
-        state = {"back": session.can_go_back(), "undo": session.can_undo(),
+        undo = session.can_undo() and not self.store.readonly  # nothing can be withdrawn there
+        state = {"back": session.can_go_back(), "undo": undo,
                  "forward": session.can_go_forward()}  # fmt: skip
         self.label_bar.set_navigation(**state)
         for name, enabled in state.items():
@@ -368,6 +331,15 @@ class MainWindow(QMainWindow):
         self.class_picker = picker
         picker.open()
         return picker
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """A key no class or action took: said, not silently ignored."""
+        plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                      Qt.KeyboardModifier.KeypadModifier)  # fmt: skip
+        text = unassigned_key_text(event.text(), plain)
+        if text is not None:
+            self.statusBar().showMessage(text, 5000)
+        super().keyPressEvent(event)
 
     # ------------------------------------------------------------------ lifecycle
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)

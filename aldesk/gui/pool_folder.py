@@ -42,6 +42,8 @@ class PoolFolder:
         from aldesk.core.pool_sync import rescan_plan
 
         root, kind, db = self.store.pool_root, self.store.kind, self.store.db_file
+        if self.store.pool_followed_project and not self.store.readonly:
+            self._follow_moved_pool(root)
         if not root.is_dir():
             self._offered_locate = True
             self.pool_missing.emit(str(root))  # the window may locate it: relocate_pool rescans
@@ -49,6 +51,18 @@ class PoolFolder:
                 self._start_features()  # cached features still work for what is on screen
             return
         self.scanner.submit(lambda ctx: rescan_plan(db, root, kind))
+
+    def _follow_moved_pool(self, root: Path) -> None:
+        """The project and its pool folder moved together: the project points at the new
+        place from now on (and says so), not at the old one, should it come back."""
+        from aldesk.core.pool_sync import relocate
+
+        try:
+            relocate(self.store, root)
+        except AldeskError:
+            return  # still found from the project at each open; nothing lost
+        self.store.pool_followed_project = False
+        self.message.emit(f"The pool folder moved with the project: now {root}.")
 
     def relocate_pool(self, folder: str) -> bool:
         """The user located the moved pool folder: rebase every item path on it, then rescan."""

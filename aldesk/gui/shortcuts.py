@@ -27,7 +27,7 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("skip", "&Skip", ("S",), "c", "skip", None),
     ("cannot_label", "&Can't label", ("X",), "c", "cannot_label", None),
     ("pick_class", "&Find class… (type to filter, Enter answers)", ("/",), "w", "pick_class", None),
-    ("undo", "&Undo last answer", (QKeySequence.StandardKey.Undo,), "c", "undo", None),
+    ("undo", "&Undo last answer or import", (QKeySequence.StandardKey.Undo,), "c", "undo", None),
     ("back", "&Back to previous item", ("Alt+Left", "Backspace"), "c", "back", None),
     ("forward", "&Forward", ("Alt+Right",), "c", "forward", None),
     ("retrain", "&Retrain now", ("F5",), "c", "retrain_now", None),
@@ -47,6 +47,16 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("faster", "Play &faster (0.5× / 1× / 2×)", ("]",), "v", "faster", True),
     ("shortcuts", "&Keyboard shortcuts", ("F1",), "w", "show_shortcuts", None),
     ("about", "&About aldesk", (), "w", "show_about", None),
+)  # fmt: skip
+
+# the labeling window's menus, before Project and Classes: action names, None a separator
+MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
+    ("&File", ("new", "open", "export", "import", "import_folders", None, "quit")),
+    ("&Label", ("pick_class", "skip", "cannot_label", None, "undo", "back", "forward", None,
+                "similar", "similar_stop", None, "retrain")),
+    ("&View", ("zoom_in", "zoom_out", "fit", "actual_size", None, "play", "replay", "step_back",
+               "step_forward", "to_start", "loop", "slower", "faster")),
+    ("&Help", ("shortcuts", "about")),
 )  # fmt: skip
 
 

@@ -299,3 +299,28 @@ def test_retrain_request_freezes_the_labels_and_the_worker_gathers_their_rows(tm
         assert snapshot.n_classes == 2
         answered_rows = {i - 1 for i in session.state.current}
         assert not answered_rows & set(job.request.candidates.tolist())
+
+
+def test_undo_withdraws_the_newest_change_an_import_step_included(tmp_path) -> None:
+    """Ctrl+Z after an import withdraws the import as one step (it withdrew an older answer of
+    the loop, and the import stayed); a loop answer given after it is withdrawn first."""
+    with _store(tmp_path) as store:
+        session = Session(store)
+        a, b = (c.id for c in session.classes[:2])
+        first = session.current().item.id
+        session.answer(a)
+        pool = [it.id for it in store.items() if it.split == "pool" and it.id != first]
+        rows = [(pool[0], "label", b, "pool", None, "import"), (first, "label", b, "pool", None,
+                "import")]  # fmt: skip
+        session.append_step(rows, "the import of 2 labels")
+        after = session.current().item.id
+        session.answer(a)
+        assert session.step_is_newest() is False
+        assert session.undo().item.id == after  # the newer loop answer first
+        assert session.step_is_newest() and session.can_undo()
+        session.undo()  # the import, whole: the first item's own label is back
+        assert {i: e.class_id for i, e in session.state.current.items()} == {first: a}
+        assert not session.can_undo_step()
+        assert session.undo().item.id == first
+        assert not session.can_undo()
+        _check(session)

@@ -78,3 +78,39 @@ def test_cli_dry_run_prints_counts_and_writes_nothing(store, labels_file, capsys
     assert "--add-classes" in out
     with ProjectStore.open(project) as again:
         assert len(again.labels()) == 2 and len(again.classes()) == 2
+
+
+def test_keep_existing_leaves_the_projects_label_where_the_file_differs(
+    store, labels_file, capsys
+) -> None:
+    project = store.path
+    store.close()
+    args = ["import-labels", str(project), str(labels_file), "--add-classes"]
+    assert main([*args, "--dry-run"]) == 0
+    assert "b.png: cat → dog" in capsys.readouterr().out  # the conflict is named
+    assert main([*args, "--keep-existing"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Imported 2 labels (1 unchanged; 1 of the project's kept where")
+    with ProjectStore.open(project) as again:
+        names = {c.id: c.name for c in again.classes()}
+        paths = {it.id: it.relpath for it in again.items()}
+        got = {paths[i]: names[c] for i, c in again.labels().items()}
+    assert got == {"a.png": "cat", "b.png": "cat", "c.png": "dog", "d.png": "bird"}
+
+
+def test_the_import_says_how_many_labels_it_replaced(store, labels_file, capsys) -> None:
+    project = store.path
+    store.close()
+    assert main(["import-labels", str(project), str(labels_file), "--add-classes"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Imported 3 labels (1 of them replaces a label given before; 1 unchanged)"
+    )
+
+
+def test_rows_with_no_label_are_counted(store, tmp_path) -> None:
+    f = tmp_path / "export.csv"
+    f.write_text("path,label,answer\nc.png,dog,label\nd.png,,cannot_label\n")
+    plan = interop.plan_import(store, f)
+    assert plan.new == 1 and plan.unlabeled_rows == 1
+    assert "1 row with no label (not imported)" in plan.summary()

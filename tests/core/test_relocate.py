@@ -86,3 +86,45 @@ def test_relocate_finds_a_folder_holding_only_some_of_the_files(
     statuses = _statuses(store)
     assert statuses["a.png"][0] == "missing"
     assert statuses["b.png"] == statuses["sub/deeper/c.png"] == ("ok", None)
+
+
+@pytest.mark.parametrize("layout", ["inside", "beside"])
+def test_a_project_moved_with_its_pool_finds_it_there(
+    images: Path, tmp_path: Path, layout: str
+) -> None:
+    """A project kept inside or beside its pool folder, moved (or copied to another machine)
+    together with it, opens on the pool at its new place; the old place wins while it exists."""
+    home = images if layout == "inside" else tmp_path
+    with ProjectStore.create(home / "p.aldesk", pool_root=images, kind="image",
+                             classes=["x", "y"]) as s:  # fmt: skip
+        pool_sync.sync_pool(s)
+    new_home = tmp_path / "bob" / "data"
+    new_home.parent.mkdir()
+    if layout == "inside":
+        shutil.move(images, new_home)
+        project, pool = new_home / "p.aldesk", new_home
+    else:
+        new_home.mkdir()
+        shutil.move(images, new_home / "pool")
+        shutil.move(home / "p.aldesk", new_home / "p.aldesk")
+        project, pool = new_home / "p.aldesk", new_home / "pool"
+    with ProjectStore.open(project) as s:
+        assert s.pool_root == pool.resolve() and s.pool_followed_project
+        assert s.abspath(next(it for it in s.items() if it.relpath == "a.png")).is_file()
+        pool_sync.relocate(s, s.pool_root)  # what the window does: it points there from now on
+    shutil.copytree(pool, images)  # the old place is back: the stored folder is used
+    with ProjectStore.open(project) as s:
+        assert s.pool_root == pool.resolve() and not s.pool_followed_project
+
+
+def test_a_project_moved_without_its_pool_still_points_at_the_old_place(
+    store: ProjectStore, tmp_path: Path
+) -> None:
+    project = store.path
+    store.close()
+    moved = tmp_path / "elsewhere" / "proj"
+    moved.parent.mkdir()
+    shutil.move(project, moved)
+    shutil.rmtree(tmp_path / "pool")
+    with ProjectStore.open(moved) as s:
+        assert s.pool_root == (tmp_path / "pool").resolve() and not s.pool_followed_project

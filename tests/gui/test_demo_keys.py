@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from windows import open_window
 
 from aldesk.core.demo import make_demo_pool
@@ -19,4 +20,23 @@ def test_pressing_8_labels_the_class_named_8(qtbot, tmp_path) -> None:
         item = controller.current().item.id
         qtbot.keyClick(window, key)
         assert store.class_by_name(name).id == store.labels()[item]
+    window.close()
+
+
+def test_a_key_no_class_has_is_said_and_labels_nothing(qtbot, tmp_path) -> None:
+    """After "3" was merged into "8" its key labels nothing; the status bar says why."""
+    classes = make_demo_pool("images", tmp_path / "pool", per_class=3)
+    settings = ProjectSettings(batch=50, seed_size=4, test_size=0)
+    store, _ = create_project(tmp_path / "demo.aldesk", tmp_path / "pool", classes, settings)
+    window = open_window(qtbot, store, activate=True)
+    window.class_menu.confirm = lambda text: True
+    window.class_menu.merge_classes("3", "8")
+    current = set(window.label_bar._class_buttons.values())
+    assert len(current) == len(classes) - 1
+    buttons = window.label_bar.classes_area.findChildren(QPushButton)
+    stale = [b.text() for b in buttons if b.isVisibleTo(window.label_bar) and b not in current]
+    assert stale == []  # the old buttons are hidden at once (two "junk" buttons were drawn)
+    qtbot.keyClick(window, Qt.Key.Key_3)
+    assert store.labels() == {}
+    assert window.statusBar().currentMessage().startswith("No class has the key 3")
     window.close()

@@ -59,14 +59,49 @@ def test_the_preview_counts_then_import_applies_and_undo_is_possible(
     rows = [(p, truth[p]) for p in paths] + [("missing.wav", truth[first])]
     before = len(window.store.events())
     dialog = _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), lambda d: d.reject())
-    assert dialog.counts["new"].text() == "4" and dialog.counts["conflicting"].text() == "1"
+    assert dialog.counts["new"].text() == "4"
+    conflict = f"{first}: {other.name} → {truth[first]}"
+    assert dialog.counts["conflicting"].text() == f"1  (e.g. {conflict})"
     assert dialog.counts["same"].text() == "0"
     assert dialog.counts["unknown"].text().startswith("1  (e.g. missing.wav")
     assert len(window.store.events()) == before  # cancelled: nothing written
     _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), lambda d: d.accept())
     assert _labels(window) == {p: truth[p] for p in paths}
-    assert "Imported 5 labels" in window.statusBar().currentMessage()
+    message = window.statusBar().currentMessage()
+    assert "Imported 5 labels (1 of them replaces a label given before; 0 unchanged)" in message
+    assert "Ctrl+Z undoes the import" in message
     assert window.status_panel.labeled.text().startswith("5")  # the Progress panel followed
+    window.actions_by_name["undo"].trigger()  # the import as one step, not the older answer
+    assert _labels(window) == {first: other.name}
+    assert window.statusBar().currentMessage() == "Undid the import of 5 labels."
+    assert window.status_panel.labeled.text().startswith("1")
+    window.actions_by_name["undo"].trigger()  # then the answer given before it
+    assert _labels(window) == {}
+    assert not window.actions_by_name["undo"].isEnabled()
+    window.close()
+
+
+def test_conflicts_can_keep_your_labels(qtbot, tmp_path, monkeypatch) -> None:
+    """Where the file's label differs from one given in the app, the user may keep theirs."""
+    window, truth = _window(qtbot, tmp_path)
+    first = window.controller.current().item.relpath
+    other = next(c for c in window.store.classes() if c.name != truth[first])
+    window.controller.answer(other.id)
+    paths = [first] + [p for p in sorted(truth) if p != first][:2]
+    rows = [(p, truth[p]) for p in paths] + [(sorted(truth)[-1], "")]  # and an unlabeled row
+
+    def keep_mine(dialog: ImportPreviewDialog) -> None:
+        assert dialog.import_button.text() == "Import 3 labels"
+        assert dialog.counts["unlabeled"].text() == "1"
+        dialog.keep_yours.setChecked(True)
+        assert dialog.import_button.text() == "Import 2 labels"
+        dialog.import_button.click()
+
+    _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), keep_mine)
+    assert _labels(window) == {first: other.name} | {p: truth[p] for p in paths[1:]}
+    assert "1 of the project's kept where the file's label differs" in (
+        window.statusBar().currentMessage()
+    )
     window.close()
 
 

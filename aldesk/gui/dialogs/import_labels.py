@@ -4,7 +4,8 @@ File ▸ Labels from folder names… previews and applies the same way (``core.f
 The preview (``core.interop.plan_import``) reads the file and the store and writes nothing (on a
 worker, through a store of its own, behind a modal progress dialog); the dialog shows how many rows are new, the same as now, or conflicting (the file's label would
 replace the one given in the app), and what does not match the project. Applying goes through
-the controller's ``append_edits`` (one transaction, undoable, the model and the view follow),
+the controller's ``append_edits`` (one transaction and one step Ctrl+Z undoes; the model and the view
+follow),
 with the import strategy so imported answers stay told apart from the app's.
 """
 
@@ -59,13 +60,19 @@ class ImportPreviewDialog(QDialog):
         rows = [
             ("new", "New labels:", plan.new),
             ("same", "Same as now:", plan.same),
-            ("conflicting", f"Conflicting ({label_of}'s label replaces yours):", plan.conflicting),
+            (
+                "conflicting",
+                f"Conflicting ({label_of}'s label differs from yours):",
+                _with_example(list(plan.replacing.values())),
+            ),
             ("unknown", "Paths not in the project:", _with_example(plan.unknown_paths)),
             ("unreadable", "Unreadable items (left out):", _with_example(plan.unreadable)),
         ]
         if plan.contradictory:
             rows.append(("contradictory", "Labeled two ways in the file (left out):",
                          _with_example(plan.contradictory)))  # fmt: skip
+        if plan.unlabeled_rows:
+            rows.append(("unlabeled", "Rows with no label (not imported):", plan.unlabeled_rows))
         if left_out:
             rows.append(("folders", "Left unlabeled (folders that are not classes):", left_out))
         for key, text, value in rows:
@@ -78,25 +85,36 @@ class ImportPreviewDialog(QDialog):
             f"Add the classes the project lacks: {', '.join(plan.unknown_classes)}"
         )
         self.add_classes.setVisible(bool(plan.unknown_classes))
+        self.keep_yours = QCheckBox(f"Keep your label where {label_of}'s differs")
+        self.keep_yours.setToolTip(f"Unticked, {label_of}'s label replaces yours on the "
+                                   f"{count(plan.conflicting, 'conflicting item')}.")  # fmt: skip
+        self.keep_yours.setVisible(bool(plan.conflicting))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.import_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.import_button.setText(f"Import {count(len(plan.labels), 'label')}")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.add_classes.toggled.connect(self._update_button)
+        self.keep_yours.toggled.connect(self._update_button)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addLayout(form)
         layout.addWidget(self.add_classes)
+        layout.addWidget(self.keep_yours)
         layout.addWidget(self.buttons)
         self._update_button()
         self.resize(480, self.sizeHint().height())
 
+    def chosen_plan(self) -> ImportPlan:
+        """The plan as the options say: without the conflicting rows when yours are kept."""
+        return self.plan.keeping_yours() if self.keep_yours.isChecked() else self.plan
+
     def _update_button(self) -> None:
+        labels = self.chosen_plan().labels
         classes_ok = not self.plan.unknown_classes or self.add_classes.isChecked()
-        self.import_button.setEnabled(bool(self.plan.labels) and classes_ok)
+        self.import_button.setText(f"Import {count(len(labels), 'label')}")
+        self.import_button.setEnabled(bool(labels) and classes_ok)
 
 
 def _with_example(paths: list[str]) -> str:
@@ -118,7 +136,7 @@ def preview_and_import(window, path: Path) -> None:
     def show(plan: ImportPlan) -> None:
         dialog = ImportPreviewDialog(window, path.name, plan)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            apply_plan(window, plan)
+            apply_plan(window, dialog.chosen_plan())
 
     _plan_in_background(
         window, "Import labels", f"Reading {path.name}…", lambda store: plan_import(store, path),
@@ -150,7 +168,7 @@ def import_folder_names(window) -> None:
             window, "The folder names", folders.plan, left_out, label_of="the folder"
         )
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            apply_plan(window, folders.plan)
+            apply_plan(window, dialog.chosen_plan())
 
     _plan_in_background(window, title, "Reading the pool's folders…", plan_folder_import, show)
 
@@ -235,9 +253,7 @@ def apply_plan(window, plan: ImportPlan) -> bool:
         return False  # adding a class failed; the menu has said why
     rows = [(item, "label", ids[name.casefold()], split, None, IMPORT_STRATEGY)
             for item, name, split in plan.labels]  # fmt: skip
-    if window.controller.append_edits(rows) is None:
+    if window.controller.append_edits(rows, f"the import of {count(len(rows), 'label')}") is None:
         return False  # not saved; the controller's error has been shown
-    window.statusBar().showMessage(
-        f"Imported {count(len(rows), 'label')} ({plan.same} unchanged).", 10000
-    )
+    window.statusBar().showMessage(f"{plan.result()} Ctrl+Z undoes the import.", 15000)
     return True

@@ -177,7 +177,8 @@ class LabelBar(QWidget):
         flow = self.classes_area.flow
         while flow.count():
             w = flow.takeAt(0).widget()
-            if w is not None:
+            if w is not None:  # hidden now: until the deferred delete it showed where it was
+                w.hide()
                 w.deleteLater()
         self._class_buttons.clear()
         font = QFont(self.font())

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.core.review_auto import answer_guess_edits
-from aldesk.core.review_rows import ReviewRow, build_rows, inverse, plan_edits
+from aldesk.core.review_rows import ReviewRow, build_rows, plan_edits
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.guard import guarded
 from aldesk.gui.panels.wrap_layout import WrapLayout, kept_together
@@ -63,7 +63,6 @@ class ReviewWindow(QMainWindow):
         self.model = ReviewModel(lambda i: self.store.abspath(self._items[i]), self.loader, self)
         self.suspicion = SuspicionLane(self)
         self._suspects: dict[int, tuple] = {}  # item -> (class checked, margin, (class, p))
-        self._undo: list[list[int]] = []
         self._space = None  # near-duplicates and outliers of the newest check (SpaceReport)
         self._build()
         self._wire()
@@ -109,8 +108,8 @@ class ReviewWindow(QMainWindow):
         self.relabel_button = QPushButton("Relabel selected")
         self.skip_button = QPushButton("Skip selected")
         self.clear_button = QPushButton("Clear answers")
-        self.undo_button = QPushButton("Undo last change")
-        self.undo_button.setEnabled(False)
+        self.undo_button = QPushButton("Undo last change")  # a review edit or an import
+        self.undo_button.setEnabled(self.controller.session.can_undo_step())
         self.label_here = QPushButton("Label in the main window")
         self.label_here.setObjectName("review_label_here")
         self.label_here.setToolTip("Show the chosen item in the labeling window (double-click)")
@@ -299,10 +298,9 @@ class ReviewWindow(QMainWindow):
         if not edits:
             self.statusBar().showMessage("Nothing to change: the items already have that answer.")
             return 0
-        event_ids = self.controller.append_edits([e.as_row() for e in edits])
-        if event_ids is None:
+        rows = [e.as_row() for e in edits]
+        if self.controller.append_edits(rows, f"the change of {_items(len(edits))}") is None:
             return 0
-        self._undo.append(event_ids)
         self.undo_button.setEnabled(True)
         self.statusBar().showMessage(
             message.format(n=len(edits), items=_items(len(edits)))
@@ -311,20 +309,15 @@ class ReviewWindow(QMainWindow):
         self.refresh()
         return len(edits)
 
-    def undo(self) -> int:
-        """Withdraw the last batch, as one step appended to the log."""
-        if not self._undo:
-            return 0
-        event_ids = self._undo[-1]
-        by_id = {e.id: e for e in self.store.events()}
-        edits = inverse([by_id[i] for i in event_ids], by_id)
-        if self.controller.append_edits([e.as_row() for e in edits]) is None:
-            return 0
-        self._undo.pop()
-        self.undo_button.setEnabled(bool(self._undo))
-        self.statusBar().showMessage(f"Undid the change of {_items(len(edits))}.")
-        self.refresh()
-        return len(edits)
+    def undo(self) -> str | None:
+        """Withdraw the newest change made here or by an import, as one step appended to the
+        log; what it was (None: nothing to undo)."""
+        name = self.controller.undo_step()
+        self.undo_button.setEnabled(self.controller.session.can_undo_step())
+        if name is not None:
+            self.statusBar().showMessage(f"Undid {name}.")
+            self.refresh()
+        return name
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         if obj is self.view and event.type() == QEvent.Type.KeyPress:
