@@ -14,6 +14,7 @@ be undone and told apart from answers given in the app.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -102,6 +103,9 @@ class ImportPlan:
     contradictory: list[str] = field(default_factory=list)
     unlabeled_rows: int = 0  # rows with no label (an export's skipped / can't-label items)
     replacing: dict[int, str] = field(default_factory=dict)  # conflicting item -> "path: a → b"
+    # a class the project lacks -> (the project's class most of its items have, how many,
+    # of how many): a class renamed in the copy the file came from
+    lookalikes: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     kept: int = 0  # conflicting labels left as they are (``keeping_yours``)
 
     def keeping_yours(self) -> ImportPlan:
@@ -129,8 +133,15 @@ class ImportPlan:
         if self.unlabeled_rows:
             text += f", {count(self.unlabeled_rows, 'row')} with no label (not imported)"
         if self.unknown_classes:
-            text += f"; classes the project lacks: {', '.join(self.unknown_classes)}"
+            text += f"; classes the project lacks: {self.lacking_text()}"
         return text
+
+    def lacking_text(self) -> str:
+        """The classes the project lacks, each with the class its items mostly have here."""
+        return ", ".join(
+            f"{name} ({lookalike_text(*self.lookalikes[name])})" if name in self.lookalikes
+            else name for name in self.unknown_classes
+        )  # fmt: skip
 
 
 # ------------------------------------------------------------------ import
@@ -242,9 +253,34 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     # only the classes of rows that would be imported: a row of a file not in the pool (a
     # labels file of a larger folder) does not make its class one the project "lacks"
     used = [r for item_rows in given.values() for r in item_rows]
+    missing = _missing_classes(store, used)
+    lookalikes = _lookalikes(missing, labels, current, shown_names)
     return ImportPlan(labels, counts["new"], counts["same"], counts["conflicting"],
-                      unknown_paths, _missing_classes(store, used), unreadable,
-                      contradictory, replacing=replacing)  # fmt: skip
+                      unknown_paths, missing, unreadable, contradictory,
+                      replacing=replacing, lookalikes=lookalikes)  # fmt: skip
+
+
+def lookalike_text(name: str, n: int, total: int) -> str:
+    """ "6 of its 9 items are “9” here" """
+    return f"{n} of its {total} items are “{name}” here"
+
+
+def _lookalikes(
+    missing: list[str],
+    labels: list[tuple[int, str, str]],
+    current: dict[int, str | None],
+    shown_names: dict[str, str],
+) -> dict[str, tuple[str, int, int]]:
+    """For each class the project lacks, the project's class that most (over half, and at
+    least 2) of its items labeled here have: the same class under another name."""
+    out = {}
+    for name in missing:
+        items = [item for item, label, _ in labels if label.casefold() == name.casefold()]
+        here = Counter(current[i] for i in items if current.get(i) is not None)
+        (top, n), *_ = here.most_common(1) or [(None, 0)]
+        if n >= 2 and 2 * n > here.total():
+            out[name] = (shown_names[top], n, len(items))
+    return out
 
 
 def _class_ids(store: ProjectStore) -> dict[str, int]:

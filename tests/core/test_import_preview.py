@@ -114,3 +114,11 @@ def test_rows_with_no_label_are_counted(store, tmp_path) -> None:
     plan = interop.plan_import(store, f)
     assert plan.new == 1 and plan.unlabeled_rows == 1
     assert "1 row with no label (not imported)" in plan.summary()
+
+
+def test_a_class_renamed_in_the_files_copy_is_pointed_out(store, tmp_path) -> None:
+    f = tmp_path / "renamed.csv"
+    f.write_text("path,label\na.png,kitty\nb.png,kitty\nc.png,kitty\nd.png,bird\n")
+    plan = interop.plan_import(store, f)
+    assert plan.lookalikes == {"kitty": ("cat", 2, 3)}  # bird: no label here to go by
+    assert "lacks: kitty (2 of its 3 items are “cat” here), bird" in plan.summary()

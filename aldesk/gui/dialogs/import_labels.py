@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.core.interop import IMPORT_STRATEGY, ImportPlan, plan_import
+from aldesk.core.interop import IMPORT_STRATEGY, ImportPlan, lookalike_text, plan_import
 from aldesk.core.pool import shown_path
 from aldesk.core.store import ProjectStore
 from aldesk.core.wording import count
@@ -81,10 +81,12 @@ class ImportPreviewDialog(QDialog):
             self.counts[key].setTextFormat(Qt.TextFormat.RichText)
             self.counts[key].setWordWrap(True)
             form.addRow(text, self.counts[key])
-        self.add_classes = QCheckBox(
-            f"Add the classes the project lacks: {', '.join(plan.unknown_classes)}"
-        )
+        lacking = ", ".join(plan.unknown_classes)
+        self.add_classes = QCheckBox(f"Add the classes the project lacks: {lacking}")
         self.add_classes.setVisible(bool(plan.unknown_classes))
+        self.renamed = QLabel(_renamed_hint(plan))
+        self.renamed.setWordWrap(True)
+        self.renamed.setVisible(bool(plan.lookalikes))
         self.keep_yours = QCheckBox(f"Keep your label where {label_of}'s differs")
         self.keep_yours.setToolTip(f"Unticked, {label_of}'s label replaces yours on the "
                                    f"{count(plan.conflicting, 'conflicting item')}.")  # fmt: skip
@@ -100,6 +102,7 @@ class ImportPreviewDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addLayout(form)
+        layout.addWidget(self.renamed)
         layout.addWidget(self.add_classes)
         layout.addWidget(self.keep_yours)
         layout.addWidget(self.buttons)
@@ -115,6 +118,16 @@ class ImportPreviewDialog(QDialog):
         classes_ok = not self.plan.unknown_classes or self.add_classes.isChecked()
         self.import_button.setText(f"Import {count(len(labels), 'label')}")
         self.import_button.setEnabled(bool(labels) and classes_ok)
+
+
+def _renamed_hint(plan: ImportPlan) -> str:
+    """Classes of the file that are probably the project's under another name."""
+    return " ".join(
+        f"“{name}” is probably your “{here}” under another name ({lookalike_text(here, n, of)})."
+        f" To import its labels into “{here}”, rename “{here}” to “{name}” first (Classes → "
+        "Rename class…), then import again."
+        for name, (here, n, of) in plan.lookalikes.items()
+    )
 
 
 def _with_example(paths: list[str]) -> str:
