@@ -225,3 +225,21 @@ def test_huge_image_is_shown_reduced_in_full_size_coordinates(qtbot, view, tmp_p
     # 16-bit values are scaled to 8 bits, not clipped to white past 255.
     left, middle = pixels.pixelColor(2, 90).red(), pixels.pixelColor(120, 90).red()
     assert left < 10 and 118 < middle < 138
+
+
+def test_the_next_image_opens_fitted_and_the_info_line_says_the_zoom(qtbot, view, tmp_path):
+    """A zoom kept from one photo showed only a crop of the next ones (the labeller answered
+    from a corner of the picture); the same image shown again keeps its zoom."""
+    first = _photo(tmp_path / "first.jpg", size=(1600, 1200))
+    _show(qtbot, view, first)
+    fit_zoom = view.zoom()
+    assert view.info_text().endswith(f"zoom {fit_zoom * 100:.0f}%, fitted")
+    view.zoom_in()
+    view.zoom_in()
+    assert view.info_text().endswith(f"zoom {fit_zoom * 156.25:.0f}%")
+    _show(qtbot, view, _photo(tmp_path / "second.jpg", size=(1600, 1200)))
+    assert view.is_fit() and view.zoom() == pytest.approx(fit_zoom)
+    assert view.info_text().startswith("second.jpg") and view.info_text().endswith(", fitted")
+    view.zoom_in()
+    _show(qtbot, view, tmp_path / "second.jpg")  # the same item again (say, after undo)
+    assert not view.is_fit() and view.zoom() == pytest.approx(fit_zoom * 1.25)

@@ -84,6 +84,10 @@ class _Canvas(QGraphicsView):
         else:
             self._choose_level()
 
+    def fit_next(self) -> None:
+        """The next picture set opens fitted to the view."""
+        self._fit_mode = True
+
     def clear(self) -> None:
         self._levels = []
         self._item.setPixmap(QPixmap())
@@ -203,7 +207,11 @@ class ImageView(QWidget):
 
     # -- public API -------------------------------------------------------------------------
     def show_image(self, path: str | os.PathLike) -> None:
-        """Start showing ``path``; returns at once, ``loaded`` follows."""
+        """Start showing ``path``; returns at once, ``loaded`` follows. Another item than the
+        one on screen opens fitted: a zoom kept from the last one showed a crop of the next
+        photos, and a labeller could answer from a corner of the picture."""
+        if Path(path) != self._path:
+            self._canvas.fit_next()
         self._path = Path(path)
         self._shown += 1
         ahead = self._ahead.take(self._path)
@@ -302,6 +310,7 @@ class ImageView(QWidget):
         if decoded.reduced is not None:
             pixmaps.append(QPixmap.fromImage(decoded.reduced))
         self._canvas.set_pixmaps(pixmaps, decoded.full_size)
+        self._show_zoom(self._canvas.zoom())  # a new line: the zoom goes on it again
         if not decoded.is_draft:
             self.loaded.emit(decoded.path)
 
@@ -328,10 +337,15 @@ class ImageView(QWidget):
 
     @Slot(float)
     def _on_zoom_changed(self, zoom: float) -> None:
+        self._show_zoom(zoom)
+        self.zoom_changed.emit(zoom)
+
+    def _show_zoom(self, zoom: float) -> None:
+        """The info line ends with the zoom ("fitted" when the whole picture is in view)."""
         if self._path is not None and not self.is_showing_error():
             base = self._info.text().split("  ·  zoom")[0]
-            self._info.setText(f"{base}  ·  zoom {zoom * 100:.0f}%")
-        self.zoom_changed.emit(zoom)
+            fitted = ", fitted" if self._canvas.fit_mode else ""
+            self._info.setText(f"{base}  ·  zoom {zoom * 100:.0f}%{fitted}")
 
     @guarded
     def closeEvent(self, event) -> None:  # noqa: N802
