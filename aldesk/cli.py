@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aldesk import __version__
-from aldesk.cli_types import ACCURACY, TEST_FRACTION, count
+from aldesk.cli_types import ACCURACY, FILE, FOLDER, PROJECT, TEST_FRACTION, Parser, count
 from aldesk.core.errors import AldeskError
 
 EXIT_USER_ERROR = 2
@@ -23,8 +23,9 @@ EXIT_READER_GONE = 141  # what a Unix command killed by SIGPIPE reports: 128 + 1
 STRATEGY_HELP = ("pool query strategy: tcm (the default: typical items first, then margin), "
                  "margin, entropy, least_confidence, qbc, density, adaptive or random")  # fmt: skip
 SCENARIO_HELP = "pool: the model ranks every item; stream: items arrive one at a time"
-STREAM_SHARE_HELP = ("stream scenario: the share of arrivals asked about, in (0, 1] (default "
-                     "0.2); the threshold adapts to keep to it")  # fmt: skip
+STREAM_SHARE_HELP = ("stream scenario: the share of arrivals asked about once a model decides, "
+                     "in (0, 1] (default 0.2); the threshold adapts to keep to it, and passes "
+                     "over arrivals the model is sure of even at 1")  # fmt: skip
 MODELS = ("logreg", "svm", "forest", "committee")
 MODEL_HELP = "logreg (the default, logistic regression), svm, forest or committee (for qbc)"
 COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo",
@@ -32,7 +33,7 @@ COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "dem
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="aldesk",
         description="Offline active-learning labeler for folders of images and audio clips. "
         "With no command, opens the welcome window.",
@@ -41,9 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_new(sub)
     p = sub.add_parser("open", help="open a project in the labeling window")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=PROJECT)
     p = sub.add_parser("status", help="counts, rounds, latest metrics and stopping advice")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=PROJECT)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     _add_simulate(sub)
     from aldesk.commands_review import add_parser as add_suspicious
@@ -51,10 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_suspicious(sub)
     p = sub.add_parser("export", help="export labels (and predictions) to CSV, JSON or JSON "
                        "Lines, or the labeled files as a folder per class")  # fmt: skip
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=PROJECT)
     p.add_argument("--format", choices=("csv", "json", "jsonl", "folders"), default="csv",
                    help="folders: OUT/<class>/<file>, as torchvision's ImageFolder reads")  # fmt: skip
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=FILE, required=True)
     p.add_argument("--link", action="store_true",
                    help="with --format folders: hard links instead of copies (same disk only)")  # fmt: skip
     p.add_argument("--predictions", action="store_true",
@@ -63,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out the labels auto-label gave (source 'model')")  # fmt: skip
     _add_recover(sub)
     p = sub.add_parser("import-labels", help="import path,label rows (or folder names) as answers")
-    p.add_argument("project", type=Path)
-    p.add_argument("file", type=Path, nargs="?", help="a CSV, JSON or JSON Lines labels file")
+    p.add_argument("project", type=PROJECT)
+    p.add_argument("file", type=FILE, nargs="?", help="a CSV, JSON or JSON Lines labels file")
     p.add_argument("--from-folders", action="store_true",
                    help="instead of a file: label each file in a folder named like a class with "
                         "that class (a pool partly sorted by hand)")  # fmt: skip
@@ -90,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_new(sub) -> None:
     p = sub.add_parser("new", help="create a project on a folder of images or audio clips")
-    p.add_argument("project", type=Path)
-    p.add_argument("--pool", type=Path, required=True, help="the folder of unlabeled items")
+    p.add_argument("project", type=PROJECT)
+    p.add_argument("--pool", type=FOLDER, required=True, help="the folder of unlabeled items")
     p.add_argument("--classes", required=True, help="comma-separated class names")
     p.add_argument("--strategy", default=None, help=STRATEGY_HELP)
     _add_features_option(p)
@@ -127,8 +128,8 @@ def _add_features_option(p) -> None:
 
 def _add_simulate(sub) -> None:
     p = sub.add_parser("simulate", help="run the loop headless with a labels file as the oracle")
-    p.add_argument("--pool", type=Path, required=True, help="the folder of items")
-    p.add_argument("--oracle", type=Path, required=True, help="CSV with path,label columns")
+    p.add_argument("--pool", type=FOLDER, required=True, help="the folder of items")
+    p.add_argument("--oracle", type=FILE, required=True, help="CSV with path,label columns")
     p.add_argument("--strategy", default=None, help=STRATEGY_HELP)
     _add_features_option(p)
     p.add_argument("--budget", type=count(1), required=True, help="labels per run")
@@ -144,7 +145,7 @@ def _add_simulate(sub) -> None:
     p.add_argument("--stream-share", type=ACCURACY, default=None, help=STREAM_SHARE_HELP)
     p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
     p.add_argument("--cache", type=Path, default=None, help="feature cache to reuse across runs")
-    p.add_argument("--out", type=Path, required=True, help="where to write curve.json")
+    p.add_argument("--out", type=FILE, required=True, help="where to write curve.json")
 
 
 def run() -> int:
@@ -184,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if argv and argv[0] not in _command_names(parser) and not argv[0].startswith("-"):
+        _refuse_a_misspelt_command(parser, argv[0])
         argv = ["open", *argv]  # `aldesk PROJECT`
     args = parser.parse_args(argv)
     try:
@@ -203,8 +205,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aldesk: {os_message(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("aldesk: interrupted; everything answered so far is saved.", file=sys.stderr)
+        saved = ("the simulation wrote nothing" if args.command == "simulate"
+                 else "everything answered so far is saved")  # fmt: skip
+        print(f"aldesk: interrupted; {saved}.", file=sys.stderr)
         return 130
+
+
+def _refuse_a_misspelt_command(parser: argparse.ArgumentParser, word: str) -> None:
+    """``aldesk staus p`` is a typo, not a project named "staus" to open."""
+    import difflib
+
+    if Path(word).exists() or Path(word + ".aldesk").exists():
+        return
+    close = difflib.get_close_matches(word, sorted(_command_names(parser)), n=1)
+    if close:
+        parser.error(f"unknown command {word!r}: did you mean {close[0]}?")
 
 
 def _command_names(parser: argparse.ArgumentParser) -> set[str]:
@@ -216,8 +231,8 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 def _add_recover(sub) -> None:
     p = sub.add_parser("recover", help="save the labels a damaged project still holds "
                        "(then import them into a new project)")  # fmt: skip
-    p.add_argument("project", type=Path)
-    p.add_argument("out", type=Path, help="the labels file to write (path,label,...)")
+    p.add_argument("project", type=PROJECT)
+    p.add_argument("out", type=FILE, help="the labels file to write (path,label,...)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
 
 

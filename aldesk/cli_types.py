@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 # Larger counts are typing mistakes: no pool holds a billion items, and such values only
 # overflow later (numpy index arrays, SQLite integers).
@@ -57,3 +59,28 @@ def fraction(*, low: float, high: float, low_open: bool, high_open: bool) -> Cal
 
 ACCURACY = fraction(low=0.0, high=1.0, low_open=True, high_open=False)
 TEST_FRACTION = fraction(low=0.0, high=1.0, low_open=False, high_open=True)
+
+
+def path_arg(what: str) -> Callable[[str], Path]:
+    """A path that is not empty (an unset Makefile variable gave ``--pool ""``, which scanned
+    the current folder)."""
+
+    def parse(text: str) -> Path:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"no {what} given (an empty string)")
+        return Path(text)
+
+    parse.__name__ = what
+    return parse
+
+
+PROJECT = path_arg("project path")
+FOLDER = path_arg("folder")
+FILE = path_arg("file path")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, with a bad argument told in one line (not the usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -158,12 +158,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         log=lambda m: print(m, file=sys.stderr),
     )  # fmt: skip
     _write_json(args.out, curve)
-    finals = [r["accuracy"][-1] for r in curve["runs"] if r["accuracy"]]
-    if finals:
-        print(f"{curve['strategy']}: final accuracy {sum(finals) / len(finals):.3f} "
-              f"(full data {curve['full_accuracy']:.3f}); curve written to {args.out}")  # fmt: skip
+    print(_final_summary(curve, args.out))
+    if any(r["accuracy"] for r in curve["runs"]):
         print(_stop_advice_summary(curve["runs"]))
     return 0
+
+
+def _final_summary(curve: dict, out: Path) -> str:
+    """The final test accuracy (mean over the runs), on how many test items, against the same
+    model trained on every labeled pool item ("all labels")."""
+    from aldesk.core.simulate import final_text
+
+    runs = curve["runs"]
+    finals = [r["accuracy"][-1] for r in runs if r["accuracy"] and r["accuracy"][-1] is not None]
+    n_test = runs[0].get("n_test", 0) if runs else 0
+    mean = sum(finals) / len(finals) if finals else None
+    text = f"{curve['strategy']}: final accuracy {final_text(mean, n_test)}"
+    if len(finals) > 1:
+        text += f" (mean of {len(finals)} runs)"
+    if curve["full_accuracy"] is not None:
+        text += f"; with every pool item labeled {curve['full_accuracy']:.3f}"
+    return f"{text}; curve written to {out}"
 
 
 def _stop_advice_summary(runs: list[dict]) -> str:
@@ -177,7 +192,9 @@ def _stop_advice_summary(runs: list[dict]) -> str:
     if not said:
         return "stopping advice: never said stop within the budget"
     accuracies = [a for _, a in said if a is not None]
-    there = f", test accuracy there {sum(accuracies) / len(accuracies):.3f}" if accuracies else ""
+    mean = sum(accuracies) / len(accuracies) if accuracies else None
+    there = (f", test accuracy there {mean:.3f}" + (" (mean)" if len(accuracies) > 1 else "")
+             if accuracies else "")  # fmt: skip
     when = (f"after {said[0][0]} labels" if len(said) == 1  # not "a median" of one run
             else f"after a median of {round(median(n for n, _ in said))} labels")  # fmt: skip
     return f"stopping advice: said stop in {len(said)} of {len(runs)} runs, {when}{there}"
@@ -187,8 +204,11 @@ def check_writable(path: Path) -> None:
     """Refuse an output path that cannot be written, before any work is done."""
     import os
 
+    from aldesk.core.labels_export import refuse_inside_project
+
     path = Path(path)
     folder = path.parent
+    refuse_inside_project(path)
     if path.is_dir():
         raise AldeskError(f"Cannot write {path}: it is a folder; give a file name.")
     if not folder.is_dir():

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from aldesk.cli_types import PROJECT
+
 FIELDS = ("path", "given", "predicted", "confidence", "given_confidence", "confident", "split")
 
 
@@ -17,7 +19,7 @@ def add_parser(sub) -> None:
         "suspicious",
         help="labels a cross-validated model contradicts (confident learning), most doubtful first",
     )
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=PROJECT)
     p.add_argument("--top", type=_positive, default=None, help="print at most N items")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
 

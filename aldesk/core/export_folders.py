@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from aldesk.core.errors import AldeskError
+from aldesk.core.labels_export import refuse_inside_project
 from aldesk.core.review_rows import source_of
 from aldesk.core.store import ProjectStore
 
@@ -74,6 +75,7 @@ def plan_folder_export(
 
 
 def _check_out_dir(out: Path, pool_root: Path) -> None:
+    refuse_inside_project(out)
     if out.exists() and not out.is_dir():
         raise AldeskError(f"Cannot export to {out}: it is a file; give a folder.")
     if out.is_dir() and any(out.iterdir()):

@@ -18,7 +18,7 @@ from typing import Any
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.review_rows import source_of
-from aldesk.core.store import ProjectStore
+from aldesk.core.store import ProjectStore, project_holding
 from aldesk.core.wording import count
 
 FORMATS = ("csv", "json", "jsonl")
@@ -197,6 +197,7 @@ def _to_jsonl(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    refuse_inside_project(path)
     # A temp name of our own (not mkstemp) so the file gets the user's umask, not mode 0600.
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
@@ -213,3 +214,18 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def refuse_inside_project(path: Path) -> None:
+    """An output file is never written inside a project folder (an export to its
+    ``project.sqlite`` destroyed the project).
+
+    Raises:
+        AldeskError: ``path`` is in a project folder.
+    """
+    project = project_holding(path)
+    if project is not None:
+        raise AldeskError(
+            f"Cannot write {path}: it is inside the project folder {project}, which holds "
+            "aldesk's own files. Choose a place outside it."
+        )

@@ -199,23 +199,37 @@ def read_rows(path: str | os.PathLike[str]) -> list[Row]:
     return rows
 
 
-def read_oracle_csv(path: str | os.PathLike[str]) -> dict[str, str]:
+def read_oracle_csv(
+    path: str | os.PathLike[str], contradictory: list[str] | None = None
+) -> dict[str, str]:
     """Read the true labels a headless simulation answers from.
+
+    A row with an empty label labels nothing (an export with predictions has such rows); a
+    path given two different labels is left out and, when ``contradictory`` is a list, named
+    there as "path: a, b" (it was the last row's, silently).
 
     Args:
         path: A CSV (``path,label`` header) or JSON labels file.
+        contradictory: Where to name the paths labeled two ways.
 
     Returns:
         relpath -> label, keyed by the normalised path (see :func:`oracle_label`).
 
     Raises:
-        BadLabelsFile: The file cannot be read, or a row has no path or no label.
+        BadLabelsFile: The file cannot be read, or a row has no path.
     """
-    oracle = {}
+    given: dict[str, dict[str, str]] = {}  # key -> the labels its rows give (in order)
+    shown: dict[str, str] = {}
     for row in read_rows(path):
-        if not row.label:
-            raise bad(Path(path), row.line, f"no label for {row.path!r}")
-        oracle[row.key] = row.label
+        if row.label:
+            given.setdefault(row.key, {}).setdefault(row.label, row.label)
+            shown.setdefault(row.key, row.path)
+    oracle = {}
+    for key, said in given.items():
+        if len(said) == 1:
+            oracle[key] = next(iter(said))
+        elif contradictory is not None:
+            contradictory.append(f"{shown[key]}: {', '.join(said)}")
     return oracle
 
 

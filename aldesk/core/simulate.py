@@ -69,13 +69,16 @@ def simulate(
             extracted).
     """
     log = log or (lambda _msg: None)
-    labels = read_oracle_csv(oracle)
+    contradictory: list[str] = []
+    labels = read_oracle_csv(oracle, contradictory)
+    _log_contradictory(contradictory, log)
     classes = sorted(set(labels.values()), key=_natural)
     if mode not in ("pool", "stream"):
         raise AldeskError(f"Unknown mode {mode!r}; use pool or stream.")
     defaults = ProjectSettings.for_classes(len(classes))
     strategy = strategy or defaults.strategy
     features = features or defaults.representation
+    batch_given, seed_given = batch is not None, seed_size is not None
     seed_size = defaults.seed_size if seed_size is None else seed_size
     batch = defaults.batch if batch is None else batch
     template = ProjectSettings(
@@ -84,8 +87,14 @@ def simulate(
         stream_budget=defaults.stream_budget if stream_share is None else stream_share,
     )  # fmt: skip
     template.validate()  # a typo fails now, not after minutes of feature extraction
+    if stream_share is not None and mode != "stream":
+        log(f"note: --stream-share is for the stream mode; a {mode} run does not use it")
     with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
         base, labels = _base_project(Path(tmp), pool, classes, labels, cache, log)
+        if len(set(labels.values())) < len(classes):  # classes of files not in the pool
+            classes = sorted(set(labels.values()), key=_natural)
+            template = _defaults_for(template, len(classes), batch_given, seed_given)
+            seed_size, batch = template.seed_size, template.batch
         matrix, layout = _load_features(base, features, log)
         runs, full, chosen = [], [], []
         for r in range(repeats):
@@ -107,8 +116,33 @@ def simulate(
         "layout": layout.to_json(), "chosen_at_end": chosen,
         "seed_size": seed_size, "stream_share": template.stream_budget if stream else None,
         "budget": budget, "batch": batch,
-        "full_accuracy": float(np.mean(full)) if full else None, "runs": runs,
+        "full_accuracy": _mean([f for f in full if f is not None]), "runs": runs,
     }  # fmt: skip
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _defaults_for(
+    template: ProjectSettings, n_classes: int, batch_given: bool, seed_given: bool
+) -> ProjectSettings:
+    """``template`` with the defaults that depend on the class count (those not given)."""
+    defaults = ProjectSettings.for_classes(n_classes)
+    return dataclasses.replace(
+        template,
+        batch=template.batch if batch_given else defaults.batch,
+        seed_size=template.seed_size if seed_given else defaults.seed_size,
+    )
+
+
+def _log_contradictory(contradictory: list[str], log: Log, shown: int = 5) -> None:
+    if contradictory:
+        log(f"{count(len(contradictory), 'file')} the oracle labels two ways left out:")
+        for line in contradictory[:shown]:
+            log(f"  {line}")
+        if len(contradictory) > shown:
+            log(f"  ... and {len(contradictory) - shown} more")
 
 
 def _natural(name: str) -> tuple:
@@ -128,6 +162,7 @@ def _base_project(
     try:
         _log_unreadable(scan.unreadable, log)
         item_labels = _item_labels(store, labels, log)
+        _remove_classes_without_files(store, set(item_labels.values()), labels, log)
     except BaseException:
         store.close()
         raise
@@ -190,6 +225,23 @@ def _item_labels(store: ProjectStore, labels: dict[str, str], log: Log) -> dict[
     return found
 
 
+def _remove_classes_without_files(
+    store: ProjectStore, used: set[str], labels: dict[str, str], log: Log
+) -> None:
+    """Classes the oracle gives only files the pool lacks are not classes of this pool (a
+    dataset-wide labels file on a subset): left out, with the rows they came from named."""
+    unused = [c for c in store.classes() if c.name not in used]
+    if not unused:
+        return
+    for c in unused:
+        store.remove_class(c.id)
+    names = {c.name for c in unused}
+    rows = [path for path, label in labels.items() if label in names]
+    log(f"class{'es' if len(unused) > 1 else ''} {', '.join(sorted(names))} left out: the "
+        f"oracle gives {'them' if len(unused) > 1 else 'it'} only to files not in the pool "
+        f"({count(len(rows), 'row')}, e.g. {shown_path(rows[0])})")  # fmt: skip
+
+
 def _items_of(path: Path):
     with ProjectStore.open(path) as store:
         return store.items()
@@ -249,14 +301,26 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
         _train(session, curve, force=True)  # the labels since the last round count too
     why = " (nothing left to ask)" if ended else ""
     if session.settings.scenario == "stream":  # the share and the discards, ended or not
-        curve["passed_over"] = passed = session.stream_summary().discarded
-        share = (
-            f"{passed} passed over; it asks about {session.settings.stream_budget:.0%} of arrivals"
-        )
+        summary = session.stream_summary()
+        curve["passed_over"] = passed = summary.discarded
+        asked = f"{summary.queried / summary.seen:.0%}" if summary.seen else "none"
+        share = (f"{passed} passed over; it asked {asked} of the arrivals it saw, its seed "
+                 f"set included; the share set, {session.settings.stream_budget:.0%}, is kept "
+                 "to from the first model on")  # fmt: skip
         why = f" (the stream ended: every arrival seen, {share})" if ended else f" ({share})"
-    final = f"{curve['accuracy'][-1]:.3f}" if curve["accuracy"] else "none (no model)"
+    curve["n_test"] = n_test = session.index.n_test
+    final = final_text(curve["accuracy"][-1] if curve["accuracy"] else None, n_test)
     log(f"repeat {repeat}: {n_labels} labels{why}, final accuracy {final}")
     return curve
+
+
+def final_text(accuracy: float | None, n_test: int) -> str:
+    """ "0.736 on 72 test items", or why there is no accuracy."""
+    if not n_test:
+        return "not measured (no test items: --test-fraction 0)"
+    if accuracy is None:
+        return "none (no model)"
+    return f"{accuracy:.3f} on {count(n_test, 'test item')}"
 
 
 def _train(session: Session, curve: dict, force: bool) -> None:
@@ -295,8 +359,9 @@ def first_stop_advice(run: dict) -> tuple[int, float | None] | None:
 
 def _full_accuracy(
     store, features: FeatureSet, layout: Layout, setting: str, labels, model: str, seed: int
-) -> float:
+) -> float | None:
     """The same model trained on every non-test item: the ceiling active learning aims at.
+    None without test items.
 
     With ``auto`` features, the representation is chosen the way the rounds choose it.
     """
@@ -310,6 +375,8 @@ def _full_accuracy(
         y = index[ids[labels[it.id]]]
         (test_rows if it.split == "test" else train_rows).append(row)
         (test_y if it.split == "test" else train_y).append(y)
+    if not test_rows:
+        return None
     X, y = features.X[train_rows], np.array(train_y)
 
     def scorer(Xc: np.ndarray, yc: np.ndarray, w: np.ndarray) -> float:

@@ -77,9 +77,21 @@ def _own_folder(path: Path) -> None:
     path.mkdir(exist_ok=True)
 
 
+def project_holding(path: str | Path) -> Path | None:
+    """The project folder ``path`` is in (or is), if any: aldesk's own files live there, and a
+    file written over one (an export to ``project.sqlite``) destroys the project."""
+    here = Path(path).expanduser().absolute()
+    for folder in (here, *here.parents):
+        if (folder / DB_NAME).is_file():
+            return folder
+    return None
+
+
 def project_path(path: str | Path) -> Path:
     """Return the project folder for ``path``, adding the ``.aldesk`` suffix when missing."""
     p = Path(path).expanduser()
+    if p.name in ("", ".."):  # ".", "..", "a/..": the folder's own name
+        p = p.resolve()
     return p if p.suffix == PROJECT_SUFFIX else p.with_name(p.name + PROJECT_SUFFIX)
 
 

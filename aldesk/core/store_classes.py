@@ -98,6 +98,32 @@ class ClassTable:
         sql = "UPDATE classes SET merged_into = ? WHERE id = ?"
         self._change_classes(lambda: self._write(sql, (dst_id, src_id)))
 
+    def remove_class(self, class_id: int) -> None:
+        """Delete a class no answer ever named (added by mistake). The log keeps every answer,
+        withdrawn ones too, so a class that was used is merged into another instead.
+
+        Raises:
+            AldeskError: The class was used, another was merged into it, or only two are left.
+        """
+        self._refuse_if_readonly()
+        name = next((c.name for c in self.classes() if c.id == class_id), None)
+        if name is None:
+            raise AldeskError("That class is not in the project.")
+        ((used,),) = self._conn.execute("SELECT COUNT(*) FROM events WHERE class_id = ?",
+                                        (class_id,)).fetchall()  # fmt: skip
+        ((folded,),) = self._conn.execute("SELECT COUNT(*) FROM classes WHERE merged_into = ?",
+                                          (class_id,)).fetchall()  # fmt: skip
+        if used or folded:
+            why = (f"{used} answer{'s' if used != 1 else ''} in the project's log (withdrawn ones "
+                   "count: the log keeps them) name it" if used else "another class was merged "
+                   "into it")  # fmt: skip
+            raise AldeskError(f"“{name}” cannot be removed: {why}. Merge it into another class "
+                              "instead (Classes → Merge classes…).")  # fmt: skip
+        if len(self.classes()) <= 2:
+            raise AldeskError(f"“{name}” cannot be removed: a project keeps two classes at least.")
+        sql = "DELETE FROM classes WHERE id = ?"
+        self._change_classes(lambda: self._write(sql, (class_id,)))
+
     def class_resolver(self) -> dict[int, int]:
         """Map every class id (merged ones too) to the active class it now counts as."""
         parent = dict(self._conn.execute("SELECT id, merged_into FROM classes").fetchall())

@@ -201,6 +201,66 @@ def test_simulate_refuses_an_oracle_that_labels_none_of_the_pool(tmp_path, pool,
     assert "features" not in err  # said before the extraction
 
 
+def test_simulate_leaves_out_classes_only_files_outside_the_pool_have(tmp_path, pool, capsys):
+    """A dataset-wide labels file on a subset folder: its other classes are not this pool's
+    (a class "unicorn" of one missing file was learned, and the seed set grew for it)."""
+    folder, labels = pool
+    oracle = tmp_path / "oracle.csv"
+    oracle.write_text(labels.read_text() + "ghost.png,unicorn\n")
+    out = tmp_path / "curve.json"
+    assert main(["simulate", "--pool", str(folder), "--oracle", str(oracle), "--budget", "20",
+                 "--out", str(out)]) == 0  # fmt: skip
+    curve = json.loads(out.read_text())
+    assert curve["classes"] == [str(d) for d in range(10)]
+    assert "class unicorn left out" in capsys.readouterr().err
+
+
+def test_simulate_without_test_items_says_nothing_was_measured(tmp_path, pool, capsys) -> None:
+    folder, labels = pool
+    out = tmp_path / "curve.json"
+    assert main(["simulate", "--pool", str(folder), "--oracle", str(labels), "--budget", "20",
+                 "--test-fraction", "0", "--out", str(out)]) == 0  # fmt: skip
+    assert "final accuracy not measured (no test items" in capsys.readouterr().out
+    assert json.loads(out.read_text())["full_accuracy"] is None
+    assert main(["simulate", "--pool", str(folder), "--oracle", str(labels), "--budget", "20",
+                 "--out", str(out)]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    assert " on 16 test items; with every pool item labeled 0." in text
+
+
+def test_export_never_writes_into_a_project_folder(tmp_path, pool, capsys) -> None:
+    """--out project.aldesk/project.sqlite destroyed the project it exported."""
+    folder, labels = pool
+    project = tmp_path / "p.aldesk"
+    assert main(["new", str(project), "--pool", str(folder), "--classes", "a,b",
+                 "--no-features"]) == 0  # fmt: skip
+    db = project / "project.sqlite"
+    before = db.read_bytes()
+    capsys.readouterr()
+    assert main(["export", str(project), "--out", str(db)]) == 2
+    assert "inside the project folder" in capsys.readouterr().err
+    assert db.read_bytes() == before
+    assert main(["export", str(project), "--format", "folders", "--out",
+                 str(project / "out")]) == 2  # fmt: skip
+    assert not (project / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["status", "."], "No aldesk project at /"),
+        (["export", "", "--out", "a.csv"], "no project path given"),
+        (["new", "p", "--pool", "", "--classes", "a,b"], "no folder given"),
+        (["staus", "p"], "unknown command 'staus': did you mean status?"),
+        (["new", "p", "--pool", ".", "--classes", "a,b", "--budget", "-1"], "out of range"),
+    ],
+)
+def test_bad_arguments_are_one_line(tmp_path, args, message) -> None:
+    out = _run(*args, cwd=tmp_path)
+    assert out.returncode == 2 and message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
 def test_simulate_defaults_to_the_apps_batch(tmp_path, pool) -> None:
     from aldesk.core.project import ProjectSettings
 

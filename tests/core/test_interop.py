@@ -190,7 +190,7 @@ def test_export_import_round_trip(
     report = interop.import_labels(other, out)
 
     assert report == interop.ImportReport(
-        imported=2, unchanged=0, unknown_paths=[], unknown_classes=[]
+        imported=2, unchanged=0, unknown_paths=[], unknown_classes=[], replaced=1
     )
     assert labels_by_path(other) == {"a.png": "cat", "sub/c.png": "dog"}
     assert [e.strategy for e in other.events()] == [None, "import", "import"]
@@ -321,10 +321,17 @@ def test_read_oracle_csv(tmp_path: Path) -> None:
     assert interop.read_oracle_csv(src) == {"img_0.png": "7", "sub/img_1.png": "3"}
 
 
-def test_read_oracle_csv_refuses_a_row_without_label(tmp_path: Path) -> None:
+def test_an_oracle_row_without_a_label_labels_nothing(tmp_path: Path) -> None:
+    """An export with predictions (unlabeled rows) can be an oracle: those files have none."""
     src = write(tmp_path / "labels.csv", "path,label\nimg_0.png,7\nimg_1.png,\n")
-    with pytest.raises(BadLabelsFile, match="line 3: no label"):
-        interop.read_oracle_csv(src)
+    assert interop.read_oracle_csv(src) == {"img_0.png": "7"}
+
+
+def test_an_oracle_path_labeled_two_ways_is_left_out_and_named(tmp_path: Path) -> None:
+    src = write(tmp_path / "labels.csv", "path,label\na.png,dog\nb.png,cat\na.png,cat\n")
+    contradictory: list[str] = []
+    assert interop.read_oracle_csv(src, contradictory) == {"b.png": "cat"}
+    assert contradictory == ["a.png: dog, cat"]
 
 
 def test_read_oracle_csv_missing_file_is_a_bad_labels_file(tmp_path: Path) -> None:

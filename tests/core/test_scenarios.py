@@ -171,7 +171,9 @@ def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
     assert any("the stream ended" in m for m in said)
     # it reported the pool strategy a stream does not use ("tcm"); its seed set it now uses
     assert curve["strategy"] == "stream threshold" and curve["stream_share"] == 0.2
-    assert any("passed over; it asks about 20% of arrivals" in m for m in said)
+    line = next(m for m in said if "passed over; it asked " in m)
+    asked = int(line.split("it asked ")[1].split("%")[0])  # what it did, and the share set
+    assert 0 < asked < 100 and "the share set, 20%, is kept to from the first model on" in line
     half = simulate(pool, labels, budget=200, batch=5, mode="stream", cache=tmp_path / "c",
                     stream_share=0.5, log=said.append)  # fmt: skip
     assert half["stream_share"] == 0.5  # a larger share asks more before the stream ends
@@ -179,4 +181,4 @@ def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
     short = simulate(pool, labels, budget=20, batch=5, mode="stream", cache=tmp_path / "c",
                      log=said.append)  # fmt: skip
     assert short["runs"][0]["passed_over"] >= 0  # the budget ran out first: still said
-    assert said[-1].startswith("repeat 0: 20 labels (") and "of arrivals)" in said[-1]
+    assert said[-1].startswith("repeat 0: 20 labels (") and "first model on)" in said[-1]
