@@ -19,22 +19,20 @@ from pathlib import Path
 
 import numpy as np
 
-from aldesk.core.errors import AldeskError, BadLabelsFile
+from aldesk.core.errors import AldeskError
 from aldesk.core.evaluation import compute_metrics
 from aldesk.core.features.types import FeatureSet
-from aldesk.core.labels_file import oracle_label, read_oracle_csv
+from aldesk.core.labels_file import read_oracle_csv
 from aldesk.core.learner import TrainingSnapshot, train
-from aldesk.core.pool import shown_path
 from aldesk.core.project import (
     ProjectSettings,
-    compute_features,
     compute_representation,
-    create_project,
     draw_test_split,
 )
 from aldesk.core.representation import Layout, choose
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
+from aldesk.core.simulate_pool import base_project, log_contradictory
 from aldesk.core.store import ProjectStore
 from aldesk.core.validation import cv_accuracy
 from aldesk.core.wording import count
@@ -71,7 +69,7 @@ def simulate(
     log = log or (lambda _msg: None)
     contradictory: list[str] = []
     labels = read_oracle_csv(oracle, contradictory)
-    _log_contradictory(contradictory, log)
+    log_contradictory(contradictory, log)
     classes = sorted(set(labels.values()), key=_natural)
     if mode not in ("pool", "stream"):
         raise AldeskError(f"Unknown mode {mode!r}; use pool or stream.")
@@ -90,7 +88,7 @@ def simulate(
     if stream_share is not None and mode != "stream":
         log(f"note: --stream-share is for the stream mode; a {mode} run does not use it")
     with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
-        base, labels = _base_project(Path(tmp), pool, classes, labels, cache, log)
+        base, labels = base_project(Path(tmp), pool, classes, labels, cache, log)
         if len(set(labels.values())) < len(classes):  # classes of files not in the pool
             classes = sorted(set(labels.values()), key=_natural)
             template = _defaults_for(template, len(classes), batch_given, seed_given)
@@ -136,110 +134,8 @@ def _defaults_for(
     )
 
 
-def _log_contradictory(contradictory: list[str], log: Log, shown: int = 5) -> None:
-    if contradictory:
-        log(f"{count(len(contradictory), 'file')} the oracle labels two ways left out:")
-        for line in contradictory[:shown]:
-            log(f"  {line}")
-        if len(contradictory) > shown:
-            log(f"  ... and {len(contradictory) - shown} more")
-
-
 def _natural(name: str) -> tuple:
     return (0, int(name), "") if name.isdigit() else (1, 0, name)
-
-
-def _base_project(
-    tmp: Path, pool, classes, labels: dict[str, str], cache, log: Log
-) -> tuple[Path, dict[int, str]]:
-    """The scanned pool with its features, and the oracle's label of every item it uses.
-
-    Unreadable files and files the oracle does not label are named and left out, after the
-    scan and before the features (the long part).
-    """
-    log("scanning the pool ...")
-    store, scan = create_project(tmp / "base", pool, classes, ProjectSettings(test_size=0))
-    try:
-        _log_unreadable(scan.unreadable, log)
-        item_labels = _item_labels(store, labels, log)
-        _remove_classes_without_files(store, set(item_labels.values()), labels, log)
-    except BaseException:
-        store.close()
-        raise
-    if cache is not None:  # reuse features across runs of the simulator
-        Path(cache).mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(store.cache_dir)
-        store.cache_dir.symlink_to(Path(cache).resolve(), target_is_directory=True)
-    log(f"{len(item_labels)} labeled items; extracting features ...")
-    result = compute_features(store)
-    if result.cancelled:
-        raise AldeskError("Feature extraction was cancelled.")
-    path = store.path
-    store.close()
-    return path, item_labels
-
-
-def _log_unreadable(entries, log: Log, shown: int = 5) -> None:
-    """Name the files the scan could not read (left out), as ``aldesk new`` does."""
-    if not entries:
-        return
-    log(f"{count(len(entries), 'unreadable file')} left out:")
-    for entry in entries[:shown]:
-        log(f"  {shown_path(entry.relpath)}: {entry.error}")
-    if len(entries) > shown:
-        log(f"  ... and {len(entries) - shown} more")
-
-
-def _item_labels(store: ProjectStore, labels: dict[str, str], log: Log) -> dict[int, str]:
-    """Item id -> the oracle's label, for every readable pool item the oracle labels.
-
-    An item is one content: the file may label it under any of its copies' paths (the item's
-    own path first). Items it does not label are flagged in this throwaway project, so no
-    run asks them, and counted in the log with an example.
-
-    Raises:
-        BadLabelsFile: The oracle labels none of the pool's readable files.
-    """
-    copies = store.all_item_paths()
-    found, unlabeled = {}, []
-    for item in store.items():
-        if item.status != "ok" or item.origin != "file":
-            continue
-        for relpath in [item.relpath, *copies.get(item.id, ())]:
-            label = oracle_label(labels, relpath)
-            if label is not None:
-                found[item.id] = label
-                break
-        else:
-            unlabeled.append(item)
-    if unlabeled and not found:
-        raise BadLabelsFile(
-            f"The oracle file labels none of the pool's {len(unlabeled)} readable files "
-            f"(e.g. {shown_path(unlabeled[0].relpath)}): is it the pool's labels file?"
-        )
-    if unlabeled:
-        reason = "no label in the oracle file"
-        store.update_items((it.id, {"status": "unreadable", "reason": reason}) for it in unlabeled)
-        log(f"{count(len(unlabeled), 'file')} without a label in the oracle file left out, "
-            f"e.g. {shown_path(unlabeled[0].relpath)}")  # fmt: skip
-    return found
-
-
-def _remove_classes_without_files(
-    store: ProjectStore, used: set[str], labels: dict[str, str], log: Log
-) -> None:
-    """Classes the oracle gives only files the pool lacks are not classes of this pool (a
-    dataset-wide labels file on a subset): left out, with the rows they came from named."""
-    unused = [c for c in store.classes() if c.name not in used]
-    if not unused:
-        return
-    for c in unused:
-        store.remove_class(c.id)
-    names = {c.name for c in unused}
-    rows = [path for path, label in labels.items() if label in names]
-    log(f"class{'es' if len(unused) > 1 else ''} {', '.join(sorted(names))} left out: the "
-        f"oracle gives {'them' if len(unused) > 1 else 'it'} only to files not in the pool "
-        f"({count(len(rows), 'row')}, e.g. {shown_path(rows[0])})")  # fmt: skip
 
 
 def _items_of(path: Path):

@@ -181,7 +181,7 @@ class FeatureCache:
         self.root.mkdir(parents=True, exist_ok=True)
         base = self.root / f"chunk-{number:06d}"
         _atomic_write(base.with_suffix(".hashes"), ("\n".join(hashes) + "\n").encode("ascii"))
-        tmp = base.with_name(base.name + ".tmp.npy")
+        tmp = base.with_name(f"{base.name}.{os.getpid()}.tmp.npy")  # a name of this process's
         with open(tmp, "wb") as f:
             np.save(f, X, allow_pickle=False)
             f.flush()
@@ -222,7 +222,7 @@ def _hash_blocks(path: Path, block: int) -> Iterator[list[str]]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
@@ -233,7 +233,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
     """Write numeric arrays as an ``.npz`` via a temporary name (no pickled objects)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
     with open(tmp, "wb") as f:
         np.savez(f, **arrays)
         f.flush()
