@@ -73,6 +73,8 @@ def cmd_new(args: argparse.Namespace) -> int:
               f"({len(scan.unreadable)} unreadable, {len(scan.other_kind)} of another kind "
               f"ignored, {_copies_text(scan.duplicates)}).")  # fmt: skip
         _print_copies(scan.duplicates)
+        if scan.notes.text():
+            print(f"  {scan.notes.text()}")
         _print_test_split(store, settings.test_size)
         for entry in scan.unreadable[:10]:
             print(f"  unreadable: {shown_path(entry.relpath)}: {entry.error}")

@@ -40,7 +40,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aldesk.core import media
@@ -49,6 +49,7 @@ from aldesk.core.pool_changes import compare, duplicates
 from aldesk.core.pool_walk import (
     Found,
     MediaCounts,
+    WalkNotes,
     check_root,
     count_media,
     find_media,
@@ -107,6 +108,8 @@ class ScanResult:
         duplicates: hash -> sorted relpaths, for content found at more than one path.
         other_kind: Sorted relpaths of media files of the other kind (left out of the project).
         unreadable: Entries whose ``error`` is set.
+        notes: Folders that could not be listed (their files are not in ``entries``),
+            hidden entries and files that are neither images nor audio.
     """
 
     kind: str
@@ -118,6 +121,7 @@ class ScanResult:
     duplicates: dict[str, list[str]]
     other_kind: list[str]
     unreadable: list[FileEntry]
+    notes: WalkNotes = field(default_factory=WalkNotes)
 
 
 # ------------------------------------------------------------------ which files a project takes
@@ -277,7 +281,8 @@ def scan(
     """
     path = check_root(root)
     previous = previous or {}
-    found = find_media(path)
+    notes = WalkNotes()
+    found = find_media(path, notes)
     chosen = _choose_kind(found, kind)
     mine = [f for f in found if f.kind == chosen]
     other = [f.relpath for f in found if f.kind != chosen]
@@ -297,6 +302,7 @@ def scan(
         duplicates=duplicates(entries),
         other_kind=other,
         unreadable=[e for e in entries.values() if e.error is not None],
+        notes=notes,
     )
 
 

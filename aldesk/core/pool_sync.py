@@ -15,6 +15,7 @@ from typing import Any
 from aldesk.core.errors import PoolMissing
 from aldesk.core.opening import connect_reader
 from aldesk.core.pool import FileEntry, Progress, ScanResult, same_files, scan
+from aldesk.core.pool_walk import WalkNotes
 from aldesk.core.store import (
     Item,
     NewItem,
@@ -227,6 +228,7 @@ class Rescan:
     missing: int
     moved: int
     changed: int
+    notes: WalkNotes = field(default_factory=WalkNotes)  # sub-folders it could not list
 
 
 def rescan_plan(db: Path, root: Path, kind: str, *, progress: Progress | None = None) -> Rescan:
@@ -236,9 +238,10 @@ def rescan_plan(db: Path, root: Path, kind: str, *, progress: Progress | None = 
     :func:`apply_plan`, and does no per-item work.
     """
     conn = connect_reader(db)
+    notes = WalkNotes()
     try:
-        if _unchanged(conn, root, kind):
-            return Rescan(ScanPlan(), 0, 0, 0, 0)
+        if _unchanged(conn, root, kind, notes):
+            return Rescan(ScanPlan(), 0, 0, 0, 0, notes)
         items, paths = read_items(conn), read_item_paths(conn)
     finally:
         conn.close()
@@ -251,7 +254,8 @@ def rescan_plan(db: Path, root: Path, kind: str, *, progress: Progress | None = 
     relpath = {it.id: it.relpath for it in items}
     gone = sum(change.get("reason") == REMOVED and relpath[i] not in replaced
                for i, change in plan.updates)  # fmt: skip
-    return Rescan(plan, len(result.new), gone, len(result.moved), len(result.changed))
+    return Rescan(plan, len(result.new), gone, len(result.moved), len(result.changed),
+                  result.notes)  # fmt: skip
 
 
 _KNOWN_AS_SCANNED = """
@@ -260,7 +264,7 @@ SELECT 1 FROM items WHERE origin = 'file' AND (status NOT IN ('ok', 'unreadable'
 """
 
 
-def _unchanged(conn, root: Path, kind: str) -> bool:
+def _unchanged(conn, root: Path, kind: str, notes: WalkNotes | None = None) -> bool:
     """Every file is where the store has it, with the same size and mtime, and no other is
     there: a full scan would change nothing. Decided from tuples, without a record per item
     (a rescan of 100k items built 300 MB of them, and the memory stayed with the process).
@@ -275,7 +279,9 @@ def _unchanged(conn, root: Path, kind: str) -> bool:
         os.fsdecode(p) if isinstance(p, bytes) else p: (size, mtime) for p, size, mtime in rows
     }
     (n_items,) = conn.execute("SELECT COUNT(*) FROM items WHERE origin = 'file'").fetchone()
-    same = len(known) == n_items and same_files(root, kind, known)  # (two items, one path: no)
+    same = len(known) == n_items and same_files(
+        root, kind, known, notes
+    )  # (two items, one path: no)
     _drop_gradually(known)
     return same
 

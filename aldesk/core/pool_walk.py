@@ -11,21 +11,56 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aldesk.core import media
 from aldesk.core.errors import PoolMissing
 from aldesk.core.records import PROJECT_SUFFIX
+from aldesk.core.wording import count
 
 
 @dataclass(frozen=True)
 class MediaCounts:
-    """File counts by extension only (nothing is opened)."""
+    """File counts by extension only (nothing is opened), and what else the walk met."""
 
     images: int
     audio: int
     other: int
+    notes: WalkNotes | None = field(default=None, compare=False)
+
+
+@dataclass
+class WalkNotes:
+    """What a walk left out besides media files: folders it could not list (``(relpath,
+    reason)``: their files are not in the pool), hidden entries (names starting with "."),
+    and files that are neither images nor audio. Each is said, not skipped silently."""
+
+    unlisted: list[tuple[str, str]] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+    not_media: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The notes in sentences for a person ('' when there are none)."""
+        parts = []
+        if self.unlisted:
+            named = ", ".join(f"{shown_path(p)} ({why})" for p, why in self.unlisted[:3])
+            more = f" and {len(self.unlisted) - 3} more" if len(self.unlisted) > 3 else ""
+            parts.append(f"{count(len(self.unlisted), 'folder')} cannot be read, so "
+                         f"{'its' if len(self.unlisted) == 1 else 'their'} files are not in "
+                         f"the pool: {named}{more}.")  # fmt: skip
+        if self.not_media:
+            parts.append(f"{count(len(self.not_media), 'file')} neither image nor audio left "
+                         f"out: {_some(self.not_media)}.")  # fmt: skip
+        if self.hidden:
+            parts.append(f"{count(len(self.hidden), 'hidden file or folder', 'hidden files or folders')}"
+                         f" (a name starting with \".\") left out: {_some(self.hidden)}.")  # fmt: skip
+        return " ".join(parts)
+
+
+def _some(paths: list[str], shown: int = 3) -> str:
+    named = ", ".join(shown_path(p) for p in paths[:shown])
+    return named + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
 
 
 @dataclass(frozen=True)
@@ -62,12 +97,16 @@ def _skipped(name: str) -> bool:
     return name.startswith(".") or name.endswith(PROJECT_SUFFIX)
 
 
-def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], str | None]]:
+def _walk(
+    root: Path, notes: WalkNotes | None = None
+) -> Iterator[tuple[str, os.DirEntry[str], str | None]]:
     """Yield (relpath, entry, problem) for every file, skipping hidden and project folders.
 
     ``problem`` is None for a regular file (or a link to one); otherwise it says why the entry
     cannot be an item (a pipe, a socket, a device, a broken link, a link loop, a link to a
-    folder). Links to folders are never followed, so a link loop cannot trap the walk.
+    folder). Links to folders are never followed, so a link loop cannot trap the walk. A
+    sub-folder that cannot be listed and hidden entries go to ``notes`` (the files of a
+    locked sub-folder were left out without a word).
     """
     stack = [(root, "")]
     while stack:
@@ -75,10 +114,14 @@ def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], str | None]]:
         try:
             with os.scandir(folder) as it:
                 children = list(it)
-        except OSError:
-            continue  # an unlistable sub-folder must not stop the scan of the others
+        except OSError as exc:  # an unlistable sub-folder must not stop the scan of the others
+            if notes is not None and prefix:
+                notes.unlisted.append((prefix, read_error(exc)))
+            continue
         for child in children:
             if _skipped(child.name):
+                if notes is not None and child.name.startswith("."):
+                    notes.hidden.append(prefix + child.name)
                 continue
             relpath = prefix + child.name
             try:
@@ -122,11 +165,15 @@ def read_error(exc: OSError) -> str:
     return f"cannot read file ({exc.strerror or exc})"
 
 
-def find_media(root: Path) -> list[Found]:
+def find_media(root: Path, notes: WalkNotes | None = None) -> list[Found]:
+    """The media files under ``root``, sorted by relpath; what else the walk met goes to
+    ``notes``."""
     found = []
-    for relpath, entry, problem in _walk(root):
+    for relpath, entry, problem in _walk(root, notes):
         kind = media.media_kind(relpath)
         if kind is None:
+            if notes is not None:
+                notes.not_media.append(relpath)
             continue
         if problem is not None:  # listed as unreadable, with the reason
             found.append(Found(relpath, kind, 0, 0, problem))
@@ -141,7 +188,12 @@ def find_media(root: Path) -> list[Found]:
     return found
 
 
-def same_files(root: str | os.PathLike[str], kind: str, known: dict[str, tuple[int, int]]) -> bool:
+def same_files(
+    root: str | os.PathLike[str],
+    kind: str,
+    known: dict[str, tuple[int, int]],
+    notes: WalkNotes | None = None,
+) -> bool:
     """Whether the ``kind`` files under ``root`` are exactly ``known`` (relpath -> (size,
     mtime_ns)), each a readable regular file; nothing is opened. A full :func:`scan` says why
     not.
@@ -153,7 +205,7 @@ def same_files(root: str | os.PathLike[str], kind: str, known: dict[str, tuple[i
     Raises:
         PoolMissing: ``root`` is not an existing folder.
     """
-    for relpath, entry, problem in _walk(check_root(root)):
+    for relpath, entry, problem in _walk(check_root(root), notes):
         if media.media_kind(relpath) != kind:
             continue
         if problem is not None:
@@ -182,6 +234,11 @@ def count_media(root: str | os.PathLike[str]) -> MediaCounts:
         PoolMissing: ``root`` is not an existing folder.
     """
     counts = {"image": 0, "audio": 0, None: 0}
-    for relpath, _entry, _problem in _walk(check_root(root)):
-        counts[media.media_kind(relpath)] += 1
-    return MediaCounts(images=counts["image"], audio=counts["audio"], other=counts[None])
+    notes = WalkNotes()
+    for relpath, _entry, _problem in _walk(check_root(root), notes):
+        kind = media.media_kind(relpath)
+        counts[kind] += 1
+        if kind is None:
+            notes.not_media.append(relpath)
+    return MediaCounts(images=counts["image"], audio=counts["audio"], other=counts[None],
+                       notes=notes)  # fmt: skip

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 
 from aldesk.core.errors import AldeskError
+from aldesk.core.pool_walk import WalkNotes
 
 if TYPE_CHECKING:
     from PySide6.QtCore import Signal
@@ -93,6 +94,8 @@ class PoolFolder:
         said = ", ".join(f"{n} {what}" for n, what in changes if n)
         if said:
             self.message.emit(f"Pool rescanned: {said} files.")
+        if rescan.notes.unlisted:  # its files are not in the pool: say so at each open
+            self.message.emit(WalkNotes(unlisted=rescan.notes.unlisted).text())
         if not rescan.plan.empty or self._pool_features is None:  # a watched folder's
             self._start_features()  # quiet re-checks change nothing: no features to read
         if not rescan.plan.empty:

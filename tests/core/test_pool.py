@@ -41,6 +41,31 @@ def test_hidden_files_and_project_folders_are_not_scanned(images: Path) -> None:
     assert pool.count_media(images) == pool.MediaCounts(images=3, audio=0, other=0)
 
 
+def test_what_the_scan_leaves_out_is_named(images: Path, monkeypatch) -> None:
+    """A sub-folder that cannot be listed, hidden entries and files of no media kind are
+    said (a locked folder's photos were left out without a word)."""
+    write_png(images / "locked" / "x.png", 5)
+    (images / ".DS_Store").write_bytes(b"junk")
+    (images / "notes.txt").write_text("field notes")
+    scandir = os.scandir
+
+    def refusing(path):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(pool.os, "scandir", refusing)
+    result = pool.scan(images)
+    assert "locked/x.png" not in result.entries
+    assert result.notes.unlisted == [("locked/", "permission denied")]
+    assert result.notes.hidden == [".DS_Store"] and result.notes.not_media == ["notes.txt"]
+    text = result.notes.text()
+    assert text.startswith("1 folder cannot be read, so its files are not in the pool: "
+                           "locked/ (permission denied).")  # fmt: skip
+    assert "1 file neither image nor audio left out: notes.txt" in text
+    assert pool.count_media(images).notes.unlisted == [("locked/", "permission denied")]
+
+
 def test_mixed_folder_takes_the_majority_kind(tmp_path: Path) -> None:
     write_png(tmp_path / "a.png", 1)
     write_wav(tmp_path / "x.wav", 300)

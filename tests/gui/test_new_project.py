@@ -60,7 +60,10 @@ def _click_create(qtbot, dialog):
 def test_counts_media_in_the_chosen_folder(qtbot, dialog, pool):
     counts = _choose_folder(qtbot, dialog, pool)
     assert (counts.images, counts.audio, counts.other) == (3, 0, 1)
-    assert dialog.notes()["counts"] == "Found 3 images · 0 audio clips · 1 other file"
+    assert dialog.notes()["counts"] == (
+        "Found 3 images · 0 audio clips · 1 other file\n"
+        "1 file neither image nor audio left out: notes.txt."  # named, not just counted
+    )
     assert "folder" not in dialog.messages()
     assert dialog.spec().project_path == pool.parent / "photos.aldesk"  # suggested name
 
@@ -205,7 +208,7 @@ def test_unreadable_files_are_counted_before_the_project_exists(qtbot, dialog, p
     (pool / "broken.png").write_bytes(b"this is not a PNG")
     report = _examine(qtbot, dialog, pool)
     assert [path for path, _reason in report.unreadable["image"]] == ["broken.png"]
-    assert dialog.notes()["unreadable"].startswith("1 image cannot be read and will be left out")
+    assert dialog.notes()["unreadable"].startswith("1 image cannot be read: listed as unreadable with the reason")
     assert "broken.png" in dialog.notes()["unreadable"]
 
 

@@ -46,8 +46,10 @@ def examine_folder(folder: Path, report, should_stop) -> FolderReport:
 
 
 def counts_text(c: MediaCounts) -> str:
+    """'Found 155 images · 0 audio · 5 other', then what else was left out, and why."""
     parts = [_plural(c.images, "image"), _plural(c.audio, "audio"), _plural(c.other, "other")]
-    return "Found " + " · ".join(parts)
+    notes = c.notes.text() if c.notes is not None else ""
+    return "Found " + " · ".join(parts) + (f"\n{notes}" if notes else "")
 
 
 def _plural(n: int, kind: str) -> str:
@@ -55,15 +57,15 @@ def _plural(n: int, kind: str) -> str:
 
 
 def unreadable_text(report: FolderReport | None, kind: str) -> str:
-    """'3 images cannot be read and will be left out (e.g. a.png: truncated file).'"""
+    """'3 images cannot be read: listed as unreadable … (e.g. a.png: truncated file).'"""
     if report is None:
         return "Checking that the files open…"
     bad = report.unreadable.get(kind, [])
     if not bad:
         return f"All {_plural(report.total(kind), kind)} open."
     path, reason = bad[0]
-    return (f"{_plural(len(bad), kind)} cannot be read and will be left out "
-            f"(e.g. {shown_path(path)}: {reason}).")  # fmt: skip
+    return (f"{_plural(len(bad), kind)} cannot be read: listed as unreadable with the reason, "
+            f"never asked (e.g. {shown_path(path)}: {reason}).")  # fmt: skip
 
 
 def other_kind_text(report: FolderReport, kind: str) -> str:
