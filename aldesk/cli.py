@@ -29,7 +29,7 @@ STREAM_SHARE_HELP = ("stream scenario: the share of arrivals asked about once a 
 MODELS = ("logreg", "svm", "forest", "committee")
 MODEL_HELP = "logreg (the default, logistic regression), svm, forest or committee (for qbc)"
 COMMANDS = ("new", "open", "status", "simulate", "export", "import-labels", "demo",
-            "selfcheck", "suspicious")  # fmt: skip
+            "selfcheck", "suspicious", "train")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     _add_simulate(sub)
     from aldesk.commands_review import add_parser as add_suspicious
+    from aldesk.commands_train import add_parser as add_train
 
     add_suspicious(sub)
+    add_train(sub)
     p = sub.add_parser("export", help="export labels (and predictions) to CSV, JSON or JSON "
                        "Lines, or the labeled files as a folder per class")  # fmt: skip
     p.add_argument("project", type=PROJECT)
@@ -259,7 +261,7 @@ def os_message(exc: OSError) -> str:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from aldesk import commands, commands_new, commands_review
+    from aldesk import commands, commands_new, commands_review, commands_train
 
     if args.command is None:
         return _gui(project=None)
@@ -279,6 +281,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "import-labels": commands.cmd_import_labels,
         "recover": commands.cmd_recover,
         "suspicious": commands_review.cmd_suspicious,
+        "train": commands_train.cmd_train,
     }[args.command]
     return handler(args)
 

@@ -76,7 +76,7 @@ def _status_of(store) -> tuple:
         "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
         "labeled": st.n_labeled, "labeled_on_missing_or_unreadable": st.n_labeled_away,
-        "labels_since_latest_model": st.labels_since_model,
+        "labels_since_latest_model": st.labels_since_model if st.round else None,
         # of "items" and "labeled": the learner's blends (synthesis scenario), not files
         "synthesized": st.n_synth, "synthesized_labeled": st.n_synth_labeled,
         "per_class": st.per_class,
@@ -118,13 +118,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {name:<{max(20, width)}} {n}")
     print(f"rounds {s['rounds']}; test accuracy {accuracy_text(st)}; "
           f"macro-F1 {macro_f1_text(st)}")  # fmt: skip
+    if not s["rounds"] and st.n_test_labeled:
+        print("  aldesk train (or opening the project) trains a model and measures it")
     # test labels since count apart: Progress's "but for the last N labels" counts the pool's
     tests = st.n_test_labeled - st.accuracy_n if st.accuracy is not None else 0
     since = [count(n, what) for n, what in ((st.labels_since_model, "label"),
                                             (tests, "test label")) if n > 0]  # fmt: skip
     if since:
         print(f"  the latest model predates {' and '.join(since)} (given or imported since): "
-              "opening the project retrains and measures it again")  # fmt: skip
+              "opening the project, or aldesk train, retrains and measures it again")  # fmt: skip
     rate = pace.overall_rate
     print(f"pace {'–' if rate is None else f'{rate:.0f} labels/h'}; time spent "
           f"{duration_text(pace.overall_seconds)} (pauses over {IDLE_GAP / 60:.0f} min left out)")  # fmt: skip
@@ -200,6 +202,9 @@ def _stop_advice_summary(runs: list[dict]) -> str:
     return f"stopping advice: said stop in {len(said)} of {len(runs)} runs, {when}{there}"
 
 
+EXIT_SOME_FAILED = 1  # done, but some files could not be written (rsync says 23)
+
+
 def check_writable(path: Path) -> None:
     """Refuse an output path that cannot be written, before any work is done."""
     import os
@@ -270,7 +275,7 @@ def _export_folders(args: argparse.Namespace) -> int:
     show = _progress_line("exporting")
     report = write_folder_export(plan, link=args.link, progress=lambda d, t: show((d, t)))
     print("\n".join(describe(report, plan.out_dir)))
-    return 0
+    return EXIT_SOME_FAILED if report.missing else 0  # a script must see files went missing
 
 
 def _predictions(store) -> dict[int, tuple[str, float]]:

@@ -378,3 +378,39 @@ def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, 
     gone = {files[0].relative_to(mine).as_posix(), files[1].relative_to(mine).as_posix()}
     assert not paths & gone and files[2].relative_to(mine).as_posix() in paths
     assert "2 labels on files deleted or replaced since left out" in said
+
+
+def test_train_records_a_round_that_status_then_shows(tmp_path, pool, capsys) -> None:
+    """A project labeled from scripts had no model, so status never had an accuracy."""
+    folder, labels = pool
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(folder), "--classes",
+                 ",".join(str(d) for d in range(10)), "--test-size", "10"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    capsys.readouterr()
+    assert main(["status", str(project), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["labels_since_latest_model"] is None  # no model
+    assert main(["status", str(project)]) == 0
+    assert "aldesk train (or opening the project) trains" in capsys.readouterr().out
+    assert main(["train", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Round 1 trained on 70 labels") and "on 10 test items" in out
+    assert main(["status", str(project), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["rounds"] == 1 and status["accuracy_test_items"] == 10
+    assert status["accuracy"] is not None and status["labels_since_latest_model"] == 0
+
+
+def test_a_folder_export_that_misses_files_exits_1(tmp_path, pool, capsys) -> None:
+    import shutil
+
+    folder, labels = pool
+    copy = tmp_path / "pool"
+    shutil.copytree(folder, copy)
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(copy), "--classes",
+                 ",".join(str(d) for d in range(10)), "--no-features"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    shutil.rmtree(copy)  # the pool folder is away: no file can be copied
+    code = main(["export", str(project), "--format", "folders", "--out", str(tmp_path / "out")])
+    assert code == 1 and "files could not be exported" in capsys.readouterr().out

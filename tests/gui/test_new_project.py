@@ -208,7 +208,9 @@ def test_unreadable_files_are_counted_before_the_project_exists(qtbot, dialog, p
     (pool / "broken.png").write_bytes(b"this is not a PNG")
     report = _examine(qtbot, dialog, pool)
     assert [path for path, _reason in report.unreadable["image"]] == ["broken.png"]
-    assert dialog.notes()["unreadable"].startswith("1 image cannot be read: listed as unreadable with the reason")
+    assert dialog.notes()["unreadable"].startswith(
+        "1 image cannot be read: listed as unreadable with the reason"
+    )
     assert "broken.png" in dialog.notes()["unreadable"]
 
 

@@ -1,0 +1,48 @@
+"""``aldesk train``: retrain on the labels as they are and record the round, as the app does.
+
+A project labeled from scripts (``import-labels``) has no model until the app opens it, so
+``status`` could never show its test accuracy; this trains and measures it headless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aldesk.cli_types import PROJECT
+from aldesk.core.errors import AldeskError
+
+
+def add_parser(sub) -> None:
+    """Register the sub-command on the CLI's sub-parsers."""
+    p = sub.add_parser(
+        "train",
+        help="retrain on the current labels and record the round (test accuracy), as the app does",
+    )
+    p.add_argument("project", type=PROJECT)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from aldesk.core.project import compute_representation
+    from aldesk.core.rounds import run_round
+    from aldesk.core.session import Session
+    from aldesk.core.session_status import accuracy_text, macro_f1_text
+    from aldesk.core.store import ProjectStore
+    from aldesk.core.wording import count
+
+    with ProjectStore.open(args.project) as store:
+        _, matrix, layout = compute_representation(store, log=lambda m: print(m, file=sys.stderr))
+        session = Session(store)
+        session.set_features(matrix, layout)
+        job = session.training_job(force=True)
+        if job is None:
+            raise AldeskError("Training needs labels of at least two classes.")
+        session.apply_result(run_round(job))
+        latest = session.model.latest_round()
+        status = session.status()
+        print(f"Round {latest.round} trained on {count(latest.n_labels, 'label')} "
+              f"(features: {latest.representation or 'the project’s'}); test accuracy "
+              f"{accuracy_text(status)}; macro-F1 {macro_f1_text(status)}")  # fmt: skip
+        if status.advice is not None and status.advice.reason:
+            print(("STOP: " if status.advice.stop else "keep going: ") + status.advice.reason)
+    return 0
