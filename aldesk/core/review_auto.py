@@ -103,10 +103,17 @@ def auto_label_edits(preview: AutoLabelPreview) -> list[Edit]:
 def confirm_edits(rows: Sequence[ReviewRow]) -> list[Edit]:
     """Accept the model's guess for these items as the user's own label (strategy ``confirm``).
 
-    Items without a guess, or already labelled with it, are left out.
+    Only unanswered pool items with a guess: an answer given is never replaced by a guess (a
+    select-all and Enter replaced 9 of a tester's labels), and a test item's label is never
+    the model's (its guess would grade the model against itself).
     """
     return [Edit(r.item_id, "label", r.predicted, r.split, None, CONFIRM_STRATEGY, r.confidence)
-            for r in rows if r.predicted is not None and r.class_id != r.predicted]  # fmt: skip
+            for r in rows if confirmable(r)]  # fmt: skip
+
+
+def confirmable(row: ReviewRow) -> bool:
+    """Whether Enter in Confirm predictions may record the model's guess for ``row``."""
+    return row.predicted is not None and row.state == "unseen" and row.split == "pool"
 
 
 def answer_guess_edits(rows: Sequence[ReviewRow], class_id: int) -> list[Edit]:

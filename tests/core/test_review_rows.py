@@ -102,7 +102,11 @@ def test_auto_label_preview_apply_and_withdraw() -> None:
 
 def test_confirm_records_the_guess_as_the_users_label() -> None:
     rows = [ReviewRow(1, "a", "pool", "unseen", predicted=10, confidence=0.9),
-            ReviewRow(2, "b", "pool", "labeled", 10, predicted=10, confidence=0.9)]  # fmt: skip
+            ReviewRow(2, "b", "pool", "labeled", 10, predicted=10, confidence=0.9),
+            # never replaced by a guess: a label given, a skip; never the model's: a test item
+            ReviewRow(3, "c", "pool", "labeled", 11, predicted=10, confidence=0.9),
+            ReviewRow(4, "d", "pool", "skipped", predicted=10, confidence=0.9),
+            ReviewRow(5, "e", "test", "unseen", predicted=10, confidence=0.9)]  # fmt: skip
     edits = confirm_edits(rows)
     assert [(e.item_id, e.class_id, e.strategy) for e in edits] == [(1, 10, "confirm")]
 

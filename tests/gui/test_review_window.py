@@ -393,3 +393,16 @@ def test_label_in_main_window_button_needs_a_chosen_item(qtbot, opened) -> None:
     review.view.setCurrentIndex(review.model.index(3))
     qtbot.mouseClick(review.label_here, Qt.MouseButton.LeftButton)
     assert window.controller.current().item.id == review.model.rows()[3].item_id
+
+
+def test_enter_on_every_item_records_no_guess(qtbot, opened) -> None:
+    """Select all and Enter in the Every item view replaced labels given and answered every
+    test item with the model's guess; it records nothing outside Confirm predictions."""
+    window, review, _ = opened
+    _trained(qtbot, window)
+    before = len(window.store.events())
+    review.view.setFocus()
+    review.view.selectAll()
+    qtbot.keyClick(review.view, Qt.Key.Key_Return)
+    assert len(window.store.events()) == before
+    assert "Confirm predictions only" in review.statusBar().currentMessage()

@@ -55,8 +55,10 @@ class AcceptBar(QWidget):
         self.withdraw_button.clicked.connect(self.withdraw)
 
     def accept_guesses(self) -> int:
-        """Enter: record the model's guess for the selected items as the user's label
-        ("confirm"); on the doubtful list, confirm the label given instead."""
+        """Enter in Confirm predictions: record the model's guess for the selected unanswered
+        pool items as the user's label ("confirm"); on the doubtful list, confirm the label
+        given instead. Elsewhere Enter records nothing: select-all and Enter on every item
+        once replaced labels given and answered the test items with the model's guesses."""
         rows = self.review.selected_rows()
         if not rows:
             self.review.statusBar().showMessage("Select items first.")
@@ -64,7 +66,18 @@ class AcceptBar(QWidget):
         if self.review.filters.suspicious.isChecked():
             edits = keep_label_edits(rows)
             return self.review.append(edits, "Confirmed {n} labels; they leave the doubtful list.")
-        return self.review.append(confirm_edits(rows), "Accepted the model's guess for {items}.")
+        if not self.review.filters.in_confirm_mode():
+            self.review.statusBar().showMessage(
+                "Enter accepts the model's guesses in Confirm predictions only; double-click an "
+                "item (or Label in the main window) to label it there."
+            )
+            return 0
+        edits = confirm_edits(rows)
+        left = len(rows) - len(edits)
+        note = f" {left} of the selected left as they are (test items are never the model's)."
+        return self.review.append(
+            edits, "Accepted the model's guess for {items}." + (note if left else "")
+        )
 
     def open_auto_label(self) -> AutoLabelDialog:
         dialog = AutoLabelDialog(self.review)
