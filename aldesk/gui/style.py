@@ -60,18 +60,46 @@ def resource_path(name: str) -> Path:
     return Path(__file__).resolve().parents[2] / "resources" / name
 
 
-@cache
+ICON_INK = b"#374151"  # the colour the icons are drawn in (light theme)
+
+
 def icon(name: str) -> QIcon:
-    """Icon ``resources/icons/<name>.svg``; an empty icon if it does not exist."""
+    """Icon ``resources/icons/<name>.svg`` in the current theme's ink; an empty icon if it does
+    not exist. In the dark theme the icons' grey ink is the theme's button text (drawn as
+    they are, 21 of 22 icons were dark on dark: 1.6:1)."""
+    return _icon(name, _current["scheme"])
+
+
+@cache
+def _icon(name: str, scheme: str) -> QIcon:
     path = resource_path(f"icons/{name}.svg")
-    return QIcon(str(path)) if path.exists() else QIcon()
+    if not path.exists():
+        return QIcon()
+    data = path.read_bytes()
+    if scheme == "light" or ICON_INK not in data:
+        return QIcon(str(path))
+    inked = _icon_folder() / f"{name}-{scheme}.svg"  # an SVG file keeps QIcon's scalable engine
+    inked.write_bytes(data.replace(ICON_INK, _THEMES[scheme]["ButtonText"].encode()))
+    return QIcon(str(inked))
+
+
+@cache
+def _icon_folder() -> Path:
+    """A folder of this process's recoloured icons, removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="aldesk-icons-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def svg_pixmap(name: str, size: int, color: QColor | None = None) -> QPixmap:
     """Render an icon at ``size`` px, optionally recoloured (for large placeholder glyphs)."""
     data = resource_path(f"icons/{name}.svg").read_bytes()
     if color is not None:
-        data = data.replace(b"#374151", color.name().encode())
+        data = data.replace(ICON_INK, color.name().encode())
     renderer = QSvgRenderer(QByteArray(data))
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -218,11 +246,14 @@ def desktop_scheme(app: QApplication) -> str:
     forced = os.environ.get("ALDESK_THEME", "").strip().lower()
     if forced in _THEMES:
         return forced
-    return scheme_name(app.styleHints().colorScheme())
+    return scheme_name(app.styleHints().colorScheme(), app.palette())
 
 
-def scheme_name(scheme: Qt.ColorScheme) -> str:
-    """The app's theme for a desktop colour scheme: dark only when the desktop says dark."""
+def scheme_name(scheme: Qt.ColorScheme, palette: QPalette | None = None) -> str:
+    """The app's theme for a desktop colour scheme: dark when the desktop says dark, or says
+    nothing (Unknown) while the palette it gave is dark (a dark palette was painted over)."""
+    if scheme == Qt.ColorScheme.Unknown and palette is not None:
+        return "dark" if palette.color(QPalette.ColorRole.Window).lightness() < 128 else "light"
     return "dark" if scheme == Qt.ColorScheme.Dark else "light"
 
 

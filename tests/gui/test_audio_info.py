@@ -67,11 +67,28 @@ def test_no_time_label_is_cut_at_the_axis_end(qtbot, view, tmp_path):
         view.resize(width, 360)
         view.layout().activate()  # the canvas takes its new width now
         right = float(canvas.width())
-        ticks = canvas.axis_ticks(right - canvas.GUTTER, right)
+        ticks = canvas.axis_ticks(right - canvas.gutter, right)
         assert ticks[0][1] and all(label for _, label in ticks[:-1])  # only the last may go
-        step = _tick_step(0.92, right - canvas.GUTTER)
+        step = _tick_step(0.92, right - canvas.gutter)
         last = _time_label((len(ticks) - 1) * step, 0.92)
         x, label = ticks[-1]
         assert bool(label) == (x + 3 + metrics.horizontalAdvance(last) <= right)
         dropped += not label
     assert dropped  # some widths put the last label past the edge: it is left out there
+
+
+def test_the_frequency_labels_fit_their_margin_at_a_large_font(qtbot) -> None:
+    """A fixed 52 px margin cut "500 Hz" to "00 Hz" at a 15 pt font."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from aldesk.gui.viewers.audio_canvas import AudioCanvas
+
+    canvas = AudioCanvas()
+    qtbot.addWidget(canvas)
+    usual = canvas.gutter
+    font = QFont(canvas.font())
+    font.setPointSizeF(15)
+    canvas.setFont(font)
+    wide = QFontMetrics(canvas._axis_font()).horizontalAdvance("12.5 kHz")
+    assert canvas.gutter - 6 >= wide and canvas.gutter > usual
+    assert canvas.axis_height >= QFontMetrics(canvas._axis_font()).height()

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QFontMetrics, QPalette, QRawFont
+from PySide6.QtGui import QColor, QFontDatabase, QFontMetrics, QPalette, QRawFont
 from PySide6.QtWidgets import QApplication
 
 from aldesk.core.classes import PALETTE
@@ -88,6 +88,34 @@ def test_dark_palette_reaches_style_sheet_chart_and_viewers(dark, qtbot) -> None
     assert curve.x_axis.labelsBrush().color().lightness() > 200
 
 
+def _ink(icon) -> int:
+    """The lightness of an icon's darkest-to-lightest drawn pixels: their mean."""
+    image = icon.pixmap(32, 32).toImage()
+    drawn = [image.pixelColor(x, y) for x in range(32) for y in range(32)]
+    drawn = [c.lightness() for c in drawn if c.alpha() > 200]
+    return sum(drawn) // len(drawn)
+
+
+def test_icons_are_drawn_in_the_themes_ink(dark, qapp) -> None:
+    """The icons' grey was dark on the dark theme (1.6:1); the dark theme inks them light."""
+    assert _ink(style.icon("play")) > 180
+    style.apply_style(qapp, "light")
+    assert _ink(style.icon("play")) < 100
+
+
+def test_confusion_counts_are_dark_on_their_pale_cells_in_the_dark_theme(dark, qtbot) -> None:
+    from aldesk.core.records import ClassInfo
+    from aldesk.gui.review.confusion import ConfusionTable
+
+    matrix = ConfusionTable()
+    qtbot.addWidget(matrix)
+    classes = [ClassInfo(1, "a", "1", "#000000", 0), ClassInfo(2, "b", "2", "#000000", 1)]
+    matrix.show_matrix([[5, 1], [0, 3]], classes)
+    for i, j in ((0, 0), (0, 1), (1, 1)):
+        cell = matrix.item(i, j)
+        assert cell.background().color().lightness() - cell.foreground().color().lightness() > 80
+
+
 def test_an_open_chart_follows_a_switch_to_dark(qapp, qtbot) -> None:
     curve = CurvePanel()
     qtbot.addWidget(curve)
@@ -105,6 +133,10 @@ def test_the_theme_follows_the_desktop(qapp, monkeypatch) -> None:
     assert style.scheme_name(Qt.ColorScheme.Dark) == "dark"
     assert style.scheme_name(Qt.ColorScheme.Light) == "light"
     assert style.scheme_name(Qt.ColorScheme.Unknown) == "light"
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202020"))  # a dark palette was set
+    assert style.scheme_name(Qt.ColorScheme.Unknown, dark) == "dark"
+    assert style.scheme_name(Qt.ColorScheme.Light, dark) == "light"  # the desktop said light
     monkeypatch.setattr(style, "desktop_scheme", lambda _app: "dark")
     try:
         style.apply_style(qapp)  # no scheme given: the desktop's, and it keeps following

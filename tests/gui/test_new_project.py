@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QApplication, QDialog
 
 from aldesk.gui.dialogs.folder_report import counts_text, held_out_text
 from aldesk.gui.dialogs.new_project import NewProjectDialog, NewProjectSpec, validate_spec
@@ -55,6 +55,13 @@ def _choose(dialog, key, value):
 
 def _click_create(qtbot, dialog):
     qtbot.mouseClick(dialog.create_button(), Qt.MouseButton.LeftButton)
+
+
+def test_the_folder_field_has_the_focus_at_first(qtbot, dialog):
+    """It was on a scroll area: a path typed at once went nowhere."""
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    assert QApplication.focusWidget() is dialog._folder
 
 
 def test_counts_media_in_the_chosen_folder(qtbot, dialog, pool):

@@ -406,3 +406,11 @@ def test_enter_on_every_item_records_no_guess(qtbot, opened) -> None:
     qtbot.keyClick(review.view, Qt.Key.Key_Return)
     assert len(window.store.events()) == before
     assert "Confirm predictions only" in review.statusBar().currentMessage()
+
+
+def test_escape_closes_the_review_window(qtbot, opened) -> None:
+    _window, review, _ = opened
+    review.activateWindow()
+    qtbot.waitUntil(review.isActiveWindow)
+    qtbot.keyClick(review, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not review.isVisible())

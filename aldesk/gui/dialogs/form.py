@@ -43,6 +43,7 @@ def scrolling_column(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its fields (typing went nowhere)
     area.viewport().setAutoFillBackground(False)  # the group box's colour shows through
     widget.setAutoFillBackground(False)
     return area

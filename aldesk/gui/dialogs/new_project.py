@@ -79,6 +79,8 @@ class NewProjectDialog(QDialog):
         self._revalidate()
         if folder is not None:
             self.set_folder(folder)
+        else:
+            self._folder.setFocus()  # typing a path is the first thing a keyboard user does
 
     # -- construction ------------------------------------------------------------------------
     def _build(self) -> None:

@@ -37,6 +37,7 @@ class ConfusionTable(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.cellClicked.connect(self._on_clicked)
+        self.cellActivated.connect(self._on_clicked)  # Enter on a cell, from the keyboard
         self._class_ids: list[int] = []
 
     def show_counts(self, rows: Sequence[ReviewRow], classes: Sequence[ClassInfo]) -> None:
@@ -56,9 +57,8 @@ class ConfusionTable(QTableWidget):
                 cell = QTableWidgetItem(str(n) if n else "")
                 cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 if n:
-                    shade = 235 - int(120 * n / top)
-                    colour = QColor(shade, 235, shade) if i == j else QColor(245, shade, shade)
-                    cell.setBackground(colour)
+                    cell.setBackground(_shade(n / top, right=i == j))
+                    cell.setForeground(CELL_TEXT)  # the theme's text is light in dark mode
                 self.setItem(i, j, cell)
 
     def _on_clicked(self, row: int, column: int) -> None:
@@ -106,3 +106,15 @@ class ConfusionTabs(QTabWidget):
     def _on_pool_cell(self, given: int, predicted: int) -> None:
         ids = tuple(i for i, pair in self._pairs.items() if pair == (given, predicted))
         self.cv_cell_chosen.emit(ids)
+
+
+# Right blue, wrong orange (not green and pink: one shade to deuteranopes), pale to strong
+# with the count; the text on them is dark in either theme.
+_RIGHT = ((228, 236, 251), (118, 158, 228))
+_WRONG = ((253, 236, 220), (240, 150, 80))
+CELL_TEXT = QColor("#111827")
+
+
+def _shade(t: float, right: bool) -> QColor:
+    pale, strong = _RIGHT if right else _WRONG
+    return QColor(*(round(p + (s - p) * t) for p, s in zip(pale, strong, strict=True)))

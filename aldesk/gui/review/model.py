@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPixm
 from aldesk.core.review_rows import Filter, ReviewRow, select
 from aldesk.core.session_status import probability_text
 from aldesk.core.store import ClassInfo
+from aldesk.gui import style
 from aldesk.gui.review.thumbnails import ThumbnailLoader
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 1
@@ -50,7 +51,8 @@ class ReviewModel(QAbstractListModel):
         self.filter = Filter()
         self.sort = "name"
         if loader is not None:
-            self._waiting = _placeholder(loader.icon_size(), "#d0d4da")
+            waiting = style.theme_colour("grid").name()  # a pale box was bright in the dark
+            self._waiting = _placeholder(loader.icon_size(), waiting)
             self._broken = _placeholder(loader.icon_size(), "#e8b4b4")
             loader.arrived.connect(self._on_thumbnails)
             loader.failed.connect(lambda item_id, _reason: self._on_thumbnails([item_id]))

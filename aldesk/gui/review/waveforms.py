@@ -28,7 +28,7 @@ def draw_waveform(mins: np.ndarray, maxs: np.ndarray, size: QSize = WAVE_SIZE) -
     (a quiet clip still shows its shape)."""
     w, h = size.width(), size.height()
     image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(QColor("#eef1f5"))
+    image.fill(QColor(0, 0, 0, 0))  # the list's own background shows, light or dark theme
     n = len(mins)
     if n == 0:
         return image

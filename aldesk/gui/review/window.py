@@ -140,6 +140,8 @@ class ReviewWindow(QMainWindow):
         self.view.doubleClicked.connect(lambda index: self.label_in_main(index.data(ItemIdRole)))
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.filters.search.setFocus)
+        for keys in (QKeySequence.StandardKey.Close, QKeySequence(Qt.Key.Key_Escape)):
+            QShortcut(keys, self, activated=self.close)  # as a dialog closes, from the keyboard
         self.suspicion.scored.connect(self._on_scored)
         self.suspicion.failed.connect(self.summary.setText)
         self.suspicion.busy_changed.connect(self._on_checking)

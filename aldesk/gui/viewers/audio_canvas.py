@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QFontMetrics,
     QMouseEvent,
     QPainter,
@@ -44,8 +45,22 @@ class AudioCanvas(QWidget):
     """
 
     seek_requested = Signal(float)
-    AXIS_H = 18
-    GUTTER = 52  # left margin holding the frequency labels ("12.5 kHz" fits)
+
+    @property
+    def gutter(self) -> int:
+        """The left margin holding the frequency labels: "12.5 kHz" fits in the axis font
+        (a fixed 52 px cut "500 Hz" to "00 Hz" at a 15 pt font)."""
+        return max(52, QFontMetrics(self._axis_font()).horizontalAdvance("12.5 kHz") + 12)
+
+    @property
+    def axis_height(self) -> int:
+        """The time axis's height: a line of the axis font."""
+        return max(18, QFontMetrics(self._axis_font()).height() + 4)
+
+    def _axis_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        return font
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,26 +89,26 @@ class AudioCanvas(QWidget):
 
     def plot_left(self) -> int:
         """First pixel column of the plots (time 0); the frequency labels sit left of it."""
-        return self.GUTTER
+        return self.gutter
 
     def _plot_width(self) -> float:
-        return max(1.0, self.width() - 1 - self.GUTTER)
+        return max(1.0, self.width() - 1 - self.gutter)
 
     def _time_to_x(self, seconds: float) -> float:
         d = self._duration()
-        return self.GUTTER + (0.0 if d <= 0 else seconds / d * self._plot_width())
+        return self.gutter + (0.0 if d <= 0 else seconds / d * self._plot_width())
 
     def _x_to_time(self, x: float) -> float:
         d = self._duration()
-        return 0.0 if d <= 0 else min(max(0.0, (x - self.GUTTER) / self._plot_width() * d), d)
+        return 0.0 if d <= 0 else min(max(0.0, (x - self.gutter) / self._plot_width() * d), d)
 
     def _areas(self) -> tuple[QRectF, QRectF, QRectF]:
-        w, h = self.width() - self.GUTTER, self.height() - self.AXIS_H
+        w, h = self.width() - self.gutter, self.height() - self.axis_height
         wave_h = round(h * 0.38)
         return (
-            QRectF(self.GUTTER, 0, w, wave_h),
-            QRectF(self.GUTTER, wave_h + 1, w, h - wave_h - 1),
-            QRectF(self.GUTTER, h, w, self.AXIS_H),
+            QRectF(self.gutter, 0, w, wave_h),
+            QRectF(self.gutter, wave_h + 1, w, h - wave_h - 1),
+            QRectF(self.gutter, h, w, self.axis_height),
         )
 
     def spectrogram_rect(self) -> QRectF:
@@ -168,16 +183,15 @@ class AudioCanvas(QWidget):
         return self.palette().color(QPalette.ColorRole.Base)  # light or dark, as the theme
 
     def _paint_frequency_axis(self, painter: QPainter, spec: QRectF) -> None:
-        gutter = QRectF(0, spec.top(), self.GUTTER, spec.height())
-        painter.fillRect(QRectF(0, 0, self.GUTTER, self.height()), self._axis_background())
+        gutter = QRectF(0, spec.top(), self.gutter, spec.height())
+        painter.fillRect(QRectF(0, 0, self.gutter, self.height()), self._axis_background())
         painter.setPen(style.MUTED_TEXT)
-        font = painter.font()
-        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
-        painter.setFont(font)
+        painter.setFont(self._axis_font())
+        line = QFontMetrics(self._axis_font()).height()
         for text, y in self.frequency_labels():
             painter.drawLine(QPointF(gutter.right() - 4, y), QPointF(gutter.right(), y))
             painter.drawText(
-                QRectF(0, y - 8, gutter.width() - 6, 16),
+                QRectF(0, y - line / 2, gutter.width() - 6, line),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 text,
             )
@@ -204,7 +218,7 @@ class AudioCanvas(QWidget):
         x = self.playhead_x()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(QPen(style.PLAYHEAD, 2))
-        painter.drawLine(QPointF(x, 0), QPointF(x, self.height() - self.AXIS_H))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height() - self.axis_height))
 
     @guarded
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
