@@ -55,8 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export labels (and predictions) to CSV, JSON or JSON "
                        "Lines, or the labeled files as a folder per class")  # fmt: skip
     p.add_argument("project", type=PROJECT)
-    p.add_argument("--format", choices=("csv", "json", "jsonl", "folders"), default="csv",
-                   help="folders: OUT/<class>/<file>, as torchvision's ImageFolder reads")  # fmt: skip
+    p.add_argument("--format", choices=("csv", "json", "jsonl", "folders"), default=None,
+                   help="default: by the --out file's ending (.json, .jsonl, else csv); "
+                        "folders: OUT/<class>/<file>, as torchvision's ImageFolder reads")  # fmt: skip
     p.add_argument("--out", type=FILE, required=True)
     p.add_argument("--link", action="store_true",
                    help="with --format folders: hard links instead of copies (same disk only)")  # fmt: skip
@@ -235,7 +236,8 @@ def _add_recover(sub) -> None:
                        "(then import them into a new project)")  # fmt: skip
     p.add_argument("project", type=PROJECT)
     p.add_argument("out", type=FILE, help="the labels file to write (path,label,...)")
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--format", choices=("csv", "json"), default=None,
+                   help="default: by OUT's ending (.json, else csv)")  # fmt: skip
 
 
 def _database_message(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> str:

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from aldesk.cli_files import EXIT_SOME_FAILED, check_writable, format_of, write_json
 from aldesk.core.errors import AldeskError
 from aldesk.core.wording import count
 
@@ -72,8 +73,11 @@ def _status_of(store) -> tuple:
     left, discarded = left_to_ask(store)
     settings = ProjectSettings.from_store(store)
     adaptive = settings.scenario == "stream" and settings.stream_threshold is None
+    chosen = {k: getattr(settings, k) for k in ("scenario", "strategy", "representation",
+              "model", "batch", "budget", "target_accuracy")}  # fmt: skip
     return st, pace, {
-        "project": str(store.path), "kind": store.kind, "pool": str(store.pool_root),
+        "project": str(store.path.absolute()), "kind": store.kind, "pool": str(store.pool_root),
+        "settings": chosen,
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
         "labeled": st.n_labeled, "labeled_on_missing_or_unreadable": st.n_labeled_away,
         "labels_since_latest_model": st.labels_since_model if st.round else None,
@@ -110,6 +114,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"{s['project']}  ({s['kind']} project; pool {s['pool']}"
           f"{'' if s['pool_found'] else ' — FOLDER NOT FOUND'})")  # fmt: skip
+    print("settings: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in s["settings"].items()
+                                   if v is not None))  # fmt: skip
     print(f"labeled {labeled_text(st)}; test items labeled {s['test_labeled']} of "
           f"{s['test_items']}; missing or unreadable {s['unreadable']}")  # fmt: skip
     print("per class (pool + test):")
@@ -159,7 +165,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         mode=args.mode, model=args.model, cache=args.cache, stream_share=args.stream_share,
         log=lambda m: print(m, file=sys.stderr),
     )  # fmt: skip
-    _write_json(args.out, curve)
+    write_json(args.out, curve)
     print(_final_summary(curve, args.out))
     if any(r["accuracy"] for r in curve["runs"]):
         print(_stop_advice_summary(curve["runs"]))
@@ -202,33 +208,6 @@ def _stop_advice_summary(runs: list[dict]) -> str:
     return f"stopping advice: said stop in {len(said)} of {len(runs)} runs, {when}{there}"
 
 
-EXIT_SOME_FAILED = 1  # done, but some files could not be written (rsync says 23)
-
-
-def check_writable(path: Path) -> None:
-    """Refuse an output path that cannot be written, before any work is done."""
-    import os
-
-    from aldesk.core.labels_export import refuse_inside_project
-
-    path = Path(path)
-    folder = path.parent
-    refuse_inside_project(path)
-    if path.is_dir():
-        raise AldeskError(f"Cannot write {path}: it is a folder; give a file name.")
-    if not folder.is_dir():
-        raise AldeskError(f"Cannot write {path}: the folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise AldeskError(f"Cannot write {path}: permission denied.")
-
-
-def _write_json(path: Path, data: object) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from aldesk.core.labels_export import (
         copy_rows,
@@ -239,6 +218,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     from aldesk.core.store import ProjectStore
 
+    args.format = args.format or format_of(args.out, ("csv", "json", "jsonl"))
     if args.format == "folders":
         return _export_folders(args)
     if args.link:
@@ -381,6 +361,7 @@ def _preview_import(args: argparse.Namespace) -> int:
 def cmd_recover(args: argparse.Namespace) -> int:
     from aldesk.core.recover import describe, recover_labels
 
-    report = recover_labels(args.project, args.out, fmt=args.format)
+    fmt = args.format or format_of(args.out, ("csv", "json"))
+    report = recover_labels(args.project, args.out, fmt=fmt)
     print(describe(report, args.out))
     return 0

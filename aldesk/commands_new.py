@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from aldesk.commands import _progress_line
 from aldesk.core.errors import AldeskError
@@ -44,7 +45,7 @@ def _print_test_split(store, asked: int) -> None:
     n = sum(1 for it in store.items() if it.split == "test")
     if not asked:
         return
-    text = f"  {count(n, 'item')} held out as test items (never trained on: they measure it)"
+    text = f"  {count(n, 'test item')} held out (never trained on: they measure the model)"
     if n < asked:
         text += f"; {asked} were asked, but at most a fifth of the readable files are held out"
     print(text)
@@ -53,6 +54,7 @@ def _print_test_split(store, asked: int) -> None:
 def cmd_new(args: argparse.Namespace) -> int:
     from aldesk.core.pool import shown_path
     from aldesk.core.project import ProjectSettings, compute_representation, create_project
+    from aldesk.core.store import project_path
 
     classes = _classes(args.classes)
     chosen = dict(
@@ -64,9 +66,13 @@ def cmd_new(args: argparse.Namespace) -> int:
     settings = ProjectSettings.for_classes(
         len(classes), **{k: v for k, v in chosen.items() if v is not None}
     )
+    folder = project_path(args.project).absolute().parent
+    if not folder.is_dir():  # it was made, parents and all, without a word
+        raise AldeskError(f"Cannot create the project in {folder}: that folder does not exist.")
+    scanning = _progress_line("scanning")  # one printer: a new one per file drew every file
     store, scan = create_project(
         args.project, args.pool, classes, settings, kind=args.kind,
-        progress=lambda d, t: _progress_line("scanning")((d, t)),
+        progress=lambda d, t: scanning((d, t)),
     )  # fmt: skip
     with store:
         print(f"Created {store.path}: {len(scan.entries)} {scan.kind} files "
@@ -97,7 +103,7 @@ def cmd_new(args: argparse.Namespace) -> int:
                 print(f"  no features for {shown_path(paths.get(h, h[:12]))}: {reason}")
             if len(result.failed) > 10:
                 print(f"  ... and {len(result.failed) - 10} more without features")
-    print(f"Open it with: aldesk open {store.path}")
+    print(f"Open it with: aldesk open {shlex.quote(str(store.path))}")
     return 0
 
 
@@ -108,4 +114,4 @@ def _hint_folder_labels(store) -> None:
     n = len(plan_folder_import(store).plan.labels)
     if n:
         print(f"  {in_class_folders_text(n)}: label them with: "
-              f"aldesk import-labels {store.path} --from-folders")  # fmt: skip
+              f"aldesk import-labels {shlex.quote(str(store.path))} --from-folders")  # fmt: skip

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import stat
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -198,6 +199,9 @@ def _to_jsonl(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     refuse_inside_project(path)
+    if is_special(path):  # /dev/stdout, /dev/null, a pipe: written into, never replaced
+        _write_into(path, text)  # (a rename over /dev/null, as root, made it a plain file)
+        return
     # A temp name of our own (not mkstemp) so the file gets the user's umask, not mode 0600.
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
@@ -229,3 +233,26 @@ def refuse_inside_project(path: Path) -> None:
             f"Cannot write {path}: it is inside the project folder {project}, which holds "
             "aldesk's own files. Choose a place outside it."
         )
+
+
+def is_special(path: Path) -> bool:
+    """An existing path that is not a regular file or a folder: a device, a pipe, a socket."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _write_into(path: Path, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+            f.write(text)
+    except OSError as exc:
+        raise AldeskError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+
+
+def write_text(path: Path, text: str) -> None:
+    """``text`` to ``path`` whole or not at all (a temporary file renamed over it); a device
+    or pipe (``/dev/stdout``) is written into."""
+    _write_atomically(Path(path), text)

@@ -36,6 +36,8 @@ class ReviewRow:
         suspicion: The label's normalized margin from the out-of-sample check (negative:
             contradicted), None when the item is not a suspect.
         doubted_as: The class the out-of-sample model says a suspect is, and its probability.
+        doubt_confident: Confident learning marks the suspect (the panel's "N of them
+            confidently"); the others the model merely prefers another class for.
     """
 
     item_id: int
@@ -49,6 +51,7 @@ class ReviewRow:
     given_proba: float | None = None
     suspicion: float | None = None
     doubted_as: tuple[int, float] | None = None
+    doubt_confident: bool = False  # confident learning marks it (not just any disagreement)
     strategy: str | None = None  # of the current answer ("confirm": the user confirmed it)
     # the file's trouble, whatever the answer: "missing" or "unreadable" and why (else None)
     trouble: str | None = None

@@ -35,7 +35,7 @@ from aldesk.gui.class_menu import ClassMenu, unassigned_key_text
 from aldesk.gui.class_picker import ClassPicker
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.feature_flow import progress_text
-from aldesk.gui.guard import reported_errors
+from aldesk.gui.guard import guarded, reported_errors
 from aldesk.gui.live import install as install_live
 from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
@@ -332,6 +332,7 @@ class MainWindow(QMainWindow):
         picker.open()
         return picker
 
+    @guarded
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """A key no class or action took: said, not silently ignored."""
         plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier,

@@ -106,5 +106,9 @@ class ShortcutSheet(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(table)
         layout.addWidget(buttons)
-        self.resize(default_size(QSize(460, 520)))
+        # as wide as its longest line at the font in use (a 15 pt font elided "Label as …"
+        # in a fixed 460 px), within the screen
+        wide = table.sizeHintForColumn(0) + table.sizeHintForColumn(1) + 64
+        tall = table.verticalHeader().length() + table.horizontalHeader().height() + 90
+        self.resize(default_size(QSize(max(460, wide), max(520, min(tall, 900)))))
         self.table = table

@@ -52,7 +52,7 @@ def test_new_status_import_export_round_trip(tmp_path, pool, capsys) -> None:
     assert main(["new", str(project), "--pool", str(folder), "--classes",
                  ",".join(str(d) for d in range(10)), "--test-size", "10"]) == 0  # fmt: skip
     out = capsys.readouterr().out
-    assert "10 items held out as test items" in out and "were asked" not in out
+    assert "10 test items held out" in out and "were asked" not in out
     assert main(["new", str(project), "--pool", str(folder), "--classes", "a,b"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["import-labels", str(project), str(labels)]) == 0
@@ -109,7 +109,7 @@ def test_import_names_the_items_its_rows_label_two_ways(tmp_path, pool, capsys) 
     main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes",
           ",".join(str(d) for d in range(10)) + ",zzz-other", "--no-features"])  # fmt: skip
     said = capsys.readouterr().out  # the default 50 test items, from 80 files: a fifth
-    assert "16 items held out as test items" in said and "50 were asked, but at most" in said
+    assert "16 test items held out" in said and "50 were asked, but at most" in said
     assert main(["import-labels", str(tmp_path / "p"), str(twice)]) == 0
     out = capsys.readouterr().out
     assert f"Imported {len(rows) - 2} labels" in out
@@ -414,3 +414,49 @@ def test_a_folder_export_that_misses_files_exits_1(tmp_path, pool, capsys) -> No
     shutil.rmtree(copy)  # the pool folder is away: no file can be copied
     code = main(["export", str(project), "--format", "folders", "--out", str(tmp_path / "out")])
     assert code == 1 and "files could not be exported" in capsys.readouterr().out
+
+
+def test_the_export_format_follows_the_files_ending(tmp_path, pool, capsys) -> None:
+    """--out labels.json without --format was written as CSV."""
+    folder, labels = pool
+    project = tmp_path / "my project"
+    assert main(["new", str(project), "--pool", str(folder), "--classes",
+                 ",".join(str(d) for d in range(10)), "--no-features"]) == 0  # fmt: skip
+    assert f"aldesk open '{project}.aldesk'" in capsys.readouterr().out  # pastes as one path
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    out = tmp_path / "labels.json"
+    assert main(["export", str(project), "--out", str(out)]) == 0
+    assert len(json.loads(out.read_text())) == 80
+    capsys.readouterr()
+    assert main(["status", str(project)]) == 0
+    assert "settings: scenario pool, strategy " in capsys.readouterr().out
+
+
+def test_new_refuses_a_project_folder_whose_parent_does_not_exist(tmp_path, pool, capsys):
+    folder, _ = pool
+    code = main(["new", str(tmp_path / "no" / "such" / "p"), "--pool", str(folder),
+                 "--classes", "a,b", "--no-features"])  # fmt: skip
+    assert code == 2 and "that folder does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+
+
+def test_an_export_into_a_pipe_writes_into_it(tmp_path, pool, capsys) -> None:
+    """--out /dev/null as root replaced the device with a plain file (renamed over it); a
+    device or pipe is written into, and stays what it is."""
+    import stat
+    import threading
+
+    folder, labels = pool
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(folder), "--classes",
+                 ",".join(str(d) for d in range(10)), "--no-features"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    assert main(["export", str(project), "--out", str(fifo)]) == 0
+    reader.join(30)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got and got[0].startswith("path,label,") and len(got[0].splitlines()) == 81

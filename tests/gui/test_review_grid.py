@@ -178,3 +178,25 @@ def test_thumbnails_still_arrive_after_the_window_was_closed_and_shown_again(
     loader.resume()  # ... and is shown again
     loader.request(1, pictures[1])
     qtbot.waitUntil(lambda: loader.pixmap(1) is not None)
+
+
+def test_only_labels_confident_learning_marks_get_the_warning(qapp) -> None:
+    """The panel said "0 of them confidently" while every doubted label had a red ⚠."""
+    from PySide6.QtCore import Qt
+
+    from aldesk.core.records import ClassInfo
+    from aldesk.core.review_rows import ReviewRow
+    from aldesk.gui import style
+
+    model = ReviewModel(lambda i: Path(f"{i}.png"), None)
+    model.set_classes(
+        [ClassInfo(1, "beetle", "1", "#000", 0), ClassInfo(2, "fern", "2", "#000", 1)]
+    )
+    doubted = dict(split="pool", state="labeled", class_id=1, suspicion=-0.2, doubted_as=(2, 0.6))
+    model.set_rows([ReviewRow(1, "a.png", **doubted),
+                    ReviewRow(2, "b.png", **doubted, doubt_confident=True)])  # fmt: skip
+    mild, sure = (model.index(k) for k in (0, 1))
+    assert model.data(mild, Qt.ItemDataRole.DisplayRole).splitlines()[1] == "? beetle → fern?"
+    assert model.data(mild, Qt.ItemDataRole.ForegroundRole) is None
+    assert model.data(sure, Qt.ItemDataRole.DisplayRole).splitlines()[1].startswith("⚠ beetle")
+    assert model.data(sure, Qt.ItemDataRole.ForegroundRole) == style.ERROR_TEXT

@@ -106,8 +106,8 @@ class ReviewModel(QAbstractListModel):
             return self._thumbnail(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
-        if role == Qt.ItemDataRole.ForegroundRole and row.suspicion is not None:
-            return QColor("#b3261e")
+        if role == Qt.ItemDataRole.ForegroundRole and row.doubt_confident:
+            return style.ERROR_TEXT  # the theme's: a fixed dark red was 2:1 on the dark theme
         if role == ItemIdRole:
             return row.item_id
         if role == Qt.ItemDataRole.SizeHintRole and self._loader is not None and self._loader.grid:
@@ -121,7 +121,9 @@ class ReviewModel(QAbstractListModel):
         answer = self.class_name(row.class_id) or STATE_TEXT[row.state]
         if row.trouble is not None:  # "unreadable" alone: which, and why, was in the database
             answer = f"{answer} · {row.trouble}" if row.class_id is not None else row.trouble
-        mark = "⚠ " if row.suspicion is not None else ""
+        # ⚠ where confident learning marks the label; "?" where the model only prefers
+        # another class (the panel said "0 of them confidently" beside red warnings)
+        mark = "" if row.suspicion is None else "⚠ " if row.doubt_confident else "? "
         guess = ""
         if row.doubted_as is not None:
             guess = f" → {self.class_name(row.doubted_as[0])}?"

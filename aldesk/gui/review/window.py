@@ -62,7 +62,8 @@ class ReviewWindow(QMainWindow):
         self.player = None if image else ListPlayer(self.loader, self)
         self.model = ReviewModel(lambda i: self.store.abspath(self._items[i]), self.loader, self)
         self.suspicion = SuspicionLane(self)
-        self._suspects: dict[int, tuple] = {}  # item -> (class checked, margin, (class, p))
+        self._suspects: dict[int, tuple] = {}  # item -> (class checked, margin, (class, p),
+        # confident)
         self._space = None  # near-duplicates and outliers of the newest check (SpaceReport)
         self._build()
         self._wire()
@@ -176,7 +177,7 @@ class ReviewWindow(QMainWindow):
         hit = self._suspects.get(row.item_id)
         if hit is None or hit[0] != row.class_id or row.strategy == "confirm":
             return row  # relabelled or confirmed by the user since the check: not doubted
-        return replace(row, suspicion=hit[1], doubted_as=hit[2])
+        return replace(row, suspicion=hit[1], doubted_as=hit[2], doubt_confident=hit[3])
 
     def _fill_relabel(self, classes) -> None:
         chosen = self.relabel_as.currentData()
@@ -367,9 +368,10 @@ class ReviewWindow(QMainWindow):
         self.confusion.set_cv_pairs({int(i): (class_ids[g], class_ids[p]) for i, g, p
                                      in zip(result.item_ids, given, predicted, strict=True)})  # fmt: skip
         self._suspects = {
-            s.item_id: (class_ids[s.given], s.margin, (class_ids[s.predicted], s.confidence))
+            s.item_id: (class_ids[s.given], s.margin, (class_ids[s.predicted], s.confidence),
+                        s.confident)
             for s in result.suspects
-        }
+        }  # fmt: skip
         self.summary.setText(describe_check(result, space))
         self._on_filter(self.filters.current(), self.filters.sort.currentData())
         self.refresh()

@@ -40,6 +40,7 @@ from aldesk.gui.viewers.ahead import PreparedAhead
 from aldesk.gui.viewers.image_decode import DecodedImage, decode_ahead, decode_for_view
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.workers import Lane
+from aldesk.gui.wrapping import breakable
 
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
@@ -187,6 +188,9 @@ class ImageView(QWidget):
         self._stack.addWidget(self._canvas)
         self._stack.addWidget(self._placeholder)
         self._info = QLabel(self)
+        # wraps: unwrapped, its length (a long name, "zoom 1300%, fitted") set the width the
+        # viewer's side of the window could shrink to
+        self._info.setWordWrap(True)
         self._info.setProperty("role", "muted")
         self._info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._info.setContentsMargins(8, 4, 8, 4)
@@ -355,7 +359,7 @@ class ImageView(QWidget):
 
 def _info_line(decoded: DecodedImage) -> str:
     w, h = decoded.full_size
-    parts = [decoded.path.name, style.human_size(decoded.file_size), f"{w} × {h} px"]
+    parts = [breakable(decoded.path.name), style.human_size(decoded.file_size), f"{w} × {h} px"]
     if decoded.is_draft:
         parts.append("preview")
     elif decoded.shown_size is not None and decoded.shown_size[0] < w:
