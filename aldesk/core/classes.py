@@ -51,18 +51,21 @@ def hotkeys_for(names: Sequence[str], taken: Iterable[str | None] = ()) -> list[
     return keys
 
 
-# Tableau 10, then colours added one at a time, each the farthest (CIELAB) from all before it
-# among mid-lightness, moderately saturated sRGB colours: any two of the first 30 differ by
-# Delta-E76 >= 24 (the class's key and name are shown too, so 40+ classes stay distinguishable).
+# Mid-lightness, moderately saturated sRGB colours (Tableau 10 and colours picked to be far
+# apart in CIELAB), ordered so that each is the farthest from all before it as seen with normal
+# vision and simulated deuteranopia and protanopia (Machado et al. 2009): the first 10 differ by
+# Delta-E76 >= 19 in all three (Tableau's own order put two at 0.9 for deuteranopes: red and
+# green), any two of the first 30 by >= 23 with normal vision. Each class's key and name are
+# shown beside its colour too, so 40+ classes stay distinguishable.
 PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-    "#7868e0", "#c01880", "#706800", "#f890f8", "#00e0b0",
-    "#f8b880", "#a8d048", "#387050", "#a05018", "#00c8f8",
-    "#a8a8f8", "#c0c880", "#9848a0", "#a84060", "#0078d8",
-    "#f870a8", "#48d878", "#008090", "#b08000", "#88d0a0",
-    "#f0b0f0", "#808850", "#c80858", "#7868b0", "#989800",
-    "#00a078", "#00d8d8", "#00a8f8", "#98c0f0", "#f88860",
+    "#4e79a7", "#edc948", "#88d0a0", "#706800", "#387050",
+    "#7868e0", "#00d8d8", "#a8a8f8", "#f88860", "#989800",
+    "#c01880", "#00a078", "#f870a8", "#48d878", "#98c0f0",
+    "#c80858", "#f8b880", "#59a14f", "#008090", "#76b7b2",
+    "#9c755f", "#808850", "#00a8f8", "#7868b0", "#00e0b0",
+    "#a84060", "#b07aa1", "#bab0ac", "#c0c880", "#f28e2b",
+    "#b08000", "#0078d8", "#9848a0", "#a05018", "#f890f8",
+    "#00c8f8", "#a8d048", "#f0b0f0", "#ff9da7", "#e15759",
 )  # fmt: skip
 
 

@@ -22,11 +22,19 @@ from aldesk.gui.main_window import MainWindow
 from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
 
+# Machado, Oliveira & Fernandes (2009), severity 1.0, on linear RGB
+DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                         [-0.011820, 0.042940, 0.968881]])  # fmt: skip
+PROTANOPIA = np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                       [-0.003882, -0.048116, 1.051998]])  # fmt: skip
 
-def _lab(hex_colour: str) -> np.ndarray:
-    """CIELAB (D65) of an sRGB colour."""
+
+def _lab(hex_colour: str, seen_by: np.ndarray | None = None) -> np.ndarray:
+    """CIELAB (D65) of an sRGB colour, as a colour-vision deficiency ``seen_by`` sees it."""
     rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
     lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    if seen_by is not None:
+        lin = np.clip(seen_by @ lin, 0, 1)
     m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
     xyz = m @ lin / np.array([0.95047, 1.0, 1.08883])
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
@@ -37,6 +45,14 @@ def test_the_first_30_class_colours_are_clearly_different() -> None:
     labs = [_lab(c) for c in PALETTE[:30]]
     closest = min(np.linalg.norm(a - b) for a, b in itertools.combinations(labs, 2))
     assert closest >= 20  # Delta-E76; 2.3 is barely noticeable, 20+ is another colour
+
+
+def test_the_first_10_class_colours_stay_apart_for_colour_blind_users() -> None:
+    """Tableau's order put red and green (classes 3 and 5) at Delta-E 0.9 for deuteranopes."""
+    for seen_by in (DEUTERANOPIA, PROTANOPIA):
+        labs = [_lab(c, seen_by) for c in PALETTE[:10]]
+        closest = min(np.linalg.norm(a - b) for a, b in itertools.combinations(labs, 2))
+        assert closest >= 15
 
 
 def test_a_30_class_project_gets_30_different_colours(tmp_path) -> None:
