@@ -15,12 +15,12 @@ EXIT_SOME_FAILED = 1  # done, but some files could not be written (rsync says 23
 def check_writable(path: Path) -> None:
     """Refuse an output path that cannot be written, before any work is done."""
 
-    from aldesk.core.labels_export import is_special, refuse_inside_project
+    from aldesk.core.labels_export import refuse_inside_project, written_into
 
     path = Path(path)
     folder = path.parent
     refuse_inside_project(path)
-    if is_special(path):  # /dev/stdout: written into, so its folder need not be writable
+    if written_into(path):  # /dev/stdout: written into, so its folder need not be writable
         if not os.access(path, os.W_OK):
             raise AldeskError(f"Cannot write {path}: permission denied.")
         return
@@ -43,3 +43,16 @@ def format_of(out: Path, formats: tuple[str, ...]) -> str:
     export was written as CSV into ``labels.json`` unless --format said so too."""
     ending = Path(out).suffix.lower().lstrip(".")
     return ending if ending in formats else formats[0]
+
+
+def report_stream(out: Path):
+    """Where a command says what it wrote: stderr when the output file is this process's
+    stdout (``--out /dev/stdout | …``: the line ended up inside the CSV), else stdout."""
+    import sys
+
+    try:
+        written, shown = os.stat(out), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no such file yet; stdout not a file
+        return sys.stdout
+    same = (written.st_dev, written.st_ino) == (shown.st_dev, shown.st_ino)
+    return sys.stderr if same else sys.stdout

@@ -8,7 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from aldesk.cli_files import EXIT_SOME_FAILED, check_writable, format_of, write_json
+from aldesk.cli_files import (
+    EXIT_SOME_FAILED,
+    check_writable,
+    format_of,
+    report_stream,
+    write_json,
+)
 from aldesk.core.errors import AldeskError
 from aldesk.core.wording import count
 
@@ -240,7 +246,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if predictions is not None and unreadable:  # every readable file has a row: say who not
         text += (f" ({count(unreadable, 'missing or unreadable file')} without a row: the review "
                  "window's Missing or unreadable filter lists them)")  # fmt: skip
-    print(text)
+    print(text, file=report_stream(args.out))
     return 0
 
 

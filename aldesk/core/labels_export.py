@@ -199,8 +199,8 @@ def _to_jsonl(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     refuse_inside_project(path)
-    if is_special(path):  # /dev/stdout, /dev/null, a pipe: written into, never replaced
-        _write_into(path, text)  # (a rename over /dev/null, as root, made it a plain file)
+    if written_into(path):  # /dev/stdout, /dev/null, a pipe, a link: never renamed over (as
+        _write_into(path, text)  # root that made /dev/null, and the /dev/stdout link, files)
         return
     # A temp name of our own (not mkstemp) so the file gets the user's umask, not mode 0600.
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
@@ -242,6 +242,13 @@ def is_special(path: Path) -> bool:
     except OSError:
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def written_into(path: Path) -> bool:
+    """Whether an output goes into ``path`` as it is, not by a rename over it: a device or
+    pipe, or a link (``/dev/stdout`` links to the shell's redirection; a rename made the link
+    a plain file, and a user's link to a file would stop being one)."""
+    return path.is_symlink() or is_special(path)
 
 
 def _write_into(path: Path, text: str) -> None:

@@ -460,3 +460,27 @@ def test_an_export_into_a_pipe_writes_into_it(tmp_path, pool, capsys) -> None:
     reader.join(30)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert got and got[0].startswith("path,label,") and len(got[0].splitlines()) == 81
+
+
+def test_an_export_through_a_link_to_stdout_keeps_the_link_and_the_csv_clean(
+    tmp_path, pool, capsys
+) -> None:
+    """--out /dev/stdout with stdout redirected to a file renamed a file over the
+    /dev/stdout link, and the "Wrote" line went into the CSV. A link of our own stands for
+    it here (a regression must not break the machine's /dev/stdout)."""
+    folder, labels = pool
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(folder), "--classes",
+                 ",".join(str(d) for d in range(10)), "--no-features"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    captured = tmp_path / "captured.csv"
+    with captured.open("w") as out:
+        done = subprocess.run([sys.executable, "-m", "aldesk", "export", str(project), "--out",
+                               str(link)], stdout=out, stderr=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).parents[2], stdin=subprocess.DEVNULL)  # fmt: skip
+    assert done.returncode == 0 and link.is_symlink()
+    rows = captured.read_text().splitlines()
+    assert rows[0].startswith("path,label,") and len(rows) == 81  # no "Wrote" line in it
+    assert "Wrote 80 rows" in done.stderr

@@ -197,3 +197,20 @@ def test_window_size_and_splitter_are_remembered_per_project(qtbot, tmp_path) ->
     assert (again.width(), again.height()) == (700, 520)
     assert again.splitter.sizes() == sizes
     again.close()
+
+
+def test_the_learning_curve_grows_with_the_font(qapp, qtbot) -> None:
+    """At 15 pt a fixed 180 px left no room for the axes: every label read "…"."""
+    from PySide6.QtGui import QFont, QFontInfo
+
+    usual = qapp.font()
+    big = QFont(usual)
+    big.setPointSizeF(15)
+    qapp.setFont(big)
+    try:
+        panel = CurvePanel()
+        qtbot.addWidget(panel)
+        assert panel.minimumHeight() >= 14 * QFontInfo(big).pixelSize() > 180
+    finally:
+        qapp.setFont(usual)
+    assert CurvePanel().minimumHeight() == 180  # the usual font: as before

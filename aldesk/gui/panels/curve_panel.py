@@ -6,7 +6,7 @@ from bisect import bisect_left
 
 from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QColor, QCursor, QPainter, QPen
+from PySide6.QtGui import QColor, QCursor, QFontInfo, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from aldesk.core.rounds import curve_points
@@ -25,7 +25,10 @@ class CurvePanel(QChartView):
         chart.setMargins(chart.margins() * 0)
         super().__init__(chart, parent)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(180)
+        # room for the title, the axes' labels and a plot at any font (at 15 pt a fixed 180
+        # px elided every axis label to "…")
+        # (by the font's pixel size, not its line height, which a CJK fallback family sets)
+        self.setMinimumHeight(max(180, 15 * QFontInfo(self.font()).pixelSize()))
         self._markers: list[QLineSeries] = []  # where the project's settings changed
         self._top = 10
         self._xs: list[int] = []  # the label count of each drawn point, in order

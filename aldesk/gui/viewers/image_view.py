@@ -40,7 +40,7 @@ from aldesk.gui.viewers.ahead import PreparedAhead
 from aldesk.gui.viewers.image_decode import DecodedImage, decode_ahead, decode_for_view
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.workers import Lane
-from aldesk.gui.wrapping import breakable
+from aldesk.gui.wrapping import ZERO_WIDTH_SPACE, breakable
 
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
@@ -281,7 +281,8 @@ class ImageView(QWidget):
         return self._stack.currentWidget() is self._placeholder
 
     def info_text(self) -> str:
-        return self._info.text()
+        """The info line as read (without the zero-width spaces a long name may break at)."""
+        return self._info.text().replace(ZERO_WIDTH_SPACE, "")
 
     def error_text(self) -> str:
         return f"{self._placeholder.title.text()}\n{self._placeholder.reason.text()}"
