@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -82,7 +83,7 @@ def _status_of(store) -> tuple:
     chosen = {k: getattr(settings, k) for k in ("scenario", "strategy", "representation",
               "model", "batch", "budget", "target_accuracy")}  # fmt: skip
     return st, pace, {
-        "project": str(store.path.absolute()), "kind": store.kind, "pool": str(store.pool_root),
+        "project": os.path.abspath(store.path), "kind": store.kind, "pool": str(store.pool_root),
         "settings": chosen,
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
         "labeled": st.n_labeled, "labeled_on_missing_or_unreadable": st.n_labeled_away,
@@ -298,7 +299,7 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
         )
     print(report.result())
     if report.unknown_paths:
-        print(f"  {len(report.unknown_paths)} paths are not in the pool, e.g. "
+        print(f"  {count(len(report.unknown_paths), 'path')} not in the pool, e.g. "
               f"{shown_path(report.unknown_paths[0])}")  # fmt: skip
     if report.unreadable:
         print(f"  {count(len(report.unreadable), 'row')} name items that cannot be read (not "

@@ -80,7 +80,7 @@ def _own_folder(path: Path) -> None:
 def project_holding(path: str | Path) -> Path | None:
     """The project folder ``path`` is in (or is), if any: aldesk's own files live there, and a
     file written over one (an export to ``project.sqlite``) destroys the project."""
-    here = Path(path).expanduser().absolute()
+    here = Path(os.path.abspath(Path(path).expanduser()))  # ".." folded: the message names it
     for folder in (here, *here.parents):
         if (folder / DB_NAME).is_file():
             return folder

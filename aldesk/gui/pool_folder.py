@@ -92,8 +92,9 @@ class PoolFolder:
         changes = [(rescan.new, "new"), (rescan.missing, "missing"),
                    (rescan.moved, "moved"), (rescan.changed, "changed")]  # fmt: skip
         said = ", ".join(f"{n} {what}" for n, what in changes if n)
-        if said:
-            self.message.emit(f"Pool rescanned: {said} files.")
+        if said:  # "1 missing file", "2 new, 1 missing files"
+            files = "file" if sum(n for n, _ in changes) == 1 else "files"
+            self.message.emit(f"Pool rescanned: {said} {files}.")
         if rescan.notes.unlisted:  # its files are not in the pool: say so at each open
             self.message.emit(WalkNotes(unlisted=rescan.notes.unlisted).text())
         if not rescan.plan.empty or self._pool_features is None:  # a watched folder's

@@ -200,3 +200,16 @@ def test_only_labels_confident_learning_marks_get_the_warning(qapp) -> None:
     assert model.data(mild, Qt.ItemDataRole.ForegroundRole) is None
     assert model.data(sure, Qt.ItemDataRole.DisplayRole).splitlines()[1].startswith("⚠ beetle")
     assert model.data(sure, Qt.ItemDataRole.ForegroundRole) == style.ERROR_TEXT
+
+
+def test_suspicious_only_after_confirm_predictions_shows_the_doubted_labels(qtbot) -> None:
+    """Confirm predictions left "not yet seen" on: Suspicious only then showed 0 items."""
+    from aldesk.gui.review.filters import FilterBar
+
+    filters = FilterBar()
+    qtbot.addWidget(filters)
+    filters.set_confirm_mode()
+    filters.suspicious.setChecked(True)
+    chosen = filters.current()
+    assert chosen.suspicious and chosen.state is None and chosen.split == "pool"
+    assert filters.sort.currentData() == "suspicion"

@@ -39,13 +39,13 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "just_label": Preset(
         "Just label (recommended)",
-        "aldesk asks about the items that teach the model most, keeps 50 items aside to "
-        "measure it, and says when more labels stop helping.",
+        "aldesk asks about the items that teach the model most, keeps up to 50 items aside "
+        "to measure it, and says when more labels stop helping.",
     ),
     "measure": Preset(
         "Label and measure carefully",
-        "As above, with 100 items kept aside: the accuracy shown is more trustworthy, and "
-        "costs 50 more labels.",
+        "As above, with up to 100 items kept aside: the accuracy shown is more trustworthy, "
+        "and costs 50 more labels.",
         {"test_size": 100},
     ),
     "random_order": Preset(

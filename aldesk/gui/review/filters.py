@@ -84,9 +84,7 @@ class FilterBar(QWidget):
     def set_confirm_mode(self) -> None:
         """The model's surest guesses on items nobody has answered, surest first."""
         for box, value in ((self.split, "pool"), (self.state, "unseen"), (self.sort, "sure")):
-            box.blockSignals(True)
-            box.setCurrentIndex(box.findData(value))
-            box.blockSignals(False)
+            self._set_quietly(box, value)
         self.suspicious.setChecked(False)
         self._emit()
 
@@ -123,11 +121,20 @@ class FilterBar(QWidget):
         )  # fmt: skip
 
     def _on_suspicious(self, on: bool) -> None:
-        if on and self.sort.currentData() == "name":  # the queue reads most doubtful first
-            self.sort.blockSignals(True)
-            self.sort.setCurrentIndex(self.sort.findData("suspicion"))
-            self.sort.blockSignals(False)
+        """Doubted labels, most doubtful first: an answer filter that hides every label (left
+        by Confirm predictions: "not yet seen") and its sort give way."""
+        if on:
+            if self.state.currentData() not in (None, "labeled"):
+                self._set_quietly(self.state, None)  # "0 of 300 items shown"
+            if self.sort.currentData() in ("name", "sure"):
+                self._set_quietly(self.sort, "suspicion")
         self._emit()
+
+    @staticmethod
+    def _set_quietly(box, value) -> None:
+        box.blockSignals(True)
+        box.setCurrentIndex(max(box.findData(value), 0))
+        box.blockSignals(False)
 
     def _emit(self, *_args) -> None:
         self.changed.emit(self.current(), self.sort.currentData())
