@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -107,12 +108,11 @@ class MainWindow(QMainWindow):
         side_layout.setContentsMargins(0, 0, 0, 0)
         for w in (self.why, self.status_panel, self.curve):
             side_layout.addWidget(w)
-        scroll = QScrollArea()
+        scroll = SideScroll()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(280)
         self.side_scroll = scroll
         return scroll
 
@@ -368,3 +368,14 @@ class MainWindow(QMainWindow):
 
     def _restore_geometry(self) -> None:
         window_state.restore(self, self.splitter, self.store.path)
+
+
+class SideScroll(QScrollArea):
+    """The side column: 280 px at least, and never narrower than its panels (at a 15 pt font
+    they needed 294 px and were cut at the right edge, with no horizontal scroll bar)."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        panels = self.widget()
+        inner = max(panels.minimumSizeHint().width(), panels.minimumWidth()) if panels else 0
+        return QSize(max(280, inner + bar), super().minimumSizeHint().height())

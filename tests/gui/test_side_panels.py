@@ -161,3 +161,19 @@ def test_a_revisited_item_says_what_it_was_answered() -> None:
     assert revisited("label", 7) == "Already answered: seven"
     assert revisited("cannot_label") == "Already answered: can't label"
     assert revisited("skip") == "Already answered: skipped"
+
+
+def test_the_side_column_is_never_narrower_than_its_panels(qtbot) -> None:
+    """At a 15 pt font the panels needed 294 px in a 280 px column: cut at the right edge."""
+    from PySide6.QtWidgets import QWidget
+
+    from aldesk.gui.main_window import SideScroll
+
+    column = SideScroll()
+    qtbot.addWidget(column)
+    inner = QWidget()
+    inner.setMinimumWidth(100)
+    column.setWidget(inner)
+    assert column.minimumSizeHint().width() == 280  # the usual width when the panels fit
+    inner.setMinimumWidth(400)
+    assert column.minimumSizeHint().width() >= 400 + column.verticalScrollBar().sizeHint().width()
