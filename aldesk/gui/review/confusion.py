@@ -12,6 +12,14 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QTabW
 from aldesk.core.review_rows import ReviewRow
 from aldesk.core.store import ClassInfo
 
+FULL_NAMES_UP_TO = 8  # classes; past this the columns are headed by key (the name: tooltip)
+ROW_NAMES_WIDTH = 180  # px; a longer name is elided in the middle (its tooltip is whole)
+
+
+def short_name(c: ClassInfo, k: int) -> str:
+    """A column heading for many classes: the class's key, else its number."""
+    return c.hotkey.upper() if c.hotkey else str(k + 1)
+
 
 def confusion_counts(rows: Sequence[ReviewRow], class_ids: Sequence[int]) -> list[list[int]]:
     """``counts[given][predicted]`` over labelled test rows that have a prediction."""
@@ -34,8 +42,12 @@ class ConfusionTable(QTableWidget):
         self.setObjectName("review_confusion")
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # sized once after filling: ResizeToContents re-measured every section at each of the
+        # n² cells set (98 classes: the window froze for 8.7 minutes)
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.verticalHeader().setMaximumWidth(ROW_NAMES_WIDTH)
+        self.verticalHeader().setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.cellClicked.connect(self._on_clicked)
         self.cellActivated.connect(self._on_clicked)  # Enter on a cell, from the keyboard
         self._class_ids: list[int] = []
@@ -47,10 +59,33 @@ class ConfusionTable(QTableWidget):
         """``counts[given][predicted]`` in ``classes`` order."""
         self._class_ids = [c.id for c in classes]
         names = [c.name for c in classes]
-        self.setRowCount(len(names))
-        self.setColumnCount(len(names))
-        self.setVerticalHeaderLabels(names)
-        self.setHorizontalHeaderLabels(names)
+        self.setUpdatesEnabled(False)
+        try:
+            self.setRowCount(len(names))
+            self.setColumnCount(len(names))
+            columns = [short_name(c, k) for k, c in enumerate(classes)]
+            if len(classes) <= FULL_NAMES_UP_TO:
+                columns = names
+            self._set_headers(names, columns, classes)
+            self._fill(counts)
+        finally:
+            self.setUpdatesEnabled(True)
+        self.resizeColumnsToContents()
+        self.resizeRowsToContents()
+
+    def _set_headers(self, rows: list[str], columns: list[str], classes) -> None:
+        """Rows by name (a long one elided in the middle), columns by name, or with many
+        classes by key: each full name is the header's tooltip."""
+        keyed = len(columns) > FULL_NAMES_UP_TO
+        self.setVerticalHeaderLabels(
+            [f"{key}  {name}" for key, name in zip(columns, rows, strict=True)] if keyed else rows
+        )
+        self.setHorizontalHeaderLabels(columns)
+        for k, name in enumerate(rows):
+            for item in (self.horizontalHeaderItem(k), self.verticalHeaderItem(k)):
+                item.setToolTip(name)
+
+    def _fill(self, counts: list[list[int]]) -> None:
         top = max((max(r) for r in counts), default=0) or 1
         for i, line in enumerate(counts):
             for j, n in enumerate(line):
