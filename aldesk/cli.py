@@ -96,7 +96,9 @@ def _add_new(sub) -> None:
     p = sub.add_parser("new", help="create a project on a folder of images or audio clips")
     p.add_argument("project", type=PROJECT)
     p.add_argument("--pool", type=FOLDER, required=True, help="the folder of unlabeled items")
-    p.add_argument("--classes", required=True, help="comma-separated class names")
+    p.add_argument("--classes", required=True,
+                   help="comma-separated class names; a name with a comma in double quotes "
+                        "('\"Oil lamp, Roman\",Scarab'), or @FILE with one name a line")  # fmt: skip
     p.add_argument("--strategy", default=None, help=STRATEGY_HELP)
     _add_features_option(p)
     p.add_argument("--scenario", choices=("pool", "stream", "synthesis"), default="pool",

@@ -11,7 +11,19 @@ from aldesk.core.wording import count
 
 
 def _classes(text: str) -> list[str]:
-    names = [c.strip() for c in text.split(",") if c.strip()]
+    """--classes "a,b,c", a name with a comma in double quotes, or @FILE: one name a line."""
+    from pathlib import Path
+
+    from aldesk.core.classes import parse_class_list
+
+    if text.startswith("@"):
+        try:
+            lines = Path(text[1:]).read_text(encoding="utf-8-sig").splitlines()
+        except OSError as exc:
+            raise AldeskError(f"Cannot read the classes file {text[1:]}: {exc.strerror}.") from exc
+        names = [line.strip() for line in lines if line.strip()]
+    else:
+        names = parse_class_list(text)
     if not names:
         raise AldeskError("Give at least two classes, e.g. --classes cat,dog.")
     if len(names) == 1:

@@ -69,6 +69,25 @@ PALETTE = (
 )  # fmt: skip
 
 
+def twice_text(first: str, again: str) -> str:
+    """Why two names cannot both be classes: the same, or the same but for case ("Fibula"
+    and "fibula" were "listed twice", which neither was)."""
+    if first == again:
+        return f"The class “{again}” is listed twice."
+    return (f"The classes “{first}” and “{again}” differ only in case (class names match "
+            "ignoring case): give them names that differ in more.")  # fmt: skip
+
+
+def parse_class_list(text: str) -> list[str]:
+    """Class names from "a, b, c"; a name holding a comma is written in double quotes
+    ('"Oil lamp (Roman, volute nozzle)", Scarab'): split at every comma, it made two
+    classes of it without a word."""
+    import csv
+
+    rows = list(csv.reader([text], skipinitialspace=True))
+    return [name.strip() for name in (rows[0] if rows else []) if name.strip()]
+
+
 def check_class_names(names: Sequence[str]) -> None:
     """Raise an AldeskError for no classes, an empty name, or a name given twice."""
     cleaned = [n.strip() for n in names]
@@ -76,8 +95,8 @@ def check_class_names(names: Sequence[str]) -> None:
         raise AldeskError("A project needs at least one class.")
     if any(not n for n in cleaned):
         raise AldeskError("Class names cannot be empty.")
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n in cleaned:
         if n.casefold() in seen:
-            raise AldeskError(f"The class {n!r} is listed twice.")
-        seen.add(n.casefold())
+            raise AldeskError(twice_text(seen[n.casefold()], n))
+        seen[n.casefold()] = n

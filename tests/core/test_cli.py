@@ -484,3 +484,23 @@ def test_an_export_through_a_link_to_stdout_keeps_the_link_and_the_csv_clean(
     rows = captured.read_text().splitlines()
     assert rows[0].startswith("path,label,") and len(rows) == 81  # no "Wrote" line in it
     assert "Wrote 80 rows" in done.stderr
+
+
+def test_a_class_name_with_a_comma_is_quoted_or_read_from_a_file(tmp_path, pool, capsys):
+    """ "Oil lamp (Roman, volute nozzle)" became two classes, "Oil lamp (Roman" and
+    "volute nozzle)", without a word."""
+    folder, _ = pool
+    quoted = '"Oil lamp (Roman, volute nozzle)", Scarab'
+    assert main(["new", str(tmp_path / "a"), "--pool", str(folder), "--classes", quoted,
+                 "--no-features"]) == 0  # fmt: skip
+    names = tmp_path / "classes.txt"
+    names.write_text("Oil lamp (Roman, volute nozzle)\nScarab\n\n")
+    assert main(["new", str(tmp_path / "b"), "--pool", str(folder), "--classes",
+                 f"@{names}", "--no-features"]) == 0  # fmt: skip
+    for project in ("a", "b"):
+        with ProjectStore.open(tmp_path / f"{project}.aldesk") as store:
+            assert [c.name for c in store.classes()] == ["Oil lamp (Roman, volute nozzle)",
+                                                          "Scarab"]  # fmt: skip
+    code = main(["new", str(tmp_path / "c"), "--pool", str(folder), "--classes",
+                 "Fibula,fibula", "--no-features"])  # fmt: skip
+    assert code == 2 and "differ only in case" in capsys.readouterr().err

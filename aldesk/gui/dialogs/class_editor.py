@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.core.classes import hotkeys_for
+from aldesk.core.classes import hotkeys_for, parse_class_list
 from aldesk.gui.guard import guarded
 
 
@@ -104,7 +104,7 @@ class ClassEditor(QWidget):
 
     @Slot()
     def _on_add_clicked(self) -> None:
-        self.add_classes(self._entry.text().split(","))
+        self.add_classes(parse_class_list(self._entry.text()))
         self._entry.clear()
 
     @Slot()

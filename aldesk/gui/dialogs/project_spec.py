@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aldesk.core.classes import RESERVED
+from aldesk.core.classes import RESERVED, twice_text
 from aldesk.core.pool import MediaCounts, count_media
 from aldesk.core.project import ProjectSettings
 from aldesk.core.records import PROJECT_SUFFIX
@@ -94,7 +94,7 @@ def _class_problem(classes: list[str], hotkeys: list[str | None]) -> str:
     seen: dict[str, str] = {}
     for n in names:
         if n.casefold() in seen:
-            return f"The class “{n}” appears twice."
+            return twice_text(seen[n.casefold()], n)
         seen[n.casefold()] = n
     reserved = RESERVED
     used: dict[str, str] = {}
