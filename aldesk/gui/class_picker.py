@@ -7,6 +7,9 @@ highlighted class; Escape closes without answering.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
@@ -26,14 +29,31 @@ from aldesk.gui.panels.label_bar import class_text
 _MOVE_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
 
 
+def folded(text: str) -> str:
+    """``text`` as typed on any keyboard: case and accents folded ("Épée" → "epee", "akçe"
+    → "akce", "Inrō" → "inro"; typing "epee" found only "Epee")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def match_rank(name: str, text: str) -> int | None:
-    """0 the name starts with ``text``, 1 a word of it does, 2 it contains it; None no match."""
-    name, text = name.casefold(), text.strip().casefold()
-    if name.startswith(text):
+    """0 the name starts with ``text``, 1 a word of it does, 2 it contains it; None no match.
+    Several words typed must all match, each as a word's start or inside the name ("bronze
+    frag"): the rank is the worst of theirs. Case and accents do not count."""
+    name, words = folded(name), folded(text).split()
+    if not words:
         return 0
-    if any(word.startswith(text) for word in name.replace("-", " ").replace("_", " ").split()):
+    if name.startswith(" ".join(words)):
+        return 0
+    ranks = [_word_rank(name, w) for w in words]
+    return None if None in ranks else max(1, *ranks)
+
+
+def _word_rank(name: str, word: str) -> int | None:
+    separated = re.sub(r"[\W_]+", " ", name).split()  # "(fragment)", "a-b", "a_b": words
+    if any(part.startswith(word) for part in separated):
         return 1
-    return 2 if text in name else None
+    return 2 if word in name else None
 
 
 def filter_classes(classes: list[ClassInfo], text: str) -> list[ClassInfo]:

@@ -138,6 +138,22 @@ def test_filter_ranks_prefix_then_word_then_substring() -> None:
     assert filter_classes(classes, "owl") == []
 
 
+def test_the_filter_ignores_accents_and_takes_several_words() -> None:
+    """Typing "epee" found only "Epee", "akce" nothing, "bronze frag" nothing."""
+    names = ["Épée", "Coin — Ottoman akçe", "Inrō", "Ceramic vessel — Late Bronze Age (fragment)",
+             "Ceramic vessel — Late Bronze Age (complete)", "Bronze mirror"]  # fmt: skip
+    classes = [ClassInfo(i, n, None, None, i) for i, n in enumerate(names)]
+
+    def found(text: str) -> list[str]:
+        return [c.name for c in filter_classes(classes, text)]
+
+    assert found("epee") == ["Épée"] and found("akce") == ["Coin — Ottoman akçe"]
+    assert found("inro") == ["Inrō"]
+    assert found("bronze frag") == ["Ceramic vessel — Late Bronze Age (fragment)"]
+    assert found("frag") == ["Ceramic vessel — Late Bronze Age (fragment)"]  # "(" starts a word
+    assert found("bronze")[0] == "Bronze mirror"  # a name that starts so comes first
+
+
 def test_slash_opens_the_picker_typing_filters_and_enter_answers(qtbot, tmp_path) -> None:
     window = _window(qtbot, tmp_path)
     _show(qtbot, window)
