@@ -267,17 +267,9 @@ def _export_folders(args: argparse.Namespace) -> int:
 
 def _predictions(store) -> dict[int, tuple[str, float]]:
     """Train on the current labels (the model is a cache, never saved) and predict the rest."""
-    from aldesk.core.project import compute_representation
-    from aldesk.core.rounds import run_round
-    from aldesk.core.session import Session
+    from aldesk.commands_train import trained_session
 
-    _, matrix, layout = compute_representation(store, log=lambda m: print(m, file=sys.stderr))
-    session = Session(store)
-    session.set_features(matrix, layout)
-    job = session.training_job(force=True)
-    if job is None:
-        raise AldeskError("Predictions need labels of at least two classes.")
-    session.apply_result(run_round(job))
+    session = trained_session(store, "Predictions")
     names = {c.id: c.name for c in store.classes()}
     return {i: (names[c], p) for i, (c, p) in session.predictions().items()}
 

@@ -22,22 +22,34 @@ def add_parser(sub) -> None:
     p.add_argument("project", type=PROJECT)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def trained_session(store, what: str):
+    """A session on ``store`` with a model trained on its labels as they are (a round, as the
+    app's retrain). ``what`` names the need in the refusal ("Predictions", "Training").
+
+    Raises:
+        AldeskError: Fewer than two classes are labeled.
+    """
     from aldesk.core.project import compute_representation
     from aldesk.core.rounds import run_round
     from aldesk.core.session import Session
+
+    _, matrix, layout = compute_representation(store, log=lambda m: print(m, file=sys.stderr))
+    session = Session(store)
+    session.set_features(matrix, layout)
+    job = session.training_job(force=True)
+    if job is None:
+        raise AldeskError(f"{what} needs labels of at least two classes.")
+    session.apply_result(run_round(job))
+    return session
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     from aldesk.core.session_status import accuracy_text, macro_f1_text
     from aldesk.core.store import ProjectStore
     from aldesk.core.wording import count
 
     with ProjectStore.open(args.project) as store:
-        _, matrix, layout = compute_representation(store, log=lambda m: print(m, file=sys.stderr))
-        session = Session(store)
-        session.set_features(matrix, layout)
-        job = session.training_job(force=True)
-        if job is None:
-            raise AldeskError("Training needs labels of at least two classes.")
-        session.apply_result(run_round(job))
+        session = trained_session(store, "Training")
         latest = session.model.latest_round()
         status = session.status()
         print(f"Round {latest.round} trained on {count(latest.n_labels, 'label')} "

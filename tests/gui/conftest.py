@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QWidget
+from review_setup import opened, review_pool  # noqa: F401 (the review windows' fixtures)
 
 from aldesk.gui.viewers import playback
 from aldesk.gui.viewers.audio_view import AudioView
