@@ -42,7 +42,8 @@ class ClassMenu(QObject):
             self._actions.append(act)
         self.menu.addSeparator()
         for text, slot in (("&Add class…", self.add_class), ("&Rename class…", self.rename_class),
-                           ("&Merge classes…", self.merge_classes)):  # fmt: skip
+                           ("&Merge classes…", self.merge_classes),
+                           ("Re&move class…", self.remove_class)):  # fmt: skip
             self.menu.addAction(text, slot)
 
     def add_class(self, name: str | None = None) -> None:
@@ -80,6 +81,13 @@ class ClassMenu(QObject):
         if not self.confirm(merge_question(source, target, self._label_count(src.id), reason)):
             return
         self._edit(lambda: self.store.merge_classes(src.id, dst.id))
+
+    def remove_class(self, name: str | None = None) -> None:
+        """Delete a class no answer ever named (added by mistake); one that was used is
+        merged instead (the store says so)."""
+        name = name or self._ask_class("Remove class", "Class to remove:")
+        if name is not None:
+            self._edit(lambda: self.store.remove_class(self.store.class_by_name(name).id))
 
     def confirm(self, text: str) -> bool:
         """Ask before a merge (it cannot be undone from the menu); Merge or Cancel."""

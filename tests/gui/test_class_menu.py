@@ -84,3 +84,15 @@ def test_the_confirmation_box_has_merge_and_cancel(qtbot, tmp_path, button, merg
     assert "already a class named “dog”" in seen[0] and "Its 0 labels" in seen[0]
     assert ([c.name for c in store.classes()] == ["dog"]) is merged
     store.close()
+
+
+def test_a_class_never_used_can_be_removed_one_used_cannot(menu, qtbot) -> None:
+    errors = []
+    menu.failed.connect(errors.append)
+    with qtbot.waitSignal(menu.changed):
+        menu.remove_class("bird")  # no answer ever named it
+    assert _names(menu) == ["cat", "dog"]
+    menu.add_class("owl")
+    menu.remove_class("cat")  # 3 labels name it
+    assert _names(menu) == ["cat", "dog", "owl"]
+    assert "cannot be removed: 3 answers" in errors[0] and "Merge it" in errors[0]
