@@ -40,3 +40,19 @@ def test_a_key_no_class_has_is_said_and_labels_nothing(qtbot, tmp_path) -> None:
     assert store.labels() == {}
     assert window.statusBar().currentMessage().startswith("No class has the key 3")
     window.close()
+
+
+def test_a_class_added_by_mistake_is_removed_and_labeling_goes_on(qtbot, tmp_path) -> None:
+    classes = make_demo_pool("images", tmp_path / "pool", per_class=3)
+    settings = ProjectSettings(batch=50, seed_size=4, test_size=0)
+    store, _ = create_project(tmp_path / "demo.aldesk", tmp_path / "pool", classes, settings)
+    window = open_window(qtbot, store, activate=True)
+    window.class_menu.add_class("oops")
+    assert len(window.label_bar._class_buttons) == len(classes) + 1
+    window.class_menu.remove_class("oops")
+    assert [c.name for c in store.classes()] == classes
+    assert len(window.label_bar._class_buttons) == len(classes)
+    item = window.controller.current().item.id
+    qtbot.keyClick(window, Qt.Key.Key_4)
+    assert store.labels()[item] == store.class_by_name("4").id
+    window.close()
