@@ -7,7 +7,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from aldesk.gui.panels.wrap_layout import WrapLayout, kept_together
-from tests.gui.test_review_window import opened, pool  # noqa: F401 (fixtures)
 
 
 def test_items_wrap_into_rows_and_the_minimum_is_the_widest(qtbot) -> None:
@@ -36,7 +35,7 @@ def test_a_kept_together_group_is_one_item(qtbot) -> None:
     assert group.layout().count() == 2
 
 
-def test_the_review_window_fits_a_small_screen(qtbot, opened) -> None:  # noqa: F811
+def test_the_review_window_fits_a_small_screen(qtbot, opened) -> None:
     """It needed 1,077 px: more than 1024 × 600, or 1366 × 768 at 150 % (911 logical px)."""
     _, review, _ = opened
     need = review.minimumSizeHint().expandedTo(review.minimumSize())
