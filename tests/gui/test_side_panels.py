@@ -138,7 +138,7 @@ def test_no_model_before_the_features_says_what_it_waits_for() -> None:
     waiting = Query(item, Path("a.png"), "seed", None, 0, False, None, features=None)
     assert "once the items' features are read" in _model_note(waiting)
     ready = Query(item, Path("a.png"), "seed", None, 0, False, None, features="Features: pool")
-    assert _model_note(ready).startswith("No model yet: label a few items")
+    assert _model_note(ready).startswith("No model yet: the first trains once two or more classes")
 
 
 def test_a_revisited_item_says_what_it_was_answered() -> None:
