@@ -9,9 +9,12 @@ from aldesk.core.pace import Feedback, pace_text, time_text
 from aldesk.core.session import Status
 from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text, model_text
 from aldesk.gui.panels.grid_form import GridForm
+from aldesk.gui.wrapping import breakable
 
 NO_BREAK_SPACE, WORD_JOINER = "\u00a0", "\u2060"  # a label never breaks a line at these
 ZERO_WIDTH_SPACE = "\u200b"  # ... and may break one at this
+MANY_CLASSES = 20  # past this, the counts say what needs labels rather than list them all
+FEWEST_SHOWN, NONE_SHOWN = 5, 8
 LONG_NAME = 20  # characters: a class name longer than this may wrap inside itself
 
 
@@ -65,7 +68,8 @@ class StatusPanel(QGroupBox):
         self.labeled.setText(labeled_text(s, sep="\n")
                              + (f"  ({s.n_unreadable} unreadable)" if s.n_unreadable else ""))  # fmt: skip
         # non-breaking inside an entry: lines wrap only between classes
-        self.per_class.setText("   ".join(_per_class_entry(k, v) for k, v in s.per_class.items()))
+        self.per_class.setText(per_class_text(s.per_class))
+        self.per_class.setToolTip("\n".join(f"{k}: {v}" for k, v in s.per_class.items()))
         self.test.setText(f"{s.n_test_labeled} / {s.n_test} labeled")
         self.round.setText(str(s.round))
         self.model.setText(model_text(s, extracting))
@@ -85,6 +89,24 @@ class StatusPanel(QGroupBox):
         self.to_target.setText(f.projection.text if f.projection else "")
         for widget in (self.to_target_caption, self.to_target):
             widget.setVisible(f.projection is not None)
+
+
+def per_class_text(counts: dict[str, int]) -> str:
+    """Every class's count; with many classes, what needs labels: the fewest labeled and the
+    classes with none (at 100 classes every count made an 800-px paragraph that pushed the
+    accuracy out of view). The tooltip lists them all."""
+    if len(counts) <= MANY_CLASSES:
+        return "   ".join(_per_class_entry(k, v) for k, v in counts.items())
+    some = sorted((v, k) for k, v in counts.items() if v)
+    none = [breakable(k) for k, v in counts.items() if not v]
+    lines = [f"{len(counts)} classes, {len(some)} with labels (all in the tooltip)"]
+    if some:
+        fewest = "   ".join(_per_class_entry(k, v) for v, k in some[:FEWEST_SHOWN])
+        lines.append(f"fewest: {fewest}")
+    if none:
+        more = f" and {len(none) - NONE_SHOWN} more" if len(none) > NONE_SHOWN else ""
+        lines.append(f"none yet: {', '.join(none[:NONE_SHOWN])}{more}")
+    return "\n".join(lines)
 
 
 def _per_class_entry(name: str, count: int) -> str:
