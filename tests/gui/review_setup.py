@@ -8,11 +8,10 @@ import csv
 from pathlib import Path
 
 import pytest
+from windows import open_window
 
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
-from aldesk.gui.controller import LabelingController
-from aldesk.gui.main_window import MainWindow
 from aldesk.gui.review.window import ReviewWindow
 
 PLANT_EVERY = 17  # every 17th imported label (from the 4th) is wrong
@@ -55,12 +54,8 @@ def _project(tmp_path, pool):
 @pytest.fixture
 def opened(qtbot, tmp_path, review_pool):
     store, planted = _project(tmp_path, review_pool)
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
+    window = open_window(qtbot, store)
+    controller = window.controller
     window.actions_by_name["review"].trigger()  # View ▸ Review labels… (Ctrl+R)
     review: ReviewWindow = window.review_window
     qtbot.waitUntil(review.isVisible)

@@ -10,11 +10,17 @@ from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
 
 
-def test_pressing_8_labels_the_class_named_8(qtbot, tmp_path) -> None:
+def _demo_window(qtbot, tmp_path):
+    """The digits demo (3 images a class) open in the labeling window, and its classes."""
     classes = make_demo_pool("images", tmp_path / "pool", per_class=3)
     settings = ProjectSettings(batch=50, seed_size=4, test_size=0)
     store, _ = create_project(tmp_path / "demo.aldesk", tmp_path / "pool", classes, settings)
-    window = open_window(qtbot, store, activate=True)
+    return open_window(qtbot, store, activate=True), classes
+
+
+def test_pressing_8_labels_the_class_named_8(qtbot, tmp_path) -> None:
+    window, classes = _demo_window(qtbot, tmp_path)
+    store = window.store
     controller = window.controller
     for key, name in ((Qt.Key.Key_8, "8"), (Qt.Key.Key_0, "0"), (Qt.Key.Key_1, "1")):
         item = controller.current().item.id
@@ -25,10 +31,8 @@ def test_pressing_8_labels_the_class_named_8(qtbot, tmp_path) -> None:
 
 def test_a_key_no_class_has_is_said_and_labels_nothing(qtbot, tmp_path) -> None:
     """After "3" was merged into "8" its key labels nothing; the status bar says why."""
-    classes = make_demo_pool("images", tmp_path / "pool", per_class=3)
-    settings = ProjectSettings(batch=50, seed_size=4, test_size=0)
-    store, _ = create_project(tmp_path / "demo.aldesk", tmp_path / "pool", classes, settings)
-    window = open_window(qtbot, store, activate=True)
+    window, classes = _demo_window(qtbot, tmp_path)
+    store = window.store
     window.class_menu.confirm = lambda text: True
     window.class_menu.merge_classes("3", "8")
     current = set(window.label_bar._class_buttons.values())
@@ -43,10 +47,8 @@ def test_a_key_no_class_has_is_said_and_labels_nothing(qtbot, tmp_path) -> None:
 
 
 def test_a_class_added_by_mistake_is_removed_and_labeling_goes_on(qtbot, tmp_path) -> None:
-    classes = make_demo_pool("images", tmp_path / "pool", per_class=3)
-    settings = ProjectSettings(batch=50, seed_size=4, test_size=0)
-    store, _ = create_project(tmp_path / "demo.aldesk", tmp_path / "pool", classes, settings)
-    window = open_window(qtbot, store, activate=True)
+    window, classes = _demo_window(qtbot, tmp_path)
+    store = window.store
     window.class_menu.add_class("oops")
     assert len(window.label_bar._class_buttons) == len(classes) + 1
     window.class_menu.remove_class("oops")
