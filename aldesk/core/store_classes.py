@@ -1,7 +1,8 @@
-"""The classes table of a project: adding, renaming, re-keying and merging classes.
+"""The classes table of a project: adding, renaming, re-keying, merging and restoring classes.
 
 ``ProjectStore`` inherits ``ClassTable``. A merged class stays in the table (its past labels
-count as the class it was merged into, see ``class_resolver``).
+count as the class it was merged into, see ``class_resolver``), so a merge can be
+undone by ``restore_class``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,40 @@ class ClassTable:
             raise AldeskError("A class cannot be merged into itself.")
         sql = "UPDATE classes SET merged_into = ? WHERE id = ?"
         self._change_classes(lambda: self._write(sql, (dst_id, src_id)))
+
+    def merged_classes(self) -> list[tuple[ClassInfo, int]]:
+        """Classes merged away, newest first, each with the id of the class it was merged into."""
+        rows = self._conn.execute(
+            "SELECT id, name, hotkey, colour, ord, merged_into FROM classes "
+            "WHERE merged_into IS NOT NULL ORDER BY id DESC"
+        ).fetchall()
+        return [(ClassInfo(*r[:5]), r[5]) for r in rows]
+
+    def restore_class(self, class_id: int) -> ClassInfo:
+        """Undo a merge: the class is listed again and its past labels count as itself.
+
+        Its key comes back unless a class took it since, in which case it gets a free one.
+
+        Raises:
+            AldeskError: The class is not merged, or an active class now has its name.
+        """
+        self._refuse_if_readonly()
+        merged = {c.id: c for c, _ in self.merged_classes()}
+        if class_id not in merged:
+            raise AldeskError("That class is not merged into another.")
+        info = merged[class_id]
+        active = self.classes()
+        clash = next((c.name for c in active if c.name.casefold() == info.name.casefold()), None)
+        if clash is not None:
+            raise AldeskError(f"“{info.name}” cannot be restored: a class named “{clash}” is "
+                              "in the list now. Rename that one first.")  # fmt: skip
+        keys = [c.hotkey for c in active]
+        hotkey = info.hotkey
+        if hotkey is None or hotkey.lower() in {k.lower() for k in keys if k}:
+            hotkey = hotkeys_for([info.name], taken=keys)[0]
+        sql = "UPDATE classes SET merged_into = NULL, hotkey = ? WHERE id = ?"
+        self._change_classes(lambda: self._write(sql, (hotkey, class_id)))
+        return ClassInfo(info.id, info.name, hotkey, info.colour, info.order)
 
     def remove_class(self, class_id: int) -> None:
         """Delete a class no answer ever named (added by mistake). The log keeps every answer,

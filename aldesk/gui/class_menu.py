@@ -1,7 +1,8 @@
-"""The Classes menu: one labeling action per class, plus add, rename and merge.
+"""The Classes menu: one labeling action per class, plus add, rename, merge, restore and remove.
 
 Classes change through the store (history is kept: a renamed class keeps its labels, a merged
-class's labels count as the target's); the menu, label bar and shortcuts are then rebuilt.
+class's labels count as the target's until it is restored); the menu, label bar and shortcuts
+are then rebuilt.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ class ClassMenu(QObject):
         self.menu.addSeparator()
         for text, slot in (("&Add class…", self.add_class), ("&Rename class…", self.rename_class),
                            ("&Merge classes…", self.merge_classes),
+                           ("Res&tore merged class…", self.restore_class),
                            ("Re&move class…", self.remove_class)):  # fmt: skip
-            self.menu.addAction(text, slot)
+            act = self.menu.addAction(text, slot)
+            if slot == self.restore_class:
+                act.setEnabled(bool(self.store.merged_classes()))
 
     def add_class(self, name: str | None = None) -> None:
         name = name if name is not None else self._ask_text("Add class", "Name of the new class:")
@@ -82,6 +86,24 @@ class ClassMenu(QObject):
             return
         self._edit(lambda: self.store.merge_classes(src.id, dst.id))
 
+    def restore_class(self, name: str | None = None) -> None:
+        """Undo a merge: the class is listed again and its labels count as itself."""
+        merged = self.store.merged_classes()
+        if not merged:
+            return
+        names = {c.id: c.name for c in self.store.classes()}
+        choices = {restore_choice(c.name, names.get(self._root(c.id), "?"),
+                                  self._label_count(c.id, resolved=False)): c
+                   for c, _ in merged}  # fmt: skip
+        if name is None:
+            picked = self._ask_item("Restore merged class", "Class to restore (its labels will "
+                                    "count as itself again):", list(choices))  # fmt: skip
+            found = choices.get(picked) if picked else None
+        else:
+            found = next((c for c in choices.values() if c.name == name), None)
+        if found is not None:
+            self._edit(lambda: self.store.restore_class(found.id))
+
     def remove_class(self, name: str | None = None) -> None:
         """Delete a class no answer ever named (added by mistake); one that was used is
         merged instead (the store says so)."""
@@ -90,7 +112,7 @@ class ClassMenu(QObject):
             self._edit(lambda: self.store.remove_class(self.store.class_by_name(name).id))
 
     def confirm(self, text: str) -> bool:
-        """Ask before a merge (it cannot be undone from the menu); Merge or Cancel."""
+        """Ask before a merge; Merge or Cancel."""
         box = QMessageBox(QMessageBox.Icon.Question, "Merge classes", text, parent=self.window)
         merge = box.addButton("Merge", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -98,8 +120,15 @@ class ClassMenu(QObject):
         box.exec()
         return box.clickedButton() is merge
 
-    def _label_count(self, class_id: int) -> int:
-        return sum(1 for c in self.store.labels().values() if c == class_id)
+    def _label_count(self, class_id: int, resolved: bool = True) -> int:
+        """Labels that count as ``class_id`` now, or (``resolved`` False) that were given as it."""
+        if resolved:
+            return sum(1 for c in self.store.labels().values() if c == class_id)
+        answers = self.store.answers().values()
+        return sum(1 for ev in answers if ev.action == "label" and ev.class_id == class_id)
+
+    def _root(self, class_id: int) -> int:
+        return self.store.class_resolver().get(class_id, class_id)
 
     def _other_class_named(self, name: str, old: str) -> str | None:
         """The existing class (not ``old``) whose name equals ``name`` ignoring case, if any."""
@@ -124,6 +153,9 @@ class ClassMenu(QObject):
 
     def _ask_class(self, title: str, label: str, exclude: str | None = None) -> str | None:
         names = [c.name for c in self.store.classes() if c.name != exclude]
+        return self._ask_item(title, label, names)
+
+    def _ask_item(self, title: str, label: str, names: list[str]) -> str | None:
         value, ok = QInputDialog.getItem(self.window, title, label, names, 0, False)
         return value if ok else None
 
@@ -134,8 +166,14 @@ def merge_question(source: str, target: str, labels: int, reason: str = "") -> s
     lead = f"{reason}\n\n" if reason else ""
     return (
         f"{lead}Merge “{source}” into “{target}”? Its {moved} will count as “{target}”, "
-        f"and “{source}” leaves the list of classes. The answer log keeps the history."
+        f"and “{source}” leaves the list of classes. The answer log keeps the history: "
+        "Classes → Restore merged class… undoes it."
     )
+
+
+def restore_choice(name: str, into: str, labels: int) -> str:
+    """A merged class as the restore question lists it."""
+    return f"{name} (merged into {into}; {labels} label{'s' if labels != 1 else ''})"
 
 
 def unassigned_key_text(text: str, plain: bool) -> str | None:

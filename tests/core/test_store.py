@@ -116,6 +116,31 @@ def test_classes_add_rename_merge_keep_history(store: ProjectStore) -> None:
         store.add_class("Fish")  # it said "listed twice", as of a file
 
 
+def test_a_merged_class_is_restored_with_its_labels_and_a_free_key(store: ProjectStore) -> None:
+    (a, b) = _items(store, 2)
+    cat, dog, _bird = (c.id for c in store.classes())
+    store.record(a, "label", class_id=cat)
+    store.record(b, "label", class_id=dog)
+    store.merge_classes(dog, cat)
+    fish = store.add_class("fish")  # takes the merged class's key "2"
+    assert [(c.name, into) for c, into in store.merged_classes()] == [("dog", cat)]
+    restored = store.restore_class(dog)
+    assert [c.name for c in store.classes()] == ["cat", "dog", "bird", "fish"]
+    assert store.labels() == {a: cat, b: dog}
+    assert restored.hotkey not in {fish.hotkey, "1", "3"}
+    assert store.merged_classes() == []
+    with pytest.raises(AldeskError, match="not merged"):
+        store.restore_class(dog)
+
+
+def test_a_merged_class_whose_name_was_taken_since_is_not_restored(store: ProjectStore) -> None:
+    cat, dog, _bird = (c.id for c in store.classes())
+    store.merge_classes(dog, cat)
+    store.add_class("Dog")
+    with pytest.raises(AldeskError, match="“dog” cannot be restored: a class named “Dog”"):
+        store.restore_class(dog)
+
+
 def test_settings_and_rounds_round_trip(store: ProjectStore, tmp_path: Path) -> None:
     store.set("strategy", "entropy")
     store.set("stopping", {"budget": 300, "target_accuracy": 0.9})

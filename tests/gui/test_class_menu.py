@@ -96,3 +96,33 @@ def test_a_class_never_used_can_be_removed_one_used_cannot(menu, qtbot) -> None:
     menu.remove_class("cat")  # 3 labels name it
     assert _names(menu) == ["cat", "dog", "owl"]
     assert "cannot be removed: 3 answers" in errors[0] and "Merge it" in errors[0]
+
+
+def test_a_merge_is_undone_by_restoring_the_class(menu, qtbot) -> None:
+    menu.replies = [True]
+    menu.merge_classes("dog", "cat")
+    restore = next(a for a in menu.menu.actions() if a.text().startswith("Res&tore"))
+    assert restore.isEnabled()
+    assert "Restore merged class… undoes it" in menu.asked[0]
+    with qtbot.waitSignal(menu.changed):
+        menu.restore_class("dog")
+    dog = menu.store.class_by_name("dog")
+    assert _names(menu) == ["cat", "dog", "bird"]
+    assert sorted(menu.store.labels().values()).count(dog.id) == 2  # its own labels again
+    assert dog.hotkey == "2"  # its key is back
+    assert not next(a for a in menu.menu.actions() if a.text().startswith("Res&tore")).isEnabled()
+
+
+def test_restore_lists_merged_classes_with_target_and_labels(menu, monkeypatch) -> None:
+    menu.replies = [True]
+    menu.merge_classes("dog", "bird")
+    offered = []
+
+    def pick(title, label, names):
+        offered.extend(names)
+        return names[0]
+
+    monkeypatch.setattr(menu, "_ask_item", pick)
+    menu.restore_class()
+    assert offered == ["dog (merged into bird; 2 labels)"]
+    assert _names(menu) == ["cat", "dog", "bird"]
