@@ -20,14 +20,27 @@ from aldesk.core.errors import AldeskError
 from aldesk.core.wording import count
 
 
-def _progress_line(label: str):
-    """A progress printer for a terminal: one rewritten line, at most 5 updates a second."""
+def _progress_line(label: str, in_logs: bool = False):
+    """A progress printer for a terminal: one rewritten line, at most 5 updates a second.
+
+    With ``in_logs``, into a log (not a terminal) it writes two plain lines, at the start and
+    at the end of each run, so a script waiting minutes for an extraction can tell the run is
+    working, not hung.
+    """
     last = [0.0]
+    started = [False]
 
     def show(p) -> None:
         done, total = (p.done, p.total) if hasattr(p, "done") else p
         finished = done >= total
-        if not sys.stderr.isatty() or (time.monotonic() - last[0] < 0.2 and not finished):
+        if not sys.stderr.isatty():
+            if in_logs and (
+                finished or not started[0]
+            ):  # each run (pool, then pretrained) starts and ends
+                print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+            started[0] = not finished
+            return
+        if time.monotonic() - last[0] < 0.2 and not finished:
             return
         last[0] = time.monotonic()
         rate = getattr(p, "rate", None)

@@ -105,7 +105,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         _hint_folder_labels(store)
         if not args.no_features:
             result, matrix, layout = compute_representation(
-                store, progress=_progress_line("features"),
+                store, progress=_progress_line("features", in_logs=True),
                 log=lambda m: print(f"  {m}"),
             )  # fmt: skip
             if len(layout.blocks) > 1:

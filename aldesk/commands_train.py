@@ -29,11 +29,16 @@ def trained_session(store, what: str):
     Raises:
         AldeskError: Fewer than two classes are labeled.
     """
+    from aldesk.commands import _progress_line
     from aldesk.core.project import compute_representation
     from aldesk.core.rounds import run_round
     from aldesk.core.session import Session
 
-    _, matrix, layout = compute_representation(store, log=lambda m: print(m, file=sys.stderr))
+    _, matrix, layout = compute_representation(
+        store,
+        progress=_progress_line("features", in_logs=True),
+        log=lambda m: print(m, file=sys.stderr),
+    )
     session = Session(store)
     session.set_features(matrix, layout)
     job = session.training_job(force=True)

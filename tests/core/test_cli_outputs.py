@@ -54,6 +54,17 @@ def test_train_records_a_round_that_status_then_shows(tmp_path, pool, capsys) ->
     assert status["accuracy"] is not None and status["labels_since_latest_model"] == 0
 
 
+def test_train_says_in_a_log_that_it_extracts_features(tmp_path, pool, capsys) -> None:
+    """A script's log stayed empty for minutes while features were extracted first."""
+    project = tmp_path / "p"
+    _labeled(project, pool)  # no features yet
+    capsys.readouterr()
+    assert main(["train", str(project)]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert "features: 0/80" in lines and "features: 80/80" in lines
+    assert len(lines) <= 6  # a start and an end per extractor, not a line per chunk
+
+
 def test_a_folder_export_that_misses_files_exits_1(tmp_path, pool, capsys) -> None:
     import shutil
 
