@@ -2,7 +2,9 @@
 
 Paths are relative to the pool folder, with ``/`` separators. Every labelled pool file gets a
 row, and so do the items answered "can't label" or skipped (the ``answer`` column); with
-predictions, every readable item. Importing such a file is :mod:`aldesk.core.interop`.
+predictions, every readable item. A synthesized item (a membership query) that was answered
+gets a row with the absolute path of its file in the project's ``synth`` folder: its label is
+trained on and counted like the others. Importing such a file is :mod:`aldesk.core.interop`.
 """
 
 from __future__ import annotations
@@ -100,10 +102,18 @@ def _export_rows(
             row["confidence"] = None if confidence is None else float(confidence)
         # every copy of the content is a file of the user's with that label: one row each,
         # or joining the file back to the folder loses the copies
-        for path in sorted({item.relpath, *copies.get(item.id, ())}):
+        for path in _paths_of(store, item, copies):
             rows.append({"path": path, **row})
     rows.sort(key=lambda r: r["path"])
     return rows
+
+
+def _paths_of(store: ProjectStore, item, copies: dict) -> list[str]:
+    """The paths an item's rows name: a pool file's and its copies' relative to the pool; a
+    synthesized item's file where the project keeps it."""
+    if item.origin == "synth":
+        return [store.abspath(item).as_posix()]
+    return sorted({item.relpath, *copies.get(item.id, ())})
 
 
 def copy_rows(
@@ -131,15 +141,16 @@ def _exported_labels(store: ProjectStore, model_labels: bool) -> tuple[dict, dic
 def _exported_items(
     store: ProjectStore, labels: dict, answers: dict, predictions: bool, gone: frozenset[int]
 ):
-    """The pool files an export has rows for: labelled ones and those answered "can't label"
-    or skipped, and with predictions every readable one. Not a file gone since its label: its
-    path may now hold other content (a file replaced under the same name), which the row would
-    label wrongly."""
+    """The items an export has rows for: labelled ones and those answered "can't label" or
+    skipped, and with predictions every readable pool file. Not a file gone since its label:
+    its path may now hold other content (a file replaced under the same name), which the row
+    would label wrongly. Synthesized items only when answered (they are not the user's files)."""
     for item in store.items():
-        if item.origin != "file" or item.status == "missing" or item.id in gone:
+        if item.status == "missing" or item.id in gone:
             continue
         answered = item.id in answers and answers[item.id].action in EXPORTED_ANSWERS
-        if item.id in labels or answered or (predictions and item.status == "ok"):
+        guessed = predictions and item.status == "ok" and item.origin == "file"
+        if item.id in labels or answered or guessed:
             yield item
 
 

@@ -76,6 +76,42 @@ def test_synthesized_query_is_a_real_file_and_cannot_label_is_never_trained(
     store.close()
 
 
+def test_answers_on_blends_are_exported_and_imported_back(tmp_path, digits) -> None:
+    """Labels on blends are trained on and counted, but exports left them (and the can't-label
+    answers on blends) out: the per-class counts could not be rebuilt from the file."""
+    from aldesk.core.interop import plan_import
+    from aldesk.core.labels_export import export_labels
+
+    store, session, ids, truth = _synthesis_session(tmp_path, digits, batch=5)
+    blends = []
+    for _ in range(80):
+        q = session.current()
+        if q is None or len(blends) == 2:
+            break
+        if q.item.origin == "synth":
+            blends.append(q.abspath)
+            (session.answer(ids["3"]) if len(blends) == 1 else session.cannot_label())
+        else:
+            session.answer(ids[truth[q.item.relpath]])
+        job = session.training_job()
+        if job is not None:
+            session.apply_result(run_round(job))
+    assert len(blends) == 2, "two membership queries were not synthesized"
+    out = tmp_path / "labels.csv"
+    export_labels(store, out)
+    with out.open() as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    labeled, cannot = (rows[p.as_posix()] for p in blends)
+    assert (labeled["label"], labeled["answer"]) == ("3", "label")
+    assert (cannot["label"], cannot["answer"]) == ("", "cannot_label")
+    per_class = session.status().per_class
+    exported = {c.name: sum(r["label"] == c.name for r in rows.values()) for c in store.classes()}
+    assert exported == {name: n for name, n in per_class.items()}
+    plan = plan_import(store, out)  # the project's own export reads back onto its items
+    assert not plan.unknown_paths and plan.same == len(store.labels())
+    store.close()
+
+
 def test_blends_cross_more_than_one_class_boundary_and_a_repeat_never_breaks_a_round(
     tmp_path, digits
 ) -> None:
