@@ -291,10 +291,14 @@ class Session(HistoryNavigation):
 
     def _follow(self, first_id: int) -> None:
         """Bring the in-memory answers up to the log: the events from ``first_id`` on."""
+        tested = False
         for ev in self.store.events(since_id=first_id - 1):
             self.state.apply(ev)
+            tested |= ev.split == "test"
             if ev.action == "undo" and ev.item_id in self._items:
                 self.queue.answer_withdrawn(self._items[ev.item_id])
+        if tested:  # the accuracy is measured on every test label, not those of the last fit
+            self.model.remeasure(self.state)
 
     @property
     def _history(self) -> AskedItems:
@@ -316,7 +320,9 @@ class Session(HistoryNavigation):
             strategy=self.settings.strategy,
             k=self.settings.batch,
             round=self.model.requested,
-            random_state=self.settings.random_state + self.model.requested,
+            # seeded by the labels, not the job count: the model rebuilt on reopen (or by
+            # aldesk train) is the recorded round's, features chosen the same way
+            random_state=self.settings.random_state + self.model.n_train_labels(self.state),
             layout=self.model.layout,
             representation=self.settings.representation,
         )

@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from aldesk.core.answer_state import AnswerState
-from aldesk.core.evaluation import Metrics, compute_metrics
+from aldesk.core.evaluation import Metrics
 from aldesk.core.feature_rows import (
     FeatureRows,
     RowMap,
@@ -31,7 +31,7 @@ from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
 from aldesk.core.ranking_rows import remap_ranking, scored
 from aldesk.core.representation import PRETRAINED, Layout, single_layout
-from aldesk.core.review_rows import source_of
+from aldesk.core.round_measure import measure_round
 from aldesk.core.stopping import STABLE_ROUNDS, Advice, round_metrics, stopping_advice
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
 from aldesk.core.training_rows import PoolRows
@@ -265,7 +265,10 @@ class ModelState:
         # the labels the model was trained on, not those given while it was being fitted
         record = self._evaluate(ranking, state, n_labels)
         if self._same_as_last_round(key, record.n_labels):
-            return True  # the model of the last round, rebuilt: its record and curve stand
+            # the model of the last round, rebuilt: its point stands, measured on the test
+            # labels given since (the stream's closing test items never counted)
+            self._replace_measurement(record)
+            return True
         record = replace(record, round=self.round + 1)
         self.store.add_round(record)
         if key is not None:
@@ -276,29 +279,37 @@ class ModelState:
         self._update_stability(ranking)
         return True
 
+    def remeasure(self, state: AnswerState) -> bool:
+        """Measure the model in place again after its test labels changed (given, withdrawn
+        or corrected since its round was recorded); True if the newest round changed.
+
+        No retrain is needed: the applied ranking holds the model's predictions for every
+        item, test items included. Without this, test items answered after the last retrain
+        (all of them, at the end of a stream) never counted in the accuracy.
+        """
+        if self.ranking is None or not self._rounds:
+            return False
+        return self._replace_measurement(self._evaluate(self.ranking, state, 0))
+
+    def _replace_measurement(self, record: RoundRecord) -> bool:
+        last = self._rounds[-1]
+
+        def measured(r: RoundRecord) -> tuple:
+            return r.n_test, r.accuracy, r.macro_f1, r.representation
+
+        if measured(record) == measured(last):
+            return False
+        keep = dict(round=last.round, n_labels=last.n_labels, fit_seconds=last.fit_seconds,
+                    strategy=last.strategy, at=last.at)  # fmt: skip
+        record = replace(record, **keep)
+        self.store.update_last_round(record)
+        self._rounds[-1] = record
+        self._metrics = round_metrics(record)
+        return True
+
     def _evaluate(self, ranking: Ranking, state: AnswerState, n_labels: int) -> RoundRecord:
-        classes = [c.id for c in self.store.classes()]
-        index = {cid: k for k, cid in enumerate(classes)}
-        resolve = self.store.class_resolver()
-        tests = {i: resolve.get(e.class_id, e.class_id) for i, e in state.test_labels.items()}
-        # The curve counts the user's labels: the model's own (auto-label, source "model") are
-        # trained on but neither counted nor ever taken as a test item's truth.
-        rows = [(self.row_of[i], index[c]) for i, c in sorted(tests.items())
-                if i in self.row_of and c in index and not _by_model(state.current.get(i))]  # fmt: skip
-        chosen = ranking.choice.name if ranking.choice is not None else None
-        base = dict(round=ranking.round, n_labels=n_labels, n_test=len(rows),
-                    fit_seconds=ranking.fit_seconds, strategy=ranking.strategy,
-                    representation=chosen)  # fmt: skip
-        if not rows:
-            return RoundRecord(**base)
-        r, y_true = np.array(rows).T
-        m = compute_metrics(y_true, ranking.proba[r].argmax(axis=1), len(classes),
-                            random_state=self.settings.random_state)  # fmt: skip
-        return RoundRecord(
-            **base, accuracy=m.accuracy, accuracy_lo=m.accuracy_ci[0],
-            accuracy_hi=m.accuracy_ci[1], macro_f1=m.macro_f1, macro_f1_lo=m.macro_f1_ci[0],
-            macro_f1_hi=m.macro_f1_ci[1],
-        )  # fmt: skip
+        return measure_round(ranking, state, self.store, self.row_of, n_labels,
+                             self.settings.random_state)  # fmt: skip
 
     def _stop_rows(self) -> np.ndarray:
         n = self.ranking.proba.shape[0]
@@ -372,8 +383,3 @@ class ModelState:
 
 def _labelled(event: Event | None) -> bool:
     return event is not None and event.action == "label"
-
-
-def _by_model(event: Event | None) -> bool:
-    """A label the model gave (auto-label), not the user."""
-    return event is not None and source_of(event) == "model"

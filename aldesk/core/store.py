@@ -332,6 +332,17 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
              r.at or time.time(), r.representation),
         )  # fmt: skip
 
+    def update_last_round(self, r: RoundRecord) -> None:
+        """Replace the newest round's test measurement: the same labels' model, measured on
+        more or corrected test labels (and the features it was rebuilt with)."""
+        self._write(
+            "UPDATE rounds SET n_test = ?, accuracy = ?, accuracy_lo = ?, accuracy_hi = ?, "
+            "macro_f1 = ?, macro_f1_lo = ?, macro_f1_hi = ?, representation = ? "
+            "WHERE id = (SELECT MAX(id) FROM rounds)",
+            (r.n_test, r.accuracy, r.accuracy_lo, r.accuracy_hi, r.macro_f1, r.macro_f1_lo,
+             r.macro_f1_hi, r.representation),
+        )  # fmt: skip
+
     def rounds(self) -> list[RoundRecord]:
         rows = self._conn.execute(f"SELECT {ROUND_COLS} FROM rounds ORDER BY id").fetchall()
         return [RoundRecord(*r) for r in rows]

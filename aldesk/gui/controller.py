@@ -36,6 +36,7 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
     # list[RoundRecord], every round so far: on open, and after each applied model (the same
     # list, kept in memory and appended to: nothing is re-read; listeners must not change it)
     rounds_changed = Signal(object)
+    remeasured = Signal(object)  # the rounds, after test labels changed the newest's accuracy
     # the item after the one on screen may have changed (a seed set drawn, a round applied)
     upcoming_changed = Signal()
     message = Signal(str)  # one-line notices for the status bar
@@ -59,6 +60,7 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         self._feature_stage = "pool"  # which extraction the feature lane is running
         self._pool_features = None  # the pool-learned FeatureSet, once extracted
         self._idle = False  # nothing was on screen at the last announcement
+        self._latest_round = None  # the newest round the curve was given (see _emit_status)
         self.session.queue.inline_seed = False  # k-means seed drawing runs on a worker
         # The fit runs in the app's training process: in a thread it held the GIL the GUI
         # thread needs (key presses of 40-110 ms while 50,000 labels were fitted)
@@ -299,6 +301,11 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         return self.session.done_text()
 
     def _emit_status(self) -> None:
+        rounds = self.rounds
+        latest = rounds[-1] if rounds else None
+        if latest is not self._latest_round:  # a test answer measured the model again
+            self._latest_round = latest
+            self.remeasured.emit(rounds)
         self.status_changed.emit(self.session.status())
 
     # ------------------------------------------------------------------ background results

@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         c.query_changed.connect(self._on_query_changed)
         c.status_changed.connect(self._on_status_changed)
         c.rounds_changed.connect(self.curve.show_rounds)
+        c.remeasured.connect(self.curve.show_rounds)
         c.view_changed.connect(lambda query: self.why.show_query(query, self.store.classes()))
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         c.error.connect(self._on_error)

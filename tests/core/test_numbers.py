@@ -122,23 +122,53 @@ def test_round_numbers_count_the_recorded_rounds(tmp_path, data) -> None:
     store.close()
 
 
-def test_accuracy_and_its_count_come_from_the_same_round(tmp_path, data) -> None:
+def test_test_labels_after_a_round_are_measured_by_its_model(tmp_path, data) -> None:
+    """Test items answered after the last retrain (every one, at the end of a stream) never
+    counted: the accuracy stayed on the round's test items, and reopening kept it there."""
     X, y = data
     store = _project(tmp_path, y)
     session = _session(store, X)
     _label(session, y, 40)
-    latest = store.rounds()[-1]
-    while session.current().is_test is False or session.status().n_test_labeled == latest.n_test:
+    before = store.rounds()[-1]
+    while session.current().is_test is False or session.status().n_test_labeled == before.n_test:
         _label(session, y, 1, train=False)  # labels after the round, a test item among them
     st = session.status()
+    latest = store.rounds()[-1]
 
-    assert st.n_test_labeled > latest.n_test
+    assert len(store.rounds()) == before.round and latest.n_labels == before.n_labels
+    assert st.n_test_labeled > before.n_test and latest.n_test == st.n_test_labeled
     assert (st.accuracy, st.accuracy_n) == (latest.accuracy, latest.n_test)
     assert st.accuracy_ci == (latest.accuracy_lo, latest.accuracy_hi)
-    assert f"on {latest.n_test} test items" in accuracy_text(st) or (
-        f"of {latest.n_test} test items right" in accuracy_text(st)
+    proba = session.model.ranking.proba
+    tests = {e.item_id: e.class_id for e in store.answers().values() if e.split == "test"}
+    classes = [c.id for c in session.classes]
+    right = sum(classes[int(proba[session.model.row_of[i]].argmax())] == c
+                for i, c in tests.items())  # fmt: skip
+    assert latest.accuracy == pytest.approx(right / len(tests))
+    assert f"on {st.n_test_labeled} test items" in accuracy_text(st) or (
+        f"of {st.n_test_labeled} test items right" in accuracy_text(st)
     )
+    session.undo()  # withdrawing a test label measures again, too
+    assert store.rounds()[-1].n_test == session.status().n_test_labeled
     store.close()
+
+
+def test_reopening_measures_the_rebuilt_model_on_test_labels_given_since(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = _session(store, X)
+    _label(session, y, 30)
+    _rebuild(session)
+    n_rounds, path = len(store.rounds()), store.path
+    tests = [i for i in TEST_IDS if i not in store.answers()][:5]
+    classes = [c.id for c in session.classes]
+    store.record_many([(i, "label", classes[y[i - 1]], "test", None, "import") for i in tests])
+    store.close()
+    with ProjectStore.open(path) as store:
+        session = _session(store, X)
+        _rebuild(session)
+        assert len(store.rounds()) == n_rounds  # the same model: no new point
+        assert store.rounds()[-1].n_test == session.status().n_test_labeled
 
 
 def test_pool_and_test_counts_add_up_and_say_which_is_which(tmp_path, data) -> None:

@@ -170,6 +170,26 @@ def test_progress_counts_add_up_and_accuracy_has_its_own_count(qtbot, tmp_path) 
     _close(window)
 
 
+def test_a_test_answer_after_the_last_round_updates_progress_and_curve(qtbot, tmp_path) -> None:
+    """At the end of a stream every test item is asked after the last retrain: Progress said
+    "up to date" with the accuracy on the round's test items only, and the curve kept it."""
+    path, truth = _create(tmp_path)
+    window = _show(qtbot, path)
+    _label_until_trained(qtbot, window, truth, 8)
+    while not window.controller.current().is_test:
+        _press_answer(qtbot, window, truth)
+    _settle(qtbot, window)
+    rounds = len(window.store.rounds())
+    with qtbot.waitSignal(window.controller.remeasured):
+        _press_answer(qtbot, window, truth)  # a test answer: no retrain is due for it
+
+    st, latest = window.controller.session.status(), window.store.rounds()[-1]
+    assert len(window.store.rounds()) == rounds and latest.n_test == st.n_test_labeled
+    assert f"of {st.n_test_labeled} test items right" in window.status_panel.accuracy.text()
+    assert window.curve._all[latest.n_labels][0] == latest.accuracy
+    _close(window)
+
+
 def test_test_items_show_no_prediction(qtbot, tmp_path) -> None:
     path, truth = _create(tmp_path)
     window = _show(qtbot, path)
