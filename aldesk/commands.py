@@ -119,8 +119,20 @@ def _status_of(store) -> tuple:
         "stream_share": settings.stream_budget if adaptive else None,
         # what a script polling for the end reads: nothing more will be asked (the advice's
         # "stop" is only the stopping rules', and said "keep going" on an ended stream)
-        "finished": left == 0 or (st.budget is not None and st.n_labeled >= st.budget),
+        "finished": left == 0 or (_budget_spent(st) and not _tests_wanted(st, settings)),
     }  # fmt: skip
+
+
+def _budget_spent(st) -> bool:
+    return st.budget is not None and st.n_labeled >= st.budget
+
+
+def _tests_wanted(st, settings) -> bool:
+    """Test items are still asked past the budget: the target rule lacks its test labels."""
+    from aldesk.core.stopping import trusted_test_items
+
+    want = trusted_test_items(settings.test_size)
+    return settings.target_accuracy is not None and st.n_test_labeled < min(want, st.n_test)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -161,7 +173,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if s["scenario"] == "stream":
         why = discard_reason(s["stream_share"] is not None, s["stream_share"])
         print(f"stream: {s['discarded']} discarded ({why}), {s['left_to_ask']} waiting")
-    budget_spent = st.budget is not None and st.n_labeled >= st.budget
+    budget_spent = _budget_spent(st)
     if s["left_to_ask"] == 0 and not budget_spent and not s["stop"]:
         why = ("the stream has ended (every arrival seen)" if s["scenario"] == "stream"
                else "every readable item is labeled, skipped or marked can't label")  # fmt: skip

@@ -179,8 +179,9 @@ class Session(HistoryNavigation):
         )  # fmt: skip
 
     def _choose_next(self) -> Query | None:
-        if self.budget_spent():
-            return None  # stop asking at the budget, never past it
+        if self.budget_spent():  # no pool item past the budget; test items (asked besides)
+            pick = self.queue.test_for_target(self._answers, len(self.state.test_labels))
+            return None if pick is None else self._query(*pick)
         unavailable = self._answers.keys()  # a live view: no copy of 50,000 ids per item
         for pick in (
             self._restored_pick,

@@ -97,6 +97,16 @@ class QueueState:
         rng = np.random.default_rng(self.settings.random_state + 7)
         return int(rng.permutation(sorted(open_tests))[0]), "test", None
 
+    def test_for_target(self, answers: dict[int, Event], n_test_labeled: int) -> Pick | None:
+        """A test item once the budget is spent, while the target-accuracy rule lacks the test
+        labels it trusts: with a budget under ~150 labels (a test item per 5) it never had
+        them, so the rule never fired."""
+        if self.settings.target_accuracy is None:
+            return None
+        if n_test_labeled >= trusted_test_items(self.settings.test_size):
+            return None
+        return self.due_test(answers, None)
+
     # ----------------------------------------------------------- synthesized
     def push_synth(self, item_id: int, score: float) -> None:
         self._synth_scores[item_id] = score

@@ -11,6 +11,7 @@ import pytest
 from session_helpers import make_project
 from sklearn.datasets import make_classification
 
+from aldesk.commands import status_dict
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.project import ProjectSettings
 from aldesk.core.rounds import run_round
@@ -246,6 +247,31 @@ def test_asking_stops_at_the_label_budget(tmp_path, data) -> None:
     assert len(store.labels()) == 4
     session.undo()  # a withdrawn label gives the budget one back
     assert session.current() is not None
+    store.close()
+
+
+def test_a_target_with_a_small_budget_gets_its_test_labels_after_the_budget(tmp_path, data):
+    """The target rule trusts 30 test labels, one asked per 5 pool labels: with a budget of 40
+    it had 8 when asking stopped, and the rule never ran."""
+    X, y = data
+    store = _project(tmp_path, y, budget=40, target_accuracy=0.99, test_size=len(TEST_IDS))
+    session = _session(store, X)
+    while not session.budget_spent():
+        _label(session, y, 1)
+    assert session.status().n_test_labeled < 30
+    assert not status_dict(store.path)["finished"]  # what a polling script reads
+    asked_after = 0
+    while (q := session.current()) is not None:
+        assert q.is_test  # past the budget only test items are asked
+        _answer(session, y)
+        asked_after += 1
+    st = session.status()
+    assert session.model.n_train_labels(session.state) == 40
+    assert asked_after > 0 and st.n_test_labeled == 30
+    assert st.accuracy_n == 30  # the model is measured on them, no retrain needed
+    target = [c.reason for c in st.advice.criteria if "target" in c.reason]
+    assert len(target) == 1 and "30 items), target 99.0%" in target[0]  # the rule judged it
+    assert status_dict(store.path)["finished"]
     store.close()
 
 

@@ -63,6 +63,15 @@ def test_the_projection_reads_only_new_rounds_of_a_growing_list() -> None:
     assert tracker.feedback(other, 0.95, 10_000).projection == pace.project(other, 0.95, 10_000)
 
 
+def test_the_projection_follows_the_newest_round_measured_again() -> None:
+    """A test answer measures the newest round again in place: the projection kept the old."""
+    rounds = [RoundRecord(k, 10 * k, 50, 1 - 2 * (10 * k) ** -0.5) for k in range(1, 6)]
+    tracker = pace.PaceTracker(session_start=0.0)
+    tracker.feedback(rounds, 0.95, 10_000)
+    rounds[-1] = RoundRecord(5, 50, 60, 0.9)  # the same model on 10 more test items
+    assert tracker.feedback(rounds, 0.95, 10_000).projection == pace.project(rounds, 0.95, 10_000)
+
+
 def test_history_read_on_a_worker_then_the_newer_moments_equal_one_tracker() -> None:
     events = _log(random.Random(7), 300)
     whole = pace.PaceTracker(session_start=0.0)
