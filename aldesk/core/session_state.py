@@ -265,9 +265,11 @@ class ModelState:
         # the labels the model was trained on, not those given while it was being fitted
         record = self._evaluate(ranking, state, n_labels)
         if self._same_as_last_round(key, record.n_labels):
-            # the model of the last round, rebuilt: its point stands, measured on the test
-            # labels given since (the stream's closing test items never counted)
-            self._replace_measurement(record)
+            # the model of the last round, rebuilt: its point stands, unless test labels were
+            # given since (by a script): it is measured on them (a rebuilt model may differ,
+            # e.g. with pretrained features ready now, so only then)
+            if record.n_test != self._rounds[-1].n_test:
+                self._replace_measurement(record)
             return True
         record = replace(record, round=self.round + 1)
         self.store.add_round(record)

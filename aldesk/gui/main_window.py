@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self.settings_action = menu.addAction("&Settings…", self.edit_settings)
         bar.insertMenu(bar.actions()[1] if len(bar.actions()) > 1 else None, menu)
         self.curve.set_markers(settings_markers(self.store))
+        self.curve.set_target(self.controller.session.settings.target_accuracy)
 
     def _wire(self) -> None:
         c = self.controller

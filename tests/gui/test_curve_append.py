@@ -85,3 +85,22 @@ def test_an_earlier_label_count_goes_in_label_order_without_a_redraw(qtbot) -> N
     assert panel.point_count() == 4 and panel.line.at(1).y() == 0.7
     panel.show_rounds([_round(1, acc=0.3)])  # a new list (another project): redrawn whole
     assert panel.point_count() == 1 and panel.line.at(0).y() == 0.3
+
+
+def test_the_axes_say_what_they_count_in_percent_and_the_target_is_drawn(qtbot) -> None:
+    """A lecturer's students read a 0.0-1.0 axis with no title beside percentages everywhere
+    else, and an x axis of 'labels' that left the test answers out unsaid."""
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    panel.show_rounds([_round(k, n_labels=10 * k) for k in range(1, 25)])
+    assert panel.y_axis.categoriesLabels() == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    assert panel.y_axis.titleText() == "test accuracy"
+    assert panel.x_axis.titleText() == "labels on pool items"
+    assert (panel.x_axis.max(), panel.x_axis.tickCount()) == (250, 6)  # Qt's own: 0-400
+    panel.set_target(0.9)
+    assert panel.target_level() == 0.9
+    assert panel.target_line.at(1).x() == panel.x_axis.max()
+    panel.show_rounds([_round(k, n_labels=10 * k) for k in range(1, 40)])
+    assert panel.target_line.at(1).x() == panel.x_axis.max() == 400  # it follows the axis
+    panel.set_target(None)
+    assert panel.target_level() is None

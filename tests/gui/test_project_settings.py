@@ -42,6 +42,8 @@ def test_settings_change_applies_at_once_and_is_marked_on_the_curve(qtbot, tmp_p
     dialog.options.batch.setValue(3)
     dialog.options.use_budget.setChecked(True)
     dialog.options.budget.setValue(40)
+    dialog.options.use_target.setChecked(True)
+    dialog.options.target.setValue(90.0)
     dialog.keys.item(0, 1).setText("Q")  # "whistle" moves from 1 to Q
     dialog.accept()
     assert dialog.result() == dialog.DialogCode.Accepted
@@ -49,6 +51,7 @@ def test_settings_change_applies_at_once_and_is_marked_on_the_curve(qtbot, tmp_p
     session = window.controller.session
     assert (session.settings.batch, session.settings.budget) == (3, 40)
     assert window.curve.marker_positions() == [6.0]
+    assert window.curve.target_level() == 0.9  # the target, drawn on the curve
     assert "batch 50 → 3" in window.statusBar().currentMessage()
     item = window.controller.current().item.id
     qtbot.keyClick(window, Qt.Key.Key_Q)  # the new key labels at once
@@ -56,6 +59,7 @@ def test_settings_change_applies_at_once_and_is_marked_on_the_curve(qtbot, tmp_p
     window.close()
     reopened = _open(qtbot, type(store).open(tmp_path / "p.aldesk"))
     assert reopened.curve.marker_positions() == [6.0]  # the marker stays with the project
+    assert reopened.curve.target_level() == 0.9
     assert settings_history(reopened.store)[0].changes["key of whistle"] == ["1", "q"]
     reopened.close()
 

@@ -129,6 +129,7 @@ def apply_to_window(window, change: SettingsChange) -> None:
         window.class_menu.rebuild()
         window.label_bar.set_classes(window.store.classes())
     window.curve.set_markers(settings_markers(window.store))
+    window.curve.set_target(window.controller.session.settings.target_accuracy)
     window.statusBar().showMessage(f"Settings changed: {change.summary()}", 10000)
 
 

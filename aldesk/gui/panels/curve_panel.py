@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 
-from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
+from PySide6.QtCharts import (
+    QAreaSeries,
+    QCategoryAxis,
+    QChart,
+    QChartView,
+    QLineSeries,
+    QValueAxis,
+)
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QColor, QCursor, QFontInfo, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
@@ -20,7 +28,7 @@ MAX_POINTS = 500  # drawn per series; more label counts are shown binned
 class CurvePanel(QChartView):
     def __init__(self, parent: QWidget | None = None) -> None:
         chart = QChart()
-        chart.setTitle("Test accuracy vs labels")
+        chart.setTitle("Learning curve")
         chart.legend().hide()
         chart.setMargins(chart.margins() * 0)
         super().__init__(chart, parent)
@@ -44,12 +52,12 @@ class CurvePanel(QChartView):
         self.band.setBorderColor(Qt.GlobalColor.transparent)
         for s in (self.band, self.line):
             chart.addSeries(s)
-        self.x_axis, self.y_axis = QValueAxis(), QValueAxis()
+        self.x_axis, self.y_axis = QValueAxis(), percent_axis()
         self.x_axis.setLabelFormat("%d")
-        self.x_axis.setTitleText("labels")
-        self.y_axis.setRange(0.0, 1.0)
-        self.y_axis.setLabelFormat("%.1f")
-        self.y_axis.setTickCount(6)
+        # the model's training labels: test answers are not on this axis (Progress counts both)
+        self.x_axis.setTitleText("labels on pool items")
+        self.y_axis.setTitleText("test accuracy")
+        self.target_line: QLineSeries | None = None  # the target accuracy, if one is set
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
         for s in (self.band, self.line):
@@ -160,16 +168,65 @@ class CurvePanel(QChartView):
             self._markers.append(series)
         self._fit_x()
 
+    def set_target(self, target: float | None) -> None:
+        """A dotted horizontal line at the project's target accuracy (none without one)."""
+        if self.target_line is not None:
+            self.chart().removeSeries(self.target_line)
+            self.target_line = None
+        if target is None:
+            return
+        line = self.target_line = QLineSeries()
+        name = f"target {target:.0%}"
+        line.setName(name)
+        line.setPen(QPen(QColor("#16a34a"), 1.5, Qt.PenStyle.DotLine))
+        line.append(QPointF(0, target))
+        line.append(QPointF(self.x_axis.max(), target))  # _fit_x keeps it to the right edge
+        line.hovered.connect(
+            lambda _p, on, t=name: QToolTip.showText(QCursor.pos(), t) if on else None
+        )
+        self.chart().addSeries(line)
+        line.attachAxis(self.x_axis)
+        line.attachAxis(self.y_axis)
+
+    def target_level(self) -> float | None:
+        return None if self.target_line is None else self.target_line.at(0).y()
+
     def marker_positions(self) -> list[float]:
         return [s.at(0).x() for s in self._markers]
 
     def _fit_x(self) -> None:
         right = max([self._top, 10, *self.marker_positions()])
-        self.x_axis.setRange(0, right)
-        self.x_axis.applyNiceNumbers()  # round tick values (0, 10, 20, ...)
+        top, ticks = nice_range(right)
+        self.x_axis.setRange(0, top)
+        self.x_axis.setTickCount(ticks)
+        if self.target_line is not None:
+            self.target_line.replace(1, QPointF(self.x_axis.max(), self.target_level()))
 
     def point_count(self) -> int:
         return self.line.count()
+
+
+def nice_range(right: float) -> tuple[float, int]:
+    """The axis end at or past ``right`` and its tick count, on a round step (1, 2 or 5 times
+    a power of ten) of at most 5 intervals: Qt's own nice numbers drew 240 labels on 0-400."""
+    step = 1.0
+    while True:
+        for factor in (1, 2, 5):
+            if right / (step * factor) <= 5:
+                n = max(1, math.ceil(right / (step * factor)))
+                return n * step * factor, n + 1
+        step *= 10
+
+
+def percent_axis() -> QCategoryAxis:
+    """A 0-1 axis labelled 0% ... 100%, as every other accuracy in the app is written."""
+    axis = QCategoryAxis()
+    axis.setRange(0.0, 1.0)
+    axis.setStartValue(0.0)
+    axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+    for k in range(6):
+        axis.append(f"{20 * k}%", 0.2 * k)
+    return axis
 
 
 def _triple(r: RoundRecord) -> tuple[float, float, float]:
