@@ -217,3 +217,57 @@ def test_slash_with_nothing_left_to_label_says_so(qtbot, tmp_path) -> None:
     assert getattr(window, "class_picker", None) is None
     assert "no item to label" in window.statusBar().currentMessage()
     window.close()
+
+
+PATHOLOGY = ["adipose", "background", "debris", "lymphocytes", "mucus", "smooth muscle",
+             "normal colon mucosa", "cancer-associated stroma",
+             "colorectal adenocarcinoma epithelium", "mitotic figure", "inflammation", "necrosis",
+             "fibrosis", "hemorrhage", "calcification"]  # fmt: skip
+
+
+def _in_view(bar: LabelBar, classes: list[ClassInfo]) -> int:
+    """Class buttons whole in the scroll area's viewport."""
+    view = bar.classes_area.viewport()
+    return sum(view.rect().contains(bar.button(c.id).geometry().translated(
+        0, -bar.classes_area.verticalScrollBar().value())) for c in classes)  # fmt: skip
+
+
+def test_on_a_small_screen_the_buttons_beside_the_classes_stack_to_show_more(qtbot) -> None:
+    """15 classes on a 1280 x 720 screen at 125 %: 4 class buttons were in view."""
+    classes = [ClassInfo(i, n, None, None, i) for i, n in enumerate(PATHOLOGY)]
+    bar = LabelBar()
+    qtbot.addWidget(bar)
+    bar.set_classes(classes)
+    bar.show()
+    _rows_at(qtbot, bar, classes, 972)
+    assert bar.skip_button.y() != bar.cannot_button.y()  # Skip above Can't label
+    assert _in_view(bar, classes) >= 8
+    few = classes[:3]
+    bar.set_classes(few)  # one row of classes: the buttons beside them in one row too
+    _rows_at(qtbot, bar, few, 972)
+    assert bar.skip_button.y() == bar.cannot_button.y()
+    assert bar.height() < 2 * 44
+
+
+def test_the_wheel_scrolls_the_class_buttons_a_whole_row_at_a_time(qtbot) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    classes = [ClassInfo(i, n, None, None, i) for i, n in enumerate(PATHOLOGY)]
+    bar = LabelBar()
+    qtbot.addWidget(bar)
+    bar.set_classes(classes)
+    bar.show()
+    _rows_at(qtbot, bar, classes, 700)
+    area = bar.classes_area
+    step = area.row_step()
+    for notches, row in ((-1, 1), (-1, 2), (1, 1)):
+        event = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, 120 * notches),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                            Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+        area.wheelEvent(event)
+        assert area.verticalScrollBar().value() == row * step
+        view = area.viewport().rect()
+        placed = [bar.button(c.id).geometry().translated(0, -row * step) for c in classes]
+        cut = [g for g in placed if view.intersects(g) and not view.contains(g)]
+        assert not cut  # a fixed step left half a row of buttons at the top

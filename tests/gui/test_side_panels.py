@@ -184,9 +184,9 @@ def test_with_many_classes_progress_says_which_need_labels() -> None:
     from aldesk.gui.panels.status_panel import per_class_text
 
     few = {"cat": 3, "dog": 0}
-    assert per_class_text(few).replace("\u2060", "").replace("\u00a0", " ") == "cat: 3   dog: 0"
+    assert per_class_text(few).replace("\u2060", "").replace("\u00a0", " ") == "cat: 3  ·  dog: 0"
     many = {f"class {k:02d}": (k % 3 if k < 12 else 0) for k in range(30)}
     lines = per_class_text(many).replace("\u2060", "").replace("\u00a0", " ").splitlines()
     assert lines[0] == "30 classes, 8 with labels (all in the tooltip)"
-    assert lines[1].startswith("fewest: class 01: 1   class 04: 1")
+    assert lines[1].startswith("fewest: class 01: 1  ·  class 04: 1")
     assert lines[2].startswith("none yet: class 00, class 03,") and lines[2].endswith("and 14 more")

@@ -10,9 +10,10 @@ the "/" key).
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QPushButton,
     QScrollArea,
@@ -109,13 +110,30 @@ class _ClassScroll(QScrollArea):
         bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         return QSize(self.flow.minimumSize().width() + bar, self._height(1))
 
+    def row_step(self) -> int:
+        return BUTTON_HEIGHT + self.flow.spacing()
+
     @guarded
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         rows = self._rows_for(event.size().width())
+        # scrolled a row at a time, a page at a time: a fixed step left half-cut buttons
+        self.verticalScrollBar().setSingleStep(self.row_step())
+        self.verticalScrollBar().setPageStep(max(1, rows) * self.row_step())
         if rows != self._rows:  # a wider bar needs fewer rows: ask the window for that height
             self._rows = rows
             self.updateGeometry()
+
+    @guarded
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        """One row per wheel notch, landing on a row's top (whole buttons in view)."""
+        notches = event.angleDelta().y() / 120
+        if not notches:
+            return super().wheelEvent(event)
+        bar, step = self.verticalScrollBar(), self.row_step()
+        moved = -round(notches) or (-1 if notches > 0 else 1)
+        bar.setValue((round(bar.value() / step) + moved) * step)
+        event.accept()
 
 
 class LabelBar(QWidget):
@@ -159,13 +177,61 @@ class LabelBar(QWidget):
         )
         # aligned, the fixed-height buttons do not cap the bar's height at one row
         centre = Qt.AlignmentFlag.AlignVCenter
-        for w in (self._nav["back"], self._nav["undo"]):
-            layout.addWidget(w, 0, centre)
+        self._groups = [  # each a grid: one row, or two when stacked (see _stack_actions)
+            [self._nav["back"], self._nav["undo"]],
+            [self.find_button, self.skip_button, self.cannot_button, self._nav["forward"]],
+        ]
+        self._grids = [QGridLayout(), QGridLayout()]
+        for grid in self._grids:
+            grid.setContentsMargins(0, 0, 0, 0)
+            grid.setSpacing(6)
+        self._stacked = True
+        self._stack_actions(False)
+        layout.addLayout(self._grids[0])
         layout.addSpacing(6)
         layout.addWidget(self.classes_area, 1)
         layout.addSpacing(6)
-        for w in (self.find_button, self.skip_button, self.cannot_button, self._nav["forward"]):
-            layout.addWidget(w, 0, centre)
+        layout.addLayout(self._grids[1])
+        for grid in self._grids:
+            layout.setAlignment(grid, centre)
+
+    def _stack_actions(self, stacked: bool) -> None:
+        """The buttons beside the classes in one row, or in two when the class buttons need
+        more than one row anyway: on a 1024-px-wide window with 15 classes the row left the
+        class buttons room for two columns (4 of 15 in view)."""
+        if stacked == self._stacked:
+            return
+        self._stacked = stacked
+        for grid, buttons in zip(self._grids, self._groups, strict=True):
+            for b in buttons:
+                grid.removeWidget(b)
+            half = (len(buttons) + 1) // 2
+            for i, b in enumerate(buttons):
+                row, col = (i // half, i % half) if stacked else (0, i)
+                grid.addWidget(b, row, col)
+
+    def _actions_width(self, stacked: bool) -> int:
+        """The width the buttons beside the classes take in a row (or stacked in two)."""
+        total = 0
+        for buttons in self._groups:
+            shown = [b.sizeHint().width() for b in buttons if not b.isHidden()]
+            if stacked:  # column widths
+                half = (len(shown) + 1) // 2
+                shown = [max(shown[i::half]) for i in range(half)]
+            total += sum(shown) + 6 * max(0, len(shown) - 1)
+        return total
+
+    def _arrange_actions(self) -> None:
+        """Stack the action buttons when, with them in a row, the classes need two rows."""
+        area = self.classes_area.width()
+        if self._stacked:  # the width the class buttons would have with the actions in a row
+            area -= self._actions_width(False) - self._actions_width(True)
+        self._stack_actions(self.classes_area.flow.rows(max(1, area)) > 1)
+
+    @guarded
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._arrange_actions()
 
     def _small(self, text: str, tip: str, signal) -> QPushButton:
         b = _button(text, tip)
@@ -199,6 +265,7 @@ class LabelBar(QWidget):
         self.find_button.setVisible(len(classes) > PICKER_THRESHOLD)
         self.classes_area.updateGeometry()
         self.layout().invalidate()  # the row count may have changed before the bar is shown
+        self._arrange_actions()  # before it is shown, too: a window's first minimum stays
 
     def set_answer(self, class_id: int | None) -> None:
         """Highlight the class an item was answered with (when revisiting it)."""

@@ -14,6 +14,9 @@ from aldesk.gui.wrapping import breakable
 NO_BREAK_SPACE, WORD_JOINER = "\u00a0", "\u2060"  # a label never breaks a line at these
 ZERO_WIDTH_SPACE = "\u200b"  # ... and may break one at this
 MANY_CLASSES = 20  # past this, the counts say what needs labels rather than list them all
+# between two classes' counts: with spaces alone, "cancer-associated / stroma: 12 colorectal /
+# adenocarcinoma / epithelium: 22" wrapped into lines where no one could tell the names apart
+ENTRY_GAP = "\u00a0\u00a0·  "  # the dot ends a line, never starts one
 FEWEST_SHOWN, NONE_SHOWN = 5, 8
 LONG_NAME = 20  # characters: a class name longer than this may wrap inside itself
 
@@ -96,12 +99,12 @@ def per_class_text(counts: dict[str, int]) -> str:
     classes with none (at 100 classes every count made an 800-px paragraph that pushed the
     accuracy out of view). The tooltip lists them all."""
     if len(counts) <= MANY_CLASSES:
-        return "   ".join(_per_class_entry(k, v) for k, v in counts.items())
+        return ENTRY_GAP.join(_per_class_entry(k, v) for k, v in counts.items())
     some = sorted((v, k) for k, v in counts.items() if v)
     none = [breakable(k) for k, v in counts.items() if not v]
     lines = [f"{len(counts)} classes, {len(some)} with labels (all in the tooltip)"]
     if some:
-        fewest = "   ".join(_per_class_entry(k, v) for v, k in some[:FEWEST_SHOWN])
+        fewest = ENTRY_GAP.join(_per_class_entry(k, v) for v, k in some[:FEWEST_SHOWN])
         lines.append(f"fewest: {fewest}")
     if none:
         more = f" and {len(none) - NONE_SHOWN} more" if len(none) > NONE_SHOWN else ""
