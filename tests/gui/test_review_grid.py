@@ -236,3 +236,53 @@ def test_a_many_class_confusion_matrix_is_headed_by_keys_and_sized_once(qtbot) -
     assert table.horizontalHeaderItem(0).data(Qt.ItemDataRole.ToolTipRole) == classes[0].name
     assert table.verticalHeaderItem(0).text() == "1  Ceramic vessel — type 0"
     assert max(header.sectionSize(k) for k in range(12)) < 60  # a key, not a long name
+    table.show()
+    qtbot.waitExposed(table)
+    assert table.verticalHeader().width() <= 110  # the names left room for one column
+
+
+def test_a_doubt_names_the_models_class_in_the_grid_however_long_the_names(qtbot, pictures):
+    """ "⚠ lymphocytes → colorectal adenocarcinoma epithelium?" ran past the caption's two
+    lines and the model's class, the point of the warning, was elided to "…"."""
+    from PySide6.QtCore import Qt
+
+    from aldesk.core.records import ClassInfo
+
+    loader = ThumbnailLoader()
+    model = ReviewModel(lambda i: pictures[i], loader)
+    long_name = "colorectal adenocarcinoma epithelium"
+    model.set_classes([ClassInfo(1, "lymphocytes", "1", "#000", 0),
+                       ClassInfo(2, long_name, "2", "#000", 1)])  # fmt: skip
+    row = ReviewRow(0, "slide_42822.png", "pool", "labeled", class_id=1, suspicion=-0.3,
+                    doubted_as=(2, 0.8), doubt_confident=True)  # fmt: skip
+    model.set_rows([row])
+    caption = model.data(model.index(0), Qt.ItemDataRole.DisplayRole).splitlines()[1]
+    assert caption == "⚠ lymphocytes → colorectal ad…?"
+    assert long_name in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+    view = QListView()
+    qtbot.addWidget(view)
+    setup_view(view, model, loader)
+    line = view.fontMetrics().lineSpacing()
+    assert model.item_size().height() >= model.icon_side() + 3 * line  # name + 2 caption lines
+    loader.shutdown()
+
+
+def test_the_side_column_scrolls_instead_of_cutting_its_text(qtbot) -> None:
+    """At 972 x 547 the check's summary ended mid-sentence ("Near-duplicates (2") with no scroll
+    bar, and the confusion matrix had a 38-px view."""
+    from aldesk.gui.review.side import SidePanel
+
+    side = SidePanel()
+    qtbot.addWidget(side)
+    side.summary.setText("Checked 148 labels (5-fold cross-validation): the model contradicts "
+                         "15, 8 of them confidently; confident learning estimates about 8 are "
+                         "wrong. Tick “Suspicious only” to go through them, most doubtful "
+                         "first. Near-duplicates (2 pairs) and outliers: in the “Every item” "
+                         "menu.")  # fmt: skip
+    side.resize(280, 330)
+    side.show()
+    qtbot.waitExposed(side)
+    summary = side.summary
+    qtbot.waitUntil(lambda: summary.height() >= summary.heightForWidth(summary.width()))
+    assert side.verticalScrollBar().maximum() > 0  # the rest is a scroll away
+    assert side.confusion.height() >= 8 * side.confusion.test.verticalHeader().defaultSectionSize()

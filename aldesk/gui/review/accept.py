@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QPushButton,
@@ -105,6 +106,8 @@ class ConfirmTally(QTableWidget):
         super().__init__(0, 3, parent)
         self.setObjectName("review_confirm_tally")
         self.setHorizontalHeaderLabels(["confirmed", "corrected", "right"])
+        # the columns share the width: at a fixed 100 px each "right" was cut off
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
 

@@ -14,6 +14,7 @@ from aldesk.core.store import ClassInfo
 
 FULL_NAMES_UP_TO = 8  # classes; past this the columns are headed by key (the name: tooltip)
 ROW_NAMES_WIDTH = 180  # px; a longer name is elided in the middle (its tooltip is whole)
+KEYED_ROW_NAMES_WIDTH = 110  # px, with many classes: the key leads, so less of the name does
 
 
 def short_name(c: ClassInfo, k: int) -> str:
@@ -80,6 +81,8 @@ class ConfusionTable(QTableWidget):
         self.setVerticalHeaderLabels(
             [f"{key}  {name}" for key, name in zip(columns, rows, strict=True)] if keyed else rows
         )
+        # 15 long names left a narrow column room for one matrix column beside the names
+        self.verticalHeader().setMaximumWidth(KEYED_ROW_NAMES_WIDTH if keyed else ROW_NAMES_WIDTH)
         self.setHorizontalHeaderLabels(columns)
         for k, name in enumerate(rows):
             for item in (self.horizontalHeaderItem(k), self.verticalHeaderItem(k)):
@@ -118,9 +121,10 @@ class ConfusionTabs(QTabWidget):
         self.pool = ConfusionTable()
         self.pool.setObjectName("review_cv_confusion")
         self.addTab(self.test, "Test items")
-        self.addTab(self.pool, "Labeled pool, cross-validated")
-        self.setTabToolTip(1, "Each label against a model that never saw it (the doubtful-label "
-                           "check, after each retrain)")  # fmt: skip
+        self.addTab(self.pool, "Labeled pool")  # a longer title was cut off in a narrow column
+        self.setTabToolTip(0, "Held-out test items: your label against the current model")
+        self.setTabToolTip(1, "Labeled pool items, cross-validated: each label against a model "
+                           "that never saw it (the doubtful-label check, after each retrain)")  # fmt: skip
         self._pairs: dict[int, tuple[int, int]] = {}  # item -> (given, out-of-sample class)
         self.test.cell_chosen.connect(self.cell_chosen)
         self.pool.cell_chosen.connect(self._on_pool_cell)

@@ -29,6 +29,16 @@ def _placeholder(size: QSize, colour: str) -> QPixmap:
     return pm
 
 
+CAPTION_NAME = 14  # characters of a class name in a grid caption
+# the file's name, its label, and a doubt's "→ other class?" wrapped onto a third line: with two,
+# under a tall thumbnail, the warning ended "⚠ hemorrhage → …"
+CAPTION_LINES = 3
+
+
+def _caption_height() -> int:
+    return CAPTION_LINES * QFontMetrics(QGuiApplication.font()).lineSpacing()
+
+
 class ReviewModel(QAbstractListModel):
     """Rows of :func:`aldesk.core.review_rows.select`; images get lazy thumbnails.
 
@@ -116,9 +126,22 @@ class ReviewModel(QAbstractListModel):
 
     def _caption(self, row: ReviewRow) -> str:
         name = row.relpath.rsplit("/", 1)[-1]
-        if self._loader is not None and self._loader.grid and len(name) > 16:
+        grid = self._loader is not None and self._loader.grid
+        if grid and len(name) > 16:
             name = name[:7] + "…" + name[-8:]
-        answer = self.class_name(row.class_id) or STATE_TEXT[row.state]
+
+        def class_name(cid: int | None) -> str | None:
+            """In the grid a long name is cut (the tooltip has it whole): "⚠ lymphocytes →
+            colorectal adenocarcinoma epithelium?" ran past the caption's lines, and the
+            model's class, the point of the warning, was elided away."""
+            full = self.class_name(cid)
+            return (
+                full[: CAPTION_NAME - 1] + "…"
+                if grid and full and len(full) > CAPTION_NAME
+                else full
+            )
+
+        answer = class_name(row.class_id) or STATE_TEXT[row.state]
         if row.trouble is not None:  # "unreadable" alone: which, and why, was in the database
             answer = f"{answer} · {row.trouble}" if row.class_id is not None else row.trouble
         # ⚠ where confident learning marks the label; "?" where the model only prefers
@@ -126,11 +149,11 @@ class ReviewModel(QAbstractListModel):
         mark = "" if row.suspicion is None else "⚠ " if row.doubt_confident else "? "
         guess = ""
         if row.doubted_as is not None:
-            guess = f" → {self.class_name(row.doubted_as[0])}?"
+            guess = f" → {class_name(row.doubted_as[0])}?"
         elif row.predicted is not None and row.class_id is None and row.state == "unseen":
-            answer = f"model: {self.class_name(row.predicted)} {probability_text(row.confidence)}"
+            answer = f"model: {class_name(row.predicted)} {probability_text(row.confidence)}"
         elif row.predicted is not None and row.predicted != row.class_id:
-            guess = f" → {self.class_name(row.predicted)} {probability_text(row.confidence)}"
+            guess = f" → {class_name(row.predicted)} {probability_text(row.confidence)}"
         return f"{name}\n{mark}{answer}{guess}"
 
     def _tooltip(self, row: ReviewRow) -> str:
@@ -177,12 +200,11 @@ class ReviewModel(QAbstractListModel):
     def item_size(self) -> QSize:
         """A grid item: its cell less a gap, so every caption gets the same width (with uniform
         item sizes Qt would take the size of whichever row it measured first)."""
-        lines = 2 * QFontMetrics(QGuiApplication.font()).lineSpacing()
-        return QSize(self.cell_size().width() - 8, self.icon_side() + lines + 8)
+        return QSize(self.cell_size().width() - 8, self.icon_side() + _caption_height() + 8)
 
     def icon_side(self) -> int:
         return self._loader.side if self._loader is not None else 0
 
     def cell_size(self) -> QSize:
         side = self._loader.side if self._loader is not None else 0
-        return QSize(side + 44, side + 62)  # icon + two caption lines, nothing clipped
+        return QSize(side + 44, side + _caption_height() + 16)  # icon + caption, not clipped

@@ -3,25 +3,38 @@ matrices (test items; labelled pool, cross-validated) and confirm mode's tally."
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from aldesk.gui.review.accept import ConfirmTally
 from aldesk.gui.review.confusion import ConfusionTabs
 
 
-class SidePanel(QWidget):
-    """Widgets only; the window fills them and wires their signals."""
+class SidePanel(QScrollArea):
+    """Widgets only; the window fills them and wires their signals.
+
+    It scrolls: on a 1024 x 576 screen the column cut the check's summary off mid-sentence and
+    left the confusion matrix 38 px tall.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        self.setWidget(inner)
         self.summary = QLabel("Doubtful labels are checked after each retrain.")
         self.summary.setObjectName("review_summary")
         self.summary.setWordWrap(True)
         self.confusion = ConfusionTabs()
+        row = self.confusion.test.verticalHeader().defaultSectionSize()
+        self.confusion.setMinimumHeight(8 * row)  # a few classes' rows in view at least
         self.clear_cell = QPushButton("Show all items again")
         self.tally = ConfirmTally()
+        self.tally.setMinimumHeight(5 * row)
         self.tally.setMaximumHeight(150)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(inner)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>Labels the model doubts</b>"))
         layout.addWidget(self.summary)
