@@ -280,8 +280,8 @@ class Session(HistoryNavigation):
             model_round=query.round, split=item.split,
         )  # fmt: skip
         self._follow(event_id)
-        if self._browse is not None:  # a changed answer keeps its place: on to the next one
-            self._browse = self.state.stop_after(self._browse)
+        if self._browse is not None:  # a changed answer: back to the item being labeled (going
+            self._browse = None  # on to the next answered one, fast key presses overwrote them)
         else:
             if self._pinned is None:  # a picked item leaves the loop's own item where it was
                 self._current = None

@@ -155,8 +155,14 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
 
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> None:
-        if not self.refused_blind(self.current()):
-            self._act(lambda: self.session.answer(class_id))
+        query = self.current()
+        if self.refused_blind(query):
+            return
+        self._act(lambda: self.session.answer(class_id))
+        if query is not None and query.answer is not None:  # changed, going back: say so
+            now = self.session.state.current.get(query.item.id)
+            if now is not None and now.id != query.answer.id:
+                self.message.emit(changed_text(query, class_id, self.session.classes))
 
     def skip(self) -> None:
         self._act(self.session.skip)
@@ -344,3 +350,13 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
     def _on_train_failed(self, text: str) -> None:
         self.message.emit(f"Training failed: {text}")
         self._emit_status()
+
+
+def changed_text(query: Query, class_id: int, classes) -> str:
+    """What the status bar says after an answer was changed by going back: the labeling goes
+    on where it was, so further keys do not change the answers after it."""
+    names = {c.id: c.name for c in classes}
+    old = names.get(query.answer.class_id, query.answer.action.replace("_", " "))
+    name = query.item.relpath.rsplit("/", 1)[-1]
+    return (f"Changed {name}: {old} → {names.get(class_id, '?')}. Back to labeling "
+            "(Alt+← steps back again).")  # fmt: skip

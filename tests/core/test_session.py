@@ -75,10 +75,11 @@ def test_back_lets_the_user_change_an_answer(tmp_path, data) -> None:
     assert session.back().item.id == second
     assert session.back().item.id == first
     assert session.current().answer.class_id == classes[0]
-    session.answer(classes[2])  # changed; moves forward to the next answered item
+    session.answer(classes[2])  # changed: back to the item being labeled, not on to `second`
     assert store.labels()[first] == classes[2]
-    assert session.current().item.id == second
-    assert session.forward().item.id == frontier
+    assert session.current().item.id == frontier
+    session.answer(classes[0])  # a key pressed on, meant for a new item, leaves `second` alone
+    assert store.labels()[second] == classes[1]
     store.close()
 
 

@@ -40,3 +40,25 @@ def test_undo_and_back_stay_usable_when_nothing_is_left_to_ask(qtbot, tmp_path) 
     assert window.controller.current().item.id == last
     assert _enabled(window)["forward"]
     window.close()
+
+
+def test_a_changed_answer_returns_to_labeling_and_says_so(qtbot, tmp_path) -> None:
+    """After Alt+← and a key the window went on to the next answered item: keys pressed on for
+    new items overwrote the answers given after it."""
+    window = _window(qtbot, tmp_path)
+    c, store = window.controller, window.store
+    first_class, second_class = (cl.id for cl in store.classes()[:2])
+    first = c.current().item.id
+    c.answer(first_class)
+    second = c.current().item.id
+    c.answer(first_class)
+    frontier = c.current().item.id
+    c.back()
+    c.back()
+    assert c.current().item.id == first
+    c.answer(second_class)
+    assert c.current().item.id == frontier
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Changed ") and "→" in message and "Back to labeling" in message
+    assert store.labels()[first] == second_class and store.labels()[second] == first_class
+    window.close()
