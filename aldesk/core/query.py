@@ -24,6 +24,7 @@ class Query:
     answer: Event | None = None  # set when revisiting an answered item
     features: str | None = None  # which representation the model of ``round`` used, and why
     model_loaded: bool = False  # the model of ``round`` is in memory (else being rebuilt)
+    trainable: bool = False  # features are in and two classes have labels: a model is coming
     # The round whose model chose the item and gave ``score``, when a newer model (``round``)
     # now shows its probabilities; None while they are the same.
     asked_round: int | None = None

@@ -242,6 +242,7 @@ class Session(HistoryNavigation):
             answer=self._answers.get(item_id),
             features=self.model.features_text(),
             model_loaded=self.model.loaded,
+            trainable=self.model.ready(self.state),
         )
 
     def current_view(self) -> Query | None:

@@ -139,6 +139,9 @@ def test_no_model_before_the_features_says_what_it_waits_for() -> None:
     assert "once the items' features are read" in _model_note(waiting)
     ready = Query(item, Path("a.png"), "seed", None, 0, False, None, features="Features: pool")
     assert _model_note(ready).startswith("No model yet: the first trains once two or more classes")
+    training = Query(item, Path("a.png"), "seed", None, 0, False, None, features="Features: pool",
+                     trainable=True)  # fmt: skip
+    assert _model_note(training).startswith("No model yet: the first is being trained")
 
 
 def test_a_revisited_item_says_what_it_was_answered() -> None:

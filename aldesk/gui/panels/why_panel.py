@@ -190,6 +190,10 @@ def _model_note(query: Query) -> str:
     if not query.model_loaded and query.features is None:  # 78 labels in, and told to label
         return ("No model yet: it trains once the items' features are read (progress in the "
                 "status bar); your labels are kept meanwhile.")  # fmt: skip
+    if not query.model_loaded and query.trainable:  # 87 labels of 15 classes in, it said
+        # the first model "trains once two or more classes have labels"
+        return ("No model yet: the first is being trained on your labels; its view of this "
+                "item shows here when it is ready.")  # fmt: skip
     if not query.model_loaded:  # 111 labels of 70 classes in, the first model training, it
         # still asked for "a few items of two or more classes"
         return ("No model yet: the first trains once two or more classes have labels, and "
