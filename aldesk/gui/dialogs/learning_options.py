@@ -39,7 +39,8 @@ from aldesk.gui.dialogs.presets import (
 )
 
 _HELP = {
-    "batch": "Answers between two retrains of the model (smaller: fresher, more work).",
+    "batch": "Labels on pool items between two retrains of the model (test answers, skips and "
+    "can't-label do not count; smaller: fresher, more work).",
     "seed": "Items labeled in random order before the model starts choosing.",
     "test": "Kept aside at random and labeled too, to measure accuracy honestly.",
     "synthesis_every": "How often a blend the model made is asked among your files (at most "
@@ -159,7 +160,7 @@ class LearningOptions(QWidget):
                 continue
             form.addRow(titles[key], self.combos[key])
             form.addRow("", self.help[key])
-        self.batch = spin(1, 500, DEFAULTS["batch"], " answers")
+        self.batch = spin(1, 500, DEFAULTS["batch"], " pool labels")
         self.seed_size = spin(0, 10_000, ProjectSettings.for_classes(0).seed_size, " items")
         self.seed_method = combo(SEED_STRATEGIES, DEFAULTS["seed_method"])
         self.seed_method.setMinimumContentsLength(8)  # beside the spin box: it set the column
