@@ -285,3 +285,16 @@ def test_frequency_axis_positions_follow_the_mel_bands():
     assert fracs == sorted(fracs, reverse=True)
     assert all(a - b >= 16 / 200 for a, b in zip(fracs, fracs[1:], strict=False))
     assert format_hz(1500) == "1.5 kHz" and format_hz(50) == "50 Hz"
+
+
+@pytest.mark.parametrize(("samplerate", "top"), [(96000, 30000), (8000, 3000)])
+def test_the_top_of_a_spectrogram_has_a_label_too(samplerate, top):
+    """A 96 kHz clip's axis stopped at 20 kHz: its ultrasonic calls (20-48 kHz, the reason to
+    record at 96 kHz) had no scale; an 8 kHz clip's stopped at 2 of its 4 kHz."""
+    from aldesk.core.media.overview import frequency_ticks
+
+    ticks = frequency_ticks(samplerate, 64, height=250)
+    assert ticks[0][0] >= top
+    fracs = [f for _, f in ticks]
+    assert all(a - b >= 16 / 250 for a, b in zip(fracs, fracs[1:], strict=False))
+    assert fracs[0] <= 1 - 8 / 250  # clear of the top edge

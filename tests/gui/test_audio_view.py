@@ -334,6 +334,35 @@ def test_a_silent_clip_is_drawn_dark(qtbot, view, tmp_path):
     assert middle.lightness() < 40  # the bottom of the colour map, not its brightest end
 
 
+def test_a_near_silent_clip_is_drawn_quiet_not_like_loud_noise(qtbot, view, tmp_path):
+    """A recorder's noise floor at -84 dBFS was a full-height band over a solid red
+    spectrogram: each clip was scaled to its own peak, however quiet."""
+    noise = np.random.default_rng(0).standard_normal(RATE).astype(np.float32)
+    loud, quiet = tmp_path / "loud.wav", tmp_path / "quiet.wav"
+    sf.write(loud, 0.3 * noise / np.abs(noise).max(), RATE)
+    sf.write(quiet, 10 ** (-84 / 20) * noise / np.abs(noise).max(), RATE, subtype="FLOAT")
+    seen = {}
+    for name, path in (("loud", loud), ("quiet", quiet)):
+        _load(qtbot, view, path)
+        canvas = view.canvas()
+        image = canvas.grab().toImage()
+        spec = canvas.spectrogram_rect().toRect()
+        seen[name] = (
+            np.mean(
+                [
+                    QColor(image.pixel(x, spec.center().y())).lightness()
+                    for x in range(spec.left() + 5, spec.right() - 5, 9)
+                ]
+            ),  # fmt: skip
+            sum(
+                QColor(image.pixel(spec.center().x(), y)) == style.WAVE_FILL
+                for y in range(0, spec.top())
+            ),  # waveform pixels in one column
+        )
+    assert seen["quiet"][0] < seen["loud"][0] - 40  # dark, not the colour map's bright end
+    assert seen["quiet"][1] < seen["loud"][1] / 4  # a flat line, not a full-height band
+
+
 def test_a_long_clip_plays_before_its_picture_is_drawn(qtbot, view, tmp_path):
     path = tmp_path / "long.flac"
     with sf.SoundFile(path, "w", 8000, 1, subtype="PCM_16") as f:

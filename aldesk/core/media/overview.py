@@ -31,6 +31,9 @@ MAX_FRAMES_PER_COLUMN = 8
 _FRAMES_PER_FFT = 256  # STFT windows transformed together: (256, n_fft) float32 at most 2 MB
 _TOP_DB = 80.0
 _TICK_HZ = (50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+# between the highest of those and Nyquist, where there is room: 20-48 kHz of a 96 kHz clip
+# (its ultrasonic calls) and 2-4 kHz of an 8 kHz one had no label at all
+_TOP_TICK_HZ = (3000, 4000, 6000, 8000, 30000, 40000, 60000, 80000)
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,25 @@ def frequency_ticks(
         frac = mel_axis_fraction(hz, samplerate, n_mels)
         y = (1.0 - frac) * height
         if y - last_y >= min_gap and y <= height - min_gap / 2:
+            ticks.append((float(hz), frac))
+            last_y = y
+    return _top_ticks(samplerate, n_mels, height, min_gap, ticks) + ticks
+
+
+def _top_ticks(samplerate: int, n_mels: int, height: float, min_gap: float,
+               below: list[tuple[float, float]]) -> list[tuple[float, float]]:  # fmt: skip
+    """Labels between the top edge and the highest of ``below``, each ``min_gap`` clear of
+    the next, highest first."""
+    floor_hz, floor_y = below[0] if below else (0.0, 0.0)
+    limit_y = (1.0 - floor_y) * height if below else height  # the highest label's y
+    ticks: list[tuple[float, float]] = []
+    last_y = -min_gap / 2
+    for hz in reversed(_TOP_TICK_HZ):
+        if not floor_hz < hz < samplerate / 2:
+            continue
+        frac = mel_axis_fraction(hz, samplerate, n_mels)
+        y = (1.0 - frac) * height
+        if y - last_y >= min_gap and limit_y - y >= min_gap:
             ticks.append((float(hz), frac))
             last_y = y
     return ticks

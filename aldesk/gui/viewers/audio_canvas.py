@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from aldesk.core.media.overview import format_hz, frequency_ticks
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
+from aldesk.gui.viewers.audio_clip import QUIET_PEAK
 
 if TYPE_CHECKING:
     from aldesk.gui.viewers.audio_clip import AudioClip
@@ -140,7 +141,7 @@ class AudioCanvas(QWidget):
 
     def _paint_waveform(self, painter: QPainter, rect: QRectF) -> None:
         mins, maxs = reduce_envelope(self._clip.mins, self._clip.maxs, int(rect.width()))
-        peak = max(float(np.max(np.abs(maxs))), float(np.max(np.abs(mins))), 1e-4)
+        peak = max(float(np.max(np.abs(maxs))), float(np.max(np.abs(mins))), QUIET_PEAK)
         mid, half = rect.center().y(), rect.height() / 2 - 4
         xs = np.linspace(rect.left(), rect.right(), len(mins))
         top = mid - maxs.astype(np.float64) / peak * half

@@ -74,6 +74,7 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     top = float(ov.mel_db.max()) if ov.mel_db.size else 0.0
     if ov.mel_db.size and top - float(ov.mel_db.min()) < 1.0:
         top += 80.0  # a flat picture (digital silence) is drawn dark, not at full brightness
+    top += quiet_shift_db(ov.mins, ov.maxs)
     image = style.colormap_image(ov.mel_db[::-1], _lut(), top - 80.0, top)
     size = os.stat(path).st_size
     return AudioClip(
@@ -105,6 +106,21 @@ def encoding_text(container: str, subtype: str) -> str:
     """``WAV 24-bit``, ``OGG Vorbis``, ``MP3``: 16-bit, 24-bit and float clips looked alike."""
     name = {"MPEG": "MP3", "OGG": "OGG", "WAVEX": "WAV"}.get(container, container)
     return " ".join(p for p in (name, _SUBTYPES.get(subtype, subtype.lower())) if p)
+
+
+# Each clip is drawn scaled to its own level, but never more than this much louder than it
+# is: a clip at -84 dBFS was a full-height band over a solid red spectrogram, like loud noise.
+MAX_GAIN_DB = 40.0
+QUIET_PEAK = 10.0 ** (-MAX_GAIN_DB / 20.0)  # the smallest peak a waveform is scaled up to
+
+
+def quiet_shift_db(mins: np.ndarray, maxs: np.ndarray) -> float:
+    """dB by which the spectrogram's colours are lifted for a clip quieter than -MAX_GAIN_DB
+    dBFS (so it is drawn dark), 0 for any other."""
+    peak = float(max(np.abs(mins).max(initial=0.0), np.abs(maxs).max(initial=0.0)))
+    if peak <= 0.0:
+        return 0.0
+    return max(0.0, -MAX_GAIN_DB - 20.0 * math.log10(peak))
 
 
 def peak_text(clip: AudioClip) -> str:
