@@ -24,8 +24,10 @@ from aldesk.core.stopping import trusted_test_items
 from aldesk.core.store import Event, Item, ProjectStore
 from aldesk.core.strategies.seed import seed_random, seed_representative
 from aldesk.core.strategies.stream import (
+    AdaptiveRule,
     FixedUncertainty,
-    VariableUncertainty,
+    QuantileUncertainty,
+    StreamRule,
     stream_strategy_from_dict,
 )
 
@@ -228,13 +230,15 @@ class QueueState:
         return None
 
     # ----------------------------------------------------------- stream
-    def _load_stream(self) -> FixedUncertainty | VariableUncertainty:
+    def _load_stream(self) -> StreamRule:
         saved = self.store.get("stream_state")
+        if saved and saved.get("kind") == "variable":  # saved before: the quantile rule goes on
+            return QuantileUncertainty.from_dict(saved)  # from its counts
         if saved:
             return stream_strategy_from_dict(saved)
         if self.settings.stream_threshold is not None:
             return FixedUncertainty(self.settings.stream_threshold)
-        return VariableUncertainty(self.settings.stream_budget)
+        return QuantileUncertainty(self.settings.stream_budget)
 
     def next_stream(
         self,
@@ -281,11 +285,11 @@ class QueueState:
             self._stream_from = min(self._stream_from, k)
 
     @property
-    def stream(self) -> FixedUncertainty | VariableUncertainty:
+    def stream(self) -> StreamRule:
         """The stream's query rule and its counts (the threshold it holds arrivals to); an
         adaptive rule's share follows the settings (the panel said the old one until the next
         answer)."""
-        if isinstance(self._stream, VariableUncertainty):
+        if isinstance(self._stream, AdaptiveRule):
             self._stream.budget_fraction = self.settings.stream_budget
         return self._stream
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aldesk.core.strategies.stream import FixedUncertainty, VariableUncertainty
+from aldesk.core.strategies.stream import AdaptiveRule, StreamRule
 from aldesk.core.wording import count
 
 
@@ -41,7 +41,7 @@ def summarize_stream(
     decided: Sequence[int],
     n_arrivals: int,
     on_screen_open: bool,
-    rule: FixedUncertainty | VariableUncertainty,
+    rule: StreamRule,
 ) -> StreamSummary:
     """Count the arrivals (readable pool files) by what the stream did with them.
 
@@ -55,7 +55,7 @@ def summarize_stream(
     """
     queried, discarded = decided[0] + on_screen_open, decided[1]
     waiting = n_arrivals - queried - discarded
-    adaptive = isinstance(rule, VariableUncertainty)
+    adaptive = isinstance(rule, AdaptiveRule)
     return StreamSummary(
         seen=queried + discarded, queried=queried, discarded=discarded, waiting=waiting,
         threshold=None if rule.threshold is None else float(rule.threshold), adaptive=adaptive,
