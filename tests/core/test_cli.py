@@ -52,7 +52,7 @@ def test_new_status_import_export_round_trip(tmp_path, pool, capsys) -> None:
     assert main(["new", str(project), "--pool", str(folder), "--classes",
                  ",".join(str(d) for d in range(10)), "--test-size", "10"]) == 0  # fmt: skip
     out = capsys.readouterr().out
-    assert "10 test items held out" in out and "were asked" not in out
+    assert "10 test items held out" in out and "rather than" not in out
     assert main(["new", str(project), "--pool", str(folder), "--classes", "a,b"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["import-labels", str(project), str(labels)]) == 0
@@ -109,7 +109,7 @@ def test_import_names_the_items_its_rows_label_two_ways(tmp_path, pool, capsys) 
     main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes",
           ",".join(str(d) for d in range(10)) + ",zzz-other", "--no-features"])  # fmt: skip
     said = capsys.readouterr().out  # the default 50 test items, from 80 files: a fifth
-    assert "16 test items held out" in said and "50 were asked, but at most" in said
+    assert "16 test items held out rather than 50 (--test-size): at most" in said
     assert main(["import-labels", str(tmp_path / "p"), str(twice)]) == 0
     out = capsys.readouterr().out
     assert f"Imported {len(rows) - 2} labels" in out

@@ -265,7 +265,8 @@ def test_a_test_set_cut_down_to_fit_a_small_pool_is_announced(qtbot, dialog, tmp
         Image.new("RGB", (8, 8), (i * 20, 0, 0)).save(folder / f"img{i}.png")
     _examine(qtbot, dialog, folder)
     assert dialog.notes()["test"] == (
-        "The test set will be 2 images, not 50: with 12 images at most a fifth is kept aside, "
+        "The test set will be 2 images rather than the 50 set under Advanced: with 12 images at "
+        "most a fifth is kept aside, "
         "so the rest stays to learn from."
     )
     dialog.options.test_size.setValue(2)
@@ -274,7 +275,7 @@ def test_a_test_set_cut_down_to_fit_a_small_pool_is_announced(qtbot, dialog, tmp
 
 def test_folder_notes_count_one_as_one():
     assert held_out_text(50, 6, "audio").startswith(
-        "The test set will be 1 audio clip, not 50: with 6 audio clips"
+        "The test set will be 1 audio clip rather than the 50 set under Advanced: with 6 audio clips"
     )
     assert counts_text(MediaCounts(images=1, audio=0, other=1)) == (
         "Found 1 image · 0 audio clips · 1 other file"

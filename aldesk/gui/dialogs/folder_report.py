@@ -79,6 +79,6 @@ def held_out_text(requested: int, readable: int, kind: str) -> str:
     size = held_out_size(requested, readable)
     if size >= requested:
         return ""
-    return (f"The test set will be {_plural(size, kind)}, not {requested}: with "
-            f"{_plural(readable, kind)} "
+    return (f"The test set will be {_plural(size, kind)} rather than the {requested} set under "
+            f"Advanced: with {_plural(readable, kind)} "
             "at most a fifth is kept aside, so the rest stays to learn from.")  # fmt: skip
