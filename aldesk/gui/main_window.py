@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.core.pace import PaceTracker, read_feedback, read_history
+from aldesk.core.pace import PaceTracker, note_open, read_feedback, read_history
 from aldesk.core.session import Query, Status
 from aldesk.core.store import ProjectStore
 from aldesk.gui import window_state
@@ -231,11 +231,12 @@ class MainWindow(QMainWindow):
         a worker (at 50,000 answers that read alone stalled the first paint) and joined here."""
         start = time.time()
         ((up_to,),) = self.store.read("SELECT coalesce(max(id), 0) FROM events")
-        self.pace = PaceTracker(session_start=start, last_id=up_to)
+        opens = note_open(self.store, start)
+        self.pace = PaceTracker(session_start=start, last_id=up_to, opens=opens)
         self._pace_lane = Lane(self, name="aldesk-pace")
         self._pace_lane.done.connect(self._on_pace_history)
         db = self.store.db_file
-        self._pace_lane.submit(lambda ctx: read_history(db, start, up_to))
+        self._pace_lane.submit(lambda ctx: read_history(db, start, up_to, opens))
 
     def _on_pace_history(self, history: PaceTracker) -> None:
         self.pace = history.followed_by(self.pace)

@@ -82,3 +82,29 @@ def test_history_read_on_a_worker_then_the_newer_moments_equal_one_tracker() -> 
     joined = history.followed_by(newer)
     assert joined.moments == whole.moments and joined.last_id == whole.last_id
     assert joined.feedback([], None, 10) == whole.feedback([], None, 10)
+
+
+def test_time_between_closing_and_reopening_is_not_work(tmp_path) -> None:
+    """215 s between two sittings counted as work: "4 min overall, 809/h" after one minute of
+    labelling in each."""
+    import numpy as np
+
+    from aldesk.core.store import ProjectStore
+
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
+                                classes=["a", "b"])  # fmt: skip
+    assert pace.note_open(store, 1000.0) == [1000.0]
+    opens = pace.note_open(store, 1300.0)  # reopened 215 s after the last answer
+    assert opens == [1000.0, 1300.0] and store.get(pace.OPENS_KEY) == opens
+    times = [1010.0, 1030.0, 1050.0, 1085.0, 1310.0, 1330.0, 1350.0]
+    events = [Event(k + 1, at, k, "label", 1, "margin", None, None, "pool", None)
+              for k, at in enumerate(times)]  # fmt: skip
+    tracker = pace.PaceTracker(session_start=1300.0, opens=opens)
+    tracker.add(events)
+    f = tracker.feedback([], None, 100)
+    assert (f.overall_labels, f.overall_seconds) == (5, 115.0)  # 75 s + 40 s, not + 225 s
+    assert (f.session_labels, f.session_seconds) == (2, 40.0)
+    at = np.array(times)
+    assert pace.log_totals(at, np.ones(len(at), bool), 1300.0, np.array(opens)) == (
+        (5, 115.0), (2, 40.0))  # fmt: skip
+    store.close()
