@@ -26,6 +26,8 @@ class StreamSummary:
         threshold: The confidence an arrival must reach to be discarded.
         adaptive: The threshold adapts so that about ``budget`` of arrivals are queried.
         budget: Share of arrivals the adaptive rule may query.
+        ruled: ``(queried, seen)`` of the arrivals the rule decided: not the seed set's, asked
+            before any model could (the share the rule keeps to is of these).
     """
 
     seen: int
@@ -35,6 +37,7 @@ class StreamSummary:
     threshold: float | None
     adaptive: bool
     budget: float | None
+    ruled: tuple[int, int] = (0, 0)  # (queried, seen) by the rule, once a model decided
 
 
 def summarize_stream(
@@ -60,6 +63,7 @@ def summarize_stream(
         seen=queried + discarded, queried=queried, discarded=discarded, waiting=waiting,
         threshold=None if rule.threshold is None else float(rule.threshold), adaptive=adaptive,
         budget=rule.budget_fraction if adaptive else None,
+        ruled=(rule.n_queried, rule.n_seen),
     )  # fmt: skip
 
 
@@ -98,3 +102,15 @@ def discard_reason(adaptive: bool, budget: float | None) -> str:
         f"the model was sure enough of them, or {budget:.0%} of the arrivals had already "
         "been asked, the share the adaptive threshold keeps to"
     )
+
+
+def queried_text(summary: StreamSummary) -> str:
+    """``34 (37 %; 19 % of the 73 since the first model)``: the seed set's arrivals are all
+    asked, so the whole share read as a broken budget beside "adapts to ask about 20 %"."""
+    if not summary.seen:
+        return str(summary.queried)
+    text = f"{summary.queried} ({summary.queried / summary.seen:.0%}"
+    ruled_queried, ruled_seen = summary.ruled
+    if summary.adaptive and ruled_seen and ruled_seen < summary.seen:
+        text += f"; {ruled_queried / ruled_seen:.0%} of the {ruled_seen} since the first model"
+    return text + ")"

@@ -373,3 +373,15 @@ def test_adaptive_share_of_margin_picks_follows_skill():
     # k = 1: the fractional share is drawn, so the average follows the skill
     draws = [exploit_count(1, 0.3, rng) for _ in range(4000)]
     assert abs(np.mean(draws) - 0.3) < 0.03
+
+
+def test_the_stream_panel_gives_the_share_since_the_first_model_beside_the_whole():
+    """ "Queried 34 (37%)" beside "adapts to ask about 20%" read as a broken budget: the
+    seed set's arrivals, asked before any model, are in the whole share."""
+    from aldesk.core.stream_status import queried_text, summarize_stream
+
+    rule = QuantileUncertainty(0.2, n_seen=73, n_queried=14)
+    summary = summarize_stream([34, 59], 120, False, rule)  # 20 of the 34 were the seed set's
+    assert queried_text(summary) == "34 (37%; 19% of the 73 since the first model)"
+    fixed = FixedUncertainty(0.8, n_seen=93, n_queried=34)
+    assert queried_text(summarize_stream([34, 59], 120, False, fixed)) == "34 (37%)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGroupBox, QLabel, QWidget
 
-from aldesk.core.stream_status import StreamSummary, threshold_text
+from aldesk.core.stream_status import StreamSummary, queried_text, threshold_text
 from aldesk.gui.dialogs.form import muted_label
 from aldesk.gui.panels.grid_form import GridForm
 
@@ -28,8 +28,8 @@ class StreamPanel(QGroupBox):
             ("Seen:", self.seen, "Arrivals the stream has decided on."),
             ("Queried:", self.queried, "Arrivals put to you (answered, or on screen now)."),
             ("Discarded:", self.discarded, "Arrivals passed over, never asked: the model was "
-                                           "sure enough of them, or (adaptive threshold) its "
-                                           "share of arrivals to ask was used up."),
+                                           "surer of them than of most recent arrivals (or, "
+                                           "with a fixed threshold, sure enough)."),
             ("Waiting:", self.waiting, "Arrivals not decided yet: later in the stream, or "
                                        "their features are still being read."),
             ("Threshold:", self.threshold, "An arrival the model is less sure about than this "
@@ -41,9 +41,8 @@ class StreamPanel(QGroupBox):
 
     def show_summary(self, summary: StreamSummary, watching: bool) -> None:
         """Show the stream's counts and threshold, and whether the folder is watched."""
-        share = f"  ({summary.queried / summary.seen:.0%})" if summary.seen else ""
         self.seen.setText(str(summary.seen))
-        self.queried.setText(f"{summary.queried}{share}")
+        self.queried.setText(queried_text(summary))
         self.discarded.setText(str(summary.discarded))
         self.waiting.setText(str(summary.waiting))
         self.threshold.setText(threshold_text(summary))
