@@ -200,7 +200,10 @@ class Session(HistoryNavigation):
         return None
 
     def _synth_pick(self) -> tuple[int, str, float | None] | None:
-        """A pending synthesized query, when one is due (one in ``synthesis_every`` asked)."""
+        """A pending synthesized query, when one is due (one in ``synthesis_every`` asked) and
+        the seed set is in: a blend of a 2-label model's was asked during the seed phase."""
+        if not self.model.can_rank(self.state):
+            return None
         if not synth_due(self._history, self._items, self.settings.synthesis_every):
             return None
         return self.queue.pending_synth(self._answers)

@@ -49,6 +49,8 @@ def test_synthesized_query_is_a_real_file_and_cannot_label_is_never_trained(
         q = session.current()
         if q.item.origin == "synth":
             synthesized = q
+            # not before the seed set's labels are in: a blend of a 2-label model was asked
+            assert len(store.labels()) >= session.settings.seed_size
             break
         session.answer(ids[truth[q.item.relpath]])
         job = session.training_job()
@@ -139,6 +141,10 @@ def test_blends_cross_more_than_one_class_boundary_and_a_repeat_never_breaks_a_r
             pairs.append(frozenset(truth[relpath[i]] for i in items))
         assert session.apply_result(result)  # never raises, even for a blend made before
     assert len(pairs) >= 5 and len(set(pairs)) >= 2
+    for item in store.items():  # a blend waiting to be asked: no new one is made meanwhile
+        if item.origin == "synth" and item.id not in store.answers():
+            session.show_item(item.id)
+            session.cannot_label()
     # The same blend offered twice is left out the second time, not added again.
     result = next(r for r in (run_round(session.training_job(force=True)),) if r.synthesized)
     assert session.apply_result(result)

@@ -120,14 +120,15 @@ def test_why_panel_says_which_model_gave_the_score_after_a_retrain(qtbot, tmp_pa
         _press_answer(qtbot, window, truth)
     _settle(qtbot, window)
     # ten classes: the typical phase still picks (it shows no score); margin's would look so
-    query = replace(window.controller.current(), strategy="margin")
-    assert query.score is not None and query.asked_round is None
+    query = replace(window.controller.current(), strategy="margin", score=0.25)
+    assert query.asked_round is None
     window.why.show_query(query, window.store.classes())  # the model that chose it is current
-    assert window.why.score.text() == f"{query.score:.3f}"
+    gap = ": its two likeliest classes 75% apart"  # what a margin score means
+    assert window.why.score.text() == f"{query.score:.3f}{gap}"
     newer = replace(query, round=query.round + 1, asked_round=query.round)
     window.why.show_query(newer, window.store.classes())  # what a retrain's view shows
     assert window.why.score.text() == (
-        f"{query.score:.3f} (from the model of round {query.round}, which chose it)"
+        f"{query.score:.3f}{gap} (from the model of round {query.round}, which chose it)"
     )
     assert window.why.round.text() == str(query.round + 1)
     _close(window)

@@ -193,3 +193,13 @@ def test_with_many_classes_progress_says_which_need_labels() -> None:
     assert lines[0] == "30 classes, 8 with labels (all in the tooltip)"
     assert lines[1].startswith("fewest: class 01: 1  ·  class 04: 1")
     assert lines[2].startswith("none yet: class 00, class 03,") and lines[2].endswith("and 14 more")
+
+
+def test_a_score_says_what_it_means() -> None:
+    """A blend's "0.029" was read as the model being unsure; it was 97 points surer of one
+    class than of the next."""
+    from aldesk.gui.panels.why_panel import _score_meaning
+
+    assert _score_meaning("synthesis", 0.029) == ": its two likeliest classes 97% apart"
+    assert _score_meaning("stream", 0.25) == ": the model 75% sure"
+    assert _score_meaning("entropy", 1.2) == ""

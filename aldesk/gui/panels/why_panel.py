@@ -24,8 +24,8 @@ _STRATEGY_TEXT = {
     "pool that no label covers yet",
     "test": "Held-out test item, drawn at random — never trained on",
     "stream": "Stream: its uncertainty passed the query threshold",
-    "synthesis": "Synthesized by the learner: the mix of two items of different classes "
-    "it was least sure of",
+    "synthesis": "Synthesized by the learner: of the mixes of two items of different classes "
+    "it tried, the one it was least sure of",
     "review": "Revisiting an answered item, or picked in the review window",
     "import": "Imported label",
     "confirm": "Confirmed in the review window (the model's guess, or a doubted label)",
@@ -161,10 +161,23 @@ def _score_text(query: Query) -> str:
         return "—"
     if query.strategy == "similar":
         return f"{query.score:.3f} (cosine similarity to the item you chose)"
+    text = f"{query.score:.3f}{_score_meaning(query.strategy, query.score)}"
     if query.asked_round is None:
-        return f"{query.score:.3f}"
+        return text
     # a retrain since: the bars below are the newer model's, the score is the one that chose it
-    return f"{query.score:.3f} (from the model of round {query.asked_round}, which chose it)"
+    return f"{text} (from the model of round {query.asked_round}, which chose it)"
+
+
+def _score_meaning(strategy: str, score: float) -> str:
+    """What a margin or confidence score says in words: a blend's "0.029" was read as a
+    doubtful one, and meant the model was 97 points surer of one class than of the next."""
+    if not 0.0 <= score <= 1.0:  # not a margin or a confidence (a cluster's order)
+        return ""
+    if strategy in ("margin", "tcm", "synthesis"):
+        return f": its two likeliest classes {max(0.0, 1.0 - score):.0%} apart"
+    if strategy in ("stream", "least_confidence"):
+        return f": the model {max(0.0, 1.0 - score):.0%} sure"
+    return ""
 
 
 def _round_text(query: Query) -> str:
