@@ -217,9 +217,8 @@ class Session(HistoryNavigation):
         """Past the seed set but no ranking to serve (a model is still training)."""
         if self.settings.scenario == "stream":
             return None
-        return self.queue.next_seed(
-            unavailable, self.features, self.model.row_of, self.model.round > 0
-        )
+        waiting = "waiting" if self.model.round > 0 else "first_model"
+        return self.queue.next_seed(unavailable, self.features, self.model.row_of, waiting)
 
     def _strategy_pick(self, unavailable: set[int]) -> tuple[int, str, float | None] | None:
         if self.settings.scenario == "stream":  # discards only once the seed labels are in

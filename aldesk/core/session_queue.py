@@ -150,16 +150,17 @@ class QueueState:
         unavailable: set[int],
         features: FeatureSet | None,
         row_of: Mapping[int, int],
-        waiting: bool = False,
+        waiting: str | None = None,
     ) -> Pick | None:
-        """The seed set's next item; with ``waiting`` (a model exists, its ranking used up by
-        answers faster than the retrains) it is told apart: "Seed set" read as a bug there."""
+        """The seed set's next item; past the seed set (``waiting``: "waiting", a model exists,
+        its ranking used up by answers faster than the retrains; "first_model", none is ready
+        yet) it is told apart: "Seed set" read as a bug there (129 items of a 30-item seed)."""
         queue = self.store.get("seed_queue")
         if queue is None and features is not None and self.inline_seed:
             queue = draw_seed(*self.seed_request(features, row_of)())
             self.store.set("seed_queue", queue)
         pick = self._seed_from(queue, unavailable)
-        return (pick[0], "waiting", None) if pick is not None and waiting else pick
+        return (pick[0], waiting, None) if pick is not None and waiting else pick
 
     def _seed_from(self, queue: list[int] | None, unavailable: Container[int]) -> Pick | None:
         for i in queue or []:

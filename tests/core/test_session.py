@@ -263,6 +263,8 @@ def test_likely_next_follows_the_seed_order_while_the_first_model_trains(tmp_pat
     session = Session(make_project(tmp_path, y), features_of(X))
     label(session, y, 8, train=False)
     assert session.model.can_rank(session.state) and session.model.ranking is None
+    # told apart from the seed set (129 items "Seed set" of a seed set of 30)
+    assert session.current().strategy == "first_model"
     for _ in range(4):
         current = session.current()
         guess = session.likely_next()

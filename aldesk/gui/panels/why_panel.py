@@ -16,6 +16,8 @@ SCORE_HELP = ("How much the strategy wanted this item: higher is asked sooner. "
               "confidence: the model's uncertainty; a stream: 1 minus the model's confidence.")  # fmt: skip
 _STRATEGY_TEXT = {
     "seed": "Seed set (cold start, before the model can rank)",
+    "first_model": "Seed order past the seed set: the first model is not ready yet (its "
+    "features are being read, or it is training)",
     "waiting": "Seed order while the next model trains: your answers used up the last one's "
     "ranking",
     "tcm": "Typical, then margin (second phase): the model is least sure between its two "
