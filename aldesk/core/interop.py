@@ -61,13 +61,17 @@ class ImportReport:
     contradictory: list[str] = field(default_factory=list)
     replaced: int = 0
     kept: int = 0
+    answers: int = 0  # can't-label and skip answers recorded for items with none
 
     def result(self) -> str:
         """What was recorded, in one sentence."""
-        return imported_text(self.imported, self.replaced, self.unchanged, self.kept)
+        return imported_text(self.imported, self.replaced, self.unchanged, self.kept,
+                             self.answers)  # fmt: skip
 
 
-def imported_text(imported: int, replaced: int, unchanged: int, kept: int = 0) -> str:
+def imported_text(
+    imported: int, replaced: int, unchanged: int, kept: int = 0, answers: int = 0
+) -> str:
     """ "Imported 20 labels (8 of them replace labels given before; 50 unchanged)." """
     notes = []
     if replaced:
@@ -76,7 +80,12 @@ def imported_text(imported: int, replaced: int, unchanged: int, kept: int = 0) -
     notes.append(f"{unchanged} unchanged")
     if kept:
         notes.append(f"{kept} of the project's kept where the file's label differs")
-    return f"Imported {count(imported, 'label')} ({'; '.join(notes)})."
+    also = f", and {count(answers, ANSWER_WORDS)}" if answers else ""
+    return f"Imported {count(imported, 'label')}{also} ({'; '.join(notes)})."
+
+
+ANSWER_WORDS = "can't-label or skip answer"
+IMPORTED_ANSWERS = ("cannot_label", "skip")  # an export's rows without a label
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,9 @@ class ImportPlan:
     # of how many): a class renamed in the copy the file came from
     lookalikes: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     kept: int = 0  # conflicting labels left as they are (``keeping_yours``)
+    # ``(item_id, action, split)``: can't-label / skip answers of rows with no label, for
+    # items the project has no answer for (a colleague's "can't label" was asked again)
+    answers: list[tuple[int, str, str]] = field(default_factory=list)
 
     def keeping_yours(self) -> ImportPlan:
         """This plan with the conflicting rows left out: where the file's label differs from
@@ -117,7 +129,8 @@ class ImportPlan:
 
     def result(self) -> str:
         """What applying the plan records, in one sentence (said once it is done)."""
-        return imported_text(len(self.labels), self.conflicting, self.same, self.kept)
+        return imported_text(len(self.labels), self.conflicting, self.same, self.kept,
+                             len(self.answers))  # fmt: skip
 
     def summary(self) -> str:
         """The counts in one line for a person."""
@@ -130,6 +143,8 @@ class ImportPlan:
             text += f", {count(len(self.unreadable), 'unreadable item')}"
         if self.contradictory:
             text += f", {count(len(self.contradictory), 'item')} labeled two ways (left out)"
+        if self.answers:
+            text += f", {count(len(self.answers), ANSWER_WORDS)} for items with no answer"
         if self.unlabeled_rows:
             text += f", {count(self.unlabeled_rows, 'row')} with no label (not imported)"
         if self.unknown_classes:
@@ -198,9 +213,15 @@ def apply_plan(
         store.add_class(name)
     class_ids = _class_ids(store)
     labels = [(item, class_ids[name.casefold()], split) for item, name, split in plan.labels]
-    store.record_labels(labels, strategy=IMPORT_STRATEGY)  # one transaction for the file
+    answers = [(item, action, None, split, None, IMPORT_STRATEGY)
+               for item, action, split in plan.answers]  # fmt: skip
+    with store.batch():  # one transaction for the file
+        store.record_labels(labels, strategy=IMPORT_STRATEGY)
+        if answers:
+            store.record_many(answers)
     return ImportReport(len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable,
-                        plan.contradictory, replaced=plan.conflicting, kept=plan.kept)  # fmt: skip
+                        plan.contradictory, replaced=plan.conflicting, kept=plan.kept,
+                        answers=len(answers))  # fmt: skip
 
 
 def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:
@@ -214,7 +235,22 @@ def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan
     """
     rows = read_rows(path)
     labeled = [r for r in rows if r.label]
-    return replace(plan_rows(store, labeled), unlabeled_rows=len(rows) - len(labeled))
+    answered = [r for r in rows if not r.label and r.answer in IMPORTED_ANSWERS]
+    answers = _answer_rows(store, answered) if answered else []
+    return replace(plan_rows(store, labeled), answers=answers,
+                   unlabeled_rows=len(rows) - len(labeled) - len(answers))  # fmt: skip
+
+
+def _answer_rows(store: ProjectStore, rows: list[Row]) -> list[tuple[int, str, str]]:
+    """The can't-label / skip answers of ``rows`` for readable items with no answer yet, one
+    per item (an answer given in the project stays)."""
+    by_path, answered = _items_by_path(store), store.answers()
+    found: dict[int, tuple[int, str, str]] = {}
+    for row in rows:
+        item = _lookup(store, by_path, row)
+        if item is not None and item.status == "ok" and item.id not in answered:
+            found.setdefault(item.id, (item.id, row.answer, item.split))
+    return list(found.values())
 
 
 def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:

@@ -36,6 +36,7 @@ class Row:
     line: int
     path: str
     label: str
+    answer: str = ""  # an export's answer column: "cannot_label" or "skip" on a row with no label
 
     @property
     def key(self) -> str:
@@ -113,13 +114,15 @@ def csv_rows(path: Path, text: str) -> Iterator[Row]:
                 raise bad(path, 1, "not UTF-8 text")
             raise bad(path, 1, "the header must name a 'path' and a 'label' column")
         i_path, i_label = header.index("path"), header.index("label")
+        i_answer = header.index("answer") if "answer" in header else None
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
                 n = len(header)
                 raise bad(path, reader.line_num, f"{len(row)} fields where the header has {n}")
-            yield Row(reader.line_num, row[i_path], row[i_label])
+            answer = row[i_answer] if i_answer is not None else ""
+            yield Row(reader.line_num, row[i_path], row[i_label], answer)
     except csv.Error as exc:
         raise bad(path, reader.line_num, f"not valid CSV ({exc})") from exc
 
@@ -175,7 +178,8 @@ def _json_row(path: Path, line: int, element: object) -> Row:
     label = element.get("label")
     if label is not None and not isinstance(label, str):
         raise bad(path, line, '"label" must be a string or null')
-    return Row(line, element["path"], label or "")
+    answer = element.get("answer")
+    return Row(line, element["path"], label or "", answer if isinstance(answer, str) else "")
 
 
 def read_rows(path: str | os.PathLike[str]) -> list[Row]:
@@ -189,7 +193,7 @@ def read_rows(path: str | os.PathLike[str]) -> list[Row]:
     parse = {".json": json_rows, ".jsonl": jsonl_rows}.get(path.suffix.lower(), csv_rows)
     rows = []
     for row in parse(path, text):
-        clean = Row(row.line, row.path, row.label.strip())
+        clean = Row(row.line, row.path, row.label.strip(), row.answer.strip())
         _check_text(path, clean)
         if not clean.key:
             raise bad(path, row.line, "empty path")

@@ -110,10 +110,29 @@ def test_the_import_says_how_many_labels_it_replaced(store, labels_file, capsys)
 
 def test_rows_with_no_label_are_counted(store, tmp_path) -> None:
     f = tmp_path / "export.csv"
-    f.write_text("path,label,answer\nc.png,dog,label\nd.png,,cannot_label\n")
+    f.write_text("path,label,answer\nc.png,dog,label\nd.png,,\n")
     plan = interop.plan_import(store, f)
-    assert plan.new == 1 and plan.unlabeled_rows == 1
+    assert plan.new == 1 and plan.unlabeled_rows == 1 and not plan.answers
     assert "1 row with no label (not imported)" in plan.summary()
+
+
+def test_cant_label_and_skip_answers_are_imported_for_items_with_none(store, tmp_path) -> None:
+    """An export's "can't label" rows were dropped: merging a colleague's project asked those
+    items again."""
+    f = tmp_path / "export.jsonl"
+    f.write_text('{"path": "c.png", "label": null, "answer": "cannot_label"}\n'
+                 '{"path": "d.png", "label": "", "answer": "skip"}\n'
+                 '{"path": "b.png", "label": null, "answer": "skip"}\n')  # fmt: skip
+    plan = interop.plan_import(store, f)
+    assert "2 can't-label or skip answers for items with no answer" in plan.summary()
+    assert plan.unlabeled_rows == 1  # b.png has a label here: it stays
+    report = interop.import_labels(store, f)
+    assert report.answers == 2 and "and 2 can't-label or skip answers" in report.result()
+    ids = {it.relpath: it.id for it in store.items()}
+    answers = store.answers()
+    assert answers[ids["c.png"]].action == "cannot_label" and answers[ids["d.png"]].action == "skip"
+    assert answers[ids["c.png"]].strategy == "import"
+    assert store.labels()[ids["b.png"]] == store.class_by_name("cat").id
 
 
 def test_a_class_renamed_in_the_files_copy_is_pointed_out(store, tmp_path) -> None:

@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.core.interop import IMPORT_STRATEGY, ImportPlan, lookalike_text, plan_import
+from aldesk.core.interop import (
+    ANSWER_WORDS,
+    IMPORT_STRATEGY,
+    ImportPlan,
+    lookalike_text,
+    plan_import,
+)
 from aldesk.core.pool import shown_path
 from aldesk.core.store import ProjectStore
 from aldesk.core.wording import count
@@ -266,7 +272,12 @@ def apply_plan(window, plan: ImportPlan) -> bool:
         return False  # adding a class failed; the menu has said why
     rows = [(item, "label", ids[name.casefold()], split, None, IMPORT_STRATEGY)
             for item, name, split in plan.labels]  # fmt: skip
-    if window.controller.append_edits(rows, f"the import of {count(len(rows), 'label')}") is None:
+    name = f"the import of {count(len(rows), 'label')}"
+    rows += [(item, action, None, split, None, IMPORT_STRATEGY)
+             for item, action, split in plan.answers]  # fmt: skip
+    if plan.answers:
+        name += f" and {count(len(plan.answers), ANSWER_WORDS)}"
+    if window.controller.append_edits(rows, name) is None:
         return False  # not saved; the controller's error has been shown
     window.statusBar().showMessage(f"{plan.result()} Ctrl+Z undoes the import.", 15000)
     return True
