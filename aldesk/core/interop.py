@@ -341,7 +341,7 @@ def _items_by_path(store: ProjectStore) -> dict[str, Item]:
             for relpath in [item.relpath, *paths.get(item.id, ())]:
                 by_path.setdefault(relpath, item)
         else:  # a synthesized item, as an export names it: its file in the project
-            by_path.setdefault(store.abspath(item).as_posix(), item)
+            by_path.setdefault(store.synth_file(item).as_posix(), item)
     for relpath, item in list(by_path.items()):
         by_path.setdefault(normalise(relpath), item)  # exact names win
     return by_path

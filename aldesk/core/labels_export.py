@@ -112,7 +112,7 @@ def _paths_of(store: ProjectStore, item, copies: dict) -> list[str]:
     """The paths an item's rows name: a pool file's and its copies' relative to the pool; a
     synthesized item's file where the project keeps it."""
     if item.origin == "synth":
-        return [store.abspath(item).as_posix()]
+        return [store.synth_file(item).as_posix()]
     return sorted({item.relpath, *copies.get(item.id, ())})
 
 

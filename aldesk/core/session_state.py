@@ -265,11 +265,10 @@ class ModelState:
         # the labels the model was trained on, not those given while it was being fitted
         record = self._evaluate(ranking, state, n_labels)
         if self._same_as_last_round(key, record.n_labels):
-            # the model of the last round, rebuilt: its point stands, unless test labels were
-            # given since (by a script): it is measured on them (a rebuilt model may differ,
-            # e.g. with pretrained features ready now, so only then)
-            if record.n_test != self._rounds[-1].n_test:
-                self._replace_measurement(record)
+            # the model of the last round, rebuilt on its labels: no new point, but measured
+            # as it is now (test labels given since by a script; features that came since: the
+            # window said 91.3 % of a recorded model while the one in use scored 95.7 %)
+            self._replace_measurement(record)
             return True
         record = replace(record, round=self.round + 1)
         self.store.add_round(record)

@@ -137,6 +137,12 @@ class ItemTable:
         ).fetchall()
         return [py_path(r[0]) for r in rows]
 
+    def synth_file(self, item: Item) -> Path:
+        """Where the project keeps a synthesized item's file, absolute and the same however the
+        project was opened (read-only, ``abspath`` is a scratch copy that goes on close;
+        with a relative path, a relative one): what exports write and imports match."""
+        return self.path.absolute().resolve() / "synth" / item.relpath
+
     def abspath(self, item: Item) -> Path:
         """Where the item's file is now: the pool folder, or the project's synth folder."""
         base = self.synth_dir if item.origin == "synth" else self.pool_root

@@ -16,6 +16,7 @@ from aldesk.core.project import ProjectSettings, compute_features, create_projec
 from aldesk.core.rounds import RoundResult, run_round
 from aldesk.core.session import Session
 from aldesk.core.simulate import simulate
+from aldesk.core.store import ProjectStore
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,20 @@ def test_answers_on_blends_are_exported_and_imported_back(tmp_path, digits) -> N
     assert exported == {name: n for name, n in per_class.items()}
     plan = plan_import(store, out)  # the project's own export reads back onto its items
     assert not plan.unknown_paths and plan.same == len(store.labels())
+    project = store.path
     store.close()
+    # the command line opens the project read-only: its blends were written as the paths of a
+    # scratch copy gone on close, and an import or --dry-run found none of them
+    from aldesk.cli import main
+
+    cli_out = tmp_path / "cli.csv"
+    assert main(["export", str(project), "--out", str(cli_out)]) == 0
+    with cli_out.open() as f:
+        paths = {r["path"] for r in csv.DictReader(f)}
+    assert {p.resolve().as_posix() for p in blends} <= paths
+    assert all(Path(p).exists() for p in paths if p.startswith("/"))
+    with ProjectStore.open(project, readonly="a look") as again:
+        assert not plan_import(again, cli_out).unknown_paths
 
 
 def test_blends_cross_more_than_one_class_boundary_and_a_repeat_never_breaks_a_round(
