@@ -57,11 +57,10 @@ def _print_test_split(store, asked: int) -> None:
     n = sum(1 for it in store.items() if it.split == "test")
     if not asked:
         return
-    text = f"  {count(n, 'test item')} held out"
+    text = f"  {count(n, 'test item')} held out (never trained on: they measure the model)"
     if n < asked:  # the default 50 is cut down on a small pool: the user may never have asked
-        text += (f" rather than {asked} (--test-size): at most a fifth of the readable files "
-                 "are, so the rest stays to learn from;")  # fmt: skip
-    text += " never trained on: they measure the model"
+        text += (f", rather than {asked} (--test-size): at most a fifth of the readable files "
+                 "are, so the rest stays to learn from")  # fmt: skip
     print(text)
 
 

@@ -109,7 +109,10 @@ def test_import_names_the_items_its_rows_label_two_ways(tmp_path, pool, capsys) 
     main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes",
           ",".join(str(d) for d in range(10)) + ",zzz-other", "--no-features"])  # fmt: skip
     said = capsys.readouterr().out  # the default 50 test items, from 80 files: a fifth
-    assert "16 test items held out rather than 50 (--test-size): at most" in said
+    assert (
+        "16 test items held out (never trained on: they measure the model), rather than 50 (--test-size)"
+        in said
+    )
     assert main(["import-labels", str(tmp_path / "p"), str(twice)]) == 0
     out = capsys.readouterr().out
     assert f"Imported {len(rows) - 2} labels" in out
