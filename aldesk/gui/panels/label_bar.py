@@ -181,19 +181,14 @@ class LabelBar(QWidget):
             [self._nav["back"], self._nav["undo"]],
             [self.find_button, self.skip_button, self.cannot_button, self._nav["forward"]],
         ]
-        self._grids = [QGridLayout(), QGridLayout()]
-        for grid in self._grids:
-            grid.setContentsMargins(0, 0, 0, 0)
-            grid.setSpacing(6)
+        self._boxes = [QWidget(), QWidget()]
         self._stacked = True
         self._stack_actions(False)
-        layout.addLayout(self._grids[0])
+        layout.addWidget(self._boxes[0], 0, centre)
         layout.addSpacing(6)
         layout.addWidget(self.classes_area, 1)
         layout.addSpacing(6)
-        layout.addLayout(self._grids[1])
-        for grid in self._grids:
-            layout.setAlignment(grid, centre)
+        layout.addWidget(self._boxes[1], 0, centre)
 
     def _stack_actions(self, stacked: bool) -> None:
         """The buttons beside the classes in one row, or in two when the class buttons need
@@ -202,9 +197,15 @@ class LabelBar(QWidget):
         if stacked == self._stacked:
             return
         self._stacked = stacked
-        for grid, buttons in zip(self._grids, self._groups, strict=True):
-            for b in buttons:
-                grid.removeWidget(b)
+        for box, buttons in zip(self._boxes, self._groups, strict=True):
+            old = box.layout()  # a fresh grid: one whose widgets moved kept its old columns
+            if old is not None:  # and squeezed them ("Undo" drawn as "nc")
+                for b in buttons:
+                    old.removeWidget(b)
+                QWidget().setLayout(old)  # the old layout goes with a throwaway widget
+            grid = QGridLayout(box)
+            grid.setContentsMargins(0, 0, 0, 0)
+            grid.setSpacing(6)
             half = (len(buttons) + 1) // 2
             for i, b in enumerate(buttons):
                 row, col = (i // half, i % half) if stacked else (0, i)
