@@ -71,6 +71,7 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         self.trainer.failed.connect(self._on_train_failed)
         self.trainer.busy_changed.connect(lambda _busy: self._emit_status())
         self.features.progressed.connect(self.features_progressed)
+        self.features.progressed.connect(self._note_progress)
         self.features.finished.connect(self._on_features_finished)
         self.features.failed.connect(self._on_features_failed)
         self.features.busy_changed.connect(self.features_busy)

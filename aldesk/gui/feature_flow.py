@@ -64,8 +64,13 @@ class FeatureFlow:
             self.message.emit(why)
             return
         self._feature_stage = "pretrained"
+        self._pretrained_read = False  # until progress shows items being read, not cached
         key = pretrained_key(self.store.kind)
         self.features.start(self.store.cache_dir, key, self._feature_files())
+
+    def _note_progress(self, done: int, total: int, _rate: float, _eta: float) -> None:
+        if self._feature_stage == "pretrained" and done < total:
+            self._pretrained_read = True
 
     def _apply_pretrained(self, result) -> None:
         from aldesk.core.representation import combine
@@ -86,7 +91,8 @@ class FeatureFlow:
         if len(combined) == 0:
             return
         self.session.set_features(combined, layout, rows)
-        self.message.emit("Pretrained features are ready: the model now also compares them.")
+        if getattr(self, "_pretrained_read", True):  # from the cache (every reopen): unsaid
+            self.message.emit("Pretrained features are ready: the model now also compares them.")
         self._request_training(force=True)
         self._emit_status()
 

@@ -354,3 +354,13 @@ def test_pretrained_features_join_in_the_background_and_the_choice_is_shown(
     window.status_panel.show_status(session.status())
     assert window.status_panel.features.text() == status
     _close(qtbot, window)
+    # reopened, the pretrained features come from the cache: "ready" was said on every open
+    again = _window(ProjectStore.open(window.store.path))
+    said: list[str] = []
+    again.controller.message.connect(said.append)
+    _show(qtbot, again)
+    qtbot.waitUntil(lambda: "pretrained" in (again.controller.session.model.layout.blocks
+                                             if again.controller.session.model.layout else {}),
+                    timeout=120_000)  # fmt: skip
+    assert not [m for m in said if m.startswith("Pretrained features are ready")]
+    _close(qtbot, again)
