@@ -108,7 +108,7 @@ def simulate(
         n_items = sum(1 for it in _items_of(base) if it.status == "ok")
     stream = mode == "stream"  # it queries by a threshold, not the strategy: say so
     return {
-        "strategy": "stream threshold" if stream else strategy, "mode": mode,
+        "strategy": "stream quantile filter" if stream else strategy, "mode": mode,
         "n_items": n_items, "classes": classes,
         "features": matrix.extractor_id, "representation": features,
         "layout": layout.to_json(), "chosen_at_end": chosen,

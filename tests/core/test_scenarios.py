@@ -226,7 +226,7 @@ def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
     assert given < 200 and run["n_labels"][-1] == given
     assert any("the stream ended" in m for m in said)
     # it reported the pool strategy a stream does not use ("tcm"); its seed set it now uses
-    assert curve["strategy"] == "stream threshold" and curve["stream_share"] == 0.2
+    assert curve["strategy"] == "stream quantile filter" and curve["stream_share"] == 0.2
     line = next(m for m in said if "passed over; it asked " in m)
     asked = int(line.split("it asked ")[1].split("%")[0])  # what it did, and the share set
     assert 0 < asked < 100 and "the share set, 20%, is kept to from the first model on" in line
