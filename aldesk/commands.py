@@ -90,8 +90,11 @@ def _status_of(store) -> tuple:
     st = read_status(store)
     pace = read_pace(store, st.n_pool)
     projection = pace.projection
-    left, discarded = left_to_ask(store)
+    unanswered, discarded = left_to_ask(store)
     settings = ProjectSettings.from_store(store)
+    # past the budget only the test items the target rule still wants are asked ("finished"
+    # beside "left_to_ask: 510" read as a contradiction)
+    left = _tests_wanted(st, settings) if _budget_spent(st) else unanswered
     adaptive = settings.scenario == "stream" and settings.stream_threshold is None
     chosen = {k: getattr(settings, k) for k in ("scenario", "strategy", "representation",
               "model", "batch", "budget", "target_accuracy")}  # fmt: skip
@@ -114,12 +117,12 @@ def _status_of(store) -> tuple:
         "labels_to_target": projection.needed if projection else None,
         "projection": projection.text if projection else None,
         "scenario": settings.scenario,
-        "left_to_ask": left, "discarded": discarded,
+        "left_to_ask": left, "unanswered": unanswered, "discarded": discarded,
         # the share of arrivals an adaptive stream threshold asks (None: a fixed threshold)
         "stream_share": settings.stream_budget if adaptive else None,
         # what a script polling for the end reads: nothing more will be asked (the advice's
         # "stop" is only the stopping rules', and said "keep going" on an ended stream)
-        "finished": left == 0 or (_budget_spent(st) and not _tests_wanted(st, settings)),
+        "finished": left == 0,
     }  # fmt: skip
 
 
@@ -127,12 +130,13 @@ def _budget_spent(st) -> bool:
     return st.budget is not None and st.n_labeled >= st.budget
 
 
-def _tests_wanted(st, settings) -> bool:
-    """Test items are still asked past the budget: the target rule lacks its test labels."""
+def _tests_wanted(st, settings) -> int:
+    """Test items still asked past the budget: the target rule's test labels lacking."""
     from aldesk.core.stopping import trusted_test_items
 
-    want = trusted_test_items(settings.test_size)
-    return settings.target_accuracy is not None and st.n_test_labeled < min(want, st.n_test)
+    if settings.target_accuracy is None:
+        return 0
+    return max(0, min(trusted_test_items(settings.test_size), st.n_test) - st.n_test_labeled)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -259,7 +259,8 @@ def test_a_target_with_a_small_budget_gets_its_test_labels_after_the_budget(tmp_
     while not session.budget_spent():
         _label(session, y, 1)
     assert session.status().n_test_labeled < 30
-    assert not status_dict(store.path)["finished"]  # what a polling script reads
+    polled = status_dict(store.path)  # what a polling script reads
+    assert not polled["finished"] and polled["left_to_ask"] == 30 - polled["test_labeled"]
     asked_after = 0
     while (q := session.current()) is not None:
         assert q.is_test  # past the budget only test items are asked
@@ -271,7 +272,8 @@ def test_a_target_with_a_small_budget_gets_its_test_labels_after_the_budget(tmp_
     assert st.accuracy_n == 30  # the model is measured on them, no retrain needed
     target = [c.reason for c in st.advice.criteria if "target" in c.reason]
     assert len(target) == 1 and "30 items), target 99.0%" in target[0]  # the rule judged it
-    assert status_dict(store.path)["finished"]
+    polled = status_dict(store.path)
+    assert polled["finished"] and polled["left_to_ask"] == 0 and polled["unanswered"] > 100
     store.close()
 
 
