@@ -214,3 +214,30 @@ def test_the_learning_curve_grows_with_the_font(qapp, qtbot) -> None:
     finally:
         qapp.setFont(usual)
     assert CurvePanel().minimumHeight() == 180  # the usual font: as before
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_tooltips_are_readable_in_both_themes(qapp, qtbot, scheme) -> None:
+    """The tooltip was drawn in the window colour under the palette's tooltip text: near-white
+    on light grey, dark on dark; with 40 classes every count is in one."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication, QPushButton, QToolTip
+
+    style.apply_style(qapp, scheme)
+    try:
+        button = QPushButton("hover me")
+        qtbot.addWidget(button)
+        button.show()
+        QToolTip.showText(button.mapToGlobal(QPoint(5, 5)), "adipose: 14  ·  debris: 24", button)
+        tip = next(w for w in QApplication.topLevelWidgets()
+                   if w.inherits("QTipLabel") and w.isVisible())  # fmt: skip
+        image = tip.grab().toImage()
+        lightness = sorted(QColor(image.pixel(x, y)).lightnessF()
+                           for x in range(0, image.width(), 2)
+                           for y in range(0, image.height(), 2))  # fmt: skip
+        background, ink = lightness[len(lightness) // 2], (lightness[0], lightness[-1])
+        text = ink[0] if abs(ink[0] - background) > abs(ink[1] - background) else ink[1]
+        assert abs(text - background) > 0.6, (background, text)
+    finally:
+        QToolTip.hideText()
+        style.apply_style(qapp, "light")
