@@ -261,11 +261,19 @@ def test_the_wheel_scrolls_the_class_buttons_a_whole_row_at_a_time(qtbot) -> Non
     _rows_at(qtbot, bar, classes, 700)
     area = bar.classes_area
     step = area.row_step()
-    for notches, row in ((-1, 1), (-1, 2), (1, 1)):
-        event = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, 120 * notches),
-                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                            Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
-        area.wheelEvent(event)
+
+    def wheel(delta: int) -> None:
+        area.wheelEvent(QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, delta),
+                                    Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                    Qt.ScrollPhase.NoScrollPhase, False))  # fmt: skip
+
+    for eighths in (-15,) * 7:  # a touchpad's small deltas: each moved a whole row
+        wheel(eighths)
+    assert area.verticalScrollBar().value() == 0
+    wheel(-15)  # the eighth makes a notch
+    assert area.verticalScrollBar().value() == step
+    for notches, row in ((-1, 2), (1, 1), (-1, 2)):
+        wheel(120 * notches)
         assert area.verticalScrollBar().value() == row * step
         view = area.viewport().rect()
         placed = [bar.button(c.id).geometry().translated(0, -row * step) for c in classes]

@@ -126,13 +126,17 @@ class _ClassScroll(QScrollArea):
 
     @guarded
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
-        """One row per wheel notch, landing on a row's top (whole buttons in view)."""
-        notches = event.angleDelta().y() / 120
-        if not notches:
+        """One row per wheel notch (120 eighths of a degree), landing on a row's top (whole
+        buttons in view). A touchpad's small deltas add up to a notch: each one moved a row."""
+        delta = event.angleDelta().y()
+        if not delta:
             return super().wheelEvent(event)
-        bar, step = self.verticalScrollBar(), self.row_step()
-        moved = -round(notches) or (-1 if notches > 0 else 1)
-        bar.setValue((round(bar.value() / step) + moved) * step)
+        self._wheel = getattr(self, "_wheel", 0) + delta
+        notches = int(self._wheel / 120)  # towards zero: a part notch waits for the rest
+        if notches:
+            self._wheel -= notches * 120
+            bar, step = self.verticalScrollBar(), self.row_step()
+            bar.setValue((round(bar.value() / step) - notches) * step)
         event.accept()
 
 
