@@ -173,3 +173,26 @@ def test_the_command_line_scores_with_the_latest_rounds_features(tmp_path) -> No
         weights = project_request(store, matrix, layout).feature_weights
         np.testing.assert_array_equal(weights, layout.weights(name))
     store.close()
+
+
+def test_classes_the_model_has_not_learned_are_not_doubted() -> None:
+    """40 classes, ~4 correct labels each, a model right on about half of them: 51 correct
+    labels were flagged as confidently wrong, and "about 84 are wrong" beside 71 contradicted."""
+    X, y = make_classification(
+        n_samples=160, n_features=30, n_informative=12, n_classes=40, n_clusters_per_class=1,
+        class_sep=1.5, flip_y=0, random_state=0,
+    )  # fmt: skip
+    ids = np.arange(len(y))
+    result = find_suspicious(ReviewRequest(ids, X.astype(np.float32), ids, y, 40))
+    assert result.suspects == [] and result.estimated_errors == 0  # no label is wrong
+    assert result.unlearned > 30  # and the summary says why so few are judged
+    # a class with enough labels that the model learns is still judged: plant an error there
+    X2, y2 = make_classification(
+        n_samples=120, n_features=20, n_informative=6, n_classes=3, n_clusters_per_class=1,
+        class_sep=3.0, flip_y=0, random_state=1,
+    )  # fmt: skip
+    wrong = y2.copy()
+    wrong[0] = (y2[0] + 1) % 3
+    planted = find_suspicious(_request(X2.astype(np.float32), wrong))
+    assert planted.unlearned == 0 and 100 in {s.item_id for s in planted.suspects}
+    assert planted.estimated_errors <= len(planted.suspects)

@@ -161,7 +161,7 @@ def test_the_cross_validated_pool_matrix_sits_beside_and_a_cell_filters(qtbot, o
     with qtbot.waitSignal(review.suspicion.scored, timeout=120_000) as scored:
         review.check_labels()
     result, class_ids, _ = scored.args
-    review.confusion.setCurrentIndex(1)  # the "Labeled pool" (cross-validated) tab
+    review.confusion.setCurrentIndex(1)  # the "All labels" (cross-validated) tab
     table = review.confusion.pool
     classes = [c.id for c in window.store.classes()]
     counts = [[int(table.item(i, j).text() or 0) for j in range(len(classes))]

@@ -121,10 +121,11 @@ class ConfusionTabs(QTabWidget):
         self.pool = ConfusionTable()
         self.pool.setObjectName("review_cv_confusion")
         self.addTab(self.test, "Test items")
-        self.addTab(self.pool, "Labeled pool")  # a longer title was cut off in a narrow column
+        self.addTab(self.pool, "All labels")  # a longer title was cut off in a narrow column
         self.setTabToolTip(0, "Held-out test items: your label against the current model")
-        self.setTabToolTip(1, "Labeled pool items, cross-validated: each label against a model "
-                           "that never saw it (the doubtful-label check, after each retrain)")  # fmt: skip
+        self.setTabToolTip(1, "Every label, pool and test items, cross-validated: each against a "
+                           "model that never saw it (the doubtful-label check, after each "
+                           "retrain)")  # fmt: skip
         self._pairs: dict[int, tuple[int, int]] = {}  # item -> (given, out-of-sample class)
         self.test.cell_chosen.connect(self.cell_chosen)
         self.pool.cell_chosen.connect(self._on_pool_cell)
