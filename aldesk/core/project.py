@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aldesk.core.errors import AldeskError, PoolMissing, ProjectDamaged, ProjectExists
+from aldesk.core.features.types import WORKER_FAILED
 from aldesk.core.records import PROJECT_SUFFIX
 from aldesk.core.setting_types import check_types
 from aldesk.core.store import DB_NAME, ProjectStore, project_path
@@ -256,7 +257,8 @@ def compute_features(
 
 
 def flag_failures(store: ProjectStore, failed: dict[str, str]) -> int:
-    """Mark items whose features could not be computed as unreadable, with the reason.
+    """Mark items whose features could not be computed as unreadable, with the reason; not
+    those lost with a crashed worker (read again the next time features are extracted).
 
     A file that is not there is marked missing instead (a rescan brings it back), and nothing
     is flagged while the whole pool folder is away: it is to be located, its items are fine.
@@ -268,6 +270,8 @@ def flag_failures(store: ProjectStore, failed: dict[str, str]) -> int:
         return 0
     changes = []
     for content_hash, reason in failed.items():  # a query per failure, not a walk of the pool
+        if reason.startswith(WORKER_FAILED):  # the worker's fault, not the file's: read again
+            continue
         it = store.item_by_hash(content_hash)
         if it is not None and it.status == "ok":
             status = "unreadable" if store.abspath(it).exists() else "missing"

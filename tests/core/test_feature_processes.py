@@ -342,3 +342,24 @@ def test_workers_end_when_the_app_is_gone():
     assert pids and done.returncode == 0
     # Without the watch they would wait for their next chunk for ever.
     assert all(wait_gone(pid, 60) for pid in pids), "a worker outlived the app"
+
+
+def test_items_lost_with_a_crashed_worker_are_not_flagged_and_are_read_again(tmp_path, monkeypatch):
+    """Workers that crashed for a reason of the machine's (an `aldesk` folder shadowing the
+    package) had 34 good photos marked unreadable, for good."""
+    from aldesk.core.project import ProjectSettings, compute_features, create_project, flag_failures
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for k, (_, path) in enumerate(image_files(tmp_path, 12)):
+        path.rename(pool / f"{k}.png")
+    store, _ = create_project(tmp_path / "p", pool, ["a", "b"], ProjectSettings(test_size=0))
+    items = store.items()
+    crashed = {items[0].hash: "extraction failed (worker crashed)"}
+    broken = {items[1].hash: "cannot identify image file"}
+    assert flag_failures(store, {**crashed, **broken}) == 1
+    status = {it.hash: it.status for it in store.items()}
+    assert status[items[0].hash] == "ok" and status[items[1].hash] == "unreadable"
+    result = compute_features(store)  # the next extraction reads the lost one again
+    assert result.features.row(items[0].hash) is not None
+    store.close()

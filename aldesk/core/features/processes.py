@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from aldesk.core.features import extractors
+from aldesk.core.features.types import WORKER_FAILED
 
 POLL_SECONDS = 0.2
 # Below this much inline work the process pool does not pay for itself. A worker forked from a
@@ -231,7 +232,7 @@ def _result(fut: Future, n: int) -> tuple[list[int], np.ndarray, dict[int, str]]
         return fut.result()
     except Exception as exc:  # BrokenProcessPool, or a bug: report, do not lose the run
         what = "worker crashed" if isinstance(exc, BrokenProcessPool) else type(exc).__name__
-        reason = f"extraction failed ({what})"
+        reason = f"{WORKER_FAILED} ({what})"
         return [], np.empty((0, 0), dtype=np.float32), dict.fromkeys(range(n), reason)
 
 
