@@ -73,3 +73,8 @@ class StoreWriteError(AldeskError):
 
 class ItemUnreadable(AldeskError):
     """The item cannot be shown, so it cannot be labelled (it can be skipped)."""
+
+
+# The reason of items lost with a crashed feature worker, not found unreadable: they are read
+# again next time (an environment fault crashed every worker and 34 good photos were flagged)
+WORKER_FAILED = "extraction failed"

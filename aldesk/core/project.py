@@ -11,8 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aldesk.core.errors import AldeskError, PoolMissing, ProjectDamaged, ProjectExists
-from aldesk.core.features.types import WORKER_FAILED
+from aldesk.core.errors import (
+    WORKER_FAILED,
+    AldeskError,
+    PoolMissing,
+    ProjectDamaged,
+    ProjectExists,
+)
 from aldesk.core.records import PROJECT_SUFFIX
 from aldesk.core.setting_types import check_types
 from aldesk.core.store import DB_NAME, ProjectStore, project_path

@@ -176,15 +176,19 @@ def test_a_pending_blend_is_asked_one_in_n(tmp_path) -> None:
     (blend,) = store.add_items([NewItem("b" * 64, "blend.png", "image", 1, 0, origin="synth")])
     session.reload_items()
     ids = {c.name: c.id for c in store.classes()}
+    while not session.model.can_rank(session.state):  # no blend before the seed set's labels
+        q = session.current()
+        assert q.item.origin == "file"
+        session.answer(ids[truth[q.item.relpath]])
     asked = []
-    for _ in range(6):
+    for _ in range(3):
         q = session.current()
         asked.append(q.item.origin)
         if q.item.origin == "synth":
             session.cannot_label()
         else:
             session.answer(ids[truth[q.item.relpath]])
-    assert asked[:3] == ["file", "file", "synth"]  # two of the user's files, then the blend
+    assert asked.count("synth") == 1  # one in three asked is the blend
     assert store.answers()[blend].action == "cannot_label"
     store.close()
 

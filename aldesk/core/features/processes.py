@@ -19,8 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
+from aldesk.core.errors import WORKER_FAILED
 from aldesk.core.features import extractors
-from aldesk.core.features.types import WORKER_FAILED
 
 POLL_SECONDS = 0.2
 # Below this much inline work the process pool does not pay for itself. A worker forked from a

@@ -109,11 +109,6 @@ class FeatureSet:
         return len(self.hashes)
 
 
-# A chunk lost with its worker, not a file found unreadable: its items are read again next time
-# (an environment fault crashed every worker and 34 good photos were flagged for good)
-WORKER_FAILED = "extraction failed"
-
-
 @dataclass(frozen=True)
 class FeatureResult:
     """Outcome of :func:`ensure_features`.
