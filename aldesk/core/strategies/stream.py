@@ -28,13 +28,35 @@ def confidence(proba_row: np.ndarray) -> float:
     return float(np.max(proba_row))
 
 
+class _Counted:
+    """What every rule shares: its counts, their share, and its state as JSON-able data."""
+
+    KIND = ""
+    n_seen: int
+    n_queried: int
+
+    def _count(self, query: bool) -> None:
+        self.n_seen += 1
+        self.n_queried += int(query)
+
+    @property
+    def spent_fraction(self) -> float:
+        """Share of the items seen so far that were queried."""
+        return self.n_queried / self.n_seen if self.n_seen else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The state as JSON-able plain data."""
+        return {"kind": self.KIND, **asdict(self)}
+
+
 @dataclass
-class FixedUncertainty:
+class FixedUncertainty(_Counted):
     """Query every item whose confidence is below a fixed ``threshold``.
 
     Simple, but the share of items queried drifts with the model: a better model queries less.
     """
 
+    KIND = "fixed"
     threshold: float
     n_seen: int = 0
     n_queried: int = 0
@@ -47,13 +69,8 @@ class FixedUncertainty:
         """
         score = confidence(proba_row)
         query = score < self.threshold
-        self.n_seen += 1
-        self.n_queried += int(query)
+        self._count(query)
         return StreamDecision(query, score, self.threshold)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The state as JSON-able plain data."""
-        return {"kind": "fixed", **asdict(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FixedUncertainty:
@@ -64,7 +81,7 @@ class FixedUncertainty:
 
 
 @dataclass
-class VariableUncertainty:
+class VariableUncertainty(_Counted):
     """Budget-adaptive threshold (Žliobaitė et al. 2014, Algorithm 3).
 
     While the share of queried items is under ``budget_fraction``: an item with confidence below
@@ -73,6 +90,7 @@ class VariableUncertainty:
     queried items settles at the budget and the queried items are the least confident ones.
     """
 
+    KIND = "variable"
     budget_fraction: float
     step: float = 0.01
     initial_threshold: float = 1.0
@@ -99,18 +117,8 @@ class VariableUncertainty:
         if self.n_queried < self.budget_fraction * max(self.n_seen, 1):
             query = score < held_to
             self.threshold = held_to * (1.0 - self.step) if query else held_to * (1.0 + self.step)
-        self.n_seen += 1
-        self.n_queried += int(query)
+        self._count(query)
         return StreamDecision(query, score, held_to)
-
-    @property
-    def spent_fraction(self) -> float:
-        """Share of the items seen so far that were queried."""
-        return self.n_queried / self.n_seen if self.n_seen else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The state as JSON-able plain data."""
-        return {"kind": "variable", **asdict(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VariableUncertainty:
@@ -126,7 +134,7 @@ class VariableUncertainty:
 
 
 @dataclass
-class QuantileUncertainty:
+class QuantileUncertainty(_Counted):
     """Ask an arrival when it is among the least confident ``budget_fraction`` of the recent
     arrivals, the share corrected by how far the stream is over or under its budget (a balanced
     incremental quantile filter, after Kottke, Krempl & Spiliopoulou 2015).
@@ -138,6 +146,7 @@ class QuantileUncertainty:
     before it, and a share asked ahead of the budget is made up over the next ``window``.
     """
 
+    KIND = "quantile"
     budget_fraction: float
     window: int = 50
     recent: list[float] = field(default_factory=list)  # the last ``window`` confidences
@@ -162,18 +171,8 @@ class QuantileUncertainty:
         held_to = float(np.quantile(recent, share)) if share > 0 else 0.0
         query = share > 0 and score <= held_to
         self.recent, self.threshold = recent, held_to
-        self.n_seen += 1
-        self.n_queried += int(query)
+        self._count(query)
         return StreamDecision(query, score, held_to)
-
-    @property
-    def spent_fraction(self) -> float:
-        """Share of the items seen so far that were queried."""
-        return self.n_queried / self.n_seen if self.n_seen else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The state as JSON-able plain data."""
-        return {"kind": "quantile", **asdict(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QuantileUncertainty:
