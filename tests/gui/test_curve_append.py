@@ -94,7 +94,8 @@ def test_the_axes_say_what_they_count_in_percent_and_the_target_is_drawn(qtbot) 
     qtbot.addWidget(panel)
     panel.show_rounds([_round(k, n_labels=10 * k) for k in range(1, 25)])
     assert panel.y_axis.categoriesLabels() == ["0%", "20%", "40%", "60%", "80%", "100%"]
-    assert panel.y_axis.titleText() == "test accuracy"
+    assert panel.y_axis.titleText() == "accuracy"
+    assert panel.chart().title() == "Learning curve: test accuracy"
     assert panel.x_axis.titleText() == "labels on pool items"
     assert (panel.x_axis.max(), panel.x_axis.tickCount()) == (250, 6)  # Qt's own: 0-400
     panel.set_target(0.9)

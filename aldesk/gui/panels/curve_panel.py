@@ -28,7 +28,7 @@ MAX_POINTS = 500  # drawn per series; more label counts are shown binned
 class CurvePanel(QChartView):
     def __init__(self, parent: QWidget | None = None) -> None:
         chart = QChart()
-        chart.setTitle("Learning curve")
+        chart.setTitle("Learning curve: test accuracy")
         chart.legend().hide()
         chart.setMargins(chart.margins() * 0)
         super().__init__(chart, parent)
@@ -56,7 +56,7 @@ class CurvePanel(QChartView):
         self.x_axis.setLabelFormat("%d")
         # the model's training labels: test answers are not on this axis (Progress counts both)
         self.x_axis.setTitleText("labels on pool items")
-        self.y_axis.setTitleText("test accuracy")
+        self.y_axis.setTitleText("accuracy")  # short: rotated, a longer one was cut ("curacy")
         self.target_line: QLineSeries | None = None  # the target accuracy, if one is set
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
