@@ -376,3 +376,16 @@ def test_a_long_clip_plays_before_its_picture_is_drawn(qtbot, view, tmp_path):
         view.show_audio(path)
     assert events == ["playing=True", "loaded"]  # the drawing did not restart playback
     assert view.is_playing() and view.duration() == pytest.approx(300.0)
+
+
+def test_the_controls_wrap_so_a_narrow_window_fits(qtbot, view, tmp_path):
+    """In one row they set the labeling window's minimum width to 845 px: wider than a
+    1024-px screen at 125 % (819 px)."""
+    _load(qtbot, view, _clip(tmp_path / "a.wav"))
+    assert view.minimumSizeHint().width() < 400
+    view.resize(380, 360)
+    qtbot.waitUntil(lambda: view._autoplay.mapTo(view, QPoint(0, 0)).y()
+                    > view._play_button.mapTo(view, QPoint(0, 0)).y())  # fmt: skip
+    view.resize(900, 360)  # wide: one row again
+    qtbot.waitUntil(lambda: abs(view._autoplay.mapTo(view, QPoint(0, 0)).y()
+                                - view._play_button.mapTo(view, QPoint(0, 0)).y()) < 10)  # fmt: skip

@@ -21,7 +21,6 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QSlider,
     QStackedWidget,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
+from aldesk.gui.panels.wrap_layout import WrapLayout, kept_together
 from aldesk.gui.viewers.ahead import PreparedAhead
 from aldesk.gui.viewers.audio_canvas import AudioCanvas
 from aldesk.gui.viewers.audio_clip import (
@@ -111,23 +111,22 @@ class AudioView(QWidget):
         self._notice.hide()
         self._info = QLabel(wordWrap=True)  # a long name, encoding and level: wraps, never
         self._info.setProperty("role", "muted")  # widens the window
-        controls = QHBoxLayout()
-        controls.setContentsMargins(8, 4, 8, 4)
-        for w in (self._play_button, self._replay_button, self._loop_button, self._time):
-            controls.addWidget(w)
         speed_label = QLabel("Speed")
         speed_label.setProperty("role", "muted")
-        controls.addSpacing(8)
-        controls.addWidget(speed_label)
-        controls.addWidget(self._speed)
-        controls.addStretch(1)
-        for w in (self._autoplay, volume_icon, self._volume):
-            controls.addWidget(w)
+        # groups that wrap onto a second row in a narrow window: in one row they set the
+        # labeling window's minimum width to 845 px, above a 1024-px screen at 125 % (819)
+        controls = QWidget()
+        wrap = WrapLayout(controls)
+        wrap.setContentsMargins(8, 4, 8, 4)
+        wrap.setSpacing(12)
+        for group in ((self._play_button, self._replay_button, self._loop_button, self._time),
+                      (speed_label, self._speed), (self._autoplay, volume_icon, self._volume)):  # fmt: skip
+            wrap.addWidget(kept_together(*group))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self._stack, 1)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self._notice)
         layout.addWidget(self._info)
         self._notice.setContentsMargins(8, 0, 8, 0)
