@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         c.view_changed.connect(lambda query: self.why.show_query(query, self.store.classes()))
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         c.error.connect(self._on_error)
-        self.class_menu.answered.connect(c.answer)
+        self.class_menu.answered.connect(self._answer_by_key)
         self.class_menu.failed.connect(self._on_error)
         self.class_menu.changed.connect(self._on_classes_changed)
         c.features_progressed.connect(self._on_features_progressed)
@@ -242,6 +242,18 @@ class MainWindow(QMainWindow):
         self.pace = history.followed_by(self.pace)
         if self._last_status is not None:
             self._on_status_changed(self._last_status)
+
+    def _answer_by_key(self, class_id: int) -> None:
+        """Answer; a key of a class whose button is scrolled away gave no sign it was taken
+        (40 classes, 6 buttons in view): then the status bar says which class was given."""
+        state = self.controller.session.state
+        before = state.newest_loop_answer()
+        self.controller.answer(class_id)
+        changed = self.statusBar().currentMessage().startswith("Changed ")  # says it already
+        taken = state.newest_loop_answer() is not before
+        if taken and not changed and not self.label_bar.in_view(class_id):
+            name = next((c.name for c in self.store.classes() if c.id == class_id), "?")
+            self.statusBar().showMessage(f"Labeled: {name}", 3000)
 
     def _on_status_changed(self, status: Status) -> None:
         self._last_status = status

@@ -298,3 +298,23 @@ def test_no_button_beside_the_classes_is_squeezed_after_they_stack(qtbot, qapp) 
         buttons += [bar.skip_button, bar.cannot_button]
         squeezed = [b.text() for b in buttons if b.width() < b.sizeHint().width()]
         assert not squeezed, (n, squeezed)
+
+
+def test_a_key_of_a_class_scrolled_out_of_view_says_which_class_it_gave(qtbot, tmp_path) -> None:
+    """With 40 classes 6 buttons are in view; a key of another gave no sign it was taken."""
+    window = _window(qtbot, tmp_path)
+    _show(qtbot, window)
+    window.resize(int(LOGICAL_W), int(LOGICAL_H))
+    qtbot.waitUntil(lambda: window.width() == int(LOGICAL_W))
+    last = window.store.classes()[-1]
+    assert not window.label_bar.in_view(last.id)  # scrolled away at this size
+    item = window.controller.current().item.id
+    window.class_menu._actions[-1].trigger()  # what its key does
+    assert window.store.labels()[item] == last.id
+    assert window.statusBar().currentMessage() == f"Labeled: {last.name}"
+    first = window.store.classes()[0]
+    window.statusBar().clearMessage()
+    window.class_menu._actions[0].trigger()  # a class in view: its button shows it
+    assert window.statusBar().currentMessage() == ""
+    assert window.label_bar.in_view(first.id)
+    window.close()

@@ -293,3 +293,11 @@ class LabelBar(QWidget):
 
     def button(self, class_id: int) -> QPushButton:
         return self._class_buttons[class_id]
+
+    def in_view(self, class_id: int) -> bool:
+        """The class's button is wholly in view (not scrolled away in the class area)."""
+        button, area = self._class_buttons.get(class_id), self.classes_area
+        if button is None:
+            return False
+        top_left = button.mapTo(area.viewport(), button.rect().topLeft())
+        return area.viewport().rect().contains(button.rect().translated(top_left))
