@@ -227,19 +227,23 @@ PATHOLOGY = ["adipose", "background", "debris", "lymphocytes", "mucus", "smooth 
 
 def _in_view(bar: LabelBar, classes: list[ClassInfo]) -> int:
     """Class buttons whole in the scroll area's viewport."""
-    view = bar.classes_area.viewport()
-    return sum(view.rect().contains(bar.button(c.id).geometry().translated(
-        0, -bar.classes_area.verticalScrollBar().value())) for c in classes)  # fmt: skip
+    return sum(bar.in_view(c.id) for c in classes)
 
 
-def test_on_a_small_screen_the_buttons_beside_the_classes_stack_to_show_more(qtbot) -> None:
-    """15 classes on a 1280 x 720 screen at 125 %: 4 class buttons were in view."""
+def _pathology_bar(qtbot, width: int) -> tuple[LabelBar, list[ClassInfo]]:
+    """A shown bar of the 15 pathology classes, laid out ``width`` px wide."""
     classes = [ClassInfo(i, n, None, None, i) for i, n in enumerate(PATHOLOGY)]
     bar = LabelBar()
     qtbot.addWidget(bar)
     bar.set_classes(classes)
     bar.show()
-    _rows_at(qtbot, bar, classes, 972)
+    _rows_at(qtbot, bar, classes, width)
+    return bar, classes
+
+
+def test_on_a_small_screen_the_buttons_beside_the_classes_stack_to_show_more(qtbot) -> None:
+    """15 classes on a 1280 x 720 screen at 125 %: 4 class buttons were in view."""
+    bar, classes = _pathology_bar(qtbot, 972)
     qtbot.waitUntil(lambda: bar.skip_button.y() != bar.cannot_button.y())  # Skip above Can't label
     assert _in_view(bar, classes) >= 8
     few = classes[:3]
@@ -253,12 +257,7 @@ def test_the_wheel_scrolls_the_class_buttons_a_whole_row_at_a_time(qtbot) -> Non
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QWheelEvent
 
-    classes = [ClassInfo(i, n, None, None, i) for i, n in enumerate(PATHOLOGY)]
-    bar = LabelBar()
-    qtbot.addWidget(bar)
-    bar.set_classes(classes)
-    bar.show()
-    _rows_at(qtbot, bar, classes, 700)
+    bar, classes = _pathology_bar(qtbot, 700)
     area = bar.classes_area
     step = area.row_step()
 

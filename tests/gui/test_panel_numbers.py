@@ -66,6 +66,14 @@ def _label_until_trained(qtbot, window: MainWindow, truth: dict[str, str], n: in
     _settle(qtbot, window)
 
 
+def _label_until_a_test_item(qtbot, window: MainWindow, truth: dict[str, str]) -> None:
+    """A first model, then answers until a test item is on screen and the model is settled."""
+    _label_until_trained(qtbot, window, truth, 8)
+    while not window.controller.current().is_test:
+        _press_answer(qtbot, window, truth)
+    _settle(qtbot, window)
+
+
 def test_reopened_project_shows_its_model_consistently_and_adds_no_round(qtbot, tmp_path) -> None:
     path, truth = _create(tmp_path)
     window = _show(qtbot, path)
@@ -182,10 +190,7 @@ def test_a_test_answer_after_the_last_round_updates_progress_and_curve(qtbot, tm
     "up to date" with the accuracy on the round's test items only, and the curve kept it."""
     path, truth = _create(tmp_path)
     window = _show(qtbot, path)
-    _label_until_trained(qtbot, window, truth, 8)
-    while not window.controller.current().is_test:
-        _press_answer(qtbot, window, truth)
-    _settle(qtbot, window)
+    _label_until_a_test_item(qtbot, window, truth)
     rounds = len(window.store.rounds())
     with qtbot.waitSignal(window.controller.remeasured):
         _press_answer(qtbot, window, truth)  # a test answer: no retrain is due for it
@@ -200,10 +205,7 @@ def test_a_test_answer_after_the_last_round_updates_progress_and_curve(qtbot, tm
 def test_test_items_show_no_prediction(qtbot, tmp_path) -> None:
     path, truth = _create(tmp_path)
     window = _show(qtbot, path)
-    _label_until_trained(qtbot, window, truth, 8)
-    while not window.controller.current().is_test:
-        _press_answer(qtbot, window, truth)
-    _settle(qtbot, window)
+    _label_until_a_test_item(qtbot, window, truth)
 
     assert window.controller.session.model.loaded
     assert window.why.top_text() == []
