@@ -177,14 +177,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     if s["scenario"] == "stream":
         why = discard_reason(s["stream_share"] is not None, s["stream_share"])
         print(f"stream: {s['discarded']} discarded ({why}), {s['left_to_ask']} waiting")
-    budget_spent = _budget_spent(st)
-    if s["left_to_ask"] == 0 and not budget_spent and not s["stop"]:
+    line = advice_line(st, s)
+    if line:
+        print(line)
+    return 0
+
+
+def advice_line(st, s: dict) -> str | None:
+    """The closing line of ``status`` and ``train``: nothing left to ask, or the stopping advice."""
+    if s["left_to_ask"] == 0 and not _budget_spent(st) and not s["stop"]:
         why = ("the stream has ended (every arrival seen)" if s["scenario"] == "stream"
                else "every readable item is labeled, skipped or marked can't label")  # fmt: skip
-        print(f"nothing left to ask: {why}")
-    elif s["advice"]:
-        print(("STOP: " if s["stop"] else "keep going: ") + s["advice"])
-    return 0
+        return f"nothing left to ask: {why}"
+    if s["advice"]:
+        return ("STOP: " if s["stop"] else "keep going: ") + s["advice"]
+    return None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

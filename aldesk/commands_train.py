@@ -49,6 +49,7 @@ def trained_session(store, what: str):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from aldesk.commands import _status_of, advice_line
     from aldesk.core.session_status import accuracy_text, macro_f1_text
     from aldesk.core.store import ProjectStore
     from aldesk.core.wording import count
@@ -60,6 +61,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"Round {latest.round} trained on {count(latest.n_labels, 'label')} "
               f"(features: {latest.representation or 'the project’s'}); test accuracy "
               f"{accuracy_text(status)}; macro-F1 {macro_f1_text(status)}")  # fmt: skip
-        if status.advice is not None and status.advice.reason:
-            print(("STOP: " if status.advice.stop else "keep going: ") + status.advice.reason)
+        # the same closing line as status: an ended stream is not "keep going"
+        line = advice_line(*_status_of(store)[::2])
+        if line:
+            print(line)
     return 0

@@ -48,6 +48,9 @@ def test_train_records_a_round_that_status_then_shows(tmp_path, pool, capsys) ->
     assert main(["train", str(project)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Round 1 trained on 70 labels") and "on 10 test items" in out
+    # every item is labeled: train closes as status does, not with the rules' "keep going"
+    assert "nothing left to ask: every readable item is labeled" in out
+    assert "keep going" not in out
     assert main(["status", str(project), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["rounds"] == 1 and status["accuracy_test_items"] == 10
