@@ -183,6 +183,28 @@ def test_the_cross_validated_pool_matrix_sits_beside_and_a_cell_filters(qtbot, o
     assert review.filters.split.currentData() is None  # not left on "Pool"
 
 
+def test_an_all_labels_cell_shows_its_test_items_too(qtbot, opened) -> None:
+    """The cross-validated matrix counts test labels too; its cell had held the grid on
+    "Pool", hiding them: a cell of 3 showed 2 items."""
+    window, review, _ = opened
+    with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):
+        review.check_labels()
+    tests = {it.id for it in window.store.items() if it.split == "test"}
+    pairs = review.confusion._pairs
+    given, predicted = next(pairs[i] for i in sorted(pairs) if i in tests)
+    ids = {i for i, pair in pairs.items() if pair == (given, predicted)}
+    classes = [c.id for c in window.store.classes()]
+    review.confusion.setCurrentIndex(1)
+    table = review.confusion.pool
+    index = table.model().index(classes.index(given), classes.index(predicted))
+    qtbot.waitUntil(lambda: table.visualRect(index).isValid())
+    table.scrollTo(index)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=table.visualRect(index).center())  # fmt: skip
+    shown = {r.item_id for r in review.model.rows()}
+    assert shown == ids and shown & tests  # every item of the cell, the test ones too
+
+
 def test_thumbnails_are_decoded_in_another_process(qtbot, opened, monkeypatch) -> None:
     _, review, _ = opened
     here = []

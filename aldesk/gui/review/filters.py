@@ -99,11 +99,13 @@ class FilterBar(QWidget):
             self.hold_split("test")
         self._emit()
 
-    def hold_split(self, split: str) -> None:
-        """A cell chose the split it shows; ``release_split`` puts back the one before."""
+    def hold_split(self, split: str | None) -> None:
+        """A cell chose the split it shows (None: both); ``release_split`` puts back the one
+        before."""
         if self._split_before is None:
             self._split_before = self.split.currentIndex()  # its data may be None ("both")
-        self.split.setCurrentIndex(self.split.findData(split))
+        datas = [self.split.itemData(k) for k in range(self.split.count())]
+        self.split.setCurrentIndex(datas.index(split))
 
     def release_split(self) -> None:
         """Show all items again: the split a cell chose goes back to the user's own."""

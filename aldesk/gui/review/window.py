@@ -203,7 +203,7 @@ class ReviewWindow(QMainWindow):
 
     def _show_cv_cell(self, ids: tuple[int, ...]) -> None:
         self._cv_ids = ids
-        self.filters.hold_split("pool")
+        self.filters.hold_split(None)  # the cell counts test labels too: show its every item
         self.filters.set_cell(None, None)  # refilters: the grid shows ``ids``
 
     def _clear_cells(self) -> None:
