@@ -205,6 +205,33 @@ def test_an_all_labels_cell_shows_its_test_items_too(qtbot, opened) -> None:
     assert shown == ids and shown & tests  # every item of the cell, the test ones too
 
 
+def test_mix_ups_list_the_checks_confusions_largest_first_and_a_click_shows_them(
+    qtbot, opened
+) -> None:
+    """With 40 classes the matrix showed 4 columns of mostly empty cells: which classes are
+    confused took scrolling through 1,600 of them."""
+    window, review, _ = opened
+    mixups = review.confusion.mixups
+    assert mixups.item(0).text() == "The label check has not run yet"
+    with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):
+        review.check_labels()
+    pairs = review.confusion._pairs
+    names = {c.id: c.name for c in window.store.classes()}
+    wrong = [p for p in pairs.values() if p[0] != p[1]]
+    counts = [int(mixups.item(k).text().split()[0]) for k in range(mixups.count())]
+    assert sum(counts) == len(wrong) and counts == sorted(counts, reverse=True)
+    given, predicted = mixups.item(0).data(Qt.ItemDataRole.UserRole)
+    assert wrong.count((given, predicted)) == max(map(wrong.count, wrong))  # largest first
+    assert mixups.item(0).text() == f"{counts[0]}  {names[given]} → {names[predicted]}"
+    review.confusion.setCurrentIndex(2)
+    rect = mixups.visualItemRect(mixups.item(0))
+    qtbot.mouseClick(mixups.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    shown = {r.item_id for r in review.model.rows()}
+    assert shown == {i for i, p in pairs.items() if p == (given, predicted)}
+    qtbot.mouseClick(review.clear_cell, Qt.MouseButton.LeftButton)
+    assert len(review.model.rows()) > len(shown)
+
+
 def test_thumbnails_are_decoded_in_another_process(qtbot, opened, monkeypatch) -> None:
     _, review, _ = opened
     here = []

@@ -1,13 +1,23 @@
 """Confusion matrices, a click filters the grid: the labelled test items under the current model,
-and the labelled pool under the cross-validated (out-of-sample) model of the doubtful-label check."""
+and every label under the cross-validated (out-of-sample) model of the doubtful-label check; and
+that check's mix-ups as a list, most frequent first (with many classes the matrix shows a few
+columns at a time)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QTabWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+)
 
 from aldesk.core.review_rows import ReviewRow
 from aldesk.core.store import ClassInfo
@@ -120,15 +130,20 @@ class ConfusionTabs(QTabWidget):
         self.test = ConfusionTable()
         self.pool = ConfusionTable()
         self.pool.setObjectName("review_cv_confusion")
+        self.mixups = MixUps()
         self.addTab(self.test, "Test items")
         self.addTab(self.pool, "All labels")  # a longer title was cut off in a narrow column
+        self.addTab(self.mixups, "Mix-ups")
         self.setTabToolTip(0, "Held-out test items: your label against the current model")
         self.setTabToolTip(1, "Every label, pool and test items, cross-validated: each against a "
                            "model that never saw it (the doubtful-label check, after each "
                            "retrain)")  # fmt: skip
+        self.setTabToolTip(2, "The classes the cross-validated check confuses most, "
+                           "largest first; click one to see its items")  # fmt: skip
         self._pairs: dict[int, tuple[int, int]] = {}  # item -> (given, out-of-sample class)
         self.test.cell_chosen.connect(self.cell_chosen)
         self.pool.cell_chosen.connect(self._on_pool_cell)
+        self.mixups.chosen.connect(self.cv_cell_chosen)
 
     def set_cv_pairs(self, pairs: dict[int, tuple[int, int]]) -> None:
         """The newest check's (given, predicted) class ids per labelled pool item."""
@@ -142,10 +157,51 @@ class ConfusionTabs(QTabWidget):
             if given in index and predicted in index:
                 counts[index[given]][index[predicted]] += 1
         self.pool.show_matrix(counts, classes)
+        self.mixups.show_pairs(self._pairs, classes)
 
     def _on_pool_cell(self, given: int, predicted: int) -> None:
         ids = tuple(i for i, pair in self._pairs.items() if pair == (given, predicted))
         self.cv_cell_chosen.emit(ids)
+
+
+class MixUps(QListWidget):
+    """One line per (given, predicted) pair of different classes in the cross-validated
+    check, most labels first; ``chosen(ids)`` carries a clicked line's items."""
+
+    chosen = Signal(object)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("review_mixups")
+        self._pairs: dict[int, tuple[int, int]] = {}
+        self.setWordWrap(True)  # two long names wrap in the narrow column, not cut off
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.itemClicked.connect(self._on_item)
+        self.itemActivated.connect(self._on_item)  # Enter, from the keyboard
+
+    def show_pairs(self, pairs: dict[int, tuple[int, int]], classes: Sequence[ClassInfo]) -> None:
+        """``pairs``: item id -> (given, out-of-sample class id)."""
+        names = {c.id: c.name for c in classes}
+        wrong = Counter(p for p in pairs.values() if p[0] != p[1] and set(p) <= names.keys())
+        self.clear()
+        if not wrong:
+            note = "No label is contradicted" if pairs else "The label check has not run yet"
+            self.addItem(QListWidgetItem(note))
+            self.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+            return
+        for (given, predicted), n in wrong.most_common():
+            line = QListWidgetItem(f"{n}  {names[given]} → {names[predicted]}")
+            line.setData(Qt.ItemDataRole.UserRole, (given, predicted))
+            line.setToolTip(f"{n} labeled “{names[given]}” that a model which never saw them "
+                            f"calls “{names[predicted]}”")  # fmt: skip
+            self.addItem(line)
+        self._pairs = pairs
+
+    def _on_item(self, line: QListWidgetItem) -> None:
+        pair = line.data(Qt.ItemDataRole.UserRole)
+        if pair is not None:
+            self.chosen.emit(tuple(i for i, p in self._pairs.items() if p == tuple(pair)))
 
 
 # Right blue, wrong orange (not green and pink: one shade to deuteranopes), pale to strong
