@@ -265,7 +265,7 @@ def os_message(exc: OSError) -> str:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from aldesk import commands, commands_new, commands_review, commands_train
+    from aldesk import commands, commands_new, commands_review, commands_status, commands_train
 
     if args.command is None:
         return _gui(project=None)
@@ -279,7 +279,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run(args.dir)
     handler = {
         "new": commands_new.cmd_new,
-        "status": commands.cmd_status,
+        "status": commands_status.cmd_status,
         "simulate": commands.cmd_simulate,
         "export": commands.cmd_export,
         "import-labels": commands.cmd_import_labels,

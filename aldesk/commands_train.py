@@ -49,7 +49,7 @@ def trained_session(store, what: str):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from aldesk.commands import _status_of, advice_line
+    from aldesk.commands_status import _status_of, advice_line
     from aldesk.core.session_status import accuracy_text, macro_f1_text
     from aldesk.core.store import ProjectStore
     from aldesk.core.wording import count

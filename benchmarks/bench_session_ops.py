@@ -150,7 +150,7 @@ def measure(n_answers: int, features: FeatureSet) -> dict:
         t0 = time.perf_counter()
         np.asarray(job.request.snapshot.X)  # where the model is fitted, the rows are gathered
         out["worker_gather_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-    from aldesk.commands import _read_status
+    from aldesk.commands_status import _read_status
 
     out["cli_status_ms"] = _timed(lambda: _read_status(work), reps=5)
     shutil.rmtree(work, ignore_errors=True)

@@ -197,7 +197,7 @@ def test_undo_in_the_loop_leaves_review_edits_and_imports_alone(tmp_path) -> Non
 
 def test_status_counts_without_a_session_equal_the_apps(tmp_path) -> None:
     """``aldesk status`` counts in SQL; the numbers are the ones Progress shows."""
-    from aldesk.commands import status_dict
+    from aldesk.commands_status import status_dict
 
     with _store(tmp_path) as store:
         session = Session(store)
@@ -256,7 +256,7 @@ def test_status_prints_the_labelling_pace(tmp_path, capsys) -> None:
 
 def test_status_reads_the_counts_without_a_session(tmp_path, monkeypatch) -> None:
     """``aldesk status`` neither builds a session nor replays the log in Python."""
-    from aldesk.commands import status_dict
+    from aldesk.commands_status import status_dict
 
     with _store(tmp_path) as store:
         session = Session(store)

@@ -11,7 +11,7 @@ import pytest
 from session_helpers import make_project
 from sklearn.datasets import make_classification
 
-from aldesk.commands import status_dict
+from aldesk.commands_status import status_dict
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.project import ProjectSettings
 from aldesk.core.rounds import run_round

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from aldesk.commands import status_dict
+from aldesk.commands_status import status_dict
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
 from aldesk.core.session_status import accuracy_text

@@ -1,0 +1,153 @@
+"""``aldesk status``: the numbers the app's Progress shows, read from the project without
+training or loading features; and the closing line ``train`` shares with it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from aldesk.core.wording import count
+
+
+def status_dict(project: Path) -> dict:
+    return _read_status(project)[2]
+
+
+def _read_status(project: Path):
+    """The ``Status`` the app's Progress shows, its pace figures and the JSON form of both.
+
+    Counted with SQL aggregates: no session is built, no feature is loaded. SQLite's check of
+    every page (as long as the counting at 100,000 items) runs beside it on a thread, as the
+    app runs it on a worker; a damaged project is reported in the check's words, never counted.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aldesk.core.opening import check_pages_of
+    from aldesk.core.store import DB_NAME, ProjectStore
+
+    # a reader: works while the app has the project open, and on a read-only disk
+    with (
+        ProjectStore.open(
+            project, readonly="aldesk status only reads it", deep_check=False
+        ) as store,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        checked = pool.submit(check_pages_of, store.path / DB_NAME)
+        try:
+            found = _status_of(store)
+        finally:
+            checked.result()  # raises ProjectDamaged, also over what the counting met
+        return found
+
+
+def _status_of(store) -> tuple:
+    from aldesk.core.log_status import left_to_ask, read_pace, read_status
+    from aldesk.core.project import ProjectSettings
+
+    st = read_status(store)
+    pace = read_pace(store, st.n_pool)
+    projection = pace.projection
+    unanswered, discarded = left_to_ask(store)
+    settings = ProjectSettings.from_store(store)
+    # past the budget only the test items the target rule still wants are asked ("finished"
+    # beside "left_to_ask: 510" read as a contradiction)
+    left = _tests_wanted(st, settings) if _budget_spent(st) else unanswered
+    adaptive = settings.scenario == "stream" and settings.stream_threshold is None
+    chosen = {k: getattr(settings, k) for k in ("scenario", "strategy", "representation",
+              "model", "batch", "budget", "target_accuracy")}  # fmt: skip
+    return st, pace, {
+        "project": os.path.abspath(store.path), "kind": store.kind, "pool": str(store.pool_root),
+        "settings": chosen,
+        "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
+        "labeled": st.n_labeled, "labeled_on_missing_or_unreadable": st.n_labeled_away,
+        "labels_since_latest_model": st.labels_since_model if st.round else None,
+        # of "items" and "labeled": the learner's blends (synthesis scenario), not files
+        "synthesized": st.n_synth, "synthesized_labeled": st.n_synth_labeled,
+        "per_class": st.per_class,
+        "test_labeled": st.n_test_labeled, "test_items": st.n_test,
+        "unreadable": st.n_unreadable, "rounds": st.round,
+        "accuracy": st.accuracy, "accuracy_test_items": st.accuracy_n,
+        "accuracy_interval": st.accuracy_ci, "macro_f1": st.macro_f1,
+        "stop": bool(st.advice and st.advice.stop),
+        "advice": st.advice.reason if st.advice else None,
+        "labels_per_hour": pace.overall_rate, "seconds_spent": pace.overall_seconds,
+        "labels_to_target": projection.needed if projection else None,
+        "projection": projection.text if projection else None,
+        "scenario": settings.scenario,
+        "left_to_ask": left, "unanswered": unanswered, "discarded": discarded,
+        # the share of arrivals an adaptive stream threshold asks (None: a fixed threshold)
+        "stream_share": settings.stream_budget if adaptive else None,
+        # what a script polling for the end reads: nothing more will be asked (the advice's
+        # "stop" is only the stopping rules', and said "keep going" on an ended stream)
+        "finished": left == 0,
+    }  # fmt: skip
+
+
+def _budget_spent(st) -> bool:
+    return st.budget is not None and st.n_labeled >= st.budget
+
+
+def _tests_wanted(st, settings) -> int:
+    """Test items still asked past the budget: the target rule's test labels lacking."""
+    from aldesk.core.stopping import trusted_test_items
+
+    if settings.target_accuracy is None:
+        return 0
+    return max(0, min(trusted_test_items(settings.test_size), st.n_test) - st.n_test_labeled)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from aldesk.core.pace import IDLE_GAP, duration_text
+    from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text
+    from aldesk.core.stream_status import discard_reason
+
+    st, pace, s = _read_status(args.project)
+    if args.json:
+        print(json.dumps(s, indent=2))
+        return 0
+    print(f"{s['project']}  ({s['kind']} project; pool {s['pool']}"
+          f"{'' if s['pool_found'] else ' — FOLDER NOT FOUND'})")  # fmt: skip
+    print("settings: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in s["settings"].items()
+                                   if v is not None))  # fmt: skip
+    print(f"labeled {labeled_text(st)}; test items labeled {s['test_labeled']} of "
+          f"{s['test_items']}; missing or unreadable {s['unreadable']}")  # fmt: skip
+    print("per class (pool + test):")
+    width = max((len(name) for name in s["per_class"]), default=0)  # a long name kept the
+    for name, n in s["per_class"].items():  # counts in a column no longer
+        print(f"  {name:<{max(20, width)}} {n}")
+    print(f"rounds {s['rounds']}; test accuracy {accuracy_text(st)}; "
+          f"macro-F1 {macro_f1_text(st)}")  # fmt: skip
+    if not s["rounds"] and st.n_test_labeled:
+        print("  aldesk train (or opening the project) trains a model and measures it")
+    # test labels since count apart: Progress's "but for the last N labels" counts the pool's
+    tests = st.n_test_labeled - st.accuracy_n if st.accuracy is not None else 0
+    since = [count(n, what) for n, what in ((st.labels_since_model, "label"),
+                                            (tests, "test label")) if n > 0]  # fmt: skip
+    if since:
+        print(f"  the latest model predates {' and '.join(since)} (given or imported since): "
+              "opening the project, or aldesk train, retrains and measures it again")  # fmt: skip
+    rate = pace.overall_rate
+    print(f"pace {'–' if rate is None else f'{rate:.0f} labels/h'}; time spent "
+          f"{duration_text(pace.overall_seconds)} (pauses over {IDLE_GAP / 60:.0f} min left out)")  # fmt: skip
+    if s["projection"]:
+        print(f"to the target accuracy: {s['projection']}")
+    if s["scenario"] == "stream":
+        why = discard_reason(s["stream_share"] is not None, s["stream_share"])
+        print(f"stream: {s['discarded']} discarded ({why}), {s['left_to_ask']} waiting")
+    line = advice_line(st, s)
+    if line:
+        print(line)
+    return 0
+
+
+def advice_line(st, s: dict) -> str | None:
+    """The closing line of ``status`` and ``train``: nothing left to ask, or the stopping advice."""
+    if s["left_to_ask"] == 0 and not _budget_spent(st) and not s["stop"]:
+        why = ("the stream has ended (every arrival seen)" if s["scenario"] == "stream"
+               else "every readable item is labeled, skipped or marked can't label")  # fmt: skip
+        return f"nothing left to ask: {why}"
+    if s["advice"]:
+        return ("STOP: " if s["stop"] else "keep going: ") + s["advice"]
+    return None
