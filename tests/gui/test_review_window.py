@@ -83,6 +83,27 @@ def test_a_class_key_in_the_grid_relabels_the_selection(qtbot, opened) -> None:
     assert item_id not in {r.item_id for r in review.model.rows()}  # no longer "not yet seen"
 
 
+def test_the_keyboards_place_in_the_grid_survives_a_relabel_and_an_undo(qtbot, opened) -> None:
+    """Arrowed down 30 rows, a class key relabeled the item; the grid was rebuilt without a current
+    item, so the next arrow went to the first row and the next key relabeled an item never
+    chosen."""
+    window, review, _ = opened
+    review.view.setFocus()
+    for _ in range(30):
+        qtbot.keyClick(review.view, Qt.Key.Key_Down)
+    place = review.view.currentIndex().row()
+    mine = review.model.rows()[place].item_id
+    following = review.model.rows()[place + 1].item_id
+    qtbot.keyClick(review.view, Qt.Key.Key_4)
+    assert window.store.labels()[mine] == class_id(review, "4")
+    assert review.view.currentIndex().data(ItemIdRole) == mine  # still where the keyboard was
+    qtbot.keyClick(review.view, Qt.Key.Key_Right)
+    assert review.selected_ids() == [following]
+    qtbot.keyClick(review.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert review.view.currentIndex().data(ItemIdRole) == following
+    assert review.label_in_main()  # "Click an item first" while one was shown selected
+
+
 def test_suspicious_filter_lists_the_planted_labels_first(qtbot, opened) -> None:
     _, review, planted = opened
     with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):

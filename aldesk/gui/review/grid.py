@@ -54,3 +54,29 @@ def visible_rows(view: QListView) -> range:
         first = first_index.row() - 1 if first_index.isValid() else 0
         stop = last_index.row() + 2 if last_index.isValid() else n
     return range(max(0, first), min(n, stop))
+
+
+def grid_place(view: QListView) -> tuple[set[int], int | None]:
+    """The selected item ids and the keyboard's current item id, to keep over a rebuild."""
+    from aldesk.gui.review.model import ItemIdRole
+
+    index = view.currentIndex()
+    chosen = {int(i.data(ItemIdRole)) for i in view.selectionModel().selectedIndexes()}
+    return chosen, (int(index.data(ItemIdRole)) if index.isValid() else None)
+
+
+def restore_place(view: QListView, place: tuple[set[int], int | None]) -> None:
+    """Select ``place``'s items again and put the keyboard's current item back (a rebuilt
+    grid had none: the next arrow key went to the first row, the next class key relabeled
+    an item never chosen)."""
+    from aldesk.gui.review.model import ItemIdRole
+
+    chosen, current = place
+    model, selection = view.model(), view.selectionModel()
+    for k in range(model.rowCount()):
+        index = model.index(k, 0)
+        item_id = index.data(ItemIdRole)
+        if item_id in chosen:
+            selection.select(index, selection.SelectionFlag.Select)
+        if item_id == current:
+            selection.setCurrentIndex(index, selection.SelectionFlag.NoUpdate)

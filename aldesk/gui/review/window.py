@@ -32,7 +32,7 @@ from aldesk.gui.guard import guarded
 from aldesk.gui.panels.wrap_layout import WrapLayout, kept_together
 from aldesk.gui.review.accept import AcceptBar
 from aldesk.gui.review.filters import FilterBar
-from aldesk.gui.review.grid import setup_view
+from aldesk.gui.review.grid import grid_place, restore_place, setup_view
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
 from aldesk.gui.review.side import SidePanel, describe_check
 from aldesk.gui.review.suspicion import SuspicionLane
@@ -151,6 +151,7 @@ class ReviewWindow(QMainWindow):
     def refresh(self) -> None:
         """Rebuild the rows from the store and the model in memory (keeps the selection)."""
         self._refresh_timer.stop()
+        place = grid_place(self.view)  # before set_classes, which resets the model
         classes = self.store.classes()
         self._items = {it.id: it for it in self.store.items()}
         self.model.set_classes(classes)
@@ -159,9 +160,8 @@ class ReviewWindow(QMainWindow):
         rows = build_rows(self._items.values(), self.store.answers(),
                           self.store.class_resolver(), self._proba(), [c.id for c in classes])  # fmt: skip
         rows = [self._with_suspicion(r) for r in rows]
-        chosen = set(self.selected_ids())
         self.model.set_rows(rows)
-        self._select(chosen)
+        restore_place(self.view, place)
         self.confusion.show_counts(rows, classes)
         self.tally.show_answers(self.store.answers())
         self._update_count()
@@ -193,9 +193,9 @@ class ReviewWindow(QMainWindow):
             self._refresh_timer.start()
 
     def _on_filter(self, f, sort: str) -> None:
-        chosen = set(self.selected_ids())
+        place = grid_place(self.view)
         self.model.set_filter(replace(f, ids=self._ids_to_show()), sort)
-        self._select(chosen)
+        restore_place(self.view, place)
 
     def _show_test_cell(self, given: int, predicted: int) -> None:
         self._cv_ids = None
@@ -238,13 +238,6 @@ class ReviewWindow(QMainWindow):
     def selected_ids(self) -> list[int]:
         indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())
         return [int(i.data(ItemIdRole)) for i in indexes]
-
-    def _select(self, item_ids: set[int]) -> None:
-        selection = self.view.selectionModel()
-        flag = selection.SelectionFlag.Select
-        for k, row in enumerate(self.model.rows()):
-            if row.item_id in item_ids:
-                selection.select(self.model.index(k), flag)
 
     def label_in_main(self, item_id: int | None = None) -> bool:
         """Show ``item_id`` (default: the current grid item) in the labeling window, raised,
