@@ -182,6 +182,12 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _empty_file_identity(relpath: str) -> str:
+    """An empty file's identity, from its path: every empty file has the same content hash,
+    so all but one were "copies" of the first, and listed nowhere as unreadable."""
+    return hashlib.sha256(b"empty file\0" + relpath.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def _probe_error(path: Path, kind: str) -> str | None:
     try:
         media.probe(path, kind)
@@ -198,7 +204,7 @@ def _examine(root: Path, found: Found) -> FileEntry:
         return FileEntry(found.relpath, found.kind, found.size, found.mtime_ns, None, found.error)
     path = root / found.relpath
     try:
-        digest = _hash_file(path)
+        digest = _empty_file_identity(found.relpath) if found.size == 0 else _hash_file(path)
     except OSError as exc:
         return FileEntry(
             found.relpath, found.kind, found.size, found.mtime_ns, None, read_error(exc)

@@ -116,6 +116,20 @@ def test_sync_stores_unreadable_items_and_duplicate_paths(
     assert store.item_paths(dup.id) == []
 
 
+def test_every_empty_file_is_an_unreadable_item_of_its_own(
+    images: Path, store: ProjectStore
+) -> None:
+    """Two zero-byte files had one content hash: the second was a "copy" of the first and
+    was listed nowhere, not even among the unreadable items."""
+    for name in ("empty.png", "sub/IMG_5200.png", "sub/deeper/blank.png"):
+        (images / name).write_bytes(b"")
+    pool_sync.sync_pool(store)
+    items = by_path(store)
+    empties = [items[name] for name in ("empty.png", "sub/IMG_5200.png", "sub/deeper/blank.png")]
+    assert all(it.status == "unreadable" for it in empties)
+    assert len({it.id for it in empties}) == 3
+
+
 def test_sync_unchanged_pool_writes_nothing(images: Path, store: ProjectStore, monkeypatch) -> None:
     pool_sync.sync_pool(store)
     writes: list[str] = []
