@@ -96,6 +96,8 @@ def _refresh(item: Item, group: list[FileEntry], known_paths: list[str], plan: S
         "reason": reason,
     }
     changes = {k: v for k, v in wanted.items() if getattr(item, k) != v}
+    if "relpath" in changes:  # a move states what the file is: the plan's copy of the item
+        changes.update(status=status, reason=reason)  # may predate the viewer's "gone" flag
     if changes:
         plan.updates.append((item.id, changes))
     # item_paths lists every path of duplicated content, and is empty for a single path.

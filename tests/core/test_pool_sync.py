@@ -62,6 +62,23 @@ def test_sync_moved_file_keeps_its_label(images: Path, store: ProjectStore) -> N
     assert len(store.items()) == 3
 
 
+def test_a_file_flagged_gone_while_its_move_was_being_planned_is_found_again(
+    images: Path, store: ProjectStore
+) -> None:
+    """On reopening, the item on screen was shown at its old path (its folder renamed), the
+    viewer flagged it missing, and the rescan, planned from the items as they were before,
+    moved it without clearing the flag: a good file stayed "gone" for the whole session."""
+    pool_sync.sync_pool(store)
+    item = by_path(store)["a.png"]
+    (images / "a.png").rename(images / "sub" / "moved.png")
+    before = store.items()  # the rescan's copy, taken off the store's thread
+    plan = pool_sync.plan_scan(before, store.all_item_paths(), pool.scan(images))
+    store.update_item(item.id, status="missing", reason="The file is gone.")  # the viewer
+    pool_sync.apply_plan(store, plan)
+    moved = store.item(item.id)
+    assert (moved.relpath, moved.status, moved.reason) == ("sub/moved.png", "ok", None)
+
+
 def test_sync_marks_missing_and_restores_reappearing_files(
     images: Path, store: ProjectStore, tmp_path: Path
 ) -> None:
