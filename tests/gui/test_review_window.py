@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from review_setup import class_id
 from windows import open_window
@@ -266,3 +267,43 @@ def test_thumbnails_are_decoded_in_another_process(qtbot, opened, monkeypatch) -
     assert review.loader._process_pool.submit(process_id).result() != os.getpid()
     icon = review.model.data(review.model.index(0), Qt.ItemDataRole.DecorationRole)
     assert icon.cacheKey() == review.loader.pixmap(first).cacheKey()
+
+
+DECODER_OF_A_VANISHING_APP = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication
+from aldesk.core.media.thumbnail import process_id
+from aldesk.gui.review.thumbnails import ThumbnailLoader
+app = QApplication([])
+loader = ThumbnailLoader(in_process=True)
+loader._submit(sys.argv[1]).result(timeout=60)  # the decode process is up
+print("decoder", loader._process_pool.submit(process_id).result(), flush=True)
+os._exit(0)  # killed or crashed: the decode process is never shut down
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="Linux pidfds")
+def test_the_thumbnail_decoder_ends_when_the_app_is_gone(tmp_path) -> None:
+    """Killed with the review window open, the app left its decode process (and the fork
+    server it holds open) running for ever."""
+    import contextlib
+    import signal
+    import subprocess
+    import sys
+
+    from PIL import Image
+    from process_waits import wait_gone
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    out = tmp_path / "out.txt"  # not a pipe: a process left behind would hold it open
+    with out.open("w") as f:
+        done = subprocess.run([sys.executable, "-c", DECODER_OF_A_VANISHING_APP,
+                               str(tmp_path / "a.png")], stdout=f, stderr=f, timeout=120)  # fmt: skip
+    assert done.returncode == 0, out.read_text()[-500:]
+    pid = int(out.read_text().split("decoder ")[1].split()[0])
+    try:
+        assert wait_gone(pid, 60), "the decode process outlived the app"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

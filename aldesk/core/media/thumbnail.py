@@ -52,10 +52,16 @@ def thumbnail_pixels(path: str, side: int) -> ThumbnailPixels:
     return ThumbnailPixels(img.width, img.height, alpha, data)
 
 
-def lower_priority() -> None:
-    """Decode-process initializer: run below the GUI (a no-op where ``os.nice`` is missing)."""
+def init_decoder(app_alive=None) -> None:
+    """Decode-process initializer: run below the GUI (a no-op where ``os.nice`` is missing),
+    and end with the app however it ends (``app_alive``: the app's liveness pipe; killed with
+    the review window open, the app had left this process and its fork server running)."""
     with contextlib.suppress(AttributeError, OSError):
         os.nice(NICENESS)
+    if app_alive is not None:
+        from aldesk.core.features.processes import exit_when_closed
+
+        exit_when_closed(app_alive)
 
 
 def process_id() -> int:

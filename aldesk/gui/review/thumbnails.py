@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QRunnable, QSize, QThreadPool, QTimer, Signa
 from PySide6.QtGui import QImage, QPixmap
 
 from aldesk.core.errors import MediaError
-from aldesk.core.media.thumbnail import ThumbnailPixels, lower_priority, thumbnail_pixels
+from aldesk.core.media.thumbnail import ThumbnailPixels, init_decoder, thumbnail_pixels
 
 THUMB_SIDE = 96
 MAX_PENDING = 256  # about four screens of cells
@@ -132,10 +132,12 @@ class ThumbnailLoader(QObject):
             return None
         try:
             if self._process_pool is None:
-                from aldesk.core.features.processes import pool_context, start_worker_server
+                from aldesk.core.features import processes
 
-                start_worker_server("image")  # warm workers forked from a server with Pillow
-                self._process_pool = ProcessPoolExecutor(1, pool_context(), lower_priority)
+                processes.start_worker_server("image")  # warm workers forked from Pillow's
+                self._process_pool = ProcessPoolExecutor(
+                    1, processes.pool_context(), init_decoder, (processes.app_alive_reader(),)
+                )
             return self._process_pool.submit(self.work, str(path), self.side)
         except (BrokenProcessPool, OSError, RuntimeError):
             self._stop_process()
