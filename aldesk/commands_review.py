@@ -39,7 +39,7 @@ def suspicious_report(project: Path, top: int | None = None) -> dict:
     from aldesk.core.pool import shown_path
     from aldesk.core.project import compute_representation
     from aldesk.core.review import find_suspicious
-    from aldesk.core.review_project import project_request
+    from aldesk.core.review_project import doubt_caveat, project_request
     from aldesk.core.store import ProjectStore
 
     with ProjectStore.open(project, readonly="aldesk suspicious only reads it") as store:
@@ -62,6 +62,7 @@ def suspicious_report(project: Path, top: int | None = None) -> dict:
         "suspects": len(result.suspects),
         "agreeing": result.agreeing,
         "too_weak": result.too_weak,
+        "caveat": doubt_caveat(result) or None,
         "items": rows,
     }
 
@@ -84,4 +85,6 @@ def cmd_suspicious(args: argparse.Namespace) -> int:
     print(f"{report['suspects']} of {report['labels_checked']} labels contradicted by a "
           f"{report['folds']}-fold cross-validated model; confident learning estimates "
           f"{report['estimated_wrong']} are wrong.", file=sys.stderr)  # fmt: skip
+    if report["caveat"]:
+        print(report["caveat"], file=sys.stderr)
     return 0

@@ -196,3 +196,23 @@ def test_classes_the_model_has_not_learned_are_not_doubted() -> None:
     planted = find_suspicious(_request(X2.astype(np.float32), wrong))
     assert planted.unlearned == 0 and 100 in {s.item_id for s in planted.suspects}
     assert planted.estimated_errors <= len(planted.suspects)
+
+
+def test_a_young_models_contradictions_come_with_a_caveat() -> None:
+    """131 correct labels, 25 "estimated wrong": a model that errs on a fifth of the labels
+    it never saw is mostly making its own mistakes, and the summary now says so."""
+    from aldesk.core.review_project import TRUSTED_AGREEMENT, doubt_caveat
+
+    X, y = make_classification(
+        n_samples=130, n_features=20, n_informative=4, n_classes=3, n_clusters_per_class=1,
+        class_sep=0.9, flip_y=0, random_state=1,
+    )  # fmt: skip
+    young = find_suspicious(_request(X.astype(np.float32), y))  # every label is right
+    agreement = young.agreeing / young.judged.sum()
+    assert 0.5 <= agreement < TRUSTED_AGREEMENT and young.suspects
+    assert doubt_caveat(young).startswith(f"A model that never saw each label agrees with "
+                                          f"only {agreement:.0%} of them")  # fmt: skip
+    X, _, given, _ = _planted()  # a model that learns the classes, 5 % of labels flipped
+    trained = find_suspicious(_request(X, given))
+    assert trained.agreeing >= TRUSTED_AGREEMENT * trained.judged.sum()
+    assert doubt_caveat(trained) == ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from aldesk.core.review_project import doubt_caveat
 from aldesk.core.wording import count
 from aldesk.gui.review.accept import ConfirmTally
 from aldesk.gui.review.confusion import ConfusionTabs
@@ -69,6 +70,7 @@ def describe_check(result, space) -> str:
             "check means more once each class has more labels. " + others
         )
     sure = sum(s.confident for s in result.suspects)
+    caveat = doubt_caveat(result)
     unlearned = getattr(result, "unlearned", 0)
     skipped = (
         f"The labels of {count(unlearned, 'class', 'classes')} are not doubted yet: fewer than 5 labels, "
@@ -79,6 +81,7 @@ def describe_check(result, space) -> str:
     return (
         f"Checked {int(result.judged.sum())} labels ({result.folds}-fold cross-validation): "
         f"the model contradicts {len(result.suspects)}, {sure} of them confidently; "
-        f"confident learning estimates about {result.estimated_errors} are wrong. {skipped}"
-        "Tick “Suspicious only” to go through them, most doubtful first. " + others
+        f"confident learning estimates about {result.estimated_errors} are wrong. "
+        f"{caveat + ' ' if caveat else ''}{skipped}Tick “Suspicious only” to go through them, most doubtful first. "
+        + others
     )
