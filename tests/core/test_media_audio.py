@@ -182,9 +182,9 @@ def test_overview_of_a_short_clip_equals_the_whole_clip_analysis(tmp_path):
     mono = x.mean(axis=1)
     assert ov.exact and ov.channels == 2 and ov.frames == x.shape[0]
     np.testing.assert_allclose(ov.mel_db, spectra.log_mel_spectrogram(mono, 16000, 64), atol=1e-3)
-    mins, maxs = spectra.waveform_envelope(mono, 512)
-    np.testing.assert_array_equal(ov.mins, mins)
-    np.testing.assert_array_equal(ov.maxs, maxs)
+    # the envelope spans every channel's samples
+    np.testing.assert_array_equal(ov.mins, spectra.waveform_envelope(x.min(axis=1), 512)[0])
+    np.testing.assert_array_equal(ov.maxs, spectra.waveform_envelope(x.max(axis=1), 512)[1])
 
 
 def _silent_flac(path: Path, rate: int, seconds: int) -> Path:
@@ -287,10 +287,11 @@ def test_frequency_axis_positions_follow_the_mel_bands():
     assert format_hz(1500) == "1.5 kHz" and format_hz(50) == "50 Hz"
 
 
-@pytest.mark.parametrize(("samplerate", "top"), [(96000, 30000), (8000, 3000)])
+@pytest.mark.parametrize(("samplerate", "top"), [(96000, 30000), (8000, 3000), (44100, 15000)])
 def test_the_top_of_a_spectrogram_has_a_label_too(samplerate, top):
     """A 96 kHz clip's axis stopped at 20 kHz: its ultrasonic calls (20-48 kHz, the reason to
-    record at 96 kHz) had no scale; an 8 kHz clip's stopped at 2 of its 4 kHz."""
+    record at 96 kHz) had no scale; an 8 kHz clip's stopped at 2 of its 4 kHz, and a 44.1 kHz
+    clip's at 10 of its 22 kHz."""
     from aldesk.core.media.overview import frequency_ticks
 
     ticks = frequency_ticks(samplerate, 64, height=250)
@@ -298,3 +299,36 @@ def test_the_top_of_a_spectrogram_has_a_label_too(samplerate, top):
     fracs = [f for _, f in ticks]
     assert all(a - b >= 16 / 250 for a, b in zip(fracs, fracs[1:], strict=False))
     assert fracs[0] <= 1 - 8 / 250  # clear of the top edge
+
+
+def _stereo(tmp_path: Path, left: np.ndarray, right: np.ndarray, name: str) -> Path:
+    sf.write(tmp_path / name, np.stack([left, right], axis=1).astype(np.float32), 16000,
+             subtype="FLOAT")  # fmt: skip
+    return tmp_path / name
+
+
+def test_channels_in_reverse_phase_are_heard_not_cancelled(tmp_path):
+    """The right channel the left one inverted: the channel mean was silence, so the viewer
+    read -96 dBFS over a black spectrogram and the model called a strings clip brass."""
+    from aldesk.core.media.overview import audio_overview
+
+    t = np.arange(16000) / 16000
+    tone = 0.9 * np.sin(2 * np.pi * 440 * t)
+    path = _stereo(tmp_path, tone, -tone, "antiphase.wav")
+    x = media.load_audio(path)
+    assert abs(float(np.abs(x[1000:-1000]).max()) - 0.9) < 0.02  # the left channel, not 0
+    ov = audio_overview(path)
+    assert ov.maxs.max() > 0.85 and ov.mins.min() < -0.85
+    assert ov.mel_db.max() - ov.mel_db.min() > 40  # a tone, not a flat black picture
+    together = media.load_audio(_stereo(tmp_path, tone, tone * 0.5, "inphase.wav"))
+    assert abs(float(np.abs(together[1000:-1000]).max()) - 0.675) < 0.02  # still the mean
+
+
+def test_one_clipped_channel_shows_at_full_scale(tmp_path):
+    """Left clipped, right silent: the mean peaked at -6 dBFS, and "(clipped?)" never showed."""
+    from aldesk.core.media.overview import audio_overview
+
+    t = np.arange(16000) / 16000
+    left = np.clip(1.5 * np.sin(2 * np.pi * 220 * t), -1.0, 1.0)
+    ov = audio_overview(_stereo(tmp_path, left, np.zeros_like(left), "left.wav"))
+    assert ov.maxs.max() >= 0.999 and ov.mins.min() <= -0.999

@@ -59,3 +59,20 @@ def test_an_audio_list_draws_mini_waveforms_plays_and_relabels(
     assert {ev.action for ev in store.answers().values()} == {"skip"}
     assert len(store.answers()) == len(truth)
     window.close()
+
+
+def test_a_quiet_clips_mini_waveform_is_drawn_small(qtbot) -> None:
+    """A -61 dBFS clip was drawn as tall as a loud one; the viewer lifts a clip by 40 dB at
+    most, and the list now does too."""
+    import numpy as np
+
+    from aldesk.gui.review.waveforms import WAVE_SIZE, draw_waveform
+
+    def drawn_rows(peak: float) -> int:
+        high = np.full(400, peak, dtype=np.float32)
+        image = draw_waveform(-high, high)
+        return sum(any(image.pixelColor(x, y).alpha() for x in range(WAVE_SIZE.width()))
+                   for y in range(WAVE_SIZE.height()))  # fmt: skip
+
+    loud, quiet = drawn_rows(0.5), drawn_rows(10 ** (-61 / 20))
+    assert loud == WAVE_SIZE.height() and quiet <= 0.15 * loud  # 9 % of full scale

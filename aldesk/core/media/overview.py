@@ -23,7 +23,7 @@ import numpy as np
 import soundfile as sf
 
 from aldesk.core.errors import MediaError
-from aldesk.core.media.audio import MAX_SAMPLE, _open, _reason
+from aldesk.core.media.audio import MAX_SAMPLE, _mono, _open, _reason
 from aldesk.core.media.spectra import mel_filterbank
 
 BLOCK_FRAMES = 65536
@@ -32,8 +32,8 @@ _FRAMES_PER_FFT = 256  # STFT windows transformed together: (256, n_fft) float32
 _TOP_DB = 80.0
 _TICK_HZ = (50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
 # between the highest of those and Nyquist, where there is room: 20-48 kHz of a 96 kHz clip
-# (its ultrasonic calls) and 2-4 kHz of an 8 kHz one had no label at all
-_TOP_TICK_HZ = (3000, 4000, 6000, 8000, 30000, 40000, 60000, 80000)
+# (its ultrasonic calls), 2-4 kHz of an 8 kHz one and 10-22 kHz of a 44.1 kHz one had none
+_TOP_TICK_HZ = (3000, 4000, 6000, 8000, 15000, 30000, 40000, 60000, 80000)
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class AudioOverview:
 
     Attributes:
         samplerate, channels, frames: from the file (frames as decoded).
-        mins, maxs: float32 envelope of the channel mean, at most ``n_bins`` long.
+        mins, maxs: float32 envelope over every channel, at most ``n_bins`` long (one
+            channel clipped or two in reverse phase show as they are).
         mel_db: float32 ``(n_mels, columns)``, dB floored 80 dB under the maximum; band 0 is
             the lowest frequency.
         exact: one column per STFT hop (short clips); False for a block-wise overview.
@@ -93,10 +94,10 @@ def audio_overview(
             for block in f.blocks(BLOCK_FRAMES, frames=total, dtype="float32", always_2d=True):
                 if should_stop is not None and should_stop():
                     return None
-                mono = _finite_mono(block)
-                envelope.add(start, mono)
-                spectrum.add(mono)
-                start += len(mono)
+                block = _finite(block)
+                envelope.add_channels(start, block)
+                spectrum.add(_mono(block))
+                start += len(block)
         except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
             raise MediaError(_reason(exc), str(path)) from exc
     if start == 0:
@@ -121,9 +122,9 @@ def audio_envelope(
         envelope, start = _Envelope(total, n_bins), 0
         try:
             for block in f.blocks(BLOCK_FRAMES, frames=total, dtype="float32", always_2d=True):
-                mono = _finite_mono(block)
-                envelope.add(start, mono)
-                start += len(mono)
+                block = _finite(block)
+                envelope.add_channels(start, block)
+                start += len(block)
         except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
             raise MediaError(_reason(exc), str(path)) from exc
     if start == 0:
@@ -132,19 +133,17 @@ def audio_envelope(
     return mins, maxs, start / sr
 
 
-def _finite_mono(block: np.ndarray) -> np.ndarray:
-    """Channel mean of a (frames, channels) block; NaN and ±Inf (float files) drawn as 0, and
-    samples beyond ±MAX_SAMPLE (garbage, which the features refuse) drawn at it: a damaged
-    float file can hold 3e38, whose spectrum power overflows float32 and would paint the whole
+def _finite(block: np.ndarray) -> np.ndarray:
+    """A (frames, channels) block with NaN and ±Inf (float files) drawn as 0, and samples
+    beyond ±MAX_SAMPLE (garbage, which the features refuse) drawn at it: a damaged float file
+    can hold 3e38, whose spectrum power overflows float32 and would paint the whole
     spectrogram one colour."""
-    mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
-    if not np.isfinite(mono).all():
-        mono = np.where(np.isfinite(mono), mono, np.float32(0.0))
-    mono = np.ascontiguousarray(mono, dtype=np.float32)
-    peak = float(np.abs(mono).max()) if mono.size else 0.0
-    if peak > MAX_SAMPLE:
-        np.clip(mono, -MAX_SAMPLE, MAX_SAMPLE, out=mono)
-    return mono
+    if not np.isfinite(block).all():
+        block = np.where(np.isfinite(block), block, np.float32(0.0))
+    block = np.asarray(block, dtype=np.float32)
+    if block.size and float(np.abs(block).max()) > MAX_SAMPLE:
+        block = np.clip(block, -MAX_SAMPLE, MAX_SAMPLE)
+    return block
 
 
 class _Envelope:
@@ -156,14 +155,21 @@ class _Envelope:
         self._mins = np.full(n, np.inf, dtype=np.float32)
         self._maxs = np.full(n, -np.inf, dtype=np.float32)
 
-    def add(self, start: int, x: np.ndarray) -> None:
-        if x.size == 0:
+    def add_channels(self, start: int, block: np.ndarray) -> None:
+        """Fold in a (frames, channels) block: each bin spans every channel's samples."""
+        if block.shape[1] == 1:
+            self.add(start, block[:, 0], block[:, 0])
+        else:
+            self.add(start, block.min(axis=1), block.max(axis=1))
+
+    def add(self, start: int, low: np.ndarray, high: np.ndarray) -> None:
+        if low.size == 0:
             return
         last = len(self._mins) - 1
         b0 = min(int(np.searchsorted(self._edges, start, "right")) - 1, last)
-        b1 = min(int(np.searchsorted(self._edges, start + x.size - 1, "right")) - 1, last)
+        b1 = min(int(np.searchsorted(self._edges, start + low.size - 1, "right")) - 1, last)
         local = np.maximum(self._edges[b0 : b1 + 1], start) - start
-        lo, hi = np.minimum.reduceat(x, local), np.maximum.reduceat(x, local)
+        lo, hi = np.minimum.reduceat(low, local), np.maximum.reduceat(high, local)
         np.minimum(self._mins[b0 : b1 + 1], lo, out=self._mins[b0 : b1 + 1])
         np.maximum(self._maxs[b0 : b1 + 1], hi, out=self._maxs[b0 : b1 + 1])
 

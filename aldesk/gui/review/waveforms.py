@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
 from aldesk.core.media.overview import audio_envelope
 from aldesk.gui.review.thumbnails import ThumbnailLoader
+from aldesk.gui.viewers.audio_clip import QUIET_PEAK
 from aldesk.gui.viewers.playback import ClipPlayer
 
 WAVE_SIZE = QSize(160, 36)
@@ -25,7 +26,7 @@ WAVE_COLOUR = "#3b6ea8"
 
 def draw_waveform(mins: np.ndarray, maxs: np.ndarray, size: QSize = WAVE_SIZE) -> QImage:
     """The envelope as a ``size`` picture: one vertical line per column, scaled to the peak
-    (a quiet clip still shows its shape)."""
+    (a quiet clip still shows its shape) but by MAX_GAIN_DB at most."""
     w, h = size.width(), size.height()
     image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QColor(0, 0, 0, 0))  # the list's own background shows, light or dark theme
@@ -33,7 +34,9 @@ def draw_waveform(mins: np.ndarray, maxs: np.ndarray, size: QSize = WAVE_SIZE) -
     if n == 0:
         return image
     cols = np.minimum((np.arange(w) * n) // w, n - 1)  # the bin under each pixel column
-    peak = max(float(np.max(np.abs(maxs))), float(np.max(np.abs(mins))), 1e-6)
+    # at most MAX_GAIN_DB louder than it is, as in the viewer: a -61 dBFS clip (or a
+    # cancelled one's rounding residue) was drawn as tall as a loud one
+    peak = max(float(np.max(np.abs(maxs))), float(np.max(np.abs(mins))), QUIET_PEAK)
     mid = (h - 1) / 2
     top = np.round(mid - maxs[cols] / peak * mid).astype(int)
     bottom = np.round(mid - mins[cols] / peak * mid).astype(int)
