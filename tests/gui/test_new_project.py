@@ -315,3 +315,49 @@ def test_the_dialog_fits_the_screen_and_cuts_nothing_off(dialog, qtbot) -> None:
     assert len(columns) == 2
     for area in columns:
         qtbot.waitUntil(lambda a=area: a.widget().width() <= a.viewport().width())
+
+
+def test_enter_creates_the_project_after_tab_has_passed_over_cancel(qtbot, dialog, pool, tmp_path):
+    """Create project was made the default before the button box was in the dialog, so Qt
+    never knew it as the dialog's own: once Tab had passed over Cancel, Cancel stayed the
+    default and Enter threw away everything typed."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    _choose_folder(qtbot, dialog, pool)
+    dialog.set_location(tmp_path)
+    dialog.set_project_name("run1")
+    _type_classes(qtbot, dialog, "cat, dog")
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    cancel = dialog._buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    cancel.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(cancel.hasFocus)
+    name = dialog._name
+    name.setFocus(Qt.FocusReason.TabFocusReason)  # Tab on, past Cancel, round to a field
+    qtbot.waitUntil(name.hasFocus)
+    assert dialog.create_button().isDefault() and not cancel.isDefault()
+    with qtbot.waitSignal(dialog.accepted, timeout=TIMEOUT_MS):
+        qtbot.keyClick(name, Qt.Key.Key_Return)
+
+
+def test_the_keyboard_leaves_the_class_table_and_cannot_overwrite_a_name(qtbot, dialog):
+    """Once the table had rows, Tab and Shift+Tab only cycled its cells, and Space then Enter
+    replaced "cat" with a space."""
+    _type_classes(qtbot, dialog, "cat, dog, bird")
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    editor = dialog.class_editor()
+    table = editor._table
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    table.setCurrentCell(0, 0)
+    qtbot.waitUntil(table.hasFocus)
+    qtbot.keyClick(table, Qt.Key.Key_Space)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    assert [table.item(r, 0).text() for r in range(3)] == ["cat", "dog", "bird"]
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert not table.hasFocus()  # on to the next control
+    editor.entry().setFocus(Qt.FocusReason.TabFocusReason)
+    for _ in range(3):  # the entry, Add and Remove come before the table drawn under them
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert table.hasFocus()

@@ -67,6 +67,7 @@ def _header() -> QHBoxLayout:
 
 def _components_table(items: list[notices.Component]) -> QTableWidget:
     table = QTableWidget(len(items), 3)
+    table.setTabKeyNavigation(False)  # Tab leaves the table (it cycled its cells for ever)
     table.setHorizontalHeaderLabels(["Component", "Version", "Licence"])
     for row, c in enumerate(items):
         tip = "\n\n".join(t for t in (f"{c.name}: {c.license}", c.note) if t)

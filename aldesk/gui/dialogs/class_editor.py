@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.core.classes import hotkeys_for, parse_class_list
+from aldesk.gui.dialogs.form import keep_keyboard_moving
 from aldesk.gui.guard import guarded
 
 
@@ -41,18 +42,21 @@ class ClassEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._table = QTableWidget(0, 2, self)
+        self._entry = _EntryLine(placeholderText="New class (commas add several)")
+        self._add = QPushButton("Add")
+        self._remove = QPushButton("Remove")
+        for button in (self._add, self._remove):
+            button.setAutoDefault(False)
+        # Tab follows the order widgets join this one: the table had joined first (made with
+        # this parent), before the field drawn above it
+        self._table = QTableWidget(0, 2)  # parented by the layout, after the row
         self._table.setHorizontalHeaderLabels(["Class", "Key"])
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self._table.verticalHeader().setVisible(False)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self._entry = _EntryLine(placeholderText="New class (commas add several)")
-        self._add = QPushButton("Add")
-        self._remove = QPushButton("Remove")
-        for button in (self._add, self._remove):
-            button.setAutoDefault(False)
+        keep_keyboard_moving(self._table)
         row = QHBoxLayout()
         row.addWidget(self._entry, 1)
         row.addWidget(self._add)

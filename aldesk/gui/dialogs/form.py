@@ -1,10 +1,19 @@
 """Small form widgets the dialogs share: muted and error labels, option combos, spin boxes,
-and a column that scrolls."""
+editable tables a keyboard can leave, and a column that scrolls."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
-from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QSpinBox, QStyle, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSpinBox,
+    QStyle,
+    QWidget,
+)
 
 
 def muted_label(text: str = "") -> QLabel:
@@ -33,6 +42,15 @@ def spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
     spin = QSpinBox(minimum=low, maximum=high, value=value, suffix=suffix)
     spin.setAccelerated(True)
     return spin
+
+
+def keep_keyboard_moving(table: QAbstractItemView) -> None:
+    """An editable table a keyboard user can leave and cannot overwrite by accident: Tab goes
+    on to the next control (it cycled the cells for ever), and a cell is edited on a
+    double-click or F2 only (Space then Enter had replaced a class name with a space)."""
+    table.setTabKeyNavigation(False)
+    triggers = QAbstractItemView.EditTrigger
+    table.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed)
 
 
 def scrolling_column(widget: QWidget) -> QScrollArea:

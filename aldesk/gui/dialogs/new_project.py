@@ -99,7 +99,6 @@ class NewProjectDialog(QDialog):
             "Create project", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self._create.setProperty("primary", True)
-        self._create.setDefault(True)
         layout = QVBoxLayout(self)
         title = QLabel("New project")
         title.setFont(style.heading_font(6))
@@ -110,6 +109,9 @@ class NewProjectDialog(QDialog):
         layout.addSpacing(4)
         layout.addLayout(columns, 1)
         layout.addWidget(self._buttons)
+        # only once in the dialog: made default before, Qt never knew it as the dialog's own,
+        # and a Cancel passed over by Tab stayed the default (Enter threw the form away)
+        self._create.setDefault(True)
 
     def _build_data_group(self) -> QGroupBox:
         box = QGroupBox("Data and project")
@@ -145,7 +147,7 @@ class NewProjectDialog(QDialog):
         self._classes = ClassEditor()
         hint = muted_label(
             "Two classes or more. A class named like a key (“3”, “a”) or a digit (“seven”) gets "
-            "that key; the others get 1–9 and 0, then letters. Double-click a key to change it."
+            "that key; the others get 1–9 and 0, then letters. Double-click a key (or F2) to change it."
         )
         self._classes_msg = error_label()
         layout = QVBoxLayout(box)

@@ -30,7 +30,12 @@ from aldesk.core.project import ProjectSettings
 from aldesk.core.settings_changes import SettingsChange, change_settings, settings_history
 from aldesk.core.store import ProjectStore
 from aldesk.gui import style
-from aldesk.gui.dialogs.form import error_label, muted_label, scrolling_column
+from aldesk.gui.dialogs.form import (
+    error_label,
+    keep_keyboard_moving,
+    muted_label,
+    scrolling_column,
+)
 from aldesk.gui.dialogs.learning_options import LearningOptions
 from aldesk.gui.window_state import default_size
 
@@ -62,7 +67,9 @@ class ProjectSettingsDialog(QDialog):
         keys = QGroupBox("Label keys")
         keys_layout = QVBoxLayout(keys)
         keys_layout.addWidget(self.keys, 1)
-        keys_layout.addWidget(muted_label("Double-click a key to change it."))
+        keys_layout.addWidget(
+            muted_label("Double-click a key (or select it and press F2) to change it.")
+        )
         columns = QHBoxLayout()
         columns.addWidget(learning, 3)
         columns.addWidget(keys, 2)
@@ -105,6 +112,7 @@ def _intro(store: ProjectStore, n_labels: int) -> str:
 def _keys_table(store: ProjectStore) -> QTableWidget:
     classes = store.classes()
     table = QTableWidget(len(classes), 2)
+    keep_keyboard_moving(table)
     table.setHorizontalHeaderLabels(["Class", "Key"])
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

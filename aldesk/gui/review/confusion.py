@@ -52,6 +52,7 @@ class ConfusionTable(QTableWidget):
         super().__init__(parent)
         self.setObjectName("review_confusion")
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.setTabKeyNavigation(False)  # Tab leaves the matrix (it cycled its cells for ever)
         self.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         # sized once after filling: ResizeToContents re-measured every section at each of the
         # n² cells set (98 classes: the window froze for 8.7 minutes)
