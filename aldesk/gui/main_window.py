@@ -202,9 +202,9 @@ class MainWindow(QMainWindow):
         if query.item.status != "ok":
             self.viewer.show_error(query.item.relpath, query.item.reason or query.item.status)
         elif self._audio:
-            self.viewer.show_audio(query.abspath)
+            self.viewer.show_audio(query.abspath, query.item.relpath)
         else:
-            self.viewer.show_image(query.abspath)
+            self.viewer.show_image(query.abspath, query.item.relpath)
 
     def _prepare_ahead(self, _path: object) -> None:
         """This item is on screen: decode (or analyse) the one that probably comes next."""

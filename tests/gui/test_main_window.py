@@ -165,6 +165,26 @@ def test_deleted_file_is_flagged_with_its_reason(qtbot, tmp_path) -> None:
     _close(qtbot, window)
 
 
+@pytest.mark.parametrize("kind", ["images", "audio"])
+def test_the_info_line_names_the_item_by_its_path_in_the_pool(qtbot, tmp_path, kind) -> None:
+    """Only the file's name was shown: with a folder per camera, each restarting at
+    IMG_0001, a picture could not be told from another camera's."""
+    pool, _, classes = _pool(tmp_path, kind, 6)
+    for k, path in enumerate(sorted(p for p in pool.iterdir() if p.is_file())):
+        folder = pool / f"CAM{k % 2}" / "2024-05-01"
+        folder.mkdir(parents=True, exist_ok=True)
+        path.rename(folder / f"IMG_{k // 2:04d}{path.suffix}")
+    settings = ProjectSettings(batch=4, seed_size=4, test_size=0)
+    store, _ = create_project(tmp_path / "proj", pool, classes, settings)
+    window = _window(store)
+    _show(qtbot, window)
+    relpath = window.controller.current().item.relpath
+    assert relpath.startswith("CAM")
+    shown = lambda: window.viewer.info_text().split("  ·  ")[0]  # noqa: E731
+    qtbot.waitUntil(lambda: shown() == relpath, timeout=30_000)
+    _close(qtbot, window)
+
+
 def test_moved_pool_folder_is_offered_to_be_located(qtbot, tmp_path, monkeypatch) -> None:
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 

@@ -76,3 +76,16 @@ def test_a_quiet_clips_mini_waveform_is_drawn_small(qtbot) -> None:
 
     loud, quiet = drawn_rows(0.5), drawn_rows(10 ** (-61 / 20))
     assert loud == WAVE_SIZE.height() and quiet <= 0.15 * loud  # 9 % of full scale
+
+
+def test_a_list_row_names_the_clip_by_its_path_in_the_pool(qtbot) -> None:
+    """Only the file's name was shown, though the list is sorted by path: recorders restart
+    at ZOOM0001 in every folder, and "sort by name" looked unsorted."""
+    from pathlib import Path
+
+    from aldesk.core.review_rows import ReviewRow
+    from aldesk.gui.review.model import ReviewModel
+
+    model = ReviewModel(lambda _id: Path("/nowhere"), loader=None)
+    model.set_rows([ReviewRow(1, "site B/2024-06-01/ZOOM0001.WAV", "pool", "unseen")])
+    assert model.data(model.index(0)).splitlines()[0] == "site B/2024-06-01/ZOOM0001.WAV"

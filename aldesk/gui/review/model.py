@@ -125,8 +125,10 @@ class ReviewModel(QAbstractListModel):
         return None
 
     def _caption(self, row: ReviewRow) -> str:
-        name = row.relpath.rsplit("/", 1)[-1]
         grid = self._loader is not None and self._loader.grid
+        # a list row has room for the path in the pool (sorted by it; cameras and recorders
+        # restart at IMG_0001 / ZOOM0001 in every folder); a grid cell for the file's name
+        name = row.relpath.rsplit("/", 1)[-1] if grid else row.relpath
         if grid and len(name) > 16:
             name = name[:7] + "…" + name[-8:]
 

@@ -83,10 +83,10 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     )  # fmt: skip
 
 
-def info_line(clip: AudioClip) -> str:
+def info_line(clip: AudioClip, name: str | None = None) -> str:
     channels = {1: "mono", 2: "stereo"}.get(clip.channels, f"{clip.channels} channels")
     parts = [
-        breakable(clip.path.name),
+        breakable(name or clip.path.name),
         style.human_size(clip.file_size),
         duration_text(clip.duration),
         f"{clip.samplerate / 1000:g} kHz",

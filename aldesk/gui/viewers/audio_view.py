@@ -8,8 +8,7 @@ brings it shows it without waiting (:mod:`aldesk.gui.viewers.ahead`). Playback i
 ``ClipPlayer`` (QMediaPlayer streaming from the file); when there is no output device the view
 says so once (``playback_unavailable``) and everything else keeps working.
 
-The main window binds Space to ``toggle_play()``, R to ``replay()``, [ and ] to ``slower()`` and
-``faster()``; this view binds no keys.
+The main window binds Space (``toggle_play()``), R, [ and ]; this view binds no keys.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ from aldesk.gui.viewers.audio_clip import (
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.viewers.playback import RATES, ClipPlayer, rate_label
 from aldesk.gui.workers import Lane
-from aldesk.gui.wrapping import breakable
+from aldesk.gui.wrapping import ZERO_WIDTH_SPACE, breakable
 
 
 class AudioView(QWidget):
@@ -69,6 +68,7 @@ class AudioView(QWidget):
     def __init__(self, parent: QWidget | None = None, *, autoplay: bool = False) -> None:
         super().__init__(parent)
         self._path: Path | None = None
+        self._name = ""  # the info line's name of the clip: its path in the pool
         self._clip: AudioClip | None = None
         self._told_unavailable = False
         self._failure_shown = False
@@ -150,11 +150,12 @@ class AudioView(QWidget):
         self._volume.valueChanged.connect(self._on_volume_changed)
 
     # -- public API -------------------------------------------------------------------------
-    def show_audio(self, path: str | os.PathLike) -> None:
-        """Start analysing ``path``; returns at once, ``loaded`` follows."""
+    def show_audio(self, path: str | os.PathLike, name: str | None = None) -> None:
+        """Start analysing ``path`` (``name``: for the info line); ``loaded`` follows."""
         self._player.stop()
         self._hide_failure()
         self._path = Path(path)
+        self._name = name or self._path.name
         self._shown += 1
         self._clip = None
         self._stack.setCurrentWidget(self._canvas)
@@ -165,7 +166,7 @@ class AudioView(QWidget):
             QTimer.singleShot(0, self, lambda: self._hand_over(clip, shown))
             return
         self._canvas.set_clip(None)
-        self._info.setText(f"{breakable(self._path.name)} — loading…")
+        self._info.setText(f"{breakable(self._name)} — loading…")
         target = self._path
         self._lane.submit(lambda ctx: analyse_clip(target, ctx))
 
@@ -274,8 +275,8 @@ class AudioView(QWidget):
     def player(self) -> ClipPlayer:
         return self._player
 
-    def info_text(self) -> str:
-        return self._info.text()
+    def info_text(self) -> str:  # as read: without the zero-width spaces a name breaks at
+        return self._info.text().replace(ZERO_WIDTH_SPACE, "")
 
     def is_showing_error(self) -> bool:
         return self._stack.currentWidget() is self._placeholder
@@ -296,7 +297,7 @@ class AudioView(QWidget):
             return
         self._clip = clip
         self._canvas.set_clip(clip)
-        self._info.setText(info_line(clip))
+        self._info.setText(info_line(clip, self._name))
         if self._player.path != clip.path:  # else it may be playing already: leave it be
             self._player.load(clip.path, clip.duration)
             if self._autoplay.isChecked():
@@ -319,7 +320,7 @@ class AudioView(QWidget):
         if header.path != self._path or self._clip is not None:
             return
         self._player.load(header.path, header.duration)
-        name = breakable(header.path.name)
+        name = breakable(self._name)
         self._info.setText(f"{name} — {duration_text(header.duration)} — drawing…")
         if self._autoplay.isChecked():
             self._player.play()

@@ -182,6 +182,7 @@ class ImageView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._path: Path | None = None
+        self._name = ""  # what the info line calls the item (its path in the pool)
         self._canvas = _Canvas(self)
         self._placeholder = Placeholder("broken-image", self)
         self._stack = QStackedWidget(self)
@@ -210,13 +211,16 @@ class ImageView(QWidget):
         self.setFocusProxy(self._canvas)
 
     # -- public API -------------------------------------------------------------------------
-    def show_image(self, path: str | os.PathLike) -> None:
+    def show_image(self, path: str | os.PathLike, name: str | None = None) -> None:
         """Start showing ``path``; returns at once, ``loaded`` follows. Another item than the
         one on screen opens fitted: a zoom kept from the last one showed a crop of the next
-        photos, and a labeller could answer from a corner of the picture."""
+        photos, and a labeller could answer from a corner of the picture. ``name``: what the
+        info line calls it (default the file's name; the window gives its path in the pool,
+        as cameras restart at IMG_0001 in every folder)."""
         if Path(path) != self._path:
             self._canvas.fit_next()
         self._path = Path(path)
+        self._name = name or self._path.name
         self._shown += 1
         ahead = self._ahead.take(self._path)
         if ahead is not None:
@@ -229,7 +233,7 @@ class ImageView(QWidget):
             return
         self._canvas.clear()
         self._stack.setCurrentWidget(self._canvas)
-        self._info.setText(f"{self._path.name} — loading…")
+        self._info.setText(f"{breakable(self._name)} — loading…")
         target = self._path
         self._lane.submit(lambda ctx: decode_for_view(target, ctx))
 
@@ -310,7 +314,7 @@ class ImageView(QWidget):
     def _on_decoded(self, decoded: DecodedImage | None) -> None:
         if decoded is None or decoded.path != self._path:
             return
-        self._info.setText(_info_line(decoded))
+        self._info.setText(_info_line(decoded, self._name))
         pixmaps = [QPixmap.fromImage(decoded.image)]
         if decoded.reduced is not None:
             pixmaps.append(QPixmap.fromImage(decoded.reduced))
@@ -358,9 +362,9 @@ class ImageView(QWidget):
         super().closeEvent(event)
 
 
-def _info_line(decoded: DecodedImage) -> str:
+def _info_line(decoded: DecodedImage, name: str) -> str:
     w, h = decoded.full_size
-    parts = [breakable(decoded.path.name), style.human_size(decoded.file_size), f"{w} × {h} px"]
+    parts = [breakable(name), style.human_size(decoded.file_size), f"{w} × {h} px"]
     if decoded.is_draft:
         parts.append("preview")
     elif decoded.shown_size is not None and decoded.shown_size[0] < w:
