@@ -307,3 +307,18 @@ def test_the_thumbnail_decoder_ends_when_the_app_is_gone(tmp_path) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_escape_in_the_search_clears_it_before_it_closes_the_window(qtbot, opened) -> None:
+    """Escape in the search box closed the whole review window."""
+    window, review, _ = opened
+    review.activateWindow()
+    qtbot.waitUntil(review.isActiveWindow)
+    search = review.filters.search
+    search.setFocus()
+    qtbot.waitUntil(search.hasFocus)
+    qtbot.keyClicks(search, "digit_001")
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    assert review.isVisible() and search.text() == ""
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    assert not review.isVisible()

@@ -141,11 +141,19 @@ class ReviewWindow(QMainWindow):
         self.view.doubleClicked.connect(lambda index: self.label_in_main(index.data(ItemIdRole)))
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.filters.search.setFocus)
-        for keys in (QKeySequence.StandardKey.Close, QKeySequence(Qt.Key.Key_Escape)):
-            QShortcut(keys, self, activated=self.close)  # as a dialog closes, from the keyboard
+        QShortcut(QKeySequence.StandardKey.Close, self, activated=self.close)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
         self.suspicion.scored.connect(self._on_scored)
         self.suspicion.failed.connect(self.summary.setText)
         self.suspicion.busy_changed.connect(self._on_checking)
+
+    def _escape(self) -> None:
+        """Escape clears a search being typed (it closed the window), else closes it."""
+        search = self.filters.search
+        if search.hasFocus() and search.text():
+            search.clear()
+        else:
+            self.close()  # as a dialog closes, from the keyboard
 
     # ------------------------------------------------------------------ contents
     def refresh(self) -> None:
