@@ -19,6 +19,7 @@ from aldesk.core.errors import AldeskError
 from aldesk.core.labels_export import refuse_inside_project
 from aldesk.core.review_rows import source_of
 from aldesk.core.store import ProjectStore
+from aldesk.core.wording import count
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,9 @@ def describe(report: FolderReport, out_dir: Path) -> list[str]:
     if report.missing:
         lines.append(f"{len(report.missing)} files could not be exported, e.g. {report.missing[0]}")
     if report.unreadable:
+        n = len(report.unreadable)
         lines.append(
-            f"{len(report.unreadable)} labeled items are unreadable and were left out, "
-            f"e.g. {report.unreadable[0]}"
+            f"{count(n, 'labeled item')} {'is' if n == 1 else 'are'} missing or unreadable and "
+            f"{'was' if n == 1 else 'were'} left out, e.g. {report.unreadable[0]}"
         )
     return lines

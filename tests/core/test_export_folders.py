@@ -69,6 +69,18 @@ def test_unreadable_items_are_left_out_and_reported(store, tmp_path) -> None:
     assert any("unreadable" in line for line in export_folders.describe(report, tmp_path))
 
 
+def test_labels_on_deleted_files_are_not_called_unreadable(store, tmp_path) -> None:
+    """A deleted labeled file was reported as "unreadable" (the CSV export said "deleted")."""
+    item = next(it for it in store.items() if it.relpath == "b.png")
+    store.update_item(item.id, status="missing", reason="The file is gone.")
+    report = export_folders.write_folder_export(
+        export_folders.plan_folder_export(store, tmp_path / "out")
+    )
+    assert report.unreadable == ["b.png"]
+    line = export_folders.describe(report, tmp_path)[-1]
+    assert line.startswith("1 labeled item is missing or unreadable and was left out")
+
+
 def test_links_share_the_file_and_fall_back_to_copies_across_disks(store, tmp_path, monkeypatch):
     report = export_folders.write_folder_export(
         export_folders.plan_folder_export(store, tmp_path / "linked"), link=True

@@ -60,6 +60,8 @@ def test_a_flag_from_the_viewer_follows_that_item_without_rereading_the_pool(
     )  # fmt: skip
     assert sorted(mine.random_order) == sorted(fresh.random_order)
     assert not session._items.is_arrival(upcoming.item.id)
+    # Progress counts it with the missing files, and says so ("13 unreadable" held 6 deleted)
+    qtbot.waitUntil(lambda: "(1 missing or unreadable)" in window.status_panel.labeled.text())
     _close(qtbot, window)
 
 

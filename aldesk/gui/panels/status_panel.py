@@ -69,7 +69,7 @@ class StatusPanel(QGroupBox):
 
     def show_status(self, s: Status, extracting: bool = False) -> None:
         self.labeled.setText(labeled_text(s, sep="\n")
-                             + (f"  ({s.n_unreadable} unreadable)" if s.n_unreadable else ""))  # fmt: skip
+                             + (f"  ({s.n_unreadable} missing or unreadable)" if s.n_unreadable else ""))  # fmt: skip
         # non-breaking inside an entry: lines wrap only between classes
         self.per_class.setText(per_class_text(s.per_class))
         self.per_class.setToolTip("\n".join(f"{k}: {v}" for k, v in s.per_class.items()))
