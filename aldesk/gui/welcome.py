@@ -80,6 +80,7 @@ class WelcomeWindow(QWidget):
         left.addStretch(1)
         left.addWidget(version)
         self._list = QListWidget()
+        self._list.setAccessibleName("Recent projects")
         self._list.setIconSize(QSize(24, 24))
         self._list.setUniformItemSizes(True)
         self._empty = QLabel("No recent projects yet.\nCreate one from a folder to begin.")

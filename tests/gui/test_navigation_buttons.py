@@ -62,3 +62,16 @@ def test_a_changed_answer_returns_to_labeling_and_says_so(qtbot, tmp_path) -> No
     assert message.startswith("Changed ") and "→" in message and "Back to labeling" in message
     assert store.labels()[first] == second_class and store.labels()[second] == first_class
     window.close()
+
+
+def test_a_screen_reader_names_the_arrow_buttons(qtbot) -> None:
+    """Back and Forward were announced as the glyphs "◀" and "▶"."""
+    from PySide6.QtGui import QAccessible
+
+    from aldesk.gui.panels.label_bar import LabelBar
+
+    bar = LabelBar()
+    qtbot.addWidget(bar)
+    names = [QAccessible.queryAccessibleInterface(bar.nav_button(n)).text(QAccessible.Text.Name)
+             for n in ("back", "undo", "forward")]  # fmt: skip
+    assert names == ["Back", "Undo", "Forward"]

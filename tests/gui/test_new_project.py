@@ -361,3 +361,18 @@ def test_the_keyboard_leaves_the_class_table_and_cannot_overwrite_a_name(qtbot, 
     for _ in range(3):  # the entry, Add and Remove come before the table drawn under them
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
     assert table.hasFocus()
+
+
+def test_a_screen_reader_names_each_field(dialog) -> None:
+    """The three data fields were read as "Data and project" (their group's title), the class
+    entry and table as nothing."""
+    from PySide6.QtGui import QAccessible
+
+    def read(widget) -> str:
+        return QAccessible.queryAccessibleInterface(widget).text(QAccessible.Text.Name)
+
+    names = [read(w) for w in (dialog._folder, dialog._name, dialog._location,
+                               dialog.class_editor().entry(), dialog.class_editor()._table,
+                               dialog.options.seed_size)]  # fmt: skip
+    assert names == ["Pool folder", "Project name", "Save in", "New class",
+                     "Classes and their keys", "Seed set size"]  # fmt: skip

@@ -57,6 +57,8 @@ class ClassEditor(QWidget):
         self._table.verticalHeader().setVisible(False)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         keep_keyboard_moving(self._table)
+        self._entry.setAccessibleName("New class")  # a screen reader had no name for either
+        self._table.setAccessibleName("Classes and their keys")
         row = QHBoxLayout()
         row.addWidget(self._entry, 1)
         row.addWidget(self._add)

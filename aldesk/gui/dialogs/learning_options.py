@@ -162,6 +162,7 @@ class LearningOptions(QWidget):
             form.addRow("", self.help[key])
         self.batch = spin(1, 500, DEFAULTS["batch"], " pool labels")
         self.seed_size = spin(0, 10_000, ProjectSettings.for_classes(0).seed_size, " items")
+        self.seed_size.setAccessibleName("Seed set size")
         self.seed_method = combo(SEED_STRATEGIES, DEFAULTS["seed_method"])
         self.seed_method.setMinimumContentsLength(8)  # beside the spin box: it set the column
         self.seed_method.setSizeAdjustPolicy(  # wider than the dialog's, cutting its text off

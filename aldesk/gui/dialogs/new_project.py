@@ -46,6 +46,15 @@ from aldesk.gui.workers import Lane
 __all__ = ["NewProjectDialog", "NewProjectSpec", "ClassEditor", "validate_spec"]
 
 
+def _label_for(text: str, field: QWidget) -> QLabel:
+    """A field's label, its buddy: a screen reader names the field by it (all three fields had
+    been read as "Data and project", their group's title)."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    field.setAccessibleName(text)
+    return label
+
+
 class NewProjectDialog(QDialog):
     """Collects a ``NewProjectSpec``.
 
@@ -128,14 +137,14 @@ class NewProjectDialog(QDialog):
             button.setAutoDefault(False)
         grid = QGridLayout(box)
         grid.setVerticalSpacing(6)
-        grid.addWidget(QLabel("Pool folder"), 0, 0)
+        grid.addWidget(_label_for("Pool folder", self._folder), 0, 0)
         grid.addWidget(self._folder, 0, 1)
         grid.addWidget(self._browse_folder, 0, 2)
         grid.addWidget(self._notes, 1, 1, 1, 2)
         grid.addWidget(self._folder_msg, 2, 1, 1, 2)
-        grid.addWidget(QLabel("Project name"), 3, 0)
+        grid.addWidget(_label_for("Project name", self._name), 3, 0)
         grid.addWidget(self._name, 3, 1, 1, 2)
-        grid.addWidget(QLabel("Save in"), 4, 0)
+        grid.addWidget(_label_for("Save in", self._location), 4, 0)
         grid.addWidget(self._location, 4, 1)
         grid.addWidget(self._browse_location, 4, 2)
         grid.addWidget(self._path_label, 5, 1, 1, 2)

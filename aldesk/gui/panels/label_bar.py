@@ -166,6 +166,7 @@ class LabelBar(QWidget):
         self._nav["undo"] = self._small(
             "Undo", "Withdraw the last answer (Ctrl+Z)", self.undo_clicked
         )
+        self._nav["back"].setAccessibleName("Back")  # a screen reader read the glyphs
         self.classes_area = _ClassScroll()
         self.find_button = self._small(
             "[/] Find class…", "Type part of a class name, Enter answers (/)", self.picker_requested
@@ -179,6 +180,7 @@ class LabelBar(QWidget):
         self._nav["forward"] = self._small(
             "▶", "Forward to the next item (Alt+Right)", self.forward_clicked
         )
+        self._nav["forward"].setAccessibleName("Forward")
         # aligned, the fixed-height buttons do not cap the bar's height at one row
         centre = Qt.AlignmentFlag.AlignVCenter
         self._groups = [  # each a grid: one row, or two when stacked (see _stack_actions)

@@ -40,6 +40,7 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self.search = QLineEdit()
         self.search.setObjectName("review_search")
+        self.search.setAccessibleName("Search file names")
         self.search.setPlaceholderText("Search file names…")
         self.search.setClearButtonEnabled(True)
         self.classes = _combo("review_class", [("Any class", None)])

@@ -78,6 +78,7 @@ class ReviewWindow(QMainWindow):
     def _build(self) -> None:
         self.filters = FilterBar()
         self.view = QListView()
+        self.view.setAccessibleName("Items")
         self.view.setObjectName("review_grid")
         setup_view(self.view, self.model, self.loader)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
