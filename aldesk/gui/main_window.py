@@ -113,6 +113,9 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # no Tab stops that show no focus ring (class keys work wherever the focus is)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.curve.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.side_scroll = scroll
         return scroll
 
@@ -167,6 +170,7 @@ class MainWindow(QMainWindow):
         self.class_menu.changed.connect(self._on_classes_changed)
         c.features_progressed.connect(self._on_features_progressed)
         c.features_busy.connect(self.progress_box.setVisible)
+        c.features_busy.connect(self.actions_by_name["stop_features"].setEnabled)
         c.pool_missing.connect(self._on_pool_missing)
         self.cancel_button.clicked.connect(c.cancel_features)
         self.label_bar.label_clicked.connect(c.answer)

@@ -31,6 +31,7 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("back", "&Back to previous item", ("Alt+Left", "Backspace"), "c", "back", None),
     ("forward", "&Forward", ("Alt+Right",), "c", "forward", None),
     ("retrain", "&Retrain now", ("F5",), "c", "retrain_now", None),
+    ("stop_features", "S&top extracting features", (), "c", "cancel_features", None),
     ("similar", "&More like this (ask the most similar items next)", ("Ctrl+M",), "c", "more_like_this", None),
     ("similar_stop", "Back to the &strategy's order", (), "c", "stop_similar", None),
     ("zoom_in", "Zoom &in", ("+", "="), "v", "zoom_in", False),
@@ -53,7 +54,7 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&File", ("new", "open", "export", "import", "import_folders", None, "quit")),
     ("&Label", ("pick_class", "skip", "cannot_label", None, "undo", "back", "forward", None,
-                "similar", "similar_stop", None, "retrain")),
+                "similar", "similar_stop", None, "retrain", "stop_features")),
     ("&View", ("zoom_in", "zoom_out", "fit", "actual_size", None, "play", "replay", "step_back",
                "step_forward", "to_start", "loop", "slower", "faster")),
     ("&Help", ("shortcuts", "about")),
@@ -76,6 +77,8 @@ def labeling_actions(window) -> dict[str, QAction]:
         )
         window.addAction(action)
         out[name] = action
+    # the status bar's Cancel takes no focus: this is the keyboard's way to it, while it shows
+    out["stop_features"].setEnabled(False)
     return out
 
 

@@ -260,8 +260,11 @@ def test_synthesized_query_is_shown_and_answered_cant_label(qtbot, tmp_path) -> 
     _close(qtbot, window)
 
 
-def test_extraction_progress_cancel_and_labeling_meanwhile(qtbot, tmp_path) -> None:
-    """Seed items can be labeled while features extract; Cancel keeps what was extracted."""
+@pytest.mark.parametrize("how", ["button", "menu"])
+def test_extraction_progress_cancel_and_labeling_meanwhile(qtbot, tmp_path, how) -> None:
+    """Seed items can be labeled while features extract; Cancel keeps what was extracted.
+    The status bar's Cancel takes no focus, so Label ▸ Stop extracting features is the
+    keyboard's way to it (it had none)."""
     from aldesk.core.features import ensure_features
 
     half_done = threading.Event()
@@ -286,8 +289,14 @@ def test_extraction_progress_cancel_and_labeling_meanwhile(qtbot, tmp_path) -> N
     assert window.progress_label.text().startswith("Features: 20/20 (")
     _label_by_keys(qtbot, window, truth, 3)  # the window answers while extraction runs
     assert window.controller.current().strategy == "seed"
+    stop = window.actions_by_name["stop_features"]
+    assert stop.isEnabled()
     with qtbot.waitSignal(controller.features.finished, timeout=10_000):
-        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+        if how == "button":
+            qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+        else:
+            stop.trigger()
+    qtbot.waitUntil(lambda: not stop.isEnabled())
     qtbot.waitUntil(lambda: controller.session.features is not None, timeout=10_000)  # rows lane
     assert len(controller.session.features) == 20
     assert len(store.labels()) == 3

@@ -75,3 +75,19 @@ def test_a_screen_reader_names_the_arrow_buttons(qtbot) -> None:
     names = [QAccessible.queryAccessibleInterface(bar.nav_button(n)).text(QAccessible.Text.Name)
              for n in ("back", "undo", "forward")]  # fmt: skip
     assert names == ["Back", "Undo", "Forward"]
+
+
+def test_tab_never_stops_where_the_focus_cannot_be_seen(qtbot, tmp_path) -> None:
+    """Tab went round the side column, the curve and the class buttons' area, none of which
+    shows that it has the focus."""
+    from PySide6.QtWidgets import QApplication
+
+    pool = tmp_path / "pool"
+    classes = make_demo_pool("images", pool, per_class=4)
+    store, _ = create_project(tmp_path / "p", pool, classes, ProjectSettings(test_size=0))
+    window: MainWindow = open_window(qtbot, store, activate=True)
+    hidden = (window.side_scroll, window.curve, window.label_bar.classes_area)
+    for _ in range(8):
+        qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() not in hidden
+    window.close()

@@ -86,6 +86,7 @@ class _ClassScroll(QScrollArea):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a Tab stop with no visible focus
         host = QWidget()
         self.flow = CellFlowLayout(host, fit_rows=MAX_ROWS + LAST_ROW_GRACE)
         self.setWidget(host)
