@@ -243,3 +243,15 @@ def test_the_next_image_opens_fitted_and_the_info_line_says_the_zoom(qtbot, view
     view.zoom_in()
     _show(qtbot, view, tmp_path / "second.jpg")  # the same item again (say, after undo)
     assert not view.is_fit() and view.zoom() == pytest.approx(fit_zoom * 1.25)
+
+
+def test_actual_size_is_one_screen_pixel_per_image_pixel_on_a_scaled_screen(
+    qtbot, view, tmp_path, monkeypatch
+):
+    """At 200 % scaling Ctrl+1 said "zoom 100%" but drew each image pixel 2 × 2, smoothed."""
+    _show(qtbot, view, _photo(tmp_path / "a.png", size=(1600, 1200)))
+    monkeypatch.setattr(view.canvas(), "devicePixelRatioF", lambda: 2.0)
+    view.actual_size()
+    assert view.zoom() == pytest.approx(0.5)  # half a window pixel: one screen pixel
+    assert view.info_text().endswith("zoom 100%")
+    assert view.canvas().shown_pixmap().width() == 1600  # the full picture, not a smaller one

@@ -268,7 +268,9 @@ class ImageView(QWidget):
         self._canvas.fit()
 
     def actual_size(self) -> None:
-        self._canvas.set_zoom(1.0)
+        """One image pixel to one screen pixel: at 200 % scaling, 1:1 in the window's own
+        (logical) pixels had drawn each image pixel 2 × 2, smoothed."""
+        self._canvas.set_zoom(1.0 / self._canvas.devicePixelRatioF())
 
     def zoom_in(self) -> None:
         self._canvas.set_zoom(self._canvas.zoom() * ZOOM_STEP)
@@ -355,7 +357,8 @@ class ImageView(QWidget):
         if self._path is not None and not self.is_showing_error():
             base = self._info.text().split("  ·  zoom")[0]
             fitted = ", fitted" if self._canvas.fit_mode else ""
-            self._info.setText(f"{base}  ·  zoom {zoom * 100:.0f}%{fitted}")
+            percent = zoom * self._canvas.devicePixelRatioF() * 100  # of screen pixels
+            self._info.setText(f"{base}  ·  zoom {percent:.0f}%{fitted}")
 
     @guarded
     def closeEvent(self, event) -> None:  # noqa: N802
