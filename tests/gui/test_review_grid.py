@@ -286,3 +286,16 @@ def test_the_side_column_scrolls_instead_of_cutting_its_text(qtbot) -> None:
     qtbot.waitUntil(lambda: summary.height() >= summary.heightForWidth(summary.width()))
     assert side.verticalScrollBar().maximum() > 0  # the rest is a scroll away
     assert side.confusion.height() >= 8 * side.confusion.test.verticalHeader().defaultSectionSize()
+
+
+def test_thumbnails_are_decoded_for_the_screens_pixels(qtbot, tmp_path) -> None:
+    """At 200 % scaling a 96-px thumbnail was drawn doubled and blurred."""
+    big = tmp_path / "big.png"
+    Image.new("RGB", (800, 600), (10, 90, 160)).save(big)
+    loader = ThumbnailLoader(scale=2.0)
+    loader.request(1, big)
+    qtbot.waitUntil(lambda: loader.pixmap(1) is not None, timeout=10_000)
+    pixmap = loader.pixmap(1)
+    assert pixmap.width() == 2 * loader.side and pixmap.devicePixelRatio() == 2.0
+    assert loader.icon_size().width() == loader.side  # the same cell in the window's pixels
+    loader.shutdown()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QSize, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QWidget
 
 from aldesk.core.errors import MediaError
 from aldesk.core.media.thumbnail import ThumbnailPixels, init_decoder, thumbnail_pixels
@@ -80,10 +81,20 @@ class ThumbnailLoader(QObject):
     grid = True  # cells in a grid of square icons (the waveform list overrides it)
 
     def __init__(
-        self, parent: QObject | None = None, side: int = THUMB_SIDE, in_process: bool = False
+        self,
+        parent: QObject | None = None,
+        side: int = THUMB_SIDE,
+        in_process: bool = False,
+        scale: float | None = None,
     ) -> None:
         super().__init__(parent)
-        self.side = side
+        self.side = side  # in the window's pixels
+        # decoded for the screen's pixels (by default the parent window's): at 200 % a 96-px
+        # picture was drawn doubled, blurred
+        if scale is None:
+            scale = parent.devicePixelRatioF() if isinstance(parent, QWidget) else 1.0
+        self.scale = max(1.0, float(scale))
+        self.decode_side = round(side * self.scale)
         self.in_process = in_process
         self.work = thumbnail_pixels  # what the decode process runs: (path, side) -> pixels
         self._process_pool: ProcessPoolExecutor | None = None
@@ -115,7 +126,7 @@ class ThumbnailLoader(QObject):
         """
         future = self._submit(path)
         if future is None:
-            return decode_thumbnail(path, self.side)
+            return decode_thumbnail(path, self.decode_side)
         try:
             return to_qimage(future.result(timeout=DECODE_SECONDS))
         except BrokenProcessPool as exc:  # a decoder crash took the process down, not the app
@@ -138,7 +149,7 @@ class ThumbnailLoader(QObject):
                 self._process_pool = ProcessPoolExecutor(
                     1, processes.pool_context(), init_decoder, (processes.app_alive_reader(),)
                 )
-            return self._process_pool.submit(self.work, str(path), self.side)
+            return self._process_pool.submit(self.work, str(path), self.decode_side)
         except (BrokenProcessPool, OSError, RuntimeError):
             self._stop_process()
             self.in_process = False
@@ -241,7 +252,9 @@ class ThumbnailLoader(QObject):
         return ids
 
     def _store(self, item_id: int, image: QImage) -> None:
-        self._cache[item_id] = QPixmap.fromImage(image)
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(self.scale)
+        self._cache[item_id] = pixmap
 
     def _on_failed(self, item_id: int, reason: str) -> None:
         self._errors[item_id] = reason
