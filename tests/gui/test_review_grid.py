@@ -239,6 +239,9 @@ def test_a_many_class_confusion_matrix_is_headed_by_keys_and_sized_once(qtbot) -
     table.show()
     qtbot.waitExposed(table)
     assert table.verticalHeader().width() <= 110  # the names left room for one column
+    digits = [ClassInfo(k, str(k), str(k), "#000", k) for k in range(10)]
+    table.show_matrix([[0] * 10 for _ in range(10)], digits)
+    assert [table.verticalHeaderItem(k).text() for k in range(3)] == ["0", "1", "2"]  # not "0  0"
 
 
 def test_a_doubt_names_the_models_class_in_the_grid_however_long_the_names(qtbot, pictures):

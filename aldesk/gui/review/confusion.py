@@ -90,7 +90,7 @@ class ConfusionTable(QTableWidget):
         classes by key: each full name is the header's tooltip."""
         keyed = len(columns) > FULL_NAMES_UP_TO
         self.setVerticalHeaderLabels(
-            [f"{key}  {name}" for key, name in zip(columns, rows, strict=True)] if keyed else rows
+            [_keyed(key, name) for key, name in zip(columns, rows, strict=True)] if keyed else rows
         )
         # 15 long names left a narrow column room for one matrix column beside the names
         self.verticalHeader().setMaximumWidth(KEYED_ROW_NAMES_WIDTH if keyed else ROW_NAMES_WIDTH)
@@ -113,6 +113,12 @@ class ConfusionTable(QTableWidget):
     def _on_clicked(self, row: int, column: int) -> None:
         if row < len(self._class_ids) and column < len(self._class_ids):
             self.cell_chosen.emit(self._class_ids[row], self._class_ids[column])
+
+
+def _keyed(key: str, name: str) -> str:
+    """A row heading with many classes: key and name ("7  Coal tit"), the name alone when it
+    is the key (digit classes read "0 0", "1 1")."""
+    return name if key.casefold() == name.casefold() else f"{key}  {name}"
 
 
 class ConfusionTabs(QTabWidget):
