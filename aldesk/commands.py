@@ -30,12 +30,13 @@ def _progress_line(label: str, in_logs: bool = False):
 
     def show(p) -> None:
         done, total = (p.done, p.total) if hasattr(p, "done") else p
+        name = f"{label} ({_stage(p.kind)})" if getattr(p, "kind", "") else label
         finished = done >= total
         if not sys.stderr.isatty():
             if in_logs and (
                 finished or not started[0]
             ):  # each run (pool, then pretrained) starts and ends
-                print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+                print(f"{name}: {done}/{total}", file=sys.stderr, flush=True)
             started[0] = not finished
             return
         if time.monotonic() - last[0] < 0.2 and not finished:
@@ -43,11 +44,18 @@ def _progress_line(label: str, in_logs: bool = False):
         last[0] = time.monotonic()
         rate = getattr(p, "rate", None)
         extra = f" ({rate:.0f}/s)" if rate else ""
-        print(f"\r{label}: {done}/{total}{extra}   ", end="", file=sys.stderr, flush=True)
+        print(f"\r{name}: {done}/{total}{extra}   ", end="", file=sys.stderr, flush=True)
         if finished:
             print(file=sys.stderr)
 
     return show
+
+
+def _stage(kind: str) -> str:
+    """Which features a run extracts: the log said "features: 0/259 … 259/259" twice."""
+    from aldesk.core.features.extractors import PRETRAINED
+
+    return "pretrained encoder" if kind in PRETRAINED.values() else "pool-learned"
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

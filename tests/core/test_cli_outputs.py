@@ -64,7 +64,9 @@ def test_train_says_in_a_log_that_it_extracts_features(tmp_path, pool, capsys) -
     capsys.readouterr()
     assert main(["train", str(project)]) == 0
     lines = capsys.readouterr().err.splitlines()
-    assert "features: 0/80" in lines and "features: 80/80" in lines
+    # each run is named: "features: 0/80 … 80/80" came twice, one run not told from the other
+    assert "features (pool-learned): 0/80" in lines and "features (pool-learned): 80/80" in lines
+    assert "features (pretrained encoder): 80/80" in lines
     assert len(lines) <= 6  # a start and an end per extractor, not a line per chunk
 
 

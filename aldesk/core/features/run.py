@@ -151,7 +151,7 @@ def ensure_features(
     if extractors.needs_state(kind) and state is None:
         _maybe_start_server(kind, len(hashes), workers)  # warms up while the dictionary is learned
         if progress is not None:  # learning takes seconds: show the run has started
-            progress(Progress(0, len(hashes), 0.0, None))
+            progress(Progress(0, len(hashes), 0.0, None, kind))
         unique = [(h, path_of(j)) for j, h in enumerate(hashes)]
         state = _learn_state(cache_dir, kind, unique, failed, stop)
         del unique
@@ -164,7 +164,7 @@ def ensure_features(
     missing = np.flatnonzero(~cache.contains_many(hashes)).tolist()
     pending = [(hashes[j], path_of(j)) for j in missing if hashes[j] not in failed]
     _maybe_start_server(kind, len(pending), workers)  # warms up while the first chunk runs here
-    tracker = _Tracker(len(hashes), len(hashes) - len(pending), progress)
+    tracker = _Tracker(len(hashes), len(hashes) - len(pending), progress, kind)
     tracker.report()
     sink = _Sink(cache, failed, tracker)
     try:
@@ -210,8 +210,8 @@ def _maybe_start_server(kind: str, items: int, workers: int | None) -> None:
 class _Tracker:
     """Counts finished items and reports Progress with a rate measured over this run."""
 
-    def __init__(self, total: int, done: int, callback: ProgressFn | None) -> None:
-        self.total, self.done, self.callback = total, done, callback
+    def __init__(self, total: int, done: int, callback: ProgressFn | None, kind: str = "") -> None:
+        self.total, self.done, self.callback, self.kind = total, done, callback, kind
         self._start, self._start_done = time.perf_counter(), done
 
     def add(self, n: int) -> None:
@@ -224,7 +224,7 @@ class _Tracker:
         elapsed = time.perf_counter() - self._start
         rate = (self.done - self._start_done) / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else None
-        self.callback(Progress(self.done, self.total, rate, eta))
+        self.callback(Progress(self.done, self.total, rate, eta, self.kind))
 
 
 def _learn_state(cache_dir, kind, unique, failed, stop) -> extractors.State:

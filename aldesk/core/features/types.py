@@ -11,12 +11,14 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Progress:
-    """Progress of a feature run: items done (cached ones included) of total, rate in items/s."""
+    """Progress of a feature run: items done (cached ones included) of total, rate in items/s,
+    and the extractor's key (``kind``) that runs."""
 
     done: int
     total: int
     rate: float
     eta_seconds: float | None
+    kind: str = ""
 
 
 class HashList(Sequence[str]):
