@@ -196,6 +196,8 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     if report.unreadable:
         print(f"  {count(len(report.unreadable), 'row')} name items that cannot be read (not "
               f"labeled), e.g. {shown_path(report.unreadable[0])}")  # fmt: skip
+    if report.unlabeled_rows:
+        print(f"  {count(report.unlabeled_rows, 'row')} with no label (not imported)")
     _print_contradictory(report.contradictory)
     return 0
 

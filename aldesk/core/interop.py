@@ -62,6 +62,7 @@ class ImportReport:
     replaced: int = 0
     kept: int = 0
     answers: int = 0  # can't-label and skip answers recorded for items with none
+    unlabeled_rows: int = 0  # rows with no label: not imported (the dry run said so; this did not)
 
     def result(self) -> str:
         """What was recorded, in one sentence."""
@@ -221,7 +222,7 @@ def apply_plan(
             store.record_many(answers)
     return ImportReport(len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable,
                         plan.contradictory, replaced=plan.conflicting, kept=plan.kept,
-                        answers=len(answers))  # fmt: skip
+                        answers=len(answers), unlabeled_rows=plan.unlabeled_rows)  # fmt: skip
 
 
 def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:

@@ -108,12 +108,16 @@ def test_the_import_says_how_many_labels_it_replaced(store, labels_file, capsys)
     )
 
 
-def test_rows_with_no_label_are_counted(store, tmp_path) -> None:
+def test_rows_with_no_label_are_counted(store, tmp_path, capsys) -> None:
     f = tmp_path / "export.csv"
     f.write_text("path,label,answer\nc.png,dog,label\nd.png,,\n")
     plan = interop.plan_import(store, f)
     assert plan.new == 1 and plan.unlabeled_rows == 1 and not plan.answers
     assert "1 row with no label (not imported)" in plan.summary()
+    project = store.path
+    store.close()
+    assert main(["import-labels", str(project), str(f)]) == 0  # the import says it too
+    assert "  1 row with no label (not imported)" in capsys.readouterr().out.splitlines()
 
 
 def test_cant_label_and_skip_answers_are_imported_for_items_with_none(store, tmp_path) -> None:
