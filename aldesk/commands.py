@@ -175,7 +175,7 @@ def _predictions(store) -> dict[int, tuple[str, float]]:
 
 
 def cmd_import_labels(args: argparse.Namespace) -> int:
-    from aldesk.core.interop import import_labels
+    from aldesk.core.interop import import_labels, split_differs_text
     from aldesk.core.pool import shown_path
     from aldesk.core.store import ProjectStore
 
@@ -198,6 +198,8 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
               f"labeled), e.g. {shown_path(report.unreadable[0])}")  # fmt: skip
     if report.unlabeled_rows:
         print(f"  {count(report.unlabeled_rows, 'row')} with no label (not imported)")
+    if report.split_differs:
+        print(f"  {split_differs_text(report.split_differs)}")
     _print_contradictory(report.contradictory)
     return 0
 

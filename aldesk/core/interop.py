@@ -63,11 +63,18 @@ class ImportReport:
     kept: int = 0
     answers: int = 0  # can't-label and skip answers recorded for items with none
     unlabeled_rows: int = 0  # rows with no label: not imported (the dry run said so; this did not)
+    split_differs: int = 0  # rows held out otherwise in the file's project (see ImportPlan)
 
     def result(self) -> str:
         """What was recorded, in one sentence."""
         return imported_text(self.imported, self.replaced, self.unchanged, self.kept,
                              self.answers)  # fmt: skip
+
+
+def split_differs_text(n: int) -> str:
+    """Rows whose pool/test split differs from this project's, said in an import's preview."""
+    return (f"{count(n, 'row')} held out as test items in one project and not in the other "
+            "(this project's split is kept)")  # fmt: skip
 
 
 def imported_text(
@@ -112,6 +119,9 @@ class ImportPlan:
     unreadable: list[str]
     contradictory: list[str] = field(default_factory=list)
     unlabeled_rows: int = 0  # rows with no label (an export's skipped / can't-label items)
+    # rows whose split ("pool" / "test") in the project they came from differs from this one's:
+    # this project's is kept (merged silently, its test items were trained on elsewhere)
+    split_differs: int = 0
     replacing: dict[int, str] = field(default_factory=dict)  # conflicting item -> "path: a → b"
     # a class the project lacks -> (the project's class most of its items have, how many,
     # of how many): a class renamed in the copy the file came from
@@ -148,6 +158,8 @@ class ImportPlan:
             text += f", {count(len(self.answers), ANSWER_WORDS)} for items with no answer"
         if self.unlabeled_rows:
             text += f", {count(self.unlabeled_rows, 'row')} with no label (not imported)"
+        if self.split_differs:
+            text += f", {split_differs_text(self.split_differs)}"
         if self.unknown_classes:
             text += f"; classes the project lacks: {self.lacking_text()}"
         return text
@@ -222,7 +234,8 @@ def apply_plan(
             store.record_many(answers)
     return ImportReport(len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable,
                         plan.contradictory, replaced=plan.conflicting, kept=plan.kept,
-                        answers=len(answers), unlabeled_rows=plan.unlabeled_rows)  # fmt: skip
+                        answers=len(answers), unlabeled_rows=plan.unlabeled_rows,
+                        split_differs=plan.split_differs)  # fmt: skip
 
 
 def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:
@@ -260,7 +273,7 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     shown_names = {c.name.casefold(): c.name for c in store.classes()}
     current = {i: names.get(c) for i, c in store.labels().items()}
     by_path = _items_by_path(store) if rows else {}
-    unknown_paths, unreadable = [], []
+    unknown_paths, unreadable, split_differs = [], [], 0
     given: dict[int, list[Row]] = {}  # item id -> its rows, items in first-row order
     items: dict[int, Item] = {}
     for row in rows:
@@ -272,6 +285,7 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
         else:
             given.setdefault(item.id, []).append(row)
             items[item.id] = item
+            split_differs += row.split in ("pool", "test") and row.split != item.split
     counts = {"new": 0, "same": 0, "conflicting": 0}
     labels, contradictory, replacing = [], [], {}
     for item_id, item_rows in given.items():
@@ -294,7 +308,8 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     lookalikes = _lookalikes(missing, labels, current, shown_names)
     return ImportPlan(labels, counts["new"], counts["same"], counts["conflicting"],
                       unknown_paths, missing, unreadable, contradictory,
-                      replacing=replacing, lookalikes=lookalikes)  # fmt: skip
+                      replacing=replacing, lookalikes=lookalikes,
+                      split_differs=split_differs)  # fmt: skip
 
 
 def lookalike_text(name: str, n: int, total: int) -> str:

@@ -37,6 +37,7 @@ class Row:
     path: str
     label: str
     answer: str = ""  # an export's answer column: "cannot_label" or "skip" on a row with no label
+    split: str = ""  # an export's split column: "pool" or "test" in the project it came from
 
     @property
     def key(self) -> str:
@@ -115,6 +116,7 @@ def csv_rows(path: Path, text: str) -> Iterator[Row]:
             raise bad(path, 1, "the header must name a 'path' and a 'label' column")
         i_path, i_label = header.index("path"), header.index("label")
         i_answer = header.index("answer") if "answer" in header else None
+        i_split = header.index("split") if "split" in header else None
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
@@ -122,7 +124,8 @@ def csv_rows(path: Path, text: str) -> Iterator[Row]:
                 n = len(header)
                 raise bad(path, reader.line_num, f"{len(row)} fields where the header has {n}")
             answer = row[i_answer] if i_answer is not None else ""
-            yield Row(reader.line_num, row[i_path], row[i_label], answer)
+            split = row[i_split] if i_split is not None else ""
+            yield Row(reader.line_num, row[i_path], row[i_label], answer, split)
     except csv.Error as exc:
         raise bad(path, reader.line_num, f"not valid CSV ({exc})") from exc
 
@@ -178,8 +181,9 @@ def _json_row(path: Path, line: int, element: object) -> Row:
     label = element.get("label")
     if label is not None and not isinstance(label, str):
         raise bad(path, line, '"label" must be a string or null')
-    answer = element.get("answer")
-    return Row(line, element["path"], label or "", answer if isinstance(answer, str) else "")
+    answer, split = element.get("answer"), element.get("split")
+    return Row(line, element["path"], label or "", answer if isinstance(answer, str) else "",
+               split if isinstance(split, str) else "")  # fmt: skip
 
 
 def read_rows(path: str | os.PathLike[str]) -> list[Row]:
@@ -193,7 +197,8 @@ def read_rows(path: str | os.PathLike[str]) -> list[Row]:
     parse = {".json": json_rows, ".jsonl": jsonl_rows}.get(path.suffix.lower(), csv_rows)
     rows = []
     for row in parse(path, text):
-        clean = Row(row.line, row.path, row.label.strip(), row.answer.strip())
+        clean = Row(row.line, row.path, row.label.strip(), row.answer.strip(),
+                    row.split.strip().lower())  # fmt: skip
         _check_text(path, clean)
         if not clean.key:
             raise bad(path, row.line, "empty path")

@@ -145,3 +145,28 @@ def test_a_class_renamed_in_the_files_copy_is_pointed_out(store, tmp_path) -> No
     plan = interop.plan_import(store, f)
     assert plan.lookalikes == {"kitty": ("cat", 2, 3)}  # bird: no label here to go by
     assert "lacks: kitty (2 of its 3 items are “cat” here), bird" in plan.summary()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_rows_held_out_otherwise_in_their_project_are_counted(store, tmp_path, capsys, suffix):
+    """An export of a project with another test set was merged without a word: items held
+    out there became training items here, and the reverse."""
+    split = {it.relpath: it.split for it in store.items()}
+    other = {"pool": "test", "test": "pool"}
+    rows = [("c.png", "dog", other[split["c.png"]]), ("d.png", "cat", split["d.png"]),
+            ("a.png", "cat", "")]  # fmt: skip
+    f = tmp_path / f"export{suffix}"
+    if suffix == ".csv":
+        f.write_text("path,label,split\n" + "".join(f"{p},{lab},{s}\n" for p, lab, s in rows))
+    else:
+        f.write_text("".join(f'{{"path": "{p}", "label": "{lab}", "split": "{s}"}}\n'
+                             for p, lab, s in rows))  # fmt: skip
+    plan = interop.plan_import(store, f)
+    assert plan.split_differs == 1
+    assert "1 row held out as test items in one project and not in the other" in plan.summary()
+    project = store.path
+    store.close()
+    assert main(["import-labels", str(project), str(f)]) == 0
+    assert "(this project's split is kept)" in capsys.readouterr().out
+    with ProjectStore.open(project) as again:
+        assert {it.relpath: it.split for it in again.items()} == split  # nothing moved
