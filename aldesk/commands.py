@@ -175,7 +175,7 @@ def _predictions(store) -> dict[int, tuple[str, float]]:
 
 
 def cmd_import_labels(args: argparse.Namespace) -> int:
-    from aldesk.core.interop import import_labels, split_differs_text
+    from aldesk.core.interop import by_tail_text, import_labels, split_differs_text
     from aldesk.core.pool import shown_path
     from aldesk.core.store import ProjectStore
 
@@ -200,6 +200,8 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
         print(f"  {count(report.unlabeled_rows, 'row')} with no label (not imported)")
     if report.split_differs:
         print(f"  {split_differs_text(report.split_differs)}")
+    if report.by_tail:
+        print(f"  {by_tail_text(report.by_tail)}")
     _print_contradictory(report.contradictory)
     return 0
 

@@ -64,6 +64,7 @@ class ImportReport:
     answers: int = 0  # can't-label and skip answers recorded for items with none
     unlabeled_rows: int = 0  # rows with no label: not imported (the dry run said so; this did not)
     split_differs: int = 0  # rows held out otherwise in the file's project (see ImportPlan)
+    by_tail: list[str] = field(default_factory=list)  # rows matched by their path's end
 
     def result(self) -> str:
         """What was recorded, in one sentence."""
@@ -75,6 +76,12 @@ def split_differs_text(n: int) -> str:
     """Rows whose pool/test split differs from this project's, said in an import's preview."""
     return (f"{count(n, 'row')} held out as test items in one project and not in the other "
             "(this project's split is kept)")  # fmt: skip
+
+
+def by_tail_text(matched: list[str]) -> str:
+    """Rows matched by the end of their path, said in an import's preview and report."""
+    n = len(matched)
+    return f"{count(n, 'path')} matched by {'its' if n == 1 else 'their'} end, e.g. {matched[0]}"
 
 
 def imported_text(
@@ -122,6 +129,9 @@ class ImportPlan:
     # rows whose split ("pool" / "test") in the project they came from differs from this one's:
     # this project's is kept (merged silently, its test items were trained on elsewhere)
     split_differs: int = 0
+    # "file path → pool path" of rows matched by the end of their path: written on another
+    # machine or mount (D:\annot\digits\img_042.png, digits/img_042.png) they matched nothing
+    by_tail: list[str] = field(default_factory=list)
     replacing: dict[int, str] = field(default_factory=dict)  # conflicting item -> "path: a → b"
     # a class the project lacks -> (the project's class most of its items have, how many,
     # of how many): a class renamed in the copy the file came from
@@ -160,6 +170,8 @@ class ImportPlan:
             text += f", {count(self.unlabeled_rows, 'row')} with no label (not imported)"
         if self.split_differs:
             text += f", {split_differs_text(self.split_differs)}"
+        if self.by_tail:
+            text += f", {by_tail_text(self.by_tail)}"
         if self.unknown_classes:
             text += f"; classes the project lacks: {self.lacking_text()}"
         return text
@@ -235,7 +247,7 @@ def apply_plan(
     return ImportReport(len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable,
                         plan.contradictory, replaced=plan.conflicting, kept=plan.kept,
                         answers=len(answers), unlabeled_rows=plan.unlabeled_rows,
-                        split_differs=plan.split_differs)  # fmt: skip
+                        split_differs=plan.split_differs, by_tail=plan.by_tail)  # fmt: skip
 
 
 def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:
@@ -273,11 +285,13 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     shown_names = {c.name.casefold(): c.name for c in store.classes()}
     current = {i: names.get(c) for i, c in store.labels().items()}
     by_path = _items_by_path(store) if rows else {}
-    unknown_paths, unreadable, split_differs = [], [], 0
+    unknown_paths, unreadable, split_differs, by_tail = [], [], 0, []
     given: dict[int, list[Row]] = {}  # item id -> its rows, items in first-row order
     items: dict[int, Item] = {}
     for row in rows:
         item = _lookup(store, by_path, row)
+        if item is None and (item := _lookup_tail(by_path, row)) is not None:
+            by_tail.append(f"{row.path} → {item.relpath}")
         if item is None:
             unknown_paths.append(row.key)
         elif item.status != "ok":
@@ -309,7 +323,7 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     return ImportPlan(labels, counts["new"], counts["same"], counts["conflicting"],
                       unknown_paths, missing, unreadable, contradictory,
                       replacing=replacing, lookalikes=lookalikes,
-                      split_differs=split_differs)  # fmt: skip
+                      split_differs=split_differs, by_tail=by_tail)  # fmt: skip
 
 
 def lookalike_text(name: str, n: int, total: int) -> str:
@@ -361,6 +375,17 @@ def _items_by_path(store: ProjectStore) -> dict[str, Item]:
     for relpath, item in list(by_path.items()):
         by_path.setdefault(normalise(relpath), item)  # exact names win
     return by_path
+
+
+def _lookup_tail(by_path: dict[str, Item], row: Row) -> Item | None:
+    """The item whose pool path is the longest tail of the row's path (its folders dropped
+    from the left: a file written on another machine, or relative to the pool's parent)."""
+    parts = [p for p in row.key.split("/") if p and not p.endswith(":")]
+    for k in range(1, len(parts)):
+        item = by_path.get("/".join(parts[k:]))
+        if item is not None:
+            return item
+    return None
 
 
 def _lookup(store: ProjectStore, by_path: dict[str, Item], row: Row) -> Item | None:

@@ -170,3 +170,19 @@ def test_rows_held_out_otherwise_in_their_project_are_counted(store, tmp_path, c
     assert "(this project's split is kept)" in capsys.readouterr().out
     with ProjectStore.open(project) as again:
         assert {it.relpath: it.split for it in again.items()} == split  # nothing moved
+
+
+def test_paths_written_on_another_machine_are_matched_by_their_end(store, tmp_path, capsys):
+    """An absolute path into another mount of the same pool, a Windows path and a path that
+    starts at the pool's parent matched nothing ("not in the project")."""
+    f = tmp_path / "annotator.csv"
+    f.write_text("path,label\n/media/usb/digits/c.png,dog\n"
+                 "D:\\annot\\digits\\d.png,cat\ndigits/zz.png,cat\n")  # fmt: skip
+    plan = interop.plan_import(store, f)
+    assert plan.new == 2 and plan.unknown_paths == ["digits/zz.png"]  # no such file: named
+    assert plan.by_tail == ["/media/usb/digits/c.png → c.png", "D:\\annot\\digits\\d.png → d.png"]
+    assert "2 paths matched by their end, e.g. /media/usb/digits/c.png → c.png" in plan.summary()
+    project = store.path
+    store.close()
+    assert main(["import-labels", str(project), str(f)]) == 0
+    assert "  2 paths matched by their end" in capsys.readouterr().out
