@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from aldesk.core.records import Event, Item
+from aldesk.core.wording import folded
 
 REVIEW_STRATEGY = "review"  # the strategy recorded with the review view's edits
 ANSWER_STATES = ("labeled", "skipped", "cannot_label", "unreadable", "unseen")
@@ -143,7 +144,7 @@ class Filter:
 
 def _keep(row: ReviewRow, f: Filter, text: str) -> bool:
     return (
-        (not text or text in row.relpath.lower())
+        (not text or text in folded(row.relpath))
         and (f.class_id is None or row.class_id == f.class_id)
         and (f.split is None or row.split == f.split)
         and (
@@ -166,7 +167,7 @@ def select(rows: Sequence[ReviewRow], f: Filter, sort: str = "name") -> list[Rev
     mode); ``disagreement`` the labels it disagrees with most; ``suspicion`` the most strongly
     contradicted labels (others last).
     """
-    text = f.text.strip().lower()
+    text = folded(f.text.strip())  # case and accents folded, composed or not (a Mac's names)
     kept = [r for r in rows if _keep(r, f, text)]
     if f.ids is not None:  # a list in its own order (closest pairs, most isolated first)
         position = {i: k for k, i in enumerate(f.ids)}

@@ -8,7 +8,6 @@ highlighted class; Escape closes without answering.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPixmap
@@ -23,17 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.core.records import ClassInfo
+from aldesk.core.wording import folded
 from aldesk.gui import style
 from aldesk.gui.panels.label_bar import class_text
 
 _MOVE_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
-
-
-def folded(text: str) -> str:
-    """``text`` as typed on any keyboard: case and accents folded ("Épée" → "epee", "akçe"
-    → "akce", "Inrō" → "inro"; typing "epee" found only "Epee")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def match_rank(name: str, text: str) -> int | None:

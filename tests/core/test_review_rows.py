@@ -134,3 +134,18 @@ def test_confirm_calibration_bins_confirmations_and_corrections_by_the_guess_con
     assert (b.confirmed, b.corrected) == (2, 1) and b.right == 2 / 3
     assert (bins[(0.99, 1.0)].confirmed, bins[(0.0, 0.5)].corrected) == (1, 1)
     assert sum(b.confirmed + b.corrected for b in bins.values()) == 5
+
+
+def test_the_search_folds_case_and_accents_composed_or_not() -> None:
+    """A Mac writes "Flügel" with the accent as a separate character: typing "flügel" or
+    "FLÜGEL" found nothing."""
+    import unicodedata
+
+    from aldesk.core.review_rows import Filter, ReviewRow, select
+
+    mac = unicodedata.normalize("NFD", "Flügel_take1.wav")
+    rows = [ReviewRow(1, mac, "pool", "unseen"), ReviewRow(2, "TAKE_096.WAV", "pool", "unseen"),
+            ReviewRow(3, "Süd/cafe.wav", "pool", "unseen")]  # fmt: skip
+    found = lambda text: [r.item_id for r in select(rows, Filter(text=text))]  # noqa: E731
+    assert found("flügel") == found("FLÜGEL") == found("flugel") == [1]
+    assert found("take_096") == [2] and found("sud") == [3]
