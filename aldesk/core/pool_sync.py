@@ -27,6 +27,9 @@ from aldesk.core.store import (
 
 # Why an item is missing after a rescan (shown where the item would be).
 REMOVED = "the file is no longer in the pool folder"
+# the path holds a file with other content (a new item): "no longer in the pool folder" was
+# said of a file that is there
+REPLACED = "the file was replaced: its path holds other content now (a new item)"
 # How many known paths relocate() looks for in the folder the user chose.
 _RELOCATE_SAMPLE = 200
 
@@ -196,7 +199,8 @@ def plan_scan(items: list[Item], item_paths: dict[int, list[str]], result: ScanR
         _add_new(unknown, max(arrivals, default=-1) + 1, plan)
     for item in items:
         if item.origin == "file" and item.hash not in groups and item.status != "missing":
-            plan.updates.append((item.id, {"status": "missing", "reason": REMOVED}))
+            reason = REPLACED if item.relpath in result.entries else REMOVED
+            plan.updates.append((item.id, {"status": "missing", "reason": reason}))
     return plan
 
 

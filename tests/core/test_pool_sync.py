@@ -107,6 +107,8 @@ def test_sync_changed_content_is_a_new_item_and_the_old_goes_missing(
     pool_sync.sync_pool(store)
 
     assert store.item(old.id).status == "missing"
+    # not "no longer in the pool folder": a file is there, with other content
+    assert store.item(old.id).reason == pool_sync.REPLACED
     current = [it for it in store.items() if it.relpath == "a.png" and it.status == "ok"]
     assert len(current) == 1 and current[0].id != old.id
 
