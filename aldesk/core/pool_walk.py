@@ -39,6 +39,9 @@ class WalkNotes:
     unlisted: list[tuple[str, str]] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)
     not_media: list[str] = field(default_factory=list)
+    # links to folders, not followed (one had been counted among the files neither image nor
+    # audio)
+    linked_folders: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         """The notes in sentences for a person ('' when there are none)."""
@@ -49,6 +52,11 @@ class WalkNotes:
             parts.append(f"{count(len(self.unlisted), 'folder')} cannot be read, so "
                          f"{'its' if len(self.unlisted) == 1 else 'their'} files are not in "
                          f"the pool: {named}{more}.")  # fmt: skip
+        if self.linked_folders:
+            n = len(self.linked_folders)
+            parts.append(f"{count(n, 'link to a folder', 'links to folders')} not followed, so "
+                         f"{'its' if n == 1 else 'their'} files are not in the pool: "
+                         f"{_some(self.linked_folders)}.")  # fmt: skip
         if self.not_media:
             parts.append(f"{count(len(self.not_media), 'file')} neither image nor audio left "
                          f"out: {_some(self.not_media)}.")  # fmt: skip
@@ -173,7 +181,8 @@ def find_media(root: Path, notes: WalkNotes | None = None) -> list[Found]:
         kind = media.media_kind(relpath)
         if kind is None:
             if notes is not None:
-                notes.not_media.append(relpath)
+                folder = problem == _NOT_A_FILE[stat.S_IFDIR]
+                (notes.linked_folders if folder else notes.not_media).append(relpath)
             continue
         if problem is not None:  # listed as unreadable, with the reason
             found.append(Found(relpath, kind, 0, 0, problem))
@@ -235,8 +244,11 @@ def count_media(root: str | os.PathLike[str]) -> MediaCounts:
     """
     counts = {"image": 0, "audio": 0, None: 0}
     notes = WalkNotes()
-    for relpath, _entry, _problem in _walk(check_root(root), notes):
+    for relpath, _entry, problem in _walk(check_root(root), notes):
         kind = media.media_kind(relpath)
+        if kind is None and problem == _NOT_A_FILE[stat.S_IFDIR]:
+            notes.linked_folders.append(relpath)  # not a file: not among the "other files"
+            continue
         counts[kind] += 1
         if kind is None:
             notes.not_media.append(relpath)

@@ -62,6 +62,18 @@ def test_count_media_does_not_stop_either(special_pool: Path) -> None:
     assert counts.images == 7 + len(REASONS)
 
 
+def test_a_link_to_a_folder_is_said_to_be_one(special_pool: Path) -> None:
+    """A link to a folder with no media extension was counted among the files "neither image
+    nor audio" (and as "1 other file" in the new-project dialog)."""
+    notes = pool.scan(special_pool, kind="image").notes
+    assert notes.linked_folders == ["sub/up"] and "sub/up" not in notes.not_media
+    assert "1 link to a folder not followed, so its files are not in the pool: sub/up." in (
+        notes.text()
+    )
+    counted = pool.count_media(special_pool)
+    assert counted.other == 0 and counted.notes.linked_folders == ["sub/up"]
+
+
 def test_hashing_a_file_swapped_for_a_fifo_does_not_block(tmp_path: Path) -> None:
     fifo = tmp_path / "late.png"
     os.mkfifo(fifo)
