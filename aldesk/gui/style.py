@@ -144,11 +144,18 @@ def human_size(n_bytes: int) -> str:
     return f"{size:.1f} TB"
 
 
-def clock(seconds: float) -> str:
-    """``m:ss.s`` for a playback position."""
+def clock(seconds: float, duration: float | None = None) -> str:
+    """``m:ss.s`` for a playback position; finer in a clip under 10 s (``m:ss.ss``) or under
+    1 s (``m:ss.sss``): a 20-ms clip read "0:00.0 / 0:00.0"."""
     seconds = max(0.0, seconds)
     minutes = int(seconds // 60)
-    return f"{minutes}:{seconds - 60 * minutes:04.1f}"
+    places = 1 if not duration or duration >= 10 else 2 if duration >= 1 else 3
+    return f"{minutes}:{seconds - 60 * minutes:0{3 + places}.{places}f}"
+
+
+def clock_pair(position: float, duration: float) -> str:
+    """``position / duration``, both as fine as the clip's length needs."""
+    return f"{clock(position, duration)} / {clock(duration, duration)}"
 
 
 def heading_font(delta: int = 4, bold: bool = True) -> QFont:

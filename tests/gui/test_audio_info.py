@@ -92,3 +92,16 @@ def test_the_frequency_labels_fit_their_margin_at_a_large_font(qtbot) -> None:
     wide = QFontMetrics(canvas._axis_font()).horizontalAdvance("12.5 kHz")
     assert canvas.gutter - 6 >= wide and canvas.gutter > usual
     assert canvas.axis_height >= QFontMetrics(canvas._axis_font()).height()
+
+
+def test_a_20_ms_clip_has_a_clock_and_steps_of_its_own_size(qtbot, view, tmp_path):
+    """A 20-ms clip's clock read "0:00.0 / 0:00.0" and one Right went to its end."""
+    from aldesk.gui.style import clock_pair
+
+    load(qtbot, view, clip(tmp_path / "blip.wav", seconds=0.02))
+    assert view._time.text() == "0:00.000 / 0:00.020"
+    view.step_forward()
+    assert 0.0 < view.position() <= 0.0025
+    assert (
+        clock_pair(3.25, 4.0) == "0:03.25 / 0:04.00" and clock_pair(65.0, 90.0) == "1:05.0 / 1:30.0"
+    )

@@ -142,5 +142,6 @@ def duration_text(seconds: float) -> str:
 
 
 def seek_step(duration: float) -> float:
-    """How far Left / Right move the playhead: 5 % of the clip, between 0.1 s and 5 s."""
-    return min(max(duration / 20.0, 0.1), 5.0)
+    """How far Left / Right move the playhead: 5 % of the clip, between 0.1 s (a tenth of a
+    clip shorter than 1 s: a 20-ms clip's one step went to its end) and 5 s."""
+    return min(max(duration / 20.0, min(0.1, duration / 10.0)), 5.0)

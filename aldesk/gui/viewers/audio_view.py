@@ -89,7 +89,7 @@ class AudioView(QWidget):
         self._play_button = _tool_button("play", "Play / pause (Space)")
         self._replay_button = _tool_button("replay", "Play from the start (R)")
         self._loop_button = _tool_button("loop", "Loop", checkable=True)
-        self._time = QLabel(style.clock(0) + " / " + style.clock(0))
+        self._time = QLabel(style.clock_pair(0.0, 0.0))
         self._time.setMinimumWidth(110)
         self._autoplay = QCheckBox("Autoplay")
         self._autoplay.setChecked(autoplay)
@@ -200,7 +200,7 @@ class AudioView(QWidget):
         self._reset_clock()
 
     def _reset_clock(self) -> None:
-        self._time.setText(f"{style.clock(0.0)} / {style.clock(0.0)}")
+        self._time.setText(style.clock_pair(0.0, 0.0))
 
     def toggle_play(self) -> None:
         self._player.toggle()
@@ -334,7 +334,7 @@ class AudioView(QWidget):
     @Slot(float)
     def _on_position_changed(self, seconds: float) -> None:
         self._canvas.set_position(seconds)
-        self._time.setText(f"{style.clock(seconds)} / {style.clock(self._player.duration)}")
+        self._time.setText(style.clock_pair(seconds, self._player.duration))
         self.position_changed.emit(seconds)
 
     @Slot(bool)
