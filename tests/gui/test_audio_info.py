@@ -105,3 +105,20 @@ def test_a_20_ms_clip_has_a_clock_and_steps_of_its_own_size(qtbot, view, tmp_pat
     assert (
         clock_pair(3.25, 4.0) == "0:03.25 / 0:04.00" and clock_pair(65.0, 90.0) == "1:05.0 / 1:30.0"
     )
+
+
+def test_a_wav_cut_short_says_so(qtbot, view, tmp_path):
+    """A WAV whose data stops at a third of what its header says was shown as a shorter clip,
+    with no sign it was cut short."""
+    from aldesk.core.media.wav_header import header_frames
+
+    whole = tmp_path / "take.wav"
+    sf.write(whole, (0.3 * np.sin(np.arange(RATE) / 5)).astype(np.float32), RATE,
+             subtype="PCM_16")  # fmt: skip
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    assert header_frames(cut) == header_frames(whole) == RATE
+    load(qtbot, view, cut)
+    assert view.info_text().endswith("cut short: its header says 1.00 s")
+    load(qtbot, view, whole)
+    assert "cut short" not in view.info_text()

@@ -36,6 +36,7 @@ class AudioClip:
     exact: bool  # one spectrogram column per 10 ms hop (False: a block-wise overview)
     channels: int
     encoding: str = ""  # "WAV 24-bit", "OGG Vorbis"...: the info line's (empty if unknown)
+    header_duration: float = 0.0  # what the file's header says (more: the file is cut short)
 
     @property
     def duration(self) -> float:
@@ -79,7 +80,7 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     size = os.stat(path).st_size
     return AudioClip(
         path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact,
-        ov.channels, encoding_text(info.format, info.subtype),
+        ov.channels, encoding_text(info.format, info.subtype), _claimed(path, info),
     )  # fmt: skip
 
 
@@ -93,6 +94,7 @@ def info_line(clip: AudioClip, name: str | None = None) -> str:
         channels,
         *([clip.encoding] if clip.encoding else []),
         peak_text(clip),
+        *([cut_short_text(clip)] if cut_short_text(clip) else []),
     ]
     return "  ·  ".join(parts)
 
@@ -131,6 +133,23 @@ def peak_text(clip: AudioClip) -> str:
         return "silent (every sample 0)"
     level = 20.0 * math.log10(peak)
     return f"peak {level:.0f} dBFS" + (" (clipped?)" if peak >= 0.999 else "")
+
+
+def _claimed(path: Path, info) -> float:
+    """The duration the file's header claims (a WAV's own; others: what libsndfile reads)."""
+    from aldesk.core.media.wav_header import header_frames
+
+    frames = header_frames(path) if info.format in ("WAV", "WAVEX") else None
+    return frames / info.samplerate if frames and info.samplerate else info.duration
+
+
+def cut_short_text(clip: AudioClip) -> str:
+    """``cut short: its header says 0.83 s`` for a file shorter than its header says (a copy
+    broken off, a recorder's lost power), else "": it was drawn as a shorter clip, unsaid."""
+    header, got = clip.header_duration, clip.duration
+    if header - got > max(0.01, 0.01 * header):  # an encoder's estimate may be a frame off
+        return f"cut short: its header says {duration_text(header)}"
+    return ""
 
 
 def duration_text(seconds: float) -> str:
