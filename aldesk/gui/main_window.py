@@ -43,7 +43,7 @@ from aldesk.gui.panels.label_bar import LabelBar
 from aldesk.gui.panels.status_panel import StatusPanel
 from aldesk.gui.panels.why_panel import WhyPanel
 from aldesk.gui.review import install as install_review
-from aldesk.gui.shortcuts import MENUS, ShortcutSheet, labeling_actions
+from aldesk.gui.shortcuts import MENUS, ShortcutSheet, labeling_actions, window_keys
 from aldesk.gui.viewers.audio_view import AudioView
 from aldesk.gui.viewers.image_view import ImageView
 from aldesk.gui.workers import Lane
@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
         edit_project_settings(self)
 
     def show_shortcuts(self) -> None:
-        ShortcutSheet(self.actions_by_name, self.store.classes(), self).exec()
+        ShortcutSheet(window_keys(self.actions_by_name, self.store.classes()), self).exec()
 
     def show_about(self) -> None:
         from aldesk.gui.dialogs.about import AboutDialog

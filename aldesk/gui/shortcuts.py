@@ -82,15 +82,20 @@ def labeling_actions(window) -> dict[str, QAction]:
     return out
 
 
-class ShortcutSheet(QDialog):
-    """Every shortcut of the window in one table (F1)."""
+def window_keys(actions: dict[str, QAction], classes: list[ClassInfo]) -> list[tuple[str, str]]:
+    """The labeling window's (what, keys) rows: each class's key, then each action's."""
+    rows = [(f"Label as “{c.name}”", c.hotkey.upper()) for c in classes if c.hotkey]
+    rows += [(a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
+              for s in a.shortcuts())) for a in actions.values() if a.shortcuts()]  # fmt: skip
+    return rows
 
-    def __init__(self, actions: dict[str, QAction], classes: list[ClassInfo], parent=None) -> None:
+
+class ShortcutSheet(QDialog):
+    """Every shortcut of a window in one table (F1): ``rows`` of (what, keys)."""
+
+    def __init__(self, rows: list[tuple[str, str]], parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts — aldesk")
-        rows = [(f"Label as “{c.name}”", c.hotkey.upper()) for c in classes if c.hotkey]
-        rows += [(a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
-                  for s in a.shortcuts())) for a in actions.values() if a.shortcuts()]  # fmt: skip
         table = QTableWidget(len(rows), 2)
         table.setHorizontalHeaderLabels(["Action", "Keys"])
         for r, (what, keys) in enumerate(rows):

@@ -13,7 +13,7 @@ from aldesk.gui.class_picker import ClassPicker, filter_classes
 from aldesk.gui.controller import LabelingController
 from aldesk.gui.main_window import MainWindow
 from aldesk.gui.panels.label_bar import MAX_ROWS, PICKER_THRESHOLD, LabelBar
-from aldesk.gui.shortcuts import ShortcutSheet
+from aldesk.gui.shortcuts import ShortcutSheet, window_keys
 
 # 150 % of a 1366 × 768 screen in logical pixels, less a title bar and a panel (~60 px)
 LOGICAL_W, LOGICAL_H = 1366 / 1.5, 768 / 1.5 - 60
@@ -183,7 +183,7 @@ def test_slash_opens_the_picker_typing_filters_and_enter_answers(qtbot, tmp_path
 
 def test_the_picker_key_is_listed_in_the_f1_sheet(qtbot, tmp_path) -> None:
     window = _window(qtbot, tmp_path)
-    sheet = ShortcutSheet(window.actions_by_name, window.store.classes(), window)
+    sheet = ShortcutSheet(window_keys(window.actions_by_name, window.store.classes()), window)
     rows = {
         sheet.table.item(r, 0).text(): sheet.table.item(r, 1).text()
         for r in range(sheet.table.rowCount())

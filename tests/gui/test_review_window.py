@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidget
 from review_setup import class_id
 from windows import open_window
 
@@ -322,3 +323,21 @@ def test_escape_in_the_search_clears_it_before_it_closes_the_window(qtbot, opene
     assert review.isVisible() and search.text() == ""
     qtbot.keyClick(search, Qt.Key.Key_Escape)
     assert not review.isVisible()
+
+
+def test_f1_lists_the_review_windows_own_keys(qtbot, opened) -> None:
+    """F1 did nothing in the review window, and its keys (a class key relabels, Delete
+    clears, Enter confirms) were listed nowhere."""
+    from aldesk.gui.shortcuts import ShortcutSheet
+
+    window, review, _ = opened
+    review.activateWindow()
+    qtbot.waitUntil(review.isActiveWindow)
+    qtbot.keyClick(review, Qt.Key.Key_F1)
+    sheet = review.findChild(ShortcutSheet)
+    qtbot.waitUntil(lambda: sheet is not None and sheet.isVisible())
+    table = sheet.findChild(QTableWidget)
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Clear the selected items' answers"] == "Delete, Backspace"
+    assert rows["Relabel the selected items as a class"] == "the class's key"
+    sheet.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -33,6 +32,7 @@ from aldesk.gui.panels.wrap_layout import WrapLayout, kept_together
 from aldesk.gui.review.accept import AcceptBar
 from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.grid import grid_place, restore_place, setup_view
+from aldesk.gui.review.keys import install_keys
 from aldesk.gui.review.model import ItemIdRole, ReviewModel
 from aldesk.gui.review.side import SidePanel, describe_check
 from aldesk.gui.review.suspicion import SuspicionLane
@@ -140,21 +140,10 @@ class ReviewWindow(QMainWindow):
         self.label_here.clicked.connect(lambda: self.label_in_main())
         self.view.clicked.connect(self._on_clicked)
         self.view.doubleClicked.connect(lambda index: self.label_in_main(index.data(ItemIdRole)))
-        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.filters.search.setFocus)
-        QShortcut(QKeySequence.StandardKey.Close, self, activated=self.close)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
+        install_keys(self)
         self.suspicion.scored.connect(self._on_scored)
         self.suspicion.failed.connect(self.summary.setText)
         self.suspicion.busy_changed.connect(self._on_checking)
-
-    def _escape(self) -> None:
-        """Escape clears a search being typed (it closed the window), else closes it."""
-        search = self.filters.search
-        if search.hasFocus() and search.text():
-            search.clear()
-        else:
-            self.close()  # as a dialog closes, from the keyboard
 
     # ------------------------------------------------------------------ contents
     def refresh(self) -> None:

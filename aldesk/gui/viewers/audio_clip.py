@@ -131,8 +131,8 @@ def peak_text(clip: AudioClip) -> str:
     peak = float(max(np.abs(clip.mins).max(initial=0.0), np.abs(clip.maxs).max(initial=0.0)))
     if peak <= 0.0:
         return "silent (every sample 0)"
-    level = 20.0 * math.log10(peak)
-    return f"peak {level:.0f} dBFS" + (" (clipped?)" if peak >= 0.999 else "")
+    level = round(20.0 * math.log10(peak)) or 0  # never "-0 dBFS"
+    return f"peak {level} dBFS" + (" (clipped?)" if peak >= 0.999 else "")
 
 
 def _claimed(path: Path, info) -> float:
