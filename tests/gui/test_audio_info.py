@@ -122,3 +122,11 @@ def test_a_wav_cut_short_says_so(qtbot, view, tmp_path):
     assert view.info_text().endswith("cut short: its header says 1.00 s")
     load(qtbot, view, whole)
     assert "cut short" not in view.info_text()
+
+
+def test_a_peak_just_under_full_scale_is_not_minus_zero(qtbot, view, tmp_path):
+    """A clip peaking at 0.95 read "peak -0 dBFS"."""
+    path = tmp_path / "offset.wav"
+    sf.write(path, np.full(RATE, 0.95, dtype=np.float32), RATE, subtype="FLOAT")
+    load(qtbot, view, path)
+    assert "peak 0 dBFS" in view.info_text() and "-0" not in view.info_text()
