@@ -61,7 +61,7 @@ def test_a_flag_from_the_viewer_follows_that_item_without_rereading_the_pool(
     assert sorted(mine.random_order) == sorted(fresh.random_order)
     assert not session._items.is_arrival(upcoming.item.id)
     # Progress counts it with the missing files, and says so ("13 unreadable" held 6 deleted)
-    qtbot.waitUntil(lambda: "(1 missing or unreadable)" in window.status_panel.labeled.text())
+    qtbot.waitUntil(lambda: "\n1 item missing or unreadable" in window.status_panel.labeled.text())
     _close(qtbot, window)
 
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QWidget
 from aldesk.core.pace import Feedback, pace_text, time_text
 from aldesk.core.session import Status
 from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text, model_text
+from aldesk.core.wording import count
 from aldesk.gui.panels.grid_form import GridForm
 from aldesk.gui.wrapping import breakable
 
@@ -69,7 +70,8 @@ class StatusPanel(QGroupBox):
 
     def show_status(self, s: Status, extracting: bool = False) -> None:
         self.labeled.setText(labeled_text(s, sep="\n")
-                             + (f"  ({s.n_unreadable} missing or unreadable)" if s.n_unreadable else ""))  # fmt: skip
+                             + (f"\n{count(s.n_unreadable, 'item')} missing or unreadable"
+                                if s.n_unreadable else ""))  # fmt: skip
         # non-breaking inside an entry: lines wrap only between classes
         self.per_class.setText(per_class_text(s.per_class))
         self.per_class.setToolTip("\n".join(f"{k}: {v}" for k, v in s.per_class.items()))
