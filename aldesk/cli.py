@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "that class (a pool partly sorted by hand)")  # fmt: skip
     p.add_argument("--add-classes", action="store_true",
                    help="create the classes the file (or the folder names) use")  # fmt: skip
+    p.add_argument("--leave-out-unknown-classes", action="store_true",
+                   help="leave out the rows of classes the project lacks (a typo in a "
+                        "hand-edited file) instead of refusing the file")  # fmt: skip
     p.add_argument("--keep-existing", action="store_true",
                    help="where the file's label differs from the project's, keep the project's "
                         "(by default the file's replaces it)")  # fmt: skip

@@ -187,8 +187,9 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
         return _preview_import(args)
     with ProjectStore.open(args.project) as store:
         report = import_labels(
-            store, args.file, add_classes=args.add_classes, keep_yours=args.keep_existing
-        )
+            store, args.file, add_classes=args.add_classes, keep_yours=args.keep_existing,
+            leave_out_unknown=args.leave_out_unknown_classes,
+        )  # fmt: skip
     print(report.result())
     if report.unknown_paths:
         print(f"  {count(len(report.unknown_paths), 'path')} not in the pool, e.g. "
@@ -202,6 +203,8 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
         print(f"  {split_differs_text(report.split_differs)}")
     if report.by_tail:
         print(f"  {by_tail_text(report.by_tail)}")
+    if report.left_out:
+        print(f"  {count(report.left_out, 'label')} of classes the project lacks left out")
     _print_contradictory(report.contradictory)
     return 0
 
@@ -246,6 +249,8 @@ def _preview_import(args: argparse.Namespace) -> int:
 
     with ProjectStore.open(args.project, readonly="a dry run only reads it") as store:
         plan = plan_import(store, args.file)
+    if args.leave_out_unknown_classes:
+        plan = plan.leaving_out_unknown()
     if args.keep_existing:
         plan = plan.keeping_yours()
     print(f"Dry run, nothing written: {plan.summary()}.")
@@ -258,8 +263,11 @@ def _preview_import(args: argparse.Namespace) -> int:
     if plan.unknown_paths:
         print(f"  e.g. not in the pool: {shown_path(plan.unknown_paths[0])}")
     _print_contradictory(plan.contradictory)
+    if plan.left_out:
+        print(f"  {count(plan.left_out, 'label')} of classes the project lacks would be left out")
     if plan.unknown_classes and not args.add_classes:
-        print("  importing needs --add-classes (or add the classes in the app first)")
+        print("  importing needs --add-classes or --leave-out-unknown-classes (or add the "
+              "classes in the app first)")  # fmt: skip
     return 0
 
 

@@ -65,6 +65,7 @@ class ImportReport:
     unlabeled_rows: int = 0  # rows with no label: not imported (the dry run said so; this did not)
     split_differs: int = 0  # rows held out otherwise in the file's project (see ImportPlan)
     by_tail: list[str] = field(default_factory=list)  # rows matched by their path's end
+    left_out: int = 0  # labels of classes the project lacks, left out on request
 
     def result(self) -> str:
         """What was recorded, in one sentence."""
@@ -132,6 +133,7 @@ class ImportPlan:
     # "file path → pool path" of rows matched by the end of their path: written on another
     # machine or mount (D:\annot\digits\img_042.png, digits/img_042.png) they matched nothing
     by_tail: list[str] = field(default_factory=list)
+    left_out: int = 0  # labels of classes the project lacks, left out (leaving_out_unknown)
     replacing: dict[int, str] = field(default_factory=dict)  # conflicting item -> "path: a → b"
     # a class the project lacks -> (the project's class most of its items have, how many,
     # of how many): a class renamed in the copy the file came from
@@ -140,6 +142,18 @@ class ImportPlan:
     # ``(item_id, action, split)``: can't-label / skip answers of rows with no label, for
     # items the project has no answer for (a colleague's "can't label" was asked again)
     answers: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def leaving_out_unknown(self) -> ImportPlan:
+        """This plan without the rows of classes the project lacks: a typo in a hand-edited
+        file ("banana") need not stop the rest, nor become a class."""
+        lacking = {name.casefold() for name in self.unknown_classes}
+        labels = [row for row in self.labels if row[1].casefold() not in lacking]
+        kept = {row[0] for row in labels}
+        replacing = {i: text for i, text in self.replacing.items() if i in kept}
+        return replace(self, labels=labels, unknown_classes=[], lookalikes={},
+                       replacing=replacing, conflicting=len(replacing),
+                       new=len(labels) - len(replacing),
+                       left_out=self.left_out + len(self.labels) - len(labels))  # fmt: skip
 
     def keeping_yours(self) -> ImportPlan:
         """This plan with the conflicting rows left out: where the file's label differs from
@@ -193,6 +207,7 @@ def import_labels(
     *,
     add_classes: bool = False,
     keep_yours: bool = False,
+    leave_out_unknown: bool = False,
 ) -> ImportReport:
     """Record the labels of a CSV or JSON file in the project.
 
@@ -206,6 +221,8 @@ def import_labels(
         add_classes: Add classes the project lacks instead of refusing the file.
         keep_yours: Where the file's label differs from the project's, keep the project's
             (by default the file's replaces it).
+        leave_out_unknown: Leave out the rows of classes the project lacks (instead of
+            refusing the file, or adding them with ``add_classes``).
 
     Returns:
         What was imported.
@@ -215,6 +232,8 @@ def import_labels(
         UnknownClass: The file names classes the project lacks and ``add_classes`` is false.
     """
     plan = plan_import(store, path)
+    if leave_out_unknown:
+        plan = plan.leaving_out_unknown()
     if keep_yours:
         plan = plan.keeping_yours()
     return apply_plan(store, plan, str(path), add_classes=add_classes)
@@ -232,7 +251,8 @@ def apply_plan(
     if missing and not add_classes:
         raise UnknownClass(
             f"{source} uses classes the project does not have: {', '.join(missing)}. "
-            "Add them to the project first (Classes → Add class…), or import with --add-classes."
+            "Add them to the project first (Classes → Add class…), or import with --add-classes "
+            "(or --leave-out-unknown-classes)."
         )
     for name in missing:
         store.add_class(name)
@@ -247,7 +267,8 @@ def apply_plan(
     return ImportReport(len(labels), plan.same, plan.unknown_paths, missing, plan.unreadable,
                         plan.contradictory, replaced=plan.conflicting, kept=plan.kept,
                         answers=len(answers), unlabeled_rows=plan.unlabeled_rows,
-                        split_differs=plan.split_differs, by_tail=plan.by_tail)  # fmt: skip
+                        split_differs=plan.split_differs, by_tail=plan.by_tail,
+                        left_out=plan.left_out)  # fmt: skip
 
 
 def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:

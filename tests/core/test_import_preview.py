@@ -186,3 +186,25 @@ def test_paths_written_on_another_machine_are_matched_by_their_end(store, tmp_pa
     store.close()
     assert main(["import-labels", str(project), str(f)]) == 0
     assert "  2 paths matched by their end" in capsys.readouterr().out
+
+
+def test_the_rows_of_classes_the_project_lacks_can_be_left_out(store, tmp_path, capsys):
+    f = tmp_path / "hand-edited.csv"
+    f.write_text("path,label\nc.png,dog\nd.png,banana\nb.png,dog\n")
+    project = store.path
+    store.close()
+    assert main(["import-labels", str(project), str(f)]) == 2  # refused whole, as before
+    assert "--leave-out-unknown-classes" in capsys.readouterr().err
+    assert main(["import-labels", str(project), str(f), "--dry-run",
+                 "--leave-out-unknown-classes"]) == 0  # fmt: skip
+    assert "1 label of classes the project lacks would be left out" in capsys.readouterr().out
+    assert main(["import-labels", str(project), str(f), "--leave-out-unknown-classes"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Imported 2 labels (1 of them replaces a label given before")
+    assert "  1 label of classes the project lacks left out" in out
+    with ProjectStore.open(project) as again:
+        names = {c.id: c.name for c in again.classes()}
+        paths = {it.id: it.relpath for it in again.items()}
+        assert {paths[i]: names[c] for i, c in again.labels().items()} == {
+            "a.png": "cat", "b.png": "dog", "c.png": "dog"}  # fmt: skip
+        assert "banana" not in names.values()

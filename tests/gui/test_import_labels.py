@@ -121,6 +121,28 @@ def test_unknown_classes_must_be_added_before_import(qtbot, tmp_path, monkeypatc
     window.close()
 
 
+def test_the_rows_of_an_unknown_class_can_be_left_out(qtbot, tmp_path, monkeypatch) -> None:
+    """One "banana" row (a typo in a hand-edited file) kept the whole file out: the import
+    stayed greyed out until the class was added."""
+    window, truth = _window(qtbot, tmp_path)
+    first, second = sorted(truth)[:2]
+    rows = [(first, truth[first]), (second, "banana")]
+
+    def leave_out(dialog: ImportPreviewDialog) -> None:
+        assert dialog.leave_out.isVisible() and not dialog.import_button.isEnabled()
+        dialog.leave_out.setChecked(True)
+        assert dialog.import_button.isEnabled() and dialog.import_button.text() == "Import 1 label"
+        dialog.add_classes.setChecked(True)  # one or the other
+        assert not dialog.leave_out.isChecked()
+        dialog.leave_out.setChecked(True)
+        dialog.import_button.click()
+
+    _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), leave_out)
+    assert _labels(window) == {first: truth[first]}
+    assert "banana" not in [c.name for c in window.store.classes()]
+    window.close()
+
+
 def test_labels_from_folder_names_are_previewed_then_applied(qtbot, tmp_path, monkeypatch) -> None:
     """A pool partly sorted by hand: File ▸ Labels from folder names… labels the files of the
     class-named folders, after a preview that names the folders left out."""

@@ -90,6 +90,10 @@ class ImportPreviewDialog(QDialog):
         lacking = ", ".join(plan.unknown_classes)
         self.add_classes = QCheckBox(f"Add the classes the project lacks: {lacking}")
         self.add_classes.setVisible(bool(plan.unknown_classes))
+        # or leave their rows out: a typo in a hand-edited file had to be fixed in the file
+        dropped = len(plan.labels) - len(plan.leaving_out_unknown().labels)
+        self.leave_out = QCheckBox(f"Or leave out their {count(dropped, 'label')}")
+        self.leave_out.setVisible(bool(plan.unknown_classes))
         self.renamed = QLabel(_renamed_hint(plan))
         self.renamed.setWordWrap(True)
         self.renamed.setVisible(bool(plan.lookalikes))
@@ -103,25 +107,30 @@ class ImportPreviewDialog(QDialog):
         self.import_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        self.add_classes.toggled.connect(self._update_button)
-        self.keep_yours.toggled.connect(self._update_button)
+        self.add_classes.toggled.connect(lambda on: on and self.leave_out.setChecked(False))
+        self.leave_out.toggled.connect(lambda on: on and self.add_classes.setChecked(False))
+        for box in (self.add_classes, self.leave_out, self.keep_yours):
+            box.toggled.connect(self._update_button)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addLayout(form)
         layout.addWidget(self.renamed)
         layout.addWidget(self.add_classes)
+        layout.addWidget(self.leave_out)
         layout.addWidget(self.keep_yours)
         layout.addWidget(self.buttons)
         self._update_button()
         self.resize(480, self.sizeHint().height())
 
     def chosen_plan(self) -> ImportPlan:
-        """The plan as the options say: without the conflicting rows when yours are kept."""
-        return self.plan.keeping_yours() if self.keep_yours.isChecked() else self.plan
+        """The plan as the options say: without the rows of classes the project lacks when
+        they are left out, and without the conflicting rows when yours are kept."""
+        plan = self.plan.leaving_out_unknown() if self.leave_out.isChecked() else self.plan
+        return plan.keeping_yours() if self.keep_yours.isChecked() else plan
 
     def _update_button(self) -> None:
         labels = self.chosen_plan().labels
-        classes_ok = not self.plan.unknown_classes or self.add_classes.isChecked()
+        classes_ok = not self.chosen_plan().unknown_classes or self.add_classes.isChecked()
         self.import_button.setText(f"Import {count(len(labels), 'label')}")
         self.import_button.setEnabled(bool(labels) and classes_ok)
 
