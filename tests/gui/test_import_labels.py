@@ -125,20 +125,21 @@ def test_the_rows_of_an_unknown_class_can_be_left_out(qtbot, tmp_path, monkeypat
     """One "banana" row (a typo in a hand-edited file) kept the whole file out: the import
     stayed greyed out until the class was added."""
     window, truth = _window(qtbot, tmp_path)
-    first, second = sorted(truth)[:2]
-    rows = [(first, truth[first]), (second, "banana")]
+    first, second, third = sorted(truth)[:3]
+    rows = [(first, truth[first]), (second, "banana"), (f"/media/usb/pool/{third}", truth[third])]
 
     def leave_out(dialog: ImportPreviewDialog) -> None:
         assert dialog.leave_out.isVisible() and not dialog.import_button.isEnabled()
+        assert dialog.counts["by_tail"].text().startswith("1  (e.g. /media/usb/pool/")
         dialog.leave_out.setChecked(True)
-        assert dialog.import_button.isEnabled() and dialog.import_button.text() == "Import 1 label"
+        assert dialog.import_button.isEnabled() and dialog.import_button.text() == "Import 2 labels"
         dialog.add_classes.setChecked(True)  # one or the other
         assert not dialog.leave_out.isChecked()
         dialog.leave_out.setChecked(True)
         dialog.import_button.click()
 
     _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), leave_out)
-    assert _labels(window) == {first: truth[first]}
+    assert _labels(window) == {first: truth[first], third: truth[third]}
     assert "banana" not in [c.name for c in window.store.classes()]
     window.close()
 

@@ -79,6 +79,11 @@ class ImportPreviewDialog(QDialog):
                          _with_example(plan.contradictory)))  # fmt: skip
         if plan.unlabeled_rows:
             rows.append(("unlabeled", "Rows with no label (not imported):", plan.unlabeled_rows))
+        if plan.by_tail:  # written on another machine or mount
+            rows.append(("by_tail", "Paths matched by their end:", _with_example(plan.by_tail)))
+        if plan.split_differs:
+            rows.append(("split", "Held out otherwise in their project (this project's split "
+                         "is kept):", plan.split_differs))  # fmt: skip
         if left_out:
             rows.append(("folders", "Left unlabeled (folders that are not classes):", left_out))
         for key, text, value in rows:
