@@ -7,7 +7,7 @@ import shlex
 
 from aldesk.commands import _progress_line
 from aldesk.core.errors import AldeskError
-from aldesk.core.wording import count
+from aldesk.core.wording import copies_text, count
 
 
 def _classes(text: str) -> list[str]:
@@ -35,8 +35,7 @@ def _classes(text: str) -> list[str]:
 
 
 def _copies_text(duplicates: dict[str, list[str]]) -> str:
-    n = sum(len(paths) - 1 for paths in duplicates.values())
-    return f"{n} {'copy' if n == 1 else 'copies'} of other files"
+    return copies_text(sum(len(paths) - 1 for paths in duplicates.values()))
 
 
 def _print_copies(duplicates: dict[str, list[str]], shown: int = 5) -> None:

@@ -30,3 +30,8 @@ def folded(text: str) -> str:
         return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def copies_text(n: int) -> str:
+    """``34 copies of other files``."""
+    return f"{n:,} {'copy' if n == 1 else 'copies'} of other files"

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog
 
 from aldesk import __version__
 from aldesk.core.errors import AldeskError
+from aldesk.core.wording import copies_text
 from aldesk.gui import recent, style
 from aldesk.gui.workers import JobContext, Lane
 
@@ -213,14 +214,9 @@ class WindowManager(QObject):
         def finished(created: object) -> None:
             progress.close()
             self._disconnect_lane()
-            path, in_class_folders = created
-            if self.open_project(path) and in_class_folders:
-                from aldesk.core.folder_labels import in_class_folders_text
-
-                self._windows[-1].statusBar().showMessage(
-                    f"{in_class_folders_text(in_class_folders)}: "
-                    "File → Labels from folder names… labels them."
-                )
+            path, in_class_folders, copies = created
+            if self.open_project(path) and (in_class_folders or copies):
+                self._windows[-1].statusBar().showMessage(_created_text(in_class_folders, copies))
 
         def failed(message: str) -> None:
             progress.close()
@@ -327,23 +323,37 @@ def _mark_read_only(window: QWidget, reason: str) -> None:
     window.statusBar().addPermanentWidget(label)
 
 
-def _create_project(spec, ctx: JobContext) -> tuple[Path, int]:
+def _created_text(in_class_folders: int, copies: int) -> str:
+    """What a new project's window says first: the copies its folder held (the dialog could
+    not know them: it counts files without reading them), files sorted into class folders."""
+    from aldesk.core.folder_labels import in_class_folders_text
+
+    parts = [f"{copies_text(copies)}: each is one item, labeled once."] if copies else []
+    if in_class_folders:
+        parts.append(f"{in_class_folders_text(in_class_folders)}: "
+                     "File → Labels from folder names… labels them.")  # fmt: skip
+    return "  ".join(parts)
+
+
+def _create_project(spec, ctx: JobContext) -> tuple[Path, int, int]:
     """Worker side of project creation: the store is opened, filled and closed in this thread.
 
     Returns:
-        The project's path, and how many of its files sit in folders named like a class (the
-        window then points at File ▸ Labels from folder names…).
+        The project's path, how many of its files sit in folders named like a class (the
+        window then points at File ▸ Labels from folder names…), and how many files are
+        copies of others.
     """
     from aldesk.core.folder_labels import plan_folder_import
     from aldesk.core.project import create_project
 
-    store, _scan = create_project(
+    store, scan = create_project(
         spec.project_path, spec.folder, spec.classes, spec.settings, hotkeys=spec.hotkeys,
         kind=spec.kind,
         progress=lambda done, total: ctx.report((done, total)),
     )  # fmt: skip
     try:
-        return store.path, len(plan_folder_import(store).plan.labels)
+        copies = sum(len(paths) - 1 for paths in scan.duplicates.values())
+        return store.path, len(plan_folder_import(store).plan.labels), copies
     finally:
         store.close()
 

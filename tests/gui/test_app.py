@@ -103,10 +103,10 @@ def test_create_project_worker_writes_the_project(tmp_path):
     spec = NewProjectSpec(folder=pool, project_path=tmp_path / "p.aldesk", classes=["a", "b"],
                           hotkeys=["1", "2"],
                           settings=ProjectSettings(strategy="entropy", batch=3, test_size=1))  # fmt: skip
-    path, in_class_folders = app_module._create_project(
+    path, in_class_folders, copies = app_module._create_project(
         spec, JobContext(lambda: False, lambda _p: None)
     )
-    assert in_class_folders == 2
+    assert in_class_folders == 2 and copies == 0
     with ProjectStore.open(path) as store:
         assert [c.name for c in store.classes()] == ["a", "b"]
         assert store.get("strategy") == "entropy" and store.get("batch") == 3
@@ -130,6 +130,8 @@ def test_a_new_project_with_files_in_class_folders_points_at_their_import(
         folder = pool / ("b" if i < 3 else "")
         folder.mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (8, 8), (i * 30, 0, 0)).save(folder / f"{i}.png")
+    for k in range(2):  # copies: the dialog counts files without reading them, never these
+        (pool / f"copy{k}.png").write_bytes((pool / "5.png").read_bytes())
     spec = NewProjectSpec(folder=pool, project_path=tmp_path / "p.aldesk", classes=["a", "b"],
                           hotkeys=["1", "2"], settings=ProjectSettings(test_size=0))  # fmt: skip
     manager = WindowManager()
@@ -137,7 +139,8 @@ def test_a_new_project_with_files_in_class_folders_points_at_their_import(
     qtbot.waitUntil(lambda: bool(manager._windows), timeout=20000)
     window = manager._windows[0]
     hint = "3 files are in folders named like classes: File → Labels from folder names…"
-    assert any(text.startswith(hint) for text in shown)
+    assert any(text.startswith("2 copies of other files: each is one item, labeled once.")
+               and hint in text for text in shown)  # fmt: skip
     c = window.controller  # let the window's own start-up work end before it closes
     qtbot.waitUntil(lambda: not (c.features.busy or c.rows.busy or c.training_pending()),
                     timeout=120_000)  # fmt: skip
