@@ -130,3 +130,17 @@ def test_a_peak_just_under_full_scale_is_not_minus_zero(qtbot, view, tmp_path):
     sf.write(path, np.full(RATE, 0.95, dtype=np.float32), RATE, subtype="FLOAT")
     load(qtbot, view, path)
     assert "peak 0 dBFS" in view.info_text() and "-0" not in view.info_text()
+
+
+def test_a_dc_offset_is_said(qtbot, view, tmp_path):
+    """A quiet tone riding on a 0.45 offset read "peak -0 dBFS", nothing pointing at the offset."""
+    t = np.arange(RATE) / RATE
+    path = tmp_path / "offset.wav"
+    sf.write(path, (0.45 + 0.05 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), RATE,
+             subtype="FLOAT")  # fmt: skip
+    load(qtbot, view, path)
+    assert "DC offset +0.45" in view.info_text()
+    centred = tmp_path / "centred.wav"
+    sf.write(centred, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), RATE)
+    load(qtbot, view, centred)
+    assert "DC offset" not in view.info_text()

@@ -47,6 +47,7 @@ class AudioOverview:
         mel_db: float32 ``(n_mels, columns)``, dB floored 80 dB under the maximum; band 0 is
             the lowest frequency.
         exact: one column per STFT hop (short clips); False for a block-wise overview.
+        mean: the mean sample, over every channel.
     """
 
     samplerate: int
@@ -56,6 +57,7 @@ class AudioOverview:
     maxs: np.ndarray
     mel_db: np.ndarray
     exact: bool
+    mean: float = 0.0  # the samples' mean: a DC offset (a faulty preamp) reads as loudness
 
     @property
     def duration(self) -> float:
@@ -89,7 +91,7 @@ def audio_overview(
             raise MediaError("no audio frames", str(path))
         envelope = _Envelope(total, n_bins)
         spectrum = _Spectrum(total, sr, n_mels, max_columns)
-        start = 0
+        start, summed = 0, 0.0
         try:
             for block in f.blocks(BLOCK_FRAMES, frames=total, dtype="float32", always_2d=True):
                 if should_stop is not None and should_stop():
@@ -97,13 +99,15 @@ def audio_overview(
                 block = _finite(block)
                 envelope.add_channels(start, block)
                 spectrum.add(_mono(block))
+                summed += float(block.sum(dtype=np.float64))
                 start += len(block)
         except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
             raise MediaError(_reason(exc), str(path)) from exc
     if start == 0:
         raise MediaError("no audio frames", str(path))
     mins, maxs = envelope.result()
-    return AudioOverview(sr, channels, start, mins, maxs, spectrum.result(), spectrum.exact)
+    mean = summed / (start * max(1, channels))
+    return AudioOverview(sr, channels, start, mins, maxs, spectrum.result(), spectrum.exact, mean)
 
 
 def audio_envelope(

@@ -37,6 +37,7 @@ class AudioClip:
     channels: int
     encoding: str = ""  # "WAV 24-bit", "OGG Vorbis"...: the info line's (empty if unknown)
     header_duration: float = 0.0  # what the file's header says (more: the file is cut short)
+    mean: float = 0.0  # the mean sample (a DC offset)
 
     @property
     def duration(self) -> float:
@@ -80,7 +81,7 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     size = os.stat(path).st_size
     return AudioClip(
         path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact,
-        ov.channels, encoding_text(info.format, info.subtype), _claimed(path, info),
+        ov.channels, encoding_text(info.format, info.subtype), _claimed(path, info), ov.mean,
     )  # fmt: skip
 
 
@@ -94,6 +95,7 @@ def info_line(clip: AudioClip, name: str | None = None) -> str:
         channels,
         *([clip.encoding] if clip.encoding else []),
         peak_text(clip),
+        *([f"DC offset {clip.mean:+.2f}"] if abs(clip.mean) >= DC_OFFSET else []),
         *([cut_short_text(clip)] if cut_short_text(clip) else []),
     ]
     return "  ·  ".join(parts)
@@ -141,6 +143,11 @@ def _claimed(path: Path, info) -> float:
 
     frames = header_frames(path) if info.format in ("WAV", "WAVEX") else None
     return frames / info.samplerate if frames and info.samplerate else info.duration
+
+
+# A mean sample this far from 0 (-40 dBFS) is said: a clip riding on a DC offset read as loud
+# ("peak 0 dBFS") with nothing to tell the offset from the sound
+DC_OFFSET = 0.01
 
 
 def cut_short_text(clip: AudioClip) -> str:
