@@ -153,12 +153,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _export_folders(args: argparse.Namespace) -> int:
     from aldesk.core.export_folders import describe, plan_folder_export, write_folder_export
+    from aldesk.core.labels_export import gone_since_scan
     from aldesk.core.store import ProjectStore
 
     if args.predictions:
         raise AldeskError("--predictions goes with a file format; folders hold labeled files only.")
     with ProjectStore.open(args.project, readonly="aldesk export only reads it") as store:
-        plan = plan_folder_export(store, args.out, model_labels=args.model_labels)
+        # files deleted or replaced since the app last looked: a replaced file was copied
+        # into its old label's folder (the file formats left it out)
+        plan = plan_folder_export(store, args.out, model_labels=args.model_labels,
+                                  gone=gone_since_scan(store))  # fmt: skip
     show = _progress_line("exporting")
     report = write_folder_export(plan, link=args.link, progress=lambda d, t: show((d, t)))
     print("\n".join(describe(report, plan.out_dir)))

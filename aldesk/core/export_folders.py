@@ -41,10 +41,15 @@ class FolderReport:
 
 
 def plan_folder_export(
-    store: ProjectStore, out_dir: str | os.PathLike[str], model_labels: bool = True
+    store: ProjectStore,
+    out_dir: str | os.PathLike[str],
+    model_labels: bool = True,
+    gone: frozenset[int] = frozenset(),
 ) -> FolderPlan:
     """Where each labeled pool file goes: ``out_dir/<class>/<file name>`` (without the
-    model's own labels, auto-label's, when ``model_labels`` is False).
+    model's own labels, auto-label's, when ``model_labels`` is False). Items in ``gone``
+    (files deleted or replaced since the last scan: ``gone_since_scan``) are left out with the
+    missing and unreadable ones: a replaced file had been copied under its old label.
 
     Files are taken in path order; a second file with the same name in a class folder (compared
     case-insensitively, for Windows and macOS disks) becomes ``name-2.ext``, ``name-3.ext``...,
@@ -66,7 +71,7 @@ def plan_folder_export(
     for item in sorted(store.items(), key=lambda it: it.relpath):
         if item.origin != "file" or item.id not in labels:
             continue
-        if item.status != "ok":
+        if item.status != "ok" or item.id in gone:
             unreadable.append(item.relpath)
             continue
         folder = folders[names[labels[item.id]]]

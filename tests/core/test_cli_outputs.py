@@ -85,6 +85,34 @@ def test_a_folder_export_that_misses_files_exits_1(tmp_path, pool, capsys) -> No
     assert code == 1 and "files could not be exported" in capsys.readouterr().out
 
 
+def test_a_folder_export_leaves_out_files_replaced_since_the_last_scan(
+    tmp_path, pool, capsys
+) -> None:
+    """A file replaced by another picture between sessions was copied into its old label's
+    folder (the CSV export left it out): a training set with a wrong label, exit 0."""
+    import csv
+    import shutil
+
+    folder, labels = pool
+    copy = tmp_path / "pool"
+    shutil.copytree(folder, copy)
+    truth = {r["path"]: r["label"] for r in csv.DictReader(labels.open())}
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(copy), "--classes", DIGITS,
+                 "--no-features"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    victim, other = sorted(p for p in truth if truth[p] != truth[sorted(truth)[0]])[:1] + [
+        sorted(truth)[0]]  # fmt: skip
+    (copy / victim).write_bytes((copy / other).read_bytes())  # another class's picture
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["export", str(project), "--format", "folders", "--out", str(out)]) == 0
+    assert not (out / truth[victim] / Path(victim).name).exists()
+    assert f"1 labeled item is missing or unreadable and was left out, e.g. {victim}" in (
+        capsys.readouterr().out
+    )
+
+
 def test_the_export_format_follows_the_files_ending(tmp_path, pool, capsys) -> None:
     """--out labels.json without --format was written as CSV."""
     folder, labels = pool
