@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from aldesk.cli_types import PROJECT
+from aldesk.core.wording import count
 
 FIELDS = ("path", "given", "predicted", "confidence", "given_confidence", "confident", "split")
 
@@ -62,6 +63,10 @@ def suspicious_report(project: Path, top: int | None = None) -> dict:
         "suspects": len(result.suspects),
         "agreeing": result.agreeing,
         "too_weak": result.too_weak,
+        # the labels of classes the model has not learned are not doubted (they added up to
+        # neither "suspects" nor "agreeing")
+        "classes_not_judged": result.unlearned,
+        "labels_not_judged": result.unjudged_labels,
         "caveat": doubt_caveat(result) or None,
         "items": rows,
     }
@@ -85,6 +90,10 @@ def cmd_suspicious(args: argparse.Namespace) -> int:
     print(f"{report['suspects']} of {report['labels_checked']} labels contradicted by a "
           f"{report['folds']}-fold cross-validated model; confident learning estimates "
           f"{report['estimated_wrong']} are wrong.", file=sys.stderr)  # fmt: skip
+    if report["classes_not_judged"]:
+        print(f"The {count(report['labels_not_judged'], 'label')} of "
+              f"{count(report['classes_not_judged'], 'class', 'classes')} are not doubted yet: "
+              "fewer than 5 labels, or the model gets most of them wrong.", file=sys.stderr)  # fmt: skip
     if report["caveat"]:
         print(report["caveat"], file=sys.stderr)
     return 0

@@ -117,6 +117,7 @@ class SuspicionResult:
     estimated_errors: int = 0
     agreeing: int = 0
     unlearned: int = 0  # classes with labels the model does not learn well enough to judge
+    unjudged_labels: int = 0  # of the judged labels, those of the unlearned classes
 
     @property
     def too_weak(self) -> bool:
@@ -333,7 +334,8 @@ def find_suspicious(
     predicted = others.argmax(axis=1)
     if 2 * agreeing < int(judged.sum()):  # too weak to tell label errors (``too_weak``)
         ids = np.asarray(request.item_ids)
-        return SuspicionResult(ids, y, proba, t, judged, [], folds, 0, agreeing, unlearned)
+        return SuspicionResult(ids, y, proba, t, judged, [], folds, 0, agreeing, unlearned,
+                               int(judged.sum() - judging.sum()))  # fmt: skip
     rows = np.flatnonzero(judging & ((margin < 0) | confident))
     # Strongest contradiction first; ties (rare with float probabilities) by self-confidence.
     rows = rows[np.lexsort((proba[rows, y[rows]], margin[rows]))]
@@ -348,7 +350,7 @@ def find_suspicious(
     # beside "contradicts 71")
     estimate = min(int(counts.sum()), len(suspects))
     return SuspicionResult(ids, y, proba, t, judged, suspects, folds, estimate, agreeing,
-                           unlearned)  # fmt: skip
+                           unlearned, int(judged.sum() - judging.sum()))  # fmt: skip
 
 
 LEARNED_MIN_LABELS = 5  # a class's labels are judged once it has this many...

@@ -186,6 +186,10 @@ def test_classes_the_model_has_not_learned_are_not_doubted() -> None:
     result = find_suspicious(ReviewRequest(ids, X.astype(np.float32), ids, y, 40))
     assert result.suspects == [] and result.estimated_errors == 0  # no label is wrong
     assert result.unlearned > 30  # and the summary says why so few are judged
+    # every judged label is agreed with, doubted, or in a class not judged: the command line's
+    # counts had not added up ("23 of 150 contradicted" beside "agrees with 81%")
+    disagreeing = int((result.judged & (result.proba.argmax(1) != result.y)).sum())
+    assert 0 < disagreeing <= result.unjudged_labels <= int(result.judged.sum())
     # a class with enough labels that the model learns is still judged: plant an error there
     X2, y2 = make_classification(
         n_samples=120, n_features=20, n_informative=6, n_classes=3, n_clusters_per_class=1,
@@ -195,6 +199,7 @@ def test_classes_the_model_has_not_learned_are_not_doubted() -> None:
     wrong[0] = (y2[0] + 1) % 3
     planted = find_suspicious(_request(X2.astype(np.float32), wrong))
     assert planted.unlearned == 0 and 100 in {s.item_id for s in planted.suspects}
+    assert planted.unjudged_labels == 0
     assert planted.estimated_errors <= len(planted.suspects)
 
 
