@@ -86,6 +86,8 @@ def _check_out_dir(out: Path, pool_root: Path) -> None:
         raise AldeskError(f"Cannot export to {out}: it is a file; give a folder.")
     if out.is_dir() and any(out.iterdir()):
         raise AldeskError(f"Cannot export to {out}: the folder is not empty; give a new one.")
+    if not out.parent.is_dir():  # as the file formats: a mistyped path is not made silently
+        raise AldeskError(f"Cannot export to {out}: the folder {out.parent} does not exist.")
     pool = pool_root.resolve()
     if out.resolve() == pool or pool in out.resolve().parents:
         raise AldeskError(
@@ -140,18 +142,38 @@ def write_folder_export(
         AldeskError: ``out_dir`` cannot be created or written.
     """
     report = FolderReport(linked=link, unreadable=list(plan.unreadable))
+    # written beside it and renamed into place at the end: an export stopped half way (Ctrl+C,
+    # a full disk, the window closed) had left a folder of some of the files, unsaid
+    staging = plan.out_dir.with_name(f".{plan.out_dir.name}.partial-{os.getpid()}")
     try:
-        plan.out_dir.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
     except OSError as exc:
-        raise AldeskError(f"Cannot create {plan.out_dir}: {exc.strerror or exc}.") from exc
-    total = len(plan.files)
-    for done, (src, dest) in enumerate(plan.files, 1):
-        if should_stop():
-            break
-        _place(src, dest, report)
-        if progress is not None:
-            progress(done, total)
+        raise AldeskError(f"Cannot create {staging}: {exc.strerror or exc}.") from exc
+    try:
+        total = len(plan.files)
+        for done, (src, dest) in enumerate(plan.files, 1):
+            if should_stop():
+                shutil.rmtree(staging, ignore_errors=True)
+                return FolderReport(linked=link, unreadable=report.unreadable,
+                                    note="Stopped: nothing was exported.")  # fmt: skip
+            _place(src, staging / dest.relative_to(plan.out_dir), report)
+            if progress is not None:
+                progress(done, total)
+        _publish(staging, plan.out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return report
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Rename the finished export into place (an empty folder there is replaced)."""
+    try:
+        if out_dir.is_dir():
+            out_dir.rmdir()  # empty: checked when the export was planned
+        staging.rename(out_dir)
+    except OSError as exc:
+        raise AldeskError(f"Cannot create {out_dir}: {exc.strerror or exc}.") from exc
 
 
 def _place(src: Path, dest: Path, report: FolderReport) -> None:

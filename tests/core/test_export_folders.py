@@ -154,3 +154,32 @@ def test_jsonl_round_trips_through_import(store, tmp_path) -> None:
     bad.write_text('{"path": "a.png", "label": "cat"}\n\n{"path": "b.png", \n')
     with pytest.raises(AldeskError, match="line 3"):
         interop.plan_import(store, bad)
+
+
+def test_an_export_stopped_half_way_leaves_nothing_behind(store, tmp_path) -> None:
+    """Ctrl+C half way left a folder with some of the files, unsaid; exporting again was then
+    refused ("the folder is not empty")."""
+    out = tmp_path / "out"
+    plan = export_folders.plan_folder_export(store, out)
+    calls = []
+
+    def interrupt(done: int, _total: int) -> None:
+        calls.append(done)
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export_folders.write_folder_export(plan, progress=interrupt)
+    assert calls == [1, 2] and sorted(p.name for p in tmp_path.iterdir()) == ["p.aldesk", "pool"]
+    stopped = export_folders.write_folder_export(plan, should_stop=lambda: True)
+    assert stopped.written == 0 and stopped.note == "Stopped: nothing was exported."
+    assert not out.exists()
+    report = export_folders.write_folder_export(plan)  # and it can be run again
+    assert report.written == 4 and sorted(_tree(out)) == ["a_b/b.png", "cat/A-2.PNG",
+                                                          "cat/a-3.png", "cat/a.png"]  # fmt: skip
+
+
+def test_a_folder_export_into_a_missing_folder_is_refused(store, tmp_path) -> None:
+    """--out nodir/a/b made the whole tree; the file formats refuse a missing folder."""
+    with pytest.raises(AldeskError, match="does not exist"):
+        export_folders.plan_folder_export(store, tmp_path / "nodir" / "a" / "b")
