@@ -43,6 +43,7 @@ def _read_status(project: Path):
 
 
 def _status_of(store) -> tuple:
+    from aldesk.core.labels_export import gone_since_scan
     from aldesk.core.log_status import left_to_ask, read_pace, read_status
     from aldesk.core.project import ProjectSettings
 
@@ -67,7 +68,10 @@ def _status_of(store) -> tuple:
         "synthesized": st.n_synth, "synthesized_labeled": st.n_synth_labeled,
         "per_class": st.per_class,
         "test_labeled": st.n_test_labeled, "test_items": st.n_test,
-        "unreadable": st.n_unreadable, "rounds": st.round,
+        "unreadable": st.n_unreadable,
+        # files deleted or replaced since the last scan (export leaves their labels out; the
+        # next open or aldesk train rescans): "missing or unreadable 0" had hidden them
+        "changed_since_scan": len(gone_since_scan(store)), "rounds": st.round,
         "accuracy": st.accuracy, "accuracy_test_items": st.accuracy_n,
         "accuracy_interval": st.accuracy_ci, "macro_f1": st.macro_f1,
         "stop": bool(st.advice and st.advice.stop),
@@ -113,6 +117,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                                    if v is not None))  # fmt: skip
     print(f"labeled {labeled_text(st)}; test items labeled {s['test_labeled']} of "
           f"{s['test_items']}; missing or unreadable {s['unreadable']}")  # fmt: skip
+    if s["changed_since_scan"]:
+        print(f"  {count(s['changed_since_scan'], 'file')} deleted or replaced since the project "
+              "was last opened: opening it, or aldesk train, rescans the folder")  # fmt: skip
     print("per class (pool + test):")
     width = max((len(name) for name in s["per_class"]), default=0)  # a long name kept the
     for name, n in s["per_class"].items():  # counts in a column no longer

@@ -111,6 +111,13 @@ def test_a_folder_export_leaves_out_files_replaced_since_the_last_scan(
     assert f"1 labeled item is missing or unreadable and was left out, e.g. {victim}" in (
         capsys.readouterr().out
     )
+    # status says so too ("missing or unreadable 0" beside an export leaving a label out)
+    assert main(["status", str(project), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changed_since_scan"] == 1
+    assert main(["status", str(project)]) == 0
+    assert "  1 file deleted or replaced since the project was last opened" in (
+        capsys.readouterr().out
+    )
 
 
 def test_the_export_format_follows_the_files_ending(tmp_path, pool, capsys) -> None:
