@@ -86,7 +86,7 @@ def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
 
     assert main(["status", str(store.path)]) == 0  # the command line says the same
     out = capsys.readouterr().out
-    assert f"stream: {summary.discarded} discarded" in out and ", 0 waiting" in out
+    assert f"stream: {summary.discarded} discarded" in out and ", 0 not yet seen" in out
     assert "or 30% of the arrivals had already been asked" in out
     assert "nothing left to ask: the stream has ended" in out and "keep going" not in out
     store.close()
@@ -103,3 +103,24 @@ def test_a_streams_new_share_shows_at_once(tmp_path, data) -> None:
     session.reload_settings()
     assert session.stream_summary().budget == 0.6
     store.close()
+
+
+def test_status_counts_the_arrivals_not_yet_seen(tmp_path, data, capsys) -> None:
+    """Half way through a stream `status` said "0 waiting" (the test items a target waits
+    for) beside 450 unanswered arrivals."""
+    import json
+
+    from aldesk.cli import main
+
+    X, y = data
+    store = make_project(tmp_path, y, scenario="stream", stream_budget=0.3)
+    session = Session(store, features_of(X))
+    for _ in range(12):
+        label(session, y, 1)
+    path = store.path
+    store.close()
+    assert main(["status", str(path), "--json"]) == 0
+    unanswered = json.loads(capsys.readouterr().out)["unanswered"]
+    assert unanswered > 0
+    assert main(["status", str(path)]) == 0
+    assert f", {unanswered} not yet seen" in capsys.readouterr().out
