@@ -92,6 +92,8 @@ def project_path(path: str | Path) -> Path:
     p = Path(path).expanduser()
     if p.name in ("", ".."):  # ".", "..", "a/..": the folder's own name
         p = p.resolve()
+    if p.name == DB_NAME and p.parent.suffix == PROJECT_SUFFIX:  # the database itself, named
+        return p.parent  # (it had become "…/project.sqlite.aldesk", "no project")
     return p if p.suffix == PROJECT_SUFFIX else p.with_name(p.name + PROJECT_SUFFIX)
 
 

@@ -310,3 +310,13 @@ def test_a_class_change_rolled_back_with_its_batch_is_not_remembered(store: Proj
         assert store.classes()[0].name == "kitten"  # inside the batch, the change is seen
         raise RuntimeError("abandon the batch")
     assert store.classes()[0].name == "cat"
+
+
+def test_the_projects_database_named_means_the_project(tmp_path) -> None:
+    """`aldesk status p.aldesk/project.sqlite` looked for "p.aldesk/project.sqlite.aldesk"."""
+    from aldesk.core.store import project_path
+
+    folder = tmp_path / "p.aldesk"
+    assert project_path(folder / "project.sqlite") == folder
+    assert project_path(tmp_path / "p") == folder
+    assert project_path(tmp_path / "project.sqlite") == tmp_path / "project.sqlite.aldesk"
