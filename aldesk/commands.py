@@ -112,7 +112,7 @@ def _stop_advice_summary(runs: list[dict]) -> str:
              if accuracies else "")  # fmt: skip
     when = (f"after {said[0][0]} labels" if len(said) == 1  # not "a median" of one run
             else f"after a median of {round(median(n for n, _ in said))} labels")  # fmt: skip
-    return f"stopping advice: said stop in {len(said)} of {len(runs)} runs, {when}{there}"
+    return f"stopping advice: said stop in {len(said)} of {count(len(runs), 'run')}, {when}{there}"
 
 
 def cmd_export(args: argparse.Namespace) -> int:

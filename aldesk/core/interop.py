@@ -173,7 +173,7 @@ class ImportPlan:
         if self.kept:
             text += f" ({self.kept} more kept as they are)"
         if self.unknown_paths:
-            text += f", {len(self.unknown_paths)} paths not in the project"
+            text += f", {count(len(self.unknown_paths), 'path')} not in the project"
         if self.unreadable:
             text += f", {count(len(self.unreadable), 'unreadable item')}"
         if self.contradictory:

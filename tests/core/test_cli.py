@@ -297,6 +297,7 @@ def test_simulate_says_when_the_stopping_advice_would_have_stopped(capsys) -> No
     later = {**said, "stop_advised": [False, True, True, True]}  # at 15
     assert "after a median of 18 labels" in _stop_advice_summary([said, later])  # not 17.5
     assert "never said stop" in _stop_advice_summary([never])
+    assert "said stop in 1 of 1 run," in _stop_advice_summary([said])  # not "1 of 1 runs"
 
 
 def test_gui_commands_without_a_display_explain_instead_of_aborting(tmp_path) -> None:

@@ -42,7 +42,7 @@ def test_the_plan_counts_new_same_conflicting_and_unknowns(store, labels_file) -
     plan = interop.plan_import(store, labels_file)
     assert (plan.new, plan.same, plan.conflicting) == (2, 1, 1)
     assert plan.unknown_paths == ["zz.png"] and plan.unknown_classes == ["bird"]
-    assert "2 new, 1 same, 1 conflicting, 1 paths not in the project" in plan.summary()
+    assert "2 new, 1 same, 1 conflicting, 1 path not in the project" in plan.summary()
     assert len(store.events()) == events  # a preview writes nothing
 
 
