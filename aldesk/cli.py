@@ -14,7 +14,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aldesk import __version__
-from aldesk.cli_types import ACCURACY, FILE, FOLDER, PROJECT, TEST_FRACTION, Parser, count
+from aldesk.cli_types import (
+    ACCURACY,
+    FILE,
+    FOLDER,
+    PROJECT,
+    PROJECT_HELP,
+    TEST_FRACTION,
+    Parser,
+    count,
+)
 from aldesk.core.errors import AldeskError
 
 EXIT_USER_ERROR = 2
@@ -42,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_new(sub)
     p = sub.add_parser("open", help="open a project in the labeling window")
-    p.add_argument("project", type=PROJECT)
+    p.add_argument("project", type=PROJECT, help=PROJECT_HELP)
     p = sub.add_parser("status", help="counts, rounds, latest metrics and stopping advice")
-    p.add_argument("project", type=PROJECT)
+    p.add_argument("project", type=PROJECT, help=PROJECT_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     _add_simulate(sub)
     from aldesk.commands_review import add_parser as add_suspicious
@@ -54,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(sub)
     p = sub.add_parser("export", help="export labels (and predictions) to CSV, JSON or JSON "
                        "Lines, or the labeled files as a folder per class")  # fmt: skip
-    p.add_argument("project", type=PROJECT)
+    p.add_argument("project", type=PROJECT, help=PROJECT_HELP)
     p.add_argument("--format", choices=("csv", "json", "jsonl", "folders"), default=None,
                    help="default: by the --out file's ending (.json, .jsonl, else csv); "
                         "folders: OUT/<class>/<file>, as torchvision's ImageFolder reads")  # fmt: skip
-    p.add_argument("--out", type=FILE, required=True)
+    p.add_argument("--out", type=FILE, required=True,
+                   help="the file to write (/dev/stdout into a pipe); with --format folders, a "
+                        "new folder")  # fmt: skip
     p.add_argument("--link", action="store_true",
                    help="with --format folders: hard links instead of copies (same disk only)")  # fmt: skip
     p.add_argument("--predictions", action="store_true",
@@ -67,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out the labels auto-label gave (source 'model')")  # fmt: skip
     _add_recover(sub)
     p = sub.add_parser("import-labels", help="import path,label rows (or folder names) as answers")
-    p.add_argument("project", type=PROJECT)
+    p.add_argument("project", type=PROJECT, help=PROJECT_HELP)
     p.add_argument("file", type=FILE, nargs="?", help="a CSV, JSON or JSON Lines labels file")
     p.add_argument("--from-folders", action="store_true",
                    help="instead of a file: label each file in a folder named like a class with "
@@ -97,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_new(sub) -> None:
     p = sub.add_parser("new", help="create a project on a folder of images or audio clips")
-    p.add_argument("project", type=PROJECT)
+    p.add_argument("project", type=PROJECT, help=PROJECT_HELP)
     p.add_argument("--pool", type=FOLDER, required=True, help="the folder of unlabeled items")
     p.add_argument("--classes", required=True,
                    help="comma-separated class names; a name with a comma in double quotes "
@@ -108,12 +119,16 @@ def _add_new(sub) -> None:
                    help=SCENARIO_HELP + "; synthesis: now and then an item the model made")  # fmt: skip
     p.add_argument("--stream-share", type=ACCURACY, default=None, help=STREAM_SHARE_HELP)
     p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
-    p.add_argument("--batch", type=count(1), default=5, help="labels between retrains (k)")
+    p.add_argument(
+        "--batch", type=count(1), default=5, help="labels between retrains (k; default 5)"
+    )
     p.add_argument("--seed-size", type=count(0), default=None,
                    help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
     p.add_argument("--seed-method", choices=("random", "representative"), default=None,
                    help="how the seed set is drawn (default: random)")  # fmt: skip
-    p.add_argument("--test-size", type=count(0), default=50, help="random held-out test items")
+    p.add_argument(
+        "--test-size", type=count(0), default=50, help="random held-out test items (default 50)"
+    )
     p.add_argument("--budget", type=count(1), default=None,
                    help="stop asking after this many labels on pool items (held-out test "
                    "items are not counted)")  # fmt: skip
@@ -146,9 +161,9 @@ def _add_simulate(sub) -> None:
     p.add_argument("--seed-size", type=count(0), default=None,
                    help="labels before the strategy starts (default: 2 per class, at least 10)")  # fmt: skip
     p.add_argument("--test-fraction", type=TEST_FRACTION, default=0.2,
-                   help="share of the pool held out for testing, in [0, 1)")  # fmt: skip
+                   help="share of the pool held out for testing, in [0, 1) (default 0.2)")  # fmt: skip
     p.add_argument("--repeats", type=count(1, 10_000), default=1,
-                   help="runs, each with its own test split and seed set")  # fmt: skip
+                   help="runs, each with its own test split and seed set (default 1)")  # fmt: skip
     p.add_argument("--mode", choices=("pool", "stream"), default="pool", help=SCENARIO_HELP)
     p.add_argument("--stream-share", type=ACCURACY, default=None, help=STREAM_SHARE_HELP)
     p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
@@ -239,7 +254,7 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 def _add_recover(sub) -> None:
     p = sub.add_parser("recover", help="save the labels a damaged project still holds "
                        "(then import them into a new project)")  # fmt: skip
-    p.add_argument("project", type=PROJECT)
+    p.add_argument("project", type=PROJECT, help=PROJECT_HELP)
     p.add_argument("out", type=FILE, help="the labels file to write (path,label,...)")
     p.add_argument("--format", choices=("csv", "json"), default=None,
                    help="default: by OUT's ending (.json, else csv)")  # fmt: skip

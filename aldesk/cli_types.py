@@ -75,6 +75,7 @@ def path_arg(what: str) -> Callable[[str], Path]:
 
 
 PROJECT = path_arg("project path")
+PROJECT_HELP = "the project folder, NAME.aldesk (the suffix may be left out)"
 FOLDER = path_arg("folder")
 FILE = path_arg("file path")
 

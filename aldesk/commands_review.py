@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from aldesk.cli_types import PROJECT
+from aldesk.cli_types import PROJECT, PROJECT_HELP
 from aldesk.core.wording import count
 
 FIELDS = ("path", "given", "predicted", "confidence", "given_confidence", "confident", "split")
@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
         "suspicious",
         help="labels a cross-validated model contradicts (confident learning), most doubtful first",
     )
-    p.add_argument("project", type=PROJECT)
+    p.add_argument("project", type=PROJECT, help=PROJECT_HELP)
     p.add_argument("--top", type=_positive, default=None, help="print at most N items")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aldesk.cli_types import PROJECT
+from aldesk.cli_types import PROJECT, PROJECT_HELP
 from aldesk.core.errors import AldeskError
 
 
@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
         "train",
         help="retrain on the current labels and record the round (test accuracy), as the app does",
     )
-    p.add_argument("project", type=PROJECT)
+    p.add_argument("project", type=PROJECT, help=PROJECT_HELP)
 
 
 def trained_session(store, what: str):

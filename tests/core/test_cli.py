@@ -392,3 +392,12 @@ def test_a_folder_named_aldesk_in_the_working_directory_does_not_shadow_the_app(
     out = subprocess.run([sys.executable, "-c", "import aldesk; print(aldesk.__version__)"],
                          cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
     assert out.returncode == 0, out.stderr[-300:]
+
+
+@pytest.mark.parametrize("command", ["open", "status", "export", "import-labels", "new",
+                                     "train", "suspicious", "recover"])  # fmt: skip
+def test_every_commands_project_argument_is_explained(command, capsys) -> None:
+    """`project` had no description in any command's --help."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert "the project folder, NAME.aldesk" in capsys.readouterr().out
