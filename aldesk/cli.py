@@ -228,10 +228,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aldesk: {os_message(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        saved = ("the simulation wrote nothing" if args.command == "simulate"
-                 else "everything answered so far is saved")  # fmt: skip
-        print(f"aldesk: interrupted; {saved}.", file=sys.stderr)
+        print(f"aldesk: interrupted; {INTERRUPTED.get(args.command, INTERRUPTED[None])}.",
+              file=sys.stderr)  # fmt: skip
         return 130
+
+
+# What an interrupted command leaves (exports write whole files or nothing; the project's
+# answers are committed one by one): "everything answered so far is saved" was said of all
+INTERRUPTED = {
+    "simulate": "the simulation wrote nothing",
+    "export": "no export was written",
+    "status": "nothing was changed",
+    "suspicious": "nothing was changed",
+    "train": "no round was recorded; the labels are as they were",
+    "import-labels": "no label was imported (the file is recorded in one step or not at all)",
+    "new": "a project is made whole or not at all; features not yet extracted are extracted "
+    "when it is opened",
+    None: "everything answered so far is saved",
+}
 
 
 def _refuse_a_misspelt_command(parser: argparse.ArgumentParser, word: str) -> None:
