@@ -106,6 +106,26 @@ def test_the_keyboards_place_in_the_grid_survives_a_relabel_and_an_undo(qtbot, o
     assert review.label_in_main()  # "Click an item first" while one was shown selected
 
 
+def test_a_relabel_that_takes_the_item_out_of_the_view_moves_on_to_the_next(qtbot, opened) -> None:
+    """Filtered to class 6, a class key sent the item out of the view and left nothing
+    current or selected: the next Right went to the first row, and "Suspicious only" could
+    not be gone through by keys alone."""
+    window, review, _ = opened
+    review.filters.classes.setCurrentIndex(review.filters.classes.findData(class_id(review, "6")))
+    review.view.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(review.view, Qt.Key.Key_Right)
+    rows = [r.item_id for r in review.model.rows()]
+    place = review.view.currentIndex().row()
+    assert place >= 2 and len(rows) > place + 2
+    qtbot.keyClick(review.view, Qt.Key.Key_9)
+    assert window.store.labels()[rows[place]] == class_id(review, "9")  # it left the view
+    assert review.selected_ids() == [rows[place + 1]]  # the one now at its row
+    assert review.view.currentIndex().row() == place
+    qtbot.keyClick(review.view, Qt.Key.Key_Right)
+    assert review.selected_ids() == [rows[place + 2]]
+
+
 def test_suspicious_filter_lists_the_planted_labels_first(qtbot, opened) -> None:
     _, review, planted = opened
     with qtbot.waitSignal(review.suspicion.scored, timeout=120_000):

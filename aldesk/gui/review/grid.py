@@ -56,23 +56,31 @@ def visible_rows(view: QListView) -> range:
     return range(max(0, first), min(n, stop))
 
 
-def grid_place(view: QListView) -> tuple[set[int], int | None]:
-    """The selected item ids and the keyboard's current item id, to keep over a rebuild."""
+def grid_place(view: QListView) -> tuple[set[int], int | None, int]:
+    """The selected item ids, the keyboard's current item id and its row, to keep over a
+    rebuild."""
     from aldesk.gui.review.model import ItemIdRole
 
     index = view.currentIndex()
     chosen = {int(i.data(ItemIdRole)) for i in view.selectionModel().selectedIndexes()}
-    return chosen, (int(index.data(ItemIdRole)) if index.isValid() else None)
+    current = int(index.data(ItemIdRole)) if index.isValid() else None
+    return chosen, current, index.row()
 
 
-def restore_place(view: QListView, place: tuple[set[int], int | None]) -> None:
+def restore_place(
+    view: QListView, place: tuple[set[int], int | None, int], follow: bool = False
+) -> None:
     """Select ``place``'s items again and put the keyboard's current item back (a rebuilt
     grid had none: the next arrow key went to the first row, the next class key relabeled
-    an item never chosen)."""
+    an item never chosen). With ``follow``, when the current item left the view (relabeled
+    out of a class filter, confirmed out of "Suspicious only"), the item now at its row is
+    current and selected, so the keys go on from there (not after a filter the user changed:
+    a key would then act on an item chosen for them)."""
     from aldesk.gui.review.model import ItemIdRole
 
-    chosen, current = place
+    chosen, current, row = place
     model, selection = view.model(), view.selectionModel()
+    found = False
     for k in range(model.rowCount()):
         index = model.index(k, 0)
         item_id = index.data(ItemIdRole)
@@ -80,3 +88,7 @@ def restore_place(view: QListView, place: tuple[set[int], int | None]) -> None:
             selection.select(index, selection.SelectionFlag.Select)
         if item_id == current:
             selection.setCurrentIndex(index, selection.SelectionFlag.NoUpdate)
+            found = True
+    if follow and current is not None and not found and model.rowCount() and row >= 0:
+        index = model.index(min(row, model.rowCount() - 1), 0)
+        selection.setCurrentIndex(index, selection.SelectionFlag.ClearAndSelect)

@@ -159,7 +159,7 @@ class ReviewWindow(QMainWindow):
                           self.store.class_resolver(), self._proba(), [c.id for c in classes])  # fmt: skip
         rows = [self._with_suspicion(r) for r in rows]
         self.model.set_rows(rows)
-        restore_place(self.view, place)
+        restore_place(self.view, place, follow=True)
         self.confusion.show_counts(rows, classes)
         self.tally.show_answers(self.store.answers())
         self._update_count()
