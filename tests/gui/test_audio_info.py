@@ -144,3 +144,14 @@ def test_a_dc_offset_is_said(qtbot, view, tmp_path):
     sf.write(centred, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), RATE)
     load(qtbot, view, centred)
     assert "DC offset" not in view.info_text()
+
+
+def test_a_screen_reader_names_the_audio_controls(view) -> None:
+    """Play/pause, Play from the start, Loop and the volume had no name, only tooltips."""
+    from PySide6.QtGui import QAccessible
+    from PySide6.QtWidgets import QSlider, QToolButton
+
+    controls = view.findChildren(QToolButton) + view.findChildren(QSlider)
+    names = {QAccessible.queryAccessibleInterface(w).text(QAccessible.Text.Name) for w in controls}
+    assert {"Play / pause", "Play from the start", "Loop", "Volume"} <= names
+    assert "" not in names

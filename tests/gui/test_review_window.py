@@ -265,7 +265,7 @@ def test_mix_ups_list_the_checks_confusions_largest_first_and_a_click_shows_them
     assert sum(counts) == len(wrong) and counts == sorted(counts, reverse=True)
     given, predicted = mixups.item(0).data(Qt.ItemDataRole.UserRole)
     assert wrong.count((given, predicted)) == max(map(wrong.count, wrong))  # largest first
-    assert mixups.item(0).text() == f"{counts[0]}  {names[given]} → {names[predicted]}"
+    assert mixups.item(0).text() == f"{counts[0]} × “{names[given]}” → “{names[predicted]}”"
     review.confusion.setCurrentIndex(2)
     rect = mixups.visualItemRect(mixups.item(0))
     qtbot.mouseClick(mixups.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -198,7 +198,8 @@ class MixUps(QListWidget):
             self.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
             return
         for (given, predicted), n in wrong.most_common():
-            line = QListWidgetItem(f"{n}  {names[given]} → {names[predicted]}")
+            # quoted: "2  0 → 6" read as a count among digit-named classes
+            line = QListWidgetItem(f"{n} × “{names[given]}” → “{names[predicted]}”")
             line.setData(Qt.ItemDataRole.UserRole, (given, predicted))
             line.setToolTip(f"{n} labeled “{names[given]}” that a model which never saw them "
                             f"calls “{names[predicted]}”")  # fmt: skip

@@ -98,6 +98,7 @@ class AudioView(QWidget):
         self._volume.setValue(100)
         self._volume.setFixedWidth(110)
         self._volume.setToolTip("Volume")
+        self._volume.setAccessibleName("Volume")
         self._speed = QComboBox()
         for rate in RATES:
             self._speed.addItem(rate_label(rate), rate)
@@ -113,8 +114,7 @@ class AudioView(QWidget):
         self._info.setProperty("role", "muted")  # widens the window
         speed_label = QLabel("Speed")
         speed_label.setProperty("role", "muted")
-        # groups that wrap onto a second row in a narrow window: in one row they set the
-        # labeling window's minimum width to 845 px, above a 1024-px screen at 125 % (819)
+        # groups that wrap onto a second row in a narrow window (one row: 845 px at least)
         controls = QWidget()
         wrap = WrapLayout(controls)
         wrap.setContentsMargins(8, 4, 8, 4)
@@ -339,8 +339,7 @@ class AudioView(QWidget):
 
     @Slot(bool)
     def _on_playing_changed(self, playing: bool) -> None:
-        # without a device nothing plays: the button must not say it does (a Pause icon, a
-        # frozen clock) while the silent state toggles underneath
+        # without a device nothing plays: no Pause icon over a frozen clock
         audible = playing and self._player.available is not False
         self._play_button.setIcon(style.icon("pause" if audible else "play"))
         self.playing_changed.emit(playing)
@@ -395,6 +394,7 @@ def _tool_button(icon_name: str, tip: str, *, checkable: bool = False) -> QToolB
     button.setIcon(style.icon(icon_name))
     button.setIconSize(button.iconSize().expandedTo(button.iconSize()) * 1.3)
     button.setToolTip(tip)
+    button.setAccessibleName(tip.split(" (")[0])  # a screen reader read icons with no name
     button.setCheckable(checkable)
     button.setAutoRaise(True)
     return button
