@@ -242,7 +242,7 @@ def test_a_mixed_folder_asks_which_kind_to_label(qtbot, dialog, pool, tmp_path):
     _type_classes(qtbot, dialog, "speech, noise")
     spec = dialog.spec()
     assert spec.kind == "audio"
-    path, _ = app_module._create_project(spec, JobContext(lambda: False, lambda _p: None))
+    path, _, _ = app_module._create_project(spec, JobContext(lambda: False, lambda _p: None))
     from aldesk.core.store import ProjectStore
 
     with ProjectStore.open(path) as store:
@@ -376,3 +376,26 @@ def test_a_screen_reader_names_each_field(dialog) -> None:
                                dialog.options.seed_size)]  # fmt: skip
     assert names == ["Pool folder", "Project name", "Save in", "New class",
                      "Classes and their keys", "Seed set size"]  # fmt: skip
+
+
+def test_create_shows_a_problem_below_the_scrolled_part_and_puts_the_keys_there(
+    qtbot, dialog, pool
+):
+    """Two classes on one key: Create did nothing visible, the message being below the part
+    of the column in view, and the focus stayed on Create."""
+    _choose_folder(qtbot, dialog, pool)
+    dialog.set_project_name("run1")
+    _type_classes(qtbot, dialog, ", ".join(f"class {k}" for k in range(30)))
+    dialog.resize(dialog.width(), 420)  # a short screen: the column scrolls
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    table = dialog.class_editor()._table
+    table.item(1, 1).setText(table.item(0, 1).text())  # two classes on one key
+    bar = dialog._left.verticalScrollBar()
+    bar.setValue(0)
+    _click_create(qtbot, dialog)
+    assert dialog.isVisible() and "the same key" in dialog.messages()["classes"]
+    message = dialog._classes_msg
+    top = message.mapTo(dialog._left.widget(), message.rect().topLeft()).y() - bar.value()
+    assert 0 <= top < dialog._left.viewport().height()  # scrolled into view
+    qtbot.waitUntil(dialog.class_editor().entry().hasFocus)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -100,7 +100,8 @@ class NewProjectDialog(QDialog):
         column.addWidget(self._build_classes_group(), 1)
         self.options = LearningOptions(self)
         columns = QHBoxLayout()
-        columns.addWidget(scrolling_column(left), 3)
+        self._left = scrolling_column(left)
+        columns.addWidget(self._left, 3)
         columns.addSpacing(8)
         columns.addWidget(scrolling_column(self.options), 2)
         self._buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -364,3 +365,13 @@ class NewProjectDialog(QDialog):
         self._revalidate()
         if not self._problems:
             self.accept()
+            return
+        # show the first problem and put the keyboard on its field: below the scrolled part
+        # of the column, Create had seemed to do nothing
+        fields = {"folder": (self._folder_msg, self._folder),
+                  "project": (self._project_msg, self._name),
+                  "classes": (self._classes_msg, self._classes.entry())}  # fmt: skip
+        shown = next((fields[k] for k in fields if fields[k][0].text()), None)
+        if shown is not None:
+            self._left.ensureWidgetVisible(shown[0])
+            shown[1].setFocus(Qt.FocusReason.OtherFocusReason)
