@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from aldesk.core.errors import UnknownClass
+from aldesk.core.import_paths import PathIndex
 from aldesk.core.labels_export import (  # noqa: F401 (the export API, as before)
     EXPORT_COLUMNS,
     FORMATS,
@@ -162,6 +162,18 @@ class ImportPlan:
         return replace(self, labels=labels, conflicting=0, replacing={},
                        kept=self.kept + self.conflicting)  # fmt: skip
 
+    def notes(self) -> list[str]:
+        """What else the import should say once done (the preview said it; the window's
+        message after the import had dropped it)."""
+        notes = [split_differs_text(self.split_differs)] if self.split_differs else []
+        if self.by_tail:
+            notes.append(by_tail_text(self.by_tail))
+        if self.unlabeled_rows:
+            notes.append(f"{count(self.unlabeled_rows, 'row')} with no label (not imported)")
+        if self.left_out:
+            notes.append(f"{count(self.left_out, 'label')} of classes the project lacks left out")
+        return notes
+
     def result(self) -> str:
         """What applying the plan records, in one sentence (said once it is done)."""
         return imported_text(len(self.labels), self.conflicting, self.same, self.kept,
@@ -291,10 +303,10 @@ def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan
 def _answer_rows(store: ProjectStore, rows: list[Row]) -> list[tuple[int, str, str]]:
     """The can't-label / skip answers of ``rows`` for readable items with no answer yet, one
     per item (an answer given in the project stays)."""
-    by_path, answered = _items_by_path(store), store.answers()
+    index, answered = PathIndex(store), store.answers()
     found: dict[int, tuple[int, str, str]] = {}
     for row in rows:
-        item = _lookup(store, by_path, row)
+        item, _ = index.find(row)
         if item is not None and item.status == "ok" and item.id not in answered:
             found.setdefault(item.id, (item.id, row.answer, item.split))
     return list(found.values())
@@ -305,13 +317,13 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     names = {c.id: c.name.casefold() for c in store.classes()}
     shown_names = {c.name.casefold(): c.name for c in store.classes()}
     current = {i: names.get(c) for i, c in store.labels().items()}
-    by_path = _items_by_path(store) if rows else {}
+    index = PathIndex(store) if rows else None
     unknown_paths, unreadable, split_differs, by_tail = [], [], 0, []
     given: dict[int, list[Row]] = {}  # item id -> its rows, items in first-row order
     items: dict[int, Item] = {}
     for row in rows:
-        item = _lookup(store, by_path, row)
-        if item is None and (item := _lookup_tail(by_path, row)) is not None:
+        item, by_end = index.find(row)
+        if by_end:
             by_tail.append(f"{row.path} → {item.relpath}")
         if item is None:
             unknown_paths.append(row.key)
@@ -380,46 +392,3 @@ def _missing_classes(store: ProjectStore, rows: list[Row]) -> list[str]:
         if row.label.casefold() not in known:
             missing.setdefault(row.label.casefold(), row.label)
     return list(missing.values())
-
-
-def _items_by_path(store: ProjectStore) -> dict[str, Item]:
-    """Every path of every pool file, duplicates included, as stored and normalised; and the
-    file of every synthesized item."""
-    by_path: dict[str, Item] = {}
-    paths = store.all_item_paths()  # one query, not one per item (1.3 s at 100k items)
-    for item in store.items():
-        if item.origin == "file":
-            for relpath in [item.relpath, *paths.get(item.id, ())]:
-                by_path.setdefault(relpath, item)
-        else:  # a synthesized item, as an export names it: its file in the project
-            by_path.setdefault(store.synth_file(item).as_posix(), item)
-    for relpath, item in list(by_path.items()):
-        by_path.setdefault(normalise(relpath), item)  # exact names win
-    return by_path
-
-
-def _lookup_tail(by_path: dict[str, Item], row: Row) -> Item | None:
-    """The item whose pool path is the longest tail of the row's path (its folders dropped
-    from the left: a file written on another machine, or relative to the pool's parent)."""
-    parts = [p for p in row.key.split("/") if p and not p.endswith(":")]
-    for k in range(1, len(parts)):
-        item = by_path.get("/".join(parts[k:]))
-        if item is not None:
-            return item
-    return None
-
-
-def _lookup(store: ProjectStore, by_path: dict[str, Item], row: Row) -> Item | None:
-    """The item a row names: by its path as written first (a name may hold a backslash),
-    then by the normalised path (Windows separators, ``./``), or relative to the pool."""
-    for relpath in (row.path, row.key):
-        if relpath in by_path:
-            return by_path[relpath]
-        if os.path.isabs(relpath):
-            try:
-                relpath = Path(relpath).relative_to(store.pool_root).as_posix()
-            except ValueError:
-                continue
-        if relpath in by_path:
-            return by_path[relpath]
-    return None

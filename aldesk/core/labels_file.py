@@ -186,6 +186,10 @@ def _json_row(path: Path, line: int, element: object) -> Row:
                split if isinstance(split, str) else "")  # fmt: skip
 
 
+# other tools' words for a split: a "train" row is one of this project's pool items
+SPLIT_WORDS = {"train": "pool", "training": "pool", "testing": "test", "held-out": "test"}
+
+
 def read_rows(path: str | os.PathLike[str]) -> list[Row]:
     """Parse a labels file (JSON by its .json suffix, JSON Lines by .jsonl, CSV otherwise).
 
@@ -197,8 +201,9 @@ def read_rows(path: str | os.PathLike[str]) -> list[Row]:
     parse = {".json": json_rows, ".jsonl": jsonl_rows}.get(path.suffix.lower(), csv_rows)
     rows = []
     for row in parse(path, text):
+        split = row.split.strip().lower()
         clean = Row(row.line, row.path, row.label.strip(), row.answer.strip(),
-                    row.split.strip().lower())  # fmt: skip
+                    SPLIT_WORDS.get(split, split))  # fmt: skip
         _check_text(path, clean)
         if not clean.key:
             raise bad(path, row.line, "empty path")

@@ -208,3 +208,21 @@ def test_the_rows_of_classes_the_project_lacks_can_be_left_out(store, tmp_path, 
         assert {paths[i]: names[c] for i, c in again.labels().items()} == {
             "a.png": "cat", "b.png": "dog", "c.png": "dog"}  # fmt: skip
         assert "banana" not in names.values()
+
+
+def test_bare_file_names_match_a_pool_in_sub_folders_when_unique(tmp_path) -> None:
+    """A list of bare names (img_00000.png) matched nothing in a pool of sub-folders; a name
+    found in two folders is not guessed."""
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    s = ProjectStore.create(tmp_path / "q", pool_root=pool, kind="image", classes=["cat", "dog"])
+    paths = ["camA/img_1.png", "camB/img_2.png", "camA/dup.png", "camB/dup.png"]
+    s.add_items(NewItem(hash=f"h{i}", relpath=p, kind="image", size=1, mtime_ns=0, arrival=i)
+                for i, p in enumerate(paths))  # fmt: skip
+    f = tmp_path / "names.csv"
+    f.write_text("path,label,split\nimg_1.png,cat,TRAIN\nimg_2.png,dog,train\ndup.png,cat,\n")
+    plan = interop.plan_import(s, f)
+    assert plan.new == 2 and plan.unknown_paths == ["dup.png"]
+    assert plan.by_tail == ["img_1.png → camA/img_1.png", "img_2.png → camB/img_2.png"]
+    assert plan.split_differs == 0  # "train" is this project's pool
+    s.close()

@@ -141,6 +141,9 @@ def test_the_rows_of_an_unknown_class_can_be_left_out(qtbot, tmp_path, monkeypat
     _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), leave_out)
     assert _labels(window) == {first: truth[first], third: truth[third]}
     assert "banana" not in [c.name for c in window.store.classes()]
+    message = window.statusBar().currentMessage()  # said after the import too, not only before
+    assert "1 path matched by its end" in message
+    assert "1 label of classes the project lacks left out" in message
     window.close()
 
 

@@ -293,5 +293,6 @@ def apply_plan(window, plan: ImportPlan) -> bool:
         name += f" and {count(len(plan.answers), ANSWER_WORDS)}"
     if window.controller.append_edits(rows, name) is None:
         return False  # not saved; the controller's error has been shown
-    window.statusBar().showMessage(f"{plan.result()} Ctrl+Z undoes the import.", 15000)
+    notes = "".join(f" {note[0].upper()}{note[1:]}." for note in plan.notes())
+    window.statusBar().showMessage(f"{plan.result()}{notes} Ctrl+Z undoes the import.", 15000)
     return True
