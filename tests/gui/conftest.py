@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from new_project_setup import dialog, pool  # noqa: F401 (the new-project dialog's fixtures)
 from PySide6.QtWidgets import QWidget
 from review_setup import opened, review_pool  # noqa: F401 (the review windows' fixtures)
 
