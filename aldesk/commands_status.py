@@ -43,7 +43,6 @@ def _read_status(project: Path):
 
 
 def _status_of(store) -> tuple:
-    from aldesk.core.labels_export import gone_since_scan
     from aldesk.core.log_status import left_to_ask, read_pace, read_status
     from aldesk.core.project import ProjectSettings
 
@@ -69,9 +68,10 @@ def _status_of(store) -> tuple:
         "per_class": st.per_class,
         "test_labeled": st.n_test_labeled, "test_items": st.n_test,
         "unreadable": st.n_unreadable,
-        # files deleted or replaced since the last scan (export leaves their labels out; the
-        # next open or aldesk train rescans): "missing or unreadable 0" had hidden them
-        "changed_since_scan": len(gone_since_scan(store)), "rounds": st.round,
+        # files deleted or changed since the last scan (export leaves the labels of those
+        # deleted or replaced out; the next open or aldesk train rescans): "missing or
+        # unreadable 0" had hidden them
+        "changed_since_scan": _changed_since_scan(store), "rounds": st.round,
         "accuracy": st.accuracy, "accuracy_test_items": st.accuracy_n,
         "accuracy_interval": st.accuracy_ci, "macro_f1": st.macro_f1,
         "stop": bool(st.advice and st.advice.stop),
@@ -87,6 +87,25 @@ def _status_of(store) -> tuple:
         # "stop" is only the stopping rules', and said "keep going" on an ended stream)
         "finished": left == 0,
     }  # fmt: skip
+
+
+def _changed_since_scan(store) -> int:
+    """Files of the pool's items gone, or of another size or time, since the last scan: one
+    stat each, no walk and no hashing (status loads nothing of the pool scan or the decoders;
+    a rescan tells a file touched from one replaced)."""
+    if not store.pool_root.is_dir():  # away (unmounted): nothing is known to have changed
+        return 0
+    changed = 0
+    for item in store.items():
+        if item.origin != "file" or item.status == "missing":
+            continue
+        try:
+            st = os.stat(store.abspath(item))
+        except OSError:
+            changed += 1
+            continue
+        changed += (st.st_size, st.st_mtime_ns) != (item.size, item.mtime_ns)
+    return changed
 
 
 def _budget_spent(st) -> bool:
@@ -118,7 +137,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"labeled {labeled_text(st)}; test items labeled {s['test_labeled']} of "
           f"{s['test_items']}; missing or unreadable {s['unreadable']}")  # fmt: skip
     if s["changed_since_scan"]:
-        print(f"  {count(s['changed_since_scan'], 'file')} deleted or replaced since the project "
+        print(f"  {count(s['changed_since_scan'], 'file')} deleted or changed since the project "
               "was last opened: opening it, or aldesk train, rescans the folder")  # fmt: skip
     print("per class (pool + test):")
     width = max((len(name) for name in s["per_class"]), default=0)  # a long name kept the
