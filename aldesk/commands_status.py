@@ -96,15 +96,13 @@ def _changed_since_scan(store) -> int:
     if not store.pool_root.is_dir():  # away (unmounted): nothing is known to have changed
         return 0
     changed = 0
-    for item in store.items():
-        if item.origin != "file" or item.status == "missing":
-            continue
+    for relpath, size, mtime_ns in store.file_stats():
         try:
-            st = os.stat(store.abspath(item))
+            st = os.stat(store.pool_root / relpath)
         except OSError:
             changed += 1
             continue
-        changed += (st.st_size, st.st_mtime_ns) != (item.size, item.mtime_ns)
+        changed += (st.st_size, st.st_mtime_ns) != (size, mtime_ns)
     return changed
 
 
