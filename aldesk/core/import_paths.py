@@ -26,11 +26,11 @@ class PathIndex:
                 self.exact.setdefault(store.synth_file(item).as_posix(), item)
         for relpath, item in list(self.exact.items()):
             self.exact.setdefault(normalise(relpath), item)  # exact names win
-        names: dict[str, Item | None] = {}
-        for relpath, item in self.exact.items():
-            name = PurePosixPath(relpath).name
-            names[name] = item if names.get(name, item) is item else None  # None: not unique
-        self.names = {n: it for n, it in names.items() if it is not None}
+        pairs = list(self.exact.items())
+        self.names = _unique(pairs, lambda p: PurePosixPath(p).name)
+        # Windows and macOS disks ignore case: "D:\\ANNOT\\IMG_0001.PNG" names img_0001.png
+        self.folded = _unique(pairs, str.casefold)
+        self.names_folded = _unique(pairs, lambda p: PurePosixPath(p).name.casefold())
 
     def find(self, row: Row) -> tuple[Item | None, bool]:
         """The item ``row`` names, and whether it was found by the end of its path only."""
@@ -59,10 +59,22 @@ class PathIndex:
         """The item whose pool path is the longest tail of the row's path (folders dropped
         from the left: a file written on another machine, or relative to the pool's parent),
         else the one file of the pool with the row's file name (a list of bare names for a
-        pool in sub-folders); a name found in two folders is not guessed."""
+        pool in sub-folders); a name found in two folders is not guessed. Case counts only
+        where it tells two files apart."""
         parts = [p for p in row.key.split("/") if p and not p.endswith(":")]
-        for k in range(1, len(parts)):
-            item = self.exact.get("/".join(parts[k:]))
+        for k in range(len(parts)):  # the whole path (its case aside), then its tails
+            tail = "/".join(parts[k:])
+            item = (self.exact.get(tail) if k else None) or self.folded.get(tail.casefold())
             if item is not None:
                 return item
-        return self.names.get(parts[-1]) if parts else None
+        name = parts[-1] if parts else ""
+        return self.names.get(name) or self.names_folded.get(name.casefold())
+
+
+def _unique(pairs: list[tuple[str, Item]], key) -> dict[str, Item]:
+    """``key(path)`` -> item, for the keys that name one item only."""
+    found: dict[str, Item | None] = {}
+    for path, item in pairs:
+        k = key(path)
+        found[k] = item if found.get(k, item) is item else None  # None: two items
+    return {k: item for k, item in found.items() if item is not None}

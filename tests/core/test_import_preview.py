@@ -226,3 +226,19 @@ def test_bare_file_names_match_a_pool_in_sub_folders_when_unique(tmp_path) -> No
     assert plan.by_tail == ["img_1.png → camA/img_1.png", "img_2.png → camB/img_2.png"]
     assert plan.split_differs == 0  # "train" is this project's pool
     s.close()
+
+
+def test_a_windows_path_matches_whatever_its_case_unless_case_tells_files_apart(tmp_path):
+    """`d:\\ANNOT\\...\\IMG_00000.PNG` was not matched to img_00000.png (Windows ignores case)."""
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    s = ProjectStore.create(tmp_path / "q", pool_root=pool, kind="image", classes=["cat", "dog"])
+    paths = ["camA/img_1.png", "camB/Pic.png", "camB/pic.png"]
+    s.add_items(NewItem(hash=f"h{i}", relpath=p, kind="image", size=1, mtime_ns=0, arrival=i)
+                for i, p in enumerate(paths))  # fmt: skip
+    f = tmp_path / "win.csv"
+    f.write_text("path,label\nd:\\ANNOT\\CAMA\\IMG_1.PNG,cat\nCAMB/PIC.PNG,dog\n")
+    plan = interop.plan_import(s, f)
+    assert plan.by_tail == ["d:\\ANNOT\\CAMA\\IMG_1.PNG → camA/img_1.png"]
+    assert plan.unknown_paths == ["CAMB/PIC.PNG"]  # two files differ by case only: not guessed
+    s.close()
