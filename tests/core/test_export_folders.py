@@ -58,25 +58,19 @@ def test_a_folder_per_class_with_clashes_numbered_and_missing_files_reported(sto
     assert [d.name for _, d in again.files] == [d.name for _, d in plan.files]  # deterministic
 
 
-def test_unreadable_items_are_left_out_and_reported(store, tmp_path) -> None:
+@pytest.mark.parametrize(("status", "reason"),
+                         [("unreadable", "truncated"), ("missing", "The file is gone.")])  # fmt: skip
+def test_unreadable_and_missing_items_are_left_out_and_reported(
+    store, tmp_path, status, reason
+) -> None:
+    """A deleted labeled file was reported as "unreadable" (the CSV export said "deleted")."""
     item = next(it for it in store.items() if it.relpath == "b.png")
-    store.update_item(item.id, status="unreadable", reason="truncated")
+    store.update_item(item.id, status=status, reason=reason)
     report = export_folders.write_folder_export(
         export_folders.plan_folder_export(store, tmp_path / "out")
     )
     assert report.unreadable == ["b.png"]
     assert not (tmp_path / "out" / "a_b").exists()
-    assert any("unreadable" in line for line in export_folders.describe(report, tmp_path))
-
-
-def test_labels_on_deleted_files_are_not_called_unreadable(store, tmp_path) -> None:
-    """A deleted labeled file was reported as "unreadable" (the CSV export said "deleted")."""
-    item = next(it for it in store.items() if it.relpath == "b.png")
-    store.update_item(item.id, status="missing", reason="The file is gone.")
-    report = export_folders.write_folder_export(
-        export_folders.plan_folder_export(store, tmp_path / "out")
-    )
-    assert report.unreadable == ["b.png"]
     line = export_folders.describe(report, tmp_path)[-1]
     assert line.startswith("1 labeled item is missing or unreadable and was left out")
 
