@@ -89,3 +89,16 @@ def test_a_list_row_names_the_clip_by_its_path_in_the_pool(qtbot) -> None:
     model = ReviewModel(lambda _id: Path("/nowhere"), loader=None)
     model.set_rows([ReviewRow(1, "site B/2024-06-01/ZOOM0001.WAV", "pool", "unseen")])
     assert model.data(model.index(0)).splitlines()[0] == "site B/2024-06-01/ZOOM0001.WAV"
+
+
+def test_mini_waveforms_keep_their_size_on_a_scaled_screen(qtbot, monkeypatch) -> None:
+    """Thumbnails follow the window's pixel ratio; the waveforms, drawn at a fixed size in the
+    window's own pixels, must not (at 200 % they would show at half size)."""
+    from PySide6.QtWidgets import QWidget
+
+    from aldesk.gui.review.waveforms import WaveformLoader
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    monkeypatch.setattr(host, "devicePixelRatioF", lambda: 2.0)
+    assert WaveformLoader(host).scale == 1.0

@@ -54,7 +54,9 @@ class WaveformLoader(ThumbnailLoader):
     grid = False
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent, side=WAVE_SIZE.height())
+        # drawn at WAVE_SIZE in the window's pixels: scaled as a decoded thumbnail is, a
+        # 200 % screen would show it at half size
+        super().__init__(parent, side=WAVE_SIZE.height(), scale=1.0)
         self.durations: dict[int, float] = {}
 
     def icon_size(self) -> QSize:
