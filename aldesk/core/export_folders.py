@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from aldesk.core.errors import AldeskError
-from aldesk.core.labels_export import refuse_inside_project
+from aldesk.core.labels_export import NOTHING_SINCE, SinceScan, refuse_inside_project
 from aldesk.core.review_rows import source_of
 from aldesk.core.store import ProjectStore
 from aldesk.core.wording import count
@@ -44,12 +44,13 @@ def plan_folder_export(
     store: ProjectStore,
     out_dir: str | os.PathLike[str],
     model_labels: bool = True,
-    gone: frozenset[int] = frozenset(),
+    gone: SinceScan = NOTHING_SINCE,
 ) -> FolderPlan:
     """Where each labeled pool file goes: ``out_dir/<class>/<file name>`` (without the
     model's own labels, auto-label's, when ``model_labels`` is False). Items in ``gone``
     (files deleted or replaced since the last scan: ``gone_since_scan``) are left out with the
-    missing and unreadable ones: a replaced file had been copied under its old label.
+    missing and unreadable ones: a replaced file had been copied under its old label. A file
+    moved or renamed since is copied from where it is now.
 
     Files are taken in path order; a second file with the same name in a class folder (compared
     case-insensitively, for Windows and macOS disks) becomes ``name-2.ext``, ``name-3.ext``...,
@@ -68,15 +69,16 @@ def plan_folder_export(
         labels = {i: c for i, c in labels.items() if source_of(answers[i]) != "model"}
     taken: dict[str, set[str]] = {}
     files, unreadable = [], []
-    for item in sorted(store.items(), key=lambda it: it.relpath):
+    for item in sorted(store.items(), key=gone.relpath):
         if item.origin != "file" or item.id not in labels:
             continue
+        relpath = gone.relpath(item)
         if item.status != "ok" or item.id in gone:
-            unreadable.append(item.relpath)
+            unreadable.append(relpath)
             continue
         folder = folders[names[labels[item.id]]]
-        name = _free_name(PurePosixPath(item.relpath).name, taken.setdefault(folder, set()))
-        files.append((store.abspath(item), out / folder / name))
+        name = _free_name(PurePosixPath(relpath).name, taken.setdefault(folder, set()))
+        files.append((store.pool_root / relpath, out / folder / name))
     return FolderPlan(out, files, unreadable)
 
 

@@ -15,6 +15,8 @@ import json
 import os
 import stat
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -33,13 +35,42 @@ PREDICTION_COLUMNS = ("prediction", "confidence")
 Predictions = dict[int, tuple[str, float]]
 
 
+@dataclass(frozen=True)
+class SinceScan:
+    """What became of the pool's files since the project last scanned it (an export from the
+    command line, between sessions, sees the folder as the user left it, not as recorded).
+
+    ``item_id in since`` is true for an item whose file was deleted or replaced: left out, as a
+    path that holds other content now would label it wrongly. A renamed or moved file is
+    exported under the path it has now; the recorded one names nothing.
+    """
+
+    gone: frozenset[int] = frozenset()
+    moved: Mapping[int, str] = field(default_factory=dict)  # item id -> its path now
+    copies: Mapping[int, list[str]] = field(default_factory=dict)  # id -> its copies' paths now
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self.gone
+
+    def relpath(self, item: Any) -> str:
+        """The item's path in the pool folder now."""
+        return self.moved.get(item.id, item.relpath)
+
+    def all_copies(self, recorded: dict[int, list[str]]) -> dict[int, list[str]]:
+        """The recorded copies' paths (``store.all_item_paths()``), brought up to date."""
+        return {**recorded, **self.copies}
+
+
+NOTHING_SINCE = SinceScan()  # the pool as last scanned (the app's own exports: it rescans)
+
+
 def export_labels(
     store: ProjectStore,
     out_path: str | os.PathLike[str],
     fmt: str = "csv",
     predictions: Predictions | None = None,
     model_labels: bool = True,
-    gone: frozenset[int] = frozenset(),
+    gone: SinceScan = NOTHING_SINCE,
 ) -> int:
     """Write the project's current labels to a CSV, JSON or JSON Lines file.
 
@@ -57,8 +88,9 @@ def export_labels(
         predictions: item id -> (class name, confidence) from the current model.
         model_labels: False leaves out the model's own labels (auto-label): those items are
             written as unlabelled.
-        gone: Items whose files went since the last scan (:func:`gone_since_scan`): left out
-            as the items marked missing are.
+        gone: What became of the files since the last scan (:func:`gone_since_scan`): items
+            whose files were deleted or replaced are left out as the missing ones are; moved
+            files get their new paths.
 
     Returns:
         The number of rows written.
@@ -78,11 +110,11 @@ def export_labels(
 
 
 def _export_rows(
-    store: ProjectStore, predictions: Predictions | None, model_labels: bool, gone: frozenset[int]
+    store: ProjectStore, predictions: Predictions | None, model_labels: bool, gone: SinceScan
 ) -> list[dict[str, Any]]:
     names = {c.id: c.name for c in store.classes()}
     labels, answers = _exported_labels(store, model_labels)
-    copies = store.all_item_paths()
+    copies = gone.all_copies(store.all_item_paths())
     rows = []
     for item in _exported_items(store, labels, answers, predictions is not None, gone):
         labelled = item.id in labels
@@ -102,25 +134,25 @@ def _export_rows(
             row["confidence"] = None if confidence is None else float(confidence)
         # every copy of the content is a file of the user's with that label: one row each,
         # or joining the file back to the folder loses the copies
-        for path in _paths_of(store, item, copies):
+        for path in _paths_of(store, item, copies, gone):
             rows.append({"path": path, **row})
     rows.sort(key=lambda r: r["path"])
     return rows
 
 
-def _paths_of(store: ProjectStore, item, copies: dict) -> list[str]:
-    """The paths an item's rows name: a pool file's and its copies' relative to the pool; a
-    synthesized item's file where the project keeps it."""
+def _paths_of(store: ProjectStore, item, copies: dict, since: SinceScan) -> list[str]:
+    """The paths an item's rows name: a pool file's and its copies' relative to the pool (where
+    they are now); a synthesized item's file where the project keeps it."""
     if item.origin == "synth":
         return [store.synth_file(item).as_posix()]
-    return sorted({item.relpath, *copies.get(item.id, ())})
+    return sorted({since.relpath(item), *copies.get(item.id, ())})
 
 
 def copy_rows(
     store: ProjectStore,
     predictions: bool,
     model_labels: bool = True,
-    gone: frozenset[int] = frozenset(),
+    gone: SinceScan = NOTHING_SINCE,
 ) -> int:
     """Rows an export gives copies of a file beyond the file itself (one item, one label):
     why it can have more rows than the project has labels."""
@@ -139,7 +171,7 @@ def _exported_labels(store: ProjectStore, model_labels: bool) -> tuple[dict, dic
 
 
 def _exported_items(
-    store: ProjectStore, labels: dict, answers: dict, predictions: bool, gone: frozenset[int]
+    store: ProjectStore, labels: dict, answers: dict, predictions: bool, gone: SinceScan
 ):
     """The items an export has rows for: labelled ones and those answered "can't label" or
     skipped, and with predictions every readable pool file. Not a file gone since its label:
@@ -155,7 +187,7 @@ def _exported_items(
 
 
 def labels_left_out(
-    store: ProjectStore, model_labels: bool = True, gone: frozenset[int] = frozenset()
+    store: ProjectStore, model_labels: bool = True, gone: SinceScan = NOTHING_SINCE
 ) -> int:
     """Labels an export leaves out: on files deleted or replaced since (the project keeps them,
     and they come back if the file does)."""
@@ -164,17 +196,19 @@ def labels_left_out(
                for it in store.items())  # fmt: skip
 
 
-def gone_since_scan(store: ProjectStore) -> frozenset[int]:
-    """Items whose files were deleted or replaced since the project was last scanned (by the
-    app, or ``new``): what a rescan would mark missing, found without writing (an export from
-    the command line, between sessions, wrote a replaced file's old label). Incremental: an
-    unchanged folder is one walk comparing sizes and times."""
+def gone_since_scan(store: ProjectStore) -> SinceScan:
+    """What became of the pool's files since the project was last scanned (by the app, or
+    ``new``): what a rescan would mark missing or move, found without writing (an export from
+    the command line, between sessions, wrote a replaced file's old label, and a renamed
+    file's old path). Incremental: an unchanged folder is one walk comparing sizes and times."""
     from aldesk.core.pool_sync import rescan_plan
 
     if not store.pool_root.is_dir():  # away (unmounted): nothing is known to be gone
-        return frozenset()
+        return NOTHING_SINCE
     plan = rescan_plan(store.db_file, store.pool_root, store.kind).plan
-    return frozenset(i for i, change in plan.updates if change.get("status") == "missing")
+    gone = frozenset(i for i, change in plan.updates if change.get("status") == "missing")
+    moved = {i: change["relpath"] for i, change in plan.updates if "relpath" in change}
+    return SinceScan(gone, moved, dict(plan.paths))
 
 
 def left_out_text(n: int) -> str:

@@ -378,10 +378,44 @@ def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, 
     assert main(["export", str(project), "--out", str(out)]) == 0
     said = capsys.readouterr().out
     with out.open(newline="") as f:
-        paths = {r["path"] for r in csv.DictReader(f)}
-    gone = {files[0].relative_to(mine).as_posix(), files[1].relative_to(mine).as_posix()}
-    assert not paths & gone and files[2].relative_to(mine).as_posix() in paths
+        rows = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    deleted, replaced, source = (p.relative_to(mine).as_posix() for p in files[:3])
+    assert deleted not in rows and source in rows
+    # the replaced name holds a copy of another labeled file now: that file's label, as
+    # after reopening, never its old content's
+    assert rows[replaced] == rows[source]
     assert "2 labels on files deleted or replaced since left out" in said
+
+
+@pytest.mark.parametrize("fmt", ["csv", "folders"])
+def test_export_between_sessions_names_files_where_they_are_now(tmp_path, pool, capsys, fmt):
+    """Renamed and moved since the app last looked: the CSV named their old paths, which hold
+    nothing, and the folder export failed on them, until the project was opened again."""
+    import shutil
+
+    folder, labels = pool
+    mine = tmp_path / "pool"
+    shutil.copytree(folder, mine)
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(mine), "--classes",
+                 ",".join(str(d) for d in range(10)), "--test-size", "0", "--no-features"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    files = sorted(mine.rglob("*.png"))
+    renamed, moved = files[0].with_name("renamed.png"), mine / "sub" / files[1].name
+    files[0].rename(renamed)
+    moved.parent.mkdir()
+    files[1].rename(moved)
+    capsys.readouterr()
+    out = tmp_path / ("out.csv" if fmt == "csv" else "out")
+    assert main(["export", str(project), "--format", fmt, "--out", str(out)]) == 0
+    if fmt == "csv":
+        with out.open(newline="") as f:
+            paths = {r["path"] for r in csv.DictReader(f)}
+        now = {p.relative_to(mine).as_posix() for p in mine.rglob("*.png")}
+        assert paths == now and {"renamed.png", f"sub/{files[1].name}"} <= paths
+    else:
+        names = {p.name for p in out.rglob("*.png")}
+        assert {"renamed.png", files[1].name} <= names and len(names) == len(files)
 
 
 def test_a_folder_named_aldesk_in_the_working_directory_does_not_shadow_the_app(tmp_path) -> None:

@@ -127,7 +127,7 @@ def test_cli_exports_folders_and_refuses_link_for_files(
     # a file of the pool is gone, deleted during the export itself (after the check for files
     # changed since the last scan, which this store's made-up hashes would all fail): the rest
     # is exported, and the exit status says one failed
-    monkeypatch.setattr(labels_export, "gone_since_scan", lambda _store: frozenset())
+    monkeypatch.setattr(labels_export, "gone_since_scan", lambda _store: labels_export.SinceScan())
     assert main(["export", str(project), "--format", "folders", "--out", str(out), "--link"]) == 1
     text = capsys.readouterr().out
     assert "Exported 4 files (linked)" in text and "could not be exported" in text
