@@ -105,6 +105,8 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         self._pages_checked = False
         self._folder_gone_item: int | None = None  # shown while the pool folder was away
         self._offered_locate = False  # the window offered to locate the vanished folder
+        self._unverified_item: int | None = None  # changed on disk, being rescanned
+        self._rescanned_for: int | None = None  # the last item a rescan was started for
         self._write_failing = False  # the last answer could not be saved (said in a dialog)
         self.destroyed.connect(heap.release_soon)  # start() froze this window's objects
 
@@ -157,7 +159,7 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
     # ------------------------------------------------------------------ answering
     def answer(self, class_id: int) -> None:
         query = self.current()
-        if self.refused_blind(query):
+        if self.refused_blind(query) or self.refused_unverified(query):
             return
         self._act(lambda: self.session.answer(class_id))
         if query is not None and query.answer is not None:  # changed, going back: say so
@@ -169,6 +171,8 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         self._act(self.session.skip)
 
     def cannot_label(self) -> None:
+        if self.refused_unverified(self.current()):
+            return
         self._act(self.session.cannot_label)
 
     def undo(self) -> None:
@@ -277,6 +281,8 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
             self.error.emit(str(exc))
             return
         self._idle = query is None
+        if query is None or query.item.id != self._unverified_item:
+            self.check_on_disk(query)  # replaced while the folder was not watched?
         self.query_changed.emit(query)
         self._emit_status()
 

@@ -34,6 +34,8 @@ class PoolFolder:
     pool_missing: Signal
     _folder_gone_item: int | None
     _offered_locate: bool
+    _unverified_item: int | None
+    _rescanned_for: int | None
 
     def rescan(self) -> None:
         """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime).
@@ -79,9 +81,41 @@ class PoolFolder:
         self.rescan()
         return True
 
+    def check_on_disk(self, query: Query | None) -> None:
+        """The item about to be shown: a file whose size or time differ from the last scan
+        may hold other content now (replaced while the folder was not watched). Rescan, and
+        refuse answers on it until the rescan has said what it holds: the answer would go to
+        the content scanned, the screen would show the new one."""
+        self._unverified_item = None
+        if query is None or query.item.origin != "file" or query.item.status != "ok":
+            return
+        if self.store.readonly or query.item.id == self._rescanned_for:
+            return  # nothing can be answered; or checked once, and the scan's word stands
+        try:
+            now = query.abspath.stat()
+        except OSError:
+            return  # gone: the viewer's failed load flags it
+        if (now.st_size, now.st_mtime_ns) != (query.item.size, query.item.mtime_ns):
+            self._unverified_item = self._rescanned_for = query.item.id
+            self.rescan()
+
+    def refused_unverified(self, query: Query | None) -> bool:
+        """An answer on an item whose file changed since the last scan, before the rescan
+        has said what it holds: refused, and said (True)."""
+        if query is None or query.item.id != self._unverified_item:
+            return False
+        self.message.emit(
+            "This file changed on disk since the pool was last scanned; aldesk is checking "
+            "what it holds now. Answer again in a moment."
+        )
+        return True
+
     def _on_rescanned(self, rescan) -> None:
         """Write what the rescan found (batched; nothing when the pool is unchanged)."""
         from aldesk.core.pool_sync import apply_plan
+
+        checked = self._unverified_item is not None
+        self._unverified_item = None
 
         if not rescan.plan.empty:
             try:
@@ -99,10 +133,11 @@ class PoolFolder:
             self.message.emit(WalkNotes(unlisted=rescan.notes.unlisted).text())
         if not rescan.plan.empty or self._pool_features is None:  # a watched folder's
             self._start_features()  # quiet re-checks change nothing: no features to read
-        if not rescan.plan.empty:
+        if not rescan.plan.empty or checked:
             self._announce()
 
     def _on_rescan_failed(self, text: str) -> None:
+        self._unverified_item = None  # not known to be changed: the user may answer
         self.message.emit(f"Could not rescan the pool folder: {text}")
         self._start_features()
 

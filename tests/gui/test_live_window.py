@@ -201,3 +201,34 @@ def test_a_vanished_pool_folder_is_not_rescanned_on_every_event(
     assert "not found" in window.statusBar().currentMessage()
     assert all(it.status == "ok" for it in window.store.items())  # nothing flagged
     window.close()
+
+
+def test_a_file_replaced_unwatched_is_checked_before_its_answer_counts(qtbot, tmp_path) -> None:
+    """With the folder not watched, a file replaced before it was shown took the answer on its
+    old content (the screen showed the new one), and the export then left that label out."""
+    from aldesk.core.pool_sync import REPLACED
+
+    store, _ = demo_project(tmp_path, "images", per_class=3, representation="pool",
+                            watch_folder=False)  # fmt: skip
+    window = open_window(qtbot, store)
+    controller = window.controller
+    on_screen = controller.current().item.id
+    target = next(it for it in store.items() if it.origin == "file" and it.id != on_screen)
+    _drop_new_image(store.pool_root, "new.png")
+    (store.pool_root / "new.png").replace(store.pool_root / target.relpath)
+    said = []
+    controller.message.connect(said.append)
+    controller.show_item(target.id)
+    assert controller.current().item.id == target.id
+    controller.answer(store.classes()[0].id)  # before the rescan has said what the file is
+    assert target.id not in store.answers()
+    assert any("changed on disk" in text for text in said)
+    qtbot.waitUntil(lambda: store.item(target.id).status == "missing", timeout=WAIT)
+    assert store.item(target.id).reason == REPLACED
+    now = [it for it in store.items() if it.relpath == target.relpath and it.status == "ok"]
+    assert len(now) == 1 and now[0].id != target.id  # the new content is an item of its own
+    # the screen says why it cannot be labeled, as when the folder is watched
+    qtbot.waitUntil(lambda: controller.current().item.status == "missing", timeout=WAIT)
+    controller.answer(store.classes()[0].id)
+    assert target.id not in store.answers()
+    window.close()
