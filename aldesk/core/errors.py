@@ -71,6 +71,10 @@ class StoreWriteError(AldeskError):
     """The project database could not be written (disk full, read-only medium)."""
 
 
+class FeaturesNotSaved(AldeskError):
+    """The feature cache could not be written (disk full, read-only medium); no label is lost."""
+
+
 class ItemUnreadable(AldeskError):
     """The item cannot be shown, so it cannot be labelled (it can be skipped)."""
 

@@ -1,7 +1,6 @@
 """The labeling window: composes the viewer, panels and label bar and wires them to the controller.
 
-No labeling logic lives here: key presses become controller calls, controller signals become
-what the widgets show.
+No labeling logic lives here: key presses become controller calls, its signals what we show.
 """
 
 from __future__ import annotations
@@ -169,6 +168,7 @@ class MainWindow(QMainWindow):
         self.class_menu.failed.connect(self._on_error)
         self.class_menu.changed.connect(self._on_classes_changed)
         c.features_progressed.connect(self._on_features_progressed)
+        c.features.failed.connect(self.why.set_features_failed)
         c.features_busy.connect(self.progress_box.setVisible)
         c.features_busy.connect(self.actions_by_name["stop_features"].setEnabled)
         c.pool_missing.connect(self._on_pool_missing)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from memory_trace import traced
 
 from aldesk.core import shared_pool
@@ -180,3 +181,30 @@ def test_heavy_items_end_one_at_a_time():
     chunks = _pool_chunks(list(range(20)), per_item=0.024, workers=2)
     assert [i for c in chunks for i in c] == list(range(20))
     assert len(chunks[-1]) == 1 and max(len(c) for c in chunks) <= 3
+
+
+def _short_write(f, X, allow_pickle=False):
+    """np.save on a full disk: part of the data written, then numpy's OSError, no errno."""
+    f.write(b"\x93NUMPY partial")
+    raise OSError(f"{X.nbytes} requested and 14 written")
+
+
+@pytest.mark.parametrize("free", [0, 1 << 30])
+def test_a_write_that_fails_says_why_and_leaves_no_partial_file(tmp_path, monkeypatch, free):
+    """A full disk read "OSError: 53760 requested and 29664 written", and the partial file
+    kept the space the next try needed."""
+    import shutil
+    from collections import namedtuple
+
+    from aldesk.core.errors import FeaturesNotSaved
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(1 << 31, (1 << 31) - free, free))
+    monkeypatch.setattr(cache_module.np, "save", _short_write)
+    cache = FeatureCache(tmp_path, 3)
+    with pytest.raises(FeaturesNotSaved) as failed:
+        cache.append(["a", "b"], _rows(2, 0))
+    said = str(failed.value)
+    assert ("is full" in said) == (free == 0) and "no label is lost" in said.lower()
+    assert not [p.name for p in tmp_path.iterdir() if ".tmp" in p.name]
+    assert "requested" in said or free == 0  # not full: the system's own words stay

@@ -114,3 +114,32 @@ def test_an_audio_clip_holding_nan_is_flagged_and_the_model_trains(qtbot, tmp_pa
         _label_by_keys(qtbot, window, truth, 8)
     qtbot.waitUntil(lambda: window.controller.session.model.round >= 1, timeout=60_000)
     _close(qtbot, window)
+
+
+def test_a_disk_filling_up_during_extraction_is_said_in_words(qtbot, tmp_path, monkeypatch):
+    """A full disk read "Feature extraction failed: OSError: 53760 requested and 29664
+    written" for 8 seconds, then "it trains once the items' features are read" for good."""
+    import shutil
+    from collections import namedtuple
+
+    from aldesk.core.features import cache
+
+    def short_write(f, *arrays, **named):
+        f.write(b"partial")
+        raise OSError("53760 requested and 29664 written")
+
+    window, _ = _open(tmp_path, "images", representation="pool")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(1 << 30, 1 << 30, 0))
+    monkeypatch.setattr(cache.np, "save", short_write)
+    monkeypatch.setattr(cache.np, "savez", short_write)
+    said: list[str] = []
+    window.controller.message.connect(said.append)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.controller.features.failed, timeout=120_000):
+        window.show()
+    assert any("is full" in m and "no label is lost" in m for m in said), said
+    note = window.why.no_model.text()
+    assert "could not be read" in note and "is full" in note, note
+    assert not window.progress_box.isVisible()  # no "Features: 0/120 (starting…)" left
+    _close(qtbot, window)

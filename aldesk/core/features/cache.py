@@ -15,20 +15,24 @@ Duplicated hashes (a crash between a merge and deleting its inputs) are harmless
 from __future__ import annotations
 
 import contextlib
+import errno
 import mmap
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from aldesk.core import shared_pool
+from aldesk.core.errors import FeaturesNotSaved
 
 _CHUNK_RE = re.compile(r"^chunk-(\d{6})\.npy$")
 MERGE_AT = 32  # merge when this many chunks exist: keeps open() cheap, merges rare
 WHERE_BLOCK = 8192  # hashes looked up per conversion to an array (see FeatureCache._find)
 GATHER_BLOCK = 8192  # rows copied per step of a gather (a 14 MB temporary at 448 dimensions)
+FULL_BELOW = 1 << 20  # bytes free under which a failed write is taken for a full disk
 
 
 class FeatureCache:
@@ -182,7 +186,7 @@ class FeatureCache:
         base = self.root / f"chunk-{number:06d}"
         _atomic_write(base.with_suffix(".hashes"), ("\n".join(hashes) + "\n").encode("ascii"))
         tmp = base.with_name(f"{base.name}.{os.getpid()}.tmp.npy")  # a name of this process's
-        with open(tmp, "wb") as f:
+        with _saving(tmp), open(tmp, "wb") as f:
             np.save(f, X, allow_pickle=False)
             f.flush()
             os.fsync(f.fileno())
@@ -223,7 +227,7 @@ def _hash_blocks(path: Path, block: int) -> Iterator[list[str]]:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
+    with _saving(tmp), open(tmp, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
@@ -234,11 +238,40 @@ def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
     """Write numeric arrays as an ``.npz`` via a temporary name (no pickled objects)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
-    with open(tmp, "wb") as f:
+    with _saving(tmp), open(tmp, "wb") as f:
         np.savez(f, **arrays)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _saving(tmp: Path) -> Iterator[None]:
+    """A failed write of the cache as a message a person can act on ("OSError: 53760 requested
+    and 29664 written" told no one the disk was full), and no partial file left behind: on a
+    full disk it holds the space the next try needs."""
+    try:
+        yield
+    except OSError as exc:
+        full = exc.errno == errno.ENOSPC or _full(tmp.parent)  # a short write has no errno
+        tmp.unlink(missing_ok=True)
+        if full:
+            raise FeaturesNotSaved(
+                f"The items' features cannot be saved: the disk holding {tmp.parent} is full. "
+                "Free some space and reopen the project; no label is lost."
+            ) from exc
+        raise FeaturesNotSaved(
+            f"The items' features cannot be saved in {tmp.parent}: {exc.strerror or exc}. "
+            "No label is lost."
+        ) from exc
+
+
+def _full(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` has (next to) no room left."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_BELOW
+    except OSError:
+        return False
 
 
 def _finite_rows(X: np.ndarray, block: int = 4096) -> np.ndarray:

@@ -86,12 +86,15 @@ class WhyPanel(QGroupBox):
             outer.addWidget(name)
             outer.addWidget(bar)
             self._bars.append((name, bar))
+        self.features_failed: str | None = None  # why the items' features could not be read
+        self._shown: tuple[Query | None, list[ClassInfo]] | None = None
         self.no_model = QLabel("No model yet: label a few items of two or more classes.")
         self.no_model.setWordWrap(True)
         outer.addWidget(self.no_model)
         outer.addStretch(1)
 
     def show_query(self, query: Query | None, classes: list[ClassInfo]) -> None:
+        self._shown = (query, classes)
         if query is None:
             self.setVisible(False)
             return
@@ -107,7 +110,14 @@ class WhyPanel(QGroupBox):
         self.features.setVisible(bool(query.features) and not query.is_test)
         # a test item measures the model: its guess is never shown there, to anchor no one
         self._show_proba(None if query.is_test else query.proba, classes)
-        self.no_model.setText(_model_note(query))
+        self.no_model.setText(_model_note(query, self.features_failed))
+
+    def set_features_failed(self, text: str) -> None:
+        """The extraction stopped with ``text`` (a full disk): the note says so, not "it
+        trains once the items' features are read" under a status bar with no progress."""
+        self.features_failed = text
+        if self._shown is not None:
+            self.show_query(*self._shown)
 
     def show_unreadable(self, reason: str) -> None:
         """The viewer could not show the item on screen: say so in place of the model's view."""
@@ -188,8 +198,9 @@ def _round_text(query: Query) -> str:
     return str(query.round) if query.model_loaded else f"{query.round} (being rebuilt)"
 
 
-def _model_note(query: Query) -> str:
-    """Why no probabilities are shown for this item."""
+def _model_note(query: Query, features_failed: str | None = None) -> str:
+    """Why no probabilities are shown for this item (``features_failed``: the extraction's
+    error, when it stopped before the features were in)."""
     if query.is_test:
         return (
             "The model's guess is hidden on test items, so it cannot sway the answers that "
@@ -202,6 +213,9 @@ def _model_note(query: Query) -> str:
             f"Rebuilding the model of round {query.round} from your labels (models are never "
             "saved); its view of this item shows when it is ready."
         )
+    if not query.model_loaded and query.features is None and features_failed:
+        return (f"No model yet: the items' features could not be read. {features_failed} "
+                "Your labels are kept; reopen the project to try again.")  # fmt: skip
     if not query.model_loaded and query.features is None:  # 78 labels in, and told to label
         return ("No model yet: it trains once the items' features are read (progress in the "
                 "status bar); your labels are kept meanwhile.")  # fmt: skip
