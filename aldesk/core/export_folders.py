@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.labels_export import NOTHING_SINCE, SinceScan, refuse_inside_project
+from aldesk.core.leftovers import remove_dead
 from aldesk.core.review_rows import source_of
 from aldesk.core.store import ProjectStore
 from aldesk.core.wording import count
@@ -146,7 +147,9 @@ def write_folder_export(
     report = FolderReport(linked=link, unreadable=list(plan.unreadable))
     # written beside it and renamed into place at the end: an export stopped half way (Ctrl+C,
     # a full disk, the window closed) had left a folder of some of the files, unsaid
-    staging = plan.out_dir.with_name(f".{plan.out_dir.name}.partial-{os.getpid()}")
+    prefix = f".{plan.out_dir.name}.partial-"
+    remove_dead(plan.out_dir.parent, prefix)  # a killed export's: no one else removes them
+    staging = plan.out_dir.with_name(f"{prefix}{os.getpid()}")
     try:
         staging.mkdir()
     except OSError as exc:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aldesk.core.errors import AldeskError
+from aldesk.core.leftovers import remove_dead
 from aldesk.core.review_rows import source_of
 from aldesk.core.store import ProjectStore, project_holding
 from aldesk.core.wording import count
@@ -248,6 +249,7 @@ def _write_atomically(path: Path, text: str) -> None:
         _write_into(path, text)  # root that made /dev/null, and the /dev/stdout link, files)
         return
     # A temp name of our own (not mkstemp) so the file gets the user's umask, not mode 0600.
+    remove_dead(path.parent, f".{path.name}.", ".tmp", middle=r"(\d+)-\d+")  # killed runs'
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         # A file name that is not UTF-8 is written as its own bytes, so that importing the

@@ -18,6 +18,7 @@ from aldesk.core.errors import (
     ProjectDamaged,
     ProjectExists,
 )
+from aldesk.core.leftovers import remove_dead
 from aldesk.core.records import PROJECT_SUFFIX
 from aldesk.core.setting_types import check_types
 from aldesk.core.store import DB_NAME, ProjectStore, project_path
@@ -174,23 +175,8 @@ def create_project(
 def _staging(final: Path) -> Path:
     """A hidden sibling to build ``final`` in, after removing those of `new` runs that died."""
     prefix = f".{final.stem}.creating-"
-    for old in final.parent.glob(f"{prefix}*{PROJECT_SUFFIX}"):
-        pid = old.name[len(prefix) : -len(PROJECT_SUFFIX)]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
+    remove_dead(final.parent, prefix, PROJECT_SUFFIX)
     return final.with_name(f"{prefix}{os.getpid()}{PROJECT_SUFFIX}")
-
-
-def _alive(pid: int) -> bool:
-    if os.name != "posix":  # Windows' os.kill(pid, 0) would terminate that process
-        return True
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. another user's process
-        return True
-    return True
 
 
 def _move_into_place(store: ProjectStore, final: Path) -> ProjectStore:

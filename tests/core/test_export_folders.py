@@ -177,3 +177,17 @@ def test_a_folder_export_into_a_missing_folder_is_refused(store, tmp_path) -> No
     """--out nodir/a/b made the whole tree; the file formats refuse a missing folder."""
     with pytest.raises(AldeskError, match="does not exist"):
         export_folders.plan_folder_export(store, tmp_path / "nodir" / "a" / "b")
+
+
+def test_an_export_clears_what_a_killed_export_of_it_left(store, tmp_path) -> None:
+    from aldesk.core.labels_export import export_labels
+    from tests.core.test_leftovers import _dead_pid
+
+    dead = _dead_pid()
+    out_csv, out_dir = tmp_path / "labels.csv", tmp_path / "by-class"
+    (tmp_path / f".labels.csv.{dead}-1.tmp").write_text("path,label\n")
+    (tmp_path / f".by-class.partial-{dead}").mkdir()
+    export_labels(store, out_csv)
+    export_folders.write_folder_export(export_folders.plan_folder_export(store, out_dir))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert out_csv.is_file() and out_dir.is_dir()
