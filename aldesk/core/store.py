@@ -245,6 +245,11 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
         return self.get("kind")
 
     @property
+    def recovered_after_crash(self) -> bool:
+        """Whether the session before this one ended without closing the project."""
+        return self._lock.recovered_stale
+
+    @property
     def db_file(self) -> Path:
         """The project's database file (a worker reads it through a connection of its own)."""
         return self.path / DB_NAME

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from aldesk.gui.workers import Lane
 
 
+# Said at the open after a session that ended without closing: labellers fear the worst then.
+CRASH_NOTE = ("The last session ended without closing (a crash, a kill or a power cut); every "
+              "answer it saved is here.")  # fmt: skip
+
+
 class PoolFolder:
     """Rescans and the vanished folder, for ``LabelingController``."""
 
@@ -36,6 +41,7 @@ class PoolFolder:
     _offered_locate: bool
     _unverified_item: int | None
     _rescanned_for: int | None
+    _told_crash: bool
 
     def rescan(self) -> None:
         """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime).
@@ -116,7 +122,6 @@ class PoolFolder:
 
         checked = self._unverified_item is not None
         self._unverified_item = None
-
         if not rescan.plan.empty:
             try:
                 apply_plan(self.store, rescan.plan)
@@ -128,7 +133,12 @@ class PoolFolder:
         said = ", ".join(f"{n} {what}" for n, what in changes if n)
         if said:  # "1 missing file", "2 new, 1 missing files"
             files = "file" if sum(n for n, _ in changes) == 1 else "files"
-            self.message.emit(f"Pool rescanned: {said} {files}.")
+            said = f"Pool rescanned: {said} {files}."
+        if self.store.recovered_after_crash and not self._told_crash:  # once, after the open's
+            self._told_crash = True  # own rescan, which would otherwise say over it
+            said = f"{said} {CRASH_NOTE}".strip()
+        if said:
+            self.message.emit(said)
         if rescan.notes.unlisted:  # its files are not in the pool: say so at each open
             self.message.emit(WalkNotes(unlisted=rescan.notes.unlisted).text())
         if not rescan.plan.empty or self._pool_features is None:  # a watched folder's

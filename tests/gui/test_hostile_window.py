@@ -13,12 +13,21 @@ from aldesk.core.session import Session
 from tests.gui.test_main_window import _close, _key_for, _label_by_keys, _open, _show
 
 
+def _damage_in_place(path) -> None:
+    """Bytes that decode as no image, the file's size and time kept (a damaged disk): the
+    scan's record still matches, so only the viewer can tell (another size or time is a file
+    replaced, which the window rescans for)."""
+    before = path.stat()
+    path.write_bytes((b"\x89PNG\r\n\x1a\n" + os.urandom(before.st_size))[: before.st_size])
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
 def test_class_key_on_an_item_that_could_not_be_shown(qtbot, tmp_path) -> None:
     window, truth = _open(tmp_path, "images")
     _show(qtbot, window)
     _label_by_keys(qtbot, window, truth, 1)
     upcoming = window.controller.current()
-    upcoming.abspath.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))  # damaged since the scan
+    _damage_in_place(upcoming.abspath)  # damaged since the scan, its size and time kept
     window.controller.back()
     window.controller.forward()  # shown again: the viewer fails and flags it
     qtbot.waitUntil(lambda: window.store.item(upcoming.item.id).status != "ok", timeout=10_000)
@@ -48,7 +57,7 @@ def test_a_flag_from_the_viewer_follows_that_item_without_rereading_the_pool(
     reloads: list[int] = []
     monkeypatch.setattr(session, "reload_items", lambda: reloads.append(1))
     upcoming = window.controller.current()
-    upcoming.abspath.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))
+    _damage_in_place(upcoming.abspath)
     window.controller.back()
     window.controller.forward()  # shown again: the viewer fails and flags it
     qtbot.waitUntil(lambda: session.status().n_unreadable == 1, timeout=10_000)
@@ -143,3 +152,29 @@ def test_a_disk_filling_up_during_extraction_is_said_in_words(qtbot, tmp_path, m
     assert "could not be read" in note and "is full" in note, note
     assert not window.progress_box.isVisible()  # no "Features: 0/120 (starting…)" left
     _close(qtbot, window)
+
+
+def test_reopening_after_a_crash_says_the_answers_are_kept(qtbot, tmp_path) -> None:
+    """A killed session was recovered in silence; a labeller fearing for the work was told
+    nothing. A closed one says nothing of the kind."""
+    import json
+
+    from aldesk.core.store import ProjectStore
+    from aldesk.gui.pool_folder import CRASH_NOTE
+    from tests.gui.test_main_window import _window
+
+    window, _ = _open(tmp_path, "images", representation="pool")
+    path = window.store.path
+    window.controller.store.close()
+    window.deleteLater()
+    for crashed in (True, False):
+        if crashed:  # the lock's body, left by a holder that died (a clean close empties it)
+            (path / "lock").write_text(json.dumps({"pid": 1 << 22, "host": "h", "since": 0}))
+        again = _window(ProjectStore.open(path))
+        said: list[str] = []
+        again.controller.message.connect(said.append)
+        with qtbot.waitSignal(again.controller.scanner.done, timeout=120_000):
+            _show(qtbot, again)
+        assert any(CRASH_NOTE in m for m in said) == crashed, said
+        _close(qtbot, again)
+        again.store.close()
