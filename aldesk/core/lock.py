@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -125,8 +126,20 @@ def _read_holder(fd: int) -> dict:
         return {}
 
 
+# Commands that hold a project for writing, and end by themselves: the message says so, not
+# "Close it there first" over a window that is not there.
+_COMMANDS = ("train", "import-labels", "new", "recover")
+
+
+def _holder_name() -> str:
+    """What holds the lock, for the message another opener gets."""
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    return f"aldesk {command}" if command in _COMMANDS else "window"
+
+
 def _write_holder(fd: int) -> None:
-    body = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+    body = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
+            "by": _holder_name()}  # fmt: skip
     os.ftruncate(fd, 0)
     os.lseek(fd, 0, os.SEEK_SET)
     os.write(fd, json.dumps(body).encode("utf-8"))
@@ -134,7 +147,12 @@ def _write_holder(fd: int) -> None:
 
 def _locked_message(project: Path, holder: dict) -> str:
     who = "another aldesk"
+    by = holder.get("by", "window")
     if holder:
         since = time.strftime("%Y-%m-%d %H:%M", time.localtime(holder.get("since", 0)))
-        who = f"aldesk (pid {holder.get('pid')} on {holder.get('host')}, since {since})"
+        where = f"pid {holder.get('pid')} on {holder.get('host')}, since {since}"
+        who = f"{by} ({where})" if by != "window" else f"aldesk ({where})"
+    if by != "window":
+        return (f"The project {project.name} is in use by {who}; it ends by itself when done. "
+                "Try again then.")  # fmt: skip
     return f"The project {project.name} is already open in {who}. Close it there first."

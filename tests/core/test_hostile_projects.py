@@ -274,6 +274,19 @@ def test_read_only_bind_mount(project, tmp_path, capsys) -> None:
         os.system(f"umount -l {mount}")  # lazy: never leave a mount behind
 
 
+@pytest.mark.parametrize("argv", [["aldesk", "train", "p"], ["aldesk", "open", "p"], ["aldesk"]])
+def test_a_project_held_by_a_command_says_it_ends_by_itself(project, monkeypatch, argv) -> None:
+    """While `aldesk train` held it, the window said "Close it there first" of a window that
+    is not there."""
+    monkeypatch.setattr(lock_module.sys, "argv", argv)
+    with ProjectStore.open(project), pytest.raises(ProjectLocked) as refused:
+        ProjectStore.open(project)
+    said = str(refused.value)
+    command = argv[1:2] == ["train"]
+    assert ("in use by aldesk train (pid" in said) == command, said
+    assert ("ends by itself" in said) == command and ("Close it there" in said) != command
+
+
 # ----------------------------------------------------------------------------- a full disk
 def test_a_full_disk_on_open_leaves_the_lock_usable(project, monkeypatch) -> None:
     """The lock's body (who holds it) cannot be written on a full disk: the flock still works."""
