@@ -14,7 +14,7 @@ class Query:
 
     item: Item
     abspath: Path
-    strategy: str  # 'seed', 'test', 'stream', 'synthesis', or the pool strategy's name
+    strategy: str  # 'seed', 'test', 'stream', 'stream_early', 'synthesis', or a pool strategy
     score: float | None
     round: int
     is_test: bool

@@ -265,8 +265,10 @@ class QueueState:
                 proba = model.proba_of(item_id)
                 if proba is None and model.ranking is not None:
                     continue  # no view of it yet (features being read): decided once it has one
-                if proba is None or not seeded:
-                    return item_id, "seed", None  # no model (or seed set) yet: ask what arrives
+                if proba is None or not seeded:  # no model (or seed set) yet: ask what arrives
+                    # past the seed set, told apart: a reopen after a kill, its model being
+                    # rebuilt, asked an arrival as a "Seed set" pick, and counted it in the seed
+                    return item_id, "stream_early" if seeded else "seed", None
                 decision = rule.decide(np.array(list(proba.values())))
                 if decision.query:
                     return item_id, "stream", 1.0 - decision.score

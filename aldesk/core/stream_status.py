@@ -105,12 +105,13 @@ def discard_reason(adaptive: bool, budget: float | None) -> str:
 
 
 def queried_text(summary: StreamSummary) -> str:
-    """``34 (37 %; 19 % of the 73 after the seed set)``: the seed set's arrivals are all
-    asked, so the whole share read as a broken budget beside "adapts to ask about 20 %"."""
+    """``34 (37 %; 19 % of the 73 the threshold decided)``: the seed set's arrivals (and any
+    asked before a model could decide) are all asked, so the whole share read as a broken
+    budget beside "adapts to ask about 20 %"."""
     if not summary.seen:
         return str(summary.queried)
     text = f"{summary.queried} ({summary.queried / summary.seen:.0%}"
     ruled_queried, ruled_seen = summary.ruled
     if summary.adaptive and ruled_seen and ruled_seen < summary.seen:
-        text += f"; {ruled_queried / ruled_seen:.0%} of the {ruled_seen} after the seed set"
+        text += f"; {ruled_queried / ruled_seen:.0%} of the {ruled_seen} the threshold decided"
     return text + ")"

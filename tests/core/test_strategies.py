@@ -382,6 +382,6 @@ def test_the_stream_panel_gives_the_share_since_the_first_model_beside_the_whole
 
     rule = QuantileUncertainty(0.2, n_seen=73, n_queried=14)
     summary = summarize_stream([34, 59], 120, False, rule)  # 20 of the 34 were the seed set's
-    assert queried_text(summary) == "34 (37%; 19% of the 73 after the seed set)"
+    assert queried_text(summary) == "34 (37%; 19% of the 73 the threshold decided)"
     fixed = FixedUncertainty(0.8, n_seen=93, n_queried=34)
     assert queried_text(summarize_stream([34, 59], 120, False, fixed)) == "34 (37%)"

@@ -6,6 +6,7 @@ import pytest
 from session_helpers import N_ITEMS, features_of, label, make_data, make_project
 
 from aldesk.core.session import Session
+from aldesk.core.store import ProjectStore
 
 
 @pytest.fixture
@@ -39,6 +40,24 @@ def test_a_stream_discards_nothing_until_the_seed_labels_are_in(tmp_path, data) 
     assert all(e.action == "label" for e in store.events())  # ...and nothing was discarded
     label(session, y, 20)
     assert any(e.action == "discard" for e in store.events())
+    store.close()
+
+
+def test_an_arrival_asked_while_the_model_is_rebuilt_is_not_a_seed_pick(tmp_path, data):
+    """Reopened after a kill (no bookmark), the arrival on screen came back as a "Seed set"
+    pick, counted with the seed set's, while the model was rebuilt from the labels."""
+    X, y = data
+    store = make_project(tmp_path, y, scenario="stream", stream_budget=0.3, seed_size=6)
+    label(Session(store, features_of(X)), y, 12)  # the seed set, then the threshold's picks
+    path = store.path
+    store.close()  # killed: the item on screen was never saved as the bookmark
+    store = ProjectStore.open(path)
+    reopened = Session(store)  # its features, and so its model, not in yet
+    ruled_before = reopened.stream_summary().ruled
+    early = label(reopened, y, 1, train=False)
+    assert early == ["stream_early"]
+    assert store.events()[-1].strategy == "stream_early"
+    assert reopened.stream_summary().ruled == ruled_before  # the threshold decided it not
     store.close()
 
 

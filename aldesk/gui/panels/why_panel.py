@@ -26,6 +26,8 @@ _STRATEGY_TEXT = {
     "pool that no label covers yet",
     "test": "Held-out test item, drawn at random — never trained on",
     "stream": "Stream: its uncertainty passed the query threshold",
+    "stream_early": "Stream, before a model could decide: asked while the model is trained or "
+    "rebuilt from your labels; the threshold decides the arrivals after it",
     "synthesis": "Synthesized by the learner: of the mixes of two items of different classes "
     "it tried, the one it was least sure of",
     "review": "Revisiting an answered item, or picked in the review window",
