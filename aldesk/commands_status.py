@@ -43,7 +43,7 @@ def _read_status(project: Path):
 
 
 def _status_of(store) -> tuple:
-    from aldesk.core.log_status import left_to_ask, read_pace, read_status
+    from aldesk.core.log_status import left_to_ask, read_pace, read_status, unseen_arrivals
     from aldesk.core.project import ProjectSettings
 
     st = read_status(store)
@@ -81,6 +81,8 @@ def _status_of(store) -> tuple:
         "projection": projection.text if projection else None,
         "scenario": settings.scenario,
         "left_to_ask": left, "unanswered": unanswered, "discarded": discarded,
+        # a stream's arrivals not decided yet ("unanswered" counts its test items too)
+        "not_yet_seen": unseen_arrivals(store) if settings.scenario == "stream" else None,
         # the share of arrivals an adaptive stream threshold asks (None: a fixed threshold)
         "stream_share": settings.stream_budget if adaptive else None,
         # what a script polling for the end reads: nothing more will be asked (the advice's
@@ -159,7 +161,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"to the target accuracy: {s['projection']}")
     if s["scenario"] == "stream":
         why = discard_reason(s["stream_share"] is not None, s["stream_share"])
-        print(f"stream: {s['discarded']} discarded ({why}), {s['unanswered']} not yet seen")
+        print(f"stream: {s['discarded']} discarded ({why}), {s['not_yet_seen']} not yet seen")
     line = advice_line(st, s)
     if line:
         print(line)

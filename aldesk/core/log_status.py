@@ -107,6 +107,15 @@ def left_to_ask(store: ProjectStore) -> tuple[int, int]:
     return n_items - len(outside) - len(answered) + tests, answered.count("discard")
 
 
+def unseen_arrivals(store: ProjectStore) -> int:
+    """A stream's arrivals not decided yet: readable pool files with no current answer (test
+    items are asked besides the stream, not in it: 40 of them read as 40 arrivals to come)."""
+    latest = dict(store.read(_LIVE_ACTIONS))
+    outside = {item for item, _, _ in store.read(_OUTSIDE_POOL)}
+    ((n_items,),) = store.read("SELECT count(*) FROM items")
+    return n_items - len(outside) - sum(item not in outside for item in latest)
+
+
 def read_status(store: ProjectStore) -> Status:
     """What Progress shows for ``store``'s project, as a session just opened on it would."""
     settings = ProjectSettings.from_store(store)
