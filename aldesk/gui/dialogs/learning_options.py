@@ -174,6 +174,8 @@ class LearningOptions(QWidget):
         seed_row.addWidget(self.seed_method, 1)
         self.synthesis_every = spin(1, 1000, SYNTHESIS_EVERY_DEFAULT, " items")
         self.synthesis_every.setPrefix("one in ")
+        self.synthesis_every.setToolTip("At most: one blend is made per retrain, so fewer are "
+                                        "asked when answers come faster than retrains.")  # fmt: skip
         rows = [("Retrain every", self.batch, "batch")]
         if not self._existing:
             rows += [("Seed set", seed_row, "seed"), ("Test set", self.test_size, "test")]
