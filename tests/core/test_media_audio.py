@@ -332,3 +332,18 @@ def test_one_clipped_channel_shows_at_full_scale(tmp_path):
     left = np.clip(1.5 * np.sin(2 * np.pi * 220 * t), -1.0, 1.0)
     ov = audio_overview(_stereo(tmp_path, left, np.zeros_like(left), "left.wav"))
     assert ov.maxs.max() >= 0.999 and ov.mins.min() <= -0.999
+
+
+def test_a_wav_cut_off_after_a_few_samples_is_flagged_and_a_click_is_not(tmp_path) -> None:
+    """A 60-byte WAV (its header and 8 samples of a 0.37-s clip) was an item like any other,
+    its features those of silence; a 20-ms click is a real sound."""
+    load_audio = media_audio.load_audio
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, np.full(6000, 0.3, np.float32), 16000, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[:60])
+    with pytest.raises(MediaError, match=r"too short to hold a sound \(0\.5 ms\)"):
+        load_audio(cut)
+    click = tmp_path / "click.wav"
+    sf.write(click, np.full(320, 0.3, np.float32), 16000, subtype="PCM_16")
+    assert load_audio(click).shape == (320,)

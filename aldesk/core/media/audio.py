@@ -41,6 +41,9 @@ ANALYSIS_RATE = 16000
 LONG_CLIP_SCAN_SECONDS = 300.0
 WINDOW_HOP_SECONDS = 0.1
 SCAN_READ_HOPS = 100
+# Under this a clip holds no sound a listener or the features can judge: a WAV header and a few
+# samples (a recorder cut off at once). A 20-ms click is a sound.
+MIN_SECONDS = 0.005
 # Files up to this long are read once and the window sliced out; longer ones are scanned in
 # blocks and only the window is read again (a 5-minute stereo scan would hold 100 MB).
 IN_MEMORY_SCAN_SECONDS = 60.0
@@ -218,6 +221,9 @@ def load_audio(
                 raise MediaError(_reason(exc), str(path)) from exc
     if data.shape[0] == 0:
         raise MediaError("no audio frames", str(path))
+    if data.shape[0] < MIN_SECONDS * native:  # a header and a few samples: cut off at once
+        ms = 1000 * data.shape[0] / native
+        raise MediaError(f"too short to hold a sound ({ms:.1f} ms)", str(path))
     if pcm is None:  # 16-bit PCM cannot hold a bad value; float formats can
         check_samples(data, path)
     return resample(_mono(data), native, sr)
