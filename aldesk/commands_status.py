@@ -55,8 +55,7 @@ def _status_of(store) -> tuple:
     # beside "left_to_ask: 510" read as a contradiction)
     left = _tests_wanted(st, settings) if _budget_spent(st) else unanswered
     adaptive = settings.scenario == "stream" and settings.stream_threshold is None
-    chosen = {k: getattr(settings, k) for k in ("scenario", "strategy", "representation",
-              "model", "batch", "budget", "target_accuracy")}  # fmt: skip
+    chosen = _chosen_settings(settings, adaptive)
     return st, pace, {
         "project": os.path.abspath(store.path), "kind": store.kind, "pool": str(store.pool_root),
         "settings": chosen,
@@ -106,6 +105,23 @@ def _changed_since_scan(store) -> int:
             continue
         changed += (st.st_size, st.st_mtime_ns) != (size, mtime_ns)
     return changed
+
+
+def _chosen_settings(settings, adaptive: bool) -> dict:
+    """The settings that decide what is asked, as the scenario uses them: a stream asks by
+    its share or threshold, not the strategy ("strategy tcm" misled), and a synthesis
+    project says how often a blend is asked."""
+    chosen = {k: getattr(settings, k) for k in ("scenario", "strategy", "representation",
+              "model", "batch", "budget", "target_accuracy")}  # fmt: skip
+    if settings.scenario == "stream":
+        del chosen["strategy"]
+        if adaptive:
+            chosen["stream_share"] = settings.stream_budget
+        else:
+            chosen["stream_threshold"] = settings.stream_threshold
+    elif settings.scenario == "synthesis":
+        chosen["synthesized_one_in"] = settings.synthesis_every
+    return chosen
 
 
 def _budget_spent(st) -> bool:

@@ -148,3 +148,25 @@ def test_status_counts_the_arrivals_not_yet_seen(tmp_path, data, capsys) -> None
     assert said["not_yet_seen"] == waiting and said["unanswered"] > waiting  # tests besides
     assert main(["status", str(path)]) == 0
     assert f", {waiting} not yet seen" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("scenario", ["stream", "synthesis", "pool"])
+def test_status_gives_the_settings_the_scenario_uses(tmp_path, data, capsys, scenario) -> None:
+    """A stream's status said "strategy tcm", which it never uses, and neither its share nor
+    a synthesis project's one in N."""
+    import json
+
+    from aldesk.cli import main
+
+    _, y = data
+    store = make_project(tmp_path, y, scenario=scenario, stream_budget=0.25, synthesis_every=4)
+    path = store.path
+    store.close()
+    assert main(["status", str(path), "--json"]) == 0
+    chosen = json.loads(capsys.readouterr().out)["settings"]
+    assert ("strategy" in chosen) == (scenario != "stream")
+    assert chosen.get("stream_share") == (0.25 if scenario == "stream" else None)
+    assert chosen.get("synthesized_one_in") == (4 if scenario == "synthesis" else None)
+    assert main(["status", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert ("stream share 0.25" in text) == (scenario == "stream"), text
