@@ -236,7 +236,10 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
             self.error.emit(str(exc))
             return None
         self._announce()
-        self._training_timer.start()
+        view = self.session.current_view()
+        if view is not None:  # as the model in memory sees it: the query as first served
+            self.view_changed.emit(view)  # showed an old round, or "being rebuilt" for good
+        self._request_training(force=True)  # a correction is learned now, not a batch later
         return result
 
     def settings_changed(self, retrain: bool) -> None:

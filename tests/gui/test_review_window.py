@@ -85,6 +85,26 @@ def test_a_class_key_in_the_grid_relabels_the_selection(qtbot, opened) -> None:
     assert item_id not in {r.item_id for r in review.model.rows()}  # no longer "not yet seen"
 
 
+def test_a_correction_in_the_review_window_is_learned_and_why_follows(qtbot, opened) -> None:
+    """A relabel waited for the next batch of answers ("up to date but for the last 3
+    labels"), and Why this item? went back to the query as first served: an old round, or
+    "being rebuilt" for good."""
+    window, review, _ = opened
+    controller = window.controller
+    qtbot.waitUntil(lambda: controller.session.current_view().model_loaded, timeout=120_000)
+    before = controller.session.model.round
+    review.filters.state.setCurrentIndex(review.filters.state.findData("unseen"))
+    review.view.setFocus()
+    first = review.model.index(0)
+    review.view.selectionModel().select(first, review.view.selectionModel().SelectionFlag.Select)
+    qtbot.keyClick(review.view, Qt.Key.Key_3)
+    qtbot.waitUntil(lambda: controller.session.model.round > before, timeout=120_000)
+    qtbot.waitUntil(lambda: not controller.trainer.busy, timeout=120_000)
+    now = str(controller.session.model.round)
+    qtbot.waitUntil(lambda: window.why.round.text() == now, timeout=10_000)
+    assert "being rebuilt" not in window.why.note_text()
+
+
 def test_the_keyboards_place_in_the_grid_survives_a_relabel_and_an_undo(qtbot, opened) -> None:
     """Arrowed down 30 rows, a class key relabeled the item; the grid was rebuilt without a current
     item, so the next arrow went to the first row and the next key relabeled an item never
