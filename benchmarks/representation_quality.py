@@ -34,7 +34,7 @@ from aldesk.core.features.extractors import pretrained_key  # noqa: E402
 from aldesk.core.learner import TrainingSnapshot, train  # noqa: E402
 from aldesk.core.media import media_kind  # noqa: E402
 from aldesk.core.representation import CANDIDATES, choose, combine  # noqa: E402
-from aldesk.core.validation import cv_accuracy  # noqa: E402
+from aldesk.core.validation import choice_scorer  # noqa: E402
 
 RESULTS = _HERE / "results" / "representation_quality.json"
 DEV_SETS = ["mnist", "digits", "clipart", "spoken", "words", "instruments"]
@@ -103,8 +103,7 @@ def evaluate(name: str) -> dict:
         tr, te = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
         for c in CANDIDATES:
             acc[c].append(score(X, y, layout.weights(c), tr, te, n_classes))
-        choice = choose(X[tr], y[tr], layout, "auto", None,
-                        lambda Xc, yc, w, f=f: cv_accuracy(Xc, yc, w, random_state=f))  # fmt: skip
+        choice = choose(X[tr], y[tr], layout, "auto", None, choice_scorer(f))
         picked.append(choice.name)
         acc["auto"].append(acc[choice.name][-1])
     out = {k: round(float(np.mean(v)), 4) for k, v in acc.items()}

@@ -19,7 +19,7 @@ from aldesk.core.learner import FittedModel, TrainingSnapshot, train
 from aldesk.core.representation import Choice, Layout
 from aldesk.core.strategies import pool, seed, typical
 from aldesk.core.strategies.pool import POOL_STRATEGIES, Selection
-from aldesk.core.validation import cv_accuracy
+from aldesk.core.validation import choice_scorer
 
 # The ranking keeps at least this many items so the app can serve queries until the next retrain.
 _MIN_ORDER = 200
@@ -48,6 +48,9 @@ class RankRequest:
         random_state: Seed for every random step of ranking.
         layout: Blocks of ``X_pool`` (pool-learned, pretrained); None: one block, all used.
         representation: ``auto`` (cross-validated choice) or a pinned candidate.
+        recorded_choice: ``(name, n_labels)`` of the project's latest recorded round: a model
+            rebuilt with no model in memory (a reopen, ``aldesk train``, an export with
+            predictions) keeps that representation as the app's next round would.
     """
 
     snapshot: TrainingSnapshot
@@ -59,6 +62,7 @@ class RankRequest:
     random_state: int = 0
     layout: Layout | None = None
     representation: str = representation.DEFAULT_REPRESENTATION
+    recorded_choice: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +122,8 @@ def fit_and_rank(
     if request.strategy == "qbc" and snapshot.model != "committee":
         snapshot = dataclasses.replace(snapshot, model="committee", warm_start=None)
     t0 = time.perf_counter()
-    fit = FitRequest(snapshot, request.layout, request.representation, request.random_state)
+    fit = FitRequest(snapshot, request.layout, request.representation, request.random_state,
+                     request.recorded_choice)  # fmt: skip
     model = fitter(fit, stop)
     t1 = time.perf_counter()
     if model is None or stop():
@@ -149,6 +154,7 @@ class FitRequest:
     layout: Layout | None
     representation: str
     random_state: int
+    recorded_choice: tuple[str, int] | None = None
 
 
 Fitter = Callable[[FitRequest, Callable[[], bool]], FittedModel | None]
@@ -181,13 +187,13 @@ def _choose_representation(
     if layout is None:
         return None, snapshot
     previous = getattr(snapshot.warm_start, "choice", None)
-
-    def scorer(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
-        return cv_accuracy(X, y, weights, random_state=fit.random_state)
+    if previous is None and fit.recorded_choice is not None:
+        previous = representation.recorded(*fit.recorded_choice, layout, fit.representation)
 
     choice = representation.choose(
-        snapshot.X, snapshot.y, layout, fit.representation, previous, scorer
-    )
+        snapshot.X, snapshot.y, layout, fit.representation, previous,
+        choice_scorer(fit.random_state),
+    )  # fmt: skip
     weights = layout.weights(choice.name)
     return choice, dataclasses.replace(snapshot, feature_weights=weights)
 

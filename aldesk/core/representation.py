@@ -118,6 +118,7 @@ class Choice:
     n_labels: int
     scores: dict[str, float] = field(default_factory=dict)
     pinned: bool = False
+    recorded: bool = False  # read from the latest round's record, not measured in this process
 
     def accuracy(self) -> float | None:
         """Cross-validated accuracy of the chosen representation, if it was measured."""
@@ -129,6 +130,8 @@ class Choice:
                  "both": "pool-learned + pretrained"}[self.name]  # fmt: skip
         if self.pinned:
             return f"Features: {label} (set in the project settings)"  # its score: accuracy
+        if self.recorded:
+            return f"Features: {label} (as chosen at {self.n_labels} labels, the latest round's)"
         if not self.scores:
             return f"Features: {label} (too few labels to compare the candidates yet)"
         parts = ", ".join(f"{n} {s:.0%}" for n, s in self.scores.items())
@@ -136,6 +139,15 @@ class Choice:
 
 
 Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+
+
+def recorded(name: str | None, n_labels: int, layout: Layout, setting: str) -> Choice | None:
+    """The latest recorded round's choice, for a model rebuilt with none in memory: choosing
+    afresh from the same labels could pick another (a tie, another fold split), and the
+    rebuilt model, or an export's predictions, was then not the one the app had used."""
+    if setting != "auto" or name not in layout.candidates():
+        return None
+    return Choice(name, n_labels, recorded=True)
 
 
 def scoring_rows(y: np.ndarray, cap: int) -> np.ndarray | None:
@@ -175,11 +187,11 @@ def choose(
     have = [layout.resolve(setting)] if pinned else layout.candidates()
     if len(y) < MIN_LABELS_TO_CHOOSE or len(np.unique(y)) < 2:
         return Choice(have[-1] if len(have) == 1 or pinned else "both", len(y), pinned=pinned)
+    measured = previous is not None and bool(previous.scores) and set(previous.scores) == set(have)
     if (
         previous is not None
         and previous.pinned == pinned
-        and previous.scores
-        and set(previous.scores) == set(have)
+        and (measured or previous.recorded)
         and len(y) < RECHOOSE_GROWTH * previous.n_labels
     ):
         return previous

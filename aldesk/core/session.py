@@ -329,6 +329,7 @@ class Session(HistoryNavigation):
             random_state=self.settings.random_state + self.model.n_train_labels(self.state),
             layout=self.model.layout,
             representation=self.settings.representation,
+            recorded_choice=self.model.recorded_choice(),
         )
         # the snapshot's feature rows are gathered when the worker first reads the request
         return TrainingJob(lambda: request(snapshot=build_snapshot()), self._synthesis_spec())

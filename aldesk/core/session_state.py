@@ -341,6 +341,13 @@ class ModelState:
     def latest_round(self) -> RoundRecord | None:
         return self._rounds[-1] if self._rounds else None
 
+    def recorded_choice(self) -> tuple[str, int] | None:
+        """The latest recorded round's representation and label count (``RankRequest``)."""
+        latest = self.latest_round()
+        if latest is None or latest.representation is None:
+            return None
+        return latest.representation, latest.n_labels
+
     def rounds(self) -> list[RoundRecord]:
         """Every recorded round, oldest first: the list kept here and appended to as rounds are
         applied (not a copy: at 10,000 rounds a second list of records is ~5 MB). Read only."""

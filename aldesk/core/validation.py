@@ -6,9 +6,33 @@ Used on the training worker to choose the representation a round trains on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from aldesk.core.learner import TrainingSnapshot, train
+
+# Up to this many labels the representation choice's 3-fold split is made twice, with two
+# seeds, and the accuracies averaged: one split of a few hundred labels picks another winner
+# from the same labels often enough to cost accuracy (benchmarks/README.md, twenty-first
+# session), and fits of so few labels are cheap. Above it one split's noise is small.
+CV_TWICE_UP_TO = 1000
+# The second split is seeded this far from the first (a prime: no other seed of a round is).
+SECOND_SPLIT = 7919
+
+
+def choice_scorer(random_state: int) -> Callable[[np.ndarray, np.ndarray, np.ndarray], float]:
+    """How the representation choice scores a candidate, ``score(X, y, weights)``: the
+    cross-validated accuracy of the rounds' model, over two fold splits up to
+    ``CV_TWICE_UP_TO`` labels."""
+
+    def score(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
+        seeds = [random_state]
+        if len(y) <= CV_TWICE_UP_TO:
+            seeds.append(random_state + SECOND_SPLIT)
+        return float(np.mean([cv_accuracy(X, y, weights, random_state=s) for s in seeds]))
+
+    return score
 
 
 def cv_accuracy(

@@ -110,6 +110,44 @@ def test_choose_picks_the_best_candidate_and_keeps_it_until_labels_grow():
     assert "cross-validated on 80 labels" in later.describe()
 
 
+def test_a_rebuilt_model_keeps_the_latest_rounds_choice_until_labels_grow() -> None:
+    """Reopened (or `aldesk train`, an export with predictions), the model chose afresh from
+    the same labels: on a tie it took "both" where the app's rounds had used "pretrained", and
+    the exported predictions were not the app's."""
+    from aldesk.core.ranking import FitRequest, fit_model
+
+    X, y, layout = _two_blocks()
+
+    def rebuilt(n: int, recorded) -> object:
+        snap = TrainingSnapshot(X[:n], y[:n], 3, random_state=0)
+        return fit_model(FitRequest(snap, layout, "auto", 0, recorded), lambda: False).choice
+
+    kept = rebuilt(60, ("pool", 55))  # the noise block, as recorded: kept, and said so
+    assert kept.name == "pool" and kept.recorded and "the latest round's" in kept.describe()
+    assert rebuilt(60, None).name != "pool"  # chosen afresh it would not be
+    assert rebuilt(80, ("pool", 55)).name != "pool"  # 25 % more labels: chosen again
+    assert rebuilt(60, ("pool", 55)).name == "pool"
+    pinned = fit_model(
+        FitRequest(TrainingSnapshot(X[:60], y[:60], 3), layout, "pretrained", 0, ("pool", 55)),
+        lambda: False,
+    ).choice
+    assert pinned.name == "pretrained"  # a pinned setting wins over any record
+
+
+def test_the_choice_is_scored_over_two_fold_splits_while_labels_are_few(monkeypatch):
+    """One 3-fold split of a few hundred labels picked another winner from the same labels
+    often enough to cost accuracy: two splits are averaged up to CV_TWICE_UP_TO labels."""
+    from aldesk.core import validation
+
+    X, y, layout = _two_blocks()
+    w = layout.weights("pool")  # the noise block: each split scores it differently
+    two = [cv_accuracy(X, y, w, random_state=s) for s in (3, 3 + validation.SECOND_SPLIT)]
+    assert two[0] != two[1]  # the splits differ, so the average is not either one
+    assert validation.choice_scorer(3)(X, y, w) == pytest.approx(np.mean(two))
+    monkeypatch.setattr(validation, "CV_TWICE_UP_TO", len(y) - 1)
+    assert validation.choice_scorer(3)(X, y, w) == pytest.approx(two[0])
+
+
 def test_many_labels_are_scored_on_a_subset_that_keeps_every_class(monkeypatch):
     from aldesk.core import representation
 
