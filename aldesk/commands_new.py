@@ -67,6 +67,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     from aldesk.core.pool import shown_path
     from aldesk.core.project import ProjectSettings, compute_representation, create_project
     from aldesk.core.store import project_path
+    from aldesk.core.wording import count
 
     classes = _classes(args.classes)
     chosen = dict(
@@ -111,6 +112,10 @@ def cmd_new(args: argparse.Namespace) -> int:
             if len(layout.blocks) > 1:
                 print(f"  features: {', '.join(layout.blocks)} ({matrix.X.shape[1]} columns)")
             paths = {it.hash: it.relpath for it in store.items()}
+            if result.failed:  # the scan read headers only: "0 unreadable" above is not all
+                print(f"  {count(len(result.failed), 'more file')} flagged unreadable while "
+                      "their features were read (the review window's Missing or unreadable "
+                      "filter lists them):")  # fmt: skip
             for h, reason in list(result.failed.items())[:10]:
                 print(f"  no features for {shown_path(paths.get(h, h[:12]))}: {reason}")
             if len(result.failed) > 10:

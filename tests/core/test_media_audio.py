@@ -347,3 +347,22 @@ def test_a_wav_cut_off_after_a_few_samples_is_flagged_and_a_click_is_not(tmp_pat
     click = tmp_path / "click.wav"
     sf.write(click, np.full(320, 0.3, np.float32), 16000, subtype="PCM_16")
     assert load_audio(click).shape == (320,)
+
+
+def test_new_says_which_files_the_features_found_unreadable(tmp_path, capsys) -> None:
+    """The scan reads headers only: `aldesk new` said "0 unreadable", then listed files it
+    had no features for, and status said "missing or unreadable 1"."""
+    from aldesk.cli import main
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(4):
+        sf.write(pool / f"ok{k}.wav", 0.1 * rng.standard_normal(8000), 16000, subtype="PCM_16")
+    sf.write(pool / "tiny.wav", np.full(8, 0.3), 16000, subtype="PCM_16")
+    assert main(["new", str(tmp_path / "p"), "--pool", str(pool), "--classes", "a,b",
+                 "--features", "pool", "--test-size", "0"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "(0 unreadable" in out  # by its header the file is a WAV...
+    assert "1 more file flagged unreadable while their features were read" in out
+    assert "no features for tiny.wav: too short to hold a sound (0.5 ms)" in out
