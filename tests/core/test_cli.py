@@ -358,9 +358,8 @@ def test_simulate_says_a_stream_does_not_use_the_strategy(tmp_path, pool, capsys
     assert "a stream asks by its threshold; --strategy margin is not used" in err
 
 
-def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, pool, capsys):
-    """Replaced and deleted since the app last looked: the command-line export wrote their old
-    labels until the project was opened again."""
+def _labelled_copy(tmp_path, pool) -> tuple:
+    """A copy of the test pool, every file labelled in a project on it: (pool, project)."""
     import shutil
 
     folder, labels = pool
@@ -370,6 +369,15 @@ def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, 
     assert main(["new", str(project), "--pool", str(mine), "--classes",
                  ",".join(str(d) for d in range(10)), "--test-size", "0", "--no-features"]) == 0  # fmt: skip
     assert main(["import-labels", str(project), str(labels)]) == 0
+    return mine, project
+
+
+def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, pool, capsys):
+    """Replaced and deleted since the app last looked: the command-line export wrote their old
+    labels until the project was opened again."""
+    import shutil
+
+    mine, project = _labelled_copy(tmp_path, pool)
     files = sorted(p for p in mine.rglob("*.png"))
     files[0].unlink()
     shutil.copy(files[2], files[1])  # another image under a labeled name
@@ -391,15 +399,8 @@ def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, 
 def test_export_between_sessions_names_files_where_they_are_now(tmp_path, pool, capsys, fmt):
     """Renamed and moved since the app last looked: the CSV named their old paths, which hold
     nothing, and the folder export failed on them, until the project was opened again."""
-    import shutil
 
-    folder, labels = pool
-    mine = tmp_path / "pool"
-    shutil.copytree(folder, mine)
-    project = tmp_path / "p"
-    assert main(["new", str(project), "--pool", str(mine), "--classes",
-                 ",".join(str(d) for d in range(10)), "--test-size", "0", "--no-features"]) == 0  # fmt: skip
-    assert main(["import-labels", str(project), str(labels)]) == 0
+    mine, project = _labelled_copy(tmp_path, pool)
     files = sorted(mine.rglob("*.png"))
     renamed, moved = files[0].with_name("renamed.png"), mine / "sub" / files[1].name
     files[0].rename(renamed)
