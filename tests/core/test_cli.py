@@ -358,67 +358,6 @@ def test_simulate_says_a_stream_does_not_use_the_strategy(tmp_path, pool, capsys
     assert "a stream asks by its threshold; --strategy margin is not used" in err
 
 
-def _labelled_copy(tmp_path, pool) -> tuple:
-    """A copy of the test pool, every file labelled in a project on it: (pool, project)."""
-    import shutil
-
-    folder, labels = pool
-    mine = tmp_path / "pool"
-    shutil.copytree(folder, mine)
-    project = tmp_path / "p"
-    assert main(["new", str(project), "--pool", str(mine), "--classes",
-                 ",".join(str(d) for d in range(10)), "--test-size", "0", "--no-features"]) == 0  # fmt: skip
-    assert main(["import-labels", str(project), str(labels)]) == 0
-    return mine, project
-
-
-def test_export_between_sessions_leaves_out_files_replaced_or_deleted(tmp_path, pool, capsys):
-    """Replaced and deleted since the app last looked: the command-line export wrote their old
-    labels until the project was opened again."""
-    import shutil
-
-    mine, project = _labelled_copy(tmp_path, pool)
-    files = sorted(p for p in mine.rglob("*.png"))
-    files[0].unlink()
-    shutil.copy(files[2], files[1])  # another image under a labeled name
-    capsys.readouterr()
-    out = tmp_path / "out.csv"
-    assert main(["export", str(project), "--out", str(out)]) == 0
-    said = capsys.readouterr().out
-    with out.open(newline="") as f:
-        rows = {r["path"]: r["label"] for r in csv.DictReader(f)}
-    deleted, replaced, source = (p.relative_to(mine).as_posix() for p in files[:3])
-    assert deleted not in rows and source in rows
-    # the replaced name holds a copy of another labeled file now: that file's label, as
-    # after reopening, never its old content's
-    assert rows[replaced] == rows[source]
-    assert "2 labels on files deleted or replaced since left out" in said
-
-
-@pytest.mark.parametrize("fmt", ["csv", "folders"])
-def test_export_between_sessions_names_files_where_they_are_now(tmp_path, pool, capsys, fmt):
-    """Renamed and moved since the app last looked: the CSV named their old paths, which hold
-    nothing, and the folder export failed on them, until the project was opened again."""
-
-    mine, project = _labelled_copy(tmp_path, pool)
-    files = sorted(mine.rglob("*.png"))
-    renamed, moved = files[0].with_name("renamed.png"), mine / "sub" / files[1].name
-    files[0].rename(renamed)
-    moved.parent.mkdir()
-    files[1].rename(moved)
-    capsys.readouterr()
-    out = tmp_path / ("out.csv" if fmt == "csv" else "out")
-    assert main(["export", str(project), "--format", fmt, "--out", str(out)]) == 0
-    if fmt == "csv":
-        with out.open(newline="") as f:
-            paths = {r["path"] for r in csv.DictReader(f)}
-        now = {p.relative_to(mine).as_posix() for p in mine.rglob("*.png")}
-        assert paths == now and {"renamed.png", f"sub/{files[1].name}"} <= paths
-    else:
-        names = {p.name for p in out.rglob("*.png")}
-        assert {"renamed.png", files[1].name} <= names and len(names) == len(files)
-
-
 def test_a_folder_named_aldesk_in_the_working_directory_does_not_shadow_the_app(tmp_path) -> None:
     """Run from the folder holding the clone (~ after `git clone`), the feature workers, which
     start as `python -c`, imported the clone's folder as an empty package and crashed; the
