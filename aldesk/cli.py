@@ -27,6 +27,7 @@ from aldesk.cli_types import (
 from aldesk.core.errors import AldeskError
 
 EXIT_USER_ERROR = 2
+EXIT_BUG = 70  # EX_SOFTWARE (sysexits.h): an internal error
 EXIT_READER_GONE = 141  # what a Unix command killed by SIGPIPE reports: 128 + 13
 # Written out rather than imported: the strategies module loads numpy, and --help should not.
 STRATEGY_HELP = ("pool query strategy: tcm (the default: typical items first, then margin), "
@@ -181,10 +182,23 @@ def run() -> int:
         if not isinstance(stop.code, int | None):
             raise
         code = stop.code or 0
+    except Exception as exc:  # a bug: one line for the user, the traceback in a file
+        code = _report_bug(exc)
     if not _flush_stdout():
         code = EXIT_READER_GONE
     exit_guard.arm(code)
     return code
+
+
+def _report_bug(exc: Exception) -> int:
+    """Say that aldesk failed (not the user), where the details are, and that answers are kept."""
+    from aldesk import crash_log
+
+    path = crash_log.write(type(exc), exc, exc.__traceback__)
+    where = f"The details are in {path}; please" if path else "Please"
+    print(f"aldesk: something went wrong inside aldesk ({type(exc).__name__}: {exc}). Every "
+          f"answer given so far is saved. {where} report it.", file=sys.stderr)  # fmt: skip
+    return EXIT_BUG
 
 
 def _flush_stdout() -> bool:

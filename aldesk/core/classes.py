@@ -81,11 +81,13 @@ def twice_text(first: str, again: str) -> str:
 def parse_class_list(text: str) -> list[str]:
     """Class names from "a, b, c"; a name holding a comma is written in double quotes
     ('"Oil lamp (Roman, volute nozzle)", Scarab'): split at every comma, it made two
-    classes of it without a word."""
+    classes of it without a word. Line breaks separate names too, so a list pasted one class
+    per line (``--classes "$(cat classes.txt)"``, Windows line ends included) reads as meant."""
     import csv
 
-    rows = list(csv.reader([text], skipinitialspace=True))
-    return [name.strip() for name in (rows[0] if rows else []) if name.strip()]
+    lines = [line for line in text.splitlines() if line.strip()]
+    rows = csv.reader(lines, skipinitialspace=True)
+    return [name.strip() for row in rows for name in row if name.strip()]
 
 
 def check_class_names(names: Sequence[str]) -> None:

@@ -21,7 +21,7 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog, QWidget
 
-from aldesk import __version__
+from aldesk import __version__, crash_log
 from aldesk.core.errors import AldeskError
 from aldesk.core.wording import copies_text
 from aldesk.gui import recent, style
@@ -81,7 +81,7 @@ class ExceptionHook:
             QApplication.quit()
             return
         traceback.print_exception(etype, value, tb)
-        _write_crash_log(etype, value, tb)
+        crash_log.write(etype, value, tb)
         if threading.current_thread() is threading.main_thread():
             self._show(etype, value, tb)
         else:
@@ -133,14 +133,6 @@ def _database_error(error: sqlite3.DatabaseError) -> AldeskError:
         "happening, it is damaged: close the project and restore project.sqlite from a "
         "backup, or save the answers it still holds with: aldesk recover PROJECT OUT.csv"
     )
-
-
-def _write_crash_log(etype: type, value: BaseException, tb: TracebackType | None) -> None:
-    with contextlib.suppress(OSError):  # a crash log must never cause a second error
-        folder = recent.config_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        text = "".join(traceback.format_exception(etype, value, tb))
-        (folder / "last-error.txt").write_text(text, encoding="utf-8")
 
 
 # -- windows --------------------------------------------------------------------------------

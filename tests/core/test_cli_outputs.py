@@ -204,3 +204,13 @@ def test_a_class_name_with_a_comma_is_quoted_or_read_from_a_file(tmp_path, pool,
     code = main(["new", str(tmp_path / "c"), "--pool", str(folder), "--classes",
                  "Fibula,fibula", "--no-features"])  # fmt: skip
     assert code == 2 and "differ only in case" in capsys.readouterr().err
+
+
+def test_a_class_list_with_line_breaks_is_one_name_a_line(tmp_path, pool):
+    """``--classes "$(cat classes.txt)"`` of a file with Windows line ends was a csv traceback."""
+    folder, _ = pool
+    pasted = 'kick\r\nsnare,\r\n"tom, floor"\r\n\r\nclap\n'
+    assert main(["new", str(tmp_path / "a"), "--pool", str(folder), "--classes", pasted,
+                 "--no-features"]) == 0  # fmt: skip
+    with ProjectStore.open(tmp_path / "a.aldesk") as store:
+        assert [c.name for c in store.classes()] == ["kick", "snare", "tom, floor", "clap"]

@@ -33,3 +33,19 @@ def test_the_entry_point_arms_the_guard_after_main(monkeypatch):
     monkeypatch.setattr(cli, "main", lambda: 7)
     monkeypatch.setattr(exit_guard, "arm", armed.append)
     assert cli.run() == 7 and armed == [7]
+
+
+def test_a_bug_in_a_command_is_one_line_and_a_file_not_a_traceback(monkeypatch, tmp_path, capsys):
+    from aldesk import cli, exit_guard
+
+    def broken():
+        raise ValueError("bad value")
+
+    monkeypatch.setenv("ALDESK_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setattr(cli, "main", broken)
+    monkeypatch.setattr(exit_guard, "arm", lambda code: None)
+    assert cli.run() == cli.EXIT_BUG
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "ValueError: bad value" in err
+    assert str(tmp_path / "last-error.txt") in err
+    assert 'raise ValueError("bad value")' in (tmp_path / "last-error.txt").read_text()
