@@ -302,3 +302,26 @@ def test_thumbnails_are_decoded_for_the_screens_pixels(qtbot, tmp_path) -> None:
     assert pixmap.width() == 2 * loader.side and pixmap.devicePixelRatio() == 2.0
     assert loader.icon_size().width() == loader.side  # the same cell in the window's pixels
     loader.shutdown()
+
+
+def test_class_names_head_the_columns_while_they_fit_and_keys_when_they_do_not(qtbot) -> None:
+    """At 1280 x 720 six drum names needed a horizontal scroll to see the last column."""
+    from aldesk.core.records import ClassInfo
+    from aldesk.gui.review.confusion import ConfusionTable
+
+    names = ["clap", "cymbal", "hihat", "kick", "snare", "tom"]
+    classes = [ClassInfo(k, n, str(k + 1), "#000", k) for k, n in enumerate(names)]
+    table = ConfusionTable()
+    qtbot.addWidget(table)
+    table.resize(600, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    table.show_matrix([[int(i == j) for j in range(6)] for i in range(6)], classes)
+    heads = lambda: [table.horizontalHeaderItem(k).text() for k in range(6)]  # noqa: E731
+    assert heads() == names
+    table.resize(300, 300)  # the names need about 340 px, the keys about 220
+    qtbot.waitUntil(lambda: heads() == ["1", "2", "3", "4", "5", "6"])
+    assert table.horizontalScrollBar().maximum() == 0  # every column in view
+    assert table.verticalHeaderItem(0).text() == "1  clap"
+    table.resize(600, 300)
+    qtbot.waitUntil(lambda: heads() == names)

@@ -25,6 +25,8 @@ from aldesk.core.store import ClassInfo
 FULL_NAMES_UP_TO = 8  # classes; past this the columns are headed by key (the name: tooltip)
 ROW_NAMES_WIDTH = 180  # px; a longer name is elided in the middle (its tooltip is whole)
 KEYED_ROW_NAMES_WIDTH = 110  # px, with many classes: the key leads, so less of the name does
+NAME_PADDING = 14  # px around a header's text (the style's section margins)
+MIN_COLUMN = 32  # px: a count of up to three digits and its margins
 
 
 def short_name(c: ClassInfo, k: int) -> str:
@@ -63,6 +65,8 @@ class ConfusionTable(QTableWidget):
         self.cellClicked.connect(self._on_clicked)
         self.cellActivated.connect(self._on_clicked)  # Enter on a cell, from the keyboard
         self._class_ids: list[int] = []
+        self._classes: list[ClassInfo] = []
+        self._keyed = False
 
     def show_counts(self, rows: Sequence[ReviewRow], classes: Sequence[ClassInfo]) -> None:
         self.show_matrix(confusion_counts(rows, [c.id for c in classes]), classes)
@@ -70,25 +74,41 @@ class ConfusionTable(QTableWidget):
     def show_matrix(self, counts: list[list[int]], classes: Sequence[ClassInfo]) -> None:
         """``counts[given][predicted]`` in ``classes`` order."""
         self._class_ids = [c.id for c in classes]
-        names = [c.name for c in classes]
+        self._classes = list(classes)
         self.setUpdatesEnabled(False)
         try:
-            self.setRowCount(len(names))
-            self.setColumnCount(len(names))
-            columns = [short_name(c, k) for k, c in enumerate(classes)]
-            if len(classes) <= FULL_NAMES_UP_TO:
-                columns = names
-            self._set_headers(names, columns, classes)
+            self.setRowCount(len(classes))
+            self.setColumnCount(len(classes))
+            self._set_headers(self._wants_keys())
             self._fill(counts)
         finally:
             self.setUpdatesEnabled(True)
-        self.resizeColumnsToContents()
         self.resizeRowsToContents()
 
-    def _set_headers(self, rows: list[str], columns: list[str], classes) -> None:
-        """Rows by name (a long one elided in the middle), columns by name, or with many
-        classes by key: each full name is the header's tooltip."""
-        keyed = len(columns) > FULL_NAMES_UP_TO
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Names or keys again: at 1280 x 720 six class names needed a horizontal scroll."""
+        super().resizeEvent(event)
+        if self._classes and self._wants_keys() != self._keyed:
+            self._set_headers(not self._keyed)
+
+    def _wants_keys(self) -> bool:
+        """Columns headed by key with many classes, or when the names do not fit the width."""
+        return len(self._classes) > FULL_NAMES_UP_TO or not self._names_fit()
+
+    def _names_fit(self) -> bool:
+        """Whether row names and name-headed columns fit beside each other without a scroll."""
+        metrics = self.horizontalHeader().fontMetrics()
+        widths = [metrics.horizontalAdvance(c.name) + NAME_PADDING for c in self._classes]
+        rows = min(max(widths, default=0), ROW_NAMES_WIDTH)
+        room = self.viewport().width() if self.isVisible() else self.width()
+        return rows + sum(max(w, MIN_COLUMN) for w in widths) <= room
+
+    def _set_headers(self, keyed: bool) -> None:
+        """Rows by name (a long one elided in the middle), columns by name, or by key when
+        keyed: each full name is the header's tooltip."""
+        self._keyed = keyed
+        rows = [c.name for c in self._classes]
+        columns = [short_name(c, k) for k, c in enumerate(self._classes)] if keyed else rows
         self.setVerticalHeaderLabels(
             [_keyed(key, name) for key, name in zip(columns, rows, strict=True)] if keyed else rows
         )
@@ -98,6 +118,7 @@ class ConfusionTable(QTableWidget):
         for k, name in enumerate(rows):
             for item in (self.horizontalHeaderItem(k), self.verticalHeaderItem(k)):
                 item.setToolTip(name)
+        self.resizeColumnsToContents()
 
     def _fill(self, counts: list[list[int]]) -> None:
         top = max((max(r) for r in counts), default=0) or 1

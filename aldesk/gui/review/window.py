@@ -91,7 +91,7 @@ class ReviewWindow(QMainWindow):
         split.addWidget(self.view)
         split.addWidget(side)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(1, 2)  # 3:1 left six class names a horizontal scroll at 1280 x 720
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.filters)
