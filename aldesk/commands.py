@@ -207,6 +207,7 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
         print(f"  {split_differs_text(report.split_differs)}")
     if report.by_tail:
         print(f"  {by_tail_text(report.by_tail)}")
+    _print_by_content(report.moved, report.changed)
     if report.left_out:
         print(f"  {count(report.left_out, 'label')} of classes the project lacks left out")
     _print_contradictory(report.contradictory)
@@ -221,6 +222,19 @@ def _print_contradictory(contradictory: list[str], shown: int = 10) -> None:
           f"{'them' if len(contradictory) > 1 else 'it'} different labels (the same path "
           "twice, or copies of one file):")  # fmt: skip
     _print_some(contradictory, shown)
+
+
+def _print_by_content(moved: list[str], changed: list[str]) -> None:
+    """Name the files found by their content under another name, and the paths that hold
+    other content than the file labelled (each in full: a wrong label is worse than a lost one)."""
+    from aldesk.core.interop import changed_text, moved_text
+
+    if moved:
+        print(f"  {moved_text(moved).split(', e.g.')[0]}:")
+        _print_some(moved)
+    if changed:
+        print(f"  {changed_text(changed).split(', e.g.')[0]}:")
+        _print_some(changed)
 
 
 def _print_some(lines: list[str], shown: int = 10) -> None:
@@ -266,6 +280,7 @@ def _preview_import(args: argparse.Namespace) -> int:
         print(f"  {count(plan.kept, 'label')} of the project kept where the file's differs")
     if plan.unknown_paths:
         print(f"  e.g. not in the pool: {shown_path(plan.unknown_paths[0])}")
+    _print_by_content(plan.moved, plan.changed)
     _print_contradictory(plan.contradictory)
     if plan.left_out:
         print(f"  {count(plan.left_out, 'label')} of classes the project lacks would be left out")

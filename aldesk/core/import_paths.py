@@ -4,10 +4,27 @@ or (written on another machine or mount) by its end."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from aldesk.core.labels_file import Row, normalise
 from aldesk.core.store import Item, ProjectStore
+
+
+@dataclass(frozen=True)
+class Match:
+    """The item a row names, and how it was found.
+
+    ``by_end``: by the end of its path only. ``moved``: by its content's hash, under another
+    path than the row's (renamed or moved since the file was written). ``changed``: the row's
+    path names a file that holds other content than the one labelled: no item, as a label
+    there would be wrong.
+    """
+
+    item: Item | None
+    by_end: bool = False
+    moved: bool = False
+    changed: bool = False
 
 
 class PathIndex:
@@ -17,8 +34,10 @@ class PathIndex:
     def __init__(self, store: ProjectStore) -> None:
         self.store = store
         self.exact: dict[str, Item] = {}
+        self.by_hash: dict[str, Item] = {}
         paths = store.all_item_paths()  # one query, not one per item (1.3 s at 100k items)
         for item in store.items():
+            self.by_hash[item.hash] = item
             if item.origin == "file":
                 for relpath in [item.relpath, *paths.get(item.id, ())]:
                     self.exact.setdefault(relpath, item)
@@ -31,6 +50,16 @@ class PathIndex:
         # Windows and macOS disks ignore case: "D:\\ANNOT\\IMG_0001.PNG" names img_0001.png
         self.folded = _unique(pairs, str.casefold)
         self.names_folded = _unique(pairs, lambda p: PurePosixPath(p).name.casefold())
+
+    def match(self, row: Row) -> Match:
+        """By content when the row gives its hash (an aldesk export), else by path."""
+        item, by_end = self.find(row)
+        if not row.sha256 or (item is not None and item.hash == row.sha256):
+            return Match(item, by_end)
+        same = self.by_hash.get(row.sha256)
+        if same is not None:
+            return Match(same, moved=True)
+        return Match(None, changed=item is not None)
 
     def find(self, row: Row) -> tuple[Item | None, bool]:
         """The item ``row`` names, and whether it was found by the end of its path only."""

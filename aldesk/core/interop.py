@@ -19,6 +19,16 @@ from dataclasses import dataclass, field, replace
 
 from aldesk.core.errors import UnknownClass
 from aldesk.core.import_paths import PathIndex
+from aldesk.core.import_words import (  # noqa: F401 (importable from here, as before)
+    ANSWER_WORDS,
+    IMPORTED_ANSWERS,
+    by_tail_text,
+    changed_text,
+    imported_text,
+    lookalike_text,
+    moved_text,
+    split_differs_text,
+)
 from aldesk.core.labels_export import (  # noqa: F401 (the export API, as before)
     EXPORT_COLUMNS,
     FORMATS,
@@ -66,42 +76,13 @@ class ImportReport:
     split_differs: int = 0  # rows held out otherwise in the file's project (see ImportPlan)
     by_tail: list[str] = field(default_factory=list)  # rows matched by their path's end
     left_out: int = 0  # labels of classes the project lacks, left out on request
+    moved: list[str] = field(default_factory=list)  # rows found by content under another name
+    changed: list[str] = field(default_factory=list)  # paths holding other content now
 
     def result(self) -> str:
         """What was recorded, in one sentence."""
         return imported_text(self.imported, self.replaced, self.unchanged, self.kept,
                              self.answers)  # fmt: skip
-
-
-def split_differs_text(n: int) -> str:
-    """Rows whose pool/test split differs from this project's, said in an import's preview."""
-    return (f"{count(n, 'row')} held out as test items in one project and not in the other "
-            "(this project's split is kept)")  # fmt: skip
-
-
-def by_tail_text(matched: list[str]) -> str:
-    """Rows matched by the end of their path, said in an import's preview and report."""
-    n = len(matched)
-    return f"{count(n, 'path')} matched by {'its' if n == 1 else 'their'} end, e.g. {matched[0]}"
-
-
-def imported_text(
-    imported: int, replaced: int, unchanged: int, kept: int = 0, answers: int = 0
-) -> str:
-    """ "Imported 20 labels (8 of them replace labels given before; 50 unchanged)." """
-    notes = []
-    if replaced:
-        notes.append("1 of them replaces a label given before" if replaced == 1 else
-                     f"{replaced} of them replace labels given before")  # fmt: skip
-    notes.append(f"{unchanged} unchanged")
-    if kept:
-        notes.append(f"{kept} of the project's kept where the file's label differs")
-    also = f", and {count(answers, ANSWER_WORDS)}" if answers else ""
-    return f"Imported {count(imported, 'label')}{also} ({'; '.join(notes)})."
-
-
-ANSWER_WORDS = "can't-label or skip answer"
-IMPORTED_ANSWERS = ("cannot_label", "skip")  # an export's rows without a label
 
 
 @dataclass(frozen=True)
@@ -134,6 +115,10 @@ class ImportPlan:
     # machine or mount (D:\annot\digits\img_042.png, digits/img_042.png) they matched nothing
     by_tail: list[str] = field(default_factory=list)
     left_out: int = 0  # labels of classes the project lacks, left out (leaving_out_unknown)
+    # "file path → pool path" of rows found by their content's hash under another name
+    moved: list[str] = field(default_factory=list)
+    # rows whose path now holds other content than the one labelled (not imported)
+    changed: list[str] = field(default_factory=list)
     replacing: dict[int, str] = field(default_factory=dict)  # conflicting item -> "path: a → b"
     # a class the project lacks -> (the project's class most of its items have, how many,
     # of how many): a class renamed in the copy the file came from
@@ -166,6 +151,13 @@ class ImportPlan:
         """What else the import should say once done (the preview said it; the window's
         message after the import had dropped it)."""
         notes = [split_differs_text(self.split_differs)] if self.split_differs else []
+        if self.unknown_paths:
+            notes.append(f"{count(len(self.unknown_paths), 'path')} not in the pool (not "
+                         f"imported), e.g. {self.unknown_paths[0]}")  # fmt: skip
+        if self.moved:
+            notes.append(moved_text(self.moved))
+        if self.changed:
+            notes.append(changed_text(self.changed))
         if self.by_tail:
             notes.append(by_tail_text(self.by_tail))
         if self.unlabeled_rows:
@@ -198,6 +190,10 @@ class ImportPlan:
             text += f", {split_differs_text(self.split_differs)}"
         if self.by_tail:
             text += f", {by_tail_text(self.by_tail)}"
+        if self.moved:
+            text += f", {moved_text(self.moved)}"
+        if self.changed:
+            text += f", {changed_text(self.changed)}"
         if self.unknown_classes:
             text += f"; classes the project lacks: {self.lacking_text()}"
         return text
@@ -280,7 +276,8 @@ def apply_plan(
                         plan.contradictory, replaced=plan.conflicting, kept=plan.kept,
                         answers=len(answers), unlabeled_rows=plan.unlabeled_rows,
                         split_differs=plan.split_differs, by_tail=plan.by_tail,
-                        left_out=plan.left_out)  # fmt: skip
+                        left_out=plan.left_out, moved=plan.moved,
+                        changed=plan.changed)  # fmt: skip
 
 
 def plan_import(store: ProjectStore, path: str | os.PathLike[str]) -> ImportPlan:
@@ -306,7 +303,7 @@ def _answer_rows(store: ProjectStore, rows: list[Row]) -> list[tuple[int, str, s
     index, answered = PathIndex(store), store.answers()
     found: dict[int, tuple[int, str, str]] = {}
     for row in rows:
-        item, _ = index.find(row)
+        item = index.match(row).item
         if item is not None and item.status == "ok" and item.id not in answered:
             found.setdefault(item.id, (item.id, row.answer, item.split))
     return list(found.values())
@@ -319,13 +316,19 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     current = {i: names.get(c) for i, c in store.labels().items()}
     index = PathIndex(store) if rows else None
     unknown_paths, unreadable, split_differs, by_tail = [], [], 0, []
+    moved, changed = [], []
     given: dict[int, list[Row]] = {}  # item id -> its rows, items in first-row order
     items: dict[int, Item] = {}
     for row in rows:
-        item, by_end = index.find(row)
-        if by_end:
+        found = index.match(row)
+        item = found.item
+        if found.by_end:
             by_tail.append(f"{row.path} → {item.relpath}")
-        if item is None:
+        if found.moved:
+            moved.append(f"{row.path} → {item.relpath}")
+        if found.changed:
+            changed.append(row.key)
+        elif item is None:
             unknown_paths.append(row.key)
         elif item.status != "ok":
             unreadable.append(row.path)
@@ -356,12 +359,8 @@ def plan_rows(store: ProjectStore, rows: list[Row]) -> ImportPlan:
     return ImportPlan(labels, counts["new"], counts["same"], counts["conflicting"],
                       unknown_paths, missing, unreadable, contradictory,
                       replacing=replacing, lookalikes=lookalikes,
-                      split_differs=split_differs, by_tail=by_tail)  # fmt: skip
-
-
-def lookalike_text(name: str, n: int, total: int) -> str:
-    """ "6 of its 9 items are “9” here" """
-    return f"{n} of its {total} items are “{name}” here"
+                      split_differs=split_differs, by_tail=by_tail, moved=moved,
+                      changed=changed)  # fmt: skip
 
 
 def _lookalikes(

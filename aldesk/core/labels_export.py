@@ -30,6 +30,9 @@ from aldesk.core.wording import count
 FORMATS = ("csv", "json", "jsonl")
 EXPORT_COLUMNS = ("path", "label", "split", "source", "answered_at")  # a labels file
 ANSWER_COLUMN = ("answer",)  # an export's too: label, cannot_label, skip or discard
+# the labelled content's SHA-256: an import into a copy of the folder finds a renamed file by
+# it, and refuses a label for a name that now holds other content
+HASH_COLUMN = ("sha256",)
 EXPORTED_ANSWERS = frozenset({"cannot_label", "skip"})  # rows beside the labels
 PREDICTION_COLUMNS = ("prediction", "confidence")
 
@@ -102,7 +105,7 @@ def export_labels(
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
     rows = _export_rows(store, predictions, model_labels, gone)
-    columns = EXPORT_COLUMNS + ANSWER_COLUMN
+    columns = EXPORT_COLUMNS + ANSWER_COLUMN + HASH_COLUMN
     columns += PREDICTION_COLUMNS if predictions is not None else ()
     write = {"csv": _to_csv, "json": _to_json, "jsonl": _to_jsonl}[fmt]
     text = write(rows, columns)
@@ -127,6 +130,7 @@ def _export_rows(
             "source": source_of(answer) if said else None,
             "answered_at": _iso(answer.at) if said else None,
             "answer": answer.action if said else None,  # "can't label" is an answer too
+            "sha256": item.hash if item.origin == "file" else None,
         }
         if predictions is not None:
             predicted, confidence = predictions.get(item.id, (None, None))

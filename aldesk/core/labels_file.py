@@ -38,6 +38,7 @@ class Row:
     label: str
     answer: str = ""  # an export's answer column: "cannot_label" or "skip" on a row with no label
     split: str = ""  # an export's split column: "pool" or "test" in the project it came from
+    sha256: str = ""  # an export's content hash: the labelled file, whatever its name now
 
     @property
     def key(self) -> str:
@@ -117,6 +118,7 @@ def csv_rows(path: Path, text: str) -> Iterator[Row]:
         i_path, i_label = header.index("path"), header.index("label")
         i_answer = header.index("answer") if "answer" in header else None
         i_split = header.index("split") if "split" in header else None
+        i_hash = header.index("sha256") if "sha256" in header else None
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
@@ -125,7 +127,8 @@ def csv_rows(path: Path, text: str) -> Iterator[Row]:
                 raise bad(path, reader.line_num, f"{len(row)} fields where the header has {n}")
             answer = row[i_answer] if i_answer is not None else ""
             split = row[i_split] if i_split is not None else ""
-            yield Row(reader.line_num, row[i_path], row[i_label], answer, split)
+            sha = row[i_hash] if i_hash is not None else ""
+            yield Row(reader.line_num, row[i_path], row[i_label], answer, split, _hash(sha))
     except csv.Error as exc:
         raise bad(path, reader.line_num, f"not valid CSV ({exc})") from exc
 
@@ -181,9 +184,16 @@ def _json_row(path: Path, line: int, element: object) -> Row:
     label = element.get("label")
     if label is not None and not isinstance(label, str):
         raise bad(path, line, '"label" must be a string or null')
-    answer, split = element.get("answer"), element.get("split")
+    answer, split, sha = element.get("answer"), element.get("split"), element.get("sha256")
     return Row(line, element["path"], label or "", answer if isinstance(answer, str) else "",
-               split if isinstance(split, str) else "")  # fmt: skip
+               split if isinstance(split, str) else "",
+               _hash(sha) if isinstance(sha, str) else "")  # fmt: skip
+
+
+def _hash(text: str) -> str:
+    """A SHA-256 in hex as the project stores it; anything else reads as none given."""
+    text = text.strip().lower()
+    return text if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else ""
 
 
 # other tools' words for a split: a "train" row is one of this project's pool items
@@ -203,7 +213,7 @@ def read_rows(path: str | os.PathLike[str]) -> list[Row]:
     for row in parse(path, text):
         split = row.split.strip().lower()
         clean = Row(row.line, row.path, row.label.strip(), row.answer.strip(),
-                    SPLIT_WORDS.get(split, split))  # fmt: skip
+                    SPLIT_WORDS.get(split, split), row.sha256)  # fmt: skip
         _check_text(path, clean)
         if not clean.key:
             raise bad(path, row.line, "empty path")

@@ -112,7 +112,7 @@ def test_jsonl_has_one_object_per_line_with_split(store, tmp_path) -> None:
     assert interop.export_labels(store, out, fmt="jsonl") == 5
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["path"] for r in rows] == sorted(r["path"] for r in rows)
-    assert set(rows[0]) == {"path", "label", "split", "source", "answered_at", "answer"}
+    assert set(rows[0]) == {"path", "label", "split", "source", "answered_at", "answer", "sha256"}
     assert {r["label"] for r in rows} == {"cat", "a/b"} and rows[0]["split"] == "pool"
 
 

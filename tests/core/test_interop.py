@@ -78,7 +78,7 @@ def test_export_csv_has_labelled_items_only(store: ProjectStore, tmp_path: Path)
         ("a.png", "cat", "pool"),
         ("b.png", "dog", "pool"),
     ]
-    assert list(rows[0]) == ["path", "label", "split", "source", "answered_at", "answer"]
+    assert list(rows[0]) == ["path", "label", "split", "source", "answered_at", "answer", "sha256"]
     assert rows[0]["answered_at"].endswith("+00:00")
 
 

@@ -70,6 +70,7 @@ def test_the_preview_counts_then_import_applies_and_undo_is_possible(
     message = window.statusBar().currentMessage()
     assert "Imported 5 labels (1 of them replaces a label given before; 0 unchanged)" in message
     assert "Ctrl+Z undoes the import" in message
+    assert "1 path not in the pool (not imported), e.g. missing.wav" in message  # had gone
     assert window.status_panel.labeled.text().startswith("5")  # the Progress panel followed
     window.actions_by_name["undo"].trigger()  # the import as one step, not the older answer
     assert _labels(window) == {first: other.name}
@@ -102,6 +103,30 @@ def test_conflicts_can_keep_your_labels(qtbot, tmp_path, monkeypatch) -> None:
     assert "1 of the project's kept where the file's label differs" in (
         window.statusBar().currentMessage()
     )
+    window.close()
+
+
+def test_a_renamed_file_is_found_by_content_and_a_reused_name_left_out(
+    qtbot, tmp_path, monkeypatch
+) -> None:
+    """A colleague's export names files as they were on their copy of the folder."""
+    window, truth = _window(qtbot, tmp_path)
+    renamed, reused = sorted(window.store.items(), key=lambda it: it.relpath)[:2]
+    f = tmp_path / "theirs.csv"
+    f.write_text("path,label,answer,sha256\n"
+                 f"their_name.wav,{truth[renamed.relpath]},label,{renamed.hash}\n"
+                 f"{reused.relpath},{truth[reused.relpath]},label,{'f' * 64}\n"
+                 f"gone.wav,,skip,{'e' * 64}\n")  # fmt: skip
+
+    def check(dialog: ImportPreviewDialog) -> None:
+        assert dialog.counts["moved"].text() == f"1  (e.g. their_name.wav → {renamed.relpath})"
+        assert dialog.counts["changed"].text() == f"1  (e.g. {reused.relpath})"
+        assert dialog.import_button.text() == "Import 1 label"
+        dialog.accept()
+
+    _run_menu_with(qtbot, window, monkeypatch, f, check)
+    assert _labels(window) == {renamed.relpath: truth[renamed.relpath]}
+    assert "holds other content than the labelled file" in window.statusBar().currentMessage()
     window.close()
 
 

@@ -81,6 +81,15 @@ class ImportPreviewDialog(QDialog):
             rows.append(("unlabeled", "Rows with no label (not imported):", plan.unlabeled_rows))
         if plan.by_tail:  # written on another machine or mount
             rows.append(("by_tail", "Paths matched by their end:", _with_example(plan.by_tail)))
+        if plan.moved:  # renamed or moved in the copy of the folder the file was written on
+            rows.append(("moved", "Found by their content under another name:",
+                         _with_example(plan.moved)))  # fmt: skip
+        if plan.changed:  # a name reused for another file: its label would be wrong
+            rows.append(("changed", "Paths that hold other content now (left out):",
+                         _with_example(plan.changed)))  # fmt: skip
+        if plan.answers:  # imported too, and said after the import: say it here first
+            rows.append(("answers", "Can't-label or skip answers (items with no answer):",
+                         len(plan.answers)))  # fmt: skip
         if plan.split_differs:
             rows.append(("split", "Held out otherwise in their project (this project's split "
                          "is kept):", plan.split_differs))  # fmt: skip
