@@ -130,6 +130,27 @@ def test_a_renamed_file_is_found_by_content_and_a_reused_name_left_out(
     window.close()
 
 
+def test_every_conflict_is_listed_in_the_preview(qtbot, tmp_path, monkeypatch) -> None:
+    """The preview named one conflict of four ("e.g. …"); the file's labels replaced all four."""
+    window, truth = _window(qtbot, tmp_path)
+    answered = []
+    for _ in range(3):
+        item = window.controller.current().item
+        other = next(c for c in window.store.classes() if c.name != truth[item.relpath])
+        window.controller.answer(other.id)
+        answered.append((item.relpath, other.name))
+    rows = [(p, truth[p]) for p, _ in answered]
+
+    def check(dialog: ImportPreviewDialog) -> None:
+        shown = [dialog.conflicts.item(k).text() for k in range(dialog.conflicts.count())]
+        assert dialog.conflicts.isVisibleTo(dialog)
+        assert sorted(shown) == sorted(f"{p}: {mine} → {truth[p]}" for p, mine in answered)
+        dialog.reject()
+
+    _run_menu_with(qtbot, window, monkeypatch, _file(tmp_path, rows), check)
+    window.close()
+
+
 def test_unknown_classes_must_be_added_before_import(qtbot, tmp_path, monkeypatch) -> None:
     window, truth = _window(qtbot, tmp_path)
     path = sorted(truth)[0]

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QLabel,
+    QListWidget,
     QMessageBox,
     QProgressDialog,
     QVBoxLayout,
@@ -115,6 +116,12 @@ class ImportPreviewDialog(QDialog):
         self.keep_yours.setToolTip(f"Unticked, {label_of}'s label replaces yours on the "
                                    f"{count(plan.conflicting, 'conflicting item')}.")  # fmt: skip
         self.keep_yours.setVisible(bool(plan.conflicting))
+        # every conflict, not one example: the user decides which labels the file replaces
+        self.conflicts = QListWidget()
+        self.conflicts.setObjectName("import_conflicts")
+        self.conflicts.addItems([shown_path(text) for text in plan.replacing.values()])
+        self.conflicts.setMaximumHeight(120)
+        self.conflicts.setVisible(len(plan.replacing) > 1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -131,6 +138,7 @@ class ImportPreviewDialog(QDialog):
         layout.addWidget(self.renamed)
         layout.addWidget(self.add_classes)
         layout.addWidget(self.leave_out)
+        layout.addWidget(self.conflicts)
         layout.addWidget(self.keep_yours)
         layout.addWidget(self.buttons)
         self._update_button()
