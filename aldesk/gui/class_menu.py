@@ -7,9 +7,17 @@ are then rebuilt.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QInputDialog,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
 
 from aldesk.core.errors import AldeskError
 from aldesk.core.store import ProjectStore
@@ -21,6 +29,7 @@ class ClassMenu(QObject):
     changed = Signal()
     answered = Signal(int)  # class id chosen from the menu or its hotkey
     failed = Signal(str)
+    said = Signal(str)  # what an edit did that the user would not see (a new class's key)
 
     def __init__(self, menu: QMenu, window: QWidget, store: ProjectStore) -> None:
         super().__init__(window)
@@ -53,7 +62,9 @@ class ClassMenu(QObject):
     def add_class(self, name: str | None = None) -> None:
         name = name if name is not None else self._ask_text("Add class", "Name of the new class:")
         if name:
-            self._edit(lambda: self.store.add_class(name))
+            added = self._edit(lambda: self.store.add_class(name))
+            if added is not None:
+                self.said.emit(f"Added the class “{added.name}”{key_text(added.hotkey)}.")
 
     def rename_class(self, old: str | None = None, new: str | None = None) -> None:
         old = old or self._ask_class("Rename class", "Class to rename:")
@@ -102,7 +113,11 @@ class ClassMenu(QObject):
         else:
             found = next((c for c in choices.values() if c.name == name), None)
         if found is not None:
-            self._edit(lambda: self.store.restore_class(found.id))
+            back = self._edit(lambda: self.store.restore_class(found.id))
+            if back is not None:
+                moved = back.hotkey != found.hotkey and found.hotkey
+                taken = f" (its key {found.hotkey.upper()} is another class's now)" if moved else ""
+                self.said.emit(f"Restored “{back.name}”{key_text(back.hotkey)}{taken}.")
 
     def remove_class(self, name: str | None = None) -> None:
         """Delete a class no answer ever named (added by mistake); one that was used is
@@ -138,14 +153,16 @@ class ClassMenu(QObject):
             None,
         )
 
-    def _edit(self, change) -> None:
+    def _edit(self, change):
+        """Run a store change; its result, or None when refused (``failed`` says why)."""
         try:
-            change()
+            result = change()
         except AldeskError as exc:
             self.failed.emit(str(exc))
-            return
+            return None
         self.rebuild()
         self.changed.emit()
+        return result
 
     def _ask_text(self, title: str, label: str, text: str = "") -> str | None:
         value, ok = QInputDialog.getText(self.window, title, label, text=text)
@@ -156,8 +173,46 @@ class ClassMenu(QObject):
         return self._ask_item(title, label, names)
 
     def _ask_item(self, title: str, label: str, names: list[str]) -> str | None:
-        value, ok = QInputDialog.getItem(self.window, title, label, names, 0, False)
-        return value if ok else None
+        """One of ``names``, typed (any part of it, spaces included) or picked from the list.
+
+        A plain drop-down jumped on each typed letter and opened its list on a space: typing
+        "icon w" chose "icon animal", and Enter renamed the wrong class."""
+        dialog = class_chooser(self.window, title, label, names)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        name = chosen_name(dialog.textValue(), names)
+        if name is None:
+            self.failed.emit(f"No class is named “{dialog.textValue().strip()}”.")
+        return name
+
+
+def class_chooser(parent: QWidget, title: str, label: str, names: list[str]) -> QInputDialog:
+    """An input dialog whose editable list completes on any part of a name, ignoring case."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setComboBoxItems(names)
+    dialog.setComboBoxEditable(True)
+    combo = dialog.findChild(QComboBox)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    completer = QCompleter(names, combo)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    combo.setCompleter(completer)
+    combo.lineEdit().selectAll()  # typing replaces the first name instead of adding to it
+    return dialog
+
+
+def chosen_name(text: str, names: list[str]) -> str | None:
+    """The name ``text`` means: equal ignoring case, else the one name holding it; None if none
+    or several do (a guess could rename or merge the wrong class)."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return None
+    exact = [n for n in names if n.casefold() == wanted]
+    holding = [n for n in names if wanted in n.casefold()]
+    found = exact or holding
+    return found[0] if len(found) == 1 else None
 
 
 def merge_question(source: str, target: str, labels: int, reason: str = "") -> str:
@@ -169,6 +224,11 @@ def merge_question(source: str, target: str, labels: int, reason: str = "") -> s
         f"and “{source}” leaves the list of classes. The answer log keeps the history: "
         "Classes → Restore merged class… undoes it."
     )
+
+
+def key_text(hotkey: str | None) -> str:
+    """ " with the key K", or that the class has none (every key was taken)."""
+    return f" with the key {hotkey.upper()}" if hotkey else ", with no key (Settings can give one)"
 
 
 def restore_choice(name: str, into: str, labels: int) -> str:

@@ -180,8 +180,11 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         """Ctrl+Z: withdraw the newest change, an import or review edit included."""
         if self.session.step_is_newest():
             self.undo_step()
-        else:
-            self._act(self.session.undo, retrain=False)
+            return
+        target = self.session.state.undo_target()
+        if self._act(self.session.undo, retrain=False) and target is not None:
+            # a fast undo, pressed again and again, had only the picture to go by
+            self.message.emit(undone_text(target, self.store))
 
     def back(self) -> None:
         self._act(self.session.back, retrain=False)
@@ -249,23 +252,25 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
             self._request_training(force=True)
         self._emit_status()
 
-    def _act(self, action: Callable, retrain: bool = True) -> None:
+    def _act(self, action: Callable, retrain: bool = True) -> bool:
+        """Run a session action; whether it ran (a refusal or failure has been said)."""
         if self.current() is None and action not in (self.session.undo, self.session.back):
-            return
+            return False
         try:
             action()
         except (ItemUnreadable, ProjectReadOnly) as exc:  # a key that cannot answer here: a
             self.message.emit(str(exc))  # line in the status bar, not a dialog per key press
-            return
+            return False
         except AldeskError as exc:  # e.g. disk full: the answer was not saved, say so: in a
             failing = isinstance(exc, StoreWriteError)  # dialog once, then in the status bar
             (self.message if failing and self._write_failing else self.error).emit(str(exc))
             self._write_failing = failing
-            return
+            return False
         self._write_failing = False
         self._announce()
         if retrain:
             self._training_timer.start()
+        return True
 
     def training_pending(self) -> bool:
         """A retrain is scheduled or running, or features are being swapped in (which ends in
@@ -371,3 +376,15 @@ def changed_text(query: Query, class_id: int, classes) -> str:
     name = query.item.relpath.rsplit("/", 1)[-1]
     return (f"Changed {name}: {old} → {names.get(class_id, '?')}. Back to labeling "
             "(Alt+← steps back again).")  # fmt: skip
+
+
+def undone_text(event, store) -> str:
+    """ "Undid “cat” on img_042.png: it is asked again." for the answer an undo withdrew."""
+    from aldesk.core.pool import shown_path
+
+    classes = [*store.classes(), *(c for c, _ in store.merged_classes())]
+    names = {c.id: c.name for c in classes}
+    what = {"skip": "the skip", "cannot_label": "“can't label”"}.get(event.action)
+    if what is None:
+        what = f"“{names.get(event.class_id, '?')}”"
+    return f"Undid {what} on {shown_path(store.item(event.item_id).relpath)}: it is asked again."

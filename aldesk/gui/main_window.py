@@ -162,7 +162,8 @@ class MainWindow(QMainWindow):
         c.rounds_changed.connect(self.curve.show_rounds)
         c.remeasured.connect(self.curve.show_rounds)
         c.view_changed.connect(lambda query: self.why.show_query(query, self.store.classes()))
-        c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        for said in (c.message, self.class_menu.said):  # a retrain's news, a new class's key
+            said.connect(lambda text: self.statusBar().showMessage(text, 8000))
         c.error.connect(self._on_error)
         self.class_menu.answered.connect(self._answer_by_key)
         self.class_menu.failed.connect(self._on_error)
@@ -220,8 +221,7 @@ class MainWindow(QMainWindow):
         """◀, Undo and ▶ (buttons and menu items) are enabled whenever they would act."""
         session = self.controller.session
         undo = session.can_undo() and not self.store.readonly  # nothing can be withdrawn there
-        state = {"back": session.can_go_back(), "undo": undo,
-                 "forward": session.can_go_forward()}  # fmt: skip
+        state = {"back": session.can_go_back(), "undo": undo, "forward": session.can_go_forward()}
         self.label_bar.set_navigation(**state)
         for name, enabled in state.items():
             self.actions_by_name[name].setEnabled(enabled)

@@ -126,3 +126,57 @@ def test_restore_lists_merged_classes_with_target_and_labels(menu, monkeypatch) 
     menu.restore_class()
     assert offered == ["dog (merged into bird; 2 labels)"]
     assert _names(menu) == ["cat", "dog", "bird"]
+
+
+def test_the_class_to_rename_is_found_by_typing_part_of_its_name_with_spaces(qtbot, tmp_path):
+    """Typing "icon w" in the drop-down chose "icon animal" (a space opened the list)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QComboBox, QInputDialog
+
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
+                                classes=["icon animal", "icon weather", "food"])  # fmt: skip
+    window = QWidget()
+    qtbot.addWidget(window)
+    menu = ClassMenu(QMenu(window), window, store)
+    failures = []
+    menu.failed.connect(failures.append)
+
+    def type_into_chooser(text: str) -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(10, lambda: type_into_chooser(text))
+            return
+        line = dialog.findChild(QComboBox).lineEdit()
+        QTest.keyClicks(line, text)
+        press_enter_until_closed(dialog, line)
+
+    def press_enter_until_closed(dialog, line) -> None:
+        popup = line.completer().popup() if line.completer() else None
+        QTest.keyClick(popup if popup is not None and popup.isVisible() else line,
+                       Qt.Key.Key_Escape if popup is not None and popup.isVisible()
+                       else Qt.Key.Key_Return)  # fmt: skip
+        if dialog.isVisible():  # Escape closed the completer's list: Enter accepts next
+            QTimer.singleShot(10, lambda: press_enter_until_closed(dialog, line))
+
+    QTimer.singleShot(0, lambda: type_into_chooser("icon w"))
+    assert menu._ask_class("Rename class", "Class to rename:") == "icon weather"
+    QTimer.singleShot(0, lambda: type_into_chooser("icon"))  # two classes hold it: no guess
+    assert menu._ask_class("Rename class", "Class to rename:") is None
+    assert failures == ["No class is named “icon”."]
+    store.close()
+
+
+def test_a_new_or_restored_class_says_its_key(menu, qtbot) -> None:
+    """ "three" got the key K (3 was taken) without a word; a restored class's key moved too."""
+    said = []
+    menu.said.connect(said.append)
+    menu.add_class("fish")
+    assert said[-1] == "Added the class “fish” with the key 4."
+    menu.replies = [True]
+    menu.merge_classes("bird", "cat")  # bird had the key 3
+    menu.add_class("newt")  # takes the free 3
+    menu.restore_class("bird")
+    key = menu.store.class_by_name("bird").hotkey.upper()
+    assert key != "3"
+    assert said[-1] == f"Restored “bird” with the key {key} (its key 3 is another class's now)."

@@ -104,6 +104,10 @@ def test_skip_cannot_label_and_undo(qtbot, tmp_path) -> None:
     assert window.controller.current().item.id == second
     assert second not in store.answers()
     assert [e.action for e in store.events()] == ["skip", "cannot_label", "undo"]
+    path = store.item(second).relpath  # said, not only seen: undo pressed fast, many times
+    assert (
+        window.statusBar().currentMessage() == f"Undid “can't label” on {path}: it is asked again."
+    )
     _close(qtbot, window)
 
 
