@@ -98,8 +98,12 @@ def _changed_since_scan(store) -> int:
         return 0
     changed = 0
     for relpath, size, mtime_ns in store.file_stats():
+        path = store.pool_root / relpath
+        if (size, mtime_ns) == (0, 0):  # not a file when scanned (a pipe, a broken link, a
+            changed += path.is_file()  # loop): news only once a regular file is there
+            continue
         try:
-            st = os.stat(store.pool_root / relpath)
+            st = os.stat(path)
         except OSError:
             changed += 1
             continue

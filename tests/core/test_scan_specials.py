@@ -121,3 +121,22 @@ def test_cli_new_on_a_folder_with_nothing_readable_says_what_to_do(tmp_path: Pat
     assert main(["new", str(tmp_path / "q"), "--pool", str(pool_dir), "--classes", "a,b",
                  "--no-features"]) == 0  # fmt: skip
     assert "None of them can be read" not in capsys.readouterr().out  # one file is readable
+
+
+def test_status_does_not_call_them_changed_when_nothing_changed(
+    special_pool: Path, tmp_path: Path, capsys
+) -> None:
+    """`status` said "7 files deleted or changed since the project was last opened" of a pool
+    nobody had touched: each special entry failed a stat, or had no size of its own."""
+    import json
+
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(special_pool), "--classes", "a,b",
+                 "--no-features"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["status", str(project), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changed_since_scan"] == 0
+    (special_pool / "dangling.png").unlink()
+    write_png(special_pool / "dangling.png", value=90)  # a real file there now: that is news
+    assert main(["status", str(project), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changed_since_scan"] == 1
