@@ -255,3 +255,34 @@ def test_actual_size_is_one_screen_pixel_per_image_pixel_on_a_scaled_screen(
     assert view.zoom() == pytest.approx(0.5)  # half a window pixel: one screen pixel
     assert view.info_text().endswith("zoom 100%")
     assert view.canvas().shown_pixmap().width() == 1600  # the full picture, not a smaller one
+
+
+def test_actual_size_of_a_reduced_picture_shows_the_files_own_pixels(
+    qtbot, view, tmp_path, monkeypatch
+):
+    """At "actual size" an 8000 x 6000 scan shown at 1/3 magnified the reduced pixels: a
+    1-pixel checkerboard was flat grey at 100 %, a coarse checker the file lacks at 400 %."""
+    import numpy as np
+
+    from aldesk.gui.viewers import image_decode
+
+    monkeypatch.setattr(image_decode, "FULL_PIXELS", 200_000)
+    monkeypatch.setattr(image_decode, "WHOLE_DECODE_PIXELS", 50_000)
+    checker = (np.indices((900, 1200)).sum(0) % 2 * 255).astype(np.uint8)
+    path = tmp_path / "checker.png"
+    Image.fromarray(checker).save(path)
+    view.resize(400, 300)
+    view.show()
+    _show(qtbot, view, path)
+    assert view.pixmap_size()[0] < 1200  # shown reduced
+    view.actual_size()
+    qtbot.waitUntil(
+        lambda: view.info_text().endswith("full resolution in view"), timeout=TIMEOUT_MS
+    )
+    canvas = view.canvas()
+    shot = canvas.viewport().grab().toImage()
+    centre = [shot.pixelColor(shot.width() // 2 + dx, shot.height() // 2).red() for dx in range(8)]
+    assert min(centre) < 30 and max(centre) > 225  # black and white pixels, not a grey blur
+    while view.zoom() * 1200 / view.pixmap_size()[0] > 1:  # the reduced picture is enough again
+        view.zoom_out()
+    qtbot.waitUntil(lambda: "full resolution" not in view.info_text(), timeout=TIMEOUT_MS)

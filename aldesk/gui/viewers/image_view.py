@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
 from aldesk.gui.viewers.ahead import PreparedAhead
+from aldesk.gui.viewers.detail import DetailTile
 from aldesk.gui.viewers.image_decode import DecodedImage, decode_ahead, decode_for_view
 from aldesk.gui.viewers.placeholder import Placeholder
 from aldesk.gui.workers import Lane
@@ -209,6 +210,8 @@ class ImageView(QWidget):
         self._ahead.ready.connect(self._on_decoded_ahead)
         self._shown = 0  # bumped by every show: a deferred hand-over checks it
         self._canvas.zoom_changed.connect(self._on_zoom_changed)
+        self._detail = DetailTile(self._canvas, self)  # a reduced picture's pixels, zoomed in
+        self._detail.changed.connect(lambda _on: self._show_zoom(self._canvas.zoom()))
         self.setFocusProxy(self._canvas)
 
     # -- public API -------------------------------------------------------------------------
@@ -223,6 +226,7 @@ class ImageView(QWidget):
         self._path = Path(path)
         self._name = name or self._path.name
         self._shown += 1
+        self._detail.reset()
         ahead = self._ahead.take(self._path)
         if ahead is not None:
             self._lane.cancel()
@@ -251,6 +255,7 @@ class ImageView(QWidget):
         """Show the placeholder for an item that cannot be displayed."""
         self._shown += 1
         self._lane.cancel()
+        self._detail.reset()
         self._canvas.clear()
         self._placeholder.show_message(name, reason)
         self._stack.setCurrentWidget(self._placeholder)
@@ -259,6 +264,7 @@ class ImageView(QWidget):
     def clear(self) -> None:
         self._shown += 1
         self._lane.cancel()
+        self._detail.reset()
         self._path = None
         self._canvas.clear()
         self._stack.setCurrentWidget(self._canvas)
@@ -311,6 +317,7 @@ class ImageView(QWidget):
         self._shown += 1  # a hand-over still queued must not show (and announce) after close
         self._lane.shutdown()
         self._ahead.shutdown()
+        self._detail.shutdown()
 
     # -- slots --------------------------------------------------------------------------------
     @Slot(object)
@@ -322,6 +329,9 @@ class ImageView(QWidget):
         if decoded.reduced is not None:
             pixmaps.append(QPixmap.fromImage(decoded.reduced))
         self._canvas.set_pixmaps(pixmaps, decoded.full_size)
+        shown = decoded.shown_size
+        if not decoded.is_draft and shown is not None and shown[0] < decoded.full_size[0]:
+            self._detail.set_source(decoded.path, decoded.full_size[0], shown[0])
         self._show_zoom(self._canvas.zoom())  # a new line: the zoom goes on it again
         if not decoded.is_draft:
             self.loaded.emit(decoded.path)
@@ -349,6 +359,7 @@ class ImageView(QWidget):
 
     @Slot(float)
     def _on_zoom_changed(self, zoom: float) -> None:
+        self._detail.schedule()
         self._show_zoom(zoom)
         self.zoom_changed.emit(zoom)
 
@@ -357,6 +368,7 @@ class ImageView(QWidget):
         if self._path is not None and not self.is_showing_error():
             base = self._info.text().split("  ·  zoom")[0]
             fitted = ", fitted" if self._canvas.fit_mode else ""
+            fitted += ", full resolution in view" if self._detail.shown() else ""
             percent = zoom * self._canvas.devicePixelRatioF() * 100  # of screen pixels
             self._info.setText(f"{base}  ·  zoom {percent:.0f}%{fitted}")
 
