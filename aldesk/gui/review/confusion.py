@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.core.review_rows import ReviewRow
 from aldesk.core.store import ClassInfo
+from aldesk.gui.guard import guarded
 
 FULL_NAMES_UP_TO = 8  # classes; past this the columns are headed by key (the name: tooltip)
 ROW_NAMES_WIDTH = 180  # px; a longer name is elided in the middle (its tooltip is whole)
@@ -85,6 +86,7 @@ class ConfusionTable(QTableWidget):
             self.setUpdatesEnabled(True)
         self.resizeRowsToContents()
 
+    @guarded
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Names or keys again: at 1280 x 720 six class names needed a horizontal scroll."""
         super().resizeEvent(event)
