@@ -221,6 +221,7 @@ def test_huge_image_is_shown_reduced_in_full_size_coordinates(qtbot, view, tmp_p
     w, h = view.pixmap_size()
     assert w * h <= 50_000 and w == 240 and h == 180  # reduced 5x, in one piece
     assert "1200 × 900 px" in view.info_text() and "shown at 1/5 (240 × 180 px)" in view.info_text()
+    assert "values 0–65535 shown black to white" in view.info_text()  # its own range, said
     pixels = view.canvas().largest_pixmap().toImage()
     # 16-bit values are scaled to 8 bits, not clipped to white past 255.
     left, middle = pixels.pixelColor(2, 90).red(), pixels.pixelColor(120, 90).red()
@@ -275,6 +276,7 @@ def test_actual_size_of_a_reduced_picture_shows_the_files_own_pixels(
     view.show()
     _show(qtbot, view, path)
     assert view.pixmap_size()[0] < 1200  # shown reduced
+    assert "black to white" not in view.info_text()  # 8 bits: shown as stored
     view.actual_size()
     qtbot.waitUntil(
         lambda: view.info_text().endswith("full resolution in view"), timeout=TIMEOUT_MS
@@ -286,3 +288,14 @@ def test_actual_size_of_a_reduced_picture_shows_the_files_own_pixels(
     while view.zoom() * 1200 / view.pixmap_size()[0] > 1:  # the reduced picture is enough again
         view.zoom_out()
     qtbot.waitUntil(lambda: "full resolution" not in view.info_text(), timeout=TIMEOUT_MS)
+
+
+def test_a_multi_page_tiff_says_only_its_first_page_is_shown(qtbot, view, tmp_path):
+    """A three-page z-stack read as one plain picture: nothing said the other pages exist."""
+    path = tmp_path / "stack.tif"
+    pages = [Image.new("L", (64, 48), v) for v in (10, 120, 240)]
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    _show(qtbot, view, path)
+    assert "first of 3 pages" in view.info_text()
+    _show(qtbot, view, _photo(tmp_path / "plain.png"))
+    assert "first of" not in view.info_text()

@@ -257,6 +257,8 @@ def _reduce_in_strips(img: Image.Image, factor: int) -> Image.Image:
         small = strip.reduce(factor) if factor > 1 else strip
         out.paste(small.convert(mode) if small.mode != mode else small, (0, y0 // factor))
         y0 += piece.height
+    if value_range != (0.0, 255.0):  # a viewer says so: an empty 16-bit field looked like noise
+        out.info["stretched"] = value_range
     return out
 
 
@@ -338,6 +340,16 @@ def image_info(path: str | os.PathLike) -> tuple[int, int, str]:
         if orientation in (5, 6, 7, 8):  # these EXIF orientations swap width and height
             w, h = h, w
         return w, h, img.format or "unknown"
+
+
+def frame_count(path: str | os.PathLike) -> int:
+    """Pages of a multi-page TIFF, frames of an animation (1 for most pictures): only the first
+    is shown and learned from, so a viewer says how many there are."""
+    try:
+        with _open(path) as img:
+            return int(getattr(img, "n_frames", 1))
+    except (MediaError, OSError, SyntaxError, ValueError, EOFError):
+        return 1
 
 
 def exif_orientation(img: Image.Image) -> int:

@@ -42,6 +42,8 @@ class DecodedImage:
     reduced: QImage | None = None  # a smaller copy for painting while zoomed out
     reduced_buffer: object = None
     shown_size: tuple[int, int] | None = None  # smaller than full_size for a huge image
+    stretched: tuple[float, float] | None = None  # 16/32-bit values shown as black to white
+    frames: str = ""  # "first of 3 pages" (a TIFF) or "… frames" (an animation); else ""
 
 
 def load_image(path: Path, max_side: int | None) -> Image.Image:
@@ -87,13 +89,19 @@ def decode_for_view(path: Path, ctx: JobContext) -> DecodedImage | None:
     if max(full.size) > 2 * DRAFT_SIDE:
         reduced, reduced_buffer = pil_to_qimage(full.reduce(max(full.size) // DRAFT_SIDE))
     qimage, buffer = pil_to_qimage(full)
-    shown = full.size
+    shown, stretched = full.size, full.info.get("stretched")
     if (shown[0] > shown[1]) != (w > h) and shown[0] != shown[1]:
         w, h = h, w  # the decoder applied an EXIF rotation the header did not show
     del full  # before the GUI thread makes its pixmap: one full-size copy at a time
     decoded = DecodedImage(path, qimage, (w, h), file_size, False, buffer)
     decoded.reduced, decoded.reduced_buffer = reduced, reduced_buffer
-    decoded.shown_size = shown
+    decoded.shown_size, decoded.stretched = shown, stretched
+    if fmt in ("TIFF", "GIF", "PNG", "WEBP", "MPO"):  # the formats that hold several pictures
+        from aldesk.core.media.image import frame_count
+
+        n = frame_count(path)
+        word = "pages" if fmt == "TIFF" else "frames"
+        decoded.frames = f"first of {n} {word}" if n > 1 else ""
     return decoded
 
 

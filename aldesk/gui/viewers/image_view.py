@@ -386,4 +386,8 @@ def _info_line(decoded: DecodedImage, name: str) -> str:
     elif decoded.shown_size is not None and decoded.shown_size[0] < w:
         sw, sh = decoded.shown_size
         parts.append(f"shown at 1/{round(w / sw)} ({sw} × {sh} px)")
+    if decoded.frames:  # a z-stack or a time series: only the first is shown, and learned
+        parts.append(decoded.frames)
+    if decoded.stretched is not None:  # the picture's own range, not its type's: say so
+        parts.append("values {:g}–{:g} shown black to white".format(*decoded.stretched))
     return "  ·  ".join(parts)
