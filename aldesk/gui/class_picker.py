@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from aldesk.core.records import ClassInfo
@@ -62,6 +63,9 @@ def _swatch(colour: str) -> QIcon:
     return QIcon(pixmap)
 
 
+SHOWN_ROWS = 10  # matches in view before the list scrolls
+
+
 class ClassPicker(QDialog):
     """A filter box over the class list; ``picked`` carries the class id Enter chose."""
 
@@ -85,7 +89,7 @@ class ClassPicker(QDialog):
         self.filter.returnPressed.connect(self._answer)
         self.filter.installEventFilter(self)
         self.list.itemActivated.connect(lambda _item: self._answer())
-        self.resize(380, 420)
+        self.setFixedWidth(340)
         self._refilter("")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
@@ -108,6 +112,21 @@ class ClassPicker(QDialog):
             self.message.setText(f"{self.list.count()} of {len(self._classes)} classes")
         else:
             self.message.setText(f"No class matches “{text.strip()}”.")
+        self._fit_rows()
+
+    def open_beside_item(self, window: QWidget) -> None:
+        """Open at the window's top right, over its side column rather than the item."""
+        corner = window.mapToGlobal(window.rect().topRight())
+        self.move(corner.x() - self.width() - 16, corner.y() + 48)
+        self.open()
+
+    def _fit_rows(self) -> None:
+        """As tall as the matches (3 to ``SHOWN_ROWS`` rows): at 1024 x 600 a fixed 420 px box
+        of two matches covered the picture being labelled."""
+        row = self.list.sizeHintForRow(0) if self.list.count() else self.fontMetrics().height()
+        rows = min(max(self.list.count(), 3), SHOWN_ROWS)
+        self.list.setFixedHeight(rows * max(row, 1) + 2 * self.list.frameWidth() + 4)
+        self.adjustSize()
 
     def highlighted(self) -> int | None:
         """The class id Enter would answer, or None when nothing matches."""

@@ -348,7 +348,7 @@ class MainWindow(QMainWindow):
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         picker.picked.connect(self.controller.answer)
         self.class_picker = picker
-        picker.open()
+        picker.open_beside_item(self)
         return picker
 
     @guarded

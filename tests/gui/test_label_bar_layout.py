@@ -161,10 +161,17 @@ def test_slash_opens_the_picker_typing_filters_and_enter_answers(qtbot, tmp_path
     qtbot.keyClick(window, Qt.Key.Key_Slash)
     picker: ClassPicker = window.class_picker
     assert picker.isVisible()
+    everything = picker.height()
     qtbot.keyClicks(picker.filter, "fin")
     sparrow_id = window.store.class_by_name("sparrow").id
     finch_id = window.store.class_by_name("house finch").id
     assert picker.highlighted() == finch_id and picker.list.count() == 1
+    # as tall as its matches, beside the item: a 420 px box had covered the picture
+    qtbot.waitUntil(lambda: picker.height() < everything)
+    image = window.viewer.geometry().translated(window.viewer.mapTo(window, QPoint(0, 0)) -
+                                                window.viewer.pos())  # fmt: skip
+    shown = picker.frameGeometry().translated(-window.mapToGlobal(QPoint(0, 0)))
+    assert shown.intersected(image).width() < image.width() / 3
     picker.filter.clear()
     qtbot.keyClicks(picker.filter, "owl")  # nothing matches: Enter keeps the picker open
     qtbot.keyClick(picker.filter, Qt.Key.Key_Return)
