@@ -41,7 +41,7 @@ class ProjectLock:
             ProjectDamaged: the lock path is a folder or a dangling link.
         """
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)  # less the umask
         except OSError as exc:
             raise lock_error(self.path, exc) from exc
         if not _try_lock(fd):
@@ -72,6 +72,18 @@ class ProjectLock:
 def lock_error(path: Path, exc: OSError) -> AldeskError:
     """Why the lock file cannot be opened, for a person."""
     project = path.parent.name
+    if (
+        exc.errno in (errno.EACCES, errno.EPERM)
+        and path.exists()
+        and os.access(path.parent, os.W_OK)
+    ):
+        owner = owner_name(path)  # a writable folder: the files are someone else's
+        return ProjectReadOnly(
+            f"The project {project} belongs to {owner}: you can read it (aldesk status, aldesk "
+            f"export) but not change it. Ask {owner} to share it with your group, or copy it "
+            "to a folder of yours to label.",
+            reason=f"it belongs to {owner}",
+        )
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return ProjectReadOnly(
             f"The project {project} is read-only ({exc.strerror.lower()}): it can be read "
@@ -156,3 +168,13 @@ def _locked_message(project: Path, holder: dict) -> str:
         return (f"The project {project.name} is in use by {who}; it ends by itself when done. "
                 "Try again then.")  # fmt: skip
     return f"The project {project.name} is already open in {who}. Close it there first."
+
+
+def owner_name(path: Path) -> str:
+    """The login name of the file's owner, or “another user” when it cannot be told."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(path.stat().st_uid).pw_name
+    except (ImportError, KeyError, OSError):
+        return "another user"

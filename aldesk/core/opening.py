@@ -12,7 +12,9 @@ connection (WAL readers do not block the writer) and work on the copy.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -26,6 +28,8 @@ from aldesk.core.db import (
     setting_error,
     sync_in_background,
 )
+from aldesk.core.errors import ProjectReadOnly
+from aldesk.core.lock import owner_name
 from aldesk.core.migrations import SCHEMA_VERSION, check_schema, migrate, schema_version
 
 KINDS = ("image", "audio")
@@ -63,10 +67,14 @@ def open_writer(db: Path, *, existing: bool, deep_check: bool = True) -> sqlite3
     a database that needs migrating is always checked first.
     """
     conn = None
+    if existing:
+        refuse_foreign_wal(db)
     try:
         conn = sqlite3.connect(db, isolation_level=None, factory=WriterConnection)
         if existing:
             check_database(conn, db, deep=deep_check or schema_version(conn) < SCHEMA_VERSION)
+        else:
+            share_as_folder(db)  # before WAL mode makes the -wal and -shm files with its mode
         configure(conn)
         migrate(conn)
         sync_in_background(conn, db)
@@ -77,6 +85,40 @@ def open_writer(db: Path, *, existing: bool, deep_check: bool = True) -> sqlite3
         _close(conn)
         raise
     return conn
+
+
+def share_as_folder(db: Path) -> None:
+    """Give a new database its folder's read and write bits (SQLite makes it 0644 whatever the
+    umask): SQLite creates the -wal and -shm files with the database's mode, so with a shared
+    group (umask 002) a colleague's ``aldesk status`` made files the owner could not write, and
+    every answer after it failed to save."""
+    with contextlib.suppress(OSError):
+        os.chmod(db, db.parent.stat().st_mode & 0o666)
+
+
+def refuse_foreign_wal(db: Path) -> None:
+    """Refuse to write when SQLite's -wal or -shm file is another user's and not writable:
+    SQLite would open, then fail every write ("the project is read-only") without saying why.
+
+    Raises:
+        ProjectReadOnly: with whose files they are and what to do.
+    """
+    for suffix in ("-wal", "-shm"):
+        side = db.with_name(db.name + suffix)
+        if side.exists() and not os.access(side, os.W_OK):
+            owner = owner_name(side)
+            wal = db.with_name(db.name + "-wal")
+            empty = not wal.exists() or wal.stat().st_size == 0
+            what = (f"once {owner} has closed the project, delete {db.name}-wal and "
+                    f"{db.name}-shm in it (they hold no answers) and open it again" if empty
+                    else f"ask {owner} to open and close the project once, which writes them "
+                    "back into it")  # fmt: skip
+            raise ProjectReadOnly(
+                f"The project {db.parent.name} cannot be changed by you now: {side.name} "
+                f"belongs to {owner}, who read the project (aldesk status, export or a "
+                f"read-only window) and left files only they can write. To label, {what}.",
+                reason=f"{side.name} belongs to {owner}: {what}",
+            )
 
 
 def open_snapshot(db: Path, *, deep: bool = True) -> sqlite3.Connection:
