@@ -369,6 +369,9 @@ def run_gui(
     app = create_app(argv)
     hook = ExceptionHook()
     hook.install()
+    from aldesk.gui import termination
+
+    ending = termination.install(app)  # a logout or kill closes the windows as a click does
     manager = WindowManager()
     try:
         if demo:
@@ -383,3 +386,5 @@ def run_gui(
     finally:
         manager.shutdown()
         hook.remove()
+        if ending is not None:
+            ending.remove()
