@@ -148,9 +148,10 @@ def create_project(
     pool_root = Path(pool_root).expanduser()
     if not pool_root.is_dir():
         raise PoolMissing(f"The folder {pool_root} does not exist.")
+    final = project_path(path)
+    _check_writable_parent(final)  # before the scan, which may take minutes
     # Fails before anything is written. The feature workers warm up while files are hashed.
     result = scan(pool_root, kind=kind, progress=progress, on_kind=_prepare_features)
-    final = project_path(path)
     existed = final.exists() or final.is_symlink()
     # All or nothing: a half-made project would block the next attempt at this path. A new
     # folder is built under a hidden name and renamed into place when complete, so even a
@@ -170,6 +171,16 @@ def create_project(
     if not existed:
         store = _move_into_place(store, final)
     return store, result
+
+
+def _check_writable_parent(final: Path) -> None:
+    """Refuse a project in a folder the user cannot write, naming the folder (``cd / && aldesk
+    new x`` said "Permission denied: .x.creating-24966.aldesk", a name of our own)."""
+    parent = final.absolute().parent
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        raise AldeskError(f"Cannot create {final.name} in {parent}: you cannot write that "
+                          "folder. Give the project a path in a folder of yours (for example "
+                          f"~/{final.name}).")  # fmt: skip
 
 
 def _staging(final: Path) -> Path:

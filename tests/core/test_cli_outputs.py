@@ -214,3 +214,22 @@ def test_a_class_list_with_line_breaks_is_one_name_a_line(tmp_path, pool):
                  "--no-features"]) == 0  # fmt: skip
     with ProjectStore.open(tmp_path / "a.aldesk") as store:
         assert [c.name for c in store.classes()] == ["kick", "snare", "tom, floor", "clap"]
+
+
+def test_a_project_in_a_folder_one_cannot_write_names_that_folder(tmp_path, pool, capsys,
+                                                                  monkeypatch):  # fmt: skip
+    """`cd / && aldesk new x` said "Permission denied: .x.creating-24966.aldesk" (tests run as
+    root, so the permission is simulated)."""
+    import os
+
+    from aldesk.core import project
+
+    folder, _ = pool
+    shut = tmp_path / "shut"
+    shut.mkdir()
+    monkeypatch.setattr(project.os, "access", lambda p, mode: os.fspath(p) != os.fspath(shut))
+    code = main(["new", str(shut / "x"), "--pool", str(folder), "--classes", "a,b",
+                 "--no-features"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and f"Cannot create x.aldesk in {shut}: you cannot write that folder" in err
+    assert not list(shut.iterdir())
