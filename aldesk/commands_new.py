@@ -14,14 +14,14 @@ def _classes(text: str) -> list[str]:
     """--classes "a,b,c", a name with a comma in double quotes, or @FILE: one name a line."""
     from pathlib import Path
 
-    from aldesk.core.classes import parse_class_list
+    from aldesk.core.classes import names_per_line, parse_class_list
 
     if text.startswith("@"):
         try:
             lines = Path(text[1:]).read_text(encoding="utf-8-sig").splitlines()
         except OSError as exc:
             raise AldeskError(f"Cannot read the classes file {text[1:]}: {exc.strerror}.") from exc
-        names = [line.strip() for line in lines if line.strip()]
+        names = names_per_line(lines)
     else:
         names = parse_class_list(text)
     if not names:

@@ -81,13 +81,32 @@ def twice_text(first: str, again: str) -> str:
 def parse_class_list(text: str) -> list[str]:
     """Class names from "a, b, c"; a name holding a comma is written in double quotes
     ('"Oil lamp (Roman, volute nozzle)", Scarab'): split at every comma, it made two
-    classes of it without a word. Line breaks separate names too, so a list pasted one class
-    per line (``--classes "$(cat classes.txt)"``, Windows line ends included) reads as meant."""
+    classes of it without a word. Text of several lines is one name a line, as a classes
+    file (``--classes @FILE``) is read: ``--classes "$(cat classes.txt)"`` gives the same
+    classes as ``@classes.txt``, Windows line ends and byte-order mark included."""
     import csv
 
+    text = text.lstrip("\ufeff")
     lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 1:
+        return names_per_line(lines)
     rows = csv.reader(lines, skipinitialspace=True)
     return [name.strip() for row in rows for name in row if name.strip()]
+
+
+def names_per_line(lines: Sequence[str]) -> list[str]:
+    """One class name a line (a classes file): blank lines skipped, a trailing comma and
+    surrounding double quotes dropped ("cat," and '"Oil lamp, Roman"' as a list's lines)."""
+    names = []
+    for line in lines:
+        name = line.strip().lstrip("\ufeff").strip()
+        if name.endswith(","):
+            name = name[:-1].strip()
+        if len(name) > 1 and name[0] == name[-1] == '"':
+            name = name[1:-1].strip()
+        if name:
+            names.append(name)
+    return names
 
 
 def check_class_names(names: Sequence[str]) -> None:

@@ -77,7 +77,17 @@ def lock_error(path: Path, exc: OSError) -> AldeskError:
         and path.exists()
         and os.access(path.parent, os.W_OK)
     ):
-        owner = owner_name(path)  # a writable folder: the files are someone else's
+        db = path.parent / "project.sqlite"
+        if os.access(db, os.W_OK):  # the project is shared; only its lock file is not
+            owner = owner_name(path)
+            return ProjectReadOnly(
+                f"The project {project} cannot be changed by you now: its lock file belongs to "
+                f"{owner} and only they can write it. Once {owner} has closed aldesk, delete "
+                f"the file “lock” in {path.parent} (it only says who has the project open) "
+                "and open the project again.",
+                reason=f"its lock file belongs to {owner}: delete it once they have closed aldesk",
+            )
+        owner = owner_name(db if db.exists() else path)  # the files are someone else's
         return ProjectReadOnly(
             f"The project {project} belongs to {owner}: you can read it (aldesk status, aldesk "
             f"export) but not change it. Ask {owner} to share it with your group, or copy it "

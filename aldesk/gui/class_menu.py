@@ -182,7 +182,7 @@ class ClassMenu(QObject):
             return None
         name = chosen_name(dialog.textValue(), names)
         if name is None:
-            self.failed.emit(f"No class is named “{dialog.textValue().strip()}”.")
+            self.failed.emit(not_chosen_text(dialog.textValue(), names))
         return name
 
 
@@ -204,15 +204,29 @@ def class_chooser(parent: QWidget, title: str, label: str, names: list[str]) -> 
 
 
 def chosen_name(text: str, names: list[str]) -> str | None:
-    """The name ``text`` means: equal ignoring case, else the one name holding it; None if none
-    or several do (a guess could rename or merge the wrong class)."""
-    wanted = text.strip().casefold()
-    if not wanted:
+    """The name ``text`` means, matched as the "/" picker matches (any part of a word, case and
+    accents aside): equal, else the one name matching; None if none or several do (a guess
+    could rename or merge the wrong class)."""
+    from aldesk.core.wording import folded
+    from aldesk.gui.class_picker import match_rank
+
+    if not text.strip():
         return None
-    exact = [n for n in names if n.casefold() == wanted]
-    holding = [n for n in names if wanted in n.casefold()]
-    found = exact or holding
+    exact = [n for n in names if folded(n) == folded(text.strip())]
+    matching = [n for n in names if match_rank(n, text) is not None]
+    found = exact or matching
     return found[0] if len(found) == 1 else None
+
+
+def not_chosen_text(text: str, names: list[str]) -> str:
+    """Why ``text`` chose no class: none matches, or several do (named)."""
+    from aldesk.gui.class_picker import match_rank
+
+    matching = [n for n in names if match_rank(n, text) is not None]
+    if len(matching) > 1:
+        shown = ", ".join(f"“{n}”" for n in matching[:5]) + (", …" if len(matching) > 5 else "")
+        return f"“{text.strip()}” matches {len(matching)} classes ({shown}): type more of one."
+    return f"No class is named “{text.strip()}”."
 
 
 def merge_question(source: str, target: str, labels: int, reason: str = "") -> str:

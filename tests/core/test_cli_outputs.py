@@ -233,3 +233,17 @@ def test_a_project_in_a_folder_one_cannot_write_names_that_folder(tmp_path, pool
     err = capsys.readouterr().err
     assert code == 2 and f"Cannot create x.aldesk in {shut}: you cannot write that folder" in err
     assert not list(shut.iterdir())
+
+
+@pytest.mark.parametrize("text", ["\ufeffcat\nOil lamp, Roman\n", 'cat\r\n"Oil lamp, Roman",\r\n'])
+def test_a_pasted_list_gives_the_classes_its_file_gives(tmp_path, pool, text) -> None:
+    """`--classes "$(cat f)"` kept a Windows byte-order mark in the first name ("cat" was then
+    a class the project lacked) and split "Oil lamp, Roman", which `@f` keeps whole."""
+    folder, _ = pool
+    listed = tmp_path / "classes.txt"
+    listed.write_text(text, encoding="utf-8")
+    for name, given in (("pasted", text), ("file", f"@{listed}")):
+        assert main(["new", str(tmp_path / name), "--pool", str(folder), "--classes", given,
+                     "--no-features"]) == 0  # fmt: skip
+        with ProjectStore.open(tmp_path / f"{name}.aldesk") as store:
+            assert [c.name for c in store.classes()] == ["cat", "Oil lamp, Roman"], name

@@ -58,6 +58,19 @@ def test_a_lock_file_of_another_user_in_a_writable_folder_names_the_owner(tmp_pa
     lock = tmp_path / "p.aldesk" / "lock"
     lock.parent.mkdir()
     lock.touch()
-    error = lock_error(lock, PermissionError(errno.EACCES, "Permission denied"))
-    assert isinstance(error, ProjectReadOnly)
+    os.chmod(tmp_path / "p.aldesk", 0o755)
+    error = lock_error(lock, PermissionError(errno.EACCES, "Permission denied"))  # no database
+    assert isinstance(error, ProjectReadOnly)  # here: the project is not one we can write
     assert "belongs to" in str(error) and "folder is read-only" not in error.reason
+
+
+def test_a_shared_project_whose_lock_file_alone_is_another_users_says_so(tmp_path) -> None:
+    """Only the lock file was a colleague's; the message said the whole project was theirs and
+    advised sharing it with the group, which it already was."""
+    folder = tmp_path / "p.aldesk"
+    folder.mkdir()
+    (folder / "project.sqlite").touch()  # writable by us (root)
+    (folder / "lock").touch()
+    error = lock_error(folder / "lock", PermissionError(errno.EACCES, "Permission denied"))
+    assert "its lock file belongs to" in str(error) and "delete the file “lock”" in str(error)
+    assert error.reason.startswith("its lock file belongs to")

@@ -285,6 +285,12 @@ def test_actual_size_of_a_reduced_picture_shows_the_files_own_pixels(
     shot = canvas.viewport().grab().toImage()
     centre = [shot.pixelColor(shot.width() // 2 + dx, shot.height() // 2).red() for dx in range(8)]
     assert min(centre) < 30 and max(centre) > 225  # black and white pixels, not a grey blur
+    bar = canvas.horizontalScrollBar()
+    bar.setValue(bar.maximum())  # past the decoded part: not said to be full resolution until
+    assert not view.info_text().endswith("full resolution in view")  # that part is decoded
+    qtbot.waitUntil(
+        lambda: view.info_text().endswith("full resolution in view"), timeout=TIMEOUT_MS
+    )
     while view.zoom() * 1200 / view.pixmap_size()[0] > 1:  # the reduced picture is enough again
         view.zoom_out()
     qtbot.waitUntil(lambda: "full resolution" not in view.info_text(), timeout=TIMEOUT_MS)

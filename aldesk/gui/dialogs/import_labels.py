@@ -121,7 +121,10 @@ class ImportPreviewDialog(QDialog):
         self.conflicts.setObjectName("import_conflicts")
         self.conflicts.addItems([shown_path(text) for text in plan.replacing.values()])
         self.conflicts.setMaximumHeight(120)
-        self.conflicts.setVisible(len(plan.replacing) > 1)
+        self.conflicts_heading = QLabel(f"Every label {label_of} would replace (yours → "
+                                        f"{label_of}'s):")  # fmt: skip
+        for widget in (self.conflicts_heading, self.conflicts):
+            widget.setVisible(len(plan.replacing) > 1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -138,6 +141,7 @@ class ImportPreviewDialog(QDialog):
         layout.addWidget(self.renamed)
         layout.addWidget(self.add_classes)
         layout.addWidget(self.leave_out)
+        layout.addWidget(self.conflicts_heading)
         layout.addWidget(self.conflicts)
         layout.addWidget(self.keep_yours)
         layout.addWidget(self.buttons)

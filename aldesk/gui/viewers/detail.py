@@ -51,6 +51,7 @@ class DetailTile(QObject):
             bar.valueChanged.connect(self.schedule)
         self._source: tuple[Path, int, int] | None = None  # path, full width, shown width
         self._covered = QRectF()
+        self._complete = False
 
     def set_source(self, path: Path, full_width: int, shown_width: int) -> None:
         self.reset()
@@ -66,12 +67,20 @@ class DetailTile(QObject):
         self._show(False)
 
     def shown(self) -> bool:
-        return self._item.isVisible()
+        """Every pixel in view is the file's own (the label "full resolution in view")."""
+        return self._complete
 
     @Slot()
     def schedule(self) -> None:
         if self._source is not None:
+            if self._complete and not self._covered.contains(self._view()):
+                self._say(False)  # panned or zoomed past the decoded part: said at once
             self._timer.start()
+
+    def _view(self) -> QRectF:
+        """The part of the picture in view, in its full-resolution pixels."""
+        view = self._canvas.mapToScene(self._canvas.viewport().rect()).boundingRect()
+        return view.intersected(self._canvas.scene().sceneRect())
 
     def shutdown(self) -> None:
         self._timer.stop()
@@ -89,11 +98,11 @@ class DetailTile(QObject):
         if not self._magnified():
             self._show(False)
             return
-        view = self._canvas.mapToScene(self._canvas.viewport().rect()).boundingRect()
-        view = view.intersected(self._canvas.scene().sceneRect())
+        view = self._view()
         if self._covered.contains(view):
             self._show(True)
             return
+        self._say(False)  # part of the view is still the reduced picture until this decodes
         part = view.adjusted(-MARGIN * view.width(), -MARGIN * view.height(),
                              MARGIN * view.width(), MARGIN * view.height())  # fmt: skip
         part = part.intersected(self._canvas.scene().sceneRect())
@@ -122,9 +131,14 @@ class DetailTile(QObject):
         self._request()  # shown if it still covers the view, else the next part
 
     def _show(self, on: bool) -> None:
-        if self._item.isVisible() != on:
-            self._item.setVisible(on)
-            self.changed.emit(on)
+        self._item.setVisible(on)
+        self._say(on)
+
+    def _say(self, complete: bool) -> None:
+        """``changed`` when the view turns wholly full-resolution, or stops being so."""
+        if self._complete != complete:
+            self._complete = complete
+            self.changed.emit(complete)
 
 
 def decode_region(path: Path, box: tuple[int, int, int, int], ctx: JobContext):
