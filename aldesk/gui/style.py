@@ -136,11 +136,13 @@ def colormap_image(values: np.ndarray, lut: np.ndarray, vmin: float, vmax: float
 
 
 def human_size(n_bytes: int) -> str:
+    """Decimal units, as file managers and disk makers count (a 345,600,044-byte file is
+    345.6 MB; it was shown as "329.6 MB", its size in MiB)."""
     size = float(n_bytes)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
             return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
+        size /= 1000
     return f"{size:.1f} TB"
 
 

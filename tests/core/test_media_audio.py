@@ -15,6 +15,7 @@ from aldesk.core import media
 from aldesk.core.errors import MediaError
 from aldesk.core.media import audio as media_audio
 from aldesk.core.media import spectra
+from aldesk.core.media.analysis_window import analysis_span
 
 
 @pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
@@ -61,10 +62,11 @@ def test_load_audio_native_keeps_channels_and_rate(tmp_path):
 @pytest.mark.parametrize("in_memory_seconds", [60.0, 10.0])  # read once / scanned in blocks
 @pytest.mark.parametrize("channels", [1, 2])
 def test_long_clip_uses_most_energetic_window(tmp_path, monkeypatch, in_memory_seconds, channels):
-    from aldesk.core.media import audio
+    from aldesk.core.media import analysis_window, audio
 
     monkeypatch.setattr(audio, "IN_MEMORY_SCAN_SECONDS", in_memory_seconds)
-    monkeypatch.setattr(audio, "SCAN_READ_HOPS", 7)  # blocks that do not divide the file
+    monkeypatch.setattr(analysis_window, "IN_MEMORY_SCAN_SECONDS", in_memory_seconds)
+    monkeypatch.setattr(analysis_window, "SCAN_READ_HOPS", 7)  # blocks that do not divide the file
     sr = 16000
     x = np.zeros((sr * 30 + 123, channels), np.float32)
     x[sr * 20 : sr * 22] = 0.8  # the only loud part: seconds 20-22
@@ -72,7 +74,24 @@ def test_long_clip_uses_most_energetic_window(tmp_path, monkeypatch, in_memory_s
     out = media.load_audio(tmp_path / "long.wav", max_seconds=5)
     assert out.size == 5 * sr
     assert np.count_nonzero(np.abs(out) > 0.5) == 2 * sr
+    start, end = analysis_window.analysis_span(tmp_path / "long.wav", 5)
+    assert start <= 20 and end >= 22 and end - start == 5  # the viewer's shading says so too
     assert media.load_audio(tmp_path / "long.wav").size == 30 * sr + 123
+
+
+def test_long_clip_window_is_found_after_five_minutes(tmp_path):
+    """A field recording's one event 5.5 minutes in is what the features hear (the scan had
+    stopped at 5 minutes and handed them silence)."""
+    sr = 8000
+    x = np.zeros(sr * 340, np.int16)
+    x[sr * 330 : sr * 331] = 20000  # one second of sound, 5:30 in
+    sf.write(tmp_path / "field.wav", x, sr, subtype="PCM_16")
+    out = media.load_audio(tmp_path / "field.wav", max_seconds=10)
+    assert out.size == 10 * media.ANALYSIS_RATE
+    assert np.count_nonzero(np.abs(out) > 0.3) > 0.9 * media.ANALYSIS_RATE
+    assert analysis_span(tmp_path / "field.wav", 10) is not None
+    start, end = analysis_span(tmp_path / "field.wav", 10)
+    assert start <= 330 and end >= 331
 
 
 def _soundfile_analysis(path: Path) -> np.ndarray:

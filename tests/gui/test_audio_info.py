@@ -155,3 +155,10 @@ def test_a_screen_reader_names_the_audio_controls(view) -> None:
     names = {QAccessible.queryAccessibleInterface(w).text(QAccessible.Text.Name) for w in controls}
     assert {"Play / pause", "Play from the start", "Loop", "Volume"} <= names
     assert "" not in names
+
+
+def test_file_sizes_are_in_decimal_units_as_file_managers_show_them():
+    from aldesk.gui.style import human_size
+
+    assert human_size(345_600_044) == "345.6 MB"  # not its size in MiB, 329.6
+    assert human_size(999) == "999 bytes" and human_size(1500) == "1.5 kB"

@@ -389,3 +389,41 @@ def test_the_controls_wrap_so_a_narrow_window_fits(qtbot, view, tmp_path):
     view.resize(900, 360)  # wide: one row again
     qtbot.waitUntil(lambda: abs(view._autoplay.mapTo(view, QPoint(0, 0)).y()
                                 - view._play_button.mapTo(view, QPoint(0, 0)).y()) < 10)  # fmt: skip
+
+
+def test_a_long_clip_shades_the_part_the_model_hears(qtbot, view, tmp_path):
+    """A clip over 10 s is analysed by its loudest 10 s; the waveform shades where they are."""
+    x = np.zeros(RATE * 40, np.float32)
+    x[RATE * 30 : RATE * 32] = 0.5 * np.sin(np.arange(2 * RATE) * 0.3)  # the event: 30-32 s
+    sf.write(tmp_path / "field.wav", x, RATE)
+    _load(qtbot, view, tmp_path / "field.wav")
+    canvas = view.canvas()
+    rect = canvas.analysed_rect()
+    assert rect is not None
+    per_second = (canvas.width() - 1 - canvas.plot_left()) / 40
+    start, end = ((x - canvas.plot_left()) / per_second for x in (rect.left(), rect.right()))
+    assert start <= 30.0 and end >= 32.0 and end - start == pytest.approx(10.0)
+    _load(qtbot, view, _tone(tmp_path / "short.wav", 440.0, seconds=3.0))
+    assert view.canvas().analysed_rect() is None  # a short clip is heard whole
+
+
+def test_moving_the_playhead_does_not_redraw_the_clip(qtbot, view, tmp_path):
+    _load(qtbot, view, _tone(tmp_path / "tone.wav", 440.0, seconds=4.0))
+    canvas = view.canvas()
+    before = canvas.grab().toImage()
+    layer = canvas._static_layer()
+    canvas.set_position(2.0)
+    after = canvas.grab().toImage()
+    assert canvas._static_layer() is layer  # the picture is kept; only the playhead moved
+    assert before != after
+    x = round(canvas.playhead_x())
+    assert QColor(after.pixel(x, 5)) != QColor(before.pixel(x, 5))
+
+
+def test_a_click_seeks_while_the_clip_is_still_being_drawn(qtbot, view):
+    canvas = view.canvas()
+    canvas.set_clip(None, pending_duration=600.0)  # the header is read, the picture is not
+    with qtbot.waitSignal(canvas.seek_requested, timeout=TIMEOUT_MS) as sig:
+        middle = canvas.plot_left() + (canvas.width() - 1 - canvas.plot_left()) // 2
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(middle, 20))
+    assert sig.args[0] == pytest.approx(300.0, abs=3.0)

@@ -44,7 +44,7 @@ def test_shows_image_with_info_line(qtbot, view, tmp_path):
     assert view.image_size() == (300, 200)
     info = view.info_text()
     assert "red.png" in info and "300 × 200 px" in info
-    assert any(unit in info for unit in ("bytes", "KB"))
+    assert any(unit in info for unit in ("bytes", "kB"))
     assert not view.is_showing_error()
 
 

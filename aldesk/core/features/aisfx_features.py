@@ -39,7 +39,7 @@ import numpy as np
 
 from aldesk.core.media.audio import ANALYSIS_RATE, load_audio, resample
 
-BASE_ID = "audio-aisfx-v1"
+BASE_ID = "audio-aisfx-v2"  # v2: the loudest window of the whole clip, not its first 5 min
 MODEL = "aisfx"
 DIM = 512
 MAX_SECONDS = 10.0

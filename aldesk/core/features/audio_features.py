@@ -41,7 +41,7 @@ import numpy as np
 from aldesk.core.media.audio import ANALYSIS_RATE, load_audio
 from aldesk.core.media.spectra import mel_filterbank, power_spectrogram
 
-BASE_ID = "audio-cepseg8x11-f100-nsub-v2"
+BASE_ID = "audio-cepseg8x11-f100-nsub-v3"  # v3: the loudest window of the whole clip
 MAX_SECONDS = 10.0
 N_MELS = 64
 FMIN = 100.0

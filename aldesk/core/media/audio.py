@@ -3,14 +3,9 @@
 Analysis audio is mono float32 at ``ANALYSIS_RATE`` (16 kHz): channels are averaged and the
 signal is resampled with ``scipy.signal.resample_poly`` (polyphase, anti-aliased).
 
-Long clips: ``load_audio(path, max_seconds=N)`` returns at most N seconds. When the clip is
-longer, it returns the **most energetic N-second window** among the first
-``LONG_CLIP_SCAN_SECONDS`` seconds (default 300 s): the file is read block by block at its native
-rate, the RMS energy of every ``WINDOW_HOP_SECONDS`` hop is summed over N-second windows, and
-only the best window is decoded and resampled (a file up to a minute long is read once and the
-window sliced out). So a 2-hour recording costs a 5-minute scan, not
-a full decode, and the analysed excerpt is where the sound is rather than leading silence.
-Playback uses :func:`load_audio_native` (whole file, native rate and channels); what the app
+Long clips: ``load_audio(path, max_seconds=N)`` returns at most N seconds, the clip's **most
+energetic N-second window** wherever it is (:mod:`aldesk.core.media.analysis_window`), not
+leading silence. Playback uses :func:`load_audio_native` (whole file, native rate and channels); what the app
 draws of a clip (waveform envelope, log-mel spectrogram) is in :mod:`aldesk.core.media.spectra`.
 
 Plain 16-bit PCM WAV files up to ``IN_MEMORY_SCAN_SECONDS`` long, the common case, are read for
@@ -26,7 +21,6 @@ from __future__ import annotations
 import os
 import sys
 import wave
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,18 +29,18 @@ import numpy as np
 import soundfile as sf
 
 from aldesk.core.errors import MediaError
+from aldesk.core.media.analysis_window import (
+    IN_MEMORY_SCAN_SECONDS,
+    analysis_window,
+    read_all,
+    read_analysis_frames,
+)
 from aldesk.core.media.files import check_file
 
 ANALYSIS_RATE = 16000
-LONG_CLIP_SCAN_SECONDS = 300.0
-WINDOW_HOP_SECONDS = 0.1
-SCAN_READ_HOPS = 100
 # Under this a clip holds no sound a listener or the features can judge: a WAV header and a few
 # samples (a recorder cut off at once). A 20-ms click is a sound.
 MIN_SECONDS = 0.005
-# Files up to this long are read once and the window sliced out; longer ones are scanned in
-# blocks and only the window is read again (a 5-minute stereo scan would hold 100 MB).
-IN_MEMORY_SCAN_SECONDS = 60.0
 _PROBE_FRAMES = 2048
 _MPEG_FORMATS = ("MP3", "MPEG")  # libsndfile's major format name for MPEG audio
 _MPEG_SLACK_FRAMES = 2 * 1152  # two MP3 frames: encoder delay and padding
@@ -211,12 +205,12 @@ def load_audio(
     pcm = _read_pcm16_wav(path)
     if pcm is not None:
         samples, native = pcm
-        data = _analysis_window(samples, native, max_seconds)
+        data = analysis_window(samples, native, max_seconds)
     else:
         with _open(path) as f:
             native = int(f.samplerate)
             try:
-                data = _read_analysis_frames(f, max_seconds)
+                data = read_analysis_frames(f, max_seconds)
             except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
                 raise MediaError(_reason(exc), str(path)) from exc
     if data.shape[0] == 0:
@@ -295,72 +289,6 @@ def _uncancelled(data: np.ndarray, mono: np.ndarray) -> np.ndarray:
     if float(np.dot(mono, mono)) >= CANCEL_RATIO * float(np.mean(energies)) / data.shape[1]:
         return mono
     return np.ascontiguousarray(data[:, int(np.argmax(energies))])
-
-
-def _read_analysis_frames(f: sf.SoundFile, max_seconds: float | None) -> np.ndarray:
-    """(frames, channels) float32 to analyse: everything, or the most energetic window."""
-    total, rate = f.frames, f.samplerate
-    if max_seconds is None or total <= max_seconds * rate:
-        return read_all(f)
-    if not f.seekable():  # e.g. GSM 6.10: one read of the first minute, the window from it
-        first = f.read(
-            min(total, int(IN_MEMORY_SCAN_SECONDS * rate)), dtype="float32", always_2d=True
-        )
-        return _analysis_window(first, rate, max_seconds)
-    if total <= IN_MEMORY_SCAN_SECONDS * rate:  # one read; the window is a slice of it
-        return _analysis_window(read_all(f), rate, max_seconds)
-    hop = max(1, int(WINDOW_HOP_SECONDS * rate))
-    scan = min(total, int(LONG_CLIP_SCAN_SECONDS * rate))
-    blocks = f.blocks(blocksize=hop * SCAN_READ_HOPS, frames=scan, dtype="float32", always_2d=True)
-    start = _best_window(_hop_energies(blocks, hop), max_seconds) * hop
-    f.seek(start)
-    return f.read(int(max_seconds * rate), dtype="float32", always_2d=True)
-
-
-def read_all(f: sf.SoundFile) -> np.ndarray:
-    """Every frame as (frames, channels) float32. A file libsndfile cannot seek in (GSM 6.10
-    WAV) must be told how many frames to read; its header says."""
-    return f.read(-1 if f.seekable() else f.frames, dtype="float32", always_2d=True)
-
-
-def _analysis_window(data: np.ndarray, rate: int, max_seconds: float | None) -> np.ndarray:
-    """The most energetic max_seconds window of whole (frames, channels) samples (all of them
-    when they are no longer than that)."""
-    length = data.shape[0] if max_seconds is None else int(max_seconds * rate)
-    if data.shape[0] <= length:
-        return data
-    hop = max(1, int(WINDOW_HOP_SECONDS * rate))
-    scan = int(LONG_CLIP_SCAN_SECONDS * rate)
-    start = _best_window(_hop_energies([data[:scan]], hop), max_seconds) * hop
-    return data[start : start + length]
-
-
-def _best_window(energy: np.ndarray, max_seconds: float) -> int:
-    """First hop of the max_seconds window with the most energy (0 if the scan is shorter)."""
-    width = max(1, int(round(max_seconds / WINDOW_HOP_SECONDS)))
-    if energy.size <= width:
-        return 0
-    return int(np.argmax(np.convolve(energy, np.ones(width), mode="valid")))
-
-
-def _hop_energies(blocks: Iterable[np.ndarray], hop: int) -> np.ndarray:
-    """Mean square of every ``hop`` frames (all channels) of consecutive (frames, channels)
-    blocks, each a whole number of hops long except the last.
-
-    Files are scanned SCAN_READ_HOPS hops per read: one soundfile call per 0.1-s hop cost
-    ~0.1 ms each in Python, 3x the decode itself on a 30-s recording.
-    """
-    energies = []
-    for block in blocks:
-        whole = block.shape[0] // hop * hop
-        rows = block[:whole].reshape(-1, hop * block.shape[1])
-        # float32 sums of squares (einsum: no float64 copy of the block); ranking windows
-        # needs far less precision than that.
-        energies.append(np.einsum("ij,ij->i", rows, rows) / rows.shape[1])
-        if whole < block.shape[0]:  # the final, shorter hop
-            tail = block[whole:].ravel()
-            energies.append([float(tail @ tail) / tail.size])
-    return np.concatenate(energies) if energies else np.empty(0)
 
 
 def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtGui import QImage
 
+from aldesk.core.features.audio_features import MAX_SECONDS
+from aldesk.core.media.analysis_window import analysis_span
 from aldesk.gui import style
 from aldesk.gui.workers import JobContext
 from aldesk.gui.wrapping import breakable
@@ -38,6 +40,7 @@ class AudioClip:
     encoding: str = ""  # "WAV 24-bit", "OGG Vorbis"...: the info line's (empty if unknown)
     header_duration: float = 0.0  # what the file's header says (more: the file is cut short)
     mean: float = 0.0  # the mean sample (a DC offset)
+    analysed: tuple[float, float] | None = None  # seconds the features use (None: all of it)
 
     @property
     def duration(self) -> float:
@@ -82,6 +85,7 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     return AudioClip(
         path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact,
         ov.channels, encoding_text(info.format, info.subtype), _claimed(path, info), ov.mean,
+        analysis_span(path, MAX_SECONDS),
     )  # fmt: skip
 
 

@@ -320,8 +320,8 @@ class AudioView(QWidget):
         if header.path != self._path or self._clip is not None:
             return
         self._player.load(header.path, header.duration)
-        name = breakable(self._name)
-        self._info.setText(f"{name} — {duration_text(header.duration)} — drawing…")
+        self._canvas.set_clip(None, header.duration)  # a click seeks before the picture is done
+        self._info.setText(f"{breakable(self._name)} — {duration_text(header.duration)} — drawing…")
         if self._autoplay.isChecked():
             self._player.play()
 
