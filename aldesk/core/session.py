@@ -49,7 +49,7 @@ class Session(HistoryNavigation):
         self._answers: dict[int, Event] = self.state.current  # item id -> current answer
         self._items = ItemColumns.of(())
         self._browse: int | None = None  # index into ``state.entries`` while going back
-        self._pinned: int | None = None  # an item picked in the review window, until answered
+        self._pinned: int | None = store.get("pinned_item")  # picked in review, till answered
         self._current: Query | None = None
         self._steps: list[tuple[list[int], str]] = []  # undoable edits: event ids, what it was
         self._position: list | None = None
@@ -157,6 +157,8 @@ class Session(HistoryNavigation):
         """
         if self._position is not None and self._position != self.store.get("current"):
             self.store.set("current", self._position)
+        if self._pinned != self.store.get("pinned_item"):  # an item brought up from review
+            self.store.set("pinned_item", self._pinned)
 
     def _restored_pick(self) -> tuple[int, str, float | None] | None:
         saved = self.store.get("current")

@@ -304,3 +304,26 @@ def test_the_seed_order_after_a_used_up_ranking_is_told_apart(tmp_path, data, mo
     monkeypatch.setattr(session.queue, "next_ranked", lambda *a: None)  # used up
     assert session.current().strategy == "waiting"
     store.close()
+
+
+def test_an_item_brought_up_from_review_is_on_screen_again_after_a_close(tmp_path, data) -> None:
+    """The README's promise, "after a close it shows the same item", held for the loop's own
+    item only: one picked in the review window gave way to the queue's next on reopen."""
+    X, y = data
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    label(session, y, 4, train=False)
+    picked = next(i for i in session.store.labels())  # an answered one, to correct
+    loop_item = session.current().item.id
+    assert session.show_item(picked).item.id == picked
+    session.save_position()
+    path = store.path
+    store.close()
+    with ProjectStore.open(path) as again:
+        reopened = Session(again, features_of(X))
+        assert reopened.current().item.id == picked
+        reopened.answer(truth(reopened, y, picked))
+        assert reopened.current().item.id == loop_item  # answered: the loop's item is back
+        reopened.save_position()
+    with ProjectStore.open(path) as third:
+        assert Session(third, features_of(X)).current().item.id == loop_item
