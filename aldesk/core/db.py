@@ -15,6 +15,7 @@ class WriterConnection(sqlite3.Connection):
     """The project's read-write connection: its commits are fsynced by ``wal_sync``'s thread."""
 
     wal_sync: WalSync | None = None
+    upgraded_from: int | None = None  # the format an older aldesk wrote, if upgraded on open
 
     def close(self) -> None:
         """Put the last commits on disk, then close (SQLite checkpoints and removes the WAL)."""

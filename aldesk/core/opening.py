@@ -76,6 +76,8 @@ def open_writer(db: Path, *, existing: bool, deep_check: bool = True) -> sqlite3
         else:
             share_as_folder(db)  # before WAL mode makes the -wal and -shm files with its mode
         configure(conn)
+        if existing and 0 < schema_version(conn) < SCHEMA_VERSION:
+            conn.upgraded_from = keep_before_upgrade(conn, db)
         migrate(conn)
         sync_in_background(conn, db)
     except sqlite3.DatabaseError as exc:
@@ -85,6 +87,17 @@ def open_writer(db: Path, *, existing: bool, deep_check: bool = True) -> sqlite3
         _close(conn)
         raise
     return conn
+
+
+def keep_before_upgrade(conn: sqlite3.Connection, db: Path) -> int:
+    """Copy a database an older aldesk wrote before it is upgraded (that aldesk cannot read
+    the new format; the user can go back with the copy); returns its format."""
+    version = schema_version(conn)
+    copy = db.with_name(f"before-upgrade-format{version}.sqlite")
+    if not copy.exists():
+        with contextlib.closing(sqlite3.connect(copy)) as target:
+            conn.backup(target)
+    return version
 
 
 def share_as_folder(db: Path) -> None:

@@ -250,6 +250,11 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
         return self._lock.recovered_stale
 
     @property
+    def upgraded_from(self) -> int | None:
+        """The format an older aldesk wrote this project in, if this open upgraded it."""
+        return getattr(self._conn, "upgraded_from", None)
+
+    @property
     def db_file(self) -> Path:
         """The project's database file (a worker reads it through a connection of its own)."""
         return self.path / DB_NAME

@@ -107,7 +107,7 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         self._offered_locate = False  # the window offered to locate the vanished folder
         self._unverified_item: int | None = None  # changed on disk, being rescanned
         self._rescanned_for: int | None = None  # the last item a rescan was started for
-        self._told_crash = False
+        self._told_crash = self._told_upgrade = False
         self._write_failing = False  # the last answer could not be saved (said in a dialog)
         self.destroyed.connect(heap.release_soon)  # start() froze this window's objects
 

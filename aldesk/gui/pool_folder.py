@@ -27,6 +27,12 @@ CRASH_NOTE = ("The last session ended without closing (a crash, a kill or a powe
               "answer it saved is here.")  # fmt: skip
 
 
+def upgrade_note(version: int) -> str:
+    return (f"This project was saved by an older aldesk and is now in this version's format; "
+            f"older versions cannot open it. A copy as it was is kept in the project folder: "
+            f"before-upgrade-format{version}.sqlite.")  # fmt: skip
+
+
 class PoolFolder:
     """Rescans and the vanished folder, for ``LabelingController``."""
 
@@ -42,6 +48,7 @@ class PoolFolder:
     _unverified_item: int | None
     _rescanned_for: int | None
     _told_crash: bool
+    _told_upgrade: bool
 
     def rescan(self) -> None:
         """Look for new, moved and deleted files off the GUI thread (incremental: size+mtime).
@@ -137,6 +144,9 @@ class PoolFolder:
         if self.store.recovered_after_crash and not self._told_crash:  # once, after the open's
             self._told_crash = True  # own rescan, which would otherwise say over it
             said = f"{said} {CRASH_NOTE}".strip()
+        if self.store.upgraded_from and not self._told_upgrade:
+            self._told_upgrade = True
+            said = f"{said} {upgrade_note(self.store.upgraded_from)}".strip()
         if said:
             self.message.emit(said)
         if rescan.notes.unlisted:  # its files are not in the pool: say so at each open

@@ -224,7 +224,15 @@ def test_migrates_version_one_project_keeping_data(tmp_path: Path) -> None:
         assert store.kind == "audio"
         assert store.rounds() == []  # table added by migration 2
         version = store._conn.execute("PRAGMA user_version").fetchone()[0]
+        assert store.upgraded_from == 1  # the window says so, once
     assert version == SCHEMA_VERSION == len(MIGRATIONS)
+    # the older aldesk cannot read the new format: the database as it was is kept beside it
+    kept = sqlite3.connect(folder / "before-upgrade-format1.sqlite")
+    assert kept.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert kept.execute("SELECT value FROM settings WHERE key = 'kind'").fetchone() == ('"audio"',)
+    kept.close()
+    with ProjectStore.open(folder) as store:
+        assert store.upgraded_from is None  # upgraded once, told once
 
 
 def test_newer_project_is_refused(store: ProjectStore) -> None:

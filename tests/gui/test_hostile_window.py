@@ -178,3 +178,31 @@ def test_reopening_after_a_crash_says_the_answers_are_kept(qtbot, tmp_path) -> N
         assert any(CRASH_NOTE in m for m in said) == crashed, said
         _close(qtbot, again)
         again.store.close()
+
+
+def test_a_project_of_an_older_aldesk_is_upgraded_with_a_word_and_a_copy(qtbot, tmp_path) -> None:
+    """The upgrade was silent, and the older aldesk then refused the project with nothing to
+    go back to."""
+    import sqlite3
+
+    from aldesk.core.store import ProjectStore
+    from aldesk.gui.pool_folder import upgrade_note
+    from tests.gui.test_main_window import _window
+
+    window, _ = _open(tmp_path, "images", representation="pool")
+    path = window.store.path
+    window.controller.store.close()
+    window.deleteLater()
+    conn = sqlite3.connect(path / "project.sqlite")  # as format 2 wrote it
+    conn.executescript("ALTER TABLE rounds DROP COLUMN representation; PRAGMA user_version = 2;")
+    conn.close()
+    again = _window(ProjectStore.open(path))
+    said: list[str] = []
+    again.controller.message.connect(said.append)
+    with qtbot.waitSignal(again.controller.scanner.done, timeout=120_000):
+        _show(qtbot, again)
+    assert any(upgrade_note(2) in m for m in said), said
+    assert "before-upgrade-format2.sqlite" in upgrade_note(2)
+    assert (path / "before-upgrade-format2.sqlite").is_file()
+    _close(qtbot, again)
+    again.store.close()
