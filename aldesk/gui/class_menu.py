@@ -250,9 +250,17 @@ def restore_choice(name: str, into: str, labels: int) -> str:
     return f"{name} (merged into {into}; {labels} label{'s' if labels != 1 else ''})"
 
 
-def unassigned_key_text(text: str, plain: bool) -> str | None:
+def unassigned_key_text(text: str, plain: bool, window: QWidget | None = None) -> str | None:
     """What to say when a letter or digit typed with no modifier reached the window: no class
-    (and no action) has that key, e.g. the key of a class merged away."""
+    (and no action) has that key, e.g. the key of a class merged away. A key some action of
+    ``window`` has reached it because the window was not active: it said "No class has the
+    key 3" of class 3's key, and of S, the Skip key."""
     if not plain or len(text) != 1 or not text.isalnum():
         return None
+    if window is not None and text.upper() in _action_keys(window):
+        return None
     return f"No class has the key {text.upper()} (the Classes menu lists the classes' keys)."
+
+
+def _action_keys(window: QWidget) -> set[str]:
+    return {k.toString().upper() for a in window.findChildren(QAction) for k in a.shortcuts()}

@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         """A key no class or action took: said, not silently ignored."""
         plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier,
                                       Qt.KeyboardModifier.KeypadModifier)  # fmt: skip
-        text = unassigned_key_text(event.text(), plain)
+        text = unassigned_key_text(event.text(), plain, self)
         if text is not None:
             self.statusBar().showMessage(text, 5000)
         super().keyPressEvent(event)

@@ -58,3 +58,21 @@ def test_a_class_added_by_mistake_is_removed_and_labeling_goes_on(qtbot, tmp_pat
     qtbot.keyClick(window, Qt.Key.Key_4)
     assert store.labels()[item] == store.class_by_name("4").id
     window.close()
+
+
+def test_a_class_key_that_reaches_the_window_is_not_called_unassigned(qtbot, tmp_path) -> None:
+    """A key press reaches the window itself when its shortcut cannot fire (the window is not
+    the active one): "No class has the key 3" was said of class 3's key, and of the Skip key."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    window, _classes = _demo_window(qtbot, tmp_path)
+    window.statusBar().clearMessage()
+    for key, text in ((Qt.Key.Key_3, "3"), (Qt.Key.Key_S, "s")):
+        event = QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier, text)
+        window.keyPressEvent(event)
+        assert "No class has" not in window.statusBar().currentMessage()
+    event = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Q, Qt.KeyboardModifier.NoModifier, "q")
+    window.keyPressEvent(event)  # a key nothing has is still said
+    assert window.statusBar().currentMessage().startswith("No class has the key Q")
+    window.close()
