@@ -157,8 +157,8 @@ class Session(HistoryNavigation):
         """
         if self._position is not None and self._position != self.store.get("current"):
             self.store.set("current", self._position)
-        if self._pinned != self.store.get("pinned_item"):  # an item brought up from review
-            self.store.set("pinned_item", self._pinned)
+        if self._position is not None and self._pinned != self.store.get("pinned_item"):
+            self.store.set("pinned_item", self._pinned)  # an item brought up from review
 
     def _restored_pick(self) -> tuple[int, str, float | None] | None:
         saved = self.store.get("current")

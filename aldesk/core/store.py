@@ -144,7 +144,9 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
                             "kind": kind, **(settings or {})})  # fmt: skip
             keys = list(hotkeys) if hotkeys else hotkeys_for(classes)
             for name, key in zip(classes, keys, strict=True):
-                store.add_class(name, hotkey=key)
+                # no key stays none: add_class chose one again from the classes added so
+                # far, the key of a class later in the list ("L" and "1" both on 1)
+                store.add_class(name, hotkey=key or "")
         except BaseException:
             store.close()
             raise

@@ -68,8 +68,9 @@ class ClassTable:
             raise AldeskError(f"A class named {taken!r} already exists.")
         check_class_names([c.name for c in existing] + [name])
         order = max((c.order for c in existing), default=-1) + 1
-        if hotkey is None:
+        if hotkey is None:  # "" is no key: a new project's classes past the last free key
             hotkey = hotkeys_for([name], taken=[c.hotkey for c in existing])[0]
+        hotkey = hotkey or None
         colour = colour or PALETTE[order % len(PALETTE)]
         cur = self._change_classes(lambda: self._write(
             "INSERT INTO classes(name, hotkey, colour, ord, created_at) VALUES (?,?,?,?,?)",

@@ -43,7 +43,7 @@ class ClassMenu(QObject):
         self.menu.clear()
         self._actions = []
         for c in self.store.classes():
-            act = QAction(c.name, self.window)
+            act = QAction(c.name.replace("&", "&&"), self.window)  # "&" is not a mnemonic
             if c.hotkey:
                 act.setShortcut(QKeySequence(c.hotkey.upper()))
             act.triggered.connect(lambda _=False, cid=c.id: self.answered.emit(cid))

@@ -328,3 +328,17 @@ def test_the_projects_database_named_means_the_project(tmp_path) -> None:
     assert project_path(folder / "project.sqlite") == folder
     assert project_path(tmp_path / "p") == folder
     assert project_path(tmp_path / "project.sqlite") == tmp_path / "project.sqlite.aldesk"
+
+
+def test_classes_past_the_last_free_key_get_none_and_no_key_is_shared(tmp_path: Path) -> None:
+    """52 classes (A-Z, 0-9, 16 words): L, R, S, X and Z got no key in the first pass, and
+    adding them chose again from the classes added so far, taking the keys of "1".."5", which
+    came later in the list; the shared keys then did nothing, silently."""
+    names = [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", *"0123456789", *(f"subject{i}" for i in range(16))]
+    with ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
+                             classes=names) as store:  # fmt: skip
+        keys = {c.name: c.hotkey for c in store.classes()}
+    given = [k for k in keys.values() if k]
+    assert len(given) == len(set(given)) == 31  # 1-9, 0 and the 21 letters commands leave
+    assert keys["1"] == "1" and keys["A"] == "a"
+    assert keys["L"] is None and keys["subject0"] is None

@@ -324,3 +324,31 @@ def test_a_key_of_a_class_scrolled_out_of_view_says_which_class_it_gave(qtbot, t
     assert window.statusBar().currentMessage() == ""
     assert window.label_bar.in_view(first.id)
     window.close()
+
+
+def test_an_ampersand_in_a_class_name_is_shown_not_taken_as_a_mnemonic(qtbot, tmp_path) -> None:
+    """ "signs & symbols" read "signs _symbols" on its button and in the Classes menu."""
+    from PySide6.QtWidgets import QMenu, QWidget
+
+    from aldesk.core.store import ProjectStore
+    from aldesk.gui.class_menu import ClassMenu
+
+    classes = [ClassInfo(1, "signs & symbols", "1", None, 0), ClassInfo(2, "tools", "2", None, 1)]
+    bar = LabelBar()
+    bar.set_classes(classes)
+    bar.resize(900, bar.sizeHint().height())
+    bar.show()
+    qtbot.waitExposed(bar)
+    button = bar.button(1)
+    assert button.text() == "[1] signs && symbols"  # Qt draws "&&" as one "&"
+    assert "signs & symbols" in button.full_text
+    bar.close()
+    store = ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
+                                classes=["signs & symbols", "tools"])  # fmt: skip
+    window = QWidget()
+    qtbot.addWidget(window)
+    menu = QMenu(window)
+    ClassMenu(menu, window, store)
+    texts = [a.text() for a in menu.actions()]
+    assert "signs && symbols" in texts and "signs & symbols" not in texts
+    store.close()

@@ -157,7 +157,9 @@ class NewProjectDialog(QDialog):
         self._classes = ClassEditor()
         hint = muted_label(
             "Two classes or more. A class named like a key (“3”, “a”) or a digit (“seven”) gets "
-            "that key; the others get 1–9 and 0, then letters. Double-click a key (or F2) to change it."
+            "that key; the others get 1–9 and 0, then letters but L, R, S, X and Z (commands); a "
+            "class past those 31 keys has none: “/” finds it by name. Double-click a key (or F2) "
+            "to change it."
         )
         self._classes_msg = error_label()
         layout = QVBoxLayout(box)

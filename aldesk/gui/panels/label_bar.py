@@ -58,7 +58,7 @@ class _ClassButton(QPushButton):
     """A class button whose name is elided (…) only when its cell is too narrow for it."""
 
     def __init__(self, text: str, tip: str, colour: str) -> None:
-        super().__init__(text)
+        super().__init__(literal(text))
         _style_button(self, tip, colour)
         self.full_text = text
 
@@ -71,8 +71,13 @@ class _ClassButton(QPushButton):
         shown = self.full_text if fits else metrics.elidedText(
             self.full_text, Qt.TextElideMode.ElideRight, room
         )  # fmt: skip
-        if shown != self.text():
-            self.setText(shown)
+        if literal(shown) != self.text():
+            self.setText(literal(shown))
+
+
+def literal(text: str) -> str:
+    """``text`` as a button shows it: "signs & symbols" read "signs _symbols" (a mnemonic)."""
+    return text.replace("&", "&&")
 
 
 def class_text(c: ClassInfo) -> str:
