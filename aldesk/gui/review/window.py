@@ -71,7 +71,9 @@ class ReviewWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self.refresh)
         if parent is not None:
             parent.installEventFilter(self)  # close (and stop the workers) with the main window
-        self.resize(default_size(QSize(1100, 720)))
+        # as big as the labeling window if that is bigger: 52 classes' matrix showed 11 x 10
+        # cells in 1100 x 720 on a 1920 x 1080 screen
+        self.resize(default_size(QSize(1100, 720).expandedTo(parent.size() if parent else QSize())))
         self.refresh()
 
     # ------------------------------------------------------------------ layout
