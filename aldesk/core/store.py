@@ -107,6 +107,7 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
         self._conn = conn
         self._lock = lock
         self.readonly = readonly  # why answers cannot be saved ("" when they can)
+        self.unshared_keys: list[str] = []  # classes whose shared key this open took away
         self.cache_dir = path / "features"
         self.synth_dir = path / "synth"
         self._scratch: Path | None = None  # a reader's caches: links to the project's files
@@ -207,6 +208,7 @@ class ProjectStore(ItemTable, ClassTable, AnswerLog):
         try:
             _own_folder(store.cache_dir)
             _own_folder(store.synth_dir)
+            store.unshared_keys = store.unshare_keys() if existing else []
         except BaseException:
             store.close()
             raise

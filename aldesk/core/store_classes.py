@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from aldesk.core.classes import PALETTE, check_class_names, hotkeys_for
+from aldesk.core.classes import PALETTE, check_class_names, hotkeys_for, own_key
 from aldesk.core.errors import AldeskError, UnknownClass
 from aldesk.core.records import ClassInfo
 
@@ -91,6 +91,20 @@ class ClassTable:
         self._change_classes(
             lambda: self._write_many("UPDATE classes SET hotkey = ? WHERE id = ?", rows)
         )
+
+    def unshare_keys(self) -> list[str]:
+        """Take a shared key from all but one of its classes (the one named like it, else the
+        first); returns their names. Projects of over 31 classes were made with five keys
+        given twice ("L" and "1" on 1): those keys did nothing, silently."""
+        holders: dict[str, list[ClassInfo]] = {}
+        for c in self.classes():
+            if c.hotkey:
+                holders.setdefault(c.hotkey.lower(), []).append(c)
+        freed = [c for key, cs in holders.items() if len(cs) > 1
+                 for c in sorted(cs, key=lambda c: own_key(c.name) != key)[1:]]  # fmt: skip
+        if freed and not self.readonly:
+            self.set_hotkeys({c.id: None for c in freed})
+        return [c.name for c in freed] if not self.readonly else []
 
     def merge_classes(self, src_id: int, dst_id: int) -> None:
         """Fold class ``src`` into ``dst``; past labels of ``src`` now count as ``dst``."""

@@ -33,6 +33,16 @@ def upgrade_note(version: int) -> str:
             f"before-upgrade-format{version}.sqlite.")  # fmt: skip
 
 
+def opening_notes(store: ProjectStore) -> list[str]:
+    """What this open changed in the project: its format, keys two classes shared."""
+    notes = [upgrade_note(store.upgraded_from)] if store.upgraded_from else []
+    if store.unshared_keys:
+        names = ", ".join(f"“{n}”" for n in store.unshared_keys)
+        notes.append(f"{names} shared a key with another class and now have none: “/” picks "
+                     "them by name, Project ▸ Settings gives them keys.")  # fmt: skip
+    return notes
+
+
 class PoolFolder:
     """Rescans and the vanished folder, for ``LabelingController``."""
 
@@ -144,9 +154,9 @@ class PoolFolder:
         if self.store.recovered_after_crash and not self._told_crash:  # once, after the open's
             self._told_crash = True  # own rescan, which would otherwise say over it
             said = f"{said} {CRASH_NOTE}".strip()
-        if self.store.upgraded_from and not self._told_upgrade:
+        if not self._told_upgrade:  # once, after the open's own rescan
             self._told_upgrade = True
-            said = f"{said} {upgrade_note(self.store.upgraded_from)}".strip()
+            said = " ".join(filter(None, [said, *opening_notes(self.store)]))
         if said:
             self.message.emit(said)
         if rescan.notes.unlisted:  # its files are not in the pool: say so at each open

@@ -342,3 +342,16 @@ def test_classes_past_the_last_free_key_get_none_and_no_key_is_shared(tmp_path: 
     assert len(given) == len(set(given)) == 31  # 1-9, 0 and the 21 letters commands leave
     assert keys["1"] == "1" and keys["A"] == "a"
     assert keys["L"] is None and keys["subject0"] is None
+
+
+def test_a_key_two_classes_share_is_taken_from_one_on_open(tmp_path: Path) -> None:
+    """Projects made before the fix above have "L" and "1" both on 1; the key did nothing."""
+    with ProjectStore.create(tmp_path / "p", pool_root=tmp_path, kind="image",
+                             classes=["L", "1", "cat"]) as store:  # fmt: skip
+        ids = {c.name: c.id for c in store.classes()}
+        store.set_hotkeys({ids["L"]: "1", ids["cat"]: "c"})  # as the old code saved them
+    with ProjectStore.open(tmp_path / "p") as store:
+        assert store.unshared_keys == ["L"]  # "1" is named like the key: it keeps it
+        assert {c.name: c.hotkey for c in store.classes()} == {"L": None, "1": "1", "cat": "c"}
+    with ProjectStore.open(tmp_path / "p") as store:
+        assert store.unshared_keys == []

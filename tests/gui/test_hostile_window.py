@@ -195,6 +195,13 @@ def test_a_project_of_an_older_aldesk_is_upgraded_with_a_word_and_a_copy(qtbot, 
     window.deleteLater()
     conn = sqlite3.connect(path / "project.sqlite")  # as format 2 wrote it
     conn.executescript("ALTER TABLE rounds DROP COLUMN representation; PRAGMA user_version = 2;")
+    second = conn.execute("SELECT name FROM classes ORDER BY ord LIMIT 1 OFFSET 1").fetchone()[0]
+    conn.execute(
+        "UPDATE classes SET hotkey = (SELECT hotkey FROM classes ORDER BY ord LIMIT 1) "
+        "WHERE name = ?",
+        (second,),
+    )  # two classes on one key, as 52 classes had
+    conn.commit()
     conn.close()
     again = _window(ProjectStore.open(path))
     said: list[str] = []
@@ -202,6 +209,10 @@ def test_a_project_of_an_older_aldesk_is_upgraded_with_a_word_and_a_copy(qtbot, 
     with qtbot.waitSignal(again.controller.scanner.done, timeout=120_000):
         _show(qtbot, again)
     assert any(upgrade_note(2) in m for m in said), said
+    assert any(f"“{second}” shared a key" in m for m in said), said
+    assert len({c.hotkey for c in again.store.classes() if c.hotkey}) == len(
+        [c for c in again.store.classes() if c.hotkey]
+    )
     assert "before-upgrade-format2.sqlite" in upgrade_note(2)
     assert (path / "before-upgrade-format2.sqlite").is_file()
     _close(qtbot, again)
