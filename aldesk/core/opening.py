@@ -53,6 +53,8 @@ _STATE_SHAPES = {
               and all(isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and _is_number(p[1])
                       for p in v["items"])),
     "stream_state": ("a JSON object", lambda v: isinstance(v, dict)),
+    "stop_set_items": ("a list of item ids", lambda v: isinstance(v, list) and all(map(_is_int, v))),
+    "pinned_item": ("an item id or null", lambda v: v is None or _is_int(v)),
     "stop_set_history": ("a list of prediction lists", lambda v: isinstance(v, list)
                          and all(isinstance(p, list) and all(map(_is_int, p)) for p in v)),
 }  # fmt: skip

@@ -52,7 +52,8 @@ class ModelState:
         self.item_of_row = np.zeros(0, dtype=np.int64)
         self.extra: dict[int, np.ndarray] = {}  # synthesized items' features
         self._file_rows: np.ndarray | None = None
-        self._stop_set: tuple[int, np.ndarray] | None = None
+        stop = store.get("stop_set_items")  # the stop set's items, not rows: rows move
+        self._stop_ids = None if stop is None else np.array(stop, dtype=np.int64)
         self._epoch = 0  # counts changes of the items (rows built for older items are stale)
         self.ranking: Ranking | None = None  # None after a reopen until the model is rebuilt
         self._rounds = store.rounds()
@@ -93,11 +94,9 @@ class ModelState:
             )
 
     def rows_job(self, items: ItemColumns) -> Callable[[FeatureSet], FeatureRows]:
-        """What builds the rows of features on a worker (for :meth:`set_features`).
-
-        Takes the items as they are now and this epoch, so rows built from items since changed
-        are not used; the worker reads the items' hashes through a connection of its own.
-        """
+        """What builds the rows of features on a worker (for :meth:`set_features`), from the
+        items as they are now and this epoch (rows built from items since changed are not used);
+        the worker reads the items' hashes through a connection of its own."""
         db, epoch = self.store.db_file, self._epoch
         return lambda features: feature_rows(features, read_hashes(db), items, epoch)
 
@@ -313,16 +312,23 @@ class ModelState:
                              self.settings.random_state)  # fmt: skip
 
     def _stop_rows(self) -> np.ndarray:
+        """Rows of the stop set's items: kept as the pool grows (new files and blends had reset
+        its history), drawn again only when one of its items has no row any more."""
         n = self.ranking.proba.shape[0]
-        if self._stop_set is None or self._stop_set[0] != n:  # drawn once per pool size
+        rows = None if self._stop_ids is None else self._row_of_items(self._stop_ids)
+        if rows is None or (rows < 0).any() or (rows >= n).any():
+            valid = np.flatnonzero(self.item_of_row[:n] >= 0)
             rng = np.random.default_rng(self.settings.random_state)
-            self._stop_set = (n, np.sort(rng.choice(n, size=min(STOP_SET_SIZE, n), replace=False)))
-        return self._stop_set[1]
+            rows = valid[np.sort(rng.choice(len(valid), min(STOP_SET_SIZE, len(valid)), False))]
+            if self._stop_ids is not None:  # another stop set: its history starts again
+                self._stop_history = []
+            self._stop_ids = self.item_of_row[rows]
+            self.store.set("stop_set_items", self._stop_ids.tolist())
+        return rows
 
     def _update_stability(self, ranking: Ranking) -> None:
         """Keep the last predictions on a fixed stop set (stabilizing predictions criterion)."""
         pred = ranking.proba[self._stop_rows()].argmax(axis=1)
-        # files arriving (a watched folder) redraw the stop set: its history starts again
         same = [p for p in self._stop_history if len(p) == len(pred)]
         self._stop_history = [*same, pred][-(STABLE_ROUNDS + 1) :]
         self.store.set("stop_set_history", [p.tolist() for p in self._stop_history])

@@ -201,3 +201,43 @@ def test_one_in_n_is_a_project_setting_that_can_change(tmp_path) -> None:
     assert change.summary() == "synthesized queries one in 5 → 8"
     assert ProjectSettings.from_store(store).synthesis_every == 8
     store.close()
+
+
+def test_the_stop_set_keeps_its_items_and_history_as_rows_move_and_the_pool_grows(tmp_path):
+    """The stop set was drawn by row: a pool that grew (new files, blends given features)
+    redrew it and its history started again ("the last two models agree" became "a second
+    model is needed" on reopening an audio synthesis project); rows moved by a rescan were
+    compared as if they were the same items."""
+    pool, labels = tmp_path / "pool", tmp_path / "labels.csv"
+    make_demo_pool("images", pool, labels_out=labels, per_class=4)
+    with labels.open() as f:
+        truth = {r["path"]: r["label"] for r in csv.DictReader(f)}
+    settings = ProjectSettings(seed_size=4, test_size=0, batch=3, representation="pool")
+    store, _ = create_project(tmp_path / "p.aldesk", pool, [str(d) for d in range(10)], settings)
+    features = compute_features(store).features
+    session = Session(store, features)
+    ids = {c.name: c.id for c in store.classes()}
+
+    def round_after(n: int) -> None:
+        for _ in range(n):
+            q = session.current()
+            session.answer(ids[truth[q.item.relpath]])
+        assert session.apply_result(run_round(session.training_job(force=True)))
+
+    round_after(6)
+    stop = store.get("stop_set_items")
+    round_after(3)
+    order = list(range(len(features)))[::-1]  # the same items, rows reversed (a rescan)
+    session.set_features(FeatureSet(features.extractor_id, features.X[order],
+                                    [features.hashes[r] for r in order]))  # fmt: skip
+    round_after(3)
+    assert store.get("stop_set_items") == stop and len(store.get("stop_set_history")) == 3
+    (new,) = store.add_items([NewItem("e" * 64, "new.png", "image", 1, 0)])  # the pool grows
+    session.reload_items()
+    grown = FeatureSet(features.extractor_id, np.vstack([features.X, features.X[:1]]),
+                       [*features.hashes, "e" * 64])  # fmt: skip
+    session.set_features(grown)
+    round_after(3)
+    assert store.get("stop_set_items") == stop  # the same items: the history goes on
+    assert len(store.get("stop_set_history")) == 4
+    store.close()
