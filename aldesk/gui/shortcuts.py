@@ -38,6 +38,9 @@ ACTIONS: tuple[tuple[str, str, tuple, str, str, bool | None], ...] = (
     ("zoom_out", "Zoom &out", ("-",), "v", "zoom_out", False),
     ("fit", "&Fit to window", ("Ctrl+0",), "v", "fit", False),
     ("actual_size", "&Actual size (1:1)", ("Ctrl+1",), "v", "actual_size", False),
+    ("time_zoom_in", "Zoom &in (time; Ctrl+wheel)", ("+", "="), "a", "zoom_in", True),
+    ("time_zoom_out", "Zoom &out", ("-",), "a", "zoom_out", True),
+    ("whole_clip", "&Whole clip", ("Ctrl+0",), "a", "fit", True),
     ("play", "&Play / pause", ("Space",), "v", "toggle_play", True),
     ("replay", "&Replay", ("R",), "v", "replay", True),
     ("step_back", "Step &back (5 % of the clip, at most 5 s)", ("Left",), "v", "step_back", True),
@@ -55,7 +58,8 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&File", ("new", "open", "export", "import", "import_folders", None, "quit")),
     ("&Label", ("pick_class", "skip", "cannot_label", None, "undo", "back", "forward", None,
                 "similar", "similar_stop", None, "retrain", "stop_features")),
-    ("&View", ("zoom_in", "zoom_out", "fit", "actual_size", None, "play", "replay", "step_back",
+    ("&View", ("zoom_in", "zoom_out", "fit", "actual_size", "time_zoom_in", "time_zoom_out",
+               "whole_clip", None, "play", "replay", "step_back",
                "step_forward", "to_start", "loop", "slower", "faster")),
     ("&Help", ("shortcuts", "about")),
 )  # fmt: skip
@@ -65,6 +69,8 @@ def labeling_actions(window) -> dict[str, QAction]:
     """Create the window's QActions from ACTIONS; each is added to the window so keys work."""
     audio = window.store.kind == "audio"
     targets = {"c": window.controller, "w": window, "v": window.viewer}
+    if audio:  # the clip's picture: its time zoom
+        targets["a"] = window.viewer.canvas()
     out: dict[str, QAction] = {}
     for name, text, keys, target, method, audio_only in ACTIONS:
         if audio_only is not None and audio_only != audio:

@@ -427,3 +427,34 @@ def test_a_click_seeks_while_the_clip_is_still_being_drawn(qtbot, view):
         middle = canvas.plot_left() + (canvas.width() - 1 - canvas.plot_left()) // 2
         qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(middle, 20))
     assert sig.args[0] == pytest.approx(300.0, abs=3.0)
+
+
+def test_a_long_clip_zooms_in_time_and_pages_with_the_playhead(qtbot, view, tmp_path):
+    """On a long recording a short call is a pixel column: + / − / Ctrl+0 zoom the time."""
+    x = np.zeros(RATE * 40, np.float32)
+    x[RATE * 30 : RATE * 31] = 0.5 * np.sin(np.arange(RATE) * 0.3)
+    sf.write(tmp_path / "field.wav", x, RATE)
+    _load(qtbot, view, tmp_path / "field.wav")
+    canvas = view.canvas()
+    whole = canvas.grab().toImage()
+    canvas.zoom_in()
+    canvas.zoom_in()
+    assert (canvas.view.start, canvas.view.width) == pytest.approx((0.0, 10.0))  # about 0 s
+    ticks = [x for x, _label in canvas.axis_ticks(canvas.width() - canvas.plot_left(),
+                                                  canvas.width())]  # fmt: skip
+    assert min(ticks) >= canvas.plot_left() and max(ticks) <= canvas.width()
+    middle = canvas.plot_left() + (canvas.width() - 1 - canvas.plot_left()) // 2
+    with qtbot.waitSignal(canvas.seek_requested, timeout=TIMEOUT_MS) as sig:
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(middle, 20))
+    assert sig.args[0] == pytest.approx(5.0, abs=0.1)  # the middle of the span, not of the clip
+    canvas.set_position(30.5)  # playback past the span: it pages along
+    assert canvas.view.start <= 30.5 <= canvas.view.end
+    assert canvas.analysed_rect() is not None  # the loud second is in view, and shaded
+    assert canvas.grab().toImage() != whole
+    canvas.zoom_out()
+    assert canvas.view.width == pytest.approx(20.0)
+    canvas.fit()
+    assert (canvas.view.start, canvas.view.end) == (0.0, 40.0)
+    for _ in range(20):
+        canvas.zoom_in()  # as deep as the drawn envelope allows, and no deeper
+    assert canvas.view.width >= 40.0 * 128 / len(canvas._clip.mins) - 1e-9

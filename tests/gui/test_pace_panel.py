@@ -36,3 +36,25 @@ def test_the_window_follows_answers_and_says_when_it_cannot_project(qtbot, tmp_p
     assert panel.to_target.text() == "not enough rounds yet (0 of 3 measured)"
     panel.grab().save(str(tmp_path / "panel.png"))
     window.close()
+
+
+def test_an_audio_window_zooms_the_clip_with_plus_minus_and_ctrl_0(qtbot, tmp_path) -> None:
+    """+ and − did nothing in an audio project, and said nothing."""
+    from PySide6.QtCore import Qt
+
+    store, _truth = demo_project(tmp_path, "audio", per_class=4, representation="pool")
+    window = open_window(qtbot, store)
+    canvas = window.viewer.canvas()
+    qtbot.waitUntil(lambda: canvas.view.duration > 0, timeout=30_000)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    assert canvas.view.zoomed and canvas.view.factor == 2.0
+    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    assert not canvas.view.zoomed
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert not canvas.view.zoomed
+    (view,) = [a.menu() for a in window.menuBar().actions() if a.text() == "&View"]
+    names = [a.text() for a in view.actions()]
+    assert "Zoom &in (time; Ctrl+wheel)" in names and "&Whole clip" in names

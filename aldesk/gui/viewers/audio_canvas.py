@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -29,6 +30,7 @@ from aldesk.core.media.overview import format_hz, frequency_ticks
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
 from aldesk.gui.viewers.audio_clip import QUIET_PEAK
+from aldesk.gui.viewers.time_view import STEP, TimeView
 
 if TYPE_CHECKING:
     from aldesk.gui.viewers.audio_clip import AudioClip
@@ -73,6 +75,7 @@ class AudioCanvas(QWidget):
         self._pending = 0.0  # the duration of a clip still being drawn: it can be seeked
         self._position = 0.0
         self._layer: tuple[tuple, QPixmap] | None = None  # (key, everything but the playhead)
+        self.view = TimeView()  # the span shown: the whole clip unless zoomed
         self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.IBeamCursor)
@@ -84,10 +87,29 @@ class AudioCanvas(QWidget):
         self._clip, self._pending = clip, pending_duration
         self._position = 0.0
         self._layer = None
+        self.view.reset(self._duration(), len(clip.mins) if clip is not None else 1)
         self.update()
+
+    def zoom_in(self) -> None:
+        self._zoom(STEP, self._position)
+
+    def zoom_out(self) -> None:
+        self._zoom(1 / STEP, self._position)
+
+    def fit(self) -> None:
+        """The whole clip again (Ctrl+0)."""
+        if self.view.fit():
+            self.update()
+
+    def _zoom(self, factor: float, centre: float) -> None:
+        if not self.view.start <= centre <= self.view.end:
+            centre = (self.view.start + self.view.end) / 2
+        if self.view.zoom(factor, centre):
+            self.update()
 
     def set_position(self, seconds: float) -> None:
         self._position = seconds
+        self.view.follow(seconds)  # a zoomed span pages along with playback
         self.update()
 
     def playhead_x(self) -> float:
@@ -105,12 +127,12 @@ class AudioCanvas(QWidget):
         return max(1.0, self.width() - 1 - self.gutter)
 
     def _time_to_x(self, seconds: float) -> float:
-        d = self._duration()
-        return self.gutter + (0.0 if d <= 0 else seconds / d * self._plot_width())
+        start, width = self.view.start, self.view.width
+        return self.gutter + (0.0 if width <= 0 else (seconds - start) / width * self._plot_width())
 
     def _x_to_time(self, x: float) -> float:
-        d = self._duration()
-        return 0.0 if d <= 0 else min(max(0.0, (x - self.gutter) / self._plot_width() * d), d)
+        frac = min(max(0.0, (x - self.gutter) / self._plot_width()), 1.0)
+        return self.view.start + frac * self.view.width
 
     def _areas(self) -> tuple[QRectF, QRectF, QRectF]:
         w, h = self.width() - self.gutter, self.height() - self.axis_height
@@ -146,7 +168,7 @@ class AudioCanvas(QWidget):
         palette or font change."""
         dpr = self.devicePixelRatioF()
         key = (id(self._clip), self.size().toTuple(), dpr, self.palette().cacheKey(),
-               self.font().key())  # fmt: skip
+               self.font().key(), self.view.start, self.view.end)  # fmt: skip
         if self._layer is None or self._layer[0] != key:
             pixmap = QPixmap(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
             pixmap.setDevicePixelRatio(dpr)
@@ -165,23 +187,37 @@ class AudioCanvas(QWidget):
         self._paint_waveform(painter, wave)
         self._paint_analysed(painter, wave)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawImage(spec, self._clip.spectrogram)
+        image, d = self._clip.spectrogram, self._duration()
+        cols = image.width() / d if d > 0 else 0.0  # the span's columns of the whole picture
+        source = QRectF(self.view.start * cols, 0, self.view.width * cols, image.height())
+        painter.drawImage(spec, image, source)
         self._paint_axis(painter, axis)
         self._paint_frequency_axis(painter, spec)
         self._paint_captions(painter, wave, spec)
 
     def _paint_waveform(self, painter: QPainter, rect: QRectF) -> None:
-        """One vertical line per device pixel column, from its minimum to its maximum."""
-        dpr = painter.device().devicePixelRatioF()
-        mins, maxs = reduce_envelope(self._clip.mins, self._clip.maxs, int(rect.width() * dpr))
-        peak = max(float(np.max(np.abs(maxs))), float(np.max(np.abs(mins))), QUIET_PEAK)
+        """One vertical line per device pixel column, from its minimum to its maximum (one bar
+        per envelope bin when zoomed past a bin a column)."""
+        dpr, clip = painter.device().devicePixelRatioF(), self._clip
+        peak = max(float(np.abs(clip.maxs).max()), float(np.abs(clip.mins).max()), QUIET_PEAK)
+        n, d = len(clip.mins), self._duration()
+        first = int(self.view.start / d * n) if d > 0 else 0
+        last = max(first + 1, int(np.ceil(self.view.end / d * n))) if d > 0 else n
+        columns = int(rect.width() * dpr)
+        mins, maxs = reduce_envelope(clip.mins[first:last], clip.maxs[first:last], columns)
         mid, half = rect.center().y(), rect.height() / 2 - 4
-        xs = np.linspace(rect.left(), rect.right(), len(mins))
         top = mid - maxs.astype(np.float64) / peak * half
         bottom = np.maximum(mid - mins.astype(np.float64) / peak * half, top + 1 / dpr)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(QPen(style.WAVE_FILL, 0))  # cosmetic: one device pixel wide
-        painter.drawLines([QLineF(x, t, x, b) for x, t, b in zip(xs, top, bottom, strict=True)])
+        if len(mins) < columns:  # zoomed in: each bin a bar as wide as its time
+            x0 = [self._time_to_x((first + i) * d / n) for i in range(len(mins) + 1)]
+            painter.setBrush(style.WAVE_FILL)
+            painter.drawRects([QRectF(x0[i], t, max(x0[i + 1] - x0[i], 1 / dpr), b - t)
+                               for i, (t, b) in enumerate(zip(top, bottom, strict=True))])  # fmt: skip
+        else:
+            xs = np.linspace(rect.left(), rect.right(), len(mins))
+            painter.drawLines([QLineF(x, t, x, b) for x, t, b in zip(xs, top, bottom, strict=True)])
         painter.setPen(QPen(QColor(0, 0, 0, 40), 0))
         painter.drawLine(QPointF(rect.left(), mid), QPointF(rect.right(), mid))
 
@@ -191,7 +227,10 @@ class AudioCanvas(QWidget):
         if span is None:
             return None
         wave = self._areas()[0]
-        left, right = self._time_to_x(span[0]), self._time_to_x(span[1])
+        left = max(wave.left(), self._time_to_x(span[0]))
+        right = min(wave.right(), self._time_to_x(span[1]))
+        if right < left:  # zoomed elsewhere
+            return None
         return QRectF(left, wave.top(), max(2.0, right - left), wave.height())
 
     def _paint_analysed(self, painter: QPainter, wave: QRectF) -> None:
@@ -229,9 +268,10 @@ class AudioCanvas(QWidget):
         """The time axis's ticks: ``(x, label)``, the label empty where it would be cut off at
         the right edge (it read "900 r")."""
         d, metrics = self._duration(), metrics or self.fontMetrics()
-        step = _tick_step(d, width)
+        step = _tick_step(self.view.width, width)
         ticks = []
-        for i in range(int(d / step + 1e-9) + 1):
+        first = int(np.ceil(self.view.start / step - 1e-9))
+        for i in range(first, int(self.view.end / step + 1e-9) + 1):
             x, label = self._time_to_x(i * step), _time_label(i * step, d)
             fits = x + 3 + metrics.horizontalAdvance(label) <= right
             ticks.append((x, label if fits else ""))
@@ -258,7 +298,8 @@ class AudioCanvas(QWidget):
         # Each caption sits on a translucent plate: a loud clip fills the waveform to its top.
         plate = QColor(style.WAVE_BG)  # the theme's background, light or dark
         plate.setAlpha(210)
-        self._caption(painter, wave, "waveform", style.MUTED_TEXT, plate)
+        zoom = f" (×{self.view.factor:.3g}; Ctrl+0: whole clip)" if self.view.zoomed else ""
+        self._caption(painter, wave, f"waveform{zoom}", style.MUTED_TEXT, plate)
         caption = "mel spectrogram" if self._clip.exact else "mel spectrogram (overview)"
         self._caption(painter, spec, caption, QColor(255, 255, 255, 220), QColor(0, 0, 0, 110))
 
@@ -282,6 +323,17 @@ class AudioCanvas(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and self._duration() > 0:
             self.seek_requested.emit(self._x_to_time(event.position().x()))
+
+    @guarded
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        """Ctrl+wheel zooms about the pointer; the wheel alone moves a zoomed span."""
+        steps = event.angleDelta().y() / 120.0
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._zoom(STEP**steps, self._x_to_time(event.position().x()))
+        elif self.view.pan(-steps * 0.25 * self.view.width):
+            self.update()
+        else:
+            event.ignore()
 
     @guarded
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
