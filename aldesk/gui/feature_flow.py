@@ -79,6 +79,10 @@ class FeatureFlow:
         if self._pool_features is None or result.cancelled:
             return
         pool = self._pool_features
+        if not self.store.readonly:  # both in use are complete: older versions' caches go
+            from aldesk.core.features.cache import prune_caches
+
+            prune_caches(self.store.cache_dir, {pool.extractor_id, result.features.extractor_id})
         self._install_features(lambda: combine(pool, result.features), self._pretrained_set)
 
     def _pretrained_set(self, combined, layout, rows) -> None:

@@ -66,3 +66,24 @@ def test_the_learner_is_warmed_up_once_the_features_are_in_not_at_open(
     if not shared_pool.SHARED:
         expected.append(("import scikit-learn here", True))
     assert warmed == expected
+
+
+def test_caches_of_older_extractor_versions_are_removed_once_the_new_ones_are_in(
+    qtbot, tmp_path: Path
+):
+    """Each extractor version bump left the last version's cache in the project for good."""
+    pool = tmp_path / "pool"
+    classes = make_demo_pool("images", pool, per_class=4)
+    store, _ = create_project(tmp_path / "proj", pool, classes, ProjectSettings(test_size=2))
+    store.close()
+    stale = store.cache_dir / "image-effnet-lite0-v1"
+    stale.mkdir()
+    (stale / "chunk-000000.npz").write_bytes(b"old")
+    controller = LabelingController(ProjectStore.open(store.path))
+    controller.start()
+    qtbot.waitUntil(lambda: controller._feature_stage == "done", timeout=120_000)
+    controller.shutdown()
+    kept = {p.name for p in store.cache_dir.iterdir()}
+    assert not stale.exists()
+    assert "dictionaries" in kept and any(n.startswith("image-effnet-lite0-v") for n in kept)
+    assert any(n.startswith("image-coates") for n in kept)  # the two in use stay

@@ -210,6 +210,21 @@ class FeatureCache:
         self._set_index([(np.array(hashes, dtype=bytes), number, np.arange(len(hashes)))])
 
 
+def prune_caches(cache_dir: Path, keep: set[str]) -> list[str]:
+    """Remove a project's feature caches of extractors it no longer uses (older versions:
+    each version bump had left the last one's, 200 MB at 100k clips); returns their names.
+    Only extractor caches ("image-…", "audio-…") go; the learned dictionaries stay."""
+    removed = []
+    for folder in sorted(cache_dir.iterdir()) if cache_dir.is_dir() else ():
+        name = folder.name
+        if name in keep or not name.startswith(("image-", "audio-")) or folder.is_symlink():
+            continue
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(name)
+    return removed
+
+
 def read_hash_array(path: Path, block: int = 1 << 20) -> np.ndarray:
     """The whitespace-separated hashes of a ``.hashes`` file as an array of bytes, read ~1 MB
     of lines at a time and converted a block at a time: splitting the whole file (100k
