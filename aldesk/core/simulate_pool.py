@@ -105,17 +105,27 @@ def _item_labels(store: ProjectStore, labels: dict[str, str], log: Log) -> dict[
         BadLabelsFile: The oracle labels none of the pool's readable files.
     """
     copies = store.all_item_paths()
-    found, unlabeled = {}, []
+    found, unlabeled, twofold = {}, [], []
     for item in store.items():
         if item.status != "ok" or item.origin != "file":
             continue
+        given = {}  # path -> label, over the content's copies
         for relpath in [item.relpath, *copies.get(item.id, ())]:
             label = oracle_label(labels, relpath)
             if label is not None:
-                found[item.id] = label
-                break
+                given[relpath] = label
+        if len(set(given.values())) == 1:
+            found[item.id] = next(iter(given.values()))
+        elif given:  # copies of one content labelled differently: the first had won, unsaid
+            twofold.append(
+                (item, " = ".join(f"{shown_path(p)} ({lab})" for p, lab in given.items()))
+            )
         else:
             unlabeled.append(item)
+    if twofold:
+        reason = "its copies have different labels in the oracle file"
+        store.update_items((it.id, {"status": "unreadable", "reason": reason}) for it, _ in twofold)
+        log_contradictory([f"{text} (one content)" for _, text in twofold], log)
     if unlabeled and not found:
         raise BadLabelsFile(
             f"The oracle file labels none of the pool's {len(unlabeled)} readable files "
