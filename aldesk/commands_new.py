@@ -104,6 +104,10 @@ def cmd_new(args: argparse.Namespace) -> int:
                   "replace them in the pool folder; they are picked up when the project is "
                   "opened.")  # fmt: skip
         _hint_folder_labels(store)
+        keyless = [c.name for c in store.classes() if not c.hotkey]
+        if keyless:  # past 1-9, 0 and the 21 letters the commands leave
+            print(f"  {count(len(keyless), 'class', 'classes')} with no key (e.g. {keyless[0]}): “/” in "
+                  "the window picks a class by name.")  # fmt: skip
         if not args.no_features:
             result, matrix, layout = compute_representation(
                 store, progress=_progress_line("features", in_logs=True),

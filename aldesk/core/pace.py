@@ -231,7 +231,7 @@ def pace_text(f: Feedback, sep: str = " · ") -> str:
     """``120/h this session · 95/h overall``; before a minute of work is measured, what is
     awaited (a bare dash beside "Time spent: 1 min" read as broken)."""
     if f.session_rate is None and f.overall_rate is None:
-        return "labels per hour, after a minute of labelling"
+        return "shown after a minute of labelling"
 
     def one(rate: float | None) -> str:
         return "–" if rate is None else f"{rate:.0f}/h"

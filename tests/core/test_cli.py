@@ -391,3 +391,13 @@ def test_simulate_leaves_out_a_content_whose_copies_the_oracle_labels_differentl
     assert "1 file the oracle labels two ways left out:" in err
     assert f"({label})" in err and f"twin.png ({other})" in err
     assert json.loads(out.read_text())["n_items"] == 79
+
+
+def test_new_says_which_classes_have_no_key_and_how_to_pick_them(tmp_path, pool, capsys):
+    folder, _labels = pool
+    names = [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", *"0123456789", "animals"]
+    (tmp_path / "classes.txt").write_text("\n".join(names) + "\n")
+    assert main(["new", str(tmp_path / "p.aldesk"), "--pool", str(folder),
+                 "--classes", f"@{tmp_path / 'classes.txt'}", "--no-features"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "6 classes with no key (e.g. L): “/” in the window picks a class by name." in out

@@ -40,7 +40,7 @@ def test_a_batch_edit_is_one_action_and_a_short_session_has_no_rate_yet() -> Non
     f = tracker.feedback([], None, 10)
     assert (f.session_labels, f.session_seconds) == (2, 20.0)
     assert f.session_rate is None and f.overall_rate is None
-    assert pace.pace_text(f) == "labels per hour, after a minute of labelling"  # not "– · –"
+    assert pace.pace_text(f) == "shown after a minute of labelling"  # not "– · –"
     later = dataclasses.replace(f, overall_labels=95, overall_seconds=3600.0)  # earlier ones
     assert pace.pace_text(later) == "– this session · 95/h overall"
 

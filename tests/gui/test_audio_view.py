@@ -427,6 +427,21 @@ def test_a_click_seeks_while_the_clip_is_still_being_drawn(qtbot, view):
         middle = canvas.plot_left() + (canvas.width() - 1 - canvas.plot_left()) // 2
         qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(middle, 20))
     assert sig.args[0] == pytest.approx(300.0, abs=3.0)
+    canvas.set_position(sig.args[0])  # as the player reports it
+    canvas.set_clip(_drawn_clip(600.0))  # the picture arrives: the playhead stays where it was
+    assert canvas.playhead_x() == pytest.approx(middle, abs=2.0)
+    canvas.set_clip(None)  # the next clip: from its start
+    assert canvas.playhead_x() == canvas.plot_left()
+
+
+def _drawn_clip(seconds: float):
+    from PySide6.QtGui import QImage
+
+    from aldesk.gui.viewers.audio_clip import AudioClip
+
+    env = np.zeros(64, np.float32)
+    return AudioClip(Path("x.wav"), 1000, int(seconds * 1000), 1, env, env,
+                     QImage(8, 8, QImage.Format.Format_RGB32), 64, False, 1)  # fmt: skip
 
 
 def test_a_long_clip_zooms_in_time_and_pages_with_the_playhead(qtbot, view, tmp_path):

@@ -31,7 +31,7 @@ def test_the_window_follows_answers_and_says_when_it_cannot_project(qtbot, tmp_p
         controller.answer(store.class_by_name(name).id)
     panel = window.status_panel
     assert window.pace.moments and len(window.pace.moments) == 3  # the answers were read
-    assert panel.pace.text() == "labels per hour, after a minute of labelling"  # no rate yet
+    assert panel.pace.text() == "shown after a minute of labelling"  # no rate yet
     assert panel.to_target.isVisible()
     assert panel.to_target.text() == "not enough rounds yet (0 of 3 measured)"
     panel.grab().save(str(tmp_path / "panel.png"))

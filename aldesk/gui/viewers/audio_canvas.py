@@ -84,8 +84,9 @@ class AudioCanvas(QWidget):
     def set_clip(self, clip: AudioClip | None, pending_duration: float = 0.0) -> None:
         """Show ``clip``; with None, an empty canvas that seeks within ``pending_duration``
         (the header's, while the clip is being drawn)."""
+        drawn = clip is not None and self._clip is None and self._pending > 0  # same clip
         self._clip, self._pending = clip, pending_duration
-        self._position = 0.0
+        self._position = min(self._position, self._duration()) if drawn else 0.0  # a seek kept
         self._layer = None
         self.view.reset(self._duration(), len(clip.mins) if clip is not None else 1)
         self.update()
