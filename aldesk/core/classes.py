@@ -95,13 +95,16 @@ def parse_class_list(text: str) -> list[str]:
 
 
 def names_per_line(lines: Sequence[str]) -> list[str]:
-    """One class name a line (a classes file): blank lines skipped, a trailing comma and
-    surrounding double quotes dropped ("cat," and '"Oil lamp, Roman"' as a list's lines)."""
+    """One class name a line (a classes file): blank lines skipped, a leading or trailing
+    comma and surrounding double quotes dropped ("cat," and '"Oil lamp, Roman"' as a list's
+    lines; ",dog" from "cat\r,dog", a list joined from a Windows file's lines)."""
     names = []
     for line in lines:
         name = line.strip().lstrip("\ufeff").strip()
         if name.endswith(","):
             name = name[:-1].strip()
+        if name.startswith(","):
+            name = name[1:].strip()
         if len(name) > 1 and name[0] == name[-1] == '"':
             name = name[1:-1].strip()
         if name:

@@ -247,3 +247,13 @@ def test_a_pasted_list_gives_the_classes_its_file_gives(tmp_path, pool, text) ->
                      "--no-features"]) == 0  # fmt: skip
         with ProjectStore.open(tmp_path / f"{name}.aldesk") as store:
             assert [c.name for c in store.classes()] == ["cat", "Oil lamp, Roman"], name
+
+
+def test_a_list_joined_from_a_windows_files_lines_gives_no_comma_names(tmp_path, pool) -> None:
+    """`cut ... labels.csv | tr '\\n' ,` on a file with Windows line ends gives
+    "apple\\r,basket\\r,button": read a name a line, the classes were "apple", ",basket"..."""
+    folder, _ = pool
+    assert main(["new", str(tmp_path / "p"), "--pool", str(folder), "--classes",
+                 "apple\r,basket\r,button", "--no-features"]) == 0  # fmt: skip
+    with ProjectStore.open(tmp_path / "p.aldesk") as store:
+        assert [c.name for c in store.classes()] == ["apple", "basket", "button"]
