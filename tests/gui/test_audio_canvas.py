@@ -1,0 +1,105 @@
+"""The audio canvas: the part of a long clip the model hears, the picture drawn once and the
+playhead over it, seeking while a clip is being drawn, and the time zoom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from audio_clips import RATE, TIMEOUT_MS
+from audio_clips import load as _load
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+
+from tests.gui.test_audio_view import _tone
+
+
+@pytest.fixture
+def view(audio_viewer):
+    return audio_viewer
+
+
+def test_a_long_clip_shades_the_part_the_model_hears(qtbot, view, tmp_path):
+    """A clip over 10 s is analysed by its loudest 10 s; the waveform shades where they are."""
+    x = np.zeros(RATE * 40, np.float32)
+    x[RATE * 30 : RATE * 32] = 0.5 * np.sin(np.arange(2 * RATE) * 0.3)  # the event: 30-32 s
+    sf.write(tmp_path / "field.wav", x, RATE)
+    _load(qtbot, view, tmp_path / "field.wav")
+    canvas = view.canvas()
+    rect = canvas.analysed_rect()
+    assert rect is not None
+    per_second = (canvas.width() - 1 - canvas.plot_left()) / 40
+    start, end = ((x - canvas.plot_left()) / per_second for x in (rect.left(), rect.right()))
+    assert start <= 30.0 and end >= 32.0 and end - start == pytest.approx(10.0)
+    _load(qtbot, view, _tone(tmp_path / "short.wav", 440.0, seconds=3.0))
+    assert view.canvas().analysed_rect() is None  # a short clip is heard whole
+
+
+def test_moving_the_playhead_does_not_redraw_the_clip(qtbot, view, tmp_path):
+    _load(qtbot, view, _tone(tmp_path / "tone.wav", 440.0, seconds=4.0))
+    canvas = view.canvas()
+    before = canvas.grab().toImage()
+    layer = canvas._static_layer()
+    canvas.set_position(2.0)
+    after = canvas.grab().toImage()
+    assert canvas._static_layer() is layer  # the picture is kept; only the playhead moved
+    assert before != after
+    x = round(canvas.playhead_x())
+    assert QColor(after.pixel(x, 5)) != QColor(before.pixel(x, 5))
+
+
+def test_a_click_seeks_while_the_clip_is_still_being_drawn(qtbot, view):
+    canvas = view.canvas()
+    canvas.set_clip(None, pending_duration=600.0)  # the header is read, the picture is not
+    with qtbot.waitSignal(canvas.seek_requested, timeout=TIMEOUT_MS) as sig:
+        middle = canvas.plot_left() + (canvas.width() - 1 - canvas.plot_left()) // 2
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(middle, 20))
+    assert sig.args[0] == pytest.approx(300.0, abs=3.0)
+    canvas.set_position(sig.args[0])  # as the player reports it
+    canvas.set_clip(_drawn_clip(600.0))  # the picture arrives: the playhead stays where it was
+    assert canvas.playhead_x() == pytest.approx(middle, abs=2.0)
+    canvas.set_clip(None)  # the next clip: from its start
+    assert canvas.playhead_x() == canvas.plot_left()
+
+
+def _drawn_clip(seconds: float):
+    from PySide6.QtGui import QImage
+
+    from aldesk.gui.viewers.audio_clip import AudioClip
+
+    env = np.zeros(64, np.float32)
+    return AudioClip(Path("x.wav"), 1000, int(seconds * 1000), 1, env, env,
+                     QImage(8, 8, QImage.Format.Format_RGB32), 64, False, 1)  # fmt: skip
+
+
+def test_a_long_clip_zooms_in_time_and_pages_with_the_playhead(qtbot, view, tmp_path):
+    """On a long recording a short call is a pixel column: + / − / Ctrl+0 zoom the time."""
+    x = np.zeros(RATE * 40, np.float32)
+    x[RATE * 30 : RATE * 31] = 0.5 * np.sin(np.arange(RATE) * 0.3)
+    sf.write(tmp_path / "field.wav", x, RATE)
+    _load(qtbot, view, tmp_path / "field.wav")
+    canvas = view.canvas()
+    whole = canvas.grab().toImage()
+    canvas.zoom_in()
+    canvas.zoom_in()
+    assert (canvas.view.start, canvas.view.width) == pytest.approx((0.0, 10.0))  # about 0 s
+    ticks = [x for x, _label in canvas.axis_ticks(canvas.width() - canvas.plot_left(),
+                                                  canvas.width())]  # fmt: skip
+    assert min(ticks) >= canvas.plot_left() and max(ticks) <= canvas.width()
+    middle = canvas.plot_left() + (canvas.width() - 1 - canvas.plot_left()) // 2
+    with qtbot.waitSignal(canvas.seek_requested, timeout=TIMEOUT_MS) as sig:
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(middle, 20))
+    assert sig.args[0] == pytest.approx(5.0, abs=0.1)  # the middle of the span, not of the clip
+    canvas.set_position(30.5)  # playback past the span: it pages along
+    assert canvas.view.start <= 30.5 <= canvas.view.end
+    assert canvas.analysed_rect() is not None  # the loud second is in view, and shaded
+    assert canvas.grab().toImage() != whole
+    canvas.zoom_out()
+    assert canvas.view.width == pytest.approx(20.0)
+    canvas.fit()
+    assert (canvas.view.start, canvas.view.end) == (0.0, 40.0)
+    for _ in range(20):
+        canvas.zoom_in()  # as deep as the drawn envelope allows, and no deeper
+    assert canvas.view.width >= 40.0 * 128 / len(canvas._clip.mins) - 1e-9
