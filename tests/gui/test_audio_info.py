@@ -162,3 +162,26 @@ def test_file_sizes_are_in_decimal_units_as_file_managers_show_them():
 
     assert human_size(345_600_044) == "345.6 MB"  # not its size in MiB, 329.6
     assert human_size(999) == "999 bytes" and human_size(1500) == "1.5 kB"
+
+
+def test_a_take_with_an_unfinished_header_is_drawn_whole_and_says_so(qtbot, view, tmp_path):
+    """A recorder that lost power left a header claiming 0 bytes: the clip was "no audio
+    frames"; it is drawn and played whole, and the info line says its header differs."""
+    whole = tmp_path / "take.wav"
+    sf.write(whole, (0.3 * np.sin(np.arange(2 * RATE) / 5)).astype(np.float32), RATE,
+             subtype="PCM_16")  # fmt: skip
+    raw = bytearray(whole.read_bytes())
+    at = raw.index(b"data")
+    raw[at + 4 : at + 8] = bytes(4)
+    lost = tmp_path / "lost.wav"
+    lost.write_bytes(bytes(raw))
+    load(qtbot, view, lost)
+    assert view._time.text().endswith("/ 0:02.00")
+    assert view.info_text().endswith("header unfinished (it says 0 s): read to the end of the file")
+    raw[at + 4 : at + 8] = (RATE // 2).to_bytes(4, "little")  # updated at 0.25 s, then lost
+    lost.write_bytes(bytes(raw))
+    load(qtbot, view, lost)
+    assert view._time.text().endswith("/ 0:00.250")
+    assert view.info_text().endswith("1.75 s more after what its header says (not read)")
+    load(qtbot, view, whole)
+    assert "header" not in view.info_text()

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 import numpy as np
 import soundfile as sf
 
+from aldesk.core.media.sound_file import open_sound
+
 LONG_CLIP_SCAN_SECONDS = 4 * 3600.0
 WINDOW_HOP_SECONDS = 0.1
 SCAN_READ_HOPS = 100
@@ -43,7 +45,7 @@ def analysis_span(path: str | os.PathLike, max_seconds: float) -> tuple[float, f
     """(start, end) in seconds of the window :func:`read_analysis_frames` analyses, or None
     when the whole clip is analysed or the file cannot be read."""
     try:
-        with sf.SoundFile(os.fspath(path)) as f:
+        with open_sound(path) as f:
             total, rate = f.frames, f.samplerate
             if total <= max_seconds * rate:
                 return None

@@ -19,7 +19,6 @@ by soundfile, which also gives the reason when a file is bad.
 from __future__ import annotations
 
 import os
-import sys
 import wave
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,6 +35,8 @@ from aldesk.core.media.analysis_window import (
     read_analysis_frames,
 )
 from aldesk.core.media.files import check_file
+from aldesk.core.media.sound_file import RepairedSoundFile, open_sound
+from aldesk.core.media.wav_header import unfinished_data
 
 ANALYSIS_RATE = 16000
 # Under this a clip holds no sound a listener or the features can judge: a WAV header and a few
@@ -59,6 +60,8 @@ class AudioInfo:
     channels: int
     format: str
     subtype: str = ""  # libsndfile's sample encoding: PCM_16, PCM_24, FLOAT, VORBIS...
+    # A WAV whose header was never finished (it claims no samples) is read to its end.
+    unfinished_header: bool = False
 
 
 def _reason(exc: Exception) -> str:
@@ -82,23 +85,10 @@ def _open(path: str | os.PathLike) -> sf.SoundFile:
     checks (missing, a folder, empty, unreadable) run only when that fails: they give the
     clearer reason, and a good file is not stat'ed twice."""
     try:
-        return sf.SoundFile(_native_path(path))
+        return open_sound(path)
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
         check_file(Path(path))
         raise MediaError(_reason(exc), str(path)) from exc
-
-
-def _native_path(path: str | os.PathLike) -> str | bytes:
-    """The path as soundfile can open it: a name that is not valid in the file-system
-    encoding (Python holds its bytes as surrogate escapes) is passed as those bytes, since
-    soundfile encodes str paths strictly."""
-    text = os.fspath(path)
-    if isinstance(text, str):
-        try:
-            text.encode(sys.getfilesystemencoding())
-        except UnicodeEncodeError:
-            return os.fsencode(text)
-    return text
 
 
 def audio_info(path: str | os.PathLike) -> AudioInfo:
@@ -110,7 +100,7 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     with _open(path) as f:
         duration = f.frames / f.samplerate if f.samplerate else 0.0
         return AudioInfo(duration, int(f.samplerate), int(f.channels), str(f.format),
-                         str(f.subtype or ""))  # fmt: skip
+                         str(f.subtype or ""), isinstance(f, RepairedSoundFile))  # fmt: skip
 
 
 def probe_audio(path: str | os.PathLike) -> None:
@@ -249,9 +239,11 @@ def _read_pcm16_wav(path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
     if not os.fspath(path).lower().endswith(".wav"):
         return None  # opening FLAC, OGG or MP3 to find that out cost 29 µs a file
     try:
-        with wave.open(os.fspath(path), "rb") as w:
+        with open(path, "rb") as file, wave.open(file, "rb") as w:
             channels, rate, frames = w.getnchannels(), w.getframerate(), w.getnframes()
             if w.getsampwidth() != 2 or rate <= 0 or frames > IN_MEMORY_SCAN_SECONDS * rate:
+                return None
+            if _more_than_claimed(file, frames * channels * 2) and unfinished_data(path):
                 return None
             raw = w.readframes(frames)
     except (wave.Error, EOFError, OSError, ValueError, TypeError):
@@ -261,6 +253,12 @@ def _read_pcm16_wav(path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
     samples = np.frombuffer(raw, dtype="<i2").astype(np.float32)
     samples *= _PCM16_SCALE
     return samples.reshape(frames, channels), rate
+
+
+def _more_than_claimed(file, claimed: int) -> bool:
+    """Whether bytes follow the ``claimed`` sample bytes of a WAV ``file`` positioned at its
+    first sample (a chunk after them, or samples an unfinished header leaves out)."""
+    return os.fstat(file.fileno()).st_size > file.tell() + claimed + claimed % 2
 
 
 def _mono(data: np.ndarray) -> np.ndarray:

@@ -107,9 +107,10 @@ class ListPlayer(QObject):
 
 def _header_duration(path: Path) -> float | None:
     """The clip's length from its header (only when its waveform is not drawn yet)."""
-    import soundfile as sf
+    from aldesk.core.errors import MediaError
+    from aldesk.core.media.audio import audio_info
 
     try:
-        return float(sf.info(str(path)).duration)
-    except (sf.LibsndfileError, RuntimeError, OSError):
+        return audio_info(path).duration
+    except MediaError:
         return None

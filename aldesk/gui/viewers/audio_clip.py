@@ -41,6 +41,8 @@ class AudioClip:
     header_duration: float = 0.0  # what the file's header says (more: the file is cut short)
     mean: float = 0.0  # the mean sample (a DC offset)
     analysed: tuple[float, float] | None = None  # seconds the features use (None: all of it)
+    unfinished_header: bool = False  # a WAV header that claims no samples: read to the end
+    unclaimed: float = 0.0  # seconds of samples after what a WAV header claims (not read)
 
     @property
     def duration(self) -> float:
@@ -85,7 +87,7 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     return AudioClip(
         path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact,
         ov.channels, encoding_text(info.format, info.subtype), _claimed(path, info), ov.mean,
-        analysis_span(path, MAX_SECONDS),
+        analysis_span(path, MAX_SECONDS), info.unfinished_header, _unclaimed(path, info),
     )  # fmt: skip
 
 
@@ -101,6 +103,7 @@ def info_line(clip: AudioClip, name: str | None = None) -> str:
         peak_text(clip),
         *([f"DC offset {clip.mean:+.2f}"] if abs(clip.mean) >= DC_OFFSET else []),
         *([cut_short_text(clip)] if cut_short_text(clip) else []),
+        *([header_text(clip)] if header_text(clip) else []),
     ]
     return "  ·  ".join(parts)
 
@@ -161,6 +164,25 @@ def cut_short_text(clip: AudioClip) -> str:
     if header - got > max(0.01, 0.01 * header):  # an encoder's estimate may be a frame off
         return f"cut short: its header says {duration_text(header)}"
     return ""
+
+
+def header_text(clip: AudioClip) -> str:
+    """Where a WAV's header and its samples disagree in a way the clip shown does not say."""
+    if clip.unfinished_header:  # other programs may read it as empty
+        return "header unfinished (it says 0 s): read to the end of the file"
+    if clip.unclaimed >= 0.01:  # a header updated part-way: the player stops where it says
+        return f"{duration_text(clip.unclaimed)} more after what its header says (not read)"
+    return ""
+
+
+def _unclaimed(path: Path, info) -> float:
+    """Seconds of samples after the end a WAV's header claims."""
+    from aldesk.core.media.wav_header import data_chunk, unclaimed_frames
+
+    if info.format not in ("WAV", "WAVEX") or info.unfinished_header or not info.samplerate:
+        return 0.0
+    chunk = data_chunk(path)
+    return unclaimed_frames(chunk) / info.samplerate if chunk is not None else 0.0
 
 
 def duration_text(seconds: float) -> str:
