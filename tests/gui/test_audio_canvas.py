@@ -13,6 +13,7 @@ from audio_clips import load as _load
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
+from aldesk.gui.viewers.audio_canvas import MIN_SPAN_FRAMES
 from tests.gui.test_audio_view import _tone
 
 
@@ -101,5 +102,34 @@ def test_a_long_clip_zooms_in_time_and_pages_with_the_playhead(qtbot, view, tmp_
     canvas.fit()
     assert (canvas.view.start, canvas.view.end) == (0.0, 40.0)
     for _ in range(20):
-        canvas.zoom_in()  # as deep as the drawn envelope allows, and no deeper
-    assert canvas.view.width >= 40.0 * 128 / len(canvas._clip.mins) - 1e-9
+        canvas.zoom_in()  # down to a few hundred samples, and no deeper
+    assert canvas.view.width == pytest.approx(MIN_SPAN_FRAMES / RATE)
+
+
+def test_a_deep_zoom_is_drawn_from_the_file_not_the_whole_clip_picture(qtbot, view, tmp_path):
+    """A 10-minute picture's envelope bin is 0.15 s: a 50-ms call zoomed to was one block. The
+    span in view is decoded at full resolution (a worker), sample-exact, and drawn instead."""
+    rate = 8000
+    x = np.zeros(rate * 600, np.float32)
+    call = slice(rate * 400, rate * 400 + rate // 20)  # 50 ms at 6:40
+    x[call] = 0.8 * np.sin(np.arange(rate // 20) * 0.9) * np.hanning(rate // 20)
+    sf.write(tmp_path / "night.wav", x, rate, subtype="FLOAT")
+    _load(qtbot, view, tmp_path / "night.wav")
+    canvas = view.canvas()
+    canvas.set_position(400.025)
+    for _ in range(13):
+        canvas.zoom_in()  # 600 s / 2^13: 73 ms around the call
+    assert canvas.view.width < 0.1 and canvas.view.start <= 400.025 <= canvas.view.end
+    with qtbot.waitSignal(canvas._detail.ready, timeout=TIMEOUT_MS):
+        pass
+    span = canvas._detail.shown(canvas.view)
+    assert span is not None and span.covers(canvas.view.start, canvas.view.end)
+    per_second = len(span.mins) / (span.end - span.start)
+    assert per_second * canvas.view.width >= min(canvas.width() - canvas.plot_left(), 0.07 * rate)
+    first = int(round(span.start * rate))  # the envelope's bins hold the file's own samples
+    assert span.maxs.max() == pytest.approx(x[first : first + int(span.end * rate) - first].max())
+    labels = [label for _x, label in canvas.axis_ticks(canvas.width() - canvas.plot_left(),
+                                                       canvas.width()) if label]  # fmt: skip
+    assert len(set(labels)) == len(labels) and "6:40.00" in labels
+    canvas.fit()
+    assert canvas._detail.shown(canvas.view) is None  # the whole clip: its own picture

@@ -57,7 +57,7 @@ def test_a_very_long_file_name_does_not_widen_the_view(qtbot, view, tmp_path):
 
 def test_no_time_label_is_cut_at_the_axis_end(qtbot, view, tmp_path):
     """A clip whose last tick sits near the edge: its label read "900 r"."""
-    from aldesk.gui.viewers.audio_canvas import _tick_step, _time_label
+    from aldesk.gui.viewers.time_view import tick_step, time_label
 
     load(qtbot, view, clip(tmp_path / "short.wav", seconds=0.92))
     canvas = view.canvas()
@@ -69,8 +69,8 @@ def test_no_time_label_is_cut_at_the_axis_end(qtbot, view, tmp_path):
         right = float(canvas.width())
         ticks = canvas.axis_ticks(right - canvas.gutter, right)
         assert ticks[0][1] and all(label for _, label in ticks[:-1])  # only the last may go
-        step = _tick_step(0.92, right - canvas.gutter)
-        last = _time_label((len(ticks) - 1) * step, 0.92)
+        step = tick_step(0.92, right - canvas.gutter)
+        last = time_label((len(ticks) - 1) * step, 0.92)
         x, label = ticks[-1]
         assert bool(label) == (x + 3 + metrics.horizontalAdvance(last) <= right)
         dropped += not label

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aldesk.gui.viewers.audio_canvas import _tick_step, _time_label
+from aldesk.gui.viewers.time_view import tick_step, time_label
 
 
 @pytest.mark.parametrize(
@@ -17,5 +17,14 @@ from aldesk.gui.viewers.audio_canvas import _tick_step, _time_label
     ],
 )
 def test_ticks_are_labelled_in_a_readable_unit(duration, width, expected) -> None:
-    step = _tick_step(duration, width)
-    assert [_time_label(k * step, duration) for k in range(3)] == expected
+    step = tick_step(duration, width)
+    assert [time_label(k * step, duration) for k in range(3)] == expected
+
+
+def test_a_zoomed_span_of_a_long_clip_labels_its_ticks_apart() -> None:
+    """Zoomed to a second of a 10-minute recording, every tick read "6:40"."""
+    step = tick_step(0.5, 700)
+    assert [time_label(400 + k * step, 600.0, step) for k in range(3)] == [
+        "6:40.00", "6:40.05", "6:40.10"]  # fmt: skip
+    assert time_label(3600.5, 4000.0, 0.5) == "1:00:00.5"
+    assert time_label(400.0, 600.0, 5.0) == "6:40"

@@ -30,6 +30,7 @@ BLOCK_FRAMES = 65536
 MAX_FRAMES_PER_COLUMN = 8
 _FRAMES_PER_FFT = 256  # STFT windows transformed together: (256, n_fft) float32 at most 2 MB
 _TOP_DB = 80.0
+_HOP_SECONDS = 0.010  # the spectrogram's hop, as the features' (shorter for a zoomed span)
 _TICK_HZ = (50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
 # between the highest of those and Nyquist, where there is room: 20-48 kHz of a 96 kHz clip
 # (its ultrasonic calls), 2-4 kHz of an 8 kHz one and 10-22 kHz of a 44.1 kHz one had none
@@ -71,11 +72,15 @@ def audio_overview(
     n_mels: int = 64,
     max_columns: int = 2048,
     should_stop: Callable[[], bool] | None = None,
+    span: tuple[int, int] | None = None,
 ) -> AudioOverview | None:
     """Decode ``path`` block by block into its envelope and spectrogram.
 
     Args:
         path: audio file.
+        span: ``(first frame, frames)`` to draw only that part of the file (a zoomed view);
+            its spectrogram's hop shrinks (down to a sample) to give it up to
+            ``max_columns`` columns. ``frames`` in the result counts the span's.
         n_bins: envelope bins (fewer for a clip with fewer samples).
         n_mels: mel bands.
         max_columns: most spectrogram columns.
@@ -89,8 +94,12 @@ def audio_overview(
         total, sr, channels = int(f.frames), int(f.samplerate), int(f.channels)
         if total <= 0 or sr <= 0:
             raise MediaError("no audio frames", str(path))
+        hop = _HOP_SECONDS
+        if span is not None:
+            _, total = _seek_span(f, span, total)
+            hop = min(_HOP_SECONDS, math.ceil(total / max(1, max_columns - 1)) / sr)
         envelope = _Envelope(total, n_bins)
-        spectrum = _Spectrum(total, sr, n_mels, max_columns)
+        spectrum = _Spectrum(total, sr, n_mels, max_columns, hop)
         start, summed = 0, 0.0
         try:
             for block in f.blocks(BLOCK_FRAMES, frames=total, dtype="float32", always_2d=True):
@@ -135,6 +144,13 @@ def audio_envelope(
         raise MediaError("no audio frames", str(path))
     mins, maxs = envelope.result()
     return mins, maxs, start / sr
+
+
+def _seek_span(f: sf.SoundFile, span: tuple[int, int], total: int) -> tuple[int, int]:
+    """Seek ``f`` to a span's first frame; the span's (first frame, frames) inside the file."""
+    first = min(max(0, int(span[0])), total - 1)
+    f.seek(first)
+    return first, max(1, min(int(span[1]), total - first))
 
 
 def _finite(block: np.ndarray) -> np.ndarray:
@@ -192,9 +208,11 @@ class _Spectrum:
     ``log_mel_spectrogram``). Only the samples from the next window's start on are kept.
     """
 
-    def __init__(self, total: int, sr: int, n_mels: int, max_columns: int) -> None:
+    def __init__(
+        self, total: int, sr: int, n_mels: int, max_columns: int, hop_seconds: float = 0.010
+    ) -> None:
         self.n_fft = 1 << int(math.ceil(math.log2(max(16.0, 0.032 * sr))))
-        hop = max(1, int(round(0.010 * sr)))
+        hop = max(1, int(round(hop_seconds * sr)))
         natural = total // hop + 1
         self.exact = natural <= max_columns
         if self.exact:

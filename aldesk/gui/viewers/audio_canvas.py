@@ -30,10 +30,16 @@ from aldesk.core.media.overview import format_hz, frequency_ticks
 from aldesk.gui import style
 from aldesk.gui.guard import guarded
 from aldesk.gui.viewers.audio_clip import QUIET_PEAK
-from aldesk.gui.viewers.time_view import STEP, TimeView
+from aldesk.gui.viewers.audio_detail import ClipDetail
+from aldesk.gui.viewers.time_view import STEP, TimeView, tick_step, time_label
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+
     from aldesk.gui.viewers.audio_clip import AudioClip
+
+# The narrowest span a zoom shows: a few hundred samples, each a bar (16 ms at 16 kHz).
+MIN_SPAN_FRAMES = 256
 
 
 def reduce_envelope(mins: np.ndarray, maxs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -76,6 +82,8 @@ class AudioCanvas(QWidget):
         self._position = 0.0
         self._layer: tuple[tuple, QPixmap] | None = None  # (key, everything but the playhead)
         self.view = TimeView()  # the span shown: the whole clip unless zoomed
+        self._detail = ClipDetail(self)  # a zoomed span drawn from the file at full resolution
+        self._detail.ready.connect(self._on_detail)
         self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.IBeamCursor)
@@ -88,8 +96,27 @@ class AudioCanvas(QWidget):
         self._clip, self._pending = clip, pending_duration
         self._position = min(self._position, self._duration()) if drawn else 0.0  # a seek kept
         self._layer = None
-        self.view.reset(self._duration(), len(clip.mins) if clip is not None else 1)
+        self._detail.reset(clip)
+        self.view.reset(self._duration(), MIN_SPAN_FRAMES / clip.samplerate if clip else None)
         self.update()
+
+    def shutdown(self) -> None:
+        self._detail.shutdown()
+
+    def _view_changed(self) -> None:
+        self.update()
+        self._detail.schedule(self.view, round(self._plot_width() * self.devicePixelRatioF()))
+
+    def _on_detail(self) -> None:
+        self.update()
+
+    def _picture(self) -> tuple[float, float, np.ndarray, np.ndarray, QImage]:
+        """What the view is drawn from: ``(start, end, mins, maxs, spectrogram)``, the span
+        decoded for it when one covers it, else the whole clip's picture."""
+        span, clip = self._detail.shown(self.view), self._clip
+        if span is not None:
+            return span.start, span.end, span.mins, span.maxs, span.spectrogram
+        return 0.0, self._duration(), clip.mins, clip.maxs, clip.spectrogram
 
     def zoom_in(self) -> None:
         self._zoom(STEP, self._position)
@@ -100,17 +127,18 @@ class AudioCanvas(QWidget):
     def fit(self) -> None:
         """The whole clip again (Ctrl+0)."""
         if self.view.fit():
-            self.update()
+            self._view_changed()
 
     def _zoom(self, factor: float, centre: float) -> None:
         if not self.view.start <= centre <= self.view.end:
             centre = (self.view.start + self.view.end) / 2
         if self.view.zoom(factor, centre):
-            self.update()
+            self._view_changed()
 
     def set_position(self, seconds: float) -> None:
         self._position = seconds
-        self.view.follow(seconds)  # a zoomed span pages along with playback
+        if self.view.follow(seconds):  # a zoomed span pages along with playback
+            self._view_changed()
         self.update()
 
     def playhead_x(self) -> float:
@@ -169,7 +197,8 @@ class AudioCanvas(QWidget):
         palette or font change."""
         dpr = self.devicePixelRatioF()
         key = (id(self._clip), self.size().toTuple(), dpr, self.palette().cacheKey(),
-               self.font().key(), self.view.start, self.view.end)  # fmt: skip
+               self.font().key(), self.view.start, self.view.end,
+               id(self._detail.shown(self.view)))  # fmt: skip
         if self._layer is None or self._layer[0] != key:
             pixmap = QPixmap(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
             pixmap.setDevicePixelRatio(dpr)
@@ -188,9 +217,9 @@ class AudioCanvas(QWidget):
         self._paint_waveform(painter, wave)
         self._paint_analysed(painter, wave)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        image, d = self._clip.spectrogram, self._duration()
-        cols = image.width() / d if d > 0 else 0.0  # the span's columns of the whole picture
-        source = QRectF(self.view.start * cols, 0, self.view.width * cols, image.height())
+        t0, t1, _, _, image = self._picture()
+        cols = image.width() / (t1 - t0) if t1 > t0 else 0.0  # columns a second
+        source = QRectF((self.view.start - t0) * cols, 0, self.view.width * cols, image.height())
         painter.drawImage(spec, image, source)
         self._paint_axis(painter, axis)
         self._paint_frequency_axis(painter, spec)
@@ -201,18 +230,19 @@ class AudioCanvas(QWidget):
         per envelope bin when zoomed past a bin a column)."""
         dpr, clip = painter.device().devicePixelRatioF(), self._clip
         peak = max(float(np.abs(clip.maxs).max()), float(np.abs(clip.mins).max()), QUIET_PEAK)
-        n, d = len(clip.mins), self._duration()
-        first = int(self.view.start / d * n) if d > 0 else 0
-        last = max(first + 1, int(np.ceil(self.view.end / d * n))) if d > 0 else n
+        t0, t1, all_mins, all_maxs, _ = self._picture()
+        n, d = len(all_mins), t1 - t0
+        first = int((self.view.start - t0) / d * n) if d > 0 else 0
+        last = max(first + 1, int(np.ceil((self.view.end - t0) / d * n))) if d > 0 else n
         columns = int(rect.width() * dpr)
-        mins, maxs = reduce_envelope(clip.mins[first:last], clip.maxs[first:last], columns)
+        mins, maxs = reduce_envelope(all_mins[first:last], all_maxs[first:last], columns)
         mid, half = rect.center().y(), rect.height() / 2 - 4
         top = mid - maxs.astype(np.float64) / peak * half
         bottom = np.maximum(mid - mins.astype(np.float64) / peak * half, top + 1 / dpr)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(QPen(style.WAVE_FILL, 0))  # cosmetic: one device pixel wide
         if len(mins) < columns:  # zoomed in: each bin a bar as wide as its time
-            x0 = [self._time_to_x((first + i) * d / n) for i in range(len(mins) + 1)]
+            x0 = [self._time_to_x(t0 + (first + i) * d / n) for i in range(len(mins) + 1)]
             painter.setBrush(style.WAVE_FILL)
             painter.drawRects([QRectF(x0[i], t, max(x0[i + 1] - x0[i], 1 / dpr), b - t)
                                for i, (t, b) in enumerate(zip(top, bottom, strict=True))])  # fmt: skip
@@ -269,11 +299,11 @@ class AudioCanvas(QWidget):
         """The time axis's ticks: ``(x, label)``, the label empty where it would be cut off at
         the right edge (it read "900 r")."""
         d, metrics = self._duration(), metrics or self.fontMetrics()
-        step = _tick_step(self.view.width, width)
+        step = tick_step(self.view.width, width)
         ticks = []
         first = int(np.ceil(self.view.start / step - 1e-9))
         for i in range(first, int(self.view.end / step + 1e-9) + 1):
-            x, label = self._time_to_x(i * step), _time_label(i * step, d)
+            x, label = self._time_to_x(i * step), time_label(i * step, d, step)
             fits = x + 3 + metrics.horizontalAdvance(label) <= right
             ticks.append((x, label if fits else ""))
         return ticks
@@ -299,9 +329,13 @@ class AudioCanvas(QWidget):
         # Each caption sits on a translucent plate: a loud clip fills the waveform to its top.
         plate = QColor(style.WAVE_BG)  # the theme's background, light or dark
         plate.setAlpha(210)
-        zoom = f" (×{self.view.factor:.3g}; Ctrl+0: whole clip)" if self.view.zoomed else ""
+        f = self.view.factor
+        factor = f"{f:.0f}" if f >= 10 else f"{f:.2g}"  # "×1.02e+03" at a deep zoom
+        zoom = f" (×{factor}; Ctrl+0: whole clip)" if self.view.zoomed else ""
         self._caption(painter, wave, f"waveform{zoom}", style.MUTED_TEXT, plate)
-        caption = "mel spectrogram" if self._clip.exact else "mel spectrogram (overview)"
+        span = self._detail.shown(self.view)
+        exact = span.exact if span is not None else self._clip.exact
+        caption = "mel spectrogram" if exact else "mel spectrogram (overview)"
         self._caption(painter, spec, caption, QColor(255, 255, 255, 220), QColor(0, 0, 0, 110))
 
     @staticmethod
@@ -332,7 +366,7 @@ class AudioCanvas(QWidget):
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self._zoom(STEP**steps, self._x_to_time(event.position().x()))
         elif self.view.pan(-steps * 0.25 * self.view.width):
-            self.update()
+            self._view_changed()
         else:
             event.ignore()
 
@@ -340,37 +374,3 @@ class AudioCanvas(QWidget):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.buttons() & Qt.MouseButton.LeftButton and self._duration() > 0:
             self.seek_requested.emit(self._x_to_time(event.position().x()))
-
-
-_CLOCK_STEPS = (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0)
-
-
-def _tick_step(duration: float, width: float) -> float:
-    """A step giving ticks at least ~70 px apart: 1-2-5 seconds under a minute, then whole
-    minutes (1, 2, 5, 10, 15, 30 min, 1 h, 2 h, ...)."""
-    if duration <= 0:
-        return 1.0
-    raw = duration * 70.0 / max(width, 1.0)
-    if raw > 30.0:
-        for step in _CLOCK_STEPS:
-            if step >= raw:
-                return step
-        return float(np.ceil(raw / 3600.0) * 3600.0)
-    mag = 10 ** np.floor(np.log10(raw))
-    for m in (1, 2, 5, 10):
-        if m * mag >= raw:
-            return float(m * mag)
-    return float(10 * mag)
-
-
-def _time_label(t: float, duration: float) -> str:
-    """``120 ms`` on the axis of a clip under a second (``5e-06 s`` said nothing), ``2.5 s``
-    under a minute, ``1:30`` (m:ss) or ``1:05:00`` on a longer one."""
-    if duration < 1.0:
-        return f"{t * 1000:.3g} ms"
-    if duration < 60.0:
-        return f"{t:g} s"
-    whole = int(round(t))
-    if duration >= 3600.0:
-        return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-    return f"{whole // 60}:{whole % 60:02d}"

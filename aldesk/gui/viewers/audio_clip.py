@@ -43,6 +43,7 @@ class AudioClip:
     analysed: tuple[float, float] | None = None  # seconds the features use (None: all of it)
     unfinished_header: bool = False  # a WAV header that claims no samples: read to the end
     unclaimed: float = 0.0  # seconds of samples after what a WAV header claims (not read)
+    colour_top: float = 0.0  # the dB drawn brightest: a zoomed span's picture uses it too
 
     @property
     def duration(self) -> float:
@@ -78,17 +79,27 @@ def analyse_clip(path: Path, ctx: JobContext | None = None) -> AudioClip | None:
     )
     if ov is None:
         return None
-    top = float(ov.mel_db.max()) if ov.mel_db.size else 0.0
-    if ov.mel_db.size and top - float(ov.mel_db.min()) < 1.0:
-        top += 80.0  # a flat picture (digital silence) is drawn dark, not at full brightness
-    top += quiet_shift_db(ov.mins, ov.maxs)
-    image = style.colormap_image(ov.mel_db[::-1], _lut(), top - 80.0, top)
+    top = colour_top(ov)
+    image = spectrogram_image(ov.mel_db, top)
     size = os.stat(path).st_size
     return AudioClip(
         path, ov.samplerate, ov.frames, size, ov.mins, ov.maxs, image, N_MELS, ov.exact,
         ov.channels, encoding_text(info.format, info.subtype), _claimed(path, info), ov.mean,
-        analysis_span(path, MAX_SECONDS), info.unfinished_header, _unclaimed(path, info),
+        analysis_span(path, MAX_SECONDS), info.unfinished_header, _unclaimed(path, info), top,
     )  # fmt: skip
+
+
+def colour_top(ov) -> float:
+    """The dB a clip's spectrogram draws brightest: its loudest, lifted for a quiet clip."""
+    top = float(ov.mel_db.max()) if ov.mel_db.size else 0.0
+    if ov.mel_db.size and top - float(ov.mel_db.min()) < 1.0:
+        top += 80.0  # a flat picture (digital silence) is drawn dark, not at full brightness
+    return top + quiet_shift_db(ov.mins, ov.maxs)
+
+
+def spectrogram_image(mel_db: np.ndarray, top: float) -> QImage:
+    """The colour-mapped picture, low frequencies at the bottom, 80 dB under ``top`` black."""
+    return style.colormap_image(mel_db[::-1], _lut(), top - 80.0, top)
 
 
 def info_line(clip: AudioClip, name: str | None = None) -> str:

@@ -89,8 +89,7 @@ class AudioView(QWidget):
         self._play_button = _tool_button("play", "Play / pause (Space)")
         self._replay_button = _tool_button("replay", "Play from the start (R)")
         self._loop_button = _tool_button("loop", "Loop", checkable=True)
-        self._time = QLabel(style.clock_pair(0.0, 0.0))
-        self._time.setMinimumWidth(110)
+        self._time = QLabel(style.clock_pair(0.0, 0.0), minimumWidth=110)
         self._autoplay = QCheckBox("Autoplay")
         self._autoplay.setChecked(autoplay)
         self._volume = QSlider(Qt.Orientation.Horizontal)
@@ -289,6 +288,7 @@ class AudioView(QWidget):
         self._player.stop()
         self._lane.shutdown()
         self._ahead.shutdown()
+        self._canvas.shutdown()
 
     # -- slots ----------------------------------------------------------------------------------
     @Slot(object)
