@@ -184,7 +184,8 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
         target = self.session.state.undo_target()
         if self._act(self.session.undo, retrain=False) and target is not None:
             # a fast undo, pressed again and again, had only the picture to go by
-            self.message.emit(undone_text(target, self.store))
+            now = self.session.state.current.get(target.item_id)
+            self.message.emit(undone_text(target, self.store, now))
 
     def back(self) -> None:
         self._act(self.session.back, retrain=False)
@@ -285,7 +286,9 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
 
     def _announce(self) -> None:
         try:
-            query = self.session.current()
+            # As the model in memory sees it: the item returned to after changing an earlier
+            # answer is the query served before the model was rebuilt ("being rebuilt").
+            query = self.session.current_view()
         except AldeskError as exc:  # a failed save while choosing: the item on screen stays
             self.error.emit(str(exc))
             return
@@ -378,13 +381,20 @@ def changed_text(query: Query, class_id: int, classes) -> str:
             "(Alt+← steps back again).")  # fmt: skip
 
 
-def undone_text(event, store) -> str:
-    """ "Undid “cat” on img_042.png: it is asked again." for the answer an undo withdrew."""
+def undone_text(event, store, now=None) -> str:
+    """ "Undid “cat” on img_042.png: it is asked again." for the answer an undo withdrew;
+    "…: it is “dog” again." when it withdrew a change and the earlier answer stands (that
+    read "it is asked again" though the item kept its first answer)."""
     from aldesk.core.pool import shown_path
 
     classes = [*store.classes(), *(c for c, _ in store.merged_classes())]
     names = {c.id: c.name for c in classes}
-    what = {"skip": "the skip", "cannot_label": "“can't label”"}.get(event.action)
-    if what is None:
-        what = f"“{names.get(event.class_id, '?')}”"
-    return f"Undid {what} on {shown_path(store.item(event.item_id).relpath)}: it is asked again."
+
+    def said(ev) -> str:
+        what = {"skip": "the skip", "cannot_label": "“can't label”"}.get(ev.action)
+        return what or f"“{names.get(ev.class_id, '?')}”"
+
+    where = shown_path(store.item(event.item_id).relpath)
+    after = "it is asked again" if now is None else f"it is {said(now)} again"
+    after = after.replace("it is the skip", "it is skipped")
+    return f"Undid {said(event)} on {where}: {after}."

@@ -120,6 +120,24 @@ def test_why_panel_says_the_model_is_being_rebuilt_until_it_is(qtbot, tmp_path) 
         pass  # the rebuilt model reaches "Why this item?"
     assert window.why.round.text() == str(n)
     _settle(qtbot, window)
+    # An earlier answer changed (Alt+Left, another key) brings back the item on screen: it was
+    # shown as first served, before the rebuild: "being rebuilt" and no class bars, for good.
+    on_screen = window.controller.current().item.id
+    qtbot.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    earlier = window.controller.current()
+    other = next(c for c in window.store.classes() if c.id != earlier.answer.class_id)
+    qtbot.keyClick(window, getattr(Qt.Key, f"Key_{other.hotkey.upper()}"))
+    assert window.controller.current().item.id == on_screen
+    assert window.why.round.text() == str(window.controller.session.model.round)
+    assert "Rebuilding" not in window.why.note_text() and window.why.top_text()
+    # Undoing the change puts the first answer back; it read "it is asked again".
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    first = next(c.name for c in window.store.classes() if c.id == earlier.answer.class_id)
+    assert window.store.labels()[earlier.item.id] == earlier.answer.class_id
+    assert window.statusBar().currentMessage() == (
+        f"Undid “{other.name}” on {earlier.item.relpath}: it is “{first}” again."
+    )
+    _settle(qtbot, window)
     _close(window)
 
 

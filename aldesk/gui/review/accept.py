@@ -66,7 +66,7 @@ class AcceptBar(QWidget):
             return 0
         if self.review.filters.suspicious.isChecked():
             edits = keep_label_edits(rows)
-            return self.review.append(edits, "Confirmed {n} labels; they leave the doubtful list.")
+            return self.review.append(edits, "Kept the label of {items} (off the doubtful list).")
         if not self.review.filters.in_confirm_mode():
             self.review.statusBar().showMessage(
                 "Enter accepts the model's guesses in Confirm predictions only; double-click an "
