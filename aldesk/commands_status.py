@@ -181,7 +181,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"to the target accuracy: {s['projection']}")
     if s["scenario"] == "stream":
         why = discard_reason(s["stream_share"] is not None, s["stream_share"])
-        print(f"stream: {s['discarded']} discarded ({why}), {s['not_yet_seen']} not yet seen")
+        print(f"stream: {s['discarded']} discarded ({why}), {s['not_yet_seen']} still to arrive")
     line = advice_line(st, s)
     if line:
         print(line)

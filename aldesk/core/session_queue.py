@@ -281,7 +281,7 @@ class QueueState:
                     return item_id, "stream_early" if seeded else "seed", None
                 decision = rule.decide(np.array(list(proba.values())))
                 if decision.query:
-                    return item_id, "stream", 1.0 - decision.score
+                    return item_id, "stream_run" if decision.run else "stream", 1.0 - decision.score
                 discard(item_id, 1.0 - decision.score)
                 if k == self._stream_from:
                     self._stream_from = k + 1

@@ -219,6 +219,8 @@ def model_text(s: Status, extracting: bool = False) -> str:
     if s.training:
         return "training…"
     if s.labels_since_model:  # "up to date" beside an accuracy that predates them misled
+        if s.labels_since_model == 1:
+            return "up to date but for the last label (it joins it at the next retrain)"
         newer = count(s.labels_since_model, "label")
         return f"up to date but for the last {newer} (they join it at the next retrain)"
     return "up to date"

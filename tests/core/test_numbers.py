@@ -232,6 +232,8 @@ def test_the_model_is_not_up_to_date_over_labels_it_has_not_seen() -> None:
     assert model_text(behind) == (
         "up to date but for the last 3 labels (they join it at the next retrain)"
     )
+    one = dataclasses.replace(ready, labels_since_model=1)  # not "the last 1 label (they..."
+    assert model_text(one) == "up to date but for the last label (it joins it at the next retrain)"
     assert model_text(dataclasses.replace(behind, training=True)) == "training…"
 
 

@@ -105,7 +105,7 @@ def test_an_ended_stream_says_so_and_where_the_passed_over_items_are(
 
     assert main(["status", str(store.path)]) == 0  # the command line says the same
     out = capsys.readouterr().out
-    assert f"stream: {summary.discarded} discarded" in out and ", 0 not yet seen" in out
+    assert f"stream: {summary.discarded} discarded" in out and ", 0 still to arrive" in out
     assert "or 30% of the arrivals had already been asked" in out
     assert "nothing left to ask: the stream has ended" in out and "keep going" not in out
     store.close()
@@ -147,7 +147,7 @@ def test_status_counts_the_arrivals_not_yet_seen(tmp_path, data, capsys) -> None
     said = json.loads(capsys.readouterr().out)
     assert said["not_yet_seen"] == waiting and said["unanswered"] > waiting  # tests besides
     assert main(["status", str(path)]) == 0
-    assert f", {waiting} not yet seen" in capsys.readouterr().out
+    assert f", {waiting} still to arrive" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("scenario", ["stream", "synthesis", "pool"])

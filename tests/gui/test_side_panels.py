@@ -202,4 +202,6 @@ def test_a_score_says_what_it_means() -> None:
 
     assert _score_meaning("synthesis", 0.029) == ": its two likeliest classes 97% apart"
     assert _score_meaning("stream", 0.25) == ": the model 75% sure"
+    assert _score_meaning("stream", 0.001) == ": the model >99% sure"  # asked, "100% sure"
+    assert _score_meaning("stream_run", 0.01) == ": the model 99% sure"
     assert _score_meaning("entropy", 1.2) == ""

@@ -8,6 +8,7 @@ project's JSON settings.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ class StreamDecision:
     query: bool
     score: float
     threshold: float
+    run: bool = False  # asked only because a long run of arrivals was passed over
 
 
 def confidence(proba_row: np.ndarray) -> float:
@@ -144,6 +146,11 @@ class QuantileUncertainty(_Counted):
     a step. On a stream of a hundred or so clips it asked arrivals the model was 98 % sure of and
     passed over ones it was 26 % sure of. Here an arrival is judged against the ones just
     before it, and a share asked ahead of the budget is made up over the next ``window``.
+
+    No run of more than :attr:`max_run` arrivals is passed over: the last is asked. Arrivals of
+    a class the model has no label of look sure to it (it calls them the nearest class it
+    knows), so a stream whose birds came species by species passed over all 23 of one, each
+    as sure as the ones before it, and never learned that species.
     """
 
     KIND = "quantile"
@@ -153,10 +160,20 @@ class QuantileUncertainty(_Counted):
     threshold: float | None = None  # the confidence the last arrival was held to
     n_seen: int = 0
     n_queried: int = 0
+    passed: int = 0  # arrivals passed over since the last one asked
 
     def __post_init__(self) -> None:
         if not 0.0 < self.budget_fraction <= 1.0:
             raise ValueError("budget_fraction must be in (0, 1]")
+
+    @property
+    def max_run(self) -> int:
+        """Arrivals passed over in a row before one is asked whatever its confidence: three
+        times the gap the share asks on average. A run that long is rare in a stream in no
+        particular order (0.8^15, 3.5 %, at a 20 % share), so it costs the uncertain little;
+        at twice the gap the least certain fifth of a 150-arrival stream got 0.70 of its asks,
+        not 0.75."""
+        return math.ceil(3.0 / self.budget_fraction)
 
     def decide(self, proba_row: np.ndarray) -> StreamDecision:
         """Decide on one arriving item against the recent ones, then remember it.
@@ -170,9 +187,11 @@ class QuantileUncertainty(_Counted):
         share = min(1.0, self.budget_fraction - ahead / self.window)
         held_to = float(np.quantile(recent, share)) if share > 0 else 0.0
         query = share > 0 and score <= held_to
+        run = not query and self.passed >= self.max_run
         self.recent, self.threshold = recent, held_to
-        self._count(query)
-        return StreamDecision(query, score, held_to)
+        self.passed = 0 if query or run else self.passed + 1
+        self._count(query or run)
+        return StreamDecision(query or run, score, held_to, run)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QuantileUncertainty:
@@ -186,6 +205,7 @@ class QuantileUncertainty(_Counted):
             None if threshold is None else float(threshold),
             int(data.get("n_seen", 0)),
             int(data.get("n_queried", 0)),
+            int(data.get("passed", 0)),
         )
 
 

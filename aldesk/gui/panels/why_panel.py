@@ -26,6 +26,8 @@ _STRATEGY_TEXT = {
     "pool that no label covers yet",
     "test": "Held-out test item, drawn at random — never trained on",
     "stream": "Stream: its uncertainty passed the query threshold",
+    "stream_run": "Stream: the model is sure of it, but a long run of arrivals was passed over "
+    "and one of a run is asked (sure ones in a row may be of a class it has no label of yet)",
     "stream_early": "Stream, before a model could decide: asked while the model is trained or "
     "rebuilt from your labels; the threshold decides the arrivals after it",
     "synthesis": "Synthesized by the learner: of the mixes of two items of different classes "
@@ -189,8 +191,8 @@ def _score_meaning(strategy: str, score: float) -> str:
         return ""
     if strategy in ("margin", "tcm", "synthesis"):
         return f": its two likeliest classes {max(0.0, 1.0 - score):.0%} apart"
-    if strategy in ("stream", "least_confidence"):
-        return f": the model {max(0.0, 1.0 - score):.0%} sure"
+    if strategy in ("stream", "stream_run", "least_confidence"):  # never "100 % sure"
+        return f": the model {probability_text(max(0.0, 1.0 - score))} sure"
     return ""
 
 
