@@ -30,6 +30,7 @@ from aldesk.gui.controller import LabelingController
 from aldesk.gui.guard import guarded
 from aldesk.gui.panels.wrap_layout import WrapLayout, kept_together
 from aldesk.gui.review.accept import AcceptBar
+from aldesk.gui.review.doubts import DoubtList, kept_text
 from aldesk.gui.review.filters import FilterBar
 from aldesk.gui.review.grid import grid_place, restore_place, setup_view
 from aldesk.gui.review.keys import install_keys
@@ -62,8 +63,7 @@ class ReviewWindow(QMainWindow):
         self.player = None if image else ListPlayer(self.loader, self)
         self.model = ReviewModel(lambda i: self.store.abspath(self._items[i]), self.loader, self)
         self.suspicion = SuspicionLane(self)
-        self._suspects: dict[int, tuple] = {}  # item -> (class checked, margin, (class, p),
-        # confident)
+        self.doubts = DoubtList()
         self._space = None  # near-duplicates and outliers of the newest check (SpaceReport)
         self._build()
         self._wire()
@@ -159,7 +159,7 @@ class ReviewWindow(QMainWindow):
         self._fill_relabel(classes)
         rows = build_rows(self._items.values(), self.store.answers(),
                           self.store.class_resolver(), self._proba(), [c.id for c in classes])  # fmt: skip
-        rows = [self._with_suspicion(r) for r in rows]
+        rows = [self.doubts.row(r) for r in rows]
         self.model.set_rows(rows)
         restore_place(self.view, place, follow=True)
         self.confusion.show_counts(rows, classes)
@@ -172,12 +172,6 @@ class ReviewWindow(QMainWindow):
             return {}
         proba = model.ranking.proba
         return {i: proba[r] for i, r in model.row_of.items() if r < len(proba)}
-
-    def _with_suspicion(self, row: ReviewRow) -> ReviewRow:
-        hit = self._suspects.get(row.item_id)
-        if hit is None or hit[0] != row.class_id or row.strategy == "confirm":
-            return row  # relabelled or confirmed by the user since the check: not doubted
-        return replace(row, suspicion=hit[1], doubted_as=hit[2], doubt_confident=hit[3])
 
     def _fill_relabel(self, classes) -> None:
         chosen = self.relabel_as.currentData()
@@ -360,12 +354,8 @@ class ReviewWindow(QMainWindow):
         given, predicted = result.y, result.predicted()
         self.confusion.set_cv_pairs({int(i): (class_ids[g], class_ids[p]) for i, g, p
                                      in zip(result.item_ids, given, predicted, strict=True)})  # fmt: skip
-        self._suspects = {
-            s.item_id: (class_ids[s.given], s.margin, (class_ids[s.predicted], s.confidence),
-                        s.confident)
-            for s in result.suspects
-        }  # fmt: skip
-        self.summary.setText(describe_check(result, space))
+        kept = self.doubts.update(result, class_ids, self.controller.session.state.current)
+        self.summary.setText(describe_check(result, space) + kept_text(kept))
         self._on_filter(self.filters.current(), self.filters.sort.currentData())
         self.refresh()
 
@@ -375,6 +365,7 @@ class ReviewWindow(QMainWindow):
         super().showEvent(event)
         self.loader.resume()
         self.refresh()
+        self.doubts.restart()
         self.check_labels()
 
     @guarded
