@@ -120,9 +120,14 @@ def _synthesize(job: TrainingJob, ranking: Ranking) -> SynthesizedItem | None:
     # once the model settled, the same two items: the same blend, asked again and again).
     i, j = choose_pair(ranking.proba[candidates], random_state=job.request.random_state)
     a_row, b_row = int(candidates[i]), int(candidates[j])
-    a, b = _decode(spec.kind, spec.paths[a_row]), _decode(spec.kind, spec.paths[b_row])
+    rate = _blend_rate(spec.kind, spec.paths[a_row], spec.paths[b_row])
+    a, b = _decode(spec.kind, spec.paths[a_row], rate), _decode(spec.kind, spec.paths[b_row], rate)
 
     def featurize(mix: np.ndarray) -> np.ndarray:
+        if rate is not None:  # the features hear the analysis rate, as from a file
+            from aldesk.core.media.audio import ANALYSIS_RATE, resample
+
+            mix = resample(mix, rate, ANALYSIS_RATE)
         row = extract_one(spec.kind, mix, spec.cache_dir)
         if not spec.pretrained:
             return row
@@ -132,23 +137,34 @@ def _synthesize(job: TrainingJob, ranking: Ranking) -> SynthesizedItem | None:
         return np.concatenate([row, extra])  # the same block order as the pool matrix
 
     result = least_certain_mix(a, b, featurize, ranking.model)
-    path = _write_mix(spec, result.mix)
+    path = _write_mix(spec, result.mix, rate)
     return SynthesizedItem(
         path, featurize(result.mix), (a_row, b_row), float(result.ratio), float(result.score)
     )
 
 
-def _decode(kind: str, path: Path) -> np.ndarray:
+def _blend_rate(kind: str, a: Path, b: Path) -> int | None:
+    """The sample rate a blend of two clips is made and written at: the higher of theirs. At
+    the analysis rate (16 kHz) a blend of two 22-kHz bird calls lost everything over 8 kHz,
+    which the user was asked to label by ear."""
+    if kind == "image":
+        return None
+    from aldesk.core.media.audio import audio_info
+
+    return max(audio_info(a).samplerate, audio_info(b).samplerate)
+
+
+def _decode(kind: str, path: Path, rate: int | None) -> np.ndarray:
     if kind == "image":
         from aldesk.core.media.image import load_image
 
         return np.asarray(load_image(path, max_side=256))
     from aldesk.core.media.audio import load_audio
 
-    return load_audio(path)
+    return load_audio(path, sr=rate)
 
 
-def _write_mix(spec: SynthesisSpec, mix: np.ndarray) -> Path:
+def _write_mix(spec: SynthesisSpec, mix: np.ndarray, rate: int | None) -> Path:
     """Save the blend as a real file in the project, written to a temp name then renamed."""
     spec.out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"synth_{time.strftime('%Y%m%d-%H%M%S')}_{int(time.time_ns() % 1_000_000):06d}"
@@ -161,10 +177,8 @@ def _write_mix(spec: SynthesisSpec, mix: np.ndarray) -> Path:
     else:
         import soundfile as sf
 
-        from aldesk.core.media.audio import ANALYSIS_RATE
-
         final = spec.out_dir / f"{stem}.wav"
         tmp = final.with_suffix(".tmp.wav")
-        sf.write(tmp, np.clip(mix, -1, 1).astype(np.float32), ANALYSIS_RATE, subtype="PCM_16")
+        sf.write(tmp, np.clip(mix, -1, 1).astype(np.float32), rate, subtype="PCM_16")
     tmp.replace(final)
     return final
