@@ -110,9 +110,7 @@ class Session(HistoryNavigation):
 
     def reload_settings(self) -> None:
         """The project's settings changed in the store: the loop follows from the next item.
-
-        The model and queue share this session's settings object, so it is updated in place.
-        """
+        The model and queue share this session's settings object, so it is updated in place."""
         fresh = ProjectSettings.from_store(self.store)
         for name in ProjectSettings.__dataclass_fields__:
             setattr(self.settings, name, getattr(fresh, name))
@@ -150,11 +148,9 @@ class Session(HistoryNavigation):
         self._position = None if q is None else [q.item.id, q.strategy, q.score]
 
     def save_position(self) -> None:
-        """Persist the item on screen so a reopened project shows the same one.
-
-        Called on close, not per answer: a key press then costs one commit (the answer), and a
-        crash loses no answer, only this bookmark.
-        """
+        """Persist the item on screen so a reopened project shows the same one. Called on
+        close, not per answer: a key press then costs one commit (the answer), and a crash
+        loses no answer, only this bookmark."""
         if self._position is not None and self._position != self.store.get("current"):
             self.store.set("current", self._position)
         if self._position is not None and self._pinned != self.store.get("pinned_item"):
@@ -247,6 +243,7 @@ class Session(HistoryNavigation):
             features=self.model.features_text(),
             model_loaded=self.model.loaded,
             trainable=self.model.ready(self.state),
+            asked_round=self.queue.made_round(item_id, self.model.round),
         )
 
     def current_view(self) -> Query | None:
@@ -256,7 +253,8 @@ class Session(HistoryNavigation):
         if query is None:
             return None
         fresh = self._query(query.item.id, query.strategy, query.score)
-        asked = query.round if fresh.round != query.round and query.score is not None else None
+        moved = fresh.round != query.round and query.score is not None
+        asked = query.asked_round or (query.round if moved else None)
         return replace(query, round=fresh.round, proba=fresh.proba, features=fresh.features,
                        model_loaded=fresh.model_loaded, asked_round=asked)  # fmt: skip
 
@@ -374,7 +372,7 @@ class Session(HistoryNavigation):
         record_sources(self.store, item_id, parents, syn.ratio)
         self.reload_items()
         self.model.add_extra_features(item_id, syn.features)
-        self.queue.push_synth(item_id, syn.score)
+        self.queue.push_synth(item_id, syn.score, self.model.round)
 
     # ------------------------------------------------------------------ status
     def status(self) -> Status:

@@ -67,6 +67,7 @@ class QueueState:
         self.items = ItemColumns.of(())
         self.index: ItemIndex | None = None
         self._synth_scores: dict[int, float] = {}
+        self._synth_rounds: dict[int, int] = {}  # the round whose model made each blend
         self._test_order_cache: tuple[tuple, list[int]] | None = None
         self._similar: list = (store.get("similar") or {}).get("items", [])  # read once
         self._stream = self._load_stream()
@@ -120,8 +121,16 @@ class QueueState:
         return self.due_test(answers, None)
 
     # ----------------------------------------------------------- synthesized
-    def push_synth(self, item_id: int, score: float) -> None:
+    def push_synth(self, item_id: int, score: float, made_round: int) -> None:
         self._synth_scores[item_id] = score
+        self._synth_rounds[item_id] = made_round
+
+    def made_round(self, item_id: int, current_round: int) -> int | None:
+        """The round whose model made (and scored) a blend asked at ``current_round``, when it
+        is an older one: the first blend, made by the seed set's 2-class model, is asked once
+        the seed set is in, and its score read "74 % apart" beside bars >99 % / <1 %."""
+        made = self._synth_rounds.get(item_id)
+        return made if made is not None and made != current_round else None
 
     def pending_synth(self, answers: dict[int, Event]) -> Pick | None:
         for i in self.index.synth:
@@ -308,6 +317,7 @@ class QueueState:
 
     def note_answer(self, item: Item) -> None:
         self._synth_scores.pop(item.id, None)
+        self._synth_rounds.pop(item.id, None)
 
 
 def _pool_answers_since_test(answers: dict[int, Event], tests: set[int]) -> int:

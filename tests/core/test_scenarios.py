@@ -239,3 +239,28 @@ def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
                      log=said.append)  # fmt: skip
     assert short["runs"][0]["passed_over"] >= 0  # the budget ran out first: still said
     assert said[-1].startswith("repeat 0: 20 labels (") and "first model on)" in said[-1]
+
+
+def test_a_blend_s_score_is_said_to_be_of_the_model_that_made_it(tmp_path, digits) -> None:
+    """The first blend, made by the seed set's 2-class model, is asked a round later: its score
+    read "74 % apart" beside the newer model's bars of >99 % and <1 %, with no word that the
+    two came from different models."""
+    from aldesk.core.strategies.pool import margin_scores
+
+    store, session, ids, truth = _synthesis_session(tmp_path, digits, batch=2)
+    seen = []
+    for _ in range(40):
+        q = session.current()
+        if q.item.origin == "synth":
+            proba = np.array([list(q.proba.values())], dtype=np.float32)
+            seen.append((q.asked_round, q.round, q.score, float(margin_scores(proba)[0])))
+            session.cannot_label()
+        else:
+            session.answer(ids[truth[q.item.relpath]])
+        job = session.training_job()
+        if job is not None:
+            session.apply_result(run_round(job))
+    assert seen
+    for asked, now, score, of_bars in seen:
+        assert asked is None and score == pytest.approx(of_bars, abs=1e-4) or asked < now
+    store.close()
