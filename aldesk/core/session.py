@@ -32,7 +32,7 @@ from aldesk.core.session_state import FeatureRows, ModelState
 from aldesk.core.session_status import Status, build_status, nothing_left_text
 from aldesk.core.store import ClassInfo, Event, NewItem, ProjectStore
 from aldesk.core.stream_status import StreamSummary, summarize_stream
-from aldesk.core.synth_flow import RowPaths, record_sources, synth_due
+from aldesk.core.synth_flow import RowPaths, record_sources, remove_unasked_blends, synth_due
 
 
 class Session(HistoryNavigation):
@@ -57,6 +57,7 @@ class Session(HistoryNavigation):
         self.queue = QueueState(store, self.settings)
         self.features: FeatureSet | None = None
         self.reload_items()
+        remove_unasked_blends(store, [self._items[i].relpath for i in self.index.synth])
         if features is not None:
             self.set_features(features)
 

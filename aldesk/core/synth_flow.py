@@ -90,3 +90,20 @@ class RowPaths:
         if found is None:
             raise IndexError(f"pool row {row} has no item")
         return self.pool_root / py_path(found[0])
+
+
+def remove_unasked_blends(store: ProjectStore, held: Sequence[str]) -> int:
+    """Remove the blend files of the project's synth folder that no item holds (``held``: the
+    synthesized items' file names): a round killed between writing its blend and recording
+    it left a file that is never asked and never removed. Returns how many went."""
+    if store.readonly or not store.synth_dir.is_dir():
+        return 0
+    keep, removed = set(held), 0
+    for path in store.synth_dir.iterdir():
+        if path.name.startswith("synth_") and path.name not in keep and path.is_file():
+            try:
+                path.unlink()
+            except OSError:  # e.g. a read-only folder: left, as before
+                continue
+            removed += 1
+    return removed

@@ -264,3 +264,25 @@ def test_a_blend_s_score_is_said_to_be_of_the_model_that_made_it(tmp_path, digit
     for asked, now, score, of_bars in seen:
         assert asked is None and score == pytest.approx(of_bars, abs=1e-4) or asked < now
     store.close()
+
+
+def test_a_blend_written_but_never_recorded_is_removed_on_reopen(tmp_path, digits) -> None:
+    """Killed between writing a blend and recording its round, the file stayed in the project
+    for good: never an item, never asked."""
+    store, session, ids, truth = _synthesis_session(tmp_path, digits, batch=2)
+    for _ in range(30):
+        q = session.current()
+        session.answer(ids[truth[q.item.relpath]]) if q.item.origin != "synth" else session.skip()
+        job = session.training_job()
+        if job is not None:
+            session.apply_result(run_round(job))
+    blends = sorted(p.name for p in store.synth_dir.iterdir())
+    assert blends  # recorded ones
+    orphan = store.synth_dir / "synth_20261207-101010_123456.png"
+    orphan.write_bytes((store.synth_dir / blends[0]).read_bytes())
+    path = store.path
+    store.close()
+    store = ProjectStore.open(path)
+    Session(store)
+    assert sorted(p.name for p in store.synth_dir.iterdir()) == blends
+    store.close()
