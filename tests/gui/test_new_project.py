@@ -128,6 +128,18 @@ def test_strategy_explanation_follows_the_choice(dialog):
     assert "baseline" in dialog.options.help["strategy"].text()
 
 
+def test_a_stream_s_seed_set_is_its_first_arrivals_not_a_random_draw(dialog):
+    """The dialog offered "Seed set: 10 items, Random" for a stream, which asks its first
+    arrivals in the order they come."""
+    assert dialog.options.seed_method.isEnabled()
+    _choose(dialog, "scenario", "stream")
+    assert not dialog.options.seed_method.isEnabled()
+    assert "first arrivals" in dialog.options._seed_help.text()
+    _choose(dialog, "scenario", "pool")
+    assert dialog.options.seed_method.isEnabled()
+    assert dialog.options._seed_help.text().startswith("Items labeled in random order")
+
+
 def test_validate_spec_without_qt(tmp_path):
     spec = NewProjectSpec(folder=tmp_path, project_path=tmp_path / "p.aldesk", classes=["a", "a"],
                           hotkeys=["1", "2"])  # fmt: skip

@@ -42,6 +42,8 @@ _HELP = {
     "batch": "Labels on pool items between two retrains of the model (test answers, skips and "
     "can't-label do not count; smaller: fresher, more work).",
     "seed": "Items labeled in random order before the model starts choosing.",
+    "seed_stream": "A stream's seed set is its first arrivals, asked in the order they come "
+    "until this many are labeled (and two classes have labels).",
     "test": "Kept aside at random and labeled too, to measure accuracy honestly.",
     "synthesis_every": "How often a blend the model made is asked among your files (at most "
     "one per retrain). Press X (Can't label) on a blend that looks like noise.",
@@ -183,9 +185,11 @@ class LearningOptions(QWidget):
         self.stream_share.setPrefix("ask about ")
         rows += [("Synthesized queries", self.synthesis_every, "synthesis_every"),
                  ("Stream", self.stream_share, "stream_budget")]  # fmt: skip
+        self._seed_help = None
         for title, field, key in rows:
             form.addRow(title, field)
-            form.addRow("", muted_label(_HELP[key]))
+            form.addRow("", help_label := muted_label(_HELP[key]))
+            self._seed_help = help_label if key == "seed" else self._seed_help
         n = form.rowCount()
         self._scenario_rows = {"synthesis": (n - 4, n - 3), "stream": (n - 2, n - 1)}
         self.synthesis_every.valueChanged.connect(self._on_advanced_edited)
@@ -275,6 +279,9 @@ class LearningOptions(QWidget):
         for scenario, rows in self._scenario_rows.items():
             for row in rows:
                 form.setRowVisible(row, chosen == scenario)
+        self.seed_method.setEnabled(chosen != "stream")  # a stream's order is the arrivals'
+        if self._seed_help is not None:
+            self._seed_help.setText(_HELP["seed_stream" if chosen == "stream" else "seed"])
         row, _role = form.getWidgetPosition(self.combos["strategy"])  # a stream asks by its
         for r in (row, row + 1):  # threshold, not by the pool strategy: not offered there
             form.setRowVisible(r, chosen != "stream")
