@@ -32,6 +32,7 @@ EXIT_READER_GONE = 141  # what a Unix command killed by SIGPIPE reports: 128 + 1
 # Written out rather than imported: the strategies module loads numpy, and --help should not.
 STRATEGY_HELP = ("pool query strategy: tcm (the default: typical items first, then margin), "
                  "margin, entropy, least_confidence, qbc, density, adaptive or random")  # fmt: skip
+SYNTHESIS_EVERY_HELP = "synthesis scenario: one blend asked in this many items (default 5)"
 SCENARIO_HELP = "pool: the model ranks every item; stream: items arrive one at a time"
 STREAM_SHARE_HELP = ("stream scenario: the share of arrivals asked about once a model decides, "
                      "in (0, 1] (default 0.2); the threshold adapts to keep to it, and passes "
@@ -119,6 +120,7 @@ def _add_new(sub) -> None:
     p.add_argument("--scenario", choices=("pool", "stream", "synthesis"), default="pool",
                    help=SCENARIO_HELP + "; synthesis: now and then an item the model made")  # fmt: skip
     p.add_argument("--stream-share", type=ACCURACY, default=None, help=STREAM_SHARE_HELP)
+    p.add_argument("--synthesis-every", type=count(1), default=None, help=SYNTHESIS_EVERY_HELP)
     p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
     p.add_argument(
         "--batch", type=count(1), default=5, help="labels between retrains (k; default 5)"
@@ -165,8 +167,12 @@ def _add_simulate(sub) -> None:
                    help="share of the pool held out for testing, in [0, 1) (default 0.2)")  # fmt: skip
     p.add_argument("--repeats", type=count(1, 10_000), default=1,
                    help="runs, each with its own test split and seed set (default 1)")  # fmt: skip
-    p.add_argument("--mode", choices=("pool", "stream"), default="pool", help=SCENARIO_HELP)
+    p.add_argument("--mode", choices=("pool", "stream", "synthesis"), default="pool",
+                   help=SCENARIO_HELP + "; synthesis: pool, and now and then a blend the model "
+                   "made, answered with its larger source's label when that source is at least "
+                   "75 %% of it, else \"can't label\"")  # fmt: skip
     p.add_argument("--stream-share", type=ACCURACY, default=None, help=STREAM_SHARE_HELP)
+    p.add_argument("--synthesis-every", type=count(1), default=None, help=SYNTHESIS_EVERY_HELP)
     p.add_argument("--model", default="logreg", choices=MODELS, help=MODEL_HELP)
     p.add_argument("--cache", type=Path, default=None, help="feature cache to reuse across runs")
     p.add_argument("--out", type=FILE, required=True, help="where to write curve.json")

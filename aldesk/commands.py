@@ -70,7 +70,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         budget=args.budget, batch=args.batch,
         seed_size=args.seed_size, test_fraction=args.test_fraction, repeats=args.repeats,
         mode=args.mode, model=args.model, cache=args.cache, stream_share=args.stream_share,
-        log=lambda m: print(m, file=sys.stderr),
+        synthesis_every=args.synthesis_every, log=lambda m: print(m, file=sys.stderr),
     )  # fmt: skip
     write_json(args.out, curve)
     print(_final_summary(curve, args.out))

@@ -75,6 +75,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         model=args.model, batch=args.batch, seed_size=args.seed_size,
         seed_method=args.seed_method, test_size=args.test_size, budget=args.budget,
         target_accuracy=args.target_accuracy, stream_budget=args.stream_share,
+        synthesis_every=args.synthesis_every,
     )  # fmt: skip
     settings = ProjectSettings.for_classes(
         len(classes), **{k: v for k, v in chosen.items() if v is not None}

@@ -32,6 +32,7 @@ from aldesk.core.project import (
 from aldesk.core.representation import Layout, choose
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
+from aldesk.core.simulate_blends import answer_of, blends_text
 from aldesk.core.simulate_pool import base_project, log_contradictory
 from aldesk.core.store import ProjectStore
 from aldesk.core.validation import cv_accuracy
@@ -56,6 +57,7 @@ def simulate(
     cache: str | Path | None = None,
     log: Log | None = None,
     stream_share: float | None = None,
+    synthesis_every: int | None = None,
 ) -> dict:
     """Run ``repeats`` active-learning runs and return the learning curves (``curve.json``).
 
@@ -71,8 +73,8 @@ def simulate(
     labels = read_oracle_csv(oracle, contradictory)
     log_contradictory(contradictory, log)
     classes = sorted(set(labels.values()), key=_natural)
-    if mode not in ("pool", "stream"):
-        raise AldeskError(f"Unknown mode {mode!r}; use pool or stream.")
+    if mode not in ("pool", "stream", "synthesis"):
+        raise AldeskError(f"Unknown mode {mode!r}; use pool, stream or synthesis.")
     defaults = ProjectSettings.for_classes(len(classes))
     strategy = strategy or defaults.strategy
     features = features or defaults.representation
@@ -83,10 +85,13 @@ def simulate(
         strategy=strategy, representation=features, scenario=mode, model=model,
         batch=batch, seed_size=seed_size,
         stream_budget=defaults.stream_budget if stream_share is None else stream_share,
+        synthesis_every=synthesis_every or defaults.synthesis_every,
     )  # fmt: skip
     template.validate()  # a typo fails now, not after minutes of feature extraction
     if stream_share is not None and mode != "stream":
         log(f"note: --stream-share is for the stream mode; a {mode} run does not use it")
+    if synthesis_every is not None and mode != "synthesis":
+        log(f"note: --synthesis-every is for the synthesis mode; a {mode} run does not use it")
     with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
         base, labels = base_project(Path(tmp), pool, classes, labels, cache, log)
         if len(set(labels.values())) < len(classes):  # classes of files not in the pool
@@ -113,6 +118,7 @@ def simulate(
         "features": matrix.extractor_id, "representation": features,
         "layout": layout.to_json(), "chosen_at_end": chosen,
         "seed_size": seed_size, "stream_share": template.stream_budget if stream else None,
+        "synthesis_every": template.synthesis_every if mode == "synthesis" else None,
         "budget": budget, "batch": batch,
         "full_accuracy": _mean([f for f in full if f is not None]), "runs": runs,
     }  # fmt: skip
@@ -157,6 +163,9 @@ def _repeat_project(base: Path, folder: Path, settings: ProjectSettings, test_fr
     """A fresh copy of the scanned base project with this repeat's settings and test split."""
     folder.mkdir()
     shutil.copy2(base / "project.sqlite", folder / "project.sqlite")
+    learned = base / "features" / "dictionaries"  # a blend's features need the pool's dictionary
+    if settings.scenario == "synthesis" and learned.is_dir():
+        shutil.copytree(learned, folder / "features" / "dictionaries")
     store = ProjectStore.open(folder)
     store.without_fsync()  # a throwaway project
     store.set_many(asdict(settings))
@@ -189,7 +198,11 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
         query = session.current()
         if query is None:
             break
-        session.answer(ids[labels[query.item.id]])
+        name = answer_of(store, session, query.item, labels, curve)
+        if name is None:  # a blend no one could name
+            session.cannot_label()
+            continue
+        session.answer(ids[name])
         n_labels += 1
         _train(session, curve, force=n_labels >= budget)  # the last labels count too
     ended = n_labels < budget  # nothing left to ask: a stream's arrivals all seen, or the pool
@@ -204,6 +217,7 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
                  f"set included; the share set, {session.settings.stream_budget:.0%}, is kept "
                  "to from the first model on")  # fmt: skip
         why = f" (the stream ended: every arrival seen, {share})" if ended else f" ({share})"
+    why += blends_text(curve)
     curve["n_test"] = n_test = session.index.n_test
     final = final_text(curve["accuracy"][-1] if curve["accuracy"] else None, n_test)
     log(f"repeat {repeat}: {n_labels} labels{why}, final accuracy {final}")

@@ -52,3 +52,19 @@ def test_new_says_which_classes_have_no_key_and_how_to_pick_them(tmp_path, pool,
                  "--classes", f"@{tmp_path / 'classes.txt'}", "--no-features"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "6 classes with no key (e.g. L): “/” in the window picks a class by name." in out
+
+
+def test_a_synthesis_project_takes_how_often_a_blend_is_asked(tmp_path) -> None:
+    """One blend in N items could only be set in the window's New project dialog."""
+    from aldesk.core.demo import make_demo_pool
+    from aldesk.core.project import ProjectSettings
+    from aldesk.core.store import ProjectStore
+
+    folder = tmp_path / "pool"
+    make_demo_pool("images", folder, per_class=2)
+    project = tmp_path / "s"
+    assert main(["new", str(project), "--pool", str(folder), "--classes",
+                 ",".join(str(d) for d in range(10)), "--scenario", "synthesis",
+                 "--synthesis-every", "3", "--no-features"]) == 0  # fmt: skip
+    with ProjectStore.open(project.with_suffix(".aldesk")) as store:
+        assert ProjectSettings.from_store(store).synthesis_every == 3
