@@ -228,7 +228,7 @@ def model_text(s: Status, extracting: bool = False) -> str:
 
 def probability_text(p: float) -> str:
     """A probability as a whole percent that never reads as a certainty: 0.9996 (or a float32
-    1.0, whose rivals underflowed) reads ">99%"; only a class with no labels gets exactly 0%."""
+    1.0, whose rivals underflowed) reads ">99%"; only a class with no training label gets 0%."""
     if p >= 0.995:
         return ">99%"
     if 0.0 < p < 0.005:

@@ -194,6 +194,7 @@ def test_labels_a_held_out_model_mostly_disagrees_with_are_not_flagged(
     assert "none is flagged" in text and "agrees with only" in text and "estimates" not in text
     qtbot.mouseClick(review.filters.suspicious, Qt.MouseButton.LeftButton)
     assert review.model.rows() == []
+    assert "no label is doubted now" in review.count_label.text()  # not a blank grid, unsaid
     window.close()
 
 

@@ -222,7 +222,9 @@ class ReviewWindow(QMainWindow):
     def _update_count(self, *_args) -> None:
         n, total = self.model.rowCount(), len(self.model.all_rows())
         picked = len(self.view.selectionModel().selectedIndexes())
-        self.count_label.setText(f"{n} of {total} items shown, {picked} selected")
+        why = " — no label is doubted now: the check's note is on the right"  # a blank grid
+        none = not n and self.filters.suspicious.isChecked() and not self.suspicion.busy
+        self.count_label.setText(f"{n} of {total} items shown, {picked} selected{why * none}")
 
     # ------------------------------------------------------------------ selection
     def selected_rows(self) -> list[ReviewRow]:
