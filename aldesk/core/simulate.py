@@ -213,10 +213,11 @@ def _run(store, features, layout, labels, budget: int, repeat: int, log: Log) ->
         summary = session.stream_summary()
         curve["passed_over"] = passed = summary.discarded
         asked = f"{summary.queried / summary.seen:.0%}" if summary.seen else "none"
-        share = (f"{passed} passed over; it asked {asked} of the arrivals it saw, its seed "
+        share = (f"{summary.seen} of {summary.seen + summary.waiting} arrivals seen, {passed} "
+                 f"passed over; it asked {asked} of the arrivals it saw, its seed "
                  f"set included; the share set, {session.settings.stream_budget:.0%}, is kept "
                  "to from the first model on")  # fmt: skip
-        why = f" (the stream ended: every arrival seen, {share})" if ended else f" ({share})"
+        why = f" (the stream ended: {share})" if ended else f" ({share})"
     why += blends_text(curve)
     curve["n_test"] = n_test = session.index.n_test
     final = final_text(curve["accuracy"][-1] if curve["accuracy"] else None, n_test)

@@ -238,6 +238,8 @@ def test_a_stream_that_ends_before_the_budget_still_trains_on_its_last_labels(
     short = simulate(pool, labels, budget=20, batch=5, mode="stream", cache=tmp_path / "c",
                      log=said.append)  # fmt: skip
     assert short["runs"][0]["passed_over"] >= 0  # the budget ran out first: still said
+    arrivals = half["n_items"] - round(0.2 * half["n_items"])  # the pool: all but the test items
+    assert f" of {arrivals} arrivals seen, " in said[-1]  # how far the stream got: never said
     assert said[-1].startswith("repeat 0: 20 labels (") and "first model on)" in said[-1]
 
 
