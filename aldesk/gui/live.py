@@ -38,6 +38,7 @@ class LiveView(QObject):
         self.stream_panel = StreamPanel()
         self.stream_panel.setVisible(self._scenario() == "stream")
         self.synth_panel = SynthPanel(self.store)
+        self._pause_each_other(window.viewer)
         column = window.side_scroll.widget().layout()
         column.insertWidget(0, self.synth_panel)
         column.insertWidget(1, self.stream_panel)
@@ -49,6 +50,14 @@ class LiveView(QObject):
         self.controller.scanner.done.connect(self._follow_pool_root)
         if self.controller.session.settings.watch_folder:
             self.watcher.start(self.store.pool_root)
+
+    def _pause_each_other(self, viewer) -> None:
+        """A source clip and the blend never play over each other."""
+        if hasattr(viewer, "playing_changed") and hasattr(viewer, "pause"):
+            self.synth_panel.source_playing.connect(viewer.pause)
+            viewer.playing_changed.connect(
+                lambda playing: playing and self.synth_panel.pause_source()
+            )
 
     # ------------------------------------------------------------------ watching
     def _build_action(self, window: QMainWindow) -> QAction:

@@ -232,3 +232,36 @@ def test_a_file_replaced_unwatched_is_checked_before_its_answer_counts(qtbot, tm
     controller.answer(store.classes()[0].id)
     assert target.id not in store.answers()
     window.close()
+
+
+def test_an_audio_blend_s_sources_play_from_the_panel_and_never_over_the_blend(
+    qtbot, tmp_path
+) -> None:
+    """A blend of two calls is judged against them; their names alone said nothing of how
+    they sound."""
+    store, truth = demo_project(tmp_path, "audio", per_class=3, scenario="synthesis",
+                                synthesis_every=1, representation="pool")  # fmt: skip
+    _label_all(store, truth, keep=10)
+    window = open_window(qtbot, store, activate=True)
+    session = window.controller.session
+    qtbot.waitUntil(lambda: len(session.index.synth) == 1, timeout=WAIT)
+    for _ in range(5):  # a due test item may come first
+        window.controller.answer(store.classes()[0].id)
+        if window.controller.current().item.origin == "synth":
+            break
+    assert window.controller.current().item.origin == "synth"
+    panel = window.live.synth_panel
+    first, second = panel.play_buttons
+    assert first.isVisible() and first.text() == "▶ Play"
+    qtbot.mouseClick(first, Qt.MouseButton.LeftButton)
+    source = panel.source_names()[0].split(": ", 1)[1]
+    assert panel.player.path.name == Path(source).name and panel.player.is_playing
+    assert first.text() == "❚❚ Pause" and second.text() == "▶ Play"
+    qtbot.waitUntil(lambda: window.viewer.duration() > 0, timeout=WAIT)  # the blend is loaded
+    window.viewer.play()  # the blend itself: the source pauses
+    assert not panel.player.is_playing and first.text() == "▶ Play"
+    qtbot.mouseClick(second, Qt.MouseButton.LeftButton)  # the other source: the blend pauses
+    assert panel.player.is_playing and not window.viewer.is_playing()
+    qtbot.keyClick(window, Qt.Key.Key_X)  # answered: the next item stops the source
+    assert not panel.player.is_playing
+    window.close()
