@@ -69,6 +69,7 @@ class ClipPlayer(QObject):
         self._path: Path | None = None
         self._link_dir: tempfile.TemporaryDirectory | None = None
         self._source_set = False
+        self._start_at: float | None = None  # a start position waiting for the file to load
         self._duration = 0.0
         self._position = 0.0
         self._playing = False
@@ -125,6 +126,9 @@ class ClipPlayer(QObject):
                 url, self._link_dir = _url_for(self._path)
                 player.setSource(url)
                 self._source_set = True
+                # A position set before the file is loaded is dropped: a click on a clip not
+                # played yet, then Space, played it from 0:00. Applied once it is loaded.
+                self._start_at = self._position
             player.setPosition(round(self._position * 1000))
             player.play()
 
@@ -138,6 +142,8 @@ class ClipPlayer(QObject):
 
     def seek(self, seconds: float) -> None:
         seconds = float(min(max(0.0, seconds), self._duration))
+        if self._start_at is not None:
+            self._start_at = seconds  # still loading: where it starts once loaded
         if self._player is not None and self._source_set:
             self._player.setPosition(round(seconds * 1000))
         self._set_position(seconds)
@@ -204,6 +210,7 @@ class ClipPlayer(QObject):
             self._player.stop()
             self._player.setSource(QUrl())
         self._source_set = False
+        self._start_at = None
         if self._link_dir is not None:
             self._link_dir.cleanup()
             self._link_dir = None
@@ -220,12 +227,17 @@ class ClipPlayer(QObject):
     # -- slots ----------------------------------------------------------------------------------
     @Slot("qlonglong")
     def _on_player_position_changed(self, ms: int) -> None:
-        # Positions only while playing: stop() and setSource() report 0 on their way out.
-        if self._playing and self._source_set:
+        # Positions only while playing: stop() and setSource() report 0 on their way out, and
+        # loading reports 0 before the start position is applied.
+        if self._playing and self._source_set and self._start_at is None:
             self._set_position(min(self._duration, ms / 1000.0))
 
     @Slot(QMediaPlayer.MediaStatus)
     def _on_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
+        loaded = (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferedMedia)
+        if status in loaded and self._start_at is not None and self._player is not None:
+            self._player.setPosition(round(self._start_at * 1000))
+            self._start_at = None
         if status == QMediaPlayer.MediaStatus.EndOfMedia and self._playing:
             self._set_position(self._duration)
             self._set_playing(False)
