@@ -111,3 +111,17 @@ def test_the_repaired_file_is_closed_with_the_clip(tmp_path):
         audio.audio_info(lost)
         audio.load_audio_native(lost)
     assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_a_take_whose_first_samples_spell_letters_is_still_read(tmp_path):
+    """The first four sample bytes of a loud 16-bit take ("AAAA": 0x4141 per sample) or of an
+    8-bit one just under its midpoint (0x7e) were taken for a chunk after the data."""
+    loud = np.full((RATE, 2), 0x4141 / 32768, dtype=np.float32)
+    sf.write(tmp_path / "loud.wav", loud, RATE, subtype="PCM_16")
+    low = np.full(RATE, (0x7E - 128) / 128, dtype=np.float32)
+    sf.write(tmp_path / "low.wav", low, RATE, subtype="PCM_U8")
+    for name in ("loud", "low"):
+        lost = claim(tmp_path / f"{name}.wav", tmp_path / f"{name}_lost.wav", 0)
+        assert lost.read_bytes()[44:48] in (b"AAAA", b"~~~~")
+        info = audio.audio_info(lost)
+        assert info.unfinished_header and info.duration == pytest.approx(1.0), name

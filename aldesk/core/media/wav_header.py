@@ -79,7 +79,8 @@ def _find_data(f, file_size: int) -> DataChunk | None:
         name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
         if name == b"data":
             offset = f.tell()
-            return DataChunk(offset, size, block_align, file_size, _chunk_at(f, offset + size))
+            after = _chunk_at(f, offset + size, file_size)
+            return DataChunk(offset, size, block_align, file_size, after)
         body = f.read(size) if name == b"fmt " else None
         if body is not None:
             if len(body) < 14:
@@ -91,12 +92,26 @@ def _find_data(f, file_size: int) -> DataChunk | None:
     return None
 
 
-def _chunk_at(f, end: int) -> bool:
-    """Whether a chunk header (a four-character printable id) starts at ``end`` or, for an odd
-    ``end``, after its pad byte."""
-    for at in (end, end + 1) if end % 2 else (end,):
+def _chunk_at(f, end: int, file_size: int | None = None) -> bool:
+    """Whether chunks (LIST, id3, ...) start at ``end`` (or, for an odd ``end``, after its pad
+    byte) and run on to the end of the file: each a four-character printable id and a size
+    that lands on the next. Four printable bytes alone are not enough: a take starting loud
+    ("AAAA" in 16-bit) or just under the 8-bit midpoint read as a chunk."""
+    if file_size is None:
+        file_size = os.fstat(f.fileno()).st_size
+    return any(_chain_to_end(f, at, file_size) for at in ((end, end + 1) if end % 2 else (end,)))
+
+
+def _chain_to_end(f, at: int, file_size: int) -> bool:
+    if at >= file_size:
+        return False
+    for _ in range(MAX_CHUNKS):
         f.seek(at)
-        name = f.read(4)
-        if len(name) == 4 and all(0x20 <= b <= 0x7E for b in name):
-            return True
+        head = f.read(8)
+        if len(head) < 8 or not all(0x20 <= b <= 0x7E for b in head[:4]):
+            return False
+        size = struct.unpack("<I", head[4:])[0]
+        at += 8 + size + size % 2
+        if at >= file_size - 1:  # the last chunk ends the file (its pad byte may be missing)
+            return at <= file_size + 1
     return False
