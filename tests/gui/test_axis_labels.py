@@ -27,4 +27,8 @@ def test_a_zoomed_span_of_a_long_clip_labels_its_ticks_apart() -> None:
     assert [time_label(400 + k * step, 600.0, step) for k in range(3)] == [
         "6:40.00", "6:40.05", "6:40.10"]  # fmt: skip
     assert time_label(3600.5, 4000.0, 0.5) == "1:00:00.5"
+    deepest = tick_step(0.0058, 1100)  # 256 samples of a 44.1 kHz clip: ticks 0.5 ms apart
+    labels = [time_label(400.194 + k * deepest, 600.0, deepest) for k in range(6)]
+    assert len(set(labels)) == 6, labels  # read "6:40.196" three times
+    assert time_label(12.0002, 30.0, 0.0002) == "12.0002 s"
     assert time_label(400.0, 600.0, 5.0) == "6:40"

@@ -101,15 +101,26 @@ def time_label(t: float, duration: float, step: float = 1.0) -> str:
     """``120 ms`` on the axis of a clip under a second (``5e-06 s`` said nothing), ``2.5 s``
     under a minute, ``1:30`` (m:ss) or ``1:05:00`` on a longer one, with as many decimals as
     ticks ``step`` seconds apart need (``6:40.25``: a zoomed span of a long recording read
-    "6:40" at every tick)."""
+    "6:40" at every tick; at 0.5 ms apart, "6:40.196" three times)."""
     if duration < 1.0:
-        return f"{t * 1000:.3g} ms"
+        return f"{_trimmed(t * 1000, _decimals(step * 1000))} ms"
     if duration < 60.0:
-        return f"{t:.6g} s"
-    decimals = 0 if step >= 1.0 else min(3, int(np.ceil(-np.log10(step) - 1e-9)))
+        return f"{_trimmed(t, _decimals(step))} s"
+    decimals = _decimals(step)
     scaled = int(round(t * 10**decimals))
     whole, fraction = divmod(scaled, 10**decimals)
     seconds = f"{whole % 60:02d}" + (f".{fraction:0{decimals}d}" if decimals else "")
     if duration >= 3600.0:
         return f"{whole // 3600}:{whole // 60 % 60:02d}:{seconds}"
     return f"{whole // 60}:{seconds}"
+
+
+def _decimals(step: float) -> int:
+    """Decimals that tell ticks ``step`` apart (1-2-5 steps: one more than a power of ten's)."""
+    return 0 if step >= 1.0 else min(9, int(np.ceil(-np.log10(step) - 1e-9)))
+
+
+def _trimmed(value: float, decimals: int) -> str:
+    """``value`` to ``decimals`` places, trailing zeros dropped (``0.01``, ``2``)."""
+    text = f"{value:.{max(decimals, 3)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
