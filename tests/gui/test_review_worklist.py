@@ -21,6 +21,9 @@ def test_a_later_check_keeps_the_doubts_not_acted_on(qtbot, opened) -> None:  # 
     qtbot.mouseClick(review.filters.suspicious, Qt.MouseButton.LeftButton)
     listed = [r.item_id for r in _doubted(review)]
     assert len(listed) >= 3
+    qtbot.keyClicks(review.filters.search, "no_such_name")  # hidden by a search, not undoubted
+    assert f"the other filters hide the {len(listed)} doubted labels" in review.count_label.text()
+    review.filters.search.clear()
     # the first is confirmed (Enter): it leaves the list
     review.view.selectionModel().select(review.model.index(0),
                                         review.view.selectionModel().SelectionFlag.Select)  # fmt: skip
@@ -34,5 +37,6 @@ def test_a_later_check_keeps_the_doubts_not_acted_on(qtbot, opened) -> None:  # 
     review.close()
     with qtbot.waitSignal(review.suspicion.scored, timeout=120_000) as again:
         window.actions_by_name["review"].trigger()
+        assert _doubted(review) == []  # not the last opening's list while the check runs
     fresh = {s.item_id for s in again.args[0].suspects} - {listed[0]}  # confirmed: not doubted
     assert {r.item_id for r in _doubted(review)} == fresh

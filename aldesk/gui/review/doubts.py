@@ -25,8 +25,9 @@ class DoubtList:
         self._carry = False
 
     def restart(self) -> None:
-        """The window opens again: the next check's doubts replace the list."""
-        self._carry = False
+        """The window opens again: a fresh list, from the check it runs (the last opening's
+        stayed listed until then, a second or so in which Enter confirmed a stale doubt)."""
+        self._hits, self._carry = {}, False
 
     def update(self, result, class_ids: list[int], answers: Mapping[int, object]) -> int:
         """Take a check's doubts (``answers``: item id -> its current answer); returns how many

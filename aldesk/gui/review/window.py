@@ -222,9 +222,17 @@ class ReviewWindow(QMainWindow):
     def _update_count(self, *_args) -> None:
         n, total = self.model.rowCount(), len(self.model.all_rows())
         picked = len(self.view.selectionModel().selectedIndexes())
-        why = " — no label is doubted now: the check's note is on the right"  # a blank grid
-        none = not n and self.filters.suspicious.isChecked() and not self.suspicion.busy
-        self.count_label.setText(f"{n} of {total} items shown, {picked} selected{why * none}")
+        self.count_label.setText(f"{n} of {total} items shown, {picked} selected"
+                                 + (self._empty_doubts() if not n else ""))  # fmt: skip
+
+    def _empty_doubts(self) -> str:
+        """Why "Suspicious only" shows nothing: a blank grid said nothing."""
+        if not self.filters.suspicious.isChecked() or self.suspicion.busy:
+            return ""
+        doubted = sum(r.suspicion is not None for r in self.model.all_rows())
+        if doubted:  # a search or another filter hides them
+            return f" — the other filters hide the {doubted} doubted labels"
+        return " — no label is doubted now: the check's note is on the right"
 
     # ------------------------------------------------------------------ selection
     def selected_rows(self) -> list[ReviewRow]:
@@ -366,8 +374,8 @@ class ReviewWindow(QMainWindow):
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         self.loader.resume()
-        self.refresh()
         self.doubts.restart()
+        self.refresh()
         self.check_labels()
 
     @guarded
