@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 
 from aldesk.commands import _progress_line
 from aldesk.core.errors import AldeskError
@@ -80,6 +81,11 @@ def cmd_new(args: argparse.Namespace) -> int:
     settings = ProjectSettings.for_classes(
         len(classes), **{k: v for k, v in chosen.items() if v is not None}
     )
+    for option, value, scenario in (("--stream-share", args.stream_share, "stream"),
+                                    ("--synthesis-every", args.synthesis_every, "synthesis")):  # fmt: skip
+        if value is not None and args.scenario != scenario:  # kept without a word, unused
+            print(f"note: {option} is for the {scenario} scenario; a {args.scenario} project "
+                  "does not use it", file=sys.stderr)  # fmt: skip
     folder = project_path(args.project).absolute().parent
     if not folder.is_dir():  # it was made, parents and all, without a word
         raise AldeskError(f"Cannot create the project in {folder}: that folder does not exist.")
