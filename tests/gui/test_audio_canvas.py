@@ -133,3 +133,20 @@ def test_a_deep_zoom_is_drawn_from_the_file_not_the_whole_clip_picture(qtbot, vi
     assert len(set(labels)) == len(labels) and "6:40.00" in labels
     canvas.fit()
     assert canvas._detail.shown(canvas.view) is None  # the whole clip: its own picture
+
+
+def test_a_zoomed_span_has_a_bin_a_pixel_column_on_a_wide_screen(qtbot, view, tmp_path):
+    """4,096 bins over the span and its margins gave a 3,000-pixel canvas 1,365 in view."""
+    rate = 44100
+    noise = np.random.default_rng(0).uniform(-0.3, 0.3, rate * 60).astype(np.float32)
+    sf.write(tmp_path / "wide.wav", noise, rate, subtype="PCM_16")
+    view.resize(3300, 400)
+    _load(qtbot, view, tmp_path / "wide.wav")
+    canvas = view.canvas()
+    for _ in range(6):
+        canvas.zoom_in()  # 60 s / 64: 0.94 s, 41,000 samples across some 3,200 columns
+    with qtbot.waitSignal(canvas._detail.ready, timeout=TIMEOUT_MS):
+        pass
+    span = canvas._detail.shown(canvas.view)
+    columns = canvas.width() - 1 - canvas.plot_left()  # the plot's pixel columns
+    assert len(span.mins) / (span.end - span.start) * canvas.view.width >= 0.999 * columns

@@ -10,6 +10,7 @@ next span. The whole clip's picture is drawn meanwhile, so nothing waits.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,14 +52,17 @@ class SpanPicture:
         return self.start <= start + slack and end - slack <= self.end
 
 
-def span_picture(clip: AudioClip, start: float, end: float, ctx: JobContext | None = None):
-    """Decode ``[start, end]`` seconds of ``clip``'s file into a :class:`SpanPicture` coloured
-    on the whole clip's scale (None if stopped)."""
+def span_picture(
+    clip: AudioClip, start: float, end: float, ctx: JobContext | None = None,
+    bins: int = ENVELOPE_BINS,
+):  # fmt: skip
+    """Decode ``[start, end]`` seconds of ``clip``'s file into a :class:`SpanPicture` of
+    ``bins`` envelope bins, coloured on the whole clip's scale (None if stopped)."""
     from aldesk.core.media.overview import audio_overview
 
     rate = clip.samplerate
     first, frames = int(start * rate), max(1, int(np.ceil((end - start) * rate)))
-    ov = audio_overview(clip.path, n_bins=ENVELOPE_BINS, n_mels=N_MELS, max_columns=MAX_COLUMNS,
+    ov = audio_overview(clip.path, n_bins=bins, n_mels=N_MELS, max_columns=MAX_COLUMNS,
                         should_stop=ctx.should_stop if ctx is not None else None,
                         span=(first, frames))  # fmt: skip
     if ov is None:
@@ -134,9 +138,12 @@ class ClipDetail(QObject):
 
     @Slot()
     def _request(self) -> None:
-        span, clip = self.wanted(), self._clip
-        if span is not None and clip is not None:
-            self._lane.submit(lambda ctx: span_picture(clip, span[0], span[1], ctx))
+        span, clip, view = self.wanted(), self._clip, self._view
+        if span is None or clip is None or view is None:
+            return
+        # a bin a device pixel column in view, whatever the screen (a 4K one has 3,800)
+        bins = max(ENVELOPE_BINS, math.ceil(self._columns * (span[1] - span[0]) / view.width))
+        self._lane.submit(lambda ctx: span_picture(clip, span[0], span[1], ctx, bins))
 
     @Slot(object)
     def _on_picture(self, picture: SpanPicture | None) -> None:
