@@ -150,3 +150,32 @@ def test_a_zoomed_span_has_a_bin_a_pixel_column_on_a_wide_screen(qtbot, view, tm
     span = canvas._detail.shown(canvas.view)
     columns = canvas.width() - 1 - canvas.plot_left()  # the plot's pixel columns
     assert len(span.mins) / (span.end - span.start) * canvas.view.width >= 0.999 * columns
+
+
+def test_playing_at_a_deep_zoom_decodes_pages_ahead_of_the_playhead(qtbot, view, tmp_path):
+    """Playing pages a zoomed span along: with margins made for panning and a settle delay,
+    a page at x1024 was sharp 72-75 % of the time. Playing decodes well ahead at once."""
+    rate = 8000
+    noise = np.random.default_rng(1).uniform(-0.3, 0.3, rate * 120).astype(np.float32)
+    sf.write(tmp_path / "long.wav", noise, rate, subtype="PCM_16")
+    _load(qtbot, view, tmp_path / "long.wav")
+    canvas, detail = view.canvas(), view.canvas()._detail
+    for _ in range(10):
+        canvas.zoom_in()  # 120 s / 1024: 0.12 s a page
+    page = canvas.view.width
+    with qtbot.waitSignal(detail.ready, timeout=TIMEOUT_MS):
+        canvas.set_playing(True)  # decoded at once, not after the settle delay
+    assert detail.picture.end >= canvas.view.end + 1.0 - 1 / rate  # a second: eight pages
+    position, pages = canvas.view.start, 0
+    while not detail._lane.busy:  # the playhead moves on until the next span is asked for
+        position += page / 3
+        pages += canvas.view.follow(position)
+        canvas.set_position(position)
+        assert detail.shown(canvas.view) is not None  # every page sharp when it turns
+    assert pages >= 3 and detail.picture.end - canvas.view.end >= 0.5 - page  # in good time
+    running = detail._lane.generation
+    canvas.set_position(position + page / 3)
+    assert detail._lane.generation == running  # not superseded by each position update
+    with qtbot.waitSignal(detail.ready, timeout=TIMEOUT_MS):
+        pass
+    assert detail.picture.end >= canvas.view.end + 1.0 - 1 / rate

@@ -105,7 +105,10 @@ class AudioCanvas(QWidget):
 
     def _view_changed(self) -> None:
         self.update()
-        self._detail.schedule(self.view, round(self._plot_width() * self.devicePixelRatioF()))
+        self._detail.schedule(self.view, self._device_columns())
+
+    def _device_columns(self) -> int:
+        return round(self._plot_width() * self.devicePixelRatioF())
 
     def _on_detail(self) -> None:
         self.update()
@@ -139,7 +142,13 @@ class AudioCanvas(QWidget):
         self._position = seconds
         if self.view.follow(seconds):  # a zoomed span pages along with playback
             self._view_changed()
+        elif self.view.zoomed:
+            self._detail.schedule(self.view, self._device_columns())  # decoding ahead, if playing
         self.update()
+
+    def set_playing(self, playing: bool, rate: float = 1.0) -> None:
+        """Playback started or stopped: a zoomed span is decoded ahead of the playhead."""
+        self._detail.set_playing(playing, rate)
 
     def playhead_x(self) -> float:
         """Horizontal pixel of the playhead (for tests and overlays)."""

@@ -92,12 +92,10 @@ class AudioView(QWidget):
         self._time = QLabel(style.clock_pair(0.0, 0.0), minimumWidth=110)
         self._autoplay = QCheckBox("Autoplay")
         self._autoplay.setChecked(autoplay)
-        self._volume = QSlider(Qt.Orientation.Horizontal)
+        self._volume = QSlider(Qt.Orientation.Horizontal, toolTip="Volume", accessibleName="Volume")
         self._volume.setRange(0, 100)
         self._volume.setValue(100)
         self._volume.setFixedWidth(110)
-        self._volume.setToolTip("Volume")
-        self._volume.setAccessibleName("Volume")
         self._speed = QComboBox()
         for rate in RATES:
             self._speed.addItem(rate_label(rate), rate)
@@ -342,6 +340,7 @@ class AudioView(QWidget):
         # without a device nothing plays: no Pause icon over a frozen clock
         audible = playing and self._player.available is not False
         self._play_button.setIcon(style.icon("pause" if audible else "play"))
+        self._canvas.set_playing(playing, self._player.rate)
         self.playing_changed.emit(playing)
 
     @Slot()
@@ -377,6 +376,7 @@ class AudioView(QWidget):
     @Slot(float)
     def _on_rate_changed(self, rate: float) -> None:
         self._speed.setCurrentIndex(RATES.index(rate))
+        self._canvas.set_playing(self._player.is_playing, rate)
         self.rate_changed.emit(rate)
 
     @Slot(int)
