@@ -43,7 +43,14 @@ def _read_status(project: Path):
 
 
 def _status_of(store) -> tuple:
-    from aldesk.core.log_status import left_to_ask, read_pace, read_status, unseen_arrivals
+    from aldesk.core.ask_ahead import still_asked
+    from aldesk.core.log_status import (
+        ask_state,
+        left_to_ask,
+        read_pace,
+        read_status,
+        unseen_arrivals,
+    )
     from aldesk.core.project import ProjectSettings
 
     st = read_status(store)
@@ -52,8 +59,14 @@ def _status_of(store) -> tuple:
     unanswered, discarded = left_to_ask(store)
     settings = ProjectSettings.from_store(store)
     # past the budget only the test items the target rule still wants are asked ("finished"
-    # beside "left_to_ask: 510" read as a contradiction)
-    left = _tests_wanted(st, settings) if _budget_spent(st) else unanswered
+    # beside "left_to_ask: 510" read as a contradiction), and before it what the budget leaves
+    # room for (a stream decides as items arrive: every arrival is left to decide)
+    if _budget_spent(st):
+        left = _tests_wanted(st, settings)
+    elif settings.scenario == "stream":
+        left = unanswered
+    else:
+        left = still_asked(ask_state(store), settings)
     adaptive = settings.scenario == "stream" and settings.stream_threshold is None
     chosen = _chosen_settings(settings, adaptive)
     return st, pace, {

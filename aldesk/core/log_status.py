@@ -15,6 +15,7 @@ from itertools import chain
 
 import numpy as np
 
+from aldesk.core.ask_ahead import AskState
 from aldesk.core.pace import Feedback, read_log_feedback
 from aldesk.core.project import ProjectSettings
 from aldesk.core.records import RoundRecord
@@ -105,6 +106,29 @@ def left_to_ask(store: ProjectStore) -> tuple[int, int]:
     # readable test items not yet asked are asked last, once nothing else is left
     tests = sum(s == "test" and ok == "ok" and i not in latest for i, s, ok in rows)
     return n_items - len(outside) - len(answered) + tests, answered.count("discard")
+
+
+def ask_state(store: ProjectStore) -> AskState:
+    """What the session's asking rules read (:func:`aldesk.core.ask_ahead.still_asked`)."""
+    live = store.read(_LIVE_ACTIONS)  # log order
+    rows = store.read(_OUTSIDE_POOL)
+    split = {item: s if ok == "ok" else "away" for item, s, ok in rows}
+    latest = dict(live)
+    ((n_items,),) = store.read("SELECT count(*) FROM items")
+    pool = {i: a for i, a in latest.items() if i not in split}
+    tests = [i for i, s in split.items() if s == "test"]
+    answered_tests = sum(i in latest for i in tests)
+    since = 0
+    for item, action in reversed(live):
+        if split.get(item) == "test":
+            break
+        since += item not in split and action != "discard"
+    return AskState(
+        pool_open=n_items - len(split) - len(pool), tests_open=len(tests) - answered_tests,
+        tests_answered=answered_tests,
+        pool_answers=sum(a != "discard" for a in pool.values()),
+        since_test=since, labels=sum(a == "label" for a in pool.values()),
+    )  # fmt: skip
 
 
 def unseen_arrivals(store: ProjectStore) -> int:

@@ -279,6 +279,23 @@ def test_a_target_with_a_small_budget_gets_its_test_labels_after_the_budget(tmp_
     store.close()
 
 
+@pytest.mark.parametrize("target", [None, 0.99])
+def test_left_to_ask_is_what_the_session_then_asks(tmp_path, data, target) -> None:
+    """With a budget of 40 and 12 labels given, status said every unanswered item (319 in a
+    tester's project where 124 would be asked) was left to ask."""
+    X, y = data
+    store = _project(tmp_path, y, budget=40, target_accuracy=target, test_size=len(TEST_IDS))
+    session = _session(store, X)
+    _label(session, y, 12)
+    polled = status_dict(store.path)
+    asked = 0
+    while session.current() is not None:
+        _label(session, y, 1)
+        asked += 1
+    assert polled["left_to_ask"] == asked < polled["unanswered"]
+    store.close()
+
+
 def test_test_items_carry_no_prediction(tmp_path, data) -> None:
     X, y = data
     store = _project(tmp_path, y)
