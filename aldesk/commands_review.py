@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from aldesk.cli_types import PROJECT, PROJECT_HELP
-from aldesk.core.wording import count
 
 FIELDS = ("path", "given", "predicted", "confidence", "given_confidence", "confident", "split")
 
@@ -40,7 +39,7 @@ def suspicious_report(project: Path, top: int | None = None) -> dict:
     from aldesk.core.pool import shown_path
     from aldesk.core.project import compute_representation
     from aldesk.core.review import find_suspicious
-    from aldesk.core.review_project import doubt_caveat, project_request
+    from aldesk.core.review_project import doubt_caveat, project_request, unjudged_text
     from aldesk.core.store import ProjectStore
 
     with ProjectStore.open(project, readonly="aldesk suspicious only reads it") as store:
@@ -67,6 +66,8 @@ def suspicious_report(project: Path, top: int | None = None) -> dict:
         # neither "suspects" nor "agreeing")
         "classes_not_judged": result.unlearned,
         "labels_not_judged": result.unjudged_labels,
+        "classes_not_judged_names": [names[c] for c in result.unlearned_classes],
+        "not_judged_text": unjudged_text(result, names) or None,
         "caveat": doubt_caveat(result) or None,
         "items": rows,
     }
@@ -91,9 +92,7 @@ def cmd_suspicious(args: argparse.Namespace) -> int:
           f"{report['folds']}-fold cross-validated model; confident learning estimates "
           f"{report['estimated_wrong']} are wrong.", file=sys.stderr)  # fmt: skip
     if report["classes_not_judged"]:
-        print(f"The {count(report['labels_not_judged'], 'label')} of "
-              f"{count(report['classes_not_judged'], 'class', 'classes')} are not doubted yet: "
-              "fewer than 5 labels, or the model gets most of them wrong.", file=sys.stderr)  # fmt: skip
+        print(report["not_judged_text"], file=sys.stderr)
     if report["caveat"]:
         print(report["caveat"], file=sys.stderr)
     return 0

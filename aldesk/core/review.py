@@ -116,8 +116,13 @@ class SuspicionResult:
     folds: int
     estimated_errors: int = 0
     agreeing: int = 0
-    unlearned: int = 0  # classes with labels the model does not learn well enough to judge
+    unlearned_classes: tuple[int, ...] = ()  # classes whose labels the model does not learn
+    # well enough to judge
     unjudged_labels: int = 0  # of the judged labels, those of the unlearned classes
+
+    @property
+    def unlearned(self) -> int:
+        return len(self.unlearned_classes)
 
     @property
     def too_weak(self) -> bool:
@@ -323,7 +328,7 @@ def find_suspicious(
     agrees = proba.argmax(axis=1) == y
     agreeing = int((judged & agrees).sum())
     learned = learned_classes(y, judged, agrees, proba.shape[1])
-    unlearned = int(len(np.unique(y[judged])) - learned.sum())
+    unlearned = tuple(int(c) for c in np.unique(y[judged]) if not learned[c])
     judging = judged & learned[y]  # only labels of classes the model learns can be doubted
     t = per_class_thresholds(proba, y, judging)
     counts = estimated_errors(confident_joint(proba, y, judging, t), y, judging)

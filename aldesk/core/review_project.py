@@ -32,6 +32,23 @@ def doubt_caveat(result: SuspicionResult) -> str:
             "ones active learning asks): look before changing a label.")  # fmt: skip
 
 
+def unjudged_text(result: SuspicionResult, names: list[str]) -> str:
+    """Which classes' labels the check does not doubt yet, by name ("the labels of 1 class"
+    sent a tester to the confusion matrix to find out which); "" when it judges them all.
+    ``names``: the class names in the result's column order."""
+    from aldesk.core.wording import count
+
+    classes = [names[c] for c in result.unlearned_classes]
+    if not classes:
+        return ""
+    shown = ", ".join(f"“{n}”" for n in classes[:5])
+    if len(classes) > 5:
+        shown += f" and {len(classes) - 5} more"
+    which = shown if len(classes) == 1 else f"{len(classes)} classes ({shown})"
+    return (f"The {count(result.unjudged_labels, 'label')} of {which} are not doubted yet: "
+            "fewer than 5 labels, or the model gets most of them wrong.")  # fmt: skip
+
+
 def weights_for(
     X: np.ndarray, y: np.ndarray, layout: Layout, setting: str, random_state: int = 0
 ) -> np.ndarray | None:

@@ -15,6 +15,7 @@ from aldesk.core.review import (
     labelled_rows,
     per_class_thresholds,
 )
+from aldesk.core.review_project import unjudged_text
 from aldesk.core.review_space import scan_space
 
 N, N_FLIPS = 300, 15
@@ -185,7 +186,12 @@ def test_classes_the_model_has_not_learned_are_not_doubted() -> None:
     ids = np.arange(len(y))
     result = find_suspicious(ReviewRequest(ids, X.astype(np.float32), ids, y, 40))
     assert result.suspects == [] and result.estimated_errors == 0  # no label is wrong
-    assert result.unlearned > 30  # and the summary says why so few are judged
+    assert result.unlearned > 30  # and the summary says why so few are judged, and which
+    names = [f"c{k}" for k in range(40)]
+    text = unjudged_text(result, names)
+    unlearned = [names[c] for c in result.unlearned_classes]
+    assert text.startswith(f"The {result.unjudged_labels} labels of {result.unlearned} classes")
+    assert all(f"“{n}”" in text for n in unlearned[:5]) and f"and {len(unlearned) - 5} more" in text
     # every judged label is agreed with, doubted, or in a class not judged: the command line's
     # counts had not added up ("23 of 150 contradicted" beside "agrees with 81%")
     disagreeing = int((result.judged & (result.proba.argmax(1) != result.y)).sum())
@@ -199,6 +205,7 @@ def test_classes_the_model_has_not_learned_are_not_doubted() -> None:
     wrong[0] = (y2[0] + 1) % 3
     planted = find_suspicious(_request(X2.astype(np.float32), wrong))
     assert planted.unlearned == 0 and 100 in {s.item_id for s in planted.suspects}
+    assert unjudged_text(planted, ["a", "b", "c"]) == ""
     assert planted.unjudged_labels == 0
     assert planted.estimated_errors <= len(planted.suspects)
 

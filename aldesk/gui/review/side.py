@@ -6,8 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from aldesk.core.review_project import doubt_caveat
-from aldesk.core.wording import count
+from aldesk.core.review_project import doubt_caveat, unjudged_text
 from aldesk.gui.review.accept import ConfirmTally
 from aldesk.gui.review.confusion import ConfusionTabs
 
@@ -55,9 +54,9 @@ def _wrapped(text: str) -> QLabel:
     return label
 
 
-def describe_check(result, space) -> str:
+def describe_check(result, space, names: list[str]) -> str:
     """The doubtful-label check's outcome in a few sentences (``space``: near-duplicates and
-    outliers, or None)."""
+    outliers, or None; ``names``: the class names in the result's column order)."""
     others = (
         f"Near-duplicates ({len(space.duplicates) if space else 0} pairs) and outliers: in the "
         "“Every item” menu."
@@ -71,13 +70,8 @@ def describe_check(result, space) -> str:
         )
     sure = sum(s.confident for s in result.suspects)
     caveat = doubt_caveat(result)
-    unlearned = getattr(result, "unlearned", 0)
-    skipped = (
-        f"The labels of {count(unlearned, 'class', 'classes')} are not doubted yet: fewer than 5 labels, "
-        "or the model gets most of them wrong. "
-        if unlearned
-        else ""
-    )
+    skipped = unjudged_text(result, names)
+    skipped += " " if skipped else ""
     return (
         f"Checked {int(result.judged.sum())} labels ({result.folds}-fold cross-validation): "
         f"the model contradicts {len(result.suspects)}, {sure} of them confidently; "

@@ -365,7 +365,9 @@ class ReviewWindow(QMainWindow):
         self.confusion.set_cv_pairs({int(i): (class_ids[g], class_ids[p]) for i, g, p
                                      in zip(result.item_ids, given, predicted, strict=True)})  # fmt: skip
         kept = self.doubts.update(result, class_ids, self.controller.session.state.current)
-        self.summary.setText(describe_check(result, space) + kept_text(kept))
+        name_of = {c.id: c.name for c in self.store.classes()}
+        names = [name_of.get(cid, "?") for cid in class_ids]
+        self.summary.setText(describe_check(result, space, names) + kept_text(kept))
         self._on_filter(self.filters.current(), self.filters.sort.currentData())
         self.refresh()
 
