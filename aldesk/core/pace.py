@@ -234,7 +234,7 @@ def pace_text(f: Feedback, sep: str = " · ") -> str:
         return "shown after a minute of labelling"
 
     def one(rate: float | None) -> str:
-        return "–" if rate is None else f"{rate:.0f}/h"
+        return "not measured yet" if rate is None else f"{rate:.0f}/h"  # "– this session"
 
     return f"{one(f.session_rate)} this session{sep}{one(f.overall_rate)} overall"
 

@@ -15,6 +15,7 @@ model's regularisation means the same for every candidate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -130,10 +131,17 @@ class Choice:
                  "both": "pool-learned + pretrained"}[self.name]  # fmt: skip
         if self.pinned:
             return f"Features: {label} (set in the project settings)"  # its score: accuracy
-        if self.recorded:
-            return f"Features: {label} (as chosen at {self.n_labels} labels, the latest round's)"
+        if self.recorded:  # "the latest round's" read as the latest round's label count
+            again = math.ceil(self.n_labels * RECHOOSE_GROWTH)
+            return (f"Features: {label} (chosen at {self.n_labels} labels; compared again at "
+                    f"{again})")  # fmt: skip
         if not self.scores:
             return f"Features: {label} (too few labels to compare the candidates yet)"
+        if len(self.scores) > 1 and len({round(s, 2) for s in self.scores.values()}) == 1:
+            # "pool 0%, pretrained 0%, both 0%" beside "both" chosen read as a fault
+            score = next(iter(self.scores.values()))
+            return (f"Features: {label} (cross-validated on {self.n_labels} labels, the "
+                    f"candidates tie at {score:.0%}: this one until another is ahead)")  # fmt: skip
         parts = ", ".join(f"{n} {s:.0%}" for n, s in self.scores.items())
         return f"Features: {label} (cross-validated on {self.n_labels} labels: {parts})"
 

@@ -377,6 +377,8 @@ def changed_text(query: Query, class_id: int, classes) -> str:
     names = {c.id: c.name for c in classes}
     old = names.get(query.answer.class_id, query.answer.action.replace("_", " "))
     name = query.item.relpath.rsplit("/", 1)[-1]
+    if query.answer.action == "label" and query.answer.class_id == class_id:
+        return f"Kept {name}: still {old}. Back to labeling (Alt+← steps back again)."
     return (f"Changed {name}: {old} → {names.get(class_id, '?')}. Back to labeling "
             "(Alt+← steps back again).")  # fmt: skip
 

@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
         state = self.controller.session.state
         before = state.newest_loop_answer()
         self.controller.answer(class_id)
-        changed = self.statusBar().currentMessage().startswith("Changed ")  # says it already
+        changed = self.statusBar().currentMessage().startswith(("Changed ", "Kept "))  # said
         taken = state.newest_loop_answer() is not before
         if taken and not changed and not self.label_bar.in_view(class_id):
             name = next((c.name for c in self.store.classes() if c.id == class_id), "?")

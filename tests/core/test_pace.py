@@ -42,7 +42,7 @@ def test_a_batch_edit_is_one_action_and_a_short_session_has_no_rate_yet() -> Non
     assert f.session_rate is None and f.overall_rate is None
     assert pace.pace_text(f) == "shown after a minute of labelling"  # not "– · –"
     later = dataclasses.replace(f, overall_labels=95, overall_seconds=3600.0)  # earlier ones
-    assert pace.pace_text(later) == "– this session · 95/h overall"
+    assert pace.pace_text(later) == "not measured yet this session · 95/h overall"
 
 
 def _rounds(points: list[tuple[int, float]], n_test: int = 50) -> list[RoundRecord]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -70,10 +72,10 @@ def test_weighted_logreg_fast_path_matches_sklearn_on_the_used_columns():
     assert np.allclose(fitted.predict_proba(X), expected, atol=1e-4)
 
 
-def test_warm_start_across_representations_starts_cold_and_still_fits():
+def test_a_round_after_another_representation_still_fits():
     X, y, layout = _two_blocks()
     previous = train(TrainingSnapshot(X[:100], y[:100], 3, feature_weights=layout.weights("pool")))
-    snap = TrainingSnapshot(X, y, 3, warm_start=previous, feature_weights=layout.weights("both"))
+    snap = TrainingSnapshot(X, y, 3, previous=previous, feature_weights=layout.weights("both"))
     assert (train(snap).predict(X) == y).mean() > 0.9
 
 
@@ -108,6 +110,9 @@ def test_choose_picks_the_best_candidate_and_keeps_it_until_labels_grow():
     later = choose(X[:80], y[:80], layout, "auto", first, scorer)
     assert later.n_labels == 80 and len(calls) > n_calls
     assert "cross-validated on 80 labels" in later.describe()
+    tied = choose(X[:9], y[:9], layout, "auto", None, lambda X, y, w: 0.0)
+    assert tied.name == "both"  # "pool 0%, pretrained 0%, both 0%" beside "both" read as a fault
+    assert tied.describe().endswith("the candidates tie at 0%: this one until another is ahead)")
 
 
 def test_a_rebuilt_model_keeps_the_latest_rounds_choice_until_labels_grow() -> None:
@@ -123,7 +128,9 @@ def test_a_rebuilt_model_keeps_the_latest_rounds_choice_until_labels_grow() -> N
         return fit_model(FitRequest(snap, layout, "auto", 0, recorded), lambda: False).choice
 
     kept = rebuilt(60, ("pool", 55))  # the noise block, as recorded: kept, and said so
-    assert kept.name == "pool" and kept.recorded and "the latest round's" in kept.describe()
+    assert kept.name == "pool" and kept.recorded
+    assert kept.describe().endswith(f"(chosen at {kept.n_labels} labels; compared again at "
+                                    f"{math.ceil(1.25 * kept.n_labels)})")  # fmt: skip
     assert rebuilt(60, None).name != "pool"  # chosen afresh it would not be
     assert rebuilt(80, ("pool", 55)).name != "pool"  # 25 % more labels: chosen again
     assert rebuilt(60, ("pool", 55)).name == "pool"

@@ -61,6 +61,13 @@ def test_a_changed_answer_returns_to_labeling_and_says_so(qtbot, tmp_path) -> No
     message = window.statusBar().currentMessage()
     assert message.startswith("Changed ") and "→" in message and "Back to labeling" in message
     assert store.labels()[first] == second_class and store.labels()[second] == first_class
+    c.back()  # the same class again: nothing changed, and it does not say "cat → cat"
+    c.back()
+    c.back()
+    assert c.current().item.id == first
+    c.answer(second_class)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Kept ") and "→" not in message and "Back to labeling" in message
     window.close()
 
 
