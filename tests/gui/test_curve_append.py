@@ -105,3 +105,19 @@ def test_the_axes_say_what_they_count_in_percent_and_the_target_is_drawn(qtbot) 
     assert panel.target_line.at(1).x() == panel.x_axis.max() == 400  # it follows the axis
     panel.set_target(None)
     assert panel.target_level() is None
+
+
+def test_hovering_a_point_says_how_many_test_items_measured_it(qtbot) -> None:
+    """Points rest on 7, then 10 ... 32 test labels, and the newest is measured again as test
+    labels come, with nothing on the chart saying so (numbers audit)."""
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    early = RoundRecord(1, 20, 7, 0.571, 0.25, 0.84)
+    rounds = [early, RoundRecord(2, 40, 31, 0.516, 0.35, 0.68)]
+    panel.show_rounds(rounds)
+    assert panel.point_text(21) == "20 labels: 57.1% on 7 test items (95% interval 25%–84%)"
+    newest = panel.point_text(39)
+    assert newest.startswith("40 labels: 51.6% on 31 test items") and "measured again" in newest
+    panel.show_rounds([*rounds, RoundRecord(3, 45, 33, 0.6, 0.44, 0.74)])  # one more round
+    assert panel.point_text(46).startswith("45 labels: 60.0% on 33 test items")
+    assert "measured again" not in panel.point_text(40)

@@ -41,6 +41,7 @@ class CurvePanel(QChartView):
         self._top = 10
         self._xs: list[int] = []  # the label count of each drawn point, in order
         self._all: dict[int, tuple[float, float, float]] = {}  # every label count's point
+        self._tests: dict[int, int] = {}  # the test labels each point was measured on
         self._width = 1  # label counts per drawn point (see _draw_all)
         self._shown = 0  # how many of the controller's rounds are drawn
         self._last: RoundRecord | None = None  # the newest of them
@@ -52,6 +53,9 @@ class CurvePanel(QChartView):
         self.band.setBorderColor(Qt.GlobalColor.transparent)
         for s in (self.band, self.line):
             chart.addSeries(s)
+        # points rest on different numbers of test labels (7, then 10 ... 32), and the newest
+        # is measured again as test labels come: hovering says which
+        self.line.hovered.connect(self._on_hovered)
         self.x_axis, self.y_axis = QValueAxis(), percent_axis()
         self.x_axis.setLabelFormat("%d")
         # the model's training labels: test answers are not on this axis (Progress counts both)
@@ -97,6 +101,7 @@ class CurvePanel(QChartView):
     def _redraw(self, rounds: list[RoundRecord]) -> None:
         pts = curve_points(rounds)  # one point per label count, in label order
         self._all = {r.n_labels: _triple(r) for r in pts}
+        self._tests = {r.n_labels: r.n_test for r in pts}
         self._top = max(self._all, default=10)
         self._width = _bin_width(self._top)
         self._draw_all()
@@ -121,6 +126,7 @@ class CurvePanel(QChartView):
         if r.accuracy is None:
             return
         self._all[r.n_labels] = _triple(r)
+        self._tests[r.n_labels] = r.n_test
         self._top = max(self._top, r.n_labels)
         if _bin_width(self._top) != self._width:  # the curve doubled: coarser bins, once
             self._width = _bin_width(self._top)
@@ -147,6 +153,22 @@ class CurvePanel(QChartView):
             self._xs[at] = n
         else:
             self._xs.insert(at, n)
+
+    def point_text(self, x: float) -> str | None:
+        """What hovering the curve near ``x`` labels says of the point drawn there."""
+        if not self._xs:
+            return None
+        n = min(self._xs, key=lambda m: abs(m - x))
+        acc, lo, hi = self._all[n]
+        latest = self._last is not None and self._last.n_labels == n
+        newest = " (the newest model: measured again as test labels come)" if latest else ""
+        return (f"{n} labels: {acc:.1%} on {self._tests.get(n, 0)} test items "
+                f"(95% interval {lo:.0%}–{hi:.0%}){newest}")  # fmt: skip
+
+    def _on_hovered(self, point: QPointF, on: bool) -> None:
+        text = self.point_text(point.x()) if on else None
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self)
 
     def set_markers(self, markers: list[tuple[int, str]]) -> None:
         """Dashed vertical lines at the label counts where the settings changed (hover: what)."""
