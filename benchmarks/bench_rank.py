@@ -6,9 +6,11 @@ candidates (margin), best first. Every contender fits the same model aldesk fits
 max_iter) on the same float32 pool (``DIM`` dims, ``N_CLASSES`` Gaussian classes, ~``N_LABELS``
 labels, one more per round):
 
-- ``aldesk``: ``fit_and_rank``, warm-started from the previous round's model (the app's steady
-  state); ``aldesk_cold`` without warm start; ``aldesk_1core`` warm with its row-block scoring
-  threads limited to one (what aldesk gets from the folded, single-pass layout alone);
+- ``aldesk``: ``fit_and_rank`` given the previous round's model, as the app calls it (the fit
+  starts from zeros since the twenty-fifth session; before, it started from the previous
+  weights: ``aldesk`` warm and ``aldesk_cold`` in the tables of earlier runs);
+  ``aldesk_1core`` the same with its row-block scoring threads limited to one (what aldesk gets
+  from the folded, single-pass layout alone);
 - ``plain``: the fastest numpy + scikit-learn loop we could write: ``pipeline.fit``,
   ``predict_proba`` on the whole pool (no gather), margin from ``np.partition``, top ``LENGTH``
   by ``argpartition``;
@@ -75,21 +77,18 @@ def make_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _request(X: np.ndarray, y: np.ndarray, n_labels: int, warm, strategy="margin") -> RankRequest:
-    snapshot = TrainingSnapshot(X[:n_labels], y[:n_labels], N_CLASSES, warm_start=warm)
+    snapshot = TrainingSnapshot(X[:n_labels], y[:n_labels], N_CLASSES, previous=warm)
     return RankRequest(snapshot, X, np.arange(n_labels, X.shape[0]), strategy, 1, 1, 0)
 
 
 def aldesk_rounds(X: np.ndarray, y: np.ndarray) -> dict[str, Round]:
-    """aldesk's warm, cold and one-core rounds; each returns the ranked pool rows."""
+    """aldesk's rounds, on both cores and on one; each returns the ranked pool rows."""
     state = {"model": fit_and_rank(_request(X, y, N_LABELS - 1, None)).model}
 
     def warm(n_labels: int) -> np.ndarray:
         ranking = fit_and_rank(_request(X, y, n_labels, state["model"]))
         state["model"] = ranking.model
         return ranking.order
-
-    def cold(n_labels: int) -> np.ndarray:
-        return fit_and_rank(_request(X, y, n_labels, None)).order
 
     def one_core(n_labels: int) -> np.ndarray:
         saved, linear_scoring.MAX_THREADS = linear_scoring.MAX_THREADS, 1
@@ -98,7 +97,7 @@ def aldesk_rounds(X: np.ndarray, y: np.ndarray) -> dict[str, Round]:
         finally:
             linear_scoring.MAX_THREADS = saved
 
-    return {"aldesk": warm, "aldesk_cold": cold, "aldesk_1core": one_core}
+    return {"aldesk": warm, "aldesk_1core": one_core}
 
 
 def plain_round(X: np.ndarray, y: np.ndarray) -> Round:
@@ -223,7 +222,7 @@ def _summary(times, thread_counts, loads, agreement) -> dict:
 
 
 def time_million(n: int, repeats: int) -> dict:
-    """aldesk warm rounds on an ``n``-row pool: total, fit and rank medians (ms)."""
+    """aldesk rounds on an ``n``-row pool: total, fit and rank medians (ms)."""
     X, y = make_pool(n)
     model = fit_and_rank(_request(X, y, N_LABELS - 1, None)).model
     total, fit, rank, loads = [], [], [], []

@@ -189,7 +189,7 @@ def bench_stall(app, retrains: int, n_labels: int) -> dict:
     warm = None
     for i in range(retrains):
         n = n_labels + i  # one more label per round, as in use
-        snap = TrainingSnapshot(X[:n], y[:n], 10, warm_start=warm)
+        snap = TrainingSnapshot(X[:n], y[:n], 10, previous=warm)
         job = TrainingJob(RankRequest(snap, X, np.arange(n, len(X)), "margin", 5, i + 1, i))
         before = len(results)
         t0 = time.perf_counter()

@@ -39,10 +39,8 @@ def fit(
     columns: np.ndarray | None = None,
 ) -> None:
     """Fit ``clf`` in place on ``(X[:, columns] - mean) / scale`` and ``y``, as ``clf.fit``
-    would on that matrix, reading ``X`` (an array or ``training_rows.PoolRows``) by block.
-
-    A warm start (``clf.warm_start`` with ``coef_`` / ``intercept_`` set, as
-    ``learner._seed_coefficients`` leaves it) is used as the starting point.
+    would on that matrix, reading ``X`` (an array or ``training_rows.PoolRows``) by block,
+    from zeros (scikit-learn's cold start).
     """
     from scipy.optimize import minimize
 
@@ -55,7 +53,7 @@ def fit(
     objective = _Objective(X, target, k, mean, scale, columns, 1.0 / (clf.C * n))
     result = minimize(
         objective,
-        _start(clf, k, d),
+        np.zeros(k * d + k),
         method="L-BFGS-B",
         jac=True,
         options={
@@ -76,22 +74,6 @@ def fit(
     clf.classes_ = classes
     clf.n_features_in_ = d
     clf.n_iter_ = np.array([result.nit], dtype=np.int32)
-
-
-def _start(clf: LogisticRegression, k: int, d: int) -> np.ndarray:
-    """The warm start's weights when they fit, else zeros (scikit-learn's cold start)."""
-    coef = getattr(clf, "coef_", None)
-    intercept = getattr(clf, "intercept_", None)
-    if (
-        clf.warm_start
-        and coef is not None
-        and np.shape(coef) == (k, d)
-        and np.shape(intercept) == (k,)
-    ):
-        return np.concatenate(
-            [np.asarray(coef, np.float64).ravel(), np.asarray(intercept, np.float64)]
-        )
-    return np.zeros(k * d + k)
 
 
 def _unpack(w: np.ndarray, k: int, d: int) -> tuple[np.ndarray, np.ndarray]:

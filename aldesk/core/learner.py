@@ -36,9 +36,7 @@ from aldesk.core.training_rows import rows_of
 warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
 
 if TYPE_CHECKING:  # scikit-learn (+ scipy) takes ~2 s to import: only the trainer needs it
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
 
 MODELS: dict[str, str] = {
     "logreg": "Logistic regression: fast, well-calibrated enough, the default",
@@ -48,8 +46,10 @@ MODELS: dict[str, str] = {
 }
 DEFAULT_MODEL = "logreg"
 
-# sklearn's default tol: a looser 1e-3 let warm-started fits stop after 0 iterations, ignoring
-# the newest label; from a warm start 1e-4 takes a few lbfgs steps (~5-10 ms for 300 labels).
+# sklearn's defaults. Every fit starts from zeros, so a model is a function of its labels: one
+# started from the previous round's weights stops at tol somewhere else, and the session's model
+# and one rebuilt from the same labels (a reopen, an export) disagreed on 3 % of clip art's items
+# (probabilities up to 0.17 apart) for 20-50 ms saved a round.
 _LOGREG_PARAMS = {"C": 1.0, "tol": 1e-4, "max_iter": 200}
 _COMMITTEE_SIZE = 5
 
@@ -64,7 +64,8 @@ class TrainingSnapshot:
         n_classes: Number of project classes; some may have no label yet.
         model: One of :data:`MODELS`.
         random_state: Seed for every random step of the fit.
-        warm_start: The previous round's model; a logistic regression starts from its weights.
+        previous: The previous round's model (its representation choice is kept a while; see
+            ``ranking``). The fit never starts from its weights.
         feature_weights: Per-column weights ``(d,)`` applied after standardisation; columns of
             weight 0 are not used at all (see :mod:`aldesk.core.representation`). ``None``:
             every column, unweighted.
@@ -75,7 +76,7 @@ class TrainingSnapshot:
     n_classes: int
     model: str = DEFAULT_MODEL
     random_state: int = 0
-    warm_start: FittedModel | None = field(default=None, compare=False, repr=False)
+    previous: FittedModel | None = field(default=None, compare=False, repr=False)
     feature_weights: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
@@ -118,7 +119,7 @@ class FittedModel:
 
     def portable(self) -> FittedModel:
         """This model without its scikit-learn estimator where the folded scorers do all of its
-        scoring and warm starting (logistic regressions and their committees), so the process
+        scoring (logistic regressions and their committees), so the process
         that receives it from the training process never imports scikit-learn (~160 MB
         resident); other models come as they are."""
         if self.estimator is None or (self.linear is None and self.members is None):
@@ -259,7 +260,7 @@ def _fit(
     classes: np.ndarray,
     columns: np.ndarray | None,
 ) -> None:
-    """Fit ``estimator`` in place, warm-starting or calibrating where the model needs it."""
+    """Fit ``estimator`` in place, from zeros, calibrating where the model needs it."""
     X = rows_of(snapshot.X)
     weights = None
     if columns is not None:
@@ -278,9 +279,6 @@ def _fit(
     # logistic regression on more than a block copies none, others standardise one copy.
     scaler = fit_scaler(estimator.named_steps["scale"], X, weights, columns)
     clf = estimator.named_steps["clf"]
-    previous = snapshot.warm_start
-    if snapshot.model == "logreg" and previous is not None and _same_columns(previous, columns):
-        _seed_coefficients(clf, previous, scaler, classes)
     if snapshot.model == "logreg" and X.shape[0] > BLOCK:
         blocked_logreg.fit(clf, X, y, scaler.mean_, scaler.scale_, columns)
         return
@@ -293,13 +291,6 @@ def _fit(
         # A bootstrap sample of very few labels can hold a single class, which a logistic
         # regression cannot fit; members trained on all labels agree, but the fit succeeds.
         clf.set_params(bootstrap=False).fit(Xs, y)
-
-
-def _same_columns(previous: FittedModel, columns: np.ndarray | None) -> bool:
-    """Whether the previous model was fitted on the same columns (its weights then map)."""
-    if previous.columns is None or columns is None:
-        return previous.columns is None and columns is None
-    return np.array_equal(previous.columns, columns)
 
 
 def _fit_svm(
@@ -334,39 +325,6 @@ def _fit_svm(
         )
     calibrated.fit(Xs, y)
     estimator.steps[-1] = ("clf", calibrated)
-
-
-def _seed_coefficients(
-    clf: LogisticRegression, previous: FittedModel, scaler: StandardScaler, classes: np.ndarray
-) -> None:
-    """Start lbfgs from the previous round's solution, mapped into the new standardisation.
-
-    The raw-space weights are invariant to the scaler, so the standardised coefficients for the
-    new scaler are ``W_raw * sigma`` and ``b_raw + mu @ W_raw``. sklearn reuses ``coef_`` and
-    ``intercept_`` as the starting point when ``warm_start`` is set.
-    """
-    if (
-        previous.linear is None
-        or previous.n_classes <= classes.max()
-        or previous.linear.weights.shape[0] != (previous.n_features or scaler.n_features_in_)
-        or (previous.columns is None and previous.linear.weights.shape[0] != scaler.n_features_in_)
-    ):
-        return  # features re-extracted or another representation: start cold
-    bias = previous.linear.bias[classes].astype(np.float64)
-    if not np.all(np.isfinite(bias)):
-        # A class that is new this round has no previous weights; a cold start is safer than
-        # guessing, and such rounds are rare.
-        return
-    W = previous.linear.weights[:, classes].astype(np.float64)
-    if previous.columns is not None:
-        W = W[previous.columns]
-    coef = (W * scaler.scale_[:, None]).T
-    intercept = bias + scaler.mean_ @ W
-    if len(classes) == 2:
-        # Binary logistic regression keeps one row: sigmoid(z1 - z0) == softmax([z0, z1])[1].
-        coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
-    clf.set_params(warm_start=True)
-    clf.coef_, clf.intercept_ = coef, intercept
 
 
 def _constant_proba(n: int, classes: np.ndarray, n_classes: int) -> np.ndarray:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
@@ -141,19 +139,25 @@ def test_training_does_not_mutate_the_snapshot(data):
     np.testing.assert_array_equal(y, y_before)
 
 
-def test_warm_start_starts_from_previous_weights_and_converges_to_the_same_model(data):
+def test_a_model_is_a_function_of_its_labels_whatever_round_came_before(data):
+    """Started from the previous round's weights, lbfgs stopped at tol elsewhere: the session's
+    model and one rebuilt from the same labels (a reopen, an export) disagreed on 3 % of items."""
     X, y = data
-    previous = train(TrainingSnapshot(X[:250], y[:250], N_CLASSES))
-    cold = train(TrainingSnapshot(X[:260], y[:260], N_CLASSES))
-    warm = train(TrainingSnapshot(X[:260], y[:260], N_CLASSES, warm_start=previous))
-    assert (
-        warm.estimator.named_steps["clf"].n_iter_[0] < cold.estimator.named_steps["clf"].n_iter_[0]
+    fresh = train(TrainingSnapshot(X[:260], y[:260], N_CLASSES)).predict_proba(X)
+    before = (
+        train(TrainingSnapshot(X[:250], y[:250], N_CLASSES)),  # the usual previous round
+        train(TrainingSnapshot(X[y != 3], y[y != 3], N_CLASSES)),  # one class short
+        train(TrainingSnapshot(X[:, :10], y, N_CLASSES)),  # other features
+        train(TrainingSnapshot(X, y % 2, 2)),  # other classes
     )
-    np.testing.assert_allclose(warm.predict_proba(X), cold.predict_proba(X), atol=0.05)
+    for previous in before:
+        after = train(TrainingSnapshot(X[:260], y[:260], N_CLASSES, previous=previous))
+        np.testing.assert_array_equal(after.predict_proba(X), fresh)
+        np.testing.assert_array_equal(after.portable().predict_proba(X), fresh)
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_a_portable_model_scores_and_warm_starts_as_the_model_does(data, model):
+def test_a_portable_model_scores_as_the_model_does(data, model):
     # what the training process sends the app: no scikit-learn estimator where the folded
     # scorers do all the work (logistic regressions and committees)
     X, y = data
@@ -165,41 +169,6 @@ def test_a_portable_model_scores_and_warm_starts_as_the_model_does(data, model):
         np.testing.assert_array_equal(light.committee_proba(X), full.committee_proba(X))
     else:
         assert light is full
-    if model == "logreg":
-        snapshot = TrainingSnapshot(X[:260], y[:260], N_CLASSES)
-        from_light = train(dataclasses.replace(snapshot, warm_start=light))
-        from_full = train(dataclasses.replace(snapshot, warm_start=full))
-        np.testing.assert_array_equal(from_light.predict_proba(X), from_full.predict_proba(X))
-
-
-def test_warm_start_binary_maps_two_columns_to_one_row(data):
-    X, y = data
-    binary = y % 2
-    previous = train(TrainingSnapshot(X[:250], binary[:250], 2))
-    warm = train(TrainingSnapshot(X[:260], binary[:260], 2, warm_start=previous))
-    cold = train(TrainingSnapshot(X[:260], binary[:260], 2))
-    np.testing.assert_allclose(warm.predict_proba(X), cold.predict_proba(X), atol=0.05)
-    assert (
-        warm.estimator.named_steps["clf"].n_iter_[0] < cold.estimator.named_steps["clf"].n_iter_[0]
-    )
-
-
-def test_warm_start_from_a_model_missing_a_class_falls_back_to_cold(data):
-    X, y = data
-    previous = train(TrainingSnapshot(X[y != 3], y[y != 3], N_CLASSES))
-    fitted = train(TrainingSnapshot(X, y, N_CLASSES, warm_start=previous))
-    assert fitted.predict_proba(X)[:, 3].max() > 0.5
-
-
-def test_warm_start_from_other_features_or_classes_is_ignored(data):
-    X, y = data
-    narrow = train(TrainingSnapshot(X[:, :10], y, N_CLASSES))
-    fewer_classes = train(TrainingSnapshot(X, y % 2, 2))
-    for previous in (narrow, fewer_classes):
-        fitted = train(TrainingSnapshot(X, y, N_CLASSES, warm_start=previous))
-        np.testing.assert_allclose(
-            fitted.predict_proba(X), train(TrainingSnapshot(X, y, N_CLASSES)).predict_proba(X)
-        )
 
 
 def test_labels_outside_the_classes_are_refused(data):

@@ -47,9 +47,9 @@ def client(monkeypatch):
     fresh.shutdown()
 
 
-def _job(X, y, n_labels: int, model: str = "logreg", warm_start=None) -> TrainingJob:
+def _job(X, y, n_labels: int, model: str = "logreg", previous=None) -> TrainingJob:
     snapshot = TrainingSnapshot(
-        X[:n_labels], y[:n_labels], N_CLASSES, model=model, warm_start=warm_start
+        X[:n_labels], y[:n_labels], N_CLASSES, model=model, previous=previous
     )
     # two blocks: the representation is chosen by cross-validation, in the child
     layout = Layout({"pool": (0, 12), "pretrained": (12, X.shape[1])})
@@ -119,8 +119,8 @@ def test_a_child_dying_during_a_round_falls_back_to_the_thread(client, data):
     X, y = data
     client.start()
     pid = client.pid
-    # an SVM ignores the warm start, so the round in the thread is an ordinary one
-    result = train_process.run_round(_job(X, y, 150, "svm", warm_start=_DiesWhenRead()))
+    # an SVM ignores the previous round, so the round in the thread is an ordinary one
+    result = train_process.run_round(_job(X, y, 150, "svm", previous=_DiesWhenRead()))
     assert result.failure == (
         "The training process stopped (killed by SIGKILL, perhaps out of memory); this round "
         "was trained in the app, and the next one starts a new process."
@@ -272,7 +272,7 @@ def test_a_child_dying_while_it_ranks_falls_back_to_the_thread(client, data):
     X_pool = _shared(X)
     client.start()
     pid = client.pid
-    job = _pool_job(X_pool, y, 150, model="svm", warm_start=_DiesWhenRead())
+    job = _pool_job(X_pool, y, 150, model="svm", previous=_DiesWhenRead())
     result = train_process.run_round(job)
     assert result.failure.startswith("The training process stopped (killed by SIGKILL")
     _assert_same_ranking(result, run_round(_job(X, y, 150, "svm")))
@@ -296,7 +296,7 @@ X = shared_pool.empty((600, 8))
 X[:] = rng.normal(size=(600, 8)) + y[:, None]
 warm = None
 for n in (60, 65):  # the second round starts from the first one's model
-    snapshot = TrainingSnapshot(PoolRows.of(X, np.arange(n), {}), y[:n], 3, warm_start=warm)
+    snapshot = TrainingSnapshot(PoolRows.of(X, np.arange(n), {}), y[:n], 3, previous=warm)
     request = RankRequest(snapshot, X, np.arange(n, 600), "tcm", k=5, round=n)
     result = train_process.run_round(TrainingJob(request))
     warm = result.ranking.model
