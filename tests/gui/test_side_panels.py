@@ -166,6 +166,25 @@ def test_a_revisited_item_says_what_it_was_answered() -> None:
     assert revisited("skip") == "Already answered: skipped"
 
 
+def test_a_revisited_test_item_says_what_it_was_answered(qtbot) -> None:
+    """The badge said only "TEST ITEM — held out" on a test item opened again from Review."""
+    from pathlib import Path
+
+    from aldesk.core.query import Query
+    from aldesk.core.records import ClassInfo, Event, Item
+    from aldesk.gui.panels.why_panel import WhyPanel
+
+    panel = WhyPanel()
+    qtbot.addWidget(panel)
+    item = Item(1, "h", "a.wav", "audio", 1, 0, "ok", None, "test", "file", None)
+    classes = [ClassInfo(7, "river", "7", None, 0)]
+    answer = Event(1, 0.0, 1, "label", 7, None, None, None, "test", None)
+    panel.show_query(Query(item, Path("a.wav"), "test", None, 1, True, None, answer), classes)
+    assert panel.badge.text() == "TEST ITEM — held out · Already answered: river"
+    panel.show_query(Query(item, Path("a.wav"), "test", None, 1, True, None), classes)
+    assert panel.badge.text() == "TEST ITEM — held out"
+
+
 def test_the_side_column_is_never_narrower_than_its_panels(qtbot) -> None:
     """At a 15 pt font the panels needed 294 px in a 280 px column: cut at the right edge."""
     from PySide6.QtWidgets import QWidget

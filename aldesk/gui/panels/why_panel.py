@@ -60,7 +60,7 @@ class WhyPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Why this item?", parent)
         outer = QVBoxLayout(self)
-        self.badge = QLabel()
+        self.badge = QLabel(wordWrap=True)  # a long class name wraps, never widens the column
         self.badge.setObjectName("testBadge")
         self.badge.setStyleSheet(
             "#testBadge { background: #fff4e5; color: #8a4b00; border: 1px solid #f3c27a;"
@@ -104,9 +104,9 @@ class WhyPanel(QGroupBox):
             return
         self.setVisible(True)
         self.badge.setVisible(query.is_test or query.answer is not None)
-        self.badge.setText(
-            "TEST ITEM — held out" if query.is_test else _answered_text(query, classes)
-        )
+        answered = _answered_text(query, classes)  # a revisited test item's too
+        test = "TEST ITEM — held out" + (f" · {answered}" if answered else "")
+        self.badge.setText(test if query.is_test else answered)
         self.strategy.setText(strategy_text(query.strategy))
         self.score.setText(_score_text(query))
         self.round.setText(_round_text(query))
