@@ -86,6 +86,7 @@ def _status_of(store) -> tuple:
         "changed_since_scan": _changed_since_scan(store), "rounds": st.round,
         "accuracy": st.accuracy, "accuracy_test_items": st.accuracy_n,
         "accuracy_interval": st.accuracy_ci, "macro_f1": st.macro_f1,
+        "macro_f1_interval": st.macro_f1_ci,
         "stop": bool(st.advice and st.advice.stop),
         "advice": st.advice.reason if st.advice else None,
         "labels_per_hour": pace.overall_rate, "seconds_spent": pace.overall_seconds,

@@ -19,7 +19,7 @@ from aldesk.core.ask_ahead import AskState
 from aldesk.core.pace import Feedback, read_log_feedback
 from aldesk.core.project import ProjectSettings
 from aldesk.core.records import RoundRecord
-from aldesk.core.session_status import Status, per_class_counts, split_total
+from aldesk.core.session_status import Status, f1_interval, per_class_counts, split_total
 from aldesk.core.stopping import round_metrics, stopping_advice
 from aldesk.core.store import ProjectStore
 
@@ -169,6 +169,7 @@ def read_status(store: ProjectStore) -> Status:
         accuracy_ci=(latest.accuracy_lo, latest.accuracy_hi)
         if measured and latest.accuracy_lo is not None and latest.accuracy_hi is not None
         else None,
+        macro_f1_ci=f1_interval(latest) if measured else None,
         budget=settings.budget, n_labeled_away=_labeled_away(store, outside),
         labels_since_model=_labels_since(latest, n_labeled - by_model),
         **_synthesized(store),

@@ -49,6 +49,7 @@ class Status:
         features: The representation the current model uses, and why.
         accuracy_n: Test items ``accuracy`` was measured on (the same round).
         accuracy_ci: The 95% interval of ``accuracy`` (the same round).
+        macro_f1_ci: The 95% interval of ``macro_f1`` (the same round).
         model_loaded: A model is in memory (after a reopen it is rebuilt from the labels).
         budget: The label budget, if one is set.
         n_labeled_away: Of ``n_labeled``, labels on pool files now missing or unreadable
@@ -74,6 +75,7 @@ class Status:
     features: str | None = None
     accuracy_n: int = 0
     accuracy_ci: tuple[float, float] | None = None
+    macro_f1_ci: tuple[float, float] | None = None
     model_loaded: bool = False
     budget: int | None = None
     n_labeled_away: int = 0
@@ -129,6 +131,7 @@ def build_status(
         features=model.features_text(),
         accuracy_n=latest.n_test if measured else 0,
         accuracy_ci=_interval(latest) if measured else None,
+        macro_f1_ci=f1_interval(latest) if measured else None,
         model_loaded=model.loaded,
         budget=model.settings.budget,
         n_labeled_away=_labeled_away(state, index),
@@ -153,6 +156,12 @@ def _interval(r: RoundRecord) -> tuple[float, float] | None:
     if r.accuracy_lo is None or r.accuracy_hi is None:
         return None
     return (r.accuracy_lo, r.accuracy_hi)
+
+
+def f1_interval(r: RoundRecord) -> tuple[float, float] | None:
+    if r.macro_f1_lo is None or r.macro_f1_hi is None:
+        return None
+    return (r.macro_f1_lo, r.macro_f1_hi)
 
 
 def labeled_text(s: Status, sep: str = " ") -> str:
@@ -205,7 +214,10 @@ def macro_f1_text(s: Status) -> str:
         return "—"
     if s.accuracy_n < MIN_TEST_ITEMS:
         return f"— (needs {MIN_TEST_ITEMS} test items)"
-    return f"{s.macro_f1:.1%}"
+    if s.macro_f1_ci is None:  # shown beside an accuracy with its interval, it read as exact
+        return f"{s.macro_f1:.1%}"
+    lo, hi = s.macro_f1_ci
+    return f"{s.macro_f1:.1%} (95% interval {lo:.0%}–{hi:.0%})"
 
 
 def model_text(s: Status, extracting: bool = False) -> str:

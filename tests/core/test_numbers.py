@@ -16,7 +16,13 @@ from aldesk.core.features.types import FeatureSet
 from aldesk.core.project import ProjectSettings
 from aldesk.core.rounds import run_round
 from aldesk.core.session import Session
-from aldesk.core.session_status import MIN_TEST_ITEMS, Status, accuracy_text, labeled_text
+from aldesk.core.session_status import (
+    MIN_TEST_ITEMS,
+    Status,
+    accuracy_text,
+    labeled_text,
+    macro_f1_text,
+)
 from aldesk.core.store import NewItem, ProjectStore
 
 N_ITEMS = 200
@@ -224,6 +230,26 @@ def test_too_few_test_items_give_a_count_an_interval_and_what_is_missing() -> No
     )
     assert "1 more test label needed" in accuracy_text(_status(1.0, MIN_TEST_ITEMS - 1))
     assert accuracy_text(_status(0.8, 40)) == "80.0% on 40 test items (95% interval 10%–70%)"
+
+
+def test_macro_f1_has_its_interval_as_the_accuracy_has() -> None:
+    """ "Macro-F1: 12.1%" on 12 test items, its stored interval 0-28 % not shown (audit)."""
+    import dataclasses
+
+    st = dataclasses.replace(_status(0.5, 12), macro_f1=0.121, macro_f1_ci=(0.0, 0.276))
+    assert macro_f1_text(st) == "12.1% (95% interval 0%–28%)"
+    assert macro_f1_text(dataclasses.replace(st, macro_f1_ci=None)) == "12.1%"
+
+
+def test_status_reads_the_macro_f1_interval_a_session_shows(tmp_path, data) -> None:
+    X, y = data
+    store = _project(tmp_path, y)
+    session = _session(store, X)
+    _label(session, y, 60)
+    shown = session.status()
+    assert shown.macro_f1_ci is not None and shown.macro_f1_ci[0] <= shown.macro_f1
+    assert tuple(status_dict(store.path)["macro_f1_interval"]) == shown.macro_f1_ci
+    store.close()
 
 
 def test_labelled_test_items_without_a_model_are_not_called_unlabelled() -> None:
