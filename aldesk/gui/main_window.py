@@ -187,16 +187,15 @@ class MainWindow(QMainWindow):
         c.upcoming_changed.connect(lambda: self._prepare_ahead(None))
         if self._audio:
             self.viewer.playback_unavailable.connect(self._on_playback_unavailable)
+            self.viewer.loaded.connect(lambda p: self.why.set_silent(self.viewer.is_silent() and p))
 
     # ------------------------------------------------------------------ slots
     def _on_query_changed(self, query: Query | None) -> None:
         self.why.show_query(query, self.store.classes())
         if query is None:
             self.stack.setCurrentWidget(self.done_label)
-            self.done_label.setText(
-                f"<h2>Nothing left to ask</h2><p>{self.controller.done_text()}</p>"
-                "<p>Export the labels with File → Export.</p>"
-            )
+            self.done_label.setText(f"<h2>Nothing left to ask</h2><p>{self.controller.done_text()}"
+                                    "</p><p>Export the labels with File → Export.</p>")  # fmt: skip
             self.label_bar.set_enabled(False)
             self._update_navigation()
             return

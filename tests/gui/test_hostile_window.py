@@ -217,3 +217,33 @@ def test_a_project_of_an_older_aldesk_is_upgraded_with_a_word_and_a_copy(qtbot, 
     assert (path / "before-upgrade-format2.sqlite").is_file()
     _close(qtbot, again)
     again.store.close()
+
+
+def test_a_silent_clip_shows_no_guess_and_says_why(qtbot, tmp_path) -> None:
+    """A clip of zeros was shown "candle 97 %" in Why this item?, the info line beneath saying
+    "silent (every sample 0)"."""
+    import numpy as np
+    import soundfile as sf
+
+    from aldesk.core.project import ProjectSettings, create_project
+    from aldesk.gui.panels.why_panel import SILENT_NOTE
+    from tests.gui.test_main_window import _pool, _window
+
+    pool, truth, classes = _pool(tmp_path, "audio", per_class=10)
+    sf.write(pool / "silence.wav", np.zeros(8000, np.float32), 16000)
+    s = ProjectSettings(batch=4, seed_size=4, test_size=0, representation="pool")
+    store, _ = create_project(tmp_path / "proj", pool, classes, s)
+    window = _window(store)
+    _show(qtbot, window)
+    with qtbot.waitSignal(window.controller.trainer.ranked, timeout=60_000):
+        _label_by_keys(qtbot, window, truth, 8)
+    silent = next(it.id for it in store.items() if it.relpath == "silence.wav")
+    other = next(it.id for it in store.items() if it.relpath != "silence.wav"
+                 and it.id not in store.labels())  # fmt: skip
+    for item, note in ((silent, True), (other, False), (silent, True)):
+        with qtbot.waitSignal(window.viewer.loaded, timeout=30_000):
+            window.controller.show_item(item)
+        why = window.why
+        assert (why.no_model.text() == SILENT_NOTE) is note
+        assert why.no_model.isVisibleTo(why) is note  # no bars of a guess on silence
+    _close(qtbot, window)

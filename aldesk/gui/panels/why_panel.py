@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from aldesk.core.session import Query
@@ -40,6 +42,10 @@ _STRATEGY_TEXT = {
     "similar": "More like this: one of the unlabeled items most like an item you chose "
     "(Label → More like this)",
 }
+
+
+SILENT_NOTE = ("This clip is silent (every sample is 0): there is nothing in it for the model to "
+               "recognise, so its guess is not shown. X answers “Can't label”.")  # fmt: skip
 
 
 # Strategies whose scores only order their picks (cluster representatives first): no number
@@ -92,6 +98,7 @@ class WhyPanel(QGroupBox):
             self._bars.append((name, bar))
         self.features_failed: str | None = None  # why the items' features could not be read
         self._shown: tuple[Query | None, list[ClassInfo]] | None = None
+        self._silent: Path | None = None  # the audio clip on screen, if all its samples are 0
         self.no_model = QLabel("No model yet: label a few items of two or more classes.")
         self.no_model.setWordWrap(True)
         outer.addWidget(self.no_model)
@@ -113,8 +120,16 @@ class WhyPanel(QGroupBox):
         self.features.setText(query.features or "")
         self.features.setVisible(bool(query.features) and not query.is_test)
         # a test item measures the model: its guess is never shown there, to anchor no one
-        self._show_proba(None if query.is_test else query.proba, classes)
-        self.no_model.setText(_model_note(query, self.features_failed))
+        silent = self._silent is not None and Path(query.abspath) == self._silent
+        self._show_proba(None if query.is_test or silent else query.proba, classes)
+        self.no_model.setText(SILENT_NOTE if silent else _model_note(query, self.features_failed))
+
+    def set_silent(self, path: object) -> None:
+        """The audio clip shown from ``path`` is all zeros (a falsy ``path``: the one shown is
+        not): a confident guess on silence ("candle 97 %") misled a tester."""
+        self._silent = Path(path) if path else None
+        if self._shown is not None and self._shown[0] is not None:
+            self.show_query(*self._shown)
 
     def set_features_failed(self, text: str) -> None:
         """The extraction stopped with ``text`` (a full disk): the note says so, not "it

@@ -49,6 +49,11 @@ class AudioClip:
     def duration(self) -> float:
         return self.frames / self.samplerate if self.samplerate else 0.0
 
+    @property
+    def silent(self) -> bool:
+        """Every sample is 0."""
+        return not (np.abs(self.mins).max(initial=0.0) or np.abs(self.maxs).max(initial=0.0))
+
 
 @dataclass(frozen=True)
 class ClipHeader:
@@ -148,9 +153,9 @@ def quiet_shift_db(mins: np.ndarray, maxs: np.ndarray) -> float:
 def peak_text(clip: AudioClip) -> str:
     """The loudest sample in dBFS: the drawing is scaled to each clip's own peak, so a noise
     floor at -80 dBFS looked like a full-scale clip."""
-    peak = float(max(np.abs(clip.mins).max(initial=0.0), np.abs(clip.maxs).max(initial=0.0)))
-    if peak <= 0.0:
+    if clip.silent:
         return "silent (every sample 0)"
+    peak = float(max(np.abs(clip.mins).max(initial=0.0), np.abs(clip.maxs).max(initial=0.0)))
     level = round(20.0 * math.log10(peak)) or 0  # never "-0 dBFS"
     return f"peak {level} dBFS" + (" (clipped?)" if peak >= 0.999 else "")
 

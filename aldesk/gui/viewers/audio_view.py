@@ -172,6 +172,9 @@ class AudioView(QWidget):
         if Path(path) != self._path:
             self._ahead.prepare(path)
 
+    def is_silent(self) -> bool:  # the clip on screen is all zeros: a guess on it says nothing
+        return self._clip is not None and self._clip.silent
+
     def prepared_ahead(self) -> Path | None:
         """The path of the clip held analysed for the next show, if any."""
         return self._ahead.held()
@@ -390,11 +393,8 @@ class AudioView(QWidget):
 
 
 def _tool_button(icon_name: str, tip: str, *, checkable: bool = False) -> QToolButton:
-    button = QToolButton()
-    button.setIcon(style.icon(icon_name))
+    button = QToolButton(icon=style.icon(icon_name), toolTip=tip, checkable=checkable,
+                         autoRaise=True)  # fmt: skip
     button.setIconSize(button.iconSize().expandedTo(button.iconSize()) * 1.3)
-    button.setToolTip(tip)
     button.setAccessibleName(tip.split(" (")[0])  # a screen reader read icons with no name
-    button.setCheckable(checkable)
-    button.setAutoRaise(True)
     return button
