@@ -189,7 +189,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  the latest model predates {' and '.join(since)} (given or imported since): "
               "opening the project, or aldesk train, retrains and measures it again")  # fmt: skip
     rate = pace.overall_rate
-    print(f"pace {'–' if rate is None else f'{rate:.0f} labels/h'}; time spent "
+    pace_said = "shown after a minute of labelling" if rate is None else f"{rate:.0f} labels/h"
+    print(f"pace {pace_said}; time spent "
           f"{duration_text(pace.overall_seconds)} (pauses over {IDLE_GAP / 60:.0f} min left out)")  # fmt: skip
     if s["projection"]:
         print(f"to the target accuracy: {s['projection']}")

@@ -34,19 +34,32 @@ def doubt_caveat(result: SuspicionResult) -> str:
 
 def unjudged_text(result: SuspicionResult, names: list[str]) -> str:
     """Which classes' labels the check does not doubt yet, by name ("the labels of 1 class"
-    sent a tester to the confusion matrix to find out which); "" when it judges them all.
-    ``names``: the class names in the result's column order."""
+    sent a tester to the confusion matrix to find out which), and why each; "" when it judges
+    them all. ``names``: the class names in the result's column order."""
+    from aldesk.core.review import LEARNED_MIN_LABELS
     from aldesk.core.wording import count
 
-    classes = [names[c] for c in result.unlearned_classes]
+    classes = list(result.unlearned_classes)
     if not classes:
         return ""
-    shown = ", ".join(f"“{n}”" for n in classes[:5])
-    if len(classes) > 5:
-        shown += f" and {len(classes) - 5} more"
-    which = shown if len(classes) == 1 else f"{len(classes)} classes ({shown})"
+    n = np.bincount(result.y[result.judged], minlength=len(names))
+    few = [c for c in classes if n[c] < LEARNED_MIN_LABELS]
+    wrong = [c for c in classes if n[c] >= LEARNED_MIN_LABELS]
+    which = _listed(classes, names)
+    which = which if len(classes) == 1 else f"{len(classes)} classes ({which})"
+    why = []
+    if few:
+        has = "has" if len(few) == 1 else "have"
+        why.append(f"{_listed(few, names)} {has} fewer than {LEARNED_MIN_LABELS} labels")
+    if wrong:
+        why.append(f"the model gets most of {_listed(wrong, names)} wrong")
     return (f"The {count(result.unjudged_labels, 'label')} of {which} are not doubted yet: "
-            "fewer than 5 labels, or the model gets most of them wrong.")  # fmt: skip
+            f"{'; '.join(why)}.")  # fmt: skip
+
+
+def _listed(classes: list[int], names: list[str], most: int = 5) -> str:
+    shown = ", ".join(f"“{names[c]}”" for c in classes[:most])
+    return shown + (f" and {len(classes) - most} more" if len(classes) > most else "")
 
 
 def weights_for(

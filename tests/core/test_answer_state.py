@@ -236,6 +236,9 @@ def test_status_prints_the_labelling_pace(tmp_path, capsys) -> None:
 
     with _store(tmp_path) as store:
         store.set("target_accuracy", 0.9)
+    assert main(["status", str(tmp_path / "p.aldesk")]) == 0  # nothing timed yet: not "pace –"
+    assert "pace shown after a minute of labelling; time spent" in capsys.readouterr().out
+    with ProjectStore.open(tmp_path / "p.aldesk") as store:
         session = Session(store)
         for _ in range(6):
             session.answer(session.classes[0].id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
@@ -192,6 +194,13 @@ def test_classes_the_model_has_not_learned_are_not_doubted() -> None:
     unlearned = [names[c] for c in result.unlearned_classes]
     assert text.startswith(f"The {result.unjudged_labels} labels of {result.unlearned} classes")
     assert all(f"“{n}”" in text for n in unlearned[:5]) and f"and {len(unlearned) - 5} more" in text
+    assert "have fewer than 5 labels" in text  # ~4 labels a class: which reason, said
+    one = dataclasses.replace(result, unlearned_classes=(3,), unjudged_labels=4)
+    few = int((result.y[result.judged] == 3).sum()) < 5
+    assert unjudged_text(one, names) == (
+        "The 4 labels of “c3” are not doubted yet: "
+        + ("“c3” has fewer than 5 labels." if few else "the model gets most of “c3” wrong.")
+    )
     # every judged label is agreed with, doubted, or in a class not judged: the command line's
     # counts had not added up ("23 of 150 contradicted" beside "agrees with 81%")
     disagreeing = int((result.judged & (result.proba.argmax(1) != result.y)).sum())
@@ -206,6 +215,8 @@ def test_classes_the_model_has_not_learned_are_not_doubted() -> None:
     planted = find_suspicious(_request(X2.astype(np.float32), wrong))
     assert planted.unlearned == 0 and 100 in {s.item_id for s in planted.suspects}
     assert unjudged_text(planted, ["a", "b", "c"]) == ""
+    hard = dataclasses.replace(planted, unlearned_classes=(0,), unjudged_labels=40)
+    assert unjudged_text(hard, ["a", "b", "c"]).endswith(": the model gets most of “a” wrong.")
     assert planted.unjudged_labels == 0
     assert planted.estimated_errors <= len(planted.suspects)
 
