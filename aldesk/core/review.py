@@ -116,12 +116,11 @@ class SuspicionResult:
     folds: int
     estimated_errors: int = 0
     agreeing: int = 0
-    unlearned_classes: tuple[int, ...] = ()  # classes whose labels the model does not learn
-    # well enough to judge
+    unlearned_classes: tuple[int, ...] = ()  # classes the model does not learn well enough
     unjudged_labels: int = 0  # of the judged labels, those of the unlearned classes
 
     @property
-    def unlearned(self) -> int:
+    def unlearned(self) -> int:  # how many classes are not judged
         return len(self.unlearned_classes)
 
     @property
@@ -337,10 +336,9 @@ def find_suspicious(
     others = proba.copy()
     others[np.arange(len(y)), y] = -np.inf
     predicted = others.argmax(axis=1)
+    ids, skipped = np.asarray(request.item_ids), int(judged.sum() - judging.sum())  # unjudged
     if 2 * agreeing < int(judged.sum()):  # too weak to tell label errors (``too_weak``)
-        ids = np.asarray(request.item_ids)
-        return SuspicionResult(ids, y, proba, t, judged, [], folds, 0, agreeing, unlearned,
-                               int(judged.sum() - judging.sum()))  # fmt: skip
+        return SuspicionResult(ids, y, proba, t, judged, [], folds, 0, agreeing, unlearned, skipped)
     rows = np.flatnonzero(judging & ((margin < 0) | confident))
     # Strongest contradiction first; ties (rare with float probabilities) by self-confidence.
     rows = rows[np.lexsort((proba[rows, y[rows]], margin[rows]))]
@@ -350,12 +348,11 @@ def find_suspicious(
                 bool(confident[r]))
         for r in rows
     ]  # fmt: skip
-    ids = np.asarray(request.item_ids)
     # an estimate above the labels the model contradicts read as nonsense ("about 84 are wrong"
     # beside "contradicts 71")
     estimate = min(int(counts.sum()), len(suspects))
     return SuspicionResult(ids, y, proba, t, judged, suspects, folds, estimate, agreeing,
-                           unlearned, int(judged.sum() - judging.sum()))  # fmt: skip
+                           unlearned, skipped)  # fmt: skip
 
 
 LEARNED_MIN_LABELS = 5  # a class's labels are judged once it has this many...

@@ -46,13 +46,9 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
     pool_missing = Signal(str)  # the pool folder is gone: the window offers to locate it
 
     def __init__(
-        self,
-        store: ProjectStore,
-        parent: QObject | None = None,
-        *,
-        train_work: Callable | None = None,
-        feature_work: Callable | None = None,
-    ) -> None:
+        self, store: ProjectStore, parent: QObject | None = None, *,
+        train_work: Callable | None = None, feature_work: Callable | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(parent)
         self.store = store
         heap.settle()  # reading 100k items sets off full GC passes: they skip the modules
@@ -372,15 +368,14 @@ class LabelingController(FeatureFlow, PoolFolder, QObject):
 
 
 def changed_text(query: Query, class_id: int, classes) -> str:
-    """What the status bar says after an answer was changed by going back: the labeling goes
-    on where it was, so further keys do not change the answers after it."""
+    """The status bar after going back and answering: labeling goes on where it was (further
+    keys do not change the answers after it), and the same class is "kept", not "X → X"."""
     names = {c.id: c.name for c in classes}
     old = names.get(query.answer.class_id, query.answer.action.replace("_", " "))
-    name = query.item.relpath.rsplit("/", 1)[-1]
-    if query.answer.action == "label" and query.answer.class_id == class_id:
-        return f"Kept {name}: still {old}. Back to labeling (Alt+← steps back again)."
-    return (f"Changed {name}: {old} → {names.get(class_id, '?')}. Back to labeling "
-            "(Alt+← steps back again).")  # fmt: skip
+    name, new = query.item.relpath.rsplit("/", 1)[-1], names.get(class_id, "?")
+    same = query.answer.class_id == class_id
+    said = f"Kept {name}: still {old}" if same else f"Changed {name}: {old} → {new}"
+    return f"{said}. Back to labeling (Alt+← steps back again)."
 
 
 def undone_text(event, store, now=None) -> str:
