@@ -51,10 +51,12 @@ def _status_of(store) -> tuple:
         read_status,
         unseen_arrivals,
     )
+    from aldesk.core.pace import within_budget
     from aldesk.core.project import ProjectSettings
+    from aldesk.core.session_status import budget_room
 
     st = read_status(store)
-    pace = read_pace(store, st.n_pool)
+    pace = within_budget(read_pace(store, st.n_pool), budget_room(st))
     projection = pace.projection
     unanswered, discarded = left_to_ask(store)
     settings = ProjectSettings.from_store(store)

@@ -15,6 +15,7 @@ instead of guessing.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from bisect import bisect_right
 from collections import namedtuple
@@ -202,6 +203,22 @@ def project_points(
     if points[-1][2] < TRUSTED_TEST_ITEMS:  # a curve on a handful of test items is rough
         text += f"; a rough guess on {count(points[-1][2], 'test item')}"
     return Projection(needed, text)
+
+
+def within_budget(f: Feedback, room: int | None) -> Feedback:
+    """The projection read against the label budget (``room``: the labels it still allows,
+    None without one): once it is spent no round can be measured ("not enough rounds yet"
+    stayed at the end of a budget), and a target beyond it is said so."""
+    p = f.projection
+    if p is None or room is None or p.needed == 0:
+        return f
+    if room == 0:
+        text = "the label budget is spent: raise it in Project → Settings to go on"
+        return dataclasses.replace(f, projection=Projection(None, text))
+    if p.needed is not None and p.needed > room:
+        text = f"{p.text}; the budget allows {count(room, 'more label')}"
+        return dataclasses.replace(f, projection=Projection(p.needed, text))
+    return f
 
 
 def _points(rounds: list[RoundRecord]) -> list[tuple[int, float, int]]:

@@ -158,6 +158,11 @@ def _interval(r: RoundRecord) -> tuple[float, float] | None:
     return (r.accuracy_lo, r.accuracy_hi)
 
 
+def budget_room(s: Status) -> int | None:
+    """Pool labels the budget still allows (None: no budget)."""
+    return None if s.budget is None else max(0, s.budget - s.n_labeled)
+
+
 def f1_interval(r: RoundRecord) -> tuple[float, float] | None:
     if r.macro_f1_lo is None or r.macro_f1_hi is None:
         return None

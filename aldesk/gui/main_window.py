@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.core.pace import PaceTracker, note_open, read_feedback, read_history
+from aldesk.core.pace import PaceTracker, note_open, read_feedback, read_history, within_budget
 from aldesk.core.session import Query, Status
+from aldesk.core.session_status import budget_room
 from aldesk.core.store import ProjectStore
 from aldesk.gui import window_state
 from aldesk.gui.class_menu import ClassMenu, unassigned_key_text
@@ -263,9 +264,8 @@ class MainWindow(QMainWindow):
         self.status_panel.show_status(status, extracting=self.controller.extracting)
         target = self.controller.session.settings.target_accuracy
         rounds = self.controller.rounds  # kept in memory: not read again per answer
-        self.status_panel.show_feedback(
-            read_feedback(self.pace, self.store, target, status.n_pool, rounds)
-        )
+        feedback = read_feedback(self.pace, self.store, target, status.n_pool, rounds)
+        self.status_panel.show_feedback(within_budget(feedback, budget_room(status)))
 
     def _on_features_progressed(self, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setRange(0, max(total, 1))

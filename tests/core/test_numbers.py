@@ -308,6 +308,8 @@ def test_a_target_with_a_small_budget_gets_its_test_labels_after_the_budget(tmp_
     assert session.status().n_test_labeled < 30
     polled = status_dict(store.path)  # what a polling script reads
     assert not polled["finished"] and polled["left_to_ask"] == 30 - polled["test_labeled"]
+    # no round can be measured past the budget: not "not enough rounds yet" (QA)
+    assert polled["projection"].startswith("the label budget is spent")
     asked_after = 0
     while (q := session.current()) is not None:
         assert q.is_test  # past the budget only test items are asked

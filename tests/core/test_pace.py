@@ -93,3 +93,19 @@ def test_a_target_reached_on_few_test_items_says_they_are_too_few() -> None:
 def test_rounds_on_too_few_test_items_are_not_fitted() -> None:
     curve = [(n, 1 - 2 * n**-0.5) for n in (25, 50, 100, 200)]
     assert pace.project(_rounds(curve, n_test=5), 0.9, 5000).needed is None
+
+
+def test_the_projection_is_read_against_the_label_budget() -> None:
+    """ "To target: not enough rounds yet (1 of 3 measured)" stayed once the budget was spent,
+    when no round could be measured any more (QA)."""
+    waiting = pace.Feedback(projection=pace.Projection(None, "not enough rounds yet (1 of 3)"))
+    spent = pace.within_budget(waiting, 0)
+    assert spent.projection.needed is None and "label budget is spent" in spent.projection.text
+    far = pace.Feedback(projection=pace.Projection(120, "≈ 120 more labels to reach 90%"))
+    assert pace.within_budget(far, 40).projection.text == (
+        "≈ 120 more labels to reach 90%; the budget allows 40 more labels"
+    )
+    near = pace.Feedback(projection=pace.Projection(30, "≈ 30 more labels to reach 90%"))
+    reached = pace.Feedback(projection=pace.Projection(0, "target 90% reached"))
+    for f, room in ((near, 40), (far, None), (reached, 0), (pace.Feedback(), 0)):
+        assert pace.within_budget(f, room) == f  # within the budget, none set, or no target
