@@ -4,6 +4,12 @@ Qt must never try to reach a display during tests: ``QT_QPA_PLATFORM=offscreen``
 before anything imports Qt. GUI tests also fail when they leave a QThread, a QThreadPool worker
 or a Python thread running (napari's ``_dangling_qthreads``): a lane that outlives its window is
 a crash at exit waiting to happen.
+
+pytest-qt's capture of Qt messages is off (``--no-qt-log`` in pyproject.toml): it installs a
+Python message handler, and a warning logged by QtMultimedia's FFmpeg audio thread then needs
+the GIL while the main thread holds it in a blocking ``QMediaPlayer.stop()``: the suite hung in
+``test_playback_start`` (2 runs in 50 under load). The app installs no such handler; messages
+go to stderr, which pytest captures.
 """
 
 from __future__ import annotations
