@@ -242,7 +242,7 @@ def train(snapshot: TrainingSnapshot) -> FittedModel:
     # OpenBLAS threads spin-wait on the tiny matrices of a few hundred labels and made fits
     # 10x slower on a busy 2-core machine; one thread is fastest here.
     with single_threaded("blas"):
-        _fit(estimator, snapshot, y, classes, columns)
+        _fit(estimator, snapshot, y, columns)
     return FittedModel(estimator, classes, snapshot.n_classes, snapshot.model, columns, n_features)
 
 
@@ -257,7 +257,6 @@ def _fit(
     estimator: Pipeline,
     snapshot: TrainingSnapshot,
     y: np.ndarray,
-    classes: np.ndarray,
     columns: np.ndarray | None,
 ) -> None:
     """Fit ``estimator`` in place, from zeros, calibrating where the model needs it."""
