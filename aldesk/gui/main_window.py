@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -19,10 +18,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +35,7 @@ from aldesk.gui.controller import LabelingController
 from aldesk.gui.feature_flow import progress_text
 from aldesk.gui.guard import guarded, reported_errors
 from aldesk.gui.live import install as install_live
+from aldesk.gui.panels import side_column
 from aldesk.gui.panels.curve_panel import CurvePanel
 from aldesk.gui.panels.label_bar import LabelBar
 from aldesk.gui.panels.status_panel import StatusPanel
@@ -66,6 +64,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = labeling_actions(self)
         self._build_menus()
         install_review(self)  # View ▸ Review labels… (Ctrl+R)
+        self.panel_actions = side_column.install_toggles(self)  # View ▸ Show Progress, …
         self.live = install_live(self)  # stream panel, synthesized items, watched folder
         self._wire()
         self._told_no_audio = False
@@ -87,7 +86,8 @@ class MainWindow(QMainWindow):
         self.curve = CurvePanel()
         split = QSplitter()
         split.addWidget(self.stack)
-        split.addWidget(self._side_column())
+        self.side_scroll = side_column.build((self.why, self.status_panel, self.curve))
+        split.addWidget(self.side_scroll)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 1)
         self.splitter = split
@@ -100,24 +100,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.label_bar)
         self.setCentralWidget(central)
         self._build_progress()
-
-    def _side_column(self) -> QScrollArea:
-        """Why / Progress / curve, scrolling when the window is short (nothing is clipped)."""
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.why, self.status_panel, self.curve):
-            side_layout.addWidget(w)
-        scroll = SideScroll()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # no Tab stops that show no focus ring (class keys work wherever the focus is)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.curve.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.side_scroll = scroll
-        return scroll
 
     def _build_progress(self) -> None:
         box = QWidget()
@@ -386,14 +368,3 @@ class MainWindow(QMainWindow):
 
     def _restore_geometry(self) -> None:
         window_state.restore(self, self.splitter, self.store.path)
-
-
-class SideScroll(QScrollArea):
-    """The side column: 280 px at least, and never narrower than its panels (at a 15 pt font
-    they needed 294 px and were cut at the right edge, with no horizontal scroll bar)."""
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        panels = self.widget()
-        inner = max(panels.minimumSizeHint().width(), panels.minimumWidth()) if panels else 0
-        return QSize(max(280, inner + bar), super().minimumSizeHint().height())

@@ -189,7 +189,7 @@ def test_the_side_column_is_never_narrower_than_its_panels(qtbot) -> None:
     """At a 15 pt font the panels needed 294 px in a 280 px column: cut at the right edge."""
     from PySide6.QtWidgets import QWidget
 
-    from aldesk.gui.main_window import SideScroll
+    from aldesk.gui.panels.side_column import SideScroll
 
     column = SideScroll()
     qtbot.addWidget(column)
