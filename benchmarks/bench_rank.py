@@ -77,7 +77,8 @@ def make_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _request(X: np.ndarray, y: np.ndarray, n_labels: int, warm, strategy="margin") -> RankRequest:
-    snapshot = TrainingSnapshot(X[:n_labels], y[:n_labels], N_CLASSES, previous=warm)
+    choice = warm.choice if warm is not None else None
+    snapshot = TrainingSnapshot(X[:n_labels], y[:n_labels], N_CLASSES, previous_choice=choice)
     return RankRequest(snapshot, X, np.arange(n_labels, X.shape[0]), strategy, 1, 1, 0)
 
 

@@ -22,7 +22,8 @@ Between presses the event loop runs for ``--gap-ms`` (a brisk labeller's pace).
 
 ``stall`` — longest GUI-thread stall while retraining. A 5 ms ``QTimer`` heartbeat runs on the GUI
 thread; the trainer lane runs real ``run_round`` jobs on a 10k x 512 float32 pool with ~300
-labels (warm-started from the previous round, as the session does; the first round is cold).
+labels (given the previous round's representation choice, as the session does; every fit
+starts from zeros since the twenty-fifth session).
 Each retrain is followed by an idle window of the same length (the baseline, same run), so the
 ratio stall/baseline is taken under the same machine load. The GUI-side ``apply_result`` is not
 part of this one; the ``keys`` run reports the heartbeat during real labelling, which includes it.
@@ -189,7 +190,7 @@ def bench_stall(app, retrains: int, n_labels: int) -> dict:
     warm = None
     for i in range(retrains):
         n = n_labels + i  # one more label per round, as in use
-        snap = TrainingSnapshot(X[:n], y[:n], 10, previous=warm)
+        snap = TrainingSnapshot(X[:n], y[:n], 10, previous_choice=warm)
         job = TrainingJob(RankRequest(snap, X, np.arange(n, len(X)), "margin", 5, i + 1, i))
         before = len(results)
         t0 = time.perf_counter()
@@ -197,7 +198,7 @@ def bench_stall(app, retrains: int, n_labels: int) -> dict:
         assert wait_until(app, lambda b=before: len(results) > b, 120)
         t1 = time.perf_counter()
         ranking = results[-1].ranking
-        warm = ranking.model
+        warm = ranking.choice
         train_rows.append({"seconds": t1 - t0, "max_gap": heart.max_gap(t0, t1),
                            "fit": ranking.fit_seconds, "rank": ranking.rank_seconds,
                            "warm": i > 0})  # fmt: skip

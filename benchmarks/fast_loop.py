@@ -47,7 +47,7 @@ def run(X: np.ndarray, layout, y: np.ndarray, strategy: str, r: int, budget: int
     model, rnd = None, 0
     while True:
         snap = TrainingSnapshot(X[labelled], y[labelled], n_classes, random_state=r,
-                                previous=model)  # fmt: skip
+                                previous_choice=model and model.choice)  # fmt: skip
         candidates = np.setdiff1d(pool, labelled)
         request = RankRequest(snap, X, candidates, strategy, k, rnd, r * 1000 + rnd, layout)
         ranking = fit_and_rank(request)

@@ -38,6 +38,8 @@ warnings.filterwarnings("ignore", message="The number of unique classes is great
 if TYPE_CHECKING:  # scikit-learn (+ scipy) takes ~2 s to import: only the trainer needs it
     from sklearn.pipeline import Pipeline
 
+    from aldesk.core.representation import Choice
+
 MODELS: dict[str, str] = {
     "logreg": "Logistic regression: fast, well-calibrated enough, the default",
     "svm": "Support vector machine (RBF) with calibrated probabilities",
@@ -64,8 +66,9 @@ class TrainingSnapshot:
         n_classes: Number of project classes; some may have no label yet.
         model: One of :data:`MODELS`.
         random_state: Seed for every random step of the fit.
-        previous: The previous round's model (its representation choice is kept a while; see
-            ``ranking``). The fit never starts from its weights.
+        previous_choice: The representation the previous round trained on (kept a while; see
+            ``ranking``). Only the choice: every fit starts from zeros, never from a previous
+            model's weights, so a model is a function of its labels alone.
         feature_weights: Per-column weights ``(d,)`` applied after standardisation; columns of
             weight 0 are not used at all (see :mod:`aldesk.core.representation`). ``None``:
             every column, unweighted.
@@ -76,7 +79,7 @@ class TrainingSnapshot:
     n_classes: int
     model: str = DEFAULT_MODEL
     random_state: int = 0
-    previous: FittedModel | None = field(default=None, compare=False, repr=False)
+    previous_choice: Choice | None = field(default=None, compare=False, repr=False)
     feature_weights: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 

@@ -120,7 +120,7 @@ def fit_and_rank(
         return None
     snapshot = request.snapshot
     if request.strategy == "qbc" and snapshot.model != "committee":
-        snapshot = dataclasses.replace(snapshot, model="committee", previous=None)
+        snapshot = dataclasses.replace(snapshot, model="committee", previous_choice=None)
     t0 = time.perf_counter()
     fit = FitRequest(snapshot, request.layout, request.representation, request.random_state,
                      request.recorded_choice)  # fmt: skip
@@ -186,7 +186,7 @@ def _choose_representation(
     layout = fit.layout
     if layout is None:
         return None, snapshot
-    previous = getattr(snapshot.previous, "choice", None)
+    previous = snapshot.previous_choice
     if previous is None and fit.recorded_choice is not None:
         previous = representation.recorded(*fit.recorded_choice, layout, fit.representation)
 

@@ -188,7 +188,7 @@ class ModelState:
         X_pool, st = self.features.X, self.settings
         options = dict(
             n_classes=len(classes), model=st.model, random_state=st.random_state,
-            previous=self.ranking.model if self.ranking is not None else None,
+            previous_choice=self.ranking.choice if self.ranking is not None else None,
         )  # fmt: skip
 
         def build() -> TrainingSnapshot:

@@ -6,7 +6,7 @@ waited up to the 5 ms switch interval to get the GIL back: a key press of ~20 su
 40-110 ms (about 1 in 100 presses at 100k items and 50,000 answers).
 
 What runs where: the training lane's thread builds the request (the labelled items' row
-numbers, labels, settings, the previous model to start from) and sends it pickled. The pool
+numbers, labels, settings, the previous round's representation choice) and sends it pickled. The pool
 matrix lives in anonymous shared memory (:mod:`aldesk.core.shared_pool`) that the child maps
 once per matrix, so the child runs the whole round: it gathers the labelled rows, chooses the
 representation, fits, scores the pool and picks the batch, and sends back the ranking with a

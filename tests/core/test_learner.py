@@ -139,23 +139,6 @@ def test_training_does_not_mutate_the_snapshot(data):
     np.testing.assert_array_equal(y, y_before)
 
 
-def test_a_model_is_a_function_of_its_labels_whatever_round_came_before(data):
-    """Started from the previous round's weights, lbfgs stopped at tol elsewhere: the session's
-    model and one rebuilt from the same labels (a reopen, an export) disagreed on 3 % of items."""
-    X, y = data
-    fresh = train(TrainingSnapshot(X[:260], y[:260], N_CLASSES)).predict_proba(X)
-    before = (
-        train(TrainingSnapshot(X[:250], y[:250], N_CLASSES)),  # the usual previous round
-        train(TrainingSnapshot(X[y != 3], y[y != 3], N_CLASSES)),  # one class short
-        train(TrainingSnapshot(X[:, :10], y, N_CLASSES)),  # other features
-        train(TrainingSnapshot(X, y % 2, 2)),  # other classes
-    )
-    for previous in before:
-        after = train(TrainingSnapshot(X[:260], y[:260], N_CLASSES, previous=previous))
-        np.testing.assert_array_equal(after.predict_proba(X), fresh)
-        np.testing.assert_array_equal(after.portable().predict_proba(X), fresh)
-
-
 @pytest.mark.parametrize("model", list(MODELS))
 def test_a_portable_model_scores_as_the_model_does(data, model):
     # what the training process sends the app: no scikit-learn estimator where the folded

@@ -72,13 +72,6 @@ def test_weighted_logreg_fast_path_matches_sklearn_on_the_used_columns():
     assert np.allclose(fitted.predict_proba(X), expected, atol=1e-4)
 
 
-def test_a_round_after_another_representation_still_fits():
-    X, y, layout = _two_blocks()
-    previous = train(TrainingSnapshot(X[:100], y[:100], 3, feature_weights=layout.weights("pool")))
-    snap = TrainingSnapshot(X, y, 3, previous=previous, feature_weights=layout.weights("both"))
-    assert (train(snap).predict(X) == y).mean() > 0.9
-
-
 def test_cv_accuracy_tells_signal_from_noise_and_survives_singleton_classes():
     X, y, layout = _two_blocks()
     good = cv_accuracy(X, y, layout.weights("pretrained"))

@@ -47,9 +47,9 @@ def client(monkeypatch):
     fresh.shutdown()
 
 
-def _job(X, y, n_labels: int, model: str = "logreg", previous=None) -> TrainingJob:
+def _job(X, y, n_labels: int, model: str = "logreg", previous_choice=None) -> TrainingJob:
     snapshot = TrainingSnapshot(
-        X[:n_labels], y[:n_labels], N_CLASSES, model=model, previous=previous
+        X[:n_labels], y[:n_labels], N_CLASSES, model=model, previous_choice=previous_choice
     )
     # two blocks: the representation is chosen by cross-validation, in the child
     layout = Layout({"pool": (0, 12), "pretrained": (12, X.shape[1])})
@@ -109,7 +109,12 @@ def test_a_child_killed_between_rounds_is_replaced_with_a_notice(client, data):
 
 
 class _DiesWhenRead:
-    """Unpickled in the child, it kills the child: a death in the middle of a round."""
+    """Unpickled in the child, it kills the child: a death in the middle of a round. Read in
+    the app's own thread (the fallback) it is a previous choice never measured: not kept."""
+
+    scores: dict = {}
+    recorded = False
+    pinned = None
 
     def __reduce__(self):
         return signal.raise_signal, (signal.SIGKILL,)
@@ -119,8 +124,8 @@ def test_a_child_dying_during_a_round_falls_back_to_the_thread(client, data):
     X, y = data
     client.start()
     pid = client.pid
-    # an SVM ignores the previous round, so the round in the thread is an ordinary one
-    result = train_process.run_round(_job(X, y, 150, "svm", previous=_DiesWhenRead()))
+    # the killer is not kept as the representation, so the round in the thread is an ordinary one
+    result = train_process.run_round(_job(X, y, 150, "svm", previous_choice=_DiesWhenRead()))
     assert result.failure == (
         "The training process stopped (killed by SIGKILL, perhaps out of memory); this round "
         "was trained in the app, and the next one starts a new process."
@@ -272,7 +277,7 @@ def test_a_child_dying_while_it_ranks_falls_back_to_the_thread(client, data):
     X_pool = _shared(X)
     client.start()
     pid = client.pid
-    job = _pool_job(X_pool, y, 150, model="svm", previous=_DiesWhenRead())
+    job = _pool_job(X_pool, y, 150, model="svm", previous_choice=_DiesWhenRead())
     result = train_process.run_round(job)
     assert result.failure.startswith("The training process stopped (killed by SIGKILL")
     _assert_same_ranking(result, run_round(_job(X, y, 150, "svm")))
@@ -294,12 +299,12 @@ rng = np.random.default_rng(0)
 y = rng.integers(0, 3, 600)
 X = shared_pool.empty((600, 8))
 X[:] = rng.normal(size=(600, 8)) + y[:, None]
-warm = None
-for n in (60, 65):  # the second round starts from the first one's model
-    snapshot = TrainingSnapshot(PoolRows.of(X, np.arange(n), {}), y[:n], 3, previous=warm)
+choice = None
+for n in (60, 65):  # the second round is given the first one's representation choice
+    snapshot = TrainingSnapshot(PoolRows.of(X, np.arange(n), {}), y[:n], 3, previous_choice=choice)
     request = RankRequest(snapshot, X, np.arange(n, 600), "tcm", k=5, round=n)
     result = train_process.run_round(TrainingJob(request))
-    warm = result.ranking.model
+    choice = result.ranking.choice
     assert result.failure is None and len(result.ranking.order) == 200
     assert result.ranking.model.predict_proba(X[:3]).shape == (3, 3)
 assert train_process.client().ranks == 2
