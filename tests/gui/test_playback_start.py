@@ -78,3 +78,27 @@ def test_the_player_is_driven_without_holding_the_gil(qtbot, monkeypatch, tmp_pa
     player.load(path, 3.0)  # stop() and setSource(QUrl()) on the way
     assert media.source().isEmpty()
     player.stop()
+
+
+def test_a_flac_played_to_its_end_plays_again_from_its_last_moments(qtbot, monkeypatch, tmp_path):
+    """Once at the end, FFmpeg's FLAC demuxer refused a seek into the last ~0.3 s: Space there
+    said "Failed to seek: Operation not permitted" and playback stayed stuck (QA, 8 of 8)."""
+    monkeypatch.setattr(playback, "QMediaDevices", OneDevice)
+    path = tmp_path / "call.flac"
+    sf.write(path, 0.1 * np.sin(np.arange(48000 * 12) / 7).astype(np.float32), 48000)
+    player = ClipPlayer()
+    failed, ended = [], []
+    player.failed.connect(failed.append)
+    player.ended.connect(lambda: ended.append(player.position))
+    player.load(path, 12.0)
+    player.seek(11.94)
+    player.play()
+    qtbot.waitUntil(lambda: len(ended) == 1 or bool(failed), timeout=15_000)
+    heard = []
+    player.position_changed.connect(heard.append)
+    player.seek(11.94)  # a click on the waveform's last moments, then Space
+    player.play()
+    qtbot.waitUntil(lambda: len(ended) == 2 or bool(failed), timeout=15_000)
+    assert failed == [] and ended == [12.0, 12.0]
+    assert min(heard) >= 11.9  # from there, not from 0:00 (the file is opened afresh)
+    player.stop()
