@@ -64,8 +64,8 @@ class MainWindow(QMainWindow):
         self.actions_by_name = labeling_actions(self)
         self._build_menus()
         install_review(self)  # View ▸ Review labels… (Ctrl+R)
-        self.panel_actions = side_column.install_toggles(self)  # View ▸ Show Progress, …
         self.live = install_live(self)  # stream panel, synthesized items, watched folder
+        self.panel_actions = side_column.install_toggles(self)  # View ▸ Show Progress, …
         self._wire()
         self._told_no_audio = False
         self._restore_geometry()

@@ -53,3 +53,21 @@ def test_hiding_a_side_panel_brings_the_curve_into_view_and_is_remembered(qtbot,
     other.panel_actions["why"].trigger()
     assert other.why.isVisible()
     other.close()
+
+
+def test_with_every_panel_hidden_the_item_gets_the_column_s_width(qtbot, tmp_path):
+    """All three off left a blank 280 px column beside the item (QA)."""
+    make_demo_pool("images", tmp_path / "pool", per_class=1)
+    window = _window(qtbot, tmp_path, "p.aldesk")
+    wide = window.stack.width()
+    for action in window.panel_actions.values():
+        action.trigger()
+    assert not window.side_scroll.isVisible()
+    qtbot.waitUntil(lambda: window.stack.width() > wide + 200)
+    window.live.synth_panel.setVisible(True)  # a synthesized item's panel shows itself
+    assert window.side_scroll.isVisible()
+    window.live.synth_panel.setVisible(False)
+    assert not window.side_scroll.isVisible()
+    window.panel_actions["curve"].trigger()
+    assert window.side_scroll.isVisible() and window.curve.isVisible()
+    window.close()

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QMainWindow, QMenu, QScrollArea, QStyle, QVBoxLayout, QWidget
 
 from aldesk.gui import window_state
+from aldesk.gui.guard import reported_errors
 
 # (window attribute, menu text)
 PANELS: tuple[tuple[str, str], ...] = (
@@ -72,8 +73,36 @@ def view_menu(window: QMainWindow) -> QMenu | None:
     return None
 
 
+class ColumnFit(QObject):
+    """Hides the side column while nothing in it is shown, so the item gets its width, and
+    shows it again as soon as a panel is (a synthesized item's panel shows itself)."""
+
+    def __init__(self, column: QScrollArea) -> None:
+        super().__init__(column)
+        self.column = column
+        for w in self._panels():
+            w.installEventFilter(self)
+        self.fit()
+
+    def _panels(self) -> list[QWidget]:
+        layout = self.column.widget().layout()
+        items = (layout.itemAt(i) for i in range(layout.count()))
+        return [item.widget() for item in items if item.widget() is not None]
+
+    def fit(self) -> None:
+        self.column.setVisible(any(not w.isHidden() for w in self._panels()))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        # ...ToParent: sent when a panel is shown or hidden, even inside a hidden column
+        if event.type() in (QEvent.Type.ShowToParent, QEvent.Type.HideToParent):
+            with reported_errors():
+                self.fit()
+        return False
+
+
 def install_toggles(window: QMainWindow) -> dict[str, QAction]:
-    """Add one checkable action per side panel to the View menu, each as last chosen."""
+    """Add one checkable action per side panel to the View menu, each as last chosen; call
+    once every panel is in the column."""
     menu = view_menu(window)
     if menu is not None:
         menu.addSeparator()
@@ -91,6 +120,7 @@ def install_toggles(window: QMainWindow) -> dict[str, QAction]:
         if menu is not None:
             menu.addAction(action)
         actions[attr] = action
+    window.column_fit = ColumnFit(window.side_scroll)
     return actions
 
 
