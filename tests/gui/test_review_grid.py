@@ -171,9 +171,12 @@ def test_thumbnails_still_arrive_after_the_window_was_closed_and_shown_again(
     qtbot, grid, pictures
 ) -> None:
     _view, _model, loader = grid
+    tick = loader._apply_timer.interval()
+    loader._apply_timer.setInterval(600_000)  # the tick cannot come while we wait for it below
     loader.request(0, pictures[0])
     assert loader._pool.waitForDone(10_000)
     qtbot.waitUntil(loader._apply_timer.isActive)  # decoded, waiting for the next tick
+    loader._apply_timer.setInterval(tick)
     loader.shutdown()  # the review window closes before that tick
     loader.resume()  # ... and is shown again
     loader.request(1, pictures[1])
