@@ -220,6 +220,7 @@ def test_a_score_says_what_it_means() -> None:
     from aldesk.gui.panels.why_panel import _score_meaning
 
     assert _score_meaning("synthesis", 0.029) == ": its two likeliest classes 97% apart"
+    assert _score_meaning("margin", 0.0004) == ": its two likeliest classes >99% apart"  # QA
     assert _score_meaning("stream", 0.25) == ": the model 75% sure"
     assert _score_meaning("stream", 0.001) == ": the model >99% sure"  # asked, "100% sure"
     assert _score_meaning("stream_run", 0.01) == ": the model 99% sure"

@@ -205,7 +205,7 @@ def _score_meaning(strategy: str, score: float) -> str:
     if not 0.0 <= score <= 1.0:  # not a margin or a confidence (a cluster's order)
         return ""
     if strategy in ("margin", "tcm", "synthesis"):
-        return f": its two likeliest classes {max(0.0, 1.0 - score):.0%} apart"
+        return f": its two likeliest classes {probability_text(max(0.0, 1.0 - score))} apart"
     if strategy in ("stream", "stream_run", "least_confidence"):  # never "100 % sure"
         return f": the model {probability_text(max(0.0, 1.0 - score))} sure"
     return ""
