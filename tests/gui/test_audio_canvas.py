@@ -179,3 +179,22 @@ def test_playing_at_a_deep_zoom_decodes_pages_ahead_of_the_playhead(qtbot, view,
     with qtbot.waitSignal(detail.ready, timeout=TIMEOUT_MS):
         pass
     assert detail.picture.end >= canvas.view.end + 1.0 - 1 / rate
+
+
+def test_the_playhead_passes_under_the_captions(qtbot, view, tmp_path):
+    """A playhead drawn over the captions cut them ("me|spectrogram", QA)."""
+    _load(qtbot, view, _tone(tmp_path / "tone.wav", 440.0, seconds=4.0))
+    canvas = view.canvas()
+    before = canvas.grab().toImage()
+    plates = canvas._plates
+    assert len(plates) == 2  # "waveform", "mel spectrogram"
+    for plate in plates:
+        x = round(plate.center().x())
+        per_second = (canvas.width() - 1 - canvas.plot_left()) / 4.0
+        canvas.set_position((x - canvas.plot_left()) / per_second)
+        assert round(canvas.playhead_x()) == pytest.approx(x, abs=1)
+        after = canvas.grab().toImage()
+        x = round(canvas.playhead_x())
+        inside, below = round(plate.center().y()), round(plate.bottom()) + 4
+        assert QColor(after.pixel(x, inside)) == QColor(before.pixel(x, inside))
+        assert QColor(after.pixel(x, below)) != QColor(before.pixel(x, below))  # drawn there

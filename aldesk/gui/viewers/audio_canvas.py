@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QRegion,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -81,6 +82,7 @@ class AudioCanvas(QWidget):
         self._pending = 0.0  # the duration of a clip still being drawn: it can be seeked
         self._position = 0.0
         self._layer: tuple[tuple, QPixmap] | None = None  # (key, everything but the playhead)
+        self._plates: list[QRectF] = []  # the layer's caption plates: the playhead passes under
         self.view = TimeView()  # the span shown: the whole clip unless zoomed
         self._detail = ClipDetail(self)  # a zoomed span drawn from the file at full resolution
         self._detail.ready.connect(self._on_detail)
@@ -198,8 +200,16 @@ class AudioCanvas(QWidget):
         painter = QPainter(self)
         painter.drawPixmap(0, 0, self._static_layer())
         if self._duration() > 0:
+            painter.setClipRegion(self._under_plates())
             self._paint_playhead(painter)
         painter.end()
+
+    def _under_plates(self) -> QRegion:
+        """The widget but its captions' plates (a playhead over "me|spectrogram" cut it, QA)."""
+        region = QRegion(self.rect())
+        for plate in self._plates:
+            region -= QRegion(plate.toAlignedRect())
+        return region
 
     def _static_layer(self) -> QPixmap:
         """Everything but the playhead, drawn again only when the clip, size, screen scale,
@@ -219,6 +229,7 @@ class AudioCanvas(QWidget):
         return self._layer[1]
 
     def _paint_static(self, painter: QPainter) -> None:
+        self._plates = []
         painter.fillRect(QRectF(0, 0, self.width(), self.height()), style.WAVE_BG)
         wave, spec, axis = self._areas()
         if self._clip is None:
@@ -290,6 +301,7 @@ class AudioCanvas(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(plate)
         painter.drawRoundedRect(QRectF(box), 3, 3)
+        self._plates.append(QRectF(box))
         painter.setPen(style.MUTED_TEXT)
         painter.drawText(QRectF(box), Qt.AlignmentFlag.AlignCenter, text)
 
@@ -347,13 +359,15 @@ class AudioCanvas(QWidget):
         caption = "mel spectrogram" if exact else "mel spectrogram (overview)"
         self._caption(painter, spec, caption, QColor(255, 255, 255, 220), QColor(0, 0, 0, 110))
 
-    @staticmethod
-    def _caption(painter: QPainter, area: QRectF, text: str, pen: QColor, plate: QColor) -> None:
+    def _caption(
+        self, painter: QPainter, area: QRectF, text: str, pen: QColor, plate: QColor
+    ) -> None:
         box = painter.fontMetrics().boundingRect(text).adjusted(-4, -1, 4, 1)
         box.moveTopLeft(area.topLeft().toPoint() + QPoint(4, 3))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(plate)
         painter.drawRoundedRect(QRectF(box), 3, 3)
+        self._plates.append(QRectF(box))
         painter.setPen(pen)
         painter.drawText(QRectF(box), Qt.AlignmentFlag.AlignCenter, text)
 
