@@ -198,6 +198,7 @@ def choose(
     measured = previous is not None and bool(previous.scores) and set(previous.scores) == set(have)
     if (
         previous is not None
+        and previous.name in have  # new files without pretrained rows yet: a pool-only matrix
         and previous.pinned == pinned
         and (measured or previous.recorded)
         and len(y) < RECHOOSE_GROWTH * previous.n_labels

@@ -237,3 +237,17 @@ def test_pool_pinned_projects_never_extract_pretrained_features(tmp_path, monkey
     finally:
         store.close()
     assert layout.candidates() == ["pool"] and set(keys) == {"image"}
+
+
+def test_a_kept_choice_the_matrix_no_longer_has_is_chosen_again():
+    """New files joined the pool mid-session: until their pretrained rows exist the matrix is
+    the pool block alone, and the kept "pretrained" choice trained on 0 columns ("Found array
+    with 0 feature(s)", QA, 3 of 3)."""
+    from aldesk.core.representation import Choice
+
+    X, y, _ = _two_blocks()
+    pool_only = Layout({"pool": (0, 6)})
+    kept = Choice("pretrained", len(y) - 5, recorded=True)  # a reopened project's last round
+    choice = choose(X[:, :6], y, pool_only, "auto", kept, cv_accuracy)
+    assert choice.name == "pool"
+    assert pool_only.weights(choice.name).sum() > 0
