@@ -99,16 +99,28 @@ def _check_out_dir(out: Path, pool_root: Path) -> None:
         )
 
 
+# Characters FAT/exFAT drives and Windows refuse in a name, each written as its full-width
+# look-alike: "Coleoptera: Carabidae" stays readable on a USB stick, and ``import-labels
+# --from-folders`` maps it back to its class.
+_PORTABLE = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in ':*?"<>|'})
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10))}
+
+
+def class_folder_name(name: str) -> str:
+    """The folder a class's files are exported to: a name every common file system takes."""
+    safe = "".join("_" if ord(c) < 32 else c for c in name.translate(_PORTABLE))
+    safe = safe.replace("/", "_").replace("\\", "_").strip().rstrip(".") or "class"
+    if safe.startswith("."):
+        safe = "_" + safe[1:]
+    if safe.split(".")[0].upper() in _RESERVED:  # Windows' device names, with any extension
+        safe = "_" + safe
+    return safe
+
+
 def _class_folders(classes: list[str]) -> dict[str, str]:
-    """A folder name per class: separators and a leading dot replaced, clashes numbered."""
+    """A folder name per class (see ``class_folder_name``), clashes numbered."""
     taken: set[str] = set()
-    folders = {}
-    for name in classes:
-        safe = name.replace("/", "_").replace("\\", "_").strip() or "class"
-        if safe.startswith("."):
-            safe = "_" + safe[1:]
-        folders[name] = _free_name(safe, taken)
-    return folders
+    return {name: _free_name(class_folder_name(name), taken) for name in classes}
 
 
 def _free_name(name: str, taken: set[str]) -> str:

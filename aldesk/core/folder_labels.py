@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from aldesk.core.export_folders import class_folder_name
 from aldesk.core.interop import ImportPlan, apply_plan, plan_rows
 from aldesk.core.labels_file import Row
 from aldesk.core.store import ProjectStore
@@ -45,13 +46,18 @@ class FolderPlan:
 
 def plan_folder_import(store: ProjectStore, *, add_classes: bool = False) -> FolderPlan:
     """What labelling each file by its folder's name would do; writes nothing."""
-    classes = {c.name.casefold() for c in store.classes()}
+    # a class by its name, or by the folder an export wrote it to ("Coleoptera： Carabidae")
+    names = [c.name for c in store.classes()]
+    classes = {class_folder_name(n).casefold(): n for n in names}
+    classes.update({n.casefold(): n for n in names})
     rows, others = [], Counter()
     for item in store.items():
         folder = PurePosixPath(item.relpath).parent.name
         if item.origin != "file" or not folder:
             continue
-        if add_classes or folder.casefold() in classes:
+        if folder.casefold() in classes:
+            rows.append(Row(0, item.relpath, classes[folder.casefold()]))
+        elif add_classes:
             rows.append(Row(0, item.relpath, folder))
         else:
             others[folder] += 1

@@ -191,3 +191,39 @@ def test_an_export_clears_what_a_killed_export_of_it_left(store, tmp_path) -> No
     export_folders.write_folder_export(export_folders.plan_folder_export(store, out_dir))
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert out_csv.is_file() and out_dir.is_dir()
+
+
+def test_class_folders_take_names_a_usb_stick_or_windows_accepts_and_import_back(tmp_path):
+    """ "Coleoptera: Carabidae" made a folder FAT/exFAT and Windows refuse (QA)."""
+    from aldesk.core.folder_labels import import_folder_labels
+
+    names = ["Coleoptera: Carabidae", "what?", "con", "dots.."]
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for i in range(len(names)):
+        (pool / f"{i}.png").write_bytes(bytes([i]))
+    s = ProjectStore.create(tmp_path / "p", pool_root=pool, kind="image", classes=names)
+    s.add_items(
+        NewItem(hash=f"h{i}", relpath=f"{i}.png", kind="image", size=1, mtime_ns=0, arrival=i)
+        for i in range(len(names))
+    )
+    for item, name in zip(s.items(), names, strict=True):
+        s.record(item.id, "label", class_id=s.class_by_name(name).id)
+    out = tmp_path / "out"
+    export_folders.write_folder_export(export_folders.plan_folder_export(s, out))
+    s.close()
+    folders = sorted(p.name for p in out.iterdir())
+    assert folders == ["Coleoptera： Carabidae", "_con", "dots", "what？"]
+    assert not any(set(f) & set(':*?"<>|\\') for f in folders)
+
+    back = ProjectStore.create(tmp_path / "q", pool_root=out, kind="image", classes=names)
+    back.add_items(
+        NewItem(hash=f"h{i}", relpath=p.relative_to(out).as_posix(), kind="image", size=1,
+                mtime_ns=0, arrival=i)
+        for i, p in enumerate(sorted(out.rglob("*.png")))
+    )  # fmt: skip
+    import_folder_labels(back)
+    by_id = {c.id: c.name for c in back.classes()}
+    got = sorted(by_id[c] for c in back.labels().values())
+    back.close()
+    assert got == sorted(names)  # each file back in its class, ":" and all
