@@ -263,8 +263,12 @@ def test_a_doubt_names_the_models_class_in_the_grid_however_long_the_names(qtbot
                     doubted_as=(2, 0.8), doubt_confident=True)  # fmt: skip
     model.set_rows([row])
     caption = model.data(model.index(0), Qt.ItemDataRole.DisplayRole).splitlines()[1]
-    assert caption == "⚠ lymphocytes → colorectal ad…?"
+    assert caption == "⚠ lymphocytes → colore…thelium?"
     assert long_name in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+    model.set_classes([ClassInfo(1, "Coleoptera: Carabidae", "1", "#000", 0),
+                       ClassInfo(2, "Coleoptera: Cerambycidae", "2", "#000", 1)])  # fmt: skip
+    caption = model.data(model.index(0), Qt.ItemDataRole.DisplayRole).splitlines()[1]
+    assert caption == "⚠ Coleop…rabidae → Coleop…bycidae?"  # "Coleoptera: C…" twice (QA)
     view = QListView()
     qtbot.addWidget(view)
     setup_view(view, model, loader)

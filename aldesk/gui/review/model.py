@@ -135,13 +135,13 @@ class ReviewModel(QAbstractListModel):
         def class_name(cid: int | None) -> str | None:
             """In the grid a long name is cut (the tooltip has it whole): "⚠ lymphocytes →
             colorectal adenocarcinoma epithelium?" ran past the caption's lines, and the
-            model's class, the point of the warning, was elided away."""
+            model's class, the point of the warning, was elided away. Cut in the middle:
+            "Coleoptera: C…" named two classes alike, "Coleop…rabidae" does not (QA)."""
             full = self.class_name(cid)
-            return (
-                full[: CAPTION_NAME - 1] + "…"
-                if grid and full and len(full) > CAPTION_NAME
-                else full
-            )
+            if not (grid and full and len(full) > CAPTION_NAME):
+                return full
+            head = (CAPTION_NAME - 1) // 2
+            return full[:head] + "…" + full[-(CAPTION_NAME - 1 - head) :]
 
         answer = class_name(row.class_id) or STATE_TEXT[row.state]
         if row.trouble is not None:  # "unreadable" alone: which, and why, was in the database
