@@ -225,3 +225,24 @@ def test_a_score_says_what_it_means() -> None:
     assert _score_meaning("stream", 0.001) == ": the model >99% sure"  # asked, "100% sure"
     assert _score_meaning("stream_run", 0.01) == ": the model 99% sure"
     assert _score_meaning("entropy", 1.2) == ""
+
+
+def test_an_answered_item_whose_file_went_says_its_answer_is_kept(qtbot) -> None:
+    """Under "Already answered: Carabidae" it said "Press S to skip it" (QA)."""
+    from pathlib import Path
+
+    from aldesk.core.query import Query
+    from aldesk.core.records import ClassInfo, Event, Item
+    from aldesk.gui.panels.why_panel import WhyPanel
+
+    gone = Item(1, "h", "a.png", "image", 1, 0, "missing", "no such file", "pool", "file", None)
+    classes = [ClassInfo(7, "Carabidae", "7", None, 0)]
+    answer = Event(1, 0.0, 1, "label", 7, None, None, None, "pool", None)
+    panel = WhyPanel()
+    qtbot.addWidget(panel)
+    for given, then in ((answer, "Your answer to it is kept."), (None, "Press S to skip it.")):
+        panel.show_query(Query(gone, Path("a.png"), "review", None, 1, False, None, given),
+                         classes)  # fmt: skip
+        assert panel.no_model.text().endswith(then)
+        panel.show_unreadable("no such file")  # the viewer's own word, after
+        assert panel.no_model.text().endswith(then)

@@ -141,7 +141,8 @@ class WhyPanel(QGroupBox):
     def show_unreadable(self, reason: str) -> None:
         """The viewer could not show the item on screen: say so in place of the model's view."""
         self._show_proba(None, [])
-        self.no_model.setText(_unreadable_note(reason))
+        query = self._shown[0] if self._shown else None
+        self.no_model.setText(_unreadable_note(reason, answered=_is_answered(query)))
 
     def _show_proba(self, proba: dict[int, float] | None, classes: list[ClassInfo]) -> None:
         names = {c.id: c.name for c in classes}
@@ -226,7 +227,8 @@ def _model_note(query: Query, features_failed: str | None = None) -> str:
             "measure it."
         )
     if query.item.status != "ok":
-        return _unreadable_note(query.item.reason or "", missing=query.item.status == "missing")
+        missing = query.item.status == "missing"
+        return _unreadable_note(query.item.reason or "", missing, _is_answered(query))
     if not query.model_loaded and query.round:
         return (
             f"Rebuilding the model of round {query.round} from your labels (models are never "
@@ -249,8 +251,14 @@ def _model_note(query: Query, features_failed: str | None = None) -> str:
     return "The model has no view of this item yet: its features are still being extracted."
 
 
-def _unreadable_note(reason: str, missing: bool = False) -> str:
-    """Why an item that cannot be shown has no probabilities (never 'still being extracted')."""
+def _is_answered(query: Query | None) -> bool:
+    return query is not None and query.answer is not None
+
+
+def _unreadable_note(reason: str, missing: bool = False, answered: bool = False) -> str:
+    """Why an item that cannot be shown has no probabilities (never 'still being extracted').
+    One answered before the file went keeps its answer: "Press S" there read as a must (QA)."""
     what = "its file is missing" if missing else "it cannot be read"
     why = f" ({reason.rstrip('.')})" if reason else ""
-    return f"The model has no view of this item: {what}{why}. Press S to skip it."
+    then = "Your answer to it is kept." if answered else "Press S to skip it."
+    return f"The model has no view of this item: {what}{why}. {then}"
