@@ -3,9 +3,10 @@ side column's fold), and the choice holds for the next window, of any project.""
 
 from __future__ import annotations
 
+from windows import open_window
+
 from aldesk.core.demo import make_demo_pool
 from aldesk.core.project import ProjectSettings, create_project
-from aldesk.gui.controller import LabelingController
 from aldesk.gui.main_window import MainWindow
 from aldesk.gui.panels.side_column import view_menu
 
@@ -13,12 +14,7 @@ from aldesk.gui.panels.side_column import view_menu
 def _window(qtbot, tmp_path, name: str) -> MainWindow:
     settings = ProjectSettings(batch=4, seed_size=4, test_size=0)
     store, _ = create_project(tmp_path / name, tmp_path / "pool", ["a", "b", "c"], settings)
-    controller = LabelingController(store)
-    window = MainWindow(store, controller)
-    controller.setParent(window)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(controller.features.finished, timeout=120_000):
-        window.show()
+    window = open_window(qtbot, store)
     window.resize(1366, 728)
     return window
 
