@@ -112,6 +112,7 @@ class _DiesWhenRead:
     """Unpickled in the child, it kills the child: a death in the middle of a round. Read in
     the app's own thread (the fallback) it is a previous choice never measured: not kept."""
 
+    name = None
     scores: dict = {}
     recorded = False
     pinned = None
