@@ -67,6 +67,7 @@ def _holder(panel: QWidget) -> QWidget:
 
 
 def view_menu(window: QMainWindow) -> QMenu | None:
+    """The window's View menu (the review and the side panels add their actions to it)."""
     for action in window.menuBar().actions():
         if action.text().replace("&", "") == "View" and action.menu() is not None:
             return action.menu()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
+from aldesk.gui.panels.side_column import view_menu
+
 REVIEW_SHORTCUT = "Ctrl+R"
 
 
@@ -15,10 +17,10 @@ def install(window: QMainWindow) -> QAction:
     action.setShortcut(QKeySequence(REVIEW_SHORTCUT))
     action.triggered.connect(lambda _checked=False: show_review(window))
     window.addAction(action)
-    for menu_action in window.menuBar().actions():
-        if menu_action.text().replace("&", "") == "View" and menu_action.menu() is not None:
-            menu_action.menu().addSeparator()
-            menu_action.menu().addAction(action)
+    menu = view_menu(window)
+    if menu is not None:
+        menu.addSeparator()
+        menu.addAction(action)
     if isinstance(getattr(window, "actions_by_name", None), dict):
         window.actions_by_name["review"] = action
     return action
