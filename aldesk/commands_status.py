@@ -81,6 +81,7 @@ def _status_of(store) -> tuple:
         "synthesized": st.n_synth, "synthesized_labeled": st.n_synth_labeled,
         "per_class": st.per_class,
         "test_labeled": st.n_test_labeled, "test_items": st.n_test,
+        "test_labeled_on_missing_or_unreadable": st.n_test_labeled_away,
         "unreadable": st.n_unreadable,
         # files deleted or changed since the last scan (export leaves the labels of those
         # deleted or replaced out; the next open or aldesk train rescans): "missing or
@@ -154,12 +155,18 @@ def _tests_wanted(st, settings) -> int:
 
     if settings.target_accuracy is None:
         return 0
-    return max(0, min(trusted_test_items(settings.test_size), st.n_test) - st.n_test_labeled)
+    labeled = st.n_test_labeled - st.n_test_labeled_away  # of the readable ones
+    return max(0, min(trusted_test_items(settings.test_size), st.n_test) - labeled)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from aldesk.core.pace import IDLE_GAP, duration_text
-    from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text
+    from aldesk.core.session_status import (
+        accuracy_text,
+        labeled_text,
+        macro_f1_text,
+        test_labeled_text,
+    )
     from aldesk.core.stream_status import discard_reason
 
     st, pace, s = _read_status(args.project)
@@ -170,8 +177,8 @@ def cmd_status(args: argparse.Namespace) -> int:
           f"{'' if s['pool_found'] else ' — FOLDER NOT FOUND'})")  # fmt: skip
     print("settings: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in s["settings"].items()
                                    if v is not None))  # fmt: skip
-    print(f"labeled {labeled_text(st)}; test items labeled {s['test_labeled']} of "
-          f"{s['test_items']}; missing or unreadable {s['unreadable']}")  # fmt: skip
+    print(f"labeled {labeled_text(st)}; test items labeled {test_labeled_text(st)}; "
+          f"missing or unreadable {s['unreadable']}")  # fmt: skip
     if s["changed_since_scan"]:
         print(f"  {count(s['changed_since_scan'], 'file')} deleted or changed since the project "
               "was last opened: opening it, or aldesk train, rescans the folder")  # fmt: skip

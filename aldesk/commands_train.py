@@ -50,11 +50,17 @@ def trained_session(store, what: str):
 
 def cmd_train(args: argparse.Namespace) -> int:
     from aldesk.commands_status import _status_of, advice_line
+    from aldesk.core.pool_sync import rescan_store
     from aldesk.core.session_status import accuracy_text, macro_f1_text
     from aldesk.core.store import ProjectStore
     from aldesk.core.wording import count
 
     with ProjectStore.open(args.project) as store:
+        # files added, deleted or replaced since the last open count as opening would count
+        # them (status promised "aldesk train rescans the folder"; it trained on the old scan)
+        rescan = rescan_store(store)
+        if rescan is not None and rescan.summary():
+            print(rescan.summary())
         session = trained_session(store, "Training")
         latest = session.model.latest_round()
         status = session.status()

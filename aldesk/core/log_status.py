@@ -147,7 +147,7 @@ def read_status(store: ProjectStore) -> Status:
     counts, by_model = label_counts(store, outside)
     ((n_items,),) = store.read("SELECT count(*) FROM items")
     n_pool = n_items - len(outside)  # readable pool files
-    n_test = sum(split == "test" for _, split, _ in outside)
+    n_test = sum(split == "test" and status == "ok" for _, split, status in outside)
     n_unreadable = sum(status != "ok" for _, _, status in outside)
     ((n_rounds,),) = store.read("SELECT count(*) FROM rounds")
     last = store.read(f"SELECT {_ROUND_COLS} FROM rounds ORDER BY id DESC LIMIT 1")
@@ -170,7 +170,8 @@ def read_status(store: ProjectStore) -> Status:
         if measured and latest.accuracy_lo is not None and latest.accuracy_hi is not None
         else None,
         macro_f1_ci=f1_interval(latest) if measured else None,
-        budget=settings.budget, n_labeled_away=_labeled_away(store, outside),
+        budget=settings.budget, n_labeled_away=_labeled_away(store, outside, "pool"),
+        n_test_labeled_away=_labeled_away(store, outside, "test"),
         labels_since_model=_labels_since(latest, n_labeled - by_model),
         **_synthesized(store),
     )  # fmt: skip
@@ -195,10 +196,10 @@ def _labels_since(latest: RoundRecord | None, n_train: int) -> int:
     return max(0, n_train - latest.n_labels)
 
 
-def _labeled_away(store: ProjectStore, outside: list[tuple]) -> int:
-    """Pool labels on files now missing or unreadable (the log is read only if there are any:
-    such files are few)."""
-    away = {item for item, split, status in outside if split == "pool" and status != "ok"}
+def _labeled_away(store: ProjectStore, outside: list[tuple], split: str) -> int:
+    """Labels on ``split``'s files now missing or unreadable (the log is read only if there
+    are any: such files are few)."""
+    away = {item for item, s, status in outside if s == split and status != "ok"}
     if not away:
         return 0
     latest = dict(store.read(_LIVE_ACTIONS))  # log order: an item's last row is its answer

@@ -236,6 +236,27 @@ class Rescan:
     changed: int
     notes: WalkNotes = field(default_factory=WalkNotes)  # sub-folders it could not list
 
+    def summary(self) -> str:
+        """What changed, as said to the user ("Pool rescanned: 2 new, 1 missing files."), or
+        "" when nothing did."""
+        changes = [(self.new, "new"), (self.missing, "missing"),
+                   (self.moved, "moved"), (self.changed, "changed")]  # fmt: skip
+        said = ", ".join(f"{n} {what}" for n, what in changes if n)
+        if not said:
+            return ""
+        files = "file" if sum(n for n, _ in changes) == 1 else "files"
+        return f"Pool rescanned: {said} {files}."
+
+
+def rescan_store(store: ProjectStore) -> Rescan | None:
+    """Bring the items up to date with the pool folder, as opening the project does (for the
+    command line): None when the folder is away or the project is read-only."""
+    if store.readonly or not store.pool_root.is_dir():
+        return None
+    rescan = rescan_plan(store.db_file, store.pool_root, store.kind)
+    apply_plan(store, rescan.plan)
+    return rescan
+
 
 def rescan_plan(db: Path, root: Path, kind: str, *, progress: Progress | None = None) -> Rescan:
     """Scan the pool against the items read through a connection of this thread's own.

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aldesk.core.item_columns import TEST
 from aldesk.core.stopping import Advice
 from aldesk.core.store import ClassInfo, Event, RoundRecord
 from aldesk.core.wording import count
@@ -39,7 +40,7 @@ class Status:
         per_class: Class name -> labels of that class, pool and test items together, so the
             counts add up to ``n_labeled + n_test_labeled``.
         n_test_labeled: Labels on held-out test items.
-        n_test: Held-out test items.
+        n_test: Readable held-out test items.
         n_unreadable: Items that cannot be shown (unreadable or missing).
         round: Recorded rounds (a round is a model trained on new labels).
         accuracy: Test accuracy of the last recorded round.
@@ -55,6 +56,8 @@ class Status:
         n_labeled_away: Of ``n_labeled``, labels on pool files now missing or unreadable
             (kept, and counted, but outside ``n_pool``: the user is told, or the counts do
             not add up).
+        n_test_labeled_away: Of ``n_test_labeled``, labels on test files now missing or
+            unreadable (outside ``n_test``, as ``n_labeled_away`` is outside ``n_pool``).
         labels_since_model: Labels the latest recorded model has not seen (given or imported
             since; ``aldesk status`` says so, as its accuracy predates them).
         n_synth, n_synth_labeled: Of ``n_pool`` and ``n_labeled``, the blends the learner made
@@ -79,6 +82,7 @@ class Status:
     model_loaded: bool = False
     budget: int | None = None
     n_labeled_away: int = 0
+    n_test_labeled_away: int = 0
     labels_since_model: int = 0
     n_synth: int = 0
     n_synth_labeled: int = 0
@@ -135,6 +139,7 @@ def build_status(
         model_loaded=model.loaded,
         budget=model.settings.budget,
         n_labeled_away=_labeled_away(state, index),
+        n_test_labeled_away=_test_labeled_away(state, index),
         labels_since_model=0 if model.pending else model.labels_since,
         n_synth=len(index.synth),
         n_synth_labeled=sum(_is_label(state.current.get(i)) for i in index.synth),
@@ -150,6 +155,23 @@ def _labeled_away(state: AnswerState, index: ItemIndex) -> int:
     ids, _ = state.train_items()
     ok = index.items.ok
     return int(np.count_nonzero(~ok[ids[ids < len(ok)]]))
+
+
+def _test_labeled_away(state: AnswerState, index: ItemIndex) -> int:
+    """Test labels whose file is now missing or unreadable (such files are few)."""
+    items = index.items
+    ids = items.ids[(items.split[items.ids] == TEST) & ~items.ok[items.ids]]
+    return sum(_is_label(state.current.get(i)) for i in ids.tolist())
+
+
+def away_text(n: int) -> str:
+    """The clause after a count of labels that includes ``n`` on files now gone."""
+    return f" ({n} of them on files now missing or unreadable)" if n else ""
+
+
+def test_labeled_text(s: Status) -> str:
+    """``11 of 48``: labeled test items of the readable ones, and the labels on gone files."""
+    return f"{s.n_test_labeled} of {s.n_test}{away_text(s.n_test_labeled_away)}"
 
 
 def _interval(r: RoundRecord) -> tuple[float, float] | None:
@@ -175,8 +197,7 @@ def labeled_text(s: Status, sep: str = " ") -> str:
     ``sep`` goes before the ``+`` (a line break in a narrow panel).
     """
     text = f"{s.n_labeled - s.n_synth_labeled} of {s.n_pool - s.n_synth} pool items"
-    if s.n_labeled_away:
-        text += f" ({s.n_labeled_away} of them on files now missing or unreadable)"
+    text += away_text(s.n_labeled_away)
     if s.n_synth:  # blends are not files of the pool folder: "of 260" for a folder of 250
         text += f"{sep}+ {s.n_synth_labeled} of {count(s.n_synth, 'synthesized blend')}"
     text += f"{sep}+ {s.n_test_labeled} test = {s.n_labels}"

@@ -145,12 +145,7 @@ class PoolFolder:
             except AldeskError as exc:
                 self.error.emit(str(exc))
             self.session.reload_items()
-        changes = [(rescan.new, "new"), (rescan.missing, "missing"),
-                   (rescan.moved, "moved"), (rescan.changed, "changed")]  # fmt: skip
-        said = ", ".join(f"{n} {what}" for n, what in changes if n)
-        if said:  # "1 missing file", "2 new, 1 missing files"
-            files = "file" if sum(n for n, _ in changes) == 1 else "files"
-            said = f"Pool rescanned: {said} {files}."
+        said = rescan.summary()
         if self.store.recovered_after_crash and not self._told_crash:  # once, after the open's
             self._told_crash = True  # own rescan, which would otherwise say over it
             said = f"{said} {CRASH_NOTE}".strip()

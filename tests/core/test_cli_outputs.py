@@ -57,6 +57,33 @@ def test_train_records_a_round_that_status_then_shows(tmp_path, pool, capsys) ->
     assert status["accuracy"] is not None and status["labels_since_latest_model"] == 0
 
 
+def test_train_rescans_the_folder_as_status_says_it_does(tmp_path, pool, capsys) -> None:
+    """status said "opening it, or aldesk train, rescans the folder", but train trained on the
+    old scan and status went on saying the same: a deleted test file still counted."""
+    import shutil
+
+    folder, labels = pool
+    copy = tmp_path / "pool"
+    shutil.copytree(folder, copy)
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(copy), "--classes", DIGITS,
+                 "--no-features", "--test-size", "10"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    with ProjectStore.open(project, readonly="a test reads it") as store:
+        test_file = next(it.relpath for it in store.items() if it.split == "test")
+    (copy / test_file).unlink()
+    capsys.readouterr()
+    assert main(["train", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Pool rescanned: 1 missing file.\nRound 1 trained on 70 labels")
+    assert "of 9 test items right" in out
+    assert main(["status", str(project), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert (status["changed_since_scan"], status["unreadable"]) == (0, 1)
+    assert (status["test_items"], status["test_labeled"]) == (9, 10)
+    assert status["test_labeled_on_missing_or_unreadable"] == 1
+
+
 def test_train_says_in_a_log_that_it_extracts_features(tmp_path, pool, capsys) -> None:
     """A script's log stayed empty for minutes while features were extracted first."""
     project = tmp_path / "p"

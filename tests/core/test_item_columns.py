@@ -46,7 +46,7 @@ def _reference_index(records, random_state: int) -> dict:
     by_id = {it.id: it for it in records}
     return {
         "tests": tuple(it.id for it in records if it.split == "test" and it.status == "ok"),
-        "n_test": sum(it.split == "test" for it in records),
+        "n_test": sum(it.split == "test" and it.status == "ok" for it in records),
         "synth": tuple(it.id for it in records if it.origin == "synth"),
         "n_pool_ok": sum(it.split == "pool" and it.status == "ok" for it in records),
         "n_unreadable": sum(it.status != "ok" for it in records),

@@ -121,10 +121,12 @@ def test_status_counts_equal_a_replay_of_the_log(events, flagged) -> None:
             discarded = sum(answers[i].action == "discard" for i in answered if split[i] == "pool")
             assert left_to_ask(store) == (len(readable - answered), discarded)
         assert status.n_pool == sum(it.split == "pool" and it.status == "ok" for it in items)
-        assert status.n_test == sum(it.split == "test" for it in items)
+        assert status.n_test == sum(it.split == "test" and it.status == "ok" for it in items)
         assert status.n_unreadable == sum(it.status != "ok" for it in items)
-        away = {it.id for it in items if it.split == "pool" and it.status != "ok"}
-        assert status.n_labeled_away == sum(e.item_id in away for e in labels)
+        for name, counted in (("pool", status.n_labeled_away),
+                              ("test", status.n_test_labeled_away)):  # fmt: skip
+            away = {it.id for it in items if it.split == name and it.status != "ok"}
+            assert counted == sum(e.item_id in away for e in labels)
 
 
 def test_labels_on_files_now_missing_are_told_apart_by_status_and_session(tmp_path) -> None:
@@ -142,6 +144,25 @@ def test_labels_on_files_now_missing_are_told_apart_by_status_and_session(tmp_pa
             assert (status.n_labeled, status.n_pool, status.n_labeled_away) == (3, 5, 1)
             assert labeled_text(status).startswith(
                 "3 of 5 pool items (1 of them on files now missing or unreadable) + 0 test"
+            )
+
+
+def test_test_items_on_deleted_files_leave_the_readable_count(tmp_path) -> None:
+    """A deleted test file: "test items labeled 11 of 50" counted it among the readable ones
+    while the accuracy beside it was measured on 10 (and the pool's count left such files
+    out). Status and the session say the same."""
+    from aldesk.core.session import Session
+    from aldesk.core.session_status import test_labeled_text
+
+    events = [(1.0, i, "label", 1 + i % 2, "margin", 0) for i in (1, 3, 4)]  # 1: a test item
+    path = _project(tmp_path, events, [], None)
+    with sqlite3.connect(path / "project.sqlite") as db:
+        db.execute("UPDATE items SET status = 'missing' WHERE id = 1")
+    with ProjectStore.open(path) as store:
+        for status in (read_status(store), Session(store).status()):
+            assert (status.n_test_labeled, status.n_test, status.n_test_labeled_away) == (1, 1, 1)
+            assert test_labeled_text(status) == (
+                "1 of 1 (1 of them on files now missing or unreadable)"
             )
 
 

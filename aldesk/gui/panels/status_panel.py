@@ -7,7 +7,13 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QWidget
 
 from aldesk.core.pace import Feedback, pace_text, time_text
 from aldesk.core.session import Status
-from aldesk.core.session_status import accuracy_text, labeled_text, macro_f1_text, model_text
+from aldesk.core.session_status import (
+    accuracy_text,
+    away_text,
+    labeled_text,
+    macro_f1_text,
+    model_text,
+)
 from aldesk.core.wording import count
 from aldesk.gui.panels.grid_form import GridForm
 from aldesk.gui.wrapping import breakable
@@ -75,7 +81,8 @@ class StatusPanel(QGroupBox):
         # non-breaking inside an entry: lines wrap only between classes
         self.per_class.setText(per_class_text(s.per_class))
         self.per_class.setToolTip("\n".join(f"{k}: {v}" for k, v in s.per_class.items()))
-        self.test.setText(f"{s.n_test_labeled} / {s.n_test} labeled")
+        self.test.setText(f"{s.n_test_labeled} of {s.n_test} labeled"
+                          + away_text(s.n_test_labeled_away))  # fmt: skip
         self.round.setText(str(s.round))
         self.model.setText(model_text(s, extracting))
         self.accuracy.setText(accuracy_text(s))  # the figure and its count from one round
