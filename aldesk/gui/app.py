@@ -380,6 +380,10 @@ def run_gui(
             opened = manager.open_project(project)
         else:
             opened = False
+        if ending is not None and ending.requested:
+            # killed during the opening's dialogs ("already open"): their loop ended, and the
+            # welcome window and a fresh loop would have outlived the signal
+            return 0
         if not opened:
             manager.show_welcome()
         return app.exec()

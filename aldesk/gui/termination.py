@@ -26,6 +26,7 @@ class Termination(QObject):
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self._app = app
+        self.requested = False  # a signal came: nothing more is to be shown
         self._reader, self._writer = socket.socketpair()
         for end in (self._reader, self._writer):
             end.setblocking(False)
@@ -48,6 +49,7 @@ class Termination(QObject):
             self._reader.recv(64)
 
     def _on_signal(self, _signum, _frame) -> None:
+        self.requested = True
         QTimer.singleShot(0, self._close_all)
 
     def _close_all(self) -> None:
