@@ -122,6 +122,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         gone_since_scan,
         labels_left_out,
         left_out_text,
+        rowless_files,
     )
     from aldesk.core.store import ProjectStore
 
@@ -137,7 +138,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         gone = gone_since_scan(store)  # files deleted or replaced since the app last looked
         n = export_labels(store, args.out, fmt=args.format, predictions=predictions,
                           model_labels=args.model_labels, gone=gone)  # fmt: skip
-        unreadable = sum(it.status != "ok" and it.origin == "file" for it in store.items())
+        unreadable = rowless_files(store, predictions is not None, args.model_labels, gone)
         copies = copy_rows(store, predictions is not None, args.model_labels, gone)
         left_out = labels_left_out(store, args.model_labels, gone)
     text = f"Wrote {count(n, 'row')} to {args.out}"

@@ -167,6 +167,21 @@ def copy_rows(
                for item in _exported_items(store, labels, answers, predictions, gone))  # fmt: skip
 
 
+def rowless_files(
+    store: ProjectStore,
+    predictions: bool,
+    model_labels: bool = True,
+    gone: SinceScan = NOTHING_SINCE,
+) -> int:
+    """Missing or unreadable files an export has no row for, labels aside (those are counted
+    by :func:`labels_left_out`): an unreadable file the user skipped has its row, and "2
+    files without a row" of one was wrong (QA)."""
+    labels, answers = _exported_labels(store, model_labels)
+    rowed = {it.id for it in _exported_items(store, labels, answers, predictions, gone)}
+    return sum(it.origin == "file" and (it.status != "ok" or it.id in gone)
+               and it.id not in rowed and it.id not in labels for it in store.items())  # fmt: skip
+
+
 def _exported_labels(store: ProjectStore, model_labels: bool) -> tuple[dict, dict]:
     """The labels an export writes (without the model's own if asked), and every answer."""
     labels, answers = store.labels(), store.answers()

@@ -86,6 +86,21 @@ class Layout:
         return {name: list(span) for name, span in self.blocks.items()}
 
 
+def blank_rows(features: FeatureSet | None, layout: Layout | None, kind: str, n: int) -> np.ndarray:
+    """Which of the first ``n`` feature rows are of items with nothing in them (a clip with
+    every sample 0: the pool-learned audio features tell); a guess on one says nothing."""
+    blank = np.zeros(n, dtype=bool)
+    if features is None or layout is None or kind != "audio" or POOL not in layout.blocks:
+        return blank
+    from aldesk.core.features.audio_features import DIM, silent_rows
+
+    start, end = layout.blocks[POOL]
+    rows = min(n, len(features.X))
+    if end - start == DIM:
+        blank[:rows] = silent_rows(features.X[:rows], start)
+    return blank
+
+
 def single_layout(features: FeatureSet) -> Layout:
     """The layout of a matrix that holds the pool-learned block only."""
     return Layout({POOL: (0, features.X.shape[1])})

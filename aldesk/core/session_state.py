@@ -30,7 +30,7 @@ from aldesk.core.learner import TrainingSnapshot
 from aldesk.core.project import ProjectSettings
 from aldesk.core.ranking import Ranking
 from aldesk.core.ranking_rows import remap_ranking, scored
-from aldesk.core.representation import PRETRAINED, Layout, single_layout
+from aldesk.core.representation import PRETRAINED, Layout, blank_rows, single_layout
 from aldesk.core.round_measure import measure_round
 from aldesk.core.stopping import STABLE_ROUNDS, Advice, round_metrics, stopping_advice
 from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
@@ -378,11 +378,12 @@ class ModelState:
             return {}
         classes = [c.id for c in self.store.classes()]
         proba = self.ranking.proba
+        blank = blank_rows(self.features, self.layout, self.store.kind, len(proba))
         best, conf = proba.argmax(axis=1), proba.max(axis=1)
         # Skipped, can't-label and stream-discarded items are unlabelled too: they get a guess.
         return {i: (classes[best[r]], float(conf[r])) for i, r in self.row_of.items()
                 if not _labelled(answers.get(i)) and best[r] < len(classes)
-                and np.isfinite(conf[r])}  # fmt: skip
+                and np.isfinite(conf[r]) and not blank[r]}  # fmt: skip
 
     def advice(self, state: AnswerState, index: ItemIndex) -> Advice | None:
         pool_proba = None

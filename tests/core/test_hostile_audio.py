@@ -177,3 +177,39 @@ def test_a_decoder_bug_while_the_dictionary_is_learned_flags_only_that_image(
 
     assert result.failed == {"hash003": "cannot decode (OSError)"}
     assert len(result.features) == 9
+
+
+def test_a_silent_clip_gets_no_prediction_and_rowless_files_are_counted_right(
+    tmp_path: Path, capsys
+) -> None:
+    """A clip of zeros was exported as "click_slow 0.999" (the window says its guess means
+    nothing); an unreadable file the user skipped has its row, yet "2 missing or unreadable
+    files without a row" counted it."""
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    rows = ["path,label"]
+    for i in range(12):
+        sf.write(pool / f"c{i:02d}.wav", _tone(250.0 + 400 * (i % 2) + 10 * i), RATE)
+        rows.append(f"c{i:02d}.wav,{'low' if i % 2 == 0 else 'high'}")
+    sf.write(pool / "silent.wav", np.zeros(RATE, dtype=np.float32), RATE)
+    (pool / "notes.wav").write_text("field notes, not audio\n")
+    (pool / "empty.wav").write_bytes(b"")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("\n".join(rows[:9]) + "\n")
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--pool", str(pool), "--classes", "low,high",
+                 "--features", "pool", "--test-size", "0"]) == 0  # fmt: skip
+    assert main(["import-labels", str(project), str(labels)]) == 0
+    with ProjectStore.open(project) as store:
+        notes = next(it.id for it in store.items() if it.relpath == "notes.wav")
+        store.record(notes, "skip")
+    capsys.readouterr()
+    out_csv = tmp_path / "out.csv"
+    assert main(["export", str(project), "--out", str(out_csv), "--predictions"]) == 0
+    assert "(1 missing or unreadable file without a row" in capsys.readouterr().out
+    import csv
+
+    exported = {r["path"]: r for r in csv.DictReader(out_csv.open())}
+    assert "notes.wav" in exported and "empty.wav" not in exported
+    assert exported["silent.wav"]["prediction"] == exported["silent.wav"]["confidence"] == ""
+    assert all(exported[f"c{i:02d}.wav"]["prediction"] in ("low", "high") for i in range(8, 12))

@@ -33,6 +33,7 @@ agree to float32 rounding.
 
 from __future__ import annotations
 
+import functools
 import os
 from itertools import pairwise
 
@@ -247,3 +248,21 @@ def _mel_bands(group: int = 16) -> list:
             lo, hi = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 1)
             _BANDS.append((cols, lo, hi, np.ascontiguousarray(fb[cols, lo:hi].T)))
     return _BANDS
+
+
+def silent_rows(X: np.ndarray, start: int = 0) -> np.ndarray:
+    """Which rows of these features (columns ``start`` to ``start + DIM``) are of a clip with
+    every sample 0: its cepstrum is the same in every frame, so both spreads are 0 (to
+    rounding) and the level is the floor's. A model's guess on one says nothing, yet it was
+    exported at 99.9 % (QA); any sound, even dither at -80 dB, has a spread of decibels."""
+    spreads = X[:, start + SEGMENTS * N_CEPS : start + (SEGMENTS + 2) * N_CEPS]
+    level = X[:, start]
+    return (np.abs(spreads).max(axis=1, initial=0.0) < 1e-6) & (
+        np.abs(level - _silence_level()) < 1e-3
+    )
+
+
+@functools.cache
+def _silence_level() -> float:
+    """The first cepstral coefficient of a silent clip (the floor's level)."""
+    return float(compute([np.zeros(4 * N_FFT, dtype=np.float32)])[0, 0])

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aldesk.core.representation import blank_rows
 from aldesk.core.review_auto import answer_guess_edits
 from aldesk.core.review_rows import ReviewRow, build_rows, plan_edits
 from aldesk.gui.controller import LabelingController
@@ -171,7 +172,8 @@ class ReviewWindow(QMainWindow):
         if model.ranking is None:
             return {}
         proba = model.ranking.proba
-        return {i: proba[r] for i, r in model.row_of.items() if r < len(proba)}
+        blank = blank_rows(model.features, model.layout, self.store.kind, len(proba))  # silence
+        return {i: proba[r] for i, r in model.row_of.items() if r < len(proba) and not blank[r]}
 
     def _fill_relabel(self, classes) -> None:
         chosen = self.relabel_as.currentData()
