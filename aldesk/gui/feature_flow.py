@@ -96,7 +96,11 @@ class FeatureFlow:
             return
         self.session.set_features(combined, layout, rows)
         if getattr(self, "_pretrained_read", True):  # from the cache (every reopen): unsaid
-            self.message.emit("Pretrained features are ready: the model now also compares them.")
+            # after a rescan only the new files' were read: the model compared the rest already
+            again = getattr(self, "_pretrained_in", False)
+            self.message.emit("Pretrained features of the new files are ready." if again else
+                              "Pretrained features are ready: the model now also compares them.")  # fmt: skip
+        self._pretrained_in = True
         self._request_training(force=True)
         self._emit_status()
 

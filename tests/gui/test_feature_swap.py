@@ -87,3 +87,39 @@ def test_caches_of_older_extractor_versions_are_removed_once_the_new_ones_are_in
     assert not stale.exists()
     assert "dictionaries" in kept and any(n.startswith("image-effnet-lite0-v") for n in kept)
     assert any(n.startswith("image-coates") for n in kept)  # the two in use stay
+
+
+def test_new_files_pretrained_features_are_not_announced_as_a_first_comparison(
+    qtbot, tmp_path: Path
+):
+    """A rescan found 20 new files; once their pretrained features were in, the window said
+    "the model now also compares them", though it had compared them for 16 rounds."""
+    import numpy as np
+    from PIL import Image
+
+    pool = tmp_path / "pool"
+    classes = make_demo_pool("images", pool, per_class=4)
+    store, _ = create_project(tmp_path / "proj", pool, classes, ProjectSettings(test_size=2))
+    store.close()
+    controller = LabelingController(ProjectStore.open(store.path))
+    said: list[str] = []
+    controller.message.connect(said.append)
+    controller.start()
+
+    def compared() -> bool:
+        layout = controller.session.model.layout
+        return layout is not None and "pretrained" in layout.blocks
+
+    qtbot.waitUntil(compared, timeout=120_000)
+    first = [m for m in said if m.startswith("Pretrained features")]
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        pixels = rng.integers(0, 255, (28, 28), dtype=np.uint8)
+        Image.fromarray(pixels).save(pool / f"new_{k}.png")
+    controller.rescan()
+    qtbot.waitUntil(lambda: "Pretrained features of the new files are ready." in said,
+                    timeout=120_000)  # fmt: skip
+    controller.shutdown()
+    later = [m for m in said if m.startswith("Pretrained features")][len(first) :]
+    assert later == ["Pretrained features of the new files are ready."]
+    assert len(controller.session.model.row_of) == 4 * len(classes) + 3
