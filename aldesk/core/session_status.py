@@ -164,14 +164,19 @@ def _test_labeled_away(state: AnswerState, index: ItemIndex) -> int:
     return sum(_is_label(state.current.get(i)) for i in ids.tolist())
 
 
-def away_text(n: int) -> str:
-    """The clause after a count of labels that includes ``n`` on files now gone."""
-    return f" ({n} of them on files now missing or unreadable)" if n else ""
+def away_text(n: int, sep: str = " ") -> str:
+    """``+ 2 on files now missing or unreadable``: labels kept on files gone since, counted
+    apart from the readable items' (within them, "73 of 649" put 73 against a total that
+    left their files out: what is left to label came out 2 short)."""
+    files = "a file" if n == 1 else "files"
+    return f"{sep}+ {n} on {files} now missing or unreadable" if n else ""
 
 
-def test_labeled_text(s: Status) -> str:
-    """``11 of 48``: labeled test items of the readable ones, and the labels on gone files."""
-    return f"{s.n_test_labeled} of {s.n_test}{away_text(s.n_test_labeled_away)}"
+def test_labeled_text(s: Status, sep: str = " ") -> str:
+    """``10 of 48 + 1 on a file now missing or unreadable``: test labels on readable items,
+    of those items, then those on files gone."""
+    readable = s.n_test_labeled - s.n_test_labeled_away
+    return f"{readable} of {s.n_test}{away_text(s.n_test_labeled_away, sep)}"
 
 
 def _interval(r: RoundRecord) -> tuple[float, float] | None:
@@ -196,8 +201,8 @@ def labeled_text(s: Status, sep: str = " ") -> str:
 
     ``sep`` goes before the ``+`` (a line break in a narrow panel).
     """
-    text = f"{s.n_labeled - s.n_synth_labeled} of {s.n_pool - s.n_synth} pool items"
-    text += away_text(s.n_labeled_away)
+    readable = s.n_labeled - s.n_synth_labeled - s.n_labeled_away
+    text = f"{readable} of {s.n_pool - s.n_synth} pool items{away_text(s.n_labeled_away, sep)}"
     if s.n_synth:  # blends are not files of the pool folder: "of 260" for a folder of 250
         text += f"{sep}+ {s.n_synth_labeled} of {count(s.n_synth, 'synthesized blend')}"
     text += f"{sep}+ {s.n_test_labeled} test = {s.n_labels}"

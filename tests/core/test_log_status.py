@@ -143,7 +143,7 @@ def test_labels_on_files_now_missing_are_told_apart_by_status_and_session(tmp_pa
         for status in (read_status(store), Session(store).status()):
             assert (status.n_labeled, status.n_pool, status.n_labeled_away) == (3, 5, 1)
             assert labeled_text(status).startswith(
-                "3 of 5 pool items (1 of them on files now missing or unreadable) + 0 test"
+                "2 of 5 pool items + 1 on a file now missing or unreadable + 0 test = 3"
             )
 
 
@@ -161,9 +161,7 @@ def test_test_items_on_deleted_files_leave_the_readable_count(tmp_path) -> None:
     with ProjectStore.open(path) as store:
         for status in (read_status(store), Session(store).status()):
             assert (status.n_test_labeled, status.n_test, status.n_test_labeled_away) == (1, 1, 1)
-            assert test_labeled_text(status) == (
-                "1 of 1 (1 of them on files now missing or unreadable)"
-            )
+            assert test_labeled_text(status) == ("0 of 1 + 1 on a file now missing or unreadable")
 
 
 MOMENT = st.tuples(

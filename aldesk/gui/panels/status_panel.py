@@ -81,8 +81,8 @@ class StatusPanel(QGroupBox):
         # non-breaking inside an entry: lines wrap only between classes
         self.per_class.setText(per_class_text(s.per_class))
         self.per_class.setToolTip("\n".join(f"{k}: {v}" for k, v in s.per_class.items()))
-        self.test.setText(f"{s.n_test_labeled} of {s.n_test} labeled"
-                          + away_text(s.n_test_labeled_away))  # fmt: skip
+        away = away_text(s.n_test_labeled_away, sep="\n")  # the panel is narrow
+        self.test.setText(f"{s.n_test_labeled - s.n_test_labeled_away} of {s.n_test} labeled{away}")
         self.round.setText(str(s.round))
         self.model.setText(model_text(s, extracting))
         self.accuracy.setText(accuracy_text(s))  # the figure and its count from one round
