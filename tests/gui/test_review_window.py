@@ -382,3 +382,24 @@ def test_f1_lists_the_review_windows_own_keys(qtbot, opened) -> None:
     assert rows["Clear the selected items' answers"] == "Delete, Backspace"
     assert rows["Relabel the selected items as a class"] == "the class's key"
     sheet.close()
+
+
+def test_keyboard_only_from_the_search_to_an_item_in_the_labeling_window(qtbot, opened) -> None:
+    """Down and Enter did nothing in the search box, and no key opened an item in the
+    labeling window (Enter accepts guesses): a keyboard user had 8 Tabs and no way on."""
+    window, review, _ = opened
+    review.filters.search.setFocus()
+    qtbot.keyClicks(review.filters.search, "digit_002")
+    qtbot.keyClick(review.filters.search, Qt.Key.Key_Down)
+    first = review.model.rows()[0]
+    assert first.relpath.startswith("digit_002") and review.selected_ids() == [first.item_id]
+    qtbot.keyClick(review.view, Qt.Key.Key_Right)
+    chosen = review.selected_ids()[0]
+    qtbot.keyClick(review.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.controller.current() is not None
+                    and window.controller.current().item.id == chosen)  # fmt: skip
+    review.filters.search.clear()
+    qtbot.keyClicks(review.filters.search, "digit_003")
+    qtbot.keyClick(review.filters.search, Qt.Key.Key_Return)  # Enter goes to the items too
+    current = review.view.currentIndex()
+    assert current.isValid() and review.model.rows()[current.row()].relpath.startswith("digit_003")

@@ -69,8 +69,8 @@ class AcceptBar(QWidget):
             return self.review.append(edits, "Kept the label of {items} (off the doubtful list).")
         if not self.review.filters.in_confirm_mode():
             self.review.statusBar().showMessage(
-                "Enter accepts the model's guesses in Confirm predictions only; double-click an "
-                "item (or Label in the main window) to label it there."
+                "Enter accepts the model's guesses in Confirm predictions only; Ctrl+Enter (or a "
+                "double-click) shows the item in the labeling window to label it there."
             )
             return 0
         edits = confirm_edits(rows)

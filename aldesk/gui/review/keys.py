@@ -14,7 +14,8 @@ REVIEW_KEYS = (
     ("Clear the selected items' answers", "Delete, Backspace"),
     ("Accept the model's guesses (Confirm predictions)", "Enter"),
     ("Play / pause the selected clip (audio)", "Space"),
-    ("Show an item in the labeling window", "double-click"),
+    ("Show an item in the labeling window", "Ctrl+Enter, double-click"),
+    ("From the search to the items", "Down, Enter"),
     ("Select every item shown", "Ctrl+A"),
     ("Search file names", "Ctrl+F"),
     ("Undo the last change", "Ctrl+Z"),
@@ -30,6 +31,26 @@ def install_keys(window) -> None:
     QShortcut(QKeySequence.StandardKey.Close, window, activated=window.close)
     QShortcut(QKeySequence(Qt.Key.Key_Escape), window, activated=lambda: escape(window))
     QShortcut(QKeySequence("F1"), window, activated=lambda: show_keys(window))
+    for keys in ("Ctrl+Return", "Ctrl+Enter"):  # the main keyboard's, the keypad's
+        QShortcut(QKeySequence(keys), window, activated=lambda: window.label_in_main())
+    # a keyboard user got from the search to the grid by 8 Tabs, on no current item
+    search = window.filters.search
+    search.returnPressed.connect(lambda: to_items(window))
+    QShortcut(QKeySequence(Qt.Key.Key_Down), search, context=Qt.ShortcutContext.WidgetShortcut,
+              activated=lambda: to_items(window))  # fmt: skip
+
+
+def to_items(window) -> None:
+    """Focus the grid with an item selected (the current one, else the first): class keys
+    then have an item to relabel, not "Select items first"."""
+    view = window.view
+    view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    model, chosen = view.model(), view.selectionModel()
+    if chosen.hasSelection() or not model.rowCount():
+        return
+    current = view.currentIndex()
+    chosen.setCurrentIndex(current if current.isValid() else model.index(0, 0),
+                           chosen.SelectionFlag.ClearAndSelect)  # fmt: skip
 
 
 def escape(window) -> None:

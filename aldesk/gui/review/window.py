@@ -117,7 +117,9 @@ class ReviewWindow(QMainWindow):
         self.undo_button.setEnabled(self.controller.session.can_undo_step())
         self.label_here = QPushButton("Label in the main window")
         self.label_here.setObjectName("review_label_here")
-        self.label_here.setToolTip("Show the chosen item in the labeling window (double-click)")
+        self.label_here.setToolTip(
+            "Show the chosen item in the labeling window (Ctrl+Enter, or double-click)"
+        )
         relabel = kept_together(self.relabel_button, QLabel("as"), self.relabel_as)
         for w in (self.count_label, self.label_here, relabel, self.skip_button,
                   self.clear_button, self.undo_button):  # fmt: skip
