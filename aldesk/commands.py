@@ -93,6 +93,7 @@ def _final_summary(curve: dict, out: Path) -> str:
         text += f" (mean of {len(finals)} runs)"
     if curve["full_accuracy"] is not None:
         text += f"; with every pool item labeled {curve['full_accuracy']:.3f}"
+        text += " (mean)" if len(runs) > 1 else ""
     return f"{text}; curve written to {out}"
 
 

@@ -224,7 +224,9 @@ def read_rows(path: str | os.PathLike[str]) -> list[Row]:
 
 
 def read_oracle_csv(
-    path: str | os.PathLike[str], contradictory: list[str] | None = None
+    path: str | os.PathLike[str],
+    contradictory: list[str] | None = None,
+    twofold: set[str] | None = None,
 ) -> dict[str, str]:
     """Read the true labels a headless simulation answers from.
 
@@ -235,6 +237,7 @@ def read_oracle_csv(
     Args:
         path: A CSV (``path,label`` header) or JSON labels file.
         contradictory: Where to name the paths labeled two ways.
+        twofold: Where to put those paths' keys (their files are then not "without a label").
 
     Returns:
         relpath -> label, keyed by the normalised path (see :func:`oracle_label`).
@@ -252,8 +255,11 @@ def read_oracle_csv(
     for key, said in given.items():
         if len(said) == 1:
             oracle[key] = next(iter(said))
-        elif contradictory is not None:
-            contradictory.append(f"{shown[key]}: {', '.join(said)}")
+        else:
+            if contradictory is not None:
+                contradictory.append(f"{shown[key]}: {', '.join(said)}")
+            if twofold is not None:
+                twofold.add(key)
     return oracle
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aldesk.core.errors import AldeskError
+from aldesk.core.errors import AldeskError, BadLabelsFile
 from aldesk.core.evaluation import compute_metrics
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.labels_file import read_oracle_csv
@@ -70,9 +70,11 @@ def simulate(
     """
     log = log or (lambda _msg: None)
     contradictory: list[str] = []
-    labels = read_oracle_csv(oracle, contradictory)
+    twofold: set[str] = set()
+    labels = read_oracle_csv(oracle, contradictory, twofold)
     log_contradictory(contradictory, log)
     classes = sorted(set(labels.values()), key=_natural)
+    _need_two_classes(classes, "The oracle file")
     if mode not in ("pool", "stream", "synthesis"):
         raise AldeskError(f"Unknown mode {mode!r}; use pool, stream or synthesis.")
     defaults = ProjectSettings.for_classes(len(classes))
@@ -92,10 +94,12 @@ def simulate(
         log(f"note: --stream-share is for the stream mode; a {mode} run does not use it")
     if synthesis_every is not None and mode != "synthesis":
         log(f"note: --synthesis-every is for the synthesis mode; a {mode} run does not use it")
+    _note_budget(budget, seed_size, batch if batch_given else None, log)
     with tempfile.TemporaryDirectory(prefix="aldesk-sim-") as tmp:
-        base, labels = base_project(Path(tmp), pool, classes, labels, cache, log)
+        base, labels = base_project(Path(tmp), pool, classes, labels, cache, log, twofold)
         if len(set(labels.values())) < len(classes):  # classes of files not in the pool
             classes = sorted(set(labels.values()), key=_natural)
+            _need_two_classes(classes, "The oracle file, on this pool's files,")
             template = _defaults_for(template, len(classes), batch_given, seed_given)
             seed_size, batch = template.seed_size, template.batch
         matrix, layout = _load_features(base, features, log)
@@ -122,6 +126,27 @@ def simulate(
         "budget": budget, "batch": batch,
         "full_accuracy": _mean([f for f in full if f is not None]), "runs": runs,
     }  # fmt: skip
+
+
+def _note_budget(budget: int | None, seed_size: int, batch: int | None, log) -> None:
+    """Settings that leave the strategy nothing to do: "--seed-size 500 --budget 50" was
+    reported as the strategy's accuracy, a curve of random picks."""
+    if budget is None:
+        return
+    if seed_size >= budget:
+        log(f"note: the seed set ({seed_size} labels, drawn at random) is the whole budget "
+            f"({budget}): no item is chosen by the strategy")  # fmt: skip
+    elif batch is not None and batch >= budget - seed_size:
+        log(f"note: a batch of {batch} is all the budget leaves after the seed set "
+            f"({budget} - {seed_size}): one round of the strategy")  # fmt: skip
+
+
+def _need_two_classes(classes: list[str], what: str) -> None:
+    """A run on one class trained no model yet printed "with every pool item labeled 1.000"
+    (``aldesk new`` refuses one class too)."""
+    if len(classes) < 2:
+        given = f"only one class ({classes[0]})" if classes else "no class"
+        raise BadLabelsFile(f"{what} gives {given}: a model needs two classes at least.")
 
 
 def _mean(values: list[float]) -> float | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from aldesk.core.errors import AldeskError, BadLabelsFile
-from aldesk.core.labels_file import oracle_label
+from aldesk.core.labels_file import normalise, oracle_label
 from aldesk.core.pool import shown_path
 from aldesk.core.project import ProjectSettings, compute_features, create_project
 from aldesk.core.store import ProjectStore
@@ -22,15 +22,18 @@ Log = Callable[[str], None]
 
 def log_contradictory(contradictory: list[str], log: Log, shown: int = 5) -> None:
     if contradictory:
-        log(f"{count(len(contradictory), 'file')} the oracle labels two ways left out:")
-        for line in contradictory[:shown]:
-            log(f"  {line}")
-        if len(contradictory) > shown:
-            log(f"  ... and {len(contradictory) - shown} more")
+        _log_some(f"{count(len(contradictory), 'file')} the oracle labels two ways left out:",
+                  contradictory, log, shown)  # fmt: skip
 
 
 def base_project(
-    tmp: Path, pool, classes, labels: dict[str, str], cache, log: Log
+    tmp: Path,
+    pool,
+    classes,
+    labels: dict[str, str],
+    cache,
+    log: Log,
+    twofold: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[Path, dict[int, str]]:
     """The scanned pool with its features, and the oracle's label of every item it uses.
 
@@ -41,7 +44,7 @@ def base_project(
     store, scan = create_project(tmp / "base", pool, classes, ProjectSettings(test_size=0))
     try:
         _log_unreadable(scan.unreadable, log)
-        item_labels = _item_labels(store, labels, log)
+        item_labels = _item_labels(store, labels, log, twofold)
         _remove_classes_without_files(store, set(item_labels.values()), labels, log)
     except BaseException:
         store.close()
@@ -85,16 +88,14 @@ def _cache_lock(cache: str | Path | None, log: Log) -> Iterator[None]:
 
 def _log_unreadable(entries, log: Log, shown: int = 5) -> None:
     """Name the files the scan could not read (left out), as ``aldesk new`` does."""
-    if not entries:
-        return
-    log(f"{count(len(entries), 'unreadable file')} left out:")
-    for entry in entries[:shown]:
-        log(f"  {shown_path(entry.relpath)}: {entry.error}")
-    if len(entries) > shown:
-        log(f"  ... and {len(entries) - shown} more")
+    if entries:
+        _log_some(f"{count(len(entries), 'unreadable file')} left out:",
+                  [f"{shown_path(e.relpath)}: {e.error}" for e in entries], log, shown)  # fmt: skip
 
 
-def _item_labels(store: ProjectStore, labels: dict[str, str], log: Log) -> dict[int, str]:
+def _item_labels(
+    store: ProjectStore, labels: dict[str, str], log: Log, twofold: frozenset[str] | set[str]
+) -> dict[int, str]:
     """Item id -> the oracle's label, for every readable pool item the oracle labels.
 
     An item is one content: the file may label it under any of its copies' paths (the item's
@@ -105,27 +106,37 @@ def _item_labels(store: ProjectStore, labels: dict[str, str], log: Log) -> dict[
         BadLabelsFile: The oracle labels none of the pool's readable files.
     """
     copies = store.all_item_paths()
-    found, unlabeled, twofold = {}, [], []
+    found, unlabeled, split_copies, said_twice = {}, [], [], []
+    keys = set()  # the oracle's keys of the pool's readable files
     for item in store.items():
         if item.status != "ok" or item.origin != "file":
             continue
         given = {}  # path -> label, over the content's copies
-        for relpath in [item.relpath, *copies.get(item.id, ())]:
+        paths = [item.relpath, *copies.get(item.id, ())]
+        keys.update(k for p in paths for k in (p, normalise(p)))
+        for relpath in paths:
             label = oracle_label(labels, relpath)
             if label is not None:
                 given[relpath] = label
         if len(set(given.values())) == 1:
             found[item.id] = next(iter(given.values()))
         elif given:  # copies of one content labelled differently: the first had won, unsaid
-            twofold.append(
+            split_copies.append(
                 (item, " = ".join(f"{shown_path(p)} ({lab})" for p, lab in given.items()))
             )
+        elif any(p in twofold or normalise(p) in twofold for p in paths):
+            said_twice.append(item)  # named with the file's rows: not "without a label" too
         else:
             unlabeled.append(item)
-    if twofold:
+    if split_copies:
         reason = "its copies have different labels in the oracle file"
-        store.update_items((it.id, {"status": "unreadable", "reason": reason}) for it, _ in twofold)
-        log_contradictory([f"{text} (one content)" for _, text in twofold], log)
+        store.update_items((it.id, {"status": "unreadable", "reason": reason})
+                           for it, _ in split_copies)  # fmt: skip
+        log_contradictory([f"{text} (one content)" for _, text in split_copies], log)
+    if said_twice:
+        reason = "labeled two ways in the oracle file"
+        store.update_items((it.id, {"status": "unreadable", "reason": reason}) for it in said_twice)
+    _log_elsewhere([p for p in labels if p not in keys], log)
     if unlabeled and not found:
         raise BadLabelsFile(
             f"The oracle file labels none of the pool's {len(unlabeled)} readable files "
@@ -134,9 +145,26 @@ def _item_labels(store: ProjectStore, labels: dict[str, str], log: Log) -> dict[
     if unlabeled:
         reason = "no label in the oracle file"
         store.update_items((it.id, {"status": "unreadable", "reason": reason}) for it in unlabeled)
-        log(f"{count(len(unlabeled), 'file')} without a label in the oracle file left out, "
-            f"e.g. {shown_path(unlabeled[0].relpath)}")  # fmt: skip
+        _log_some(f"{count(len(unlabeled), 'file')} without a label in the oracle file left out:",
+                  [shown_path(it.relpath) for it in unlabeled], log)  # fmt: skip
     return found
+
+
+def _log_elsewhere(paths: list[str], log: Log) -> None:
+    """The oracle's rows of files not in the pool (another folder's, a typo): said, not
+    ignored (a row for "site9/ghost.wav" went unmentioned)."""
+    if paths:
+        which = "names a file" if len(paths) == 1 else "name files"
+        _log_some(f"{count(len(paths), 'row')} of the oracle file {which} not in the pool "
+                  "(not used):", [shown_path(p) for p in paths], log)  # fmt: skip
+
+
+def _log_some(head: str, lines: list[str], log: Log, shown: int = 5) -> None:
+    log(head)
+    for line in lines[:shown]:
+        log(f"  {line}")
+    if len(lines) > shown:
+        log(f"  ... and {len(lines) - shown} more")
 
 
 def _remove_classes_without_files(

@@ -189,7 +189,11 @@ def test_simulate_takes_a_copy_of_a_file_under_any_of_its_paths(tmp_path, pool, 
                  "--out", str(out)]) == 0  # fmt: skip
     err = capsys.readouterr().err
     assert "1 unreadable file left out:\n  CCC.png: " in err
-    assert "2 files without a label in the oracle file left out, e.g. AAA copy.png" in err
+    assert (
+        "2 files without a label in the oracle file left out:\n  AAA copy.png\n  BBB.png\n" in err
+    )
+    # the oracle's row of the file now gone is said, not ignored
+    assert f"1 row of the oracle file names a file not in the pool (not used):\n  {first}\n" in err
     assert json.loads(out.read_text())["n_items"] == 79
 
 
@@ -202,6 +206,38 @@ def test_simulate_refuses_an_oracle_that_labels_none_of_the_pool(tmp_path, pool,
     err = capsys.readouterr().err
     assert code == 2 and "labels none of the pool's 80 readable files" in err
     assert "features" not in err  # said before the extraction
+
+
+def test_simulate_refuses_an_oracle_of_one_class(tmp_path, pool, capsys):
+    """It ran with exit 0 and said "final accuracy none (no model); with every pool item
+    labeled 1.000": two statements that contradict each other."""
+    folder, labels = pool
+    rows = labels.read_text().splitlines()
+    one = tmp_path / "one.csv"
+    one.write_text("path,label\n" + "".join(f"{r.split(',')[0]},bird\n" for r in rows[1:]))
+    code = main(["simulate", "--pool", str(folder), "--oracle", str(one), "--budget", "20",
+                 "--out", str(tmp_path / "curve.json")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "gives only one class (bird): a model needs two classes" in err
+    assert not (tmp_path / "curve.json").exists()
+
+
+def test_simulate_names_a_path_labeled_two_ways_once_and_notes_a_seed_set_past_the_budget(
+    tmp_path, pool, capsys
+):
+    """A path labeled two ways was named as such, then counted again among "files without a
+    label"; a seed set as large as the budget was reported as the strategy's accuracy."""
+    folder, labels = pool
+    rows = labels.read_text().splitlines()
+    first = rows[1].split(",")[0]
+    oracle = tmp_path / "oracle.csv"
+    oracle.write_text(labels.read_text() + f"{first},another\n")
+    code = main(["simulate", "--pool", str(folder), "--oracle", str(oracle), "--budget", "20",
+                 "--seed-size", "20", "--out", str(tmp_path / "curve.json")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0 and f"1 file the oracle labels two ways left out:\n  {first}: " in err
+    assert "without a label" not in err
+    assert "the seed set (20 labels, drawn at random) is the whole budget (20)" in err
 
 
 def test_simulate_leaves_out_classes_only_files_outside_the_pool_have(tmp_path, pool, capsys):
