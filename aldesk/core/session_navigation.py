@@ -66,7 +66,8 @@ class HistoryNavigation:
 
     def _revisit(self, item_id: int) -> Query:
         ev = self._answers.get(item_id)
-        strategy = ev.strategy if ev and ev.strategy else "review"
+        # never answered: picked by the user (Review), not revisited
+        strategy = (ev.strategy or "review") if ev else "picked"
         return self._query(item_id, strategy, ev.score if ev else None)
 
     # ------------------------------------------------------------ edits outside the loop

@@ -327,3 +327,20 @@ def test_an_item_brought_up_from_review_is_on_screen_again_after_a_close(tmp_pat
         reopened.save_position()
     with ProjectStore.open(path) as third:
         assert Session(third, features_of(X)).current().item.id == loop_item
+
+
+def test_an_unanswered_item_picked_in_review_says_it_was_picked_not_revisited(
+    tmp_path, data
+) -> None:
+    """ "Chosen by: Revisiting an answered item, or picked in the review window" was shown for
+    an item never answered; an answered one keeps the strategy that first asked it."""
+    X, y = data
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    label(session, y, 4, train=False)
+    answered = next(iter(session.store.labels()))
+    unanswered = next(it.id for it in store.items()
+                      if it.id not in store.answers() and it.split == "pool")  # fmt: skip
+    assert session.show_item(unanswered).strategy == "picked"
+    assert session.show_item(answered).strategy == store.answers()[answered].strategy
+    store.close()

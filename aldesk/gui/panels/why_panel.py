@@ -34,7 +34,8 @@ _STRATEGY_TEXT = {
     "rebuilt from your labels; the threshold decides the arrivals after it",
     "synthesis": "Synthesized by the learner: of the mixes of two items of different classes "
     "it tried, the one it was least sure of",
-    "review": "Revisiting an answered item, or picked in the review window",
+    "review": "Revisiting an answered item",
+    "picked": "Picked by you (in the review window), not by the strategy",
     "import": "Imported label",
     "confirm": "Confirmed in the review window (the model's guess, or a doubted label)",
     "confirm-corrected": "Corrected in confirm mode (the model guessed another class)",
