@@ -9,12 +9,17 @@
 * Project ▸ Watch the pool folder (checkable, saved in the project's settings): while on, a
   :class:`FolderWatcher` asks the controller for a rescan when the folder settles, so new files
   join the pool (or the stream) and removed ones are marked missing while the app runs.
+  While off, coming back to the app from another one rescans (files deleted or added in a
+  file manager meanwhile: a deleted file on screen was labeled with nothing said).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction
+import contextlib
+import time
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from aldesk.core.errors import AldeskError
@@ -25,6 +30,7 @@ from aldesk.gui.panels.synth_panel import SynthPanel
 from aldesk.gui.watch import FolderWatcher
 
 WATCH_KEY = "watch_folder"
+AWAY_SECONDS = 2.0  # away from the app this long (in another one): rescan on coming back
 
 
 class LiveView(QObject):
@@ -50,6 +56,8 @@ class LiveView(QObject):
         self.controller.scanner.done.connect(self._follow_pool_root)
         if self.controller.session.settings.watch_folder:
             self.watcher.start(self.store.pool_root)
+        self._left_at: float | None = None
+        QGuiApplication.instance().applicationStateChanged.connect(self._on_app_state)
 
     def _pause_each_other(self, viewer) -> None:
         """A source clip and the blend never play over each other."""
@@ -112,6 +120,18 @@ class LiveView(QObject):
             return
         self.controller.rescan()
 
+    def _on_app_state(self, state: Qt.ApplicationState) -> None:
+        """Back from another application with the folder not watched: rescan (incremental,
+        on a worker: one stat per file), as the watcher would have."""
+        if state != Qt.ApplicationState.ApplicationActive:
+            self._left_at = self._left_at or time.monotonic()
+            return
+        left, self._left_at = self._left_at, None
+        if left is None or self.watcher.watching or getattr(self.store, "readonly", False):
+            return
+        if time.monotonic() - left >= AWAY_SECONDS and self.store.pool_root.is_dir():
+            self.controller.rescan()
+
     def _follow_pool_root(self, _result: object) -> None:
         """After a rescan: a relocated pool folder is the one watched from now on."""
         if self.watcher.watching and self.watcher.root != self.store.pool_root:
@@ -135,6 +155,8 @@ class LiveView(QObject):
 
     def shutdown(self) -> None:
         """Stop watching and wait for the workers (window closing)."""
+        with contextlib.suppress(RuntimeError, TypeError):  # closed once already
+            QGuiApplication.instance().applicationStateChanged.disconnect(self._on_app_state)
         self.watcher.shutdown()
         self.synth_panel.shutdown()
 

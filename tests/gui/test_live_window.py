@@ -265,3 +265,32 @@ def test_an_audio_blend_s_sources_play_from_the_panel_and_never_over_the_blend(
     qtbot.keyClick(window, Qt.Key.Key_X)  # answered: the next item stops the source
     assert not panel.player.is_playing
     window.close()
+
+
+def test_coming_back_from_another_app_rescans_an_unwatched_folder(qtbot, tmp_path, monkeypatch):
+    """With the folder not watched, a file deleted in a file manager went unnoticed: the
+    window labelled it with nothing said, and Progress kept counting it."""
+    from PySide6.QtGui import QGuiApplication
+
+    from aldesk.gui import live
+
+    store, _ = demo_project(tmp_path, "images", per_class=3)
+    window = open_window(qtbot, store)
+    said: list[str] = []
+    window.controller.message.connect(said.append)
+    monkeypatch.setattr(live, "AWAY_SECONDS", 0.0)
+    gone = next(it for it in store.items() if it.id != window.controller.current().item.id)
+    store.abspath(gone).unlink()
+    app = QGuiApplication.instance()
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)  # to a file manager
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)  # and back
+    qtbot.waitUntil(lambda: "Pool rescanned: 1 missing file." in said, timeout=60_000)
+    assert store.item(gone.id).status == "missing"
+    window.live.set_watching(True)  # watched: the watcher tells, coming back does not rescan
+    qtbot.waitUntil(lambda: not window.controller.scanner.busy, timeout=60_000)
+    rescans: list[bool] = []
+    monkeypatch.setattr(window.controller, "rescan", lambda: rescans.append(True))
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
+    assert rescans == []
+    window.close()
