@@ -140,14 +140,17 @@ class Choice:
         """Cross-validated accuracy of the chosen representation, if it was measured."""
         return self.scores.get(self.name)
 
-    def describe(self) -> str:
-        """One line for "Why this item?" and Progress."""
+    def describe(self, budget: int | None = None) -> str:
+        """One line for "Why this item?" and Progress (``budget``: the label budget, past
+        which no comparison comes)."""
         label = {"pool": "pool-learned features", "pretrained": "pretrained encoder",
                  "both": "pool-learned + pretrained"}[self.name]  # fmt: skip
         if self.pinned:
             return f"Features: {label} (set in the project settings)"  # its score: accuracy
         if self.recorded:  # "the latest round's" read as the latest round's label count
             again = math.ceil(self.n_labels * RECHOOSE_GROWTH)
+            if budget is not None and again > budget:  # "again at 43" with the budget at 34
+                return f"Features: {label} (chosen at {self.n_labels} labels)"
             return (f"Features: {label} (chosen at {self.n_labels} labels; compared again at "
                     f"{again})")  # fmt: skip
         if not self.scores:

@@ -337,7 +337,7 @@ class ModelState:
     def features_text(self) -> str | None:
         """What the applied model was trained on, for "Why this item?" and Progress."""
         if self.ranking is not None and self.ranking.choice is not None:
-            return self.ranking.choice.describe()
+            return self.ranking.choice.describe(self.settings.budget)
         if self.layout is None:
             return None
         return "Features: learned from this pool" + (

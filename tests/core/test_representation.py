@@ -124,6 +124,8 @@ def test_a_rebuilt_model_keeps_the_latest_rounds_choice_until_labels_grow() -> N
     assert kept.name == "pool" and kept.recorded
     assert kept.describe().endswith(f"(chosen at {kept.n_labels} labels; compared again at "
                                     f"{math.ceil(1.25 * kept.n_labels)})")  # fmt: skip
+    # with the label budget spent before then, no comparison comes: none is promised
+    assert kept.describe(budget=kept.n_labels).endswith(f"(chosen at {kept.n_labels} labels)")
     assert rebuilt(60, None).name != "pool"  # chosen afresh it would not be
     assert rebuilt(80, ("pool", 55)).name != "pool"  # 25 % more labels: chosen again
     assert rebuilt(60, ("pool", 55)).name == "pool"
