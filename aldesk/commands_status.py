@@ -82,7 +82,7 @@ def _status_of(store) -> tuple:
         "per_class": st.per_class,
         "test_labeled": st.n_test_labeled, "test_items": st.n_test,
         "test_labeled_on_missing_or_unreadable": st.n_test_labeled_away,
-        "unreadable": st.n_unreadable,
+        "unreadable": st.n_unreadable, "unreadable_examples": _unreadable_examples(store),
         # files deleted or changed since the last scan (export leaves the labels of those
         # deleted or replaced out; the next open or aldesk train rescans): "missing or
         # unreadable 0" had hidden them
@@ -105,6 +105,17 @@ def _status_of(store) -> tuple:
         # "stop" is only the stopping rules', and said "keep going" on an ended stream)
         "finished": left == 0,
     }  # fmt: skip
+
+
+def _unreadable_examples(store, shown: int = 5) -> list[dict]:
+    """The first missing or unreadable files with their reasons: "missing or unreadable 2"
+    named neither (``new`` and ``simulate`` do)."""
+    from aldesk.core.pool import shown_path
+    from aldesk.core.store_rows import py_path
+
+    rows = store.read("SELECT relpath, status, reason FROM items WHERE status != 'ok' "
+                      "ORDER BY relpath LIMIT ?", (shown,))  # fmt: skip
+    return [{"path": shown_path(py_path(p)), "status": s, "reason": r} for p, s, r in rows]
 
 
 def _changed_since_scan(store) -> int:
@@ -179,6 +190,11 @@ def cmd_status(args: argparse.Namespace) -> int:
                                    if v is not None))  # fmt: skip
     print(f"labeled {labeled_text(st)}; test items labeled {test_labeled_text(st)}; "
           f"missing or unreadable {s['unreadable']}")  # fmt: skip
+    for example in s["unreadable_examples"]:
+        print(f"  {example['path']}: {example['reason'] or example['status']}")
+    if s["unreadable"] > len(s["unreadable_examples"]):
+        print(f"  ... and {s['unreadable'] - len(s['unreadable_examples'])} more (the review "
+              "window's Missing or unreadable filter lists them all)")  # fmt: skip
     if s["changed_since_scan"]:
         print(f"  {count(s['changed_since_scan'], 'file')} deleted or changed since the project "
               "was last opened: opening it, or aldesk train, rescans the folder")  # fmt: skip

@@ -82,6 +82,11 @@ def test_train_rescans_the_folder_as_status_says_it_does(tmp_path, pool, capsys)
     assert (status["changed_since_scan"], status["unreadable"]) == (0, 1)
     assert (status["test_items"], status["test_labeled"]) == (9, 10)
     assert status["test_labeled_on_missing_or_unreadable"] == 1
+    assert main(["status", str(project)]) == 0  # the file is named ("missing or unreadable 1")
+    assert (
+        f"missing or unreadable 1\n  {test_file}: the file is no longer in the pool folder\n"
+        in (capsys.readouterr().out)
+    )
 
 
 def test_train_says_in_a_log_that_it_extracts_features(tmp_path, pool, capsys) -> None:
