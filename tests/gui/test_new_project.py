@@ -193,6 +193,20 @@ def test_unreadable_files_are_counted_before_the_project_exists(qtbot, dialog, p
     assert "broken.png" in dialog.notes()["unreadable"]
 
 
+def test_every_unreadable_file_is_named_not_one_example(qtbot, dialog, pool):
+    """ "7 images cannot be read … (e.g. broken link.png: …)": the other six were found only
+    after the project was made."""
+    for k in range(5):
+        (pool / f"broken{k}.png").write_bytes(b"not a PNG" * (k + 1))
+    _examine(qtbot, dialog, pool)
+    lines = dialog.notes()["unreadable"].splitlines()
+    assert [line.split(":")[0] for line in lines[1:4]] == [f"  broken{k}.png" for k in range(3)]
+    assert all(line.split(": ", 1)[1] for line in lines[1:4])  # each with its reason
+    assert lines[4:] == ["… and 2 more (all in this line's tooltip)"]
+    tip = dialog._notes.unreadable_label.toolTip().splitlines()
+    assert [line.split(":")[0].strip() for line in tip] == [f"broken{k}.png" for k in range(5)]
+
+
 def test_a_mixed_folder_asks_which_kind_to_label(qtbot, dialog, pool, tmp_path):
     import numpy as np
     import soundfile as sf

@@ -13,6 +13,7 @@ from aldesk.gui.dialogs.folder_report import (
     held_out_text,
     other_kind_text,
     unreadable_text,
+    unreadable_tip,
 )
 from aldesk.gui.dialogs.form import muted_label
 
@@ -85,6 +86,7 @@ class FolderNotes(QWidget):
         known = report or FolderReport(counts)
         self.kind_note.setText(other_kind_text(known, kind))
         self.unreadable_label.setText(unreadable_text(report, kind))
+        self.unreadable_label.setToolTip(unreadable_tip(report, kind))
         self.test_note.setText(held_out_text(test_size, known.readable(kind), kind))
         self._hide_empty()
 

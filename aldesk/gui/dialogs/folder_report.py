@@ -56,16 +56,32 @@ def _plural(n: int, kind: str) -> str:
     return count(n, KIND_WORDS[kind])
 
 
-def unreadable_text(report: FolderReport | None, kind: str) -> str:
-    """'3 images cannot be read: listed as unreadable … (e.g. a.png: truncated file).'"""
+def unreadable_text(report: FolderReport | None, kind: str, shown: int = 3) -> str:
+    """'3 images cannot be read: listed as unreadable …', then the first few with their
+    reasons (one "e.g." of seven left the other six to be found after the project was made)."""
     if report is None:
         return "Checking that the files open…"
     bad = report.unreadable.get(kind, [])
     if not bad:
         return f"All {_plural(report.total(kind), kind)} open."
-    path, reason = bad[0]
-    return (f"{_plural(len(bad), kind)} cannot be read: listed as unreadable with the reason, "
-            f"never asked (e.g. {shown_path(path)}: {reason}).")  # fmt: skip
+    head = (f"{_plural(len(bad), kind)} cannot be read: listed as unreadable with the reason, "
+            "never asked:")  # fmt: skip
+    more = len(bad) - shown
+    tail = [f"… and {more} more (all in this line's tooltip)"] if more > 0 else []
+    return "\n".join([head, *unreadable_lines(bad[:shown]), *tail])
+
+
+def unreadable_lines(bad: list[tuple[str, str]]) -> list[str]:
+    return [f"  {shown_path(path)}: {reason}" for path, reason in bad]
+
+
+def unreadable_tip(report: FolderReport | None, kind: str, shown: int = 40) -> str:
+    """Every unreadable file (up to ``shown``) for the note's tooltip."""
+    bad = report.unreadable.get(kind, []) if report is not None else []
+    if len(bad) <= 3:
+        return ""
+    lines = unreadable_lines(bad[:shown])
+    return "\n".join(lines + ([f"… and {len(bad) - shown} more"] if len(bad) > shown else []))
 
 
 def other_kind_text(report: FolderReport, kind: str) -> str:
