@@ -86,6 +86,9 @@ def cmd_new(args: argparse.Namespace) -> int:
         if value is not None and args.scenario != scenario:  # kept without a word, unused
             print(f"note: {option} is for the {scenario} scenario; a {args.scenario} project "
                   "does not use it", file=sys.stderr)  # fmt: skip
+    if args.strategy is not None and args.scenario == "stream":  # as simulate says it
+        print(f"note: a stream asks by its threshold; --strategy {args.strategy} is not used",
+              file=sys.stderr)  # fmt: skip
     folder = project_path(args.project).absolute().parent
     if not folder.is_dir():  # it was made, parents and all, without a word
         raise AldeskError(f"Cannot create the project in {folder}: that folder does not exist.")

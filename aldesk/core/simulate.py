@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aldesk.core.errors import AldeskError, BadLabelsFile
+from aldesk.core.errors import AldeskError, BadLabelsFile, PoolMissing
 from aldesk.core.evaluation import compute_metrics
 from aldesk.core.features.types import FeatureSet
 from aldesk.core.labels_file import read_oracle_csv
@@ -69,6 +69,8 @@ def simulate(
             extracted).
     """
     log = log or (lambda _msg: None)
+    if not Path(pool).expanduser().is_dir():  # before any work is said to start
+        raise PoolMissing(f"The folder {pool} does not exist.")
     contradictory: list[str] = []
     twofold: set[str] = set()
     labels = read_oracle_csv(oracle, contradictory, twofold)

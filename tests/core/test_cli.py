@@ -392,6 +392,20 @@ def test_simulate_says_a_stream_does_not_use_the_strategy(tmp_path, pool, capsys
                  "--mode", "stream", "--strategy", "margin", "--out", str(out)]) == 0  # fmt: skip
     err = capsys.readouterr().err
     assert "a stream asks by its threshold; --strategy margin is not used" in err
+    # aldesk new said nothing of the same strategy on a stream project
+    assert main(["new", str(tmp_path / "s"), "--pool", str(folder), "--classes", "a,b",
+                 "--scenario", "stream", "--strategy", "margin", "--no-features"]) == 0  # fmt: skip
+    assert "a stream asks by its threshold; --strategy margin is not used" in (
+        capsys.readouterr().err
+    )
+
+
+def test_simulate_on_a_missing_folder_says_so_before_any_work(tmp_path, pool, capsys) -> None:
+    _, labels = pool
+    code = main(["simulate", "--pool", str(tmp_path / "nopool"), "--oracle", str(labels),
+                 "--budget", "12", "--out", str(tmp_path / "curve.json")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "does not exist" in err and "scanning" not in err
 
 
 def test_a_folder_named_aldesk_in_the_working_directory_does_not_shadow_the_app(tmp_path) -> None:
