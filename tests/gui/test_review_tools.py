@@ -114,7 +114,7 @@ def test_double_click_shows_the_item_in_the_main_window_to_label_there(qtbot, op
     qtbot.mouseClick(review.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(review.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert controller.current().item.id == picked
-    assert "picked in the review window" in window.why.strategy.text()
+    assert window.why.strategy.text().startswith("Picked by you (in the review window)")
     assert window.viewer._path.name == store.item(picked).relpath.rsplit("/", 1)[-1]
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
