@@ -110,8 +110,8 @@ def _status_of(store) -> tuple:
 def _unreadable_examples(store, shown: int = 5) -> list[dict]:
     """The first missing or unreadable files with their reasons: "missing or unreadable 2"
     named neither (``new`` and ``simulate`` do)."""
-    from aldesk.core.pool import shown_path
     from aldesk.core.store_rows import py_path
+    from aldesk.core.wording import shown_path
 
     rows = store.read("SELECT relpath, status, reason FROM items WHERE status != 'ok' "
                       "ORDER BY relpath LIMIT ?", (shown,))  # fmt: skip

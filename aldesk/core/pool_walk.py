@@ -17,7 +17,7 @@ from pathlib import Path
 from aldesk.core import media
 from aldesk.core.errors import PoolMissing
 from aldesk.core.records import PROJECT_SUFFIX
-from aldesk.core.wording import count
+from aldesk.core.wording import count, shown_path
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,6 @@ class Found:
     size: int
     mtime_ns: int
     error: str | None
-
-
-def shown_path(relpath: str) -> str:
-    """A relpath as a person reads it: undecodable bytes as U+FFFD, control characters (a
-    carriage return, a newline) escaped, so one name stays on one line of output."""
-    text = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def check_root(root: str | os.PathLike[str]) -> Path:

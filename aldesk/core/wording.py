@@ -35,3 +35,10 @@ def folded(text: str) -> str:
 def copies_text(n: int) -> str:
     """``34 copies of other files``."""
     return f"{n:,} {'copy' if n == 1 else 'copies'} of other files"
+
+
+def shown_path(relpath: str) -> str:
+    """A relpath as a person reads it: undecodable bytes as U+FFFD, control characters (a
+    carriage return, a newline) escaped, so one name stays on one line of output."""
+    text = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
