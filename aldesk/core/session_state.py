@@ -37,7 +37,7 @@ from aldesk.core.store import Event, Item, ProjectStore, RoundRecord
 from aldesk.core.training_rows import PoolRows
 
 STOP_SET_SIZE = 1000
-KEY_VERSION = "v2:"  # round keys hash item ids and class indices as arrays
+KEY_VERSION = "v3:"  # round keys hash item ids and the labels' class ids as arrays
 
 
 class ModelState:
@@ -231,12 +231,11 @@ class ModelState:
         return self._file_rows[~answered]
 
     def _training_key(self, ids: np.ndarray, y: np.ndarray, classes: list[int]) -> str:
-        """What a model is trained from: the same key means the same model, so no new round."""
+        """What a model is trained from (a class added changes nothing): same key, no new round."""
         st = self.settings
         digest = hashlib.sha256(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
-        digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
-        what = [classes, st.model, st.strategy, st.representation]
-        digest.update(json.dumps(what).encode())
+        digest.update(np.ascontiguousarray(np.asarray(classes, dtype=np.int64)[y]).tobytes())
+        digest.update(json.dumps([st.model, st.strategy, st.representation]).encode())
         return KEY_VERSION + digest.hexdigest()
 
     def _same_as_last_round(self, key: str | None, n_labels: int) -> bool:
@@ -276,7 +275,8 @@ class ModelState:
         self._rounds.append(record)
         self.round = record.round
         self._metrics = round_metrics(record)
-        self._update_stability(ranking)
+        if len(self._rounds) < 2 or self._rounds[-2].n_labels != record.n_labels:
+            self._update_stability(ranking)  # a setting changed is no new evidence of stability
         return True
 
     def remeasure(self, state: AnswerState) -> bool:

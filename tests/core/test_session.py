@@ -344,3 +344,24 @@ def test_an_unanswered_item_picked_in_review_says_it_was_picked_not_revisited(
     assert session.show_item(unanswered).strategy == "picked"
     assert session.show_item(answered).strategy == store.answers()[answered].strategy
     store.close()
+
+
+def test_a_class_added_without_a_label_records_no_round_and_no_stability(tmp_path, data) -> None:
+    """Adding three classes (no label given) recorded three rounds at the same label count,
+    and their agreeing predictions made the advice say "predictions have stopped changing"."""
+    X, y = data
+    store = make_project(tmp_path, y)
+    session = Session(store, features_of(X))
+    label(session, y, 12)
+    rounds, history = store.rounds(), store.get("stop_set_history")
+    for name in ("d", "e", "f"):
+        store.add_class(name)
+        session.classes_changed()
+        job = session.training_job(force=True)
+        assert job is not None and session.apply_result(run_round(job))
+    assert store.rounds() == rounds  # measured in place, no new point on the curve
+    assert store.get("stop_set_history") == history
+    label(session, y, 5)  # labels again: a round, and the stability check goes on
+    assert len(store.rounds()) == len(rounds) + 1
+    assert len(store.get("stop_set_history")) > 0
+    store.close()
