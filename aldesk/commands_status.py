@@ -76,6 +76,7 @@ def _status_of(store) -> tuple:
         "settings": chosen,
         "pool_found": store.pool_root.is_dir(), "items": st.n_pool,
         "labeled": st.n_labeled, "labeled_on_missing_or_unreadable": st.n_labeled_away,
+        "labeled_by_model": st.n_by_model,
         "labels_since_latest_model": st.labels_since_model if st.round else None,
         # of "items" and "labeled": the learner's blends (synthesis scenario), not files
         "synthesized": st.n_synth, "synthesized_labeled": st.n_synth_labeled,

@@ -171,6 +171,7 @@ def read_status(store: ProjectStore) -> Status:
         else None,
         macro_f1_ci=f1_interval(latest) if measured else None,
         budget=settings.budget, n_labeled_away=_labeled_away(store, outside, "pool"),
+        n_by_model=by_model,
         n_test_labeled_away=_labeled_away(store, outside, "test"),
         labels_since_model=_labels_since(latest, n_labeled - by_model),
         **_synthesized(store),

@@ -56,6 +56,8 @@ class Status:
         n_labeled_away: Of ``n_labeled``, labels on pool files now missing or unreadable
             (kept, and counted, but outside ``n_pool``: the user is told, or the counts do
             not add up).
+        n_by_model: Of ``n_labeled``, the labels the model gave (auto-label): counted apart,
+            they are not the user's (the budget and the learning curve leave them out).
         n_test_labeled_away: Of ``n_test_labeled``, labels on test files now missing or
             unreadable (outside ``n_test``, as ``n_labeled_away`` is outside ``n_pool``).
         labels_since_model: Labels the latest recorded model has not seen (given or imported
@@ -83,6 +85,7 @@ class Status:
     budget: int | None = None
     n_labeled_away: int = 0
     n_test_labeled_away: int = 0
+    n_by_model: int = 0
     labels_since_model: int = 0
     n_synth: int = 0
     n_synth_labeled: int = 0
@@ -139,6 +142,7 @@ def build_status(
         model_loaded=model.loaded,
         budget=model.settings.budget,
         n_labeled_away=_labeled_away(state, index),
+        n_by_model=state.n_model_train,
         n_test_labeled_away=_test_labeled_away(state, index),
         labels_since_model=0 if model.pending else model.labels_since,
         n_synth=len(index.synth),
@@ -201,8 +205,10 @@ def labeled_text(s: Status, sep: str = " ") -> str:
 
     ``sep`` goes before the ``+`` (a line break in a narrow panel).
     """
-    readable = s.n_labeled - s.n_synth_labeled - s.n_labeled_away
-    text = f"{readable} of {s.n_pool - s.n_synth} pool items{away_text(s.n_labeled_away, sep)}"
+    yours = max(0, s.n_labeled - s.n_synth_labeled - s.n_labeled_away - s.n_by_model)
+    text = f"{yours} of {s.n_pool - s.n_synth} pool items{away_text(s.n_labeled_away, sep)}"
+    if s.n_by_model:  # auto-label's: "156 of 856" counted 39 of them as the user's
+        text += f"{sep}+ {s.n_by_model} by the model (auto-label)"
     if s.n_synth:  # blends are not files of the pool folder: "of 260" for a folder of 250
         text += f"{sep}+ {s.n_synth_labeled} of {count(s.n_synth, 'synthesized blend')}"
     text += f"{sep}+ {s.n_test_labeled} test = {s.n_labels}"

@@ -122,6 +122,7 @@ def test_status_counts_equal_a_replay_of_the_log(events, flagged) -> None:
             assert left_to_ask(store) == (len(readable - answered), discarded)
         assert status.n_pool == sum(it.split == "pool" and it.status == "ok" for it in items)
         assert status.n_test == sum(it.split == "test" and it.status == "ok" for it in items)
+        assert status.n_by_model == by_model
         assert status.n_unreadable == sum(it.status != "ok" for it in items)
         for name, counted in (("pool", status.n_labeled_away),
                               ("test", status.n_test_labeled_away)):  # fmt: skip

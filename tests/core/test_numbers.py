@@ -389,3 +389,12 @@ def test_a_project_with_no_readable_file_says_so_not_all_answered(tmp_path) -> N
     assert text.startswith("No file of this project can be read (2 files flagged")
     assert f"memo0.m4a: {reason}" in text
     assert "Every readable item" not in text
+
+
+def test_the_models_own_labels_are_counted_apart_from_the_users() -> None:
+    """After Auto-label of 39 items, Progress said "156 of 856 pool items": the user had given
+    117, and the README says the model's labels never count as theirs."""
+    import dataclasses
+
+    s = dataclasses.replace(_status(0.5, 10), n_labeled=156, n_pool=856, n_by_model=39)
+    assert labeled_text(s) == "117 of 856 pool items + 39 by the model (auto-label) + 10 test = 166"
