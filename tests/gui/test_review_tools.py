@@ -156,3 +156,37 @@ def test_escape_closes_the_review_window(qtbot, opened) -> None:
     qtbot.waitUntil(review.isActiveWindow)
     qtbot.keyClick(review, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not review.isVisible())
+
+
+def test_confirm_mode_keeps_the_surest_row_chosen_when_a_retrain_re_sorts(
+    qtbot, opened, monkeypatch
+) -> None:
+    """After an Enter the next surest item was chosen; a retrain then re-sorted the list and
+    the choice went with its item to row 612 (a 32 % guess, out of view): the next Enter
+    accepted it."""
+    import numpy as np
+
+    window, review, _ = opened
+    trained(qtbot, window)
+    qtbot.mouseClick(review.accept_bar.confirm_mode, Qt.MouseButton.LeftButton)
+    review.filters.search.setFocus()
+    qtbot.keyClick(review.filters.search, Qt.Key.Key_Down)  # the keyboard's way in: row 0
+    first = review.model.rows()[0].item_id
+    assert review.selected_ids() == [first]
+    real = review._proba
+
+    def resorted() -> dict:  # the new model is unsure of it: it goes to the bottom
+        proba = dict(real())
+        proba[first] = np.full_like(proba[first], 1.0 / len(proba[first]))
+        return proba
+
+    monkeypatch.setattr(review, "_proba", resorted)
+    review.refresh()
+    surest = review.model.rows()[0].item_id
+    assert surest != first and review.selected_ids() == [surest]
+    assert review.view.currentIndex().row() == 0
+    review.view.setFocus()
+    qtbot.keyClick(review.view, Qt.Key.Key_Return)
+    assert (
+        window.store.answers()[surest].strategy == "confirm" and first not in window.store.answers()
+    )

@@ -68,18 +68,29 @@ def grid_place(view: QListView) -> tuple[set[int], int | None, int]:
 
 
 def restore_place(
-    view: QListView, place: tuple[set[int], int | None, int], follow: bool = False
+    view: QListView,
+    place: tuple[set[int], int | None, int],
+    follow: bool = False,
+    by_row: bool = False,
 ) -> None:
     """Select ``place``'s items again and put the keyboard's current item back (a rebuilt
     grid had none: the next arrow key went to the first row, the next class key relabeled
     an item never chosen). With ``follow``, when the current item left the view (relabeled
     out of a class filter, confirmed out of "Suspicious only"), the item now at its row is
     current and selected, so the keys go on from there (not after a filter the user changed:
-    a key would then act on an item chosen for them)."""
+    a key would then act on an item chosen for them).
+
+    ``by_row`` (Confirm predictions, surest first): one item chosen by the keyboard stays at
+    its row, not with its item. A retrain re-sorted the list under the selection, and the
+    next Enter accepted a 32 % guess far out of view. The current item is kept in view
+    whenever its row changed."""
     from aldesk.gui.review.model import ItemIdRole
 
     chosen, current, row = place
     model, selection = view.model(), view.selectionModel()
+    at_row = by_row and len(chosen) <= 1 and current is not None
+    if at_row:
+        chosen, current = set(), None  # the item now at the row is taken below
     found = False
     for k in range(model.rowCount()):
         index = model.index(k, 0)
@@ -89,6 +100,9 @@ def restore_place(
         if item_id == current:
             selection.setCurrentIndex(index, selection.SelectionFlag.NoUpdate)
             found = True
-    if follow and current is not None and not found and model.rowCount() and row >= 0:
+    moved_on = (follow and current is not None and not found) or at_row
+    if moved_on and model.rowCount() and row >= 0:
         index = model.index(min(row, model.rowCount() - 1), 0)
         selection.setCurrentIndex(index, selection.SelectionFlag.ClearAndSelect)
+    if view.currentIndex().isValid() and view.currentIndex().row() != row:
+        view.scrollTo(view.currentIndex())  # what the next key acts on is on screen

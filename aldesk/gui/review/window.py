@@ -164,7 +164,7 @@ class ReviewWindow(QMainWindow):
                           self.store.class_resolver(), self._proba(), [c.id for c in classes])  # fmt: skip
         rows = [self.doubts.row(r) for r in rows]
         self.model.set_rows(rows)
-        restore_place(self.view, place, follow=True)
+        restore_place(self.view, place, follow=True, by_row=self.filters.in_confirm_mode())
         self.confusion.show_counts(rows, classes)
         self.tally.show_answers(self.store.answers())
         self._update_count()
