@@ -190,3 +190,13 @@ def test_confirm_mode_keeps_the_surest_row_chosen_when_a_retrain_re_sorts(
     assert (
         window.store.answers()[surest].strategy == "confirm" and first not in window.store.answers()
     )
+
+
+def test_auto_label_never_reads_100_percent_and_tab_leaves_the_tally(qtbot, opened) -> None:
+    """ "Auto-labeled 6 items at confidence ≥ 100%" (the threshold was 0.999), a sample line
+    "(100%)"; and Tab went round the tally's cells, never on to the review buttons."""
+    from aldesk.gui.review.accept import threshold_text
+
+    assert (threshold_text(0.999), threshold_text(0.95)) == ("99.9%", "95%")
+    _, review, _ = opened
+    assert not review.tally.tabKeyNavigation()

@@ -28,6 +28,7 @@ from aldesk.core.review_auto import (
     preview_auto_labels,
     withdraw_model_edits,
 )
+from aldesk.core.session_status import probability_text
 from aldesk.gui.panels.wrap_layout import WrapLayout
 
 DEFAULT_THRESHOLD = 0.95
@@ -90,7 +91,8 @@ class AcceptBar(QWidget):
     def apply_auto_labels(self, preview: AutoLabelPreview) -> int:
         return self.review.append(
             auto_label_edits(preview),
-            f"Auto-labeled {{items}} at confidence ≥ {preview.threshold:.0%} (source: model).",
+            f"Auto-labeled {{items}} at confidence ≥ {threshold_text(preview.threshold)} "
+            "(source: model).",
         )
 
     def withdraw(self) -> int:
@@ -110,6 +112,7 @@ class ConfirmTally(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.setTabKeyNavigation(False)  # Tab went round its cells, never to the buttons
 
     def show_answers(self, answers) -> None:
         bins = [b for b in confirm_calibration(answers) if b.confirmed + b.corrected]
@@ -179,5 +182,11 @@ class AutoLabelDialog(QDialog):
         )
         self.sample.clear()
         for r in p.sample:
-            self.sample.addItem(f"{r.relpath}  →  {self._name(r.predicted)} ({r.confidence:.0%})")
+            guess = f"{self._name(r.predicted)} ({probability_text(r.confidence)})"
+            self.sample.addItem(f"{r.relpath}  →  {guess}")
         self.apply_button.setEnabled(bool(p.rows))
+
+
+def threshold_text(threshold: float) -> str:
+    """A confidence threshold: 0.999 read "100%", a certainty the model never has."""
+    return f"{threshold:.0%}" if threshold < 0.995 else f"{threshold:.1%}"
