@@ -108,15 +108,21 @@ def test_a_gsm610_wav_is_read(tmp_path: Path) -> None:
     assert x.shape == (32000,) and np.abs(x).max() > 0.05  # 2 s at 16 kHz, not silence
 
 
-def test_cli_new_simulate_and_export_work_on_a_pool_with_invalid_samples(
-    tmp_path: Path, capsys
-) -> None:
+def _tone_pool(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A pool of 12 tones, low and high, and the rows of its labels file (header first)."""
     pool = tmp_path / "pool"
     pool.mkdir()
     rows = ["path,label"]
     for i in range(12):
         sf.write(pool / f"c{i:02d}.wav", _tone(250.0 + 400 * (i % 2) + 10 * i), RATE)
         rows.append(f"c{i:02d}.wav,{'low' if i % 2 == 0 else 'high'}")
+    return pool, rows
+
+
+def test_cli_new_simulate_and_export_work_on_a_pool_with_invalid_samples(
+    tmp_path: Path, capsys
+) -> None:
+    pool, rows = _tone_pool(tmp_path)
     for path in hostile_wavs(pool).values():
         rows.append(f"{path.name},low")
     labels = tmp_path / "labels.csv"
@@ -185,12 +191,7 @@ def test_a_silent_clip_gets_no_prediction_and_rowless_files_are_counted_right(
     """A clip of zeros was exported as "click_slow 0.999" (the window says its guess means
     nothing); an unreadable file the user skipped has its row, yet "2 missing or unreadable
     files without a row" counted it."""
-    pool = tmp_path / "pool"
-    pool.mkdir()
-    rows = ["path,label"]
-    for i in range(12):
-        sf.write(pool / f"c{i:02d}.wav", _tone(250.0 + 400 * (i % 2) + 10 * i), RATE)
-        rows.append(f"c{i:02d}.wav,{'low' if i % 2 == 0 else 'high'}")
+    pool, rows = _tone_pool(tmp_path)
     sf.write(pool / "silent.wav", np.zeros(RATE, dtype=np.float32), RATE)
     (pool / "notes.wav").write_text("field notes, not audio\n")
     (pool / "empty.wav").write_bytes(b"")
