@@ -175,9 +175,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from aldesk.core.pace import IDLE_GAP, duration_text
     from aldesk.core.session_status import (
         accuracy_text,
+        held_out_labeled_text,
         labeled_text,
         macro_f1_text,
-        test_labeled_text,
     )
     from aldesk.core.stream_status import discard_reason
 
@@ -189,7 +189,7 @@ def cmd_status(args: argparse.Namespace) -> int:
           f"{'' if s['pool_found'] else ' — FOLDER NOT FOUND'})")  # fmt: skip
     print("settings: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in s["settings"].items()
                                    if v is not None))  # fmt: skip
-    print(f"labeled {labeled_text(st)}; test items labeled {test_labeled_text(st)}; "
+    print(f"labeled {labeled_text(st)}; test items labeled {held_out_labeled_text(st)}; "
           f"missing or unreadable {s['unreadable']}")  # fmt: skip
     for example in s["unreadable_examples"]:
         print(f"  {example['path']}: {example['reason'] or example['status']}")

@@ -176,7 +176,7 @@ def away_text(n: int, sep: str = " ") -> str:
     return f"{sep}+ {n} on {files} now missing or unreadable" if n else ""
 
 
-def test_labeled_text(s: Status, sep: str = " ") -> str:
+def held_out_labeled_text(s: Status, sep: str = " ") -> str:
     """``10 of 48 + 1 on a file now missing or unreadable``: test labels on readable items,
     of those items, then those on files gone."""
     readable = s.n_test_labeled - s.n_test_labeled_away

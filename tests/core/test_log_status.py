@@ -153,7 +153,7 @@ def test_test_items_on_deleted_files_leave_the_readable_count(tmp_path) -> None:
     while the accuracy beside it was measured on 10 (and the pool's count left such files
     out). Status and the session say the same."""
     from aldesk.core.session import Session
-    from aldesk.core.session_status import test_labeled_text
+    from aldesk.core.session_status import held_out_labeled_text
 
     events = [(1.0, i, "label", 1 + i % 2, "margin", 0) for i in (1, 3, 4)]  # 1: a test item
     path = _project(tmp_path, events, [], None)
@@ -162,7 +162,9 @@ def test_test_items_on_deleted_files_leave_the_readable_count(tmp_path) -> None:
     with ProjectStore.open(path) as store:
         for status in (read_status(store), Session(store).status()):
             assert (status.n_test_labeled, status.n_test, status.n_test_labeled_away) == (1, 1, 1)
-            assert test_labeled_text(status) == ("0 of 1 + 1 on a file now missing or unreadable")
+            assert held_out_labeled_text(status) == (
+                "0 of 1 + 1 on a file now missing or unreadable"
+            )
 
 
 MOMENT = st.tuples(
